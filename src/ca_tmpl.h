@@ -1,0 +1,85 @@
+/* Template renderer and per-language template/message store.
+ *
+ * Syntax (a small, logic-less subset in the spirit of Mustache):
+ *   {{name}}           value of name, escaped for HTML (in HTML templates)
+ *   {{#name}}..{{/name}}  section: rendered once if name is a non-empty
+ *                      string, once per item if name is a list, else skipped
+ *   {{^name}}..{{/name}}  inverted section: rendered if name is unset, empty
+ *                      or an empty list
+ *   {{>partial}}       includes another template of the same language
+ *   {{!comment}}       nothing
+ * Names are [A-Za-z0-9_.-]+; a name is looked up in the current context and
+ * then in its parents.  Templates whose name ends in ".html" escape output
+ * (& < > " ' and /); others (mail texts, ".txt") insert values as they are.
+ * There is no way to output an unescaped value in an HTML template.
+ * Include depth and output size are bounded, so hostile templates or values
+ * cannot loop or exhaust memory: rendering fails with an error instead. */
+#ifndef CA_TMPL_H
+#define CA_TMPL_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+
+typedef struct ca_tmpl_ctx_t ca_tmpl_ctx_t;
+
+/* a new context; parent may be NULL (lookups fall back to the parent) */
+ca_tmpl_ctx_t *ca_tmpl_ctx_make(ca_tmpl_ctx_t *parent, apr_pool_t *p);
+/* set a string value (copied); NULL value unsets */
+void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
+void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* append a new item (child context) to the list called name, creating it */
+ca_tmpl_ctx_t *ca_tmpl_add_item(ca_tmpl_ctx_t *ctx, const char *name);
+/* the string value visible from ctx, or NULL */
+const char *ca_tmpl_get(const ca_tmpl_ctx_t *ctx, const char *name);
+
+/* looks up a partial by name; returns NULL if there is none */
+typedef const char *ca_tmpl_loader_fn(void *baton, const char *name);
+
+/* Render src.  escape_html selects HTML escaping of values.  On a syntax
+ * error (unclosed tag or section, unknown partial, nesting too deep, output
+ * over max_out bytes) returns APR_EINVAL and *perr says why. */
+apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
+                            const char **perr,
+                            const char *src, apr_size_t srclen,
+                            const ca_tmpl_ctx_t *ctx, int escape_html,
+                            ca_tmpl_loader_fn *loader, void *baton,
+                            apr_size_t max_out, apr_pool_t *p);
+
+/* HTML-escape s */
+const char *ca_html_escape(const char *s, apr_pool_t *p);
+
+/* ---- the store: templates and messages per language ----
+ * Layout of dir:  dir/<lang>/<name>            templates (page.html, mail/x.txt)
+ *                 dir/<lang>/messages.txt      "key = text" lines, # comments
+ * <lang> is a lowercase language tag ([a-z]{2,3}(-[a-z0-9]{2,8})?).
+ * Everything is read once at load time; lookups never touch the disk. */
+typedef struct ca_i18n_t ca_i18n_t;
+
+apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir,
+                          const char *default_lang, apr_pool_t *p);
+/* languages present, sorted (array of const char *) */
+const apr_array_header_t *ca_i18n_langs(const ca_i18n_t *i18n);
+int ca_i18n_has_lang(const ca_i18n_t *i18n, const char *lang);
+/* choose a language: chosen (from the member's chooser/cookie) if present
+ * and known, else the best match of an Accept-Language header value (q
+ * values honoured, "de-DE" matches "de"), else the default language */
+const char *ca_i18n_pick(const ca_i18n_t *i18n, const char *chosen,
+                         const char *accept_language, apr_pool_t *p);
+/* template text for lang, falling back to the default language; NULL if
+ * neither has it */
+const char *ca_i18n_template(const ca_i18n_t *i18n, const char *lang,
+                             const char *name);
+/* message text for key in lang, falling back to the default language, and
+ * to the key itself when no language has it */
+const char *ca_i18n_msg(const ca_i18n_t *i18n, const char *lang,
+                        const char *key);
+/* render template name in lang; partials are resolved in the same
+ * language (with fallback).  HTML escaping when name ends in ".html". */
+apr_status_t ca_i18n_render(const char **pout, apr_size_t *poutlen,
+                            const ca_i18n_t *i18n, const char *lang,
+                            const char *name, const ca_tmpl_ctx_t *ctx,
+                            apr_pool_t *p);
+
+#endif

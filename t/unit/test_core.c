@@ -1,0 +1,24 @@
+/* Runs every unit-test suite of the core. */
+#include <stdlib.h>
+
+#include <apr_general.h>
+
+#include "tests.h"
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    atexit(apr_terminate);
+    sr = srunner_create(tmpl_suite());
+    srunner_add_suite(sr, form_suite());
+    srunner_add_suite(sr, valid_suite());
+    srunner_add_suite(sr, crypto_suite());
+    srunner_add_suite(sr, mail_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

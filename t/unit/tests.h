@@ -1,0 +1,13 @@
+/* Unit tests of the core (Check).  Each file contributes one suite. */
+#ifndef CA_TESTS_H
+#define CA_TESTS_H
+
+#include <check.h>
+
+Suite *tmpl_suite(void);
+Suite *form_suite(void);
+Suite *valid_suite(void);
+Suite *crypto_suite(void);
+Suite *mail_suite(void);
+
+#endif
