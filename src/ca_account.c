@@ -1,0 +1,827 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "ca_account.h"
+#include "ca_log.h"
+
+#define TOKEN_BYTES 32          /* session ids, reset links: 256 bits */
+#define COOKIE_BYTES 18         /* email ping cookies: 144 bits */
+
+const ca_stmt_t ca_account_stmts[] = {
+    { "cacert_acc_email_free_stale",
+      "UPDATE emails SET deleted_at = now() WHERE lower(address) = lower(%s)"
+      " AND deleted_at IS NULL AND verified_at IS NULL AND NOT EXISTS"
+      " (SELECT 1 FROM email_pings p WHERE p.email_id = emails.id"
+      "  AND p.used_at IS NULL AND p.expires_at > now())" },
+    { "cacert_acc_email_taken",
+      "SELECT id FROM emails WHERE lower(address) = lower(%s) AND deleted_at IS NULL" },
+    { "cacert_acc_member_insert",
+      "INSERT INTO members (given_name, middle_name, family_name, suffix, dob,"
+      " password_hash, language) VALUES (%s, %s, %s, %s, %s::date, %s, %s)"
+      " RETURNING id" },
+    { "cacert_acc_question_insert",
+      "INSERT INTO lost_password_questions (member_id, position, question, answer_hash)"
+      " VALUES (%s::bigint, %s::smallint, %s, %s)" },
+    { "cacert_acc_cca_insert",
+      "INSERT INTO cca_agreements (member_id, version, client_addr)"
+      " VALUES (%s::bigint, %s, %s)" },
+    { "cacert_acc_email_insert",
+      "INSERT INTO emails (member_id, address, is_primary)"
+      " VALUES (%s::bigint, %s, %s::boolean) RETURNING id" },
+    { "cacert_acc_ping_insert",
+      "INSERT INTO email_pings (email_id, cookie_hash, expires_at)"
+      " VALUES (%s::bigint, %s, now() + make_interval(secs => %s::float8)) RETURNING id" },
+    { "cacert_acc_audit",
+      "INSERT INTO audit_log (actor_id, member_id, action, detail)"
+      " VALUES (%s::bigint, %s::bigint, %s, %s)" },
+    { "cacert_acc_ping_by_id",
+      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now(),"
+      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL, e.address, e.member_id"
+      " FROM email_pings p JOIN emails e ON e.id = p.email_id"
+      " WHERE p.id = %s::bigint FOR UPDATE OF p" },
+    { "cacert_acc_ping_by_address",
+      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now(),"
+      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL, e.address, e.member_id"
+      " FROM email_pings p JOIN emails e ON e.id = p.email_id"
+      " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND e.verified_at IS NULL AND p.used_at IS NULL"
+      " ORDER BY p.id DESC LIMIT 1 FOR UPDATE OF p" },
+    { "cacert_acc_ping_attempt",
+      "UPDATE email_pings SET attempts = attempts + 1 WHERE id = %s::bigint" },
+    { "cacert_acc_ping_use",
+      "UPDATE email_pings SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
+    { "cacert_acc_email_verify",
+      "UPDATE emails SET verified_at = now() WHERE id = %s::bigint"
+      " AND verified_at IS NULL AND deleted_at IS NULL" },
+    { "cacert_acc_login_lookup",
+      "SELECT m.id, m.password_hash, m.locked_at IS NOT NULL,"
+      " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
+      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)"
+      " FROM emails e JOIN members m ON m.id = e.member_id"
+      " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND (e.is_primary OR e.verified_at IS NOT NULL)" },
+    { "cacert_acc_login_failures",
+      "SELECT (SELECT count(*) FROM login_failures WHERE address = lower(%s)"
+      "  AND at > now() - make_interval(secs => %s::float8)),"
+      " (SELECT count(*) FROM login_failures WHERE client_addr = %s"
+      "  AND at > now() - make_interval(secs => %s::float8))" },
+    { "cacert_acc_login_failure_insert",
+      "INSERT INTO login_failures (address, client_addr) VALUES (lower(%s), %s)" },
+    { "cacert_acc_session_insert",
+      "INSERT INTO sessions (id_hash, member_id, csrf, expires_at, client_addr)"
+      " VALUES (%s, %s::bigint, %s, now() + make_interval(secs => %s::float8), %s)" },
+    { "cacert_acc_session_get",
+      "SELECT s.member_id, s.csrf, s.last_seen < now() - interval '60 seconds',"
+      " m.given_name, m.middle_name, m.family_name, m.suffix,"
+      " to_char(m.dob, 'YYYY-MM-DD'), m.language"
+      " FROM sessions s JOIN members m ON m.id = s.member_id"
+      " WHERE s.id_hash = %s AND s.ended_at IS NULL AND s.expires_at > now()"
+      " AND s.last_seen > now() - make_interval(secs => %s::float8)"
+      " AND m.locked_at IS NULL" },
+    { "cacert_acc_session_touch",
+      "UPDATE sessions SET last_seen = now() WHERE id_hash = %s" },
+    { "cacert_acc_session_end",
+      "UPDATE sessions SET ended_at = now() WHERE id_hash = %s AND ended_at IS NULL" },
+    { "cacert_acc_session_end_others",
+      "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint"
+      " AND ended_at IS NULL AND id_hash <> %s" },
+    { "cacert_acc_emails",
+      "SELECT e.id, e.address, e.is_primary, e.verified_at IS NOT NULL,"
+      " EXISTS (SELECT 1 FROM email_pings p WHERE p.email_id = e.id"
+      "  AND p.used_at IS NULL AND p.expires_at > now())"
+      " FROM emails e WHERE e.member_id = %s::bigint AND e.deleted_at IS NULL"
+      " ORDER BY e.is_primary DESC, e.id" },
+    { "cacert_acc_email_remove",
+      "UPDATE emails SET deleted_at = now() WHERE id = %s::bigint"
+      " AND member_id = %s::bigint AND NOT is_primary AND deleted_at IS NULL" },
+    { "cacert_acc_member_pwhash",
+      "SELECT password_hash FROM members WHERE id = %s::bigint FOR UPDATE" },
+    { "cacert_acc_member_set_password",
+      "UPDATE members SET password_hash = %s WHERE id = %s::bigint" },
+    { "cacert_acc_member_set_identity",
+      "UPDATE members SET given_name = %s, middle_name = %s, family_name = %s,"
+      " suffix = %s, dob = %s::date WHERE id = %s::bigint" },
+    { "cacert_acc_lost_lookup",
+      "SELECT m.id, to_char(m.dob, 'YYYY-MM-DD'), m.locked_at IS NOT NULL"
+      " FROM emails e JOIN members m ON m.id = e.member_id"
+      " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND e.verified_at IS NOT NULL" },
+    { "cacert_acc_questions",
+      "SELECT position, question, answer_hash FROM lost_password_questions"
+      " WHERE member_id = %s::bigint ORDER BY position" },
+    { "cacert_acc_lost_failures",
+      "SELECT (SELECT count(*) FROM lost_password_failures WHERE address = lower(%s)"
+      "  AND at > now() - make_interval(secs => %s::float8)),"
+      " (SELECT count(*) FROM lost_password_failures WHERE client_addr = %s"
+      "  AND at > now() - make_interval(secs => %s::float8))" },
+    { "cacert_acc_lost_failure_insert",
+      "INSERT INTO lost_password_failures (address, client_addr) VALUES (lower(%s), %s)" },
+    { "cacert_acc_reset_invalidate",
+      "UPDATE password_resets SET used_at = now() WHERE member_id = %s::bigint"
+      " AND used_at IS NULL" },
+    { "cacert_acc_reset_insert",
+      "INSERT INTO password_resets (member_id, token_hash, expires_at)"
+      " VALUES (%s::bigint, %s, now() + make_interval(secs => %s::float8))" },
+    { "cacert_acc_reset_get",
+      "SELECT id, member_id FROM password_resets WHERE token_hash = %s"
+      " AND used_at IS NULL AND expires_at > now() FOR UPDATE" },
+    { "cacert_acc_reset_use",
+      "UPDATE password_resets SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
+    { "cacert_acc_session_end_all",
+      "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint AND ended_at IS NULL" },
+    { NULL, NULL }
+};
+
+int ca_is_id(const char *s)
+{
+    int n = 0;
+
+    if (!s || !*s) {
+        return 0;
+    }
+    for (; *s; s++, n++) {
+        if (!apr_isdigit(*s) || n >= 18) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *secs(apr_interval_time_t t, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(t));
+}
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
+                          const char *action, const char *detail, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_acc_audit",
+                       CA_ARGS(actor, member, action, detail ? detail : ""), p);
+}
+
+/* a new ping for email_id; the cookie goes to the mail, its hash to the db */
+static apr_status_t new_ping(ca_db_t *db, const ca_account_cfg_t *cfg,
+                             const char *email_id, const char *address,
+                             ca_mail_fn *mail, void *baton, const char *kind,
+                             apr_pool_t *p)
+{
+    const char *cookie, **row;
+    apr_status_t rv;
+
+    if ((rv = ca_random_token(&cookie, COOKIE_BYTES, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_ping_insert",
+                       CA_ARGS(email_id, ca_sha256_hex(cookie, strlen(cookie), p),
+                               secs(cfg->ping_lifetime, p)), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return mail(baton, kind, address, row[0], cookie, p);
+}
+
+/* frees the address if only an unconfirmed, expired claim holds it;
+ * APR_EEXIST if it is still taken */
+static apr_status_t claim_address(ca_db_t *db, const char *address, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    rv = ca_db_query(NULL, db, "cacert_acc_email_free_stale", CA_ARGS(address), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_email_taken", CA_ARGS(address), p);
+    if (rv == APR_SUCCESS) {
+        return APR_EEXIST;
+    }
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
+                                 const ca_account_cfg_t *cfg,
+                                 const ca_registration_t *reg,
+                                 ca_mail_fn *mail, void *baton, apr_pool_t *p)
+{
+    const char *pwhash, *ahash[5], **row, *member_id, *email_id;
+    apr_status_t rv;
+    int i;
+
+    *pmember_id = NULL;
+    /* the expensive hashing happens before the transaction starts */
+    if ((rv = ca_pw_hash(&pwhash, reg->password, &cfg->argon2, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < 5; i++) {
+        rv = ca_pw_hash(&ahash[i], ca_answer_normalise(reg->answers[i], p),
+                        &cfg->argon2, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = claim_address(db, reg->email, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_member_insert",
+                       CA_ARGS(reg->given, reg->middle, reg->family, reg->suffix,
+                               reg->dob, pwhash, reg->language), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    member_id = row[0];
+    for (i = 0; i < 5; i++) {
+        rv = ca_db_query(NULL, db, "cacert_acc_question_insert",
+                         CA_ARGS(member_id, apr_itoa(p, i + 1), reg->questions[i],
+                                 ahash[i]), p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    rv = ca_db_query(NULL, db, "cacert_acc_cca_insert",
+                     CA_ARGS(member_id, reg->cca_version, reg->client_addr), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_email_insert",
+                       CA_ARGS(member_id, reg->email, "true"), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    email_id = row[0];
+    rv = audit(db, member_id, member_id, "account.register",
+               apr_pstrcat(p, "cca=", reg->cca_version, NULL), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = new_ping(db, cfg, email_id, reg->email, mail, baton, "register", p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_commit(db, p);
+    if (rv == APR_SUCCESS) {
+        *pmember_id = member_id;
+    }
+    return rv;
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
+                                ca_db_t *db, const ca_account_cfg_t *cfg,
+                                const char *ping_id, const char *address,
+                                const char *cookie, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+    int attempts;
+
+    *pout = CA_PING_UNKNOWN;
+    *paddress = NULL;
+    if (ping_id && !ca_is_id(ping_id)) {
+        return APR_SUCCESS;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (ping_id) {
+        rv = ca_db_select1(&row, db, "cacert_acc_ping_by_id", CA_ARGS(ping_id), p);
+    }
+    else {
+        rv = ca_db_select1(&row, db, "cacert_acc_ping_by_address", CA_ARGS(address), p);
+    }
+    if (rv == APR_NOTFOUND) {
+        rv = APR_SUCCESS;
+        goto leave;
+    }
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    /* row: id, email_id, cookie_hash, attempts, expired, closed, address, member */
+    if (is_true(row[5])) {
+        goto leave;
+    }
+    if (is_true(row[4])) {
+        *pout = CA_PING_EXPIRED;
+        goto leave;
+    }
+    attempts = atoi(row[3]);
+    if (attempts >= cfg->ping_attempts) {
+        *pout = CA_PING_EXHAUSTED;
+        goto leave;
+    }
+    if (!cookie || !ca_str_equal_ct(ca_sha256_hex(cookie, strlen(cookie), p), row[2])) {
+        rv = ca_db_query(NULL, db, "cacert_acc_ping_attempt", CA_ARGS(row[0]), p);
+        if (rv == APR_SUCCESS) {
+            rv = ca_db_commit(db, p);
+        }
+        *pout = attempts + 1 >= cfg->ping_attempts ? CA_PING_EXHAUSTED : CA_PING_WRONG;
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_ping_use", CA_ARGS(row[0]), p))
+        != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_acc_email_verify", CA_ARGS(row[1]), p))
+        != APR_SUCCESS
+        || (rv = audit(db, row[7], row[7], "email.confirm", row[6], p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_commit(db, p);
+    if (rv == APR_SUCCESS) {
+        *pout = CA_PING_OK;
+        *paddress = row[6];
+    }
+
+leave:
+    ca_db_rollback(db, p);      /* no-op after a commit */
+    return rv;
+}
+
+static apr_status_t new_session(ca_session_t **psess, ca_db_t *db,
+                                const ca_account_cfg_t *cfg, const char *member_id,
+                                const char *client_addr, apr_pool_t *p)
+{
+    ca_session_t *s = apr_pcalloc(p, sizeof(*s));
+    apr_status_t rv;
+
+    if ((rv = ca_random_token(&s->token, TOKEN_BYTES, p)) != APR_SUCCESS
+        || (rv = ca_random_token(&s->csrf, TOKEN_BYTES, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    s->member_id = member_id;
+    rv = ca_db_query(NULL, db, "cacert_acc_session_insert",
+                     CA_ARGS(ca_sha256_hex(s->token, strlen(s->token), p), member_id,
+                             s->csrf, secs(cfg->session_max, p), client_addr), p);
+    if (rv == APR_SUCCESS) {
+        *psess = s;
+    }
+    return rv;
+}
+
+apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
+                              ca_db_t *db, const ca_account_cfg_t *cfg,
+                              const char *address, const char *password,
+                              const char *client_addr, apr_pool_t *p)
+{
+    const char **row, *window = secs(cfg->login_fail_window, p);
+    apr_status_t rv, vrv;
+
+    *pout = CA_LOGIN_BAD;
+    *psess = NULL;
+    rv = ca_db_select1(&row, db, "cacert_acc_login_failures",
+                       CA_ARGS(address, window, client_addr, window), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (atoi(row[0]) >= cfg->login_fail_account || atoi(row[1]) >= cfg->login_fail_client) {
+        *pout = CA_LOGIN_THROTTLED;
+        return APR_SUCCESS;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_login_lookup", CA_ARGS(address), p);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        return rv;
+    }
+    /* an unknown address costs the same time as a wrong password */
+    vrv = ca_pw_verify(rv == APR_SUCCESS ? row[1] : cfg->dummy_hash, password);
+    if (rv == APR_NOTFOUND || vrv != APR_SUCCESS) {
+        if (vrv == APR_EINVAL) {
+            ca_log(CA_LOG_ERR, "CA10401", vrv, "stored password hash is malformed");
+        }
+        *pout = CA_LOGIN_BAD;
+        return ca_db_query(NULL, db, "cacert_acc_login_failure_insert",
+                           CA_ARGS(address, client_addr), p);
+    }
+    /* row: id, password_hash, locked, primary confirmed */
+    if (is_true(row[2])) {
+        *pout = CA_LOGIN_LOCKED;
+        return APR_SUCCESS;
+    }
+    if (!is_true(row[3])) {
+        *pout = CA_LOGIN_UNCONFIRMED;
+        return APR_SUCCESS;
+    }
+    rv = new_session(psess, db, cfg, row[0], client_addr, p);
+    if (rv == APR_SUCCESS) {
+        *pout = CA_LOGIN_OK;
+    }
+    return rv;
+}
+
+apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
+                               const ca_account_cfg_t *cfg, const char *token,
+                               apr_pool_t *p)
+{
+    const char **row, *hash;
+    ca_session_t *s;
+    apr_status_t rv;
+
+    *psess = NULL;
+    if (!token || strlen(token) != 43) {
+        return APR_NOTFOUND;
+    }
+    hash = ca_sha256_hex(token, strlen(token), p);
+    rv = ca_db_select1(&row, db, "cacert_acc_session_get",
+                       CA_ARGS(hash, secs(cfg->session_idle, p)), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* last_seen is written at most once a minute: enough for the idle
+     * timeout, and most requests stay read-only */
+    if (is_true(row[2])) {
+        rv = ca_db_query(NULL, db, "cacert_acc_session_touch", CA_ARGS(hash), p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->token = token;
+    s->member_id = row[0];
+    s->csrf = row[1];
+    s->given = row[3];
+    s->middle = row[4];
+    s->family = row[5];
+    s->suffix = row[6];
+    s->dob = row[7];
+    s->language = row[8];
+    *psess = s;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_session_end(ca_db_t *db, const char *token, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_acc_session_end",
+                       CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
+}
+
+apr_status_t ca_account_change_password(ca_db_t *db, const ca_account_cfg_t *cfg,
+                                        const ca_session_t *sess,
+                                        const char *current, const char *newpw,
+                                        apr_pool_t *p)
+{
+    const char **row, *hash;
+    apr_status_t rv;
+
+    if ((rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_member_pwhash", CA_ARGS(sess->member_id), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if (ca_pw_verify(row[0], current) != APR_SUCCESS) {
+        rv = APR_EMISMATCH;
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_member_set_password",
+                          CA_ARGS(hash, sess->member_id), p)) != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_acc_session_end_others",
+                             CA_ARGS(sess->member_id,
+                                     ca_sha256_hex(sess->token, strlen(sess->token), p)),
+                             p)) != APR_SUCCESS
+        || (rv = audit(db, sess->member_id, sess->member_id, "password.change",
+                       NULL, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
+                               const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pemails = apr_array_make(p, 4, sizeof(ca_email_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_acc_emails", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        ca_email_t *e = apr_array_push(*pemails);
+        e->id = row[0];
+        e->address = row[1];
+        e->primary = is_true(row[2]);
+        e->verified = is_true(row[3]);
+        e->pending = !e->verified && is_true(row[4]);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
+                                  const char *member_id, const char *address,
+                                  ca_mail_fn *mail, void *baton, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = claim_address(db, address, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_email_insert",
+                       CA_ARGS(member_id, address, "false"), p);
+    if (rv != APR_SUCCESS
+        || (rv = audit(db, member_id, member_id, "email.add", address, p)) != APR_SUCCESS
+        || (rv = new_ping(db, cfg, row[0], address, mail, baton, "email", p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
+                                     const char *email_id, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int n = 0;
+
+    if (!ca_is_id(email_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_query(&n, db, "cacert_acc_email_remove", CA_ARGS(email_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if (n != 1) {
+        rv = APR_NOTFOUND;
+        goto leave;
+    }
+    if ((rv = audit(db, member_id, member_id, "email.remove", email_id, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
+                               apr_pool_t *p)
+{
+    /* no assurance can exist before the web of trust lands: 0 is the truth */
+    *ppoints = 0;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_account_set_identity(ca_db_t *db, const char *member_id,
+                                     const char *given, const char *middle,
+                                     const char *family, const char *suffix,
+                                     const char *dob, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int points;
+
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_account_points(&points, db, member_id, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (points > 0) {
+        rv = APR_EACCES;
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_member_set_identity",
+                          CA_ARGS(given, middle, family, suffix, dob, member_id), p))
+        != APR_SUCCESS
+        || (rv = audit(db, member_id, member_id, "identity.change",
+                       apr_pstrcat(p, given, "|", middle, "|", family, "|", suffix,
+                                   NULL), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+/* counts lost-password failures; *pthrottled when over the limit */
+static apr_status_t lost_throttled(int *pthrottled, ca_db_t *db,
+                                   const ca_account_cfg_t *cfg, const char *address,
+                                   const char *client_addr, apr_pool_t *p)
+{
+    const char **row, *window = secs(cfg->lost_fail_window, p);
+    apr_status_t rv;
+
+    *pthrottled = 1;
+    rv = ca_db_select1(&row, db, "cacert_acc_lost_failures",
+                       CA_ARGS(address, window, client_addr, window), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* per client: more room, as several members may share an address */
+    *pthrottled = atoi(row[0]) >= cfg->lost_fail_max
+                  || atoi(row[1]) >= cfg->lost_fail_max * 4;
+    return APR_SUCCESS;
+}
+
+static apr_status_t lost_failed(ca_lost_outcome_t *pout, ca_db_t *db,
+                                const char *address, const char *client_addr,
+                                apr_pool_t *p)
+{
+    *pout = CA_LOST_NOMATCH;
+    return ca_db_query(NULL, db, "cacert_acc_lost_failure_insert",
+                       CA_ARGS(address, client_addr), p);
+}
+
+/* the member behind address if the date of birth matches, else NULL */
+static apr_status_t lost_member(const char **pmember_id, ca_db_t *db,
+                                const char *address, const char *dob, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pmember_id = NULL;
+    rv = ca_db_select1(&row, db, "cacert_acc_lost_lookup", CA_ARGS(address), p);
+    if (rv == APR_NOTFOUND) {
+        return APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && dob && !strcmp(row[1], dob) && !is_true(row[2])) {
+        *pmember_id = row[0];
+    }
+    return rv;
+}
+
+apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
+                               apr_array_header_t **pquestions, ca_db_t *db,
+                               const ca_account_cfg_t *cfg, const char *address,
+                               const char *dob, const char *client_addr,
+                               apr_pool_t *p)
+{
+    const char *member_id;
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int throttled, i;
+
+    *pout = CA_LOST_THROTTLED;
+    *pquestions = apr_array_make(p, 5, sizeof(const char *));
+    rv = lost_throttled(&throttled, db, cfg, address, client_addr, p);
+    if (rv != APR_SUCCESS || throttled) {
+        return rv;
+    }
+    if ((rv = lost_member(&member_id, db, address, dob, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!member_id) {
+        return lost_failed(pout, db, address, client_addr, p);
+    }
+    rv = ca_db_select(&rows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts != 5) {
+        ca_log(CA_LOG_ERR, "CA10402", APR_EGENERAL,
+               "member %s has %d lost-password questions", member_id, rows->nelts);
+        return APR_EGENERAL;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(*pquestions, const char *) =
+            APR_ARRAY_IDX(rows, i, const char **)[1];
+    }
+    *pout = CA_LOST_OK;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
+                            const ca_account_cfg_t *cfg, const char *address,
+                            const char *dob, const char *const answers[5],
+                            const char *client_addr, ca_mail_fn *mail,
+                            void *baton, apr_pool_t *p)
+{
+    const char *member_id, *token;
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int throttled, i, right = 0;
+
+    *pout = CA_LOST_THROTTLED;
+    rv = lost_throttled(&throttled, db, cfg, address, client_addr, p);
+    if (rv != APR_SUCCESS || throttled) {
+        return rv;
+    }
+    if ((rv = lost_member(&member_id, db, address, dob, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!member_id) {
+        return lost_failed(pout, db, address, client_addr, p);
+    }
+    rv = ca_db_select(&rows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* verify all five, whatever the first ones gave, so that the time
+     * taken does not tell how many were right */
+    for (i = 0; i < rows->nelts && i < 5; i++) {
+        const char *hash = APR_ARRAY_IDX(rows, i, const char **)[2];
+        const char *a = answers[i] ? ca_answer_normalise(answers[i], p) : "";
+        if (ca_pw_verify(hash, a) == APR_SUCCESS) {
+            right++;
+        }
+    }
+    if (right < 3) {
+        return lost_failed(pout, db, address, client_addr, p);
+    }
+    if ((rv = ca_random_token(&token, TOKEN_BYTES, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* a new link replaces any earlier one */
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_reset_invalidate", CA_ARGS(member_id), p))
+        != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_acc_reset_insert",
+                             CA_ARGS(member_id, ca_sha256_hex(token, strlen(token), p),
+                                     secs(cfg->reset_lifetime, p)), p)) != APR_SUCCESS
+        || (rv = audit(db, NULL, member_id, "password.reset.request", client_addr, p))
+        != APR_SUCCESS
+        || (rv = mail(baton, "reset", address, member_id, token, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_commit(db, p);
+    if (rv == APR_SUCCESS) {
+        *pout = CA_LOST_OK;
+    }
+    return rv;
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_reset_check(ca_db_t *db, const char *token, apr_pool_t *p)
+{
+    const char **row;
+
+    if (!token || strlen(token) != 43) {
+        return APR_NOTFOUND;
+    }
+    return ca_db_select1(&row, db, "cacert_acc_reset_get",
+                         CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
+}
+
+apr_status_t ca_reset_apply(ca_db_t *db, const ca_account_cfg_t *cfg,
+                            const char *token, const char *newpw, apr_pool_t *p)
+{
+    const char **row, *hash;
+    apr_status_t rv;
+
+    if (!token || strlen(token) != 43) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_acc_reset_get",
+                       CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_reset_use", CA_ARGS(row[0]), p))
+        != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_acc_member_set_password",
+                             CA_ARGS(hash, row[1]), p)) != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_acc_session_end_all",
+                             CA_ARGS(row[1]), p)) != APR_SUCCESS
+        || (rv = audit(db, row[1], row[1], "password.reset", NULL, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}

@@ -1,0 +1,156 @@
+/* Member accounts: registration, email pings, login and sessions, lost
+ * password, addresses and identity.  Every state change is one database
+ * transaction; mails that belong to a change are sent before it commits, so
+ * a failed mail leaves nothing behind and a failed commit leaves only a
+ * mail whose link does not work. */
+#ifndef CA_ACCOUNT_H
+#define CA_ACCOUNT_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "ca_db.h"
+#include "ca_crypto.h"
+
+extern const ca_stmt_t ca_account_stmts[];
+
+typedef struct {
+    apr_interval_time_t ping_lifetime;      /* email ping validity */
+    int ping_attempts;                      /* wrong cookies before a ping dies */
+    apr_interval_time_t session_idle;
+    apr_interval_time_t session_max;
+    int login_fail_account;                 /* failures per address in window */
+    int login_fail_client;                  /* failures per client address */
+    apr_interval_time_t login_fail_window;
+    int lost_fail_max;                      /* lost-password failures in window */
+    apr_interval_time_t lost_fail_window;
+    apr_interval_time_t reset_lifetime;
+    ca_argon2_params_t argon2;
+    const char *dummy_hash;                 /* ca_pw_dummy_hash(argon2) */
+} ca_account_cfg_t;
+
+/* Sends the mail of an email ping, or of a password reset; the module
+ * renders the member's language and talks SMTP.  Returning an error rolls
+ * the change back. */
+typedef apr_status_t ca_mail_fn(void *baton, const char *kind,
+                                const char *address, const char *id,
+                                const char *secret, apr_pool_t *p);
+
+typedef struct {
+    const char *given, *middle, *family, *suffix;
+    const char *dob;                /* YYYY-MM-DD, validated */
+    const char *email;              /* validated, canonical */
+    const char *password;           /* validated */
+    const char *language;
+    const char *questions[5];
+    const char *answers[5];
+    const char *cca_version;
+    const char *client_addr;
+} ca_registration_t;
+
+/* APR_EEXIST: the address belongs to an account already */
+apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
+                                 const ca_account_cfg_t *cfg,
+                                 const ca_registration_t *reg,
+                                 ca_mail_fn *mail, void *baton, apr_pool_t *p);
+
+typedef enum {
+    CA_PING_OK = 0,
+    CA_PING_UNKNOWN,        /* no open ping for that id/address */
+    CA_PING_WRONG,          /* wrong cookie; attempt counted */
+    CA_PING_EXHAUSTED,      /* too many wrong cookies */
+    CA_PING_EXPIRED
+} ca_ping_outcome_t;
+
+/* Confirm by link (ping_id set) or by entering the cookie with the address
+ * (address set). */
+apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
+                                ca_db_t *db, const ca_account_cfg_t *cfg,
+                                const char *ping_id, const char *address,
+                                const char *cookie, apr_pool_t *p);
+
+typedef enum {
+    CA_LOGIN_OK = 0,
+    CA_LOGIN_BAD,           /* unknown address or wrong password: one answer */
+    CA_LOGIN_THROTTLED,     /* too many failures for the address or client */
+    CA_LOGIN_UNCONFIRMED,   /* right password, primary address not confirmed */
+    CA_LOGIN_LOCKED         /* right password, account locked by support */
+} ca_login_outcome_t;
+
+typedef struct {
+    const char *token;      /* cookie value; only its hash is stored */
+    const char *member_id;
+    const char *csrf;
+    const char *given, *middle, *family, *suffix, *dob, *language;
+} ca_session_t;
+
+apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
+                              ca_db_t *db, const ca_account_cfg_t *cfg,
+                              const char *address, const char *password,
+                              const char *client_addr, apr_pool_t *p);
+/* APR_NOTFOUND if token names no live session (ended, idle, too old) */
+apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
+                               const ca_account_cfg_t *cfg, const char *token,
+                               apr_pool_t *p);
+apr_status_t ca_session_end(ca_db_t *db, const char *token, apr_pool_t *p);
+
+/* APR_EMISMATCH: current password wrong.  Ends the member's other sessions. */
+apr_status_t ca_account_change_password(ca_db_t *db, const ca_account_cfg_t *cfg,
+                                        const ca_session_t *sess,
+                                        const char *current, const char *newpw,
+                                        apr_pool_t *p);
+
+typedef struct {
+    const char *id, *address;
+    int primary, verified, pending;
+} ca_email_t;
+
+/* the member's live addresses, primary first (array of ca_email_t) */
+apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
+                               const char *member_id, apr_pool_t *p);
+/* APR_EEXIST: the address is taken */
+apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
+                                  const char *member_id, const char *address,
+                                  ca_mail_fn *mail, void *baton, apr_pool_t *p);
+/* APR_NOTFOUND: not the member's, or primary */
+apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
+                                     const char *email_id, apr_pool_t *p);
+
+/* assurance points of a member; the assurance records arrive with the web
+ * of trust, until then every member has 0 */
+apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
+                               apr_pool_t *p);
+/* change name and date of birth; APR_EACCES once the member has points */
+apr_status_t ca_account_set_identity(ca_db_t *db, const char *member_id,
+                                     const char *given, const char *middle,
+                                     const char *family, const char *suffix,
+                                     const char *dob, apr_pool_t *p);
+
+typedef enum {
+    CA_LOST_OK = 0,
+    CA_LOST_NOMATCH,        /* address/date of birth/answers do not match */
+    CA_LOST_THROTTLED
+} ca_lost_outcome_t;
+
+/* step 1: address and date of birth -> the five questions (array of
+ * const char *) */
+apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
+                               apr_array_header_t **pquestions, ca_db_t *db,
+                               const ca_account_cfg_t *cfg, const char *address,
+                               const char *dob, const char *client_addr,
+                               apr_pool_t *p);
+/* step 2: at least three of five answers right -> a reset link is mailed */
+apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
+                            const ca_account_cfg_t *cfg, const char *address,
+                            const char *dob, const char *const answers[5],
+                            const char *client_addr, ca_mail_fn *mail,
+                            void *baton, apr_pool_t *p);
+/* APR_NOTFOUND if the reset token is unknown, used or expired */
+apr_status_t ca_reset_check(ca_db_t *db, const char *token, apr_pool_t *p);
+apr_status_t ca_reset_apply(ca_db_t *db, const ca_account_cfg_t *cfg,
+                            const char *token, const char *newpw, apr_pool_t *p);
+
+/* 1 if s is a non-empty string of at most 18 decimal digits */
+int ca_is_id(const char *s);
+
+#endif

@@ -1,0 +1,181 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "ca_db.h"
+#include "ca_log.h"
+#include "ca_account.h"
+
+const ca_stmt_t *const ca_db_all_stmts[] = {
+    ca_account_stmts,
+    NULL
+};
+
+static apr_status_t get_stmt(apr_dbd_prepared_t **pst, ca_db_t *db,
+                             const char *label)
+{
+    *pst = db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING)
+                        : NULL;
+    if (!*pst) {
+        ca_log(CA_LOG_ERR, "CA10301", APR_NOTFOUND,
+               "statement %s is not prepared", label);
+        return APR_NOTFOUND;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
+                         int nargs, const char **args, apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st;
+    apr_status_t rv;
+    int rc, n = 0;
+
+    if (pnrows) {
+        *pnrows = 0;
+    }
+    if ((rv = get_stmt(&st, db, label)) != APR_SUCCESS) {
+        return rv;
+    }
+    rc = apr_dbd_pquery(db->driver, p, db->handle, &n, st, nargs, args);
+    if (rc != 0) {
+        ca_log(CA_LOG_ERR, "CA10302", APR_EGENERAL, "%s: %s", label,
+               apr_dbd_error(db->driver, db->handle, rc));
+        db->trans_failed = 1;
+        return APR_EGENERAL;
+    }
+    if (pnrows) {
+        *pnrows = n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_select(apr_array_header_t **prows, int *pncols, ca_db_t *db,
+                          const char *label, int nargs, const char **args,
+                          apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_status_t rv;
+    int rc, ncols, i;
+
+    *prows = apr_array_make(p, 4, sizeof(const char **));
+    if (pncols) {
+        *pncols = 0;
+    }
+    if ((rv = get_stmt(&st, db, label)) != APR_SUCCESS) {
+        return rv;
+    }
+    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, args);
+    if (rc != 0) {
+        ca_log(CA_LOG_ERR, "CA10303", APR_EGENERAL, "%s: %s", label,
+               apr_dbd_error(db->driver, db->handle, rc));
+        db->trans_failed = 1;
+        return APR_EGENERAL;
+    }
+    ncols = apr_dbd_num_cols(db->driver, res);
+    if (pncols) {
+        *pncols = ncols;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char **vals = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
+        for (i = 0; i < ncols; i++) {
+            const char *v = apr_dbd_get_entry(db->driver, row, i);
+            vals[i] = v ? apr_pstrdup(p, v) : NULL;
+        }
+        APR_ARRAY_PUSH(*prows, const char **) = vals;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
+                           int nargs, const char **args, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+
+    *prow = NULL;
+    rv = ca_db_select(&rows, NULL, db, label, nargs, args, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts == 0) {
+        return APR_NOTFOUND;
+    }
+    *prow = APR_ARRAY_IDX(rows, 0, const char **);
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p)
+{
+    int rc;
+
+    db->trans = NULL;
+    db->trans_failed = 0;
+    rc = apr_dbd_transaction_start(db->driver, p, db->handle, &db->trans);
+    if (rc != 0) {
+        ca_log(CA_LOG_ERR, "CA10304", APR_EGENERAL, "BEGIN: %s",
+               apr_dbd_error(db->driver, db->handle, rc));
+        db->trans = NULL;
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_commit(ca_db_t *db, apr_pool_t *p)
+{
+    int failed, rc;
+
+    if (!db->trans) {
+        return APR_EGENERAL;
+    }
+    failed = db->trans_failed;
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, db->trans,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    rc = apr_dbd_transaction_end(db->driver, p, db->trans);
+    db->trans = NULL;
+    if (rc != 0) {
+        ca_log(CA_LOG_ERR, "CA10305", APR_EGENERAL, "COMMIT: %s",
+               apr_dbd_error(db->driver, db->handle, rc));
+        return APR_EGENERAL;
+    }
+    return failed ? APR_EGENERAL : APR_SUCCESS;
+}
+
+apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)
+{
+    if (!db->trans) {
+        return APR_SUCCESS;
+    }
+    apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+    apr_dbd_transaction_end(db->driver, p, db->trans);
+    db->trans = NULL;
+    return APR_SUCCESS;
+}
+
+int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p)
+{
+    int t, i, failed = 0;
+
+    if (!db->prepared) {
+        db->prepared = apr_hash_make(p);
+    }
+    for (t = 0; ca_db_all_stmts[t]; t++) {
+        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
+            const ca_stmt_t *s = &ca_db_all_stmts[t][i];
+            apr_dbd_prepared_t *st = NULL;
+            int rc = apr_dbd_prepare(db->driver, p, db->handle, s->sql, s->label, &st);
+            if (rc != 0) {
+                ca_log(CA_LOG_ERR, "CA10306", APR_EGENERAL, "prepare %s: %s",
+                       s->label, apr_dbd_error(db->driver, db->handle, rc));
+                failed++;
+                continue;
+            }
+            apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, st);
+        }
+    }
+    return failed;
+}

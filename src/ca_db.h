@@ -1,0 +1,62 @@
+/* Storage: PostgreSQL through APR DBD, prepared statements only.
+ *
+ * Every statement lives in a table of {label, sql} owned by the part that
+ * uses it; httpd modules register those with mod_dbd (ap_dbd_prepare) and
+ * the tests prepare every one against the real schema (cacert-dbcheck).
+ * Parameters are written %s in the SQL and passed as strings; the SQL casts
+ * them (%s::bigint, %s::date, ...).  No SQL is ever built from input. */
+#ifndef CA_DB_H
+#define CA_DB_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+#include <apr_dbd.h>
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} ca_stmt_t;
+
+typedef struct ca_db_t {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared;            /* label -> apr_dbd_prepared_t * */
+    apr_dbd_transaction_t *trans;    /* open transaction or NULL */
+    int trans_failed;                /* a statement in it failed */
+} ca_db_t;
+
+/* every statement table of the core, NULL-terminated list of NULL-label-
+ * terminated tables */
+extern const ca_stmt_t *const ca_db_all_stmts[];
+
+/* args: the argument count then a compound literal of strings; NULL is SQL
+ * NULL.  Use as ca_db_query(&n, db, "label", CA_ARGS(a, b), p). */
+#define CA_ARGS(...) \
+    (int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *)), \
+    (const char *[]){ __VA_ARGS__ }
+#define CA_NOARGS 0, NULL
+
+/* run a statement that returns no rows; *pnrows = rows affected */
+apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
+                         int nargs, const char **args, apr_pool_t *p);
+/* run a select; *prows = array of const char ** (one per row, values copied
+ * into p, NULL for SQL NULL); *pncols = number of columns */
+apr_status_t ca_db_select(apr_array_header_t **prows, int *pncols, ca_db_t *db,
+                          const char *label, int nargs, const char **args,
+                          apr_pool_t *p);
+/* the first row of a select, APR_NOTFOUND if there is none */
+apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
+                           int nargs, const char **args, apr_pool_t *p);
+
+apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p);
+/* commit, or roll back if any statement in the transaction failed; returns
+ * APR_EGENERAL if it was rolled back */
+apr_status_t ca_db_commit(ca_db_t *db, apr_pool_t *p);
+apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p);
+
+/* prepare every statement of every table on a connection (for tools and
+ * tests); reports each failure with ca_log and returns the count of failures */
+int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,148 @@
+#include <string.h>
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "tests.h"
+#include "ca_valid.h"
+
+static apr_pool_t *pool;
+
+static void setup(void) { apr_pool_create(&pool, NULL); }
+static void teardown(void) { apr_pool_destroy(pool); }
+
+START_TEST(names)
+{
+    ck_assert_ptr_null(ca_valid_name("Anna", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("O'Brien-Smith", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("J. R. R.", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("Jürgen", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("Ólafur Þór", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("Владимир", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("李", 1, 64));
+    ck_assert_ptr_null(ca_valid_name("O\xe2\x80\x99" "Neil", 1, 64));  /* U+2019 */
+    ck_assert_ptr_null(ca_valid_name("", 0, 64));
+    ck_assert_str_eq(ca_valid_name("", 1, 64), "err.name.required");
+    ck_assert_str_eq(ca_valid_name("<script>", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("Anna\"", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("R2D2", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("a\x01" "b", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("\xc0\xaf", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("An\xe2\x80\xaena", 1, 64), "err.name.chars");  /* RLO */
+    ck_assert_str_eq(ca_valid_name("Anna\xf0\x9f\x98\x80", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("--", 1, 64), "err.name.chars");
+    ck_assert_str_eq(ca_valid_name("Abcdefghijk", 1, 10), "err.name.toolong");
+    ck_assert_ptr_null(ca_valid_suffix("Jr."));
+    ck_assert_ptr_null(ca_valid_suffix(""));
+    ck_assert_str_eq(ca_valid_suffix("Esq"), "err.suffix.invalid");
+}
+END_TEST
+
+START_TEST(emails)
+{
+    ck_assert_ptr_null(ca_valid_email("anna@example.org"));
+    ck_assert_ptr_null(ca_valid_email("a.b+c@mail.example.co.uk"));
+    ck_assert_ptr_null(ca_valid_email("x@xn--bcher-kva.example"));
+    ck_assert_ptr_null(ca_valid_email("x@example.xn--p1ai"));
+    ck_assert_str_eq(ca_valid_email(""), "err.email.required");
+    ck_assert_str_eq(ca_valid_email("anna"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("@example.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("anna@localhost"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("anna@exa_mple.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("an..na@example.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email(".anna@example.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("anna@-example.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("anna@example.123"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("a<b>@example.org"), "err.email.invalid");
+    ck_assert_str_eq(ca_valid_email("jürgen@example.org"), "err.email.ascii");
+    ck_assert_str_eq(ca_email_canonical("Anna@EXAMPLE.Org", pool), "Anna@example.org");
+}
+END_TEST
+
+START_TEST(dates)
+{
+    const char *d;
+    apr_time_t now;
+    apr_time_exp_t t = { 0 };
+
+    t.tm_year = 2026 - 1900;
+    t.tm_mon = 10;
+    t.tm_mday = 21;
+    t.tm_hour = 12;
+    apr_time_exp_gmt_get(&now, &t);
+    ck_assert_ptr_null(ca_valid_dob(&d, "1980", "2", "29", now, pool));
+    ck_assert_str_eq(d, "1980-02-29");
+    ck_assert_ptr_null(ca_valid_dob(&d, "2000", "02", "29", now, pool));
+    ck_assert_ptr_null(ca_valid_dob(&d, "2026", "11", "21", now, pool));
+    ck_assert_str_eq(ca_valid_dob(&d, "1981", "2", "29", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "1900", "2", "29", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "1980", "4", "31", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "1980", "13", "1", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "1980", "0", "1", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "19x0", "1", "1", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "-1", "1", "1", now, pool), "err.dob.invalid");
+    ck_assert_str_eq(ca_valid_dob(&d, "1899", "12", "31", now, pool), "err.dob.tooold");
+    ck_assert_str_eq(ca_valid_dob(&d, "2026", "11", "22", now, pool), "err.dob.future");
+    ck_assert_str_eq(ca_valid_dob(&d, "2027", "1", "1", now, pool), "err.dob.future");
+    ck_assert_str_eq(ca_valid_dob(&d, "", "", "", now, pool), "err.dob.required");
+    ck_assert_int_eq(ca_age_years("2000-11-21", now), 26);
+    ck_assert_int_eq(ca_age_years("2000-11-22", now), 25);
+}
+END_TEST
+
+START_TEST(passwords)
+{
+    const char *hints[] = { "anna", "schmidt" };
+
+    ck_assert_ptr_null(ca_valid_password("Tr0ub4dour&3-horse-staple", "Tr0ub4dour&3-horse-staple",
+                                         10, hints, 2, pool));
+    ck_assert_str_eq(ca_valid_password("", "", 10, NULL, 0, pool), "err.password.required");
+    ck_assert_str_eq(ca_valid_password("abc", "abd", 10, NULL, 0, pool), "err.password.mismatch");
+    ck_assert_str_eq(ca_valid_password("Xy7#abc", "Xy7#abc", 10, NULL, 0, pool),
+                     "err.password.short");
+    ck_assert_str_eq(ca_valid_password("password123", "password123", 10, NULL, 0, pool),
+                     "err.password.dictionary");
+    ck_assert_str_eq(ca_valid_password("AnnaRocks!2024x", "AnnaRocks!2024x", 10, hints, 2, pool),
+                     "err.password.personal");
+}
+END_TEST
+
+START_TEST(questions)
+{
+    const char *q[5] = { "First pet?", "Mother's maiden name?", "Favourite teacher?",
+                         "First car?", "Street you grew up in?" };
+    const char *a[5] = { "Rex", "Miller", "Mrs Green", "Beetle", "Elm Street" };
+    const char *a2[5] = { "Rex", "rex ", "Mrs Green", "Beetle", "Elm Street" };
+    const char *a3[5] = { "Rex", "Miller", "first  CAR?", "Beetle", "Elm Street" };
+    const char *q2[5] = { "First pet?", "first pet?", "Favourite teacher?",
+                          "First car?", "Street you grew up in?" };
+    const char *a4[5] = { "Rex", "Miller", "", "Beetle", "Elm Street" };
+    int idx, ans;
+
+    ck_assert_ptr_null(ca_valid_questions(&idx, &ans, q, a, pool));
+    ck_assert_str_eq(ca_valid_questions(&idx, &ans, q, a2, pool), "err.answer.duplicate");
+    ck_assert_int_eq(idx, 1);
+    ck_assert_int_eq(ans, 1);
+    ck_assert_str_eq(ca_valid_questions(&idx, &ans, q, a3, pool), "err.answer.isquestion");
+    ck_assert_int_eq(idx, 2);
+    ck_assert_str_eq(ca_valid_questions(&idx, &ans, q2, a, pool), "err.question.duplicate");
+    ck_assert_int_eq(ans, 0);
+    ck_assert_str_eq(ca_valid_questions(&idx, &ans, q, a4, pool), "err.answer.required");
+    ck_assert_int_eq(idx, 2);
+}
+END_TEST
+
+Suite *valid_suite(void)
+{
+    Suite *s = suite_create("valid");
+    TCase *tc = tcase_create("valid");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, names);
+    tcase_add_test(tc, emails);
+    tcase_add_test(tc, dates);
+    tcase_add_test(tc, passwords);
+    tcase_add_test(tc, questions);
+    suite_add_tcase(s, tc);
+    return s;
+}

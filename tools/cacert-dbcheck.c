@@ -1,0 +1,54 @@
+/* cacert-dbcheck: prepares every SQL statement of the core against a
+ * database, so that a statement that does not fit the schema is found by
+ * the tests, not by a member.
+ *
+ *   cacert-dbcheck "host=/path/to/socket dbname=cacert user=cacert"
+ *
+ * Exit status 0 when all statements prepare, 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <apr_general.h>
+#include <apr_dbd.h>
+
+#include "ca_db.h"
+#include "ca_log.h"
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *p;
+    ca_db_t db = { 0 };
+    const char *err = NULL;
+    apr_status_t rv;
+    int failed, t, i, n = 0;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PGSQL-CONNINFO\n", argv[0]);
+        return 2;
+    }
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&p, NULL);
+    apr_dbd_init(p);
+    rv = apr_dbd_get_driver(p, "pgsql", &db.driver);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "CA30001: the APR DBD pgsql driver is missing "
+                "(install libaprutil1-dbd-pgsql)\n");
+        return 1;
+    }
+    rv = apr_dbd_open_ex(db.driver, p, argv[1], &db.handle, &err);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "CA30002: cannot connect: %s\n", err ? err : "unknown error");
+        return 1;
+    }
+    failed = ca_db_prepare_all(&db, p);
+    for (t = 0; ca_db_all_stmts[t]; t++) {
+        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
+            n++;
+        }
+    }
+    printf("%d statements, %d prepared, %d failed\n", n, n - failed, failed);
+    apr_dbd_close(db.driver, db.handle);
+    apr_pool_destroy(p);
+    return failed ? 1 : 0;
+}
