@@ -72,10 +72,6 @@ typedef struct {
     ca_smtp_server_t smtp;
 } acc_srv_cfg;
 
-typedef struct {
-    const char *base;       /* the <Location> the handler serves */
-} acc_dir_cfg;
-
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
     acc_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
@@ -119,13 +115,6 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(policy_url);
     MERGE_PTR(static_url);
     return c;
-}
-
-static void *create_dir_cfg(apr_pool_t *p, char *dir)
-{
-    acc_dir_cfg *d = apr_pcalloc(p, sizeof(*d));
-    d->base = dir;
-    return d;
 }
 
 /* typed getters: the default where a directive was not given */
@@ -553,6 +542,15 @@ static int render(req_t *q, const char *name, int status)
     apr_status_t rv;
 
     ca_tmpl_set(q->ctx, "page", name);
+    if (!ca_tmpl_get(q->ctx, "title")) {
+        /* "login.html" -> message "title.login" */
+        const char *dot = strchr(name, '.');
+        ca_tmpl_set(q->ctx, "title",
+                    msg(q, apr_pstrcat(r->pool, "title.",
+                                       apr_pstrmemdup(r->pool, name, dot ? (apr_size_t)(dot - name)
+                                                                         : strlen(name)),
+                                       NULL)));
+    }
     rv = ca_i18n_render(&out, &len, q->cfg->i18n, q->lang, name, q->ctx, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
@@ -574,6 +572,7 @@ static int message_page(req_t *q, const char *title_key, const char *text_key,
                         int status)
 {
     set_msg(q, "msg_title", title_key);
+    set_msg(q, "title", title_key);
     set_msg(q, "msg_text", text_key);
     return render(q, "message.html", status);
 }
@@ -1404,7 +1403,6 @@ static void common_vars(req_t *q)
 
 static int acc_handler(request_rec *r)
 {
-    acc_dir_cfg *d;
     req_t *q;
     const route_t *rt;
     const char *rest, *tok;
@@ -1417,26 +1415,21 @@ static int acc_handler(request_rec *r)
     q = apr_pcalloc(r->pool, sizeof(*q));
     q->r = r;
     q->cfg = ap_get_module_config(r->server->module_config, &cacert_account_module);
-    d = ap_get_module_config(r->per_dir_config, &cacert_account_module);
     if (!q->cfg->i18n) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "CA20104: handler %s used in a server without CAcertTemplateDir",
                       HANDLER_NAME);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    q->base = d && d->base ? d->base : "";
-    blen = strlen(q->base);
-    while (blen > 0 && q->base[blen - 1] == '/') {
-        blen--;
-    }
-    q->base = apr_pstrmemdup(r->pool, q->base, blen);
-    if (strncmp(r->uri, q->base, blen)) {
+    /* pages are one path segment below the <Location> the handler is set
+     * for: the base is the URI up to its last '/' */
+    rest = strrchr(r->uri, '/');
+    if (!rest) {
         return DECLINED;
     }
-    rest = r->uri + blen;
-    if (*rest == '/') {
-        rest++;
-    }
+    blen = (apr_size_t)(rest - r->uri);
+    q->base = apr_pstrmemdup(r->pool, r->uri, blen);
+    rest++;
     q->path = rest;
     q->lang = ca_i18n_pick(q->cfg->i18n, read_cookie(r, COOKIE_LANG),
                            apr_table_get(r->headers_in, "Accept-Language"), r->pool);
@@ -1528,7 +1521,7 @@ static void register_hooks(apr_pool_t *p)
 
 module AP_MODULE_DECLARE_DATA cacert_account_module = {
     STANDARD20_MODULE_STUFF,
-    create_dir_cfg,
+    NULL,
     NULL,
     create_srv_cfg,
     merge_srv_cfg,
