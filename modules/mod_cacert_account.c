@@ -616,9 +616,9 @@ static int need_db(req_t *q)
     return 1;
 }
 
-/* read and decode an application/x-www-form-urlencoded body; on a
- * structural error returns the HTTP status of the error page */
-static int read_form(req_t *q)
+/* read and decode an application/x-www-form-urlencoded body; returns OK,
+ * or the HTTP status of the error page with *pkey its message */
+static int read_form(req_t *q, const char **pkey)
 {
     request_rec *r = q->r;
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
@@ -629,17 +629,18 @@ static int read_form(req_t *q)
     apr_status_t rv;
     int rc;
 
+    *pkey = "form.malformed";
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)
         || (ct[33] && ct[33] != ';' && ct[33] != ' ')) {
-        return message_page(q, "title.error", "form.contenttype",
-                            HTTP_UNSUPPORTED_MEDIA_TYPE);
+        *pkey = "form.contenttype";
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
         return rc;
     }
     if (r->remaining > MAX_BODY) {
-        return message_page(q, "title.error", "form.toolarge",
-                            HTTP_REQUEST_ENTITY_TOO_LARGE);
+        *pkey = "form.toolarge";
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     buf = apr_palloc(r->pool, MAX_BODY + 1);
     if (ap_should_client_block(r)) {
@@ -647,8 +648,8 @@ static int read_form(req_t *q)
         while ((n = ap_get_client_block(r, buf + len, MAX_BODY + 1 - len)) > 0) {
             len += (apr_size_t)n;
             if (len > MAX_BODY) {
-                return message_page(q, "title.error", "form.toolarge",
-                                    HTTP_REQUEST_ENTITY_TOO_LARGE);
+                *pkey = "form.toolarge";
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
             }
         }
         if (n < 0) {
@@ -657,8 +658,8 @@ static int read_form(req_t *q)
     }
     rv = ca_form_parse(&q->form, &q->form_errors, &err, buf, len, &lim, r->pool);
     if (rv != APR_SUCCESS) {
-        return message_page(q, "title.error", err ? err : "form.malformed",
-                            HTTP_BAD_REQUEST);
+        *pkey = err ? err : "form.malformed";
+        return HTTP_BAD_REQUEST;
     }
     return OK;
 }
@@ -869,7 +870,7 @@ static int page_register(req_t *q)
         field_error(q, "cca", "err.cca.required");
         ok = 0;
     }
-    if (ok) {
+    if (ok && !ca_tmpl_get(q->ctx, "has_errors")) {
         reg.language = q->lang;
         reg.cca_version = cfg_str(q->cfg->cca_version, "CCA 2009-04-27");
         reg.client_addr = client_addr(q->r);
@@ -881,6 +882,8 @@ static int page_register(req_t *q)
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                           "CA20301: member %s registered", member_id);
             ca_tmpl_set(q->ctx, "address", reg.email);
+            ca_tmpl_setf(q->ctx, "hours", "%" APR_TIME_T_FMT,
+                         apr_time_sec(q->cfg->acc.ping_lifetime) / 3600);
             return render(q, "register_done.html", HTTP_OK);
         }
         if (rv == APR_EEXIST) {
@@ -1490,8 +1493,9 @@ static int acc_handler(request_rec *r)
         return redirect(q, "");
     }
     if (r->method_number == M_POST) {
-        if ((rc = read_form(q)) != OK) {
-            return rc;
+        const char *key;
+        if ((rc = read_form(q, &key)) != OK) {
+            return message_page(q, "title.error", key, rc);
         }
         if (!csrf_ok(q)) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

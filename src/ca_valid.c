@@ -356,6 +356,25 @@ const char *ca_valid_password(const char *password, const char *confirm,
     snprintf(buf, sizeof(buf), "%d", (int)minlen);
     pwquality_set_option(pwq, apr_pstrcat(p, "minlen=", buf, NULL));
     rc = pwquality_check(pwq, password, NULL, NULL, &aux);
+    if (rc >= 0) {
+        /* a dictionary word with digits or symbols stuck to its ends
+         * ("password1234") is as weak as the word: check the core too */
+        const char *b = password, *e = password + strlen(password);
+        while (*b && !apr_isalpha(*b)) {
+            b++;
+        }
+        while (e > b && !apr_isalpha(e[-1])) {
+            e--;
+        }
+        if (e - b >= 6 && (b != password || *e)) {
+            pwquality_set_option(pwq, "minlen=6");
+            aux = NULL;
+            if (pwquality_check(pwq, apr_pstrmemdup(p, b, (apr_size_t)(e - b)), NULL, NULL,
+                                &aux) == PWQ_ERROR_CRACKLIB_CHECK) {
+                rc = PWQ_ERROR_CRACKLIB_CHECK;
+            }
+        }
+    }
     pwquality_free_settings(pwq);
     if (rc < 0) {
         return pwq_key(rc);
