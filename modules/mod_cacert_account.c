@@ -222,6 +222,31 @@ static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
                                     arg, 1, 1000000));
 }
 
+/* passwords are at most 256 bytes; fewer than 8 characters are never safe */
+static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    return cmd_err(cmd, parse_count(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
+}
+
+/* the templates append file names to it */
+static const char *set_policy_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_str(cmd, dc, arg);
+
+    if (err) {
+        return err;
+    }
+    if (arg[strlen(arg) - 1] != '/' || strpbrk(arg, " \"'<>?#")) {
+        return cmd_err(cmd, "must be a URL ending in '/'");
+    }
+    return NULL;
+}
+
 static const char *set_site_url(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = set_str(cmd, dc, arg);
@@ -272,8 +297,8 @@ static const char *set_lang(cmd_parms *cmd, void *dc, const char *arg)
         return err;
     }
     for (s = arg; *s; s++) {
-        if (!apr_islower(*s) && *s != '-') {
-            return cmd_err(cmd, "must be a lowercase language tag such as en or de");
+        if (!apr_islower(*s) && !apr_isdigit(*s) && *s != '-') {
+            return cmd_err(cmd, "must be a lowercase language tag such as en, de or es-419");
         }
     }
     return NULL;
@@ -334,11 +359,11 @@ static const command_rec acc_cmds[] = {
                   "validity of a mailed password reset link (default 1h)"),
     AP_INIT_TAKE23("CAcertArgon2", set_argon2, NULL, RSRC_CONF,
                    "Argon2id iterations, memory (KiB), lanes (default 3 65536 1)"),
-    AP_INIT_TAKE1("CAcertPasswordMinLength", set_count, OFF(pw_minlen), RSRC_CONF,
-                  "minimum password length (default 10)"),
+    AP_INIT_TAKE1("CAcertPasswordMinLength", set_pw_minlen, NULL, RSRC_CONF,
+                  "minimum password length, 8-128 (default 10)"),
     AP_INIT_TAKE1("CAcertCCAVersion", set_str, OFF(cca_version), RSRC_CONF,
                   "version of the Community Agreement members agree to"),
-    AP_INIT_TAKE1("CAcertPolicyURL", set_str, OFF(policy_url), RSRC_CONF,
+    AP_INIT_TAKE1("CAcertPolicyURL", set_policy_url, OFF(policy_url), RSRC_CONF,
                   "base URL of the policy documents linked in the footer"),
     AP_INIT_TAKE1("CAcertStaticURL", set_str, OFF(static_url), RSRC_CONF,
                   "URL path of the stylesheet and images (default /static)"),
@@ -1388,6 +1413,7 @@ static void common_vars(req_t *q)
     ca_tmpl_set(q->ctx, "lang", q->lang);
     ca_tmpl_set(q->ctx, "csrf", csrf);
     ca_tmpl_set(q->ctx, "here", q->path);
+    ca_tmpl_setf(q->ctx, "pw_minlen", "%d", cfg_int(q->cfg->pw_minlen, 10));
     if (q->sess) {
         ca_tmpl_set(q->ctx, "member", "1");
         ca_tmpl_set(q->ctx, "member_name", apr_pstrcat(q->r->pool, q->sess->given, " ",

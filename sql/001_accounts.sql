@@ -122,18 +122,33 @@ CREATE TABLE audit_log (
     hash        text NOT NULL
 );
 
+-- the hashed text does not depend on the session's time zone or settings,
+-- and NULL is distinct from every value; a verifier recomputes it with
+--   SELECT id FROM audit_log WHERE hash <> audit_log_hash(prev_hash, id, at,
+--       actor_id, member_id, action, detail)
+-- and checks that each prev_hash is the hash of the row before.
+CREATE FUNCTION audit_log_hash(prev text, id bigint, at timestamptz, actor bigint,
+                               member bigint, action text, detail text)
+    RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT encode(sha256(convert_to(concat_ws('|', prev, id::text,
+        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        coalesce(actor::text, '-'), coalesce(member::text, '-'),
+        length(action)::text, action, length(detail)::text, detail), 'UTF8')), 'hex')
+$$;
+
 CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     prev text;
 BEGIN
-    -- one writer at a time, so that the chain has no forks
+    -- one writer at a time, so that the chain has no forks; the id is
+    -- drawn under the lock, so id order is chain order
     PERFORM pg_advisory_xact_lock(7366323);
+    NEW.id := nextval(pg_get_serial_sequence('audit_log', 'id'));
     SELECT hash INTO prev FROM audit_log ORDER BY id DESC LIMIT 1;
     NEW.prev_hash := coalesce(prev, repeat('0', 64));
     NEW.at := now();
-    NEW.hash := encode(sha256(convert_to(
-        concat_ws('|', NEW.prev_hash, NEW.id, NEW.at, NEW.actor_id,
-                  NEW.member_id, NEW.action, NEW.detail), 'UTF8')), 'hex');
+    NEW.hash := audit_log_hash(NEW.prev_hash, NEW.id, NEW.at, NEW.actor_id,
+                               NEW.member_id, NEW.action, NEW.detail);
     RETURN NEW;
 END $$;
 

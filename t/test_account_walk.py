@@ -109,3 +109,22 @@ def test_full_walk(http, stack, db):
 def test_confirmed_member_helper(http, stack):
     data = registered_member(http, stack)
     assert login(http, data["email"]).status_code == 303
+
+
+def test_audit_log_is_chained_and_append_only(http, stack, db):
+    registered_member(http, stack)
+    cur = db.cursor()
+    cur.execute("SET TimeZone = 'America/New_York'")
+    cur.execute("SELECT count(*) FROM audit_log WHERE hash <> audit_log_hash(prev_hash, id, at,"
+                " actor_id, member_id, action, detail)")
+    assert cur.fetchone()[0] == 0
+    cur.execute("SELECT count(*) FROM (SELECT prev_hash, lag(hash) OVER (ORDER BY id) AS before"
+                " FROM audit_log) x WHERE before IS NOT NULL AND prev_hash <> before")
+    assert cur.fetchone()[0] == 0
+    import psycopg2
+    for sql in ("UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"):
+        try:
+            cur.execute(sql)
+            raise AssertionError(sql + " succeeded")
+        except psycopg2.Error as e:
+            assert "append-only" in str(e)

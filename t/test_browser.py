@@ -4,7 +4,8 @@ so the pages are proved usable by a real browser (no JavaScript needed)."""
 import os
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts import PASSWORD, member_data
 
@@ -23,7 +24,15 @@ def fill(browser, values):
 
 
 def submit(browser, label):
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, f"//main//button[normalize-space()='{label}']").click()
+    # the click returns before the next page has loaded
+    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+
+
+def heading(browser):
+    return WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.TAG_NAME, "h1"))).text
 
 
 def test_register_confirm_login_in_chromium(browser, stack):
@@ -40,18 +49,20 @@ def test_register_confirm_login_in_chromium(browser, stack):
     fill(browser, {"dob_month": data["dob_month"], "dob_day": data["dob_day"],
                    "password": PASSWORD, "password2": PASSWORD})
     submit(browser, "Create account")
-    assert "Check your mail" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Check your mail" in heading(browser)
 
     mail = stack.wait_for_mail(data["email"])
     link = [l for l in mail.links if "/account/confirm?" in l][0]
     browser.get(link)
     submit(browser, "Confirm")
-    assert "Address confirmed" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Address confirmed" in heading(browser)
 
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "log in").click()
+    WebDriverWait(browser, 20).until(EC.staleness_of(old))
     fill(browser, {"email": data["email"], "password": PASSWORD})
     submit(browser, "Log in")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Welcome, Zoë"
+    assert heading(browser) == "Welcome, Zoë"
     body = browser.find_element(By.TAG_NAME, "main").text
     assert "Zoë Müller-Lüdenscheidt Jr." in body and data["email"] in body
     # the stylesheet loads under the strict CSP
@@ -65,5 +76,7 @@ def test_register_confirm_login_in_chromium(browser, stack):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 400
 
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, "//button[normalize-space()='Log out']").click()
+    WebDriverWait(browser, 20).until(EC.staleness_of(old))
     assert "You are logged out." in browser.find_element(By.TAG_NAME, "main").text
