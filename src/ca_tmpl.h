@@ -8,8 +8,11 @@
  *                      or an empty list
  *   {{>partial}}       includes another template of the same language
  *   {{!comment}}       nothing
- * Names are [A-Za-z0-9_.-]+; a name is looked up in the current context and
- * then in its parents.  Templates whose name ends in ".html" escape output
+ * Names are [A-Za-z0-9_.-]+ (partial names may also contain '/', as
+ * template names do: {{>mail/footer.txt}}); a name is looked up in the
+ * current context and then in its parents.  As in Mustache, a section,
+ * section end, comment or partial tag alone on its line takes the line
+ * (indentation and line end) with it.  Templates whose name ends in ".html" escape output
  * (& < > " ' and /); others (mail texts, ".txt") insert values as they are.
  * There is no way to output an unescaped value in an HTML template.
  * Include depth and output size are bounded, so hostile templates or values

@@ -1,0 +1,1372 @@
+/* Template renderer (a logic-less Mustache subset) and the per-language
+ * template/message store.  See ca_tmpl.h for the syntax.
+ *
+ * A template is first parsed into a small tree (text, variable, section,
+ * inverted section, partial), then the tree is rendered into a growing
+ * buffer.  Parsing never copies text: nodes point into the source.
+ *
+ * Like Mustache, a section, inverted section, section end, comment or
+ * partial tag that stands alone on its line ("standalone") takes the whole
+ * line with it: the indentation before it and the line end after it are
+ * not output.  This keeps mail texts with sections readable.
+ *
+ * Hostile templates cannot loop or exhaust memory: sections and partials
+ * together nest at most CA_TMPL_MAX_DEPTH deep, the output is bounded by
+ * max_out, and the number of nodes visited is bounded by a work budget
+ * derived from max_out (this stops e.g. a partial that includes itself
+ * three times from taking 3^16 steps while producing nothing). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+
+#include "ca_log.h"
+#include "ca_form.h"
+#include "ca_tmpl.h"
+
+#define CA_TMPL_MAX_DEPTH   16
+#define CA_TMPL_MAX_NAME    256
+#define CA_I18N_MAX_OUT     (1024 * 1024)
+#define CA_I18N_MAX_FILE    (1024 * 1024)
+#define CA_I18N_MAX_SUBDIRS 8
+#define CA_I18N_MAX_TAGLEN  12          /* "abc-12345678" */
+#define CA_AL_MAX_RANGES    32
+#define CA_AL_MAX_LEN       4096
+
+/* ------------------------------------------------------------------ */
+/* contexts                                                           */
+
+typedef struct {
+    const char *str;                /* string value, or NULL for a list */
+    apr_array_header_t *items;      /* list of ca_tmpl_ctx_t *, or NULL */
+} tmpl_val_t;
+
+struct ca_tmpl_ctx_t {
+    ca_tmpl_ctx_t *parent;
+    apr_pool_t *pool;
+    apr_hash_t *vars;               /* name -> tmpl_val_t */
+};
+
+ca_tmpl_ctx_t *ca_tmpl_ctx_make(ca_tmpl_ctx_t *parent, apr_pool_t *p)
+{
+    ca_tmpl_ctx_t *ctx = apr_pcalloc(p, sizeof(*ctx));
+
+    ctx->parent = parent;
+    ctx->pool = p;
+    ctx->vars = apr_hash_make(p);
+    return ctx;
+}
+
+void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
+{
+    tmpl_val_t *v;
+
+    if (!ctx || !name) {
+        return;
+    }
+    if (!value) {
+        apr_hash_set(ctx->vars, name, APR_HASH_KEY_STRING, NULL);
+        return;
+    }
+    v = apr_pcalloc(ctx->pool, sizeof(*v));
+    v->str = apr_pstrdup(ctx->pool, value);
+    apr_hash_set(ctx->vars, apr_pstrdup(ctx->pool, name), APR_HASH_KEY_STRING, v);
+}
+
+void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    const char *s;
+
+    if (!ctx || !name || !fmt) {
+        return;
+    }
+    va_start(ap, fmt);
+    s = apr_pvsprintf(ctx->pool, fmt, ap);
+    va_end(ap);
+    ca_tmpl_set(ctx, name, s);
+}
+
+ca_tmpl_ctx_t *ca_tmpl_add_item(ca_tmpl_ctx_t *ctx, const char *name)
+{
+    tmpl_val_t *v;
+    ca_tmpl_ctx_t *item;
+
+    v = apr_hash_get(ctx->vars, name, APR_HASH_KEY_STRING);
+    if (!v || !v->items) {
+        /* a string of the same name is replaced by the list */
+        v = apr_pcalloc(ctx->pool, sizeof(*v));
+        v->items = apr_array_make(ctx->pool, 8, sizeof(ca_tmpl_ctx_t *));
+        apr_hash_set(ctx->vars, apr_pstrdup(ctx->pool, name), APR_HASH_KEY_STRING, v);
+    }
+    item = ca_tmpl_ctx_make(ctx, ctx->pool);
+    APR_ARRAY_PUSH(v->items, ca_tmpl_ctx_t *) = item;
+    return item;
+}
+
+static const tmpl_val_t *ctx_chain_lookup(const ca_tmpl_ctx_t *ctx,
+                                          const char *name, apr_ssize_t len)
+{
+    const tmpl_val_t *v;
+
+    for (; ctx; ctx = ctx->parent) {
+        if ((v = apr_hash_get(ctx->vars, name, len)) != NULL) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+const char *ca_tmpl_get(const ca_tmpl_ctx_t *ctx, const char *name)
+{
+    const tmpl_val_t *v;
+
+    if (!name) {
+        return NULL;
+    }
+    v = ctx_chain_lookup(ctx, name, APR_HASH_KEY_STRING);
+    return v ? v->str : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* HTML escaping                                                      */
+
+static const char *html_repl(unsigned char c)
+{
+    switch (c) {
+    case '&':  return "&amp;";
+    case '<':  return "&lt;";
+    case '>':  return "&gt;";
+    case '"':  return "&quot;";
+    case '\'': return "&#39;";
+    case '/':  return "&#x2F;";
+    default:   return NULL;
+    }
+}
+
+static int html_special(unsigned char c)
+{
+    return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '/';
+}
+
+const char *ca_html_escape(const char *s, apr_pool_t *p)
+{
+    apr_size_t n = 0, i;
+    const char *r;
+    char *out, *o;
+
+    if (!s) {
+        return "";
+    }
+    for (i = 0; s[i]; ++i) {
+        if ((r = html_repl((unsigned char)s[i])) != NULL) {
+            n += strlen(r) - 1;
+        }
+    }
+    if (n == 0) {
+        return s;
+    }
+    o = out = apr_palloc(p, i + n + 1);
+    for (i = 0; s[i]; ++i) {
+        if ((r = html_repl((unsigned char)s[i])) != NULL) {
+            apr_size_t rl = strlen(r);
+            memcpy(o, r, rl);
+            o += rl;
+        }
+        else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* parser                                                             */
+
+typedef enum {
+    N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL
+} node_type_t;
+
+typedef struct {
+    node_type_t type;
+    const char *s;                  /* text, or name (not NUL-terminated) */
+    apr_size_t len;
+    apr_array_header_t *kids;       /* sections: array of node_t */
+} node_t;
+
+typedef struct {
+    const char *src;
+    apr_size_t len;
+    apr_size_t pos;
+    int line_start;                 /* pos is at the start of a line */
+    apr_pool_t *p;
+    const char *err;
+    apr_size_t err_pos;
+} parser_t;
+
+static int name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static int valid_name(const char *s, apr_size_t len, int partial)
+{
+    apr_size_t i;
+
+    if (len == 0 || len > CA_TMPL_MAX_NAME) {
+        return 0;
+    }
+    for (i = 0; i < len; ++i) {
+        unsigned char c = (unsigned char)s[i];
+        /* partial names are template names, which may be paths */
+        if (!name_char(c) && !(partial && c == '/')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static apr_status_t parse_fail(parser_t *ps, apr_size_t at, const char *msg)
+{
+    ps->err = msg;
+    ps->err_pos = at;
+    return APR_EINVAL;
+}
+
+/* position of the next "{{" at or after from, or len */
+static apr_size_t find_open(const char *s, apr_size_t len, apr_size_t from)
+{
+    while (from + 1 < len) {
+        const char *q = memchr(s + from, '{', len - from - 1);
+        if (!q) {
+            break;
+        }
+        from = (apr_size_t)(q - s);
+        if (s[from + 1] == '{') {
+            return from;
+        }
+        ++from;
+    }
+    return len;
+}
+
+/* position of the next "}}" at or after from, or len */
+static apr_size_t find_close(const char *s, apr_size_t len, apr_size_t from)
+{
+    while (from + 1 < len) {
+        const char *q = memchr(s + from, '}', len - from - 1);
+        if (!q) {
+            break;
+        }
+        from = (apr_size_t)(q - s);
+        if (s[from + 1] == '}') {
+            return from;
+        }
+        ++from;
+    }
+    return len;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Is the tag [tag_start, tag_end) alone on its line?  If so, *pline is
+ * where the line's indentation begins and *pafter where the next line
+ * begins. */
+static int standalone(const parser_t *ps, apr_size_t text_start,
+                      apr_size_t tag_start, apr_size_t tag_end,
+                      apr_size_t *pline, apr_size_t *pafter)
+{
+    const char *s = ps->src;
+    apr_size_t i = tag_start, j = tag_end;
+
+    while (i > text_start && is_blank(s[i - 1])) {
+        --i;
+    }
+    if (i == text_start) {
+        if (!ps->line_start) {
+            return 0;
+        }
+    }
+    else if (s[i - 1] != '\n') {
+        return 0;
+    }
+    while (j < ps->len && is_blank(s[j])) {
+        ++j;
+    }
+    if (j < ps->len) {
+        if (s[j] == '\n') {
+            ++j;
+        }
+        else if (s[j] == '\r' && j + 1 < ps->len && s[j + 1] == '\n') {
+            j += 2;
+        }
+        else {
+            return 0;
+        }
+    }
+    *pline = i;
+    *pafter = j;
+    return 1;
+}
+
+static void push_node(apr_array_header_t *nodes, node_type_t type,
+                      const char *s, apr_size_t len, apr_array_header_t *kids)
+{
+    node_t *n = &APR_ARRAY_PUSH(nodes, node_t);
+
+    n->type = type;
+    n->s = s;
+    n->len = len;
+    n->kids = kids;
+}
+
+/* Parse nodes until EOF (close == NULL) or until {{/close}}. */
+static apr_status_t parse_block(apr_array_header_t **pnodes, parser_t *ps,
+                                const char *close, apr_size_t closelen,
+                                apr_size_t open_pos, int depth)
+{
+    apr_array_header_t *nodes = apr_array_make(ps->p, 8, sizeof(node_t));
+    apr_status_t rv = APR_SUCCESS;
+
+    *pnodes = nodes;
+    while (ps->pos < ps->len) {
+        apr_size_t text_start = ps->pos, tag, end, text_end, after;
+        apr_size_t cs, ce, line, next;
+        char sigil = 0;
+        apr_array_header_t *kids;
+
+        tag = find_open(ps->src, ps->len, ps->pos);
+        if (tag >= ps->len) {
+            push_node(nodes, N_TEXT, ps->src + text_start, ps->len - text_start, NULL);
+            ps->pos = ps->len;
+            break;
+        }
+        end = find_close(ps->src, ps->len, tag + 2);
+        if (end >= ps->len) {
+            return parse_fail(ps, tag, "unclosed tag");
+        }
+        after = end + 2;
+        cs = tag + 2;
+        ce = end;
+        if (cs < ce && ps->src[cs] && strchr("#^/!>", ps->src[cs])) {
+            sigil = ps->src[cs++];
+        }
+        if (sigil != '!') {
+            while (cs < ce && is_blank(ps->src[cs])) {
+                ++cs;
+            }
+            while (ce > cs && is_blank(ps->src[ce - 1])) {
+                --ce;
+            }
+            if (!valid_name(ps->src + cs, ce - cs, sigil == '>')) {
+                return parse_fail(ps, tag, "bad tag name");
+            }
+        }
+        text_end = tag;
+        next = after;
+        if (sigil && standalone(ps, text_start, tag, after, &line, &next)) {
+            text_end = line;
+            ps->line_start = 1;
+        }
+        else {
+            next = after;
+            ps->line_start = 0;
+        }
+        if (text_end > text_start) {
+            push_node(nodes, N_TEXT, ps->src + text_start, text_end - text_start, NULL);
+        }
+        ps->pos = next;
+
+        switch (sigil) {
+        case '#':
+        case '^':
+            if (depth + 1 > CA_TMPL_MAX_DEPTH) {
+                return parse_fail(ps, tag, "sections nested too deep");
+            }
+            rv = parse_block(&kids, ps, ps->src + cs, ce - cs, tag, depth + 1);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            push_node(nodes, sigil == '#' ? N_SECTION : N_INVERTED,
+                      ps->src + cs, ce - cs, kids);
+            break;
+        case '/':
+            if (!close) {
+                return parse_fail(ps, tag, "section end without start");
+            }
+            if (ce - cs != closelen || memcmp(ps->src + cs, close, closelen)) {
+                return parse_fail(ps, tag, "section end does not match its start");
+            }
+            return APR_SUCCESS;
+        case '!':
+            break;
+        case '>':
+            push_node(nodes, N_PARTIAL, ps->src + cs, ce - cs, NULL);
+            break;
+        default:
+            push_node(nodes, N_VAR, ps->src + cs, ce - cs, NULL);
+            break;
+        }
+    }
+    if (close) {
+        return parse_fail(ps, open_pos, "unclosed section");
+    }
+    return rv;
+}
+
+static apr_size_t line_of(const char *s, apr_size_t pos)
+{
+    apr_size_t line = 1, i;
+
+    for (i = 0; i < pos; ++i) {
+        if (s[i] == '\n') {
+            ++line;
+        }
+    }
+    return line;
+}
+
+static apr_status_t tmpl_parse(apr_array_header_t **pnodes, const char **perr,
+                               const char *what,
+                               const char *src, apr_size_t len, apr_pool_t *p)
+{
+    parser_t ps;
+    apr_status_t rv;
+
+    memset(&ps, 0, sizeof(ps));
+    ps.src = src;
+    ps.len = len;
+    ps.line_start = 1;
+    ps.p = p;
+    rv = parse_block(pnodes, &ps, NULL, 0, 0, 0);
+    if (rv != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "%s%sline %" APR_SIZE_T_FMT ": %s",
+                             what ? what : "", what ? ", " : "",
+                             line_of(src, ps.err_pos), ps.err);
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* renderer                                                           */
+
+typedef struct frame_t {
+    const ca_tmpl_ctx_t *ctx;
+    const struct frame_t *next;     /* NULL: ctx is the root context */
+} frame_t;
+
+typedef struct {
+    apr_array_header_t *nodes;      /* NULL if it failed to parse */
+    const char *err;
+} partial_t;
+
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap, max;
+    int escape;
+    ca_tmpl_loader_fn *loader;
+    void *baton;
+    apr_hash_t *partials;           /* name -> partial_t, per render */
+    apr_size_t steps, max_steps;
+    const char *err;
+} rstate_t;
+
+static apr_status_t render_fail(rstate_t *st, const char *msg)
+{
+    if (!st->err) {
+        st->err = msg;
+    }
+    return APR_EINVAL;
+}
+
+static apr_status_t out_reserve(rstate_t *st, apr_size_t n)
+{
+    apr_size_t cap;
+    char *nb;
+
+    if (n > st->max - st->len) {
+        return render_fail(st, apr_psprintf(st->p, "output larger than %"
+                                            APR_SIZE_T_FMT " bytes", st->max));
+    }
+    if (st->len + n + 1 <= st->cap) {
+        return APR_SUCCESS;
+    }
+    cap = st->cap ? st->cap : 256;
+    while (cap < st->len + n + 1) {
+        cap *= 2;
+    }
+    if (cap > st->max + 1) {
+        cap = st->max + 1;
+    }
+    nb = apr_palloc(st->p, cap);
+    if (st->len) {
+        memcpy(nb, st->buf, st->len);
+    }
+    st->buf = nb;
+    st->cap = cap;
+    return APR_SUCCESS;
+}
+
+static apr_status_t out_raw(rstate_t *st, const char *s, apr_size_t n)
+{
+    apr_status_t rv;
+
+    if (n == 0) {
+        return APR_SUCCESS;
+    }
+    if ((rv = out_reserve(st, n)) != APR_SUCCESS) {
+        return rv;
+    }
+    memcpy(st->buf + st->len, s, n);
+    st->len += n;
+    return APR_SUCCESS;
+}
+
+static apr_status_t out_escaped(rstate_t *st, const char *s)
+{
+    apr_status_t rv;
+    const char *run = s;
+
+    for (;; ++s) {
+        unsigned char c = (unsigned char)*s;
+        if (c && !html_special(c)) {
+            continue;
+        }
+        if ((rv = out_raw(st, run, (apr_size_t)(s - run))) != APR_SUCCESS) {
+            return rv;
+        }
+        if (!c) {
+            return APR_SUCCESS;
+        }
+        {
+            const char *r = html_repl(c);
+            if ((rv = out_raw(st, r, strlen(r))) != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        run = s + 1;
+    }
+}
+
+static const tmpl_val_t *lookup(const frame_t *fr, const char *name, apr_size_t len)
+{
+    const tmpl_val_t *v;
+
+    for (; fr; fr = fr->next) {
+        if (!fr->next) {
+            return ctx_chain_lookup(fr->ctx, name, (apr_ssize_t)len);
+        }
+        if ((v = apr_hash_get(fr->ctx->vars, name, (apr_ssize_t)len)) != NULL) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
+                                 const frame_t *fr, int depth);
+
+static apr_status_t get_partial(const partial_t **ppart, rstate_t *st,
+                                const char *name, apr_size_t len)
+{
+    partial_t *part;
+    const char *pname, *src;
+
+    part = apr_hash_get(st->partials, name, (apr_ssize_t)len);
+    if (!part) {
+        part = apr_pcalloc(st->p, sizeof(*part));
+        pname = apr_pstrmemdup(st->p, name, len);
+        src = st->loader ? st->loader(st->baton, pname) : NULL;
+        if (!src) {
+            part->err = apr_psprintf(st->p, "unknown partial '%s'", pname);
+        }
+        else if (tmpl_parse(&part->nodes, &part->err,
+                            apr_psprintf(st->p, "partial '%s'", pname),
+                            src, strlen(src), st->p) != APR_SUCCESS) {
+            part->nodes = NULL;
+        }
+        apr_hash_set(st->partials, pname, (apr_ssize_t)len, part);
+    }
+    *ppart = part;
+    if (!part->nodes) {
+        return render_fail(st, part->err);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
+                                 const frame_t *fr, int depth)
+{
+    apr_status_t rv = APR_SUCCESS;
+    const tmpl_val_t *v;
+    const partial_t *part;
+    int i, k;
+
+    if (depth > CA_TMPL_MAX_DEPTH) {
+        return render_fail(st, "sections and partials nested too deep");
+    }
+    for (i = 0; i < nodes->nelts; ++i) {
+        const node_t *n = &APR_ARRAY_IDX(nodes, i, node_t);
+
+        if (++st->steps > st->max_steps) {
+            return render_fail(st, "template too complex");
+        }
+        switch (n->type) {
+        case N_TEXT:
+            rv = out_raw(st, n->s, n->len);
+            break;
+        case N_VAR:
+            v = lookup(fr, n->s, n->len);
+            if (v && v->str) {
+                rv = st->escape ? out_escaped(st, v->str)
+                                : out_raw(st, v->str, strlen(v->str));
+            }
+            break;
+        case N_SECTION:
+            v = lookup(fr, n->s, n->len);
+            if (!v) {
+                break;
+            }
+            if (v->items) {
+                for (k = 0; k < v->items->nelts && rv == APR_SUCCESS; ++k) {
+                    frame_t f;
+                    f.ctx = APR_ARRAY_IDX(v->items, k, ca_tmpl_ctx_t *);
+                    f.next = fr;
+                    rv = render_nodes(st, n->kids, &f, depth + 1);
+                }
+            }
+            else if (v->str && *v->str) {
+                rv = render_nodes(st, n->kids, fr, depth + 1);
+            }
+            break;
+        case N_INVERTED:
+            v = lookup(fr, n->s, n->len);
+            if (!v || (v->items && v->items->nelts == 0)
+                || (v->str && !*v->str)) {
+                rv = render_nodes(st, n->kids, fr, depth + 1);
+            }
+            break;
+        case N_PARTIAL:
+            if (depth + 1 > CA_TMPL_MAX_DEPTH) {
+                return render_fail(st, "partials nested too deep");
+            }
+            rv = get_partial(&part, st, n->s, n->len);
+            if (rv == APR_SUCCESS) {
+                rv = render_nodes(st, part->nodes, fr, depth + 1);
+            }
+            break;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
+                            const char **perr,
+                            const char *src, apr_size_t srclen,
+                            const ca_tmpl_ctx_t *ctx, int escape_html,
+                            ca_tmpl_loader_fn *loader, void *baton,
+                            apr_size_t max_out, apr_pool_t *p)
+{
+    apr_array_header_t *nodes;
+    rstate_t st;
+    frame_t root;
+    ca_tmpl_ctx_t *empty = NULL;
+    const char *err = NULL;
+    apr_status_t rv;
+
+    *pout = NULL;
+    if (poutlen) {
+        *poutlen = 0;
+    }
+    if (perr) {
+        *perr = NULL;
+    }
+    if (!src) {
+        err = "no template";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    rv = tmpl_parse(&nodes, &err, NULL, src, srclen, p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if (!ctx) {
+        empty = ca_tmpl_ctx_make(NULL, p);
+        ctx = empty;
+    }
+    memset(&st, 0, sizeof(st));
+    st.p = p;
+    st.max = max_out;
+    st.escape = escape_html;
+    st.loader = loader;
+    st.baton = baton;
+    st.partials = apr_hash_make(p);
+    /* enough for any sane page, small enough to stop exponential trees */
+    st.max_steps = (max_out > ((apr_size_t)-1 - 65536) / 4)
+                   ? (apr_size_t)-1 : 65536 + 4 * max_out;
+    /* most pages are a little larger than their template */
+    st.cap = 0;
+    if ((rv = out_reserve(&st, srclen + srclen / 2 < max_out
+                                ? srclen + srclen / 2 : max_out)) != APR_SUCCESS) {
+        err = st.err;
+        goto leave;
+    }
+    root.ctx = ctx;
+    root.next = NULL;
+    rv = render_nodes(&st, nodes, &root, 0);
+    if (rv != APR_SUCCESS) {
+        err = st.err;
+        goto leave;
+    }
+    if (!st.buf) {
+        st.buf = apr_palloc(p, 1);
+    }
+    st.buf[st.len] = '\0';
+    *pout = st.buf;
+    if (poutlen) {
+        *poutlen = st.len;
+    }
+leave:
+    if (rv != APR_SUCCESS && perr) {
+        *perr = err ? err : "template error";
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* the store                                                          */
+
+typedef struct {
+    const char *tag;
+    apr_hash_t *tmpls;              /* name -> const char * */
+    apr_hash_t *msgs;               /* key -> const char * */
+} i18n_lang_t;
+
+struct ca_i18n_t {
+    apr_pool_t *pool;
+    const char *default_lang;
+    i18n_lang_t *deflang;
+    apr_hash_t *langs;              /* tag -> i18n_lang_t */
+    apr_array_header_t *list;       /* sorted tags */
+};
+
+#define TAG_LOAD "CA02001"
+#define TAG_RENDER "CA02002"
+
+static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* [a-z]{2,3}(-[a-z0-9]{2,8})? */
+static int valid_lang_tag(const char *s)
+{
+    apr_size_t i = 0, j;
+
+    while (is_lower(s[i])) {
+        ++i;
+    }
+    if (i < 2 || i > 3) {
+        return 0;
+    }
+    if (s[i] == '\0') {
+        return 1;
+    }
+    if (s[i] != '-') {
+        return 0;
+    }
+    for (j = ++i; is_lower(s[j]) || is_digit(s[j]); ++j)
+        ;
+    return s[j] == '\0' && j - i >= 2 && j - i <= 8;
+}
+
+static apr_status_t read_file(char **pbuf, apr_size_t *plen, const char *path,
+                              apr_size_t size, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+    char *buf;
+    apr_size_t n = 0;
+
+    *pbuf = NULL;
+    if (size > CA_I18N_MAX_FILE) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: larger than %d bytes", path,
+               CA_I18N_MAX_FILE);
+        return APR_EINVAL;
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot open", path);
+        return rv;
+    }
+    buf = apr_palloc(p, size + 1);
+    if (size > 0) {
+        rv = apr_file_read_full(f, buf, size, &n);
+    }
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read", path);
+        return rv;
+    }
+    buf[n] = '\0';
+    if (memchr(buf, '\0', n) || !ca_utf8_valid(buf, n)) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: not valid UTF-8 text", path);
+        return APR_EINVAL;
+    }
+    *pbuf = buf;
+    *plen = n;
+    return APR_SUCCESS;
+}
+
+static void trim(char **ps, char **pe)
+{
+    char *s = *ps, *e = *pe;
+
+    while (s < e && (is_blank(*s) || *s == '\r' || *s == '\n')) {
+        ++s;
+    }
+    while (e > s && (is_blank(e[-1]) || e[-1] == '\r' || e[-1] == '\n')) {
+        --e;
+    }
+    *ps = s;
+    *pe = e;
+}
+
+static apr_status_t parse_messages(apr_hash_t *msgs, char *buf, apr_size_t len,
+                                   const char *path, apr_pool_t *p)
+{
+    char *line = buf, *end = buf + len;
+    apr_size_t lineno = 0;
+
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        line += 3;              /* a BOM, as some editors write */
+    }
+    while (line < end) {
+        char *nl = memchr(line, '\n', (apr_size_t)(end - line));
+        char *le = nl ? nl : end, *ks, *ke, *vs, *ve, *eq;
+
+        ++lineno;
+        ks = line;
+        ke = le;
+        line = nl ? nl + 1 : end;
+        trim(&ks, &ke);
+        if (ks == ke || *ks == '#') {
+            continue;
+        }
+        eq = memchr(ks, '=', (apr_size_t)(ke - ks));
+        if (!eq) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s:%" APR_SIZE_T_FMT
+                   ": expected \"key = text\"", path, lineno);
+            return APR_EINVAL;
+        }
+        vs = eq + 1;
+        ve = ke;
+        ke = eq;
+        trim(&ks, &ke);
+        trim(&vs, &ve);
+        if (!valid_name(ks, (apr_size_t)(ke - ks), 0)) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s:%" APR_SIZE_T_FMT
+                   ": bad message key", path, lineno);
+            return APR_EINVAL;
+        }
+        *ke = '\0';
+        *ve = '\0';
+        if (apr_hash_get(msgs, ks, APR_HASH_KEY_STRING)) {
+            ca_log(CA_LOG_WARN, TAG_LOAD, 0, "%s:%" APR_SIZE_T_FMT
+                   ": key '%s' given again, the last one wins", path, lineno, ks);
+        }
+        apr_hash_set(msgs, ks, APR_HASH_KEY_STRING, vs);
+    }
+    return APR_SUCCESS;
+}
+
+/* load the files of dir (relative name prefix rel, "" at the top) */
+static apr_status_t load_tree(i18n_lang_t *lang, const char *dir, const char *rel,
+                              int level, apr_pool_t *p, apr_pool_t *ptemp)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    if (level > CA_I18N_MAX_SUBDIRS) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: folders nested too deep", dir);
+        return APR_EINVAL;
+    }
+    rv = apr_dir_open(&d, dir, ptemp);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot open", dir);
+        return rv;
+    }
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_SIZE,
+                              d)) == APR_SUCCESS || rv == APR_INCOMPLETE) {
+        const char *path, *name;
+        char *buf;
+        apr_size_t len;
+        apr_array_header_t *nodes;
+        const char *err;
+
+        if (!fi.name || fi.name[0] == '.') {
+            continue;           /* ".", "..", and dotfiles (editor swaps) */
+        }
+        path = apr_pstrcat(ptemp, dir, "/", fi.name, NULL);
+        if (fi.filetype == APR_LNK || rv == APR_INCOMPLETE) {
+            rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, ptemp);
+            if (rv != APR_SUCCESS) {
+                ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot stat", path);
+                goto leave;
+            }
+        }
+        name = *rel ? apr_pstrcat(p, rel, "/", fi.name, NULL)
+                    : apr_pstrdup(p, fi.name);
+        if (fi.filetype == APR_DIR) {
+            rv = load_tree(lang, path, name, level + 1, p, ptemp);
+            if (rv != APR_SUCCESS) {
+                goto leave;
+            }
+            continue;
+        }
+        if (fi.filetype != APR_REG) {
+            continue;
+        }
+        rv = read_file(&buf, &len, path, (apr_size_t)fi.size, p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+        if (!*rel && !strcmp(name, "messages.txt")) {
+            rv = parse_messages(lang->msgs, buf, len, path, p);
+            if (rv != APR_SUCCESS) {
+                goto leave;
+            }
+            continue;
+        }
+        /* find syntax errors at startup, not on a member's request */
+        if (tmpl_parse(&nodes, &err, NULL, buf, len, ptemp) != APR_SUCCESS) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: %s", path, err);
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        apr_hash_set(lang->tmpls, name, APR_HASH_KEY_STRING, buf);
+    }
+    if (!APR_STATUS_IS_ENOENT(rv)) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read folder", dir);
+        goto leave;
+    }
+    rv = APR_SUCCESS;
+leave:
+    apr_dir_close(d);
+    return rv;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir,
+                          const char *default_lang, apr_pool_t *p)
+{
+    ca_i18n_t *i18n;
+    apr_pool_t *ptemp = NULL;
+    apr_dir_t *d = NULL;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    *pi18n = NULL;
+    if (!dir || !default_lang || !valid_lang_tag(default_lang)) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "bad template dir or default language");
+        return APR_EINVAL;
+    }
+    if ((rv = apr_pool_create(&ptemp, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    i18n = apr_pcalloc(p, sizeof(*i18n));
+    i18n->pool = p;
+    i18n->default_lang = apr_pstrdup(p, default_lang);
+    i18n->langs = apr_hash_make(p);
+    i18n->list = apr_array_make(p, 8, sizeof(const char *));
+
+    rv = apr_dir_open(&d, dir, ptemp);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot open", dir);
+        d = NULL;
+        goto leave;
+    }
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d))
+           == APR_SUCCESS || rv == APR_INCOMPLETE) {
+        const char *path;
+        i18n_lang_t *lang;
+
+        if (!fi.name || fi.name[0] == '.') {
+            continue;
+        }
+        path = apr_pstrcat(ptemp, dir, "/", fi.name, NULL);
+        if (fi.filetype == APR_LNK || rv == APR_INCOMPLETE) {
+            if ((rv = apr_stat(&fi, path, APR_FINFO_TYPE, ptemp)) != APR_SUCCESS) {
+                ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot stat", path);
+                goto leave;
+            }
+        }
+        if (fi.filetype != APR_DIR) {
+            continue;           /* a README or such beside the languages */
+        }
+        if (!valid_lang_tag(fi.name)) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: folder name is not a lowercase "
+                   "language tag like \"de\" or \"pt-br\"", path);
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        lang = apr_pcalloc(p, sizeof(*lang));
+        lang->tag = apr_pstrdup(p, fi.name);
+        lang->tmpls = apr_hash_make(p);
+        lang->msgs = apr_hash_make(p);
+        rv = load_tree(lang, path, "", 0, p, ptemp);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+        apr_hash_set(i18n->langs, lang->tag, APR_HASH_KEY_STRING, lang);
+        APR_ARRAY_PUSH(i18n->list, const char *) = lang->tag;
+    }
+    if (!APR_STATUS_IS_ENOENT(rv)) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read folder", dir);
+        goto leave;
+    }
+    rv = APR_SUCCESS;
+    qsort(i18n->list->elts, (size_t)i18n->list->nelts, sizeof(const char *), cmp_str);
+    i18n->deflang = apr_hash_get(i18n->langs, default_lang, APR_HASH_KEY_STRING);
+    if (!i18n->deflang) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: no folder for the default "
+               "language '%s'", dir, default_lang);
+        rv = APR_ENOENT;
+        goto leave;
+    }
+    i18n->default_lang = i18n->deflang->tag;
+    *pi18n = i18n;
+leave:
+    if (d) {
+        apr_dir_close(d);
+    }
+    apr_pool_destroy(ptemp);
+    return rv;
+}
+
+const apr_array_header_t *ca_i18n_langs(const ca_i18n_t *i18n)
+{
+    return i18n->list;
+}
+
+static const i18n_lang_t *get_lang(const ca_i18n_t *i18n, const char *lang)
+{
+    return lang ? apr_hash_get(i18n->langs, lang, APR_HASH_KEY_STRING) : NULL;
+}
+
+int ca_i18n_has_lang(const ca_i18n_t *i18n, const char *lang)
+{
+    return get_lang(i18n, lang) != NULL;
+}
+
+/* How well the language range r (lowercase, length rl) matches tag:
+ * 4 exact, 3 r is a prefix of tag ("de" ~ "de-ch"), 2 tag is a prefix of r
+ * ("de-de" ~ "de"), 1 wildcard, 0 no match. */
+static int range_match(const char *r, apr_size_t rl, const char *tag)
+{
+    apr_size_t tl = strlen(tag);
+
+    if (rl == 1 && r[0] == '*') {
+        return 1;
+    }
+    if (rl == tl && !memcmp(r, tag, rl)) {
+        return 4;
+    }
+    if (rl < tl && !memcmp(r, tag, rl) && tag[rl] == '-') {
+        return 3;
+    }
+    if (tl < rl && !memcmp(r, tag, tl) && r[tl] == '-') {
+        return 2;
+    }
+    return 0;
+}
+
+typedef struct {
+    char tag[CA_I18N_MAX_TAGLEN * 2 + 1];
+    apr_size_t len;
+    int q;                          /* 0..1000 */
+} al_range_t;
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* q = 0 | 0.ddd | 1 | 1.000 (RFC 9110), as thousandths; -1 if malformed */
+static int parse_q(const char *s, apr_size_t n)
+{
+    int q, i, scale = 100;
+
+    if (n == 0 || (s[0] != '0' && s[0] != '1')) {
+        return -1;
+    }
+    q = (s[0] - '0') * 1000;
+    if (n == 1) {
+        return q;
+    }
+    if (s[1] != '.' || n > 5) {
+        return -1;
+    }
+    for (i = 2; i < (int)n; ++i, scale /= 10) {
+        if (!is_digit(s[i])) {
+            return -1;
+        }
+        q += (s[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+/* parse one element "range[;q=x][;other]"; 0 if malformed */
+static int parse_al_elem(al_range_t *r, const char *s, apr_size_t n)
+{
+    apr_size_t i = 0, seg = 0;
+
+    while (i < n && is_blank(s[i])) {
+        ++i;
+    }
+    while (n > i && is_blank(s[n - 1])) {
+        --n;
+    }
+    r->len = 0;
+    r->q = 1000;
+    if (i < n && s[i] == '*') {
+        r->tag[r->len++] = '*';
+        ++i;
+    }
+    else {
+        for (; i < n && s[i] != ';' && !is_blank(s[i]); ++i) {
+            char c = lower(s[i]);
+            if (c == '-') {
+                if (seg == 0) {
+                    return 0;
+                }
+                seg = 0;
+            }
+            else if (is_lower(c) || (r->len > 0 && is_digit(c))) {
+                if (++seg > 8) {
+                    return 0;
+                }
+            }
+            else {
+                return 0;
+            }
+            if (r->len >= sizeof(r->tag) - 1) {
+                return 0;
+            }
+            r->tag[r->len++] = c;
+        }
+        if (r->len == 0 || seg == 0) {
+            return 0;
+        }
+    }
+    r->tag[r->len] = '\0';
+    /* parameters */
+    while (i < n) {
+        apr_size_t ps, pe;
+        while (i < n && is_blank(s[i])) {
+            ++i;
+        }
+        if (i >= n) {
+            break;
+        }
+        if (s[i] != ';') {
+            return 0;
+        }
+        ++i;
+        while (i < n && is_blank(s[i])) {
+            ++i;
+        }
+        ps = i;
+        while (i < n && s[i] != ';') {
+            ++i;
+        }
+        pe = i;
+        while (pe > ps && is_blank(s[pe - 1])) {
+            --pe;
+        }
+        if (pe - ps >= 2 && lower(s[ps]) == 'q' && s[ps + 1] == '=') {
+            int q = parse_q(s + ps + 2, pe - ps - 2);
+            if (q < 0) {
+                return 0;
+            }
+            r->q = q;
+        }
+    }
+    return 1;
+}
+
+static const char *match_known(const ca_i18n_t *i18n, const al_range_t *ranges,
+                               int nranges)
+{
+    const char *best = NULL;
+    int best_q = 0, best_spec = 0, best_pos = 0, best_def = 0, i, k;
+
+    for (k = 0; k < i18n->list->nelts; ++k) {
+        const char *tag = APR_ARRAY_IDX(i18n->list, k, const char *);
+        int q = -1, spec = 0, pos = 0, isdef;
+
+        /* the most specific range decides; among equals the highest q */
+        for (i = 0; i < nranges; ++i) {
+            int m = range_match(ranges[i].tag, ranges[i].len, tag);
+            if (m == 0) {
+                continue;
+            }
+            if (m > spec || (m == spec && ranges[i].q > q)) {
+                spec = m;
+                q = ranges[i].q;
+                pos = i;
+            }
+        }
+        if (q <= 0) {
+            continue;           /* not mentioned, or q=0: not acceptable */
+        }
+        isdef = (tag == i18n->default_lang);
+        if (!best || q > best_q
+            || (q == best_q && (spec > best_spec
+                || (spec == best_spec && (pos < best_pos
+                    || (pos == best_pos && isdef && !best_def)))))) {
+            best = tag;
+            best_q = q;
+            best_spec = spec;
+            best_pos = pos;
+            best_def = isdef;
+        }
+    }
+    return best;
+}
+
+const char *ca_i18n_pick(const ca_i18n_t *i18n, const char *chosen,
+                         const char *accept_language, apr_pool_t *p)
+{
+    al_range_t ranges[CA_AL_MAX_RANGES];
+    int n = 0;
+    const char *best;
+
+    if (chosen && *chosen) {
+        apr_size_t cl = strlen(chosen);
+        if (cl <= CA_I18N_MAX_TAGLEN * 2
+            && parse_al_elem(&ranges[0], chosen, cl) && ranges[0].tag[0] != '*') {
+            ranges[0].q = 1000;
+            if ((best = match_known(i18n, ranges, 1)) != NULL) {
+                return best;
+            }
+        }
+    }
+    if (accept_language) {
+        const char *s = accept_language;
+        apr_size_t len = strlen(s), i = 0;
+
+        if (len > CA_AL_MAX_LEN) {
+            len = CA_AL_MAX_LEN;    /* hostile: the rest is ignored */
+        }
+        while (i < len && n < CA_AL_MAX_RANGES) {
+            const char *c = memchr(s + i, ',', len - i);
+            apr_size_t e = c ? (apr_size_t)(c - s) : len;
+
+            if (e > i && e - i <= 64 && parse_al_elem(&ranges[n], s + i, e - i)) {
+                ++n;
+            }
+            i = e + 1;
+        }
+        if (n > 0 && (best = match_known(i18n, ranges, n)) != NULL) {
+            return best;
+        }
+    }
+    return i18n->default_lang;
+}
+
+const char *ca_i18n_template(const ca_i18n_t *i18n, const char *lang,
+                             const char *name)
+{
+    const i18n_lang_t *l = get_lang(i18n, lang);
+    const char *t = NULL;
+
+    if (!name) {
+        return NULL;
+    }
+    if (l) {
+        t = apr_hash_get(l->tmpls, name, APR_HASH_KEY_STRING);
+    }
+    if (!t) {
+        t = apr_hash_get(i18n->deflang->tmpls, name, APR_HASH_KEY_STRING);
+    }
+    return t;
+}
+
+const char *ca_i18n_msg(const ca_i18n_t *i18n, const char *lang,
+                        const char *key)
+{
+    const i18n_lang_t *l = get_lang(i18n, lang);
+    const char *t = NULL;
+
+    if (!key) {
+        return "";
+    }
+    if (l) {
+        t = apr_hash_get(l->msgs, key, APR_HASH_KEY_STRING);
+    }
+    if (!t) {
+        t = apr_hash_get(i18n->deflang->msgs, key, APR_HASH_KEY_STRING);
+    }
+    return t ? t : key;
+}
+
+typedef struct {
+    const ca_i18n_t *i18n;
+    const char *lang;
+} i18n_baton_t;
+
+static const char *i18n_loader(void *baton, const char *name)
+{
+    const i18n_baton_t *b = baton;
+
+    return ca_i18n_template(b->i18n, b->lang, name);
+}
+
+apr_status_t ca_i18n_render(const char **pout, apr_size_t *poutlen,
+                            const ca_i18n_t *i18n, const char *lang,
+                            const char *name, const ca_tmpl_ctx_t *ctx,
+                            apr_pool_t *p)
+{
+    i18n_baton_t b;
+    const char *src, *err = NULL;
+    apr_size_t nl;
+    apr_status_t rv;
+
+    *pout = NULL;
+    if (poutlen) {
+        *poutlen = 0;
+    }
+    src = ca_i18n_template(i18n, lang, name);
+    if (!src) {
+        ca_log(CA_LOG_ERR, TAG_RENDER, APR_ENOENT, "template '%s' not found "
+               "for language '%s'", name ? name : "(null)", lang ? lang : "(null)");
+        return APR_ENOENT;
+    }
+    b.i18n = i18n;
+    b.lang = lang;
+    nl = strlen(name);
+    rv = ca_tmpl_render(pout, poutlen, &err, src, strlen(src), ctx,
+                        nl >= 5 && !strcmp(name + nl - 5, ".html"),
+                        i18n_loader, &b, CA_I18N_MAX_OUT, p);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, TAG_RENDER, rv, "template '%s' (%s): %s", name,
+               lang ? lang : "(null)", err ? err : "error");
+    }
+    return rv;
+}

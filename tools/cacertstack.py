@@ -1,0 +1,1200 @@
+#!/usr/bin/python3
+"""cacertstack: the local cacert-httpd stack, for the demo and for the tests.
+
+One implementation, two users: scripts/run (through the command line below)
+and the pytest fixtures in t/conftest.py (through the Stack class).
+
+    cacertstack.py start  --dir DIR --builddir BUILD [--port 8443] [--asan]
+                          [--no-modules] [--argon2 "3 65536 1"] [--conf LINE]...
+    cacertstack.py stop   --dir DIR
+    cacertstack.py status --dir DIR
+
+What start does, all of it below DIR:
+  * PostgreSQL: a throwaway cluster (initdb, trust auth) in DIR/pg listening
+    only on the Unix socket directory DIR/pgsock; role and database "cacert";
+    the schema migrations from sql/ applied with tools/cacert-migrate;
+  * a mail sink (tools/mailsink.py) on 127.0.0.1, storing into DIR/mail;
+  * a self-signed TLS certificate for localhost/127.0.0.1 in DIR/tls;
+  * httpd (Debian's apache2) with DIR/httpd.conf generated from
+    conf/stack/httpd.conf.in, on https://localhost:PORT/ ;
+  * DIR/stack.json with every port, path and pid, for stop/status/tests.
+
+When run as root, PostgreSQL runs as "postgres" and httpd's children as
+"www-data": the stack makes what they need reachable to them.  When DIR
+cannot be made reachable (it lies below a private directory such as /root)
+or its socket path would be too long, the parts they need (cluster, socket,
+sanitizer logs) live in a side directory under /tmp, recorded in stack.json.
+"""
+
+import argparse
+import datetime
+import email
+import email.policy
+import grp
+import hashlib
+import ipaddress
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from email.message import EmailMessage
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HTTPD_BIN = "/usr/sbin/apache2"
+HTTPD_MODDIR = "/usr/lib/apache2/modules"
+HTTPD_USER = "www-data"
+PG_USER = "postgres"
+DEFAULT_ARGON2 = "3 65536 1"
+MAX_SOCKET_PATH = 100          # sun_path is 108 bytes incl. NUL; keep a margin
+
+# An httpd error-log line at warn level or worse: "[ssl:warn] ", "[:error] ", ...
+BAD_LOG_RE = re.compile(r"\[[A-Za-z0-9_.-]*:(warn|error|crit|alert|emerg)\]")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def _log(msg):
+    print(f"cacertstack: {msg}", file=sys.stderr, flush=True)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+# ---------------------------------------------------------------------------
+# helpers: processes, ports, permissions
+# ---------------------------------------------------------------------------
+
+def pid_alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as dead.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                return False
+    except (OSError, IndexError):
+        pass
+    return True
+
+
+def wait_pid_gone(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not pid_alive(pid)
+
+
+def read_pidfile(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def port_in_use(port, host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _user_ids(user):
+    pw = pwd.getpwnam(user)
+    return pw.pw_uid, pw.pw_gid, set(g.gr_gid for g in grp.getgrall() if user in g.gr_mem) | {pw.pw_gid}
+
+
+def can_access(user, path, want_x=True, want_r=False, want_w=False):
+    """Could `user` reach (and r/w) path, judging by mode bits along the way?
+    Returns (ok, first blocking path or None)."""
+    uid, _, gids = _user_ids(user)
+    path = os.path.abspath(path)
+    parts = []
+    p = path
+    while True:
+        parts.append(p)
+        parent = os.path.dirname(p)
+        if parent == p:
+            break
+        p = parent
+    parts.reverse()
+
+    def allowed(st, bit_r, bit_w, bit_x):
+        if st.st_uid == uid:
+            shift = 6
+        elif st.st_gid in gids:
+            shift = 3
+        else:
+            shift = 0
+        mode = st.st_mode >> shift
+        return ((not bit_r or mode & 4) and (not bit_w or mode & 2) and (not bit_x or mode & 1))
+
+    for i, p in enumerate(parts):
+        try:
+            st = os.stat(p)
+        except OSError:
+            return False, p
+        last = i == len(parts) - 1
+        if not last or stat.S_ISDIR(st.st_mode):
+            need_x = (not last) or want_x
+            if not allowed(st, want_r and last, want_w and last, need_x):
+                return False, p
+        elif not allowed(st, want_r, want_w, False):
+            return False, p
+    return True, None
+
+
+def make_tree_readable(path, user, limit_to):
+    """Make `path` (a dir tree or file) readable by `user`, changing modes only
+    of entries inside `limit_to` and only by adding o+r / o+x (o+rX).
+    Returns True if `user` can read it afterwards."""
+    limit_to = os.path.abspath(limit_to)
+    path = os.path.abspath(path)
+    for _ in range(64):
+        ok, blocker = can_access(user, path, want_r=True)
+        if ok:
+            break
+        if not (blocker == limit_to or blocker.startswith(limit_to + "/")):
+            return False
+        st = os.stat(blocker)
+        if blocker != path:
+            add = 0o001
+        else:
+            add = 0o005 if stat.S_ISDIR(st.st_mode) else 0o004
+        if st.st_mode & add == add:
+            return False          # mode bits allow it: something else blocks
+        os.chmod(blocker, st.st_mode | add)
+    else:
+        return False
+    # the tree itself
+    if os.path.isdir(path):
+        for root, dirs, files in os.walk(path):
+            for d in dirs:
+                p = os.path.join(root, d)
+                st = os.lstat(p)
+                if stat.S_ISDIR(st.st_mode) and (st.st_mode & 0o005) != 0o005:
+                    os.chmod(p, st.st_mode | 0o005)
+            for f in files:
+                p = os.path.join(root, f)
+                st = os.lstat(p)
+                if stat.S_ISREG(st.st_mode) and not st.st_mode & 0o004:
+                    os.chmod(p, st.st_mode | 0o004)
+            st = os.stat(root)
+            if (st.st_mode & 0o005) != 0o005:
+                os.chmod(root, st.st_mode | 0o005)
+    return can_access(user, path, want_r=True)[0]
+
+
+def chown_user(path, user):
+    uid, gid, _ = _user_ids(user)
+    os.chown(path, uid, gid)
+
+
+# ---------------------------------------------------------------------------
+# mail
+# ---------------------------------------------------------------------------
+
+_LINK_RE = re.compile(r"https://[^\s<>\"')\]]+")
+
+
+class Mail(EmailMessage):
+    """A message read from the sink's Maildir (email.message.EmailMessage)
+    plus: .path, .envelope_to (list of addresses), .body (decoded text
+    part), .links (https:// URLs in the body)."""
+
+    path = None
+
+    @property
+    def envelope_to(self):
+        raw = self.get("X-Envelope-To", "")
+        return [a.strip().strip("<>") for a in str(raw).split(",") if a.strip()]
+
+    @property
+    def body(self):
+        part = self.get_body(preferencelist=("plain", "html"))
+        if part is None:
+            payload = self.get_payload(decode=True)
+            return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload or "")
+        try:
+            return part.get_content()
+        except (LookupError, KeyError):
+            payload = part.get_payload(decode=True) or b""
+            return payload.decode("utf-8", "replace")
+
+    @property
+    def links(self):
+        return [u.rstrip(".,;:") for u in _LINK_RE.findall(self.body)]
+
+    def addressed_to(self, addr):
+        addr = addr.lower()
+        if any(a.lower() == addr for a in self.envelope_to):
+            return True
+        for h in ("To", "Cc"):
+            for v in self.get_all(h, []):
+                if addr in str(v).lower():
+                    return True
+        return False
+
+
+MAIL_POLICY = email.policy.default.clone(message_factory=Mail)
+
+
+def read_mail(path):
+    with open(path, "rb") as f:
+        msg = email.message_from_bytes(f.read(), policy=MAIL_POLICY)
+    msg.path = path
+    return msg
+
+
+def maildir_files(maildir):
+    out = []
+    for sub in ("new", "cur"):
+        d = os.path.join(maildir, sub)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        out.extend(os.path.join(d, n) for n in names if not n.startswith("."))
+
+    def key(p):
+        try:
+            return (os.stat(p).st_mtime_ns, os.path.basename(p))
+        except OSError:
+            return (0, os.path.basename(p))
+    return sorted(out, key=key)
+
+
+# ---------------------------------------------------------------------------
+# error log watching
+# ---------------------------------------------------------------------------
+
+def bad_log_lines(lines, allow=()):
+    """The lines at warn level or worse that no regex in `allow` matches."""
+    pats = [re.compile(a) if isinstance(a, str) else a for a in allow]
+    bad = []
+    for line in lines:
+        if BAD_LOG_RE.search(line) and not any(p.search(line) for p in pats):
+            bad.append(line)
+    return bad
+
+
+class LogWatcher:
+    """Returns the lines appended to a file since the last call."""
+
+    def __init__(self, path, from_end=True):
+        self.path = path
+        self.offset = 0
+        self.inode = None
+        if from_end:
+            self.skip_to_end()
+
+    def skip_to_end(self):
+        try:
+            st = os.stat(self.path)
+            self.offset, self.inode = st.st_size, st.st_ino
+        except FileNotFoundError:
+            self.offset, self.inode = 0, None
+
+    def new_lines(self):
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
+            self.offset = 0       # rotated or truncated
+        self.inode = st.st_ino
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        # only complete lines; a partial last line waits for next time
+        cut = data.rfind(b"\n") + 1
+        self.offset += cut
+        return data[:cut].decode("utf-8", "replace").splitlines()
+
+
+# ---------------------------------------------------------------------------
+# the stack
+# ---------------------------------------------------------------------------
+
+class Stack:
+    """The whole local system below one directory.
+
+    Stack(dir, builddir, port=8443, asan=False, modules=True,
+          argon2="3 65536 1", extra_conf=(), sqldir=None)
+    .start() / .stop() / .status() / .restart(extra_conf=None) / .reload()
+    .configured(lines) context manager: httpd runs with extra lines inside it
+    .url, .port, .cert_file, .maildir, .error_log, .pg_socket_dir, .dsn ...
+    .mails(to=None), .wait_for_mail(to, subject_contains=None, timeout=10)
+    Stack.load(dir) rebuilds the object from DIR/stack.json.
+    """
+
+    def __init__(self, dir, builddir="build", port=8443, asan=False, modules=True,
+                 argon2=DEFAULT_ARGON2, extra_conf=(), sqldir=None, repo=REPO):
+        self.dir = os.path.abspath(dir)
+        self.repo = os.path.abspath(repo)
+        b = builddir if os.path.isabs(builddir) else os.path.join(self.repo, builddir)
+        self.builddir = os.path.abspath(b)
+        self.port = int(port) if port else free_port()
+        self.asan = bool(asan)
+        self.modules = bool(modules)
+        self.argon2 = " ".join(str(argon2).split())
+        self.extra_conf = list(extra_conf)
+        self.sqldir = os.path.abspath(sqldir) if sqldir else os.path.join(self.repo, "sql")
+        self.root = is_root()
+        self.shared = None             # set by _layout()
+        self.smtp_port = None
+        self.pids = {}
+        self._claimed = set()
+        self._layout()
+
+    # ---- paths ------------------------------------------------------------
+
+    def _layout(self, shared=None):
+        d = self.dir
+        self.conf_file = os.path.join(d, "httpd.conf")
+        self.state_file = os.path.join(d, "stack.json")
+        self.rundir = os.path.join(d, "run")
+        self.logdir = os.path.join(d, "logs")
+        self.tlsdir = os.path.join(d, "tls")
+        self.maildir = os.path.join(d, "mail")
+        self.cert_file = os.path.join(self.tlsdir, "localhost.crt")
+        self.key_file = os.path.join(self.tlsdir, "localhost.key")
+        self.error_log = os.path.join(self.logdir, "error.log")
+        self.access_log = os.path.join(self.logdir, "access.log")
+        self.sink_log = os.path.join(self.logdir, "mailsink.log")
+        self.shared = shared or self.shared or d
+        s = self.shared
+        self.pg_data = os.path.join(s, "pg")
+        self.pg_socket_dir = os.path.join(s, "pgsock")
+        self.pg_log = os.path.join(s, "pglog", "postgresql.log")
+        self.san_logdir = os.path.join(s, "logs") if s != d else self.logdir
+        self.pg_port = 5432       # only names the socket file; no TCP listener
+        self.templates = os.path.join(self.repo, "templates")
+        self.htdocs = os.path.join(self.repo, "htdocs")
+        self.module_so = os.path.join(self.builddir, "modules", ".libs", "mod_cacert_account.so")
+
+    def _choose_shared(self):
+        """Pick the directory for what other users (postgres, www-data) must
+        reach: DIR itself when possible, else a side dir under /tmp."""
+        d = self.dir
+        sock = os.path.join(d, "pgsock", f".s.PGSQL.{self.pg_port}")
+        need_side = len(sock) > MAX_SOCKET_PATH
+        if self.root and not need_side:
+            for user in (PG_USER, HTTPD_USER):
+                ok, blocker = can_access(user, d)
+                while not ok and any(blocker == t or blocker.startswith(t + "/")
+                                     for t in (d, self.repo)):
+                    # inside DIR or the tree: add o+x only (never more)
+                    mode = os.stat(blocker).st_mode
+                    if mode & 0o001:
+                        break
+                    os.chmod(blocker, mode | 0o001)
+                    ok, blocker = can_access(user, d)
+                if not ok:
+                    need_side = True
+                    break
+        if not need_side:
+            return d
+        h = hashlib.sha256(d.encode()).hexdigest()[:12]
+        side = os.path.join(tempfile.gettempdir(), f"cacert-stack-{os.geteuid()}-{h}")
+        os.makedirs(side, exist_ok=True)
+        os.chmod(side, 0o755)
+        _log(f"using side directory {side} for the database and sockets ({d} is not reachable by the service users or its socket path is too long)")
+        return side
+
+    @property
+    def url(self):
+        return f"https://localhost:{self.port}"
+
+    @property
+    def dsn(self):
+        return f"host={self.pg_socket_dir} port={self.pg_port} dbname=cacert user=cacert"
+
+    def pg_connect_args(self):
+        return dict(host=self.pg_socket_dir, port=self.pg_port, dbname="cacert", user="cacert")
+
+    # ---- state file -------------------------------------------------------
+
+    def to_json(self):
+        return {
+            "dir": self.dir, "shared": self.shared, "repo": self.repo,
+            "builddir": self.builddir, "port": self.port, "url": self.url,
+            "asan": self.asan, "modules": self.modules, "argon2": self.argon2,
+            "extra_conf": self.extra_conf, "sqldir": self.sqldir,
+            "smtp_port": self.smtp_port, "pids": self.pids,
+            "conf": self.conf_file, "error_log": self.error_log,
+            "access_log": self.access_log, "maildir": self.maildir,
+            "cert": self.cert_file, "key": self.key_file,
+            "pg_data": self.pg_data, "pg_socket_dir": self.pg_socket_dir,
+            "pg_port": self.pg_port, "pg_log": self.pg_log, "dsn": self.dsn,
+            "san_logdir": self.san_logdir, "templates": self.templates,
+            "htdocs": self.htdocs, "root": self.root,
+        }
+
+    def save(self):
+        os.makedirs(self.dir, exist_ok=True)
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.to_json(), f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.rename(tmp, self.state_file)
+
+    @classmethod
+    def load(cls, dir):
+        path = os.path.join(os.path.abspath(dir), "stack.json")
+        with open(path) as f:
+            j = json.load(f)
+        s = cls(j["dir"], j["builddir"], j["port"], j.get("asan", False),
+                j.get("modules", True), j.get("argon2", DEFAULT_ARGON2),
+                j.get("extra_conf", ()), j.get("sqldir"), j.get("repo", REPO))
+        s.smtp_port = j.get("smtp_port")
+        s.pids = j.get("pids", {})
+        s._layout(j.get("shared"))
+        s.templates = j.get("templates", s.templates)
+        s.htdocs = j.get("htdocs", s.htdocs)
+        return s
+
+    # ---- environment ------------------------------------------------------
+
+    def san_env(self):
+        """Environment for a sanitizer build, or {}."""
+        if not self.asan:
+            return {}
+        libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], check=True,
+                                 capture_output=True, text=True).stdout.strip()
+        if not os.path.isabs(libasan) or not os.path.exists(libasan):
+            raise StackError("libasan.so not found (gcc -print-file-name=libasan.so)")
+        libasan = os.path.realpath(libasan)
+        supp = os.path.join(self.repo, "t", "lsan.supp")
+        return {
+            "LD_PRELOAD": libasan,
+            "ASAN_OPTIONS": (f"detect_leaks=1:abort_on_error=0:log_path={self.san_logdir}/asan"
+                             ":fast_unwind_on_malloc=0:malloc_context_size=64"),
+            "UBSAN_OPTIONS": f"print_stacktrace=1:halt_on_error=0:log_path={self.san_logdir}/ubsan",
+            "LSAN_OPTIONS": f"suppressions={supp}:print_suppressions=0",
+        }
+
+    def sanitizer_reports(self):
+        """{path: content} of every non-empty ASan/UBSan report file."""
+        out = {}
+        try:
+            names = os.listdir(self.san_logdir)
+        except FileNotFoundError:
+            return out
+        for n in sorted(names):
+            if n.startswith("asan.") or n.startswith("ubsan."):
+                p = os.path.join(self.san_logdir, n)
+                try:
+                    with open(p, errors="replace") as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                if text.strip():
+                    out[p] = text
+        return out
+
+    # ---- PostgreSQL -------------------------------------------------------
+
+    @staticmethod
+    def pg_bindir():
+        base = "/usr/lib/postgresql"
+        versions = []
+        try:
+            for v in os.listdir(base):
+                if os.path.exists(os.path.join(base, v, "bin", "initdb")):
+                    try:
+                        versions.append((float(v), v))
+                    except ValueError:
+                        pass
+        except FileNotFoundError:
+            pass
+        if versions:
+            return os.path.join(base, max(versions)[1], "bin")
+        try:
+            return subprocess.run(["pg_config", "--bindir"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            pass
+        initdb = shutil.which("initdb")
+        if initdb:
+            return os.path.dirname(initdb)
+        raise StackError("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql")
+
+    def _as_pg(self, argv):
+        return (["runuser", "-u", PG_USER, "--"] + argv) if self.root else argv
+
+    def _run(self, argv, what, env=None, cwd=None, check=True, timeout=300):
+        e = dict(os.environ)
+        e.update(env or {})
+        r = subprocess.run(argv, capture_output=True, text=True, env=e,
+                           cwd=cwd or self.shared, timeout=timeout)
+        if check and r.returncode != 0:
+            raise StackError(f"{what} failed (exit {r.returncode}): {' '.join(argv)}\n"
+                             f"{r.stdout}{r.stderr}")
+        return r
+
+    def pg_superuser(self):
+        return PG_USER if self.root else pwd.getpwuid(os.geteuid()).pw_name
+
+    def pg_running(self):
+        pid = read_pidfile(os.path.join(self.pg_data, "postmaster.pid"))
+        return pid if pid and pid_alive(pid) else None
+
+    def start_postgres(self):
+        bindir = self.pg_bindir()
+        for d in (self.pg_data, self.pg_socket_dir, os.path.dirname(self.pg_log)):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.pg_data, 0o700)
+        os.chmod(self.pg_socket_dir, 0o755)
+        os.chmod(os.path.dirname(self.pg_log), 0o755)
+        if self.root:
+            for d in (self.pg_data, self.pg_socket_dir, os.path.dirname(self.pg_log)):
+                chown_user(d, PG_USER)
+        if not os.path.exists(os.path.join(self.pg_data, "PG_VERSION")):
+            _log(f"initdb {self.pg_data}")
+            base = [os.path.join(bindir, "initdb"), "-D", self.pg_data, "--auth=trust",
+                    "-E", "UTF8", "--no-sync", "-U", self.pg_superuser()]
+            r = self._run(self._as_pg(base + ["--locale=C.UTF-8"]), "initdb", check=False)
+            if r.returncode != 0:
+                for entry in os.listdir(self.pg_data):
+                    p = os.path.join(self.pg_data, entry)
+                    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+                self._run(self._as_pg(base + ["--locale=C"]), "initdb")
+            conf = os.path.join(self.pg_data, "postgresql.conf")
+            with open(conf, "a") as f:
+                f.write("\n# cacertstack\n"
+                        "listen_addresses = ''\n"
+                        f"unix_socket_directories = '{self.pg_socket_dir}'\n"
+                        "unix_socket_permissions = 0777\n"
+                        f"port = {self.pg_port}\n"
+                        "max_connections = 100\n"
+                        "fsync = off\n"
+                        "synchronous_commit = off\n"
+                        "full_page_writes = off\n"
+                        "log_min_messages = warning\n"
+                        "log_line_prefix = '%m [%p] %q%u@%d '\n"
+                        "timezone = 'UTC'\n")
+        if not self.pg_running():
+            stale = os.path.join(self.pg_data, "postmaster.pid")
+            if os.path.exists(stale):
+                os.unlink(stale)
+            _log("starting PostgreSQL")
+            self._run(self._as_pg([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data,
+                                   "-l", self.pg_log, "-w", "-t", "60", "start"]),
+                      "pg_ctl start")
+        # wait until it accepts connections
+        deadline = time.monotonic() + 60
+        while True:
+            r = subprocess.run([os.path.join(bindir, "pg_isready"), "-q", "-h",
+                                self.pg_socket_dir, "-p", str(self.pg_port)])
+            if r.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise StackError("PostgreSQL did not become ready; see " + self.pg_log)
+            time.sleep(0.1)
+        self.pids["postgres"] = self.pg_running()
+        self._create_role_db(bindir)
+        self.migrate()
+
+    def psql(self, sql, db="cacert", user="cacert", check=True):
+        bindir = self.pg_bindir()
+        return self._run([os.path.join(bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                          "-h", self.pg_socket_dir, "-p", str(self.pg_port),
+                          "-U", user, "-d", db, "-At", "-c", sql], "psql", check=check)
+
+    def _create_role_db(self, bindir):
+        su = self.pg_superuser()
+        self.psql("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cacert') "
+                  "THEN CREATE ROLE cacert LOGIN; END IF; END$$;", db="postgres", user=su)
+        exists = self.psql("SELECT 1 FROM pg_database WHERE datname = 'cacert'",
+                           db="postgres", user=su).stdout.strip()
+        if exists != "1":
+            self.psql("CREATE DATABASE cacert OWNER cacert TEMPLATE template0 ENCODING 'UTF8'",
+                      db="postgres", user=su)
+
+    def migrate(self):
+        tool = os.path.join(self.repo, "tools", "cacert-migrate")
+        env = {"PATH": self.pg_bindir() + ":" + os.environ.get("PATH", "")}
+        r = self._run(["bash", tool, "--host", self.pg_socket_dir, "--port", str(self.pg_port),
+                       "--db", "cacert", "--user", "cacert", "--sqldir", self.sqldir],
+                      "cacert-migrate", env=env)
+        for line in (r.stdout + r.stderr).splitlines():
+            _log(line)
+
+    def stop_postgres(self):
+        if not os.path.exists(os.path.join(self.pg_data, "PG_VERSION")):
+            return
+        if not self.pg_running():
+            return
+        _log("stopping PostgreSQL")
+        bindir = self.pg_bindir()
+        r = self._run(self._as_pg([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data,
+                                   "-m", "fast", "-w", "-t", "60", "stop"]),
+                      "pg_ctl stop", check=False)
+        if r.returncode != 0 and self.pg_running():
+            raise StackError(f"pg_ctl stop failed: {r.stdout}{r.stderr}")
+
+    # ---- mail sink --------------------------------------------------------
+
+    def start_sink(self):
+        pid = self.pids.get("sink")
+        if pid and pid_alive(pid) and self.smtp_port and port_in_use(self.smtp_port):
+            return
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(self.maildir, sub), exist_ok=True)
+        portfile = os.path.join(self.rundir, "mailsink.port")
+        if os.path.exists(portfile):
+            os.unlink(portfile)
+        log = open(self.sink_log, "ab")
+        p = subprocess.Popen([sys.executable, os.path.join(self.repo, "tools", "mailsink.py"),
+                              "--listen", "127.0.0.1:0", "--maildir", self.maildir,
+                              "--portfile", portfile, "--pidfile",
+                              os.path.join(self.rundir, "mailsink.pid"), "-v"],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True, cwd=self.dir)
+        log.close()
+        deadline = time.monotonic() + 15
+        while not os.path.exists(portfile):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise StackError("mail sink did not start; see " + self.sink_log)
+            time.sleep(0.05)
+        with open(portfile) as f:
+            self.smtp_port = int(f.read().strip())
+        self.pids["sink"] = p.pid
+        self._sink_proc = p
+
+    def stop_sink(self):
+        pid = self.pids.get("sink") or read_pidfile(os.path.join(self.rundir, "mailsink.pid"))
+        if pid and pid_alive(pid) and self._is_our_sink(pid):
+            os.kill(pid, signal.SIGTERM)
+            if not wait_pid_gone(pid, 10):
+                os.kill(pid, signal.SIGKILL)
+                wait_pid_gone(pid, 5)
+        self.pids.pop("sink", None)
+
+    def _is_our_sink(self, pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            return False
+        return any(c.endswith(b"mailsink.py") for c in cmd) and self.maildir.encode() in cmd
+
+    # ---- TLS --------------------------------------------------------------
+
+    def ensure_cert(self):
+        os.makedirs(self.tlsdir, exist_ok=True)
+        os.chmod(self.tlsdir, 0o755)
+        if os.path.exists(self.cert_file) and os.path.exists(self.key_file):
+            try:
+                from cryptography import x509
+                with open(self.cert_file, "rb") as f:
+                    c = x509.load_pem_x509_certificate(f.read())
+                left = c.not_valid_after - datetime.datetime.utcnow()
+                if left > datetime.timedelta(days=2):
+                    return
+            except Exception:
+                pass
+        _log("generating the localhost TLS certificate")
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cacert-httpd local stack"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.utcnow()
+        ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        cert = (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=365))
+                .add_extension(x509.SubjectAlternativeName([
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False,
+                                             content_commitment=False, data_encipherment=False,
+                                             key_agreement=False, key_cert_sign=False,
+                                             crl_sign=False, encipher_only=False,
+                                             decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .add_extension(ski, critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+                               critical=False)
+                .sign(key, hashes.SHA256()))
+        keytmp = self.key_file + ".tmp"
+        fd = os.open(keytmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        if self.root:
+            os.chown(keytmp, 0, grp.getgrnam(HTTPD_USER).gr_gid)
+        os.rename(keytmp, self.key_file)
+        with open(self.cert_file + ".tmp", "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        os.chmod(self.cert_file + ".tmp", 0o644)
+        os.rename(self.cert_file + ".tmp", self.cert_file)
+
+    # ---- httpd ------------------------------------------------------------
+
+    def render_conf(self):
+        with open(os.path.join(self.repo, "conf", "stack", "httpd.conf.in")) as f:
+            text = f.read()
+        if not self.modules:
+            text = re.sub(r"(?ms)^#@CACERT_BEGIN@$.*?^#@CACERT_END@$\n?", "", text)
+        else:
+            text = text.replace("#@CACERT_BEGIN@\n", "").replace("#@CACERT_END@\n", "")
+        user_group = (f"User {HTTPD_USER}\nGroup {HTTPD_USER}\n"
+                      f"CoreDumpDirectory \"{self.rundir}\"") if self.root else \
+            "# not started as root: children keep the caller's user"
+        values = {
+            "DIR": self.dir, "RUNDIR": self.rundir, "LOGDIR": self.logdir,
+            "HTTPD_MODDIR": HTTPD_MODDIR, "USER_GROUP": user_group,
+            "HTDOCS": self.htdocs, "PORT": str(self.port),
+            "TLS_CERT": self.cert_file, "TLS_KEY": self.key_file,
+            "PGSOCK": self.pg_socket_dir, "BUILDDIR": self.builddir,
+            "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
+            "ARGON2": self.argon2,
+            "EXTRA_CONF": "\n".join(self.extra_conf),
+        }
+
+        def sub(m):
+            k = m.group(1)
+            if k not in values:
+                raise StackError(f"httpd.conf.in: unknown variable @{k}@")
+            return values[k]
+        # EXTRA_CONF last and literally, so its content is never re-expanded
+        return re.sub(r"@([A-Z][A-Z0-9_]*)@", sub, text)
+
+    def write_conf(self):
+        text = self.render_conf()
+        tmp = self.conf_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, self.conf_file)
+
+    def _check_readable_by_httpd(self):
+        """As root, httpd's children (www-data) read templates and htdocs at
+        request time and write sanitizer logs: make sure they can."""
+        if not self.root:
+            return
+        for attr in ("htdocs", "templates"):
+            path = getattr(self, attr)
+            if not os.path.exists(path):
+                continue
+            if make_tree_readable(path, HTTPD_USER, self.repo):
+                continue
+            # Blocked above the repo (e.g. a clone in /root): use a copy.
+            copy = os.path.join(self.shared, "share", attr)
+            _log(f"{path} is not readable by {HTTPD_USER}; serving a copy from {copy}")
+            if os.path.exists(copy):
+                shutil.rmtree(copy)
+            shutil.copytree(path, copy)
+            make_tree_readable(copy, HTTPD_USER, self.shared)
+            setattr(self, attr, copy)
+        if self.modules and os.path.exists(self.module_so):
+            # the master loads modules as root; children only need it mapped.
+            pass
+
+    def httpd_env(self):
+        env = dict(os.environ)
+        env.update(self.san_env())
+        env.setdefault("LANG", "C")
+        return env
+
+    def httpd_pid(self):
+        pid = read_pidfile(os.path.join(self.rundir, "httpd.pid"))
+        return pid if pid and pid_alive(pid) else None
+
+    def start_httpd(self):
+        if self.modules and not os.path.exists(self.module_so):
+            raise StackError(f"module not built: {self.module_so} (run scripts/setup, "
+                             "or start with --no-modules)")
+        for d in (self.rundir, self.logdir):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, 0o755)
+        if self.asan:
+            os.makedirs(self.san_logdir, exist_ok=True)
+            # children run as www-data when started as root and write reports here
+            os.chmod(self.san_logdir, 0o1777 if self.root else 0o755)
+        self._check_readable_by_httpd()
+        self.write_conf()
+        if port_in_use(self.port):
+            raise StackError(f"port {self.port} on 127.0.0.1 is already in use "
+                             "(set another with --port / CACERT_PORT)")
+        env = self.httpd_env()
+        tenv = dict(env)
+        if self.asan:   # the syntax check process leaks what any httpd leaks: don't report
+            tenv["ASAN_OPTIONS"] += ":detect_leaks=0"
+        r = subprocess.run([HTTPD_BIN, "-t", "-f", self.conf_file], capture_output=True,
+                           text=True, env=tenv, cwd=self.dir)
+        if r.returncode != 0:
+            raise StackError(f"httpd configuration test failed:\n{r.stdout}{r.stderr}")
+        _log(f"starting httpd on {self.url}")
+        # In the foreground (no daemonizing parent that would exit, and be
+        # leak-checked, on its own), in a session of its own so it outlives
+        # the command line tool; output before ErrorLog opens goes to a file.
+        self.httpd_stderr = os.path.join(self.logdir, "httpd.stderr")
+        out = open(self.httpd_stderr, "ab")
+        proc = subprocess.Popen([HTTPD_BIN, "-f", self.conf_file, "-DFOREGROUND"],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                env=env, cwd=self.dir, start_new_session=True)
+        out.close()
+        self._httpd_proc = proc
+        pid = proc.pid
+        deadline = time.monotonic() + (60 if self.asan else 30)
+        while True:
+            if proc.poll() is not None:
+                raise StackError(f"httpd exited during start-up (exit {proc.returncode})"
+                                 + self._file_tail(self.httpd_stderr) + self._error_log_tail())
+            if self._tls_answers():
+                break
+            if time.monotonic() > deadline:
+                raise StackError(f"httpd did not answer on port {self.port}" + self._error_log_tail())
+            time.sleep(0.05)
+        self.pids["httpd"] = pid
+
+    def _tls_answers(self):
+        ctx = ssl.create_default_context(cafile=self.cert_file)
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with ctx.wrap_socket(s, server_hostname="localhost"):
+                    return True
+        except (OSError, ssl.SSLError):
+            return False
+
+    def _file_tail(self, path, n=30):
+        try:
+            with open(path, errors="replace") as f:
+                lines = f.readlines()[-n:]
+        except OSError:
+            return ""
+        return f"\n--- last lines of {path} ---\n" + "".join(lines) if lines else ""
+
+    def _error_log_tail(self, n=30):
+        return self._file_tail(self.error_log, n)
+
+    def stop_httpd(self):
+        pid = self.httpd_pid() or (self.pids.get("httpd") if pid_alive(self.pids.get("httpd")) else None)
+        if not pid:
+            self.pids.pop("httpd", None)
+            return
+        _log("stopping httpd")
+        # A graceful stop ("apache2 -k graceful-stop") lets the workers finish
+        # and close idle keep-alive connections themselves; a plain SIGTERM
+        # races with them (AH03093 "apr_pollset_add failure for keep alive").
+        # GracefulShutdownTimeout in the config bounds it; SIGTERM after that.
+        try:
+            os.kill(pid, signal.SIGWINCH)
+        except ProcessLookupError:
+            pass
+        if not wait_pid_gone(pid, 15):
+            _log("httpd did not stop gracefully in time; sending SIGTERM")
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        # leak checking under ASan makes exit slower
+        if not wait_pid_gone(pid, 60 if self.asan else 30):
+            _log("httpd did not stop in time; killing it")
+            try:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            except OSError:
+                os.kill(pid, signal.SIGKILL)
+            wait_pid_gone(pid, 5)
+        # children finish their leak reports after the master is gone
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and self._httpd_children():
+            time.sleep(0.1)
+        self.pids.pop("httpd", None)
+
+    def _httpd_children(self):
+        """Live processes still running with our config file."""
+        out = []
+        conf = self.conf_file.encode()
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+            except OSError:
+                continue
+            if conf in cmd and cmd[0].endswith(b"apache2") and pid_alive(int(p)):
+                out.append(int(p))
+        return out
+
+    # ---- whole stack ------------------------------------------------------
+
+    def start(self):
+        """Start everything (restarting what already runs in this DIR)."""
+        if os.path.exists(self.state_file):
+            try:
+                old = Stack.load(self.dir)
+                if old.status()["running"]:
+                    _log(f"{self.dir} is running: restarting it")
+                old.stop()
+            except (OSError, ValueError, KeyError) as e:
+                _log(f"ignoring unreadable {self.state_file}: {e}")
+        os.makedirs(self.dir, exist_ok=True)
+        if self.root:
+            os.chmod(self.dir, os.stat(self.dir).st_mode | 0o055)
+        self._layout(self._choose_shared())
+        for d in (self.rundir, self.logdir):
+            os.makedirs(d, exist_ok=True)
+        self.pids = {}
+        self.save()
+        try:
+            self.start_postgres()
+            self.save()
+            self.start_sink()
+            self.save()
+            self.ensure_cert()
+            self.start_httpd()
+            self.save()
+        except BaseException:
+            try:
+                self.stop()
+            except Exception as e:  # keep the original error
+                _log(f"cleanup after failed start: {e}")
+            raise
+        self._error_watch = LogWatcher(self.error_log, from_end=False)
+        return self
+
+    def stop(self):
+        """Stop httpd, the sink and PostgreSQL; fine if nothing runs."""
+        errors = []
+        for step in (self.stop_httpd, self.stop_sink, self.stop_postgres):
+            try:
+                step()
+            except Exception as e:
+                errors.append(str(e))
+        self.pids = {}
+        if os.path.isdir(self.dir):
+            self.save()
+        if errors:
+            raise StackError("; ".join(errors))
+
+    def restart(self, extra_conf=None, argon2=None):
+        """Restart httpd with a fresh configuration (a new master process, so
+        every directive is re-read); PostgreSQL and the sink keep running.
+        extra_conf replaces the extra lines when given."""
+        if extra_conf is not None:
+            self.extra_conf = list(extra_conf)
+        if argon2 is not None:
+            self.argon2 = " ".join(str(argon2).split())
+        self.stop_httpd()
+        self.start_httpd()
+        self.save()
+
+    reload = restart
+
+    @contextmanager
+    def configured(self, lines):
+        """with stack.configured(["CAcertX 3"]): ... -- httpd runs with the
+        extra lines inside the block and without them afterwards."""
+        old = list(self.extra_conf)
+        self.restart(old + list(lines))
+        try:
+            yield self
+        finally:
+            self.restart(old)
+
+    def status(self):
+        st = {
+            "dir": self.dir, "url": self.url,
+            "httpd": self.httpd_pid(),
+            "postgres": self.pg_running(),
+            "sink": self.pids.get("sink") if pid_alive(self.pids.get("sink")) else None,
+            "smtp_port": self.smtp_port, "maildir": self.maildir,
+            "error_log": self.error_log, "pg_socket_dir": self.pg_socket_dir,
+        }
+        st["running"] = bool(st["httpd"] or st["postgres"] or st["sink"])
+        st["healthy"] = bool(st["httpd"] and st["postgres"] and st["sink"])
+        return st
+
+    # ---- mails ------------------------------------------------------------
+
+    def mails(self, to=None, subject_contains=None):
+        """All stored mails (oldest first), optionally only those to `to`."""
+        out = []
+        for p in maildir_files(self.maildir):
+            try:
+                m = read_mail(p)
+            except OSError:
+                continue
+            if to and not m.addressed_to(to):
+                continue
+            if subject_contains and subject_contains not in str(m.get("Subject", "")):
+                continue
+            out.append(m)
+        return out
+
+    def wait_for_mail(self, to, subject_contains=None, timeout=30):
+        """The oldest matching mail not yet returned by wait_for_mail; waits
+        up to `timeout` seconds for one to arrive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.mails(to, subject_contains):
+                if m.path not in self._claimed:
+                    self._claimed.add(m.path)
+                    return m
+            if time.monotonic() > deadline:
+                have = [(m.get("To"), m.get("Subject")) for m in self.mails()]
+                raise TimeoutError(f"no new mail to {to!r}"
+                                   + (f" with subject containing {subject_contains!r}" if subject_contains else "")
+                                   + f" within {timeout}s; mails present: {have}")
+            time.sleep(0.05)
+
+    def clear_mails(self):
+        for p in maildir_files(self.maildir):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        self._claimed.clear()
+
+    # ---- logs -------------------------------------------------------------
+
+    def error_log_watcher(self, from_end=True):
+        return LogWatcher(self.error_log, from_end=from_end)
+
+
+# ---------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------
+
+def describe_mail(m):
+    lines = [f"--- mail {time.strftime('%H:%M:%S')}: {os.path.basename(m.path)}",
+             f"    From:    {m.get('From', '')}",
+             f"    To:      {m.get('To', '') or ', '.join(m.envelope_to)}",
+             f"    Subject: {m.get('Subject', '')}"]
+    try:
+        links = m.links
+    except Exception:          # a malformed mail must not stop the watcher
+        links = []
+    for u in links:
+        lines.append(f"    link:    {u}")
+    return "\n".join(lines)
+
+
+def watch_mail(stack, show_existing=False, interval=0.5):
+    """Announce every new mail in the stack's Maildir until Ctrl-C or until
+    the stack is stopped (e.g. by "scripts/run stop" elsewhere)."""
+    seen = set() if show_existing else set(maildir_files(stack.maildir))
+    last_check = time.monotonic()
+    try:
+        while True:
+            for p in maildir_files(stack.maildir):
+                if p in seen:
+                    continue
+                seen.add(p)
+                try:
+                    print(describe_mail(read_mail(p)), flush=True)
+                except OSError:
+                    pass
+            if time.monotonic() - last_check > 2:
+                last_check = time.monotonic()
+                if not stack.httpd_pid():
+                    print("cacertstack: httpd is no longer running; stopping the watch", flush=True)
+                    return 3
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="cacertstack.py", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("start", help="start (or restart) the stack in DIR")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--builddir", default="build")
+    p.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    p.add_argument("--asan", action="store_true", help="httpd with the ASan/UBSan runtime preloaded")
+    p.add_argument("--no-modules", action="store_true", help="httpd without the cacert modules")
+    p.add_argument("--argon2", default=DEFAULT_ARGON2, help='"iterations memory_kib lanes"')
+    p.add_argument("--sqldir", help="migrations directory (default: sql/ of the tree)")
+    p.add_argument("--conf", action="append", default=[], help="extra httpd.conf line (repeatable)")
+    p.add_argument("--json", action="store_true", help="print stack.json when started")
+    for name in ("stop", "status"):
+        q = sub.add_parser(name)
+        q.add_argument("--dir", required=True)
+    q = sub.add_parser("watch-mail", help="print each new mail (From/To/Subject/links) "
+                       "until interrupted or the stack stops")
+    q.add_argument("--dir", required=True)
+    q.add_argument("--all", action="store_true", help="also show mails already there")
+    args = ap.parse_args(argv)
+
+    try:
+        if args.cmd == "start":
+            s = Stack(args.dir, args.builddir, args.port, args.asan, not args.no_modules,
+                      args.argon2, args.conf, args.sqldir)
+            s.start()
+            if args.json:
+                print(json.dumps(s.to_json(), indent=2, sort_keys=True))
+            else:
+                print(f"cacert stack running: {s.url}/  (mail: {s.maildir}/new, "
+                      f"logs: {s.logdir}, state: {s.state_file})")
+            return 0
+        state = os.path.join(os.path.abspath(args.dir), "stack.json")
+        if not os.path.exists(state):
+            if args.cmd == "stop":
+                print(f"nothing to stop in {args.dir}")
+                return 0
+            print(f"no stack in {args.dir}")
+            return 3
+        s = Stack.load(args.dir)
+        if args.cmd == "watch-mail":
+            return watch_mail(s, args.all)
+        if args.cmd == "stop":
+            s.stop()
+            print(f"stopped the stack in {s.dir}")
+            return 0
+        st = s.status()
+        for k in ("url", "httpd", "postgres", "sink", "smtp_port", "maildir", "error_log",
+                  "pg_socket_dir"):
+            print(f"{k:14} {st[k] if st[k] is not None else '-'}")
+        print(f"{'state':14} {'running' if st['healthy'] else ('partly running' if st['running'] else 'stopped')}")
+        return 0 if st["healthy"] else 3
+    except StackError as e:
+        print(f"cacertstack: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
