@@ -60,6 +60,7 @@ typedef struct {
     int lost_fail_max;
     apr_interval_time_t lost_fail_window;
     apr_interval_time_t reset_lifetime;
+    int register_per_client;
     int argon2_t, argon2_m, argon2_p;
     int pw_minlen;
     const char *cca_version;
@@ -80,7 +81,7 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->login_fail_window = c->lost_fail_window = c->reset_lifetime = UNSET;
     c->ping_attempts = c->login_fail_account = c->login_fail_client = UNSET;
     c->lost_fail_max = c->argon2_t = c->argon2_m = c->argon2_p = UNSET;
-    c->pw_minlen = UNSET;
+    c->pw_minlen = c->register_per_client = UNSET;
     return c;
 }
 
@@ -107,6 +108,7 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(lost_fail_max);
     MERGE_NUM(lost_fail_window);
     MERGE_NUM(reset_lifetime);
+    MERGE_NUM(register_per_client);
     MERGE_NUM(argon2_t);
     MERGE_NUM(argon2_m);
     MERGE_NUM(argon2_p);
@@ -357,6 +359,8 @@ static const command_rec acc_cmds[] = {
                   "window in which lost-password failures are counted (default 24h)"),
     AP_INIT_TAKE1("CAcertResetLinkLifetime", set_time, OFF(reset_lifetime), RSRC_CONF,
                   "validity of a mailed password reset link (default 1h)"),
+    AP_INIT_TAKE1("CAcertRegistrationsPerClient", set_count, OFF(register_per_client),
+                  RSRC_CONF, "registrations per client address and hour (default 10)"),
     AP_INIT_TAKE23("CAcertArgon2", set_argon2, NULL, RSRC_CONF,
                    "Argon2id iterations, memory (KiB), lanes (default 3 65536 1)"),
     AP_INIT_TAKE1("CAcertPasswordMinLength", set_pw_minlen, NULL, RSRC_CONF,
@@ -457,6 +461,7 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         a->lost_fail_max = cfg_int(c->lost_fail_max, 3);
         a->lost_fail_window = cfg_time(c->lost_fail_window, 24 * 3600);
         a->reset_lifetime = cfg_time(c->reset_lifetime, 3600);
+        a->register_per_client = cfg_int(c->register_per_client, 10);
         a->argon2.t_cost = (uint32_t)cfg_int(c->argon2_t, 3);
         a->argon2.m_cost = (uint32_t)cfg_int(c->argon2_m, 65536);
         a->argon2.lanes = (uint32_t)cfg_int(c->argon2_p, 1);
@@ -913,6 +918,10 @@ static int page_register(req_t *q)
         }
         if (rv == APR_EEXIST) {
             field_error(q, "email", "err.email.taken");
+        }
+        else if (rv == APR_EAGAIN) {
+            set_msg(q, "error", "err.register.throttled");
+            q->status = HTTP_TOO_MANY_REQUESTS;
         }
         else {
             set_msg(q, "error", "err.mail_or_db");

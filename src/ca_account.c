@@ -130,6 +130,9 @@ const ca_stmt_t ca_account_stmts[] = {
       " AND used_at IS NULL AND expires_at > now() FOR UPDATE" },
     { "cacert_acc_reset_use",
       "UPDATE password_resets SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
+    { "cacert_acc_registrations",
+      "SELECT count(*) FROM cca_agreements WHERE client_addr = %s"
+      " AND agreed_at > now() - interval '1 hour'" },
     { "cacert_acc_session_end_all",
       "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint AND ended_at IS NULL" },
     { NULL, NULL }
@@ -216,6 +219,15 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     int i;
 
     *pmember_id = NULL;
+    /* each registration costs six Argon2id hashes and sends a mail to an
+     * address of the visitor's choosing: limited per client address */
+    rv = ca_db_select1(&row, db, "cacert_acc_registrations", CA_ARGS(reg->client_addr), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (atoi(row[0]) >= cfg->register_per_client) {
+        return APR_EAGAIN;
+    }
     /* the expensive hashing happens before the transaction starts */
     if ((rv = ca_pw_hash(&pwhash, reg->password, &cfg->argon2, p)) != APR_SUCCESS) {
         return rv;

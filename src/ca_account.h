@@ -25,6 +25,7 @@ typedef struct {
     int lost_fail_max;                      /* lost-password failures in window */
     apr_interval_time_t lost_fail_window;
     apr_interval_time_t reset_lifetime;
+    int register_per_client;                /* registrations per client per hour */
     ca_argon2_params_t argon2;
     const char *dummy_hash;                 /* ca_pw_dummy_hash(argon2) */
 } ca_account_cfg_t;
@@ -48,7 +49,8 @@ typedef struct {
     const char *client_addr;
 } ca_registration_t;
 
-/* APR_EEXIST: the address belongs to an account already */
+/* APR_EEXIST: the address belongs to an account already; APR_EAGAIN: too
+ * many registrations from this client address in the last hour */
 apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_account_cfg_t *cfg,
                                  const ca_registration_t *reg,

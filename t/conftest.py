@@ -38,6 +38,7 @@ import cacertstack  # noqa: E402
 from cacertstack import Stack, bad_log_lines  # noqa: E402,F401
 
 TEST_ARGON2 = "1 8192 1"
+TEST_REGISTRATION_LIMIT = "CAcertRegistrationsPerClient 100000"
 
 _session_stack = None
 
@@ -60,7 +61,10 @@ def stack(request):
         builddir = os.path.join(REPO, builddir)
     d = tempfile.mkdtemp(prefix="cacert-test-", dir="/tmp")
     os.chmod(d, 0o755)
+    # every test registers from 127.0.0.1: the per-client registration limit
+    # is lifted here and tested on its own (test_account_sessions.py)
     s = Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
+              extra_conf=[TEST_REGISTRATION_LIMIT],
               modules=not _truthy("CACERT_NO_MODULES"), argon2=TEST_ARGON2,
               sqldir=os.environ.get("CACERT_SQLDIR") or None)
     try:

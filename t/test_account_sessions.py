@@ -181,3 +181,20 @@ def test_password_change_ends_other_sessions(http, stack, db, clean_limits):
                      allow_redirects=False).status_code == 303
     http.cookies.clear()
     assert login(http, m["email"], "Fresh-Meadow-38-violin").status_code == 303
+
+
+def test_registrations_per_client_are_limited(http, stack, db):
+    cur = db.cursor()
+    cur.execute("SELECT count(*) FROM cca_agreements WHERE client_addr = '127.0.0.1'"
+                " AND agreed_at > now() - interval '1 hour'")
+    done = cur.fetchone()[0]
+    # given twice, the later directive wins
+    with stack.configured([f"CAcertRegistrationsPerClient {done + 1}"]):
+        data, r = register(http, stack)
+        assert r.status_code == 200
+        data, r = register(http, stack)
+        assert r.status_code == 429
+        assert "Too many accounts were created" in r.text
+        cur.execute("SELECT count(*) FROM emails WHERE address = %s", (data["email"],))
+        assert cur.fetchone()[0] == 0
+        assert stack.mails(to=data["email"]) == []
