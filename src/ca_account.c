@@ -685,19 +685,21 @@ static apr_status_t lost_member(const char **pmember_id, ca_db_t *db,
     return rv;
 }
 
-apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
-                               apr_array_header_t **pquestions, ca_db_t *db,
+/* the common start of both lost-password steps: limits, the member behind
+ * address and date of birth, and the five stored questions (rows of
+ * position, question, answer_hash).  *pmember_id stays NULL and *pout says
+ * why when the step cannot go on. */
+static apr_status_t lost_start(ca_lost_outcome_t *pout, const char **pmember_id,
+                               apr_array_header_t **prows, ca_db_t *db,
                                const ca_account_cfg_t *cfg, const char *address,
-                               const char *dob, const char *client_addr,
-                               apr_pool_t *p)
+                               const char *dob, const char *client_addr, apr_pool_t *p)
 {
     const char *member_id;
-    apr_array_header_t *rows;
     apr_status_t rv;
-    int throttled, i;
+    int throttled;
 
     *pout = CA_LOST_THROTTLED;
-    *pquestions = apr_array_make(p, 5, sizeof(const char *));
+    *pmember_id = NULL;
     rv = lost_throttled(&throttled, db, cfg, address, client_addr, p);
     if (rv != APR_SUCCESS || throttled) {
         return rv;
@@ -708,20 +710,40 @@ apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
     if (!member_id) {
         return lost_failed(pout, db, address, client_addr, p);
     }
-    rv = ca_db_select(&rows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
+    rv = ca_db_select(prows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (rows->nelts != 5) {
+    if ((*prows)->nelts != 5) {
         ca_log(CA_LOG_ERR, "CA10402", APR_EGENERAL,
-               "member %s has %d lost-password questions", member_id, rows->nelts);
+               "member %s has %d lost-password questions", member_id, (*prows)->nelts);
         return APR_EGENERAL;
+    }
+    *pout = CA_LOST_OK;
+    *pmember_id = member_id;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
+                               apr_array_header_t **pquestions, ca_db_t *db,
+                               const ca_account_cfg_t *cfg, const char *address,
+                               const char *dob, const char *client_addr,
+                               apr_pool_t *p)
+{
+    const char *member_id;
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pquestions = apr_array_make(p, 5, sizeof(const char *));
+    rv = lost_start(pout, &member_id, &rows, db, cfg, address, dob, client_addr, p);
+    if (rv != APR_SUCCESS || !member_id) {
+        return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
         APR_ARRAY_PUSH(*pquestions, const char *) =
             APR_ARRAY_IDX(rows, i, const char **)[1];
     }
-    *pout = CA_LOST_OK;
     return APR_SUCCESS;
 }
 
@@ -734,21 +756,10 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
     const char *member_id, *token;
     apr_array_header_t *rows;
     apr_status_t rv;
-    int throttled, i, right = 0;
+    int i, right = 0;
 
-    *pout = CA_LOST_THROTTLED;
-    rv = lost_throttled(&throttled, db, cfg, address, client_addr, p);
-    if (rv != APR_SUCCESS || throttled) {
-        return rv;
-    }
-    if ((rv = lost_member(&member_id, db, address, dob, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (!member_id) {
-        return lost_failed(pout, db, address, client_addr, p);
-    }
-    rv = ca_db_select(&rows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
-    if (rv != APR_SUCCESS) {
+    rv = lost_start(pout, &member_id, &rows, db, cfg, address, dob, client_addr, p);
+    if (rv != APR_SUCCESS || !member_id) {
         return rv;
     }
     /* verify all five, whatever the first ones gave, so that the time
