@@ -25,7 +25,7 @@ static void check(int cond)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int initialized;
-    ca_form_limits_t lim = { 2048, 32, 256 };
+    ca_form_limits_t lim = { 2048, 32, 256, NULL, 0 };
     apr_pool_t *p;
     apr_table_t *values = NULL, *errors = NULL;
     const char *err = NULL;

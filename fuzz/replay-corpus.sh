@@ -1,6 +1,7 @@
 #!/bin/sh
 # Replays the fuzz corpus through the targets built without libFuzzer
-# (fuzz/replay_form, fuzz/replay_tmpl).  Run by "make check", which sets
+# (fuzz/replay_form, fuzz/replay_tmpl, fuzz/replay_wire).  Run by "make
+# check", which sets
 # FUZZ_BUILDDIR (where the replay programs are) and FUZZ_CORPUS
 # (fuzz/corpus in the source tree).  Fails if any input crashes, trips a
 # sanitizer or an assertion, or if a corpus directory is missing.
@@ -16,7 +17,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-for target in form tmpl; do
+for target in form tmpl wire csr; do
     prog=$builddir/replay_$target
     if [ ! -x "$prog" ]; then
         echo "replay-corpus: $prog not built" >&2

@@ -30,6 +30,7 @@
 #include "ca_mail.h"
 #include "ca_db.h"
 #include "ca_account.h"
+#include "mod_cacert.h"
 
 module AP_MODULE_DECLARE_DATA cacert_account_module;
 APLOG_USE_MODULE(cacert_account);
@@ -66,6 +67,8 @@ typedef struct {
     const char *cca_version;
     const char *policy_url;
     const char *static_url;
+    const char *account_path;
+    const char *certs_path;
 
     /* filled in post_config */
     ca_i18n_t *i18n;
@@ -116,6 +119,8 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(cca_version);
     MERGE_PTR(policy_url);
     MERGE_PTR(static_url);
+    MERGE_PTR(account_path);
+    MERGE_PTR(certs_path);
     return c;
 }
 
@@ -233,6 +238,23 @@ static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
         return err;
     }
     return cmd_err(cmd, parse_count(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
+}
+
+/* a URL path: "/" and path characters only, no trailing '/' */
+static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_str(cmd, dc, arg);
+    apr_size_t n = strlen(arg);
+
+    if (err) {
+        return err;
+    }
+    if (arg[0] != '/' || (n > 1 && arg[n - 1] == '/')
+        || strspn(arg, "/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+           != n) {
+        return cmd_err(cmd, "must be a URL path such as /account, without a trailing '/'");
+    }
+    return NULL;
 }
 
 /* the templates append file names to it */
@@ -369,6 +391,11 @@ static const command_rec acc_cmds[] = {
                   "version of the Community Agreement members agree to"),
     AP_INIT_TAKE1("CAcertPolicyURL", set_policy_url, OFF(policy_url), RSRC_CONF,
                   "base URL of the policy documents linked in the footer"),
+    AP_INIT_TAKE1("CAcertAccountPath", set_path, OFF(account_path), RSRC_CONF,
+                  "URL path of the account pages, for links from other pages (default /account)"),
+    AP_INIT_TAKE1("CAcertCertsPath", set_path, OFF(certs_path), RSRC_CONF,
+                  "URL path of the certificate pages when mod_cacert_issue is loaded "
+                  "(default /certs)"),
     AP_INIT_TAKE1("CAcertStaticURL", set_str, OFF(static_url), RSRC_CONF,
                   "URL path of the stylesheet and images (default /static)"),
     { NULL }
@@ -483,6 +510,7 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 /* ---- requests ---- */
 
 typedef struct {
+    cacert_page_t pub;          /* what other modules see */
     request_rec *r;
     acc_srv_cfg *cfg;
     const char *base;           /* e.g. "/account" */
@@ -492,6 +520,7 @@ typedef struct {
     int have_db;
     ca_session_t *sess;
     const char *anon_csrf;      /* value of the anonymous CSRF cookie */
+    const char *const *text_fields;  /* form fields that may hold pasted text */
     ca_tmpl_ctx_t *ctx;
     apr_table_t *form;          /* decoded POST body */
     apr_table_t *form_errors;   /* field -> message key */
@@ -613,6 +642,21 @@ static int internal_error(req_t *q, apr_status_t rv, const char *what)
     return message_page(q, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
 }
 
+static const char *account_path(req_t *q)
+{
+    return cfg_str(q->cfg->account_path, "/account");
+}
+
+static int redirect_to(req_t *q, const char *base, const char *where)
+{
+    const char *url = apr_pstrcat(q->r->pool, base, "/", where, NULL);
+
+    security_headers(q->r);
+    apr_table_setn(q->r->headers_out, "Location",
+                   ap_construct_url(q->r->pool, url, q->r));
+    return HTTP_SEE_OTHER;
+}
+
 static int redirect(req_t *q, const char *where)
 {
     const char *url = apr_pstrcat(q->r->pool, q->base, "/", where, NULL);
@@ -652,7 +696,9 @@ static int read_form(req_t *q, const char **pkey)
 {
     request_rec *r = q->r;
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
-    ca_form_limits_t lim = { MAX_BODY, 60, 1024 };
+    ca_form_limits_t lim = { MAX_BODY, 60, 1024, NULL, 16384 };
+
+    lim.text_fields = q->text_fields;
     char *buf;
     apr_size_t len = 0;
     const char *err = NULL;
@@ -949,7 +995,7 @@ static int page_confirm(req_t *q)
     if (q->r->method_number == M_GET) {
         apr_table_t *args = NULL, *errs;
         const char *err;
-        ca_form_limits_t lim = { 2048, 8, 256 };
+        ca_form_limits_t lim = { 2048, 8, 256, NULL, 0 };
         if (q->r->args
             && ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args), &lim, p)
                == APR_SUCCESS) {
@@ -1329,7 +1375,7 @@ static int page_reset(req_t *q)
     if (q->r->method_number == M_GET) {
         apr_table_t *args = NULL, *errs;
         const char *err;
-        ca_form_limits_t lim = { 1024, 4, 128 };
+        ca_form_limits_t lim = { 1024, 4, 128, NULL, 0 };
         if (q->r->args
             && ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args), &lim, p)
                == APR_SUCCESS) {
@@ -1408,6 +1454,8 @@ static const route_t routes[] = {
     { NULL, NULL, 0, 0, 0 }
 };
 
+static const char *account_path(req_t *q);
+
 /* variables every page's layout uses */
 static void common_vars(req_t *q)
 {
@@ -1416,6 +1464,10 @@ static void common_vars(req_t *q)
     int i;
 
     ca_tmpl_set(q->ctx, "base", q->base);
+    ca_tmpl_set(q->ctx, "account", account_path(q));
+    if (ap_find_linked_module("mod_cacert_issue.c")) {
+        ca_tmpl_set(q->ctx, "certs", cfg_str(q->cfg->certs_path, "/certs"));
+    }
     ca_tmpl_set(q->ctx, "static", cfg_str(q->cfg->static_url, "/static"));
     ca_tmpl_set(q->ctx, "policy", cfg_str(q->cfg->policy_url,
                                           "https://www.cacert.org/policy/"));
@@ -1439,11 +1491,154 @@ static void common_vars(req_t *q)
     }
 }
 
+/* an error page was rendered: the request is done, whatever status the
+ * page carries (OK would let the caller go on) */
+static int finished(int rc)
+{
+    return rc == OK ? DONE : rc;
+}
+
+/* language was picked; now: session, CSRF cookie, layout variables, the
+ * login rule (login: 1 members only, 0 visitors only, -1 both), and for a
+ * POST the form and its CSRF token.  OK to go on; anything else is returned
+ * by the handler as it is (DONE: a page was rendered) */
+static int page_begin(req_t *q, int login, int need_database)
+{
+    request_rec *r = q->r;
+    const char *tok;
+    int rc;
+
+    /* who is this: a session cookie names a member */
+    tok = read_cookie(r, COOKIE_SESSION);
+    if (tok) {
+        apr_status_t rv;
+        if (!need_db(q)) {
+            common_vars(q);
+            return finished(message_page(q, "title.error", "err.internal",
+                                HTTP_SERVICE_UNAVAILABLE));
+        }
+        rv = ca_session_lookup(&q->sess, &q->db, &q->cfg->acc, tok, r->pool);
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+            common_vars(q);
+            return finished(internal_error(q, rv, "session lookup"));
+        }
+        if (!q->sess) {
+            set_cookie(r, COOKIE_SESSION, "", 0);
+        }
+        else if (q->sess->language && ca_i18n_has_lang(q->cfg->i18n, q->sess->language)
+                 && !read_cookie(r, COOKIE_LANG)) {
+            q->lang = q->sess->language;
+        }
+    }
+    if (!q->sess) {
+        q->anon_csrf = read_cookie(r, COOKIE_CSRF);
+        if (!q->anon_csrf && r->method_number == M_GET) {
+            const char *t;
+            if (ca_random_token(&t, 32, r->pool) == APR_SUCCESS) {
+                q->anon_csrf = t;
+                set_cookie(r, COOKIE_CSRF, t, -1);
+            }
+        }
+    }
+    common_vars(q);
+    if (login == 1 && !q->sess) {
+        return redirect_to(q, account_path(q), "login");
+    }
+    if (login == 0 && q->sess) {
+        return redirect_to(q, account_path(q), "");
+    }
+    if (r->method_number == M_POST) {
+        const char *key;
+        if ((rc = read_form(q, &key)) != OK) {
+            return finished(message_page(q, "title.error", key, rc));
+        }
+        if (!csrf_ok(q)) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "CA20105: form without a valid CSRF token refused");
+            return finished(message_page(q, "title.error", "err.csrf", HTTP_FORBIDDEN));
+        }
+    }
+    if (login == 1 || need_database) {
+        if (!need_db(q)) {
+            return finished(message_page(q, "title.error", "err.internal",
+                                         HTTP_SERVICE_UNAVAILABLE));
+        }
+    }
+    return OK;
+}
+
+/* ---- the page API other modules use (mod_cacert.h) ---- */
+
+static void cacert_page_headers(request_rec *r)
+{
+    security_headers(r);
+}
+
+static void pub_sync(req_t *q)
+{
+    q->pub.r = q->r;
+    q->pub.base = q->base;
+    q->pub.sess = q->sess;
+    q->pub.lang = q->lang;
+    q->pub.i18n = q->cfg->i18n;
+    q->pub.ctx = q->ctx;
+    q->pub.db = q->have_db ? &q->db : NULL;
+    q->pub.form = q->form;
+    q->pub.form_errors = q->form_errors;
+    q->pub.priv = q;
+}
+
+static int cacert_page_start(cacert_page_t **ppage, request_rec *r, int login,
+                             const char *const *text_fields)
+{
+    req_t *q = apr_pcalloc(r->pool, sizeof(*q));
+    const char *slash = strrchr(r->uri, '/');
+    int rc;
+
+    *ppage = NULL;
+    q->r = r;
+    q->cfg = ap_get_module_config(r->server->module_config, &cacert_account_module);
+    if (!q->cfg->i18n || !slash) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "CA20106: cacert pages need mod_cacert_account configured in this "
+                      "server (CAcertTemplateDir)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    q->base = apr_pstrmemdup(r->pool, r->uri, (apr_size_t)(slash - r->uri));
+    q->path = slash + 1;
+    q->lang = ca_i18n_pick(q->cfg->i18n, read_cookie(r, COOKIE_LANG),
+                           apr_table_get(r->headers_in, "Accept-Language"), r->pool);
+    q->ctx = ca_tmpl_ctx_make(NULL, r->pool);
+    q->text_fields = text_fields;
+    rc = page_begin(q, login, 1);
+    /* the language chooser returns to the account pages */
+    ca_tmpl_set(q->ctx, "here", "");
+    pub_sync(q);
+    *ppage = &q->pub;
+    return rc;
+}
+
+static int cacert_page_render(cacert_page_t *page, const char *name, int status)
+{
+    return render(page->priv, name, status);
+}
+
+static int cacert_page_message(cacert_page_t *page, const char *title_key,
+                            const char *text_key, int status)
+{
+    return message_page(page->priv, title_key, text_key, status);
+}
+
+static void cacert_page_set_msg(cacert_page_t *page, const char *var, const char *key)
+{
+    set_msg(page->priv, var, key);
+}
+
 static int acc_handler(request_rec *r)
 {
     req_t *q;
     const route_t *rt;
-    const char *rest, *tok;
+    const char *rest;
     apr_size_t blen;
     int rc;
 
@@ -1488,60 +1683,8 @@ static int acc_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
 
-    /* who is this: a session cookie names a member */
-    tok = read_cookie(r, COOKIE_SESSION);
-    if (tok) {
-        apr_status_t rv;
-        if (!need_db(q)) {
-            common_vars(q);
-            return message_page(q, "title.error", "err.internal",
-                                HTTP_SERVICE_UNAVAILABLE);
-        }
-        rv = ca_session_lookup(&q->sess, &q->db, &q->cfg->acc, tok, r->pool);
-        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-            common_vars(q);
-            return internal_error(q, rv, "session lookup");
-        }
-        if (!q->sess) {
-            set_cookie(r, COOKIE_SESSION, "", 0);
-        }
-        else if (q->sess->language && ca_i18n_has_lang(q->cfg->i18n, q->sess->language)
-                 && !read_cookie(r, COOKIE_LANG)) {
-            q->lang = q->sess->language;
-        }
-    }
-    if (!q->sess) {
-        q->anon_csrf = read_cookie(r, COOKIE_CSRF);
-        if (!q->anon_csrf && r->method_number == M_GET) {
-            const char *t;
-            if (ca_random_token(&t, 32, r->pool) == APR_SUCCESS) {
-                q->anon_csrf = t;
-                set_cookie(r, COOKIE_CSRF, t, -1);
-            }
-        }
-    }
-    common_vars(q);
-    if (rt->login == 1 && !q->sess) {
-        return redirect(q, "login");
-    }
-    if (rt->login == 0 && q->sess) {
-        return redirect(q, "");
-    }
-    if (r->method_number == M_POST) {
-        const char *key;
-        if ((rc = read_form(q, &key)) != OK) {
-            return message_page(q, "title.error", key, rc);
-        }
-        if (!csrf_ok(q)) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "CA20105: form without a valid CSRF token refused");
-            return message_page(q, "title.error", "err.csrf", HTTP_FORBIDDEN);
-        }
-    }
-    if (rt->login == 1 || rt->post) {
-        if (!need_db(q)) {
-            return message_page(q, "title.error", "err.internal", HTTP_SERVICE_UNAVAILABLE);
-        }
+    if ((rc = page_begin(q, rt->login, rt->post)) != OK) {
+        return rc;
     }
     if (r->method_number == M_GET && q->r->args && !strcmp(rest, "login")
         && strstr(q->r->args, "bye=1")) {
@@ -1556,6 +1699,11 @@ static void register_hooks(apr_pool_t *p)
 
     ap_hook_post_config(acc_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_handler(acc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(cacert_page_start);
+    APR_REGISTER_OPTIONAL_FN(cacert_page_render);
+    APR_REGISTER_OPTIONAL_FN(cacert_page_message);
+    APR_REGISTER_OPTIONAL_FN(cacert_page_set_msg);
+    APR_REGISTER_OPTIONAL_FN(cacert_page_headers);
 }
 
 module AP_MODULE_DECLARE_DATA cacert_account_module = {

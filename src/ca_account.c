@@ -133,6 +133,13 @@ const ca_stmt_t ca_account_stmts[] = {
     { "cacert_acc_registrations",
       "SELECT count(*) FROM cca_agreements WHERE client_addr = %s"
       " AND agreed_at > now() - interval '1 hour'" },
+    { "cacert_acc_standing",
+      "SELECT (SELECT coalesce(sum(points), 0) FROM assurances"
+      "  WHERE assuree_id = m.id AND revoked_at IS NULL),"
+      " (SELECT count(*) FROM assurances WHERE assurer_id = m.id"
+      "  AND revoked_at IS NULL AND method = 'face-to-face'),"
+      " m.assurer_challenge_at IS NOT NULL, m.blocked_at IS NOT NULL, m.codesign_allowed"
+      " FROM members m WHERE m.id = %s::bigint" },
     { "cacert_acc_session_end_all",
       "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint AND ended_at IS NULL" },
     { NULL, NULL }
@@ -597,12 +604,33 @@ leave:
     return rv;
 }
 
+apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
+                                 apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    memset(s, 0, sizeof(*s));
+    rv = ca_db_select1(&row, db, "cacert_acc_standing", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    s->received = atoi(row[0]);
+    s->given = atoi(row[1]);
+    s->challenge = is_true(row[2]);
+    s->blocked = is_true(row[3]);
+    s->codesign = is_true(row[4]);
+    return APR_SUCCESS;
+}
+
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
                                apr_pool_t *p)
 {
-    /* no assurance can exist before the web of trust lands: 0 is the truth */
-    *ppoints = 0;
-    return APR_SUCCESS;
+    ca_standing_t s;
+    apr_status_t rv = ca_account_standing(&s, db, member_id, p);
+
+    *ppoints = rv == APR_SUCCESS ? ca_points_total(&s) : 0;
+    return rv;
 }
 
 apr_status_t ca_account_set_identity(ca_db_t *db, const char *member_id,

@@ -11,6 +11,7 @@
 
 #include "ca_db.h"
 #include "ca_crypto.h"
+#include "ca_policy.h"
 
 extern const ca_stmt_t ca_account_stmts[];
 
@@ -118,8 +119,10 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
                                      const char *email_id, apr_pool_t *p);
 
-/* assurance points of a member; the assurance records arrive with the web
- * of trust, until then every member has 0 */
+/* a member's standing from the assurance records and flags */
+apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
+                                 apr_pool_t *p);
+/* assurance points of a member: ca_points_total of the standing */
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
                                apr_pool_t *p);
 /* change name and date of birth; APR_EACCES once the member has points */

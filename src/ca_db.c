@@ -5,9 +5,11 @@
 #include "ca_db.h"
 #include "ca_log.h"
 #include "ca_account.h"
+#include "ca_issue.h"
 
 const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_account_stmts,
+    ca_issue_stmts,
     NULL
 };
 

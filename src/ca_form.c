@@ -70,16 +70,30 @@ static int form_name_char(unsigned char c)
         || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-static const char *check_value(const char *v, apr_size_t vlen,
+static int is_text_field(const char *name, const ca_form_limits_t *lim)
+{
+    const char *const *f;
+
+    for (f = lim->text_fields; f && *f; f++) {
+        if (!strcmp(*f, name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *check_value(const char *name, const char *v, apr_size_t vlen,
                                const ca_form_limits_t *lim)
 {
-    if (vlen > lim->max_value) {
+    int text = is_text_field(name, lim);
+
+    if (vlen > (text ? lim->max_text : lim->max_value)) {
         return "field.toolong";
     }
     if (!ca_utf8_valid(v, vlen)) {
         return "field.utf8";
     }
-    if (ca_has_control(v, vlen)) {
+    if (text ? ca_has_control_text(v, vlen) : ca_has_control(v, vlen)) {
         return "field.control";
     }
     return NULL;
@@ -91,7 +105,7 @@ apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
                            const ca_form_limits_t *limits, apr_pool_t *p)
 {
     ca_form_limits_t deflim = { CA_FORM_DEF_BODY, CA_FORM_DEF_FIELDS,
-                                CA_FORM_DEF_VALUE };
+                                CA_FORM_DEF_VALUE, NULL, 0 };
     const ca_form_limits_t *lim = limits ? limits : &deflim;
     apr_table_t *values, *errors;
     apr_hash_t *seen;
@@ -166,7 +180,7 @@ apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
             verr = "field.encoding";
         }
         else {
-            verr = check_value(value, vlen, lim);
+            verr = check_value(key, value, vlen, lim);
         }
         if (verr) {
             apr_table_setn(errors, name, verr);
@@ -249,6 +263,25 @@ int ca_utf8_valid(const char *str, apr_size_t len)
         i += n + 1;
     }
     return 1;
+}
+
+int ca_has_control_text(const char *str, apr_size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    apr_size_t i;
+
+    for (i = 0; i < len; ++i) {
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\t') {
+            continue;
+        }
+        if (s[i] < 0x20 || s[i] == 0x7F) {
+            return 1;
+        }
+        if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int ca_has_control(const char *str, apr_size_t len)

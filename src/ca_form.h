@@ -25,6 +25,11 @@ typedef struct {
     apr_size_t max_body;    /* whole input, bytes */
     int max_fields;         /* number of name=value pairs */
     apr_size_t max_value;   /* one decoded value, bytes */
+    /* NULL-terminated names of fields that hold pasted text (a PEM block):
+     * they may contain CR, LF and TAB (no other control character) and be
+     * up to max_text bytes */
+    const char *const *text_fields;
+    apr_size_t max_text;
 } ca_form_limits_t;
 
 apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
@@ -36,6 +41,8 @@ apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
 int ca_utf8_valid(const char *s, apr_size_t len);
 /* 1 if the (valid UTF-8) string has a C0/C1 control character or DEL */
 int ca_has_control(const char *s, apr_size_t len);
+/* the same, but CR, LF and TAB are allowed */
+int ca_has_control_text(const char *s, apr_size_t len);
 /* number of code points of valid UTF-8 */
 apr_size_t ca_utf8_len(const char *s, apr_size_t len);
 /* percent-encode for use in a URL query value */

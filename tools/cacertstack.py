@@ -38,6 +38,7 @@ import os
 import pwd
 import re
 import shutil
+import secrets
 import signal
 import socket
 import ssl
@@ -402,6 +403,14 @@ class Stack:
         self.templates = os.path.join(self.repo, "templates")
         self.htdocs = os.path.join(self.repo, "htdocs")
         self.module_so = os.path.join(self.builddir, "modules", ".libs", "mod_cacert_account.so")
+        # the signing side: a demo CA, a pty line, signerd
+        self.ca_dir = os.path.join(d, "ca")
+        self.line_dir = os.path.join(d, "line")
+        self.signer_dir = os.path.join(d, "signer")
+        self.signerd_conf = os.path.join(d, "signerd.conf")
+        self.signerd_log = os.path.join(self.logdir, "signerd.log")
+        self.relay_log = os.path.join(self.logdir, "relay.log")
+        self.passphrase_file = os.path.join(self.ca_dir, "passphrase")
 
     def _choose_shared(self):
         """Pick the directory for what other users (postgres, www-data) must
@@ -503,6 +512,16 @@ class Stack:
             "UBSAN_OPTIONS": f"print_stacktrace=1:halt_on_error=0:log_path={self.san_logdir}/ubsan",
             "LSAN_OPTIONS": f"suppressions={supp}:print_suppressions=0",
         }
+
+    def tool_san_env(self):
+        """Sanitizer environment for our own programs (signerd, cacert-ca):
+        the fast unwinder on malloc, since key derivation mallocs a million
+        times and the slow one makes that take minutes."""
+        env = self.san_env()
+        if env:
+            env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("fast_unwind_on_malloc=0",
+                                                              "fast_unwind_on_malloc=1")
+        return env
 
     def sanitizer_reports(self):
         """{path: content} of every non-empty ASan/UBSan report file."""
@@ -710,6 +729,143 @@ class Stack:
             return False
         return any(c.endswith(b"mailsink.py") for c in cmd) and self.maildir.encode() in cmd
 
+    # ---- the signing side ---------------------------------------------------
+
+    SIGNER_CAS = (
+        ("member", "client,server", 183, "no", 1),
+        ("assured", "client,server,codesign", 730, "yes", 100),
+        ("org", "org-client,org-server", 730, "yes", 100),
+    )
+
+    def ensure_ca(self):
+        """A demo CA hierarchy made with tools/cacert-ca (once per DIR)."""
+        if os.path.exists(os.path.join(self.ca_dir, "web", "root.crt")):
+            return
+        os.makedirs(self.dir, exist_ok=True)
+        tmp = self.ca_dir + ".new"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        pp = os.path.join(tmp, "passphrase")
+        with open(pp, "w") as f:
+            f.write(secrets.token_urlsafe(24) + "\n")
+        os.chmod(pp, 0o600)
+        # cacert-ca makes DIR itself and refuses an existing one
+        out = os.path.join(tmp, "h")
+        self._run([os.path.join(self.builddir, "tools", "cacert-ca"), "init", "--dir", out,
+                   "--name", "CAcert Demo", "--key-type", "ec:P-384",
+                   "--passphrase-file", pp,
+                   "--ocsp-base", f"http://localhost:{self.port}/ocsp",
+                   "--crl-base", f"https://localhost:{self.port}/pki"],
+                  "cacert-ca init", env=dict(os.environ, **self.tool_san_env()) if self.asan else None)
+        for sub in os.listdir(out):
+            os.rename(os.path.join(out, sub), os.path.join(tmp, sub))
+        os.rmdir(out)
+        os.rename(tmp, self.ca_dir)
+        if self.root:
+            make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
+
+    def start_relay(self):
+        pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
+        if pid and pid_alive(pid) and os.path.exists(os.path.join(self.line_dir, "link.tty")):
+            self.pids["relay"] = pid
+            return
+        os.makedirs(self.line_dir, exist_ok=True)
+        if self.root:
+            os.chmod(self.line_dir, 0o755)
+        argv = [sys.executable, os.path.join(self.repo, "tools", "serial-relay.py"),
+                "--dir", self.line_dir]
+        if self.root:
+            argv += ["--owner", HTTPD_USER]
+        log = open(self.relay_log, "ab")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True, cwd=self.dir)
+        log.close()
+        deadline = time.monotonic() + 15
+        while not (os.path.exists(os.path.join(self.line_dir, "link.tty"))
+                   and os.path.exists(os.path.join(self.line_dir, "relay.sock"))):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise StackError("serial relay did not start; see " + self.relay_log)
+            time.sleep(0.02)
+        self.pids["relay"] = p.pid
+
+    def stop_relay(self):
+        pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            if not wait_pid_gone(pid, 5):
+                os.kill(pid, signal.SIGKILL)
+                wait_pid_gone(pid, 5)
+        self.pids.pop("relay", None)
+
+    def relay(self, command, timeout=5):
+        """Send a command to the serial relay (flip-next-to-signer N, stats, ...)."""
+        import socket
+        me = os.path.join(self.line_dir, f"ctl-{os.getpid()}.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            if os.path.exists(me):
+                os.unlink(me)
+            sock.bind(me)
+            sock.settimeout(timeout)
+            sock.sendto(command.encode(), os.path.join(self.line_dir, "relay.sock"))
+            return sock.recv(256).decode()
+        finally:
+            sock.close()
+            if os.path.exists(me):
+                os.unlink(me)
+
+    def write_signerd_conf(self, deadman=60, extra=()):
+        lines = [f"device {self.line_dir}/signer.tty", "baud 115200",
+                 f"journal {self.signer_dir}/journal", f"deadman {deadman}"]
+        if self.root:
+            lines.append("user nobody")
+        base = f"https://localhost:{self.port}/pki"
+        for name, profiles, days, wild, sans in self.SIGNER_CAS:
+            lines.append(f"ca {name} cert={self.ca_dir}/signer/{name}.crt "
+                         f"key={self.ca_dir}/signer/{name}.key profiles={profiles} "
+                         f"max_days={days} md=sha256,sha384,sha512 "
+                         f"ocsp=http://localhost:{self.port}/ocsp crl={base}/{name}.crl "
+                         f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
+                         f"wildcards={wild} max_sans={sans}")
+        lines.extend(extra)
+        with open(self.signerd_conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start_signerd(self, deadman=60, extra=()):
+        """Start signerd on the signer end of the line (restarting it)."""
+        self.stop_signerd()
+        os.makedirs(self.signer_dir, exist_ok=True)
+        self.write_signerd_conf(deadman, extra)
+        env = dict(os.environ)
+        if self.asan:
+            env.update(self.tool_san_env())
+        log = open(self.signerd_log, "ab")
+        p = subprocess.Popen([os.path.join(self.builddir, "signerd", "signerd"),
+                              "-c", self.signerd_conf, "--passphrase-file",
+                              self.passphrase_file, "--foreground"],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True, cwd=self.dir, env=env)
+        log.close()
+        self.pids["signerd"] = p.pid
+        self._signerd_proc = p
+        return p
+
+    def stop_signerd(self, sig=signal.SIGTERM):
+        pid = self.pids.get("signerd")
+        if pid and pid_alive(pid):
+            os.kill(pid, sig)
+            if not wait_pid_gone(pid, 10):
+                os.kill(pid, signal.SIGKILL)
+                wait_pid_gone(pid, 5)
+        proc = getattr(self, "_signerd_proc", None)
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            self._signerd_proc = None
+        self.pids.pop("signerd", None)
+
     # ---- TLS --------------------------------------------------------------
 
     def ensure_cert(self):
@@ -789,6 +945,7 @@ class Stack:
             "PGSOCK": self.pg_socket_dir, "BUILDDIR": self.builddir,
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
             "ARGON2": self.argon2,
+            "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
             "EXTRA_CONF": "\n".join(self.extra_conf),
         }
 
@@ -985,6 +1142,11 @@ class Stack:
             self.start_sink()
             self.save()
             self.ensure_cert()
+            if self.modules:
+                self.ensure_ca()
+                self.start_relay()
+                self.start_signerd()
+                self.save()
             self.start_httpd()
             self.save()
         except BaseException:
@@ -999,7 +1161,8 @@ class Stack:
     def stop(self):
         """Stop httpd, the sink and PostgreSQL; fine if nothing runs."""
         errors = []
-        for step in (self.stop_httpd, self.stop_sink, self.stop_postgres):
+        for step in (self.stop_httpd, self.stop_signerd, self.stop_relay, self.stop_sink,
+                     self.stop_postgres):
             try:
                 step()
             except Exception as e:

@@ -17,6 +17,10 @@ int main(void)
     srunner_add_suite(sr, valid_suite());
     srunner_add_suite(sr, crypto_suite());
     srunner_add_suite(sr, mail_suite());
+    srunner_add_suite(sr, x509_suite());
+    srunner_add_suite(sr, wire_suite());
+    srunner_add_suite(sr, policy_suite());
+    srunner_add_suite(sr, csr_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -8,7 +8,7 @@
 #include "tests.h"
 
 static apr_pool_t *pool;
-static const ca_form_limits_t lim = { 1024, 8, 32 };
+static const ca_form_limits_t lim = { 1024, 8, 32, NULL, 0 };
 
 static void setup(void)
 {

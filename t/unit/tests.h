@@ -9,5 +9,9 @@ Suite *form_suite(void);
 Suite *valid_suite(void);
 Suite *crypto_suite(void);
 Suite *mail_suite(void);
+Suite *x509_suite(void);
+Suite *wire_suite(void);
+Suite *policy_suite(void);
+Suite *csr_suite(void);
 
 #endif

@@ -1,0 +1,27 @@
+/* libFuzzer target: CSR intake (PEM or DER) as the request form hands it
+ * over. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "ca_csr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialized;
+    apr_pool_t *p;
+    ca_csr_t *csr;
+
+    if (!initialized) {
+        apr_initialize();
+        initialized = 1;
+    }
+    apr_pool_create(&p, NULL);
+    ca_csr_parse(&csr, (const char *)data, size, NULL, p);
+    apr_pool_destroy(p);
+    return 0;
+}

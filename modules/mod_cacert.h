@@ -1,0 +1,48 @@
+/* What the cacert modules share: one layout, one session, one template
+ * store, one way to read forms -- owned by mod_cacert_account and offered
+ * to the other modules as optional functions. */
+#ifndef MOD_CACERT_H
+#define MOD_CACERT_H
+
+#include <apr_optional.h>
+#include <httpd.h>
+
+#include "ca_account.h"
+#include "ca_db.h"
+#include "ca_tmpl.h"
+
+typedef struct cacert_page_t {
+    request_rec *r;
+    const char *base;               /* URL path of the calling page's folder */
+    const ca_session_t *sess;       /* NULL for a visitor */
+    const char *lang;
+    const ca_i18n_t *i18n;
+    ca_tmpl_ctx_t *ctx;             /* the layout's variables are set */
+    ca_db_t *db;
+    apr_table_t *form;              /* a POST's fields (after the CSRF check) */
+    apr_table_t *form_errors;       /* field -> message key from the decoder */
+    void *priv;
+} cacert_page_t;
+
+/* Start a page: language, session, CSRF cookie, layout variables, database;
+ * for a POST the form is read and its CSRF token checked.  login: 1 the
+ * page is for members (visitors are sent to the login page).  Returns OK,
+ * or a status the handler returns as it is (the error page or redirect is
+ * already done). */
+APR_DECLARE_OPTIONAL_FN(int, cacert_page_start,
+                        (cacert_page_t **ppage, request_rec *r, int login,
+                         const char *const *text_fields));
+/* render templates/<lang>/<name> with the page's variables */
+APR_DECLARE_OPTIONAL_FN(int, cacert_page_render,
+                        (cacert_page_t *page, const char *name, int status));
+/* a page with a title and a text, both message keys */
+APR_DECLARE_OPTIONAL_FN(int, cacert_page_message,
+                        (cacert_page_t *page, const char *title_key, const char *text_key,
+                         int status));
+/* set variable var to the message key's text in the page's language */
+APR_DECLARE_OPTIONAL_FN(void, cacert_page_set_msg,
+                        (cacert_page_t *page, const char *var, const char *key));
+/* the response headers every page carries (CSP and the rest) */
+APR_DECLARE_OPTIONAL_FN(void, cacert_page_headers, (request_rec *r));
+
+#endif

@@ -1,0 +1,1455 @@
+/* mod_cacert_issue: certificate requests, the signer link, revocation,
+ * CRL and CA certificate publishing.
+ *
+ * Thin glue: directives, the signer link as a mod_watchdog singleton, and
+ * the pages.  Policy, CSR checks, the queue and the wire protocol live in
+ * the core (src/); the words in templates/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <apr_lib.h>
+#include <apr_dbd.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_dbd.h>
+#include <mod_watchdog.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca_log.h"
+#include "ca_tmpl.h"
+#include "ca_valid.h"
+#include "ca_form.h"
+#include "ca_csr.h"
+#include "ca_policy.h"
+#include "ca_issue.h"
+#include "ca_wire.h"
+#include "ca_x509.h"
+#include "mod_cacert.h"
+
+APLOG_USE_MODULE(cacert_issue);
+module AP_MODULE_DECLARE_DATA cacert_issue_module;
+
+#define HANDLER_CERTS   "cacert-issue"
+#define HANDLER_PKI     "cacert-pki"
+#define UNSET           (-1)
+#define LINK_WATCHDOG   "cacert-signer-link"
+
+/* ---- configuration ---- */
+
+typedef struct {
+    const char *name;       /* "member", "assured", ... */
+    const char *file;
+    int loaded;
+    const char *pem;        /* the certificate, PEM */
+    const unsigned char *der;
+    apr_size_t der_len;
+} issuer_t;
+
+typedef struct {
+    const char *device;
+    int baud;
+    apr_interval_time_t timeout;        /* resend after */
+    apr_interval_time_t heartbeat;
+    apr_interval_time_t crl_validity;
+    apr_interval_time_t crl_interval;
+    apr_interval_time_t wait;           /* how long the waiting page holds */
+    const char *crl_md;
+    int class1;
+    int member_days, assured_days;
+    const char *weak_file;
+    apr_array_header_t *issuers;        /* of issuer_t */
+    const char *root_file;
+    issuer_t *root;
+    ca_weakkeys_t *weak;
+} iss_srv_cfg;
+
+static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    iss_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->baud = c->class1 = c->member_days = c->assured_days = UNSET;
+    c->timeout = c->heartbeat = c->crl_validity = c->crl_interval = c->wait = UNSET;
+    c->issuers = apr_array_make(p, 4, sizeof(issuer_t));
+    return c;
+}
+
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_NUM(f) c->f = add->f != UNSET ? add->f : base->f
+
+static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    iss_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    MERGE_PTR(device);
+    MERGE_NUM(baud);
+    MERGE_NUM(timeout);
+    MERGE_NUM(heartbeat);
+    MERGE_NUM(crl_validity);
+    MERGE_NUM(crl_interval);
+    MERGE_NUM(wait);
+    MERGE_PTR(crl_md);
+    MERGE_NUM(class1);
+    MERGE_NUM(member_days);
+    MERGE_NUM(assured_days);
+    MERGE_PTR(weak_file);
+    MERGE_PTR(root_file);
+    c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
+    return c;
+}
+
+static apr_interval_time_t cfg_time(apr_interval_time_t v, int def_secs)
+{
+    return v != UNSET ? v : apr_time_from_sec(def_secs);
+}
+
+static int cfg_int(int v, int def)
+{
+    return v != UNSET ? v : def;
+}
+
+static iss_srv_cfg *srv_cfg_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &cacert_issue_module);
+}
+
+static const char *cmd_err(cmd_parms *cmd, const char *msg)
+{
+    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
+}
+
+static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return cmd_err(cmd, "must not be empty");
+    }
+    *(const char **)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = arg;
+    return NULL;
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *end;
+    apr_int64_t n;
+    apr_int64_t mult = 1;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || n <= 0 || (*end && end[1])
+        || (*end && !strchr("smhd", *end))) {
+        return cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
+    }
+    mult = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+    *(apr_interval_time_t *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) =
+        apr_time_from_sec(n * mult);
+    return NULL;
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg);
+
+/* signerd refuses CRLs valid for more than 31 days */
+static const char *set_crl_validity(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_time(cmd, dc, arg);
+
+    if (!err && srv_cfg_of(cmd)->crl_validity > apr_time_from_sec(31 * 86400)) {
+        return cmd_err(cmd, "must be at most 31d");
+    }
+    return err;
+}
+
+static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *end;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || *end || n < 1 || n > 4000000) {
+        return cmd_err(cmd, "is out of range");
+    }
+    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = (int)n;
+    return NULL;
+}
+
+static const char *set_baud(cmd_parms *cmd, void *dc, const char *arg)
+{
+    static const char *const rates[] = { "9600", "19200", "38400", "57600", "115200",
+                                         "230400", "460800", "921600", NULL };
+    int i;
+
+    for (i = 0; rates[i]; i++) {
+        if (!strcmp(arg, rates[i])) {
+            return set_int(cmd, dc, arg);
+        }
+    }
+    return cmd_err(cmd, "must be one of 9600, 19200, 38400, 57600, 115200, 230400, "
+                   "460800, 921600");
+}
+
+/* the wire carries days in 16 bits and the CA/B limit is 825 */
+static const char *set_days(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_int(cmd, dc, arg);
+
+    if (!err && *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) > 825) {
+        return cmd_err(cmd, "must be 1 to 825 days");
+    }
+    return err;
+}
+
+static const char *set_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_str(cmd, dc, ap_server_root_relative(cmd->pool, arg));
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = on;
+    return NULL;
+}
+
+static const char *set_md(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (!ca_policy_md_ok(arg)) {
+        return cmd_err(cmd, "must be sha256, sha384 or sha512");
+    }
+    return set_str(cmd, dc, arg);
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *dc, const char *name, const char *file)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    issuer_t *is;
+
+    if (err) {
+        return err;
+    }
+    if (strcmp(name, "member") && strcmp(name, "assured") && strcmp(name, "org")
+        && strcmp(name, "class1") && strcmp(name, "class3")) {
+        return cmd_err(cmd, "the CA name must be member, assured, org, class1 or class3");
+    }
+    is = apr_array_push(srv_cfg_of(cmd)->issuers);
+    memset(is, 0, sizeof(*is));
+    is->name = name;
+    is->file = ap_server_root_relative(cmd->pool, file);
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(iss_srv_cfg, f)
+
+static const command_rec iss_cmds[] = {
+    AP_INIT_TAKE1("CAcertSignerDevice", set_str, OFF(device), RSRC_CONF,
+                  "the serial device that leads to signerd"),
+    AP_INIT_TAKE1("CAcertSignerBaud", set_baud, OFF(baud), RSRC_CONF,
+                  "line speed of the serial device (default 115200)"),
+    AP_INIT_TAKE1("CAcertSignerTimeout", set_time, OFF(timeout), RSRC_CONF,
+                  "resend a request not answered in this time (default 5s)"),
+    AP_INIT_TAKE1("CAcertSignerHeartbeat", set_time, OFF(heartbeat), RSRC_CONF,
+                  "heartbeat interval towards signerd (default 10s)"),
+    AP_INIT_TAKE2("CAcertIssuer", set_issuer, NULL, RSRC_CONF,
+                  "an issuing CA: name (member, assured, org, class1, class3) and "
+                  "its certificate file"),
+    AP_INIT_TAKE1("CAcertRootCertificate", set_str, OFF(root_file), RSRC_CONF,
+                  "the top-level root certificate, published with the chains"),
+    AP_INIT_TAKE1("CAcertCRLValidity", set_crl_validity, OFF(crl_validity), RSRC_CONF,
+                  "nextUpdate - thisUpdate of CRLs, at most 31d (default 1d)"),
+    AP_INIT_TAKE1("CAcertCRLInterval", set_time, OFF(crl_interval), RSRC_CONF,
+                  "a new CRL at least this often (default 1h)"),
+    AP_INIT_TAKE1("CAcertCRLHash", set_md, OFF(crl_md), RSRC_CONF,
+                  "hash of CRL signatures (default sha256)"),
+    AP_INIT_TAKE1("CAcertIssueWait", set_time, OFF(wait), RSRC_CONF,
+                  "how long the waiting page holds the request open (default 10s)"),
+    AP_INIT_FLAG("CAcertClass1Root", set_flag, OFF(class1), RSRC_CONF,
+                 "0-point members get Class 1 certificates (legacy layout; default off)"),
+    AP_INIT_TAKE1("CAcertMemberDays", set_days, OFF(member_days), RSRC_CONF,
+                  "validity under the Member SubRoot in days, 1-825 (default 183)"),
+    AP_INIT_TAKE1("CAcertAssuredDays", set_days, OFF(assured_days), RSRC_CONF,
+                  "validity under the Assured SubRoot in days, 1-825 (default 730)"),
+    AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
+                  "a list of weak RSA keys in openssl-blacklist format"),
+    { NULL }
+};
+
+/* ---- logging of the core ---- */
+
+static server_rec *log_server;
+
+static void log_sink(void *baton, ca_log_level_t level, const char *tag,
+                     apr_status_t rv, const char *msg)
+{
+    int lvl = level == CA_LOG_ERR ? APLOG_ERR
+              : level == CA_LOG_WARN ? APLOG_WARNING
+              : level == CA_LOG_NOTICE ? APLOG_NOTICE
+              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
+
+    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
+}
+
+static apr_status_t free_x509(void *data)
+{
+    X509_free(data);
+    return APR_SUCCESS;
+}
+
+/* the issuer's certificate as an X509, freed with p (httpd never destroys
+ * its configuration pool, so none is kept there) */
+static X509 *issuer_x509(const issuer_t *is, apr_pool_t *p)
+{
+    const unsigned char *d = is->der;
+    X509 *x = d2i_X509(NULL, &d, (long)is->der_len);
+
+    if (x) {
+        apr_pool_cleanup_register(p, x, free_x509, apr_pool_cleanup_null);
+    }
+    return x;
+}
+
+static apr_status_t load_cert(issuer_t *is, apr_pool_t *p, server_rec *s)
+{
+    BIO *b = BIO_new_file(is->file, "r");
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL;
+    int n;
+    BIO *m;
+    char *mem;
+    long mlen;
+
+    BIO_free(b);
+    if (!x) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA21001: cannot read the certificate of CA %s from %s", is->name,
+                     is->file);
+        return APR_EGENERAL;
+    }
+    n = i2d_X509(x, &der);
+    is->der = apr_pmemdup(p, der, (apr_size_t)n);
+    is->der_len = (apr_size_t)n;
+    OPENSSL_free(der);
+    m = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(m, x);
+    mlen = BIO_get_mem_data(m, &mem);
+    is->pem = apr_pstrmemdup(p, mem, (apr_size_t)mlen);
+    BIO_free(m);
+    X509_free(x);
+    is->loaded = 1;
+    return APR_SUCCESS;
+}
+
+static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
+{
+    int i;
+
+    for (i = 0; name && i < c->issuers->nelts; i++) {
+        issuer_t *is = &APR_ARRAY_IDX(c->issuers, i, issuer_t);
+        if (!strcmp(is->name, name)) {
+            return is;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the signer link ---- */
+
+typedef struct {
+    server_rec *s;
+    iss_srv_cfg *cfg;
+    apr_pool_t *pool;               /* lives as long as the watchdog */
+    int fd;
+    ca_wire_decoder_t *dec;
+    int hello;                      /* signerd answered HELLO since it (re)started */
+    apr_time_t last_sent;           /* of anything, for heartbeats */
+    apr_time_t next_try;            /* when the device cannot be opened */
+    apr_time_t last_crl;            /* last periodic CRL queued */
+    apr_time_t pause_until;         /* after a failure to store an answer */
+    int down_logged;
+} link_t;
+
+static speed_t baud_of(int baud)
+{
+    switch (baud) {
+    case 9600: return B9600;
+    case 19200: return B19200;
+    case 38400: return B38400;
+    case 57600: return B57600;
+    case 230400: return B230400;
+    case 460800: return B460800;
+    case 921600: return B921600;
+    default: return B115200;
+    }
+}
+
+static int link_open(link_t *l)
+{
+    struct termios t;
+
+    l->fd = open(l->cfg->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (l->fd < 0) {
+        return errno;
+    }
+    if (tcgetattr(l->fd, &t) == 0) {
+        cfmakeraw(&t);
+        t.c_cflag |= CLOCAL | CREAD;
+        t.c_cflag &= ~(tcflag_t)CRTSCTS;
+        cfsetispeed(&t, baud_of(cfg_int(l->cfg->baud, 115200)));
+        cfsetospeed(&t, baud_of(cfg_int(l->cfg->baud, 115200)));
+        tcsetattr(l->fd, TCSANOW, &t);
+    }
+    l->dec = ca_wire_decoder_make(l->pool);
+    l->hello = 0;
+    return 0;
+}
+
+static void link_close(link_t *l)
+{
+    if (l->fd >= 0) {
+        close(l->fd);
+    }
+    l->fd = -1;
+    l->hello = 0;
+}
+
+static apr_status_t link_send(link_t *l, uint8_t type, uint64_t id,
+                              const unsigned char *payload, apr_size_t len, apr_pool_t *p)
+{
+    const unsigned char *buf;
+    apr_size_t n, off = 0;
+    apr_status_t rv = ca_wire_encode(&buf, &n, type, id, payload, len, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (off < n) {
+        ssize_t w = write(l->fd, buf + off, n - off);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                struct pollfd pfd = { l->fd, POLLOUT, 0 };
+                poll(&pfd, 1, 100);
+                continue;
+            }
+            return errno;
+        }
+        off += (apr_size_t)w;
+    }
+    l->last_sent = apr_time_now();
+    return APR_SUCCESS;
+}
+
+typedef enum { WAIT_ANSWER, WAIT_TIMEOUT, WAIT_RESEND, WAIT_STOP, WAIT_ERROR } wait_t;
+
+/* wait for the answer of type want to id; copies its payload into p */
+static wait_t link_wait(link_t *l, uint8_t want, uint64_t id, apr_interval_time_t timeout,
+                        const unsigned char **ppayload, apr_size_t *plen,
+                        const char **preason, apr_pool_t *p)
+{
+    apr_time_t end = apr_time_now() + timeout;
+    unsigned char buf[4096];
+    ca_frame_t f;
+
+    for (;;) {
+        ca_wire_event_t ev;
+        while ((ev = ca_wire_next(l->dec, &f)) != CA_WIRE_NEED_MORE) {
+            if (ev == CA_WIRE_DAMAGED) {
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+                             "CA21101: a damaged frame from signerd: resending");
+                return WAIT_RESEND;
+            }
+            if (f.type == CA_MSG_NAK) {
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+                             "CA21102: signerd saw a damaged frame: resending");
+                return WAIT_RESEND;
+            }
+            if (f.type == CA_MSG_STOP) {
+                apr_array_header_t *tlvs;
+                *preason = "signerd stopped";
+                if (ca_tlv_parse(&tlvs, f.payload, f.len, p) == APR_SUCCESS) {
+                    int i;
+                    for (i = 0; i < tlvs->nelts; i++) {
+                        ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
+                        if (t->tag == CA_TAG_TEXT) {
+                            *preason = apr_pstrmemdup(p, (const char *)t->value, t->len);
+                        }
+                    }
+                }
+                if (f.id == id) {
+                    return WAIT_STOP;
+                }
+                /* a stop for another request: signerd is gone all the same */
+                return WAIT_ERROR;
+            }
+            if (f.type == want && f.id == id) {
+                *ppayload = apr_pmemdup(p, f.payload, f.len ? f.len : 1);
+                *plen = f.len;
+                return WAIT_ANSWER;
+            }
+            /* a late answer to an earlier resend: ignore */
+        }
+        {
+            apr_time_t now = apr_time_now();
+            struct pollfd pfd = { l->fd, POLLIN, 0 };
+            int ms, rc;
+            ssize_t n;
+            if (now >= end) {
+                return WAIT_TIMEOUT;
+            }
+            ms = (int)((end - now) / 1000) + 1;
+            rc = poll(&pfd, 1, ms > 50 ? 50 : ms);
+            if (rc < 0 && errno != EINTR) {
+                return WAIT_ERROR;
+            }
+            if (rc > 0) {
+                if (pfd.revents & (POLLERR | POLLNVAL)) {
+                    return WAIT_ERROR;
+                }
+                n = read(l->fd, buf, sizeof(buf));
+                if (n > 0) {
+                    ca_wire_feed(l->dec, buf, (apr_size_t)n);
+                }
+                else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    return WAIT_ERROR;
+                }
+                else if (n == 0 || (pfd.revents & POLLHUP)) {
+                    /* the other end of the line is closed: wait a little */
+                    apr_sleep(apr_time_from_msec(20));
+                }
+            }
+        }
+    }
+}
+
+/* one exchange with resends; WAIT_ANSWER, WAIT_STOP or a failure */
+static wait_t link_exchange(link_t *l, uint8_t type, uint8_t want, uint64_t id,
+                            const unsigned char *payload, apr_size_t len,
+                            const unsigned char **panswer, apr_size_t *palen,
+                            const char **preason, int tries, apr_pool_t *p)
+{
+    wait_t w = WAIT_TIMEOUT;
+    int i;
+
+    for (i = 0; i < tries; i++) {
+        if (link_send(l, type, id, payload, len, p) != APR_SUCCESS) {
+            return WAIT_ERROR;
+        }
+        w = link_wait(l, want, id, cfg_time(l->cfg->timeout, 5), panswer, palen, preason, p);
+        if (w != WAIT_RESEND && w != WAIT_TIMEOUT) {
+            return w;
+        }
+    }
+    return w;
+}
+
+static int link_hello(link_t *l, apr_pool_t *p)
+{
+    const unsigned char *ans;
+    apr_size_t alen;
+    const char *reason = NULL;
+    wait_t w = link_exchange(l, CA_MSG_HELLO, CA_MSG_HELLO_OK, 0, NULL, 0, &ans, &alen,
+                             &reason, 1, p);
+
+    if (w == WAIT_ANSWER) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s,
+                     "CA21103: signerd answers on %s", l->cfg->device);
+        l->hello = 1;
+        l->down_logged = 0;
+        return 1;
+    }
+    if (!l->down_logged) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s,
+                     "CA21104: signerd does not answer on %s yet; requests wait",
+                     l->cfg->device);
+        l->down_logged = 1;
+    }
+    return 0;
+}
+
+static uint8_t request_type(const char *kind, uint8_t *pwant)
+{
+    if (!strcmp(kind, "sign")) {
+        *pwant = CA_MSG_CERT;
+        return CA_MSG_SIGN;
+    }
+    if (!strcmp(kind, "revoke")) {
+        *pwant = CA_MSG_REVOKED;
+        return CA_MSG_REVOKE;
+    }
+    *pwant = CA_MSG_CRL_SIG;
+    return CA_MSG_CRL;
+}
+
+/* send one open request and store its answer; 0 when the link must pause */
+static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
+{
+    const unsigned char *ans;
+    apr_size_t alen;
+    const char *reason = NULL;
+    uint8_t want, type = request_type(q->kind, &want);
+    uint64_t id = (uint64_t)apr_atoi64(q->id);
+    issuer_t *is = find_issuer(l->cfg, q->ca);
+    apr_status_t rv;
+    wait_t w;
+
+    if (!strcmp(q->kind, "crl") && q->len == 0) {
+        if (!is || !issuer_x509(is, p)) {
+            ca_issue_quarantine(db, q->id, "no CAcertIssuer for this CA", p);
+            return 1;
+        }
+        rv = ca_issue_crl_request(&q->payload, &q->len, db, q->ca, id, issuer_x509(is, p),
+                                  l->cfg->crl_md ? l->cfg->crl_md : "sha256",
+                                  cfg_time(l->cfg->crl_validity, 86400), p);
+        if (rv != APR_SUCCESS || (rv = ca_issue_set_payload(db, q->id, q->payload, q->len, p))
+                                 != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, l->s,
+                         "CA21105: cannot build the CRL request %s", q->id);
+            return 0;
+        }
+    }
+    if ((rv = ca_issue_mark_sent(db, q->id, p)) != APR_SUCCESS) {
+        return 0;
+    }
+    w = link_exchange(l, type, want, id, q->payload, q->len, &ans, &alen, &reason, 3, p);
+    switch (w) {
+    case WAIT_ANSWER:
+        if (type == CA_MSG_SIGN) {
+            rv = ca_issue_answer_cert(db, q, ans, alen, p);
+        }
+        else if (type == CA_MSG_REVOKE) {
+            rv = ca_issue_answer_revoked(db, q, ans, alen, p);
+        }
+        else {
+            rv = is ? ca_issue_answer_crl(db, q, issuer_x509(is, p), ans, alen, p)
+                    : APR_EGENERAL;
+            if (rv == APR_EMISMATCH) {
+                rv = APR_SUCCESS;       /* logged and set aside for support */
+            }
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, l->s,
+                         "CA21106: the answer to request %s could not be stored; "
+                         "it will be asked again in a few seconds", q->id);
+            l->pause_until = apr_time_now() + apr_time_from_sec(5);
+            return 0;
+        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, "CA21107: request %s (%s) done",
+                     q->id, q->kind);
+        return 1;
+    case WAIT_STOP:
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+                     "CA21108: signerd refused request %s and stopped: %s; the request "
+                     "is quarantined, the others go on once signerd is back", q->id,
+                     reason ? reason : "");
+        ca_issue_quarantine(db, q->id, reason ? reason : "signerd stopped", p);
+        l->hello = 0;
+        return 0;
+    default:
+        l->hello = 0;
+        return 0;
+    }
+}
+
+/* works off the queue for up to about a second */
+static void link_run(link_t *l, apr_pool_t *p)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    apr_time_t end = apr_time_now() + apr_time_from_msec(900);
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    int i;
+
+    if (l->fd < 0) {
+        if (apr_time_now() < l->next_try) {
+            return;
+        }
+        if (link_open(l) != 0) {
+            l->next_try = apr_time_now() + apr_time_from_sec(1);
+            if (!l->down_logged) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, errno, l->s,
+                             "CA21109: cannot open the signer line %s yet", l->cfg->device);
+                l->down_logged = 1;
+            }
+            return;
+        }
+    }
+    if (apr_time_now() < l->pause_until || (!l->hello && !link_hello(l, p))) {
+        return;
+    }
+    if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+                     "CA21110: the signer link has no database connection");
+        return;
+    }
+    memset(&db, 0, sizeof(db));
+    db.driver = dbd->driver;
+    db.handle = dbd->handle;
+    db.prepared = dbd->prepared;
+
+    /* CRLs at least every CAcertCRLInterval, for every issuing CA */
+    if (apr_time_now() - l->last_crl > cfg_time(l->cfg->crl_interval, 3600)) {
+        for (i = 0; i < l->cfg->issuers->nelts; i++) {
+            ca_issue_enqueue_crl(&db, APR_ARRAY_IDX(l->cfg->issuers, i, issuer_t).name, p);
+        }
+        l->last_crl = apr_time_now();
+    }
+    while (l->hello && apr_time_now() < end) {
+        apr_pool_t *rp;
+        ca_queued_t *q;
+        apr_status_t rv;
+        apr_pool_create(&rp, p);
+        rv = ca_issue_next(&q, &db, rp);
+        if (rv == APR_SUCCESS) {
+            if (!link_request(l, &db, q, rp)) {
+                apr_pool_destroy(rp);
+                break;
+            }
+        }
+        else if (rv == APR_NOTFOUND) {
+            if (apr_time_now() - l->last_sent > cfg_time(l->cfg->heartbeat, 10)) {
+                const unsigned char *ans;
+                apr_size_t alen;
+                const char *reason;
+                if (link_exchange(l, CA_MSG_HEARTBEAT, CA_MSG_HEARTBEAT_OK, 0, NULL, 0,
+                                  &ans, &alen, &reason, 2, rp) != WAIT_ANSWER) {
+                    l->hello = 0;
+                }
+            }
+            else {
+                apr_sleep(apr_time_from_msec(10));
+            }
+        }
+        else {
+            apr_pool_destroy(rp);
+            break;
+        }
+        apr_pool_destroy(rp);
+    }
+    if (dbd_close) {
+        dbd_close(l->s, dbd);
+    }
+}
+
+static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
+{
+    link_t *l = data;
+
+    switch (state) {
+    case AP_WATCHDOG_STATE_STARTING:
+        l->fd = -1;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, "CA21111: signer link starting on %s",
+                     l->cfg->device);
+        break;
+    case AP_WATCHDOG_STATE_RUNNING: {
+        apr_pool_t *p;
+        apr_pool_create(&p, l->pool);
+        link_run(l, p);
+        apr_pool_destroy(p);
+        break;
+    }
+    case AP_WATCHDOG_STATE_STOPPING:
+        link_close(l);
+        break;
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- start-up ---- */
+
+static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
+    APR_OPTIONAL_FN_TYPE(cacert_page_start) *page_start;
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+    iss_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_issue_module);
+    server_rec *sp;
+    int i;
+
+    log_server = s;
+    ca_log_set_sink(log_sink, NULL);
+    page_start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (!page_start || !dbd_prepare) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA21002: mod_cacert_issue needs mod_cacert_account and mod_dbd");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (sp = s; sp; sp = sp->next) {
+        iss_srv_cfg *sc = ap_get_module_config(sp->module_config, &cacert_issue_module);
+        for (i = 0; i < sc->issuers->nelts; i++) {
+            issuer_t *is = &APR_ARRAY_IDX(sc->issuers, i, issuer_t);
+            if (!is->loaded && load_cert(is, pconf, sp) != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        if (sc->root_file && !sc->root) {
+            sc->root = apr_pcalloc(pconf, sizeof(issuer_t));
+            sc->root->name = "root";
+            sc->root->file = ap_server_root_relative(pconf, sc->root_file);
+            if (load_cert(sc->root, pconf, sp) != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        if (sc->weak_file && !sc->weak
+            && ca_weakkeys_load(&sc->weak, sc->weak_file, pconf) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    /* the statements of the core are registered by mod_cacert_account */
+    if (!c->device) {
+        return OK;
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get || !wd_register) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA21003: the signer link needs mod_watchdog");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    {
+        ap_watchdog_t *wd;
+        link_t *l = apr_pcalloc(pconf, sizeof(*l));
+        apr_status_t rv;
+        l->s = s;
+        l->cfg = c;
+        l->pool = pconf;
+        l->fd = -1;
+        rv = wd_get(&wd, LINK_WATCHDOG, 0, 1, pconf);
+        if (rv == APR_SUCCESS) {
+            rv = wd_register(wd, AP_WD_TM_SLICE, l, link_callback);
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                         "CA21004: cannot start the signer link watchdog");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+/* ---- pages ---- */
+
+typedef struct {
+    cacert_page_t *pg;
+    request_rec *r;
+    iss_srv_cfg *cfg;
+} iss_req_t;
+
+static APR_OPTIONAL_FN_TYPE(cacert_page_start) *page_start;
+static APR_OPTIONAL_FN_TYPE(cacert_page_render) *page_render;
+static APR_OPTIONAL_FN_TYPE(cacert_page_message) *page_message;
+static APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *page_set_msg;
+static APR_OPTIONAL_FN_TYPE(cacert_page_headers) *page_headers;
+
+static void retrieve_fns(void)
+{
+    page_start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
+    page_render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
+    page_message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
+    page_set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
+    page_headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
+}
+
+static const char *fval(iss_req_t *q, const char *name)
+{
+    const char *v = q->pg->form ? apr_table_get(q->pg->form, name) : NULL;
+    return v ? v : "";
+}
+
+static const char *arg_of(request_rec *r, const char *name)
+{
+    apr_table_t *args, *errs;
+    const char *err;
+    ca_form_limits_t lim = { 1024, 8, 256, NULL, 0 };
+
+    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
+                                  r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_table_get(args, name);
+}
+
+static int redirect(iss_req_t *q, const char *where)
+{
+    const char *url = apr_pstrcat(q->r->pool, q->pg->base, "/", where, NULL);
+
+    page_headers(q->r);
+    apr_table_setn(q->r->headers_out, "Location", ap_construct_url(q->r->pool, url, q->r));
+    return HTTP_SEE_OTHER;
+}
+
+static int internal_error(iss_req_t *q, apr_status_t rv, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, q->r, "CA21201: %s failed", what);
+    return page_message(q->pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
+}
+
+static ca_policy_cfg_t policy_cfg(iss_srv_cfg *c)
+{
+    ca_policy_cfg_t pc;
+
+    pc.class1_root = cfg_int(c->class1, 0) == 1;
+    pc.member_days = cfg_int(c->member_days, 183);
+    pc.assured_days = cfg_int(c->assured_days, 730);
+    return pc;
+}
+
+static const char *member_name(const ca_session_t *s, apr_pool_t *p)
+{
+    const char *n = s->given;
+
+    if (s->middle && *s->middle) {
+        n = apr_pstrcat(p, n, " ", s->middle, NULL);
+    }
+    n = apr_pstrcat(p, n, " ", s->family, NULL);
+    if (s->suffix && *s->suffix) {
+        n = apr_pstrcat(p, n, " ", s->suffix, NULL);
+    }
+    return n;
+}
+
+/* the options the member is entitled to, and why others are not */
+static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
+{
+    static const ca_profile_t profiles[] = { CA_PROFILE_CLIENT, CA_PROFILE_SERVER,
+                                             CA_PROFILE_CODESIGN };
+    ca_policy_cfg_t pc = policy_cfg(q->cfg);
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    apr_pool_t *p = q->r->pool;
+    ca_standing_t st;
+    apr_status_t rv;
+    const char *chosen = fval(q, "profile");
+    int i;
+
+    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS
+        || (rv = ca_issue_facts(facts, q->pg->db, q->pg->sess->member_id, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    facts->name = member_name(q->pg->sess, p);
+    ca_tmpl_setf(ctx, "points", "%d", ca_points_total(&st));
+    for (i = 0; i < 3; i++) {
+        ca_grant_t g;
+        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "profiles");
+        const char *name = ca_profile_name(profiles[i]);
+        ca_policy_grant(&g, &st, profiles[i], &pc);
+        ca_tmpl_set(item, "value", name);
+        page_set_msg(q->pg, "label", apr_pstrcat(p, "profile.", name, NULL));
+        ca_tmpl_set(item, "label", ca_tmpl_get(ctx, "label"));
+        if (g.ca) {
+            ca_tmpl_set(item, "allowed", "1");
+            ca_tmpl_setf(item, "days", "%d", g.days);
+            ca_tmpl_set(item, "ca", g.ca);
+            if (g.may_name) ca_tmpl_set(item, "may_name", "1");
+            if (g.may_wildcard) ca_tmpl_set(item, "may_wildcard", "1");
+            if (g.may_multi) ca_tmpl_set(item, "may_multi", "1");
+            if (!strcmp(chosen, name) || (!*chosen && i == 0)) {
+                ca_tmpl_set(item, "checked", "1");
+            }
+        }
+        else {
+            page_set_msg(q->pg, "why", g.refusal);
+            ca_tmpl_set(item, "why", ca_tmpl_get(ctx, "why"));
+        }
+    }
+    ca_tmpl_set(ctx, "label", NULL);
+    ca_tmpl_set(ctx, "why", NULL);
+    for (i = 0; i < facts->emails->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(facts->emails, i, const char *);
+        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "emails");
+        ca_tmpl_set(item, "address", e);
+        ca_tmpl_setf(item, "n", "%d", i);
+        if (q->pg->form ? *fval(q, apr_psprintf(p, "email%d", i)) != '\0' : i == 0) {
+            ca_tmpl_set(item, "checked", "1");
+        }
+    }
+    for (i = 0; i < facts->domains->nelts; i++) {
+        ca_tmpl_set(ca_tmpl_add_item(ctx, "domains"), "name",
+                    APR_ARRAY_IDX(facts->domains, i, const char *));
+    }
+    return APR_SUCCESS;
+}
+
+static int page_new(iss_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    ca_member_facts_t facts;
+    ca_cert_choice_t choice;
+    ca_cert_names_t names;
+    ca_policy_cfg_t pc = policy_cfg(q->cfg);
+    ca_standing_t st;
+    ca_grant_t grant;
+    ca_csr_t *csr = NULL;
+    apr_array_header_t *emails, *hosts;
+    const char *e, *csr_text, *req_id, *md;
+    apr_status_t rv;
+    int i, used;
+
+    memset(&facts, 0, sizeof(facts));
+    if ((rv = offer(q, &facts)) != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate offer");
+    }
+    if (q->r->method_number == M_GET) {
+        ca_tmpl_set(ctx, "md_sha256", "1");
+        return page_render(q->pg, "certs_new.html", HTTP_OK);
+    }
+    /* what the decoder refused, beside its field */
+    {
+        const apr_array_header_t *arr = apr_table_elts(q->pg->form_errors);
+        const apr_table_entry_t *te = (const apr_table_entry_t *)arr->elts;
+        for (i = 0; i < arr->nelts; i++) {
+            page_set_msg(q->pg, apr_pstrcat(p, "err_", te[i].key, NULL), te[i].val);
+            ca_tmpl_set(ctx, "has_errors", "1");
+        }
+    }
+    csr_text = fval(q, "csr");
+    ca_tmpl_set(ctx, "v_csr", csr_text);
+    ca_tmpl_set(ctx, "v_hosts", fval(q, "hosts"));
+    ca_tmpl_set(ctx, "v_description", fval(q, "description"));
+    md = *fval(q, "md") ? fval(q, "md") : "sha256";
+    if (ca_policy_md_ok(md)) {
+        ca_tmpl_set(ctx, apr_pstrcat(p, "md_", md, NULL), "1");
+    }
+    if (!strcmp(fval(q, "use_name"), "yes")) {
+        ca_tmpl_set(ctx, "v_use_name", "1");
+    }
+    if (ca_tmpl_get(ctx, "has_errors")) {
+        goto refuse;
+    }
+    memset(&choice, 0, sizeof(choice));
+    choice.profile = ca_profile_from_name(fval(q, "profile"));
+    if (!choice.profile) {
+        page_set_msg(q->pg, "err_profile", "policy.profile");
+        goto refuse;
+    }
+    choice.use_name = !strcmp(fval(q, "use_name"), "yes");
+    choice.md = md;
+    emails = apr_array_make(p, 4, sizeof(const char *));
+    for (i = 0; i < facts.emails->nelts; i++) {
+        if (*fval(q, apr_psprintf(p, "email%d", i))) {
+            APR_ARRAY_PUSH(emails, const char *) = APR_ARRAY_IDX(facts.emails, i, const char *);
+        }
+    }
+    hosts = apr_array_make(p, 4, sizeof(const char *));
+    {
+        char *list = apr_pstrdup(p, fval(q, "hosts")), *tok, *last;
+        for (tok = apr_strtok(list, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
+            char *c;
+            for (c = tok; *c; c++) {
+                *c = (char)apr_tolower(*c);
+            }
+            APR_ARRAY_PUSH(hosts, const char *) = tok;
+        }
+    }
+    if (choice.profile != CA_PROFILE_SERVER) {
+        choice.emails = emails;
+        choice.hosts = hosts;
+    }
+    else {
+        choice.hosts = hosts;
+    }
+    if ((e = ca_csr_parse(&csr, csr_text, strlen(csr_text), q->cfg->weak, p))) {
+        page_set_msg(q->pg, "err_csr", e);
+        goto refuse;
+    }
+    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
+        return internal_error(q, rv, "standing");
+    }
+    ca_policy_grant(&grant, &st, choice.profile, &pc);
+    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
+        /* beside the field it concerns */
+        page_set_msg(q->pg, !strncmp(e, "policy.host", 11) || !strcmp(e, "policy.wildcard")
+                            || !strcmp(e, "policy.server.names") ? "err_hosts"
+                            : !strncmp(e, "policy.email", 12) || !strncmp(e, "policy.name", 11)
+                            ? "err_emails" : !strcmp(e, "policy.md") ? "err_md"
+                            : "err_profile", e);
+        goto refuse;
+    }
+    if ((rv = ca_issue_key_used(&used, q->pg->db, csr->spki_sha256, q->pg->sess->member_id, p))
+        != APR_SUCCESS) {
+        return internal_error(q, rv, "key check");
+    }
+    if (used) {
+        page_set_msg(q->pg, "err_csr", "csr.keyused");
+        goto refuse;
+    }
+    if (ca_utf8_len(fval(q, "description"), strlen(fval(q, "description"))) > 100) {
+        page_set_msg(q->pg, "err_description", "field.toolong");
+        goto refuse;
+    }
+    rv = ca_issue_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, &grant,
+                               choice.profile, &names, csr, md, fval(q, "description"), p);
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate request");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA21202: member %s asked for a %s certificate (request %s)",
+                  q->pg->sess->member_id, ca_profile_name(choice.profile), req_id);
+    return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+
+refuse:
+    page_set_msg(q->pg, "error_summary", "err.form");
+    return page_render(q->pg, "certs_new.html", HTTP_UNPROCESSABLE_ENTITY);
+}
+
+/* the waiting page: holds until the certificate is there (or a while) */
+static int page_wait(iss_req_t *q)
+{
+    const char *id = arg_of(q->r, "id");
+    apr_time_t end = apr_time_now() + cfg_time(q->cfg->wait, 10);
+    ca_request_t *req;
+    apr_status_t rv;
+
+    for (;;) {
+        rv = ca_issue_request(&req, q->pg->db, id, q->pg->sess->member_id, q->r->pool);
+        if (rv == APR_NOTFOUND) {
+            return page_message(q->pg, "title.certs", "err.certs.norequest", HTTP_NOT_FOUND);
+        }
+        if (rv != APR_SUCCESS) {
+            return internal_error(q, rv, "request state");
+        }
+        if (!strcmp(req->state, "done") && req->cert_id) {
+            return redirect(q, apr_pstrcat(q->r->pool, "view?id=", req->cert_id, NULL));
+        }
+        if (!strcmp(req->state, "quarantined") || !strcmp(req->state, "refused")) {
+            return page_message(q->pg, "title.certs", "err.certs.refused", HTTP_OK);
+        }
+        if (apr_time_now() >= end || q->r->connection->aborted) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(25));
+    }
+    ca_tmpl_set(q->pg->ctx, "v_id", req->id);
+    page_set_msg(q->pg, "progress", !strcmp(req->state, "sent") ? "certs.progress.sent"
+                                                                : "certs.progress.queued");
+    apr_table_setn(q->r->headers_out, "Refresh", "2");
+    return page_render(q->pg, "certs_wait.html", HTTP_OK);
+}
+
+static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
+{
+    ca_tmpl_set(ctx, "id", c->id);
+    ca_tmpl_set(ctx, "ca", c->ca);
+    ca_tmpl_set(ctx, "profile", c->profile);
+    ca_tmpl_set(ctx, "serial", c->serial);
+    ca_tmpl_set(ctx, "subject", c->subject);
+    ca_tmpl_set(ctx, "sans", c->sans);
+    ca_tmpl_set(ctx, "md", c->md);
+    ca_tmpl_set(ctx, "not_before", c->not_before);
+    ca_tmpl_set(ctx, "not_after", c->not_after);
+    ca_tmpl_set(ctx, "revoked_at", c->revoked_at);
+    ca_tmpl_set(ctx, "description", c->description);
+    ca_tmpl_set(ctx, "status", c->status);
+    ca_tmpl_set(ctx, "is_active", !strcmp(c->status, "active") ? "1" : NULL);
+    ca_tmpl_set(ctx, "is_revoked", !strcmp(c->status, "revoked") ? "1" : NULL);
+    ca_tmpl_set(ctx, "is_revoking", !strcmp(c->status, "revoking") ? "1" : NULL);
+    ca_tmpl_set(ctx, "is_expired", !strcmp(c->status, "expired") ? "1" : NULL);
+}
+
+static int page_list(iss_req_t *q)
+{
+    apr_array_header_t *certs;
+    apr_status_t rv;
+    int i;
+
+    rv = ca_issue_certs(&certs, q->pg->db, q->pg->sess->member_id, q->r->pool);
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate list");
+    }
+    for (i = 0; i < certs->nelts; i++) {
+        cert_vars(ca_tmpl_add_item(q->pg->ctx, "certlist"),
+                  &APR_ARRAY_IDX(certs, i, ca_cert_t));
+    }
+    return page_render(q->pg, "certs.html", HTTP_OK);
+}
+
+static int page_view(iss_req_t *q)
+{
+    ca_cert_t *c;
+    apr_status_t rv = ca_issue_cert(&c, q->pg->db, arg_of(q->r, "id"),
+                                    q->pg->sess->member_id, q->r->pool);
+
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate");
+    }
+    cert_vars(q->pg->ctx, c);
+    if (arg_of(q->r, "revoking")) {
+        page_set_msg(q->pg, "notice", "ok.certs.revoking");
+    }
+    return page_render(q->pg, "certs_view.html", HTTP_OK);
+}
+
+static const char *pem_of(const unsigned char *der, apr_size_t len, const char *label,
+                          apr_pool_t *p)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *mem;
+    long n;
+    const char *s;
+
+    PEM_write_bio(b, label, "", der, (long)len);
+    n = BIO_get_mem_data(b, &mem);
+    s = apr_pstrmemdup(p, mem, (apr_size_t)n);
+    BIO_free(b);
+    return s;
+}
+
+static int send_body(request_rec *r, const char *type, const char *filename,
+                     const void *data, apr_size_t len)
+{
+    page_headers(r);
+    ap_set_content_type(r, type);
+    if (filename) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       apr_psprintf(r->pool, "attachment; filename=\"%s\"", filename));
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(data, (int)len, r);
+    }
+    return OK;
+}
+
+static int page_download(iss_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    const char *fmt = arg_of(q->r, "fmt");
+    ca_cert_t *c;
+    issuer_t *is;
+    const char *body, *base;
+    apr_status_t rv = ca_issue_cert(&c, q->pg->db, arg_of(q->r, "id"),
+                                    q->pg->sess->member_id, p);
+
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate");
+    }
+    base = apr_pstrcat(p, "cacert-", c->serial, NULL);
+    if (fmt && !strcmp(fmt, "der")) {
+        return send_body(q->r, "application/pkix-cert", apr_pstrcat(p, base, ".cer", NULL),
+                         c->der, c->der_len);
+    }
+    body = pem_of(c->der, c->der_len, "CERTIFICATE", p);
+    if (fmt && !strcmp(fmt, "chain")) {
+        is = find_issuer(q->cfg, c->ca);
+        body = apr_pstrcat(p, body, is ? is->pem : "",
+                           q->cfg->root && (!is || is->der_len != q->cfg->root->der_len
+                                            || memcmp(is->der, q->cfg->root->der, is->der_len))
+                           ? q->cfg->root->pem : "", NULL);
+        return send_body(q->r, "application/x-pem-file",
+                         apr_pstrcat(p, base, "-chain.pem", NULL), body, strlen(body));
+    }
+    if (fmt && strcmp(fmt, "pem")) {
+        return page_message(q->pg, "title.certs", "err.notfound", HTTP_NOT_FOUND);
+    }
+    return send_body(q->r, "application/x-pem-file", apr_pstrcat(p, base, ".pem", NULL),
+                     body, strlen(body));
+}
+
+static int page_revoke(iss_req_t *q)
+{
+    const char *id = fval(q, "id"), *req_id;
+    apr_status_t rv;
+
+    rv = ca_issue_enqueue_revoke(&req_id, q->pg->db, id, q->pg->sess->member_id, 0,
+                                 q->pg->sess->member_id, q->r->pool);
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv == APR_EEXIST) {
+        return page_message(q->pg, "title.certs", "err.certs.revoked", HTTP_CONFLICT);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "revocation");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA21203: member %s revokes certificate %s (request %s)",
+                  q->pg->sess->member_id, id, req_id);
+    return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&revoking=1", NULL));
+}
+
+typedef struct {
+    const char *path;
+    int (*fn)(iss_req_t *q);
+    int get, post;
+} route_t;
+
+static const route_t routes[] = {
+    { "",         page_list,     1, 0 },
+    { "new",      page_new,      1, 1 },
+    { "wait",     page_wait,     1, 0 },
+    { "view",     page_view,     1, 0 },
+    { "download", page_download, 1, 0 },
+    { "revoke",   page_revoke,   0, 1 },
+    { NULL, NULL, 0, 0 }
+};
+
+static int certs_handler(request_rec *r)
+{
+    static const char *const text_fields[] = { "csr", NULL };
+    const char *slash;
+    const route_t *rt;
+    iss_req_t q;
+    int rc;
+
+    slash = strrchr(r->uri, '/');
+    if (!slash) {
+        return DECLINED;
+    }
+    for (rt = routes; rt->path; rt++) {
+        if (!strcmp(rt->path, slash + 1)) {
+            break;
+        }
+    }
+    if (rt->path && !((r->method_number == M_GET && rt->get)
+                      || (r->method_number == M_POST && rt->post))) {
+        r->allowed = (rt->get ? (AP_METHOD_BIT << M_GET) : 0)
+                     | (rt->post ? (AP_METHOD_BIT << M_POST) : 0);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    q.r = r;
+    q.cfg = ap_get_module_config(r->server->module_config, &cacert_issue_module);
+    if ((rc = page_start(&q.pg, r, 1, text_fields)) != OK) {
+        return rc;
+    }
+    if (!rt->path) {
+        return page_message(q.pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
+    }
+    return rt->fn(&q);
+}
+
+/* /pki/: CA certificates and CRLs, for anyone */
+static int pki_handler(request_rec *r)
+{
+    iss_srv_cfg *c = ap_get_module_config(r->server->module_config, &cacert_issue_module);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire;
+    const char *name = strrchr(r->uri, '/'), *dot;
+    issuer_t *is;
+
+    if (r->method_number != M_GET) {
+        r->allowed = AP_METHOD_BIT << M_GET;
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!name || !(dot = strrchr(++name, '.'))) {
+        return HTTP_NOT_FOUND;
+    }
+    {
+        const char *ca = apr_pstrmemdup(r->pool, name, (apr_size_t)(dot - name));
+        is = !strcmp(ca, "root") ? c->root : find_issuer(c, ca);
+        if (!is) {
+            return HTTP_NOT_FOUND;
+        }
+        if (!strcmp(dot, ".crt") || !strcmp(dot, ".pem")) {
+            return send_body(r, "application/x-pem-file", NULL, is->pem, strlen(is->pem));
+        }
+        if (!strcmp(dot, ".der") || !strcmp(dot, ".cer")) {
+            return send_body(r, "application/pkix-cert", NULL, is->der, is->der_len);
+        }
+        if (!strcmp(dot, ".crl") && is != c->root) {
+            ap_dbd_t *dbd;
+            ca_db_t db;
+            const unsigned char *der;
+            apr_size_t len;
+            apr_status_t rv;
+            acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+            if (!acquire || !(dbd = acquire(r))) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                              "CA21204: no database connection for the CRL");
+                return HTTP_SERVICE_UNAVAILABLE;
+            }
+            memset(&db, 0, sizeof(db));
+            db.driver = dbd->driver;
+            db.handle = dbd->handle;
+            db.prepared = dbd->prepared;
+            rv = ca_issue_latest_crl(&der, &len, &db, ca, r->pool);
+            if (rv == APR_NOTFOUND) {
+                return HTTP_NOT_FOUND;
+            }
+            if (rv != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            return send_body(r, "application/pkix-crl", NULL, der, len);
+        }
+    }
+    return HTTP_NOT_FOUND;
+}
+
+static int iss_handler(request_rec *r)
+{
+    if (!r->handler) {
+        return DECLINED;
+    }
+    if (!strcmp(r->handler, HANDLER_CERTS)) {
+        if (!page_start) {
+            retrieve_fns();
+        }
+        return certs_handler(r);
+    }
+    if (!strcmp(r->handler, HANDLER_PKI)) {
+        if (!page_headers) {
+            retrieve_fns();
+        }
+        return pki_handler(r);
+    }
+    return DECLINED;
+}
+
+static void iss_optional_fns(void)
+{
+    retrieve_fns();
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(iss_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(iss_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA cacert_issue_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    create_srv_cfg,
+    merge_srv_cfg,
+    iss_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

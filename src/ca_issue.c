@@ -1,0 +1,851 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "ca_issue.h"
+#include "ca_account.h"
+#include "ca_crypto.h"
+#include "ca_log.h"
+#include "ca_wire.h"
+
+const ca_stmt_t ca_issue_stmts[] = {
+    { "cacert_iss_emails",
+      "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
+      " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
+    { "cacert_iss_domains",
+      "SELECT lower(name) FROM domains WHERE member_id = %s::bigint AND deleted_at IS NULL"
+      " AND verified_at IS NOT NULL ORDER BY id" },
+    { "cacert_iss_key_used",
+      "SELECT 1 FROM certificates WHERE spki_sha256 = %s AND member_id <> %s::bigint LIMIT 1" },
+    { "cacert_iss_enqueue_sign",
+      "INSERT INTO signer_requests (kind, member_id, ca, profile, csr_der, description, payload)"
+      " VALUES ('sign', %s::bigint, %s, %s, %s::bytea, %s, %s::bytea) RETURNING id" },
+    { "cacert_iss_request",
+      "SELECT r.id, r.kind, r.ca, r.state, r.reason,"
+      " (SELECT c.id FROM certificates c WHERE c.request_id = r.id)"
+      " FROM signer_requests r WHERE r.id = %s::bigint AND r.member_id = %s::bigint" },
+    { "cacert_iss_certs",
+      "SELECT id, ca, profile, serial, subject, sans, md,"
+      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " description, login_disabled,"
+      " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+      "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
+      "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'"
+      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END"
+      " FROM certificates WHERE member_id = %s::bigint ORDER BY id DESC" },
+    { "cacert_iss_cert",
+      "SELECT id, ca, profile, serial, subject, sans, md,"
+      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " description, login_disabled,"
+      " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+      "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
+      "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'"
+      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END,"
+      " der, csr_der, member_id"
+      " FROM certificates WHERE id = %s::bigint" },
+    { "cacert_iss_cert_lock",
+      "SELECT ca, serial, member_id, revoked_at IS NOT NULL,"
+      " EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
+      "  AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent', 'done'))"
+      " FROM certificates WHERE id = %s::bigint FOR UPDATE" },
+    { "cacert_iss_enqueue_revoke",
+      "INSERT INTO signer_requests (kind, member_id, ca, cert_id, payload)"
+      " VALUES ('revoke', %s::bigint, %s, %s::bigint, %s::bytea) RETURNING id" },
+    { "cacert_iss_enqueue_crl",
+      "INSERT INTO signer_requests (kind, ca, payload)"
+      " SELECT 'crl', %s, '\\x'::bytea WHERE NOT EXISTS (SELECT 1 FROM signer_requests"
+      "  WHERE kind = 'crl' AND ca = %s AND state = 'queued')" },
+    { "cacert_iss_next",
+      "SELECT id, kind, ca, state, cert_id, payload FROM signer_requests"
+      " WHERE state IN ('queued', 'sent') ORDER BY id LIMIT 1" },
+    { "cacert_iss_mark_sent",
+      "UPDATE signer_requests SET state = 'sent', sent_at = coalesce(sent_at, now()),"
+      " attempts = attempts + 1 WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
+    { "cacert_iss_set_payload",
+      "UPDATE signer_requests SET payload = %s::bytea WHERE id = %s::bigint" },
+    { "cacert_iss_request_full",
+      "SELECT member_id, profile, csr_der, description FROM signer_requests"
+      " WHERE id = %s::bigint AND state IN ('queued', 'sent') FOR UPDATE" },
+    { "cacert_iss_insert_cert",
+      "INSERT INTO certificates (member_id, request_id, ca, profile, serial, subject, sans,"
+      " spki_sha256, md, not_before, not_after, der, csr_der, description)"
+      " VALUES (%s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s,"
+      " to_timestamp(%s::float8), to_timestamp(%s::float8), %s::bytea, %s::bytea, %s)" },
+    { "cacert_iss_done",
+      "UPDATE signer_requests SET state = 'done', done_at = now(), answer = %s::bytea"
+      " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
+    { "cacert_iss_revoked",
+      "UPDATE certificates SET revoked_at = to_timestamp(%s::float8), revoke_reason = %s::smallint,"
+      " revoked_by = (SELECT member_id FROM signer_requests WHERE id = %s::bigint)"
+      " WHERE id = %s::bigint AND revoked_at IS NULL" },
+    { "cacert_iss_revoked_list",
+      "SELECT serial, extract(epoch FROM revoked_at)::bigint, coalesce(revoke_reason, 0)"
+      " FROM certificates WHERE ca = %s AND revoked_at IS NOT NULL" },
+    { "cacert_iss_insert_crl",
+      "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, der)"
+      " VALUES (%s, %s::bigint, to_timestamp(%s::float8), to_timestamp(%s::float8),"
+      " %s::integer, %s::bytea)" },
+    { "cacert_iss_quarantine",
+      "UPDATE signer_requests SET state = 'quarantined', reason = %s, done_at = now()"
+      " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
+    { "cacert_iss_refused",
+      "UPDATE signer_requests SET state = 'refused', reason = %s, done_at = now()"
+      " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
+    { "cacert_iss_latest_crl",
+      "SELECT der FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+    { "cacert_iss_audit",
+      "INSERT INTO audit_log (actor_id, member_id, action, detail)"
+      " VALUES (%s::bigint, %s::bigint, %s, %s)" },
+    { NULL, NULL }
+};
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p)
+{
+    char *s = apr_palloc(p, 2 * len + 3);
+    apr_size_t i;
+
+    s[0] = '\\';
+    s[1] = 'x';
+    for (i = 0; i < len; i++) {
+        s[2 + 2 * i] = "0123456789abcdef"[data[i] >> 4];
+        s[3 + 2 * i] = "0123456789abcdef"[data[i] & 15];
+    }
+    s[2 + 2 * len] = '\0';
+    return s;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static apr_status_t hex_decode(unsigned char **pdata, apr_size_t *plen, const char *hex,
+                               apr_pool_t *p)
+{
+    apr_size_t n = strlen(hex), i;
+    unsigned char *d;
+
+    if (n % 2) {
+        return APR_EINVAL;
+    }
+    d = apr_palloc(p, n / 2 + 1);
+    for (i = 0; i < n / 2; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return APR_EINVAL;
+        }
+        d[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *pdata = d;
+    *plen = n / 2;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
+                          const char *text, apr_pool_t *p)
+{
+    unsigned char *d;
+    apr_status_t rv;
+
+    *pdata = NULL;
+    *plen = 0;
+    if (!text || strncmp(text, "\\x", 2)) {
+        return APR_EINVAL;
+    }
+    rv = hex_decode(&d, plen, text + 2, p);
+    *pdata = d;
+    return rv;
+}
+
+static const char *hex_of(const unsigned char *d, apr_size_t n, apr_pool_t *p)
+{
+    return ca_bytea_in(d, n, p) + 2;
+}
+
+static apr_status_t column_list(apr_array_header_t **plist, ca_db_t *db, const char *label,
+                                const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *plist = apr_array_make(p, 4, sizeof(const char *));
+    rv = ca_db_select(&rows, NULL, db, label, CA_ARGS(member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(*plist, const char *) = APR_ARRAY_IDX(rows, i, const char **)[0];
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
+                            apr_pool_t *p)
+{
+    apr_array_header_t *emails, *domains;
+    apr_status_t rv;
+
+    if ((rv = column_list(&emails, db, "cacert_iss_emails", member_id, p)) != APR_SUCCESS
+        || (rv = column_list(&domains, db, "cacert_iss_domains", member_id, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    f->emails = emails;
+    f->domains = domains;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_key_used(int *pused, ca_db_t *db, const char *spki_sha256,
+                               const char *member_id, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_key_used",
+                                    CA_ARGS(spki_sha256, member_id), p);
+
+    *pused = rv == APR_SUCCESS;
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
+                          const char *action, const char *detail, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_audit",
+                       CA_ARGS(actor, member, action, detail ? detail : ""), p);
+}
+
+apr_status_t ca_issue_enqueue_sign(const char **preq_id, ca_db_t *db,
+                                   const char *member_id, const ca_grant_t *grant,
+                                   ca_profile_t profile, const ca_cert_names_t *names,
+                                   const ca_csr_t *csr, const char *md,
+                                   const char *description, apr_pool_t *p)
+{
+    apr_array_header_t *buf = apr_array_make(p, 1024, 1);
+    unsigned char days[2];
+    const char **row;
+    apr_status_t rv;
+    int i;
+
+    *preq_id = NULL;
+    ca_tlv_add_str(buf, CA_TAG_CA, grant->ca);
+    ca_tlv_add_str(buf, CA_TAG_PROFILE, ca_profile_name(profile));
+    if (names->cn) {
+        ca_tlv_add_str(buf, CA_TAG_CN, names->cn);
+    }
+    if (names->email) {
+        ca_tlv_add_str(buf, CA_TAG_EMAIL, names->email);
+    }
+    for (i = 0; i < names->sans->nelts; i++) {
+        const ca_san_t *s = &APR_ARRAY_IDX(names->sans, i, ca_san_t);
+        ca_tlv_add_str(buf, s->type == CA_SAN_EMAIL ? CA_TAG_SAN_EMAIL : CA_TAG_SAN_DNS,
+                       s->value);
+    }
+    ca_tlv_add(buf, CA_TAG_SPKI, csr->spki, csr->spki_len);
+    days[0] = (unsigned char)(grant->days >> 8);
+    days[1] = (unsigned char)(grant->days & 0xff);
+    ca_tlv_add(buf, CA_TAG_DAYS, days, 2);
+    ca_tlv_add_str(buf, CA_TAG_MD, md);
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_iss_enqueue_sign",
+                       CA_ARGS(member_id, grant->ca, ca_profile_name(profile),
+                               ca_bytea_in(csr->der, csr->der_len, p),
+                               description ? description : "",
+                               ca_bytea_in((const unsigned char *)buf->elts,
+                                           (apr_size_t)buf->nelts, p)), p);
+    if (rv == APR_SUCCESS) {
+        *preq_id = row[0];
+        rv = audit(db, member_id, member_id, "cert.request",
+                   apr_pstrcat(p, "request=", row[0], " ca=", grant->ca, " profile=",
+                               ca_profile_name(profile), NULL), p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        *preq_id = NULL;
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
+                              const char *member_id, apr_pool_t *p)
+{
+    const char **row;
+    ca_request_t *r;
+    apr_status_t rv;
+
+    *preq = NULL;
+    if (!ca_is_id(req_id)) {
+        return APR_NOTFOUND;
+    }
+    rv = ca_db_select1(&row, db, "cacert_iss_request", CA_ARGS(req_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    r = apr_pcalloc(p, sizeof(*r));
+    r->id = row[0];
+    r->kind = row[1];
+    r->ca = row[2];
+    r->state = row[3];
+    r->reason = row[4];
+    r->cert_id = row[5];
+    *preq = r;
+    return APR_SUCCESS;
+}
+
+static void cert_from_row(ca_cert_t *c, const char **row)
+{
+    c->id = row[0];
+    c->ca = row[1];
+    c->profile = row[2];
+    c->serial = row[3];
+    c->subject = row[4];
+    c->sans = row[5];
+    c->md = row[6];
+    c->not_before = row[7];
+    c->not_after = row[8];
+    c->created = row[9];
+    c->revoked_at = row[10];
+    c->description = row[11];
+    c->login_disabled = is_true(row[12]);
+    c->status = row[13];
+}
+
+apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
+                            const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pcerts = apr_array_make(p, 8, sizeof(ca_cert_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_iss_certs", CA_ARGS(member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        cert_from_row(apr_array_push(*pcerts), APR_ARRAY_IDX(rows, i, const char **));
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
+                           const char *member_id, apr_pool_t *p)
+{
+    const char **row;
+    ca_cert_t *c;
+    apr_status_t rv;
+
+    *pcert = NULL;
+    if (!ca_is_id(cert_id)) {
+        return APR_NOTFOUND;
+    }
+    rv = ca_db_select1(&row, db, "cacert_iss_cert", CA_ARGS(cert_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (member_id && strcmp(row[16], member_id)) {
+        return APR_NOTFOUND;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    cert_from_row(c, row);
+    if ((rv = ca_bytea_out(&c->der, &c->der_len, row[14], p)) != APR_SUCCESS
+        || (rv = ca_bytea_out(&c->csr_der, &c->csr_len, row[15], p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *pcert = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
+                                     const char *cert_id, const char *member_id,
+                                     int reason, const char *revoked_by, apr_pool_t *p)
+{
+    apr_array_header_t *buf = apr_array_make(p, 64, 1);
+    unsigned char *serial, r8 = (unsigned char)reason;
+    apr_size_t slen;
+    const char **row;
+    apr_status_t rv;
+
+    *preq_id = NULL;
+    if (!ca_is_id(cert_id) || reason < 0 || reason > 10 || reason == 7) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_iss_cert_lock", CA_ARGS(cert_id), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    /* row: ca, serial, member_id, revoked, revocation asked already */
+    if (member_id && strcmp(row[2], member_id)) {
+        rv = APR_NOTFOUND;
+        goto leave;
+    }
+    if (is_true(row[3]) || is_true(row[4])) {
+        rv = APR_EEXIST;
+        goto leave;
+    }
+    if ((rv = hex_decode(&serial, &slen, row[1], p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    ca_tlv_add_str(buf, CA_TAG_CA, row[0]);
+    ca_tlv_add(buf, CA_TAG_SERIAL, serial, slen);
+    ca_tlv_add(buf, CA_TAG_REASON, &r8, 1);
+    rv = ca_db_select1(&row, db, "cacert_iss_enqueue_revoke",
+                       CA_ARGS(revoked_by, row[0], cert_id,
+                               ca_bytea_in((const unsigned char *)buf->elts,
+                                           (apr_size_t)buf->nelts, p)), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    *preq_id = row[0];
+    rv = audit(db, revoked_by, member_id ? member_id : NULL, "cert.revoke.request",
+               apr_pstrcat(p, "certificate=", cert_id, " reason=", apr_itoa(p, reason),
+                           NULL), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    *preq_id = NULL;
+    return rv;
+}
+
+apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_enqueue_crl", CA_ARGS(ca, ca), p);
+}
+
+apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, apr_pool_t *p)
+{
+    const char **row;
+    ca_queued_t *q;
+    apr_status_t rv;
+
+    *pq = NULL;
+    rv = ca_db_select1(&row, db, "cacert_iss_next", CA_NOARGS, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    q = apr_pcalloc(p, sizeof(*q));
+    q->id = row[0];
+    q->kind = row[1];
+    q->ca = row[2];
+    q->state = row[3];
+    q->cert_id = row[4];
+    if ((rv = ca_bytea_out(&q->payload, &q->len, row[5], p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *pq = q;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_mark_sent", CA_ARGS(id), p);
+}
+
+apr_status_t ca_issue_set_payload(ca_db_t *db, const char *id, const unsigned char *payload,
+                                  apr_size_t len, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_set_payload",
+                       CA_ARGS(ca_bytea_in(payload, len, p), id), p);
+}
+
+static const ca_tlv_t *tlv_get(const apr_array_header_t *tlvs, uint8_t tag)
+{
+    int i;
+
+    for (i = 0; i < tlvs->nelts; i++) {
+        const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
+        if (t->tag == tag) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static int64_t be64(const unsigned char *d)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        v = v << 8 | d[i];
+    }
+    return (int64_t)v;
+}
+
+static apr_status_t asn1_epoch(const char **pout, const ASN1_TIME *t, apr_pool_t *p)
+{
+    struct tm tm;
+
+    if (!ASN1_TIME_to_tm(t, &tm)) {
+        return APR_EINVAL;
+    }
+    *pout = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)timegm(&tm));
+    return APR_SUCCESS;
+}
+
+static const char *name_text(X509_NAME *name, apr_pool_t *p)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *mem;
+    long n;
+    const char *s;
+
+    X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    n = BIO_get_mem_data(b, &mem);
+    s = apr_pstrmemdup(p, mem, (apr_size_t)n);
+    BIO_free(b);
+    return s;
+}
+
+static const char *sans_text(X509 *x, apr_pool_t *p)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    const char *out = "";
+    int i;
+
+    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        const char *v = NULL;
+        if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
+            v = apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(g->d.ia5),
+                               (apr_size_t)ASN1_STRING_length(g->d.ia5));
+        }
+        if (v) {
+            out = *out ? apr_pstrcat(p, out, ", ", v, NULL) : v;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    return out;
+}
+
+apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
+                                  const unsigned char *answer, apr_size_t len,
+                                  apr_pool_t *p)
+{
+    apr_array_header_t *tlvs;
+    const ca_tlv_t *cert;
+    const unsigned char *d;
+    const char **row, *nb, *na, *md;
+    unsigned char *spki = NULL;
+    X509 *x = NULL;
+    apr_status_t rv;
+    int n, mdnid = 0, pknid = 0;
+
+    if ((rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS
+        || !(cert = tlv_get(tlvs, CA_TAG_CERT))) {
+        ca_log(CA_LOG_ERR, "CA10601", APR_EINVAL, "request %s: answer without a certificate",
+               q->id);
+        return APR_EINVAL;
+    }
+    d = cert->value;
+    x = d2i_X509(NULL, &d, cert->len);
+    if (!x || d != cert->value + cert->len) {
+        X509_free(x);
+        ca_log(CA_LOG_ERR, "CA10602", APR_EINVAL, "request %s: certificate does not parse",
+               q->id);
+        return APR_EINVAL;
+    }
+    n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+    X509_get_signature_info(x, &mdnid, &pknid, NULL, NULL);
+    md = mdnid == NID_sha384 ? "sha384" : mdnid == NID_sha512 ? "sha512" : "sha256";
+    if (n <= 0 || asn1_epoch(&nb, X509_get0_notBefore(x), p) != APR_SUCCESS
+        || asn1_epoch(&na, X509_get0_notAfter(x), p) != APR_SUCCESS) {
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_iss_request_full", CA_ARGS(q->id), p);
+    if (rv == APR_SUCCESS) {
+        /* row: member_id, profile, csr_der, description */
+        const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+        const char *serial = hex_of(ASN1_STRING_get0_data(sn),
+                                    (apr_size_t)ASN1_STRING_length(sn), p);
+        rv = ca_db_query(NULL, db, "cacert_iss_insert_cert",
+                         CA_ARGS(row[0], q->id, q->ca, row[1], serial,
+                                 name_text(X509_get_subject_name(x), p), sans_text(x, p),
+                                 ca_sha256_hex((const char *)spki, (apr_size_t)n, p), md,
+                                 nb, na, ca_bytea_in(cert->value, cert->len, p), row[2],
+                                 row[3]), p);
+        if (rv == APR_SUCCESS) {
+            rv = ca_db_query(NULL, db, "cacert_iss_done",
+                             CA_ARGS(ca_bytea_in(answer, len, p), q->id), p);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = audit(db, NULL, row[0], "cert.issue",
+                       apr_pstrcat(p, "request=", q->id, " serial=", serial, NULL), p);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_commit(db, p);
+    }
+    else {
+        ca_db_rollback(db, p);
+    }
+
+leave:
+    OPENSSL_free(spki);
+    X509_free(x);
+    return rv;
+}
+
+apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
+                                     const unsigned char *answer, apr_size_t len,
+                                     apr_pool_t *p)
+{
+    apr_array_header_t *tlvs, *req;
+    const ca_tlv_t *t, *reason;
+    apr_status_t rv;
+
+    if ((rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS
+        || !(t = tlv_get(tlvs, CA_TAG_TIME)) || t->len != 8
+        || (rv = ca_tlv_parse(&req, q->payload, q->len, p)) != APR_SUCCESS
+        || !(reason = tlv_get(req, CA_TAG_REASON)) || reason->len != 1) {
+        ca_log(CA_LOG_ERR, "CA10603", APR_EINVAL, "request %s: bad revocation answer", q->id);
+        return APR_EINVAL;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_iss_revoked",
+                          CA_ARGS(apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)be64(t->value)),
+                                  apr_itoa(p, reason->value[0]), q->id, q->cert_id), p))
+        != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_iss_done",
+                             CA_ARGS(ca_bytea_in(answer, len, p), q->id), p)) != APR_SUCCESS
+        || (rv = audit(db, NULL, NULL, "cert.revoke",
+                       apr_pstrcat(p, "certificate=", q->cert_id, NULL), p)) != APR_SUCCESS
+        || (rv = ca_issue_enqueue_crl(db, q->ca, p)) != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                              ca_crl_spec_t *spec, ca_db_t *db, const char *ca,
+                              apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    ca_crl_entry_t *entries;
+    apr_status_t rv;
+    int i;
+
+    rv = ca_db_select(&rows, NULL, db, "cacert_iss_revoked_list", CA_ARGS(ca), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    entries = apr_pcalloc(p, sizeof(*entries) * (apr_size_t)(rows->nelts + 1));
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        unsigned char *serial;
+        apr_size_t slen;
+        if (hex_decode(&serial, &slen, row[0], p) != APR_SUCCESS || slen == 0
+            || slen > sizeof(entries[i].serial)) {
+            return APR_EINVAL;
+        }
+        memcpy(entries[i].serial, serial, slen);
+        entries[i].serial_len = (uint8_t)slen;
+        entries[i].revoked_at = strtoll(row[1], NULL, 10);
+        entries[i].reason = (uint8_t)atoi(row[2]);
+    }
+    spec->entries = entries;
+    spec->nentries = (apr_size_t)rows->nelts;
+    return ca_crl_tbs(ptbs, plen, spec, p);
+}
+
+static void put_u64(unsigned char b[8], uint64_t v)
+{
+    int i;
+
+    for (i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+/* the parameters of a CRL request payload */
+static apr_status_t crl_params(ca_crl_spec_t *spec, const unsigned char **psha,
+                               const unsigned char *payload, apr_size_t len, apr_pool_t *p)
+{
+    apr_array_header_t *tlvs;
+    const ca_tlv_t *num, *tu, *nu, *md, *sha;
+    apr_status_t rv;
+
+    if ((rv = ca_tlv_parse(&tlvs, payload, len, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    num = tlv_get(tlvs, CA_TAG_CRL_NUMBER);
+    tu = tlv_get(tlvs, CA_TAG_THIS_UPDATE);
+    nu = tlv_get(tlvs, CA_TAG_NEXT_UPDATE);
+    md = tlv_get(tlvs, CA_TAG_MD);
+    sha = tlv_get(tlvs, CA_TAG_TBS_SHA256);
+    if (!num || num->len != 8 || !tu || tu->len != 8 || !nu || nu->len != 8 || !md
+        || !sha || sha->len != 32) {
+        return APR_EINVAL;
+    }
+    spec->crl_number = (uint64_t)be64(num->value);
+    spec->this_update = be64(tu->value);
+    spec->next_update = be64(nu->value);
+    spec->md = apr_pstrmemdup(p, (const char *)md->value, md->len);
+    *psha = sha->value;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *plen,
+                                  ca_db_t *db, const char *ca, uint64_t crl_number,
+                                  X509 *issuer, const char *md,
+                                  apr_interval_time_t validity, apr_pool_t *p)
+{
+    apr_array_header_t *buf = apr_array_make(p, 128, 1);
+    ca_crl_spec_t spec;
+    const unsigned char *tbs;
+    unsigned char sha[SHA256_DIGEST_LENGTH], b8[8];
+    apr_size_t tbslen;
+    apr_status_t rv;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.issuer = issuer;
+    spec.md = md;
+    spec.this_update = (int64_t)apr_time_sec(apr_time_now());
+    spec.next_update = spec.this_update + (int64_t)apr_time_sec(validity);
+    spec.crl_number = crl_number;
+    if ((rv = ca_issue_crl_tbs(&tbs, &tbslen, &spec, db, ca, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    SHA256(tbs, tbslen, sha);
+    ca_tlv_add_str(buf, CA_TAG_CA, ca);
+    put_u64(b8, spec.crl_number);
+    ca_tlv_add(buf, CA_TAG_CRL_NUMBER, b8, 8);
+    put_u64(b8, (uint64_t)spec.this_update);
+    ca_tlv_add(buf, CA_TAG_THIS_UPDATE, b8, 8);
+    put_u64(b8, (uint64_t)spec.next_update);
+    ca_tlv_add(buf, CA_TAG_NEXT_UPDATE, b8, 8);
+    ca_tlv_add_str(buf, CA_TAG_MD, md);
+    ca_tlv_add(buf, CA_TAG_TBS_SHA256, sha, sizeof(sha));
+    *ppayload = (const unsigned char *)buf->elts;
+    *plen = (apr_size_t)buf->nelts;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
+                                 const unsigned char *answer, apr_size_t len,
+                                 apr_pool_t *p)
+{
+    apr_array_header_t *tlvs;
+    const ca_tlv_t *sig, *count;
+    const unsigned char *want, *tbs, *crl, *d;
+    unsigned char sha[SHA256_DIGEST_LENGTH];
+    apr_size_t tbslen, crllen;
+    ca_crl_spec_t spec;
+    X509_CRL *x = NULL;
+    apr_status_t rv;
+    int ok;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.issuer = issuer;
+    if ((rv = crl_params(&spec, &want, q->payload, q->len, p)) != APR_SUCCESS
+        || (rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA10604", rv, "request %s: bad CRL request or answer", q->id);
+        return APR_EINVAL;
+    }
+    sig = tlv_get(tlvs, CA_TAG_SIGNATURE);
+    count = tlv_get(tlvs, CA_TAG_COUNT);
+    if (!sig) {
+        /* the signer holds other revocations than the database: never
+         * publish a CRL that could forget one; support must look */
+        ca_log(CA_LOG_ERR, "CA10605", APR_EMISMATCH,
+               "CRL %s for %s: the signer's journal (%u revocations) and the database "
+               "disagree; nothing published", q->id, q->ca,
+               count && count->len == 4 ? (unsigned)((count->value[0] << 24)
+                                                     | (count->value[1] << 16)
+                                                     | (count->value[2] << 8)
+                                                     | count->value[3]) : 0u);
+        ca_db_query(NULL, db, "cacert_iss_refused",
+                    CA_ARGS("the signer's journal and the database disagree", q->id), p);
+        return APR_EMISMATCH;
+    }
+    if ((rv = ca_issue_crl_tbs(&tbs, &tbslen, &spec, db, q->ca, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    SHA256(tbs, tbslen, sha);
+    if (memcmp(sha, want, sizeof(sha))) {
+        ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
+               "CRL %s for %s: revocations changed while it was signed", q->id, q->ca);
+        ca_db_query(NULL, db, "cacert_iss_refused",
+                    CA_ARGS("revocations changed while the CRL was signed", q->id), p);
+        ca_issue_enqueue_crl(db, q->ca, p);
+        return APR_EMISMATCH;
+    }
+    rv = ca_crl_assemble(&crl, &crllen, tbs, tbslen, sig->value, sig->len,
+                         X509_get0_pubkey(issuer), spec.md, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    d = crl;
+    x = d2i_X509_CRL(NULL, &d, (long)crllen);
+    ok = x && X509_CRL_verify(x, X509_get0_pubkey(issuer)) == 1;
+    X509_CRL_free(x);
+    if (!ok) {
+        ca_log(CA_LOG_ERR, "CA10607", APR_EGENERAL,
+               "CRL %s for %s: the signature does not verify; nothing published", q->id, q->ca);
+        ca_db_query(NULL, db, "cacert_iss_refused",
+                    CA_ARGS("the CRL signature does not verify", q->id), p);
+        return APR_EGENERAL;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_iss_insert_crl",
+                          CA_ARGS(q->ca, apr_psprintf(p, "%" APR_UINT64_T_FMT, (apr_uint64_t)spec.crl_number),
+                                  apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)spec.this_update),
+                                  apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)spec.next_update),
+                                  apr_psprintf(p, "%" APR_SIZE_T_FMT, spec.nentries),
+                                  ca_bytea_in(crl, crllen, p)), p)) != APR_SUCCESS
+        || (rv = ca_db_query(NULL, db, "cacert_iss_done",
+                             CA_ARGS(ca_bytea_in(answer, len, p), q->id), p)) != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
+                                 apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_quarantine", CA_ARGS(reason, id), p);
+}
+
+apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
+                                 ca_db_t *db, const char *ca, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ca_bytea_out(pder, plen, row[0], p);
+}

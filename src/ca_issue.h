@@ -1,0 +1,119 @@
+/* Certificate issuance on the web side: the durable signer queue, the
+ * certificates the members hold, revocations and CRLs.  The signer link
+ * (mod_cacert_issue) is the only one that takes requests off the queue. */
+#ifndef CA_ISSUE_H
+#define CA_ISSUE_H
+
+#include <apr_pools.h>
+#include <stdint.h>
+
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <openssl/x509.h>
+
+#include "ca_db.h"
+#include "ca_csr.h"
+#include "ca_policy.h"
+#include "ca_x509.h"
+
+extern const ca_stmt_t ca_issue_stmts[];
+
+/* bytea in and out of PostgreSQL's hex text form */
+const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p);
+apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
+                          const char *text, apr_pool_t *p);
+
+/* verified addresses and domains of a member (name set by the caller) */
+apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
+                            apr_pool_t *p);
+/* 1 in *pused if another member holds a certificate for this key */
+apr_status_t ca_issue_key_used(int *pused, ca_db_t *db, const char *spki_sha256,
+                               const char *member_id, apr_pool_t *p);
+
+/* queue a signing request; *preq_id is its id (the id on the wire) */
+apr_status_t ca_issue_enqueue_sign(const char **preq_id, ca_db_t *db,
+                                   const char *member_id, const ca_grant_t *grant,
+                                   ca_profile_t profile, const ca_cert_names_t *names,
+                                   const ca_csr_t *csr, const char *md,
+                                   const char *description, apr_pool_t *p);
+
+typedef struct {
+    const char *id, *kind, *ca, *state, *reason, *cert_id;
+} ca_request_t;
+
+/* a member's request; APR_NOTFOUND if it is not theirs */
+apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
+                              const char *member_id, apr_pool_t *p);
+
+typedef struct {
+    const char *id, *ca, *profile, *serial, *subject, *sans, *md;
+    const char *not_before, *not_after, *created, *revoked_at, *description;
+    int login_disabled;
+    const char *status;             /* "active", "expired", "revoked", "revoking" */
+    const unsigned char *der;       /* only from ca_issue_cert */
+    apr_size_t der_len;
+    const unsigned char *csr_der;
+    apr_size_t csr_len;
+} ca_cert_t;
+
+apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
+                            const char *member_id, apr_pool_t *p);
+/* one certificate with its DER; member_id NULL for support; APR_NOTFOUND */
+apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
+                           const char *member_id, apr_pool_t *p);
+
+/* queue a revocation: APR_NOTFOUND if the certificate is not the member's
+ * (member_id NULL: support/arbitration may revoke any), APR_EEXIST if it
+ * is revoked or its revocation is under way already */
+apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
+                                     const char *cert_id, const char *member_id,
+                                     int reason, const char *revoked_by, apr_pool_t *p);
+/* queue a CRL for ca (after a revocation, and at least hourly) */
+apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p);
+
+/* ---- the signer link ---- */
+typedef struct {
+    const char *id, *kind, *ca, *state, *cert_id;
+    const unsigned char *payload;
+    apr_size_t len;
+} ca_queued_t;
+
+/* the oldest open request (queued or sent); APR_NOTFOUND when idle */
+apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, apr_pool_t *p);
+apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p);
+/* store the payload of a CRL request, built when it is first sent */
+apr_status_t ca_issue_set_payload(ca_db_t *db, const char *id, const unsigned char *payload,
+                                  apr_size_t len, apr_pool_t *p);
+/* the answers: each stores what it says and closes the request in one
+ * transaction */
+apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
+                                  const unsigned char *answer, apr_size_t len,
+                                  apr_pool_t *p);
+apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
+                                     const unsigned char *answer, apr_size_t len,
+                                     apr_pool_t *p);
+/* the TBS of the CRL for ca as the web side sees it (params in spec) */
+apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                              ca_crl_spec_t *spec, ca_db_t *db, const char *ca,
+                              apr_pool_t *p);
+/* build the CRL request payload for ca: this CRL number (the request id,
+ * so numbers only grow), now, now + validity, and the SHA-256 of the TBS
+ * the web side built */
+apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *plen,
+                                  ca_db_t *db, const char *ca, uint64_t crl_number,
+                                  X509 *issuer, const char *md,
+                                  apr_interval_time_t validity, apr_pool_t *p);
+/* a CRL_SIG answer: rebuild the TBS from the request's parameters, check
+ * it is the one signed, assemble and store the CRL.  APR_EMISMATCH if the
+ * signer's journal and the database disagree (nothing is published). */
+apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
+                                 const unsigned char *answer, apr_size_t len,
+                                 apr_pool_t *p);
+/* signerd stopped on this request: it is set aside, the rest flows */
+apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
+                                 apr_pool_t *p);
+/* the newest CRL of ca (DER); APR_NOTFOUND */
+apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
+                                 ca_db_t *db, const char *ca, apr_pool_t *p);
+
+#endif

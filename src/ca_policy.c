@@ -1,0 +1,256 @@
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "ca_policy.h"
+#include "ca_valid.h"
+
+int ca_points_total(const ca_standing_t *s)
+{
+    int received = s->received < 0 ? 0 : s->received > 100 ? 100 : s->received;
+    int exp = s->given < 0 ? 0 : 2 * s->given > 50 ? 50 : 2 * s->given;
+    return received + exp;
+}
+
+int ca_is_assurer(const ca_standing_t *s)
+{
+    return s->received >= 100 && s->challenge && !s->blocked;
+}
+
+void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile,
+                     const ca_policy_cfg_t *cfg)
+{
+    int points = ca_points_total(s);
+
+    memset(g, 0, sizeof(*g));
+    switch (profile) {
+    case CA_PROFILE_CLIENT:
+    case CA_PROFILE_SERVER:
+        if (points >= 50) {
+            g->ca = "assured";
+            g->days = cfg->assured_days;
+            g->may_name = (profile == CA_PROFILE_CLIENT);
+            g->may_wildcard = (profile == CA_PROFILE_SERVER);
+            g->may_multi = 1;
+        }
+        else if (points >= 1) {
+            g->ca = "member";
+            g->days = cfg->member_days;
+        }
+        else if (cfg->class1_root) {
+            g->ca = "class1";
+            g->days = cfg->member_days;
+        }
+        else {
+            g->refusal = "policy.needpoints";
+        }
+        break;
+    case CA_PROFILE_CODESIGN:
+        if (!ca_is_assurer(s)) {
+            g->refusal = "policy.codesign.assurer";
+        }
+        else if (!s->codesign) {
+            g->refusal = "policy.codesign.flag";
+        }
+        else {
+            g->ca = "assured";
+            g->days = cfg->assured_days;
+            g->may_name = 1;
+            g->may_multi = 1;
+        }
+        break;
+    default:
+        /* organisation certificates arrive with organisation assurance */
+        g->refusal = "policy.profile";
+        break;
+    }
+}
+
+int ca_policy_md_ok(const char *md)
+{
+    return md && (!strcmp(md, "sha256") || !strcmp(md, "sha384") || !strcmp(md, "sha512"));
+}
+
+static int ldh_label(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!apr_isalnum(s[i]) && s[i] != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* LDH host name of two or more labels, optionally "*." in front */
+static int host_ok(const char *host)
+{
+    const char *s = host, *dot;
+    int labels = 0;
+
+    if (!host || strlen(host) > 253) {
+        return 0;
+    }
+    if (!strncmp(s, "*.", 2)) {
+        s += 2;
+    }
+    for (;;) {
+        dot = strchr(s, '.');
+        if (!ldh_label(s, dot ? (apr_size_t)(dot - s) : strlen(s))) {
+            return 0;
+        }
+        labels++;
+        if (!dot) {
+            break;
+        }
+        s = dot + 1;
+    }
+    return labels >= 2;
+}
+
+int ca_host_in_domains(const char **pdomain, const char *host,
+                       const apr_array_header_t *domains)
+{
+    const char *h = host;
+    apr_size_t hl;
+    int i;
+
+    *pdomain = NULL;
+    if (!host_ok(host)) {
+        return 0;
+    }
+    if (!strncmp(h, "*.", 2)) {
+        h += 2;
+    }
+    hl = strlen(h);
+    for (i = 0; domains && i < domains->nelts; i++) {
+        const char *d = APR_ARRAY_IDX(domains, i, const char *);
+        apr_size_t dl = strlen(d);
+        /* the domain itself, or a name below it (a label boundary) */
+        if ((hl == dl && !strcasecmp(h, d))
+            || (hl > dl && h[hl - dl - 1] == '.' && !strcasecmp(h + hl - dl, d))) {
+            *pdomain = d;
+            return 1;
+        }
+    }
+    return 1;
+}
+
+static int in_list(const char *s, const apr_array_header_t *list)
+{
+    int i;
+
+    for (i = 0; list && i < list->nelts; i++) {
+        if (!strcasecmp(s, APR_ARRAY_IDX(list, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void add_san(apr_array_header_t *sans, ca_san_type_t type, const char *value)
+{
+    ca_san_t *san = apr_array_push(sans);
+    san->type = type;
+    san->value = value;
+}
+
+const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
+                            const ca_cert_choice_t *choice,
+                            const ca_member_facts_t *facts, apr_pool_t *p)
+{
+    int i, nemails = choice->emails ? choice->emails->nelts : 0;
+    int nhosts = choice->hosts ? choice->hosts->nelts : 0;
+
+    memset(names, 0, sizeof(*names));
+    names->sans = apr_array_make(p, 4, sizeof(ca_san_t));
+    if (!grant->ca) {
+        return grant->refusal ? grant->refusal : "policy.profile";
+    }
+    if (!ca_policy_md_ok(choice->md)) {
+        return "policy.md";
+    }
+    switch (choice->profile) {
+    case CA_PROFILE_CLIENT:
+    case CA_PROFILE_CODESIGN:
+        if (nhosts) {
+            return "policy.hosts.notallowed";
+        }
+        if (nemails < 1) {
+            return "policy.emails.required";
+        }
+        if (nemails > 1 && !grant->may_multi) {
+            return "policy.emails.one";
+        }
+        for (i = 0; i < nemails; i++) {
+            const char *e = APR_ARRAY_IDX(choice->emails, i, const char *);
+            int j;
+            if (!in_list(e, facts->emails)) {
+                return "policy.email.unverified";
+            }
+            for (j = 0; j < i; j++) {
+                if (!strcasecmp(e, APR_ARRAY_IDX(choice->emails, j, const char *))) {
+                    return "policy.duplicate";
+                }
+            }
+            add_san(names->sans, CA_SAN_EMAIL, e);
+        }
+        names->email = APR_ARRAY_IDX(choice->emails, 0, const char *);
+        if (choice->profile == CA_PROFILE_CODESIGN || choice->use_name) {
+            if (!grant->may_name) {
+                return "policy.name.notassured";
+            }
+            if (!facts->name || !*facts->name) {
+                return "policy.name.missing";
+            }
+            names->cn = facts->name;
+        }
+        else {
+            names->cn = CA_ANON_CN;
+        }
+        break;
+    case CA_PROFILE_SERVER:
+        if (choice->use_name || nemails) {
+            return "policy.server.names";
+        }
+        if (nhosts < 1) {
+            return "policy.hosts.required";
+        }
+        if (nhosts > 1 && !grant->may_multi) {
+            return "policy.hosts.one";
+        }
+        if (nhosts > 100) {
+            return "policy.hosts.toomany";
+        }
+        for (i = 0; i < nhosts; i++) {
+            const char *h = APR_ARRAY_IDX(choice->hosts, i, const char *), *dom;
+            int j;
+            if (!ca_host_in_domains(&dom, h, facts->domains)) {
+                return "policy.host.invalid";
+            }
+            if (!dom) {
+                return "policy.host.unverified";
+            }
+            if (!strncmp(h, "*.", 2) && !grant->may_wildcard) {
+                return "policy.wildcard";
+            }
+            for (j = 0; j < i; j++) {
+                if (!strcasecmp(h, APR_ARRAY_IDX(choice->hosts, j, const char *))) {
+                    return "policy.duplicate";
+                }
+            }
+            add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
+        }
+        /* the first host is the CN; every name, the CN too, is a SAN */
+        names->cn = APR_ARRAY_IDX(choice->hosts, 0, const char *);
+        break;
+    default:
+        return "policy.profile";
+    }
+    return NULL;
+}

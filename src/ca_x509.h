@@ -1,0 +1,126 @@
+/* X.509 certificates and CRLs as the CA issues them (CPS 7.1.2, 7.2).
+ * Used by signerd (which signs) and by the web side (which checks what it
+ * got and builds the same CRL body).  OpenSSL 3; no httpd header. */
+#ifndef CA_X509_H
+#define CA_X509_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define CA_CPS_OID "1.3.6.1.4.1.18506.4.4"
+
+typedef enum {
+    CA_PROFILE_CLIENT = 1,
+    CA_PROFILE_SERVER = 2,
+    CA_PROFILE_CODESIGN = 3,
+    CA_PROFILE_ORG_CLIENT = 4,
+    CA_PROFILE_ORG_SERVER = 5
+} ca_profile_t;
+
+/* "client", "server", "codesign", "org-client", "org-server" <-> enum;
+ * 0 / NULL when unknown */
+ca_profile_t ca_profile_from_name(const char *name);
+const char *ca_profile_name(ca_profile_t profile);
+
+typedef enum {
+    CA_SAN_EMAIL = 1,       /* rfc822Name */
+    CA_SAN_DNS = 2          /* dNSName (may start with "*." for wildcards) */
+} ca_san_type_t;
+
+typedef struct {
+    ca_san_type_t type;
+    const char *value;      /* ASCII */
+} ca_san_t;
+
+/* What a certificate says.  Everything here has been decided by policy
+ * before: ca_x509_issue only checks that it is well-formed (no control
+ * characters, valid UTF-8 CN, ASCII SANs, at least one SAN or a CN). */
+typedef struct {
+    ca_profile_t profile;
+    const char *cn;                 /* subject CN, UTF-8 ("CAcert WoT Member",
+                                     * the assured Name, or a host name) */
+    const char *email;              /* subject emailAddress (client, code
+                                     * signing; deprecated but in the CPS); may
+                                     * be NULL */
+    const char *org[5];             /* O, OU, L, ST, C for organisation
+                                     * profiles; NULL entries left out */
+    const apr_array_header_t *sans; /* of ca_san_t */
+    EVP_PKEY *pubkey;               /* the subject's key */
+    int days;                       /* validity */
+    const char *md;                 /* "sha256", "sha384", "sha512" */
+    const char *ocsp_url;           /* AIA OCSP */
+    const char *ca_issuers_url;     /* AIA caIssuers, may be NULL */
+    const char *crl_url;            /* CRL distribution point */
+    const char *cps_url;            /* CPS qualifier of the policy, may be NULL */
+} ca_cert_spec_t;
+
+/* serial: 16 random bytes with the top bit cleared (>= 64 random bits as
+ * the CAB/F asks; 127 here); not_before: now minus nothing (the caller
+ * passes the time) */
+apr_status_t ca_x509_random_serial(unsigned char serial[16]);
+
+/* Build and sign a certificate; *pcert is owned by the caller (X509_free).
+ * APR_EINVAL with *perr set when the spec is not well-formed (this also
+ * covers: ocsp_url/crl_url missing or not http(s), organisation fields on a
+ * non-organisation profile, an organisation profile without O, C not two
+ * capital letters, a subject key that is neither RSA nor EC, an issuer key
+ * that does not match the issuer certificate).  EC subject keys get
+ * keyUsage digitalSignature,keyAgreement (no keyEncipherment). */
+apr_status_t ca_x509_issue(X509 **pcert, const char **perr,
+                           const ca_cert_spec_t *spec,
+                           X509 *issuer, EVP_PKEY *issuer_key,
+                           const unsigned char serial[16], time_t not_before,
+                           apr_pool_t *p);
+
+/* DER of a certificate, in p */
+apr_status_t ca_x509_der(const unsigned char **pder, apr_size_t *plen, X509 *cert,
+                         apr_pool_t *p);
+
+/* ---- CRLs ----
+ * A CRL update must cross a 115200-baud line in under 5 s whatever its size,
+ * so both sides build the same TBSCertList from the same list of
+ * revocations, and only the signature travels.  The TBS is built directly
+ * as DER (no per-entry OpenSSL objects), so a million entries take well
+ * under a second. */
+typedef struct {
+    unsigned char serial[20];   /* big-endian magnitude, as in the certificate
+                                 * (leading zero bytes are ignored) */
+    uint8_t serial_len;
+    int64_t revoked_at;         /* seconds since the epoch, UTC */
+    uint8_t reason;             /* CRLReason; 0 = unspecified (then omitted) */
+} ca_crl_entry_t;
+
+typedef struct {
+    X509 *issuer;               /* for the issuer name and AKI */
+    const char *md;             /* signature hash: "sha256" ... */
+    int64_t this_update;
+    int64_t next_update;
+    uint64_t crl_number;
+    const ca_crl_entry_t *entries;   /* sorted or not: the builder sorts a copy;
+                                      * a serial given twice is listed once,
+                                      * with its earliest revocation */
+    apr_size_t nentries;
+} ca_crl_spec_t;
+
+/* the DER TBSCertList, in p */
+apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                        const ca_crl_spec_t *spec, apr_pool_t *p);
+/* sign a TBS with the issuer's key: the signature bytes, in p */
+apr_status_t ca_crl_sign_tbs(const unsigned char **psig, apr_size_t *psiglen,
+                             const unsigned char *tbs, apr_size_t tbslen,
+                             EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
+/* the complete DER CRL from a TBS and its signature, in p.  issuer_key may
+ * be the public key only: the signature is verified over the TBS first, and
+ * APR_EINVAL is returned when it does not verify or when the TBS was built
+ * for another key type or hash. */
+apr_status_t ca_crl_assemble(const unsigned char **pcrl, apr_size_t *plen,
+                             const unsigned char *tbs, apr_size_t tbslen,
+                             const unsigned char *sig, apr_size_t siglen,
+                             EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
+
+#endif

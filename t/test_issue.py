@@ -1,0 +1,171 @@
+"""Certificate issuance end to end: the request form, the signer link over a
+pty to the real signerd, the certificate checked field by field against
+CPS 7.1.2, openssl verify against the published chain and CRL, revocation."""
+
+import datetime
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+
+from issuing import (download, issue, make_csr, member, new_key, openssl_verify,
+                     page_errors, request_form, wait_for_cert)
+
+CPS_OID = "1.3.6.1.4.1.18506.4.4"
+MS_EFS = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.4")
+MS_SGC = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+NS_SGC = x509.ObjectIdentifier("2.16.840.1.113730.4.1")
+MS_CODE_IND = x509.ObjectIdentifier("1.3.6.1.4.1.311.2.1.21")
+MS_CODE_COM = x509.ObjectIdentifier("1.3.6.1.4.1.311.2.1.22")
+
+EKUS = {
+    "client": {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH,
+               MS_EFS, MS_SGC, NS_SGC},
+    "server": {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH, NS_SGC, MS_SGC},
+    "codesign": {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH,
+                 ExtendedKeyUsageOID.CODE_SIGNING, MS_CODE_IND, MS_CODE_COM, MS_EFS, MS_SGC,
+                 NS_SGC},
+}
+
+
+def check_profile(stack, cert, profile, ca, days, key):
+    """Every field CPS 7.1.2 lists, and the rest of what we promise."""
+    ext = cert.extensions
+    assert cert.version == x509.Version.v3
+    assert cert.serial_number.bit_length() >= 64
+    bc = ext.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS)
+    assert bc.critical and bc.value.ca is False
+    ku = ext.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+    assert ku.critical and ku.value.digital_signature and ku.value.key_agreement
+    assert ku.value.key_cert_sign is False and ku.value.crl_sign is False
+    eku = ext.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE)
+    assert set(eku.value) == EKUS[profile]
+    aia = ext.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+    assert any(d.access_location.value == f"http://localhost:{stack.port}/ocsp" for d in aia)
+    cdp = ext.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS).value
+    assert cdp[0].full_name[0].value == f"https://localhost:{stack.port}/pki/{ca}.crl"
+    pol = ext.get_extension_for_oid(ExtensionOID.CERTIFICATE_POLICIES).value
+    assert any(p.policy_identifier.dotted_string == CPS_OID for p in pol)
+    ext.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    ext.get_extension_for_oid(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    issuer = x509.load_pem_x509_certificate(open(f"{stack.ca_dir}/web/{ca}.crt", "rb").read())
+    assert cert.issuer == issuer.subject
+    life = cert.not_valid_after - cert.not_valid_before
+    assert life == datetime.timedelta(days=days)
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+    assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
+
+
+def chain_pem(http, cid):
+    return download(http, cid, "chain")
+
+
+def test_client_certificate_1_to_49_points(http, stack, db):
+    m = member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    check_profile(stack, cert, "client", "member", 183, key)
+    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    assert cn == "CAcert WoT Member"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.RFC822Name) == [m["email"]]
+    ok, out = openssl_verify(stack, download(http, cid), chain=chain_pem(http, cid))
+    assert ok, out
+    # the page lists it, with downloads
+    r = http.get(f"/certs/view?id={cid}")
+    assert "active" in r.text and "fmt=der" in r.text
+    der = download(http, cid, "der")
+    assert x509.load_der_x509_certificate(der) == cert
+    assert "CAcert WoT Member" in http.get("/certs/").text
+
+
+def test_assured_member_gets_name_wildcards_and_24_months(http, stack, db):
+    m = member(http, stack, db, points=60, domains=["example.net"])
+    cid, cert, key = issue(http, key=new_key("ec"), profile="client", email0="yes",
+                           use_name="yes", md="sha256")
+    check_profile(stack, cert, "client", "assured", 730, key)
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Anna Schmidt"
+    cid, cert, key = issue(http, profile="server", hosts="www.example.net *.example.net")
+    check_profile(stack, cert, "server", "assured", 730, key)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["www.example.net", "*.example.net"]
+    ok, out = openssl_verify(stack, download(http, cid), chain=chain_pem(http, cid))
+    assert ok, out
+
+
+def test_server_certificate_1_to_49_points(http, stack, db):
+    member(http, stack, db, points=20, domains=["example.com"])
+    cid, cert, key = issue(http, profile="server", hosts="mail.example.com")
+    check_profile(stack, cert, "server", "member", 183, key)
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "mail.example.com"
+
+
+def test_code_signing_for_assurers_with_the_flag(http, stack, db):
+    m = member(http, stack, db, points=100, assurer=True, codesign=True)
+    cid, cert, key = issue(http, profile="codesign", email0="yes")
+    check_profile(stack, cert, "codesign", "assured", 730, key)
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Anna Schmidt"
+
+
+@pytest.mark.parametrize("points,assurer,codesign,profile,why", [
+    (0, False, False, "client", "at least one assurance point"),
+    (60, False, False, "codesign", "Assurer Challenge"),
+    (100, True, False, "codesign", "enabled for your account by support"),
+])
+def test_what_is_not_offered_says_why(http, stack, db, points, assurer, codesign, profile, why):
+    member(http, stack, db, points=points, assurer=assurer, codesign=codesign)
+    r = http.get("/certs/new")
+    assert why in r.text
+    assert f'value="{profile}" disabled' in r.text or f'value="{profile}"  disabled' in r.text
+    r = request_form(http, profile=profile, email0="yes", csr=make_csr(new_key()).decode())
+    assert r.status_code == 422
+
+
+def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
+    member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    pem = download(http, cid)
+    r = http.get(f"/certs/view?id={cid}")
+    from accounts import csrf_of
+    r = http.post("/certs/revoke", data={"csrf": csrf_of(r.text), "id": cid},
+                  allow_redirects=False)
+    assert r.status_code == 303
+    deadline = time.monotonic() + 20
+    while "revoked on" not in http.get(f"/certs/view?id={cid}").text:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    # a new CRL follows the revocation
+    deadline = time.monotonic() + 20
+    while True:
+        r = http.get("/pki/member.crl")
+        if r.status_code == 200:
+            crl = x509.load_der_x509_crl(r.content)
+            if crl.get_revoked_certificate_by_serial_number(cert.serial_number):
+                break
+        assert time.monotonic() < deadline, "no CRL with the revocation"
+        time.sleep(0.1)
+    issuer = x509.load_pem_x509_certificate(http.get("/pki/member.crt").content)
+    assert crl.is_signature_valid(issuer.public_key())
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber)
+    assert crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    crl_pem = crl.public_bytes(serialization.Encoding.PEM)
+    ok, out = openssl_verify(stack, pem, crl_pem=crl_pem, chain=chain_pem(http, cid))
+    assert not ok and "revoked" in out, out
+    # a second revocation is refused and changes nothing
+    r = http.get(f"/certs/view?id={cid}")
+    assert "Revoke this certificate" not in r.text
+    r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text), "id": cid},
+                  allow_redirects=False)
+    assert r.status_code == 409
+
+
+def test_published_ca_files(http, stack):
+    for name in ("root", "member", "assured", "org"):
+        r = http.get(f"/pki/{name}.crt")
+        assert r.status_code == 200 and b"BEGIN CERTIFICATE" in r.content
+        d = http.get(f"/pki/{name}.der")
+        assert x509.load_der_x509_certificate(d.content) == \
+            x509.load_pem_x509_certificate(r.content)
+    assert http.get("/pki/nothing.crt").status_code == 404
+    assert http.get("/pki/root.crl").status_code == 404
