@@ -776,6 +776,8 @@ class Stack:
                 "--dir", self.line_dir]
         if self.root:
             argv += ["--owner", HTTPD_USER]
+        if getattr(self, "relay_baud", 0):
+            argv += ["--baud", str(self.relay_baud)]
         log = open(self.relay_log, "ab")
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                              start_new_session=True, cwd=self.dir)
@@ -814,7 +816,7 @@ class Stack:
             if os.path.exists(me):
                 os.unlink(me)
 
-    def write_signerd_conf(self, deadman=60, extra=()):
+    def write_signerd_conf(self, deadman=60, extra=(), replace=()):
         lines = [f"device {self.line_dir}/signer.tty", "baud 115200",
                  f"journal {self.signer_dir}/journal", f"deadman {deadman}"]
         if self.root:
@@ -828,14 +830,18 @@ class Stack:
                          f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
                          f"wildcards={wild} max_sans={sans}")
         lines.extend(extra)
+        text = "\n".join(lines) + "\n"
+        for old, new in replace:
+            text = text.replace(old, new)
         with open(self.signerd_conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write(text)
 
-    def start_signerd(self, deadman=60, extra=()):
-        """Start signerd on the signer end of the line (restarting it)."""
+    def start_signerd(self, deadman=60, extra=(), replace=()):
+        """Start signerd on the signer end of the line (restarting it);
+        replace: (old, new) text replacements in its configuration."""
         self.stop_signerd()
         os.makedirs(self.signer_dir, exist_ok=True)
-        self.write_signerd_conf(deadman, extra)
+        self.write_signerd_conf(deadman, extra, replace)
         env = dict(os.environ)
         if self.asan:
             env.update(self.tool_san_env())
