@@ -20,6 +20,9 @@
 #include <util_cookies.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
+#include <mod_ssl.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "ca_log.h"
 #include "ca_tmpl.h"
@@ -1093,6 +1096,83 @@ static int page_login(req_t *q)
                                                              : HTTP_UNPROCESSABLE_ENTITY);
 }
 
+/* the client certificate mod_ssl verified, as DER and serial (hex) */
+static int client_cert(const unsigned char **pder, apr_size_t *plen, const char **pserial,
+                       request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    const char *verify, *pem;
+    const ASN1_INTEGER *sn;
+    unsigned char *der = NULL;
+    X509 *x = NULL;
+    BIO *b;
+    int n, i;
+    char *hex;
+
+    if (!lookup) {
+        return 0;
+    }
+    verify = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_VERIFY");
+    pem = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_CERT");
+    if (!verify || strcmp(verify, "SUCCESS") || !pem || !*pem) {
+        return 0;
+    }
+    b = BIO_new_mem_buf(pem, -1);
+    x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!x || (n = i2d_X509(x, &der)) <= 0) {
+        X509_free(x);
+        return 0;
+    }
+    *pder = apr_pmemdup(r->pool, der, (apr_size_t)n);
+    *plen = (apr_size_t)n;
+    OPENSSL_free(der);
+    sn = X509_get0_serialNumber(x);
+    hex = apr_palloc(r->pool, 2 * (apr_size_t)ASN1_STRING_length(sn) + 1);
+    for (i = 0; i < ASN1_STRING_length(sn); i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", ASN1_STRING_get0_data(sn)[i]);
+    }
+    hex[2 * ASN1_STRING_length(sn)] = '\0';
+    *pserial = hex;
+    X509_free(x);
+    return 1;
+}
+
+/* login with the client certificate the browser presented */
+static int page_certlogin(req_t *q)
+{
+    const unsigned char *der;
+    const char *serial, *key;
+    apr_size_t len;
+    ca_login_outcome_t out;
+    ca_session_t *sess;
+    apr_status_t rv;
+
+    if (!client_cert(&der, &len, &serial, q->r)) {
+        set_msg(q, "error", "err.certlogin.none");
+        return render(q, "login.html", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    rv = ca_account_login_cert(&out, &sess, &q->db, &q->cfg->acc, der, len, serial,
+                               client_addr(q->r), q->r->pool);
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate login");
+    }
+    if (out == CA_LOGIN_OK) {
+        if (q->sess) {
+            ca_session_end(&q->db, q->sess->token, q->r->pool);
+        }
+        set_cookie(q->r, COOKIE_SESSION, sess->token, -1);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "CA20303: member %s logged in with certificate %s", sess->member_id,
+                      serial);
+        return redirect(q, "");
+    }
+    key = out == CA_LOGIN_LOCKED ? "err.login.locked"
+          : out == CA_LOGIN_UNCONFIRMED ? "err.login.unconfirmed" : "err.certlogin.bad";
+    set_msg(q, "error", key);
+    return render(q, "login.html", HTTP_UNPROCESSABLE_ENTITY);
+}
+
 static int page_logout(req_t *q)
 {
     if (q->sess) {
@@ -1445,6 +1525,7 @@ static const route_t routes[] = {
     { "confirm",  page_confirm, -1, 1, 1 },
     { "login",    page_login,   -1, 1, 1 },
     { "logout",   page_logout,  -1, 1, 0 },
+    { "certlogin", page_certlogin, -1, 1, 0 },
     { "lost",     page_lost,     0, 1, 1 },
     { "reset",    page_reset,   -1, 1, 1 },
     { "password", page_password, 1, 1, 1 },

@@ -1211,6 +1211,12 @@ static int page_view(iss_req_t *q)
     if (arg_of(q->r, "revoking")) {
         page_set_msg(q->pg, "notice", "ok.certs.revoking");
     }
+    if (arg_of(q->r, "saved")) {
+        page_set_msg(q->pg, "notice", "ok.certs.saved");
+    }
+    if (c->login_disabled) {
+        ca_tmpl_set(q->pg->ctx, "login_disabled", "1");
+    }
     return page_render(q->pg, "certs_view.html", HTTP_OK);
 }
 
@@ -1305,6 +1311,26 @@ static int page_revoke(iss_req_t *q)
     return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&revoking=1", NULL));
 }
 
+static int page_edit(iss_req_t *q)
+{
+    const char *id = fval(q, "id"), *desc = ca_trim(fval(q, "description"), q->r->pool);
+    apr_status_t rv;
+
+    if (apr_table_get(q->pg->form_errors, "description")
+        || ca_utf8_len(desc, strlen(desc)) > 100) {
+        return page_message(q->pg, "title.certs", "field.toolong", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    rv = ca_issue_settings(q->pg->db, id, q->pg->sess->member_id, desc,
+                           !strcmp(fval(q, "login_disabled"), "yes"), q->r->pool);
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate settings");
+    }
+    return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&saved=1", NULL));
+}
+
 typedef struct {
     const char *path;
     int (*fn)(iss_req_t *q);
@@ -1318,6 +1344,7 @@ static const route_t routes[] = {
     { "view",     page_view,     1, 0 },
     { "download", page_download, 1, 0 },
     { "revoke",   page_revoke,   0, 1 },
+    { "edit",     page_edit,     0, 1 },
     { NULL, NULL, 0, 0 }
 };
 

@@ -140,6 +140,14 @@ const ca_stmt_t ca_account_stmts[] = {
       "  AND revoked_at IS NULL AND method = 'face-to-face'),"
       " m.assurer_challenge_at IS NOT NULL, m.blocked_at IS NOT NULL, m.codesign_allowed"
       " FROM members m WHERE m.id = %s::bigint" },
+    { "cacert_acc_cert_login",
+      "SELECT c.member_id, m.locked_at IS NOT NULL,"
+      " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
+      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL),"
+      " c.revoked_at IS NULL AND c.not_after > now() AND c.not_before <= now(),"
+      " c.login_disabled"
+      " FROM certificates c JOIN members m ON m.id = c.member_id"
+      " WHERE c.serial = %s AND c.der = %s::bytea AND c.profile IN ('client', 'codesign')" },
     { "cacert_acc_session_end_all",
       "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint AND ended_at IS NULL" },
     { NULL, NULL }
@@ -427,6 +435,44 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
         return APR_SUCCESS;
     }
     if (!is_true(row[3])) {
+        *pout = CA_LOGIN_UNCONFIRMED;
+        return APR_SUCCESS;
+    }
+    rv = new_session(psess, db, cfg, row[0], client_addr, p);
+    if (rv == APR_SUCCESS) {
+        *pout = CA_LOGIN_OK;
+    }
+    return rv;
+}
+
+apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **psess,
+                                   ca_db_t *db, const ca_account_cfg_t *cfg,
+                                   const unsigned char *der, apr_size_t der_len,
+                                   const char *serial_hex, const char *client_addr,
+                                   apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pout = CA_LOGIN_BAD;
+    *psess = NULL;
+    rv = ca_db_select1(&row, db, "cacert_acc_cert_login",
+                       CA_ARGS(serial_hex, ca_bytea_in(der, der_len, p)), p);
+    if (rv == APR_NOTFOUND) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* row: member, locked, confirmed, valid (unrevoked, in its lifetime), disabled */
+    if (!is_true(row[3]) || is_true(row[4])) {
+        return APR_SUCCESS;
+    }
+    if (is_true(row[1])) {
+        *pout = CA_LOGIN_LOCKED;
+        return APR_SUCCESS;
+    }
+    if (!is_true(row[2])) {
         *pout = CA_LOGIN_UNCONFIRMED;
         return APR_SUCCESS;
     }

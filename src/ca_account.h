@@ -91,6 +91,14 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
                               ca_db_t *db, const ca_account_cfg_t *cfg,
                               const char *address, const char *password,
                               const char *client_addr, apr_pool_t *p);
+/* login with a client certificate the TLS layer verified: it must be one
+ * of ours, unrevoked, in its lifetime, not disabled for login by its
+ * member (CA_LOGIN_BAD otherwise) */
+apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **psess,
+                                   ca_db_t *db, const ca_account_cfg_t *cfg,
+                                   const unsigned char *der, apr_size_t der_len,
+                                   const char *serial_hex, const char *client_addr,
+                                   apr_pool_t *p);
 /* APR_NOTFOUND if token names no live session (ended, idle, too old) */
 apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
                                const ca_account_cfg_t *cfg, const char *token,

@@ -181,3 +181,63 @@ int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p)
     }
     return failed;
 }
+
+const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p)
+{
+    char *s = apr_palloc(p, 2 * len + 3);
+    apr_size_t i;
+
+    s[0] = '\\';
+    s[1] = 'x';
+    for (i = 0; i < len; i++) {
+        s[2 + 2 * i] = "0123456789abcdef"[data[i] >> 4];
+        s[3 + 2 * i] = "0123456789abcdef"[data[i] & 15];
+    }
+    s[2 + 2 * len] = '\0';
+    return s;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+apr_status_t ca_hex_decode(unsigned char **pdata, apr_size_t *plen, const char *hex,
+                           apr_pool_t *p)
+{
+    apr_size_t n = strlen(hex), i;
+    unsigned char *d;
+
+    if (n % 2) {
+        return APR_EINVAL;
+    }
+    d = apr_palloc(p, n / 2 + 1);
+    for (i = 0; i < n / 2; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return APR_EINVAL;
+        }
+        d[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *pdata = d;
+    *plen = n / 2;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
+                          const char *text, apr_pool_t *p)
+{
+    unsigned char *d;
+    apr_status_t rv;
+
+    *pdata = NULL;
+    *plen = 0;
+    if (!text || strncmp(text, "\\x", 2)) {
+        return APR_EINVAL;
+    }
+    rv = ca_hex_decode(&d, plen, text + 2, p);
+    *pdata = d;
+    return rv;
+}
+

@@ -55,6 +55,14 @@ apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p);
 apr_status_t ca_db_commit(ca_db_t *db, apr_pool_t *p);
 apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p);
 
+/* bytea in and out of PostgreSQL's hex text form ("\\x0a1b...") */
+const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p);
+apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
+                          const char *text, apr_pool_t *p);
+/* plain hex to bytes */
+apr_status_t ca_hex_decode(unsigned char **pdata, apr_size_t *plen, const char *hex,
+                           apr_pool_t *p);
+
 /* prepare every statement of every table on a connection (for tools and
  * tests); reports each failure with ca_log and returns the count of failures */
 int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p);

@@ -105,6 +105,9 @@ const ca_stmt_t ca_issue_stmts[] = {
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
     { "cacert_iss_latest_crl",
       "SELECT der FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+    { "cacert_iss_settings",
+      "UPDATE certificates SET description = %s, login_disabled = %s::boolean"
+      " WHERE id = %s::bigint AND member_id = %s::bigint" },
     { "cacert_iss_audit",
       "INSERT INTO audit_log (actor_id, member_id, action, detail)"
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
@@ -114,65 +117,6 @@ const ca_stmt_t ca_issue_stmts[] = {
 static int is_true(const char *v)
 {
     return v && (v[0] == 't' || v[0] == '1');
-}
-
-const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p)
-{
-    char *s = apr_palloc(p, 2 * len + 3);
-    apr_size_t i;
-
-    s[0] = '\\';
-    s[1] = 'x';
-    for (i = 0; i < len; i++) {
-        s[2 + 2 * i] = "0123456789abcdef"[data[i] >> 4];
-        s[3 + 2 * i] = "0123456789abcdef"[data[i] & 15];
-    }
-    s[2 + 2 * len] = '\0';
-    return s;
-}
-
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static apr_status_t hex_decode(unsigned char **pdata, apr_size_t *plen, const char *hex,
-                               apr_pool_t *p)
-{
-    apr_size_t n = strlen(hex), i;
-    unsigned char *d;
-
-    if (n % 2) {
-        return APR_EINVAL;
-    }
-    d = apr_palloc(p, n / 2 + 1);
-    for (i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return APR_EINVAL;
-        }
-        d[i] = (unsigned char)(hi << 4 | lo);
-    }
-    *pdata = d;
-    *plen = n / 2;
-    return APR_SUCCESS;
-}
-
-apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
-                          const char *text, apr_pool_t *p)
-{
-    unsigned char *d;
-    apr_status_t rv;
-
-    *pdata = NULL;
-    *plen = 0;
-    if (!text || strncmp(text, "\\x", 2)) {
-        return APR_EINVAL;
-    }
-    rv = hex_decode(&d, plen, text + 2, p);
-    *pdata = d;
-    return rv;
 }
 
 static const char *hex_of(const unsigned char *d, apr_size_t n, apr_pool_t *p)
@@ -400,7 +344,7 @@ apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
         rv = APR_EEXIST;
         goto leave;
     }
-    if ((rv = hex_decode(&serial, &slen, row[1], p)) != APR_SUCCESS) {
+    if ((rv = ca_hex_decode(&serial, &slen, row[1], p)) != APR_SUCCESS) {
         goto leave;
     }
     ca_tlv_add_str(buf, CA_TAG_CA, row[0]);
@@ -662,7 +606,7 @@ apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
         const char **row = APR_ARRAY_IDX(rows, i, const char **);
         unsigned char *serial;
         apr_size_t slen;
-        if (hex_decode(&serial, &slen, row[0], p) != APR_SUCCESS || slen == 0
+        if (ca_hex_decode(&serial, &slen, row[0], p) != APR_SUCCESS || slen == 0
             || slen > sizeof(entries[i].serial)) {
             return APR_EINVAL;
         }
@@ -848,4 +792,22 @@ apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
         return rv;
     }
     return ca_bytea_out(pder, plen, row[0], p);
+}
+
+apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,
+                               const char *description, int login_disabled, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int n = 0;
+
+    if (!ca_is_id(cert_id)) {
+        return APR_NOTFOUND;
+    }
+    rv = ca_db_query(&n, db, "cacert_iss_settings",
+                     CA_ARGS(description, login_disabled ? "true" : "false", cert_id,
+                             member_id), p);
+    if (rv == APR_SUCCESS && n != 1) {
+        rv = APR_NOTFOUND;
+    }
+    return rv;
 }

@@ -18,10 +18,6 @@
 
 extern const ca_stmt_t ca_issue_stmts[];
 
-/* bytea in and out of PostgreSQL's hex text form */
-const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p);
-apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
-                          const char *text, apr_pool_t *p);
 
 /* verified addresses and domains of a member (name set by the caller) */
 apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
@@ -61,6 +57,11 @@ apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
 /* one certificate with its DER; member_id NULL for support; APR_NOTFOUND */
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p);
+
+/* the member's own notes on a certificate, and whether it may log them in;
+ * APR_NOTFOUND if the certificate is not theirs */
+apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,
+                               const char *description, int login_disabled, apr_pool_t *p);
 
 /* queue a revocation: APR_NOTFOUND if the certificate is not the member's
  * (member_id NULL: support/arbitration may revoke any), APR_EEXIST if it

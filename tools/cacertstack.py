@@ -760,6 +760,11 @@ class Stack:
         for sub in os.listdir(out):
             os.rename(os.path.join(out, sub), os.path.join(tmp, sub))
         os.rmdir(out)
+        # the CAs whose certificates may log members in (mod_ssl client auth)
+        with open(os.path.join(tmp, "web", "clientauth.pem"), "w") as f:
+            for name in ("root", "member", "assured", "org"):
+                with open(os.path.join(tmp, "web", name + ".crt")) as c:
+                    f.write(c.read())
         os.rename(tmp, self.ca_dir)
         if self.root:
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
