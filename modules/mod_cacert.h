@@ -45,4 +45,12 @@ APR_DECLARE_OPTIONAL_FN(void, cacert_page_set_msg,
 /* the response headers every page carries (CSP and the rest) */
 APR_DECLARE_OPTIONAL_FN(void, cacert_page_headers, (request_rec *r));
 
+/* render templates/<lang>/<tmpl> (a mail text: "Subject:" line, empty
+ * line, body) and send it to address through the SMTP relay of server s.
+ * Variables set for the template: address, site, account and certs (the
+ * public URLs of those pages).  lang falls back to the default language. */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, cacert_mail,
+                        (server_rec *s, const char *lang, const char *tmpl,
+                         ca_tmpl_ctx_t *ctx, const char *address, apr_pool_t *p));
+
 #endif

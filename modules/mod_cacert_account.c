@@ -772,15 +772,16 @@ static const char *client_addr(request_rec *r)
 
 /* ---- mail ---- */
 
+static apr_status_t deliver(acc_srv_cfg *c, const char *lang, const char *tmpl,
+                            ca_tmpl_ctx_t *m, const char *address, apr_pool_t *p);
+
 static apr_status_t send_mail(void *baton, const char *kind, const char *address,
                               const char *id, const char *secret, apr_pool_t *p)
 {
     req_t *q = baton;
     acc_srv_cfg *c = q->cfg;
     ca_tmpl_ctx_t *m = ca_tmpl_ctx_make(NULL, p);
-    const char *tmpl, *text, *subject, *body, *msgtext;
-    apr_size_t len;
-    apr_status_t rv;
+    const char *tmpl;
 
     ca_tmpl_set(m, "address", address);
     ca_tmpl_set(m, "site", c->site_url);
@@ -801,12 +802,24 @@ static apr_status_t send_mail(void *baton, const char *kind, const char *address
         ca_tmpl_setf(m, "hours", "%" APR_TIME_T_FMT,
                      apr_time_sec(c->acc.ping_lifetime) / 3600);
     }
-    rv = ca_i18n_render(&text, &len, c->i18n, q->lang, tmpl, m, p);
+    return deliver(c, q->lang, tmpl, m, address, p);
+}
+
+/* render a mail template in lang and hand it to the SMTP relay */
+static apr_status_t deliver(acc_srv_cfg *c, const char *lang, const char *tmpl,
+                            ca_tmpl_ctx_t *m, const char *address, apr_pool_t *p)
+{
+    const char *text, *subject, *body, *msgtext;
+    apr_size_t len;
+    apr_status_t rv;
+
+    rv = ca_i18n_render(&text, &len, c->i18n, lang, tmpl, m, p);
     if (rv == APR_SUCCESS) {
         rv = ca_mail_split(&subject, &body, text, p);
     }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, q->r, "CA20201: mail template %s", tmpl);
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, log_server, "CA20201: mail template %s",
+                     tmpl);
         return rv;
     }
     rv = ca_mail_compose(&msgtext, &len, c->mail_from, address, subject, body,
@@ -816,11 +829,33 @@ static apr_status_t send_mail(void *baton, const char *kind, const char *address
                           len, p);
     }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, q->r,
-                      "CA20202: mail (%s) could not be handed to %s:%d", kind,
-                      c->smtp.host, (int)c->smtp.port);
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, log_server,
+                     "CA20202: mail (%s) could not be handed to %s:%d", tmpl,
+                     c->smtp.host, (int)c->smtp.port);
     }
     return rv;
+}
+
+/* mails of other modules (mod_cacert.h): the layout's site variables are
+ * set, the member's language chosen with fallback */
+static apr_status_t cacert_mail(server_rec *s, const char *lang, const char *tmpl,
+                                ca_tmpl_ctx_t *m, const char *address, apr_pool_t *p)
+{
+    acc_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_account_module);
+
+    if (!c->i18n) {
+        return APR_EINIT;
+    }
+    ca_tmpl_set(m, "address", address);
+    ca_tmpl_set(m, "site", c->site_url);
+    ca_tmpl_set(m, "account", apr_pstrcat(p, c->site_url,
+                                          cfg_str(c->account_path, "/account"), NULL));
+    ca_tmpl_set(m, "certs", apr_pstrcat(p, c->site_url, cfg_str(c->certs_path, "/certs"),
+                                        NULL));
+    if (!lang || !ca_i18n_has_lang(c->i18n, lang)) {
+        lang = cfg_str(c->default_lang, "en");
+    }
+    return deliver(c, lang, tmpl, m, address, p);
 }
 
 /* ---- pages ---- */
@@ -1785,6 +1820,7 @@ static void register_hooks(apr_pool_t *p)
     APR_REGISTER_OPTIONAL_FN(cacert_page_message);
     APR_REGISTER_OPTIONAL_FN(cacert_page_set_msg);
     APR_REGISTER_OPTIONAL_FN(cacert_page_headers);
+    APR_REGISTER_OPTIONAL_FN(cacert_mail);
 }
 
 module AP_MODULE_DECLARE_DATA cacert_account_module = {

@@ -27,7 +27,9 @@
 #include <mod_watchdog.h>
 
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ca_log.h"
 #include "ca_tmpl.h"
@@ -71,6 +73,8 @@ typedef struct {
     int class1;
     int member_days, assured_days;
     const char *weak_file;
+    const char *expiry_days;            /* "45,30,15,1" */
+    apr_interval_time_t expiry_interval;
     apr_array_header_t *issuers;        /* of issuer_t */
     const char *root_file;
     issuer_t *root;
@@ -83,6 +87,7 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
 
     c->baud = c->class1 = c->member_days = c->assured_days = UNSET;
     c->timeout = c->heartbeat = c->crl_validity = c->crl_interval = c->wait = UNSET;
+    c->expiry_interval = UNSET;
     c->issuers = apr_array_make(p, 4, sizeof(issuer_t));
     return c;
 }
@@ -107,6 +112,8 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(assured_days);
     MERGE_PTR(weak_file);
     MERGE_PTR(root_file);
+    MERGE_PTR(expiry_days);
+    MERGE_NUM(expiry_interval);
     c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
     return c;
 }
@@ -227,6 +234,32 @@ static const char *set_file(cmd_parms *cmd, void *dc, const char *arg)
     return set_str(cmd, dc, ap_server_root_relative(cmd->pool, arg));
 }
 
+/* days before expiry when members are warned: "45 30 15 1" */
+static const char *set_expiry_days(cmd_parms *cmd, void *dc, const char *args)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *list = apr_pstrdup(cmd->pool, args), *tok, *last;
+    const char *out = NULL;
+
+    if (err) {
+        return err;
+    }
+    for (tok = apr_strtok(list, " \t", &last); tok; tok = apr_strtok(NULL, " \t", &last)) {
+        char *end;
+        apr_int64_t n = apr_strtoi64(tok, &end, 10);
+        if (end == tok || *end || n < 1 || n > 365) {
+            return cmd_err(cmd, "takes numbers of days from 1 to 365, e.g. 45 30 15 1");
+        }
+        out = out ? apr_psprintf(cmd->pool, "%s,%d", out, (int)n)
+                  : apr_psprintf(cmd->pool, "%d", (int)n);
+    }
+    if (!out) {
+        return cmd_err(cmd, "needs at least one number of days");
+    }
+    srv_cfg_of(cmd)->expiry_days = out;
+    return NULL;
+}
+
 static const char *set_flag(cmd_parms *cmd, void *dc, int on)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -295,6 +328,10 @@ static const command_rec iss_cmds[] = {
                   "validity under the Member SubRoot in days, 1-825 (default 183)"),
     AP_INIT_TAKE1("CAcertAssuredDays", set_days, OFF(assured_days), RSRC_CONF,
                   "validity under the Assured SubRoot in days, 1-825 (default 730)"),
+    AP_INIT_RAW_ARGS("CAcertExpiryWarnings", set_expiry_days, NULL, RSRC_CONF,
+                     "days before expiry when members are warned (default 45 30 15 1)"),
+    AP_INIT_TAKE1("CAcertExpiryCheckInterval", set_time, OFF(expiry_interval), RSRC_CONF,
+                  "how often to look for certificates to warn about (default 1h)"),
     AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
                   "a list of weak RSA keys in openssl-blacklist format"),
     { NULL }
@@ -376,6 +413,87 @@ static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
         }
     }
     return NULL;
+}
+
+/* ---- mails ---- */
+
+static void cert_mail_vars(ca_tmpl_ctx_t *m, const ca_mailinfo_t *info)
+{
+    ca_tmpl_set(m, "cert_id", info->cert_id);
+    ca_tmpl_set(m, "serial", info->serial);
+    ca_tmpl_set(m, "subject", info->subject);
+    ca_tmpl_set(m, "not_after", info->not_after);
+    ca_tmpl_set(m, "days", info->days);
+}
+
+/* the member gets the certificate by mail (it is public; the key never
+ * left their computer) */
+static void mail_issued(server_rec *s, ca_db_t *db, const char *req_id, apr_pool_t *p)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_mail) *mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+    ca_mailinfo_t *info;
+    ca_tmpl_ctx_t *m;
+
+    if (!mail || ca_issue_mailinfo(&info, db, req_id, p) != APR_SUCCESS) {
+        return;
+    }
+    m = ca_tmpl_ctx_make(NULL, p);
+    cert_mail_vars(m, info);
+    if (mail(s, info->language, "mail/cert_issued.txt", m, info->address, p) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "CA21112: certificate %s is issued, but its mail could not be sent",
+                     info->cert_id);
+    }
+}
+
+typedef struct {
+    server_rec *s;
+    iss_srv_cfg *cfg;
+} expiry_t;
+
+/* warn members whose certificates expire soon, each threshold once */
+static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_mail) *mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    expiry_t *e = data;
+    apr_array_header_t *due;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    apr_pool_t *p;
+    int i;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !mail || !dbd_open) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, pool);
+    if (!(dbd = dbd_open(p, e->s))) {
+        apr_pool_destroy(p);
+        return APR_SUCCESS;
+    }
+    memset(&db, 0, sizeof(db));
+    db.driver = dbd->driver;
+    db.handle = dbd->handle;
+    db.prepared = dbd->prepared;
+    if (ca_issue_expiring(&due, &db, e->cfg->expiry_days ? e->cfg->expiry_days
+                                                        : "45,30,15,1", p) == APR_SUCCESS) {
+        for (i = 0; i < due->nelts; i++) {
+            ca_mailinfo_t *info = &APR_ARRAY_IDX(due, i, ca_mailinfo_t);
+            ca_tmpl_ctx_t *m = ca_tmpl_ctx_make(NULL, p);
+            cert_mail_vars(m, info);
+            if (mail(e->s, info->language, "mail/cert_expiry.txt", m, info->address, p)
+                != APR_SUCCESS) {
+                break;          /* the relay is down: try again next time */
+            }
+            ca_issue_warned(&db, info, p);
+        }
+    }
+    if (dbd_close) {
+        dbd_close(e->s, dbd);
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
 }
 
 /* ---- the signer link ---- */
@@ -640,6 +758,9 @@ static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
     case WAIT_ANSWER:
         if (type == CA_MSG_SIGN) {
             rv = ca_issue_answer_cert(db, q, ans, alen, p);
+            if (rv == APR_SUCCESS) {
+                mail_issued(l->s, db, q->id, p);
+            }
         }
         else if (type == CA_MSG_REVOKE) {
             rv = ca_issue_answer_revoked(db, q, ans, alen, p);
@@ -824,9 +945,6 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         }
     }
     /* the statements of the core are registered by mod_cacert_account */
-    if (!c->device) {
-        return OK;
-    }
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
@@ -834,24 +952,31 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get || !wd_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA21003: the signer link needs mod_watchdog");
+                     "CA21003: mod_cacert_issue needs mod_watchdog");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     {
         ap_watchdog_t *wd;
-        link_t *l = apr_pcalloc(pconf, sizeof(*l));
+        expiry_t *e = apr_pcalloc(pconf, sizeof(*e));
         apr_status_t rv;
-        l->s = s;
-        l->cfg = c;
-        l->pool = pconf;
-        l->fd = -1;
+        e->s = s;
+        e->cfg = c;
+        /* one process runs the link and the expiry warnings (singleton) */
         rv = wd_get(&wd, LINK_WATCHDOG, 0, 1, pconf);
         if (rv == APR_SUCCESS) {
+            rv = wd_register(wd, cfg_time(c->expiry_interval, 3600), e, expiry_callback);
+        }
+        if (rv == APR_SUCCESS && c->device) {
+            link_t *l = apr_pcalloc(pconf, sizeof(*l));
+            l->s = s;
+            l->cfg = c;
+            l->pool = pconf;
+            l->fd = -1;
             rv = wd_register(wd, AP_WD_TM_SLICE, l, link_callback);
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                         "CA21004: cannot start the signer link watchdog");
+                         "CA21004: cannot start the mod_cacert_issue watchdog");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -1251,6 +1376,41 @@ static int send_body(request_rec *r, const char *type, const char *filename,
     return OK;
 }
 
+static int add_der(PKCS7 *p7, const unsigned char *der, apr_size_t len)
+{
+    X509 *x = d2i_X509(NULL, &der, (long)len);
+    int ok = x && PKCS7_add_certificate(p7, x);
+
+    X509_free(x);
+    return ok;
+}
+
+/* a certs-only PKCS#7 (.p7b): the certificate and its chain */
+static apr_status_t pkcs7_of(const unsigned char **pout, apr_size_t *plen,
+                             const ca_cert_t *c, const issuer_t *is, const issuer_t *root,
+                             apr_pool_t *p)
+{
+    PKCS7 *p7 = PKCS7_new();
+    unsigned char *der = NULL;
+    int ok, n;
+
+    ok = p7 && PKCS7_set_type(p7, NID_pkcs7_signed)
+         && PKCS7_content_new(p7, NID_pkcs7_data)
+         && add_der(p7, c->der, c->der_len)
+         && (!is || add_der(p7, is->der, is->der_len))
+         && (!root || root == is || add_der(p7, root->der, root->der_len));
+    if (ok && (n = i2d_PKCS7(p7, &der)) > 0) {
+        *pout = apr_pmemdup(p, der, (apr_size_t)n);
+        *plen = (apr_size_t)n;
+        OPENSSL_free(der);
+    }
+    else {
+        ok = 0;
+    }
+    PKCS7_free(p7);
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
 static int page_download(iss_req_t *q)
 {
     apr_pool_t *p = q->r->pool;
@@ -1282,6 +1442,16 @@ static int page_download(iss_req_t *q)
         return send_body(q->r, "application/x-pem-file",
                          apr_pstrcat(p, base, "-chain.pem", NULL), body, strlen(body));
     }
+    if (fmt && !strcmp(fmt, "p7")) {
+        const unsigned char *p7;
+        apr_size_t p7len;
+        is = find_issuer(q->cfg, c->ca);
+        if (pkcs7_of(&p7, &p7len, c, is, q->cfg->root, p) != APR_SUCCESS) {
+            return internal_error(q, APR_EGENERAL, "PKCS#7");
+        }
+        return send_body(q->r, "application/x-pkcs7-certificates",
+                         apr_pstrcat(p, base, ".p7b", NULL), p7, p7len);
+    }
     if (fmt && strcmp(fmt, "pem")) {
         return page_message(q->pg, "title.certs", "err.notfound", HTTP_NOT_FOUND);
     }
@@ -1309,6 +1479,93 @@ static int page_revoke(iss_req_t *q)
                   "CA21203: member %s revokes certificate %s (request %s)",
                   q->pg->sess->member_id, id, req_id);
     return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&revoking=1", NULL));
+}
+
+/* renewal: a new certificate from the same CSR, with the same names,
+ * decided again by today's policy and proofs */
+static int page_renew(iss_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    ca_policy_cfg_t pc = policy_cfg(q->cfg);
+    ca_member_facts_t facts;
+    ca_cert_choice_t choice;
+    ca_cert_names_t names;
+    ca_standing_t st;
+    ca_grant_t grant;
+    ca_cert_t *c;
+    ca_csr_t *csr;
+    apr_array_header_t *emails, *hosts;
+    GENERAL_NAMES *gens;
+    const unsigned char *d;
+    const char *e, *req_id;
+    X509 *x;
+    apr_status_t rv;
+    int i;
+
+    rv = ca_issue_cert(&c, q->pg->db, fval(q, "id"), q->pg->sess->member_id, p);
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate");
+    }
+    d = c->der;
+    if (!(x = d2i_X509(NULL, &d, (long)c->der_len))) {
+        return internal_error(q, APR_EGENERAL, "stored certificate");
+    }
+    memset(&choice, 0, sizeof(choice));
+    choice.profile = ca_profile_from_name(c->profile);
+    choice.md = c->md;
+    emails = apr_array_make(p, 4, sizeof(const char *));
+    hosts = apr_array_make(p, 4, sizeof(const char *));
+    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
+            const char *v = apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(g->d.ia5),
+                                           (apr_size_t)ASN1_STRING_length(g->d.ia5));
+            APR_ARRAY_PUSH(g->type == GEN_EMAIL ? emails : hosts, const char *) = v;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    {
+        X509_NAME *sn = X509_get_subject_name(x);
+        int idx = X509_NAME_get_index_by_NID(sn, NID_commonName, -1);
+        unsigned char *cn = NULL;
+        if (idx >= 0 && ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
+                                                X509_NAME_get_entry(sn, idx))) >= 0) {
+            choice.use_name = choice.profile != CA_PROFILE_SERVER
+                              && strcmp((const char *)cn, CA_ANON_CN) != 0;
+        }
+        OPENSSL_free(cn);
+    }
+    X509_free(x);
+    choice.emails = emails;
+    choice.hosts = hosts;
+    if ((e = ca_csr_parse(&csr, (const char *)c->csr_der, c->csr_len, q->cfg->weak, p))) {
+        page_set_msg(q->pg, "error", e);
+        return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
+    }
+    memset(&facts, 0, sizeof(facts));
+    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS
+        || (rv = ca_issue_facts(&facts, q->pg->db, q->pg->sess->member_id, p))
+        != APR_SUCCESS) {
+        return internal_error(q, rv, "standing");
+    }
+    facts.name = member_name(q->pg->sess, p);
+    ca_policy_grant(&grant, &st, choice.profile, &pc);
+    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
+        return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
+    }
+    rv = ca_issue_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, &grant,
+                               choice.profile, &names, csr, c->md, c->description, p);
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "renewal");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA21205: member %s renews certificate %s (request %s)",
+                  q->pg->sess->member_id, c->id, req_id);
+    return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
 }
 
 static int page_edit(iss_req_t *q)
@@ -1345,6 +1602,7 @@ static const route_t routes[] = {
     { "download", page_download, 1, 0 },
     { "revoke",   page_revoke,   0, 1 },
     { "edit",     page_edit,     0, 1 },
+    { "renew",    page_renew,    0, 1 },
     { NULL, NULL, 0, 0 }
 };
 

@@ -108,6 +108,29 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_settings",
       "UPDATE certificates SET description = %s, login_disabled = %s::boolean"
       " WHERE id = %s::bigint AND member_id = %s::bigint" },
+    { "cacert_iss_mailinfo",
+      "SELECT e.address, m.language, c.id, c.serial, c.subject,"
+      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+      " FROM certificates c JOIN members m ON m.id = c.member_id"
+      " JOIN emails e ON e.member_id = m.id AND e.is_primary AND e.deleted_at IS NULL"
+      "  AND e.verified_at IS NOT NULL"
+      " WHERE c.request_id = %s::bigint" },
+    { "cacert_iss_expiring",
+      "SELECT e.address, m.language, c.id, c.serial, c.subject,"
+      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), t.days"
+      " FROM certificates c"
+      " JOIN LATERAL (SELECT min(d) AS days FROM unnest(string_to_array(%s, ',')::int[]) d"
+      "  WHERE c.not_after <= now() + make_interval(days => d)) t ON t.days IS NOT NULL"
+      " JOIN members m ON m.id = c.member_id"
+      " JOIN emails e ON e.member_id = m.id AND e.is_primary AND e.deleted_at IS NULL"
+      "  AND e.verified_at IS NOT NULL"
+      " WHERE c.revoked_at IS NULL AND c.not_after > now()"
+      " AND NOT EXISTS (SELECT 1 FROM expiry_warnings w WHERE w.cert_id = c.id"
+      "  AND w.days <= t.days)"
+      " ORDER BY c.not_after LIMIT 100" },
+    { "cacert_iss_warned",
+      "INSERT INTO expiry_warnings (cert_id, days) VALUES (%s::bigint, %s::integer)"
+      " ON CONFLICT DO NOTHING" },
     { "cacert_iss_audit",
       "INSERT INTO audit_log (actor_id, member_id, action, detail)"
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
@@ -810,4 +833,51 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
         rv = APR_NOTFOUND;
     }
     return rv;
+}
+
+static void mailinfo_from_row(ca_mailinfo_t *m, const char **row)
+{
+    m->address = row[0];
+    m->language = row[1];
+    m->cert_id = row[2];
+    m->serial = row[3];
+    m->subject = row[4];
+    m->not_after = row[5];
+}
+
+apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
+                               apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_mailinfo", CA_ARGS(req_id), p);
+
+    *pinfo = NULL;
+    if (rv == APR_SUCCESS) {
+        *pinfo = apr_pcalloc(p, sizeof(ca_mailinfo_t));
+        mailinfo_from_row(*pinfo, row);
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const char *days,
+                               apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pdue = apr_array_make(p, 4, sizeof(ca_mailinfo_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_iss_expiring", CA_ARGS(days), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        ca_mailinfo_t *m = apr_array_push(*pdue);
+        mailinfo_from_row(m, row);
+        m->days = row[6];
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p)
+{
+    return ca_db_query(NULL, db, "cacert_iss_warned", CA_ARGS(m->cert_id, m->days), p);
 }

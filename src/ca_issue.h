@@ -117,4 +117,20 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
                                  ca_db_t *db, const char *ca, apr_pool_t *p);
 
+/* what a mail about a certificate needs */
+typedef struct {
+    const char *address, *language, *cert_id, *serial, *subject, *not_after;
+    const char *days;               /* expiry warnings: the threshold crossed */
+} ca_mailinfo_t;
+
+/* the certificate a sign request produced, and where to mail it */
+apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
+                               apr_pool_t *p);
+/* certificates that crossed one of the warning thresholds (days, e.g.
+ * "45,30,15,1") and were not warned for it or a smaller one; at most 100 */
+apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const char *days,
+                               apr_pool_t *p);
+/* record a warning as sent */
+apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p);
+
 #endif

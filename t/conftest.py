@@ -64,7 +64,7 @@ def stack(request):
     # every test registers from 127.0.0.1: the per-client registration limit
     # is lifted here and tested on its own (test_account_sessions.py)
     s = Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
-              extra_conf=[TEST_REGISTRATION_LIMIT],
+              extra_conf=[TEST_REGISTRATION_LIMIT, "CAcertExpiryCheckInterval 1s"],
               modules=not _truthy("CACERT_NO_MODULES"), argon2=TEST_ARGON2,
               sqldir=os.environ.get("CACERT_SQLDIR") or None)
     try:

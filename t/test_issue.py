@@ -169,3 +169,23 @@ def test_published_ca_files(http, stack):
             x509.load_pem_x509_certificate(r.content)
     assert http.get("/pki/nothing.crt").status_code == 404
     assert http.get("/pki/root.crl").status_code == 404
+
+
+def test_renewal_and_pkcs7(http, stack, db):
+    from accounts import csrf_of
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    p7 = pkcs7.load_der_pkcs7_certificates(download(http, cid, "p7"))
+    assert p7[0] == cert and len(p7) == 3          # the certificate, its SubRoot, the root
+    r = http.get(f"/certs/view?id={cid}")
+    r = http.post("/certs/renew", data={"csrf": csrf_of(r.text), "id": cid},
+                  allow_redirects=False)
+    cid2 = wait_for_cert(http, r)
+    assert cid2 != cid
+    from cryptography import x509
+    cert2 = x509.load_pem_x509_certificate(download(http, cid2))
+    assert cert2.public_key().public_numbers() == cert.public_key().public_numbers()
+    assert cert2.subject == cert.subject and cert2.serial_number != cert.serial_number
+    assert cert2.extensions.get_extension_for_class(x509.SubjectAlternativeName) == \
+        cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
