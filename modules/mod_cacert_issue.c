@@ -1640,6 +1640,58 @@ static int certs_handler(request_rec *r)
     return rt->fn(&q);
 }
 
+static void ca_item(ca_tmpl_ctx_t *ctx, const issuer_t *is, int crl, apr_pool_t *p)
+{
+    const unsigned char *d = is->der;
+    X509 *x = d2i_X509(NULL, &d, (long)is->der_len);
+    ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "cas");
+    unsigned char md[32];
+    unsigned int n = 0, i;
+    char *fp;
+
+    ca_tmpl_set(item, "name", is->name);
+    if (crl) {
+        ca_tmpl_set(item, "crl", "1");
+    }
+    if (!x) {
+        return;
+    }
+    {
+        BIO *b = BIO_new(BIO_s_mem());
+        char *mem;
+        long len;
+        X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+        len = BIO_get_mem_data(b, &mem);
+        ca_tmpl_set(item, "subject", apr_pstrmemdup(p, mem, (apr_size_t)len));
+        BIO_free(b);
+    }
+    X509_digest(x, EVP_sha256(), md, &n);
+    fp = apr_palloc(p, 3 * n + 1);
+    for (i = 0; i < n; i++) {
+        apr_snprintf(fp + 3 * i, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
+    }
+    ca_tmpl_set(item, "sha256", fp);
+    X509_free(x);
+}
+
+/* /pki/: the page that lists the CA certificates and CRLs */
+static int pki_page(request_rec *r, iss_srv_cfg *c)
+{
+    cacert_page_t *pg;
+    int rc, i;
+
+    if ((rc = page_start(&pg, r, -1, NULL)) != OK) {
+        return rc;
+    }
+    if (c->root) {
+        ca_item(pg->ctx, c->root, 0, r->pool);
+    }
+    for (i = 0; i < c->issuers->nelts; i++) {
+        ca_item(pg->ctx, &APR_ARRAY_IDX(c->issuers, i, issuer_t), 1, r->pool);
+    }
+    return page_render(pg, "pki.html", HTTP_OK);
+}
+
 /* /pki/: CA certificates and CRLs, for anyone */
 static int pki_handler(request_rec *r)
 {
@@ -1651,6 +1703,9 @@ static int pki_handler(request_rec *r)
     if (r->method_number != M_GET) {
         r->allowed = AP_METHOD_BIT << M_GET;
         return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (name && !name[1]) {
+        return pki_page(r, c);
     }
     if (!name || !(dot = strrchr(++name, '.'))) {
         return HTTP_NOT_FOUND;

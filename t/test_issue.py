@@ -169,6 +169,13 @@ def test_published_ca_files(http, stack):
             x509.load_pem_x509_certificate(r.content)
     assert http.get("/pki/nothing.crt").status_code == 404
     assert http.get("/pki/root.crl").status_code == 404
+    # the page that lists them, with fingerprints to compare
+    page = http.get("/pki/")
+    assert page.status_code == 200
+    root = x509.load_pem_x509_certificate(http.get("/pki/root.crt").content)
+    fp = root.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert fp in page.text
+    assert 'href="member.crl"' in page.text and 'href="root.crl"' not in page.text
 
 
 def test_renewal_and_pkcs7(http, stack, db):
