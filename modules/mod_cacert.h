@@ -21,6 +21,8 @@ typedef struct cacert_page_t {
     ca_db_t *db;
     apr_table_t *form;              /* a POST's fields (after the CSRF check) */
     apr_table_t *form_errors;       /* field -> message key from the decoder */
+    apr_array_header_t *files;      /* file parts of a multipart form
+                                     * (ca_file_part_t, ca_multipart.h) or NULL */
     void *priv;
 } cacert_page_t;
 

@@ -27,6 +27,7 @@
 #include "ca_log.h"
 #include "ca_tmpl.h"
 #include "ca_form.h"
+#include "ca_multipart.h"
 #include "ca_valid.h"
 #include "ca_crypto.h"
 #include "ca_smtp.h"
@@ -526,6 +527,7 @@ typedef struct {
     const char *const *text_fields;  /* form fields that may hold pasted text */
     ca_tmpl_ctx_t *ctx;
     apr_table_t *form;          /* decoded POST body */
+    apr_array_header_t *files;  /* file parts of a multipart body */
     apr_table_t *form_errors;   /* field -> message key */
     int status;                 /* HTTP status of the page rendered */
 } req_t;
@@ -698,7 +700,7 @@ static int need_db(req_t *q)
 static int read_form(req_t *q, const char **pkey)
 {
     request_rec *r = q->r;
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    const char *ct = apr_table_get(r->headers_in, "Content-Type"), *boundary;
     ca_form_limits_t lim = { MAX_BODY, 60, 1024, NULL, 16384 };
 
     lim.text_fields = q->text_fields;
@@ -709,8 +711,9 @@ static int read_form(req_t *q, const char **pkey)
     int rc;
 
     *pkey = "form.malformed";
-    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)
-        || (ct[33] && ct[33] != ';' && ct[33] != ' ')) {
+    boundary = ca_multipart_boundary(ct, r->pool);
+    if (!boundary && (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)
+                      || (ct[33] && ct[33] != ';' && ct[33] != ' '))) {
         *pkey = "form.contenttype";
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
@@ -735,7 +738,13 @@ static int read_form(req_t *q, const char **pkey)
             return HTTP_BAD_REQUEST;
         }
     }
-    rv = ca_form_parse(&q->form, &q->form_errors, &err, buf, len, &lim, r->pool);
+    if (boundary) {
+        rv = ca_multipart_parse(&q->form, &q->form_errors, &q->files, &err, boundary, buf,
+                                len, &lim, r->pool);
+    }
+    else {
+        rv = ca_form_parse(&q->form, &q->form_errors, &err, buf, len, &lim, r->pool);
+    }
     if (rv != APR_SUCCESS) {
         *pkey = err ? err : "form.malformed";
         return HTTP_BAD_REQUEST;
@@ -1701,6 +1710,7 @@ static void pub_sync(req_t *q)
     q->pub.db = q->have_db ? &q->db : NULL;
     q->pub.form = q->form;
     q->pub.form_errors = q->form_errors;
+    q->pub.files = q->files;
     q->pub.priv = q;
 }
 

@@ -35,6 +35,7 @@
 #include "ca_tmpl.h"
 #include "ca_valid.h"
 #include "ca_form.h"
+#include "ca_multipart.h"
 #include "ca_csr.h"
 #include "ca_policy.h"
 #include "ca_issue.h"
@@ -1139,6 +1140,7 @@ static int page_new(iss_req_t *q)
     ca_csr_t *csr = NULL;
     apr_array_header_t *emails, *hosts;
     const char *e, *csr_text, *req_id, *md;
+    apr_size_t csr_len;
     apr_status_t rv;
     int i, used;
 
@@ -1160,7 +1162,20 @@ static int page_new(iss_req_t *q)
         }
     }
     csr_text = fval(q, "csr");
+    csr_len = strlen(csr_text);
     ca_tmpl_set(ctx, "v_csr", csr_text);
+    /* an uploaded file (PEM or DER) instead of pasted text */
+    for (i = 0; q->pg->files && i < q->pg->files->nelts; i++) {
+        ca_file_part_t *f = &APR_ARRAY_IDX(q->pg->files, i, ca_file_part_t);
+        if (!strcmp(f->name, "csr_file")) {
+            if (csr_len) {
+                page_set_msg(q->pg, "err_csr", "csr.both");
+                ca_tmpl_set(ctx, "has_errors", "1");
+            }
+            csr_text = (const char *)f->data;
+            csr_len = f->len;
+        }
+    }
     ca_tmpl_set(ctx, "v_hosts", fval(q, "hosts"));
     ca_tmpl_set(ctx, "v_description", fval(q, "description"));
     md = *fval(q, "md") ? fval(q, "md") : "sha256";
@@ -1205,7 +1220,7 @@ static int page_new(iss_req_t *q)
     else {
         choice.hosts = hosts;
     }
-    if ((e = ca_csr_parse(&csr, csr_text, strlen(csr_text), q->cfg->weak, p))) {
+    if ((e = ca_csr_parse(&csr, csr_text, csr_len, q->cfg->weak, p))) {
         page_set_msg(q->pg, "err_csr", e);
         goto refuse;
     }

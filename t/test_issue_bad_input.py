@@ -117,3 +117,31 @@ def test_revoking_another_members_certificate(http, stack, db):
         assert other.get(f"/certs/download?id={cid}&fmt=pem").status_code == 404
         assert queued(db) == before
     assert "active" in http.get(f"/certs/view?id={cid}").text
+
+
+def test_csr_as_an_uploaded_file(http, stack, db):
+    from cryptography.hazmat.primitives import serialization as ser
+    member(http, stack, db, points=10)
+    key = new_key()
+    der = make_csr(key, pem=False)
+    r = http.get("/certs/new")
+    token = csrf_of(r.text)
+    fields = {"csrf": token, "profile": "client", "email0": "yes", "md": "sha256", "csr": ""}
+    r = http.post("/certs/new", data=fields, files={"csr_file": ("req.der", der)},
+                  allow_redirects=False)
+    from issuing import wait_for_cert, download
+    cid = wait_for_cert(http, r)
+    cert = x509.load_pem_x509_certificate(download(http, cid))
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+    # both pasted text and a file: refused, nothing queued
+    before = queued(db)
+    fields["csr"] = make_csr(new_key()).decode()
+    r = http.post("/certs/new", data=fields, files={"csr_file": ("req.der", der)},
+                  allow_redirects=False)
+    assert r.status_code == 422 and "not both" in r.text
+    # a broken multipart body
+    r = http.post("/certs/new", data=b"--x\r\ngarbage",
+                  headers={"Content-Type": "multipart/form-data; boundary=x"},
+                  allow_redirects=False)
+    assert r.status_code == 400 and "arrived damaged" in r.text
+    assert queued(db) == before

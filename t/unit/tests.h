@@ -13,5 +13,6 @@ Suite *x509_suite(void);
 Suite *wire_suite(void);
 Suite *policy_suite(void);
 Suite *csr_suite(void);
+Suite *multipart_suite(void);
 
 #endif
