@@ -16,6 +16,7 @@
 #include <apr_optional.h>
 #include <apr_lib.h>
 #include <apr_dbd.h>
+#include <apr_thread_mutex.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -416,6 +417,55 @@ static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
     return NULL;
 }
 
+/* ---- the child's end ----
+ * The link and the expiry check run in mod_watchdog's thread and use
+ * mod_dbd's connections.  When the child ends, mod_dbd's pool cleanups may
+ * close those connections before the watchdog thread is joined: a
+ * pre-cleanup (which runs before every cleanup) stops the database work
+ * first and waits for the part that is under way. */
+static apr_thread_mutex_t *db_work_mutex;
+static volatile int child_stopping;
+
+static apr_status_t child_stop(void *data)
+{
+    child_stopping = 1;
+    if (db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+    return APR_SUCCESS;
+}
+
+static void iss_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
+}
+
+static int db_work_begin(void)
+{
+    if (child_stopping) {
+        return 0;
+    }
+    if (db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+    }
+    if (child_stopping) {
+        if (db_work_mutex) {
+            apr_thread_mutex_unlock(db_work_mutex);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static void db_work_end(void)
+{
+    if (db_work_mutex) {
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+}
+
 /* ---- mails ---- */
 
 static void cert_mail_vars(ca_tmpl_ctx_t *m, const ca_mailinfo_t *info)
@@ -465,12 +515,13 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
     apr_pool_t *p;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !mail || !dbd_open) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || !mail || !dbd_open || !db_work_begin()) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
     if (!(dbd = dbd_open(p, e->s))) {
         apr_pool_destroy(p);
+        db_work_end();
         return APR_SUCCESS;
     }
     memset(&db, 0, sizeof(db));
@@ -494,6 +545,7 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
         dbd_close(e->s, dbd);
     }
     apr_pool_destroy(p);
+    db_work_end();
     return APR_SUCCESS;
 }
 
@@ -824,9 +876,13 @@ static void link_run(link_t *l, apr_pool_t *p)
     if (apr_time_now() < l->pause_until || (!l->hello && !link_hello(l, p))) {
         return;
     }
+    if (!db_work_begin()) {
+        return;
+    }
     if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
                      "CA21110: the signer link has no database connection");
+        db_work_end();
         return;
     }
     memset(&db, 0, sizeof(db));
@@ -841,7 +897,7 @@ static void link_run(link_t *l, apr_pool_t *p)
         }
         l->last_crl = apr_time_now();
     }
-    while (l->hello && apr_time_now() < end) {
+    while (l->hello && apr_time_now() < end && !child_stopping) {
         apr_pool_t *rp;
         ca_queued_t *q;
         apr_status_t rv;
@@ -876,6 +932,7 @@ static void link_run(link_t *l, apr_pool_t *p)
     if (dbd_close) {
         dbd_close(l->s, dbd);
     }
+    db_work_end();
 }
 
 static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
@@ -1794,6 +1851,7 @@ static void iss_optional_fns(void)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(iss_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(iss_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(iss_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
 }

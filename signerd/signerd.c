@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_log.h"
+#include "ca_crypto.h"
 #include "signerd.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -105,17 +106,7 @@ static void log_sink(void *baton, ca_log_level_t level, const char *tag, apr_sta
     }
 }
 
-static void log_ossl(const char *tag, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char buf[256] = "no detail";
-
-    if (e) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    ca_log(CA_LOG_ERR, tag, APR_EGENERAL, "%s (%s)", what, buf);
-}
+#define log_ossl ca_log_openssl
 
 /* ---- keys ---- */
 

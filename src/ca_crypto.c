@@ -4,6 +4,7 @@
 #include <apr_lib.h>
 #include <argon2.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -168,4 +169,16 @@ const char *ca_answer_normalise(const char *answer, apr_pool_t *p)
     }
     *o = '\0';
     return out;
+}
+
+void ca_log_openssl(const char *tag, const char *what)
+{
+    unsigned long e = ERR_get_error();
+    char buf[256] = "no detail";
+
+    if (e) {
+        ERR_error_string_n(e, buf, sizeof(buf));
+    }
+    ERR_clear_error();
+    ca_log(CA_LOG_ERR, tag, APR_EGENERAL, "%s: %s", what, buf);
 }

@@ -33,4 +33,7 @@ const char *ca_pw_dummy_hash(const ca_argon2_params_t *params, apr_pool_t *p);
  * lowercased, runs of white space collapsed to one space, trimmed */
 const char *ca_answer_normalise(const char *answer, apr_pool_t *p);
 
+/* log the first entry of this thread's OpenSSL error queue, and clear it */
+void ca_log_openssl(const char *tag, const char *what);
+
 #endif

@@ -70,7 +70,7 @@ static int form_name_char(unsigned char c)
         || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-static int is_text_field(const char *name, const ca_form_limits_t *lim)
+int ca_form_is_text_field(const char *name, const ca_form_limits_t *lim)
 {
     const char *const *f;
 
@@ -82,10 +82,10 @@ static int is_text_field(const char *name, const ca_form_limits_t *lim)
     return 0;
 }
 
-static const char *check_value(const char *name, const char *v, apr_size_t vlen,
-                               const ca_form_limits_t *lim)
+const char *ca_form_check_value(const char *name, const char *v, apr_size_t vlen,
+                                const ca_form_limits_t *lim)
 {
-    int text = is_text_field(name, lim);
+    int text = ca_form_is_text_field(name, lim);
 
     if (vlen > (text ? lim->max_text : lim->max_value)) {
         return "field.toolong";
@@ -180,7 +180,7 @@ apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
             verr = "field.encoding";
         }
         else {
-            verr = check_value(key, value, vlen, lim);
+            verr = ca_form_check_value(key, value, vlen, lim);
         }
         if (verr) {
             apr_table_setn(errors, name, verr);

@@ -37,6 +37,12 @@ apr_status_t ca_form_parse(apr_table_t **pvalues, apr_table_t **perrors,
                            const char *data, apr_size_t len,
                            const ca_form_limits_t *limits, apr_pool_t *p);
 
+/* the check of one decoded value: NULL, or the field.* message key */
+const char *ca_form_check_value(const char *name, const char *v, apr_size_t vlen,
+                                const ca_form_limits_t *lim);
+/* 1 if name is one of lim->text_fields */
+int ca_form_is_text_field(const char *name, const ca_form_limits_t *lim);
+
 /* 1 if s[0..len) is valid UTF-8 (RFC 3629), else 0 */
 int ca_utf8_valid(const char *s, apr_size_t len);
 /* 1 if the (valid UTF-8) string has a C0/C1 control character or DEL */

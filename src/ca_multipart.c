@@ -102,18 +102,6 @@ static int name_ok(const char *n)
     return 1;
 }
 
-static int is_text_field(const char *name, const ca_form_limits_t *lim)
-{
-    const char *const *f;
-
-    for (f = lim->text_fields; f && *f; f++) {
-        if (!strcmp(*f, name)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 apr_status_t ca_multipart_parse(apr_table_t **pvalues, apr_table_t **perrors,
                                 apr_array_header_t **pfiles, const char **perr,
                                 const char *boundary, const char *body, apr_size_t len,
@@ -214,17 +202,7 @@ apr_status_t ca_multipart_parse(apr_table_t **pvalues, apr_table_t **perrors,
             }
         }
         else {
-            int text = is_text_field(name, lim);
-            const char *verr = NULL;
-            if (clen > (text ? lim->max_text : lim->max_value)) {
-                verr = "field.toolong";
-            }
-            else if (!ca_utf8_valid(pos, clen)) {
-                verr = "field.utf8";
-            }
-            else if (text ? ca_has_control_text(pos, clen) : ca_has_control(pos, clen)) {
-                verr = "field.control";
-            }
+            const char *verr = ca_form_check_value(name, pos, clen, lim);
             if (verr) {
                 apr_table_setn(*perrors, name, verr);
             }

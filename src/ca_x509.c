@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_log.h"
+#include "ca_crypto.h"
 #include "ca_x509.h"
 
 #define CA_X509_MAX_SANS 100
@@ -140,18 +141,7 @@ static int key_kind(const EVP_PKEY *key)
     return 0;
 }
 
-/* log the OpenSSL error queue (first entry) and clear it */
-static void log_ossl(const char *tag, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char buf[256] = "no detail";
-
-    if (e) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    ca_log(CA_LOG_ERR, tag, APR_EGENERAL, "%s: %s", what, buf);
-}
+#define log_ossl ca_log_openssl
 
 /* ------------------------------------------------------------------ */
 /* well-formedness of the spec */

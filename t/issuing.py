@@ -146,3 +146,15 @@ def openssl_verify(stack, cert_pem, crl_pem=None, chain=None):
             args += ["-crl_check", "-CRLfile", crl]
         p = subprocess.run(args + [cert], capture_output=True, text=True, timeout=30)
         return p.returncode == 0, p.stdout + p.stderr
+
+
+def revoke(http, cert_id, timeout=20):
+    """Revoke through the page and wait until the signer has recorded it."""
+    from accounts import csrf_of
+    r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text),
+                                         "id": cert_id}, allow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    deadline = time.monotonic() + timeout
+    while "revoked on" not in http.get(f"/certs/view?id={cert_id}").text:
+        assert time.monotonic() < deadline, "the revocation did not reach the signer"
+        time.sleep(0.1)

@@ -3,13 +3,12 @@ the "disable login with this certificate" setting, and revocation."""
 
 import os
 import tempfile
-import time
 
 import requests
 from cryptography.hazmat.primitives import serialization
 
 from accounts import csrf_of
-from issuing import download, issue, member
+from issuing import download, issue, member, revoke
 
 
 def cert_session(stack, cert_pem, key):
@@ -64,13 +63,7 @@ def test_login_with_a_client_certificate(http, stack, db):
     assert cert_login(stack, cert_session(stack, pem, key)).status_code == 303
 
     # revoked: no more logins
-    r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text), "id": cid},
-                  allow_redirects=False)
-    assert r.status_code == 303
-    deadline = time.monotonic() + 20
-    while "revoked on" not in http.get(f"/certs/view?id={cid}").text:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    revoke(http, cid)
     r = cert_login(stack, cert_session(stack, pem, key))
     assert r.status_code == 422 and "cannot be used to log in" in r.text
 

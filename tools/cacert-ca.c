@@ -39,6 +39,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_log.h"
+#include "ca_crypto.h"
 #include "ca_x509.h"
 
 #define DAY 86400L
@@ -73,17 +74,7 @@ static void usage(void)
           "  cacert-ca show --dir DIR\n", stderr);
 }
 
-static void log_ossl(const char *tag, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char buf[256] = "no detail";
-
-    if (e) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    ca_log(CA_LOG_ERR, tag, APR_EGENERAL, "%s: %s", what, buf);
-}
+#define log_ossl ca_log_openssl
 
 /* ---------------------------------------------------------------- keys */
 
