@@ -244,6 +244,29 @@ static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
     return cmd_err(cmd, parse_count(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
 }
 
+/* The statements of the core are handed to mod_dbd where the module is
+ * configured, at configuration time as mod_dbd expects (virtual hosts then
+ * inherit them with the rest of the server's configuration). */
+static const char *set_template_dir(cmd_parms *cmd, void *dc, const char *arg)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    const char *err = set_str(cmd, dc, arg);
+    int t, i;
+
+    if (err) {
+        return err;
+    }
+    if (!dbd_prepare) {
+        return cmd_err(cmd, "needs mod_dbd, loaded before mod_cacert_account");
+    }
+    for (t = 0; ca_db_all_stmts[t]; t++) {
+        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
+            dbd_prepare(cmd->server, ca_db_all_stmts[t][i].sql, ca_db_all_stmts[t][i].label);
+        }
+    }
+    return NULL;
+}
+
 /* a URL path: "/" and path characters only, no trailing '/' */
 static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -353,7 +376,7 @@ static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
 #define OFF(f) (void *)APR_OFFSETOF(acc_srv_cfg, f)
 
 static const command_rec acc_cmds[] = {
-    AP_INIT_TAKE1("CAcertTemplateDir", set_str, OFF(template_dir), RSRC_CONF,
+    AP_INIT_TAKE1("CAcertTemplateDir", set_template_dir, OFF(template_dir), RSRC_CONF,
                   "directory with templates/<lang>/ (required)"),
     AP_INIT_TAKE1("CAcertDefaultLanguage", set_lang, OFF(default_lang), RSRC_CONF,
                   "language used when nothing else matches (default en)"),
@@ -428,7 +451,6 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
     apr_hash_t *loaded = apr_hash_make(ptemp);
     server_rec *sp;
-    int t, i;
 
     log_server = s;
     ca_log_set_sink(log_sink, NULL);
@@ -501,11 +523,6 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp,
                          "CA20006: cannot compute an Argon2id hash with these parameters");
             return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        for (t = 0; ca_db_all_stmts[t]; t++) {
-            for (i = 0; ca_db_all_stmts[t][i].label; i++) {
-                dbd_prepare(sp, ca_db_all_stmts[t][i].sql, ca_db_all_stmts[t][i].label);
-            }
         }
     }
     return OK;

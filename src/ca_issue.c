@@ -131,6 +131,9 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_warned",
       "INSERT INTO expiry_warnings (cert_id, days) VALUES (%s::bigint, %s::integer)"
       " ON CONFLICT DO NOTHING" },
+    { "cacert_iss_status",
+      "SELECT revoked_at IS NOT NULL, extract(epoch FROM revoked_at)::bigint,"
+      " coalesce(revoke_reason, 0) FROM certificates WHERE ca = %s AND serial = %s" },
     { "cacert_iss_audit",
       "INSERT INTO audit_log (actor_id, member_id, action, detail)"
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
@@ -880,4 +883,31 @@ apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const cha
 apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p)
 {
     return ca_db_query(NULL, db, "cacert_iss_warned", CA_ARGS(m->cert_id, m->days), p);
+}
+
+apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
+                             ca_db_t *db, const char *ca, const char *serial_hex,
+                             apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_status", CA_ARGS(ca, serial_hex), p);
+
+    *pstatus = CA_CERT_UNKNOWN;
+    *prevoked_at = 0;
+    *preason = 0;
+    if (rv == APR_NOTFOUND) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (is_true(row[0])) {
+        *pstatus = CA_CERT_REVOKED;
+        *prevoked_at = apr_atoi64(row[1]);
+        *preason = atoi(row[2]);
+    }
+    else {
+        *pstatus = CA_CERT_GOOD;
+    }
+    return APR_SUCCESS;
 }

@@ -117,6 +117,13 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
                                  ca_db_t *db, const char *ca, apr_pool_t *p);
 
+/* the status of a certificate for OCSP: unknown for serials the CA never
+ * issued (0 for CA_CERT_UNKNOWN...) */
+enum { CA_CERT_GOOD = 0, CA_CERT_REVOKED = 1, CA_CERT_UNKNOWN = 2 };
+apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
+                             ca_db_t *db, const char *ca, const char *serial_hex,
+                             apr_pool_t *p);
+
 /* what a mail about a certificate needs */
 typedef struct {
     const char *address, *language, *cert_id, *serial, *subject, *not_after;

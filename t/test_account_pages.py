@@ -154,7 +154,9 @@ def separate_conf(stack, name, conf):
     port, pid file and error log."""
     import cacertstack
     conf = re.sub(r'(?m)^PidFile .*$', f'PidFile "{stack.dir}/{name}.pid"', conf)
-    conf = re.sub(r'(?m)^Listen 127\.0\.0\.1:\d+', f'Listen 127.0.0.1:{cacertstack.free_port()}', conf)
+    conf = re.sub(r'(?m)^Listen 127\.0\.0\.1:\d+', f'Listen 127.0.0.1:{cacertstack.free_port()}', conf, count=1)
+    # the plain HTTP listener and its virtual host move too
+    conf = conf.replace(f"127.0.0.1:{stack.http_port}", f"127.0.0.1:{cacertstack.free_port()}")
     conf = re.sub(r'(?m)^ErrorLog .*$', f'ErrorLog "{stack.dir}/{name}-error.log"', conf)
     path = os.path.join(stack.dir, name + ".conf")
     with open(path, "w") as f:

@@ -366,6 +366,10 @@ class Stack:
         b = builddir if os.path.isabs(builddir) else os.path.join(self.repo, builddir)
         self.builddir = os.path.abspath(b)
         self.port = int(port) if port else free_port()
+        # plain HTTP, for what relying parties fetch: OCSP and CRLs
+        self.http_port = free_port()
+        while self.http_port == self.port:
+            self.http_port = free_port()
         self.asan = bool(asan)
         self.modules = bool(modules)
         self.argon2 = " ".join(str(argon2).split())
@@ -446,6 +450,11 @@ class Stack:
         return f"https://localhost:{self.port}"
 
     @property
+    def http_url(self):
+        """Plain HTTP: OCSP and CRLs only."""
+        return f"http://localhost:{self.http_port}"
+
+    @property
     def dsn(self):
         return f"host={self.pg_socket_dir} port={self.pg_port} dbname=cacert user=cacert"
 
@@ -458,6 +467,7 @@ class Stack:
         return {
             "dir": self.dir, "shared": self.shared, "repo": self.repo,
             "builddir": self.builddir, "port": self.port, "url": self.url,
+            "http_port": self.http_port,
             "asan": self.asan, "modules": self.modules, "argon2": self.argon2,
             "extra_conf": self.extra_conf, "sqldir": self.sqldir,
             "smtp_port": self.smtp_port, "pids": self.pids,
@@ -487,6 +497,7 @@ class Stack:
                 j.get("modules", True), j.get("argon2", DEFAULT_ARGON2),
                 j.get("extra_conf", ()), j.get("sqldir"), j.get("repo", REPO))
         s.smtp_port = j.get("smtp_port")
+        s.http_port = j.get("http_port", s.http_port)
         s.pids = j.get("pids", {})
         s._layout(j.get("shared"))
         s.templates = j.get("templates", s.templates)
@@ -754,8 +765,8 @@ class Stack:
         self._run([os.path.join(self.builddir, "tools", "cacert-ca"), "init", "--dir", out,
                    "--name", "CAcert Demo", "--key-type", "ec:P-384",
                    "--passphrase-file", pp,
-                   "--ocsp-base", f"http://localhost:{self.port}/ocsp",
-                   "--crl-base", f"https://localhost:{self.port}/pki"],
+                   "--ocsp-base", f"http://localhost:{self.http_port}/ocsp",
+                   "--crl-base", f"http://localhost:{self.http_port}/pki"],
                   "cacert-ca init", env=dict(os.environ, **self.tool_san_env()) if self.asan else None)
         for sub in os.listdir(out):
             os.rename(os.path.join(out, sub), os.path.join(tmp, sub))
@@ -826,12 +837,12 @@ class Stack:
                  f"journal {self.signer_dir}/journal", f"deadman {deadman}"]
         if self.root:
             lines.append("user nobody")
-        base = f"https://localhost:{self.port}/pki"
+        base = f"http://localhost:{self.http_port}/pki"
         for name, profiles, days, wild, sans in self.SIGNER_CAS:
             lines.append(f"ca {name} cert={self.ca_dir}/signer/{name}.crt "
                          f"key={self.ca_dir}/signer/{name}.key profiles={profiles} "
                          f"max_days={days} md=sha256,sha384,sha512 "
-                         f"ocsp=http://localhost:{self.port}/ocsp crl={base}/{name}.crl "
+                         f"ocsp=http://localhost:{self.http_port}/ocsp crl={base}/{name}.crl "
                          f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
                          f"wildcards={wild} max_sans={sans}")
         lines.extend(extra)
@@ -955,7 +966,7 @@ class Stack:
             "TLS_CERT": self.cert_file, "TLS_KEY": self.key_file,
             "PGSOCK": self.pg_socket_dir, "BUILDDIR": self.builddir,
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
-            "ARGON2": self.argon2,
+            "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
             "EXTRA_CONF": "\n".join(self.extra_conf),
         }
