@@ -122,6 +122,9 @@ leave:
     return count;
 }
 
+/* a target may set itself up once, as libFuzzer lets it */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+
 int main(int argc, char **argv)
 {
     long total = 0, n;
@@ -130,6 +133,9 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: %s DIR|FILE...\n", argv[0]);
         return 2;
+    }
+    if (LLVMFuzzerInitialize) {
+        LLVMFuzzerInitialize(&argc, &argv);
     }
     for (i = 1; i < argc; ++i) {
         struct stat st;

@@ -55,4 +55,9 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, cacert_mail,
                         (server_rec *s, const char *lang, const char *tmpl,
                          ca_tmpl_ctx_t *ctx, const char *address, apr_pool_t *p));
 
+/* mod_cacert_ocsp: a revocation was recorded; the cached OCSP answers for
+ * that certificate are dropped at once (serial as in certificates.serial) */
+APR_DECLARE_OPTIONAL_FN(void, cacert_ocsp_forget,
+                        (server_rec *s, const char *ca, const char *serial, apr_pool_t *p));
+
 #endif

@@ -817,6 +817,14 @@ static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
         }
         else if (type == CA_MSG_REVOKE) {
             rv = ca_issue_answer_revoked(db, q, ans, alen, p);
+            if (rv == APR_SUCCESS) {
+                APR_OPTIONAL_FN_TYPE(cacert_ocsp_forget) *forget =
+                    APR_RETRIEVE_OPTIONAL_FN(cacert_ocsp_forget);
+                ca_cert_t *c;
+                if (forget && ca_issue_cert(&c, db, q->cert_id, NULL, p) == APR_SUCCESS) {
+                    forget(l->s, c->ca, c->serial, p);
+                }
+            }
         }
         else {
             rv = is ? ca_issue_answer_crl(db, q, issuer_x509(is, p), ans, alen, p)

@@ -14,5 +14,6 @@ Suite *wire_suite(void);
 Suite *policy_suite(void);
 Suite *csr_suite(void);
 Suite *multipart_suite(void);
+Suite *ocsp_suite(void);
 
 #endif

@@ -1,0 +1,725 @@
+/* mod_cacert_ocsp: the RFC 6960 / RFC 5019 OCSP responder.
+ *
+ * Thin glue: directives, a shared cache of signed responses (mod_socache),
+ * the handler and a status page.  Parsing and signing live in the core
+ * (src/ca_ocsp.c), the status of a certificate in PostgreSQL. */
+#include <string.h>
+#include <stdlib.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <apr_atomic.h>
+#include <apr_shm.h>
+#include <apr_global_mutex.h>
+#include <apr_dbd.h>
+#include <apr_sha1.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_provider.h>
+#include <ap_socache.h>
+#include <util_mutex.h>
+#include <mod_dbd.h>
+
+#include "ca_log.h"
+#include "ca_db.h"
+#include "ca_issue.h"
+#include "ca_ocsp.h"
+#include "mod_cacert.h"
+
+APLOG_USE_MODULE(cacert_ocsp);
+module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
+
+#define HANDLER_OCSP    "cacert-ocsp"
+#define HANDLER_STATUS  "cacert-ocsp-status"
+#define MUTEX_TYPE      "cacert-ocsp-cache"
+#define UNSET           (-1)
+#define MAX_REQUEST     8192        /* bytes of a request */
+#define MAX_IDS         20          /* CertIDs in one request */
+
+/* ---- configuration ---- */
+
+typedef struct {
+    const char *name;
+    const char *issuer, *cert, *key;
+    ca_ocsp_files_t files;          /* read by the parent, while it is root */
+    int read;
+} responder_conf_t;
+
+typedef struct {
+    apr_array_header_t *responder_confs;    /* of responder_conf_t */
+    apr_array_header_t *responders;         /* of ca_ocsp_responder_t *, loaded */
+    apr_interval_time_t validity;           /* nextUpdate - thisUpdate */
+    apr_interval_time_t max_age;            /* HTTP Cache-Control for GET */
+    int nonce;                              /* echo nonces (1) or ignore them (0) */
+    const char *path;                       /* URL path of the responder, for GET */
+    const char *cache_spec;                 /* "shmcb:path(size)" */
+} ocsp_srv_cfg;
+
+/* shared by all children: counters for the status page */
+typedef struct {
+    apr_uint32_t requests, hits, misses, signatures, errors, malformed, unauthorized;
+    apr_uint32_t try_later, forgotten;
+    apr_uint32_t last_refresh;                 /* seconds since the epoch */
+} ocsp_stats_t;
+
+static ocsp_stats_t *stats;
+static apr_shm_t *stats_shm;
+static ap_socache_provider_t *cache_provider;
+static ap_socache_instance_t *cache;
+static apr_global_mutex_t *cache_mutex;
+
+static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    ocsp_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->responder_confs = apr_array_make(p, 4, sizeof(responder_conf_t));
+    c->validity = c->max_age = UNSET;
+    c->nonce = UNSET;
+    return c;
+}
+
+static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    ocsp_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->responder_confs = add->responder_confs->nelts ? add->responder_confs
+                                                     : base->responder_confs;
+    c->validity = add->validity != UNSET ? add->validity : base->validity;
+    c->max_age = add->max_age != UNSET ? add->max_age : base->max_age;
+    c->nonce = add->nonce != UNSET ? add->nonce : base->nonce;
+    c->path = add->path ? add->path : base->path;
+    c->cache_spec = add->cache_spec ? add->cache_spec : base->cache_spec;
+    return c;
+}
+
+static ocsp_srv_cfg *cfg_of(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &cacert_ocsp_module);
+}
+
+static const char *cmd_err(cmd_parms *cmd, const char *msg)
+{
+    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
+}
+
+static const char *set_responder(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    responder_conf_t *rc;
+
+    if (err) {
+        return err;
+    }
+    if (argc != 4) {
+        return cmd_err(cmd, "takes the CA name, the issuing CA's certificate, the "
+                       "responder certificate and the responder key");
+    }
+    rc = apr_array_push(cfg_of(cmd->server)->responder_confs);
+    rc->name = argv[0];
+    rc->issuer = ap_server_root_relative(cmd->pool, argv[1]);
+    rc->cert = ap_server_root_relative(cmd->pool, argv[2]);
+    rc->key = ap_server_root_relative(cmd->pool, argv[3]);
+    return NULL;
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *end;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || n < 0 || (*end && end[1]) || (*end && !strchr("smhd", *end))
+        || (n == 0 && cmd->info == (void *)APR_OFFSETOF(ocsp_srv_cfg, validity))) {
+        return cmd_err(cmd, "must be a duration such as 60s, 30m, 1h or 4d");
+    }
+    n *= *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+    if (n > 7 * 86400) {
+        return cmd_err(cmd, "must be at most 7d");
+    }
+    *(apr_interval_time_t *)((char *)cfg_of(cmd->server) + (apr_size_t)cmd->info) =
+        apr_time_from_sec(n);
+    return NULL;
+}
+
+static const char *set_nonce(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    cfg_of(cmd->server)->nonce = on;
+    return NULL;
+}
+
+static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (arg[0] != '/' || (strlen(arg) > 1 && arg[strlen(arg) - 1] == '/')) {
+        return cmd_err(cmd, "must be a URL path such as /ocsp, without a trailing '/'");
+    }
+    cfg_of(cmd->server)->path = arg;
+    return NULL;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    cfg_of(cmd->server)->cache_spec = arg;
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(ocsp_srv_cfg, f)
+
+static const command_rec ocsp_cmds[] = {
+    AP_INIT_TAKE_ARGV("CAcertOCSPResponder", set_responder, NULL, RSRC_CONF,
+                      "CA name, issuer certificate, responder certificate, responder key"),
+    AP_INIT_TAKE1("CAcertOCSPValidity", set_time, OFF(validity), RSRC_CONF,
+                  "nextUpdate - thisUpdate of responses (default 1h)"),
+    AP_INIT_TAKE1("CAcertOCSPMaxAge", set_time, OFF(max_age), RSRC_CONF,
+                  "HTTP max-age of GET answers (default 60s)"),
+    AP_INIT_FLAG("CAcertOCSPNonce", set_nonce, NULL, RSRC_CONF,
+                 "echo request nonces in freshly signed answers (default on)"),
+    AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
+                  "URL path of the responder, for GET requests (default /ocsp)"),
+    AP_INIT_TAKE1("CAcertOCSPCache", set_cache, NULL, RSRC_CONF,
+                  "mod_socache provider and its argument for signed answers "
+                  "(default shmcb)"),
+    { NULL }
+};
+
+/* ---- logging of the core ---- */
+
+static server_rec *log_server;
+
+static void log_sink(void *baton, ca_log_level_t level, const char *tag,
+                     apr_status_t rv, const char *msg)
+{
+    int lvl = level == CA_LOG_ERR ? APLOG_ERR
+              : level == CA_LOG_WARN ? APLOG_WARNING
+              : level == CA_LOG_NOTICE ? APLOG_NOTICE
+              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
+
+    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
+}
+
+/* ---- start-up ---- */
+
+static int ocsp_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static apr_status_t cache_cleanup(void *data)
+{
+    if (cache && cache_provider) {
+        cache_provider->destroy(cache, data);
+        cache = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *s)
+{
+    ocsp_srv_cfg *main_cfg = cfg_of(s);
+    struct ap_socache_hints hints = { 64, 2048, apr_time_from_sec(3600) };
+    const char *spec, *arg, *err;
+    server_rec *sp;
+    apr_status_t rv;
+    int i;
+
+    log_server = s;
+    ca_log_set_sink(log_sink, NULL);
+    /* the responder files are read here (root may be the only reader of
+     * the keys) and checked; each child makes its own OpenSSL objects from
+     * them, so none outlives the process that uses it */
+    for (sp = s; sp; sp = sp->next) {
+        ocsp_srv_cfg *c = cfg_of(sp);
+        for (i = 0; i < c->responder_confs->nelts; i++) {
+            responder_conf_t *rc = &APR_ARRAY_IDX(c->responder_confs, i, responder_conf_t);
+            ca_ocsp_responder_t *r;
+            if (rc->read) {
+                continue;
+            }
+            rv = ca_ocsp_responder_read(&rc->files, rc->issuer, rc->cert, rc->key, pconf);
+            if (rv == APR_SUCCESS) {
+                rv = ca_ocsp_responder_parse(&r, rc->name, &rc->files, ptemp);
+            }
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, sp,
+                             "CA22001: cannot load the OCSP responder of CA %s (%s, %s)",
+                             rc->name, rc->cert, rc->key);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            rc->read = 1;
+        }
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    /* the cache of signed answers, shared by every child */
+    spec = main_cfg->cache_spec ? main_cfg->cache_spec : "shmcb";
+    arg = strchr(spec, ':');
+    cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
+                                        arg ? apr_pstrmemdup(ptemp, spec,
+                                                             (apr_size_t)(arg - spec))
+                                            : spec,
+                                        AP_SOCACHE_PROVIDER_VERSION);
+    if (!cache_provider) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA22002: no socache provider for %s (load mod_socache_shmcb)", spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    err = cache_provider->create(&cache, arg ? arg + 1 : NULL, ptemp, pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CA22003: CAcertOCSPCache: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rv = cache_provider->init(cache, "cacert-ocsp", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "CA22004: cannot set up the OCSP cache");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, s, cache_cleanup, apr_pool_cleanup_null);
+    if (cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = apr_shm_create(&stats_shm, sizeof(ocsp_stats_t), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "CA22005: cannot make the shared memory of the counters");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    stats = apr_shm_baseaddr_get(stats_shm);
+    memset(stats, 0, sizeof(*stats));
+    return OK;
+}
+
+static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *sp;
+    int i;
+
+    for (sp = s; sp; sp = sp->next) {
+        ocsp_srv_cfg *c = cfg_of(sp);
+        c->responders = apr_array_make(pchild, 4, sizeof(ca_ocsp_responder_t *));
+        for (i = 0; i < c->responder_confs->nelts; i++) {
+            responder_conf_t *rc = &APR_ARRAY_IDX(c->responder_confs, i, responder_conf_t);
+            ca_ocsp_responder_t *r;
+            if (rc->read && ca_ocsp_responder_parse(&r, rc->name, &rc->files, pchild)
+                            == APR_SUCCESS) {
+                APR_ARRAY_PUSH(c->responders, ca_ocsp_responder_t *) = r;
+            }
+        }
+    }
+    if (cache_mutex) {
+        apr_global_mutex_child_init(&cache_mutex,
+                                    apr_global_mutex_lockfile(cache_mutex), pchild);
+    }
+}
+
+/* ---- the cache of signed answers ----
+ * key "<ca>|<hash>|<serial>", value: nextUpdate (8 bytes) + DER answer */
+
+static const char *cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
+                             apr_pool_t *p)
+{
+    return apr_psprintf(p, "%s|%d|%s", ca, (int)alg, serial);
+}
+
+static int cache_get(const unsigned char **pder, apr_size_t *plen, apr_time_t *pnext,
+                     server_rec *s, const char *key, apr_pool_t *p)
+{
+    unsigned char buf[4096];
+    unsigned int len = sizeof(buf);
+    apr_status_t rv;
+
+    if (!cache) {
+        return 0;
+    }
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), buf, &len, p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+    if (rv != APR_SUCCESS || len <= 8) {
+        return 0;
+    }
+    memcpy(pnext, buf, 8);
+    *pder = apr_pmemdup(p, buf + 8, len - 8);
+    *plen = len - 8;
+    return 1;
+}
+
+static void cache_put(server_rec *s, const char *key, const unsigned char *der,
+                      apr_size_t len, apr_time_t next_update, apr_time_t expiry,
+                      apr_pool_t *p)
+{
+    unsigned char *buf;
+
+    if (!cache || len + 8 > 4096) {
+        return;
+    }
+    buf = apr_palloc(p, len + 8);
+    memcpy(buf, &next_update, 8);
+    memcpy(buf + 8, der, len);
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    cache_provider->store(cache, s, (const unsigned char *)key, (unsigned int)strlen(key),
+                          expiry, buf, (unsigned int)(len + 8), p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+}
+
+/* a revocation: the cached answers for that certificate go at once
+ * (called by mod_cacert_issue when signerd has recorded it) */
+static void cacert_ocsp_forget(server_rec *s, const char *ca, const char *serial,
+                               apr_pool_t *p)
+{
+    ca_ocsp_hash_t algs[] = { CA_OCSP_HASH_SHA1, CA_OCSP_HASH_SHA256 };
+    int i;
+
+    if (!cache) {
+        return;
+    }
+    for (i = 0; i < 2; i++) {
+        const char *key = cache_key(ca, algs[i], serial, p);
+        if (cache_mutex) {
+            apr_global_mutex_lock(cache_mutex);
+        }
+        cache_provider->remove(cache, s, (const unsigned char *)key,
+                               (unsigned int)strlen(key), p);
+        if (cache_mutex) {
+            apr_global_mutex_unlock(cache_mutex);
+        }
+    }
+    if (stats) {
+        apr_atomic_inc32(&stats->forgotten);
+    }
+}
+
+/* ---- answering ---- */
+
+static int send_response(request_rec *r, const unsigned char *der, apr_size_t len)
+{
+    ap_set_content_type(r, "application/ocsp-response");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(der, (int)len, r);
+    }
+    return OK;
+}
+
+static int send_error(request_rec *r, int status)
+{
+    const unsigned char *der;
+    apr_size_t len;
+
+    if (stats) {
+        apr_atomic_inc32(status == CA_OCSP_MALFORMED_REQUEST ? &stats->malformed
+                         : status == CA_OCSP_UNAUTHORIZED ? &stats->unauthorized
+                         : status == CA_OCSP_TRY_LATER ? &stats->try_later
+                         : &stats->errors);
+    }
+    if (ca_ocsp_error_response(&der, &len, status, r->pool) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return send_response(r, der, len);
+}
+
+/* RFC 5019 caching headers for GET answers */
+static void cache_headers(request_rec *r, ocsp_srv_cfg *c, const unsigned char *der,
+                          apr_size_t len, apr_time_t next_update)
+{
+    char date[APR_RFC822_DATE_LEN];
+    unsigned char sha[APR_SHA1_DIGESTSIZE];
+    apr_sha1_ctx_t ctx;
+    apr_time_t now = apr_time_now();
+    apr_interval_time_t left = next_update - now;
+    apr_interval_time_t max_age = c->max_age != UNSET ? c->max_age : apr_time_from_sec(60);
+    char etag[2 * APR_SHA1_DIGESTSIZE + 3];
+    int i;
+
+    if (left < 0) {
+        left = 0;
+    }
+    if (max_age > left) {
+        max_age = left;
+    }
+    apr_table_setn(r->headers_out, "Cache-Control",
+                   apr_psprintf(r->pool, "max-age=%" APR_TIME_T_FMT
+                                ", public, no-transform, must-revalidate",
+                                apr_time_sec(max_age)));
+    apr_rfc822_date(date, now);
+    apr_table_setn(r->headers_out, "Last-Modified", apr_pstrdup(r->pool, date));
+    apr_rfc822_date(date, now + max_age);
+    apr_table_setn(r->headers_out, "Expires", apr_pstrdup(r->pool, date));
+    apr_sha1_init(&ctx);
+    apr_sha1_update_binary(&ctx, der, (unsigned int)len);
+    apr_sha1_final(sha, &ctx);
+    etag[0] = '"';
+    for (i = 0; i < APR_SHA1_DIGESTSIZE; i++) {
+        etag[1 + 2 * i] = "0123456789abcdef"[sha[i] >> 4];
+        etag[2 + 2 * i] = "0123456789abcdef"[sha[i] & 15];
+    }
+    etag[1 + 2 * APR_SHA1_DIGESTSIZE] = '"';
+    etag[2 + 2 * APR_SHA1_DIGESTSIZE] = '\0';
+    apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
+}
+
+static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *r)
+{
+    char *buf = apr_palloc(r->pool, MAX_REQUEST + 1);
+    apr_size_t len = 0;
+    long n;
+    int rc;
+
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (r->remaining > MAX_REQUEST) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, MAX_REQUEST + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > MAX_REQUEST) {
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    *pder = (const unsigned char *)buf;
+    *plen = len;
+    return OK;
+}
+
+static int ocsp_handler(request_rec *r)
+{
+    ocsp_srv_cfg *c;
+    const unsigned char *der, *out;
+    apr_size_t len, outlen;
+    ca_ocsp_request_t *req;
+    ca_ocsp_responder_t *resp = NULL;
+    ca_ocsp_single_t *items;
+    const unsigned char *nonce;
+    apr_size_t nonce_len;
+    apr_time_t now, next;
+    int i, rc, cacheable, get = 0;
+
+    if (!r->handler || strcmp(r->handler, HANDLER_OCSP)) {
+        return DECLINED;
+    }
+    c = cfg_of(r->server);
+    if (stats) {
+        apr_atomic_inc32(&stats->requests);
+    }
+    if (r->method_number == M_POST) {
+        const char *ct = apr_table_get(r->headers_in, "Content-Type");
+        if (!ct || strncasecmp(ct, "application/ocsp-request", 24)
+            || (ct[24] && ct[24] != ';' && ct[24] != ' ')) {
+            return HTTP_UNSUPPORTED_MEDIA_TYPE;
+        }
+        if ((rc = read_body(&der, &len, r)) != OK) {
+            return rc;
+        }
+    }
+    else if (r->method_number == M_GET) {
+        const char *prefix = c->path ? c->path : "/ocsp";
+        const char *raw = r->unparsed_uri, *q;
+        unsigned char *d;
+        apr_size_t plen = strlen(prefix);
+        get = 1;
+        if (strncmp(raw, prefix, plen) || (raw[plen] != '/' && raw[plen])) {
+            return HTTP_NOT_FOUND;
+        }
+        raw += plen;
+        q = strchr(raw, '?');
+        if (q) {
+            raw = apr_pstrmemdup(r->pool, raw, (apr_size_t)(q - raw));
+        }
+        if (strlen(raw) > 2 * MAX_REQUEST) {
+            return HTTP_REQUEST_URI_TOO_LARGE;
+        }
+        if (ca_ocsp_get_decode(&d, &len, raw, r->pool) != APR_SUCCESS) {
+            return send_error(r, CA_OCSP_MALFORMED_REQUEST);
+        }
+        der = d;
+    }
+    else {
+        r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+
+    if (ca_ocsp_parse_request(&req, der, len, MAX_IDS, r->pool) != APR_SUCCESS) {
+        return send_error(r, CA_OCSP_MALFORMED_REQUEST);
+    }
+    if (!c->responders || !c->responders->nelts) {
+        return send_error(r, CA_OCSP_UNAUTHORIZED);
+    }
+    /* one responder answers for all ids, or none */
+    for (i = 0; i < req->ids->nelts; i++) {
+        ca_ocsp_responder_t *ri = ca_ocsp_find(c->responders,
+                                               &APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t));
+        if (!ri || (resp && ri != resp)) {
+            return send_error(r, CA_OCSP_UNAUTHORIZED);
+        }
+        resp = ri;
+    }
+    nonce = (c->nonce != 0) ? req->nonce : NULL;
+    nonce_len = nonce ? req->nonce_len : 0;
+    cacheable = req->ids->nelts == 1 && !nonce;
+    if (cacheable) {
+        const ca_ocsp_certid_t *id = &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t);
+        if (cache_get(&out, &outlen, &next, r->server,
+                      cache_key(resp->name, id->alg, id->serial, r->pool), r->pool)) {
+            if (stats) {
+                apr_atomic_inc32(&stats->hits);
+            }
+            if (get) {
+                cache_headers(r, c, out, outlen, next);
+            }
+            return send_response(r, out, outlen);
+        }
+        if (stats) {
+            apr_atomic_inc32(&stats->misses);
+        }
+    }
+
+    /* the status of every id from the database */
+    {
+        APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+        apr_interval_time_t validity = c->validity != UNSET ? c->validity
+                                                            : apr_time_from_sec(3600);
+        ap_dbd_t *dbd = acquire ? acquire(r) : NULL;
+        ca_db_t db;
+
+        if (!dbd) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "CA22101: no database connection: answering tryLater");
+            return send_error(r, CA_OCSP_TRY_LATER);
+        }
+        memset(&db, 0, sizeof(db));
+        db.driver = dbd->driver;
+        db.handle = dbd->handle;
+        db.prepared = dbd->prepared;
+        now = apr_time_now();
+        next = now + validity;
+        items = apr_pcalloc(r->pool, sizeof(*items) * (apr_size_t)req->ids->nelts);
+        for (i = 0; i < req->ids->nelts; i++) {
+            ca_ocsp_single_t *it = &items[i];
+            apr_int64_t revoked_at;
+            int status, reason;
+            it->id = APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
+            if (ca_issue_status(&status, &revoked_at, &reason, &db, resp->name,
+                                it->id.serial, r->pool) != APR_SUCCESS) {
+                return send_error(r, CA_OCSP_TRY_LATER);
+            }
+            it->status = status == CA_CERT_GOOD ? CA_OCSP_GOOD
+                         : status == CA_CERT_REVOKED ? CA_OCSP_REVOKED : CA_OCSP_UNKNOWN;
+            it->revoked_at = (time_t)revoked_at;
+            it->reason = reason;
+            it->this_update = (time_t)apr_time_sec(now);
+            it->next_update = (time_t)apr_time_sec(next);
+        }
+    }
+    if (ca_ocsp_sign_response(&out, &outlen, resp, items, req->ids->nelts, nonce, nonce_len,
+                              (time_t)apr_time_sec(now), r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CA22102: signing an OCSP answer failed");
+        return send_error(r, CA_OCSP_INTERNAL_ERROR);
+    }
+    if (stats) {
+        apr_atomic_inc32(&stats->signatures);
+    }
+    if (cacheable) {
+        /* kept until a little before nextUpdate; a revocation removes it */
+        apr_interval_time_t keep = (next - now) * 3 / 4;
+        cache_put(r->server, cache_key(resp->name, items[0].id.alg, items[0].id.serial,
+                                       r->pool),
+                  out, outlen, next, now + keep, r->pool);
+    }
+    if (get && !nonce) {
+        cache_headers(r, c, out, outlen, next);
+    }
+    else {
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    }
+    return send_response(r, out, outlen);
+}
+
+/* a small status page for operators */
+static int status_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, HANDLER_STATUS)) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET) {
+        r->allowed = AP_METHOD_BIT << M_GET;
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    if (!stats) {
+        ap_rputs("OCSP responder not set up\n", r);
+        return OK;
+    }
+    ap_rprintf(r, "requests: %u\ncache hits: %u\ncache misses: %u\nsignatures: %u\n"
+               "malformed requests: %u\nunauthorized: %u\ntry later: %u\n"
+               "other errors: %u\nforgotten on revocation: %u\ncache: %s\n",
+               apr_atomic_read32(&stats->requests), apr_atomic_read32(&stats->hits),
+               apr_atomic_read32(&stats->misses), apr_atomic_read32(&stats->signatures),
+               apr_atomic_read32(&stats->malformed), apr_atomic_read32(&stats->unauthorized),
+               apr_atomic_read32(&stats->try_later), apr_atomic_read32(&stats->errors),
+               apr_atomic_read32(&stats->forgotten),
+               cache_provider ? cache_provider->name : "none");
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(ocsp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ocsp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ocsp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ocsp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(cacert_ocsp_forget);
+}
+
+module AP_MODULE_DECLARE_DATA cacert_ocsp_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    create_srv_cfg,
+    merge_srv_cfg,
+    ocsp_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};
