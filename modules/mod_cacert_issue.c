@@ -27,6 +27,7 @@
 #include <mod_dbd.h>
 #include <mod_watchdog.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
@@ -962,6 +963,8 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
     }
     case AP_WATCHDOG_STATE_STOPPING:
         link_close(l);
+        /* the watchdog thread ends: its OpenSSL thread state goes too */
+        OPENSSL_thread_stop();
         break;
     }
     return APR_SUCCESS;

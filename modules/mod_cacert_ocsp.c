@@ -24,6 +24,10 @@
 #include <ap_socache.h>
 #include <util_mutex.h>
 #include <mod_dbd.h>
+#include <mod_watchdog.h>
+#include <apr_thread_mutex.h>
+
+#include <openssl/crypto.h>
 
 #include "ca_log.h"
 #include "ca_db.h"
@@ -58,12 +62,13 @@ typedef struct {
     int nonce;                              /* echo nonces (1) or ignore them (0) */
     const char *path;                       /* URL path of the responder, for GET */
     const char *cache_spec;                 /* "shmcb:path(size)" */
+    apr_interval_time_t refresh;            /* how often the watchdog re-signs */
 } ocsp_srv_cfg;
 
 /* shared by all children: counters for the status page */
 typedef struct {
     apr_uint32_t requests, hits, misses, signatures, errors, malformed, unauthorized;
-    apr_uint32_t try_later, forgotten;
+    apr_uint32_t try_later, forgotten, refreshed;
     apr_uint32_t last_refresh;                 /* seconds since the epoch */
 } ocsp_stats_t;
 
@@ -72,13 +77,17 @@ static apr_shm_t *stats_shm;
 static ap_socache_provider_t *cache_provider;
 static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
+static apr_thread_mutex_t *db_work_mutex;
+
+static apr_status_t child_stop(void *data);
+static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
 
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
     ocsp_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
 
     c->responder_confs = apr_array_make(p, 4, sizeof(responder_conf_t));
-    c->validity = c->max_age = UNSET;
+    c->validity = c->max_age = c->refresh = UNSET;
     c->nonce = UNSET;
     return c;
 }
@@ -91,6 +100,7 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
                                                      : base->responder_confs;
     c->validity = add->validity != UNSET ? add->validity : base->validity;
     c->max_age = add->max_age != UNSET ? add->max_age : base->max_age;
+    c->refresh = add->refresh != UNSET ? add->refresh : base->refresh;
     c->nonce = add->nonce != UNSET ? add->nonce : base->nonce;
     c->path = add->path ? add->path : base->path;
     c->cache_spec = add->cache_spec ? add->cache_spec : base->cache_spec;
@@ -195,6 +205,9 @@ static const command_rec ocsp_cmds[] = {
                   "nextUpdate - thisUpdate of responses (default 1h)"),
     AP_INIT_TAKE1("CAcertOCSPMaxAge", set_time, OFF(max_age), RSRC_CONF,
                   "HTTP max-age of GET answers (default 60s)"),
+    AP_INIT_TAKE1("CAcertOCSPRefresh", set_time, OFF(refresh), RSRC_CONF,
+                  "how often cached answers near their nextUpdate are signed anew "
+                  "(default 60s)"),
     AP_INIT_FLAG("CAcertOCSPNonce", set_nonce, NULL, RSRC_CONF,
                  "echo request nonces in freshly signed answers (default on)"),
     AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
@@ -313,13 +326,30 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     }
     stats = apr_shm_baseaddr_get(stats_shm);
     memset(stats, 0, sizeof(*stats));
+    {
+        APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
+            APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+        APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register =
+            APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+        ap_watchdog_t *wd;
+        if (wd_get && wd_register && main_cfg->responder_confs->nelts
+            && wd_get(&wd, "cacert-ocsp-refresh", 0, 1, pconf) == APR_SUCCESS) {
+            wd_register(wd, main_cfg->refresh != UNSET ? main_cfg->refresh
+                                                       : apr_time_from_sec(60),
+                        s, refresh_callback);
+        }
+    }
     return OK;
 }
+
 
 static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *sp;
     int i;
+
+    apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
 
     for (sp = s; sp; sp = sp->next) {
         ocsp_srv_cfg *c = cfg_of(sp);
@@ -340,7 +370,9 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
 }
 
 /* ---- the cache of signed answers ----
- * key "<ca>|<hash>|<serial>", value: nextUpdate (8 bytes) + DER answer */
+ * key "<ca>|<hash>|<serial>", value: nextUpdate (8 bytes), the length of
+ * the request (2 bytes), the DER request (so that the watchdog can sign the
+ * answer anew) and the DER answer */
 
 static const char *cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
                              apr_pool_t *p)
@@ -366,32 +398,53 @@ static int cache_get(const unsigned char **pder, apr_size_t *plen, apr_time_t *p
     if (cache_mutex) {
         apr_global_mutex_unlock(cache_mutex);
     }
-    if (rv != APR_SUCCESS || len <= 8) {
+    if (rv != APR_SUCCESS || len <= 10) {
         return 0;
     }
-    memcpy(pnext, buf, 8);
-    *pder = apr_pmemdup(p, buf + 8, len - 8);
-    *plen = len - 8;
+    {
+        apr_size_t rlen = (apr_size_t)(buf[8] << 8 | buf[9]);
+        if (10 + rlen >= len) {
+            return 0;
+        }
+        memcpy(pnext, buf, 8);
+        *pder = apr_pmemdup(p, buf + 10 + rlen, len - 10 - rlen);
+        *plen = len - 10 - rlen;
+    }
     return 1;
 }
 
-static void cache_put(server_rec *s, const char *key, const unsigned char *der,
-                      apr_size_t len, apr_time_t next_update, apr_time_t expiry,
-                      apr_pool_t *p)
+static void cache_put(server_rec *s, const char *key, const unsigned char *req,
+                      apr_size_t reqlen, const unsigned char *der, apr_size_t len,
+                      apr_time_t next_update, apr_time_t expiry, apr_pool_t *p)
 {
     unsigned char *buf;
 
-    if (!cache || len + 8 > 4096) {
+    if (!cache || len + reqlen + 10 > 4096) {
         return;
     }
-    buf = apr_palloc(p, len + 8);
+    buf = apr_palloc(p, len + reqlen + 10);
     memcpy(buf, &next_update, 8);
-    memcpy(buf + 8, der, len);
+    buf[8] = (unsigned char)(reqlen >> 8);
+    buf[9] = (unsigned char)(reqlen & 0xff);
+    memcpy(buf + 10, req, reqlen);
+    memcpy(buf + 10 + reqlen, der, len);
+    len += reqlen + 2;
     if (cache_mutex) {
         apr_global_mutex_lock(cache_mutex);
     }
-    cache_provider->store(cache, s, (const unsigned char *)key, (unsigned int)strlen(key),
-                          expiry, buf, (unsigned int)(len + 8), p);
+    /* a revocation left a tombstone: an answer signed before it is not
+     * kept (checked and stored under one lock, as the tombstone is laid) */
+    {
+        const char *tomb = apr_pstrcat(p, key, "|revoked", NULL);
+        unsigned char t[16];
+        unsigned int tl = sizeof(t);
+        if (cache_provider->retrieve(cache, s, (const unsigned char *)tomb,
+                                     (unsigned int)strlen(tomb), t, &tl, p) != APR_SUCCESS) {
+            cache_provider->store(cache, s, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), expiry, buf,
+                                  (unsigned int)(len + 8), p);
+        }
+    }
     if (cache_mutex) {
         apr_global_mutex_unlock(cache_mutex);
     }
@@ -410,9 +463,15 @@ static void cacert_ocsp_forget(server_rec *s, const char *ca, const char *serial
     }
     for (i = 0; i < 2; i++) {
         const char *key = cache_key(ca, algs[i], serial, p);
+        const char *tomb = apr_pstrcat(p, key, "|revoked", NULL);
         if (cache_mutex) {
             apr_global_mutex_lock(cache_mutex);
         }
+        /* a tombstone, so that an answer signed just before the revocation
+         * is not stored after this */
+        cache_provider->store(cache, s, (const unsigned char *)tomb, (unsigned int)strlen(tomb),
+                              apr_time_now() + apr_time_from_sec(60),
+                              (unsigned char *)"revoked!", 8, p);
         cache_provider->remove(cache, s, (const unsigned char *)key,
                                (unsigned int)strlen(key), p);
         if (cache_mutex) {
@@ -523,6 +582,44 @@ static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *
     return OK;
 }
 
+/* sign the answer to req: 0, or the OCSP error status to send */
+static int answer(const unsigned char **pout, apr_size_t *poutlen, apr_time_t *pnext,
+                  ocsp_srv_cfg *c, ca_db_t *db, ca_ocsp_responder_t *resp,
+                  const ca_ocsp_request_t *req, const unsigned char *nonce,
+                  apr_size_t nonce_len, apr_time_t now, apr_pool_t *p)
+{
+    apr_interval_time_t validity = c->validity != UNSET ? c->validity
+                                                        : apr_time_from_sec(3600);
+    ca_ocsp_single_t *items = apr_pcalloc(p, sizeof(*items) * (apr_size_t)req->ids->nelts);
+    int i;
+
+    *pnext = now + validity;
+    for (i = 0; i < req->ids->nelts; i++) {
+        ca_ocsp_single_t *it = &items[i];
+        apr_int64_t revoked_at;
+        int status, reason;
+        it->id = APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
+        if (ca_issue_status(&status, &revoked_at, &reason, db, resp->name, it->id.serial, p)
+            != APR_SUCCESS) {
+            return CA_OCSP_TRY_LATER;
+        }
+        it->status = status == CA_CERT_GOOD ? CA_OCSP_GOOD
+                     : status == CA_CERT_REVOKED ? CA_OCSP_REVOKED : CA_OCSP_UNKNOWN;
+        it->revoked_at = (time_t)revoked_at;
+        /* a reason the protocol cannot carry is left out, not an error */
+        it->reason = reason >= 1 && reason <= 10 && reason != 7 ? reason : 0;
+        it->this_update = (time_t)apr_time_sec(now);
+        it->next_update = (time_t)apr_time_sec(*pnext);
+    }
+    if (ca_ocsp_sign_response(pout, poutlen, resp, items, req->ids->nelts, nonce, nonce_len,
+                              (time_t)apr_time_sec(now), p) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, log_server,
+                     "CA22102: signing an OCSP answer failed");
+        return CA_OCSP_INTERNAL_ERROR;
+    }
+    return 0;
+}
+
 static int ocsp_handler(request_rec *r)
 {
     ocsp_srv_cfg *c;
@@ -530,7 +627,6 @@ static int ocsp_handler(request_rec *r)
     apr_size_t len, outlen;
     ca_ocsp_request_t *req;
     ca_ocsp_responder_t *resp = NULL;
-    ca_ocsp_single_t *items;
     const unsigned char *nonce;
     apr_size_t nonce_len;
     apr_time_t now, next;
@@ -618,8 +714,6 @@ static int ocsp_handler(request_rec *r)
     /* the status of every id from the database */
     {
         APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-        apr_interval_time_t validity = c->validity != UNSET ? c->validity
-                                                            : apr_time_from_sec(3600);
         ap_dbd_t *dbd = acquire ? acquire(r) : NULL;
         ca_db_t db;
 
@@ -633,39 +727,20 @@ static int ocsp_handler(request_rec *r)
         db.handle = dbd->handle;
         db.prepared = dbd->prepared;
         now = apr_time_now();
-        next = now + validity;
-        items = apr_pcalloc(r->pool, sizeof(*items) * (apr_size_t)req->ids->nelts);
-        for (i = 0; i < req->ids->nelts; i++) {
-            ca_ocsp_single_t *it = &items[i];
-            apr_int64_t revoked_at;
-            int status, reason;
-            it->id = APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
-            if (ca_issue_status(&status, &revoked_at, &reason, &db, resp->name,
-                                it->id.serial, r->pool) != APR_SUCCESS) {
-                return send_error(r, CA_OCSP_TRY_LATER);
-            }
-            it->status = status == CA_CERT_GOOD ? CA_OCSP_GOOD
-                         : status == CA_CERT_REVOKED ? CA_OCSP_REVOKED : CA_OCSP_UNKNOWN;
-            it->revoked_at = (time_t)revoked_at;
-            it->reason = reason;
-            it->this_update = (time_t)apr_time_sec(now);
-            it->next_update = (time_t)apr_time_sec(next);
+        rc = answer(&out, &outlen, &next, c, &db, resp, req, nonce, nonce_len, now, r->pool);
+        if (rc != 0) {
+            return send_error(r, rc);
         }
-    }
-    if (ca_ocsp_sign_response(&out, &outlen, resp, items, req->ids->nelts, nonce, nonce_len,
-                              (time_t)apr_time_sec(now), r->pool) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CA22102: signing an OCSP answer failed");
-        return send_error(r, CA_OCSP_INTERNAL_ERROR);
     }
     if (stats) {
         apr_atomic_inc32(&stats->signatures);
     }
     if (cacheable) {
         /* kept until a little before nextUpdate; a revocation removes it */
+        const ca_ocsp_certid_t *id = &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t);
         apr_interval_time_t keep = (next - now) * 3 / 4;
-        cache_put(r->server, cache_key(resp->name, items[0].id.alg, items[0].id.serial,
-                                       r->pool),
-                  out, outlen, next, now + keep, r->pool);
+        cache_put(r->server, cache_key(resp->name, id->alg, id->serial, r->pool),
+                  der, len, out, outlen, next, now + keep, r->pool);
     }
     if (get && !nonce) {
         cache_headers(r, c, out, outlen, next);
@@ -674,6 +749,134 @@ static int ocsp_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     }
     return send_response(r, out, outlen);
+}
+
+/* ---- re-signing before nextUpdate (mod_watchdog) ---- */
+
+typedef struct {
+    const char *key;
+    const unsigned char *req;
+    apr_size_t reqlen;
+} due_t;
+
+typedef struct {
+    apr_array_header_t *due;
+    apr_time_t limit;
+    apr_pool_t *p;
+} collect_t;
+
+static apr_status_t collect_due(ap_socache_instance_t *inst, server_rec *s, void *userctx,
+                                const unsigned char *id, unsigned int idlen,
+                                const unsigned char *data, unsigned int datalen,
+                                apr_pool_t *pool)
+{
+    collect_t *cc = userctx;
+    apr_time_t next;
+    apr_size_t rlen;
+    due_t *d;
+
+    if (datalen <= 10 || cc->due->nelts >= 10000) {
+        return APR_SUCCESS;
+    }
+    memcpy(&next, data, 8);
+    rlen = (apr_size_t)(data[8] << 8 | data[9]);
+    if (next > cc->limit || 10 + rlen >= datalen) {
+        return APR_SUCCESS;
+    }
+    d = apr_array_push(cc->due);
+    d->key = apr_pstrmemdup(cc->p, (const char *)id, idlen);
+    d->req = apr_pmemdup(cc->p, data + 10, rlen);
+    d->reqlen = rlen;
+    return APR_SUCCESS;
+}
+
+/* the child's end: no database work after mod_dbd's cleanups (see
+ * mod_cacert_issue.c, which does the same) */
+static volatile int child_stopping;
+
+static apr_status_t child_stop(void *data)
+{
+    child_stopping = 1;
+    if (db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    server_rec *s = data;
+    ocsp_srv_cfg *c = cfg_of(s);
+    apr_interval_time_t validity = c->validity != UNSET ? c->validity : apr_time_from_sec(3600);
+    collect_t cc;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    apr_pool_t *p;
+    int i;
+
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        /* the watchdog thread ends: its OpenSSL thread state goes too */
+        OPENSSL_thread_stop();
+        return APR_SUCCESS;
+    }
+    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || !cache_provider->iterate
+        || !dbd_open || child_stopping || !c->responders) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, pool);
+    cc.p = p;
+    cc.due = apr_array_make(p, 16, sizeof(due_t));
+    /* answers past half their validity are signed anew, before the cache
+     * lets them go at three quarters */
+    cc.limit = apr_time_now() + validity / 2;
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    cache_provider->iterate(cache, s, &cc, collect_due, p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+    if (cc.due->nelts && db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+        if (!child_stopping && (dbd = dbd_open(p, s))) {
+            memset(&db, 0, sizeof(db));
+            db.driver = dbd->driver;
+            db.handle = dbd->handle;
+            db.prepared = dbd->prepared;
+            for (i = 0; i < cc.due->nelts && !child_stopping; i++) {
+                due_t *d = &APR_ARRAY_IDX(cc.due, i, due_t);
+                ca_ocsp_request_t *req;
+                ca_ocsp_responder_t *resp;
+                const unsigned char *out;
+                apr_size_t outlen;
+                apr_time_t now = apr_time_now(), next;
+                if (ca_ocsp_parse_request(&req, d->req, d->reqlen, 1, p) != APR_SUCCESS
+                    || !(resp = ca_ocsp_find(c->responders,
+                                             &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t)))
+                    || answer(&out, &outlen, &next, c, &db, resp, req, NULL, 0, now, p) != 0) {
+                    continue;
+                }
+                cache_put(s, d->key, d->req, d->reqlen, out, outlen, next,
+                          now + (next - now) * 3 / 4, p);
+                if (stats) {
+                    apr_atomic_inc32(&stats->refreshed);
+                    apr_atomic_inc32(&stats->signatures);
+                }
+            }
+            if (dbd_close) {
+                dbd_close(s, dbd);
+            }
+        }
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+    if (stats) {
+        apr_atomic_set32(&stats->last_refresh, (apr_uint32_t)apr_time_sec(apr_time_now()));
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
 }
 
 /* a small status page for operators */
@@ -693,12 +896,14 @@ static int status_handler(request_rec *r)
     }
     ap_rprintf(r, "requests: %u\ncache hits: %u\ncache misses: %u\nsignatures: %u\n"
                "malformed requests: %u\nunauthorized: %u\ntry later: %u\n"
-               "other errors: %u\nforgotten on revocation: %u\ncache: %s\n",
+               "other errors: %u\nforgotten on revocation: %u\nrefreshed: %u\n"
+               "last refresh: %u\ncache: %s\n",
                apr_atomic_read32(&stats->requests), apr_atomic_read32(&stats->hits),
                apr_atomic_read32(&stats->misses), apr_atomic_read32(&stats->signatures),
                apr_atomic_read32(&stats->malformed), apr_atomic_read32(&stats->unauthorized),
                apr_atomic_read32(&stats->try_later), apr_atomic_read32(&stats->errors),
-               apr_atomic_read32(&stats->forgotten),
+               apr_atomic_read32(&stats->forgotten), apr_atomic_read32(&stats->refreshed),
+               apr_atomic_read32(&stats->last_refresh),
                cache_provider ? cache_provider->name : "none");
     return OK;
 }

@@ -216,3 +216,73 @@ def test_get_with_slash_and_plus_in_the_base64(http, stack, issued):
         resp = ocsp.load_der_ocsp_response(r.content)
         assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD
         assert resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
+
+
+@pytest.mark.allow_log(r"AH02969: stapling_check_response: response has certificate status revoked")
+def test_mod_ssl_stapling(http, stack, db):
+    """mod_ssl staples our answer on a virtual host whose certificate we
+    issued, and staples 'revoked' once it is revoked."""
+    import cacertstack
+    from cryptography.hazmat.primitives import serialization as ser
+    member(http, stack, db, points=10, domains=["stapling.test"])
+    cid, cert, key = issue(http, profile="server", hosts="www.stapling.test")
+    d = tempfile.mkdtemp(prefix="cacert-staple-", dir=stack.dir)
+    os.chmod(d, 0o755)
+    chain = os.path.join(d, "chain.pem")
+    keyf = os.path.join(d, "key.pem")
+    with open(chain, "wb") as f:
+        f.write(download(http, cid) + open(ca_file(stack, "member"), "rb").read())
+    with open(keyf, "wb") as f:
+        f.write(key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8,
+                                  ser.NoEncryption()))
+    port = cacertstack.free_port()
+    lines = [f'SSLStaplingCache "shmcb:{stack.rundir}/stapling(128000)"',
+             "SSLStaplingStandardCacheTimeout 1",
+             f"Listen 127.0.0.1:{port} https",
+             f"<VirtualHost 127.0.0.1:{port}>",
+             "ServerName www.stapling.test",
+             "SSLEngine on",
+             f'SSLCertificateFile "{chain}"',
+             f'SSLCertificateKeyFile "{keyf}"',
+             "SSLUseStapling on",
+             "SSLStaplingResponderTimeout 5",
+             "SSLStaplingReturnResponderErrors on",
+             "</VirtualHost>"]
+
+    def stapled():
+        p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                            "-servername", "www.stapling.test", "-status"],
+                           input="", capture_output=True, text=True, timeout=30)
+        return p.stdout
+
+    with stack.configured(lines):
+        out = stapled()
+        assert "OCSP Response Status: successful" in out, out[:3000]
+        assert "Cert Status: good" in out, out[:3000]
+        revoke(http, cid)
+        deadline = time.monotonic() + 10
+        while "Cert Status: revoked" not in out:
+            assert time.monotonic() < deadline, out[:3000]
+            time.sleep(0.5)
+            out = stapled()
+
+
+def test_cached_answers_are_signed_anew_before_next_update(http, stack, issued):
+    cid, cert, path = issued
+    der = der_request(cert, load(ca_file(stack, "member")))
+    with stack.configured(["CAcertOCSPValidity 4s", "CAcertOCSPRefresh 1s"]):
+        first = ocsp.load_der_ocsp_response(post(stack, der).content)
+        time.sleep(3.5)
+        # past the first answer's half life: the watchdog has signed a new one
+        # and the cache answers with it, never with a stale one
+        second = ocsp.load_der_ocsp_response(post(stack, der).content)
+        assert second.this_update > first.this_update
+        assert second.next_update > datetime_now()
+        st = requests.get(stack.url + "/ocsp-status", verify=stack.cert_file, timeout=30).text
+        refreshed = int(st.split("refreshed: ")[1].split()[0])
+        assert refreshed >= 1, st
+
+
+def datetime_now():
+    import datetime
+    return datetime.datetime.utcnow()
