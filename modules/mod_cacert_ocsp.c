@@ -374,10 +374,18 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
  * the request (2 bytes), the DER request (so that the watchdog can sign the
  * answer anew) and the DER answer */
 
+/* shmcb picks its sub-cache by the key's first byte: that byte is a hash
+ * of the rest (0x40..0x7f), so that answers spread over all sub-caches */
 static const char *cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
                              apr_pool_t *p)
 {
-    return apr_psprintf(p, "%s|%d|%s", ca, (int)alg, serial);
+    const char *rest = apr_psprintf(p, "%s|%d|%s", ca, (int)alg, serial), *c;
+    apr_uint32_t h = 2166136261u;
+
+    for (c = rest; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    }
+    return apr_psprintf(p, "%c%s", (char)(0x40 | ((h ^ (h >> 16)) & 0x3f)), rest);
 }
 
 static int cache_get(const unsigned char **pder, apr_size_t *plen, apr_time_t *pnext,
