@@ -286,3 +286,40 @@ def test_cached_answers_are_signed_anew_before_next_update(http, stack, issued):
 def datetime_now():
     import datetime
     return datetime.datetime.utcnow()
+
+
+def test_nonces_can_be_ignored(http, stack, issued):
+    cid, cert, path = issued
+    nonce = os.urandom(16)
+    der = der_request(cert, load(ca_file(stack, "member")), nonce=nonce)
+    with stack.configured(["CAcertOCSPNonce off"]):
+        resp = ocsp.load_der_ocsp_response(post(stack, der).content)
+        assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD
+        with pytest.raises(x509.ExtensionNotFound):
+            resp.extensions.get_extension_for_class(x509.OCSPNonce)
+
+
+@pytest.mark.allow_log(r"dbd", r"CA22101", r"CA1030\d", r"AH0063\d", r"AH00629",
+                       r"CA21110", r"CA10303", r"no connection", r"server closed",
+                       r"could not connect", r"Connection refused", r"CA21106")
+def test_try_later_when_the_database_is_gone(http, stack, issued):
+    cid, cert, path = issued
+    issuer = load(ca_file(stack, "member"))
+    # a serial nobody asked about yet, so that the cache cannot answer
+    other = der_request(cert, issuer, hashes.SHA256())
+    stack.stop_postgres()
+    try:
+        r = post(stack, other)
+        assert r.status_code == 200
+        resp = ocsp.load_der_ocsp_response(r.content)
+        assert resp.response_status == ocsp.OCSPResponseStatus.TRY_LATER
+    finally:
+        stack.start_postgres()
+    deadline = time.monotonic() + 20
+    while True:
+        resp = ocsp.load_der_ocsp_response(post(stack, other).content)
+        if resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD
