@@ -39,6 +39,8 @@
 module AP_MODULE_DECLARE_DATA cacert_account_module;
 APLOG_USE_MODULE(cacert_account);
 
+#include "mod_cacert_glue.h"
+
 #define HANDLER_NAME    "cacert-account"
 #define COOKIE_SESSION  "__Host-cacert-session"
 #define COOKIE_CSRF     "__Host-cacert-csrf"
@@ -430,18 +432,6 @@ static const command_rec acc_cmds[] = {
 
 /* ---- logging of the core, through httpd's error log ---- */
 
-static server_rec *log_server;
-
-static void log_sink(void *baton, ca_log_level_t level, const char *tag,
-                     apr_status_t rv, const char *msg)
-{
-    int lvl = level == CA_LOG_ERR ? APLOG_ERR
-              : level == CA_LOG_WARN ? APLOG_WARNING
-              : level == CA_LOG_NOTICE ? APLOG_NOTICE
-              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
-
-    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
-}
 
 /* ---- start-up ---- */
 

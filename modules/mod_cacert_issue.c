@@ -46,6 +46,9 @@
 #include "mod_cacert.h"
 
 APLOG_USE_MODULE(cacert_issue);
+
+#define CACERT_DB_GUARD
+#include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_issue_module;
 
 #define HANDLER_CERTS   "cacert-issue"
@@ -342,18 +345,6 @@ static const command_rec iss_cmds[] = {
 
 /* ---- logging of the core ---- */
 
-static server_rec *log_server;
-
-static void log_sink(void *baton, ca_log_level_t level, const char *tag,
-                     apr_status_t rv, const char *msg)
-{
-    int lvl = level == CA_LOG_ERR ? APLOG_ERR
-              : level == CA_LOG_WARN ? APLOG_WARNING
-              : level == CA_LOG_NOTICE ? APLOG_NOTICE
-              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
-
-    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
-}
 
 static apr_status_t free_x509(void *data)
 {
@@ -418,53 +409,9 @@ static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
     return NULL;
 }
 
-/* ---- the child's end ----
- * The link and the expiry check run in mod_watchdog's thread and use
- * mod_dbd's connections.  When the child ends, mod_dbd's pool cleanups may
- * close those connections before the watchdog thread is joined: a
- * pre-cleanup (which runs before every cleanup) stops the database work
- * first and waits for the part that is under way. */
-static apr_thread_mutex_t *db_work_mutex;
-static volatile int child_stopping;
-
-static apr_status_t child_stop(void *data)
-{
-    child_stopping = 1;
-    if (db_work_mutex) {
-        apr_thread_mutex_lock(db_work_mutex);
-        apr_thread_mutex_unlock(db_work_mutex);
-    }
-    return APR_SUCCESS;
-}
-
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
-    apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
-}
-
-static int db_work_begin(void)
-{
-    if (child_stopping) {
-        return 0;
-    }
-    if (db_work_mutex) {
-        apr_thread_mutex_lock(db_work_mutex);
-    }
-    if (child_stopping) {
-        if (db_work_mutex) {
-            apr_thread_mutex_unlock(db_work_mutex);
-        }
-        return 0;
-    }
-    return 1;
-}
-
-static void db_work_end(void)
-{
-    if (db_work_mutex) {
-        apr_thread_mutex_unlock(db_work_mutex);
-    }
+    db_guard_init(pchild);
 }
 
 /* ---- mails ---- */

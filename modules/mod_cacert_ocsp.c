@@ -36,6 +36,9 @@
 #include "mod_cacert.h"
 
 APLOG_USE_MODULE(cacert_ocsp);
+
+#define CACERT_DB_GUARD
+#include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
 #define HANDLER_OCSP    "cacert-ocsp"
@@ -77,9 +80,6 @@ static apr_shm_t *stats_shm;
 static ap_socache_provider_t *cache_provider;
 static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
-static apr_thread_mutex_t *db_work_mutex;
-
-static apr_status_t child_stop(void *data);
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
 
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
@@ -220,18 +220,6 @@ static const command_rec ocsp_cmds[] = {
 
 /* ---- logging of the core ---- */
 
-static server_rec *log_server;
-
-static void log_sink(void *baton, ca_log_level_t level, const char *tag,
-                     apr_status_t rv, const char *msg)
-{
-    int lvl = level == CA_LOG_ERR ? APLOG_ERR
-              : level == CA_LOG_WARN ? APLOG_WARNING
-              : level == CA_LOG_NOTICE ? APLOG_NOTICE
-              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
-
-    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
-}
 
 /* ---- start-up ---- */
 
@@ -348,8 +336,7 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *sp;
     int i;
 
-    apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
-    apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
+    db_guard_init(pchild);
 
     for (sp = s; sp; sp = sp->next) {
         ocsp_srv_cfg *c = cfg_of(sp);
@@ -798,20 +785,6 @@ static apr_status_t collect_due(ap_socache_instance_t *inst, server_rec *s, void
     return APR_SUCCESS;
 }
 
-/* the child's end: no database work after mod_dbd's cleanups (see
- * mod_cacert_issue.c, which does the same) */
-static volatile int child_stopping;
-
-static apr_status_t child_stop(void *data)
-{
-    child_stopping = 1;
-    if (db_work_mutex) {
-        apr_thread_mutex_lock(db_work_mutex);
-        apr_thread_mutex_unlock(db_work_mutex);
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
 {
     APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
@@ -847,9 +820,8 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
     if (cache_mutex) {
         apr_global_mutex_unlock(cache_mutex);
     }
-    if (cc.due->nelts && db_work_mutex) {
-        apr_thread_mutex_lock(db_work_mutex);
-        if (!child_stopping && (dbd = dbd_open(p, s))) {
+    if (cc.due->nelts && db_work_begin()) {
+        if ((dbd = dbd_open(p, s))) {
             memset(&db, 0, sizeof(db));
             db.driver = dbd->driver;
             db.handle = dbd->handle;
@@ -878,7 +850,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
                 dbd_close(s, dbd);
             }
         }
-        apr_thread_mutex_unlock(db_work_mutex);
+        db_work_end();
     }
     if (stats) {
         apr_atomic_set32(&stats->last_refresh, (apr_uint32_t)apr_time_sec(apr_time_now()));

@@ -76,6 +76,7 @@ def test_register_confirm_login_in_chromium(browser, stack):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 400
 
+    browser.set_window_size(1280, 1024)
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, "//button[normalize-space()='Log out']").click()
     WebDriverWait(browser, 20).until(EC.staleness_of(old))

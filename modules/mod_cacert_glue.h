@@ -1,0 +1,76 @@
+/* Glue the cacert modules share, compiled into each of them: the sink that
+ * sends the core's log lines to httpd's error log (APLOG_MARK names the
+ * module it is compiled into), and the guard that keeps a watchdog thread's
+ * database work out of a child's end.  Include after APLOG_USE_MODULE. */
+#ifndef MOD_CACERT_GLUE_H
+#define MOD_CACERT_GLUE_H
+
+#include <apr_thread_mutex.h>
+#include <http_log.h>
+
+#include "ca_log.h"
+
+static server_rec *log_server;
+
+static void log_sink(void *baton, ca_log_level_t level, const char *tag,
+                     apr_status_t rv, const char *msg)
+{
+    int lvl = level == CA_LOG_ERR ? APLOG_ERR
+              : level == CA_LOG_WARN ? APLOG_WARNING
+              : level == CA_LOG_NOTICE ? APLOG_NOTICE
+              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
+
+    ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
+}
+
+#ifdef CACERT_DB_GUARD
+/* The watchdog threads use mod_dbd's connections.  When a child ends,
+ * mod_dbd's pool cleanups may close them before the watchdog thread is
+ * joined: a pre-cleanup (which runs before every cleanup) stops the
+ * database work first and waits for the part under way. */
+static apr_thread_mutex_t *db_work_mutex;
+static volatile int child_stopping;
+
+static apr_status_t child_stop(void *data)
+{
+    child_stopping = 1;
+    if (db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+    return APR_SUCCESS;
+}
+
+static void db_guard_init(apr_pool_t *pchild)
+{
+    apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
+}
+
+/* 1: the database may be used until db_work_end(); 0: the child ends */
+static int db_work_begin(void)
+{
+    if (child_stopping) {
+        return 0;
+    }
+    if (db_work_mutex) {
+        apr_thread_mutex_lock(db_work_mutex);
+    }
+    if (child_stopping) {
+        if (db_work_mutex) {
+            apr_thread_mutex_unlock(db_work_mutex);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static void db_work_end(void)
+{
+    if (db_work_mutex) {
+        apr_thread_mutex_unlock(db_work_mutex);
+    }
+}
+#endif
+
+#endif
