@@ -149,27 +149,12 @@ static int cfg_int(int v, int def)
 /* "90", "90s", "30m", "48h", "7d" */
 static const char *parse_duration(apr_interval_time_t *pt, const char *arg)
 {
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-    apr_int64_t mult = 1;
+    apr_int64_t n = 0;
 
-    if (end == arg || n <= 0 || n > 100LL * 365 * 86400) {
+    if (parse_seconds(&n, arg) || n <= 0) {
         return "must be a positive duration such as 90s, 30m, 48h or 7d";
     }
-    if (*end) {
-        if (end[1]) {
-            return "must be a positive duration such as 90s, 30m, 48h or 7d";
-        }
-        switch (*end) {
-        case 's': mult = 1; break;
-        case 'm': mult = 60; break;
-        case 'h': mult = 3600; break;
-        case 'd': mult = 86400; break;
-        default:
-            return "must be a positive duration such as 90s, 30m, 48h or 7d";
-        }
-    }
-    *pt = apr_time_from_sec(n * mult);
+    *pt = apr_time_from_sec(n);
     return NULL;
 }
 

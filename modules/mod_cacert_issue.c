@@ -161,21 +161,16 @@ static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    char *end;
-    apr_int64_t n;
-    apr_int64_t mult = 1;
+    apr_int64_t n = 0;
 
     if (err) {
         return err;
     }
-    n = apr_strtoi64(arg, &end, 10);
-    if (end == arg || n <= 0 || (*end && end[1])
-        || (*end && !strchr("smhd", *end))) {
+    if (parse_seconds(&n, arg) || n <= 0) {
         return cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
     }
-    mult = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
     *(apr_interval_time_t *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) =
-        apr_time_from_sec(n * mult);
+        apr_time_from_sec(n);
     return NULL;
 }
 

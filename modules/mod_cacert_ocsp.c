@@ -140,18 +140,15 @@ static const char *set_responder(cmd_parms *cmd, void *dc, int argc, char *const
 static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    char *end;
-    apr_int64_t n;
+    apr_int64_t n = 0;
 
     if (err) {
         return err;
     }
-    n = apr_strtoi64(arg, &end, 10);
-    if (end == arg || n < 0 || (*end && end[1]) || (*end && !strchr("smhd", *end))
+    if (parse_seconds(&n, arg)
         || (n == 0 && cmd->info == (void *)APR_OFFSETOF(ocsp_srv_cfg, validity))) {
         return cmd_err(cmd, "must be a duration such as 60s, 30m, 1h or 4d");
     }
-    n *= *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
     if (n > 7 * 86400) {
         return cmd_err(cmd, "must be at most 7d");
     }

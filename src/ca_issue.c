@@ -14,6 +14,19 @@
 #include "ca_log.h"
 #include "ca_wire.h"
 
+/* what a member sees of a certificate (cert_from_row reads it) */
+#define CERT_COLUMNS \
+      "SELECT id, ca, profile, serial, subject, sans, md," \
+      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
+      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
+      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
+      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
+      " description, login_disabled," \
+      " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'" \
+      "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'" \
+      "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'" \
+      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END"
+
 const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_emails",
       "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
@@ -31,29 +44,9 @@ const ca_stmt_t ca_issue_stmts[] = {
       " (SELECT c.id FROM certificates c WHERE c.request_id = r.id)"
       " FROM signer_requests r WHERE r.id = %s::bigint AND r.member_id = %s::bigint" },
     { "cacert_iss_certs",
-      "SELECT id, ca, profile, serial, subject, sans, md,"
-      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " description, login_disabled,"
-      " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
-      "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
-      "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'"
-      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END"
-      " FROM certificates WHERE member_id = %s::bigint ORDER BY id DESC" },
+      CERT_COLUMNS " FROM certificates WHERE member_id = %s::bigint ORDER BY id DESC" },
     { "cacert_iss_cert",
-      "SELECT id, ca, profile, serial, subject, sans, md,"
-      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " description, login_disabled,"
-      " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
-      "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
-      "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'"
-      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END,"
-      " der, csr_der, member_id"
+      CERT_COLUMNS ", der, csr_der, member_id"
       " FROM certificates WHERE id = %s::bigint" },
     { "cacert_iss_cert_lock",
       "SELECT ca, serial, member_id, revoked_at IS NOT NULL,"
