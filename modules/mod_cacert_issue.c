@@ -44,6 +44,7 @@
 #include "ca_wire.h"
 #include "ca_x509.h"
 #include "mod_cacert.h"
+#include "issue_openpgp.h"
 
 APLOG_USE_MODULE(cacert_issue);
 
@@ -85,6 +86,7 @@ typedef struct {
     const char *root_file;
     issuer_t *root;
     ca_weakkeys_t *weak;
+    iss_pgp_cfg_t pgp;                  /* OpenPGP key signing (issue_openpgp.c) */
 } iss_srv_cfg;
 
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
@@ -121,6 +123,8 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(expiry_days);
     MERGE_NUM(expiry_interval);
     c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
+    c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
+    MERGE_PTR(pgp.tmpdir);
     return c;
 }
 
@@ -335,6 +339,10 @@ static const command_rec iss_cmds[] = {
                   "how often to look for certificates to warn about (default 1h)"),
     AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
                   "a list of weak RSA keys in openssl-blacklist format"),
+    AP_INIT_TAKE1("CAcertOpenPGPKey", set_file, OFF(pgp.key_file), RSRC_CONF,
+                  "the CA's OpenPGP public key (enables OpenPGP key signing)"),
+    AP_INIT_TAKE1("CAcertOpenPGPTempDir", set_file, OFF(pgp.tmpdir), RSRC_CONF,
+                  "where throwaway gpg keyrings are made (default: the system's)"),
     { NULL }
 };
 
@@ -407,6 +415,7 @@ static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
+    iss_pgp_child_init(s);
 }
 
 /* ---- mails ---- */
@@ -707,6 +716,10 @@ static int link_hello(link_t *l, apr_pool_t *p)
 
 static uint8_t request_type(const char *kind, uint8_t *pwant)
 {
+    if (!strcmp(kind, "pgpsign")) {
+        *pwant = CA_MSG_PGPKEY;
+        return CA_MSG_PGPSIGN;
+    }
     if (!strcmp(kind, "sign")) {
         *pwant = CA_MSG_CERT;
         return CA_MSG_SIGN;
@@ -752,7 +765,11 @@ static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
     w = link_exchange(l, type, want, id, q->payload, q->len, &ans, &alen, &reason, 3, p);
     switch (w) {
     case WAIT_ANSWER:
-        if (type == CA_MSG_SIGN) {
+        if (type == CA_MSG_PGPSIGN) {
+            int st = iss_pgp_answer(l->s, db, &l->cfg->pgp, q->id, ans, alen, p);
+            rv = st == 0 ? APR_EGENERAL : APR_SUCCESS;
+        }
+        else if (type == CA_MSG_SIGN) {
             rv = ca_issue_answer_cert(db, q, ans, alen, p);
             if (rv == APR_SUCCESS) {
                 mail_issued(l->s, db, q->id, p);
@@ -953,6 +970,13 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         if (sc->weak_file && !sc->weak
             && ca_weakkeys_load(&sc->weak, sc->weak_file, pconf) != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        {
+            const char *err = iss_pgp_load(&sc->pgp, pconf);
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, "CA90300: %s", err);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
     /* the statements of the core are registered by mod_cacert_account */
@@ -1619,6 +1643,33 @@ typedef struct {
     int get, post;
 } route_t;
 
+/* OpenPGP key signing: the pages are in issue_openpgp.c */
+static int pgp_off(iss_req_t *q)
+{
+    return page_message(q->pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
+}
+static int page_pgp_list(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_list(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_key(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_key(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_wait(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_wait(q->pg, &q->cfg->pgp, cfg_time(q->cfg->wait, 10))
+                              : pgp_off(q);
+}
+static int page_pgp_download(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_download(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_resign(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_resign(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+
 static const route_t routes[] = {
     { "",         page_list,     1, 0 },
     { "new",      page_new,      1, 1 },
@@ -1628,12 +1679,17 @@ static const route_t routes[] = {
     { "revoke",   page_revoke,   0, 1 },
     { "edit",     page_edit,     0, 1 },
     { "renew",    page_renew,    0, 1 },
+    { "openpgp",          page_pgp_list,     1, 1 },
+    { "openpgp_key",      page_pgp_key,      1, 1 },
+    { "openpgp_wait",     page_pgp_wait,     1, 0 },
+    { "openpgp_download", page_pgp_download, 1, 0 },
+    { "openpgp_resign",   page_pgp_resign,   0, 1 },
     { NULL, NULL, 0, 0 }
 };
 
 static int certs_handler(request_rec *r)
 {
-    static const char *const text_fields[] = { "csr", NULL };
+    static const char *const text_fields[] = { "csr", "key", NULL };
     const char *slash;
     const route_t *rt;
     iss_req_t q;
@@ -1714,6 +1770,7 @@ static int pki_page(request_rec *r, iss_srv_cfg *c)
     for (i = 0; i < c->issuers->nelts; i++) {
         ca_item(pg->ctx, &APR_ARRAY_IDX(c->issuers, i, issuer_t), 1, r->pool);
     }
+    iss_pgp_pki_vars(pg->ctx, &c->pgp);
     return page_render(pg, "pki.html", HTTP_OK);
 }
 
@@ -1734,6 +1791,9 @@ static int pki_handler(request_rec *r)
     }
     if (!name || !(dot = strrchr(++name, '.'))) {
         return HTTP_NOT_FOUND;
+    }
+    if (!strcmp(name, "openpgp.asc")) {
+        return iss_pgp_pki_file(r, &c->pgp);
     }
     {
         const char *ca = apr_pstrmemdup(r->pool, name, (apr_size_t)(dot - name));
