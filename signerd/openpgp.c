@@ -28,6 +28,7 @@
 
 #include <apr_strings.h>
 #include <gpgme.h>
+#include <openssl/crypto.h>
 
 #include "ca_gpg.h"
 #include "ca_log.h"
@@ -46,6 +47,7 @@ struct signerd_pgp_t {
     gpgme_ctx_t ctx;
     gpgme_key_t cakey;
     int open;
+    char *pass;                     /* the passphrase for gpg-agent, or NULL */
 };
 
 static apr_status_t bad(const char *path, int line, const char *fmt, const char *arg)
@@ -194,31 +196,22 @@ static apr_status_t write_file(const char *path, const char *text)
     return rv;
 }
 
-typedef struct {
-    const char *pass;
-    int tries;
-} pass_t;
-
+/* gpg-agent asks (loopback pinentry) when the key is not unlocked yet:
+ * the passphrase once, never again after a wrong one */
 static gpgme_error_t give_passphrase(void *hook, const char *uid_hint,
                                      const char *passphrase_info, int prev_was_bad, int fd)
 {
-    pass_t *pw = hook;
+    signerd_pgp_t *g = hook;
     size_t n;
 
-    if (!pw->pass || prev_was_bad || pw->tries++ > 0) {
+    if (!g->pass || prev_was_bad) {
         return gpg_error(GPG_ERR_CANCELED);
     }
-    n = strlen(pw->pass);
-    if (gpgme_io_writen(fd, pw->pass, n) != 0 || gpgme_io_writen(fd, "\n", 1) != 0) {
+    n = strlen(g->pass);
+    if (gpgme_io_writen(fd, g->pass, n) != 0 || gpgme_io_writen(fd, "\n", 1) != 0) {
         return gpg_error(GPG_ERR_CANCELED);
     }
     return 0;
-}
-
-static gpgme_error_t refuse_passphrase(void *hook, const char *uid_hint,
-                                       const char *passphrase_info, int prev_was_bad, int fd)
-{
-    return gpg_error(GPG_ERR_CANCELED);
 }
 
 apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, apr_pool_t *p)
@@ -228,7 +221,6 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
     gpgme_data_t in = NULL, out = NULL;
     gpgme_sign_result_t sr;
     struct stat sb;
-    pass_t pw = { passphrase, 0 };
     apr_status_t rv = APR_EGENERAL;
     const char *conftext;
 
@@ -249,7 +241,7 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
         return APR_EGENERAL;
     }
     /* an agent left from an earlier run would not read the new settings */
-    ca_gpg_kill_agent(g->home);
+    ca_gpg_kill_agent(g->home, 1);
     conftext = apr_psprintf(p, "# written by signerd at every start: edits are lost\n"
                             "no-greeting\nbatch\nno-auto-key-retrieve\n"
                             "trust-model always\ndefault-cert-level 0\n"
@@ -279,11 +271,28 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
                g->fpr, g->home, err ? ": " : "", err ? gpgme_strerror(err) : "");
         return APR_EINVAL;
     }
+    /* the agent may ask for the passphrase when it has not unlocked the key
+     * (at the first signature, or after it was restarted): keep it, in
+     * locked memory, until signerd exits */
+    if (passphrase && *passphrase) {
+        size_t n = strlen(passphrase) + 1;
+        if (!(g->pass = malloc(n))) {
+            return APR_ENOMEM;
+        }
+        memcpy(g->pass, passphrase, n);
+    }
+    gpgme_set_passphrase_cb(g->ctx, give_passphrase, g);
+    if (!g->cakey->can_sign) {
+        /* a certify-only key cannot make the self-test signature: the first
+         * certification unlocks it */
+        ca_log(CA_LOG_NOTICE, "CA90108", APR_SUCCESS, "openpgp: key %s certifies only: no "
+               "self-test signature at start", g->fpr);
+        rv = APR_SUCCESS;
+    }
     /* unlock the key once, and prove that gpg can sign as this user */
     gpgme_signers_clear(g->ctx);
     gpgme_signers_add(g->ctx, g->cakey);
-    gpgme_set_passphrase_cb(g->ctx, give_passphrase, &pw);
-    if (gpgme_data_new_from_mem(&in, "signerd self-test\n", 18, 0) == 0
+    if (rv != APR_SUCCESS && gpgme_data_new_from_mem(&in, "signerd self-test\n", 18, 0) == 0
         && gpgme_data_new(&out) == 0) {
         err = gpgme_op_sign(g->ctx, in, out, GPGME_SIG_MODE_DETACH);
         sr = err ? NULL : gpgme_op_sign_result(g->ctx);
@@ -295,7 +304,6 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
                    "with %s failed: %s", g->fpr, err ? gpgme_strerror(err) : "no signature");
         }
     }
-    gpgme_set_passphrase_cb(g->ctx, refuse_passphrase, NULL);
     gpgme_signers_clear(g->ctx);
     if (in) {
         gpgme_data_release(in);
@@ -327,8 +335,13 @@ void signerd_pgp_close(signerd_config_t *conf)
         g->pool = NULL;
         g->ctx = NULL;
     }
+    if (g->pass) {
+        OPENSSL_cleanse(g->pass, strlen(g->pass));
+        free(g->pass);
+        g->pass = NULL;
+    }
     /* the agent holds the unlocked key: it goes with signerd */
-    ca_gpg_kill_agent(g->home);
+    ca_gpg_kill_agent(g->home, 1);
     g->open = 0;
 }
 

@@ -114,7 +114,7 @@ static apr_status_t tmphome_cleanup(void *data)
     apr_pool_t *p;
 
     /* no agent is started there (no-autostart), but be sure */
-    ca_gpg_kill_agent(t->dir);
+    ca_gpg_kill_agent(t->dir, 0);
     apr_pool_create(&p, NULL);
     if (ca_gpg_rmtree(t->dir, p) != APR_SUCCESS) {
         ca_log(CA_LOG_WARN, "CA90004", APR_SUCCESS, "cannot remove the throwaway keyring %s",
@@ -161,7 +161,7 @@ apr_status_t ca_gpg_tmphome(const char **phome, const char *tmpdir, apr_pool_t *
     return APR_SUCCESS;
 }
 
-void ca_gpg_kill_agent(const char *homedir)
+void ca_gpg_kill_agent(const char *homedir, int always)
 {
     gpgme_engine_info_t ei;
     const char *gpgconf = NULL;
@@ -181,7 +181,7 @@ void ca_gpg_kill_agent(const char *homedir)
         return;
     }
     /* nothing to stop when no agent socket is there */
-    {
+    if (!always) {
         struct stat sb;
         char *sock = malloc(strlen(homedir) + 16);
         int none;

@@ -24,9 +24,10 @@ apr_status_t ca_gpg_ctx(gpgme_ctx_t *pctx, const char *homedir, apr_pool_t *p);
  * in it when p is cleaned up */
 apr_status_t ca_gpg_tmphome(const char **phome, const char *tmpdir, apr_pool_t *p);
 
-/* stop the gpg-agent of homedir, if one runs ("gpgconf --kill
- * gpg-agent", through the gpgconf that gpgme's engine info names) */
-void ca_gpg_kill_agent(const char *homedir);
+/* stop the gpg-agent of homedir ("gpgconf --kill gpg-agent", through the
+ * gpgconf that gpgme's engine info names); unless always, only when its
+ * socket is in homedir */
+void ca_gpg_kill_agent(const char *homedir, int always);
 
 /* remove a directory tree (the throwaway homes) */
 apr_status_t ca_gpg_rmtree(const char *dir, apr_pool_t *p);

@@ -55,6 +55,7 @@ HTTPD_BIN = "/usr/sbin/apache2"
 HTTPD_MODDIR = "/usr/lib/apache2/modules"
 HTTPD_USER = "www-data"
 PG_USER = "postgres"
+SIGNERD_USER = "nobody"       # signerd drops to this user when started as root
 DEFAULT_ARGON2 = "3 65536 1"
 MAX_SOCKET_PATH = 100          # sun_path is 108 bytes incl. NUL; keep a margin
 
@@ -780,6 +781,53 @@ class Stack:
         if self.root:
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
 
+    OPENPGP_UID = "CAcert Demo OpenPGP Signing Key <openpgp@cacert.localhost>"
+
+    @property
+    def openpgp_home(self):
+        return os.path.join(self.ca_dir, "openpgp")
+
+    def openpgp_fpr(self):
+        with open(os.path.join(self.ca_dir, "openpgp.fpr")) as f:
+            return f.read().strip()
+
+    def ensure_openpgp(self):
+        """The CA's OpenPGP key (once per DIR): made with gpg in its own home
+        directory for signerd (protected with the stack's passphrase), its
+        public key exported to the web side.  Never committed."""
+        pub = os.path.join(self.ca_dir, "web", "openpgp.asc")
+        if os.path.exists(pub) and os.path.exists(os.path.join(self.ca_dir, "openpgp.fpr")):
+            return
+        home = self.openpgp_home
+        shutil.rmtree(home, ignore_errors=True)
+        os.makedirs(home, mode=0o700)
+        gpg = ["gpg", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback",
+               "--passphrase-file", self.passphrase_file]
+        try:
+            self._run(gpg + ["--quick-gen-key", self.OPENPGP_UID, "rsa3072", "cert", "5y"],
+                      "gpg --quick-gen-key (the CA's OpenPGP key)")
+            out = subprocess.run(["gpg", "--homedir", home, "--batch", "--with-colons",
+                                  "--list-secret-keys"], capture_output=True, text=True,
+                                 check=True, timeout=60).stdout
+            fpr = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
+            asc = subprocess.run(["gpg", "--homedir", home, "--batch", "--armor", "--export",
+                                  fpr], capture_output=True, check=True, timeout=60).stdout
+        finally:
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+                           capture_output=True, timeout=30)
+        with open(pub + ".tmp", "wb") as f:
+            f.write(asc)
+        os.chmod(pub + ".tmp", 0o644)
+        os.rename(pub + ".tmp", pub)
+        if self.root:
+            # signerd runs gpg as its 'user' after dropping privileges
+            for dirpath, dirnames, filenames in os.walk(home):
+                for n in dirnames + filenames:
+                    chown_user(os.path.join(dirpath, n), SIGNERD_USER)
+            chown_user(home, SIGNERD_USER)
+        with open(os.path.join(self.ca_dir, "openpgp.fpr"), "w") as f:
+            f.write(fpr + "\n")
+
     def start_relay(self):
         pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
         if pid and pid_alive(pid) and os.path.exists(os.path.join(self.line_dir, "link.tty")):
@@ -836,7 +884,7 @@ class Stack:
         lines = [f"device {self.line_dir}/signer.tty", "baud 115200",
                  f"journal {self.signer_dir}/journal", f"deadman {deadman}"]
         if self.root:
-            lines.append("user nobody")
+            lines.append(f"user {SIGNERD_USER}")
         base = f"http://localhost:{self.http_port}/pki"
         for name, profiles, days, wild, sans in self.SIGNER_CAS:
             lines.append(f"ca {name} cert={self.ca_dir}/signer/{name}.crt "
@@ -845,6 +893,9 @@ class Stack:
                          f"ocsp=http://localhost:{self.http_port}/ocsp crl={base}/{name}.crl "
                          f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
                          f"wildcards={wild} max_sans={sans}")
+        if os.path.exists(os.path.join(self.ca_dir, "openpgp.fpr")):
+            lines.append(f"openpgp home={self.openpgp_home} fpr={self.openpgp_fpr()} days=365 "
+                         f"digest=sha256 cps=https://www.cacert.org/policy/")
         lines.extend(extra)
         text = "\n".join(lines) + "\n"
         for old, new in replace:
@@ -1166,6 +1217,7 @@ class Stack:
             self.ensure_cert()
             if self.modules:
                 self.ensure_ca()
+                self.ensure_openpgp()
                 self.start_relay()
                 self.start_signerd()
                 self.save()
