@@ -62,7 +62,11 @@ def export(home, fpr, armor=True):
 
 def make_ca(home, uid="CAcert Test OpenPGP Key <openpgp@test.invalid>", passphrase="",
             usage="cert"):
-    """the CA's OpenPGP key (certify only); returns (fpr, armoured public key)"""
+    """the CA's OpenPGP key (certify only); returns (fpr, armoured public key).
+    Its passphrase protection is made cheap (the agent re-derives it for
+    every certification)."""
+    with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
+        f.write("s2k-calibration 20\n")
     gpg(home, "--quick-gen-key", uid, "ed25519", usage, "2y", passphrase=passphrase)
     fpr = fingerprint(home, uid)
     pub = export(home, fpr)

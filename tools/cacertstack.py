@@ -801,6 +801,11 @@ class Stack:
         home = self.openpgp_home
         shutil.rmtree(home, ignore_errors=True)
         os.makedirs(home, mode=0o700)
+        # every certification unlocks the key in gpg-agent again (the
+        # passphrase's KDF): a cheap one for the demo (signerd rewrites this
+        # file at start; the key keeps the protection it got here)
+        with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
+            f.write("s2k-calibration 20\n")
         gpg = ["gpg", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback",
                "--passphrase-file", self.passphrase_file]
         try:
