@@ -11,8 +11,10 @@
 
 #include "ca_openpgp.h"
 
-/* once per process, before any other call: gpgme_check_version and the
- * OpenPGP engine (gpg) present; APR_EGENERAL (logged CA90001) otherwise */
+/* once per process, before any other call and before threads start:
+ * gpgme_check_version and the OpenPGP engine (gpg) present; APR_EGENERAL
+ * (logged CA90001) otherwise.  Removes a preloaded sanitizer runtime from
+ * LD_PRELOAD so that gpg does not inherit it. */
 apr_status_t ca_gpg_init(void);
 
 /* a gpgme context on homedir (OpenPGP protocol, binary output, loopback
