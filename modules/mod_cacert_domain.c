@@ -337,6 +337,15 @@ static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
 
 static const void *psl;
 
+/* the list goes with the configuration that loaded it (a restart loads it
+ * again) */
+static apr_status_t psl_cleanup(void *data)
+{
+    ca_domain_psl_free(psl);
+    psl = NULL;
+    return APR_SUCCESS;
+}
+
 static void finish_cfg(dom_srv_cfg *c)
 {
     c->dom.rules = c->rules;
@@ -374,10 +383,13 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "CA81001: mod_cacert_domain needs mod_cacert_account and mod_dbd");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!psl && !(psl = ca_domain_psl_load())) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA81002: no Public Suffix List (install the publicsuffix package)");
-        return HTTP_INTERNAL_SERVER_ERROR;
+    if (!psl) {
+        if (!(psl = ca_domain_psl_load())) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "CA81002: no Public Suffix List (install the publicsuffix package)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_cleanup_register(pconf, NULL, psl_cleanup, apr_pool_cleanup_null);
     }
     if (ca_probe_global_init() != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -120,6 +120,12 @@ const void *ca_domain_psl_load(void)
     return psl ? psl : psl_builtin();
 }
 
+void ca_domain_psl_free(const void *psl)
+{
+    /* psl_free leaves libpsl's built-in list alone */
+    psl_free((psl_ctx_t *)psl);
+}
+
 static int registrar_ok(const char *tld, const apr_array_header_t *registrars)
 {
     int i;

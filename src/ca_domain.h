@@ -63,6 +63,8 @@ extern const char *const ca_idn_cps_registrars[];
  * libpsl's built-in copy; NULL if neither exists.  Call once at start-up;
  * the result is read-only and may be shared by threads. */
 const void *ca_domain_psl_load(void);
+/* free what ca_domain_psl_load returned */
+void ca_domain_psl_free(const void *psl);
 
 /* CPS 3.1.7 on an ASCII (A-label) domain name: NULL if it has no xn--
  * label, or its TLD is on the registrar list (NULL: the CPS list), or every

@@ -22,7 +22,11 @@ static void setup(void)
     cfg.psl = ca_domain_psl_load();
 }
 
-static void teardown(void) { apr_pool_destroy(pool); }
+static void teardown(void)
+{
+    ca_domain_psl_free(cfg.psl);
+    apr_pool_destroy(pool);
+}
 
 static const struct {
     const char *in;
