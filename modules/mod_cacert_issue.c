@@ -1099,6 +1099,16 @@ static const char *member_name(const ca_session_t *s, apr_pool_t *p)
     return n;
 }
 
+/* the member's verified facts, with the domains domain control counts
+ * under root (mod_cacert_domain's rules when it is loaded) */
+static apr_status_t domain_facts(iss_req_t *q, ca_member_facts_t *facts, const char *root)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
+
+    return ca_issue_facts_for(facts, q->pg->db, q->pg->sess->member_id, root,
+                              dcfg ? dcfg(q->r->server) : NULL, q->r->pool);
+}
+
 /* the options the member is entitled to, and why others are not */
 static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
 {
@@ -1112,10 +1122,17 @@ static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
     const char *chosen = fval(q, "profile");
     int i;
 
-    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS
-        || (rv = ca_issue_facts(facts, q->pg->db, q->pg->sess->member_id, p))
-        != APR_SUCCESS) {
+    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
         return rv;
+    }
+    {
+        /* the domains listed are those verified enough for server
+         * certificates under the root the member would get them from */
+        ca_grant_t sg;
+        ca_policy_grant(&sg, &st, CA_PROFILE_SERVER, &pc);
+        if ((rv = domain_facts(q, facts, sg.ca)) != APR_SUCCESS) {
+            return rv;
+        }
     }
     facts->name = member_name(q->pg->sess, p);
     ca_tmpl_setf(ctx, "points", "%d", ca_points_total(&st));
@@ -1262,6 +1279,9 @@ static int page_new(iss_req_t *q)
         return internal_error(q, rv, "standing");
     }
     ca_policy_grant(&grant, &st, choice.profile, &pc);
+    if (grant.ca && (rv = domain_facts(q, &facts, grant.ca)) != APR_SUCCESS) {
+        return internal_error(q, rv, "verified domains");
+    }
     if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
         /* beside the field it concerns */
         page_set_msg(q->pg, !strncmp(e, "policy.host", 11) || !strcmp(e, "policy.wildcard")
@@ -1596,13 +1616,14 @@ static int page_renew(iss_req_t *q)
         return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
     }
     memset(&facts, 0, sizeof(facts));
-    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS
-        || (rv = ca_issue_facts(&facts, q->pg->db, q->pg->sess->member_id, p))
-        != APR_SUCCESS) {
+    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
+        return internal_error(q, rv, "standing");
+    }
+    ca_policy_grant(&grant, &st, choice.profile, &pc);
+    if ((rv = domain_facts(q, &facts, grant.ca)) != APR_SUCCESS) {
         return internal_error(q, rv, "standing");
     }
     facts.name = member_name(q->pg->sess, p);
-    ca_policy_grant(&grant, &st, choice.profile, &pc);
     if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
         return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
     }

@@ -7,11 +7,13 @@
 #include "ca_account.h"
 #include "ca_issue.h"
 #include "ca_pgpkeys.h"
+#include "ca_domain.h"
 
 const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_account_stmts,
     ca_issue_stmts,
     ca_pgpkeys_stmts,
+    ca_domain_stmts,
     NULL
 };
 

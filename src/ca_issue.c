@@ -11,6 +11,7 @@
 #include "ca_issue.h"
 #include "ca_account.h"
 #include "ca_crypto.h"
+#include "ca_domain.h"
 #include "ca_log.h"
 #include "ca_wire.h"
 
@@ -31,9 +32,6 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_emails",
       "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
       " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
-    { "cacert_iss_domains",
-      "SELECT lower(name) FROM domains WHERE member_id = %s::bigint AND deleted_at IS NULL"
-      " AND verified_at IS NOT NULL ORDER BY id" },
     { "cacert_iss_key_used",
       "SELECT 1 FROM certificates WHERE spki_sha256 = %s AND member_id <> %s::bigint LIMIT 1" },
     { "cacert_iss_enqueue_sign",
@@ -158,20 +156,27 @@ static apr_status_t column_list(apr_array_header_t **plist, ca_db_t *db, const c
     return rv;
 }
 
-apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
-                            apr_pool_t *p)
+apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
+                                const char *root, const ca_domain_cfg_t *dcfg, apr_pool_t *p)
 {
     apr_array_header_t *emails, *domains;
     apr_status_t rv;
 
+    /* the domains: what domain control says counts under this root */
     if ((rv = column_list(&emails, db, "cacert_iss_emails", member_id, p)) != APR_SUCCESS
-        || (rv = column_list(&domains, db, "cacert_iss_domains", member_id, p))
+        || (rv = ca_domain_verified(&domains, db, member_id, root ? root : "member", dcfg, p))
         != APR_SUCCESS) {
         return rv;
     }
     f->emails = emails;
     f->domains = domains;
     return APR_SUCCESS;
+}
+
+apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
+                            apr_pool_t *p)
+{
+    return ca_issue_facts_for(f, db, member_id, NULL, NULL, p);
 }
 
 apr_status_t ca_issue_key_used(int *pused, ca_db_t *db, const char *spki_sha256,

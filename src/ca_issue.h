@@ -13,13 +13,19 @@
 
 #include "ca_db.h"
 #include "ca_csr.h"
+#include "ca_domain.h"
 #include "ca_policy.h"
 #include "ca_x509.h"
 
 extern const ca_stmt_t ca_issue_stmts[];
 
 
-/* verified addresses and domains of a member (name set by the caller) */
+/* verified addresses of a member and the domains that domain control
+ * counts as verified for server certificates under root (NULL: "member")
+ * with the rules of dcfg (NULL: the defaults); the name is set by the caller */
+apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
+                                const char *root, const ca_domain_cfg_t *dcfg, apr_pool_t *p);
+/* the same for the Member SubRoot with the default rules */
 apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
                             apr_pool_t *p);
 /* 1 in *pused if another member holds a certificate for this key */

@@ -6,6 +6,7 @@
 #include <pwquality.h>
 
 #include "ca_valid.h"
+#include "ca_domain.h"
 #include "ca_crypto.h"
 #include "ca_form.h"
 
@@ -201,6 +202,11 @@ const char *ca_valid_email(const char *s)
     }
     if (labels < 2 || !alpha_tld) {
         return "err.email.invalid";
+    }
+    /* CPS 3.1.7: the domain part of an address follows the IDN rule of
+     * domains (with the CPS list of registrars) */
+    if (ca_idn_check(at + 1, NULL)) {
+        return "err.email.idn";
     }
     return NULL;
 }

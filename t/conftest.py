@@ -35,6 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
 import cacertstack  # noqa: E402
+import probes  # noqa: E402  (loopback DNS, web and whois servers of the domain tests)
 from cacertstack import Stack, bad_log_lines  # noqa: E402,F401
 
 TEST_ARGON2 = "1 8192 1"
@@ -64,7 +65,8 @@ def stack(request):
     # every test registers from 127.0.0.1: the per-client registration limit
     # is lifted here and tested on its own (test_account_sessions.py)
     s = Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
-              extra_conf=[TEST_REGISTRATION_LIMIT, "CAcertExpiryCheckInterval 1s"],
+              extra_conf=[TEST_REGISTRATION_LIMIT, "CAcertExpiryCheckInterval 1s"]
+              + probes.stack_conf(),
               modules=not _truthy("CACERT_NO_MODULES"), argon2=TEST_ARGON2,
               sqldir=os.environ.get("CACERT_SQLDIR") or None)
     try:

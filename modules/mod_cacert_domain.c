@@ -1,0 +1,953 @@
+/* mod_cacert_domain: domain control for the members' account (CPS 4.2.2,
+ * 3.1.7; DESIGN.md "Domain control") -- the domain pages, the probes the
+ * member starts, the email ping's answer, and the watchdog job that
+ * re-tests the static cookies of verified domains.
+ *
+ * Thin glue: directives, the pages (through mod_cacert_account's page
+ * functions, so they share its session, layout and CSRF check) and the
+ * watchdog.  Names, the IDN rule and the claim rules live in
+ * src/ca_domain.c, the probes in src/ca_probe.c, the words in templates/. */
+#include <string.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <apr_lib.h>
+#include <apr_dbd.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_dbd.h>
+#include <mod_watchdog.h>
+
+#include "ca_log.h"
+#include "ca_tmpl.h"
+#include "ca_valid.h"
+#include "ca_form.h"
+#include "ca_domain.h"
+#include "ca_probe.h"
+#include "mod_cacert.h"
+
+APLOG_USE_MODULE(cacert_domain);
+
+#define CACERT_DB_GUARD
+#include "mod_cacert_glue.h"
+module AP_MODULE_DECLARE_DATA cacert_domain_module;
+
+#define HANDLER_NAME    "cacert-domain"
+#define RETEST_WATCHDOG "cacert-domain-retest"
+#define UNSET           (-1)
+
+/* ---- configuration ---- */
+
+typedef struct {
+    apr_array_header_t *rules;          /* ca_domain_rule_t */
+    apr_array_header_t *registrars;     /* const char *; NULL: CPS list */
+    const char *resolver;
+    int resolver_port;
+    const char *whois;
+    int whois_port;
+    apr_interval_time_t timeout;
+    int max_size;
+    const char *http_scheme;
+    int http_port;
+    int allow_private;
+    int per_account, per_domain;
+    apr_interval_time_t window;
+    apr_interval_time_t ping_lifetime;
+    apr_interval_time_t retest_interval;
+    int retest_batch;
+
+    /* filled in post_config */
+    ca_domain_cfg_t dom;
+    ca_probe_cfg_t probe;
+} dom_srv_cfg;
+
+static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->rules = apr_array_make(p, 4, sizeof(ca_domain_rule_t));
+    c->resolver_port = c->whois_port = c->max_size = c->http_port = UNSET;
+    c->allow_private = c->per_account = c->per_domain = c->retest_batch = UNSET;
+    c->timeout = c->window = c->ping_lifetime = c->retest_interval = UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_NUM(f) c->f = add->f != UNSET ? add->f : base->f
+
+static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    dom_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->rules = add->rules->nelts ? add->rules : base->rules;
+    MERGE_PTR(registrars);
+    MERGE_PTR(resolver);
+    MERGE_NUM(resolver_port);
+    MERGE_PTR(whois);
+    MERGE_NUM(whois_port);
+    MERGE_NUM(timeout);
+    MERGE_NUM(max_size);
+    MERGE_PTR(http_scheme);
+    MERGE_NUM(http_port);
+    MERGE_NUM(allow_private);
+    MERGE_NUM(per_account);
+    MERGE_NUM(per_domain);
+    MERGE_NUM(window);
+    MERGE_NUM(ping_lifetime);
+    MERGE_NUM(retest_interval);
+    MERGE_NUM(retest_batch);
+    return c;
+}
+
+static apr_interval_time_t cfg_time(apr_interval_time_t v, int def_secs)
+{
+    return v != UNSET ? v : apr_time_from_sec(def_secs);
+}
+
+static int cfg_int(int v, int def)
+{
+    return v != UNSET ? v : def;
+}
+
+static dom_srv_cfg *srv_cfg_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &cacert_domain_module);
+}
+
+static const char *cmd_err(cmd_parms *cmd, const char *msg)
+{
+    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_int64_t n = 0;
+
+    if (err) {
+        return err;
+    }
+    if (parse_seconds(&n, arg) || n <= 0) {
+        return cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
+    }
+    *(apr_interval_time_t *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) =
+        apr_time_from_sec(n);
+    return NULL;
+}
+
+static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *end;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || *end || n < 1 || n > 100000000) {
+        return cmd_err(cmd, "is out of range");
+    }
+    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = (int)n;
+    return NULL;
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = on ? 1 : 0;
+    return NULL;
+}
+
+/* HOST[:PORT] or [IPv6]:PORT into host and port (0: not given) */
+static const char *host_port(const char **phost, int *pport, const char *arg, apr_pool_t *p)
+{
+    char *scope = NULL, *host = NULL;
+    apr_port_t port = 0;
+
+    if (apr_parse_addr_port(&host, &scope, &port, arg, p) != APR_SUCCESS || !host || scope) {
+        return "must be HOST, HOST:PORT or [IPv6]:PORT";
+    }
+    *phost = host;
+    *pport = port;
+    return NULL;
+}
+
+static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
+{
+    dom_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    unsigned char a[16];
+
+    if (err || (err = cmd_err(cmd, host_port(&c->resolver, &c->resolver_port, arg,
+                                             cmd->pool)))) {
+        return err;
+    }
+    /* an address: the resolver is what answers the probes' questions, so
+     * it must not itself depend on a name lookup */
+    if (inet_pton(AF_INET, c->resolver, a) != 1 && inet_pton(AF_INET6, c->resolver, a) != 1) {
+        return cmd_err(cmd, "must be an IP address (and port)");
+    }
+    return NULL;
+}
+
+static const char *set_whois(cmd_parms *cmd, void *dc, const char *arg)
+{
+    dom_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    return cmd_err(cmd, host_port(&c->whois, &c->whois_port, arg, cmd->pool));
+}
+
+static const char *set_scheme(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (strcmp(arg, "http") && strcmp(arg, "https")) {
+        return cmd_err(cmd, "must be http or https");
+    }
+    srv_cfg_of(cmd)->http_scheme = arg;
+    return NULL;
+}
+
+static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_int(cmd, dc, arg);
+
+    if (!err && *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) > 65535) {
+        return cmd_err(cmd, "must be a port, 1-65535");
+    }
+    return err;
+}
+
+static const char *set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    dom_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    ca_domain_rule_t rule;
+    int i;
+
+    if (err || (err = cmd_err(cmd, ca_domain_rule_parse(&rule, argc, argv, cmd->pool)))) {
+        return err;
+    }
+    for (i = 0; i < c->rules->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(c->rules, i, ca_domain_rule_t).root, rule.root)) {
+            return cmd_err(cmd, apr_pstrcat(cmd->pool, "given twice for ", rule.root, NULL));
+        }
+    }
+    APR_ARRAY_PUSH(c->rules, ca_domain_rule_t) = rule;
+    return NULL;
+}
+
+static const char *set_registrars(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    dom_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    c->registrars = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        const char *t = argv[i][0] == '.' ? argv[i] + 1 : argv[i], *s;
+        if (!strcmp(argv[i], "none") && argc == 1) {
+            break;
+        }
+        for (s = t; *s; s++) {
+            if (!apr_isalnum(*s) && *s != '-') {
+                return cmd_err(cmd, "takes top-level domains in ASCII (xn--) form, or none");
+            }
+        }
+        if (!*t) {
+            return cmd_err(cmd, "takes top-level domains in ASCII (xn--) form, or none");
+        }
+        APR_ARRAY_PUSH(c->registrars, const char *) = apr_pstrdup(cmd->pool, t);
+    }
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(dom_srv_cfg, f)
+
+static const command_rec dom_cmds[] = {
+    AP_INIT_TAKE_ARGV("CAcertDomainChecks", set_rule, NULL, RSRC_CONF,
+                      "ROOT N [METHOD...]: a server certificate under ROOT needs N different "
+                      "passed checks among the METHODs (email, dns, http; default all)"),
+    AP_INIT_TAKE_ARGV("CAcertIDNRegistrars", set_registrars, NULL, RSRC_CONF,
+                      "top-level domains whose registrars prevent homographs (CPS 3.1.7; "
+                      "default the CPS list), or none"),
+    AP_INIT_TAKE1("CAcertDomainResolver", set_resolver, NULL, RSRC_CONF,
+                  "IP address[:port] of the DNS resolver the probes ask (default: "
+                  "/etc/resolv.conf)"),
+    AP_INIT_TAKE1("CAcertWhoisServer", set_whois, NULL, RSRC_CONF,
+                  "whois server host[:port] for the addresses of the email ping "
+                  "(default: none)"),
+    AP_INIT_TAKE1("CAcertDomainProbeTimeout", set_time, OFF(timeout), RSRC_CONF,
+                  "the whole time one probe may take (default 10s)"),
+    AP_INIT_TAKE1("CAcertDomainProbeMaxSize", set_int, OFF(max_size), RSRC_CONF,
+                  "bytes read at most from a web server or whois server (default 65536)"),
+    AP_INIT_TAKE1("CAcertDomainHTTPScheme", set_scheme, NULL, RSRC_CONF,
+                  "http or https for the file check (default http)"),
+    AP_INIT_TAKE1("CAcertDomainHTTPPort", set_port, OFF(http_port), RSRC_CONF,
+                  "port of the file check (default: the scheme's)"),
+    AP_INIT_FLAG("CAcertDomainProbePrivateAddresses", set_flag, OFF(allow_private), RSRC_CONF,
+                 "let the file check connect to loopback and private addresses "
+                 "(test set-ups only; default off)"),
+    AP_INIT_TAKE1("CAcertDomainProbesPerAccount", set_int, OFF(per_account), RSRC_CONF,
+                  "probes one account may start per window (default 30)"),
+    AP_INIT_TAKE1("CAcertDomainProbesPerDomain", set_int, OFF(per_domain), RSRC_CONF,
+                  "probes of one domain per window, by anyone (default 10)"),
+    AP_INIT_TAKE1("CAcertDomainProbeWindow", set_time, OFF(window), RSRC_CONF,
+                  "the window of the probe limits (default 1h)"),
+    AP_INIT_TAKE1("CAcertDomainPingLifetime", set_time, OFF(ping_lifetime), RSRC_CONF,
+                  "how long the link of a domain's email ping works (default 48h)"),
+    AP_INIT_TAKE1("CAcertDomainRetestInterval", set_time, OFF(retest_interval), RSRC_CONF,
+                  "re-test the DNS and file cookies of verified domains this often "
+                  "(default 7d)"),
+    AP_INIT_TAKE1("CAcertDomainRetestBatch", set_int, OFF(retest_batch), RSRC_CONF,
+                  "domains re-tested at most per round of the watchdog (default 20)"),
+    { NULL }
+};
+
+static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
+{
+    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+
+    return &c->dom;
+}
+
+/* ---- start-up ---- */
+
+static const void *psl;
+
+/* the list goes with the configuration that loaded it (a restart loads it
+ * again) */
+static apr_status_t psl_cleanup(void *data)
+{
+    ca_domain_psl_free(psl);
+    psl = NULL;
+    return APR_SUCCESS;
+}
+
+static void finish_cfg(dom_srv_cfg *c)
+{
+    c->dom.rules = c->rules;
+    c->dom.registrars = c->registrars;
+    c->dom.psl = psl;
+    ca_probe_cfg_default(&c->probe);
+    c->probe.resolver = c->resolver;
+    c->probe.resolver_port = c->resolver_port > 0 ? c->resolver_port : 0;
+    c->probe.whois_server = c->whois;
+    c->probe.whois_port = c->whois_port > 0 ? c->whois_port : 0;
+    c->probe.timeout = cfg_time(c->timeout, 10);
+    c->probe.max_size = (apr_size_t)cfg_int(c->max_size, 65536);
+    c->probe.http_scheme = c->http_scheme ? c->http_scheme : "http";
+    c->probe.http_port = cfg_int(c->http_port, 0);
+    c->probe.allow_private = cfg_int(c->allow_private, 0) == 1;
+}
+
+static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool);
+
+static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
+    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+    server_rec *sp;
+    ap_watchdog_t *wd;
+    apr_interval_time_t every;
+    apr_status_t rv;
+
+    log_server = s;
+    ca_log_set_sink(log_sink, NULL);
+    if (!APR_RETRIEVE_OPTIONAL_FN(cacert_page_start) || !APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA81001: mod_cacert_domain needs mod_cacert_account and mod_dbd");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!psl) {
+        if (!(psl = ca_domain_psl_load())) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "CA81002: no Public Suffix List (install the publicsuffix package)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_cleanup_register(pconf, NULL, psl_cleanup, apr_pool_cleanup_null);
+    }
+    if (ca_probe_global_init() != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (sp = s; sp; sp = sp->next) {
+        finish_cfg(ap_get_module_config(sp->module_config, &cacert_domain_module));
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get || !wd_register) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA81003: mod_cacert_domain needs mod_watchdog");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* a round every tenth of the interval (1 s to 1 h): a domain is
+     * re-tested at most that much later than its interval says */
+    every = cfg_time(c->retest_interval, 7 * 86400) / 10;
+    every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
+            : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
+    rv = wd_get(&wd, RETEST_WATCHDOG, 0, 1, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = wd_register(wd, every, s, retest_callback);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "CA81004: cannot start the mod_cacert_domain watchdog");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void dom_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    db_guard_init(pchild);
+}
+
+/* ---- the re-test watchdog ---- */
+
+static int run_probe(ca_probe_result_t *res, unsigned method, const ca_domain_t *d,
+                     const dom_srv_cfg *c, apr_pool_t *p)
+{
+    apr_status_t rv = method == CA_CHECK_DNS
+                      ? ca_probe_dns(res, d->name, d->cookie, &c->probe, p)
+                      : ca_probe_http(res, d->name, d->cookie, &c->probe, p);
+
+    if (rv != APR_SUCCESS) {
+        res->passed = 0;
+        res->detail = "probe.error";
+    }
+    return res->passed;
+}
+
+/* the static cookies stay in place for the life of the certificates: probe
+ * them again; a domain whose check fails is marked (and counts with the
+ * methods that still pass) */
+static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    server_rec *s = data;
+    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+    apr_array_header_t *due;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    apr_pool_t *p;
+    int i;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !db_work_begin()) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, pool);
+    if (!(dbd = dbd_open(p, s))) {
+        apr_pool_destroy(p);
+        db_work_end();
+        return APR_SUCCESS;
+    }
+    memset(&db, 0, sizeof(db));
+    db.driver = dbd->driver;
+    db.handle = dbd->handle;
+    db.prepared = dbd->prepared;
+    if (ca_domain_due(&due, &db, cfg_time(c->retest_interval, 7 * 86400),
+                      cfg_int(c->retest_batch, 20), p) == APR_SUCCESS) {
+        for (i = 0; i < due->nelts && !child_stopping; i++) {
+            ca_domain_t *d = &APR_ARRAY_IDX(due, i, ca_domain_t);
+            unsigned m;
+            int all = 1;
+            for (m = CA_CHECK_DNS; m <= CA_CHECK_HTTP; m <<= 1) {
+                ca_probe_result_t res;
+                if (!(d->passed & m)) {
+                    continue;
+                }
+                if (!run_probe(&res, m, d, c, p)) {
+                    all = 0;
+                }
+                if (ca_domain_record(&db, d, NULL, m, "retest", res.passed, res.target,
+                                     res.detail, p) != APR_SUCCESS) {
+                    all = -1;
+                    break;
+                }
+            }
+            if (all < 0 || ca_domain_retested(&db, d, all, p) != APR_SUCCESS) {
+                break;
+            }
+            if (!all) {
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                             "CA81101: re-test of domain %s (member %s) failed", d->name,
+                             d->member_id);
+            }
+        }
+    }
+    if (dbd_close) {
+        dbd_close(s, dbd);
+    }
+    apr_pool_destroy(p);
+    db_work_end();
+    return APR_SUCCESS;
+}
+
+/* ---- pages ---- */
+
+typedef struct {
+    cacert_page_t *pg;
+    request_rec *r;
+    dom_srv_cfg *cfg;
+} dom_req_t;
+
+static APR_OPTIONAL_FN_TYPE(cacert_page_start) *page_start;
+static APR_OPTIONAL_FN_TYPE(cacert_page_render) *page_render;
+static APR_OPTIONAL_FN_TYPE(cacert_page_message) *page_message;
+static APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *page_set_msg;
+static APR_OPTIONAL_FN_TYPE(cacert_page_headers) *page_headers;
+static APR_OPTIONAL_FN_TYPE(cacert_mail) *page_mail;
+
+static void retrieve_fns(void)
+{
+    page_start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
+    page_render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
+    page_message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
+    page_set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
+    page_headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
+    page_mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+}
+
+static const char *fval(dom_req_t *q, const char *name)
+{
+    const char *v = q->pg->form ? apr_table_get(q->pg->form, name) : NULL;
+    return v ? v : "";
+}
+
+static const char *arg_of(request_rec *r, const char *name)
+{
+    apr_table_t *args, *errs;
+    const char *err;
+    ca_form_limits_t lim = { 1024, 8, 256, NULL, 0 };
+
+    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
+                                  r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_table_get(args, name);
+}
+
+static int redirect(dom_req_t *q, const char *where)
+{
+    const char *url = apr_pstrcat(q->r->pool, q->pg->base, "/", where, NULL);
+
+    page_headers(q->r);
+    apr_table_setn(q->r->headers_out, "Location", ap_construct_url(q->r->pool, url, q->r));
+    return HTTP_SEE_OTHER;
+}
+
+static int internal_error(dom_req_t *q, apr_status_t rv, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, q->r, "CA81201: %s failed", what);
+    return page_message(q->pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* the state of a domain under the member and assured roots */
+static void state_vars(dom_req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
+{
+    unsigned m;
+
+    ca_tmpl_set(item, "id", d->id);
+    ca_tmpl_set(item, "name", d->name);
+    ca_tmpl_set(item, "created", d->created);
+    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->dom, "member"), d->passed)) {
+        ca_tmpl_set(item, "ok_member", "1");
+    }
+    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->dom, "assured"), d->passed)) {
+        ca_tmpl_set(item, "ok_assured", "1");
+    }
+    if (!d->passed) {
+        ca_tmpl_set(item, "unverified", "1");
+    }
+    if (d->retest_failed) {
+        ca_tmpl_set(item, "retest_failed", d->retest_failed);
+    }
+    for (m = CA_CHECK_EMAIL; m <= CA_CHECK_HTTP; m <<= 1) {
+        if (d->passed & m) {
+            ca_tmpl_set(item, apr_pstrcat(q->r->pool, "passed_", ca_check_method_name(m),
+                                          NULL), "1");
+        }
+    }
+}
+
+static int list_vars(dom_req_t *q)
+{
+    apr_array_header_t *list;
+    int i;
+
+    if (ca_domain_list(&list, q->pg->db, q->pg->sess->member_id, q->r->pool) != APR_SUCCESS) {
+        return 0;
+    }
+    for (i = 0; i < list->nelts; i++) {
+        state_vars(q, ca_tmpl_add_item(q->pg->ctx, "domains"),
+                   &APR_ARRAY_IDX(list, i, ca_domain_t));
+    }
+    return 1;
+}
+
+static int page_list(dom_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    int status = HTTP_OK;
+
+    if (q->r->method_number == M_POST) {
+        const char *action = fval(q, "action");
+        apr_status_t rv;
+        if (!strcmp(action, "add")) {
+            const char *typed = apr_table_get(q->pg->form, "domain"), *name, *e, *id, *why;
+            const char *t = ca_trim(typed ? typed : "", p);
+            e = apr_table_get(q->pg->form_errors, "domain");
+            if (!e) {
+                e = ca_domain_name(&name, t, strlen(t), &q->cfg->dom, p);
+            }
+            if (e) {
+                page_set_msg(q->pg, "err_domain", e);
+                ca_tmpl_set(ctx, "v_domain", t);
+                status = HTTP_UNPROCESSABLE_ENTITY;
+            }
+            else if ((rv = ca_domain_add(&id, &why, q->pg->db, q->pg->sess->member_id, name, p))
+                     != APR_SUCCESS) {
+                return internal_error(q, rv, "domain claim");
+            }
+            else if (why) {
+                page_set_msg(q->pg, "err_domain", why);
+                ca_tmpl_set(ctx, "v_domain", t);
+                status = HTTP_CONFLICT;
+            }
+            else {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                              "CA81202: member %s claims domain %s", q->pg->sess->member_id,
+                              name);
+                return redirect(q, apr_pstrcat(p, "view?id=", id, NULL));
+            }
+        }
+        else if (!strcmp(action, "remove")) {
+            rv = ca_domain_remove(q->pg->db, q->pg->sess->member_id, fval(q, "id"), p);
+            if (rv == APR_NOTFOUND) {
+                page_set_msg(q->pg, "error", "domain.notyours");
+                status = HTTP_NOT_FOUND;
+            }
+            else if (rv != APR_SUCCESS) {
+                return internal_error(q, rv, "domain removal");
+            }
+            else {
+                page_set_msg(q->pg, "notice", "ok.domain.removed");
+            }
+        }
+        else {
+            page_set_msg(q->pg, "error", "form.malformed");
+            status = HTTP_BAD_REQUEST;
+        }
+    }
+    if (!list_vars(q)) {
+        return internal_error(q, APR_EGENERAL, "domain list");
+    }
+    return page_render(q->pg, "domains.html", status);
+}
+
+static void mailbox_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
+{
+    int i;
+
+    for (i = 0; ca_domain_mailboxes[i]; i++) {
+        ca_tmpl_set(ca_tmpl_add_item(q->pg->ctx, "mailboxes"), "address",
+                    apr_pstrcat(q->r->pool, ca_domain_mailboxes[i], "@", d->name, NULL));
+    }
+    for (i = 0; whois && i < whois->nelts; i++) {
+        ca_tmpl_set(ca_tmpl_add_item(q->pg->ctx, "mailboxes"), "address",
+                    APR_ARRAY_IDX(whois, i, const char *));
+    }
+}
+
+static int view_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
+{
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    apr_array_header_t *hist;
+    int i;
+
+    state_vars(q, ctx, d);
+    ca_tmpl_set(ctx, "cookie", d->cookie);
+    ca_tmpl_set(ctx, "dns_name", apr_pstrcat(q->r->pool, CA_PROBE_DNS_LABEL ".", d->name,
+                                             NULL));
+    ca_tmpl_set(ctx, "http_url", apr_pstrcat(q->r->pool, "http://", d->name,
+                                             CA_PROBE_HTTP_PATH, NULL));
+    if (q->cfg->probe.whois_server) {
+        ca_tmpl_set(ctx, "whois", "1");
+    }
+    mailbox_vars(q, d, whois);
+    if (ca_domain_history(&hist, q->pg->db, d->id, 100, q->r->pool) != APR_SUCCESS) {
+        return 0;
+    }
+    for (i = 0; i < hist->nelts; i++) {
+        ca_domain_check_t *c = &APR_ARRAY_IDX(hist, i, ca_domain_check_t);
+        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "checks");
+        ca_tmpl_set(item, "at", c->at);
+        ca_tmpl_set(item, "method", c->method);
+        ca_tmpl_set(item, "target", c->target);
+        ca_tmpl_set(item, apr_pstrcat(q->r->pool, "r_", c->result, NULL), "1");
+        if (!strcmp(c->kind, "retest")) {
+            ca_tmpl_set(item, "retest", "1");
+        }
+        if (*c->detail) {
+            page_set_msg(q->pg, "why", c->detail);
+            ca_tmpl_set(item, "why", ca_tmpl_get(ctx, "why"));
+        }
+    }
+    ca_tmpl_set(ctx, "why", NULL);
+    return 1;
+}
+
+/* a probe the member asked for; NULL or the message key of the refusal */
+static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
+                         apr_array_header_t **pwhois, int *pstatus)
+{
+    apr_pool_t *p = q->r->pool;
+    unsigned m = ca_check_method_bit(action);
+    ca_probe_result_t res;
+    apr_status_t rv;
+    int ok;
+
+    *pstatus = HTTP_OK;
+    if (!strcmp(action, "whois")) {
+        const char *err;
+        ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
+        if (err) {
+            *pstatus = HTTP_UNPROCESSABLE_ENTITY;
+        }
+        return err ? err : "ok.domain.whois";
+    }
+    if (!m) {
+        *pstatus = HTTP_BAD_REQUEST;
+        return "form.malformed";
+    }
+    rv = ca_domain_rate_ok(&ok, q->pg->db, q->pg->sess->member_id, d->name,
+                           cfg_int(q->cfg->per_account, 30), cfg_int(q->cfg->per_domain, 10),
+                           cfg_time(q->cfg->window, 3600), p);
+    if (rv != APR_SUCCESS) {
+        *pstatus = HTTP_INTERNAL_SERVER_ERROR;
+        return "err.internal";
+    }
+    if (!ok) {
+        *pstatus = HTTP_TOO_MANY_REQUESTS;
+        return "domain.ratelimit";
+    }
+    if (m == CA_CHECK_EMAIL) {
+        const char *to = ca_trim(fval(q, "mailbox"), p), *cookie, *err;
+        ca_tmpl_ctx_t *mctx;
+        /* mail goes only to the fixed mailboxes of the domain or to an
+         * address its whois record lists, looked up again here */
+        if (!ca_domain_mailbox_ok(to, d->name, NULL)) {
+            ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
+            if (err || !ca_domain_mailbox_ok(to, d->name, *pwhois)) {
+                *pstatus = HTTP_UNPROCESSABLE_ENTITY;
+                return "domain.mailbox";
+            }
+        }
+        if ((rv = ca_domain_ping_create(&cookie, q->pg->db, d, q->pg->sess->member_id, to,
+                                        cfg_time(q->cfg->ping_lifetime, 48 * 3600), p))
+            != APR_SUCCESS) {
+            *pstatus = HTTP_INTERNAL_SERVER_ERROR;
+            return "err.internal";
+        }
+        mctx = ca_tmpl_ctx_make(NULL, p);
+        ca_tmpl_set(mctx, "domain", d->name);
+        ca_tmpl_set(mctx, "cookie", cookie);
+        ca_tmpl_set(mctx, "domains_path", q->pg->base);
+        if (page_mail(q->r->server, q->pg->lang, "mail/ping_domain.txt", mctx, to, p)
+            != APR_SUCCESS) {
+            *pstatus = HTTP_SERVICE_UNAVAILABLE;
+            return "err.mail_or_db";
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "CA81203: member %s: email ping for domain %s sent to %s",
+                      q->pg->sess->member_id, d->name, to);
+        return "ok.domain.pingsent";
+    }
+    run_probe(&res, m, d, q->cfg, p);
+    if ((rv = ca_domain_record(q->pg->db, d, q->pg->sess->member_id, m, "probe", res.passed,
+                               res.target, res.detail, p)) != APR_SUCCESS) {
+        *pstatus = HTTP_INTERNAL_SERVER_ERROR;
+        return "err.internal";
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA81204: member %s: %s check of domain %s %s%s%s", q->pg->sess->member_id,
+                  action, d->name, res.passed ? "passed" : "failed",
+                  res.detail ? ": " : "", res.detail ? res.detail : "");
+    if (!res.passed) {
+        *pstatus = HTTP_UNPROCESSABLE_ENTITY;
+        return res.detail;
+    }
+    return "ok.domain.passed";
+}
+
+static int page_view(dom_req_t *q)
+{
+    const char *id = q->r->method_number == M_POST ? fval(q, "id") : arg_of(q->r, "id");
+    apr_array_header_t *whois = NULL;
+    ca_domain_t *d;
+    apr_status_t rv;
+    int status = HTTP_OK;
+
+    rv = ca_domain_get(&d, q->pg->db, id, q->pg->sess->member_id, q->r->pool);
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.domains", "domain.notyours", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "domain");
+    }
+    if (q->r->method_number == M_POST) {
+        const char *key = probe(q, d, fval(q, "action"), &whois, &status);
+        if (status == HTTP_INTERNAL_SERVER_ERROR) {
+            return internal_error(q, APR_EGENERAL, "domain probe");
+        }
+        page_set_msg(q->pg, status == HTTP_OK ? "notice" : "error", key);
+        /* the state after the check */
+        if ((rv = ca_domain_get(&d, q->pg->db, id, q->pg->sess->member_id, q->r->pool))
+            != APR_SUCCESS) {
+            return internal_error(q, rv, "domain");
+        }
+    }
+    if (!view_vars(q, d, whois)) {
+        return internal_error(q, APR_EGENERAL, "domain history");
+    }
+    return page_render(q->pg, "domain_view.html", status);
+}
+
+/* the link of the email ping: shown as a form, so that a mail scanner
+ * following links confirms nothing; the cookie alone is the proof */
+static int page_confirm(dom_req_t *q)
+{
+    const char *cookie, *name;
+    apr_status_t rv;
+
+    if (q->r->method_number == M_GET) {
+        cookie = arg_of(q->r, "c");
+        ca_tmpl_set(q->pg->ctx, "cookie", cookie ? cookie : "");
+        return page_render(q->pg, "domain_confirm.html", HTTP_OK);
+    }
+    cookie = fval(q, "cookie");
+    rv = ca_domain_ping_confirm(&name, q->pg->db, cookie, q->r->pool);
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.domain_confirm", "domain.ping.unknown",
+                            HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "domain ping");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA81205: email ping for domain %s answered", name);
+    ca_tmpl_set(q->pg->ctx, "notice_address", name);
+    return page_message(q->pg, "title.domain_confirm", "ok.domain.confirmed", HTTP_OK);
+}
+
+typedef struct {
+    const char *path;
+    int (*fn)(dom_req_t *);
+    int login;          /* 1 members only, -1 anyone */
+    int post;
+} route_t;
+
+static const route_t routes[] = {
+    { "",        page_list,    1, 1 },
+    { "view",    page_view,    1, 1 },
+    { "confirm", page_confirm, -1, 1 },
+    { NULL, NULL, 0, 0 }
+};
+
+static int dom_handler(request_rec *r)
+{
+    const char *slash;
+    const route_t *rt;
+    dom_req_t q;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, HANDLER_NAME)) {
+        return DECLINED;
+    }
+    if (!page_start) {
+        retrieve_fns();
+    }
+    if (!page_start || !page_mail) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "CA81206: the domain pages need mod_cacert_account");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    slash = strrchr(r->uri, '/');
+    if (!slash) {
+        return DECLINED;
+    }
+    for (rt = routes; rt->path; rt++) {
+        if (!strcmp(rt->path, slash + 1)) {
+            break;
+        }
+    }
+    if (rt->path && r->method_number != M_GET && !(r->method_number == M_POST && rt->post)) {
+        r->allowed = (AP_METHOD_BIT << M_GET) | (rt->post ? (AP_METHOD_BIT << M_POST) : 0);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    q.r = r;
+    q.cfg = ap_get_module_config(r->server->module_config, &cacert_domain_module);
+    if ((rc = page_start(&q.pg, r, rt->path ? rt->login : 1, NULL)) != OK) {
+        return rc;
+    }
+    if (!rt->path) {
+        return page_message(q.pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
+    }
+    return rt->fn(&q);
+}
+
+static void dom_optional_fns(void)
+{
+    retrieve_fns();
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    static const char *const succ[] = { "mod_dbd.c", NULL };
+
+    ap_hook_post_config(dom_post_config, NULL, succ, APR_HOOK_MIDDLE);
+    ap_hook_child_init(dom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(dom_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(dom_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(cacert_domain_cfg);
+}
+
+module AP_MODULE_DECLARE_DATA cacert_domain_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    create_srv_cfg,
+    merge_srv_cfg,
+    dom_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};
