@@ -6,10 +6,14 @@
 #include "ca_log.h"
 #include "ca_account.h"
 #include "ca_issue.h"
+#include "ca_roles.h"
+#include "ca_wot.h"
 
 const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_account_stmts,
     ca_issue_stmts,
+    ca_roles_stmts,
+    ca_wot_stmts,
     NULL
 };
 

@@ -15,5 +15,6 @@ Suite *policy_suite(void);
 Suite *csr_suite(void);
 Suite *multipart_suite(void);
 Suite *ocsp_suite(void);
+Suite *points_suite(void);
 
 #endif
