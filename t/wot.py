@@ -29,6 +29,7 @@ def days_from_today(n):
 def web_member(http, stack, db, **over):
     """A member registered and confirmed through the web, logged in on http;
     returns the form data with "id"."""
+    http.cookies.clear()        # a visitor again: registration is for visitors
     m = registered_member(http, stack, **over)
     m["id"] = member_id(db, m["email"])
     assert login(http, m["email"]).status_code == 303
@@ -57,6 +58,16 @@ def db_member(db, given="Bea", family=None, dob="1980-05-17", middle="", suffix=
 def make_assurer(db, mid, points=100, challenge=True):
     """points received from helper assurers, and the challenge passed."""
     give_points(db, mid, points, assurer=challenge)
+
+
+def give_experience(db, mid, n):
+    """n face-to-face assurances given by mid (to members made for it)."""
+    cur = db.cursor()
+    for _ in range(n):
+        other = db_member(db, prefix="met")
+        cur.execute("INSERT INTO assurances (assurer_id, assuree_id, points, location,"
+                    " documents, cca_agreed, face_to_face) VALUES (%s, %s, 1, 'Somewhere',"
+                    " 2, true, true)", (mid, other["id"]))
 
 
 def grant_role(db, mid, role, ticket=TICKET):
