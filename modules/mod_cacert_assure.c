@@ -813,7 +813,7 @@ static int entry_page(assure_req_t *q, const char *action, int ttp)
     const char *step = assure_form(q, "step");
 
     if (q->r->method_number != M_POST) {
-        return entry_render(q, CA_WOT_TTP, action, 0, HTTP_OK);
+        return entry_render(q, ttp ? CA_WOT_TTP : CA_WOT_FACE_TO_FACE, action, 0, HTTP_OK);
     }
     if (!strcmp(step, "enter")) {
         return entry_enter(q, action, ttp);
