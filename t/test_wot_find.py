@@ -119,3 +119,17 @@ def test_statistics_are_aggregates(http, stack, db):
     # no names, no addresses
     assert "Privatova" not in r.text and a["email"] not in r.text
     assert "@" not in re.sub(r"<footer.*", "", r.text, flags=re.S)
+
+
+def test_statistics_cache(http, stack, db):
+    """With CAcertStatsCacheTime a process reuses what it counted."""
+    from wot import db_member, give_experience
+    with stack.configured(["CAcertStatsCacheTime 1h"]):
+        # one process serves both requests over one keep-alive connection
+        first = http.get("/wot/stats").text
+        a = db_member(db)
+        give_experience(db, a["id"], 3)
+        assert http.get("/wot/stats").text == first
+    # counted at every request again
+    n = scalar(db, "SELECT count(*) FROM assurances WHERE revoked_at IS NULL")
+    assert f'Assurances</th><td>{n}</td>' in http.get("/wot/stats").text
