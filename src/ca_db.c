@@ -8,12 +8,16 @@
 #include "ca_issue.h"
 #include "ca_pgpkeys.h"
 #include "ca_domain.h"
+#include "ca_roles.h"
+#include "ca_wot.h"
 
 const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_account_stmts,
     ca_issue_stmts,
     ca_pgpkeys_stmts,
     ca_domain_stmts,
+    ca_roles_stmts,
+    ca_wot_stmts,
     NULL
 };
 

@@ -16,5 +16,6 @@ Suite *csr_suite(void);
 Suite *multipart_suite(void);
 Suite *ocsp_suite(void);
 Suite *openpgp_suite(void);
+Suite *points_suite(void);
 
 #endif
