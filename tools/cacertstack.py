@@ -781,7 +781,6 @@ class Stack:
         if self.root:
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
 
-<<<<<<< HEAD
     OPENPGP_UID = "CAcert Demo OpenPGP Signing Key <openpgp@cacert.localhost>"
 
     @property
@@ -833,7 +832,7 @@ class Stack:
             chown_user(home, SIGNERD_USER)
         with open(os.path.join(self.ca_dir, "openpgp.fpr"), "w") as f:
             f.write(fpr + "\n")
-=======
+
     def ensure_challenge_client(self):
         """The client certificate of a stand-in for the external Assurer
         Challenge system (mod_cacert_assure's CAcertChallengeImportClient):
@@ -896,7 +895,6 @@ class Stack:
                 f.write(ca_pem)
         self.challenge_cert = crt
         self.challenge_key = key_file
->>>>>>> issue4
 
     def start_relay(self):
         pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
@@ -1287,11 +1285,8 @@ class Stack:
             self.ensure_cert()
             if self.modules:
                 self.ensure_ca()
-<<<<<<< HEAD
                 self.ensure_openpgp()
-=======
                 self.ensure_challenge_client()
->>>>>>> issue4
                 self.start_relay()
                 self.start_signerd()
                 self.save()
