@@ -848,7 +848,7 @@ static void link_run(link_t *l, apr_pool_t *p)
         return;
     }
     if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+        ap_log_error(APLOG_MARK, db_open_loglevel(), 0, l->s,
                      "CA21110: the signer link has no database connection");
         db_work_end();
         return;
