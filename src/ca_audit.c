@@ -11,9 +11,6 @@
 #define BATCH "1000"
 
 const ca_stmt_t ca_audit_stmts[] = {
-    { "cacert_aud_insert",
-      "INSERT INTO audit_log (actor_id, member_id, action, detail)"
-      " VALUES (%s::bigint, %s::bigint, %s, %s)" },
     /* the stored columns only: the time as exact microseconds (numeric in
      * PostgreSQL >= 14), formatted and hashed here, not by the database */
     { "cacert_aud_batch",
@@ -22,13 +19,6 @@ const ca_stmt_t ca_audit_stmts[] = {
       " ORDER BY id LIMIT " BATCH },
     { NULL, NULL }
 };
-
-apr_status_t ca_audit_write(ca_db_t *db, const char *actor, const char *member,
-                            const char *action, const char *detail, apr_pool_t *p)
-{
-    return ca_db_query(NULL, db, "cacert_aud_insert",
-                       CA_ARGS(actor, member, action, detail ? detail : ""), p);
-}
 
 void ca_audit_time_text(char out[28], apr_int64_t usec)
 {

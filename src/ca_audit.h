@@ -1,5 +1,5 @@
-/* The audit log (sql/001_accounts.sql audit_log): writing an entry inside
- * the caller's transaction, and verifying the hash chain independently of
+/* The audit log (sql/001_accounts.sql audit_log; ca_audit_write() in
+ * ca_roles.h writes an entry): verifying the hash chain independently of
  * the database's own audit_log_hash() -- someone who can change rows can
  * also replace that SQL function, so the verifier recomputes every hash in
  * C from the stored columns. */
@@ -15,10 +15,6 @@ extern const ca_stmt_t ca_audit_stmts[];
 
 #define CA_AUDIT_ZERO_HASH \
     "0000000000000000000000000000000000000000000000000000000000000000"
-
-/* one entry inside the caller's transaction; actor/member NULL for none */
-apr_status_t ca_audit_write(ca_db_t *db, const char *actor, const char *member,
-                            const char *action, const char *detail, apr_pool_t *p);
 
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" of a time in microseconds since the epoch
  * (UTC), as audit_log_hash formats it; out has room for 28 bytes */

@@ -6,7 +6,7 @@
 
 #include "ca_console.h"
 #include "ca_account.h"
-#include "ca_audit.h"
+#include "ca_roles.h"
 #include "ca_issue.h"
 #include "ca_log.h"
 #include "ca_valid.h"
@@ -77,7 +77,8 @@ const ca_stmt_t ca_console_stmts[] = {
       " WHERE id = %s::bigint AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)"
       " FOR UPDATE" },
     { "cacert_con_assurance_revoke",
-      "UPDATE assurances SET revoked_at = now() WHERE id = %s::bigint AND revoked_at IS NULL" },
+      "UPDATE assurances SET revoked_at = now(), revoked_by = %s::bigint, revoke_ticket = %s"
+      " WHERE id = %s::bigint AND revoked_at IS NULL" },
     { "cacert_con_set_blocked",
       "UPDATE members SET blocked_at = CASE WHEN %s::boolean THEN now() END"
       " WHERE id = %s::bigint" },
@@ -125,6 +126,9 @@ const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_end_orgadmin",
       "UPDATE org_admins SET removed_at = now(), removed_by = %s::bigint"
       " WHERE member_id = %s::bigint AND removed_at IS NULL" },
+    { "cacert_con_delist",
+      "UPDATE assurer_listings SET listed = false, updated_at = now()"
+      " WHERE member_id = %s::bigint AND listed" },
     { "cacert_con_role_grant",
       "INSERT INTO member_roles (member_id, role, granted_by, ticket)"
       " VALUES (%s::bigint, %s, %s::bigint, %s)"
@@ -143,19 +147,6 @@ static int is_true(const char *v)
 static const char *nz(const char *s)
 {
     return s ? s : "";
-}
-
-int ca_console_ticket_ok(const char *ticket)
-{
-    apr_size_t n;
-
-    if (!ticket) {
-        return 0;
-    }
-    n = strlen(ticket);
-    return n >= 1 && n <= 64 && strspn(ticket, "abcdefghijklmnopqrstuvwxyz"
-                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789.#:/_-") == n;
 }
 
 /* LIKE pattern of a literal text: % _ and \ escaped */
@@ -366,7 +357,7 @@ static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *ac
     const char **row;
     apr_status_t rv;
 
-    if (!ca_console_ticket_ok(ticket)) {
+    if (!ca_ticket_ok(ticket)) {
         return APR_EINVAL;
     }
     if (!ca_is_id(member_id)) {
@@ -510,7 +501,7 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
     apr_status_t rv;
 
     if (!ca_is_id(assurance_id)) {
-        return ca_console_ticket_ok(ticket) ? APR_NOTFOUND : APR_EINVAL;
+        return ca_ticket_ok(ticket) ? APR_NOTFOUND : APR_EINVAL;
     }
     if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
         return rv;
@@ -526,7 +517,8 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
             rv = APR_EACCES;
         }
         else {
-            rv = ca_db_query(NULL, db, "cacert_con_assurance_revoke", CA_ARGS(assurance_id), p);
+            rv = ca_db_query(NULL, db, "cacert_con_assurance_revoke",
+                             CA_ARGS(actor, ticket, assurance_id), p);
         }
     }
     return action_end(rv, db, actor, member_id, "console.assurance.revoke", ticket,
@@ -680,7 +672,9 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
             || (rv = ca_db_query(NULL, db, "cacert_con_end_roles",
                                  CA_ARGS(actor, ticket, member_id), p)) != APR_SUCCESS
             || (rv = ca_db_query(NULL, db, "cacert_con_end_orgadmin",
-                                 CA_ARGS(actor, member_id), p)) != APR_SUCCESS)) {
+                                 CA_ARGS(actor, member_id), p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_delist", CA_ARGS(member_id), p))
+            != APR_SUCCESS)) {
         /* rv set */
     }
     if (rv == APR_SUCCESS && !subscriber
@@ -697,20 +691,6 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
                                    subscriber ? "7y" : "none", list), p);
 }
 
-int ca_console_role_ok(const char *role)
-{
-    static const char *const roles[] = { "support", "arbitrator", "ttp-admin",
-                                         "org-assurer", "admin", NULL };
-    int i;
-
-    for (i = 0; role && roles[i]; i++) {
-        if (!strcmp(role, roles[i])) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 apr_status_t ca_console_role(ca_db_t *db, const char *actor, const char *member_id,
                              const char *role, const char *ticket, int grant, apr_pool_t *p)
 {
@@ -718,7 +698,7 @@ apr_status_t ca_console_role(ca_db_t *db, const char *actor, const char *member_
     apr_status_t rv;
     int n = 0;
 
-    if (!ca_console_role_ok(role)) {
+    if (!ca_role_bit(role)) {
         return APR_EINVAL;
     }
     if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {

@@ -3,7 +3,7 @@
  * which action is decided by the module's route table (docs/console.md);
  * here every action is one transaction that locks the member's row, checks
  * the state, changes it and writes an audit entry whose detail starts with
- * "ticket=<reference>".  No action may be taken on one's own account.
+ * "ticket=<reference>" (ca_ticket_ok, ca_roles.h: the documented format).  No action may be taken on one's own account.
  *
  * Statuses: APR_NOTFOUND no such member (or assurance, certificate, role),
  * APR_EEXIST the account is in that state already, APR_EACCES the actor's
@@ -78,9 +78,6 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
 apr_status_t ca_console_member_by_email(const char **pmember_id, ca_db_t *db,
                                         const char *address, apr_pool_t *p);
 
-/* a ticket or arbitration reference in the documented format */
-int ca_console_ticket_ok(const char *ticket);
-
 /* lock (lock=1) or unlock an account; locking ends its sessions */
 apr_status_t ca_console_lock(ca_db_t *db, const char *actor, const char *member_id,
                              const char *ticket, int lock, apr_pool_t *p);
@@ -118,9 +115,7 @@ apr_status_t ca_console_revoke_certs(int *pcount, ca_db_t *db, const char *actor
 apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *member_id,
                                const char *ticket, apr_pool_t *p);
 
-/* the console roles (sql/004_roles.sql) */
-int ca_console_role_ok(const char *role);
-/* grant (grant=1) or remove a role; actor NULL: the command-line bootstrap */
+/* role: a console role name (ca_role_bit, ca_roles.h) *//* grant (grant=1) or remove a role; actor NULL: the command-line bootstrap */
 apr_status_t ca_console_role(ca_db_t *db, const char *actor, const char *member_id,
                              const char *role, const char *ticket, int grant, apr_pool_t *p);
 

@@ -6,7 +6,7 @@
 
 #include "ca_org.h"
 #include "ca_account.h"
-#include "ca_audit.h"
+#include "ca_roles.h"
 #include "ca_console.h"
 #include "ca_form.h"
 #include "ca_log.h"
@@ -235,7 +235,7 @@ apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
     apr_status_t rv;
 
     *porg_id = NULL;
-    if (ca_org_check(&field, o) || !ca_console_ticket_ok(ticket)) {
+    if (ca_org_check(&field, o) || !ca_ticket_ok(ticket)) {
         return APR_EINVAL;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
@@ -363,7 +363,7 @@ apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,
     description = nz(description);
     if (!*kind || ca_utf8_len(kind, strlen(kind)) > 100
         || ca_utf8_len(description, strlen(description)) > 2000
-        || !ca_console_ticket_ok(ticket)) {
+        || !ca_ticket_ok(ticket)) {
         return APR_EINVAL;
     }
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
@@ -382,7 +382,7 @@ apr_status_t ca_org_add_domain(ca_db_t *db, const char *actor, const char *org_i
     const char **row;
     apr_status_t rv;
 
-    if (ca_org_valid_domain(name) || !ca_console_ticket_ok(ticket)) {
+    if (ca_org_valid_domain(name) || !ca_ticket_ok(ticket)) {
         return APR_EINVAL;
     }
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
@@ -407,7 +407,7 @@ apr_status_t ca_org_remove_domain(ca_db_t *db, const char *actor, const char *or
     const char **row = NULL;
     apr_status_t rv;
 
-    if (!ca_console_ticket_ok(ticket)) {
+    if (!ca_ticket_ok(ticket)) {
         return APR_EINVAL;
     }
     if (!ca_is_id(domain_id)) {
@@ -477,7 +477,7 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
 
     *pwhy = NULL;
     ticket = nz(ticket);
-    if ((org_assurer || *ticket) && !ca_console_ticket_ok(ticket)) {
+    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
         *pwhy = "console.ticket.invalid";
         return APR_EINVAL;
     }
@@ -529,7 +529,7 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
 
     *pwhy = NULL;
     ticket = nz(ticket);
-    if ((org_assurer || *ticket) && !ca_console_ticket_ok(ticket)) {
+    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
         *pwhy = "console.ticket.invalid";
         return APR_EINVAL;
     }

@@ -4,30 +4,34 @@
 #include <apr_lib.h>
 
 #include "ca_policy.h"
+#include "ca_points.h"
 #include "ca_valid.h"
 
 int ca_points_total(const ca_standing_t *s)
 {
-    int received = s->received < 0 ? 0 : s->received > 100 ? 100 : s->received;
-    int exp = s->given < 0 ? 0 : 2 * s->given > 50 ? 50 : 2 * s->given;
-    return received + exp;
+    return ca_points_sum(s->received, s->given);
 }
 
 int ca_is_assurer(const ca_standing_t *s)
 {
-    return s->received >= 100 && s->challenge && !s->blocked;
+    return ca_points_assurer(s->received, s->challenge, s->blocked);
+}
+
+int ca_is_assured(const ca_standing_t *s)
+{
+    return ca_points_assured_member(s->received, s->assurers);
 }
 
 void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile,
                      const ca_policy_cfg_t *cfg)
 {
-    int points = ca_points_total(s);
+    int points = ca_points_received(s->received);
 
     memset(g, 0, sizeof(*g));
     switch (profile) {
     case CA_PROFILE_CLIENT:
     case CA_PROFILE_SERVER:
-        if (points >= 50) {
+        if (ca_is_assured(s)) {
             g->ca = "assured";
             g->days = cfg->assured_days;
             g->may_name = (profile == CA_PROFILE_CLIENT);

@@ -17,12 +17,17 @@ typedef struct {
     int challenge;      /* passed the Assurer Challenge */
     int blocked;        /* blocked as Assurer */
     int codesign;       /* the code-signing flag set by an administrator */
+    int assurers;       /* different members who gave the received points */
 } ca_standing_t;
 
+/* The points engine (ca_points.h) applied to a standing -- the one
+ * definition every module uses. */
 /* min(received, 100) + min(2 * given, 50): at most 150 */
 int ca_points_total(const ca_standing_t *s);
 /* >= 100 points received, challenge passed, not blocked */
 int ca_is_assurer(const ca_standing_t *s);
+/* Assured Member: >= 50 points received from >= 2 different assurers */
+int ca_is_assured(const ca_standing_t *s);
 
 typedef struct {
     int class1_root;        /* the operator still runs a legacy Class 1 root */

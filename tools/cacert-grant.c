@@ -17,6 +17,7 @@
 #include <apr_dbd.h>
 
 #include "ca_console.h"
+#include "ca_roles.h"
 #include "ca_db.h"
 #include "ca_log.h"
 
@@ -55,11 +56,11 @@ int main(int argc, char **argv)
     if (!conninfo || !email || !role || !ticket) {
         return usage(argv[0]);
     }
-    if (!ca_console_role_ok(role)) {
+    if (!ca_role_bit(role)) {
         fprintf(stderr, "CA45401: unknown role '%s'\n", role);
         return usage(argv[0]);
     }
-    if (!ca_console_ticket_ok(ticket)) {
+    if (!ca_ticket_ok(ticket)) {
         fprintf(stderr, "CA45402: the ticket reference is not in the documented format"
                 " (docs/console.md)\n");
         return 1;

@@ -7,7 +7,6 @@
 
 #include "tests.h"
 #include "ca_org.h"
-#include "ca_console.h"
 #include "ca_policy.h"
 
 static apr_pool_t *pool;
@@ -82,16 +81,6 @@ START_TEST(org_fields)
     ck_assert_str_eq(ca_org_check(&field, &o), "org.name.invalid");
     o.name = "A name of more than sixty-four characters, which X.509 does not allow";
     ck_assert_str_eq(ca_org_check(&field, &o), "org.name.invalid");
-}
-END_TEST
-
-START_TEST(tickets)
-{
-    ck_assert(ca_console_ticket_ok("a20240101.1"));
-    ck_assert(!ca_console_ticket_ok(""));
-    ck_assert(!ca_console_ticket_ok(NULL));
-    ck_assert(!ca_console_ticket_ok("two words"));
-    ck_assert(!ca_console_ticket_ok("<script>"));
 }
 END_TEST
 
@@ -174,7 +163,6 @@ Suite *org_suite(void)
     tcase_add_test(tc, countries);
     tcase_add_test(tc, domains);
     tcase_add_test(tc, org_fields);
-    tcase_add_test(tc, tickets);
     tcase_add_test(tc, org_server_names);
     tcase_add_test(tc, org_client_names);
     suite_add_tcase(s, tc);
