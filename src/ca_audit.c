@@ -130,11 +130,11 @@ int ca_audit_walk_row(ca_audit_walk_t *w, const ca_audit_row_t *row, apr_pool_t 
             return broken(w, id, "prev_hash of the first entry is not the start of the log");
         }
         if (id > w->last_id + 1) {
-            return broken(w, id, apr_psprintf(p, "entries %" APR_INT64_T_FMT " to %"
-                                              APR_INT64_T_FMT " are missing (deleted):"
-                                              " prev_hash does not match the hash of entry %"
-                                              APR_INT64_T_FMT, w->last_id + 1, id - 1,
-                                              w->last_id));
+            return broken(w, id, apr_psprintf(p, "prev_hash does not match the hash of entry %"
+                                              APR_INT64_T_FMT ": entries %" APR_INT64_T_FMT
+                                              " to %" APR_INT64_T_FMT " are missing (deleted),"
+                                              " or entry %" APR_INT64_T_FMT " was rewritten",
+                                              w->last_id, w->last_id + 1, id - 1, w->last_id));
         }
         return broken(w, id, apr_psprintf(p, "prev_hash does not match the hash of entry %"
                                           APR_INT64_T_FMT " (that entry was rewritten)",
@@ -181,8 +181,9 @@ apr_status_t ca_audit_verify(ca_audit_walk_t *w, ca_db_t *db, const char *anchor
             ca_audit_row_t row;
             row.id = r[0];
             row.at_usec = apr_atoi64(r[1]);
-            row.actor = r[2];
-            row.member = r[3];
+            /* NULL ids may arrive as "" (a bigint's text is never empty) */
+            row.actor = r[2] && *r[2] ? r[2] : NULL;
+            row.member = r[3] && *r[3] ? r[3] : NULL;
             row.action = r[4];
             row.detail = r[5];
             row.prev_hash = r[6];
