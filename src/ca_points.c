@@ -172,3 +172,14 @@ const char *ca_points_ttp_check(const ca_ttp_held_t *held, int n, const char *ad
     }
     return NULL;
 }
+
+const char *ca_points_documents_check(int documents, int points, int face_to_face)
+{
+    if (documents < 1) {
+        return "wot.documents.none";
+    }
+    if (face_to_face && documents < 2 && points > CA_POINTS_ONE_DOCUMENT_MAX) {
+        return "wot.documents.two";
+    }
+    return NULL;
+}

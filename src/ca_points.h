@@ -56,6 +56,12 @@ int ca_points_age(const char *dob, const char *today);
  * under 18: the stricter rules) */
 int ca_points_junior(const char *dob, const char *today);
 
+/* the identity documents an assurance needs: at least one government-issued
+ * photo ID; the full procedure -- more than 10 points in a face-to-face
+ * assurance -- needs two.  NULL, wot.documents.none or wot.documents.two */
+#define CA_POINTS_ONE_DOCUMENT_MAX 10
+const char *ca_points_documents_check(int documents, int points, int face_to_face);
+
 /* a live TTP assurance a member holds */
 typedef struct {
     const char *assurer_id;  /* the TTP-admin who entered it */

@@ -780,6 +780,69 @@ class Stack:
         if self.root:
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
 
+    def ensure_challenge_client(self):
+        """The client certificate of a stand-in for the external Assurer
+        Challenge system (mod_cacert_assure's CAcertChallengeImportClient):
+        a CA of its own, added to the CAs mod_ssl accepts client
+        certificates from, and a certificate with its key the tests use."""
+        web = os.path.join(self.ca_dir, "web")
+        crt = os.path.join(web, "challenge-client.crt")
+        key_file = os.path.join(self.ca_dir, "challenge-client.key")
+        ca_crt = os.path.join(web, "challenge-ca.crt")
+        if not (os.path.exists(crt) and os.path.exists(key_file) and os.path.exists(ca_crt)):
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+            now = datetime.datetime.utcnow()
+            ca_key = ec.generate_private_key(ec.SECP256R1())
+            ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                    "Demo Assurer Challenge CA")])
+            ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+                  .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+                  .not_valid_before(now - datetime.timedelta(minutes=5))
+                  .not_valid_after(now + datetime.timedelta(days=3650))
+                  .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                  .add_extension(x509.KeyUsage(digital_signature=False, key_encipherment=False,
+                                               content_commitment=False, data_encipherment=False,
+                                               key_agreement=False, key_cert_sign=True,
+                                               crl_sign=True, encipher_only=False,
+                                               decipher_only=False), critical=True)
+                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                                 critical=False)
+                  .sign(ca_key, hashes.SHA256()))
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = (x509.CertificateBuilder()
+                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                                "challenge.localhost")]))
+                    .issuer_name(ca_name).public_key(key.public_key())
+                    .serial_number(x509.random_serial_number())
+                    .not_valid_before(now - datetime.timedelta(minutes=5))
+                    .not_valid_after(now + datetime.timedelta(days=3650))
+                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                                   critical=False)
+                    .sign(ca_key, hashes.SHA256()))
+            with open(key_file, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+            for path, c in ((crt, cert), (ca_crt, ca)):
+                with open(path, "wb") as f:
+                    f.write(c.public_bytes(serialization.Encoding.PEM))
+                os.chmod(path, 0o644)
+        bundle = os.path.join(web, "clientauth.pem")
+        with open(ca_crt) as f:
+            ca_pem = f.read()
+        with open(bundle) as f:
+            have = f.read()
+        if ca_pem not in have:
+            with open(bundle, "a") as f:
+                f.write(ca_pem)
+        self.challenge_cert = crt
+        self.challenge_key = key_file
+
     def start_relay(self):
         pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
         if pid and pid_alive(pid) and os.path.exists(os.path.join(self.line_dir, "link.tty")):
@@ -1166,6 +1229,7 @@ class Stack:
             self.ensure_cert()
             if self.modules:
                 self.ensure_ca()
+                self.ensure_challenge_client()
                 self.start_relay()
                 self.start_signerd()
                 self.save()
