@@ -14,6 +14,7 @@
 #include <apr_optional.h>
 #include <apr_lib.h>
 #include <apr_dbd.h>
+#include <apr_thread_mutex.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -56,6 +57,7 @@ struct assure_cfg_t {
     int topup_max;              /* CAcertTTPTopUpMax */
     int contact_limit;          /* CAcertAssurerContactLimit: messages ... */
     apr_int64_t contact_window; /* ... per this many seconds */
+    apr_int64_t stats_cache;    /* CAcertStatsCacheTime, seconds */
     const char *import_client;  /* CAcertChallengeImportClient: as configured */
     const char *import_sha256;  /* ... its SHA-256 fingerprint, lowercase hex */
 };
@@ -65,7 +67,7 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
     assure_cfg_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->junior_max = c->junior_ttp = c->topup_max = c->contact_limit = UNSET;
-    c->contact_window = UNSET;
+    c->contact_window = c->stats_cache = UNSET;
     return c;
 }
 
@@ -81,6 +83,7 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(topup_max);
     MERGE_NUM(contact_limit);
     MERGE_NUM(contact_window);
+    MERGE_NUM(stats_cache);
     MERGE_PTR(import_client);
     MERGE_PTR(import_sha256);
     return c;
@@ -102,6 +105,11 @@ void assure_points_rules(ca_points_rules_t *rules, const assure_cfg_t *cfg)
 int assure_contact_limit(const assure_cfg_t *cfg)
 {
     return cfg_int(cfg->contact_limit, 5);
+}
+
+static apr_int64_t stats_cache_secs(const assure_cfg_t *cfg)
+{
+    return cfg->stats_cache != UNSET ? cfg->stats_cache : 300;
 }
 
 apr_int64_t assure_contact_window(const assure_cfg_t *cfg)
@@ -241,7 +249,25 @@ static const char *set_import_client(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_stats_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_int64_t secs;
+
+    if (err) {
+        return err;
+    }
+    if (parse_seconds(&secs, arg) || secs > 86400) {
+        return cmd_err(cmd, "must be a duration from 0 to 1d, e.g. 5m");
+    }
+    srv_cfg_of(cmd)->stats_cache = secs;
+    return NULL;
+}
+
 static const command_rec assure_cmds[] = {
+    AP_INIT_TAKE1("CAcertStatsCacheTime", set_stats_cache, NULL, RSRC_CONF,
+                  "how long each process reuses the statistics it counted (default 5m; "
+                  "0: count at every request)"),
     AP_INIT_TAKE1("CAcertJuniorMaxPoints", set_points, NULL, RSRC_CONF,
                   "the most an Assurer under 18 may award, 0-35 (default 10)"),
     AP_INIT_FLAG("CAcertJuniorTTP", set_junior_ttp, NULL, RSRC_CONF,
@@ -813,7 +839,7 @@ static int entry_page(assure_req_t *q, const char *action, int ttp)
     const char *step = assure_form(q, "step");
 
     if (q->r->method_number != M_POST) {
-        return entry_render(q, CA_WOT_TTP, action, 0, HTTP_OK);
+        return entry_render(q, ttp ? CA_WOT_TTP : CA_WOT_FACE_TO_FACE, action, 0, HTTP_OK);
     }
     if (!strcmp(step, "enter")) {
         return entry_enter(q, action, ttp);
@@ -1203,21 +1229,75 @@ static int page_contact(assure_req_t *q)
 #define CHART_HEIGHT 120
 #define BAR_STEP 40
 
-static void chart(assure_req_t *q, const char *list, const apr_array_header_t *months,
-                  const apr_array_header_t *values)
-{
-    int n = values->nelts, i, max;
-    int *heights = apr_pcalloc(q->r->pool, sizeof(int) * (apr_size_t)(n + 1));
+/* The statistics a process counted last: aggregates over every member and
+ * assurance are the one expensive query of the module, and public figures
+ * a few minutes old are as good (CAcertStatsCacheTime). */
+#define STATS_MONTHS 12
+typedef struct {
+    apr_time_t at;                      /* 0: nothing counted yet */
+    apr_int64_t for_secs;
+    int members, assured, assurers, assurances, n;
+    char months[STATS_MONTHS][8];
+    int per_month[STATS_MONTHS], certs[STATS_MONTHS];
+} stats_cache_t;
 
-    ca_wot_bars(heights, &max, (const int *)values->elts, n, CHART_HEIGHT);
+static stats_cache_t stats_cache;
+static apr_thread_mutex_t *stats_mutex;
+
+static apr_status_t stats_get(stats_cache_t *out, assure_req_t *q)
+{
+    apr_int64_t secs = stats_cache_secs(q->cfg);
+    apr_time_t now = apr_time_now();
+    ca_wot_stats_t st;
+    apr_status_t rv;
+    int i;
+
+    if (secs > 0 && stats_mutex) {
+        apr_thread_mutex_lock(stats_mutex);
+        *out = stats_cache;
+        apr_thread_mutex_unlock(stats_mutex);
+        if (out->at && out->for_secs == secs && now >= out->at
+            && now - out->at < apr_time_from_sec(secs)) {
+            return APR_SUCCESS;
+        }
+    }
+    if ((rv = ca_wot_stats(&st, q->pg->db, q->r->pool)) != APR_SUCCESS) {
+        return rv;
+    }
+    memset(out, 0, sizeof(*out));
+    out->at = now;
+    out->for_secs = secs;
+    out->members = st.members;
+    out->assured = st.assured;
+    out->assurers = st.assurers;
+    out->assurances = st.assurances;
+    for (i = 0; i < st.months->nelts && i < STATS_MONTHS; i++) {
+        apr_cpystrn(out->months[i], APR_ARRAY_IDX(st.months, i, const char *),
+                    sizeof(out->months[i]));
+        out->per_month[i] = APR_ARRAY_IDX(st.per_month, i, int);
+        out->certs[i] = APR_ARRAY_IDX(st.certs, i, int);
+    }
+    out->n = i;
+    if (secs > 0 && stats_mutex) {
+        apr_thread_mutex_lock(stats_mutex);
+        stats_cache = *out;
+        apr_thread_mutex_unlock(stats_mutex);
+    }
+    return APR_SUCCESS;
+}
+
+static void chart(assure_req_t *q, const char *list, const stats_cache_t *st,
+                  const int *values)
+{
+    int heights[STATS_MONTHS], i, max;
+
+    ca_wot_bars(heights, &max, values, st->n, CHART_HEIGHT);
     ca_tmpl_setf(q->pg->ctx, apr_pstrcat(q->r->pool, list, "_max", NULL), "%d", max);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < st->n; i++) {
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, list);
-        int v = APR_ARRAY_IDX(values, i, int);
-        const char *m = APR_ARRAY_IDX(months, i, const char *);
-        ca_tmpl_set(item, "month", m);
-        ca_tmpl_set(item, "label", m + 5);      /* "MM" under the bar */
-        ca_tmpl_setf(item, "n", "%d", v);
+        ca_tmpl_set(item, "month", apr_pstrdup(q->r->pool, st->months[i]));
+        ca_tmpl_set(item, "label", apr_pstrdup(q->r->pool, st->months[i] + 5));  /* "MM" */
+        ca_tmpl_setf(item, "n", "%d", values[i]);
         ca_tmpl_setf(item, "x", "%d", 10 + i * BAR_STEP);
         ca_tmpl_setf(item, "tx", "%d", 10 + i * BAR_STEP + 15);
         ca_tmpl_setf(item, "y", "%d", 10 + CHART_HEIGHT - heights[i]);
@@ -1228,24 +1308,24 @@ static void chart(assure_req_t *q, const char *list, const apr_array_header_t *m
 /* /wot/stats: public figures, no personal data */
 static int page_stats(assure_req_t *q)
 {
-    ca_wot_stats_t st;
+    stats_cache_t st;
     apr_status_t rv;
     int i;
 
-    if ((rv = ca_wot_stats(&st, q->pg->db, q->r->pool)) != APR_SUCCESS) {
+    if ((rv = stats_get(&st, q)) != APR_SUCCESS) {
         return assure_internal_error(q, rv, "statistics");
     }
     ca_tmpl_setf(q->pg->ctx, "members", "%d", st.members);
     ca_tmpl_setf(q->pg->ctx, "assured", "%d", st.assured);
     ca_tmpl_setf(q->pg->ctx, "assurers", "%d", st.assurers);
     ca_tmpl_setf(q->pg->ctx, "assurances", "%d", st.assurances);
-    chart(q, "assurance_bars", st.months, st.per_month);
-    chart(q, "cert_bars", st.months, st.certs);
-    for (i = 0; i < st.months->nelts; i++) {
+    chart(q, "assurance_bars", &st, st.per_month);
+    chart(q, "cert_bars", &st, st.certs);
+    for (i = 0; i < st.n; i++) {
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, "month_rows");
-        ca_tmpl_set(item, "month", APR_ARRAY_IDX(st.months, i, const char *));
-        ca_tmpl_setf(item, "assurances", "%d", APR_ARRAY_IDX(st.per_month, i, int));
-        ca_tmpl_setf(item, "certs", "%d", APR_ARRAY_IDX(st.certs, i, int));
+        ca_tmpl_set(item, "month", apr_pstrdup(q->r->pool, st.months[i]));
+        ca_tmpl_setf(item, "assurances", "%d", st.per_month[i]);
+        ca_tmpl_setf(item, "certs", "%d", st.certs[i]);
     }
     apr_table_setn(q->r->headers_out, "Cache-Control", "public, max-age=300");
     return assure_render(q, "stats.html", HTTP_OK);
@@ -1442,9 +1522,15 @@ static int assure_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     return OK;
 }
 
+static void assure_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_thread_mutex_create(&stats_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(assure_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(assure_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(assure_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

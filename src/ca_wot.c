@@ -127,16 +127,18 @@ const ca_stmt_t ca_wot_stmts[] = {
       " (SELECT count(*) FROM (SELECT assuree_id FROM assurances WHERE revoked_at IS NULL"
       "  GROUP BY assuree_id HAVING sum(points) >= %s::integer"
       "  AND count(DISTINCT assurer_id) FILTER (WHERE points > 0) >= %s::integer) s),"
-      " (SELECT count(*) FROM members m WHERE" IS_ASSURER("m", "%s") "),"
+      " (SELECT count(*) FROM members m WHERE m.assurer_challenge_at IS NOT NULL AND"
+      IS_ASSURER("m", "%s") "),"
       " (SELECT count(*) FROM assurances WHERE revoked_at IS NULL)" },
     { "cacert_wot_stats_months",
-      "SELECT to_char(g.m, 'YYYY-MM'),"
-      " (SELECT count(*) FROM assurances a WHERE a.revoked_at IS NULL"
-      "  AND a.created_at >= g.m AND a.created_at < g.m + interval '1 month'),"
-      " (SELECT count(*) FROM certificates c"
-      "  WHERE c.created_at >= g.m AND c.created_at < g.m + interval '1 month')"
-      " FROM generate_series(date_trunc('month', now()) - interval '11 months',"
-      "  date_trunc('month', now()), interval '1 month') AS g(m) ORDER BY g.m" },
+      "WITH g(m) AS (SELECT generate_series(date_trunc('month', now()) - interval '11 months',"
+      "  date_trunc('month', now()), interval '1 month')),"
+      " a AS (SELECT date_trunc('month', created_at) AS m, count(*) AS n FROM assurances"
+      "  WHERE revoked_at IS NULL AND created_at >= (SELECT min(m) FROM g) GROUP BY 1),"
+      " c AS (SELECT date_trunc('month', created_at) AS m, count(*) AS n FROM certificates"
+      "  WHERE created_at >= (SELECT min(m) FROM g) GROUP BY 1)"
+      " SELECT to_char(g.m, 'YYYY-MM'), coalesce(a.n, 0), coalesce(c.n, 0)"
+      " FROM g LEFT JOIN a ON a.m = g.m LEFT JOIN c ON c.m = g.m ORDER BY g.m" },
     { NULL, NULL }
 };
 

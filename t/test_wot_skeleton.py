@@ -18,6 +18,7 @@ def test_member_page(http, stack):
     assert r.status_code == 200, r.text[:500]
     assert "Web of trust" in r.text
     assert "Points received" in r.text
+    assert "Web of trust</a>" in http.get("/account/").text
     assert "default-src" in r.headers.get("Content-Security-Policy", "")
     r = http.get("/wot/no-such-page")
     assert r.status_code == 404
