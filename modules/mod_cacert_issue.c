@@ -507,6 +507,7 @@ typedef struct {
     apr_time_t last_crl;            /* last periodic CRL queued */
     apr_time_t pause_until;         /* after a failure to store an answer */
     int down_logged;
+    apr_time_t db_down_since;           /* 0 while the link has its connection */
 } link_t;
 
 static speed_t baud_of(int baud)
@@ -832,11 +833,22 @@ static void link_run(link_t *l, apr_pool_t *p)
         return;
     }
     if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
-                     "CA21110: the signer link has no database connection");
+        /* mod_dbd refuses while another thread of the child sets its pool
+         * up (every statement is prepared on each new connection): an error
+         * only when it lasts */
+        apr_time_t now = apr_time_now();
+        if (!l->db_down_since) {
+            l->db_down_since = now;
+        }
+        if (now - l->db_down_since > apr_time_from_sec(10)) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+                         "CA21110: the signer link has no database connection");
+            l->db_down_since = now;
+        }
         db_work_end();
         return;
     }
+    l->db_down_since = 0;
     memset(&db, 0, sizeof(db));
     db.driver = dbd->driver;
     db.handle = dbd->handle;
