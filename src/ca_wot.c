@@ -64,18 +64,20 @@ const ca_stmt_t ca_wot_stmts[] = {
     { "cacert_wot_ttp_close",
       "UPDATE ttp_requests SET closed_at = now(), closed_by = %s::bigint,"
       " assurance_id = %s::bigint WHERE member_id = %s::bigint AND closed_at IS NULL" },
-    { "cacert_wot_received",
-      "SELECT a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
-      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points"
+    /* both lists in one round trip: 'r'eceived first, then 'g'iven */
+    { "cacert_wot_lines",
+      "SELECT 'r' AS side, a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
+      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
+      " a.assured_on AS d"
       " FROM assurances a JOIN members m ON m.id = a.assurer_id"
       " WHERE a.assuree_id = %s::bigint AND a.revoked_at IS NULL"
-      " ORDER BY a.assured_on, a.id" },
-    { "cacert_wot_given",
-      "SELECT a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
-      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points"
+      " UNION ALL"
+      " SELECT 'g', a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
+      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
+      " a.assured_on"
       " FROM assurances a JOIN members m ON m.id = a.assuree_id"
       " WHERE a.assurer_id = %s::bigint AND a.revoked_at IS NULL"
-      " ORDER BY a.assured_on, a.id" },
+      " ORDER BY side DESC, d, id" },
     { "cacert_wot_ttp_request_insert",
       "INSERT INTO ttp_requests (member_id, country, note) VALUES (%s::bigint, %s, %s)"
       " ON CONFLICT (member_id) WHERE closed_at IS NULL DO NOTHING RETURNING id" },
@@ -449,40 +451,31 @@ leave:
     return refusal ? APR_SUCCESS : rv;
 }
 
-static apr_status_t lines(apr_array_header_t **plines, ca_db_t *db, const char *label,
-                          const char *member_id, apr_pool_t *p)
+apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
+                          ca_db_t *db, const char *member_id, apr_pool_t *p)
 {
     apr_array_header_t *rows;
     apr_status_t rv;
     int i;
 
-    *plines = apr_array_make(p, 8, sizeof(ca_wot_line_t));
-    if ((rv = ca_db_select(&rows, NULL, db, label, CA_ARGS(member_id), p)) != APR_SUCCESS) {
+    *preceived = apr_array_make(p, 8, sizeof(ca_wot_line_t));
+    *pgiven = apr_array_make(p, 8, sizeof(ca_wot_line_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_wot_lines", CA_ARGS(member_id, member_id), p);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
         const char **row = APR_ARRAY_IDX(rows, i, const char **);
-        ca_wot_line_t *l = apr_array_push(*plines);
-        l->id = row[0];
-        l->date = row[1];
-        l->method = row[2];
-        l->location = row[3];
-        l->ttp = row[4];
-        l->other = row[5];
-        l->points = atoi(row[6]);
+        ca_wot_line_t *l = apr_array_push(row[0][0] == 'r' ? *preceived : *pgiven);
+        l->id = row[1];
+        l->date = row[2];
+        l->method = row[3];
+        l->location = row[4];
+        l->ttp = row[5];
+        l->other = row[6];
+        l->points = atoi(row[7]);
     }
     return APR_SUCCESS;
-}
-
-apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
-                          ca_db_t *db, const char *member_id, apr_pool_t *p)
-{
-    apr_status_t rv = lines(preceived, db, "cacert_wot_received", member_id, p);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return lines(pgiven, db, "cacert_wot_given", member_id, p);
 }
 
 /* ---- TTP ---- */

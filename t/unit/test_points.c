@@ -6,6 +6,7 @@
 #include "ca_points.h"
 #include "ca_policy.h"
 #include "ca_roles.h"
+#include "ca_wot.h"
 
 static ca_points_rules_t rules;
 
@@ -266,6 +267,78 @@ START_TEST(roles_and_tickets)
 }
 END_TEST
 
+START_TEST(wot_checks)
+{
+    int n;
+
+    ck_assert_ptr_null(ca_wot_check_points(&n, "0", 10));
+    ck_assert_int_eq(n, 0);
+    ck_assert_ptr_null(ca_wot_check_points(&n, "10", 10));
+    ck_assert_int_eq(n, 10);
+    ck_assert_ptr_null(ca_wot_check_points(&n, "007", 10));
+    ck_assert_int_eq(n, 7);
+    ck_assert_str_eq(ca_wot_check_points(&n, "11", 10), "wot.points.range");
+    ck_assert_str_eq(ca_wot_check_points(&n, "-1", 10), "wot.points.range");
+    ck_assert_str_eq(ca_wot_check_points(&n, "99999999999999999999", 35), "wot.points.range");
+    ck_assert_ptr_null(ca_wot_check_points(&n, "-0", 10));
+    ck_assert_str_eq(ca_wot_check_points(&n, "", 10), "wot.points.number");
+    ck_assert_str_eq(ca_wot_check_points(&n, "-", 10), "wot.points.number");
+    ck_assert_str_eq(ca_wot_check_points(&n, "1e1", 35), "wot.points.number");
+    ck_assert_str_eq(ca_wot_check_points(&n, " 5", 35), "wot.points.number");
+    ck_assert_str_eq(ca_wot_check_points(&n, NULL, 35), "wot.points.number");
+
+    ck_assert_ptr_null(ca_wot_check_date("2026-11-21", "2026-11-22"));
+    ck_assert_ptr_null(ca_wot_check_date("2026-11-22", "2026-11-22"));
+    ck_assert_str_eq(ca_wot_check_date("2026-11-23", "2026-11-22"), "wot.date.future");
+    ck_assert_ptr_null(ca_wot_check_date("2000-01-01", "2026-11-22"));
+    ck_assert_str_eq(ca_wot_check_date("1999-12-31", "2026-11-22"), "wot.date.invalid");
+    ck_assert_str_eq(ca_wot_check_date("2026-02-29", "2026-11-22"), "wot.date.invalid");
+    ck_assert_ptr_null(ca_wot_check_date("2024-02-29", "2026-11-22"));
+    ck_assert_str_eq(ca_wot_check_date("21.11.2026", "2026-11-22"), "wot.date.invalid");
+    ck_assert_str_eq(ca_wot_check_date(NULL, "2026-11-22"), "wot.date.invalid");
+
+    ck_assert_ptr_null(ca_wot_check_documents(&n, "2"));
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(ca_wot_check_documents(&n, "0"), "wot.documents.none");
+    ck_assert_str_eq(ca_wot_check_documents(&n, ""), "wot.documents.none");
+    ck_assert_str_eq(ca_wot_check_documents(&n, "10"), "wot.documents.number");
+    ck_assert_str_eq(ca_wot_check_documents(&n, "x"), "wot.documents.number");
+    ck_assert_str_eq(ca_points_documents_check(0, 0, 1), "wot.documents.none");
+    ck_assert_ptr_null(ca_points_documents_check(1, 10, 1));
+    ck_assert_str_eq(ca_points_documents_check(1, 11, 1), "wot.documents.two");
+    ck_assert_ptr_null(ca_points_documents_check(2, 35, 1));
+    ck_assert_ptr_null(ca_points_documents_check(1, 35, 0));   /* TTP: the TTP's form */
+
+    ck_assert_ptr_null(ca_wot_check_country("DE"));
+    ck_assert_str_eq(ca_wot_check_country("de"), "wot.country.invalid");
+    ck_assert_str_eq(ca_wot_check_country("DEU"), "wot.country.invalid");
+    ck_assert_ptr_null(ca_wot_check_variant("cats-v3.1"));
+    ck_assert_str_eq(ca_wot_check_variant("Cats"), "wot.challenge.variant");
+    ck_assert_str_eq(ca_wot_check_variant(""), "wot.challenge.variant");
+    ck_assert_ptr_null(ca_wot_check_text("x", 1));
+    ck_assert_str_eq(ca_wot_check_text("xy", 1), "wot.text.toolong");
+    ck_assert_str_eq(ca_wot_check_text("", 1), "wot.text.required");
+    ck_assert_str_eq(ca_wot_kind_name(CA_WOT_TOPUP), "ttp-topup");
+}
+END_TEST
+
+START_TEST(wot_bars)
+{
+    int v[4] = { 0, 1, 50, 100 }, h[4], max;
+    int z[2] = { 0, 0 };
+
+    ca_wot_bars(h, &max, v, 4, 120);
+    ck_assert_int_eq(max, 100);
+    ck_assert_int_eq(h[0], 0);
+    ck_assert_int_eq(h[1], 1);      /* a sliver, not nothing */
+    ck_assert_int_eq(h[2], 60);
+    ck_assert_int_eq(h[3], 120);
+    ca_wot_bars(h, &max, z, 2, 120);
+    ck_assert_int_eq(max, 0);
+    ck_assert_int_eq(h[0] + h[1], 0);
+}
+END_TEST
+
 Suite *points_suite(void)
 {
     Suite *s = suite_create("points");
@@ -284,6 +357,8 @@ Suite *points_suite(void)
     tcase_add_test(tc, ttp_limits);
     tcase_add_test(tc, policy_uses_engine);
     tcase_add_test(tc, roles_and_tickets);
+    tcase_add_test(tc, wot_checks);
+    tcase_add_test(tc, wot_bars);
     suite_add_tcase(s, tc);
     return s;
 }
