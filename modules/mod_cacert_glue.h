@@ -51,7 +51,6 @@ static const char *parse_seconds(apr_int64_t *psecs, const char *arg)
  * database work first and waits for the part under way. */
 static apr_thread_mutex_t *db_work_mutex;
 static volatile int child_stopping;
-static apr_time_t child_started;
 
 static apr_status_t child_stop(void *data)
 {
@@ -67,17 +66,6 @@ static void db_guard_init(apr_pool_t *pchild)
 {
     apr_thread_mutex_create(&db_work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
     apr_pool_pre_cleanup_register(pchild, NULL, child_stop);
-    child_started = apr_time_now();
-}
-
-/* The log level for "no database connection" in a watchdog thread.
- * mod_watchdog may start the thread before mod_dbd's child_init has set up
- * the connection pool (their hooks run in module load order), so in the
- * first seconds of a child a failed ap_dbd_open is expected and only noted
- * at debug level; the next tick tries again.  Later it is an error. */
-static int db_open_loglevel(void)
-{
-    return apr_time_now() - child_started < apr_time_from_sec(15) ? APLOG_DEBUG : APLOG_ERR;
 }
 
 /* 1: the database may be used until db_work_end(); 0: the child ends */

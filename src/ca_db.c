@@ -10,6 +10,9 @@
 #include "ca_domain.h"
 #include "ca_roles.h"
 #include "ca_wot.h"
+#include "ca_audit.h"
+#include "ca_console.h"
+#include "ca_org.h"
 
 const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_account_stmts,
@@ -18,6 +21,9 @@ const ca_stmt_t *const ca_db_all_stmts[] = {
     ca_domain_stmts,
     ca_roles_stmts,
     ca_wot_stmts,
+    ca_audit_stmts,
+    ca_console_stmts,
+    ca_org_stmts,
     NULL
 };
 

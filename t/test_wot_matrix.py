@@ -40,6 +40,27 @@ ROUTES = {
     ("GET", "/wot/contact?id=1"): MEMBERS,
     ("POST", "/wot/contact"): MEMBERS,
     ("GET", "/wot/stats"): EVERYONE,
+    # assure_console.c (docs/console.md; t/test_console_authz.py checks the statuses)
+    ("GET", "/wot/console"): {"support", "arbitrator", "admin"},
+    ("GET", "/wot/console-member"): {"support", "arbitrator", "admin"},
+    ("POST", "/wot/console-lock"): {"support", "arbitrator"},
+    ("POST", "/wot/console-revoke-certs"): {"support", "arbitrator"},
+    ("POST", "/wot/console-identity"): {"arbitrator"},
+    ("POST", "/wot/console-assurance-revoke"): {"arbitrator"},
+    ("POST", "/wot/console-block"): {"arbitrator"},
+    ("POST", "/wot/console-delete"): {"arbitrator"},
+    ("POST", "/wot/console-codesign"): {"arbitrator", "admin"},
+    ("POST", "/wot/console-role"): {"admin"},
+    # assure_org.c (docs/organisations.md): org-view and org-admin let members
+    # in, the organisation decides (nobody here administers one)
+    ("GET", "/wot/org"): MEMBERS,
+    ("GET", "/wot/org-new"): {"org-assurer"},
+    ("POST", "/wot/org-new"): {"org-assurer"},
+    ("GET", "/wot/org-view"): {"org-assurer"},
+    ("POST", "/wot/org-document"): {"org-assurer"},
+    ("POST", "/wot/org-domain"): {"org-assurer"},
+    ("POST", "/wot/org-domain-remove"): {"org-assurer"},
+    ("POST", "/wot/org-admin"): MEMBERS,
 }
 
 

@@ -17,5 +17,7 @@ Suite *multipart_suite(void);
 Suite *ocsp_suite(void);
 Suite *openpgp_suite(void);
 Suite *points_suite(void);
+Suite *audit_suite(void);
+Suite *org_suite(void);
 
 #endif
