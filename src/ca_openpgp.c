@@ -394,6 +394,10 @@ static const char *key_material(int *palgo, int *pbits, int64_t *pcreated,
             || !mpi(b, len, &off, NULL) || !mpi(b, len, &off, NULL)) {
             return "pgp.garbage";
         }
+        /* DSA-1024 (with its 160-bit q) is the weak key of old keyrings */
+        if (bits < 2048 || bits > 3072) {
+            return primary ? "pgp.dsa.small" : "pgp.subkey";
+        }
         break;
     case 16:                            /* Elgamal, encryption subkeys only */
         if (primary) {
@@ -402,6 +406,9 @@ static const char *key_material(int *palgo, int *pbits, int64_t *pcreated,
         if (!mpi(b, len, &off, &bits) || !mpi(b, len, &off, NULL)
             || !mpi(b, len, &off, NULL)) {
             return "pgp.garbage";
+        }
+        if (bits < 2048 || bits > 16384) {
+            return "pgp.subkey";
         }
         break;
     case 22:                            /* EdDSA: Ed25519 */

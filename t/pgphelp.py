@@ -51,7 +51,7 @@ def make_key(home, uids, algo="ed25519", expire="1y"):
     fpr = fingerprint(home, uids[0])
     for u in uids[1:]:
         gpg(home, "--quick-add-uid", fpr, u)
-    sub = "cv25519" if algo == "ed25519" else algo
+    sub = "cv25519" if algo == "ed25519" else "elg2048" if algo.startswith("dsa") else algo
     gpg(home, "--quick-add-key", fpr, sub, "encr", expire)
     return fpr
 

@@ -171,7 +171,8 @@ def make_export(uids, algo="ed25519", secret=False, armor=True):
         pgphelp.remove_home(home)
 
 
-@pytest.mark.parametrize("case", ["several", "secret", "garbage", "huge", "control", "small"])
+@pytest.mark.parametrize("case", ["several", "secret", "garbage", "huge", "control", "small",
+                                  "dsa1024"])
 def test_bad_uploads(http, stack, db, assured, case):
     email = assured["email"]
     before_keys = db.cursor()
@@ -184,6 +185,7 @@ def test_bad_uploads(http, stack, db, assured, case):
         "huge": "too large",
         "control": "control characters",
         "small": "at least 2048 bits",
+        "dsa1024": "2048 or 3072 bits",
     }[case]
     if case == "several":
         a = make_export([f"Alice Example <{email}>"])
@@ -201,6 +203,8 @@ def test_bad_uploads(http, stack, db, assured, case):
         i = key.index(b"Alice Example")
         key[i + 5] = 0x07                   # a BEL inside the user ID
         r = upload(http, data=bytes(key), filename="key.gpg")
+    elif case == "dsa1024":
+        r = upload(http, data=make_export([f"Alice Example <{email}>"], algo="dsa1024"))
     else:
         r = upload(http, data=make_export([f"Alice Example <{email}>"], algo="rsa1024"))
     assert r.status_code in (413, 422), (r.status_code, r.text[:300])
