@@ -9,6 +9,7 @@
  * src/ca_domain.c, the probes in src/ca_probe.c, the words in templates/. */
 #include <string.h>
 #include <stdlib.h>
+#include <dlfcn.h>
 #include <arpa/inet.h>
 
 #include <apr_strings.h>
@@ -24,6 +25,8 @@
 #include <http_request.h>
 #include <mod_dbd.h>
 #include <mod_watchdog.h>
+
+#include <curl/curl.h>
 
 #include "ca_log.h"
 #include "ca_tmpl.h"
@@ -391,9 +394,6 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         }
         apr_pool_cleanup_register(pconf, NULL, psl_cleanup, apr_pool_cleanup_null);
     }
-    if (ca_probe_global_init() != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     for (sp = s; sp; sp = sp->next) {
         finish_cfg(ap_get_module_config(sp->module_config, &cacert_domain_module));
     }
@@ -427,6 +427,9 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void dom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
+    /* libcurl's global state in the children only, which use it: the
+     * parent unloads the modules (and libcurl with them) at its end */
+    ca_probe_global_init();
 }
 
 /* ---- the re-test watchdog ---- */
@@ -925,6 +928,20 @@ static int dom_handler(request_rec *r)
     return rt->fn(&q);
 }
 
+/* httpd unloads the modules at every restart and at its end; libcurl
+ * stays: it (through GSS-API) loads libraries with thread-local storage,
+ * and unloading those leaves stale TLS entries that LeakSanitizer trips
+ * over in the parent process.  Loading and unloading it every restart
+ * buys nothing either. */
+static void pin_libcurl(void)
+{
+    Dl_info info;
+
+    if (dladdr((void *)curl_easy_init, &info) && info.dli_fname) {
+        dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+    }
+}
+
 static void dom_optional_fns(void)
 {
     retrieve_fns();
@@ -934,6 +951,7 @@ static void register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
 
+    pin_libcurl();
     ap_hook_post_config(dom_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_child_init(dom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(dom_handler, NULL, NULL, APR_HOOK_MIDDLE);
