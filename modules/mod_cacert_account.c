@@ -1588,6 +1588,9 @@ static void common_vars(req_t *q)
     if (ap_find_linked_module("mod_cacert_domain.c")) {
         ca_tmpl_set(q->ctx, "domains_url", "/domains");
     }
+    if (ap_find_linked_module("mod_cacert_assure.c")) {
+        ca_tmpl_set(q->ctx, "wot", "/wot");     /* mod_cacert_assure sets its own base */
+    }
     ca_tmpl_set(q->ctx, "static", cfg_str(q->cfg->static_url, "/static"));
     ca_tmpl_set(q->ctx, "policy", cfg_str(q->cfg->policy_url,
                                           "https://www.cacert.org/policy/"));

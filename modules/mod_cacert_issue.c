@@ -43,7 +43,9 @@
 #include "ca_issue.h"
 #include "ca_wire.h"
 #include "ca_x509.h"
+#include "ca_org.h"
 #include "mod_cacert.h"
+#include "issue_openpgp.h"
 
 APLOG_USE_MODULE(cacert_issue);
 
@@ -85,6 +87,7 @@ typedef struct {
     const char *root_file;
     issuer_t *root;
     ca_weakkeys_t *weak;
+    iss_pgp_cfg_t pgp;                  /* OpenPGP key signing (issue_openpgp.c) */
 } iss_srv_cfg;
 
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
@@ -121,6 +124,8 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(expiry_days);
     MERGE_NUM(expiry_interval);
     c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
+    c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
+    MERGE_PTR(pgp.tmpdir);
     return c;
 }
 
@@ -335,6 +340,10 @@ static const command_rec iss_cmds[] = {
                   "how often to look for certificates to warn about (default 1h)"),
     AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
                   "a list of weak RSA keys in openssl-blacklist format"),
+    AP_INIT_TAKE1("CAcertOpenPGPKey", set_file, OFF(pgp.key_file), RSRC_CONF,
+                  "the CA's OpenPGP public key (enables OpenPGP key signing)"),
+    AP_INIT_TAKE1("CAcertOpenPGPTempDir", set_file, OFF(pgp.tmpdir), RSRC_CONF,
+                  "where throwaway gpg keyrings are made (default: the system's)"),
     { NULL }
 };
 
@@ -407,6 +416,7 @@ static issuer_t *find_issuer(iss_srv_cfg *c, const char *name)
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
+    iss_pgp_child_init(s);
 }
 
 /* ---- mails ---- */
@@ -506,6 +516,7 @@ typedef struct {
     apr_time_t last_crl;            /* last periodic CRL queued */
     apr_time_t pause_until;         /* after a failure to store an answer */
     int down_logged;
+    apr_time_t db_down_since;           /* 0 while the link has its connection */
 } link_t;
 
 static speed_t baud_of(int baud)
@@ -707,6 +718,10 @@ static int link_hello(link_t *l, apr_pool_t *p)
 
 static uint8_t request_type(const char *kind, uint8_t *pwant)
 {
+    if (!strcmp(kind, "pgpsign")) {
+        *pwant = CA_MSG_PGPKEY;
+        return CA_MSG_PGPSIGN;
+    }
     if (!strcmp(kind, "sign")) {
         *pwant = CA_MSG_CERT;
         return CA_MSG_SIGN;
@@ -752,7 +767,11 @@ static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
     w = link_exchange(l, type, want, id, q->payload, q->len, &ans, &alen, &reason, 3, p);
     switch (w) {
     case WAIT_ANSWER:
-        if (type == CA_MSG_SIGN) {
+        if (type == CA_MSG_PGPSIGN) {
+            int st = iss_pgp_answer(l->s, db, &l->cfg->pgp, q->id, ans, alen, p);
+            rv = st == 0 ? APR_EGENERAL : APR_SUCCESS;
+        }
+        else if (type == CA_MSG_SIGN) {
             rv = ca_issue_answer_cert(db, q, ans, alen, p);
             if (rv == APR_SUCCESS) {
                 mail_issued(l->s, db, q->id, p);
@@ -831,11 +850,22 @@ static void link_run(link_t *l, apr_pool_t *p)
         return;
     }
     if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
-                     "CA21110: the signer link has no database connection");
+        /* mod_dbd refuses while another thread of the child sets its pool
+         * up (every statement is prepared on each new connection): an error
+         * only when it lasts */
+        apr_time_t now = apr_time_now();
+        if (!l->db_down_since) {
+            l->db_down_since = now;
+        }
+        if (now - l->db_down_since > apr_time_from_sec(10)) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+                         "CA21110: the signer link has no database connection");
+            l->db_down_since = now;
+        }
         db_work_end();
         return;
     }
+    l->db_down_since = 0;
     memset(&db, 0, sizeof(db));
     db.driver = dbd->driver;
     db.handle = dbd->handle;
@@ -953,6 +983,13 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         if (sc->weak_file && !sc->weak
             && ca_weakkeys_load(&sc->weak, sc->weak_file, pconf) != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        {
+            const char *err = iss_pgp_load(&sc->pgp, pconf);
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, "CA90300: %s", err);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
     /* the statements of the core are registered by mod_cacert_account */
@@ -1634,11 +1671,152 @@ static int page_edit(iss_req_t *q)
     return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&saved=1", NULL));
 }
 
+/* ---- organisation certificates (docs/organisations.md) ---- */
+
+static apr_array_header_t *word_list(const char *text, apr_pool_t *p)
+{
+    apr_array_header_t *list = apr_array_make(p, 4, sizeof(const char *));
+    char *copy = apr_pstrdup(p, text), *tok, *last, *c;
+
+    for (tok = apr_strtok(copy, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
+        for (c = tok; *c && *c != '@'; c++) {
+        }
+        for (; *c; c++) {
+            *c = (char)apr_tolower(*c);     /* host names, address domains */
+        }
+        if (!strchr(tok, '@')) {
+            for (c = tok; *c; c++) {
+                *c = (char)apr_tolower(*c);
+            }
+        }
+        APR_ARRAY_PUSH(list, const char *) = tok;
+    }
+    return list;
+}
+
+/* /certs/org?org=N: an O-Admin requests an organisation client or server
+ * certificate under the Organisation SubRoot */
+static int page_org(iss_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    ca_policy_cfg_t pc = policy_cfg(q->cfg);
+    const char *org_id = q->pg->form ? fval(q, "org") : arg_of(q->r, "org");
+    const char *e, *req_id, *md, *org[5];
+    ca_org_facts_t facts;
+    ca_org_choice_t choice;
+    ca_cert_names_t names;
+    ca_grant_t grant;
+    ca_csr_t *csr = NULL;
+    apr_status_t rv;
+    int admin = 0, master = 0, i, used;
+
+    if ((rv = ca_org_admin_of(&admin, &master, q->pg->db, org_id, q->pg->sess->member_id, p))
+        != APR_SUCCESS) {
+        return internal_error(q, rv, "O-Admin check");
+    }
+    if (!admin) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "CA45701: member %s is no O-Admin of organisation %s",
+                      q->pg->sess->member_id, org_id ? org_id : "(none)");
+        return page_message(q->pg, "title.certs_org", "err.org.notadmin", HTTP_FORBIDDEN);
+    }
+    if ((rv = ca_org_facts(&facts, q->pg->db, org_id, p)) != APR_SUCCESS) {
+        return internal_error(q, rv, "organisation");
+    }
+    ca_tmpl_set(ctx, "org_id", org_id);
+    ca_tmpl_set(ctx, "org_name", facts.name);
+    ca_tmpl_set(ctx, "org_town", facts.town);
+    ca_tmpl_set(ctx, "org_state", facts.state);
+    ca_tmpl_set(ctx, "org_country", facts.country);
+    for (i = 0; i < facts.domains->nelts; i++) {
+        ca_tmpl_set(ca_tmpl_add_item(ctx, "domains"), "name",
+                    APR_ARRAY_IDX(facts.domains, i, const char *));
+    }
+    if (q->r->method_number == M_GET) {
+        return page_render(q->pg, "certs_org.html", HTTP_OK);
+    }
+    ca_tmpl_set(ctx, "v_csr", fval(q, "csr"));
+    ca_tmpl_set(ctx, "v_unit", fval(q, "unit"));
+    ca_tmpl_set(ctx, "v_cn", fval(q, "cn"));
+    ca_tmpl_set(ctx, "v_emails", fval(q, "emails"));
+    ca_tmpl_set(ctx, "v_hosts", fval(q, "hosts"));
+    memset(&choice, 0, sizeof(choice));
+    choice.profile = ca_profile_from_name(fval(q, "profile"));
+    choice.unit = ca_trim(fval(q, "unit"), p);
+    choice.cn = ca_trim(fval(q, "cn"), p);
+    choice.emails = word_list(fval(q, "emails"), p);
+    choice.hosts = word_list(fval(q, "hosts"), p);
+    md = *fval(q, "md") ? fval(q, "md") : "sha256";
+    choice.md = md;
+    if (apr_table_elts(q->pg->form_errors)->nelts) {
+        page_set_msg(q->pg, "error", "form.malformed");
+        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    ca_policy_org_grant(&grant, choice.profile, &pc);
+    if ((e = ca_policy_org_names(&names, org, &grant, &choice, &facts, p))) {
+        page_set_msg(q->pg, "error", e);
+        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    if ((e = ca_csr_parse(&csr, fval(q, "csr"), strlen(fval(q, "csr")), q->cfg->weak, p))) {
+        page_set_msg(q->pg, "error", e);
+        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    if ((rv = ca_issue_key_used(&used, q->pg->db, csr->spki_sha256, q->pg->sess->member_id,
+                                p)) != APR_SUCCESS) {
+        return internal_error(q, rv, "key check");
+    }
+    if (used) {
+        page_set_msg(q->pg, "error", "csr.keyused");
+        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    rv = ca_org_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, org_id, &grant,
+                             choice.profile, &names, org, csr, md, "", p);
+    if (rv == APR_EACCES) {
+        return page_message(q->pg, "title.certs_org", "err.org.notadmin", HTTP_FORBIDDEN);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "organisation certificate request");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                  "CA45702: member %s asked for an %s certificate of organisation %s"
+                  " (request %s)", q->pg->sess->member_id, ca_profile_name(choice.profile),
+                  org_id, req_id);
+    return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+}
+
 typedef struct {
     const char *path;
     int (*fn)(iss_req_t *q);
     int get, post;
 } route_t;
+
+/* OpenPGP key signing: the pages are in issue_openpgp.c */
+static int pgp_off(iss_req_t *q)
+{
+    return page_message(q->pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
+}
+static int page_pgp_list(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_list(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_key(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_key(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_wait(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_wait(q->pg, &q->cfg->pgp, cfg_time(q->cfg->wait, 10))
+                              : pgp_off(q);
+}
+static int page_pgp_download(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_download(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
+static int page_pgp_resign(iss_req_t *q)
+{
+    return q->cfg->pgp.loaded ? iss_pgp_page_resign(q->pg, &q->cfg->pgp) : pgp_off(q);
+}
 
 static const route_t routes[] = {
     { "",         page_list,     1, 0 },
@@ -1649,12 +1827,18 @@ static const route_t routes[] = {
     { "revoke",   page_revoke,   0, 1 },
     { "edit",     page_edit,     0, 1 },
     { "renew",    page_renew,    0, 1 },
+    { "openpgp",          page_pgp_list,     1, 1 },
+    { "openpgp_key",      page_pgp_key,      1, 1 },
+    { "openpgp_wait",     page_pgp_wait,     1, 0 },
+    { "openpgp_download", page_pgp_download, 1, 0 },
+    { "openpgp_resign",   page_pgp_resign,   0, 1 },
+    { "org",      page_org,      1, 1 },
     { NULL, NULL, 0, 0 }
 };
 
 static int certs_handler(request_rec *r)
 {
-    static const char *const text_fields[] = { "csr", NULL };
+    static const char *const text_fields[] = { "csr", "key", NULL };
     const char *slash;
     const route_t *rt;
     iss_req_t q;
@@ -1735,6 +1919,7 @@ static int pki_page(request_rec *r, iss_srv_cfg *c)
     for (i = 0; i < c->issuers->nelts; i++) {
         ca_item(pg->ctx, &APR_ARRAY_IDX(c->issuers, i, issuer_t), 1, r->pool);
     }
+    iss_pgp_pki_vars(pg->ctx, &c->pgp);
     return page_render(pg, "pki.html", HTTP_OK);
 }
 
@@ -1755,6 +1940,9 @@ static int pki_handler(request_rec *r)
     }
     if (!name || !(dot = strrchr(++name, '.'))) {
         return HTTP_NOT_FOUND;
+    }
+    if (!strcmp(name, "openpgp.asc")) {
+        return iss_pgp_pki_file(r, &c->pgp);
     }
     {
         const char *ca = apr_pstrmemdup(r->pool, name, (apr_size_t)(dot - name));

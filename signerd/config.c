@@ -325,6 +325,13 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
             }
             continue;
         }
+        if (!strcmp(args[0], "openpgp")) {
+            if ((rv = signerd_pgp_config(conf, path, w.line, args + 1, nargs - 1, p))
+                != APR_SUCCESS) {
+                goto leave;
+            }
+            continue;
+        }
         if (nargs != 2) {
             rv = bad(&w, "'%s' takes exactly one value", args[0]);
             goto leave;

@@ -304,13 +304,17 @@ static apr_status_t replay(signerd_journal_t *j, signerd_config_t *conf, uint64_
     if (!strcmp(f[2], "START")) {
         return nf == 4 ? APR_SUCCESS : corrupt(j->path, lineno, "bad START record");
     }
-    is_sign = !strcmp(f[2], "SIGN");
+    is_sign = !strcmp(f[2], "SIGN") || !strcmp(f[2], "PGPSIGN");
     if (!(is_sign && nf == 7) && !(!strcmp(f[2], "REVOKE") && nf == 10)) {
         return corrupt(j->path, lineno, "unknown record");
     }
     rec = apr_pcalloc(j->pool, sizeof(*rec));
     rec->type = is_sign ? CA_MSG_SIGN : CA_MSG_REVOKE;
     rec->answer_type = is_sign ? CA_MSG_CERT : CA_MSG_REVOKED;
+    if (!strcmp(f[2], "PGPSIGN")) {
+        rec->type = CA_MSG_PGPSIGN;
+        rec->answer_type = CA_MSG_PGPKEY;
+    }
     if (!parse_u64(&rec->id, f[3]) || rec->id == 0
         || !unhex(rec->reqhash, 32, &n, f[5]) || n != 32
         || !b64_decode(&ans, &rec->alen, f[nf - 1], j->pool)) {
@@ -512,7 +516,8 @@ static signerd_record_t *new_record(signerd_journal_t *j, uint64_t id, uint8_t t
 
     rec->id = id;
     rec->type = type;
-    rec->answer_type = type == CA_MSG_SIGN ? CA_MSG_CERT : CA_MSG_REVOKED;
+    rec->answer_type = type == CA_MSG_SIGN ? CA_MSG_CERT
+                       : type == CA_MSG_PGPSIGN ? CA_MSG_PGPKEY : CA_MSG_REVOKED;
     memcpy(rec->reqhash, reqhash, 32);
     rec->answer = apr_pmemdup(j->pool, answer, alen);
     rec->alen = alen;
@@ -532,6 +537,24 @@ apr_status_t signerd_journal_sign(signerd_journal_t *j, uint64_t id,
                                 b64_encode(answer, alen, tmp)), tmp);
     if (rv == APR_SUCCESS) {
         rv = index_add(j, new_record(j, id, CA_MSG_SIGN, reqhash, answer, alen));
+    }
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+apr_status_t signerd_journal_pgpsign(signerd_journal_t *j, uint64_t id,
+                                     const unsigned char reqhash[32], const char *fpr,
+                                     const unsigned char *answer, apr_size_t alen)
+{
+    apr_pool_t *tmp;
+    apr_status_t rv;
+    char h[65];
+
+    apr_pool_create(&tmp, j->pool);
+    rv = append(j, apr_psprintf(tmp, "PGPSIGN %" PRIu64 " %s %s %s", id, fpr,
+                                hex(h, reqhash, 32), b64_encode(answer, alen, tmp)), tmp);
+    if (rv == APR_SUCCESS) {
+        rv = index_add(j, new_record(j, id, CA_MSG_PGPSIGN, reqhash, answer, alen));
     }
     apr_pool_destroy(tmp);
     return rv;

@@ -126,6 +126,8 @@ static void wipe_keys(const char *why)
     }
     OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
     sd.have_passphrase = 0;
+    /* the OpenPGP key is unlocked in gpg-agent: stop it */
+    signerd_pgp_close(sd.conf);
     ca_log(CA_LOG_NOTICE, "CA61001", APR_SUCCESS, "keys wiped from memory (%s)", why);
 }
 
@@ -321,8 +323,11 @@ static apr_status_t load_keys(void)
             return APR_EINVAL;
         }
     }
-    OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
-    sd.have_passphrase = 0;
+    if (!sd.conf->pgp) {
+        /* else kept until the OpenPGP key is unlocked after the privilege drop */
+        OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
+        sd.have_passphrase = 0;
+    }
     return APR_SUCCESS;
 }
 
@@ -884,6 +889,26 @@ static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool
     send_tlvs(CA_MSG_CRL_SIG, f->id, answer, p);
 }
 
+/* certify user IDs of a member's OpenPGP key (signerd/openpgp.c) */
+static void do_pgpsign(const ca_frame_t *f, const apr_array_header_t *tlvs,
+                       const unsigned char reqhash[32], apr_pool_t *p)
+{
+    const unsigned char *answer;
+    apr_size_t alen;
+    const char *done, *why;
+
+    why = signerd_pgp_sign(&answer, &alen, &done, sd.conf, tlvs, p);
+    if (why) {
+        refuse(f->id, why, p);
+    }
+    if (signerd_journal_pgpsign(sd.journal, f->id, reqhash, signerd_pgp_fpr(sd.conf),
+                                answer, alen) != APR_SUCCESS) {
+        leave_now(SIGNERD_EXIT_IO, "the journal failed");
+    }
+    send_frame(CA_MSG_PGPKEY, f->id, answer, alen, p);
+    ca_log(CA_LOG_NOTICE, "CA90110", APR_SUCCESS, "request %" PRIu64 ": %s", f->id, done);
+}
+
 static const char *type_name(uint8_t t)
 {
     switch (t) {
@@ -892,6 +917,8 @@ static const char *type_name(uint8_t t)
     case CA_MSG_SIGN: return "SIGN";
     case CA_MSG_REVOKE: return "REVOKE";
     case CA_MSG_CRL: return "CRL";
+    case CA_MSG_PGPSIGN: return "PGPSIGN";
+    case CA_MSG_PGPKEY: return "PGPKEY";
     case CA_MSG_HELLO_OK: return "HELLO_OK";
     case CA_MSG_HEARTBEAT_OK: return "HEARTBEAT_OK";
     case CA_MSG_CERT: return "CERT";
@@ -938,6 +965,7 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
     case CA_MSG_SIGN:
     case CA_MSG_REVOKE:
     case CA_MSG_CRL:
+    case CA_MSG_PGPSIGN:
         break;
     default:
         refuse(f->id, apr_psprintf(p, "unexpected message %s from the link",
@@ -970,6 +998,9 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
         break;
     case CA_MSG_REVOKE:
         do_revoke(f, tlvs, reqhash, p);
+        break;
+    case CA_MSG_PGPSIGN:
+        do_pgpsign(f, tlvs, reqhash, p);
         break;
     default:
         do_crl(f, tlvs, p);
@@ -1178,6 +1209,16 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     if (drop_privileges() != APR_SUCCESS) {
         leave_now(SIGNERD_EXIT_START, "start-up failed");
+    }
+    /* gpg and its agent run as the user signerd now is */
+    if (sd.conf->pgp) {
+        apr_status_t rv = signerd_pgp_open(sd.conf, sd.have_passphrase ? sd.passphrase : NULL,
+                                           sd.pool);
+        OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
+        sd.have_passphrase = 0;
+        if (rv != APR_SUCCESS) {
+            leave_now(SIGNERD_EXIT_START, "start-up failed");
+        }
     }
     if (!foreground) {
         pid_t pid = fork();

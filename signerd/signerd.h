@@ -69,6 +69,8 @@ typedef struct {
     apr_hash_t *rev_index;          /* serial bytes -> index + 1 (uintptr) */
 } signerd_ca_t;
 
+typedef struct signerd_pgp_t signerd_pgp_t;
+
 typedef struct {
     const char *path;
     const char *device;
@@ -77,6 +79,7 @@ typedef struct {
     const char *journal;
     int deadman;                    /* seconds */
     apr_array_header_t *cas;        /* of signerd_ca_t * */
+    signerd_pgp_t *pgp;             /* the 'openpgp' directive, or NULL */
 } signerd_config_t;
 
 /* config.c: parse the file; on error, logs "PATH:LINE: what" and returns
@@ -129,5 +132,25 @@ const ca_crl_entry_t *signerd_revocation_find(const signerd_ca_t *ca,
 /* add a revocation to ca unless that serial is there; returns the entry
  * held (the new or the earlier one) */
 const ca_crl_entry_t *signerd_revocation_add(signerd_ca_t *ca, const ca_crl_entry_t *e);
+
+/* openpgp.c: OpenPGP key certification (docs/signerd.md, "OpenPGP") */
+/* the 'openpgp' directive's words after the directive */
+apr_status_t signerd_pgp_config(signerd_config_t *conf, const char *path, int line,
+                                char **args, int nargs, apr_pool_t *p);
+/* after the privilege drop: write gpg.conf and gpg-agent.conf in the home,
+ * find the CA's secret key, unlock it with a self-test signature */
+apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, apr_pool_t *p);
+/* release gpgme, stop the agent */
+void signerd_pgp_close(signerd_config_t *conf);
+/* a PGPSIGN request (checked by ca_wire_check): NULL and the answer's
+ * payload, or why it is refused; *pdone says what was done (for the log) */
+const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
+                             const char **pdone, signerd_config_t *conf,
+                             const apr_array_header_t *tlvs, apr_pool_t *p);
+const char *signerd_pgp_fpr(const signerd_config_t *conf);
+/* journal.c: a PGPSIGN answer, before it goes out */
+apr_status_t signerd_journal_pgpsign(signerd_journal_t *j, uint64_t id,
+                                     const unsigned char reqhash[32], const char *fpr,
+                                     const unsigned char *answer, apr_size_t alen);
 
 #endif

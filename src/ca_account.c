@@ -138,7 +138,9 @@ const ca_stmt_t ca_account_stmts[] = {
       "  WHERE assuree_id = m.id AND revoked_at IS NULL),"
       " (SELECT count(*) FROM assurances WHERE assurer_id = m.id"
       "  AND revoked_at IS NULL AND method = 'face-to-face'),"
-      " m.assurer_challenge_at IS NOT NULL, m.blocked_at IS NOT NULL, m.codesign_allowed"
+      " m.assurer_challenge_at IS NOT NULL, m.blocked_at IS NOT NULL, m.codesign_allowed,"
+      " (SELECT count(DISTINCT assurer_id) FROM assurances"
+      "  WHERE assuree_id = m.id AND revoked_at IS NULL AND points > 0)"
       " FROM members m WHERE m.id = %s::bigint" },
     { "cacert_acc_cert_login",
       "SELECT c.member_id, m.locked_at IS NOT NULL,"
@@ -666,6 +668,7 @@ apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *memb
     s->challenge = is_true(row[2]);
     s->blocked = is_true(row[3]);
     s->codesign = is_true(row[4]);
+    s->assurers = atoi(row[5]);
     return APR_SUCCESS;
 }
 

@@ -342,6 +342,28 @@ apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
                                      const char *cert_id, const char *member_id,
                                      int reason, const char *revoked_by, apr_pool_t *p)
 {
+    apr_status_t rv;
+
+    *preq_id = NULL;
+    if (!ca_is_id(cert_id) || reason < 0 || reason > 10 || reason == 7) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_issue_revoke_in_tx(preq_id, db, cert_id, member_id, reason, revoked_by, p))
+        != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        *preq_id = NULL;
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
+                                   const char *cert_id, const char *member_id,
+                                   int reason, const char *revoked_by, apr_pool_t *p)
+{
     apr_array_header_t *buf = apr_array_make(p, 64, 1);
     unsigned char *serial, r8 = (unsigned char)reason;
     apr_size_t slen;
@@ -352,24 +374,19 @@ apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
     if (!ca_is_id(cert_id) || reason < 0 || reason > 10 || reason == 7) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
     rv = ca_db_select1(&row, db, "cacert_iss_cert_lock", CA_ARGS(cert_id), p);
     if (rv != APR_SUCCESS) {
-        goto leave;
+        return rv;
     }
     /* row: ca, serial, member_id, revoked, revocation asked already */
     if (member_id && strcmp(row[2], member_id)) {
-        rv = APR_NOTFOUND;
-        goto leave;
+        return APR_NOTFOUND;
     }
     if (is_true(row[3]) || is_true(row[4])) {
-        rv = APR_EEXIST;
-        goto leave;
+        return APR_EEXIST;
     }
     if ((rv = ca_hex_decode(&serial, &slen, row[1], p)) != APR_SUCCESS) {
-        goto leave;
+        return rv;
     }
     ca_tlv_add_str(buf, CA_TAG_CA, row[0]);
     ca_tlv_add(buf, CA_TAG_SERIAL, serial, slen);
@@ -379,21 +396,12 @@ apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
                                ca_bytea_in((const unsigned char *)buf->elts,
                                            (apr_size_t)buf->nelts, p)), p);
     if (rv != APR_SUCCESS) {
-        goto leave;
+        return rv;
     }
     *preq_id = row[0];
-    rv = audit(db, revoked_by, member_id ? member_id : NULL, "cert.revoke.request",
-               apr_pstrcat(p, "certificate=", cert_id, " reason=", apr_itoa(p, reason),
-                           NULL), p);
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    return ca_db_commit(db, p);
-
-leave:
-    ca_db_rollback(db, p);
-    *preq_id = NULL;
-    return rv;
+    return audit(db, revoked_by, member_id ? member_id : NULL, "cert.revoke.request",
+                 apr_pstrcat(p, "certificate=", cert_id, " reason=", apr_itoa(p, reason),
+                             NULL), p);
 }
 
 apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)

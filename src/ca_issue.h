@@ -75,6 +75,11 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
 apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
                                      const char *cert_id, const char *member_id,
                                      int reason, const char *revoked_by, apr_pool_t *p);
+/* the same inside the caller's transaction (support revoking all of a
+ * member's certificates in one transaction); nothing is rolled back here */
+apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
+                                   const char *cert_id, const char *member_id,
+                                   int reason, const char *revoked_by, apr_pool_t *p);
 /* queue a CRL for ca (after a revocation, and at least hourly) */
 apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p);
 

@@ -4,30 +4,34 @@
 #include <apr_lib.h>
 
 #include "ca_policy.h"
+#include "ca_points.h"
 #include "ca_valid.h"
 
 int ca_points_total(const ca_standing_t *s)
 {
-    int received = s->received < 0 ? 0 : s->received > 100 ? 100 : s->received;
-    int exp = s->given < 0 ? 0 : 2 * s->given > 50 ? 50 : 2 * s->given;
-    return received + exp;
+    return ca_points_sum(s->received, s->given);
 }
 
 int ca_is_assurer(const ca_standing_t *s)
 {
-    return s->received >= 100 && s->challenge && !s->blocked;
+    return ca_points_assurer(s->received, s->challenge, s->blocked);
+}
+
+int ca_is_assured(const ca_standing_t *s)
+{
+    return ca_points_assured_member(s->received, s->assurers);
 }
 
 void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile,
                      const ca_policy_cfg_t *cfg)
 {
-    int points = ca_points_total(s);
+    int points = ca_points_received(s->received);
 
     memset(g, 0, sizeof(*g));
     switch (profile) {
     case CA_PROFILE_CLIENT:
     case CA_PROFILE_SERVER:
-        if (points >= 50) {
+        if (ca_is_assured(s)) {
             g->ca = "assured";
             g->days = cfg->assured_days;
             g->may_name = (profile == CA_PROFILE_CLIENT);
@@ -252,5 +256,124 @@ const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
     default:
         return "policy.profile";
     }
+    return NULL;
+}
+
+/* ---- organisation certificates ---- */
+
+void ca_policy_org_grant(ca_grant_t *g, ca_profile_t profile, const ca_policy_cfg_t *cfg)
+{
+    memset(g, 0, sizeof(*g));
+    if (profile != CA_PROFILE_ORG_CLIENT && profile != CA_PROFILE_ORG_SERVER) {
+        g->refusal = "policy.profile";
+        return;
+    }
+    g->ca = "org";
+    g->days = cfg->assured_days;
+    g->may_name = profile == CA_PROFILE_ORG_CLIENT;
+    g->may_wildcard = profile == CA_PROFILE_ORG_SERVER;
+    g->may_multi = 1;
+}
+
+/* the domain part of an address lies in one of the domains */
+static int email_in_domains(const char *email, const apr_array_header_t *domains)
+{
+    const char *at = strrchr(email, '@'), *dom;
+
+    return at && ca_host_in_domains(&dom, at + 1, domains) && dom != NULL;
+}
+
+const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
+                                const ca_grant_t *grant, const ca_org_choice_t *choice,
+                                const ca_org_facts_t *facts, apr_pool_t *p)
+{
+    int i, nemails = choice->emails ? choice->emails->nelts : 0;
+    int nhosts = choice->hosts ? choice->hosts->nelts : 0;
+    const char *unit = choice->unit ? choice->unit : "";
+    const char *cn = choice->cn ? choice->cn : "";
+
+    memset(names, 0, sizeof(*names));
+    names->sans = apr_array_make(p, 4, sizeof(ca_san_t));
+    for (i = 0; i < 5; i++) {
+        org[i] = NULL;
+    }
+    if (!grant->ca) {
+        return grant->refusal ? grant->refusal : "policy.profile";
+    }
+    if (!ca_policy_md_ok(choice->md)) {
+        return "policy.md";
+    }
+    if (*unit && ca_valid_name(unit, 0, 64)) {
+        return "policy.org.unit";
+    }
+    switch (choice->profile) {
+    case CA_PROFILE_ORG_CLIENT:
+        if (nhosts) {
+            return "policy.hosts.notallowed";
+        }
+        if (nemails < 1) {
+            return "policy.emails.required";
+        }
+        if (nemails > 10) {
+            return "policy.hosts.toomany";
+        }
+        for (i = 0; i < nemails; i++) {
+            const char *e = APR_ARRAY_IDX(choice->emails, i, const char *);
+            int j;
+            if (ca_valid_email(e)) {
+                return "policy.org.email";
+            }
+            if (!email_in_domains(e, facts->domains)) {
+                return "policy.org.email.domain";
+            }
+            for (j = 0; j < i; j++) {
+                if (!strcasecmp(e, APR_ARRAY_IDX(choice->emails, j, const char *))) {
+                    return "policy.duplicate";
+                }
+            }
+            add_san(names->sans, CA_SAN_EMAIL, e);
+        }
+        names->email = APR_ARRAY_IDX(choice->emails, 0, const char *);
+        if (*cn && ca_valid_name(cn, 1, 64)) {
+            return "policy.org.cn";
+        }
+        names->cn = *cn ? cn : names->email;
+        break;
+    case CA_PROFILE_ORG_SERVER:
+        if (nemails || *cn) {
+            return "policy.server.names";
+        }
+        if (nhosts < 1) {
+            return "policy.hosts.required";
+        }
+        if (nhosts > 100) {
+            return "policy.hosts.toomany";
+        }
+        for (i = 0; i < nhosts; i++) {
+            const char *h = APR_ARRAY_IDX(choice->hosts, i, const char *), *dom;
+            int j;
+            if (!ca_host_in_domains(&dom, h, facts->domains)) {
+                return "policy.host.invalid";
+            }
+            if (!dom) {
+                return "policy.org.host.domain";
+            }
+            for (j = 0; j < i; j++) {
+                if (!strcasecmp(h, APR_ARRAY_IDX(choice->hosts, j, const char *))) {
+                    return "policy.duplicate";
+                }
+            }
+            add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
+        }
+        names->cn = APR_ARRAY_IDX(choice->hosts, 0, const char *);
+        break;
+    default:
+        return "policy.profile";
+    }
+    org[0] = facts->name;
+    org[1] = *unit ? unit : NULL;
+    org[2] = facts->town;
+    org[3] = facts->state && *facts->state ? facts->state : NULL;
+    org[4] = facts->country;
     return NULL;
 }

@@ -17,12 +17,17 @@ typedef struct {
     int challenge;      /* passed the Assurer Challenge */
     int blocked;        /* blocked as Assurer */
     int codesign;       /* the code-signing flag set by an administrator */
+    int assurers;       /* different members who gave the received points */
 } ca_standing_t;
 
+/* The points engine (ca_points.h) applied to a standing -- the one
+ * definition every module uses. */
 /* min(received, 100) + min(2 * given, 50): at most 150 */
 int ca_points_total(const ca_standing_t *s);
 /* >= 100 points received, challenge passed, not blocked */
 int ca_is_assurer(const ca_standing_t *s);
+/* Assured Member: >= 50 points received from >= 2 different assurers */
+int ca_is_assured(const ca_standing_t *s);
 
 typedef struct {
     int class1_root;        /* the operator still runs a legacy Class 1 root */
@@ -81,5 +86,34 @@ const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
  * such a name), and *pdomain is set to the verified domain it lies in */
 int ca_host_in_domains(const char **pdomain, const char *host,
                        const apr_array_header_t *domains);
+
+/* ---- organisation certificates (CPS 7.1.2; docs/organisations.md) ---- */
+
+/* the organisation as its certificates name it */
+typedef struct {
+    const char *name, *town, *state, *country;  /* O, L, ST, C */
+    const apr_array_header_t *domains;          /* its live domains (const char *) */
+} ca_org_facts_t;
+
+/* what the O-Admin asks for */
+typedef struct {
+    ca_profile_t profile;                       /* CA_PROFILE_ORG_CLIENT / _SERVER */
+    const char *unit;                           /* OU, "" for none */
+    const char *cn;                             /* client: a person's or a role's
+                                                 * name, "" for the first address */
+    const apr_array_header_t *emails;           /* client (const char *) */
+    const apr_array_header_t *hosts;            /* server (const char *) */
+    const char *md;
+} ca_org_choice_t;
+
+/* the Organisation SubRoot ("org"), 24 months, wildcards for servers,
+ * several names */
+void ca_policy_org_grant(ca_grant_t *g, ca_profile_t profile, const ca_policy_cfg_t *cfg);
+/* the names and the organisation fields (O, OU, L, ST, C) of an
+ * organisation certificate: addresses and hosts must lie in the
+ * organisation's domains; NULL or a message key */
+const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
+                                const ca_grant_t *grant, const ca_org_choice_t *choice,
+                                const ca_org_facts_t *facts, apr_pool_t *p);
 
 #endif

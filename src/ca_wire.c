@@ -552,6 +552,21 @@ static const tag_rule_t r_crl_sig[] = {
     END
 };
 static const tag_rule_t r_stop[] = { { CA_TAG_TEXT, 1, 1, V_TEXT, 0 }, END };
+/* OpenPGP key signing (protocol revision 1.1) */
+static const tag_rule_t r_pgpsign[] = {
+    { CA_TAG_PGP_KEY, 1, 1, V_BYTES, 0 },
+    { CA_TAG_PGP_FPR, 1, 1, V_FIXED, 20 },
+    { CA_TAG_PGP_UID, 1, 32, V_TEXT, 0 },
+    { CA_TAG_PGP_NAME, 0, 16, V_TEXT, 0 },
+    { CA_TAG_PGP_EMAIL, 0, MANY, V_TEXT, 0 },
+    END
+};
+static const tag_rule_t r_pgpkey[] = {
+    { CA_TAG_PGP_KEY, 1, 1, V_BYTES, 0 },
+    { CA_TAG_TIME, 1, 1, V_FIXED, 8 },
+    { CA_TAG_COUNT, 1, 1, V_FIXED, 4 },
+    END
+};
 
 static const msg_rule_t msg_rules[] = {
     { CA_MSG_HELLO, 1, r_hello },
@@ -566,6 +581,8 @@ static const msg_rule_t msg_rules[] = {
     { CA_MSG_CRL_SIG, 0, r_crl_sig },
     { CA_MSG_NAK, 1, r_none },
     { CA_MSG_STOP, 2, r_stop },
+    { CA_MSG_PGPSIGN, 0, r_pgpsign },
+    { CA_MSG_PGPKEY, 0, r_pgpkey },
 };
 
 apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
@@ -573,7 +590,7 @@ apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
 {
     const msg_rule_t *m = NULL;
     const tag_rule_t *r;
-    unsigned counts[32];
+    unsigned counts[256];
     apr_size_t i;
     int j;
 
@@ -609,7 +626,7 @@ apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
             *perr = "unexpected tag";
             return APR_EINVAL;
         }
-        if (++counts[t->tag & 31] > r->max) {
+        if (++counts[t->tag & 255] > r->max) {
             *perr = "repeated tag";
             return APR_EINVAL;
         }
@@ -641,7 +658,7 @@ apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
         }
     }
     for (r = m->rules; r->tag; ++r) {
-        if (counts[r->tag & 31] < r->min) {
+        if (counts[r->tag & 255] < r->min) {
             *perr = "missing tag";
             return APR_EINVAL;
         }

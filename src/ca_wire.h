@@ -35,11 +35,13 @@ typedef enum {
     CA_MSG_SIGN = 0x03,         /* link -> signerd: sign a certificate */
     CA_MSG_REVOKE = 0x04,       /* link -> signerd: record a revocation */
     CA_MSG_CRL = 0x05,          /* link -> signerd: sign a CRL */
+    CA_MSG_PGPSIGN = 0x06,      /* link -> signerd: certify user IDs of an OpenPGP key */
     CA_MSG_HELLO_OK = 0x81,
     CA_MSG_HEARTBEAT_OK = 0x82,
     CA_MSG_CERT = 0x83,         /* the certificate */
     CA_MSG_REVOKED = 0x84,
     CA_MSG_CRL_SIG = 0x85,
+    CA_MSG_PGPKEY = 0x86,       /* the OpenPGP key with the new certifications */
     CA_MSG_NAK = 0x7E,          /* either way: a damaged frame was seen; resend */
     CA_MSG_STOP = 0x7F          /* signerd -> link: refused, stopping (reason) */
 } ca_msg_type_t;
@@ -125,7 +127,13 @@ enum {
     CA_TAG_TBS_SHA256 = 27, /* 32 bytes: the TBSCertList the link built */
     CA_TAG_SIGNATURE = 28,
     CA_TAG_TEXT = 29,       /* UTF-8 reason (STOP) or version (HELLO_OK) */
-    CA_TAG_COUNT = 30       /* uint32: revocations the signer holds for that CA */
+    CA_TAG_COUNT = 30,      /* uint32: revocations the signer holds for that CA;
+                             * PGPKEY: certifications made */
+    CA_TAG_PGP_KEY = 31,    /* binary OpenPGP transferable public key */
+    CA_TAG_PGP_FPR = 32,    /* 20 bytes: v4 fingerprint of its primary key */
+    CA_TAG_PGP_UID = 33,    /* repeated (1..32): a user ID to certify, exactly */
+    CA_TAG_PGP_NAME = 34,   /* repeated (0..16): a permitted form of the assured name */
+    CA_TAG_PGP_EMAIL = 35   /* repeated: a verified address of the member */
 };
 
 typedef struct {

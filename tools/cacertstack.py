@@ -55,6 +55,7 @@ HTTPD_BIN = "/usr/sbin/apache2"
 HTTPD_MODDIR = "/usr/lib/apache2/modules"
 HTTPD_USER = "www-data"
 PG_USER = "postgres"
+SIGNERD_USER = "nobody"       # signerd drops to this user when started as root
 DEFAULT_ARGON2 = "3 65536 1"
 MAX_SOCKET_PATH = 100          # sun_path is 108 bytes incl. NUL; keep a margin
 
@@ -780,6 +781,121 @@ class Stack:
         if self.root:
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
 
+    OPENPGP_UID = "CAcert Demo OpenPGP Signing Key <openpgp@cacert.localhost>"
+
+    @property
+    def openpgp_home(self):
+        return os.path.join(self.ca_dir, "openpgp")
+
+    def openpgp_fpr(self):
+        with open(os.path.join(self.ca_dir, "openpgp.fpr")) as f:
+            return f.read().strip()
+
+    def ensure_openpgp(self):
+        """The CA's OpenPGP key (once per DIR): made with gpg in its own home
+        directory for signerd (protected with the stack's passphrase), its
+        public key exported to the web side.  Never committed."""
+        pub = os.path.join(self.ca_dir, "web", "openpgp.asc")
+        if os.path.exists(pub) and os.path.exists(os.path.join(self.ca_dir, "openpgp.fpr")):
+            return
+        home = self.openpgp_home
+        shutil.rmtree(home, ignore_errors=True)
+        os.makedirs(home, mode=0o700)
+        # every certification unlocks the key in gpg-agent again (the
+        # passphrase's KDF): a cheap one for the demo (signerd rewrites this
+        # file at start; the key keeps the protection it got here)
+        with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
+            f.write("s2k-calibration 20\n")
+        gpg = ["gpg", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback",
+               "--passphrase-file", self.passphrase_file]
+        try:
+            self._run(gpg + ["--quick-gen-key", self.OPENPGP_UID, "rsa3072", "cert", "5y"],
+                      "gpg --quick-gen-key (the CA's OpenPGP key)")
+            out = subprocess.run(["gpg", "--homedir", home, "--batch", "--with-colons",
+                                  "--list-secret-keys"], capture_output=True, text=True,
+                                 check=True, timeout=60).stdout
+            fpr = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
+            asc = subprocess.run(["gpg", "--homedir", home, "--batch", "--armor", "--export",
+                                  fpr], capture_output=True, check=True, timeout=60).stdout
+        finally:
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+                           capture_output=True, timeout=30)
+        with open(pub + ".tmp", "wb") as f:
+            f.write(asc)
+        os.chmod(pub + ".tmp", 0o644)
+        os.rename(pub + ".tmp", pub)
+        if self.root:
+            # signerd runs gpg as its 'user' after dropping privileges
+            for dirpath, dirnames, filenames in os.walk(home):
+                for n in dirnames + filenames:
+                    chown_user(os.path.join(dirpath, n), SIGNERD_USER)
+            chown_user(home, SIGNERD_USER)
+        with open(os.path.join(self.ca_dir, "openpgp.fpr"), "w") as f:
+            f.write(fpr + "\n")
+
+    def ensure_challenge_client(self):
+        """The client certificate of a stand-in for the external Assurer
+        Challenge system (mod_cacert_assure's CAcertChallengeImportClient):
+        a CA of its own, added to the CAs mod_ssl accepts client
+        certificates from, and a certificate with its key the tests use."""
+        web = os.path.join(self.ca_dir, "web")
+        crt = os.path.join(web, "challenge-client.crt")
+        key_file = os.path.join(self.ca_dir, "challenge-client.key")
+        ca_crt = os.path.join(web, "challenge-ca.crt")
+        if not (os.path.exists(crt) and os.path.exists(key_file) and os.path.exists(ca_crt)):
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+            now = datetime.datetime.utcnow()
+            ca_key = ec.generate_private_key(ec.SECP256R1())
+            ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                    "Demo Assurer Challenge CA")])
+            ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+                  .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+                  .not_valid_before(now - datetime.timedelta(minutes=5))
+                  .not_valid_after(now + datetime.timedelta(days=3650))
+                  .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                  .add_extension(x509.KeyUsage(digital_signature=False, key_encipherment=False,
+                                               content_commitment=False, data_encipherment=False,
+                                               key_agreement=False, key_cert_sign=True,
+                                               crl_sign=True, encipher_only=False,
+                                               decipher_only=False), critical=True)
+                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                                 critical=False)
+                  .sign(ca_key, hashes.SHA256()))
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = (x509.CertificateBuilder()
+                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                                "challenge.localhost")]))
+                    .issuer_name(ca_name).public_key(key.public_key())
+                    .serial_number(x509.random_serial_number())
+                    .not_valid_before(now - datetime.timedelta(minutes=5))
+                    .not_valid_after(now + datetime.timedelta(days=3650))
+                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                                   critical=False)
+                    .sign(ca_key, hashes.SHA256()))
+            with open(key_file, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+            for path, c in ((crt, cert), (ca_crt, ca)):
+                with open(path, "wb") as f:
+                    f.write(c.public_bytes(serialization.Encoding.PEM))
+                os.chmod(path, 0o644)
+        bundle = os.path.join(web, "clientauth.pem")
+        with open(ca_crt) as f:
+            ca_pem = f.read()
+        with open(bundle) as f:
+            have = f.read()
+        if ca_pem not in have:
+            with open(bundle, "a") as f:
+                f.write(ca_pem)
+        self.challenge_cert = crt
+        self.challenge_key = key_file
+
     def start_relay(self):
         pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
         if pid and pid_alive(pid) and os.path.exists(os.path.join(self.line_dir, "link.tty")):
@@ -836,7 +952,7 @@ class Stack:
         lines = [f"device {self.line_dir}/signer.tty", "baud 115200",
                  f"journal {self.signer_dir}/journal", f"deadman {deadman}"]
         if self.root:
-            lines.append("user nobody")
+            lines.append(f"user {SIGNERD_USER}")
         base = f"http://localhost:{self.http_port}/pki"
         for name, profiles, days, wild, sans in self.SIGNER_CAS:
             lines.append(f"ca {name} cert={self.ca_dir}/signer/{name}.crt "
@@ -845,6 +961,9 @@ class Stack:
                          f"ocsp=http://localhost:{self.http_port}/ocsp crl={base}/{name}.crl "
                          f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
                          f"wildcards={wild} max_sans={sans}")
+        if os.path.exists(os.path.join(self.ca_dir, "openpgp.fpr")):
+            lines.append(f"openpgp home={self.openpgp_home} fpr={self.openpgp_fpr()} days=365 "
+                         f"digest=sha256 cps=https://www.cacert.org/policy/")
         lines.extend(extra)
         text = "\n".join(lines) + "\n"
         for old, new in replace:
@@ -1166,6 +1285,8 @@ class Stack:
             self.ensure_cert()
             if self.modules:
                 self.ensure_ca()
+                self.ensure_openpgp()
+                self.ensure_challenge_client()
                 self.start_relay()
                 self.start_signerd()
                 self.save()

@@ -66,6 +66,7 @@ START_TEST(grants_by_points)
     ck_assert_ptr_null(g.ca);
 
     s.received = 50;
+    s.assurers = 2;
     ca_policy_grant(&g, &s, CA_PROFILE_CLIENT, &cfg);
     ck_assert_str_eq(g.ca, "assured");
     ck_assert_int_eq(g.days, 730);
@@ -76,6 +77,7 @@ START_TEST(grants_by_points)
     ck_assert_str_eq(g.refusal, "policy.codesign.assurer");
 
     s.received = 100;
+    s.assurers = 3;
     s.challenge = 1;
     ca_policy_grant(&g, &s, CA_PROFILE_CODESIGN, &cfg);
     ck_assert_str_eq(g.refusal, "policy.codesign.flag");
@@ -89,7 +91,7 @@ END_TEST
 
 START_TEST(names_client)
 {
-    ca_standing_t s = { 10, 0, 0, 0, 0 };
+    ca_standing_t s = { 10, 0, 0, 0, 0, 1 };
     ca_member_facts_t f = { "Anna Schmidt", NULL, NULL };
     ca_cert_choice_t c = { CA_PROFILE_CLIENT, 0, NULL, NULL, "sha256" };
     ca_cert_names_t n;
@@ -113,6 +115,7 @@ START_TEST(names_client)
     ck_assert_str_eq(ca_policy_names(&n, &g, &c, &f, pool), "policy.md");
 
     s.received = 60;
+    s.assurers = 2;
     ca_policy_grant(&g, &s, CA_PROFILE_CLIENT, &cfg);
     c.md = "sha512";
     c.emails = list("anna@example.org", "A2@example.org");
@@ -128,7 +131,7 @@ END_TEST
 
 START_TEST(names_server)
 {
-    ca_standing_t s = { 20, 0, 0, 0, 0 };
+    ca_standing_t s = { 20, 0, 0, 0, 0, 1 };
     ca_member_facts_t f = { "Anna Schmidt", NULL, NULL };
     ca_cert_choice_t c = { CA_PROFILE_SERVER, 0, NULL, NULL, "sha256" };
     ca_cert_names_t n;
@@ -159,6 +162,7 @@ START_TEST(names_server)
     ck_assert_str_eq(ca_policy_names(&n, &g, &c, &f, pool), "policy.server.names");
 
     s.received = 50;
+    s.assurers = 2;
     ca_policy_grant(&g, &s, CA_PROFILE_SERVER, &cfg);
     c.emails = NULL;
     c.hosts = list("*.example.org", "api.shop.example.net");

@@ -15,5 +15,9 @@ Suite *policy_suite(void);
 Suite *csr_suite(void);
 Suite *multipart_suite(void);
 Suite *ocsp_suite(void);
+Suite *openpgp_suite(void);
+Suite *points_suite(void);
+Suite *audit_suite(void);
+Suite *org_suite(void);
 
 #endif

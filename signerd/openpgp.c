@@ -1,0 +1,553 @@
+/* signerd: OpenPGP key certification through gpgme (CPS 4.3.1).
+ *
+ * The CA's OpenPGP key lives in its own gpg home directory (owned by the
+ * user signerd runs as).  gpg and its agent run as children of signerd
+ * after the privilege drop; signerd writes gpg.conf and gpg-agent.conf
+ * there at start (the certification digest and the policy URL come from
+ * signerd's config, never from a request), unlocks the key once with a
+ * self-test signature, and stops the agent when it exits.
+ *
+ * A PGPSIGN request carries the member's key, the user IDs to certify and
+ * the facts the web side approved them against (the permitted forms of
+ * the member's name, the verified addresses).  signerd checks everything
+ * again on its own; anything that does not fit stops it.  Log tags
+ * CA901xx. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+#include <gpgme.h>
+#include <openssl/crypto.h>
+
+#include "ca_gpg.h"
+#include "ca_log.h"
+#include "ca_openpgp.h"
+#include "signerd.h"
+
+struct signerd_pgp_t {
+    const char *home;
+    char fpr[41];                   /* upper-case hex */
+    unsigned char keyid[8];
+    int days;
+    const char *digest;             /* "SHA256", ... */
+    const char *cps_url;
+    int line;
+    apr_pool_t *pool;               /* the context lives here */
+    gpgme_ctx_t ctx;
+    gpgme_key_t cakey;
+    int open;
+    char *pass;                     /* the passphrase for gpg-agent, or NULL */
+};
+
+static apr_status_t bad(const char *path, int line, const char *fmt, const char *arg)
+{
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
+    ca_log(CA_LOG_ERR, "CA90101", APR_SUCCESS, "%s:%d: %s", path, line, msg);
+    return APR_EINVAL;
+}
+
+static int url_ok(const char *s)
+{
+    const char *c;
+
+    if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7F || *c == '"') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t signerd_pgp_config(signerd_config_t *conf, const char *path, int line,
+                                char **args, int nargs, apr_pool_t *p)
+{
+    signerd_pgp_t *g;
+    int i;
+
+    if (conf->pgp) {
+        return bad(path, line, "openpgp given twice%s", NULL);
+    }
+    g = apr_pcalloc(p, sizeof(*g));
+    g->line = line;
+    g->digest = "SHA256";
+    for (i = 0; i < nargs; i++) {
+        char *eq = strchr(args[i], '='), *key = args[i], *val;
+
+        if (!eq || eq == key || !eq[1]) {
+            return bad(path, line, "openpgp setting '%s' is not key=value", args[i]);
+        }
+        *eq = '\0';
+        val = eq + 1;
+        if (!strcmp(key, "home")) {
+            if (g->home || val[0] != '/') {
+                return bad(path, line, "openpgp home '%s': once, an absolute path", val);
+            }
+            g->home = val;
+        }
+        else if (!strcmp(key, "fpr")) {
+            int j;
+            if (g->fpr[0] || strlen(val) != 40) {
+                return bad(path, line, "openpgp fpr '%s': once, 40 hex digits", val);
+            }
+            for (j = 0; j < 40; j++) {
+                char c = val[j];
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                      || (c >= 'A' && c <= 'F'))) {
+                    return bad(path, line, "openpgp fpr '%s': 40 hex digits", val);
+                }
+                g->fpr[j] = (char)(c >= 'a' ? c - 32 : c);
+                if (j % 2) {
+                    unsigned hi = (unsigned)(g->fpr[j - 1] <= '9' ? g->fpr[j - 1] - '0'
+                                                                  : g->fpr[j - 1] - 'A' + 10);
+                    unsigned lo = (unsigned)(g->fpr[j] <= '9' ? g->fpr[j] - '0'
+                                                              : g->fpr[j] - 'A' + 10);
+                    if (j / 2 >= 12) {
+                        g->keyid[j / 2 - 12] = (unsigned char)(hi << 4 | lo);
+                    }
+                }
+            }
+            g->fpr[40] = '\0';
+        }
+        else if (!strcmp(key, "days")) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (g->days || *end || v < 1 || v > 1825) {
+                return bad(path, line, "openpgp days '%s': once, 1..1825", val);
+            }
+            g->days = (int)v;
+        }
+        else if (!strcmp(key, "digest")) {
+            if (!strcmp(val, "sha256")) {
+                g->digest = "SHA256";
+            }
+            else if (!strcmp(val, "sha384")) {
+                g->digest = "SHA384";
+            }
+            else if (!strcmp(val, "sha512")) {
+                g->digest = "SHA512";
+            }
+            else {
+                return bad(path, line, "openpgp digest '%s': sha256, sha384 or sha512", val);
+            }
+        }
+        else if (!strcmp(key, "cps")) {
+            if (g->cps_url || !url_ok(val)) {
+                return bad(path, line, "openpgp cps '%s': once, an http(s) URL", val);
+            }
+            g->cps_url = val;
+        }
+        else {
+            return bad(path, line, "unknown openpgp setting '%s'", key);
+        }
+    }
+    if (!g->home || !g->fpr[0] || !g->days || !g->cps_url) {
+        return bad(path, line, "openpgp needs home=, fpr=, days= and cps=%s", NULL);
+    }
+    conf->pgp = g;
+    return APR_SUCCESS;
+}
+
+static apr_status_t write_file(const char *path, const char *text)
+{
+    char *tmp;
+    FILE *f;
+    apr_status_t rv = APR_SUCCESS;
+    size_t n = strlen(path) + 8;
+
+    tmp = malloc(n);
+    if (!tmp) {
+        return APR_ENOMEM;
+    }
+    snprintf(tmp, n, "%s.new", path);
+    if (!(f = fopen(tmp, "w"))) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
+    else {
+        if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+        if (fclose(f) != 0 && rv == APR_SUCCESS) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+        if (rv == APR_SUCCESS && rename(tmp, path) != 0) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        unlink(tmp);
+    }
+    free(tmp);
+    return rv;
+}
+
+/* gpg-agent asks (loopback pinentry) when the key is not unlocked yet:
+ * the passphrase once, never again after a wrong one */
+static gpgme_error_t give_passphrase(void *hook, const char *uid_hint,
+                                     const char *passphrase_info, int prev_was_bad, int fd)
+{
+    signerd_pgp_t *g = hook;
+    size_t n;
+
+    if (!g->pass || prev_was_bad) {
+        return gpg_error(GPG_ERR_CANCELED);
+    }
+    n = strlen(g->pass);
+    if (gpgme_io_writen(fd, g->pass, n) != 0 || gpgme_io_writen(fd, "\n", 1) != 0) {
+        return gpg_error(GPG_ERR_CANCELED);
+    }
+    return 0;
+}
+
+apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, apr_pool_t *p)
+{
+    signerd_pgp_t *g = conf->pgp;
+    gpgme_error_t err;
+    gpgme_data_t in = NULL, out = NULL;
+    gpgme_sign_result_t sr;
+    struct stat sb;
+    apr_status_t rv = APR_EGENERAL;
+    const char *conftext;
+
+    if (!g) {
+        return APR_SUCCESS;
+    }
+    if (stat(g->home, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ca_log(CA_LOG_ERR, "CA90102", APR_SUCCESS, "openpgp home %s is not a directory",
+               g->home);
+        return APR_EINVAL;
+    }
+    if (sb.st_uid != geteuid()) {
+        ca_log(CA_LOG_ERR, "CA90103", APR_SUCCESS, "openpgp home %s must belong to the user "
+               "signerd runs as (uid %ld)", g->home, (long)geteuid());
+        return APR_EINVAL;
+    }
+    if (ca_gpg_init() != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* an agent left from an earlier run would not read the new settings */
+    ca_gpg_kill_agent(g->home, 1);
+    conftext = apr_psprintf(p, "# written by signerd at every start: edits are lost\n"
+                            "no-greeting\nbatch\nno-auto-key-retrieve\n"
+                            "trust-model always\ndefault-cert-level 0\n"
+                            "cert-digest-algo %s\ncert-policy-url %s\n"
+                            "no-auto-check-trustdb\n", g->digest, g->cps_url);
+    if ((rv = write_file(apr_pstrcat(p, g->home, "/gpg.conf", NULL), conftext))
+        != APR_SUCCESS
+        || (rv = write_file(apr_pstrcat(p, g->home, "/gpg-agent.conf", NULL),
+                            "# written by signerd at every start: edits are lost\n"
+                            "allow-loopback-pinentry\n"
+                            "default-cache-ttl 315360000\nmax-cache-ttl 315360000\n"))
+        != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA90104", rv, "cannot write the gpg configuration in %s", g->home);
+        return rv;
+    }
+    rv = APR_EGENERAL;
+    apr_pool_create(&g->pool, p);
+    if (ca_gpg_ctx(&g->ctx, g->home, g->pool) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    g->open = 1;
+    if ((err = gpgme_get_key(g->ctx, g->fpr, &g->cakey, 1)) != 0 || !g->cakey
+        || !g->cakey->can_certify || g->cakey->revoked || g->cakey->expired
+        || g->cakey->invalid || !g->cakey->subkeys
+        || strcasecmp(g->cakey->subkeys->fpr, g->fpr)) {
+        ca_log(CA_LOG_ERR, "CA90105", APR_SUCCESS, "openpgp: no usable secret key %s in %s%s%s",
+               g->fpr, g->home, err ? ": " : "", err ? gpgme_strerror(err) : "");
+        return APR_EINVAL;
+    }
+    /* the agent may ask for the passphrase when it has not unlocked the key
+     * (at the first signature, or after it was restarted): keep it, in
+     * locked memory, until signerd exits */
+    if (passphrase && *passphrase) {
+        size_t n = strlen(passphrase) + 1;
+        if (!(g->pass = malloc(n))) {
+            return APR_ENOMEM;
+        }
+        memcpy(g->pass, passphrase, n);
+    }
+    gpgme_set_passphrase_cb(g->ctx, give_passphrase, g);
+    if (!g->cakey->can_sign) {
+        /* a certify-only key cannot make the self-test signature: the first
+         * certification unlocks it */
+        ca_log(CA_LOG_NOTICE, "CA90108", APR_SUCCESS, "openpgp: key %s certifies only: no "
+               "self-test signature at start", g->fpr);
+        rv = APR_SUCCESS;
+    }
+    /* unlock the key once, and prove that gpg can sign as this user */
+    gpgme_signers_clear(g->ctx);
+    gpgme_signers_add(g->ctx, g->cakey);
+    if (rv != APR_SUCCESS && gpgme_data_new_from_mem(&in, "signerd self-test\n", 18, 0) == 0
+        && gpgme_data_new(&out) == 0) {
+        err = gpgme_op_sign(g->ctx, in, out, GPGME_SIG_MODE_DETACH);
+        sr = err ? NULL : gpgme_op_sign_result(g->ctx);
+        if (sr && sr->signatures && !sr->invalid_signers) {
+            rv = APR_SUCCESS;
+        }
+        else {
+            ca_log(CA_LOG_ERR, "CA90106", APR_SUCCESS, "openpgp: the self-test signature "
+                   "with %s failed: %s", g->fpr, err ? gpgme_strerror(err) : "no signature");
+        }
+    }
+    gpgme_signers_clear(g->ctx);
+    if (in) {
+        gpgme_data_release(in);
+    }
+    if (out) {
+        gpgme_data_release(out);
+    }
+    if (rv == APR_SUCCESS) {
+        ca_log(CA_LOG_NOTICE, "CA90107", APR_SUCCESS, "openpgp: key %s ready in %s, "
+               "certifications for %d days, %s, policy URL %s", g->fpr, g->home, g->days,
+               g->digest, g->cps_url);
+    }
+    return rv;
+}
+
+void signerd_pgp_close(signerd_config_t *conf)
+{
+    signerd_pgp_t *g = conf ? conf->pgp : NULL;
+
+    if (!g || !g->open) {
+        return;
+    }
+    if (g->cakey) {
+        gpgme_key_unref(g->cakey);
+        g->cakey = NULL;
+    }
+    if (g->pool) {
+        apr_pool_destroy(g->pool);
+        g->pool = NULL;
+        g->ctx = NULL;
+    }
+    if (g->pass) {
+        OPENSSL_cleanse(g->pass, strlen(g->pass));
+        free(g->pass);
+        g->pass = NULL;
+    }
+    /* the agent holds the unlocked key: it goes with signerd */
+    ca_gpg_kill_agent(g->home, 1);
+    g->open = 0;
+}
+
+/* drop the member's key from the CA's keyring (never the CA's own) */
+static void forget_key(signerd_pgp_t *g, const char *fpr)
+{
+    gpgme_key_t k = NULL;
+
+    if (!strcasecmp(fpr, g->fpr)) {
+        return;
+    }
+    if (gpgme_get_key(g->ctx, fpr, &k, 0) == 0 && k) {
+        gpgme_op_delete_ext(g->ctx, k, GPGME_DELETE_FORCE);
+        gpgme_key_unref(k);
+    }
+}
+
+const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
+                             const char **pdone, signerd_config_t *conf,
+                             const apr_array_header_t *tlvs, apr_pool_t *p)
+{
+    signerd_pgp_t *g = conf->pgp;
+    const ca_tlv_t *kt = ca_tlv_get(tlvs, CA_TAG_PGP_KEY);
+    const ca_tlv_t *ft = ca_tlv_get(tlvs, CA_TAG_PGP_FPR);
+    apr_array_header_t *uids = apr_array_make(p, 4, sizeof(const char *));
+    apr_array_header_t *names = apr_array_make(p, 4, sizeof(const char *));
+    apr_array_header_t *emails = apr_array_make(p, 4, sizeof(const char *));
+    ca_pgp_key_t *key, *signedkey;
+    const unsigned char *clean, *outk;
+    apr_size_t cleanlen, outlen;
+    gpgme_data_t d = NULL;
+    gpgme_import_result_t ir;
+    gpgme_key_t mk = NULL;
+    gpgme_error_t err;
+    const char *why = NULL, *e, *lf = "";
+    char *exported = NULL;
+    size_t explen = 0;
+    int i, count, imported = 0;
+    int64_t expires = 0;
+    apr_array_header_t *answer;
+
+    *panswer = NULL;
+    *plen = 0;
+    *pdone = NULL;
+    if (!g || !g->open) {
+        return "OpenPGP signing is not configured";
+    }
+    for (i = 0; i < tlvs->nelts; i++) {
+        const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
+        const char *s = apr_pstrmemdup(p, (const char *)t->value, t->len);
+        if (t->tag == CA_TAG_PGP_UID) {
+            int j;
+            for (j = 0; j < uids->nelts; j++) {
+                if (!strcmp(APR_ARRAY_IDX(uids, j, const char *), s)) {
+                    return "the same user ID asked twice";
+                }
+            }
+            APR_ARRAY_PUSH(uids, const char *) = s;
+        }
+        else if (t->tag == CA_TAG_PGP_NAME) {
+            APR_ARRAY_PUSH(names, const char *) = s;
+        }
+        else if (t->tag == CA_TAG_PGP_EMAIL) {
+            APR_ARRAY_PUSH(emails, const char *) = s;
+        }
+    }
+    /* the key: one well-formed public key, as a member may upload it */
+    if ((e = ca_pgp_parse(&key, kt->value, kt->len, p))) {
+        return apr_psprintf(p, "the key is refused (%s)", e);
+    }
+    if (memcmp(key->fpr, ft->value, 20)) {
+        return "the key is not the one the request names (fingerprint)";
+    }
+    if (!memcmp(key->fpr_hex, g->fpr, 40)) {
+        return "the request asks to certify the CA's own key";
+    }
+    /* every user ID: on the key, self-certified, within Table 4.3.1 for
+     * the facts given */
+    for (i = 0; i < uids->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(uids, i, const char *);
+        int j, on = 0;
+        for (j = 0; j < key->uids->nelts; j++) {
+            const ca_pgp_uid_t *ku = &APR_ARRAY_IDX(key->uids, j, ca_pgp_uid_t);
+            if (!strcmp(ku->text, u)) {
+                on = ku->self_signed ? 1 : 2;
+            }
+        }
+        if (on != 1) {
+            return apr_psprintf(p, "user ID %d is %s", i + 1,
+                                on ? "not self-certified" : "not on the key");
+        }
+        if ((e = ca_pgp_uid_verdict(u, names, emails, p))) {
+            return apr_psprintf(p, "user ID %d does not fit the facts given (%s)", i + 1, e);
+        }
+        lf = apr_pstrcat(p, lf, i ? "\n" : "", u, NULL);
+    }
+    /* what gpg sees: the primary key, these user IDs, their
+     * self-certifications, the subkeys -- nothing else */
+    ca_pgp_filter(&clean, &cleanlen, NULL, key, uids, NULL, p);
+    forget_key(g, key->fpr_hex);
+    if (gpgme_data_new_from_mem(&d, (const char *)clean, cleanlen, 0) != 0) {
+        why = "internal error: gpgme data";
+        goto leave;
+    }
+    err = gpgme_op_import(g->ctx, d);
+    gpgme_data_release(d);
+    d = NULL;
+    ir = err ? NULL : gpgme_op_import_result(g->ctx);
+    if (!ir || ir->considered != 1 || ir->imported != 1 || ir->secret_read != 0
+        || !ir->imports || !ir->imports->fpr || strcasecmp(ir->imports->fpr, key->fpr_hex)) {
+        why = apr_psprintf(p, "gpg does not import the key alone (%s)",
+                           err ? gpgme_strerror(err) : "import result");
+        goto leave;
+    }
+    imported = 1;
+    if ((err = gpgme_get_key(g->ctx, key->fpr_hex, &mk, 0)) != 0 || !mk) {
+        why = "gpg lost the key after importing it";
+        goto leave;
+    }
+    if (mk->revoked || mk->expired || mk->invalid || mk->disabled || mk->secret) {
+        why = "gpg finds the key revoked, expired or invalid";
+        goto leave;
+    }
+    for (i = 0; i < uids->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(uids, i, const char *);
+        gpgme_user_id_t gu;
+        for (gu = mk->uids; gu; gu = gu->next) {
+            if (gu->uid && !strcmp(gu->uid, u)) {
+                break;
+            }
+        }
+        if (!gu || gu->revoked || gu->invalid) {
+            why = apr_psprintf(p, "gpg finds user ID %d revoked or without a valid "
+                               "self-certification", i + 1);
+            goto leave;
+        }
+    }
+    gpgme_signers_clear(g->ctx);
+    if ((err = gpgme_signers_add(g->ctx, g->cakey)) != 0
+        || (err = gpgme_op_keysign(g->ctx, mk, lf,
+                                   (unsigned long)g->days * 86400ul,
+                                   GPGME_KEYSIGN_LFSEP | GPGME_KEYSIGN_FORCE)) != 0) {
+        why = apr_psprintf(p, "gpg could not certify: %s", gpgme_strerror(err));
+        goto leave;
+    }
+    gpgme_signers_clear(g->ctx);
+    if (gpgme_data_new(&d) != 0
+        || (err = gpgme_op_export(g->ctx, key->fpr_hex, 0, d)) != 0) {
+        why = "gpg could not export the certified key";
+        goto leave;
+    }
+    exported = gpgme_data_release_and_get_mem(d, &explen);
+    d = NULL;
+    if (!exported || (e = ca_pgp_parse(&signedkey, (const unsigned char *)exported, explen,
+                                       p))) {
+        why = "the certified key gpg exported does not parse";
+        goto leave;
+    }
+    if (memcmp(signedkey->fpr, key->fpr, 20)) {
+        why = "gpg exported another key";
+        goto leave;
+    }
+    /* only the new certifications leave, on exactly these user IDs */
+    ca_pgp_filter(&outk, &outlen, &count, signedkey, uids, g->keyid, p);
+    if (count != uids->nelts || ca_pgp_parse(&signedkey, outk, outlen, p)) {
+        why = apr_psprintf(p, "gpg made %d certifications for %d user IDs", count,
+                           uids->nelts);
+        goto leave;
+    }
+    for (i = 0; i < uids->nelts; i++) {
+        int64_t x;
+        if (ca_pgp_count_certs(&x, signedkey, APR_ARRAY_IDX(uids, i, const char *),
+                               g->keyid) != 1) {
+            why = "a user ID does not carry exactly one new certification";
+            goto leave;
+        }
+        if (!expires || (x && x < expires)) {
+            expires = x;
+        }
+    }
+    answer = apr_array_make(p, (int)outlen + 64, 1);
+    ca_tlv_add(answer, CA_TAG_PGP_KEY, outk, outlen);
+    ca_tlv_add_uint(answer, CA_TAG_TIME, (uint64_t)expires, 8);
+    ca_tlv_add_uint(answer, CA_TAG_COUNT, (uint64_t)count, 4);
+    *panswer = (const unsigned char *)answer->elts;
+    *plen = (apr_size_t)answer->nelts;
+    *pdone = apr_psprintf(p, "certified %d user ID%s of key %s with %s, expiring %" PRId64,
+                          count, count == 1 ? "" : "s", key->fpr_hex, g->fpr, expires);
+leave:
+    if (exported) {
+        gpgme_free(exported);
+    }
+    if (d) {
+        gpgme_data_release(d);
+    }
+    if (mk) {
+        gpgme_key_unref(mk);
+    }
+    gpgme_signers_clear(g->ctx);
+    if (imported || why) {
+        forget_key(g, key->fpr_hex);
+    }
+    return why;
+}
+
+const char *signerd_pgp_fpr(const signerd_config_t *conf)
+{
+    return conf->pgp ? conf->pgp->fpr : NULL;
+}

@@ -1,0 +1,725 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "ca_console.h"
+#include "ca_account.h"
+#include "ca_roles.h"
+#include "ca_issue.h"
+#include "ca_log.h"
+#include "ca_valid.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+
+#define HIT_COLUMNS \
+    "SELECT m.id, concat_ws(' ', nullif(m.given_name, ''), nullif(m.middle_name, '')," \
+    " nullif(m.family_name, ''), nullif(m.suffix, '')), coalesce((SELECT e.address" \
+    "  FROM emails e WHERE e.member_id = m.id AND e.is_primary ORDER BY e.id DESC LIMIT 1), '')," \
+    " " TS("m.created_at") ", m.locked_at IS NOT NULL, m.deleted_at IS NOT NULL FROM members m"
+
+const ca_stmt_t ca_console_stmts[] = {
+    { "cacert_con_search_id", HIT_COLUMNS " WHERE m.id = %s::bigint" },
+    { "cacert_con_search_email",
+      HIT_COLUMNS " WHERE m.id IN (SELECT member_id FROM emails"
+      "  WHERE lower(address) LIKE lower(%s) ESCAPE '\\' LIMIT 50) ORDER BY m.id LIMIT 50" },
+    { "cacert_con_search_name",
+      HIT_COLUMNS " WHERE concat_ws(' ', m.given_name, m.middle_name, m.family_name)"
+      " ILIKE %s ESCAPE '\\' ORDER BY m.id LIMIT 50" },
+    /* every column but password_hash (and nothing of lost_password_questions) */
+    { "cacert_con_member",
+      "SELECT id, given_name, middle_name, family_name, suffix, to_char(dob, 'YYYY-MM-DD'),"
+      " language, " TS("created_at") ", " TS("locked_at") ", " TS("deleted_at") ","
+      " deletion_ticket, " TS("retain_until") ", " TS("blocked_at") ","
+      " " TS("assurer_challenge_at") ", codesign_allowed"
+      " FROM members WHERE id = %s::bigint" },
+    { "cacert_con_emails",
+      "SELECT address, " TS("created_at") ", " TS("verified_at") ", " TS("deleted_at") ","
+      " is_primary FROM emails WHERE member_id = %s::bigint"
+      " ORDER BY deleted_at IS NOT NULL, is_primary DESC, id" },
+    { "cacert_con_domains",
+      "SELECT name, " TS("created_at") ", " TS("verified_at") ", " TS("deleted_at")
+      " FROM domains WHERE member_id = %s::bigint ORDER BY deleted_at IS NOT NULL, id" },
+    { "cacert_con_received",
+      "SELECT a.id, a.assurer_id, concat_ws(' ', m.given_name, m.family_name), a.method,"
+      " a.location, to_char(a.assured_on, 'YYYY-MM-DD'), " TS("a.revoked_at") ", a.points"
+      " FROM assurances a JOIN members m ON m.id = a.assurer_id"
+      " WHERE a.assuree_id = %s::bigint ORDER BY a.id" },
+    { "cacert_con_given",
+      "SELECT a.id, a.assuree_id, concat_ws(' ', m.given_name, m.family_name), a.method,"
+      " a.location, to_char(a.assured_on, 'YYYY-MM-DD'), " TS("a.revoked_at") ", a.points"
+      " FROM assurances a JOIN members m ON m.id = a.assuree_id"
+      " WHERE a.assurer_id = %s::bigint ORDER BY a.id" },
+    { "cacert_con_roles",
+      "SELECT role, " TS("granted_at") ", ticket FROM member_roles"
+      " WHERE member_id = %s::bigint AND removed_at IS NULL ORDER BY role" },
+    { "cacert_con_history",
+      "SELECT id, " TS("at") ", coalesce(actor_id::text, ''), action, detail FROM audit_log"
+      " WHERE member_id = %s::bigint ORDER BY id DESC LIMIT 50" },
+    { "cacert_con_by_email",
+      "SELECT member_id FROM emails WHERE lower(address) = lower(%s) AND deleted_at IS NULL" },
+    /* the member row, locked for the action */
+    { "cacert_con_lock_member",
+      "SELECT locked_at IS NOT NULL, deleted_at IS NOT NULL, blocked_at IS NOT NULL,"
+      " codesign_allowed, given_name, middle_name, family_name, suffix,"
+      " to_char(dob, 'YYYY-MM-DD') FROM members WHERE id = %s::bigint FOR UPDATE" },
+    { "cacert_con_set_locked",
+      "UPDATE members SET locked_at = CASE WHEN %s::boolean THEN now() END"
+      " WHERE id = %s::bigint" },
+    { "cacert_con_end_sessions",
+      "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint AND ended_at IS NULL" },
+    { "cacert_con_set_identity",
+      "UPDATE members SET given_name = %s, middle_name = %s, family_name = %s, suffix = %s,"
+      " dob = %s::date WHERE id = %s::bigint" },
+    { "cacert_con_assurance_lock",
+      "SELECT assurer_id, assuree_id, revoked_at IS NOT NULL, points FROM assurances"
+      " WHERE id = %s::bigint AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)"
+      " FOR UPDATE" },
+    { "cacert_con_assurance_revoke",
+      "UPDATE assurances SET revoked_at = now(), revoked_by = %s::bigint, revoke_ticket = %s"
+      " WHERE id = %s::bigint AND revoked_at IS NULL" },
+    { "cacert_con_set_blocked",
+      "UPDATE members SET blocked_at = CASE WHEN %s::boolean THEN now() END"
+      " WHERE id = %s::bigint" },
+    { "cacert_con_set_codesign",
+      "UPDATE members SET codesign_allowed = %s::boolean WHERE id = %s::bigint" },
+    { "cacert_con_live_certs",
+      "SELECT id FROM certificates c WHERE member_id = %s::bigint AND revoked_at IS NULL"
+      " AND not_after > now() AND NOT EXISTS (SELECT 1 FROM signer_requests r"
+      "  WHERE r.kind = 'revoke' AND r.cert_id = c.id AND r.state IN ('queued', 'sent', 'done'))"
+      " ORDER BY id" },
+    /* a subscriber held a certificate or took part in an assurance */
+    { "cacert_con_subscriber",
+      "SELECT EXISTS (SELECT 1 FROM signer_requests WHERE member_id = %s::bigint"
+      "  AND kind = 'sign') OR EXISTS (SELECT 1 FROM certificates WHERE member_id = %s::bigint)"
+      " OR EXISTS (SELECT 1 FROM assurances WHERE assurer_id = %s::bigint"
+      "  OR assuree_id = %s::bigint)" },
+    { "cacert_con_mark_deleted",
+      "UPDATE members SET deleted_at = now(), deleted_by = %s::bigint, deletion_ticket = %s,"
+      " retain_until = CASE WHEN %s::boolean THEN now() + interval '7 years' ELSE now() END,"
+      " locked_at = coalesce(locked_at, now()), password_hash = '!deleted', language = 'en',"
+      " codesign_allowed = false WHERE id = %s::bigint AND deleted_at IS NULL" },
+    { "cacert_con_wipe_questions",
+      "DELETE FROM lost_password_questions WHERE member_id = %s::bigint" },
+    { "cacert_con_wipe_sessions",
+      "DELETE FROM sessions WHERE member_id = %s::bigint" },
+    { "cacert_con_wipe_resets",
+      "DELETE FROM password_resets WHERE member_id = %s::bigint" },
+    { "cacert_con_end_pings",
+      "UPDATE email_pings SET used_at = now() WHERE used_at IS NULL AND email_id IN"
+      " (SELECT id FROM emails WHERE member_id = %s::bigint)" },
+    { "cacert_con_release_emails",
+      "UPDATE emails SET deleted_at = now() WHERE member_id = %s::bigint AND deleted_at IS NULL" },
+    { "cacert_con_release_domains",
+      "UPDATE domains SET deleted_at = now() WHERE member_id = %s::bigint AND deleted_at IS NULL" },
+    { "cacert_con_wipe_identity",
+      "UPDATE members SET given_name = '-', middle_name = '', family_name = '-', suffix = '',"
+      " dob = DATE '1900-01-01' WHERE id = %s::bigint" },
+    { "cacert_con_wipe_addresses",
+      "UPDATE emails SET address = '' WHERE member_id = %s::bigint" },
+    { "cacert_con_wipe_domains",
+      "UPDATE domains SET name = '' WHERE member_id = %s::bigint" },
+    { "cacert_con_end_roles",
+      "UPDATE member_roles SET removed_at = now(), removed_by = %s::bigint, removal_ticket = %s"
+      " WHERE member_id = %s::bigint AND removed_at IS NULL" },
+    { "cacert_con_end_orgadmin",
+      "UPDATE org_admins SET removed_at = now(), removed_by = %s::bigint"
+      " WHERE member_id = %s::bigint AND removed_at IS NULL" },
+    { "cacert_con_delist",
+      "UPDATE assurer_listings SET listed = false, updated_at = now()"
+      " WHERE member_id = %s::bigint AND listed" },
+    { "cacert_con_role_grant",
+      "INSERT INTO member_roles (member_id, role, granted_by, ticket)"
+      " VALUES (%s::bigint, %s, %s::bigint, %s)"
+      " ON CONFLICT (member_id, role) WHERE removed_at IS NULL DO NOTHING RETURNING id" },
+    { "cacert_con_role_remove",
+      "UPDATE member_roles SET removed_at = now(), removed_by = %s::bigint, removal_ticket = %s"
+      " WHERE member_id = %s::bigint AND role = %s AND removed_at IS NULL" },
+    { NULL, NULL }
+};
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* LIKE pattern of a literal text: % _ and \ escaped */
+static const char *like_literal(const char *s, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, 2 * strlen(s) + 1), *o = out;
+
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const char *query,
+                               apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char *q = ca_trim(nz(query), p);
+    apr_status_t rv;
+    int i;
+
+    *phits = apr_array_make(p, 8, sizeof(ca_con_hit_t));
+    if (!*q || strlen(q) > 254) {
+        return APR_SUCCESS;
+    }
+    if (ca_is_id(q)) {
+        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_id", CA_ARGS(q), p);
+    }
+    else if (strchr(q, '@')) {
+        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_email",
+                          CA_ARGS(apr_pstrcat(p, like_literal(q, p), "%", NULL)), p);
+    }
+    else {
+        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_name",
+                          CA_ARGS(apr_pstrcat(p, "%", like_literal(q, p), "%", NULL)), p);
+    }
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_hit_t *h = apr_array_push(*phits);
+        h->id = r[0];
+        h->name = r[1];
+        h->email = r[2];
+        h->created = r[3];
+        h->locked = is_true(r[4]);
+        h->deleted = is_true(r[5]);
+    }
+    return rv;
+}
+
+static apr_status_t assurances_of(apr_array_header_t **plist, ca_db_t *db, const char *label,
+                                  const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *plist = apr_array_make(p, 4, sizeof(ca_con_assurance_t));
+    rv = ca_db_select(&rows, NULL, db, label, CA_ARGS(member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_assurance_t *a = apr_array_push(*plist);
+        a->id = r[0];
+        a->other_id = r[1];
+        a->other_name = r[2];
+        a->method = r[3];
+        a->location = r[4];
+        a->date = r[5];
+        a->revoked = r[6];
+        a->points = atoi(r[7]);
+    }
+    return rv;
+}
+
+apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *member_id,
+                               apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char **r;
+    ca_con_member_t *m;
+    apr_status_t rv;
+    int i;
+
+    *pm = NULL;
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_select1(&r, db, "cacert_con_member", CA_ARGS(member_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    m = apr_pcalloc(p, sizeof(*m));
+    m->id = r[0];
+    m->given = r[1];
+    m->middle = r[2];
+    m->family = r[3];
+    m->suffix = r[4];
+    m->dob = r[5];
+    m->language = r[6];
+    m->created = r[7];
+    m->locked = r[8];
+    m->deleted = r[9];
+    m->deletion_ticket = r[10];
+    m->retain_until = r[11];
+    m->blocked = r[12];
+    m->challenge = r[13];
+    m->codesign = is_true(r[14]);
+    if ((rv = ca_account_standing(&m->standing, db, member_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    m->points = ca_points_total(&m->standing);
+    m->assurer = ca_is_assurer(&m->standing);
+
+    m->emails = apr_array_make(p, 4, sizeof(ca_con_email_t));
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_emails", CA_ARGS(member_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **e = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_email_t *em = apr_array_push(m->emails);
+        em->address = e[0];
+        em->added = e[1];
+        em->verified = e[2];
+        em->removed = e[3];
+        em->primary = is_true(e[4]);
+    }
+    m->domains = apr_array_make(p, 4, sizeof(ca_con_domain_t));
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_domains", CA_ARGS(member_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **d = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_domain_t *dm = apr_array_push(m->domains);
+        dm->name = d[0];
+        dm->added = d[1];
+        dm->verified = d[2];
+        dm->removed = d[3];
+    }
+    if ((rv = assurances_of(&m->received, db, "cacert_con_received", member_id, p))
+        != APR_SUCCESS
+        || (rv = assurances_of(&m->given_list, db, "cacert_con_given", member_id, p))
+        != APR_SUCCESS
+        || (rv = ca_issue_certs(&m->certs, db, member_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    m->roles = apr_array_make(p, 2, sizeof(ca_con_role_t));
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_roles", CA_ARGS(member_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_role_t *ro = apr_array_push(m->roles);
+        ro->role = x[0];
+        ro->granted = x[1];
+        ro->ticket = x[2];
+    }
+    m->history = apr_array_make(p, 16, sizeof(ca_con_event_t));
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_history", CA_ARGS(member_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        ca_con_event_t *ev = apr_array_push(m->history);
+        ev->id = x[0];
+        ev->at = x[1];
+        ev->actor = x[2];
+        ev->action = x[3];
+        ev->detail = x[4];
+    }
+    *pm = m;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_console_member_by_email(const char **pmember_id, ca_db_t *db,
+                                        const char *address, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pmember_id = NULL;
+    if (!address || !*address || strlen(address) > 254) {
+        return APR_NOTFOUND;
+    }
+    rv = ca_db_select1(&row, db, "cacert_con_by_email", CA_ARGS(address), p);
+    if (rv == APR_SUCCESS) {
+        *pmember_id = row[0];
+    }
+    return rv;
+}
+
+/* the state of the member row, locked for the rest of the transaction */
+typedef struct {
+    int locked, deleted, blocked, codesign;
+    const char *given, *middle, *family, *suffix, *dob;
+} member_state_t;
+
+/* begin, check the ticket and the actor, lock the member's row */
+static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *actor,
+                                 const char *member_id, const char *ticket, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    if (!ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    if (actor && !strcmp(actor, member_id)) {
+        return APR_EACCES;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_con_lock_member", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    st->locked = is_true(row[0]);
+    st->deleted = is_true(row[1]);
+    st->blocked = is_true(row[2]);
+    st->codesign = is_true(row[3]);
+    st->given = row[4];
+    st->middle = row[5];
+    st->family = row[6];
+    st->suffix = row[7];
+    st->dob = row[8];
+    return APR_SUCCESS;
+}
+
+/* the audit entry, then commit; a refusal or failure (rv) rolls everything
+ * back and is returned */
+static apr_status_t action_end(apr_status_t rv, ca_db_t *db, const char *actor,
+                               const char *member_id, const char *action,
+                               const char *ticket, const char *detail, apr_pool_t *p)
+{
+    if (rv == APR_SUCCESS) {
+        rv = ca_audit_write(db, actor, member_id, action,
+                            apr_pstrcat(p, "ticket=", ticket, detail && *detail ? " " : "",
+                                        nz(detail), NULL), p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    rv = ca_db_commit(db, p);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA45201", rv, "console action %s on member %s did not commit",
+               action, member_id);
+    }
+    return rv;
+}
+
+static const char *tf(int v)
+{
+    return v ? "true" : "false";
+}
+
+apr_status_t ca_console_lock(ca_db_t *db, const char *actor, const char *member_id,
+                             const char *ticket, int lock, apr_pool_t *p)
+{
+    member_state_t st;
+    apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (st.deleted) {
+        rv = APR_EACCES;
+    }
+    else if (st.locked == !!lock) {
+        rv = APR_EEXIST;
+    }
+    else {
+        rv = ca_db_query(NULL, db, "cacert_con_set_locked", CA_ARGS(tf(lock), member_id), p);
+        if (rv == APR_SUCCESS && lock) {
+            rv = ca_db_query(NULL, db, "cacert_con_end_sessions", CA_ARGS(member_id), p);
+        }
+    }
+    return action_end(rv, db, actor, member_id, lock ? "console.lock" : "console.unlock",
+                      ticket, NULL, p);
+}
+
+static const char *full_name(const char *given, const char *middle, const char *family,
+                             const char *suffix, apr_pool_t *p)
+{
+    return apr_pstrcat(p, given, *middle ? " " : "", middle, " ", family,
+                       *suffix ? " " : "", suffix, NULL);
+}
+
+apr_status_t ca_console_set_identity(ca_db_t *db, const char *actor, const char *member_id,
+                                     const char *ticket, const char *given,
+                                     const char *middle, const char *family,
+                                     const char *suffix, const char *dob, apr_pool_t *p)
+{
+    member_state_t st;
+    const char *d = NULL, *before, *after;
+    apr_status_t rv;
+    char y[5], m[3], dd[3];
+
+    given = nz(given);
+    middle = nz(middle);
+    family = nz(family);
+    suffix = nz(suffix);
+    /* the same checks as at registration */
+    if (ca_valid_name(given, 1, 64) || ca_valid_name(middle, 0, 64)
+        || ca_valid_name(family, 1, 64) || ca_valid_suffix(suffix)
+        || !dob || strlen(dob) != 10 || dob[4] != '-' || dob[7] != '-') {
+        return APR_EINVAL;
+    }
+    apr_cpystrn(y, dob, sizeof(y));
+    apr_cpystrn(m, dob + 5, sizeof(m));
+    apr_cpystrn(dd, dob + 8, sizeof(dd));
+    if (ca_valid_dob(&d, y, m, dd, apr_time_now(), p) || strcmp(d, dob)) {
+        return APR_EINVAL;
+    }
+    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    before = apr_pstrcat(p, full_name(st.given, st.middle, st.family, st.suffix, p),
+                         ", ", st.dob, NULL);
+    after = apr_pstrcat(p, full_name(given, middle, family, suffix, p), ", ", dob, NULL);
+    if (st.deleted) {
+        rv = APR_EACCES;
+    }
+    else if (!strcmp(before, after) && !strcmp(st.given, given) && !strcmp(st.family, family)) {
+        rv = APR_EEXIST;
+    }
+    else {
+        rv = ca_db_query(NULL, db, "cacert_con_set_identity",
+                         CA_ARGS(given, middle, family, suffix, dob, member_id), p);
+    }
+    return action_end(rv, db, actor, member_id, "console.identity", ticket,
+                      apr_pstrcat(p, "from=\"", before, "\" to=\"", after, "\"", NULL), p);
+}
+
+apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
+                                         const char *member_id, const char *assurance_id,
+                                         const char *ticket, apr_pool_t *p)
+{
+    member_state_t st;
+    const char **row;
+    apr_status_t rv;
+
+    if (!ca_is_id(assurance_id)) {
+        return ca_ticket_ok(ticket) ? APR_NOTFOUND : APR_EINVAL;
+    }
+    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_con_assurance_lock",
+                       CA_ARGS(assurance_id, member_id, member_id), p);
+    if (rv == APR_SUCCESS) {
+        /* row: assurer, assuree, revoked, points */
+        if (is_true(row[2])) {
+            rv = APR_EEXIST;
+        }
+        else if (actor && (!strcmp(actor, row[0]) || !strcmp(actor, row[1]))) {
+            rv = APR_EACCES;
+        }
+        else {
+            rv = ca_db_query(NULL, db, "cacert_con_assurance_revoke",
+                             CA_ARGS(actor, ticket, assurance_id), p);
+        }
+    }
+    return action_end(rv, db, actor, member_id, "console.assurance.revoke", ticket,
+                      rv == APR_SUCCESS ? apr_pstrcat(p, "assurance=", assurance_id,
+                                                      " assurer=", row[0], " assuree=", row[1],
+                                                      " points=", row[3], NULL) : NULL, p);
+}
+
+apr_status_t ca_console_block(ca_db_t *db, const char *actor, const char *member_id,
+                              const char *ticket, int block, apr_pool_t *p)
+{
+    member_state_t st;
+    apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (st.deleted) {
+        rv = APR_EACCES;
+    }
+    else if (st.blocked == !!block) {
+        rv = APR_EEXIST;
+    }
+    else {
+        rv = ca_db_query(NULL, db, "cacert_con_set_blocked", CA_ARGS(tf(block), member_id), p);
+    }
+    return action_end(rv, db, actor, member_id,
+                      block ? "console.assurer.block" : "console.assurer.unblock", ticket,
+                      NULL, p);
+}
+
+apr_status_t ca_console_codesign(ca_db_t *db, const char *actor, const char *member_id,
+                                 const char *ticket, int allow, apr_pool_t *p)
+{
+    member_state_t st;
+    apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (st.deleted) {
+        rv = APR_EACCES;
+    }
+    else if (st.codesign == !!allow) {
+        rv = APR_EEXIST;
+    }
+    else {
+        rv = ca_db_query(NULL, db, "cacert_con_set_codesign", CA_ARGS(tf(allow), member_id), p);
+    }
+    return action_end(rv, db, actor, member_id,
+                      allow ? "console.codesign.grant" : "console.codesign.remove", ticket,
+                      NULL, p);
+}
+
+/* queue the revocation of every live certificate, in the open transaction */
+static apr_status_t revoke_all(int *pcount, const char **plist, ca_db_t *db,
+                               const char *actor, const char *member_id, int reason,
+                               apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char *list = "";
+    apr_status_t rv;
+    int i;
+
+    *pcount = 0;
+    rv = ca_db_select(&rows, NULL, db, "cacert_con_live_certs", CA_ARGS(member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        const char *cert_id = APR_ARRAY_IDX(rows, i, const char **)[0], *req_id;
+        rv = ca_issue_revoke_in_tx(&req_id, db, cert_id, member_id, reason, actor, p);
+        if (rv == APR_EEXIST) {
+            rv = APR_SUCCESS;       /* under way already */
+            continue;
+        }
+        if (rv == APR_SUCCESS) {
+            list = apr_pstrcat(p, list, *list ? "," : "", cert_id, NULL);
+            (*pcount)++;
+        }
+    }
+    *plist = list;
+    return rv;
+}
+
+apr_status_t ca_console_revoke_certs(int *pcount, ca_db_t *db, const char *actor,
+                                     const char *member_id, const char *ticket, int reason,
+                                     apr_pool_t *p)
+{
+    member_state_t st;
+    const char *list = "";
+    apr_status_t rv;
+
+    *pcount = 0;
+    if (reason != 0 && reason != 1 && reason != 4 && reason != 9) {
+        return APR_EINVAL;
+    }
+    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = revoke_all(pcount, &list, db, actor, member_id, reason, p);
+    if (rv == APR_SUCCESS && *pcount == 0) {
+        rv = APR_EEXIST;
+    }
+    return action_end(rv, db, actor, member_id, "console.certs.revoke", ticket,
+                      apr_psprintf(p, "reason=%d certificates=%s", reason, list), p);
+}
+
+apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *member_id,
+                               const char *ticket, apr_pool_t *p)
+{
+    member_state_t st;
+    const char *list = "", **row;
+    apr_status_t rv;
+    int count = 0, subscriber = 1;
+
+    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (st.deleted) {
+        ca_db_rollback(db, p);
+        return APR_EEXIST;
+    }
+    /* privilegeWithdrawn: the account is gone, so are its certificates */
+    rv = revoke_all(&count, &list, db, actor, member_id, 9, p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_select1(&row, db, "cacert_con_subscriber",
+                           CA_ARGS(member_id, member_id, member_id, member_id), p);
+        if (rv == APR_SUCCESS) {
+            subscriber = is_true(row[0]);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        int n = 0;
+        rv = ca_db_query(&n, db, "cacert_con_mark_deleted",
+                         CA_ARGS(actor, ticket, tf(subscriber), member_id), p);
+        if (rv == APR_SUCCESS && n != 1) {
+            rv = APR_EEXIST;
+        }
+    }
+    if (rv == APR_SUCCESS
+        && ((rv = ca_db_query(NULL, db, "cacert_con_wipe_questions", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_wipe_sessions", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_wipe_resets", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_end_pings", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_release_emails", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_release_domains", CA_ARGS(member_id),
+                                 p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_end_roles",
+                                 CA_ARGS(actor, ticket, member_id), p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_end_orgadmin",
+                                 CA_ARGS(actor, member_id), p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_delist", CA_ARGS(member_id), p))
+            != APR_SUCCESS)) {
+        /* rv set */
+    }
+    if (rv == APR_SUCCESS && !subscriber
+        && ((rv = ca_db_query(NULL, db, "cacert_con_wipe_identity", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_wipe_addresses", CA_ARGS(member_id), p))
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_wipe_domains", CA_ARGS(member_id), p))
+            != APR_SUCCESS)) {
+        /* rv set */
+    }
+    return action_end(rv, db, actor, member_id, "console.delete", ticket,
+                      apr_psprintf(p, "retention=%s certificates=%s",
+                                   subscriber ? "7y" : "none", list), p);
+}
+
+apr_status_t ca_console_role(ca_db_t *db, const char *actor, const char *member_id,
+                             const char *role, const char *ticket, int grant, apr_pool_t *p)
+{
+    member_state_t st;
+    apr_status_t rv;
+    int n = 0;
+
+    if (!ca_role_bit(role)) {
+        return APR_EINVAL;
+    }
+    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (st.deleted || (grant && st.locked)) {
+        rv = APR_EACCES;
+    }
+    else if (grant) {
+        apr_array_header_t *rows;
+        rv = ca_db_select(&rows, NULL, db, "cacert_con_role_grant",
+                          CA_ARGS(member_id, role, actor, ticket), p);
+        n = rv == APR_SUCCESS ? rows->nelts : 0;
+    }
+    else {
+        rv = ca_db_query(&n, db, "cacert_con_role_remove",
+                         CA_ARGS(actor, ticket, member_id, role), p);
+    }
+    if (rv == APR_SUCCESS && n == 0) {
+        rv = APR_EEXIST;
+    }
+    return action_end(rv, db, actor, member_id, grant ? "role.grant" : "role.remove",
+                      ticket, apr_pstrcat(p, "role=", role, NULL), p);
+}

@@ -1,0 +1,646 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "ca_org.h"
+#include "ca_account.h"
+#include "ca_roles.h"
+#include "ca_console.h"
+#include "ca_form.h"
+#include "ca_log.h"
+#include "ca_valid.h"
+#include "ca_wire.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+#define ORG_COLUMNS \
+    "SELECT o.id, o.name, o.town, o.state, o.country, o.contact_email, o.ticket," \
+    " " TS("o.created_at") ", o.created_by FROM organisations o"
+
+const ca_stmt_t ca_org_stmts[] = {
+    { "cacert_org_insert",
+      "INSERT INTO organisations (name, town, state, country, contact_email, ticket, created_by)"
+      " VALUES (%s, %s, %s, %s, %s, %s, %s::bigint)"
+      " ON CONFLICT (lower(name), country) WHERE deleted_at IS NULL DO NOTHING RETURNING id" },
+    { "cacert_org_all", ORG_COLUMNS " WHERE o.deleted_at IS NULL ORDER BY lower(o.name), o.id" },
+    { "cacert_org_mine",
+      ORG_COLUMNS " JOIN org_admins a ON a.organisation_id = o.id AND a.removed_at IS NULL"
+      " WHERE a.member_id = %s::bigint AND o.deleted_at IS NULL ORDER BY lower(o.name), o.id" },
+    { "cacert_org_get", ORG_COLUMNS " WHERE o.id = %s::bigint AND o.deleted_at IS NULL" },
+    { "cacert_org_lock",
+      "SELECT id FROM organisations WHERE id = %s::bigint AND deleted_at IS NULL FOR UPDATE" },
+    { "cacert_org_domains",
+      "SELECT id, name, " TS("verified_at") ", verified_by, ticket FROM org_domains"
+      " WHERE organisation_id = %s::bigint AND removed_at IS NULL ORDER BY lower(name)" },
+    { "cacert_org_admins",
+      "SELECT a.member_id, concat_ws(' ', m.given_name, m.family_name),"
+      " coalesce((SELECT e.address FROM emails e WHERE e.member_id = m.id AND e.is_primary"
+      "  AND e.deleted_at IS NULL LIMIT 1), ''), " TS("a.appointed_at") ", a.appointed_by,"
+      " a.is_master FROM org_admins a JOIN members m ON m.id = a.member_id"
+      " WHERE a.organisation_id = %s::bigint AND a.removed_at IS NULL ORDER BY a.id" },
+    { "cacert_org_documents",
+      "SELECT kind, description, ticket, " TS("recorded_at") ", recorded_by"
+      " FROM organisation_documents WHERE organisation_id = %s::bigint ORDER BY id" },
+    { "cacert_org_document_insert",
+      "INSERT INTO organisation_documents (organisation_id, kind, description, ticket,"
+      " recorded_by) VALUES (%s::bigint, %s, %s, %s, %s::bigint)" },
+    /* a domain belongs to one account only: organisations and members
+     * (the trigger of sql/006 checks again under a lock) */
+    { "cacert_org_domain_taken",
+      "SELECT 1 WHERE EXISTS (SELECT 1 FROM org_domains WHERE lower(name) = lower(%s)"
+      "  AND removed_at IS NULL)"
+      " OR EXISTS (SELECT 1 FROM domains WHERE lower(name) = lower(%s) AND deleted_at IS NULL)" },
+    { "cacert_org_domain_insert",
+      "INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
+      " VALUES (%s::bigint, lower(%s), %s, %s::bigint) RETURNING id" },
+    { "cacert_org_domain_remove",
+      "UPDATE org_domains SET removed_at = now(), removed_by = %s::bigint"
+      " WHERE id = %s::bigint AND organisation_id = %s::bigint AND removed_at IS NULL"
+      " RETURNING name" },
+    { "cacert_org_admin_of",
+      "SELECT a.is_master FROM org_admins a JOIN organisations o ON o.id = a.organisation_id"
+      " WHERE a.organisation_id = %s::bigint AND a.member_id = %s::bigint"
+      " AND a.removed_at IS NULL AND o.deleted_at IS NULL" },
+    { "cacert_org_member_live",
+      "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint" },
+    { "cacert_org_admin_insert",
+      "INSERT INTO org_admins (organisation_id, member_id, is_master, ticket, appointed_by)"
+      " VALUES (%s::bigint, %s::bigint, %s::boolean, %s, %s::bigint)"
+      " ON CONFLICT (organisation_id, member_id) WHERE removed_at IS NULL DO NOTHING"
+      " RETURNING id" },
+    { "cacert_org_admin_get",
+      "SELECT is_master FROM org_admins WHERE organisation_id = %s::bigint"
+      " AND member_id = %s::bigint AND removed_at IS NULL FOR UPDATE" },
+    { "cacert_org_admin_remove",
+      "UPDATE org_admins SET removed_at = now(), removed_by = %s::bigint"
+      " WHERE organisation_id = %s::bigint AND member_id = %s::bigint AND removed_at IS NULL" },
+    { "cacert_org_domain_names",
+      "SELECT lower(name) FROM org_domains WHERE organisation_id = %s::bigint"
+      " AND removed_at IS NULL ORDER BY id" },
+    { "cacert_org_enqueue_sign",
+      "INSERT INTO signer_requests (kind, member_id, organisation_id, ca, profile, csr_der,"
+      " description, payload) VALUES ('sign', %s::bigint, %s::bigint, %s, %s, %s::bytea, %s,"
+      " %s::bytea) RETURNING id" },
+    { NULL, NULL }
+};
+
+/* ISO 3166-1 alpha-2, the officially assigned codes */
+static const char countries[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ "
+    "BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
+    "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ "
+    "DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR "
+    "GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY "
+    "HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP "
+    "KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY "
+    "MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ "
+    "NA NC NE NF NG NI NL NO NP NR NU NZ OM "
+    "PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW "
+    "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ "
+    "TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ "
+    "UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW ";
+
+int ca_country_ok(const char *cc)
+{
+    const char *s;
+
+    if (!cc || !apr_isupper(cc[0]) || !apr_isupper(cc[1]) || cc[2]) {
+        return 0;
+    }
+    for (s = countries; *s; s += 3) {
+        if (s[0] == cc[0] && s[1] == cc[1]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *ca_org_valid_domain(const char *name)
+{
+    const char *s = name, *label = name, *last = name;
+    int labels = 0, alpha_tld = 1;
+
+    if (!name || !*name || strlen(name) > 253) {
+        return "org.domain.invalid";
+    }
+    for (;; s++) {
+        if (*s == '.' || !*s) {
+            apr_size_t n = (apr_size_t)(s - label);
+            if (n == 0 || n > 63 || label[0] == '-' || s[-1] == '-') {
+                return "org.domain.invalid";
+            }
+            labels++;
+            last = label;
+            if (!*s) {
+                break;
+            }
+            label = s + 1;
+            continue;
+        }
+        if (!(apr_islower(*s) || apr_isdigit(*s) || *s == '-')) {
+            return "org.domain.invalid";
+        }
+    }
+    for (s = last; *s; s++) {
+        if (!apr_islower(*s)) {
+            alpha_tld = 0;
+        }
+    }
+    if (labels < 2 || !(alpha_tld || !strncmp(last, "xn--", 4))) {
+        return "org.domain.invalid";
+    }
+    return NULL;
+}
+
+const char *ca_org_check(const char **pfield, const ca_org_t *o)
+{
+    const char *e;
+
+    *pfield = "name";
+    if (!o->name || !*o->name || ca_utf8_len(o->name, strlen(o->name)) > 64) {
+        return "org.name.invalid";
+    }
+    *pfield = "town";
+    if (!o->town || !*o->town || ca_utf8_len(o->town, strlen(o->town)) > 128) {
+        return "org.town.invalid";
+    }
+    *pfield = "state";
+    if (o->state && ca_utf8_len(o->state, strlen(o->state)) > 128) {
+        return "org.state.invalid";
+    }
+    *pfield = "country";
+    if (!ca_country_ok(o->country)) {
+        return "org.country.invalid";
+    }
+    *pfield = "contact";
+    if (!o->contact || (e = ca_valid_email(o->contact))) {
+        return "org.contact.invalid";
+    }
+    *pfield = NULL;
+    return NULL;
+}
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* the audit entry, then commit; a refusal or failure rolls back */
+static apr_status_t finish(apr_status_t rv, ca_db_t *db, const char *actor,
+                           const char *member_id, const char *action, const char *detail,
+                           apr_pool_t *p)
+{
+    if (rv == APR_SUCCESS) {
+        rv = ca_audit_write(db, actor, member_id, action, detail, p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    if ((rv = ca_db_commit(db, p)) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA45301", rv, "organisation action %s did not commit", action);
+    }
+    return rv;
+}
+
+/* begin and lock the live organisation */
+static apr_status_t org_begin(ca_db_t *db, const char *org_id, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    if (!ca_is_id(org_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_select1(&row, db, "cacert_org_lock", CA_ARGS(org_id), p)) != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+    }
+    return rv;
+}
+
+apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
+                           const ca_org_t *o, const char *ticket, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char *field;
+    apr_status_t rv;
+
+    *porg_id = NULL;
+    if (ca_org_check(&field, o) || !ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select(&rows, NULL, db, "cacert_org_insert",
+                      CA_ARGS(o->name, o->town, nz(o->state), o->country,
+                              ca_email_canonical(o->contact, p), ticket, actor), p);
+    if (rv == APR_SUCCESS && rows->nelts == 0) {
+        rv = APR_EEXIST;
+    }
+    if (rv == APR_SUCCESS) {
+        *porg_id = APR_ARRAY_IDX(rows, 0, const char **)[0];
+    }
+    rv = finish(rv, db, actor, NULL, "org.create",
+                rv == APR_SUCCESS ? apr_pstrcat(p, "ticket=", ticket, " org=", *porg_id,
+                                                " name=\"", o->name, "\" country=",
+                                                o->country, NULL) : NULL, p);
+    if (rv != APR_SUCCESS) {
+        *porg_id = NULL;
+    }
+    return rv;
+}
+
+static void org_from_row(ca_org_t *o, const char **r)
+{
+    o->id = r[0];
+    o->name = r[1];
+    o->town = r[2];
+    o->state = r[3];
+    o->country = r[4];
+    o->contact = r[5];
+    o->ticket = r[6];
+    o->created = r[7];
+    o->created_by = r[8];
+}
+
+apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *member_id,
+                         apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *porgs = apr_array_make(p, 8, sizeof(ca_org_t));
+    rv = member_id ? ca_db_select(&rows, NULL, db, "cacert_org_mine", CA_ARGS(member_id), p)
+                   : ca_db_select(&rows, NULL, db, "cacert_org_all", CA_NOARGS, p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        org_from_row(apr_array_push(*porgs), APR_ARRAY_IDX(rows, i, const char **));
+    }
+    return rv;
+}
+
+apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char **r;
+    ca_org_view_t *v;
+    apr_status_t rv;
+    int i;
+
+    *pv = NULL;
+    if (!ca_is_id(org_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_select1(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    v = apr_pcalloc(p, sizeof(*v));
+    org_from_row(&v->org, r);
+    v->domains = apr_array_make(p, 4, sizeof(ca_org_domain_t));
+    v->admins = apr_array_make(p, 4, sizeof(ca_org_admin_t));
+    v->documents = apr_array_make(p, 4, sizeof(ca_org_document_t));
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_domains", CA_ARGS(org_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        ca_org_domain_t *d = apr_array_push(v->domains);
+        d->id = x[0];
+        d->name = x[1];
+        d->verified = x[2];
+        d->verified_by = x[3];
+        d->ticket = x[4];
+    }
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_admins", CA_ARGS(org_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        ca_org_admin_t *a = apr_array_push(v->admins);
+        a->member_id = x[0];
+        a->name = x[1];
+        a->email = x[2];
+        a->appointed = x[3];
+        a->appointed_by = x[4];
+        a->master = is_true(x[5]);
+    }
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_documents", CA_ARGS(org_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        ca_org_document_t *d = apr_array_push(v->documents);
+        d->kind = x[0];
+        d->description = x[1];
+        d->ticket = x[2];
+        d->recorded = x[3];
+        d->recorded_by = x[4];
+    }
+    *pv = v;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,
+                             const char *kind, const char *description, const char *ticket,
+                             apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    kind = nz(kind);
+    description = nz(description);
+    if (!*kind || ca_utf8_len(kind, strlen(kind)) > 100
+        || ca_utf8_len(description, strlen(description)) > 2000
+        || !ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_query(NULL, db, "cacert_org_document_insert",
+                     CA_ARGS(org_id, kind, description, ticket, actor), p);
+    return finish(rv, db, actor, NULL, "org.document",
+                  apr_pstrcat(p, "ticket=", ticket, " org=", org_id, " kind=\"", kind, "\"",
+                              NULL), p);
+}
+
+apr_status_t ca_org_add_domain(ca_db_t *db, const char *actor, const char *org_id,
+                               const char *name, const char *ticket, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    if (ca_org_valid_domain(name) || !ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_org_domain_taken", CA_ARGS(name, name), p);
+    if (rv == APR_SUCCESS) {
+        rv = APR_EEXIST;
+    }
+    else if (rv == APR_NOTFOUND) {
+        rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
+                           CA_ARGS(org_id, name, ticket, actor), p);
+    }
+    return finish(rv, db, actor, NULL, "org.domain.add",
+                  apr_pstrcat(p, "ticket=", ticket, " org=", org_id, " domain=", name, NULL),
+                  p);
+}
+
+apr_status_t ca_org_remove_domain(ca_db_t *db, const char *actor, const char *org_id,
+                                  const char *domain_id, const char *ticket, apr_pool_t *p)
+{
+    const char **row = NULL;
+    apr_status_t rv;
+
+    if (!ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(domain_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_org_domain_remove", CA_ARGS(actor, domain_id, org_id),
+                       p);
+    return finish(rv, db, actor, NULL, "org.domain.remove",
+                  rv == APR_SUCCESS ? apr_pstrcat(p, "ticket=", ticket, " org=", org_id,
+                                                  " domain=", row[0], NULL) : NULL, p);
+}
+
+apr_status_t ca_org_admin_of(int *padmin, int *pmaster, ca_db_t *db, const char *org_id,
+                             const char *member_id, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *padmin = *pmaster = 0;
+    if (!ca_is_id(org_id) || !ca_is_id(member_id)) {
+        return APR_SUCCESS;
+    }
+    rv = ca_db_select1(&row, db, "cacert_org_admin_of", CA_ARGS(org_id, member_id), p);
+    if (rv == APR_NOTFOUND) {
+        return APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS) {
+        *padmin = 1;
+        *pmaster = is_true(row[0]);
+    }
+    return rv;
+}
+
+/* may actor change the appointment of a (non-)master?  in the open
+ * transaction */
+static apr_status_t may_appoint(const char **pwhy, ca_db_t *db, const char *actor,
+                                int org_assurer, const char *org_id, int master,
+                                apr_pool_t *p)
+{
+    int admin, amaster;
+    apr_status_t rv;
+
+    if (org_assurer) {
+        return APR_SUCCESS;
+    }
+    if ((rv = ca_org_admin_of(&admin, &amaster, db, org_id, actor, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!amaster || master) {
+        *pwhy = "org.admin.notmaster";
+        return APR_EACCES;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
+                            int org_assurer, const char *org_id, const char *member_id,
+                            int master, const char *ticket, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char **row;
+    ca_standing_t st;
+    apr_status_t rv;
+
+    *pwhy = NULL;
+    ticket = nz(ticket);
+    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
+        *pwhy = "console.ticket.invalid";
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    if (actor && !strcmp(actor, member_id)) {
+        *pwhy = "org.admin.self";
+        return APR_EACCES;
+    }
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = may_appoint(pwhy, db, actor, org_assurer, org_id, master, p)) != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_org_member_live", CA_ARGS(member_id), p);
+    if (rv == APR_SUCCESS && !is_true(row[0])) {
+        rv = APR_NOTFOUND;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_account_standing(&st, db, member_id, p);
+    }
+    if (rv == APR_SUCCESS && !ca_is_assurer(&st)) {
+        *pwhy = "org.admin.notassurer";
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_select(&rows, NULL, db, "cacert_org_admin_insert",
+                          CA_ARGS(org_id, member_id, master ? "true" : "false", ticket, actor),
+                          p);
+        if (rv == APR_SUCCESS && rows->nelts == 0) {
+            *pwhy = "org.admin.exists";
+            rv = APR_EEXIST;
+        }
+    }
+    return finish(rv, db, actor, member_id, "org.admin.appoint",
+                  apr_pstrcat(p, "ticket=", ticket, " org=", org_id, " master=",
+                              master ? "yes" : "no", NULL), p);
+}
+
+apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *actor,
+                                 int org_assurer, const char *org_id, const char *member_id,
+                                 const char *ticket, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pwhy = NULL;
+    ticket = nz(ticket);
+    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
+        *pwhy = "console.ticket.invalid";
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_org_admin_get", CA_ARGS(org_id, member_id), p);
+    if (rv == APR_SUCCESS) {
+        rv = may_appoint(pwhy, db, actor, org_assurer, org_id, is_true(row[0]), p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_org_admin_remove", CA_ARGS(actor, org_id, member_id),
+                         p);
+    }
+    return finish(rv, db, actor, member_id, "org.admin.remove",
+                  apr_pstrcat(p, "ticket=", ticket, " org=", org_id, NULL), p);
+}
+
+apr_status_t ca_org_facts(ca_org_facts_t *f, ca_db_t *db, const char *org_id,
+                          apr_pool_t *p)
+{
+    apr_array_header_t *rows, *domains;
+    const char **r;
+    apr_status_t rv;
+    int i;
+
+    memset(f, 0, sizeof(*f));
+    if (!ca_is_id(org_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_select1(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS
+        || (rv = ca_db_select(&rows, NULL, db, "cacert_org_domain_names", CA_ARGS(org_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    f->name = r[1];
+    f->town = r[2];
+    f->state = r[3];
+    f->country = r[4];
+    domains = apr_array_make(p, rows->nelts + 1, sizeof(const char *));
+    for (i = 0; i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(domains, const char *) = APR_ARRAY_IDX(rows, i, const char **)[0];
+    }
+    f->domains = domains;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *member_id,
+                                 const char *org_id, const ca_grant_t *grant,
+                                 ca_profile_t profile, const ca_cert_names_t *names,
+                                 const char *const org[5], const ca_csr_t *csr,
+                                 const char *md, const char *description, apr_pool_t *p)
+{
+    static const uint8_t org_tags[5] = { CA_TAG_ORG_O, CA_TAG_ORG_OU, CA_TAG_ORG_L,
+                                         CA_TAG_ORG_ST, CA_TAG_ORG_C };
+    apr_array_header_t *buf = apr_array_make(p, 1024, 1);
+    unsigned char days[2];
+    const char **row;
+    apr_status_t rv;
+    int i, admin, master;
+
+    *preq_id = NULL;
+    ca_tlv_add_str(buf, CA_TAG_CA, grant->ca);
+    ca_tlv_add_str(buf, CA_TAG_PROFILE, ca_profile_name(profile));
+    if (names->cn) {
+        ca_tlv_add_str(buf, CA_TAG_CN, names->cn);
+    }
+    if (names->email) {
+        ca_tlv_add_str(buf, CA_TAG_EMAIL, names->email);
+    }
+    for (i = 0; i < 5; i++) {
+        if (org[i] && *org[i]) {
+            ca_tlv_add_str(buf, org_tags[i], org[i]);
+        }
+    }
+    for (i = 0; i < names->sans->nelts; i++) {
+        const ca_san_t *s = &APR_ARRAY_IDX(names->sans, i, ca_san_t);
+        ca_tlv_add_str(buf, s->type == CA_SAN_EMAIL ? CA_TAG_SAN_EMAIL : CA_TAG_SAN_DNS,
+                       s->value);
+    }
+    ca_tlv_add(buf, CA_TAG_SPKI, csr->spki, csr->spki_len);
+    days[0] = (unsigned char)(grant->days >> 8);
+    days[1] = (unsigned char)(grant->days & 0xff);
+    ca_tlv_add(buf, CA_TAG_DAYS, days, 2);
+    ca_tlv_add_str(buf, CA_TAG_MD, md);
+    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    if (rv == APR_SUCCESS && !admin) {
+        rv = APR_EACCES;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_select1(&row, db, "cacert_org_enqueue_sign",
+                           CA_ARGS(member_id, org_id, grant->ca, ca_profile_name(profile),
+                                   ca_bytea_in(csr->der, csr->der_len, p), nz(description),
+                                   ca_bytea_in((const unsigned char *)buf->elts,
+                                               (apr_size_t)buf->nelts, p)), p);
+        if (rv == APR_SUCCESS) {
+            *preq_id = row[0];
+        }
+    }
+    rv = finish(rv, db, member_id, member_id, "cert.request",
+                rv == APR_SUCCESS ? apr_pstrcat(p, "request=", *preq_id, " ca=", grant->ca,
+                                                " profile=", ca_profile_name(profile),
+                                                " org=", org_id, NULL) : NULL, p);
+    if (rv != APR_SUCCESS) {
+        *preq_id = NULL;
+    }
+    return rv;
+}

@@ -1,0 +1,451 @@
+/* OpenPGP keys on the web side.  See ca_pgpkeys.h.  Log tags CA902xx. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "ca_account.h"
+#include "ca_log.h"
+#include "ca_pgpkeys.h"
+#include "ca_wire.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+
+const ca_stmt_t ca_pgpkeys_stmts[] = {
+    { "cacert_pgp_store",
+      "INSERT INTO openpgp_keys (member_id, fingerprint, algo, key)"
+      " VALUES (%s::bigint, %s, %s, %s::bytea) RETURNING id" },
+    { "cacert_pgp_list",
+      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") ","
+      " s.id, s.uids, " TS("s.expires_at") ", s.expires_at < now(),"
+      " EXISTS (SELECT 1 FROM openpgp_requests o JOIN signer_requests r"
+      "  ON r.id = o.request_id WHERE o.key_id = k.id AND r.state IN ('queued', 'sent'))"
+      " FROM openpgp_keys k LEFT JOIN LATERAL (SELECT * FROM openpgp_signatures x"
+      "  WHERE x.key_id = k.id ORDER BY x.id DESC LIMIT 1) s ON true"
+      " WHERE k.member_id = %s::bigint ORDER BY k.id DESC" },
+    { "cacert_pgp_get",
+      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") ", k.key, k.member_id"
+      " FROM openpgp_keys k WHERE k.id = %s::bigint" },
+    { "cacert_pgp_sigs",
+      "SELECT id, key_id, uids, " TS("expires_at") ", " TS("created_at") ","
+      " expires_at < now() FROM openpgp_signatures WHERE key_id = %s::bigint"
+      " ORDER BY id DESC" },
+    { "cacert_pgp_sig",
+      "SELECT s.id, s.key_id, s.uids, " TS("s.expires_at") ", " TS("s.created_at") ","
+      " s.expires_at < now(), k.fingerprint, s.signed_key, s.member_id"
+      " FROM openpgp_signatures s JOIN openpgp_keys k ON k.id = s.key_id"
+      " WHERE s.id = %s::bigint" },
+    { "cacert_pgp_enqueue",
+      "INSERT INTO signer_requests (kind, member_id, ca, payload)"
+      " VALUES ('pgpsign', %s::bigint, 'openpgp', %s::bytea) RETURNING id" },
+    { "cacert_pgp_enqueue_req",
+      "INSERT INTO openpgp_requests (request_id, key_id, uids)"
+      " VALUES (%s::bigint, %s::bigint, %s)" },
+    { "cacert_pgp_request",
+      "SELECT r.id, r.state, r.reason, o.key_id,"
+      " (SELECT s.id FROM openpgp_signatures s WHERE s.request_id = r.id)"
+      " FROM signer_requests r JOIN openpgp_requests o ON o.request_id = r.id"
+      " WHERE r.id = %s::bigint AND r.member_id = %s::bigint AND r.kind = 'pgpsign'" },
+    { "cacert_pgp_request_lock",
+      "SELECT o.key_id, o.uids, r.member_id, k.fingerprint"
+      " FROM signer_requests r JOIN openpgp_requests o ON o.request_id = r.id"
+      " JOIN openpgp_keys k ON k.id = o.key_id"
+      " WHERE r.id = %s::bigint AND r.kind = 'pgpsign' AND r.state IN ('queued', 'sent')"
+      " FOR UPDATE OF r" },
+    { "cacert_pgp_insert_sig",
+      "INSERT INTO openpgp_signatures (key_id, member_id, request_id, uids, certifications,"
+      " signed_key, expires_at) VALUES (%s::bigint, %s::bigint, %s::bigint, %s,"
+      " %s::integer, %s::bytea, to_timestamp(%s::float8))" },
+    { "cacert_pgp_done",
+      "UPDATE signer_requests SET state = 'done', done_at = now(), answer = %s::bytea"
+      " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
+    { "cacert_pgp_mailinfo",
+      "SELECT e.address, m.language, k.fingerprint, s.uids, " TS("s.expires_at") ","
+      " s.id, s.key_id FROM openpgp_signatures s JOIN openpgp_keys k ON k.id = s.key_id"
+      " JOIN members m ON m.id = s.member_id"
+      " JOIN emails e ON e.member_id = m.id AND e.is_primary AND e.deleted_at IS NULL"
+      "  AND e.verified_at IS NOT NULL"
+      " WHERE s.request_id = %s::bigint" },
+    { "cacert_pgp_audit",
+      "INSERT INTO audit_log (actor_id, member_id, action, detail)"
+      " VALUES (%s::bigint, %s::bigint, %s, %s)" },
+    { NULL, NULL }
+};
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+static const char *join_lines(const apr_array_header_t *a, apr_pool_t *p)
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        s = apr_pstrcat(p, s, i ? "\n" : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+    }
+    return s;
+}
+
+apr_status_t ca_pgpkeys_store(const char **pkey_id, ca_db_t *db, const char *member_id,
+                              const ca_pgp_key_t *key, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pkey_id = NULL;
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_pgp_store",
+                       CA_ARGS(member_id, key->fpr_hex, key->algo_name,
+                               ca_bytea_in(key->bin, key->len, p)), p);
+    if (rv == APR_SUCCESS) {
+        *pkey_id = row[0];
+        rv = ca_db_query(NULL, db, "cacert_pgp_audit",
+                         CA_ARGS(member_id, member_id, "openpgp.upload",
+                                 apr_pstrcat(p, "key=", row[0], " fpr=", key->fpr_hex,
+                                             NULL)), p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        *pkey_id = NULL;
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
+                             const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pkeys = apr_array_make(p, 4, sizeof(ca_pgpkey_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_pgp_list", CA_ARGS(member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        ca_pgpkey_t *k = apr_array_push(*pkeys);
+        memset(k, 0, sizeof(*k));
+        k->id = r[0];
+        k->fingerprint = r[1];
+        k->algo = r[2];
+        k->created = r[3];
+        k->sig_id = r[4];
+        k->sig_uids = r[5];
+        k->sig_expires = r[6];
+        k->sig_expired = is_true(r[7]);
+        k->pending = is_true(r[8]);
+    }
+    return rv;
+}
+
+apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
+                            const char *member_id, apr_pool_t *p)
+{
+    const char **r;
+    ca_pgpkey_t *k;
+    apr_status_t rv;
+
+    *pkey = NULL;
+    if (!ca_is_id(key_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_select1(&r, db, "cacert_pgp_get", CA_ARGS(key_id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(r[5], member_id)) {
+        return APR_NOTFOUND;
+    }
+    k = apr_pcalloc(p, sizeof(*k));
+    k->id = r[0];
+    k->fingerprint = r[1];
+    k->algo = r[2];
+    k->created = r[3];
+    if ((rv = ca_bytea_out(&k->bin, &k->len, r[4], p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *pkey = k;
+    return APR_SUCCESS;
+}
+
+static void sig_from_row(ca_pgpsig_t *s, const char **r)
+{
+    s->id = r[0];
+    s->key_id = r[1];
+    s->uids = r[2];
+    s->expires = r[3];
+    s->created = r[4];
+    s->expired = is_true(r[5]);
+}
+
+apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
+                                   const char *key_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *psigs = apr_array_make(p, 4, sizeof(ca_pgpsig_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_pgp_sigs", CA_ARGS(key_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
+        ca_pgpsig_t *s = apr_array_push(*psigs);
+        memset(s, 0, sizeof(*s));
+        sig_from_row(s, APR_ARRAY_IDX(rows, i, const char **));
+    }
+    return rv;
+}
+
+apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
+                                  const char *member_id, apr_pool_t *p)
+{
+    const char **r;
+    ca_pgpsig_t *s;
+    apr_status_t rv;
+
+    *psig = NULL;
+    if (!ca_is_id(sig_id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_select1(&r, db, "cacert_pgp_sig", CA_ARGS(sig_id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (member_id && strcmp(r[8], member_id)) {
+        return APR_NOTFOUND;
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    sig_from_row(s, r);
+    s->fingerprint = r[6];
+    if ((rv = ca_bytea_out(&s->bin, &s->len, r[7], p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *psig = s;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_pgpkeys_payload(const unsigned char **ppayload, apr_size_t *plen,
+                                const ca_pgp_key_t *key, const apr_array_header_t *uids,
+                                const apr_array_header_t *names,
+                                const apr_array_header_t *emails, apr_pool_t *p)
+{
+    apr_array_header_t *buf = apr_array_make(p, (int)key->len + 1024, 1);
+    const unsigned char *cut;
+    apr_size_t cutlen;
+    int i;
+
+    *ppayload = NULL;
+    *plen = 0;
+    if (!uids->nelts || uids->nelts > 32 || names->nelts > 16) {
+        return APR_EINVAL;
+    }
+    ca_pgp_filter(&cut, &cutlen, NULL, key, uids, NULL, p);
+    if (cutlen > 65535) {
+        return APR_EINVAL;
+    }
+    ca_tlv_add(buf, CA_TAG_PGP_KEY, cut, cutlen);
+    ca_tlv_add(buf, CA_TAG_PGP_FPR, key->fpr, 20);
+    for (i = 0; i < uids->nelts; i++) {
+        ca_tlv_add_str(buf, CA_TAG_PGP_UID, APR_ARRAY_IDX(uids, i, const char *));
+    }
+    for (i = 0; i < names->nelts; i++) {
+        ca_tlv_add_str(buf, CA_TAG_PGP_NAME, APR_ARRAY_IDX(names, i, const char *));
+    }
+    for (i = 0; i < emails->nelts; i++) {
+        ca_tlv_add_str(buf, CA_TAG_PGP_EMAIL, APR_ARRAY_IDX(emails, i, const char *));
+    }
+    if (buf->nelts > CA_WIRE_MAX_PAYLOAD) {
+        return APR_EINVAL;
+    }
+    *ppayload = (const unsigned char *)buf->elts;
+    *plen = (apr_size_t)buf->nelts;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *member_id,
+                                const char *key_id, const ca_pgp_key_t *key,
+                                const apr_array_header_t *uids,
+                                const apr_array_header_t *names,
+                                const apr_array_header_t *emails, apr_pool_t *p)
+{
+    const unsigned char *payload;
+    apr_size_t len;
+    const char **row;
+    apr_status_t rv;
+
+    *preq_id = NULL;
+    if ((rv = ca_pgpkeys_payload(&payload, &len, key, uids, names, emails, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_db_select1(&row, db, "cacert_pgp_enqueue",
+                       CA_ARGS(member_id, ca_bytea_in(payload, len, p)), p);
+    if (rv == APR_SUCCESS) {
+        *preq_id = row[0];
+        rv = ca_db_query(NULL, db, "cacert_pgp_enqueue_req",
+                         CA_ARGS(row[0], key_id, join_lines(uids, p)), p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_pgp_audit",
+                         CA_ARGS(member_id, member_id, "openpgp.request",
+                                 apr_psprintf(p, "request=%s key=%s uids=%d", *preq_id,
+                                              key_id, uids->nelts)), p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        *preq_id = NULL;
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
+                                const char *member_id, apr_pool_t *p)
+{
+    const char **r;
+    ca_pgpreq_t *q;
+    apr_status_t rv;
+
+    *preq = NULL;
+    if (!req_id || !ca_is_id(req_id)) {
+        return APR_NOTFOUND;
+    }
+    rv = ca_db_select1(&r, db, "cacert_pgp_request", CA_ARGS(req_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    q = apr_pcalloc(p, sizeof(*q));
+    q->id = r[0];
+    q->state = r[1];
+    q->reason = r[2];
+    q->key_id = r[3];
+    q->sig_id = r[4];
+    *preq = q;
+    return APR_SUCCESS;
+}
+
+static apr_array_header_t *split_lines(const char *s, apr_pool_t *p)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    const char *nl;
+
+    while (*s) {
+        nl = strchr(s, '\n');
+        APR_ARRAY_PUSH(a, const char *) = nl ? apr_pstrmemdup(p, s, (apr_size_t)(nl - s))
+                                             : apr_pstrdup(p, s);
+        if (!nl) {
+            break;
+        }
+        s = nl + 1;
+    }
+    return a;
+}
+
+apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_id,
+                               const unsigned char *ca_keyid,
+                               const unsigned char *answer, apr_size_t len, apr_pool_t *p)
+{
+    apr_array_header_t *tlvs, *uids;
+    const ca_tlv_t *kt, *tt, *ct;
+    ca_pgp_key_t *key;
+    const char **row, *e;
+    int64_t expires = 0;
+    int i;
+    apr_status_t rv;
+
+    *pwhy = NULL;
+    if (ca_tlv_parse(&tlvs, answer, len, p) != APR_SUCCESS
+        || !(kt = ca_tlv_get(tlvs, CA_TAG_PGP_KEY)) || !(tt = ca_tlv_get(tlvs, CA_TAG_TIME))
+        || !(ct = ca_tlv_get(tlvs, CA_TAG_COUNT))) {
+        *pwhy = "the answer is malformed";
+        return APR_EINVAL;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* row: key_id, uids, member_id, fingerprint */
+    rv = ca_db_select1(&row, db, "cacert_pgp_request_lock", CA_ARGS(req_id), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    uids = split_lines(row[1], p);
+    if ((e = ca_pgp_parse(&key, kt->value, kt->len, p))) {
+        *pwhy = apr_pstrcat(p, "the signed key does not parse: ", e, NULL);
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if (strcmp(key->fpr_hex, row[3])) {
+        *pwhy = "the signed key is not the one asked for";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if (key->uids->nelts != uids->nelts
+        || (apr_int64_t)ca_tlv_uint(ct) != uids->nelts) {
+        *pwhy = "the signed key does not carry exactly the chosen user IDs";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    for (i = 0; i < uids->nelts; i++) {
+        int64_t x;
+        if (ca_pgp_count_certs(&x, key, APR_ARRAY_IDX(uids, i, const char *), ca_keyid) != 1) {
+            *pwhy = "a chosen user ID does not carry exactly one certification by the CA";
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        if (!expires || (x && x < expires)) {
+            expires = x;
+        }
+    }
+    if (expires <= 0) {
+        expires = (int64_t)ca_tlv_uint(tt);
+    }
+    rv = ca_db_query(NULL, db, "cacert_pgp_insert_sig",
+                     CA_ARGS(row[0], row[2], req_id, row[1],
+                             apr_itoa(p, uids->nelts), ca_bytea_in(key->bin, key->len, p),
+                             apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)expires)), p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_pgp_done",
+                         CA_ARGS(ca_bytea_in(answer, len, p), req_id), p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_pgp_audit",
+                         CA_ARGS(NULL, row[2], "openpgp.signed",
+                                 apr_psprintf(p, "request=%s key=%s fpr=%s uids=%d", req_id,
+                                              row[0], row[3], uids->nelts)), p);
+    }
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return rv;
+}
+
+apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,
+                                 apr_pool_t *p)
+{
+    const char **r;
+    ca_pgpmail_t *m;
+    apr_status_t rv;
+
+    *pinfo = NULL;
+    if ((rv = ca_db_select1(&r, db, "cacert_pgp_mailinfo", CA_ARGS(req_id), p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    m = apr_pcalloc(p, sizeof(*m));
+    m->address = r[0];
+    m->language = r[1];
+    m->fingerprint = r[2];
+    m->uids = r[3];
+    m->expires = r[4];
+    m->sig_id = r[5];
+    m->key_id = r[6];
+    *pinfo = m;
+    return APR_SUCCESS;
+}

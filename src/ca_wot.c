@@ -1,0 +1,763 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "ca_wot.h"
+#include "ca_account.h"
+#include "ca_roles.h"
+#include "ca_valid.h"
+#include "ca_log.h"
+
+/* the member found by a live address, with what an assurance checks;
+ * version: a hash of the name, date of birth and password hash (so that
+ * the Assurer cannot learn the date of birth from it) */
+#define ASSUREE_COLS \
+    "SELECT m.id, m.given_name, m.middle_name, m.family_name, m.suffix," \
+    " to_char(m.dob, 'YYYY-MM-DD'), m.locked_at IS NOT NULL," \
+    " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary" \
+    "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)," \
+    " m.language," \
+    " encode(sha256(convert_to(concat_ws('|', m.id::text, m.given_name, m.middle_name," \
+    "  m.family_name, m.suffix, to_char(m.dob, 'YYYY-MM-DD'), m.password_hash), 'UTF8')), 'hex')," \
+    " (SELECT p.address FROM emails p WHERE p.member_id = m.id AND p.is_primary" \
+    "  AND p.deleted_at IS NULL)" \
+    " FROM emails e JOIN members m ON m.id = e.member_id" \
+    " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL" \
+    " AND (e.is_primary OR e.verified_at IS NOT NULL)"
+
+#define PRIMARY_OF(m) \
+    "(SELECT p.address FROM emails p WHERE p.member_id = " m " AND p.is_primary" \
+    " AND p.deleted_at IS NULL)"
+
+/* the Assurer conditions in SQL, for listings: the points engine's rule
+ * (ca_points_assurer) with its threshold passed as a parameter */
+#define IS_ASSURER(m, param) \
+    " " m ".locked_at IS NULL AND " m ".blocked_at IS NULL" \
+    " AND " m ".assurer_challenge_at IS NOT NULL" \
+    " AND (SELECT coalesce(sum(points), 0) FROM assurances" \
+    "  WHERE assuree_id = " m ".id AND revoked_at IS NULL) >= " param "::integer"
+
+const ca_stmt_t ca_wot_stmts[] = {
+    { "cacert_wot_member_by_email",
+      "SELECT member_id FROM emails WHERE lower(address) = lower(%s)"
+      " AND deleted_at IS NULL AND verified_at IS NOT NULL" },
+    { "cacert_wot_assuree", ASSUREE_COLS },
+    { "cacert_wot_assuree_lock", ASSUREE_COLS " FOR UPDATE OF m" },
+    { "cacert_wot_assurer",
+      "SELECT to_char(m.dob, 'YYYY-MM-DD'), m.given_name, m.family_name, m.language,"
+      " " PRIMARY_OF("m.id") ", m.locked_at IS NOT NULL"
+      " FROM members m WHERE m.id = %s::bigint" },
+    { "cacert_wot_pair_live",
+      "SELECT id FROM assurances WHERE assurer_id = %s::bigint AND assuree_id = %s::bigint"
+      " AND revoked_at IS NULL" },
+    { "cacert_wot_ttp_held",
+      "SELECT assurer_id, ttp, points, method = 'ttp-topup' FROM assurances"
+      " WHERE assuree_id = %s::bigint AND revoked_at IS NULL"
+      " AND method IN ('ttp', 'ttp-topup') ORDER BY id" },
+    { "cacert_wot_insert",
+      "INSERT INTO assurances (assurer_id, assuree_id, points, method, location, assured_on,"
+      " ttp, documents, cca_agreed, face_to_face, entered_name, entered_dob)"
+      " VALUES (%s::bigint, %s::bigint, %s::integer, %s, %s, %s::date, %s, %s::smallint,"
+      " %s::boolean, %s::boolean, %s, %s::date) RETURNING id" },
+    { "cacert_wot_ttp_close",
+      "UPDATE ttp_requests SET closed_at = now(), closed_by = %s::bigint,"
+      " assurance_id = %s::bigint WHERE member_id = %s::bigint AND closed_at IS NULL" },
+    /* both lists in one round trip: 'r'eceived first, then 'g'iven */
+    { "cacert_wot_lines",
+      "SELECT 'r' AS side, a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
+      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
+      " a.assured_on AS d"
+      " FROM assurances a JOIN members m ON m.id = a.assurer_id"
+      " WHERE a.assuree_id = %s::bigint AND a.revoked_at IS NULL"
+      " UNION ALL"
+      " SELECT 'g', a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
+      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
+      " a.assured_on"
+      " FROM assurances a JOIN members m ON m.id = a.assuree_id"
+      " WHERE a.assurer_id = %s::bigint AND a.revoked_at IS NULL"
+      " ORDER BY side DESC, d, id" },
+    { "cacert_wot_ttp_request_insert",
+      "INSERT INTO ttp_requests (member_id, country, note) VALUES (%s::bigint, %s, %s)"
+      " ON CONFLICT (member_id) WHERE closed_at IS NULL DO NOTHING RETURNING id" },
+    { "cacert_wot_ttp_requests",
+      "SELECT r.id, r.member_id, concat_ws(' ', m.given_name, m.family_name),"
+      " coalesce(" PRIMARY_OF("m.id") ", ''), r.country, r.note,"
+      " to_char(r.created_at, 'YYYY-MM-DD')"
+      " FROM ttp_requests r JOIN members m ON m.id = r.member_id"
+      " WHERE r.closed_at IS NULL AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
+      " ORDER BY r.id" },
+    { "cacert_wot_challenge_insert",
+      "INSERT INTO challenge_passes (member_id, passed_on, variant, source, recorded_by)"
+      " VALUES (%s::bigint, %s::date, %s, %s, %s::bigint)"
+      " ON CONFLICT (member_id, passed_on, variant) DO NOTHING RETURNING id" },
+    { "cacert_wot_challenge_flag",
+      "UPDATE members SET assurer_challenge_at = %s::date"
+      " WHERE id = %s::bigint AND assurer_challenge_at IS NULL" },
+    { "cacert_wot_listing_get",
+      "SELECT listed, country, town, languages FROM assurer_listings"
+      " WHERE member_id = %s::bigint" },
+    { "cacert_wot_listing_set",
+      "INSERT INTO assurer_listings (member_id, listed, country, town, languages)"
+      " VALUES (%s::bigint, %s::boolean, %s, %s, %s)"
+      " ON CONFLICT (member_id) DO UPDATE SET listed = EXCLUDED.listed,"
+      " country = EXCLUDED.country, town = EXCLUDED.town,"
+      " languages = EXCLUDED.languages, updated_at = now()" },
+    { "cacert_wot_find",
+      "SELECT l.member_id, m.given_name || ' ' || left(m.family_name, 1) || '.',"
+      " l.town, l.country, l.languages"
+      " FROM assurer_listings l JOIN members m ON m.id = l.member_id"
+      " WHERE l.listed AND l.country = %s AND (%s = '' OR lower(l.town) = lower(%s))"
+      " AND" IS_ASSURER("m", "%s")
+      " ORDER BY lower(l.town), m.given_name, l.member_id LIMIT 200" },
+    { "cacert_wot_contact_target",
+      "SELECT " PRIMARY_OF("m.id") ", m.language, m.given_name"
+      " FROM assurer_listings l JOIN members m ON m.id = l.member_id"
+      " WHERE l.member_id = %s::bigint AND l.listed AND" IS_ASSURER("m", "%s") },
+    { "cacert_wot_contact_count",
+      "SELECT count(*) FROM contact_relays WHERE sender_id = %s::bigint"
+      " AND sent_at > now() - make_interval(secs => %s::float8)" },
+    { "cacert_wot_contact_lock",
+      "SELECT id FROM members WHERE id = %s::bigint FOR UPDATE" },
+    { "cacert_wot_contact_insert",
+      "INSERT INTO contact_relays (sender_id, assurer_id) VALUES (%s::bigint, %s::bigint)" },
+    { "cacert_wot_stats_counts",
+      "SELECT (SELECT count(*) FROM members m WHERE m.locked_at IS NULL AND EXISTS"
+      "  (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
+      "   AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)),"
+      " (SELECT count(*) FROM (SELECT assuree_id FROM assurances WHERE revoked_at IS NULL"
+      "  GROUP BY assuree_id HAVING sum(points) >= %s::integer"
+      "  AND count(DISTINCT assurer_id) FILTER (WHERE points > 0) >= %s::integer) s),"
+      " (SELECT count(*) FROM members m WHERE m.assurer_challenge_at IS NOT NULL AND"
+      IS_ASSURER("m", "%s") "),"
+      " (SELECT count(*) FROM assurances WHERE revoked_at IS NULL)" },
+    { "cacert_wot_stats_months",
+      "WITH g(m) AS (SELECT generate_series(date_trunc('month', now()) - interval '11 months',"
+      "  date_trunc('month', now()), interval '1 month')),"
+      " a AS (SELECT date_trunc('month', created_at) AS m, count(*) AS n FROM assurances"
+      "  WHERE revoked_at IS NULL AND created_at >= (SELECT min(m) FROM g) GROUP BY 1),"
+      " c AS (SELECT date_trunc('month', created_at) AS m, count(*) AS n FROM certificates"
+      "  WHERE created_at >= (SELECT min(m) FROM g) GROUP BY 1)"
+      " SELECT to_char(g.m, 'YYYY-MM'), coalesce(a.n, 0), coalesce(c.n, 0)"
+      " FROM g LEFT JOIN a ON a.m = g.m LEFT JOIN c ON c.m = g.m ORDER BY g.m" },
+    { NULL, NULL }
+};
+
+static int is_true(const char *v)
+{
+    return v && (v[0] == 't' || v[0] == '1');
+}
+
+apr_status_t ca_wot_member_by_email(const char **pmember_id, ca_db_t *db,
+                                    const char *email, apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    *pmember_id = NULL;
+    rv = ca_db_select1(&row, db, "cacert_wot_member_by_email", CA_ARGS(email), p);
+    if (rv == APR_SUCCESS) {
+        *pmember_id = row[0];
+    }
+    return rv;
+}
+
+/* ---- checks ---- */
+
+const char *ca_wot_check_points(int *ppoints, const char *s, int max)
+{
+    int n = 0, i, neg;
+
+    *ppoints = 0;
+    if (!s) {
+        return "wot.points.number";
+    }
+    neg = s[0] == '-';
+    if (!s[neg]) {
+        return "wot.points.number";
+    }
+    for (i = neg; s[i]; i++) {
+        if (!apr_isdigit(s[i])) {
+            return "wot.points.number";
+        }
+        if (n < 1000) {
+            n = n * 10 + (s[i] - '0');
+        }
+    }
+    if (neg && n > 0) {
+        return "wot.points.range";
+    }
+    if (n > max) {
+        return "wot.points.range";
+    }
+    *ppoints = n;
+    return NULL;
+}
+
+const char *ca_wot_check_date(const char *s, const char *latest)
+{
+    /* a date of the calendar: ca_points_age of a date on itself is 0 */
+    if (!s || ca_points_age(s, s) != 0 || strcmp(s, "2000-01-01") < 0) {
+        return "wot.date.invalid";
+    }
+    if (latest && strcmp(s, latest) > 0) {
+        return "wot.date.future";
+    }
+    return NULL;
+}
+
+const char *ca_wot_check_documents(int *pn, const char *s)
+{
+    *pn = 0;
+    if (!s || !*s || !strcmp(s, "0")) {
+        return "wot.documents.none";
+    }
+    if (!apr_isdigit(s[0]) || s[1]) {
+        return "wot.documents.number";
+    }
+    *pn = s[0] - '0';
+    return NULL;
+}
+
+const char *ca_wot_check_text(const char *s, apr_size_t max)
+{
+    if (!s || !*s) {
+        return "wot.text.required";
+    }
+    if (strlen(s) > max) {
+        return "wot.text.toolong";
+    }
+    return NULL;
+}
+
+const char *ca_wot_check_country(const char *s)
+{
+    if (!s || strlen(s) != 2 || !apr_isupper(s[0]) || !apr_isupper(s[1])) {
+        return "wot.country.invalid";
+    }
+    return NULL;
+}
+
+const char *ca_wot_check_variant(const char *s)
+{
+    apr_size_t n = s ? strlen(s) : 0, i;
+
+    if (n < 1 || n > 64) {
+        return "wot.challenge.variant";
+    }
+    for (i = 0; i < n; i++) {
+        if (!(apr_islower(s[i]) || apr_isdigit(s[i]) || s[i] == '-' || s[i] == '.')) {
+            return "wot.challenge.variant";
+        }
+    }
+    return NULL;
+}
+
+const char *ca_wot_kind_name(ca_wot_kind_t kind)
+{
+    return kind == CA_WOT_TTP ? "ttp" : kind == CA_WOT_TOPUP ? "ttp-topup" : "face-to-face";
+}
+
+/* ---- assurance entry ---- */
+
+apr_status_t ca_wot_assuree(ca_wot_assuree_t *a, ca_db_t *db, const char *email,
+                            apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    memset(a, 0, sizeof(*a));
+    rv = ca_db_select1(&row, db, "cacert_wot_assuree", CA_ARGS(email), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    a->id = row[0];
+    a->locked = is_true(row[6]);
+    a->verified = is_true(row[7]);
+    a->version = row[9];
+    return APR_SUCCESS;
+}
+
+static const char *full_name(const char *given, const char *middle, const char *family,
+                             const char *suffix, apr_pool_t *p)
+{
+    const char *n = given;
+
+    if (middle && *middle) {
+        n = apr_pstrcat(p, n, " ", middle, NULL);
+    }
+    n = apr_pstrcat(p, n, " ", family, NULL);
+    if (suffix && *suffix) {
+        n = apr_pstrcat(p, n, " ", suffix, NULL);
+    }
+    return n;
+}
+
+static int same(const char *typed, const char *stored, apr_pool_t *p)
+{
+    return !strcmp(ca_trim(typed, p), stored ? stored : "");
+}
+
+apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
+                           const ca_wot_entry_t *e, const ca_points_rules_t *rules,
+                           const char *today, apr_pool_t *p)
+{
+    const char **m, **arow, **row, *refusal = NULL, *name;
+    ca_standing_t assurer, assuree;
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int max, i;
+
+    *prefusal = NULL;
+    memset(done, 0, sizeof(*done));
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* the assuree's row stays locked to the end: a change of name or date
+     * of birth waits for this transaction, or this one sees it */
+    rv = ca_db_select1(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
+    if (rv == APR_NOTFOUND) {
+        refusal = "wot.assuree.unknown";
+        goto leave;
+    }
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_db_select1(&arow, db, "cacert_wot_assurer", CA_ARGS(e->assurer_id), p))
+        != APR_SUCCESS
+        || (rv = ca_account_standing(&assurer, db, e->assurer_id, p)) != APR_SUCCESS
+        || (rv = ca_account_standing(&assuree, db, m[0], p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (!strcmp(m[0], e->assurer_id)) {
+        refusal = "wot.self";
+        goto leave;
+    }
+    if (is_true(m[6])) {
+        refusal = "wot.assuree.locked";
+        goto leave;
+    }
+    if (!is_true(m[7])) {
+        refusal = "wot.assuree.unverified";
+        goto leave;
+    }
+    if (!e->version || strcmp(e->version, m[9])) {
+        refusal = "wot.changed";
+        goto leave;
+    }
+    if (!same(e->given, m[1], p) || !same(e->middle, m[2], p) || !same(e->family, m[3], p)
+        || !same(e->suffix, m[4], p) || !e->dob || strcmp(e->dob, m[5])) {
+        refusal = "wot.mismatch";
+        goto leave;
+    }
+    if (!e->cca_agreed || !e->face_to_face) {
+        refusal = "wot.cap.declarations";
+        goto leave;
+    }
+    if ((refusal = ca_points_documents_check(e->documents, e->points,
+                                             e->kind == CA_WOT_FACE_TO_FACE))) {
+        goto leave;
+    }
+    if (e->kind == CA_WOT_FACE_TO_FACE) {
+        if (is_true(arow[5]) || !ca_is_assurer(&assurer)) {
+            refusal = "wot.notassurer";
+            goto leave;
+        }
+        max = ca_points_max_award(1, ca_points_experience(assurer.given),
+                                  ca_points_junior(arow[0], today), rules);
+        if (e->points < 0 || e->points > max) {
+            refusal = "wot.points.range";
+            goto leave;
+        }
+    }
+    else {
+        ca_ttp_held_t *held;
+        if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_held", CA_ARGS(m[0]), p))
+            != APR_SUCCESS) {
+            goto leave;
+        }
+        held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)(rows->nelts + 1));
+        for (i = 0; i < rows->nelts; i++) {
+            row = APR_ARRAY_IDX(rows, i, const char **);
+            held[i].assurer_id = row[0];
+            held[i].ttp = row[1];
+            held[i].points = atoi(row[2]);
+            held[i].topup = is_true(row[3]);
+        }
+        refusal = ca_points_ttp_check(held, rows->nelts, e->assurer_id, e->ttp, e->points,
+                                      e->kind == CA_WOT_TOPUP,
+                                      ca_points_junior(m[5], today),
+                                      assuree.challenge, rules);
+        if (refusal) {
+            goto leave;
+        }
+    }
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_pair_live",
+                           CA_ARGS(e->assurer_id, m[0]), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (rows->nelts) {
+        refusal = "wot.pair";
+        goto leave;
+    }
+    name = full_name(m[1], m[2], m[3], m[4], p);
+    rv = ca_db_select1(&row, db, "cacert_wot_insert",
+                       CA_ARGS(e->assurer_id, m[0], apr_itoa(p, e->points),
+                               ca_wot_kind_name(e->kind), e->location, e->date,
+                               e->kind == CA_WOT_FACE_TO_FACE ? NULL : e->ttp,
+                               apr_itoa(p, e->documents), e->cca_agreed ? "t" : "f",
+                               e->face_to_face ? "t" : "f", name, m[5]), p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    done->assurance_id = row[0];
+    if (e->kind != CA_WOT_FACE_TO_FACE
+        && (rv = ca_db_query(NULL, db, "cacert_wot_ttp_close",
+                             CA_ARGS(e->assurer_id, done->assurance_id, m[0]), p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_audit_write(db, e->assurer_id, m[0], "assurance.add",
+                             apr_psprintf(p, "assurance %s: %d points, %s%s%s, on %s",
+                                          done->assurance_id, e->points,
+                                          ca_wot_kind_name(e->kind),
+                                          e->kind == CA_WOT_FACE_TO_FACE ? "" : " by ",
+                                          e->kind == CA_WOT_FACE_TO_FACE ? "" : e->ttp,
+                                          e->date), p)) != APR_SUCCESS
+        || (rv = ca_account_standing(&assuree, db, m[0], p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_db_commit(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    done->assuree_id = m[0];
+    done->assuree_given = m[1];
+    done->assuree_lang = m[8];
+    done->assuree_email = m[10];
+    done->assuree_points = ca_points_total(&assuree);
+    done->assurer_given = arow[1];
+    done->assurer_name = apr_pstrcat(p, arow[1], " ", arow[2], NULL);
+    done->assurer_lang = arow[3];
+    done->assurer_email = arow[4];
+    ca_log(CA_LOG_INFO, "CA40101", APR_SUCCESS, "assurance %s: member %s assured %s (%d points, %s)",
+           done->assurance_id, e->assurer_id, done->assuree_id, e->points,
+           ca_wot_kind_name(e->kind));
+    return APR_SUCCESS;
+
+leave:
+    ca_db_rollback(db, p);
+    *prefusal = refusal;
+    return refusal ? APR_SUCCESS : rv;
+}
+
+apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
+                          ca_db_t *db, const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *preceived = apr_array_make(p, 8, sizeof(ca_wot_line_t));
+    *pgiven = apr_array_make(p, 8, sizeof(ca_wot_line_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_wot_lines", CA_ARGS(member_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        ca_wot_line_t *l = apr_array_push(row[0][0] == 'r' ? *preceived : *pgiven);
+        l->id = row[1];
+        l->date = row[2];
+        l->method = row[3];
+        l->location = row[4];
+        l->ttp = row[5];
+        l->other = row[6];
+        l->points = atoi(row[7]);
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- TTP ---- */
+
+apr_status_t ca_wot_ttp_request(const char **prefusal, ca_db_t *db, const char *member_id,
+                                const char *country, const char *note, int junior,
+                                const ca_points_rules_t *rules, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+
+    *prefusal = NULL;
+    if (junior && !rules->junior_ttp) {
+        *prefusal = "wot.ttp.junior";
+        return APR_SUCCESS;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_request_insert",
+                           CA_ARGS(member_id, country, note ? note : ""), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (rows->nelts == 0) {
+        *prefusal = "wot.ttp.open";
+        goto leave;
+    }
+    if ((rv = ca_audit_write(db, member_id, member_id, "ttp.request",
+                             apr_pstrcat(p, "request ", APR_ARRAY_IDX(rows, 0, const char **)[0],
+                                         " in ", country, NULL), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return *prefusal ? APR_SUCCESS : rv;
+}
+
+apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
+                                 const char *member_id, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *preqs = apr_array_make(p, 4, sizeof(ca_wot_ttp_req_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_requests",
+                      CA_ARGS(member_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        ca_wot_ttp_req_t *r = apr_array_push(*preqs);
+        r->id = row[0];
+        r->member_id = row[1];
+        r->name = row[2];
+        r->email = row[3];
+        r->country = row[4];
+        r->note = row[5];
+        r->date = row[6];
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- the Assurer Challenge ---- */
+
+apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *email,
+                              const char *date, const char *variant, const char *source,
+                              const char *recorded_by, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char *member_id;
+    apr_status_t rv;
+
+    *prefusal = NULL;
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_wot_member_by_email(&member_id, db, email, p);
+    if (rv == APR_NOTFOUND) {
+        *prefusal = "wot.assuree.unknown";
+        goto leave;
+    }
+    if (rv != APR_SUCCESS
+        || (rv = ca_db_select(&rows, NULL, db, "cacert_wot_challenge_insert",
+                              CA_ARGS(member_id, date, variant, source, recorded_by), p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    if (rows->nelts == 0) {
+        *prefusal = "wot.challenge.duplicate";
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_wot_challenge_flag", CA_ARGS(date, member_id), p))
+        != APR_SUCCESS
+        || (rv = ca_audit_write(db, recorded_by, member_id, "challenge.pass",
+                                apr_pstrcat(p, variant, " on ", date, " (", source, ")", NULL),
+                                p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return *prefusal ? APR_SUCCESS : rv;
+}
+
+/* ---- find an Assurer ---- */
+
+apr_status_t ca_wot_listing_get(ca_wot_listing_t *l, ca_db_t *db, const char *member_id,
+                                apr_pool_t *p)
+{
+    const char **row;
+    apr_status_t rv;
+
+    memset(l, 0, sizeof(*l));
+    rv = ca_db_select1(&row, db, "cacert_wot_listing_get", CA_ARGS(member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    l->listed = is_true(row[0]);
+    l->country = row[1];
+    l->town = row[2];
+    l->languages = row[3];
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_wot_listing_set(ca_db_t *db, const char *member_id,
+                                const ca_wot_listing_t *l, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_wot_listing_set",
+                          CA_ARGS(member_id, l->listed ? "t" : "f", l->country, l->town,
+                                  l->languages ? l->languages : ""), p)) != APR_SUCCESS
+        || (rv = ca_audit_write(db, member_id, member_id,
+                                l->listed ? "listing.on" : "listing.off",
+                                apr_pstrcat(p, l->country, " ", l->town, NULL), p))
+        != APR_SUCCESS) {
+        ca_db_rollback(db, p);
+        return rv;
+    }
+    return ca_db_commit(db, p);
+}
+
+apr_status_t ca_wot_find(apr_array_header_t **pfound, ca_db_t *db, const char *country,
+                         const char *town, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *pfound = apr_array_make(p, 8, sizeof(ca_wot_found_t));
+    rv = ca_db_select(&rows, NULL, db, "cacert_wot_find",
+                      CA_ARGS(country, town ? town : "", town ? town : "",
+                              apr_itoa(p, CA_POINTS_ASSURER)), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        ca_wot_found_t *f = apr_array_push(*pfound);
+        f->member_id = row[0];
+        f->name = row[1];
+        f->town = row[2];
+        f->country = row[3];
+        f->languages = row[4];
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_wot_contact(const char **prefusal, ca_db_t *db, const char *sender_id,
+                            const char *assurer_id, int limit, apr_int64_t window_secs,
+                            ca_wot_send_fn *send, void *baton, apr_pool_t *p)
+{
+    const char **row;
+    ca_wot_contact_t to;
+    apr_status_t rv;
+
+    *prefusal = NULL;
+    if (!strcmp(sender_id, assurer_id)) {
+        *prefusal = "wot.contact.self";
+        return APR_SUCCESS;
+    }
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* one sender's messages one at a time, so the count holds */
+    if ((rv = ca_db_select1(&row, db, "cacert_wot_contact_lock", CA_ARGS(sender_id), p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_wot_contact_target",
+                       CA_ARGS(assurer_id, apr_itoa(p, CA_POINTS_ASSURER)), p);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !row[0])) {
+        *prefusal = "wot.contact.unknown";
+        goto leave;
+    }
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    to.email = row[0];
+    to.lang = row[1];
+    to.given = row[2];
+    if ((rv = ca_db_select1(&row, db, "cacert_wot_contact_count",
+                            CA_ARGS(sender_id, apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                                            window_secs)), p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    if (atoi(row[0]) >= limit) {
+        *prefusal = "wot.contact.limit";
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_wot_contact_insert",
+                          CA_ARGS(sender_id, assurer_id), p)) != APR_SUCCESS
+        || (rv = send(baton, &to, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    return ca_db_commit(db, p);
+
+leave:
+    ca_db_rollback(db, p);
+    return *prefusal ? APR_SUCCESS : rv;
+}
+
+/* ---- statistics ---- */
+
+apr_status_t ca_wot_stats(ca_wot_stats_t *st, ca_db_t *db, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char **row;
+    apr_status_t rv;
+    int i;
+
+    memset(st, 0, sizeof(*st));
+    st->months = apr_array_make(p, 12, sizeof(const char *));
+    st->per_month = apr_array_make(p, 12, sizeof(int));
+    st->certs = apr_array_make(p, 12, sizeof(int));
+    rv = ca_db_select1(&row, db, "cacert_wot_stats_counts",
+                       CA_ARGS(apr_itoa(p, CA_POINTS_ASSURED),
+                               apr_itoa(p, CA_POINTS_ASSURED_BY),
+                               apr_itoa(p, CA_POINTS_ASSURER)), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    st->members = atoi(row[0]);
+    st->assured = atoi(row[1]);
+    st->assurers = atoi(row[2]);
+    st->assurances = atoi(row[3]);
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_stats_months", CA_NOARGS, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        row = APR_ARRAY_IDX(rows, i, const char **);
+        APR_ARRAY_PUSH(st->months, const char *) = row[0];
+        APR_ARRAY_PUSH(st->per_month, int) = atoi(row[1]);
+        APR_ARRAY_PUSH(st->certs, int) = atoi(row[2]);
+    }
+    return APR_SUCCESS;
+}
+
+void ca_wot_bars(int *heights, int *pmax, const int *values, int n, int height)
+{
+    int i, max = 0;
+
+    for (i = 0; i < n; i++) {
+        if (values[i] > max) {
+            max = values[i];
+        }
+    }
+    for (i = 0; i < n; i++) {
+        long long h = max > 0 && values[i] > 0
+                      ? ((long long)values[i] * height + max / 2) / max : 0;
+        /* a month with anything in it shows at least a sliver */
+        heights[i] = values[i] > 0 && h < 1 ? 1 : (int)h;
+    }
+    *pmax = max;
+}

@@ -1,0 +1,238 @@
+"""The support and arbitration console on the real stack: every action
+with its audit entry (and the chain verifier passing afterwards), and the
+bad input it must refuse without changing anything."""
+
+import time
+
+from accounts import login, registered_member
+from consolehelp import actor, last_audit, message_of, post, session
+from issuing import give_points, issue, member_id
+from test_audit import assert_intact
+
+T = "s20261121.7"
+A = "a20261121.8"
+
+
+def target(stack, db, points=0):
+    s = session(stack)
+    m = registered_member(s, stack)
+    m["id"] = member_id(db, m["email"])
+    if points:
+        give_points(db, m["id"], points)
+    assert login(s, m["email"]).status_code == 303
+    return s, m
+
+
+def col(db, sql, *args):
+    cur = db.cursor()
+    cur.execute(sql, args)
+    return cur.fetchone()[0]
+
+
+def test_search_and_view_show_no_secrets(stack, db):
+    sup, _ = actor(stack, db, "support")
+    _, m = target(stack, db)
+    r = sup.get("/wot/console", params={"q": m["email"]})
+    assert r.status_code == 200 and f'console-member?id={m["id"]}' in r.text, r.text[:800]
+    r = sup.get("/wot/console", params={"q": "Schmidt"})
+    assert f'console-member?id={m["id"]}' in r.text
+    r = sup.get("/wot/console", params={"q": "%_\\"})
+    assert r.status_code == 200 and "No member matches" in r.text
+    r = sup.get("/wot/console-member", params={"id": m["id"]})
+    assert r.status_code == 200, r.text[:500]
+    assert m["email"] in r.text and "Anna" in r.text
+    # never the password hash, never the lost-password questions or answers
+    assert "argon2" not in r.text
+    for k in ("q1", "a1", "a2", "a3", "q4", "a5"):
+        assert m[k] not in r.text, k
+    assert sup.get("/wot/console-member", params={"id": "999999999"}).status_code == 404
+
+
+def test_support_lock_unlock_and_revoke_certificates(stack, db):
+    sup, s = actor(stack, db, "support")
+    ts, m = target(stack, db, points=10)
+    cid, cert, _ = issue(ts, profile="client", email0="yes")
+    # lock: the member's session ends, login refused
+    r = post(sup, "console-lock", id=m["id"], ticket=T, lock="1")
+    assert r.status_code == 303, message_of(r.text)
+    assert col(db, "SELECT locked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+    assert last_audit(db, m["id"]) == (s["id"], "console.lock", f"ticket={T}")
+    assert ts.get("/account/", allow_redirects=False).status_code == 303
+    assert "locked" in sup.get("/wot/console-member", params={"id": m["id"]}).text
+    r = post(sup, "console-lock", id=m["id"], ticket=T, lock="1")
+    assert r.status_code == 409
+    r = post(sup, "console-lock", id=m["id"], ticket=T, lock="0")
+    assert r.status_code == 303
+    assert last_audit(db, m["id"])[1] == "console.unlock"
+    # revoke all certificates: through the signer, a CRL follows
+    r = post(sup, "console-revoke-certs", id=m["id"], ticket=T, reason="9")
+    assert r.status_code == 303, message_of(r.text)
+    assert last_audit(db, m["id"], "console.certs.revoke")[2] == \
+        f"ticket={T} reason=9 certificates={cid}"
+    deadline = time.monotonic() + 30
+    while not col(db, "SELECT revoked_at IS NOT NULL FROM certificates WHERE id = %s", cid):
+        assert time.monotonic() < deadline, "revocation did not reach the signer"
+        time.sleep(0.1)
+    assert col(db, "SELECT revoke_reason FROM certificates WHERE id = %s", cid) == 9
+    assert col(db, "SELECT revoked_by FROM certificates WHERE id = %s", cid) == s["id"]
+    deadline = time.monotonic() + 30
+    while col(db, "SELECT count(*) FROM signer_requests WHERE kind = 'crl'"
+                  " AND state IN ('queued', 'sent')"):
+        assert time.monotonic() < deadline, "no CRL after the revocation"
+        time.sleep(0.1)
+    r = post(sup, "console-revoke-certs", id=m["id"], ticket=T, reason="9")
+    assert r.status_code == 409     # nothing left to revoke
+    assert_intact(stack)
+
+
+def test_arbitrator_actions(stack, db):
+    arb, a = actor(stack, db, "arbitrator")
+    _, m = target(stack, db, points=50)
+    # correct name and date of birth
+    r = post(arb, "console-identity", id=m["id"], ticket=A, given="Anna", middle="Maria",
+             family="Schmidt-Berg", suffix="", dob_year="1985", dob_month="3", dob_day="15")
+    assert r.status_code == 303, message_of(r.text)
+    cur = db.cursor()
+    cur.execute("SELECT given_name, middle_name, family_name, dob::text FROM members"
+                " WHERE id = %s", (m["id"],))
+    assert cur.fetchone() == ("Anna", "Maria", "Schmidt-Berg", "1985-03-15")
+    ev = last_audit(db, m["id"])
+    assert ev[0] == a["id"] and ev[1] == "console.identity"
+    assert ev[2] == (f'ticket={A} from="Anna Schmidt, 1985-03-14"'
+                     f' to="Anna Maria Schmidt-Berg, 1985-03-15"')
+    # revoke an assurance
+    aid = col(db, "SELECT min(id) FROM assurances WHERE assuree_id = %s", m["id"])
+    r = post(arb, "console-assurance-revoke", id=m["id"], ticket=A, assurance=str(aid))
+    assert r.status_code == 303, message_of(r.text)
+    cur.execute("SELECT revoked_at IS NOT NULL, revoked_by, revoke_ticket FROM assurances"
+                " WHERE id = %s", (aid,))
+    assert cur.fetchone() == (True, a["id"], A)
+    assert last_audit(db, m["id"])[1] == "console.assurance.revoke"
+    r = post(arb, "console-assurance-revoke", id=m["id"], ticket=A, assurance=str(aid))
+    assert r.status_code == 409
+    # block and unblock as Assurer
+    r = post(arb, "console-block", id=m["id"], ticket=A, block="1")
+    assert r.status_code == 303
+    assert col(db, "SELECT blocked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+    assert last_audit(db, m["id"]) == (a["id"], "console.assurer.block", f"ticket={A}")
+    r = post(arb, "console-block", id=m["id"], ticket=A, block="0")
+    assert r.status_code == 303
+    assert not col(db, "SELECT blocked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+    assert_intact(stack)
+
+
+def test_admin_codesign_and_roles(stack, db):
+    adm, a = actor(stack, db, "admin")
+    _, m = target(stack, db)
+    r = post(adm, "console-codesign", id=m["id"], ticket=T, allow="1")
+    assert r.status_code == 303, message_of(r.text)
+    assert col(db, "SELECT codesign_allowed FROM members WHERE id = %s", m["id"])
+    assert last_audit(db, m["id"]) == (a["id"], "console.codesign.grant", f"ticket={T}")
+    r = post(adm, "console-codesign", id=m["id"], ticket=T, allow="0")
+    assert r.status_code == 303
+    assert last_audit(db, m["id"])[1] == "console.codesign.remove"
+    r = post(adm, "console-role", id=m["id"], ticket=T, role="support", grant="1")
+    assert r.status_code == 303, message_of(r.text)
+    cur = db.cursor()
+    cur.execute("SELECT role, granted_by, ticket FROM member_roles WHERE member_id = %s"
+                " AND removed_at IS NULL", (m["id"],))
+    assert cur.fetchall() == [("support", a["id"], T)]
+    assert last_audit(db, m["id"]) == (a["id"], "role.grant", f"ticket={T} role=support")
+    r = post(adm, "console-role", id=m["id"], ticket=T, role="support", grant="1")
+    assert r.status_code == 409
+    r = post(adm, "console-role", id=m["id"], ticket=T, role="emperor", grant="1")
+    assert r.status_code == 422
+    r = post(adm, "console-role", id=m["id"], ticket=T, role="support", grant="0")
+    assert r.status_code == 303
+    assert last_audit(db, m["id"]) == (a["id"], "role.remove", f"ticket={T} role=support")
+    assert_intact(stack)
+
+
+def test_arbitrator_deletes_an_account(stack, db):
+    arb, a = actor(stack, db, "arbitrator")
+    ts, m = target(stack, db, points=10)
+    cid, _, _ = issue(ts, profile="client", email0="yes")
+    r = post(arb, "console-delete", id=m["id"], ticket=A)      # not confirmed
+    assert r.status_code == 422
+    assert not col(db, "SELECT deleted_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+    r = post(arb, "console-delete", id=m["id"], ticket=A, confirm="yes")
+    assert r.status_code == 303, message_of(r.text)
+    cur = db.cursor()
+    cur.execute("SELECT deleted_by, deletion_ticket, password_hash, locked_at IS NOT NULL,"
+                " retain_until > now() + interval '6 years', given_name, dob::text"
+                " FROM members WHERE id = %s", (m["id"],))
+    assert cur.fetchone() == (a["id"], A, "!deleted", True, True, "Anna", "1985-03-14")
+    # the secrets and sessions are gone; the records stay, the address is free
+    assert col(db, "SELECT count(*) FROM lost_password_questions WHERE member_id = %s",
+               m["id"]) == 0
+    assert col(db, "SELECT count(*) FROM sessions WHERE member_id = %s", m["id"]) == 0
+    assert col(db, "SELECT count(*) FROM emails WHERE member_id = %s AND deleted_at IS NULL",
+               m["id"]) == 0
+    assert col(db, "SELECT count(*) FROM emails WHERE member_id = %s", m["id"]) >= 1
+    assert col(db, "SELECT count(*) FROM assurances WHERE assuree_id = %s", m["id"]) >= 1
+    assert col(db, "SELECT count(*) FROM signer_requests WHERE kind = 'revoke'"
+                   " AND cert_id = %s", cid) == 1
+    ev = last_audit(db, m["id"], "console.delete")
+    assert ev == (a["id"], "console.delete", f"ticket={A} retention=7y certificates={cid}")
+    assert login(session(stack), m["email"]).status_code != 303
+    assert ts.get("/account/", allow_redirects=False).status_code == 303
+    r = post(arb, "console-delete", id=m["id"], ticket=A, confirm="yes")
+    assert r.status_code == 409
+    # a member who never held a certificate nor took part in an assurance:
+    # nothing is kept (CPS 5.5, resigned non-subscribers)
+    _, n = target(stack, db)
+    r = post(arb, "console-delete", id=n["id"], ticket=A, confirm="yes")
+    assert r.status_code == 303
+    cur.execute("SELECT given_name, family_name, dob::text, retain_until <= now()"
+                " FROM members WHERE id = %s", (n["id"],))
+    assert cur.fetchone() == ("-", "-", "1900-01-01", True)
+    assert col(db, "SELECT count(*) FROM emails WHERE member_id = %s AND address <> ''",
+               n["id"]) == 0
+    assert_intact(stack)
+
+
+def test_bad_input_changes_nothing(stack, db):
+    sup, s = actor(stack, db, "support")
+    _, m = target(stack, db)
+    before = col(db, "SELECT count(*) FROM audit_log WHERE member_id = %s", m["id"])
+    # no ticket, malformed tickets
+    for t in ("", "12345", "s2026112.1", "x20261121.1", "s20261121 .1", "s20261321.1",
+              "<b>s20261121.1</b>"):
+        r = post(sup, "console-lock", id=m["id"], ticket=t, lock="1")
+        assert r.status_code == 422, (t, r.status_code)
+        assert "reference" in message_of(r.text)
+    assert not col(db, "SELECT locked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+    # one's own account
+    r = post(sup, "console-lock", id=s["id"], ticket=T, lock="1")
+    assert r.status_code == 403 and "own account" in message_of(r.text)
+    # no such member
+    assert post(sup, "console-lock", id="999999999", ticket=T, lock="1").status_code == 404
+    assert post(sup, "console-lock", id="x", ticket=T, lock="1").status_code == 404
+    # support trying arbitration and admin-only actions
+    for path, extra in (("console-role", {"role": "admin", "grant": "1"}),
+                        ("console-delete", {"confirm": "yes"}),
+                        ("console-identity", {"given": "Eve", "family": "X"}),
+                        ("console-codesign", {"allow": "1"})):
+        r = post(sup, path, id=m["id"], ticket=T, **extra)
+        assert r.status_code == 403, (path, r.status_code)
+    assert col(db, "SELECT count(*) FROM member_roles WHERE member_id = %s", m["id"]) == 0
+    # an arbitrator's bad name or date of birth
+    arb, _ = actor(stack, db, "arbitrator")
+    for extra in ({"given": "Anna", "family": "Schmidt", "dob_year": "2999", "dob_month": "1",
+                   "dob_day": "1"},
+                  {"given": "<script>", "family": "Schmidt", "dob_year": "1985",
+                   "dob_month": "3", "dob_day": "14"},
+                  {"given": "", "family": "Schmidt", "dob_year": "1985", "dob_month": "3",
+                   "dob_day": "14"}):
+        r = post(arb, "console-identity", id=m["id"], ticket=A, **extra)
+        assert r.status_code == 422, extra
+    assert col(db, "SELECT given_name FROM members WHERE id = %s", m["id"]) == "Anna"
+    assert post(arb, "console-assurance-revoke", id=m["id"], ticket=A,
+                assurance="1x").status_code == 404
+    # a member without a role, a visitor
+    mem, _ = actor(stack, db)
+    assert mem.get("/wot/console").status_code == 403
+    assert post(mem, "console-lock", id=m["id"], ticket=T, lock="1").status_code == 403
+    assert session(stack).get("/wot/console", allow_redirects=False).status_code == 303
+    assert col(db, "SELECT count(*) FROM audit_log WHERE member_id = %s", m["id"]) == before
+    assert not col(db, "SELECT locked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
