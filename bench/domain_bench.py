@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Benchmark of domain control (mod_cacert_domain): starts its own stack
+"""Benchmark of domain control (the domain pages of mod_cacert_account): starts its own stack
 pointed at the loopback DNS, web and whois servers of t/probes.py, registers
 one member with 20 claimed domains (10 verified by DNS and file), then:
   - GET /domains/ with wrk (keep-alive, loopback): the member's domain list
@@ -86,7 +86,7 @@ def main():
             assert post("/domains/view", {"action": "dns", "id": did}).status_code == 200
             assert post("/domains/view", {"action": "http", "id": did}).status_code == 200
 
-        print(f"mod_cacert_domain on {u}, wrk -t2 -c{args.connections} -d{args.seconds}s, "
+        print(f"domain pages of mod_cacert_account on {u}, wrk -t2 -c{args.connections} -d{args.seconds}s, "
               f"keep-alive, loopback, {os.cpu_count()} cores")
         rps, p50, p99, non2xx, errors = wrk(u + "/domains/", args.seconds, args.connections,
                                             headers=[f"Cookie: __Host-cacert-session={session}"])

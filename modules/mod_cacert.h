@@ -60,7 +60,7 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, cacert_mail,
 APR_DECLARE_OPTIONAL_FN(void, cacert_ocsp_forget,
                         (server_rec *s, const char *ca, const char *serial, apr_pool_t *p));
 
-/* mod_cacert_domain: the domain-control rules of server s (which checks a
+/* mod_cacert_account (account_domain.c): the domain-control rules of server s (which checks a
  * server certificate needs under each root), for ca_issue_facts_for;
  * NULL: the defaults */
 struct ca_domain_cfg_t;

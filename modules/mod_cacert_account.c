@@ -35,6 +35,7 @@
 #include "ca_db.h"
 #include "ca_account.h"
 #include "mod_cacert.h"
+#include "account_domain.h"
 
 module AP_MODULE_DECLARE_DATA cacert_account_module;
 APLOG_USE_MODULE(cacert_account);
@@ -80,6 +81,9 @@ typedef struct {
     ca_i18n_t *i18n;
     ca_account_cfg_t acc;
     ca_smtp_server_t smtp;
+
+    /* domain control (account_domain.c) */
+    account_domain_cfg_t *domain;
 } acc_srv_cfg;
 
 static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
@@ -91,6 +95,7 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->ping_attempts = c->login_fail_account = c->login_fail_client = UNSET;
     c->lost_fail_max = c->argon2_t = c->argon2_m = c->argon2_p = UNSET;
     c->pw_minlen = c->register_per_client = UNSET;
+    c->domain = account_domain_create_cfg(p);
     return c;
 }
 
@@ -127,6 +132,7 @@ static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(static_url);
     MERGE_PTR(account_path);
     MERGE_PTR(certs_path);
+    c->domain = account_domain_merge_cfg(p, base->domain, add->domain);
     return c;
 }
 
@@ -412,6 +418,7 @@ static const command_rec acc_cmds[] = {
                   "(default /certs)"),
     AP_INIT_TAKE1("CAcertStaticURL", set_str, OFF(static_url), RSRC_CONF,
                   "URL path of the stylesheet and images (default /static)"),
+    ACCOUNT_DOMAIN_CMDS,
     { NULL }
 };
 
@@ -1585,9 +1592,8 @@ static void common_vars(req_t *q)
     if (ap_find_linked_module("mod_cacert_issue.c")) {
         ca_tmpl_set(q->ctx, "certs", cfg_str(q->cfg->certs_path, "/certs"));
     }
-    if (ap_find_linked_module("mod_cacert_domain.c")) {
-        ca_tmpl_set(q->ctx, "domains_url", "/domains");
-    }
+    /* the domain pages are part of this module (account_domain.c) */
+    ca_tmpl_set(q->ctx, "domains_url", "/domains");
     if (ap_find_linked_module("mod_cacert_assure.c")) {
         ca_tmpl_set(q->ctx, "wot", "/wot");     /* mod_cacert_assure sets its own base */
     }
@@ -1817,6 +1823,13 @@ static int acc_handler(request_rec *r)
     return rt->fn(q);
 }
 
+account_domain_cfg_t *account_domain_cfg_of(server_rec *s)
+{
+    acc_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_account_module);
+
+    return c->domain;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
@@ -1829,6 +1842,7 @@ static void register_hooks(apr_pool_t *p)
     APR_REGISTER_OPTIONAL_FN(cacert_page_set_msg);
     APR_REGISTER_OPTIONAL_FN(cacert_page_headers);
     APR_REGISTER_OPTIONAL_FN(cacert_mail);
+    account_domain_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA cacert_account_module = {

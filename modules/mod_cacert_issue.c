@@ -1113,7 +1113,7 @@ static const char *member_name(const ca_session_t *s, apr_pool_t *p)
 }
 
 /* the member's verified facts, with the domains domain control counts
- * under root (mod_cacert_domain's rules when it is loaded) */
+ * under root (mod_cacert_account's rules when it is loaded) */
 static apr_status_t domain_facts(iss_req_t *q, ca_member_facts_t *facts, const char *root)
 {
     APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);

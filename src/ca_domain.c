@@ -360,6 +360,20 @@ const char *ca_domain_claim_rule(const char *name, const char *other)
     return NULL;
 }
 
+const char *ca_domain_org_claim_rule(const char *name, const char *other)
+{
+    if (!strcasecmp(name, other)) {
+        return "domain.claimed.org";
+    }
+    if (ca_domain_within(name, other)) {
+        return "domain.claimed.org.parent";
+    }
+    if (ca_domain_within(other, name)) {
+        return "domain.claimed.org.child";
+    }
+    return NULL;
+}
+
 int ca_domain_mailbox_ok(const char *address, const char *domain,
                          const apr_array_header_t *whois)
 {

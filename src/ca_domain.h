@@ -93,6 +93,11 @@ int ca_domain_within(const char *name, const char *domain);
  * unrelated */
 const char *ca_domain_claim_rule(const char *name, const char *other);
 
+/* the same for other, a live domain of an organisation (org_domains):
+ * "domain.claimed.org", "domain.claimed.org.parent", "domain.claimed.org.child";
+ * NULL if they are unrelated */
+const char *ca_domain_org_claim_rule(const char *name, const char *other);
+
 /* the fixed mailboxes of the email ping, NULL-terminated */
 extern const char *const ca_domain_mailboxes[];
 /* 1 if address may receive the ping for domain: a fixed mailbox at the

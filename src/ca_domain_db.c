@@ -25,6 +25,13 @@ const ca_stmt_t ca_domain_stmts[] = {
       " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
       "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
       " ORDER BY length(name) LIMIT 1" },
+    /* the organisations' domains (006): same rule, their own message; the
+     * trigger domain_one_holder only catches the same name */
+    { "cacert_dom_org_conflicts",
+      "SELECT lower(name) FROM org_domains WHERE removed_at IS NULL"
+      " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
+      "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
+      " ORDER BY length(name) LIMIT 1" },
     { "cacert_dom_own",
       "SELECT id FROM domains WHERE deleted_at IS NULL AND member_id = %s::bigint"
       " AND lower(name) = %s" },
@@ -166,6 +173,17 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
         *prefusal = ca_domain_claim_rule(name, row[0]);
         if (!*prefusal) {
             *prefusal = "domain.claimed.same";
+        }
+        goto leave;
+    }
+    if (rv != APR_NOTFOUND) {
+        goto leave;
+    }
+    rv = ca_db_select1(&row, db, "cacert_dom_org_conflicts", CA_ARGS(name, name, name, name), p);
+    if (rv == APR_SUCCESS) {
+        *prefusal = ca_domain_org_claim_rule(name, row[0]);
+        if (!*prefusal) {
+            *prefusal = "domain.claimed.org";
         }
         goto leave;
     }

@@ -12,7 +12,7 @@ themselves (once per session, in threads of the pytest process):
   * a whois server (RFC 3912) answering from a table the tests fill.
 
 stack_conf() starts them and returns the httpd directives that point
-mod_cacert_domain at them; t/conftest.py adds those to the stack.
+the domain control of mod_cacert_account at them; t/conftest.py adds those to the stack.
 """
 
 import os
@@ -278,7 +278,7 @@ def servers():
 
 
 def stack_conf():
-    """The directives that point mod_cacert_domain at the loopback servers."""
+    """The directives that point mod_cacert_account's domain control at the loopback servers."""
     s = servers()
     return [
         f"CAcertDomainResolver 127.0.0.1:{s.dns.port}",

@@ -119,6 +119,35 @@ def test_one_domain_one_account(http, stack, db):
         other.close()
 
 
+def test_org_domain_blocks_member_claims(http, stack, db):
+    """A live organisation domain (006's org_domains) blocks a member's claim
+    of the same name, of a name below it and of a name above it, each with
+    its own message and nothing stored; a removed one blocks nothing."""
+    base = uniq() + ".example.test"
+    m = member(http, stack, db)
+    cur = db.cursor()
+    cur.execute("INSERT INTO organisations (name, town, country, contact_email, ticket,"
+                " created_by) VALUES (%s, 'Berlin', 'DE', 'o@example.org', 's20261121.6', %s)"
+                " RETURNING id", ("Org " + base, m["id"]))
+    org = cur.fetchone()[0]
+    cur.execute("INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
+                " VALUES (%s, %s, 's20261121.6', %s) RETURNING id",
+                (org, "shop." + base, m["id"]))
+    odid = cur.fetchone()[0]
+    before = (domain_count(db), check_count(db))
+    for name, why in [("shop." + base, "This domain belongs to an organisation"),
+                      ("SHOP." + base, "This domain belongs to an organisation"),
+                      ("www.shop." + base, "A domain above this one belongs to an organisation"),
+                      (base, "A domain below this one belongs to an organisation")]:
+        r = claim(http, name, expect=409)
+        assert why in " ".join(page_errors(r.text)), (name, page_errors(r.text))
+    assert (domain_count(db), check_count(db)) == before
+    claim(http, "other." + base)               # a sibling is unrelated
+    cur.execute("UPDATE org_domains SET removed_at = now(), removed_by = %s WHERE id = %s",
+                (m["id"], odid))
+    claim(http, "shop." + base)                # free once the organisation lets go
+
+
 BAD_NAMES = [
     ("", "Please enter a domain name"),
     ("example.org.", "leave out the dot"),
@@ -405,6 +434,30 @@ def test_probe_rate_limit(http, stack, db, srv):
         r = probe(http, did, "dns")
         assert r.status_code == 429 and "Too many checks" in r.text
         assert len(checks(db, did)) == 2
+
+
+def test_probe_rate_limit_per_account(http, stack, db, srv):
+    """CAcertDomainProbesPerAccount counts one account's probes over all of
+    its domains; another account is not held back by it."""
+    from conftest import StackSession
+    with stack.configured(["CAcertDomainProbesPerAccount 2"]):
+        member(http, stack, db)
+        one = claim(http, uniq() + ".example.test")
+        two = claim(http, uniq() + ".example.test")
+        assert probe(http, one, "dns").status_code == 422
+        assert probe(http, two, "http").status_code == 422
+        r = probe(http, two, "dns")            # a third probe, on either domain
+        assert r.status_code == 429 and "Too many checks" in r.text
+        assert probe(http, one, "http").status_code == 429
+        assert len(checks(db, one)) == 1 and len(checks(db, two)) == 1
+        other = StackSession(stack)
+        try:
+            member(other, stack, db)
+            three = claim(other, uniq() + ".example.test")
+            assert probe(other, three, "dns").status_code == 422
+            assert len(checks(db, three)) == 1
+        finally:
+            other.close()
 
 
 def test_retest_marks_failing_domain(http, stack, db, srv):

@@ -166,6 +166,14 @@ START_TEST(claims)
                      "domain.claimed.child");
     ck_assert_ptr_null(ca_domain_claim_rule("a.example.org", "b.example.org"));
     ck_assert_ptr_null(ca_domain_claim_rule("myexample.org", "example.org"));
+    /* an organisation's domain: the same rule, its own messages */
+    ck_assert_str_eq(ca_domain_org_claim_rule("Example.org", "example.org"),
+                     "domain.claimed.org");
+    ck_assert_str_eq(ca_domain_org_claim_rule("www.example.org", "example.org"),
+                     "domain.claimed.org.parent");
+    ck_assert_str_eq(ca_domain_org_claim_rule("example.org", "shop.example.org"),
+                     "domain.claimed.org.child");
+    ck_assert_ptr_null(ca_domain_org_claim_rule("myexample.org", "example.org"));
 }
 END_TEST
 

@@ -1,7 +1,8 @@
-/* mod_cacert_domain: domain control for the members' account (CPS 4.2.2,
- * 3.1.7; DESIGN.md "Domain control") -- the domain pages, the probes the
- * member starts, the email ping's answer, and the watchdog job that
- * re-tests the static cookies of verified domains.
+/* Domain control for the members' account, linked into mod_cacert_account
+ * (CPS 4.2.2, 3.1.7; DESIGN.md "Domain control") -- the domain pages, the
+ * probes the member starts, the email ping's answer, and the watchdog job
+ * that re-tests the static cookies of verified domains.  The contract with
+ * mod_cacert_account.c is in account_domain.h.
  *
  * Thin glue: directives, the pages (through mod_cacert_account's page
  * functions, so they share its session, layout and CSRF check) and the
@@ -9,6 +10,7 @@
  * src/ca_domain.c, the probes in src/ca_probe.c, the words in templates/. */
 #include <string.h>
 #include <stdlib.h>
+#include <dlfcn.h>
 #include <arpa/inet.h>
 
 #include <apr_strings.h>
@@ -25,6 +27,8 @@
 #include <mod_dbd.h>
 #include <mod_watchdog.h>
 
+#include <curl/curl.h>
+
 #include "ca_log.h"
 #include "ca_tmpl.h"
 #include "ca_valid.h"
@@ -32,12 +36,12 @@
 #include "ca_domain.h"
 #include "ca_probe.h"
 #include "mod_cacert.h"
+#include "account_domain.h"
 
-APLOG_USE_MODULE(cacert_domain);
+APLOG_USE_MODULE(cacert_account);
 
 #define CACERT_DB_GUARD
 #include "mod_cacert_glue.h"
-module AP_MODULE_DECLARE_DATA cacert_domain_module;
 
 #define HANDLER_NAME    "cacert-domain"
 #define RETEST_WATCHDOG "cacert-domain-retest"
@@ -45,30 +49,9 @@ module AP_MODULE_DECLARE_DATA cacert_domain_module;
 
 /* ---- configuration ---- */
 
-typedef struct {
-    apr_array_header_t *rules;          /* ca_domain_rule_t */
-    apr_array_header_t *registrars;     /* const char *; NULL: CPS list */
-    const char *resolver;
-    int resolver_port;
-    const char *whois;
-    int whois_port;
-    apr_interval_time_t timeout;
-    int max_size;
-    const char *http_scheme;
-    int http_port;
-    int allow_private;
-    int per_account, per_domain;
-    apr_interval_time_t window;
-    apr_interval_time_t ping_lifetime;
-    apr_interval_time_t retest_interval;
-    int retest_batch;
+typedef account_domain_cfg_t dom_srv_cfg;
 
-    /* filled in post_config */
-    ca_domain_cfg_t dom;
-    ca_probe_cfg_t probe;
-} dom_srv_cfg;
-
-static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
+account_domain_cfg_t *account_domain_create_cfg(apr_pool_t *p)
 {
     dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
 
@@ -82,9 +65,11 @@ static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
 #define MERGE_PTR(f) c->f = add->f ? add->f : base->f
 #define MERGE_NUM(f) c->f = add->f != UNSET ? add->f : base->f
 
-static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+account_domain_cfg_t *account_domain_merge_cfg(apr_pool_t *p,
+                                               const account_domain_cfg_t *base,
+                                               const account_domain_cfg_t *add)
 {
-    dom_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
 
     c->rules = add->rules->nelts ? add->rules : base->rules;
     MERGE_PTR(registrars);
@@ -118,7 +103,7 @@ static int cfg_int(int v, int def)
 
 static dom_srv_cfg *srv_cfg_of(cmd_parms *cmd)
 {
-    return ap_get_module_config(cmd->server->module_config, &cacert_domain_module);
+    return account_domain_cfg_of(cmd->server);
 }
 
 static const char *cmd_err(cmd_parms *cmd, const char *msg)
@@ -126,7 +111,7 @@ static const char *cmd_err(cmd_parms *cmd, const char *msg)
     return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
 }
 
-static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_time(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
     apr_int64_t n = 0;
@@ -142,7 +127,7 @@ static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_int(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
     char *end;
@@ -159,7 +144,7 @@ static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+const char *account_domain_set_flag(cmd_parms *cmd, void *dc, int on)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 
@@ -184,7 +169,7 @@ static const char *host_port(const char **phost, int *pport, const char *arg, ap
     return NULL;
 }
 
-static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_resolver(cmd_parms *cmd, void *dc, const char *arg)
 {
     dom_srv_cfg *c = srv_cfg_of(cmd);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -202,7 +187,7 @@ static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_whois(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_whois(cmd_parms *cmd, void *dc, const char *arg)
 {
     dom_srv_cfg *c = srv_cfg_of(cmd);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -213,7 +198,7 @@ static const char *set_whois(cmd_parms *cmd, void *dc, const char *arg)
     return cmd_err(cmd, host_port(&c->whois, &c->whois_port, arg, cmd->pool));
 }
 
-static const char *set_scheme(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_scheme(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 
@@ -227,9 +212,9 @@ static const char *set_scheme(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
+const char *account_domain_set_port(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *err = set_int(cmd, dc, arg);
+    const char *err = account_domain_set_int(cmd, dc, arg);
 
     if (!err && *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) > 65535) {
         return cmd_err(cmd, "must be a port, 1-65535");
@@ -237,7 +222,7 @@ static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
     return err;
 }
 
-static const char *set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+const char *account_domain_set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv[])
 {
     dom_srv_cfg *c = srv_cfg_of(cmd);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -256,7 +241,7 @@ static const char *set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv
     return NULL;
 }
 
-static const char *set_registrars(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+const char *account_domain_set_registrars(cmd_parms *cmd, void *dc, int argc, char *const argv[])
 {
     dom_srv_cfg *c = srv_cfg_of(cmd);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -284,51 +269,11 @@ static const char *set_registrars(cmd_parms *cmd, void *dc, int argc, char *cons
     return NULL;
 }
 
-#define OFF(f) (void *)APR_OFFSETOF(dom_srv_cfg, f)
-
-static const command_rec dom_cmds[] = {
-    AP_INIT_TAKE_ARGV("CAcertDomainChecks", set_rule, NULL, RSRC_CONF,
-                      "ROOT N [METHOD...]: a server certificate under ROOT needs N different "
-                      "passed checks among the METHODs (email, dns, http; default all)"),
-    AP_INIT_TAKE_ARGV("CAcertIDNRegistrars", set_registrars, NULL, RSRC_CONF,
-                      "top-level domains whose registrars prevent homographs (CPS 3.1.7; "
-                      "default the CPS list), or none"),
-    AP_INIT_TAKE1("CAcertDomainResolver", set_resolver, NULL, RSRC_CONF,
-                  "IP address[:port] of the DNS resolver the probes ask (default: "
-                  "/etc/resolv.conf)"),
-    AP_INIT_TAKE1("CAcertWhoisServer", set_whois, NULL, RSRC_CONF,
-                  "whois server host[:port] for the addresses of the email ping "
-                  "(default: none)"),
-    AP_INIT_TAKE1("CAcertDomainProbeTimeout", set_time, OFF(timeout), RSRC_CONF,
-                  "the whole time one probe may take (default 10s)"),
-    AP_INIT_TAKE1("CAcertDomainProbeMaxSize", set_int, OFF(max_size), RSRC_CONF,
-                  "bytes read at most from a web server or whois server (default 65536)"),
-    AP_INIT_TAKE1("CAcertDomainHTTPScheme", set_scheme, NULL, RSRC_CONF,
-                  "http or https for the file check (default http)"),
-    AP_INIT_TAKE1("CAcertDomainHTTPPort", set_port, OFF(http_port), RSRC_CONF,
-                  "port of the file check (default: the scheme's)"),
-    AP_INIT_FLAG("CAcertDomainProbePrivateAddresses", set_flag, OFF(allow_private), RSRC_CONF,
-                 "let the file check connect to loopback and private addresses "
-                 "(test set-ups only; default off)"),
-    AP_INIT_TAKE1("CAcertDomainProbesPerAccount", set_int, OFF(per_account), RSRC_CONF,
-                  "probes one account may start per window (default 30)"),
-    AP_INIT_TAKE1("CAcertDomainProbesPerDomain", set_int, OFF(per_domain), RSRC_CONF,
-                  "probes of one domain per window, by anyone (default 10)"),
-    AP_INIT_TAKE1("CAcertDomainProbeWindow", set_time, OFF(window), RSRC_CONF,
-                  "the window of the probe limits (default 1h)"),
-    AP_INIT_TAKE1("CAcertDomainPingLifetime", set_time, OFF(ping_lifetime), RSRC_CONF,
-                  "how long the link of a domain's email ping works (default 48h)"),
-    AP_INIT_TAKE1("CAcertDomainRetestInterval", set_time, OFF(retest_interval), RSRC_CONF,
-                  "re-test the DNS and file cookies of verified domains this often "
-                  "(default 7d)"),
-    AP_INIT_TAKE1("CAcertDomainRetestBatch", set_int, OFF(retest_batch), RSRC_CONF,
-                  "domains re-tested at most per round of the watchdog (default 20)"),
-    { NULL }
-};
+/* the command table: ACCOUNT_DOMAIN_CMDS in account_domain.h */
 
 static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
 {
-    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+    dom_srv_cfg *c = account_domain_cfg_of(s);
 
     return &c->dom;
 }
@@ -370,7 +315,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 {
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
     APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
-    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+    dom_srv_cfg *c = account_domain_cfg_of(s);
     server_rec *sp;
     ap_watchdog_t *wd;
     apr_interval_time_t every;
@@ -380,7 +325,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     ca_log_set_sink(log_sink, NULL);
     if (!APR_RETRIEVE_OPTIONAL_FN(cacert_page_start) || !APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA81001: mod_cacert_domain needs mod_cacert_account and mod_dbd");
+                     "CA81001: the domain pages of mod_cacert_account need mod_dbd");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!psl) {
@@ -391,11 +336,8 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         }
         apr_pool_cleanup_register(pconf, NULL, psl_cleanup, apr_pool_cleanup_null);
     }
-    if (ca_probe_global_init() != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     for (sp = s; sp; sp = sp->next) {
-        finish_cfg(ap_get_module_config(sp->module_config, &cacert_domain_module));
+        finish_cfg(account_domain_cfg_of(sp));
     }
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
@@ -404,7 +346,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get || !wd_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA81003: mod_cacert_domain needs mod_watchdog");
+                     "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* a round every tenth of the interval (1 s to 1 h): a domain is
@@ -418,7 +360,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "CA81004: cannot start the mod_cacert_domain watchdog");
+                     "CA81004: cannot start the domain re-test watchdog");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -427,6 +369,9 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void dom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
+    /* libcurl's global state in the children only, which use it: the
+     * parent unloads the modules (and libcurl with them) at its end */
+    ca_probe_global_init();
 }
 
 /* ---- the re-test watchdog ---- */
@@ -453,7 +398,7 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
     APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     server_rec *s = data;
-    dom_srv_cfg *c = ap_get_module_config(s->module_config, &cacert_domain_module);
+    dom_srv_cfg *c = account_domain_cfg_of(s);
     apr_array_header_t *due;
     ap_dbd_t *dbd;
     ca_db_t db;
@@ -898,7 +843,7 @@ static int dom_handler(request_rec *r)
     }
     if (!page_start || !page_mail) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "CA81206: the domain pages need mod_cacert_account");
+                      "CA81206: the page functions of mod_cacert_account are missing");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     slash = strrchr(r->uri, '/');
@@ -915,7 +860,7 @@ static int dom_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     q.r = r;
-    q.cfg = ap_get_module_config(r->server->module_config, &cacert_domain_module);
+    q.cfg = account_domain_cfg_of(r->server);
     if ((rc = page_start(&q.pg, r, rt->path ? rt->login : 1, NULL)) != OK) {
         return rc;
     }
@@ -925,29 +870,34 @@ static int dom_handler(request_rec *r)
     return rt->fn(&q);
 }
 
+/* httpd unloads the modules at every restart and at its end; libcurl
+ * stays: it (through GSS-API) loads libraries with thread-local storage,
+ * and unloading those leaves stale TLS entries that LeakSanitizer trips
+ * over in the parent process.  Loading and unloading it every restart
+ * buys nothing either. */
+static void pin_libcurl(void)
+{
+    Dl_info info;
+
+    if (dladdr((void *)curl_easy_init, &info) && info.dli_fname) {
+        dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+    }
+}
+
 static void dom_optional_fns(void)
 {
     retrieve_fns();
 }
 
-static void register_hooks(apr_pool_t *p)
+/* called by mod_cacert_account's register_hooks */
+void account_domain_register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
 
+    pin_libcurl();
     ap_hook_post_config(dom_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_child_init(dom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(dom_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(dom_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_domain_cfg);
 }
-
-module AP_MODULE_DECLARE_DATA cacert_domain_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    create_srv_cfg,
-    merge_srv_cfg,
-    dom_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
