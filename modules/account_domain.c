@@ -682,15 +682,7 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
     int ok;
 
     *pstatus = HTTP_OK;
-    if (!strcmp(action, "whois")) {
-        const char *err;
-        ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
-        if (err) {
-            *pstatus = HTTP_UNPROCESSABLE_ENTITY;
-        }
-        return err ? err : "ok.domain.whois";
-    }
-    if (!m) {
+    if (!m && strcmp(action, "whois")) {
         *pstatus = HTTP_BAD_REQUEST;
         return "form.malformed";
     }
@@ -704,6 +696,15 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
     if (!ok) {
         *pstatus = HTTP_TOO_MANY_REQUESTS;
         return "domain.ratelimit";
+    }
+    /* whois asks outside servers too: within the same limit */
+    if (!strcmp(action, "whois")) {
+        const char *err;
+        ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
+        if (err) {
+            *pstatus = HTTP_UNPROCESSABLE_ENTITY;
+        }
+        return err ? err : "ok.domain.whois";
     }
     if (m == CA_CHECK_EMAIL) {
         const char *to = ca_trim(fval(q, "mailbox"), p), *cookie, *err;

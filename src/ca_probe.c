@@ -42,11 +42,30 @@ static void fail(ca_probe_result_t *res, const char *detail)
 
 /* ---- DNS ---- */
 
+/* the probe's whole time from now */
+static apr_time_t probe_deadline(const ca_probe_cfg_t *cfg)
+{
+    return apr_time_now() + (cfg->timeout > 0 ? cfg->timeout : apr_time_from_sec(10));
+}
+
+/* what is left until deadline for the next question: 0 when nothing is */
+static int resolver_left(ldns_resolver *r, apr_time_t deadline)
+{
+    apr_interval_time_t t = deadline - apr_time_now();
+    struct timeval tv;
+
+    if (t <= 0) {
+        return 0;
+    }
+    tv.tv_sec = (time_t)apr_time_sec(t);
+    tv.tv_usec = (suseconds_t)apr_time_usec(t);
+    ldns_resolver_set_timeout(r, tv);
+    return 1;
+}
+
 static apr_status_t resolver_make(ldns_resolver **pr, const ca_probe_cfg_t *cfg)
 {
     ldns_resolver *r = NULL;
-    struct timeval tv;
-    apr_interval_time_t t = cfg->timeout > 0 ? cfg->timeout : apr_time_from_sec(10);
 
     *pr = NULL;
     if (cfg->resolver) {
@@ -71,10 +90,8 @@ static apr_status_t resolver_make(ldns_resolver **pr, const ca_probe_cfg_t *cfg)
         ca_log(CA_LOG_ERR, "CA80203", APR_EGENERAL, "cannot read /etc/resolv.conf");
         return APR_EGENERAL;
     }
-    /* one try, within the probe's time; never the search list */
-    tv.tv_sec = (time_t)apr_time_sec(t);
-    tv.tv_usec = (suseconds_t)apr_time_usec(t);
-    ldns_resolver_set_timeout(r, tv);
+    /* one try, within the probe's time (resolver_left before each
+     * question); never the search list */
     ldns_resolver_set_retry(r, 1);
     ldns_resolver_set_retrans(r, 1);
     ldns_resolver_set_defnames(r, false);
@@ -144,6 +161,10 @@ apr_status_t ca_probe_dns(ca_probe_result_t *res, const char *domain, const char
         fail(res, "probe.dns.garbage");
         goto leave;
     }
+    if (!resolver_left(r, probe_deadline(cfg))) {
+        fail(res, "probe.dns.timeout");
+        goto leave;
+    }
     if (!(pkt = dns_ask(&err, r, qname, LDNS_RR_TYPE_TXT))) {
         fail(res, err);
         goto leave;
@@ -183,8 +204,11 @@ leave:
     return rv;
 }
 
-apr_status_t ca_probe_resolve(apr_array_header_t **paddrs, const char **perr,
-                              const char *host, const ca_probe_cfg_t *cfg, apr_pool_t *p)
+/* ca_probe_resolve by a deadline: no question is asked after it, and
+ * none waits beyond it */
+static apr_status_t resolve_by(apr_array_header_t **paddrs, const char **perr,
+                               const char *host, apr_time_t deadline,
+                               const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
     static const ldns_rr_type types[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
     ldns_resolver *r = NULL;
@@ -203,8 +227,14 @@ apr_status_t ca_probe_resolve(apr_array_header_t **paddrs, const char **perr,
         goto leave;
     }
     for (t = 0; t < 2; t++) {
-        ldns_pkt *pkt = dns_ask(&err, r, qname, types[t]);
+        ldns_pkt *pkt;
         ldns_rr_list *rrs;
+        if (!resolver_left(r, deadline)) {
+            (*paddrs)->nelts = 0;       /* half an answer is none */
+            *perr = "probe.dns.timeout";
+            goto leave;
+        }
+        pkt = dns_ask(&err, r, qname, types[t]);
         if (!pkt) {
             if (!*perr || strcmp(err, "probe.dns.norecord")) {
                 *perr = err;
@@ -241,33 +271,57 @@ leave:
     return rv;
 }
 
+apr_status_t ca_probe_resolve(apr_array_header_t **paddrs, const char **perr,
+                              const char *host, const ca_probe_cfg_t *cfg, apr_pool_t *p)
+{
+    return resolve_by(paddrs, perr, host, probe_deadline(cfg), cfg, p);
+}
+
+static int v4_is_public(const unsigned char *a)
+{
+    return !(a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224
+             || (a[0] == 100 && (a[1] & 0xc0) == 64)
+             || (a[0] == 169 && a[1] == 254)
+             || (a[0] == 172 && (a[1] & 0xf0) == 16)
+             || (a[0] == 192 && a[1] == 168)
+             || (a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2))
+             || (a[0] == 192 && a[1] == 88 && a[2] == 99)        /* 6to4 relays */
+             || (a[0] == 198 && (a[1] & 0xfe) == 18)
+             || (a[0] == 198 && a[1] == 51 && a[2] == 100)
+             || (a[0] == 203 && a[1] == 0 && a[2] == 113));
+}
+
 int ca_addr_is_public(const char *addr)
 {
     unsigned char a[16];
 
     if (inet_pton(AF_INET, addr, a) == 1) {
-        return !(a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224
-                 || (a[0] == 100 && (a[1] & 0xc0) == 64)
-                 || (a[0] == 169 && a[1] == 254)
-                 || (a[0] == 172 && (a[1] & 0xf0) == 16)
-                 || (a[0] == 192 && a[1] == 168)
-                 || (a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2))
-                 || (a[0] == 198 && (a[1] & 0xfe) == 18)
-                 || (a[0] == 198 && a[1] == 51 && a[2] == 100)
-                 || (a[0] == 203 && a[1] == 0 && a[2] == 113));
+        return v4_is_public(a);
     }
     if (inet_pton(AF_INET6, addr, a) == 1) {
         static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-        static const unsigned char zero[15] = { 0 };
-        if (!memcmp(a, mapped, 12)) {
-            char v4[INET_ADDRSTRLEN];
-            return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) && ca_addr_is_public(v4);
+        static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+        /* an IPv4 address inside: the IPv4 rules (IPv4-mapped, the NAT64
+         * well-known prefix 64:ff9b::/96, 6to4 2002::/16) */
+        if (!memcmp(a, mapped, 12) || !memcmp(a, nat64, 12)) {
+            return v4_is_public(a + 12);
         }
-        return !(!memcmp(a, zero, 15)                      /* :: and ::1 */
-                 || (a[0] & 0xfe) == 0xfc                  /* unique local */
-                 || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* link-local */
-                 || a[0] == 0xff                           /* multicast */
-                 || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8));
+        if (a[0] == 0x20 && a[1] == 0x02) {
+            return v4_is_public(a + 2);
+        }
+        /* global unicast is 2000::/3 only: this leaves out ::, ::1, the
+         * IPv4-compatible ::a.b.c.d, 100::/64, 64:ff9b:1::/48, fc00::/7,
+         * fe80::/10, fec0::/10 and multicast */
+        if ((a[0] & 0xe0) != 0x20) {
+            return 0;
+        }
+        return !((a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00)  /* Teredo */
+                 || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x02
+                     && a[4] == 0 && a[5] == 0)                     /* 2001:2::/48 bench */
+                 || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00
+                     && (a[3] >> 4 == 1 || a[3] >> 4 == 2))        /* ORCHID, ORCHIDv2 */
+                 || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+                 || (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0));  /* 3fff::/20 doc */
     }
     return 0;
 }
@@ -376,7 +430,7 @@ static const char *http_once(long *pcode, const char **plocation, body_t *body,
 apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const char *cookie,
                            const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
-    apr_time_t deadline = apr_time_now() + cfg->timeout;
+    apr_time_t deadline = probe_deadline(cfg);
     const char *scheme = cfg->http_scheme ? cfg->http_scheme : "http", *url, *err;
     int hop;
 
@@ -403,7 +457,7 @@ apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const cha
             fail(res, "probe.http.redirect");
             return APR_SUCCESS;
         }
-        rv = ca_probe_resolve(&addrs, &err, host, cfg, p);
+        rv = resolve_by(&addrs, &err, host, deadline, cfg, p);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -459,11 +513,49 @@ apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const cha
 
 /* ---- whois (RFC 3912) ---- */
 
-static const char *whois_ask(const char **ptext, apr_size_t *plen, const char *server,
-                             int port, const char *query, const ca_probe_cfg_t *cfg,
-                             apr_pool_t *p)
+/* the address to ask server at: an address as it is; a name through the
+ * probe's resolver by the deadline, and (like HTTP) only a public address
+ * unless private ones are allowed.  The configured server is trusted;
+ * checked is a server a whois answer referred to. */
+static const char *whois_addr(apr_sockaddr_t **psa, const char *server, int port, int checked,
+                              apr_time_t deadline, const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
-    apr_time_t deadline = apr_time_now() + cfg->timeout;
+    unsigned char bin[16];
+    apr_array_header_t *addrs;
+    const char *addr = NULL, *err;
+    int i;
+
+    *psa = NULL;
+    if (inet_pton(AF_INET, server, bin) == 1 || inet_pton(AF_INET6, server, bin) == 1) {
+        addrs = apr_array_make(p, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(addrs, const char *) = server;
+    }
+    else if (resolve_by(&addrs, &err, server, deadline, cfg, p) != APR_SUCCESS || err) {
+        return err && !strcmp(err, "probe.dns.timeout") ? "probe.whois.timeout"
+                                                        : "probe.whois.unreachable";
+    }
+    for (i = 0; i < addrs->nelts && !addr; i++) {
+        const char *a = APR_ARRAY_IDX(addrs, i, const char *);
+        if (!checked || cfg->allow_private || ca_addr_is_public(a)) {
+            addr = a;
+        }
+    }
+    if (!addr) {
+        ca_log(CA_LOG_INFO, "CA82001", APR_SUCCESS,
+               "whois: referral to %s refused: no public address", server);
+        return "probe.whois.unreachable";
+    }
+    if (apr_sockaddr_info_get(psa, addr, APR_UNSPEC, (apr_port_t)(port ? port : 43),
+                              APR_IPV4_ADDR_OK, p) != APR_SUCCESS) {
+        return "probe.whois.unreachable";
+    }
+    return NULL;
+}
+
+static const char *whois_ask(const char **ptext, apr_size_t *plen, const char *server,
+                             int port, int checked, const char *query, apr_time_t deadline,
+                             const ca_probe_cfg_t *cfg, apr_pool_t *p)
+{
     apr_sockaddr_t *sa;
     apr_socket_t *s = NULL;
     char *buf = apr_palloc(p, cfg->max_size + 1);
@@ -474,13 +566,15 @@ static const char *whois_ask(const char **ptext, apr_size_t *plen, const char *s
 
     *ptext = NULL;
     *plen = 0;
-    rv = apr_sockaddr_info_get(&sa, server, APR_UNSPEC, (apr_port_t)(port ? port : 43), 0, p);
-    if (rv != APR_SUCCESS) {
-        return "probe.whois.unreachable";
+    if ((err = whois_addr(&sa, server, port, checked, deadline, cfg, p))) {
+        return err;
+    }
+    if (deadline - apr_time_now() <= 0) {
+        return "probe.whois.timeout";
     }
     rv = apr_socket_create(&s, sa->family, SOCK_STREAM, APR_PROTO_TCP, p);
     if (rv == APR_SUCCESS) {
-        apr_socket_timeout_set(s, cfg->timeout);
+        apr_socket_timeout_set(s, deadline - apr_time_now());
         rv = apr_socket_connect(s, sa);
     }
     if (rv != APR_SUCCESS) {
@@ -533,6 +627,7 @@ apr_status_t ca_whois_lookup(apr_array_header_t **paddrs, const char **perr,
                              const char *domain, const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
     const char *text, *server = cfg->whois_server, *refer;
+    apr_time_t deadline = probe_deadline(cfg);
     apr_size_t len;
     int hop;
 
@@ -543,7 +638,8 @@ apr_status_t ca_whois_lookup(apr_array_header_t **paddrs, const char **perr,
         return APR_SUCCESS;
     }
     for (hop = 0; hop < 2; hop++) {
-        if ((*perr = whois_ask(&text, &len, server, cfg->whois_port, domain, cfg, p))) {
+        if ((*perr = whois_ask(&text, &len, server, cfg->whois_port, hop > 0, domain,
+                               deadline, cfg, p))) {
             return APR_SUCCESS;
         }
         refer = ca_whois_referral(text, len, p);
