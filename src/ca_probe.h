@@ -73,9 +73,12 @@ apr_status_t ca_whois_lookup(apr_array_header_t **paddrs, const char **perr,
 
 /* ---- the whois answer parser (pure; fuzzed) ---- */
 
-/* the email addresses in a whois answer (const char *, domain part in lower
- * case, each valid per ca_valid_email, no duplicates, at most 16); comment
- * lines (starting with % or #) are skipped */
+/* the email addresses in the registrant, admin and tech contacts' email
+ * fields of a whois answer ("Registrant Email:", "Admin Email:", "Tech
+ * Contact E-Mail:"; const char *, domain part in lower case, each valid per
+ * ca_valid_email, no duplicates, at most 16).  Nothing else is taken:
+ * comments (% or #), generic "e-mail:" fields, and no line that mentions
+ * abuse or the registrar */
 void ca_whois_emails(apr_array_header_t **paddrs, const char *text, apr_size_t len,
                      apr_pool_t *p);
 /* the whois server an answer refers to ("refer:", "whois:", "Registrar

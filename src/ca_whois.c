@@ -19,6 +19,49 @@ static int host_char(int c)
     return apr_isalnum(c) || c == '-' || c == '.';
 }
 
+/* word (lower case) anywhere in text[s, e), case-insensitive; NUL bytes
+ * are characters like any other */
+static int has_word(const char *text, apr_size_t s, apr_size_t e, const char *word)
+{
+    apr_size_t n = strlen(word), i, k;
+
+    for (i = s; i + n <= e; i++) {
+        for (k = 0; k < n && apr_tolower((unsigned char)text[i + k]) == word[k]; k++) {
+        }
+        if (k == n) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* where the value of a contact's email field starts, or 0: the field name
+ * begins with the role of a registrant, admin or tech contact and names a
+ * mail address ("Registrant Email:", "Tech Contact E-Mail:"); never a line
+ * about abuse or the registrar (whose addresses are not the domain
+ * holder's) */
+static apr_size_t contact_value(const char *text, apr_size_t j, apr_size_t eol)
+{
+    static const char *const roles[] = { "registrant", "admin", "tech", NULL };
+    apr_size_t colon = j;
+    int k;
+
+    while (colon < eol && text[colon] != ':') {
+        colon++;
+    }
+    if (colon == eol || !has_word(text, j, colon, "mail")
+        || has_word(text, j, eol, "abuse") || has_word(text, j, eol, "registrar")) {
+        return 0;
+    }
+    for (k = 0; roles[k]; k++) {
+        if (has_word(text, j, j + strlen(roles[k]) <= colon ? j + strlen(roles[k]) : j,
+                     roles[k])) {
+            return colon + 1;
+        }
+    }
+    return 0;
+}
+
 void ca_whois_emails(apr_array_header_t **paddrs, const char *text, apr_size_t len,
                      apr_pool_t *p)
 {
@@ -30,12 +73,14 @@ void ca_whois_emails(apr_array_header_t **paddrs, const char *text, apr_size_t l
         while (eol < len && text[eol] != '\n') {
             eol++;
         }
-        /* comment lines: the registry's terms of use, not contacts */
+        /* the contacts' email fields only: not the terms of use in
+         * comments, nor the registrar's abuse or support addresses */
         j = i;
         while (j < eol && (text[j] == ' ' || text[j] == '\t')) {
             j++;
         }
-        if (j < eol && text[j] != '%' && text[j] != '#') {
+        if (j < eol && (j = contact_value(text, j, eol)) != 0) {
+            apr_size_t v = j;
             for (; j < eol && (*paddrs)->nelts < 16; j++) {
                 apr_size_t s, e;
                 const char *addr;
@@ -43,7 +88,7 @@ void ca_whois_emails(apr_array_header_t **paddrs, const char *text, apr_size_t l
                 if (text[j] != '@') {
                     continue;
                 }
-                for (s = j; s > i && local_char((unsigned char)text[s - 1]); s--) {
+                for (s = j; s > v && local_char((unsigned char)text[s - 1]); s--) {
                 }
                 for (e = j + 1; e < eol && host_char((unsigned char)text[e]); e++) {
                 }

@@ -247,8 +247,17 @@ START_TEST(whois_parser)
         "Registrant Email: Owner@Mail.Example.NET\r\n"
         "Admin Email: <owner@mail.example.net>.\r\n"
         "Tech Email: tech@example.org, noc@example.org\r\n"
-        "Bogus: @example.org a@ x@-bad.org ..@example.org\r\n"
-        "Idn: x@xn--pypal-4ve.com\r\n";
+        "Tech Email: @example.org a@ x@-bad.org ..@example.org\r\n"
+        "Admin Email: x@xn--pypal-4ve.com\r\n"
+        /* not the contacts of the domain's holder */
+        "Registrar Abuse Contact Email: abuse@registrar.example\r\n"
+        "Registrar Email: support@registrar.example\r\n"
+        "Tech Email: abuse@example.org\r\n"
+        "Registrant Name: name@example.org\r\n"
+        "e-mail: generic@example.org\r\n"
+        "Contact: other@example.org\r\n"
+        "% Registrant Email: comment@example.org\r\n"
+        "remarks: Registrant Email: remark@example.org\r\n";
     apr_array_header_t *a;
 
     ca_whois_emails(&a, answer, sizeof(answer) - 1, pool);
@@ -267,8 +276,14 @@ START_TEST(whois_parser)
     ca_whois_emails(&a, "", 0, pool);
     ck_assert_int_eq(a->nelts, 0);
     /* a NUL byte does not end the answer early, nor does it join lines */
-    ca_whois_emails(&a, "a@b.example\0c@d.example\n", 24, pool);
+    ca_whois_emails(&a, "Tech Email: a@b.example\0c@d.example\n", 36, pool);
     ck_assert_int_eq(a->nelts, 2);
+    ca_whois_emails(&a, "Tech Email: a@b.example\0abuse c@d.example\n", 42, pool);
+    ck_assert_int_eq(a->nelts, 0);
+    ca_whois_emails(&a, "Administrative Contact Email: a@b.example\n"
+                    "Technical Contact E-Mail: c@d.example\n"
+                    "REGISTRANT E-MAIL: e@f.example\n", 111, pool);
+    ck_assert_int_eq(a->nelts, 3);
 }
 END_TEST
 
