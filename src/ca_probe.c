@@ -432,6 +432,7 @@ apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const cha
 {
     apr_time_t deadline = probe_deadline(cfg);
     const char *scheme = cfg->http_scheme ? cfg->http_scheme : "http", *url, *err;
+    long first_port = 0;
     int hop;
 
     memset(res, 0, sizeof(*res));
@@ -452,11 +453,14 @@ apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const cha
             fail(res, "probe.http.redirect");
             return APR_SUCCESS;
         }
-        /* only the claimed domain and names below it */
-        if (!ca_domain_within(host, domain)) {
+        /* only the claimed domain and names below it, with the scheme and
+         * port of the first request (the configured ones) */
+        if (!ca_domain_within(host, domain) || strcasecmp(s, scheme)
+            || (hop > 0 && port != first_port)) {
             fail(res, "probe.http.redirect");
             return APR_SUCCESS;
         }
+        first_port = hop ? first_port : port;
         rv = resolve_by(&addrs, &err, host, deadline, cfg, p);
         if (rv != APR_SUCCESS) {
             return rv;

@@ -51,7 +51,8 @@ apr_status_t ca_probe_dns(ca_probe_result_t *res, const char *domain, const char
 /* HTTP: <scheme>://<domain>[:port]/.well-known/cacert-domain.txt holds the
  * cookie (white space around it is ignored).  The host is resolved through
  * the configured resolver and curl connects to that address; redirects are
- * followed only to the domain or names below it, with the same checks. */
+ * followed only to the domain or names below it, on the same scheme and
+ * port, with the same checks. */
 apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const char *cookie,
                            const ca_probe_cfg_t *cfg, apr_pool_t *p);
 

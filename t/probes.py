@@ -132,6 +132,10 @@ def make_handler(web):
                 return self.redirect(f"http://elsewhere.test:{port}{self.path}")
             if host.startswith("inside."):
                 return self.redirect(f"http://www.{host}:{port}{self.path}")
+            if host.startswith("port."):        # same host, another port
+                return self.redirect(f"http://www.{host}:{port + 1}{self.path}")
+            if host.startswith("https."):       # same host and port, https
+                return self.redirect(f"https://www.{host}:{port}{self.path}")
             if host.startswith("loop."):
                 return self.redirect(f"http://{host}:{port}{self.path}")
             if host.startswith("huge."):

@@ -312,6 +312,15 @@ def test_http_redirects(http, stack, db, srv):
     r = probe(http, did, "http")
     assert r.status_code == 422 and "redirected to another domain" in r.text
     assert not [h for h, p in srv.web.requests if h == "elsewhere.test"]
+    # within the domain, but to another port or scheme: refused
+    for pre in ("port.", "https."):
+        name = pre + uniq() + ".example.test"
+        did = claim(http, name)
+        srv.serve_cookie("www." + name, cookie_of(http, did))
+        r = probe(http, did, "http")
+        assert r.status_code == 422 and "redirected to another domain" in r.text, pre
+        assert checks(db, did)[-1][2:] == ("failed", "probe.http.redirect")
+        assert not [h for h, p in srv.web.requests if h == "www." + name]
     # in circles
     did = claim(http, "loop." + uniq() + ".example.test")
     r = probe(http, did, "http")
