@@ -21,10 +21,12 @@ const ca_stmt_t ca_domain_stmts[] = {
     { "cacert_dom_lock",
       "SELECT pg_advisory_xact_lock(7366324)" },
     { "cacert_dom_conflicts",
-      "SELECT lower(name) FROM domains WHERE deleted_at IS NULL AND member_id <> %s::bigint"
-      " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
-      "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
-      " ORDER BY length(name) LIMIT 1" },
+      "SELECT n FROM (SELECT lower(name) AS n FROM domains WHERE deleted_at IS NULL"
+      "  AND member_id <> %s::bigint"
+      " UNION ALL SELECT lower(name) FROM org_domains WHERE removed_at IS NULL) c"
+      " WHERE n = %s OR right(%s, length(n) + 1) = '.' || n"
+      "  OR right(n, length(%s) + 1) = '.' || %s"
+      " ORDER BY length(n) LIMIT 1" },
     { "cacert_dom_own",
       "SELECT id FROM domains WHERE deleted_at IS NULL AND member_id = %s::bigint"
       " AND lower(name) = %s" },

@@ -8,6 +8,7 @@
 #include "ca_account.h"
 #include "ca_roles.h"
 #include "ca_console.h"
+#include "ca_domain.h"
 #include "ca_form.h"
 #include "ca_log.h"
 #include "ca_valid.h"
@@ -45,12 +46,18 @@ const ca_stmt_t ca_org_stmts[] = {
     { "cacert_org_document_insert",
       "INSERT INTO organisation_documents (organisation_id, kind, description, ticket,"
       " recorded_by) VALUES (%s::bigint, %s, %s, %s, %s::bigint)" },
-    /* a domain belongs to one account only: organisations and members
-     * (the trigger of sql/006 checks again under a lock) */
-    { "cacert_org_domain_taken",
-      "SELECT 1 WHERE EXISTS (SELECT 1 FROM org_domains WHERE lower(name) = lower(%s)"
-      "  AND removed_at IS NULL)"
-      " OR EXISTS (SELECT 1 FROM domains WHERE lower(name) = lower(%s) AND deleted_at IS NULL)" },
+    /* a domain belongs to one account only: organisations and members; nor
+     * may one account hold a name above or below another's (the rule of
+     * ca_domain_claim_rule; the trigger of sql/009 checks again).  The
+     * organisation's own domains count only with the same name.  Under
+     * the claim lock of ca_domain_db.c (cacert_dom_lock). */
+    { "cacert_org_domain_conflicts",
+      "SELECT n FROM (SELECT lower(name) AS n FROM domains WHERE deleted_at IS NULL"
+      " UNION ALL SELECT lower(name) FROM org_domains WHERE removed_at IS NULL"
+      "  AND (organisation_id <> %s::bigint OR lower(name) = %s)) c"
+      " WHERE n = %s OR right(%s, length(n) + 1) = '.' || n"
+      "  OR right(n, length(%s) + 1) = '.' || %s"
+      " ORDER BY length(n) LIMIT 1" },
     { "cacert_org_domain_insert",
       "INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
       " VALUES (%s::bigint, lower(%s), %s, %s::bigint) RETURNING id" },
@@ -376,25 +383,47 @@ apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,
                               NULL), p);
 }
 
-apr_status_t ca_org_add_domain(ca_db_t *db, const char *actor, const char *org_id,
-                               const char *name, const char *ticket, apr_pool_t *p)
+apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor,
+                               const char *org_id, const char *input,
+                               const ca_domain_cfg_t *dcfg, const char *ticket,
+                               apr_pool_t *p)
 {
-    const char **row;
+    const char **row, *name = NULL;
     apr_status_t rv;
 
-    if (ca_org_valid_domain(name) || !ca_ticket_ok(ticket)) {
+    *pwhy = NULL;
+    if (!ca_ticket_ok(ticket)) {
+        *pwhy = "console.ticket.invalid";
+        return APR_EINVAL;
+    }
+    /* the member side's rules: syntax, public suffixes, IDN */
+    if ((*pwhy = ca_domain_name(&name, input ? input : "", input ? strlen(input) : 0, dcfg,
+                                p))) {
         return APR_EINVAL;
     }
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_domain_taken", CA_ARGS(name, name), p);
+    /* one claim at a time, members' and organisations' alike */
+    rv = ca_db_select1(&row, db, "cacert_dom_lock", CA_NOARGS, p);
     if (rv == APR_SUCCESS) {
-        rv = APR_EEXIST;
+        rv = ca_db_select1(&row, db, "cacert_org_domain_conflicts",
+                           CA_ARGS(org_id, name, name, name, name, name), p);
+        if (rv == APR_SUCCESS) {
+            *pwhy = ca_domain_claim_rule(name, row[0]);
+            if (!*pwhy) {
+                *pwhy = "domain.claimed.same";
+            }
+            rv = APR_EEXIST;
+        }
+        else if (rv == APR_NOTFOUND) {
+            rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
+                               CA_ARGS(org_id, name, ticket, actor), p);
+        }
     }
-    else if (rv == APR_NOTFOUND) {
-        rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
-                           CA_ARGS(org_id, name, ticket, actor), p);
+    if (rv == APR_EEXIST) {
+        ca_log(CA_LOG_INFO, "CA47001", 0, "organisation %s: domain %s refused (%s)", org_id,
+               name, *pwhy);
     }
     return finish(rv, db, actor, NULL, "org.domain.add",
                   apr_pstrcat(p, "ticket=", ticket, " org=", org_id, " domain=", name, NULL),

@@ -182,3 +182,52 @@ def _admin_email(stack, db):
     s, a = actor(stack, db, points=100, assurer=True)
     _last_admin_session = s
     return a["email"]
+
+
+def test_organisation_domain_claim_rules(stack, db):
+    """An organisation's domain follows the member side's rules: no public
+    suffix, and no name that is, lies above or lies below a domain of a
+    member or of another organisation; the database refuses them too."""
+    import psycopg2
+    oa, _ = actor(stack, db, "org-assurer")
+    org_id, other = new_org(oa), new_org(oa)
+    cur = db.cursor()
+    cur.execute("SELECT count(*) FROM org_domains WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == 0
+    for suffix in ("co.uk", "github.io", "com"):
+        r = post(oa, "org-domain", id=org_id, domain=suffix, ticket=T)
+        assert r.status_code == 422, (suffix, r.status_code)
+    r = post(oa, "org-domain", id=org_id, domain="co.uk", ticket=T)
+    assert "public suffix" in message_of(r.text)
+    # a member's domain: its parent and its child are refused
+    _, m = actor(stack, db)
+    base = domain()
+    add_domain(db, m["id"], "www." + base)
+    r = post(oa, "org-domain", id=org_id, domain=base, ticket=T)
+    assert r.status_code == 409 and "below this one" in message_of(r.text)
+    r = post(oa, "org-domain", id=org_id, domain="x.www." + base, ticket=T)
+    assert r.status_code == 409 and "above this one" in message_of(r.text)
+    # another organisation's domain, same name, parent and child
+    dom = domain()
+    assert post(oa, "org-domain", id=other, domain=dom, ticket=T).status_code == 303
+    for name in (dom, "shop." + dom):
+        assert post(oa, "org-domain", id=org_id, domain=name, ticket=T).status_code == 409
+    # the organisation itself may hold a name below its own
+    assert post(oa, "org-domain", id=other, domain="shop." + dom, ticket=T).status_code == 303
+    assert post(oa, "org-domain", id=other, domain=dom, ticket=T).status_code == 409
+    cur.execute("SELECT count(*) FROM org_domains WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == 0
+    # the member side: a member cannot claim below an organisation's domain,
+    # nor can a direct insert get around it
+    for name in ("a." + dom, dom.split(".", 1)[1]):
+        try:
+            add_domain(db, m["id"], name)
+            assert False, f"{name} was claimed by a member"
+        except psycopg2.Error:
+            pass
+    try:
+        cur.execute("INSERT INTO org_domains (organisation_id, name, ticket) VALUES"
+                    " (%s, %s, %s)", (org_id, "deep.www." + base, T))
+        assert False, "an organisation domain below a member's was stored"
+    except psycopg2.Error:
+        pass
