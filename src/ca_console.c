@@ -76,6 +76,13 @@ const ca_stmt_t ca_console_stmts[] = {
       "SELECT assurer_id, assuree_id, revoked_at IS NOT NULL, points FROM assurances"
       " WHERE id = %s::bigint AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)"
       " FOR UPDATE" },
+    /* the two members of an assurance, then both rows locked in id order
+     * (as ca_wot_assure takes them) */
+    { "cacert_con_assurance_pair",
+      "SELECT assurer_id, assuree_id FROM assurances WHERE id = %s::bigint"
+      " AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)" },
+    { "cacert_con_lock_pair",
+      "SELECT id FROM members WHERE id IN (%s::bigint, %s::bigint) ORDER BY id FOR UPDATE" },
     { "cacert_con_assurance_revoke",
       "UPDATE assurances SET revoked_at = now(), revoked_by = %s::bigint, revoke_ticket = %s"
       " WHERE id = %s::bigint AND revoked_at IS NULL" },
@@ -350,10 +357,13 @@ typedef struct {
     const char *given, *middle, *family, *suffix, *dob;
 } member_state_t;
 
-/* begin, check the ticket and the actor, lock the member's row */
-static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *actor,
-                                 const char *member_id, const char *ticket, apr_pool_t *p)
+/* begin, check the ticket and the actor, lock the rows of a and b (may be
+ * NULL) in id order, then the member's row */
+static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const char *actor,
+                                        const char *member_id, const char *ticket,
+                                        const char *a, const char *b, apr_pool_t *p)
 {
+    apr_array_header_t *rows;
     const char **row;
     apr_status_t rv;
 
@@ -367,6 +377,11 @@ static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *ac
         return APR_EACCES;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (a && b && (rv = ca_db_select(&rows, NULL, db, "cacert_con_lock_pair", CA_ARGS(a, b), p))
+        != APR_SUCCESS) {
+        ca_db_rollback(db, p);
         return rv;
     }
     rv = ca_db_select1(&row, db, "cacert_con_lock_member", CA_ARGS(member_id), p);
@@ -384,6 +399,13 @@ static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *ac
     st->suffix = row[7];
     st->dob = row[8];
     return APR_SUCCESS;
+}
+
+/* begin, check the ticket and the actor, lock the member's row */
+static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *actor,
+                                 const char *member_id, const char *ticket, apr_pool_t *p)
+{
+    return action_begin_locked(st, db, actor, member_id, ticket, NULL, NULL, p);
 }
 
 /* the audit entry, then commit; a refusal or failure (rv) rolls everything
@@ -503,7 +525,20 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
     if (!ca_is_id(assurance_id)) {
         return ca_ticket_ok(ticket) ? APR_NOTFOUND : APR_EINVAL;
     }
-    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+    if (!ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    /* the assurer's and the assuree's rows, in id order, before the
+     * member's own lock (which is then one of them again) */
+    if ((rv = ca_db_select1(&row, db, "cacert_con_assurance_pair",
+                            CA_ARGS(assurance_id, member_id, member_id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = action_begin_locked(&st, db, actor, member_id, ticket, row[0], row[1], p))
+        != APR_SUCCESS) {
         return rv;
     }
     rv = ca_db_select1(&row, db, "cacert_con_assurance_lock",

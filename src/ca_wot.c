@@ -45,10 +45,18 @@ const ca_stmt_t ca_wot_stmts[] = {
       " AND deleted_at IS NULL AND verified_at IS NOT NULL" },
     { "cacert_wot_assuree", ASSUREE_COLS },
     { "cacert_wot_assuree_lock", ASSUREE_COLS " FOR UPDATE OF m" },
+    /* both members of an assurance, locked in id order (the console's
+     * revocation takes them in the same order): no deadlock, and no block
+     * or revocation of the assurer's points between the check and the
+     * insert */
+    { "cacert_wot_lock_pair",
+      "SELECT m.id FROM members m WHERE m.id = %s::bigint OR m.id IN (SELECT e.member_id"
+      " FROM emails e WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND (e.is_primary OR e.verified_at IS NOT NULL)) ORDER BY m.id FOR UPDATE" },
     { "cacert_wot_assurer",
       "SELECT to_char(m.dob, 'YYYY-MM-DD'), m.given_name, m.family_name, m.language,"
       " " PRIMARY_OF("m.id") ", m.locked_at IS NOT NULL"
-      " FROM members m WHERE m.id = %s::bigint" },
+      " FROM members m WHERE m.id = %s::bigint FOR UPDATE OF m" },
     { "cacert_wot_pair_live",
       "SELECT id FROM assurances WHERE assurer_id = %s::bigint AND assuree_id = %s::bigint"
       " AND revoked_at IS NULL" },
@@ -314,8 +322,14 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    /* the assuree's row stays locked to the end: a change of name or date
-     * of birth waits for this transaction, or this one sees it */
+    /* both rows stay locked to the end, taken in id order: a change of
+     * the assuree's name or date of birth, a block of the assurer or a
+     * revocation of the assurer's points waits for this transaction, or
+     * this one sees it (the standings below are read after the lock) */
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_lock_pair",
+                           CA_ARGS(e->assurer_id, e->email), p)) != APR_SUCCESS) {
+        goto leave;
+    }
     rv = ca_db_select1(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
     if (rv == APR_NOTFOUND) {
         refusal = "wot.assuree.unknown";
