@@ -71,6 +71,11 @@ const ca_stmt_t ca_org_stmts[] = {
       " AND a.removed_at IS NULL AND o.deleted_at IS NULL" },
     { "cacert_org_member_live",
       "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint" },
+    /* the O-Admin's row while an organisation certificate is requested: a
+     * block or a lock waits for the request, or the request sees it */
+    { "cacert_org_member_lock",
+      "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint"
+      " FOR SHARE" },
     { "cacert_org_admin_insert",
       "INSERT INTO org_admins (organisation_id, member_id, is_master, ticket, appointed_by)"
       " VALUES (%s::bigint, %s::bigint, %s::boolean, %s, %s::bigint)"
@@ -620,6 +625,7 @@ apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *
     apr_array_header_t *buf = apr_array_make(p, 1024, 1);
     unsigned char days[2];
     const char **row;
+    ca_standing_t st;
     apr_status_t rv;
     int i, admin, master;
 
@@ -650,9 +656,24 @@ apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    /* still a live O-Admin and still an Assurer, in this transaction */
+    rv = ca_db_select1(&row, db, "cacert_org_member_lock", CA_ARGS(member_id), p);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !is_true(row[0]))) {
+        rv = APR_EACCES;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    }
     if (rv == APR_SUCCESS && !admin) {
         rv = APR_EACCES;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_account_standing(&st, db, member_id, p);
+        if (rv == APR_SUCCESS && !ca_is_assurer(&st)) {
+            ca_log(CA_LOG_INFO, "CA47002", 0, "member %s: no organisation certificate for "
+                   "organisation %s, no longer an Assurer", member_id, org_id);
+            rv = APR_EACCES;
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_select1(&row, db, "cacert_org_enqueue_sign",

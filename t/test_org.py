@@ -116,6 +116,15 @@ def test_organisation_to_server_certificate(stack, db):
     c2 = x509.load_pem_x509_certificate(download(adm, cid2))
     assert c2.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Sales Team"
     assert c2.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == row[0]
+    # a blocked O-Admin is no longer an Assurer: no organisation certificate
+    cur.execute("SELECT count(*) FROM signer_requests WHERE organisation_id = %s", (org_id,))
+    queued = cur.fetchone()[0]
+    cur.execute("UPDATE members SET blocked_at = now() WHERE id = %s", (admin["id"],))
+    r = org_request(adm, org_id, profile="org-server", hosts=dom,
+                    csr=make_csr(new_key()).decode())
+    assert r.status_code == 403, r.status_code
+    cur.execute("SELECT count(*) FROM signer_requests WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == queued
     assert_intact(stack)
 
 
