@@ -136,6 +136,15 @@ const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_delist",
       "UPDATE assurer_listings SET listed = false, updated_at = now()"
       " WHERE member_id = %s::bigint AND listed" },
+    /* the personal text of the web of trust: the listing (town,
+     * languages) goes, open TTP requests close, all notes are blanked
+     * (contact_relays keep no text) */
+    { "cacert_con_delete_listing",
+      "DELETE FROM assurer_listings WHERE member_id = %s::bigint" },
+    { "cacert_con_close_ttp",
+      "UPDATE ttp_requests SET note = '', closed_at = coalesce(closed_at, now()),"
+      " closed_by = CASE WHEN closed_at IS NULL THEN %s::bigint ELSE closed_by END"
+      " WHERE member_id = %s::bigint" },
     { "cacert_con_role_grant",
       "INSERT INTO member_roles (member_id, role, granted_by, ticket)"
       " VALUES (%s::bigint, %s, %s::bigint, %s)"
@@ -497,13 +506,15 @@ apr_status_t ca_console_set_identity(ca_db_t *db, const char *actor, const char 
     if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
         return rv;
     }
-    before = apr_pstrcat(p, full_name(st.given, st.middle, st.family, st.suffix, p),
-                         ", ", st.dob, NULL);
-    after = apr_pstrcat(p, full_name(given, middle, family, suffix, p), ", ", dob, NULL);
+    /* the audit log keeps the names; of the date of birth only that it
+     * changed (the log can neither be wiped nor edited) */
+    before = full_name(st.given, st.middle, st.family, st.suffix, p);
+    after = full_name(given, middle, family, suffix, p);
     if (st.deleted) {
         rv = APR_EACCES;
     }
-    else if (!strcmp(before, after) && !strcmp(st.given, given) && !strcmp(st.family, family)) {
+    else if (!strcmp(before, after) && !strcmp(st.dob, dob) && !strcmp(st.given, given)
+             && !strcmp(st.family, family)) {
         rv = APR_EEXIST;
     }
     else {
@@ -511,7 +522,8 @@ apr_status_t ca_console_set_identity(ca_db_t *db, const char *actor, const char 
                          CA_ARGS(given, middle, family, suffix, dob, member_id), p);
     }
     return action_end(rv, db, actor, member_id, "console.identity", ticket,
-                      apr_pstrcat(p, "from=\"", before, "\" to=\"", after, "\"", NULL), p);
+                      apr_pstrcat(p, "from=\"", before, "\" to=\"", after, "\"",
+                                  strcmp(st.dob, dob) ? " dob=changed" : "", NULL), p);
 }
 
 apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
@@ -709,7 +721,11 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
             || (rv = ca_db_query(NULL, db, "cacert_con_end_orgadmin",
                                  CA_ARGS(actor, member_id), p)) != APR_SUCCESS
             || (rv = ca_db_query(NULL, db, "cacert_con_delist", CA_ARGS(member_id), p))
-            != APR_SUCCESS)) {
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_delete_listing", CA_ARGS(member_id),
+                                 p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_close_ttp", CA_ARGS(actor, member_id),
+                                 p)) != APR_SUCCESS)) {
         /* rv set */
     }
     if (rv == APR_SUCCESS && !subscriber

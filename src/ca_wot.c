@@ -94,7 +94,8 @@ const ca_stmt_t ca_wot_stmts[] = {
       " coalesce(" PRIMARY_OF("m.id") ", ''), r.country, r.note,"
       " to_char(r.created_at, 'YYYY-MM-DD')"
       " FROM ttp_requests r JOIN members m ON m.id = r.member_id"
-      " WHERE r.closed_at IS NULL AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
+      " WHERE r.closed_at IS NULL AND m.locked_at IS NULL AND m.deleted_at IS NULL"
+      " AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
       " ORDER BY r.id" },
     { "cacert_wot_challenge_insert",
       "INSERT INTO challenge_passes (member_id, passed_on, variant, source, recorded_by)"
