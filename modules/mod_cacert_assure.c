@@ -937,7 +937,7 @@ static int page_ttp_admin(assure_req_t *q)
 /* /wot/challenge: an administrator records a pass */
 static int page_challenge(assure_req_t *q)
 {
-    const char *email, *date, *variant, *err, *refusal;
+    const char *email, *date, *variant, *ticket, *err, *refusal;
     apr_status_t rv;
     int ok = 1;
 
@@ -951,6 +951,11 @@ static int page_challenge(assure_req_t *q)
     email = trimmed(q, "email");
     date = trimmed(q, "date");
     variant = trimmed(q, "variant");
+    ticket = trimmed(q, "ticket");
+    if (!ca_ticket_ok(ticket)) {
+        field_error(q, "ticket", *ticket ? "wot.challenge.ticket" : "console.ticket.missing");
+        ok = 0;
+    }
     if (ca_valid_email(email)) {
         field_error(q, "email", "wot.email.invalid");
         ok = 0;
@@ -965,7 +970,7 @@ static int page_challenge(assure_req_t *q)
     }
     if (ok) {
         rv = ca_wot_challenge(&refusal, q->pg->db, email, date, variant, "admin",
-                              q->member_id, q->r->pool);
+                              q->member_id, ticket, q->r->pool);
         if (rv != APR_SUCCESS) {
             return assure_internal_error(q, rv, "challenge pass");
         }
@@ -1047,7 +1052,7 @@ static int page_challenge_import(assure_req_t *q)
     db.driver = dbd->driver;
     db.handle = dbd->handle;
     db.prepared = dbd->prepared;
-    rv = ca_wot_challenge(&refusal, &db, email, date, variant, "import", NULL, r->pool);
+    rv = ca_wot_challenge(&refusal, &db, email, date, variant, "import", NULL, NULL, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "CA40021: challenge import failed");
         return plain(r, HTTP_INTERNAL_SERVER_ERROR, "ERROR internal\n");

@@ -561,19 +561,27 @@ apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
 
 apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *email,
                               const char *date, const char *variant, const char *source,
-                              const char *recorded_by, apr_pool_t *p)
+                              const char *recorded_by, const char *ticket, apr_pool_t *p)
 {
     apr_array_header_t *rows;
     const char *member_id;
     apr_status_t rv;
 
     *prefusal = NULL;
+    if (recorded_by && !ca_ticket_ok(ticket)) {
+        *prefusal = "wot.challenge.ticket";
+        return APR_SUCCESS;
+    }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
     rv = ca_wot_member_by_email(&member_id, db, email, p);
     if (rv == APR_NOTFOUND) {
         *prefusal = "wot.assuree.unknown";
+        goto leave;
+    }
+    if (rv == APR_SUCCESS && recorded_by && !strcmp(recorded_by, member_id)) {
+        *prefusal = "wot.challenge.self";
         goto leave;
     }
     if (rv != APR_SUCCESS
@@ -589,7 +597,9 @@ apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *em
     if ((rv = ca_db_query(NULL, db, "cacert_wot_challenge_flag", CA_ARGS(date, member_id), p))
         != APR_SUCCESS
         || (rv = ca_audit_write(db, recorded_by, member_id, "challenge.pass",
-                                apr_pstrcat(p, variant, " on ", date, " (", source, ")", NULL),
+                                apr_pstrcat(p, recorded_by ? "ticket=" : "",
+                                            recorded_by ? ticket : "", recorded_by ? " " : "",
+                                            variant, " on ", date, " (", source, ")", NULL),
                                 p)) != APR_SUCCESS) {
         goto leave;
     }

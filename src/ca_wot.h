@@ -128,9 +128,13 @@ apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
  * the member with address email.  Refusals: wot.assuree.unknown,
  * wot.challenge.duplicate.  Sets members.assurer_challenge_at on the first
  * pass. */
+/* recorded_by (an administrator, source "admin") needs a ticket
+ * (ca_ticket_ok, in the audit entry) and may not record their own pass
+ * (refusals "wot.challenge.ticket", "wot.challenge.self"); an import
+ * (recorded_by NULL) needs none */
 apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *email,
                               const char *date, const char *variant, const char *source,
-                              const char *recorded_by, apr_pool_t *p);
+                              const char *recorded_by, const char *ticket, apr_pool_t *p);
 
 /* ---- find an Assurer ---- */
 

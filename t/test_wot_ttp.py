@@ -82,7 +82,8 @@ def test_ttp_to_70_then_topup_to_assurer(http, stack, db):
     r = http.get("/wot/challenge")
     r = http.post("/wot/challenge", data={"csrf": csrf_of(r.text), "email": m["email"],
                                           "date": datetime.date.today().isoformat(),
-                                          "variant": "cats-v3"}, allow_redirects=False)
+                                          "variant": "cats-v3", "ticket": "s20261121.5"},
+                  allow_redirects=False)
     assert r.status_code == 303
     assert scalar(db, "SELECT source FROM challenge_passes WHERE member_id = %s",
                   m["id"]) == "admin"
