@@ -500,6 +500,17 @@ static apr_status_t may_appoint(const char **pwhy, ca_db_t *db, const char *acto
     return APR_SUCCESS;
 }
 
+/* every appointment and removal names a ticket, a master O-Admin's too
+ * (checked after the authorisation, so that others learn nothing) */
+static apr_status_t ticket_required(const char **pwhy, const char *ticket)
+{
+    if (ca_ticket_ok(ticket)) {
+        return APR_SUCCESS;
+    }
+    *pwhy = *ticket ? "console.ticket.invalid" : "console.ticket.missing";
+    return APR_EINVAL;
+}
+
 apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
                             int org_assurer, const char *org_id, const char *member_id,
                             int master, const char *ticket, apr_pool_t *p)
@@ -525,7 +536,8 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = may_appoint(pwhy, db, actor, org_assurer, org_id, master, p)) != APR_SUCCESS) {
+    if ((rv = may_appoint(pwhy, db, actor, org_assurer, org_id, master, p)) != APR_SUCCESS
+        || (rv = ticket_required(pwhy, ticket)) != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;
     }
@@ -576,6 +588,9 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
     rv = ca_db_select1(&row, db, "cacert_org_admin_get", CA_ARGS(org_id, member_id), p);
     if (rv == APR_SUCCESS) {
         rv = may_appoint(pwhy, db, actor, org_assurer, org_id, is_true(row[0]), p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ticket_required(pwhy, ticket);
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_org_admin_remove", CA_ARGS(actor, org_id, member_id),

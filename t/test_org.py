@@ -67,14 +67,17 @@ def test_organisation_to_server_certificate(stack, db):
     r = post(oa, "org-admin", id=org_id, email=master["email"], master="1", ticket=T)
     assert r.status_code == 303, message_of(r.text)
     adm, admin = actor(stack, db, points=100, assurer=True)
-    r = post(ms, "org-admin", id=org_id, email=admin["email"], master="1")
+    r = post(ms, "org-admin", id=org_id, email=admin["email"], master="1", ticket=T)
     assert r.status_code == 403                 # a master cannot make masters
     r = post(ms, "org-admin", id=org_id, email=admin["email"])
+    assert r.status_code == 422                 # a master needs a ticket too
+    assert "ticket" in message_of(r.text)
+    r = post(ms, "org-admin", id=org_id, email=admin["email"], ticket=T)
     assert r.status_code == 303, message_of(r.text)
     cur.execute("SELECT member_id, is_master, appointed_by FROM org_admins"
                 " WHERE organisation_id = %s AND removed_at IS NULL ORDER BY id", (org_id,))
     assert cur.fetchall() == [(master["id"], True, o["id"]), (admin["id"], False, master["id"])]
-    r = post(adm, "org-admin", id=org_id, email=plain["email"])
+    r = post(adm, "org-admin", id=org_id, email=plain["email"], ticket=T)
     assert r.status_code == 403                 # a plain O-Admin appoints nobody
     page = adm.get(f"/wot/org-view?id={org_id}")
     assert page.status_code == 200 and dom in page.text and "(master)" in page.text
