@@ -399,22 +399,16 @@ apr_status_t assure_find_member(const char **pmember_id, assure_req_t *q,
 /* today's date (UTC) as YYYY-MM-DD */
 static const char *today(apr_pool_t *p)
 {
-    apr_time_exp_t t;
-
-    apr_time_exp_gmt(&t, apr_time_now());
-    return apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    return ca_wot_date_of(apr_time_now(), p);
 }
 
 /* ---- pages ---- */
 
-/* the latest meeting date accepted: tomorrow (UTC), for members east of
- * Greenwich */
+/* the latest meeting date accepted: today in the easternmost time zone
+ * (UTC+14; docs/wot.md) */
 static const char *latest_date(apr_pool_t *p)
 {
-    apr_time_exp_t t;
-
-    apr_time_exp_gmt(&t, apr_time_now() + apr_time_from_sec(86400));
-    return apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    return ca_wot_latest_date(apr_time_now(), p);
 }
 
 static void set_msgf(assure_req_t *q, const char *var, const char *key)
@@ -815,7 +809,7 @@ static int entry_enter(assure_req_t *q, const char *action, int ttp)
     if (!ok) {
         return entry_render(q, e.kind, action, 1, HTTP_UNPROCESSABLE_ENTITY);
     }
-    rv = ca_wot_assure(&refusal, &done, q->pg->db, &e, &rules, today(p), p);
+    rv = ca_wot_assure(&refusal, &done, q->pg->db, &e, &rules, apr_time_now(), p);
     if (rv != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance");
     }

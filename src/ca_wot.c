@@ -216,6 +216,19 @@ const char *ca_wot_check_date(const char *s, const char *latest)
     return NULL;
 }
 
+const char *ca_wot_date_of(apr_time_t t, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02d", x.tm_year + 1900, x.tm_mon + 1, x.tm_mday);
+}
+
+const char *ca_wot_latest_date(apr_time_t t, apr_pool_t *p)
+{
+    return ca_wot_date_of(t + apr_time_from_sec(14 * 3600), p);
+}
+
 const char *ca_wot_check_documents(int *pn, const char *s)
 {
     *pn = 0;
@@ -310,8 +323,9 @@ static int same(const char *typed, const char *stored, apr_pool_t *p)
 
 apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
                            const ca_wot_entry_t *e, const ca_points_rules_t *rules,
-                           const char *today, apr_pool_t *p)
+                           apr_time_t now, apr_pool_t *p)
 {
+    const char *today = ca_wot_date_of(now, p);
     const char **m, **arow, **row, *refusal = NULL, *name;
     ca_standing_t assurer, assuree;
     apr_array_header_t *rows;
@@ -320,6 +334,10 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
 
     *prefusal = NULL;
     memset(done, 0, sizeof(*done));
+    /* the page checked the date; the core does not rely on it */
+    if ((*prefusal = ca_wot_check_date(e->date, ca_wot_latest_date(now, p)))) {
+        return APR_SUCCESS;
+    }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
