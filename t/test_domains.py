@@ -119,6 +119,29 @@ def test_one_domain_one_account(http, stack, db):
         other.close()
 
 
+
+def test_organisation_domains_count_for_members(http, stack, db):
+    """A member cannot claim an organisation's domain, nor a name above or
+    below it: refused with the claim rule's message, nothing written."""
+    base = uniq() + ".example.test"
+    m = member(http, stack, db)
+    cur = db.cursor()
+    cur.execute("INSERT INTO organisations (name, town, country, contact_email, ticket,"
+                " created_by) VALUES (%s, 'Berlin', 'DE', 'info@example.org', 's20261121.1',"
+                " %s) RETURNING id", (base, m["id"]))
+    org = cur.fetchone()[0]
+    cur.execute("INSERT INTO org_domains (organisation_id, name, ticket, verified_by) VALUES"
+                " (%s, %s, 's20261121.1', %s)", (org, "shop." + base, m["id"]))
+    before = (domain_count(db), check_count(db))
+    for name, why in [("shop." + base, "belongs to another account"),
+                      ("www.shop." + base, "A domain above this one"),
+                      (base, "A domain below this one")]:
+        r = claim(http, name, expect=409)
+        assert why in " ".join(page_errors(r.text)), (name, page_errors(r.text))
+    assert (domain_count(db), check_count(db)) == before
+    claim(http, "other." + base)
+
+
 BAD_NAMES = [
     ("", "Please enter a domain name"),
     ("example.org.", "leave out the dot"),

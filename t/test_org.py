@@ -235,11 +235,12 @@ def test_organisation_domain_claim_rules(stack, db):
         try:
             add_domain(db, m["id"], name)
             assert False, f"{name} was claimed by a member"
-        except psycopg2.Error:
-            pass
-    try:
-        cur.execute("INSERT INTO org_domains (organisation_id, name, ticket) VALUES"
-                    " (%s, %s, %s)", (org_id, "deep.www." + base, T))
-        assert False, "an organisation domain below a member's was stored"
-    except psycopg2.Error:
-        pass
+        except psycopg2.Error as e:
+            assert e.pgcode == "23505", e
+    for name in ("deep.www." + base, base, "x.shop." + dom):
+        try:
+            cur.execute("INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
+                        " VALUES (%s, %s, %s, %s)", (org_id, name, T, m["id"]))
+            assert False, f"organisation domain {name} was stored"
+        except psycopg2.Error as e:
+            assert e.pgcode == "23505", e
