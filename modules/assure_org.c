@@ -208,17 +208,17 @@ static int page_document(assure_req_t *q)
 
 static int page_domain(assure_req_t *q)
 {
+    APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
     const char *org_id = fv(q, "id"), *ticket = fv(q, "ticket"), *name = fv(q, "domain");
+    const char *why = NULL;
     apr_status_t rv;
 
     if (!ca_ticket_ok(ticket)) {
         return ticket_refused(q, ticket);
     }
-    if (ca_org_valid_domain(name)) {
-        return refused(q, "org.domain.invalid", HTTP_UNPROCESSABLE_ENTITY);
-    }
-    rv = ca_org_add_domain(q->pg->db, q->member_id, org_id, name, ticket, q->r->pool);
-    return org_outcome(q, rv, NULL, org_id, apr_pstrcat(q->r->pool, "domain ", name,
+    rv = ca_org_add_domain(&why, q->pg->db, q->member_id, org_id, name,
+                           dcfg ? dcfg(q->r->server) : NULL, ticket, q->r->pool);
+    return org_outcome(q, rv, why, org_id, apr_pstrcat(q->r->pool, "domain ", name,
                                                          " added", NULL));
 }
 

@@ -399,22 +399,16 @@ apr_status_t assure_find_member(const char **pmember_id, assure_req_t *q,
 /* today's date (UTC) as YYYY-MM-DD */
 static const char *today(apr_pool_t *p)
 {
-    apr_time_exp_t t;
-
-    apr_time_exp_gmt(&t, apr_time_now());
-    return apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    return ca_wot_date_of(apr_time_now(), p);
 }
 
 /* ---- pages ---- */
 
-/* the latest meeting date accepted: tomorrow (UTC), for members east of
- * Greenwich */
+/* the latest meeting date accepted: today in the easternmost time zone
+ * (UTC+14; docs/wot.md) */
 static const char *latest_date(apr_pool_t *p)
 {
-    apr_time_exp_t t;
-
-    apr_time_exp_gmt(&t, apr_time_now() + apr_time_from_sec(86400));
-    return apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    return ca_wot_latest_date(apr_time_now(), p);
 }
 
 static void set_msgf(assure_req_t *q, const char *var, const char *key)
@@ -815,7 +809,7 @@ static int entry_enter(assure_req_t *q, const char *action, int ttp)
     if (!ok) {
         return entry_render(q, e.kind, action, 1, HTTP_UNPROCESSABLE_ENTITY);
     }
-    rv = ca_wot_assure(&refusal, &done, q->pg->db, &e, &rules, today(p), p);
+    rv = ca_wot_assure(&refusal, &done, q->pg->db, &e, &rules, apr_time_now(), p);
     if (rv != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance");
     }
@@ -937,7 +931,7 @@ static int page_ttp_admin(assure_req_t *q)
 /* /wot/challenge: an administrator records a pass */
 static int page_challenge(assure_req_t *q)
 {
-    const char *email, *date, *variant, *err, *refusal;
+    const char *email, *date, *variant, *ticket, *err, *refusal;
     apr_status_t rv;
     int ok = 1;
 
@@ -951,6 +945,11 @@ static int page_challenge(assure_req_t *q)
     email = trimmed(q, "email");
     date = trimmed(q, "date");
     variant = trimmed(q, "variant");
+    ticket = trimmed(q, "ticket");
+    if (!ca_ticket_ok(ticket)) {
+        field_error(q, "ticket", *ticket ? "wot.challenge.ticket" : "console.ticket.missing");
+        ok = 0;
+    }
     if (ca_valid_email(email)) {
         field_error(q, "email", "wot.email.invalid");
         ok = 0;
@@ -965,7 +964,7 @@ static int page_challenge(assure_req_t *q)
     }
     if (ok) {
         rv = ca_wot_challenge(&refusal, q->pg->db, email, date, variant, "admin",
-                              q->member_id, q->r->pool);
+                              q->member_id, ticket, q->r->pool);
         if (rv != APR_SUCCESS) {
             return assure_internal_error(q, rv, "challenge pass");
         }
@@ -1047,7 +1046,7 @@ static int page_challenge_import(assure_req_t *q)
     db.driver = dbd->driver;
     db.handle = dbd->handle;
     db.prepared = dbd->prepared;
-    rv = ca_wot_challenge(&refusal, &db, email, date, variant, "import", NULL, r->pool);
+    rv = ca_wot_challenge(&refusal, &db, email, date, variant, "import", NULL, NULL, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "CA40021: challenge import failed");
         return plain(r, HTTP_INTERNAL_SERVER_ERROR, "ERROR internal\n");

@@ -76,6 +76,13 @@ const ca_stmt_t ca_console_stmts[] = {
       "SELECT assurer_id, assuree_id, revoked_at IS NOT NULL, points FROM assurances"
       " WHERE id = %s::bigint AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)"
       " FOR UPDATE" },
+    /* the two members of an assurance, then both rows locked in id order
+     * (as ca_wot_assure takes them) */
+    { "cacert_con_assurance_pair",
+      "SELECT assurer_id, assuree_id FROM assurances WHERE id = %s::bigint"
+      " AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)" },
+    { "cacert_con_lock_pair",
+      "SELECT id FROM members WHERE id IN (%s::bigint, %s::bigint) ORDER BY id FOR UPDATE" },
     { "cacert_con_assurance_revoke",
       "UPDATE assurances SET revoked_at = now(), revoked_by = %s::bigint, revoke_ticket = %s"
       " WHERE id = %s::bigint AND revoked_at IS NULL" },
@@ -129,6 +136,15 @@ const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_delist",
       "UPDATE assurer_listings SET listed = false, updated_at = now()"
       " WHERE member_id = %s::bigint AND listed" },
+    /* the personal text of the web of trust: the listing (town,
+     * languages) goes, open TTP requests close, all notes are blanked
+     * (contact_relays keep no text) */
+    { "cacert_con_delete_listing",
+      "DELETE FROM assurer_listings WHERE member_id = %s::bigint" },
+    { "cacert_con_close_ttp",
+      "UPDATE ttp_requests SET note = '', closed_at = coalesce(closed_at, now()),"
+      " closed_by = CASE WHEN closed_at IS NULL THEN %s::bigint ELSE closed_by END"
+      " WHERE member_id = %s::bigint" },
     { "cacert_con_role_grant",
       "INSERT INTO member_roles (member_id, role, granted_by, ticket)"
       " VALUES (%s::bigint, %s, %s::bigint, %s)"
@@ -350,10 +366,13 @@ typedef struct {
     const char *given, *middle, *family, *suffix, *dob;
 } member_state_t;
 
-/* begin, check the ticket and the actor, lock the member's row */
-static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *actor,
-                                 const char *member_id, const char *ticket, apr_pool_t *p)
+/* begin, check the ticket and the actor, lock the rows of a and b (may be
+ * NULL) in id order, then the member's row */
+static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const char *actor,
+                                        const char *member_id, const char *ticket,
+                                        const char *a, const char *b, apr_pool_t *p)
 {
+    apr_array_header_t *rows;
     const char **row;
     apr_status_t rv;
 
@@ -367,6 +386,11 @@ static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *ac
         return APR_EACCES;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (a && b && (rv = ca_db_select(&rows, NULL, db, "cacert_con_lock_pair", CA_ARGS(a, b), p))
+        != APR_SUCCESS) {
+        ca_db_rollback(db, p);
         return rv;
     }
     rv = ca_db_select1(&row, db, "cacert_con_lock_member", CA_ARGS(member_id), p);
@@ -384,6 +408,13 @@ static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *ac
     st->suffix = row[7];
     st->dob = row[8];
     return APR_SUCCESS;
+}
+
+/* begin, check the ticket and the actor, lock the member's row */
+static apr_status_t action_begin(member_state_t *st, ca_db_t *db, const char *actor,
+                                 const char *member_id, const char *ticket, apr_pool_t *p)
+{
+    return action_begin_locked(st, db, actor, member_id, ticket, NULL, NULL, p);
 }
 
 /* the audit entry, then commit; a refusal or failure (rv) rolls everything
@@ -475,13 +506,15 @@ apr_status_t ca_console_set_identity(ca_db_t *db, const char *actor, const char 
     if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
         return rv;
     }
-    before = apr_pstrcat(p, full_name(st.given, st.middle, st.family, st.suffix, p),
-                         ", ", st.dob, NULL);
-    after = apr_pstrcat(p, full_name(given, middle, family, suffix, p), ", ", dob, NULL);
+    /* the audit log keeps the names; of the date of birth only that it
+     * changed (the log can neither be wiped nor edited) */
+    before = full_name(st.given, st.middle, st.family, st.suffix, p);
+    after = full_name(given, middle, family, suffix, p);
     if (st.deleted) {
         rv = APR_EACCES;
     }
-    else if (!strcmp(before, after) && !strcmp(st.given, given) && !strcmp(st.family, family)) {
+    else if (!strcmp(before, after) && !strcmp(st.dob, dob) && !strcmp(st.given, given)
+             && !strcmp(st.family, family)) {
         rv = APR_EEXIST;
     }
     else {
@@ -489,7 +522,8 @@ apr_status_t ca_console_set_identity(ca_db_t *db, const char *actor, const char 
                          CA_ARGS(given, middle, family, suffix, dob, member_id), p);
     }
     return action_end(rv, db, actor, member_id, "console.identity", ticket,
-                      apr_pstrcat(p, "from=\"", before, "\" to=\"", after, "\"", NULL), p);
+                      apr_pstrcat(p, "from=\"", before, "\" to=\"", after, "\"",
+                                  strcmp(st.dob, dob) ? " dob=changed" : "", NULL), p);
 }
 
 apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
@@ -503,7 +537,20 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
     if (!ca_is_id(assurance_id)) {
         return ca_ticket_ok(ticket) ? APR_NOTFOUND : APR_EINVAL;
     }
-    if ((rv = action_begin(&st, db, actor, member_id, ticket, p)) != APR_SUCCESS) {
+    if (!ca_ticket_ok(ticket)) {
+        return APR_EINVAL;
+    }
+    if (!ca_is_id(member_id)) {
+        return APR_NOTFOUND;
+    }
+    /* the assurer's and the assuree's rows, in id order, before the
+     * member's own lock (which is then one of them again) */
+    if ((rv = ca_db_select1(&row, db, "cacert_con_assurance_pair",
+                            CA_ARGS(assurance_id, member_id, member_id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = action_begin_locked(&st, db, actor, member_id, ticket, row[0], row[1], p))
+        != APR_SUCCESS) {
         return rv;
     }
     rv = ca_db_select1(&row, db, "cacert_con_assurance_lock",
@@ -674,7 +721,11 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
             || (rv = ca_db_query(NULL, db, "cacert_con_end_orgadmin",
                                  CA_ARGS(actor, member_id), p)) != APR_SUCCESS
             || (rv = ca_db_query(NULL, db, "cacert_con_delist", CA_ARGS(member_id), p))
-            != APR_SUCCESS)) {
+            != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_delete_listing", CA_ARGS(member_id),
+                                 p)) != APR_SUCCESS
+            || (rv = ca_db_query(NULL, db, "cacert_con_close_ttp", CA_ARGS(actor, member_id),
+                                 p)) != APR_SUCCESS)) {
         /* rv set */
     }
     if (rv == APR_SUCCESS && !subscriber

@@ -8,6 +8,7 @@
 #include "ca_account.h"
 #include "ca_roles.h"
 #include "ca_console.h"
+#include "ca_domain.h"
 #include "ca_form.h"
 #include "ca_log.h"
 #include "ca_valid.h"
@@ -45,12 +46,18 @@ const ca_stmt_t ca_org_stmts[] = {
     { "cacert_org_document_insert",
       "INSERT INTO organisation_documents (organisation_id, kind, description, ticket,"
       " recorded_by) VALUES (%s::bigint, %s, %s, %s, %s::bigint)" },
-    /* a domain belongs to one account only: organisations and members
-     * (the trigger of sql/006 checks again under a lock) */
-    { "cacert_org_domain_taken",
-      "SELECT 1 WHERE EXISTS (SELECT 1 FROM org_domains WHERE lower(name) = lower(%s)"
-      "  AND removed_at IS NULL)"
-      " OR EXISTS (SELECT 1 FROM domains WHERE lower(name) = lower(%s) AND deleted_at IS NULL)" },
+    /* a domain belongs to one account only: organisations and members; nor
+     * may one account hold a name above or below another's (the rule of
+     * ca_domain_claim_rule; the trigger of sql/009 checks again).  The
+     * organisation's own domains count only with the same name.  Under
+     * the claim lock of ca_domain_db.c (cacert_dom_lock). */
+    { "cacert_org_domain_conflicts",
+      "SELECT n FROM (SELECT lower(name) AS n FROM domains WHERE deleted_at IS NULL"
+      " UNION ALL SELECT lower(name) FROM org_domains WHERE removed_at IS NULL"
+      "  AND (organisation_id <> %s::bigint OR lower(name) = %s)) c"
+      " WHERE n = %s OR right(%s, length(n) + 1) = '.' || n"
+      "  OR right(n, length(%s) + 1) = '.' || %s"
+      " ORDER BY length(n) LIMIT 1" },
     { "cacert_org_domain_insert",
       "INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
       " VALUES (%s::bigint, lower(%s), %s, %s::bigint) RETURNING id" },
@@ -64,6 +71,11 @@ const ca_stmt_t ca_org_stmts[] = {
       " AND a.removed_at IS NULL AND o.deleted_at IS NULL" },
     { "cacert_org_member_live",
       "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint" },
+    /* the O-Admin's row while an organisation certificate is requested: a
+     * block or a lock waits for the request, or the request sees it */
+    { "cacert_org_member_lock",
+      "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint"
+      " FOR SHARE" },
     { "cacert_org_admin_insert",
       "INSERT INTO org_admins (organisation_id, member_id, is_master, ticket, appointed_by)"
       " VALUES (%s::bigint, %s::bigint, %s::boolean, %s, %s::bigint)"
@@ -376,25 +388,47 @@ apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,
                               NULL), p);
 }
 
-apr_status_t ca_org_add_domain(ca_db_t *db, const char *actor, const char *org_id,
-                               const char *name, const char *ticket, apr_pool_t *p)
+apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor,
+                               const char *org_id, const char *input,
+                               const ca_domain_cfg_t *dcfg, const char *ticket,
+                               apr_pool_t *p)
 {
-    const char **row;
+    const char **row, *name = NULL;
     apr_status_t rv;
 
-    if (ca_org_valid_domain(name) || !ca_ticket_ok(ticket)) {
+    *pwhy = NULL;
+    if (!ca_ticket_ok(ticket)) {
+        *pwhy = "console.ticket.invalid";
+        return APR_EINVAL;
+    }
+    /* the member side's rules: syntax, public suffixes, IDN */
+    if ((*pwhy = ca_domain_name(&name, input ? input : "", input ? strlen(input) : 0, dcfg,
+                                p))) {
         return APR_EINVAL;
     }
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_domain_taken", CA_ARGS(name, name), p);
+    /* one claim at a time, members' and organisations' alike */
+    rv = ca_db_select1(&row, db, "cacert_dom_lock", CA_NOARGS, p);
     if (rv == APR_SUCCESS) {
-        rv = APR_EEXIST;
+        rv = ca_db_select1(&row, db, "cacert_org_domain_conflicts",
+                           CA_ARGS(org_id, name, name, name, name, name), p);
+        if (rv == APR_SUCCESS) {
+            *pwhy = ca_domain_claim_rule(name, row[0]);
+            if (!*pwhy) {
+                *pwhy = "domain.claimed.same";
+            }
+            rv = APR_EEXIST;
+        }
+        else if (rv == APR_NOTFOUND) {
+            rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
+                               CA_ARGS(org_id, name, ticket, actor), p);
+        }
     }
-    else if (rv == APR_NOTFOUND) {
-        rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
-                           CA_ARGS(org_id, name, ticket, actor), p);
+    if (rv == APR_EEXIST) {
+        ca_log(CA_LOG_INFO, "CA47001", 0, "organisation %s: domain %s refused (%s)", org_id,
+               name, *pwhy);
     }
     return finish(rv, db, actor, NULL, "org.domain.add",
                   apr_pstrcat(p, "ticket=", ticket, " org=", org_id, " domain=", name, NULL),
@@ -466,6 +500,17 @@ static apr_status_t may_appoint(const char **pwhy, ca_db_t *db, const char *acto
     return APR_SUCCESS;
 }
 
+/* every appointment and removal names a ticket, a master O-Admin's too
+ * (checked after the authorisation, so that others learn nothing) */
+static apr_status_t ticket_required(const char **pwhy, const char *ticket)
+{
+    if (ca_ticket_ok(ticket)) {
+        return APR_SUCCESS;
+    }
+    *pwhy = *ticket ? "console.ticket.invalid" : "console.ticket.missing";
+    return APR_EINVAL;
+}
+
 apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
                             int org_assurer, const char *org_id, const char *member_id,
                             int master, const char *ticket, apr_pool_t *p)
@@ -491,7 +536,8 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = may_appoint(pwhy, db, actor, org_assurer, org_id, master, p)) != APR_SUCCESS) {
+    if ((rv = may_appoint(pwhy, db, actor, org_assurer, org_id, master, p)) != APR_SUCCESS
+        || (rv = ticket_required(pwhy, ticket)) != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;
     }
@@ -544,6 +590,9 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
         rv = may_appoint(pwhy, db, actor, org_assurer, org_id, is_true(row[0]), p);
     }
     if (rv == APR_SUCCESS) {
+        rv = ticket_required(pwhy, ticket);
+    }
+    if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_org_admin_remove", CA_ARGS(actor, org_id, member_id),
                          p);
     }
@@ -591,6 +640,7 @@ apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *
     apr_array_header_t *buf = apr_array_make(p, 1024, 1);
     unsigned char days[2];
     const char **row;
+    ca_standing_t st;
     apr_status_t rv;
     int i, admin, master;
 
@@ -621,9 +671,24 @@ apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    /* still a live O-Admin and still an Assurer, in this transaction */
+    rv = ca_db_select1(&row, db, "cacert_org_member_lock", CA_ARGS(member_id), p);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !is_true(row[0]))) {
+        rv = APR_EACCES;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    }
     if (rv == APR_SUCCESS && !admin) {
         rv = APR_EACCES;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_account_standing(&st, db, member_id, p);
+        if (rv == APR_SUCCESS && !ca_is_assurer(&st)) {
+            ca_log(CA_LOG_INFO, "CA47002", 0, "member %s: no organisation certificate for "
+                   "organisation %s, no longer an Assurer", member_id, org_id);
+            rv = APR_EACCES;
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_select1(&row, db, "cacert_org_enqueue_sign",

@@ -68,9 +68,16 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
 apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,
                              const char *kind, const char *description, const char *ticket,
                              apr_pool_t *p);
-/* APR_EEXIST: the domain belongs to an organisation or a member already */
-apr_status_t ca_org_add_domain(ca_db_t *db, const char *actor, const char *org_id,
-                               const char *name, const char *ticket, apr_pool_t *p);
+struct ca_domain_cfg_t;
+/* add a domain to an organisation: the name as typed goes through the
+ * member side's ca_domain_name (public suffixes, IDN; dcfg NULL: the
+ * defaults) and the claim rule of ca_domain_claim_rule against every live
+ * member domain and every other organisation's domain.  APR_EINVAL or
+ * APR_EEXIST with *pwhy the message key */
+apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor,
+                               const char *org_id, const char *input,
+                               const struct ca_domain_cfg_t *dcfg, const char *ticket,
+                               apr_pool_t *p);
 apr_status_t ca_org_remove_domain(ca_db_t *db, const char *actor, const char *org_id,
                                   const char *domain_id, const char *ticket, apr_pool_t *p);
 

@@ -45,10 +45,18 @@ const ca_stmt_t ca_wot_stmts[] = {
       " AND deleted_at IS NULL AND verified_at IS NOT NULL" },
     { "cacert_wot_assuree", ASSUREE_COLS },
     { "cacert_wot_assuree_lock", ASSUREE_COLS " FOR UPDATE OF m" },
+    /* both members of an assurance, locked in id order (the console's
+     * revocation takes them in the same order): no deadlock, and no block
+     * or revocation of the assurer's points between the check and the
+     * insert */
+    { "cacert_wot_lock_pair",
+      "SELECT m.id FROM members m WHERE m.id = %s::bigint OR m.id IN (SELECT e.member_id"
+      " FROM emails e WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND (e.is_primary OR e.verified_at IS NOT NULL)) ORDER BY m.id FOR UPDATE" },
     { "cacert_wot_assurer",
       "SELECT to_char(m.dob, 'YYYY-MM-DD'), m.given_name, m.family_name, m.language,"
       " " PRIMARY_OF("m.id") ", m.locked_at IS NOT NULL"
-      " FROM members m WHERE m.id = %s::bigint" },
+      " FROM members m WHERE m.id = %s::bigint FOR UPDATE OF m" },
     { "cacert_wot_pair_live",
       "SELECT id FROM assurances WHERE assurer_id = %s::bigint AND assuree_id = %s::bigint"
       " AND revoked_at IS NULL" },
@@ -86,7 +94,8 @@ const ca_stmt_t ca_wot_stmts[] = {
       " coalesce(" PRIMARY_OF("m.id") ", ''), r.country, r.note,"
       " to_char(r.created_at, 'YYYY-MM-DD')"
       " FROM ttp_requests r JOIN members m ON m.id = r.member_id"
-      " WHERE r.closed_at IS NULL AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
+      " WHERE r.closed_at IS NULL AND m.locked_at IS NULL AND m.deleted_at IS NULL"
+      " AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
       " ORDER BY r.id" },
     { "cacert_wot_challenge_insert",
       "INSERT INTO challenge_passes (member_id, passed_on, variant, source, recorded_by)"
@@ -207,6 +216,19 @@ const char *ca_wot_check_date(const char *s, const char *latest)
     return NULL;
 }
 
+const char *ca_wot_date_of(apr_time_t t, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02d", x.tm_year + 1900, x.tm_mon + 1, x.tm_mday);
+}
+
+const char *ca_wot_latest_date(apr_time_t t, apr_pool_t *p)
+{
+    return ca_wot_date_of(t + apr_time_from_sec(14 * 3600), p);
+}
+
 const char *ca_wot_check_documents(int *pn, const char *s)
 {
     *pn = 0;
@@ -301,8 +323,9 @@ static int same(const char *typed, const char *stored, apr_pool_t *p)
 
 apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
                            const ca_wot_entry_t *e, const ca_points_rules_t *rules,
-                           const char *today, apr_pool_t *p)
+                           apr_time_t now, apr_pool_t *p)
 {
+    const char *today = ca_wot_date_of(now, p);
     const char **m, **arow, **row, *refusal = NULL, *name;
     ca_standing_t assurer, assuree;
     apr_array_header_t *rows;
@@ -311,11 +334,21 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
 
     *prefusal = NULL;
     memset(done, 0, sizeof(*done));
+    /* the page checked the date; the core does not rely on it */
+    if ((*prefusal = ca_wot_check_date(e->date, ca_wot_latest_date(now, p)))) {
+        return APR_SUCCESS;
+    }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    /* the assuree's row stays locked to the end: a change of name or date
-     * of birth waits for this transaction, or this one sees it */
+    /* both rows stay locked to the end, taken in id order: a change of
+     * the assuree's name or date of birth, a block of the assurer or a
+     * revocation of the assurer's points waits for this transaction, or
+     * this one sees it (the standings below are read after the lock) */
+    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_lock_pair",
+                           CA_ARGS(e->assurer_id, e->email), p)) != APR_SUCCESS) {
+        goto leave;
+    }
     rv = ca_db_select1(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
     if (rv == APR_NOTFOUND) {
         refusal = "wot.assuree.unknown";
@@ -546,19 +579,27 @@ apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
 
 apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *email,
                               const char *date, const char *variant, const char *source,
-                              const char *recorded_by, apr_pool_t *p)
+                              const char *recorded_by, const char *ticket, apr_pool_t *p)
 {
     apr_array_header_t *rows;
     const char *member_id;
     apr_status_t rv;
 
     *prefusal = NULL;
+    if (recorded_by && !ca_ticket_ok(ticket)) {
+        *prefusal = "wot.challenge.ticket";
+        return APR_SUCCESS;
+    }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
     rv = ca_wot_member_by_email(&member_id, db, email, p);
     if (rv == APR_NOTFOUND) {
         *prefusal = "wot.assuree.unknown";
+        goto leave;
+    }
+    if (rv == APR_SUCCESS && recorded_by && !strcmp(recorded_by, member_id)) {
+        *prefusal = "wot.challenge.self";
         goto leave;
     }
     if (rv != APR_SUCCESS
@@ -574,7 +615,9 @@ apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *em
     if ((rv = ca_db_query(NULL, db, "cacert_wot_challenge_flag", CA_ARGS(date, member_id), p))
         != APR_SUCCESS
         || (rv = ca_audit_write(db, recorded_by, member_id, "challenge.pass",
-                                apr_pstrcat(p, variant, " on ", date, " (", source, ")", NULL),
+                                apr_pstrcat(p, recorded_by ? "ticket=" : "",
+                                            recorded_by ? ticket : "", recorded_by ? " " : "",
+                                            variant, " on ", date, " (", source, ")", NULL),
                                 p)) != APR_SUCCESS) {
         goto leave;
     }

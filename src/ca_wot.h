@@ -9,6 +9,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <apr_time.h>
 
 #include "ca_db.h"
 #include "ca_points.h"
@@ -29,6 +30,12 @@ const char *ca_wot_check_points(int *ppoints, const char *s, int max);
 /* a date YYYY-MM-DD from 2000-01-01 to latest (a date in the same form):
  * wot.date.invalid, wot.date.future */
 const char *ca_wot_check_date(const char *s, const char *latest);
+/* the calendar date (YYYY-MM-DD) of t in UTC */
+const char *ca_wot_date_of(apr_time_t t, apr_pool_t *p);
+/* the latest meeting date accepted at t: the date of t in the easternmost
+ * time zone (UTC+14), so that nobody's "today" is refused and nothing
+ * later than anybody's today is accepted (docs/wot.md) */
+const char *ca_wot_latest_date(apr_time_t t, apr_pool_t *p);
 /* documents checked: 1..9 (wot.documents.none, wot.documents.number) */
 const char *ca_wot_check_documents(int *pn, const char *s);
 /* free text of 1..max characters (wot.text.required, wot.text.toolong) */
@@ -89,12 +96,14 @@ typedef struct {
  * wot.assuree.locked, wot.self, wot.changed (name or date of birth changed
  * since the form was shown), wot.mismatch, wot.notassurer, wot.points.range
  * (above the Assurer's maximum), wot.pair, wot.cap.declarations,
- * wot.documents.*, the TTP refusals of ca_points_ttp_check.  today: the
- * date (YYYY-MM-DD) ages are counted on.  TTP kinds do not check a role:
- * the caller has checked that the assurer is a TTP-admin. */
+ * wot.documents.*, wot.date.* (the meeting date is checked again against
+ * ca_wot_latest_date of now), the TTP refusals of ca_points_ttp_check.
+ * now: the current time, read once by the caller; ages are counted on its
+ * UTC date.  TTP kinds do not check a role: the caller has checked that
+ * the assurer is a TTP-admin. */
 apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
                            const ca_wot_entry_t *e, const ca_points_rules_t *rules,
-                           const char *today, apr_pool_t *p);
+                           apr_time_t now, apr_pool_t *p);
 
 /* one line of a member's assurances (received or given) */
 typedef struct {
@@ -128,9 +137,13 @@ apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
  * the member with address email.  Refusals: wot.assuree.unknown,
  * wot.challenge.duplicate.  Sets members.assurer_challenge_at on the first
  * pass. */
+/* recorded_by (an administrator, source "admin") needs a ticket
+ * (ca_ticket_ok, in the audit entry) and may not record their own pass
+ * (refusals "wot.challenge.ticket", "wot.challenge.self"); an import
+ * (recorded_by NULL) needs none */
 apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *email,
                               const char *date, const char *variant, const char *source,
-                              const char *recorded_by, apr_pool_t *p);
+                              const char *recorded_by, const char *ticket, apr_pool_t *p);
 
 /* ---- find an Assurer ---- */
 

@@ -98,8 +98,9 @@ def test_arbitrator_actions(stack, db):
     assert cur.fetchone() == ("Anna", "Maria", "Schmidt-Berg", "1985-03-15")
     ev = last_audit(db, m["id"])
     assert ev[0] == a["id"] and ev[1] == "console.identity"
-    assert ev[2] == (f'ticket={A} from="Anna Schmidt, 1985-03-14"'
-                     f' to="Anna Maria Schmidt-Berg, 1985-03-15"')
+    assert ev[2] == (f'ticket={A} from="Anna Schmidt"'
+                     f' to="Anna Maria Schmidt-Berg" dob=changed')
+    assert "1985" not in ev[2]
     # revoke an assurance
     aid = col(db, "SELECT min(id) FROM assurances WHERE assuree_id = %s", m["id"])
     r = post(arb, "console-assurance-revoke", id=m["id"], ticket=A, assurance=str(aid))
@@ -152,6 +153,11 @@ def test_arbitrator_deletes_an_account(stack, db):
     arb, a = actor(stack, db, "arbitrator")
     ts, m = target(stack, db, points=10)
     cid, _, _ = issue(ts, profile="client", email0="yes")
+    cur = db.cursor()
+    cur.execute("INSERT INTO assurer_listings (member_id, country, town, languages)"
+                " VALUES (%s, 'DE', 'Hamburg', 'de en')", (m["id"],))
+    cur.execute("INSERT INTO ttp_requests (member_id, country, note) VALUES"
+                " (%s, 'DE', 'my passport number is 123')", (m["id"],))
     r = post(arb, "console-delete", id=m["id"], ticket=A)      # not confirmed
     assert r.status_code == 422
     assert not col(db, "SELECT deleted_at IS NOT NULL FROM members WHERE id = %s", m["id"])
@@ -174,6 +180,11 @@ def test_arbitrator_deletes_an_account(stack, db):
                    " AND cert_id = %s", cid) == 1
     ev = last_audit(db, m["id"], "console.delete")
     assert ev == (a["id"], "console.delete", f"ticket={A} retention=7y certificates={cid}")
+    # the web of trust's personal text: listing gone, TTP request closed and blank
+    assert col(db, "SELECT count(*) FROM assurer_listings WHERE member_id = %s", m["id"]) == 0
+    cur.execute("SELECT note, closed_at IS NOT NULL, closed_by FROM ttp_requests"
+                " WHERE member_id = %s", (m["id"],))
+    assert cur.fetchall() == [("", True, a["id"])]
     assert login(session(stack), m["email"]).status_code != 303
     assert ts.get("/account/", allow_redirects=False).status_code == 303
     r = post(arb, "console-delete", id=m["id"], ticket=A, confirm="yes")

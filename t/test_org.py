@@ -29,7 +29,9 @@ def new_org(oa, name=None):
 
 
 def domain():
-    return f"org{next(_n)}-{os.getpid()}.example.net"
+    # a registrable domain of its own: a name below another test's member
+    # domain (test_issue.py claims example.net) would be refused
+    return f"org{next(_n)}-{os.getpid()}-example.net"
 
 
 def org_request(s, org_id, **fields):
@@ -67,14 +69,17 @@ def test_organisation_to_server_certificate(stack, db):
     r = post(oa, "org-admin", id=org_id, email=master["email"], master="1", ticket=T)
     assert r.status_code == 303, message_of(r.text)
     adm, admin = actor(stack, db, points=100, assurer=True)
-    r = post(ms, "org-admin", id=org_id, email=admin["email"], master="1")
+    r = post(ms, "org-admin", id=org_id, email=admin["email"], master="1", ticket=T)
     assert r.status_code == 403                 # a master cannot make masters
     r = post(ms, "org-admin", id=org_id, email=admin["email"])
+    assert r.status_code == 422                 # a master needs a ticket too
+    assert "ticket" in message_of(r.text)
+    r = post(ms, "org-admin", id=org_id, email=admin["email"], ticket=T)
     assert r.status_code == 303, message_of(r.text)
     cur.execute("SELECT member_id, is_master, appointed_by FROM org_admins"
                 " WHERE organisation_id = %s AND removed_at IS NULL ORDER BY id", (org_id,))
     assert cur.fetchall() == [(master["id"], True, o["id"]), (admin["id"], False, master["id"])]
-    r = post(adm, "org-admin", id=org_id, email=plain["email"])
+    r = post(adm, "org-admin", id=org_id, email=plain["email"], ticket=T)
     assert r.status_code == 403                 # a plain O-Admin appoints nobody
     page = adm.get(f"/wot/org-view?id={org_id}")
     assert page.status_code == 200 and dom in page.text and "(master)" in page.text
@@ -116,6 +121,15 @@ def test_organisation_to_server_certificate(stack, db):
     c2 = x509.load_pem_x509_certificate(download(adm, cid2))
     assert c2.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Sales Team"
     assert c2.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == row[0]
+    # a blocked O-Admin is no longer an Assurer: no organisation certificate
+    cur.execute("SELECT count(*) FROM signer_requests WHERE organisation_id = %s", (org_id,))
+    queued = cur.fetchone()[0]
+    cur.execute("UPDATE members SET blocked_at = now() WHERE id = %s", (admin["id"],))
+    r = org_request(adm, org_id, profile="org-server", hosts=dom,
+                    csr=make_csr(new_key()).decode())
+    assert r.status_code == 403, r.status_code
+    cur.execute("SELECT count(*) FROM signer_requests WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == queued
     assert_intact(stack)
 
 
@@ -182,3 +196,53 @@ def _admin_email(stack, db):
     s, a = actor(stack, db, points=100, assurer=True)
     _last_admin_session = s
     return a["email"]
+
+
+def test_organisation_domain_claim_rules(stack, db):
+    """An organisation's domain follows the member side's rules: no public
+    suffix, and no name that is, lies above or lies below a domain of a
+    member or of another organisation; the database refuses them too."""
+    import psycopg2
+    oa, _ = actor(stack, db, "org-assurer")
+    org_id, other = new_org(oa), new_org(oa)
+    cur = db.cursor()
+    cur.execute("SELECT count(*) FROM org_domains WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == 0
+    for suffix in ("co.uk", "github.io", "com"):
+        r = post(oa, "org-domain", id=org_id, domain=suffix, ticket=T)
+        assert r.status_code == 422, (suffix, r.status_code)
+    r = post(oa, "org-domain", id=org_id, domain="co.uk", ticket=T)
+    assert "public suffix" in message_of(r.text)
+    # a member's domain: its parent and its child are refused
+    _, m = actor(stack, db)
+    base = domain()
+    add_domain(db, m["id"], "www." + base)
+    r = post(oa, "org-domain", id=org_id, domain=base, ticket=T)
+    assert r.status_code == 409 and "below this one" in message_of(r.text)
+    r = post(oa, "org-domain", id=org_id, domain="x.www." + base, ticket=T)
+    assert r.status_code == 409 and "above this one" in message_of(r.text)
+    # another organisation's domain, same name, parent and child
+    dom = domain()
+    assert post(oa, "org-domain", id=other, domain=dom, ticket=T).status_code == 303
+    for name in (dom, "shop." + dom):
+        assert post(oa, "org-domain", id=org_id, domain=name, ticket=T).status_code == 409
+    # the organisation itself may hold a name below its own
+    assert post(oa, "org-domain", id=other, domain="shop." + dom, ticket=T).status_code == 303
+    assert post(oa, "org-domain", id=other, domain=dom, ticket=T).status_code == 409
+    cur.execute("SELECT count(*) FROM org_domains WHERE organisation_id = %s", (org_id,))
+    assert cur.fetchone()[0] == 0
+    # the member side: a member cannot claim below an organisation's domain,
+    # nor can a direct insert get around it
+    for name in ("a." + dom, "b.shop." + dom):
+        try:
+            add_domain(db, m["id"], name)
+            assert False, f"{name} was claimed by a member"
+        except psycopg2.Error as e:
+            assert e.pgcode == "23505", e
+    for name in ("deep.www." + base, base, "x.shop." + dom):
+        try:
+            cur.execute("INSERT INTO org_domains (organisation_id, name, ticket, verified_by)"
+                        " VALUES (%s, %s, %s, %s)", (org_id, name, T, m["id"]))
+            assert False, f"organisation domain {name} was stored"
+        except psycopg2.Error as e:
+            assert e.pgcode == "23505", e

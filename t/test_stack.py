@@ -37,10 +37,11 @@ def test_postgres_answers_and_migrations_table_exists(db):
 def test_migrate_is_idempotent_and_ordered(stack, db):
     sqldir = tempfile.mkdtemp(prefix="cacert-mig-")
     try:
-        # numeric order, not lexical: 9 before 10
-        with open(os.path.join(sqldir, "10_second.sql"), "w") as f:
+        # numeric order, not lexical: 999 before 1000 (versions far above
+        # the real migrations of sql/, which reach 9 and more)
+        with open(os.path.join(sqldir, "1000_second.sql"), "w") as f:
             f.write("ALTER TABLE harness_mig ADD COLUMN b int;\n")
-        with open(os.path.join(sqldir, "9_first.sql"), "w") as f:
+        with open(os.path.join(sqldir, "999_first.sql"), "w") as f:
             f.write("CREATE TABLE harness_mig (a int);\n")
         argv = ["bash", os.path.join(REPO, "tools", "cacert-migrate"),
                 "--host", stack.pg_socket_dir, "--port", str(stack.pg_port),
@@ -48,25 +49,26 @@ def test_migrate_is_idempotent_and_ordered(stack, db):
         env = dict(os.environ, PATH=Stack.pg_bindir() + ":" + os.environ["PATH"])
         r = subprocess.run(argv, capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr
-        assert "applying 9_first" in r.stdout and "applying 10_second" in r.stdout
-        assert r.stdout.index("9_first") < r.stdout.index("10_second")
+        assert "applying 999_first" in r.stdout and "applying 1000_second" in r.stdout
+        assert r.stdout.index("999_first") < r.stdout.index("1000_second")
         r = subprocess.run(argv, capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr
         assert "applying" not in r.stdout
         # a failing migration leaves nothing behind, not even half of itself
-        with open(os.path.join(sqldir, "11_bad.sql"), "w") as f:
+        with open(os.path.join(sqldir, "1001_bad.sql"), "w") as f:
             f.write("CREATE TABLE harness_half (x int);\nSELECT no_such_function();\n")
         r = subprocess.run(argv, capture_output=True, text=True, env=env)
         assert r.returncode != 0
         cur = db.cursor()
         cur.execute("SELECT to_regclass('public.harness_half')")
         assert cur.fetchone()[0] is None
-        cur.execute("SELECT version FROM schema_migrations WHERE version IN (9, 10, 11) ORDER BY 1")
-        assert [v for (v,) in cur.fetchall()] == [9, 10]
+        cur.execute("SELECT version FROM schema_migrations"
+                    " WHERE version IN (999, 1000, 1001) ORDER BY 1")
+        assert [v for (v,) in cur.fetchall()] == [999, 1000]
     finally:
         cur = db.cursor()
         cur.execute("DROP TABLE IF EXISTS harness_mig")
-        cur.execute("DELETE FROM schema_migrations WHERE version IN (9, 10, 11)")
+        cur.execute("DELETE FROM schema_migrations WHERE version IN (999, 1000, 1001)")
         for f in os.listdir(sqldir):
             os.unlink(os.path.join(sqldir, f))
         os.rmdir(sqldir)

@@ -175,3 +175,39 @@ def test_visitor_is_sent_to_login(http, db):
     r = http.get("/wot/assure", allow_redirects=False)
     assert r.status_code == 303 and r.headers["Location"].endswith("/account/login")
     assert login is not None
+
+
+def test_assurer_blocked_during_an_assurance(http, stack, db, assurer):
+    """The assurance locks the Assurer's row and reads the standing after
+    the lock: a block committed while it waits is seen, and refuses it."""
+    import threading
+    import time
+
+    import psycopg2
+    b = db_member(db)
+    r, version = find_step(http, b["email"])
+    assert r.status_code == 200 and version
+    before = counts(db)
+    other = psycopg2.connect(**stack.pg_connect_args())
+    try:
+        cur = other.cursor()
+        cur.execute("SELECT id FROM members WHERE id = %s FOR UPDATE", (assurer["id"],))
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=enter_step(http, b, version, 10)))
+        t.start()
+        waiting = False
+        # until the request's transaction waits for the row (pg_stat_activity)
+        while t.is_alive() and not waiting:
+            time.sleep(0.02)
+            c = db.cursor()
+            c.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                      " AND datname = current_database() AND query LIKE '%FOR UPDATE%'")
+            waiting = c.fetchone()[0] > 0
+        cur.execute("UPDATE members SET blocked_at = now() WHERE id = %s", (assurer["id"],))
+        other.commit()
+        t.join()
+    finally:
+        other.close()
+    assert waiting, "the assurance did not wait for the Assurer's row"
+    assert "Only Assurers" in " ".join(page_errors(out["r"].text)), out["r"].status_code
+    assert counts(db) == before

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from accounts import csrf_of
-from wot import counts, db_member, grant_role, scalar, web_member
+from wot import counts, db_member, grant_role, page_errors, scalar, web_member
 
 IMPORT = "/wot/challenge-import"
 
@@ -93,18 +93,27 @@ def test_admin_records_a_pass(http, stack, db):
     token = csrf_of(r.text)
     before = counts(db)
     for bad in ({"date": "2099-01-01"}, {"date": "someday"}, {"variant": ""},
-                {"email": "nobody@example.org"}):
-        data = {"csrf": token, "email": m["email"], "date": today(), "variant": "cats-v3"}
+                {"email": "nobody@example.org"}, {"ticket": ""}, {"ticket": "ticket 7"},
+                {"email": admin["email"]}):
+        data = {"csrf": token, "email": m["email"], "date": today(), "variant": "cats-v3",
+                "ticket": "s20261121.4"}
         data.update(bad)
         r = http.post("/wot/challenge", data=data, allow_redirects=False)
         assert r.status_code == 422, bad
         assert counts(db) == before
-    data = {"csrf": token, "email": m["email"], "date": today(), "variant": "cats-v3"}
+        if "ticket" in bad:
+            assert "ticket" in " ".join(page_errors(r.text)).lower(), bad
+        if "email" in bad and bad["email"] == admin["email"]:
+            assert "for yourself" in " ".join(page_errors(r.text))
+    data = {"csrf": token, "email": m["email"], "date": today(), "variant": "cats-v3",
+            "ticket": "s20261121.4"}
     r = http.post("/wot/challenge", data=data, allow_redirects=False)
     assert r.status_code == 303
     assert scalar(db, "SELECT recorded_by FROM challenge_passes WHERE member_id = %s",
                   m["id"]) == admin["id"]
     assert scalar(db, "SELECT actor_id FROM audit_log WHERE member_id = %s"
                       " AND action = 'challenge.pass'", m["id"]) == admin["id"]
+    assert scalar(db, "SELECT detail FROM audit_log WHERE member_id = %s"
+                      " AND action = 'challenge.pass'", m["id"]).startswith("ticket=s20261121.4 ")
     r = http.post("/wot/challenge", data=data, allow_redirects=False)
     assert r.status_code == 422 and "recorded already" in r.text

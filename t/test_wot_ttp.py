@@ -82,7 +82,8 @@ def test_ttp_to_70_then_topup_to_assurer(http, stack, db):
     r = http.get("/wot/challenge")
     r = http.post("/wot/challenge", data={"csrf": csrf_of(r.text), "email": m["email"],
                                           "date": datetime.date.today().isoformat(),
-                                          "variant": "cats-v3"}, allow_redirects=False)
+                                          "variant": "cats-v3", "ticket": "s20261121.5"},
+                  allow_redirects=False)
     assert r.status_code == 303
     assert scalar(db, "SELECT source FROM challenge_passes WHERE member_id = %s",
                   m["id"]) == "admin"
@@ -129,3 +130,20 @@ def test_ttp_open_to_under_18_by_directive(http, stack, db):
         ttp_admin(http, stack, db)
         r = assure(http, m, 20, path=TTP, kind="ttp", ttp="Notary")
         assert r.status_code == 303, page_errors(r.text)
+
+
+def test_ttp_queue_leaves_out_locked_and_deleted_members(http, stack, db):
+    live, locked, gone = db_member(db), db_member(db), db_member(db)
+    cur = db.cursor()
+    for m in (live, locked, gone):
+        cur.execute("INSERT INTO ttp_requests (member_id, country, note) VALUES (%s, 'DE', %s)",
+                    (m["id"], f"note of {m['email']}"))
+    cur.execute("UPDATE members SET locked_at = now() WHERE id = %s", (locked["id"],))
+    cur.execute("UPDATE members SET locked_at = now(), deleted_at = now(), retain_until = now(),"
+                " deletion_ticket = 's20261121.1' WHERE id = %s",
+                (gone["id"],))
+    ttp_admin(http, stack, db)
+    r = http.get(TTP)
+    assert r.status_code == 200
+    assert live["email"] in r.text
+    assert locked["email"] not in r.text and gone["email"] not in r.text

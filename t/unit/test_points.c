@@ -296,6 +296,33 @@ START_TEST(wot_checks)
     ck_assert_ptr_null(ca_wot_check_date("2024-02-29", "2026-11-22"));
     ck_assert_str_eq(ca_wot_check_date("21.11.2026", "2026-11-22"), "wot.date.invalid");
     ck_assert_str_eq(ca_wot_check_date(NULL, "2026-11-22"), "wot.date.invalid");
+    {
+        /* the latest date: today at UTC+14, never tomorrow everywhere */
+        apr_pool_t *tp;
+        apr_time_exp_t x;
+        apr_time_t t;
+
+        apr_pool_create(&tp, NULL);
+        memset(&x, 0, sizeof(x));
+        x.tm_year = 126;
+        x.tm_mon = 10;
+        x.tm_mday = 21;
+        x.tm_hour = 9;
+        x.tm_min = 59;
+        x.tm_sec = 59;
+        ck_assert_int_eq(apr_time_exp_gmt_get(&t, &x), APR_SUCCESS);
+        ck_assert_str_eq(ca_wot_date_of(t, tp), "2026-11-21");
+        ck_assert_str_eq(ca_wot_latest_date(t, tp), "2026-11-21");
+        ck_assert_str_eq(ca_wot_check_date("2026-11-22", ca_wot_latest_date(t, tp)),
+                         "wot.date.future");
+        t += apr_time_from_sec(1);                  /* 10:00 UTC: midnight at UTC+14 */
+        ck_assert_str_eq(ca_wot_date_of(t, tp), "2026-11-21");
+        ck_assert_str_eq(ca_wot_latest_date(t, tp), "2026-11-22");
+        ck_assert_ptr_null(ca_wot_check_date("2026-11-22", ca_wot_latest_date(t, tp)));
+        ck_assert_str_eq(ca_wot_check_date("2026-11-23", ca_wot_latest_date(t, tp)),
+                         "wot.date.future");
+        apr_pool_destroy(tp);
+    }
 
     ck_assert_ptr_null(ca_wot_check_documents(&n, "2"));
     ck_assert_int_eq(n, 2);
