@@ -481,25 +481,6 @@ static void retrieve_fns(void)
     page_mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
 }
 
-static const char *fval(dom_req_t *q, const char *name)
-{
-    const char *v = q->pg->form ? apr_table_get(q->pg->form, name) : NULL;
-    return v ? v : "";
-}
-
-static const char *arg_of(request_rec *r, const char *name)
-{
-    apr_table_t *args, *errs;
-    const char *err;
-    ca_form_limits_t lim = { 1024, 8, 256, NULL, 0 };
-
-    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
-                                  r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    return apr_table_get(args, name);
-}
-
 static int redirect(dom_req_t *q, const char *where)
 {
     const char *url = apr_pstrcat(q->r->pool, q->pg->base, "/", where, NULL);
@@ -565,7 +546,7 @@ static int page_list(dom_req_t *q)
     int status = HTTP_OK;
 
     if (q->r->method_number == M_POST) {
-        const char *action = fval(q, "action");
+        const char *action = cacert_field(q->pg, "action");
         apr_status_t rv;
         if (!strcmp(action, "add")) {
             const char *typed = apr_table_get(q->pg->form, "domain"), *name, *e, *id, *why;
@@ -596,7 +577,7 @@ static int page_list(dom_req_t *q)
             }
         }
         else if (!strcmp(action, "remove")) {
-            rv = ca_domain_remove(q->pg->db, q->pg->sess->member_id, fval(q, "id"), p);
+            rv = ca_domain_remove(q->pg->db, q->pg->sess->member_id, cacert_field(q->pg, "id"), p);
             if (rv == APR_NOTFOUND) {
                 page_set_msg(q->pg, "error", "domain.notyours");
                 status = HTTP_NOT_FOUND;
@@ -707,7 +688,7 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
         return err ? err : "ok.domain.whois";
     }
     if (m == CA_CHECK_EMAIL) {
-        const char *to = ca_trim(fval(q, "mailbox"), p), *cookie, *err;
+        const char *to = ca_trim(cacert_field(q->pg, "mailbox"), p), *cookie, *err;
         ca_tmpl_ctx_t *mctx;
         /* mail goes only to the fixed mailboxes of the domain or to an
          * address its whois record lists, looked up again here */
@@ -757,7 +738,7 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
 
 static int page_view(dom_req_t *q)
 {
-    const char *id = q->r->method_number == M_POST ? fval(q, "id") : arg_of(q->r, "id");
+    const char *id = q->r->method_number == M_POST ? cacert_field(q->pg, "id") : cacert_query_arg(q->r, "id");
     apr_array_header_t *whois = NULL;
     ca_domain_t *d;
     apr_status_t rv;
@@ -771,7 +752,7 @@ static int page_view(dom_req_t *q)
         return internal_error(q, rv, "domain");
     }
     if (q->r->method_number == M_POST) {
-        const char *key = probe(q, d, fval(q, "action"), &whois, &status);
+        const char *key = probe(q, d, cacert_field(q->pg, "action"), &whois, &status);
         if (status == HTTP_INTERNAL_SERVER_ERROR) {
             return internal_error(q, APR_EGENERAL, "domain probe");
         }
@@ -796,11 +777,11 @@ static int page_confirm(dom_req_t *q)
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
-        cookie = arg_of(q->r, "c");
+        cookie = cacert_query_arg(q->r, "c");
         ca_tmpl_set(q->pg->ctx, "cookie", cookie ? cookie : "");
         return page_render(q->pg, "domain_confirm.html", HTTP_OK);
     }
-    cookie = fval(q, "cookie");
+    cookie = cacert_field(q->pg, "cookie");
     rv = ca_domain_ping_confirm(&name, q->pg->db, cookie, q->r->pool);
     if (rv == APR_NOTFOUND) {
         return page_message(q->pg, "title.domain_confirm", "domain.ping.unknown",

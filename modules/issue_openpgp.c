@@ -101,25 +101,6 @@ static void fns(void)
     }
 }
 
-static const char *fval(cacert_page_t *pg, const char *name)
-{
-    const char *v = pg->form ? apr_table_get(pg->form, name) : NULL;
-    return v ? v : "";
-}
-
-static const char *arg_of(request_rec *r, const char *name)
-{
-    apr_table_t *args, *errs;
-    const char *err;
-    ca_form_limits_t lim = { 1024, 8, 256, NULL, 0 };
-
-    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
-                                  r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    return apr_table_get(args, name);
-}
-
 static int redirect(cacert_page_t *pg, const char *where)
 {
     request_rec *r = pg->r;
@@ -286,7 +267,7 @@ int iss_pgp_page_list(cacert_page_t *pg, const iss_pgp_cfg_t *c)
             goto refuse;
         }
     }
-    text = fval(pg, "key");
+    text = cacert_field(pg, "key");
     if (*text) {
         data = (const unsigned char *)text;
         len = strlen(text);
@@ -420,7 +401,7 @@ static apr_status_t key_vars(cacert_page_t *pg, keyview_t *kv, const char *sel)
         else {
             ca_tmpl_set(it, "ok", "1");
             ca_tmpl_set(pg->ctx, "any_ok", "1");
-            if (!sel || *fval(pg, apr_psprintf(p, "uid%d", i))) {
+            if (!sel || *cacert_field(pg, apr_psprintf(p, "uid%d", i))) {
                 ca_tmpl_set(it, "checked", "1");
             }
         }
@@ -468,7 +449,7 @@ static int key_enqueue(cacert_page_t *pg, keyview_t *kv, apr_array_header_t *uid
 int iss_pgp_page_key(cacert_page_t *pg, const iss_pgp_cfg_t *c)
 {
     request_rec *r = pg->r;
-    const char *id = r->method_number == M_GET ? arg_of(r, "id") : fval(pg, "id");
+    const char *id = r->method_number == M_GET ? cacert_query_arg(r, "id") : cacert_field(pg, "id");
     apr_array_header_t *chosen;
     keyview_t kv;
     apr_status_t rv;
@@ -482,7 +463,7 @@ int iss_pgp_page_key(cacert_page_t *pg, const iss_pgp_cfg_t *c)
         return message(pg, "title.certs_openpgp", "err.pgp.nokey", HTTP_NOT_FOUND);
     }
     if (r->method_number == M_GET) {
-        const char *signed_id = arg_of(r, "signed");
+        const char *signed_id = cacert_query_arg(r, "signed");
         if (signed_id && ca_is_id(signed_id)) {
             ca_tmpl_set(pg->ctx, "just_signed", signed_id);
         }
@@ -496,7 +477,7 @@ int iss_pgp_page_key(cacert_page_t *pg, const iss_pgp_cfg_t *c)
     }
     chosen = apr_array_make(r->pool, 4, sizeof(const char *));
     for (i = 0; i < kv.key->uids->nelts; i++) {
-        if (!*fval(pg, apr_psprintf(r->pool, "uid%d", i))) {
+        if (!*cacert_field(pg, apr_psprintf(r->pool, "uid%d", i))) {
             continue;
         }
         if (APR_ARRAY_IDX(kv.why, i, const char *)) {
@@ -535,7 +516,7 @@ int iss_pgp_page_resign(cacert_page_t *pg, const iss_pgp_cfg_t *c)
     int notfound, i, j;
 
     fns();
-    if ((rv = key_load(&kv, pg, c, fval(pg, "id"), &notfound)) != APR_SUCCESS) {
+    if ((rv = key_load(&kv, pg, c, cacert_field(pg, "id"), &notfound)) != APR_SUCCESS) {
         return internal_error(pg, rv, "OpenPGP key");
     }
     if (notfound) {
@@ -581,7 +562,7 @@ refuse:
 int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_time_t wait)
 {
     request_rec *r = pg->r;
-    const char *id = arg_of(r, "id");
+    const char *id = cacert_query_arg(r, "id");
     apr_time_t end = apr_time_now() + wait;
     ca_pgpreq_t *req;
     apr_status_t rv;
@@ -638,7 +619,7 @@ int iss_pgp_page_download(cacert_page_t *pg, const iss_pgp_cfg_t *c)
     apr_status_t rv;
 
     fns();
-    rv = ca_pgpkeys_signature(&s, pg->db, arg_of(r, "id"), pg->sess->member_id, r->pool);
+    rv = ca_pgpkeys_signature(&s, pg->db, cacert_query_arg(r, "id"), pg->sess->member_id, r->pool);
     if (rv == APR_NOTFOUND) {
         return message(pg, "title.certs_openpgp", "err.pgp.nokey", HTTP_NOT_FOUND);
     }

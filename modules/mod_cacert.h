@@ -7,7 +7,10 @@
 #include <apr_optional.h>
 #include <httpd.h>
 
+#include <string.h>
+
 #include "ca_account.h"
+#include "ca_form.h"
 #include "ca_db.h"
 #include "ca_tmpl.h"
 
@@ -25,6 +28,28 @@ typedef struct cacert_page_t {
                                      * (ca_file_part_t, ca_multipart.h) or NULL */
     void *priv;
 } cacert_page_t;
+
+/* a field of a POST's form; "" when absent */
+static inline const char *cacert_field(const cacert_page_t *pg, const char *name)
+{
+    const char *v = pg && pg->form ? apr_table_get(pg->form, name) : NULL;
+    return v ? v : "";
+}
+
+/* a parameter of the query string; NULL when absent or when the query
+ * string is malformed or larger than a page's links ever make it */
+static inline const char *cacert_query_arg(request_rec *r, const char *name)
+{
+    apr_table_t *args, *errs;
+    const char *err;
+    ca_form_limits_t lim = { 2048, 16, 256, NULL, 0 };
+
+    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
+                                  r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_table_get(args, name);
+}
 
 /* Start a page: language, session, CSRF cookie, layout variables, database;
  * for a POST the form is read and its CSRF token checked.  login: 1 the

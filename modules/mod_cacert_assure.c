@@ -313,21 +313,12 @@ int assure_has_role(const assure_req_t *q, unsigned roles)
 
 const char *assure_form(const assure_req_t *q, const char *name)
 {
-    const char *v = q->pg && q->pg->form ? apr_table_get(q->pg->form, name) : NULL;
-    return v ? v : "";
+    return cacert_field(q->pg, name);
 }
 
 const char *assure_arg(const assure_req_t *q, const char *name)
 {
-    apr_table_t *args, *errs;
-    const char *err;
-    ca_form_limits_t lim = { 2048, 16, 256, NULL, 0 };
-
-    if (!q->r->args || ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args),
-                                     &lim, q->r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    return apr_table_get(args, name);
+    return cacert_query_arg(q->r, name);
 }
 
 /* the variables every page of the module sets */

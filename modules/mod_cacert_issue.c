@@ -1054,25 +1054,6 @@ static void retrieve_fns(void)
     page_headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
 }
 
-static const char *fval(iss_req_t *q, const char *name)
-{
-    const char *v = q->pg->form ? apr_table_get(q->pg->form, name) : NULL;
-    return v ? v : "";
-}
-
-static const char *arg_of(request_rec *r, const char *name)
-{
-    apr_table_t *args, *errs;
-    const char *err;
-    ca_form_limits_t lim = { 1024, 8, 256, NULL, 0 };
-
-    if (!r->args || ca_form_parse(&args, &errs, &err, r->args, strlen(r->args), &lim,
-                                  r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    return apr_table_get(args, name);
-}
-
 static int redirect(iss_req_t *q, const char *where)
 {
     const char *url = apr_pstrcat(q->r->pool, q->pg->base, "/", where, NULL);
@@ -1132,7 +1113,7 @@ static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
     apr_pool_t *p = q->r->pool;
     ca_standing_t st;
     apr_status_t rv;
-    const char *chosen = fval(q, "profile");
+    const char *chosen = cacert_field(q->pg, "profile");
     int i;
 
     if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
@@ -1180,7 +1161,7 @@ static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "emails");
         ca_tmpl_set(item, "address", e);
         ca_tmpl_setf(item, "n", "%d", i);
-        if (q->pg->form ? *fval(q, apr_psprintf(p, "email%d", i)) != '\0' : i == 0) {
+        if (q->pg->form ? *cacert_field(q->pg, apr_psprintf(p, "email%d", i)) != '\0' : i == 0) {
             ca_tmpl_set(item, "checked", "1");
         }
     }
@@ -1225,7 +1206,7 @@ static int page_new(iss_req_t *q)
             ca_tmpl_set(ctx, "has_errors", "1");
         }
     }
-    csr_text = fval(q, "csr");
+    csr_text = cacert_field(q->pg, "csr");
     csr_len = strlen(csr_text);
     ca_tmpl_set(ctx, "v_csr", csr_text);
     /* an uploaded file (PEM or DER) instead of pasted text */
@@ -1240,35 +1221,35 @@ static int page_new(iss_req_t *q)
             csr_len = f->len;
         }
     }
-    ca_tmpl_set(ctx, "v_hosts", fval(q, "hosts"));
-    ca_tmpl_set(ctx, "v_description", fval(q, "description"));
-    md = *fval(q, "md") ? fval(q, "md") : "sha256";
+    ca_tmpl_set(ctx, "v_hosts", cacert_field(q->pg, "hosts"));
+    ca_tmpl_set(ctx, "v_description", cacert_field(q->pg, "description"));
+    md = *cacert_field(q->pg, "md") ? cacert_field(q->pg, "md") : "sha256";
     if (ca_policy_md_ok(md)) {
         ca_tmpl_set(ctx, apr_pstrcat(p, "md_", md, NULL), "1");
     }
-    if (!strcmp(fval(q, "use_name"), "yes")) {
+    if (!strcmp(cacert_field(q->pg, "use_name"), "yes")) {
         ca_tmpl_set(ctx, "v_use_name", "1");
     }
     if (ca_tmpl_get(ctx, "has_errors")) {
         goto refuse;
     }
     memset(&choice, 0, sizeof(choice));
-    choice.profile = ca_profile_from_name(fval(q, "profile"));
+    choice.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
     if (!choice.profile) {
         page_set_msg(q->pg, "err_profile", "policy.profile");
         goto refuse;
     }
-    choice.use_name = !strcmp(fval(q, "use_name"), "yes");
+    choice.use_name = !strcmp(cacert_field(q->pg, "use_name"), "yes");
     choice.md = md;
     emails = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < facts.emails->nelts; i++) {
-        if (*fval(q, apr_psprintf(p, "email%d", i))) {
+        if (*cacert_field(q->pg, apr_psprintf(p, "email%d", i))) {
             APR_ARRAY_PUSH(emails, const char *) = APR_ARRAY_IDX(facts.emails, i, const char *);
         }
     }
     hosts = apr_array_make(p, 4, sizeof(const char *));
     {
-        char *list = apr_pstrdup(p, fval(q, "hosts")), *tok, *last;
+        char *list = apr_pstrdup(p, cacert_field(q->pg, "hosts")), *tok, *last;
         for (tok = apr_strtok(list, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
             char *c;
             for (c = tok; *c; c++) {
@@ -1312,12 +1293,12 @@ static int page_new(iss_req_t *q)
         page_set_msg(q->pg, "err_csr", "csr.keyused");
         goto refuse;
     }
-    if (ca_utf8_len(fval(q, "description"), strlen(fval(q, "description"))) > 100) {
+    if (ca_utf8_len(cacert_field(q->pg, "description"), strlen(cacert_field(q->pg, "description"))) > 100) {
         page_set_msg(q->pg, "err_description", "field.toolong");
         goto refuse;
     }
     rv = ca_issue_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, &grant,
-                               choice.profile, &names, csr, md, fval(q, "description"), p);
+                               choice.profile, &names, csr, md, cacert_field(q->pg, "description"), p);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate request");
     }
@@ -1334,7 +1315,7 @@ refuse:
 /* the waiting page: holds until the certificate is there (or a while) */
 static int page_wait(iss_req_t *q)
 {
-    const char *id = arg_of(q->r, "id");
+    const char *id = cacert_query_arg(q->r, "id");
     apr_time_t end = apr_time_now() + cfg_time(q->cfg->wait, 10);
     ca_request_t *req;
     apr_status_t rv;
@@ -1405,7 +1386,7 @@ static int page_list(iss_req_t *q)
 static int page_view(iss_req_t *q)
 {
     ca_cert_t *c;
-    apr_status_t rv = ca_issue_cert(&c, q->pg->db, arg_of(q->r, "id"),
+    apr_status_t rv = ca_issue_cert(&c, q->pg->db, cacert_query_arg(q->r, "id"),
                                     q->pg->sess->member_id, q->r->pool);
 
     if (rv == APR_NOTFOUND) {
@@ -1415,10 +1396,10 @@ static int page_view(iss_req_t *q)
         return internal_error(q, rv, "certificate");
     }
     cert_vars(q->pg->ctx, c);
-    if (arg_of(q->r, "revoking")) {
+    if (cacert_query_arg(q->r, "revoking")) {
         page_set_msg(q->pg, "notice", "ok.certs.revoking");
     }
-    if (arg_of(q->r, "saved")) {
+    if (cacert_query_arg(q->r, "saved")) {
         page_set_msg(q->pg, "notice", "ok.certs.saved");
     }
     if (c->login_disabled) {
@@ -1496,11 +1477,11 @@ static apr_status_t pkcs7_of(const unsigned char **pout, apr_size_t *plen,
 static int page_download(iss_req_t *q)
 {
     apr_pool_t *p = q->r->pool;
-    const char *fmt = arg_of(q->r, "fmt");
+    const char *fmt = cacert_query_arg(q->r, "fmt");
     ca_cert_t *c;
     issuer_t *is;
     const char *body, *base;
-    apr_status_t rv = ca_issue_cert(&c, q->pg->db, arg_of(q->r, "id"),
+    apr_status_t rv = ca_issue_cert(&c, q->pg->db, cacert_query_arg(q->r, "id"),
                                     q->pg->sess->member_id, p);
 
     if (rv == APR_NOTFOUND) {
@@ -1543,7 +1524,7 @@ static int page_download(iss_req_t *q)
 
 static int page_revoke(iss_req_t *q)
 {
-    const char *id = fval(q, "id"), *req_id;
+    const char *id = cacert_field(q->pg, "id"), *req_id;
     apr_status_t rv;
 
     rv = ca_issue_enqueue_revoke(&req_id, q->pg->db, id, q->pg->sess->member_id, 0,
@@ -1584,7 +1565,7 @@ static int page_renew(iss_req_t *q)
     apr_status_t rv;
     int i;
 
-    rv = ca_issue_cert(&c, q->pg->db, fval(q, "id"), q->pg->sess->member_id, p);
+    rv = ca_issue_cert(&c, q->pg->db, cacert_field(q->pg, "id"), q->pg->sess->member_id, p);
     if (rv == APR_NOTFOUND) {
         return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
     }
@@ -1653,7 +1634,7 @@ static int page_renew(iss_req_t *q)
 
 static int page_edit(iss_req_t *q)
 {
-    const char *id = fval(q, "id"), *desc = ca_trim(fval(q, "description"), q->r->pool);
+    const char *id = cacert_field(q->pg, "id"), *desc = ca_trim(cacert_field(q->pg, "description"), q->r->pool);
     apr_status_t rv;
 
     if (apr_table_get(q->pg->form_errors, "description")
@@ -1661,7 +1642,7 @@ static int page_edit(iss_req_t *q)
         return page_message(q->pg, "title.certs", "field.toolong", HTTP_UNPROCESSABLE_ENTITY);
     }
     rv = ca_issue_settings(q->pg->db, id, q->pg->sess->member_id, desc,
-                           !strcmp(fval(q, "login_disabled"), "yes"), q->r->pool);
+                           !strcmp(cacert_field(q->pg, "login_disabled"), "yes"), q->r->pool);
     if (rv == APR_NOTFOUND) {
         return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
     }
@@ -1701,7 +1682,7 @@ static int page_org(iss_req_t *q)
     apr_pool_t *p = q->r->pool;
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     ca_policy_cfg_t pc = policy_cfg(q->cfg);
-    const char *org_id = q->pg->form ? fval(q, "org") : arg_of(q->r, "org");
+    const char *org_id = q->pg->form ? cacert_field(q->pg, "org") : cacert_query_arg(q->r, "org");
     const char *e, *req_id, *md, *org[5];
     ca_org_facts_t facts;
     ca_org_choice_t choice;
@@ -1736,18 +1717,18 @@ static int page_org(iss_req_t *q)
     if (q->r->method_number == M_GET) {
         return page_render(q->pg, "certs_org.html", HTTP_OK);
     }
-    ca_tmpl_set(ctx, "v_csr", fval(q, "csr"));
-    ca_tmpl_set(ctx, "v_unit", fval(q, "unit"));
-    ca_tmpl_set(ctx, "v_cn", fval(q, "cn"));
-    ca_tmpl_set(ctx, "v_emails", fval(q, "emails"));
-    ca_tmpl_set(ctx, "v_hosts", fval(q, "hosts"));
+    ca_tmpl_set(ctx, "v_csr", cacert_field(q->pg, "csr"));
+    ca_tmpl_set(ctx, "v_unit", cacert_field(q->pg, "unit"));
+    ca_tmpl_set(ctx, "v_cn", cacert_field(q->pg, "cn"));
+    ca_tmpl_set(ctx, "v_emails", cacert_field(q->pg, "emails"));
+    ca_tmpl_set(ctx, "v_hosts", cacert_field(q->pg, "hosts"));
     memset(&choice, 0, sizeof(choice));
-    choice.profile = ca_profile_from_name(fval(q, "profile"));
-    choice.unit = ca_trim(fval(q, "unit"), p);
-    choice.cn = ca_trim(fval(q, "cn"), p);
-    choice.emails = word_list(fval(q, "emails"), p);
-    choice.hosts = word_list(fval(q, "hosts"), p);
-    md = *fval(q, "md") ? fval(q, "md") : "sha256";
+    choice.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
+    choice.unit = ca_trim(cacert_field(q->pg, "unit"), p);
+    choice.cn = ca_trim(cacert_field(q->pg, "cn"), p);
+    choice.emails = word_list(cacert_field(q->pg, "emails"), p);
+    choice.hosts = word_list(cacert_field(q->pg, "hosts"), p);
+    md = *cacert_field(q->pg, "md") ? cacert_field(q->pg, "md") : "sha256";
     choice.md = md;
     if (apr_table_elts(q->pg->form_errors)->nelts) {
         page_set_msg(q->pg, "error", "form.malformed");
@@ -1758,7 +1739,7 @@ static int page_org(iss_req_t *q)
         page_set_msg(q->pg, "error", e);
         return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
     }
-    if ((e = ca_csr_parse(&csr, fval(q, "csr"), strlen(fval(q, "csr")), q->cfg->weak, p))) {
+    if ((e = ca_csr_parse(&csr, cacert_field(q->pg, "csr"), strlen(cacert_field(q->pg, "csr")), q->cfg->weak, p))) {
         page_set_msg(q->pg, "error", e);
         return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
     }
