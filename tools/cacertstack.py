@@ -1349,6 +1349,7 @@ class Stack:
             "sink": self.pids.get("sink") if pid_alive(self.pids.get("sink")) else None,
             "smtp_port": self.smtp_port, "maildir": self.maildir,
             "error_log": self.error_log, "pg_socket_dir": self.pg_socket_dir,
+            "database": self.dsn,
         }
         st["running"] = bool(st["httpd"] or st["postgres"] or st["sink"])
         st["healthy"] = bool(st["httpd"] and st["postgres"] and st["sink"])
@@ -1493,7 +1494,7 @@ def main(argv=None):
             return 0
         st = s.status()
         for k in ("url", "httpd", "postgres", "sink", "smtp_port", "maildir", "error_log",
-                  "pg_socket_dir"):
+                  "pg_socket_dir", "database"):
             print(f"{k:14} {st[k] if st[k] is not None else '-'}")
         print(f"{'state':14} {'running' if st['healthy'] else ('partly running' if st['running'] else 'stopped')}")
         return 0 if st["healthy"] else 3
