@@ -3,11 +3,30 @@ so the pages are proved usable by a real browser (no JavaScript needed)."""
 
 import os
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts import PASSWORD, member_data
+
+
+def left(old):
+    """A wait condition: the page holding `old` has been replaced.  Like
+    expected_conditions.staleness_of, but chromedriver sometimes reports the
+    stale node as an inspector error ("Node with given id does not belong to
+    the document") instead of a stale-element error: that means gone too."""
+    def check(_driver):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return check
 
 
 def fill(browser, values):
@@ -27,7 +46,7 @@ def submit(browser, label):
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, f"//main//button[normalize-space()='{label}']").click()
     # the click returns before the next page has loaded
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    WebDriverWait(browser, 20).until(left(old))
 
 
 def heading(browser):
@@ -59,7 +78,7 @@ def test_register_confirm_login_in_chromium(browser, stack):
 
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "log in").click()
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    WebDriverWait(browser, 20).until(left(old))
     fill(browser, {"email": data["email"], "password": PASSWORD})
     submit(browser, "Log in")
     assert heading(browser) == "Welcome, Zoë"
@@ -79,5 +98,5 @@ def test_register_confirm_login_in_chromium(browser, stack):
     browser.set_window_size(1280, 1024)
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, "//button[normalize-space()='Log out']").click()
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    WebDriverWait(browser, 20).until(left(old))
     assert "You are logged out." in browser.find_element(By.TAG_NAME, "main").text
