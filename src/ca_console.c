@@ -445,29 +445,54 @@ static const char *tf(int v)
     return v ? "true" : "false";
 }
 
-apr_status_t ca_console_lock(ca_db_t *db, const char *actor, const char *member_id,
-                             const char *ticket, int lock, apr_pool_t *p)
+/* the member flags the console sets and clears: the statement that writes
+ * the flag and the audit actions for setting and clearing it */
+typedef enum { FLAG_LOCKED, FLAG_BLOCKED, FLAG_CODESIGN } member_flag_t;
+
+static const struct {
+    const char *stmt, *on, *off;
+} member_flags[] = {
+    [FLAG_LOCKED] = { "cacert_con_set_locked", "console.lock", "console.unlock" },
+    [FLAG_BLOCKED] = { "cacert_con_set_blocked", "console.assurer.block",
+                       "console.assurer.unblock" },
+    [FLAG_CODESIGN] = { "cacert_con_set_codesign", "console.codesign.grant",
+                        "console.codesign.remove" },
+};
+
+/* set (on) or clear one flag of a live member: APR_EEXIST when it is so
+ * already, APR_EACCES for a deleted account; locking ends the sessions */
+static apr_status_t set_flag(ca_db_t *db, const char *actor, const char *member_id,
+                             const char *ticket, member_flag_t flag, int on, apr_pool_t *p)
 {
     member_state_t st;
     apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
+    int now;
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    now = flag == FLAG_LOCKED ? st.locked : flag == FLAG_BLOCKED ? st.blocked : st.codesign;
+    on = !!on;
     if (st.deleted) {
         rv = APR_EACCES;
     }
-    else if (st.locked == !!lock) {
+    else if (now == on) {
         rv = APR_EEXIST;
     }
     else {
-        rv = ca_db_query(NULL, db, "cacert_con_set_locked", CA_ARGS(tf(lock), member_id), p);
-        if (rv == APR_SUCCESS && lock) {
+        rv = ca_db_query(NULL, db, member_flags[flag].stmt, CA_ARGS(tf(on), member_id), p);
+        if (rv == APR_SUCCESS && flag == FLAG_LOCKED && on) {
             rv = ca_db_query(NULL, db, "cacert_con_end_sessions", CA_ARGS(member_id), p);
         }
     }
-    return action_end(rv, db, actor, member_id, lock ? "console.lock" : "console.unlock",
-                      ticket, NULL, p);
+    return action_end(rv, db, actor, member_id,
+                      on ? member_flags[flag].on : member_flags[flag].off, ticket, NULL, p);
+}
+
+apr_status_t ca_console_lock(ca_db_t *db, const char *actor, const char *member_id,
+                             const char *ticket, int lock, apr_pool_t *p)
+{
+    return set_flag(db, actor, member_id, ticket, FLAG_LOCKED, lock, p);
 }
 
 static const char *full_name(const char *given, const char *middle, const char *family,
@@ -577,47 +602,13 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
 apr_status_t ca_console_block(ca_db_t *db, const char *actor, const char *member_id,
                               const char *ticket, int block, apr_pool_t *p)
 {
-    member_state_t st;
-    apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (st.deleted) {
-        rv = APR_EACCES;
-    }
-    else if (st.blocked == !!block) {
-        rv = APR_EEXIST;
-    }
-    else {
-        rv = ca_db_query(NULL, db, "cacert_con_set_blocked", CA_ARGS(tf(block), member_id), p);
-    }
-    return action_end(rv, db, actor, member_id,
-                      block ? "console.assurer.block" : "console.assurer.unblock", ticket,
-                      NULL, p);
+    return set_flag(db, actor, member_id, ticket, FLAG_BLOCKED, block, p);
 }
 
 apr_status_t ca_console_codesign(ca_db_t *db, const char *actor, const char *member_id,
                                  const char *ticket, int allow, apr_pool_t *p)
 {
-    member_state_t st;
-    apr_status_t rv = action_begin(&st, db, actor, member_id, ticket, p);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (st.deleted) {
-        rv = APR_EACCES;
-    }
-    else if (st.codesign == !!allow) {
-        rv = APR_EEXIST;
-    }
-    else {
-        rv = ca_db_query(NULL, db, "cacert_con_set_codesign", CA_ARGS(tf(allow), member_id), p);
-    }
-    return action_end(rv, db, actor, member_id,
-                      allow ? "console.codesign.grant" : "console.codesign.remove", ticket,
-                      NULL, p);
+    return set_flag(db, actor, member_id, ticket, FLAG_CODESIGN, allow, p);
 }
 
 /* queue the revocation of every live certificate, in the open transaction */
