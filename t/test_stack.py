@@ -262,3 +262,37 @@ def test_account_module_answers(stack, http):
     assert r.status_code < 500, r.text[:500]
     assert "text/html" in r.headers["Content-Type"]
     assert r.headers.get("Server") == "Apache"
+
+
+# ---- library versions: every start of httpd is checked ---------------------------
+
+AH01882 = ("[Thu Dec 03 08:00:00.000000 2026] [ssl:warn] [pid 1:tid 1] AH01882: Init: this "
+           "version of mod_ssl was compiled against a newer library (OpenSSL 3.0.22 1 Jul "
+           "2026, version currently loaded is OpenSSL 3.0.19 27 Jan 2026) - may result in "
+           "undefined or erroneous behavior")
+
+
+def test_library_mismatch_lines_are_caught(tmp_path):
+    s = Stack(str(tmp_path / "s"), port=0)
+    os.makedirs(s.logdir)
+    with open(s.error_log, "w") as f:
+        f.write(PLANTED[0] + "\n")
+        start = f.tell()
+        f.write(AH01882 + "\n" + PLANTED[1] + "\n")
+    assert s.mismatch_lines(0) == [AH01882]
+    assert s.mismatch_lines(start) == [AH01882]
+    assert s.mismatch_lines(os.path.getsize(s.error_log)) == []
+
+
+def test_no_httpd_start_logged_a_library_mismatch(stack):
+    # start_httpd refuses to go on when a start logs one; the whole log of
+    # the session's stack (every restart so far) has none
+    assert stack.mismatch_lines(0) == []
+
+
+def test_status_reports_each_part(stack):
+    h = stack.health()
+    assert set(h) == ({"postgres", "mail sink", "httpd", "signer", "ocsp"} if stack.modules
+                      else {"postgres", "mail sink", "httpd"})
+    # (the signer's state depends on what earlier tests did to signerd)
+    assert all(ok for part, (ok, _) in h.items() if part != "signer"), h

@@ -361,7 +361,7 @@ class Stack:
     """
 
     def __init__(self, dir, builddir="build", port=8443, asan=False, modules=True,
-                 argon2=DEFAULT_ARGON2, extra_conf=(), sqldir=None, repo=REPO):
+                 argon2=DEFAULT_ARGON2, extra_conf=(), sqldir=None, repo=REPO, demo=False):
         self.dir = os.path.abspath(dir)
         self.repo = os.path.abspath(repo)
         b = builddir if os.path.isabs(builddir) else os.path.join(self.repo, builddir)
@@ -377,6 +377,10 @@ class Stack:
         self.extra_conf = list(extra_conf)
         self.sqldir = os.path.abspath(sqldir) if sqldir else os.path.join(self.repo, "sql")
         self.root = is_root()
+        # the demo (scripts/run): its own DNS and web server for the domain
+        # checks (tools/demozone.py) and demo Assurers
+        self.demo = bool(demo)
+        self.zone_ports = None
         self.shared = None             # set by _layout()
         self.smtp_port = None
         self.pids = {}
@@ -393,11 +397,17 @@ class Stack:
         self.logdir = os.path.join(d, "logs")
         self.tlsdir = os.path.join(d, "tls")
         self.maildir = os.path.join(d, "mail")
-        self.cert_file = os.path.join(self.tlsdir, "localhost.crt")
+        # the demo TLS CA (what clients trust) and the localhost certificate
+        # it signed (what httpd serves, with the CA after it)
+        self.cert_file = os.path.join(self.tlsdir, "demo-tls-ca.crt")
+        self.tls_ca_key = os.path.join(self.tlsdir, "demo-tls-ca.key")
+        self.tls_cert = os.path.join(self.tlsdir, "localhost.crt")
         self.key_file = os.path.join(self.tlsdir, "localhost.key")
         self.error_log = os.path.join(self.logdir, "error.log")
         self.access_log = os.path.join(self.logdir, "access.log")
         self.sink_log = os.path.join(self.logdir, "mailsink.log")
+        self.zone_dir = os.path.join(d, "domains")
+        self.zone_log = os.path.join(self.logdir, "demozone.log")
         self.shared = shared or self.shared or d
         s = self.shared
         self.pg_data = os.path.join(s, "pg")
@@ -408,10 +418,13 @@ class Stack:
         self.templates = os.path.join(self.repo, "templates")
         self.htdocs = os.path.join(self.repo, "htdocs")
         self.module_so = os.path.join(self.builddir, "modules", ".libs", "mod_cacert_account.so")
-        # the signing side: a demo CA, a pty line, signerd
-        self.ca_dir = os.path.join(d, "ca")
-        self.line_dir = os.path.join(d, "line")
-        self.signer_dir = os.path.join(d, "signer")
+        # the signing side: a demo CA, a pty line, signerd.  httpd's children
+        # (www-data) open the line and read the CA certificates, signerd (its
+        # own user) reads its keys and OpenPGP home and writes its journal:
+        # all of it lives where those users can reach (the shared directory)
+        self.ca_dir = os.path.join(s, "ca")
+        self.line_dir = os.path.join(s, "line")
+        self.signer_dir = os.path.join(s, "signer")
         self.signerd_conf = os.path.join(d, "signerd.conf")
         self.signerd_log = os.path.join(self.logdir, "signerd.log")
         self.relay_log = os.path.join(self.logdir, "relay.log")
@@ -474,11 +487,12 @@ class Stack:
             "smtp_port": self.smtp_port, "pids": self.pids,
             "conf": self.conf_file, "error_log": self.error_log,
             "access_log": self.access_log, "maildir": self.maildir,
-            "cert": self.cert_file, "key": self.key_file,
+            "cert": self.cert_file, "tls_cert": self.tls_cert, "key": self.key_file,
             "pg_data": self.pg_data, "pg_socket_dir": self.pg_socket_dir,
             "pg_port": self.pg_port, "pg_log": self.pg_log, "dsn": self.dsn,
             "san_logdir": self.san_logdir, "templates": self.templates,
             "htdocs": self.htdocs, "root": self.root,
+            "demo": self.demo, "zone_ports": self.zone_ports, "zone_dir": self.zone_dir,
         }
 
     def save(self):
@@ -500,6 +514,8 @@ class Stack:
         s.smtp_port = j.get("smtp_port")
         s.http_port = j.get("http_port", s.http_port)
         s.pids = j.get("pids", {})
+        s.demo = j.get("demo", False)
+        s.zone_ports = j.get("zone_ports")
         s._layout(j.get("shared"))
         s.templates = j.get("templates", s.templates)
         s.htdocs = j.get("htdocs", s.htdocs)
@@ -741,6 +757,160 @@ class Stack:
             return False
         return any(c.endswith(b"mailsink.py") for c in cmd) and self.maildir.encode() in cmd
 
+    # ---- the demo's DNS and web server ----------------------------------------
+
+    def start_demozone(self):
+        pid = self.pids.get("demozone")
+        if pid and pid_alive(pid) and self.zone_ports:
+            return
+        os.makedirs(self.zone_dir, exist_ok=True)
+        portfile = os.path.join(self.rundir, "demozone.ports")
+        if os.path.exists(portfile):
+            os.unlink(portfile)
+        log = open(self.zone_log, "ab")
+        p = subprocess.Popen([sys.executable, os.path.join(self.repo, "tools", "demozone.py"),
+                              "--zone", self.zone_dir, "--portfile", portfile],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True, cwd=self.dir)
+        log.close()
+        deadline = time.monotonic() + 15
+        while not os.path.exists(portfile):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise StackError("the demo DNS and web server did not start; see " + self.zone_log)
+            time.sleep(0.05)
+        with open(portfile) as f:
+            self.zone_ports = [int(x) for x in f.read().split()]
+        self.pids["demozone"] = p.pid
+
+    def stop_demozone(self):
+        pid = self.pids.get("demozone")
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            if not wait_pid_gone(pid, 5):
+                os.kill(pid, signal.SIGKILL)
+                wait_pid_gone(pid, 5)
+        self.pids.pop("demozone", None)
+
+    def demo_conf(self):
+        """httpd lines that point the domain checks at the demo's DNS and web
+        server (loopback addresses allowed: the demo's domains live there)."""
+        if not (self.demo and self.zone_ports):
+            return []
+        dns_port, web_port = self.zone_ports
+        return ["# the demo: domain checks ask tools/demozone.py on the loopback",
+                f"CAcertDomainResolver 127.0.0.1:{dns_port}",
+                f"CAcertDomainHTTPPort {web_port}",
+                "CAcertDomainProbePrivateAddresses on"]
+
+    def publish(self, kind, name, value):
+        """The demo's DNS TXT record (kind "txt": name is the record's name,
+        e.g. _cacert.example.test) or web file (kind "file": name is the
+        host; the file is /.well-known/cacert-domain.txt).  Returns the path."""
+        import demozone
+        host = demozone.safe_name(name)
+        if not host:
+            raise StackError(f"not a host name: {name!r}")
+        if kind == "txt":
+            path = os.path.join(self.zone_dir, "dns", host)
+        else:
+            path = os.path.join(self.zone_dir, "www", host, ".well-known", "cacert-domain.txt")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as f:
+            f.write(value.strip() + "\n")
+        os.rename(path + ".tmp", path)
+        return path
+
+    # ---- the demo's Assurers ------------------------------------------------
+
+    DEMO_ASSURERS = (("Ada", "Demo-Assurer", "assurer1@demo.cacert.localhost"),
+                     ("Bert", "Demo-Assurer", "assurer2@demo.cacert.localhost"))
+
+    @property
+    def demo_assurers_file(self):
+        return os.path.join(self.dir, "demo-assurers.txt")
+
+    def seed_demo_assurers(self):
+        """Two Assurers for the demo, so that a newcomer can be assured face
+        to face (twice 35 points: an Assured Member) and try everything the
+        points open.  Their accounts are registered and confirmed through the
+        member pages like anyone's; their own 100 points and the Assurer
+        Challenge, which in a real CA come from earlier assurances and the
+        challenge system, are written into the demo database directly (from
+        three seed members who cannot log in).  Once per DIR."""
+        import html as _html
+        import requests
+        if os.path.exists(self.demo_assurers_file):
+            return
+        password = "Demo-" + secrets.token_urlsafe(12)
+        for given, family, email in self.DEMO_ASSURERS:
+            http = requests.Session()
+            http.verify = self.cert_file
+            http.trust_env = False     # REQUESTS_CA_BUNDLE would override verify
+
+            def token(path):
+                r = http.get(self.url + path, timeout=30)
+                m = re.search(r'name="csrf" value="([^"]*)"', r.text)
+                if r.status_code != 200 or not m:
+                    raise StackError(f"demo Assurer: GET {path}: HTTP {r.status_code}")
+                return _html.unescape(m.group(1))
+            form = {"given": given, "middle": "", "family": family, "suffix": "",
+                    "dob_day": "1", "dob_month": "5", "dob_year": "1970", "email": email,
+                    "password": password, "password2": password, "cca": "yes",
+                    "csrf": token("/account/register")}
+            for i, (q, a) in enumerate((("First school?", "Hill"), ("First pet?", "Tom"),
+                                        ("Favourite book?", "Momo"), ("First car?", "Ente"),
+                                        ("Grandmother's town?", "Ulm")), 1):
+                form[f"q{i}"], form[f"a{i}"] = q, a
+            r = http.post(self.url + "/account/register", data=form, timeout=60)
+            if r.status_code != 200:
+                raise StackError(f"demo Assurer {email}: registration answered HTTP {r.status_code}")
+            mail = self.wait_for_mail(email, timeout=30)
+            link = [l for l in mail.links if "/account/confirm?" in l][0]
+            r = http.get(link, timeout=30)
+            mid = re.search(r'name="id" value="(\d+)"', r.text)
+            code = re.search(r'name="code" value="([^"]*)"', r.text)
+            csrf = re.search(r'name="csrf" value="([^"]*)"', r.text)
+            if not (mid and code and csrf):
+                raise StackError(f"demo Assurer {email}: no confirmation form")
+            http.post(self.url + "/account/confirm", timeout=30,
+                      data={"csrf": _html.unescape(csrf.group(1)), "id": mid.group(1),
+                            "code": _html.unescape(code.group(1))})
+        emails = ",".join(f"'{e}'" for _, _, e in self.DEMO_ASSURERS)
+        # 25 seed members: the first three gave each demo Assurer 35 + 35 + 30
+        # points; each demo Assurer met all 25 face to face (50 experience
+        # points), so that they may award 35 points per assurance
+        self.psql(f"""
+            BEGIN;
+            CREATE TEMP TABLE seed AS
+              WITH m AS (INSERT INTO members (given_name, middle_name, family_name, suffix, dob,
+                                              password_hash)
+                         SELECT 'Seed', '', 'Member ' || g, '', '1960-01-01', '$argon2id$none'
+                         FROM generate_series(1, 25) g RETURNING id)
+              SELECT id, row_number() OVER (ORDER BY id) AS n FROM m;
+            CREATE TEMP TABLE demo AS
+              SELECT member_id AS id FROM emails WHERE address IN ({emails}) AND is_primary;
+            INSERT INTO assurances (assurer_id, assuree_id, points, location, documents,
+                                    cca_agreed, face_to_face)
+              SELECT s.id, d.id, CASE WHEN s.n = 3 THEN 30 ELSE 35 END, 'demo seed', 2, true, true
+              FROM seed s, demo d WHERE s.n <= 3;
+            INSERT INTO assurances (assurer_id, assuree_id, points, location, documents,
+                                    cca_agreed, face_to_face)
+              SELECT d.id, s.id, 1, 'demo seed', 2, true, true FROM seed s, demo d;
+            UPDATE members SET assurer_challenge_at = now() WHERE id IN (SELECT id FROM demo);
+            COMMIT;""")
+        with open(self.demo_assurers_file + ".tmp", "w") as f:
+            os.fchmod(f.fileno(), 0o600)
+            for _, _, email in self.DEMO_ASSURERS:
+                f.write(f"{email} {password}\n")
+        os.rename(self.demo_assurers_file + ".tmp", self.demo_assurers_file)
+
+    def demo_assurer_logins(self):
+        try:
+            with open(self.demo_assurers_file) as f:
+                return [tuple(l.split()) for l in f if l.strip()]
+        except OSError:
+            return []
+
     # ---- the signing side ---------------------------------------------------
 
     SIGNER_CAS = (
@@ -779,7 +949,9 @@ class Stack:
                     f.write(c.read())
         os.rename(tmp, self.ca_dir)
         if self.root:
-            make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.dir)
+            # traversable, not listable, by the service users
+            os.chmod(self.ca_dir, 0o711)
+            make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.shared)
 
     OPENPGP_UID = "CAcert Demo OpenPGP Signing Key <openpgp@cacert.localhost>"
 
@@ -1010,30 +1182,82 @@ class Stack:
     # ---- TLS --------------------------------------------------------------
 
     def ensure_cert(self):
-        os.makedirs(self.tlsdir, exist_ok=True)
-        os.chmod(self.tlsdir, 0o755)
-        if os.path.exists(self.cert_file) and os.path.exists(self.key_file):
-            try:
-                from cryptography import x509
-                with open(self.cert_file, "rb") as f:
-                    c = x509.load_pem_x509_certificate(f.read())
-                left = c.not_valid_after - datetime.datetime.utcnow()
-                if left > datetime.timedelta(days=2):
-                    return
-            except Exception:
-                pass
-        _log("generating the localhost TLS certificate")
+        """The HTTPS certificate: a small demo TLS CA (CA:TRUE, path length 0,
+        made once per DIR; the file clients trust is self.cert_file) and a
+        localhost/127.0.0.1 server certificate it signs (renewed when it has
+        less than 2 days left).  A CA and a leaf, as in the world: curl,
+        Python, OpenSSL and browsers all accept a CA as trust anchor, not a
+        self-signed CA:FALSE leaf."""
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        os.makedirs(self.tlsdir, exist_ok=True)
+        os.chmod(self.tlsdir, 0o755)
+        now = datetime.datetime.utcnow()
+
+        def load(path):
+            try:
+                with open(path, "rb") as f:
+                    return x509.load_pem_x509_certificate(f.read())
+            except (OSError, ValueError):
+                return None
+
+        def write(path, data, mode, group=None):
+            tmp = path + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+            if group is not None:
+                os.chown(tmp, 0, group)
+            os.rename(tmp, path)
+
+        def key_usage(sign):
+            return x509.KeyUsage(digital_signature=not sign, key_encipherment=False,
+                                 content_commitment=False, data_encipherment=False,
+                                 key_agreement=False, key_cert_sign=sign, crl_sign=sign,
+                                 encipher_only=False, decipher_only=False)
+
+        ca = load(self.cert_file)
+        if (ca is None or not os.path.exists(self.tls_ca_key)
+                or ca.not_valid_after - now < datetime.timedelta(days=30)):
+            _log("generating the demo TLS CA")
+            ca_key = ec.generate_private_key(ec.SECP256R1())
+            ca_name = x509.Name([
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cacert-httpd local stack"),
+                x509.NameAttribute(NameOID.COMMON_NAME,
+                                   f"cacert-httpd demo TLS CA {secrets.token_hex(4)}")])
+            ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+            ca = (x509.CertificateBuilder()
+                  .subject_name(ca_name).issuer_name(ca_name)
+                  .public_key(ca_key.public_key())
+                  .serial_number(x509.random_serial_number())
+                  .not_valid_before(now - datetime.timedelta(minutes=5))
+                  .not_valid_after(now + datetime.timedelta(days=3650))
+                  .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                  .add_extension(key_usage(True), critical=True)
+                  .add_extension(ski, critical=False)
+                  .sign(ca_key, hashes.SHA256()))
+            write(self.tls_ca_key, ca_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()), 0o600)
+            write(self.cert_file, ca.public_bytes(serialization.Encoding.PEM), 0o644)
+            leaf = None
+        else:
+            leaf = load(self.tls_cert)
+        if (leaf is not None and os.path.exists(self.key_file)
+                and leaf.issuer == ca.subject
+                and leaf.not_valid_after - now > datetime.timedelta(days=2)):
+            return
+        _log("generating the localhost TLS certificate (signed by the demo TLS CA)")
+        with open(self.tls_ca_key, "rb") as f:
+            ca_key = serialization.load_pem_private_key(f.read(), None)
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cacert-httpd local stack"),
                           x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-        now = datetime.datetime.utcnow()
-        ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-        cert = (x509.CertificateBuilder()
-                .subject_name(name).issuer_name(name)
+        leaf = (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(ca.subject)
                 .public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
                 .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -1042,29 +1266,20 @@ class Stack:
                     x509.DNSName("localhost"),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False,
-                                             content_commitment=False, data_encipherment=False,
-                                             key_agreement=False, key_cert_sign=False,
-                                             crl_sign=False, encipher_only=False,
-                                             decipher_only=False), critical=True)
+                .add_extension(key_usage(False), critical=True)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-                .add_extension(ski, critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                                critical=False)
-                .sign(key, hashes.SHA256()))
-        keytmp = self.key_file + ".tmp"
-        fd = os.open(keytmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        if self.root:
-            os.chown(keytmp, 0, grp.getgrnam(HTTPD_USER).gr_gid)
-        os.rename(keytmp, self.key_file)
-        with open(self.cert_file + ".tmp", "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.PEM))
-        os.chmod(self.cert_file + ".tmp", 0o644)
-        os.rename(self.cert_file + ".tmp", self.cert_file)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    ca_key.public_key()), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        write(self.key_file, key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()), 0o640,
+              grp.getgrnam(HTTPD_USER).gr_gid if self.root else None)
+        # the leaf and then the CA: httpd sends the chain
+        write(self.tls_cert, leaf.public_bytes(serialization.Encoding.PEM)
+              + ca.public_bytes(serialization.Encoding.PEM), 0o644)
 
     # ---- httpd ------------------------------------------------------------
 
@@ -1082,12 +1297,12 @@ class Stack:
             "DIR": self.dir, "RUNDIR": self.rundir, "LOGDIR": self.logdir,
             "HTTPD_MODDIR": HTTPD_MODDIR, "USER_GROUP": user_group,
             "HTDOCS": self.htdocs, "PORT": str(self.port),
-            "TLS_CERT": self.cert_file, "TLS_KEY": self.key_file,
+            "TLS_CERT": self.tls_cert, "TLS_KEY": self.key_file,
             "PGSOCK": self.pg_socket_dir, "BUILDDIR": self.builddir,
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
             "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
-            "EXTRA_CONF": "\n".join(self.extra_conf),
+            "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
 
         def sub(m):
@@ -1164,6 +1379,10 @@ class Stack:
         if r.returncode != 0:
             raise StackError(f"httpd configuration test failed:\n{r.stdout}{r.stderr}")
         _log(f"starting httpd on {self.url}")
+        try:
+            log_start = os.path.getsize(self.error_log)
+        except OSError:
+            log_start = 0
         # In the foreground (no daemonizing parent that would exit, and be
         # leak-checked, on its own), in a session of its own so it outlives
         # the command line tool; output before ErrorLog opens goes to a file.
@@ -1175,6 +1394,7 @@ class Stack:
         out.close()
         self._httpd_proc = proc
         pid = proc.pid
+        self._httpd_log_start = log_start
         deadline = time.monotonic() + (60 if self.asan else 30)
         while True:
             if proc.poll() is not None:
@@ -1186,6 +1406,26 @@ class Stack:
                 raise StackError(f"httpd did not answer on port {self.port}" + self._error_log_tail())
             time.sleep(0.05)
         self.pids["httpd"] = pid
+        bad = self.mismatch_lines(log_start)
+        if bad:
+            raise StackError("httpd runs with modules built against other library versions "
+                             "than the installed ones; run scripts/setup (it brings every "
+                             "package to the archive's version):\n" + "\n".join(bad))
+
+    # mod_ssl (AH01882) or any module telling that it was built against
+    # another version of a library than the one loaded
+    MISMATCH_RE = re.compile(r"AH01882|compiled against a (newer|different) (library|version)")
+
+    def mismatch_lines(self, start=0):
+        """Error-log lines since byte offset start that tell of a library
+        version mismatch."""
+        try:
+            with open(self.error_log, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [l for l in text.splitlines() if self.MISMATCH_RE.search(l)]
 
     def _tls_answers(self):
         ctx = ssl.create_default_context(cafile=self.cert_file)
@@ -1282,6 +1522,9 @@ class Stack:
             self.save()
             self.start_sink()
             self.save()
+            if self.demo:
+                self.start_demozone()
+                self.save()
             self.ensure_cert()
             if self.modules:
                 self.ensure_ca()
@@ -1292,6 +1535,9 @@ class Stack:
                 self.save()
             self.start_httpd()
             self.save()
+            self.wait_healthy()
+            if self.demo and self.modules:
+                self.seed_demo_assurers()
         except BaseException:
             try:
                 self.stop()
@@ -1305,7 +1551,7 @@ class Stack:
         """Stop httpd, the sink and PostgreSQL; fine if nothing runs."""
         errors = []
         for step in (self.stop_httpd, self.stop_signerd, self.stop_relay, self.stop_sink,
-                     self.stop_postgres):
+                     self.stop_demozone, self.stop_postgres):
             try:
                 step()
             except Exception as e:
@@ -1341,6 +1587,119 @@ class Stack:
         finally:
             self.restart(old)
 
+    # ---- health: each part answering -----------------------------------------
+
+    PARTS = ("postgres", "mail sink", "httpd", "signer", "ocsp")
+
+    def _check_postgres(self):
+        try:
+            r = self.psql("SELECT count(*) FROM schema_migrations", check=False)
+        except (OSError, subprocess.SubprocessError, StackError) as e:
+            return False, str(e)
+        if r.returncode != 0:
+            return False, (r.stderr or r.stdout).strip().splitlines()[-1:] or ["psql failed"]
+        return True, f"answers on {self.pg_socket_dir} ({r.stdout.strip()} migrations)"
+
+    def _check_sink(self):
+        pid = self.pids.get("sink")
+        if not pid_alive(pid):
+            return False, "not running" + self._file_tail(self.sink_log, 5)
+        try:
+            with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=5) as c:
+                banner = c.recv(256)
+        except OSError as e:
+            return False, f"SMTP on 127.0.0.1:{self.smtp_port}: {e}"
+        if not banner.startswith(b"220"):
+            return False, f"SMTP on 127.0.0.1:{self.smtp_port} greets with {banner[:60]!r}"
+        return True, f"SMTP on 127.0.0.1:{self.smtp_port}"
+
+    def _check_httpd(self):
+        import urllib.error
+        import urllib.request
+        if not self.httpd_pid():
+            return False, "not running" + self._error_log_tail(5)
+        ctx = ssl.create_default_context(cafile=self.cert_file)
+        path = "/account/login" if self.modules else "/static/"
+        try:
+            with urllib.request.urlopen(self.url + path, context=ctx, timeout=10) as r:
+                code = r.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        except (OSError, ssl.SSLError) as e:
+            return False, f"GET {self.url}{path}: {e}"
+        ok = code == 200 or (not self.modules and code in (403, 404))
+        return ok, f"GET {self.url}{path}: HTTP {code}"
+
+    def _signer_log_lines(self, tags):
+        start = getattr(self, "_httpd_log_start", 0)
+        try:
+            with open(self.error_log, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [l for l in text.splitlines() if any(t in l for t in tags)]
+
+    def _check_signer(self):
+        pid = self.pids.get("signerd")
+        if not pid_alive(pid):
+            why = [l for l in self._file_tail(self.signerd_log, 40).splitlines()
+                   if "[error]" in l or "[crit]" in l or "[alert]" in l or "[emerg]" in l]
+            return False, ("signerd is not running: "
+                           + ("\n".join(why[-3:]) if why
+                              else "see " + self.signerd_log + self._file_tail(self.signerd_log, 5)))
+        # the signer link in httpd logs CA21103 each time signerd answers HELLO
+        # (and CA21109 while it cannot open the line)
+        lines = self._signer_log_lines(("CA21103", "CA21109", "CA21108"))
+        if lines and "CA21103" in lines[-1]:
+            return True, f"signerd (pid {pid}) answers HELLO on {self.line_dir}/link.tty"
+        if lines:
+            return False, lines[-1]
+        return False, "signerd has not answered HELLO on the line yet"
+
+    def _check_ocsp(self):
+        web = os.path.join(self.ca_dir, "web")
+        serial = "0x" + secrets.token_hex(12)
+        try:
+            r = subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(web, "member.crt"),
+                                "-serial", serial, "-url", self.http_url + "/ocsp",
+                                "-CAfile", os.path.join(web, "root.crt"),
+                                "-verify_other", os.path.join(web, "member.crt"),
+                                "-timeout", "10"],
+                               capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as e:
+            return False, f"openssl ocsp: {e}"
+        out = (r.stdout + r.stderr).strip()
+        if r.returncode == 0 and "Response verify OK" in out and f"{serial}:" in out:
+            return True, f"{self.http_url}/ocsp answers, signed (a random serial: " \
+                         f"{out.split(serial + ':', 1)[1].split()[0]})"
+        return False, f"{self.http_url}/ocsp: " + " / ".join(out.splitlines()[-3:])
+
+    def health(self):
+        """{part: (ok, detail)} for each part the stack runs."""
+        checks = {"postgres": self._check_postgres, "mail sink": self._check_sink,
+                  "httpd": self._check_httpd}
+        if self.modules:
+            checks.update({"signer": self._check_signer, "ocsp": self._check_ocsp})
+        return {name: fn() for name, fn in checks.items()}
+
+    def wait_healthy(self, timeout=None):
+        """Until every part answers: raise StackError naming the first part
+        that does not, with the log line that says why."""
+        if timeout is None:
+            timeout = 120 if self.asan else 60
+        deadline = time.monotonic() + timeout
+        while True:
+            h = self.health()
+            bad = [(n, d) for n, (ok, d) in h.items() if not ok]
+            signer_dead = any(n == "signer" and "not running" in str(d) for n, d in bad)
+            if not bad:
+                return h
+            if signer_dead or time.monotonic() > deadline:
+                name, detail = bad[0]
+                raise StackError(f"{name} is not working: {detail}")
+            time.sleep(0.2)
+
     def status(self):
         st = {
             "dir": self.dir, "url": self.url,
@@ -1349,7 +1708,7 @@ class Stack:
             "sink": self.pids.get("sink") if pid_alive(self.pids.get("sink")) else None,
             "smtp_port": self.smtp_port, "maildir": self.maildir,
             "error_log": self.error_log, "pg_socket_dir": self.pg_socket_dir,
-            "database": self.dsn,
+            "database": self.dsn, "tls_ca": self.cert_file,
         }
         st["running"] = bool(st["httpd"] or st["postgres"] or st["sink"])
         st["healthy"] = bool(st["httpd"] and st["postgres"] and st["sink"])
@@ -1420,6 +1779,34 @@ def describe_mail(m):
     return "\n".join(lines)
 
 
+def banner(s, detached):
+    ca = s.cert_file
+    lines = ["", "  cacert-httpd is running: every part answered (scripts/run status shows them).", "",
+             f"    Register:   {s.url}/account/register",
+             f"    HTTPS:      signed by the demo's own TLS CA: trust {ca}",
+             f"                (curl --cacert {ca}; Python: verify=\"{ca}\";",
+             "                 browsers: import it as an authority for websites)",
+             f"    Mails:      land in {s.maildir}/new (every message the system sends)",
+             f"    Logs:       {s.logdir}/error.log, access.log, signerd.log",
+             f"    Database:   psql \"{s.dsn}\""]
+    if s.demo:
+        lines += ["",
+                  "    Domains:    the demo's own DNS and web server answer for any name, e.g.",
+                  "                example.test (every name is 127.0.0.1).  Claim it at",
+                  f"                {s.url}/domains/ and publish what the page asks for:",
+                  "                  DNS check:  scripts/run publish-txt _cacert.example.test COOKIE",
+                  "                  file check: scripts/run publish-file example.test COOKIE",
+                  "                  email ping: the mail to postmaster@example.test lands in Mails"]
+        logins = s.demo_assurer_logins()
+        if logins:
+            lines += ["",
+                      "    Assurers:   two demo Assurers can assure you at /wot/assure (35 points",
+                      "                each: 70 make you an Assured Member):"]
+            lines += [f"                  {e}  password {p}" for e, p in logins]
+    lines += ["", "    Stop:       scripts/run stop" + ("" if detached else "   (or Ctrl-C here)"), ""]
+    return "\n".join(lines)
+
+
 def watch_mail(stack, show_existing=False, interval=0.5):
     """Announce every new mail in the stack's Maildir until Ctrl-C or until
     the stack is stopped (e.g. by "scripts/run stop" elsewhere)."""
@@ -1458,9 +1845,20 @@ def main(argv=None):
     p.add_argument("--sqldir", help="migrations directory (default: sql/ of the tree)")
     p.add_argument("--conf", action="append", default=[], help="extra httpd.conf line (repeatable)")
     p.add_argument("--json", action="store_true", help="print stack.json when started")
+    p.add_argument("--demo", action="store_true",
+                   help="the demo: a DNS and web server for the domain checks, demo Assurers")
     for name in ("stop", "status"):
         q = sub.add_parser(name)
         q.add_argument("--dir", required=True)
+    q = sub.add_parser("banner", help="what scripts/run prints once the stack runs")
+    q.add_argument("--dir", required=True)
+    q.add_argument("--detached", default="0")
+    for name, what in (("publish-txt", "NAME is the record's name, e.g. _cacert.example.test"),
+                       ("publish-file", "NAME is the host, e.g. example.test")):
+        q = sub.add_parser(name, help=f"the demo: publish VALUE ({what})")
+        q.add_argument("--dir", required=True)
+        q.add_argument("name")
+        q.add_argument("value")
     q = sub.add_parser("watch-mail", help="print each new mail (From/To/Subject/links) "
                        "until interrupted or the stack stops")
     q.add_argument("--dir", required=True)
@@ -1470,7 +1868,7 @@ def main(argv=None):
     try:
         if args.cmd == "start":
             s = Stack(args.dir, args.builddir, args.port, args.asan, not args.no_modules,
-                      args.argon2, args.conf, args.sqldir)
+                      args.argon2, args.conf, args.sqldir, demo=args.demo)
             s.start()
             if args.json:
                 print(json.dumps(s.to_json(), indent=2, sort_keys=True))
@@ -1488,16 +1886,34 @@ def main(argv=None):
         s = Stack.load(args.dir)
         if args.cmd == "watch-mail":
             return watch_mail(s, args.all)
+        if args.cmd == "banner":
+            print(banner(s, args.detached == "1"))
+            return 0
+        if args.cmd in ("publish-txt", "publish-file"):
+            if not s.demo:
+                print("cacertstack: publish-txt and publish-file are for the demo (scripts/run)",
+                      file=sys.stderr)
+                return 2
+            path = s.publish(args.cmd[len("publish-"):], args.name, args.value)
+            print(f"published in {path}")
+            return 0
         if args.cmd == "stop":
             s.stop()
             print(f"stopped the stack in {s.dir}")
             return 0
         st = s.status()
         for k in ("url", "httpd", "postgres", "sink", "smtp_port", "maildir", "error_log",
-                  "pg_socket_dir", "database"):
+                  "pg_socket_dir", "database", "tls_ca"):
             print(f"{k:14} {st[k] if st[k] is not None else '-'}")
-        print(f"{'state':14} {'running' if st['healthy'] else ('partly running' if st['running'] else 'stopped')}")
-        return 0 if st["healthy"] else 3
+        health = s.health() if st["running"] else {}
+        for part, (ok, detail) in health.items():
+            first, *rest = str(detail).splitlines() or [""]
+            print(f"{'  ' + part:14} {'ok  ' if ok else 'FAIL'} {first}")
+            for line in rest:
+                print(f"{'':19}{line}")
+        healthy = bool(health) and all(ok for ok, _ in health.values())
+        print(f"{'state':14} {'running' if healthy else ('partly running' if st['running'] else 'stopped')}")
+        return 0 if healthy else 3
     except StackError as e:
         print(f"cacertstack: error: {e}", file=sys.stderr)
         return 1
