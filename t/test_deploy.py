@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import cacertstack
+from conftest import StackSession
 from accounts import PASSWORD, csrf_of, login, post, registered_member
 from issuing import download, make_csr, new_key, request_form, wait_for_cert
 from test_domains import claim, cookie_of, probe
@@ -98,14 +99,7 @@ def private_clone():
 
 
 def session_for(stack):
-    class S(requests.Session):
-        def request(self, method, url, *a, **kw):
-            if url.startswith("/"):
-                url = stack.url + url
-            kw.setdefault("timeout", 30)
-            kw.setdefault("verify", stack.cert_file)
-            return super().request(method, url, *a, **kw)
-    return S()
+    return StackSession(stack)
 
 
 def test_private_clone_reports_every_part_running(private_clone):

@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 
-from cacertstack import LogWatcher, Stack, bad_log_lines
+from cacertstack import LogWatcher, Stack, bad_log_lines, pid_alive
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -202,6 +202,10 @@ def test_allow_log_marker(stack):
 
 
 def test_stack_status_and_state_file(stack):
+    # earlier tests may have made signerd stop on purpose (a refused request)
+    if not pid_alive(stack.pids.get("signerd")):
+        stack.start_signerd()
+    stack.wait_healthy()
     st = stack.status()
     assert st["healthy"], st
     again = Stack.load(stack.dir)

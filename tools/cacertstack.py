@@ -55,7 +55,9 @@ HTTPD_BIN = "/usr/sbin/apache2"
 HTTPD_MODDIR = "/usr/lib/apache2/modules"
 HTTPD_USER = "www-data"
 PG_USER = "postgres"
-SIGNERD_USER = "nobody"       # signerd drops to this user when started as root
+# signerd drops to its own system user when started as root (the user the
+# Debian package creates; the stack creates it when it is missing)
+SIGNERD_USER = "cacert-signerd"
 DEFAULT_ARGON2 = "3 65536 1"
 MAX_SOCKET_PATH = 100          # sun_path is 108 bytes incl. NUL; keep a margin
 
@@ -720,33 +722,45 @@ class Stack:
         for sub in ("tmp", "new", "cur"):
             os.makedirs(os.path.join(self.maildir, sub), exist_ok=True)
         portfile = os.path.join(self.rundir, "mailsink.port")
+        p, ports = self._spawn_with_portfile(
+            "mail sink", "mailsink.py", portfile, self.sink_log,
+            ["--listen", "127.0.0.1:0", "--maildir", self.maildir,
+             "--pidfile", os.path.join(self.rundir, "mailsink.pid"), "-v"])
+        self.smtp_port = ports[0]
+        self.pids["sink"] = p.pid
+        self._sink_proc = p
+
+    def _spawn_with_portfile(self, what, script, portfile, logfile, args):
+        """Start tools/SCRIPT in a session of its own, logging to logfile;
+        wait until it has written its port numbers into portfile."""
         if os.path.exists(portfile):
             os.unlink(portfile)
-        log = open(self.sink_log, "ab")
-        p = subprocess.Popen([sys.executable, os.path.join(self.repo, "tools", "mailsink.py"),
-                              "--listen", "127.0.0.1:0", "--maildir", self.maildir,
-                              "--portfile", portfile, "--pidfile",
-                              os.path.join(self.rundir, "mailsink.pid"), "-v"],
+        log = open(logfile, "ab")
+        p = subprocess.Popen([sys.executable, os.path.join(self.repo, "tools", script),
+                              "--portfile", portfile] + args,
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                              start_new_session=True, cwd=self.dir)
         log.close()
         deadline = time.monotonic() + 15
         while not os.path.exists(portfile):
             if p.poll() is not None or time.monotonic() > deadline:
-                raise StackError("mail sink did not start; see " + self.sink_log)
+                raise StackError(f"{what} did not start; see {logfile}")
             time.sleep(0.05)
         with open(portfile) as f:
-            self.smtp_port = int(f.read().strip())
-        self.pids["sink"] = p.pid
-        self._sink_proc = p
+            return p, [int(x) for x in f.read().split()]
+
+    @staticmethod
+    def _terminate(pid, grace=10):
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            if not wait_pid_gone(pid, grace):
+                os.kill(pid, signal.SIGKILL)
+                wait_pid_gone(pid, 5)
 
     def stop_sink(self):
         pid = self.pids.get("sink") or read_pidfile(os.path.join(self.rundir, "mailsink.pid"))
         if pid and pid_alive(pid) and self._is_our_sink(pid):
-            os.kill(pid, signal.SIGTERM)
-            if not wait_pid_gone(pid, 10):
-                os.kill(pid, signal.SIGKILL)
-                wait_pid_gone(pid, 5)
+            self._terminate(pid)
         self.pids.pop("sink", None)
 
     def _is_our_sink(self, pid):
@@ -764,31 +778,13 @@ class Stack:
         if pid and pid_alive(pid) and self.zone_ports:
             return
         os.makedirs(self.zone_dir, exist_ok=True)
-        portfile = os.path.join(self.rundir, "demozone.ports")
-        if os.path.exists(portfile):
-            os.unlink(portfile)
-        log = open(self.zone_log, "ab")
-        p = subprocess.Popen([sys.executable, os.path.join(self.repo, "tools", "demozone.py"),
-                              "--zone", self.zone_dir, "--portfile", portfile],
-                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                             start_new_session=True, cwd=self.dir)
-        log.close()
-        deadline = time.monotonic() + 15
-        while not os.path.exists(portfile):
-            if p.poll() is not None or time.monotonic() > deadline:
-                raise StackError("the demo DNS and web server did not start; see " + self.zone_log)
-            time.sleep(0.05)
-        with open(portfile) as f:
-            self.zone_ports = [int(x) for x in f.read().split()]
+        p, self.zone_ports = self._spawn_with_portfile(
+            "the demo DNS and web server", "demozone.py",
+            os.path.join(self.rundir, "demozone.ports"), self.zone_log, ["--zone", self.zone_dir])
         self.pids["demozone"] = p.pid
 
     def stop_demozone(self):
-        pid = self.pids.get("demozone")
-        if pid and pid_alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            if not wait_pid_gone(pid, 5):
-                os.kill(pid, signal.SIGKILL)
-                wait_pid_gone(pid, 5)
+        self._terminate(self.pids.get("demozone"), 5)
         self.pids.pop("demozone", None)
 
     def demo_conf(self):
@@ -996,12 +992,6 @@ class Stack:
             f.write(asc)
         os.chmod(pub + ".tmp", 0o644)
         os.rename(pub + ".tmp", pub)
-        if self.root:
-            # signerd runs gpg as its 'user' after dropping privileges
-            for dirpath, dirnames, filenames in os.walk(home):
-                for n in dirnames + filenames:
-                    chown_user(os.path.join(dirpath, n), SIGNERD_USER)
-            chown_user(home, SIGNERD_USER)
         with open(os.path.join(self.ca_dir, "openpgp.fpr"), "w") as f:
             f.write(fpr + "\n")
 
@@ -1143,10 +1133,32 @@ class Stack:
         with open(self.signerd_conf, "w") as f:
             f.write(text)
 
+    def ensure_signerd_user(self):
+        """As root: signerd's own system user exists and owns the OpenPGP
+        home (signerd runs gpg as that user after dropping privileges; it
+        opens its keys and journal before)."""
+        if not self.root:
+            return
+        try:
+            pwd.getpwnam(SIGNERD_USER)
+        except KeyError:
+            _log(f"creating the system user {SIGNERD_USER} for signerd")
+            self._run(["useradd", "--system", "--user-group", "--no-create-home",
+                       "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                       SIGNERD_USER], "useradd " + SIGNERD_USER)
+        home = self.openpgp_home
+        if os.path.isdir(home):
+            uid, gid, _ = _user_ids(SIGNERD_USER)
+            for dirpath, dirnames, filenames in os.walk(home):
+                for n in dirnames + filenames:
+                    os.lchown(os.path.join(dirpath, n), uid, gid)
+            os.chown(home, uid, gid)
+
     def start_signerd(self, deadman=60, extra=(), replace=()):
         """Start signerd on the signer end of the line (restarting it);
         replace: (old, new) text replacements in its configuration."""
         self.stop_signerd()
+        self.ensure_signerd_user()
         os.makedirs(self.signer_dir, exist_ok=True)
         self.write_signerd_conf(deadman, extra, replace)
         env = dict(os.environ)
@@ -1161,6 +1173,8 @@ class Stack:
         log.close()
         self.pids["signerd"] = p.pid
         self._signerd_proc = p
+        if os.path.exists(self.state_file):
+            self.save()                 # "status" from another process sees it
         return p
 
     def stop_signerd(self, sig=signal.SIGTERM):
@@ -1416,16 +1430,20 @@ class Stack:
     # another version of a library than the one loaded
     MISMATCH_RE = re.compile(r"AH01882|compiled against a (newer|different) (library|version)")
 
-    def mismatch_lines(self, start=0):
-        """Error-log lines since byte offset start that tell of a library
-        version mismatch."""
+    def error_log_lines(self, start=0, match=lambda line: True):
+        """Error-log lines from byte offset start on that match."""
         try:
             with open(self.error_log, "rb") as f:
                 f.seek(start)
                 text = f.read().decode(errors="replace")
         except OSError:
             return []
-        return [l for l in text.splitlines() if self.MISMATCH_RE.search(l)]
+        return [l for l in text.splitlines() if match(l)]
+
+    def mismatch_lines(self, start=0):
+        """Error-log lines since byte offset start that tell of a library
+        version mismatch."""
+        return self.error_log_lines(start, self.MISMATCH_RE.search)
 
     def _tls_answers(self):
         ctx = ssl.create_default_context(cafile=self.cert_file)
@@ -1631,14 +1649,8 @@ class Stack:
         return ok, f"GET {self.url}{path}: HTTP {code}"
 
     def _signer_log_lines(self, tags):
-        start = getattr(self, "_httpd_log_start", 0)
-        try:
-            with open(self.error_log, "rb") as f:
-                f.seek(start)
-                text = f.read().decode(errors="replace")
-        except OSError:
-            return []
-        return [l for l in text.splitlines() if any(t in l for t in tags)]
+        return self.error_log_lines(getattr(self, "_httpd_log_start", 0),
+                                    lambda l: any(t in l for t in tags))
 
     def _check_signer(self):
         pid = self.pids.get("signerd")
