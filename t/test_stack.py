@@ -2,6 +2,7 @@
 tools/cacert-migrate): if these fail, nothing else can be trusted."""
 
 import os
+import shutil
 import smtplib
 import socket
 import ssl
@@ -72,6 +73,57 @@ def test_migrate_is_idempotent_and_ordered(stack, db):
         for f in os.listdir(sqldir):
             os.unlink(os.path.join(sqldir, f))
         os.rmdir(sqldir)
+
+
+def test_migrate_on_a_database_in_use(stack, db):
+    """A migration that needs a lock the site holds waits at most
+    --lock-timeout, rolls back and tries again (the site's queries are not
+    queued behind it for longer); two runs at once apply each file once."""
+    import psycopg2
+    sqldir = tempfile.mkdtemp(prefix="cacert-mig-")
+    argv = ["bash", os.path.join(REPO, "tools", "cacert-migrate"),
+            "--host", stack.pg_socket_dir, "--port", str(stack.pg_port),
+            "--db", "cacert", "--user", "cacert", "--sqldir", sqldir,
+            "--lock-timeout", "1", "--tries", "5"]
+    env = dict(os.environ, PATH=Stack.pg_bindir() + ":" + os.environ["PATH"])
+    site = psycopg2.connect(**stack.pg_connect_args())
+    try:
+        with open(os.path.join(sqldir, "998_busy.sql"), "w") as f:
+            f.write("CREATE TABLE harness_busy (a int);\n"
+                    "ALTER TABLE members ADD COLUMN harness_busy int;\n")
+        # the site: a transaction that reads members and stays open
+        cur = site.cursor()
+        cur.execute("SELECT count(*) FROM members")
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env)
+        time.sleep(2.5)
+        site.rollback()                       # the site's transaction ends
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, out + err
+        assert "for a lock the site holds" in err and "trying again" in err, err
+        c = db.cursor()
+        c.execute("SELECT to_regclass('public.harness_busy') IS NOT NULL,"
+                  " (SELECT count(*) FROM schema_migrations WHERE version = 998)")
+        assert c.fetchone() == (True, 1)
+        # two runs at once: each file once, both succeed
+        for v in (996, 997):
+            with open(os.path.join(sqldir, f"{v}_twice.sql"), "w") as f:
+                f.write(f"CREATE TABLE harness_twice_{v} (a int); SELECT pg_sleep(0.5);\n")
+        ps = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env) for _ in range(2)]
+        outs = [q.communicate(timeout=60) for q in ps]
+        assert all(q.returncode == 0 for q in ps), outs
+        c.execute("SELECT version, count(*) FROM schema_migrations WHERE version IN (996, 997)"
+                  " GROUP BY 1 ORDER BY 1")
+        assert c.fetchall() == [(996, 1), (997, 1)]
+    finally:
+        site.close()
+        c = db.cursor()
+        c.execute("ALTER TABLE members DROP COLUMN IF EXISTS harness_busy")
+        for t in ("harness_busy", "harness_twice_996", "harness_twice_997"):
+            c.execute(f"DROP TABLE IF EXISTS {t}")
+        c.execute("DELETE FROM schema_migrations WHERE version IN (996, 997, 998)")
+        shutil.rmtree(sqldir, ignore_errors=True)
 
 
 # ---- mail sink -------------------------------------------------------------------
