@@ -94,3 +94,12 @@ fail:
     }
     return -1;
 }
+
+void signerd_serial_close(int fd)
+{
+    if (ioctl(fd, TIOCNXCL) != 0 && errno != ENOTTY) {
+        ca_log(CA_LOG_WARN, "CA61208", APR_FROM_OS_ERROR(errno),
+               "cannot give up the exclusive use of the line");
+    }
+    close(fd);
+}

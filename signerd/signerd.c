@@ -135,7 +135,7 @@ static void leave_now(int status, const char *why)
 {
     wipe_keys(why);
     if (sd.fd >= 0) {
-        close(sd.fd);
+        signerd_serial_close(sd.fd);
     }
     free(sd.out);
     free(sd.last);

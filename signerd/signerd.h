@@ -93,6 +93,10 @@ unsigned signerd_md_bit(const char *name);
 /* serial.c: open the device raw at the given speed, non-blocking; the fd
  * or -1 (logged) */
 int signerd_serial_open(const char *device, long baud);
+/* Gives up the exclusive use of the line (a pseudo-terminal keeps it while
+ * its other end is open, which would lock out signerd's next start as an
+ * unprivileged user) and closes it. */
+void signerd_serial_close(int fd);
 
 /* journal.c */
 /* the hash function of signerd's id and serial indexes (apr_hash) */
