@@ -1146,6 +1146,12 @@ int main(int argc, char **argv)
             printf("signerd %s\n", SIGNERD_VERSION);
             return 0;
         }
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: signerd -c signerd.conf [--passphrase-file FILE | "
+                   "--passphrase-fd N] [--foreground] [--version]\n"
+                   "  the signing daemon of cacert-httpd (man cacert-signerd)\n");
+            return 0;
+        }
         else {
             usage();
         }

@@ -22,10 +22,11 @@
 
 static const ca_stmt_t *const stmts[] = { ca_audit_stmts, NULL };
 
-static int usage(const char *argv0)
+static int usage(FILE *out, const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--anchor ID:HASH] PGSQL-CONNINFO\n", argv0);
-    return 2;
+    fprintf(out, "usage: %s [--anchor ID:HASH] PGSQL-CONNINFO\n"
+            "  verifies the hash chain of the audit log (man cacert-auditcheck)\n", argv0);
+    return out == stdout ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -37,19 +38,22 @@ int main(int argc, char **argv)
     apr_status_t rv;
     int i, t, rc = 2;
 
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        return usage(stdout, argv[0]);
+    }
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--anchor") && i + 1 < argc) {
             anchor_id = argv[++i];
         }
         else if (argv[i][0] == '-' || conninfo) {
-            return usage(argv[0]);
+            return usage(stderr, argv[0]);
         }
         else {
             conninfo = argv[i];
         }
     }
     if (!conninfo) {
-        return usage(argv[0]);
+        return usage(stderr, argv[0]);
     }
     apr_initialize();
     atexit(apr_terminate);

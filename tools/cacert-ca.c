@@ -64,14 +64,20 @@ typedef struct {
     EVP_PKEY *key;
 } ca_t;
 
-static void usage(void)
+static void usage_to(FILE *out)
 {
     fputs("usage:\n"
           "  cacert-ca init --dir DIR --name NAME [--layout audit|legacy]\n"
           "                 [--key-type rsa:4096|rsa:3072|ec:P-384|ec:P-256]\n"
           "                 [--passphrase-file FILE] [--ocsp-base URL] [--crl-base URL]\n"
           "                 [--days-root N] [--days-sub N] [--force]\n"
-          "  cacert-ca show --dir DIR\n", stderr);
+          "  cacert-ca show --dir DIR\n"
+          "  cacert-ca --help\n", out);
+}
+
+static void usage(void)
+{
+    usage_to(stderr);
 }
 
 #define log_ossl ca_log_openssl
@@ -727,6 +733,10 @@ int main(int argc, char **argv)
     o.key_type = "rsa:4096";
     o.days_root = 7300;
     o.days_sub = 3650;
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage_to(stdout);
+        return 0;
+    }
     if (argc < 2) {
         usage();
         return 2;

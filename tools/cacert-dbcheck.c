@@ -6,6 +6,7 @@
  *
  * Exit status 0 when all statements prepare, 1 otherwise. */
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <apr_general.h>
@@ -22,9 +23,13 @@ int main(int argc, char **argv)
     apr_status_t rv;
     int failed, t, i, n = 0;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s PGSQL-CONNINFO\n", argv[0]);
-        return 2;
+    if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        int help = argc == 2;
+
+        fprintf(help ? stdout : stderr, "usage: %s PGSQL-CONNINFO\n"
+                "  prepares every statement of the code against the schema"
+                " (man cacert-dbcheck)\n", argv[0]);
+        return help ? 0 : 2;
     }
     apr_initialize();
     atexit(apr_terminate);

@@ -21,12 +21,12 @@
 #include "ca_db.h"
 #include "ca_log.h"
 
-static int usage(const char *argv0)
+static int usage(FILE *out, const char *argv0)
 {
-    fprintf(stderr, "usage: %s --db CONNINFO --email ADDRESS --role ROLE --ticket REF"
+    fprintf(out, "usage: %s --db CONNINFO --email ADDRESS --role ROLE --ticket REF"
             " [--remove]\n  ROLE: support, arbitrator, ttp-admin, org-assurer, admin\n",
             argv0);
-    return 2;
+    return out == stdout ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -38,6 +38,9 @@ int main(int argc, char **argv)
     apr_status_t rv;
     int i, remove = 0, rc = 2;
 
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        return usage(stdout, argv[0]);
+    }
     for (i = 1; i < argc; i++) {
         const char **slot = !strcmp(argv[i], "--db") ? &conninfo
                             : !strcmp(argv[i], "--email") ? &email
@@ -50,15 +53,15 @@ int main(int argc, char **argv)
             *slot = argv[++i];
         }
         else {
-            return usage(argv[0]);
+            return usage(stderr, argv[0]);
         }
     }
     if (!conninfo || !email || !role || !ticket) {
-        return usage(argv[0]);
+        return usage(stderr, argv[0]);
     }
     if (!ca_role_bit(role)) {
         fprintf(stderr, "CA45401: unknown role '%s'\n", role);
-        return usage(argv[0]);
+        return usage(stderr, argv[0]);
     }
     if (!ca_ticket_ok(ticket)) {
         fprintf(stderr, "CA45402: the ticket reference is not in the documented format"
