@@ -111,7 +111,8 @@ def test_code_signing_for_assurers_with_the_flag(http, stack, db):
 @pytest.mark.parametrize("points,assurer,codesign,profile,why", [
     (0, False, False, "client", "at least one assurance point"),
     (60, False, False, "codesign", "Assurer Challenge"),
-    (100, True, False, "codesign", "enabled for your account by support"),
+    (100, True, False, "codesign",
+     "enabled for your account by an administrator or an arbitrator"),
 ])
 def test_what_is_not_offered_says_why(http, stack, db, points, assurer, codesign, profile, why):
     member(http, stack, db, points=points, assurer=assurer, codesign=codesign)
@@ -120,6 +121,31 @@ def test_what_is_not_offered_says_why(http, stack, db, points, assurer, codesign
     assert f'value="{profile}" disabled' in r.text or f'value="{profile}"  disabled' in r.text
     r = request_form(http, profile=profile, email0="yes", csr=make_csr(new_key()).decode())
     assert r.status_code == 422
+
+
+def test_code_signing_refusal_names_who_sets_the_flag(http, stack, db):
+    """Only an administrator or an arbitrator sets the flag (docs/console.md,
+    console-codesign): the refusal says so, in English and German, and does
+    not send the member to support."""
+    import html
+    from accounts import csrf_of
+    member(http, stack, db, points=100, assurer=True)
+    for lang, text in (("en", "code signing must be enabled for your account by an"
+                               " administrator or an arbitrator."),
+                       ("de", "Code-Signing muss von einem Administrator oder einem"
+                              " Schiedsrichter (Arbitrator) für Ihr Konto freigeschaltet"
+                              " werden.")):
+        r = http.post("/account/language", data={"csrf": csrf_of(http.get("/certs/new").text),
+                                                  "lang": lang, "back": ""})
+        r = http.get("/certs/new")
+        assert f'<html lang="{lang}">' in r.text
+        page = html.unescape(r.text)
+        assert text in page, page
+        assert "by support" not in page and "vom Support" not in page
+        r = request_form(http, profile="codesign", email0="yes",
+                         csr=make_csr(new_key()).decode())
+        assert r.status_code == 422
+        assert text in html.unescape(r.text)
 
 
 def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
