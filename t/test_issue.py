@@ -186,6 +186,60 @@ def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
     assert r.status_code == 409
 
 
+def signed_by(cert, issuer):
+    """True if issuer's key made cert's signature (RSA or EC)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    key = issuer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                       cert.signature_hash_algorithm)
+        else:
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            key.verify(cert.signature, cert.tbs_certificate_bytes,
+                       ec.ECDSA(cert.signature_hash_algorithm))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def ca_issuers_url(cert):
+    aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    urls = [d.access_location.value for d in aia.value
+            if d.access_method == x509.oid.AuthorityInformationAccessOID.CA_ISSUERS]
+    assert len(urls) == 1, urls
+    return urls[0]
+
+
+def test_aia_ca_issuers_serves_the_issuer_in_der(http, stack, db):
+    """RFC 5280 4.2.2.1: the caIssuers URL of an issued certificate (and of
+    each SubRoot) answers over plain HTTP with the issuer's certificate in
+    DER, as application/pkix-cert."""
+    import requests
+    member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    url = ca_issuers_url(cert)
+    assert url.startswith("http://") and url.endswith("/pki/member.cer"), url
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/pkix-cert"
+    issuer = x509.load_der_x509_certificate(r.content)
+    assert issuer.subject == cert.issuer and signed_by(cert, issuer)
+    # the SubRoot's own caIssuers leads to the Root, also in DER
+    url = ca_issuers_url(issuer)
+    assert url.startswith("http://") and url.endswith("/pki/root.cer"), url
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/pkix-cert"
+    root = x509.load_der_x509_certificate(r.content)
+    assert root.subject == issuer.issuer and signed_by(issuer, root)
+    # the PEM form stays where it was documented
+    r = requests.get(url[:-len(".cer")] + ".crt", timeout=30)
+    assert r.headers["Content-Type"] == "application/x-pem-file"
+    assert x509.load_pem_x509_certificate(r.content) == root
+
+
 @pytest.mark.allow_log(r"AH01630: client denied by server configuration: .*/account")
 def test_published_ca_files(http, stack):
     for name in ("root", "member", "assured", "org"):
