@@ -1103,6 +1103,45 @@ static apr_status_t domain_facts(iss_req_t *q, ca_member_facts_t *facts, const c
                               dcfg ? dcfg(q->r->server) : NULL, q->r->pool);
 }
 
+/* a host is not in a domain verified enough for root: when it lies in one
+ * of the member's domains that passed a check, just not enough of them for
+ * this root (the Assured SubRoot's two different methods), *pe becomes
+ * "policy.host.morechecks" and the page links to that domain's page */
+static apr_status_t more_checks(iss_req_t *q, const char **pe,
+                                const apr_array_header_t *hosts,
+                                const ca_member_facts_t *facts, const char *root)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
+    apr_array_header_t *list;
+    const ca_domain_t *d;
+    const char *h = NULL, *dom;
+    apr_status_t rv;
+    int i;
+
+    /* the host ca_policy_names stopped at: the first one outside them */
+    for (i = 0; hosts && i < hosts->nelts; i++) {
+        const char *c = APR_ARRAY_IDX(hosts, i, const char *);
+        if (ca_host_in_domains(&dom, c, facts->domains) && !dom) {
+            h = c;
+            break;
+        }
+    }
+    if (!h || !root) {
+        return APR_SUCCESS;
+    }
+    if ((rv = ca_domain_list(&list, q->pg->db, q->pg->sess->member_id, q->r->pool))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    d = ca_domain_short_of(list, h, ca_domain_rule(dcfg ? dcfg(q->r->server) : NULL, root));
+    if (d) {
+        *pe = "policy.host.morechecks";
+        ca_tmpl_set(q->pg->ctx, "more_checks_id", d->id);
+        ca_tmpl_set(q->pg->ctx, "more_checks_name", d->name);
+    }
+    return APR_SUCCESS;
+}
+
 /* the options the member is entitled to, and why others are not */
 static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
 {
@@ -1276,7 +1315,12 @@ static int page_new(iss_req_t *q)
     if (grant.ca && (rv = domain_facts(q, &facts, grant.ca)) != APR_SUCCESS) {
         return internal_error(q, rv, "verified domains");
     }
-    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
+    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))
+        && !strcmp(e, "policy.host.unverified")
+        && (rv = more_checks(q, &e, choice.hosts, &facts, grant.ca)) != APR_SUCCESS) {
+        return internal_error(q, rv, "domain list");
+    }
+    if (e) {
         /* beside the field it concerns */
         page_set_msg(q->pg, !strncmp(e, "policy.host", 11) || !strcmp(e, "policy.wildcard")
                             || !strcmp(e, "policy.server.names") ? "err_hosts"

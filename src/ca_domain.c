@@ -63,6 +63,35 @@ int ca_domain_rule_met(const ca_domain_rule_t *rule, unsigned passed)
     return rule->need >= 1 && popcount3(passed & rule->methods) >= rule->need;
 }
 
+const ca_domain_t *ca_domain_short_of(const apr_array_header_t *domains, const char *host,
+                                      const ca_domain_rule_t *rule)
+{
+    const ca_domain_t *best = NULL;
+    int i;
+
+    if (!host || !rule) {
+        return NULL;
+    }
+    if (!strncmp(host, "*.", 2)) {
+        host += 2;
+    }
+    for (i = 0; domains && i < domains->nelts; i++) {
+        const ca_domain_t *d = &APR_ARRAY_IDX(domains, i, ca_domain_t);
+        if (!d->name || !ca_domain_within(host, d->name)) {
+            continue;
+        }
+        /* one that is verified enough: nothing is missing */
+        if (ca_domain_rule_met(rule, d->passed)) {
+            return NULL;
+        }
+        /* the most specific one with a passed check */
+        if (d->passed && (!best || strlen(d->name) > strlen(best->name))) {
+            best = d;
+        }
+    }
+    return best;
+}
+
 const char *ca_domain_rule_parse(ca_domain_rule_t *rule, int argc, char *const argv[],
                                  apr_pool_t *p)
 {

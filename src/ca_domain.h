@@ -128,6 +128,14 @@ apr_status_t ca_domain_remove(ca_db_t *db, const char *member_id, const char *do
 /* a member's live domains (ca_domain_t), oldest first */
 apr_status_t ca_domain_list(apr_array_header_t **plist, ca_db_t *db, const char *member_id,
                             apr_pool_t *p);
+/* host (a server certificate's name; "*." is left off) lies in one of
+ * domains (ca_domain_t, a member's live domains) that has passed a check,
+ * but none of those holding host satisfies rule: the most specific such
+ * domain, whose page the member should go to for another, different check.
+ * NULL when no domain holds host, when one holding it satisfies rule, or
+ * when those holding it have passed no check yet.  Pure. */
+const ca_domain_t *ca_domain_short_of(const apr_array_header_t *domains, const char *host,
+                                      const ca_domain_rule_t *rule);
 /* one live domain; member_id NULL: any member's (support); APR_NOTFOUND */
 apr_status_t ca_domain_get(ca_domain_t **pd, ca_db_t *db, const char *domain_id,
                            const char *member_id, apr_pool_t *p);

@@ -53,6 +53,36 @@ def test_intact_chain(http, stack):
     assert rc == 2, out4
 
 
+def unused_ids(out):
+    """what cacert-auditcheck counts as unused ids (0 when it says nothing)"""
+    m = re.search(r"^(\d+) ids unused", out, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def test_one_id_per_entry(http, stack, db):
+    """Each entry takes one id: ids are consecutive unless a write rolled
+    back (docs/audit.md), and the verifier finds no new unused ids."""
+    rc, before_out = auditcheck(stack)
+    assert rc == 0, before_out
+    cur = db.cursor()
+    cur.execute("SELECT coalesce(max(id), 0) FROM audit_log")
+    before = cur.fetchone()[0]
+    # audited actions through different writers: registration and address
+    # confirmation (ca_account.c), a role granted and removed (ca_roles.c)
+    m = registered_member(http, stack)
+    registered_member(http, stack)
+    for args in (("--ticket", "a20261122.1"), ("--ticket", "a20261122.2", "--remove")):
+        p = tool(stack, "cacert-grant", "--db", stack.dsn, "--email", m["email"],
+                 "--role", "support", *args)
+        assert p.returncode == 0, p.stdout + p.stderr
+    cur.execute("SELECT id FROM audit_log WHERE id > %s ORDER BY id", (before,))
+    ids = [r[0] for r in cur.fetchall()]
+    assert len(ids) >= 4, ids
+    assert ids == list(range(before + 1, before + 1 + len(ids))), ids
+    out = assert_intact(stack)
+    assert unused_ids(out) == unused_ids(before_out), out
+
+
 def test_edited_row_is_named(http, stack, db):
     registered_member(http, stack)
     registered_member(http, stack)

@@ -502,16 +502,45 @@ def test_retest_marks_failing_domain(http, stack, db, srv):
         cur.execute("SELECT count(*) FROM audit_log WHERE member_id = %s"
                     " AND action = 'domain.retest.failed'", (m["id"],))
         assert cur.fetchone()[0] >= 1
-        # an Assured SubRoot certificate for it is refused now
+        # an Assured SubRoot certificate for it is refused now: one check
+        # still passes, a second one is needed
         r = request_form(http, profile="server", hosts="www." + name,
                          csr=_csr())
         assert r.status_code == 422
-        assert "not in one of your verified domains" in " ".join(page_errors(r.text))
+        assert_needs_second_check(http, r, did, name)
 
 
 def _csr():
     from issuing import make_csr, new_key
     return make_csr(new_key()).decode()
+
+
+SECOND_CHECK = {
+    "en": ("That host name is in one of your domains, but for server certificates"
+           " from this root the domain needs a second check by a different method.",
+           "Run another check of {name}"),
+    "de": ("Dieser Hostname liegt in einer Ihrer Domains, aber für Server-Zertifikate"
+           " dieser SubRoot braucht die Domain eine zweite Prüfung mit einer anderen"
+           " Methode.", "{name} mit einer weiteren Methode prüfen"),
+}
+
+
+def assert_needs_second_check(http, r, did, name, lang="en"):
+    """The refusal of a host in a domain with one passed check: says that a
+    second, different check is needed (not that the domain is unverified)
+    and links to the domain's page, where the checks are run."""
+    text, link = SECOND_CHECK[lang]
+    errors = " ".join(page_errors(r.text))
+    assert text in errors, errors
+    assert "not in one of your verified domains" not in errors
+    assert "keiner Ihrer bestätigten Domains" not in errors
+    m = re.search(r'<p class="field-error">[^<]*<a href="([^"]+)">([^<]+)</a>', r.text)
+    assert m, r.text
+    assert html.unescape(m.group(1)) == f"/domains/view?id={did}"
+    assert html.unescape(m.group(2)) == link.format(name=name)
+    page = http.get(html.unescape(m.group(1)))
+    assert page.status_code == 200 and f"<h1>{name}</h1>" in page.text
+    assert 'name="action" value="http"' in page.text
 
 
 def test_two_of_n_for_the_assured_subroot(http, stack, db, srv):
@@ -520,14 +549,33 @@ def test_two_of_n_for_the_assured_subroot(http, stack, db, srv):
     did = claim(http, name)
     srv.zone.set_txt("_cacert." + name, cookie_of(http, did))
     assert probe(http, did, "dns").status_code == 200
-    # one method: the Member SubRoot would do, the Assured SubRoot refuses
+    # one method: the Member SubRoot would do, the Assured SubRoot refuses,
+    # and says what is missing (the domain list shows the domain verified)
+    assert "verified for the Member SubRoot" in http.get("/domains/").text
     r = request_form(http, profile="server", hosts="www." + name, csr=_csr())
     assert r.status_code == 422
+    assert_needs_second_check(http, r, did, name)
+    # a host outside every domain keeps the old message, next to it
+    r = request_form(http, profile="server", hosts=f"www.{name} www.{uniq()}.example.test",
+                     csr=_csr())
+    assert r.status_code == 422
+    assert_needs_second_check(http, r, did, name)
+    r = request_form(http, profile="server", hosts=f"www.{uniq()}.example.test www.{name}",
+                     csr=_csr())
+    assert r.status_code == 422
     assert "not in one of your verified domains" in " ".join(page_errors(r.text))
+    assert "/domains/view" not in r.text.split('id="hosts"')[1].split("</div>")[0]
+    # in German too
+    post(http, "/account/language", {"lang": "de", "back": ""}, csrf_from="/certs/new")
+    r = request_form(http, profile="server", hosts="www." + name, csr=_csr())
+    assert r.status_code == 422
+    assert_needs_second_check(http, r, did, name, lang="de")
+    post(http, "/account/language", {"lang": "en", "back": ""}, csrf_from="/certs/new")
     # the same method twice is still one method
     assert probe(http, did, "dns").status_code == 200
     r = request_form(http, profile="server", hosts="www." + name, csr=_csr())
     assert r.status_code == 422
+    assert_needs_second_check(http, r, did, name)
     # a second, different method
     srv.serve_cookie(name, cookie_of(http, did))
     assert probe(http, did, "http").status_code == 200

@@ -111,7 +111,8 @@ def test_code_signing_for_assurers_with_the_flag(http, stack, db):
 @pytest.mark.parametrize("points,assurer,codesign,profile,why", [
     (0, False, False, "client", "at least one assurance point"),
     (60, False, False, "codesign", "Assurer Challenge"),
-    (100, True, False, "codesign", "enabled for your account by support"),
+    (100, True, False, "codesign",
+     "enabled for your account by an administrator or an arbitrator"),
 ])
 def test_what_is_not_offered_says_why(http, stack, db, points, assurer, codesign, profile, why):
     member(http, stack, db, points=points, assurer=assurer, codesign=codesign)
@@ -120,6 +121,31 @@ def test_what_is_not_offered_says_why(http, stack, db, points, assurer, codesign
     assert f'value="{profile}" disabled' in r.text or f'value="{profile}"  disabled' in r.text
     r = request_form(http, profile=profile, email0="yes", csr=make_csr(new_key()).decode())
     assert r.status_code == 422
+
+
+def test_code_signing_refusal_names_who_sets_the_flag(http, stack, db):
+    """Only an administrator or an arbitrator sets the flag (docs/console.md,
+    console-codesign): the refusal says so, in English and German, and does
+    not send the member to support."""
+    import html
+    from accounts import csrf_of
+    member(http, stack, db, points=100, assurer=True)
+    for lang, text in (("en", "code signing must be enabled for your account by an"
+                               " administrator or an arbitrator."),
+                       ("de", "Code-Signing muss von einem Administrator oder einem"
+                              " Schiedsrichter (Arbitrator) für Ihr Konto freigeschaltet"
+                              " werden.")):
+        r = http.post("/account/language", data={"csrf": csrf_of(http.get("/certs/new").text),
+                                                  "lang": lang, "back": ""})
+        r = http.get("/certs/new")
+        assert f'<html lang="{lang}">' in r.text
+        page = html.unescape(r.text)
+        assert text in page, page
+        assert "by support" not in page and "vom Support" not in page
+        r = request_form(http, profile="codesign", email0="yes",
+                         csr=make_csr(new_key()).decode())
+        assert r.status_code == 422
+        assert text in html.unescape(r.text)
 
 
 def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
@@ -158,6 +184,60 @@ def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
     r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text), "id": cid},
                   allow_redirects=False)
     assert r.status_code == 409
+
+
+def signed_by(cert, issuer):
+    """True if issuer's key made cert's signature (RSA or EC)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    key = issuer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                       cert.signature_hash_algorithm)
+        else:
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            key.verify(cert.signature, cert.tbs_certificate_bytes,
+                       ec.ECDSA(cert.signature_hash_algorithm))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def ca_issuers_url(cert):
+    aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    urls = [d.access_location.value for d in aia.value
+            if d.access_method == x509.oid.AuthorityInformationAccessOID.CA_ISSUERS]
+    assert len(urls) == 1, urls
+    return urls[0]
+
+
+def test_aia_ca_issuers_serves_the_issuer_in_der(http, stack, db):
+    """RFC 5280 4.2.2.1: the caIssuers URL of an issued certificate (and of
+    each SubRoot) answers over plain HTTP with the issuer's certificate in
+    DER, as application/pkix-cert."""
+    import requests
+    member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    url = ca_issuers_url(cert)
+    assert url.startswith("http://") and url.endswith("/pki/member.cer"), url
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/pkix-cert"
+    issuer = x509.load_der_x509_certificate(r.content)
+    assert issuer.subject == cert.issuer and signed_by(cert, issuer)
+    # the SubRoot's own caIssuers leads to the Root, also in DER
+    url = ca_issuers_url(issuer)
+    assert url.startswith("http://") and url.endswith("/pki/root.cer"), url
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/pkix-cert"
+    root = x509.load_der_x509_certificate(r.content)
+    assert root.subject == issuer.issuer and signed_by(issuer, root)
+    # the PEM form stays where it was documented
+    r = requests.get(url[:-len(".cer")] + ".crt", timeout=30)
+    assert r.headers["Content-Type"] == "application/x-pem-file"
+    assert x509.load_pem_x509_certificate(r.content) == root
 
 
 @pytest.mark.allow_log(r"AH01630: client denied by server configuration: .*/account")

@@ -4,6 +4,7 @@ the "disable login with this certificate" setting, and revocation."""
 import os
 import tempfile
 
+import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
@@ -11,18 +12,33 @@ from accounts import csrf_of
 from issuing import download, issue, member, revoke
 
 
-def cert_session(stack, cert_pem, key):
-    d = tempfile.mkdtemp(prefix="cacert-clientcert-")
-    cf, kf = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    with open(cf, "wb") as f:
-        f.write(cert_pem)
-    with open(kf, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    s = requests.Session()
-    s.cert = (cf, kf)
-    return s
+@pytest.fixture
+def cert_session():
+    """cert_session(cert_pem, key): a requests.Session presenting that client
+    certificate.  The files requests reads it from live in one temporary
+    folder per test, removed (with the sessions closed) when the test ends,
+    passed or failed."""
+    tmp = tempfile.TemporaryDirectory(prefix="cacert-clientcert-")
+    sessions = []
+
+    def make(cert_pem, key):
+        d = tempfile.mkdtemp(dir=tmp.name)
+        cf, kf = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        with open(cf, "wb") as f:
+            f.write(cert_pem)
+        with open(kf, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        s = requests.Session()
+        s.cert = (cf, kf)
+        sessions.append(s)
+        return s
+
+    yield make
+    for s in sessions:
+        s.close()
+    tmp.cleanup()
 
 
 def cert_login(stack, s):
@@ -31,11 +47,11 @@ def cert_login(stack, s):
                   data={"csrf": csrf_of(r.text)}, allow_redirects=False)
 
 
-def test_login_with_a_client_certificate(http, stack, db):
+def test_login_with_a_client_certificate(http, stack, db, cert_session):
     m = member(http, stack, db, points=10)
     cid, cert, key = issue(http, profile="client", email0="yes")
     pem = download(http, cid)
-    s = cert_session(stack, pem, key)
+    s = cert_session(pem, key)
     r = cert_login(stack, s)
     assert r.status_code == 303, r.text[:500]
     r = s.get(stack.url + "/account/", verify=stack.cert_file)
@@ -54,17 +70,17 @@ def test_login_with_a_client_certificate(http, stack, db):
     assert r.status_code == 303
     r = http.get(r.headers["Location"])
     assert "have been saved" in r.text and 'value="laptop"' in r.text
-    s2 = cert_session(stack, pem, key)
+    s2 = cert_session(pem, key)
     r = cert_login(stack, s2)
     assert r.status_code == 422 and "cannot be used to log in" in r.text
     r = http.post("/certs/edit", data={"csrf": csrf_of(http.get(f"/certs/view?id={cid}").text),
                                        "id": cid, "description": "laptop"},
                   allow_redirects=False)
-    assert cert_login(stack, cert_session(stack, pem, key)).status_code == 303
+    assert cert_login(stack, cert_session(pem, key)).status_code == 303
 
     # revoked: no more logins
     revoke(http, cid)
-    r = cert_login(stack, cert_session(stack, pem, key))
+    r = cert_login(stack, cert_session(pem, key))
     assert r.status_code == 422 and "cannot be used to log in" in r.text
 
 

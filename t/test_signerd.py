@@ -173,7 +173,7 @@ class Signer:
             f"ca assured cert={c['assured'][2]} key={c['assured'][3]} "
             "profiles=client,server,codesign max_days=730 md=sha256,sha384,sha512 "
             "ocsp=http://ocsp.test.invalid crl=http://crl.test.invalid/assured.crl "
-            "issuers=http://www.test.invalid/assured.crt cps=http://www.test.invalid/cps "
+            "issuers=http://www.test.invalid/assured.cer cps=http://www.test.invalid/cps "
             "wildcards=yes max_sans=10 ec_curves=P-256,P-384",
             f"ca org cert={c['org'][2]} key={c['org'][3]} profiles=org-client,org-server "
             "max_days=730 md=sha256 ocsp=http://ocsp.test.invalid "

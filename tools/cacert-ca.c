@@ -352,7 +352,10 @@ static X509 *make_cert(cert_kind_t kind, const char *org, const char *cn, EVP_PK
             const char *aia = o->ocsp_base ? apr_psprintf(p, "OCSP;URI:%s", o->ocsp_base)
                                            : NULL;
             if (o->crl_base) {
-                const char *ci = apr_psprintf(p, "caIssuers;URI:%s/root.crt", o->crl_base);
+                /* the DER form: an HTTP caIssuers URI must serve a DER
+                 * certificate (RFC 5280 4.2.2.1); <crl-base>/root.crt is
+                 * PEM under cacert-pki */
+                const char *ci = apr_psprintf(p, "caIssuers;URI:%s/root.cer", o->crl_base);
                 aia = aia ? apr_pstrcat(p, aia, ",", ci, NULL) : ci;
             }
             ok = add_ext(x, &ctx, NID_info_access, aia);

@@ -1121,7 +1121,7 @@ class Stack:
                          f"key={self.ca_dir}/signer/{name}.key profiles={profiles} "
                          f"max_days={days} md=sha256,sha384,sha512 "
                          f"ocsp=http://localhost:{self.http_port}/ocsp crl={base}/{name}.crl "
-                         f"issuers={base}/{name}.crt cps=https://www.cacert.org/policy/ "
+                         f"issuers={base}/{name}.cer cps=https://www.cacert.org/policy/ "
                          f"wildcards={wild} max_sans={sans}")
         if os.path.exists(os.path.join(self.ca_dir, "openpgp.fpr")):
             lines.append(f"openpgp home={self.openpgp_home} fpr={self.openpgp_fpr()} days=365 "

@@ -70,7 +70,9 @@ static const struct {
     { "p\xd0\xb0ypal.example.com", "domain.idn.mixed", NULL },
     { "xn--pypal-4ve.example.de", NULL, "xn--pypal-4ve.example.de" },
     { "xn--zz-ab.example.org", "domain.idn.invalid", NULL },
-    { "xn--.example.org", "domain.idn.invalid", NULL },
+    /* "xn--" ends with a hyphen: not an LDH label, refused before any IDN
+     * decoding (so the general message, not the IDNA2008 one) */
+    { "xn--.example.org", "domain.invalid", NULL },
     { "\xff\xfe.example.org", "domain.idn.invalid", NULL },
 };
 
@@ -138,7 +140,7 @@ START_TEST(idn_table)
 
     for (i = 0; i < sizeof(idn) / sizeof(idn[0]); i++) {
         const char *e = ca_idn_check(idn[i].name, NULL);
-        ck_assert_msg(!e == idn[i].ok, "%s: %s", idn[i].name, e ? e : "accepted");
+        ck_assert_msg((e == NULL) == idn[i].ok, "%s: %s", idn[i].name, e ? e : "accepted");
     }
     /* the operator's list replaces the CPS list */
     APR_ARRAY_PUSH(mine, const char *) = "com";
@@ -237,6 +239,56 @@ START_TEST(rules)
 }
 END_TEST
 
+static void push_domain(apr_array_header_t *list, const char *id, const char *name,
+                        unsigned passed)
+{
+    ca_domain_t *d = apr_array_push(list);
+
+    memset(d, 0, sizeof(*d));
+    d->id = id;
+    d->name = name;
+    d->passed = passed;
+}
+
+/* which domain a server certificate for a host waits on for another check */
+START_TEST(short_of)
+{
+    apr_array_header_t *list = apr_array_make(pool, 4, sizeof(ca_domain_t));
+    const ca_domain_rule_t *assured = ca_domain_rule(NULL, "assured");
+    const ca_domain_rule_t *mem = ca_domain_rule(NULL, "member");
+    const ca_domain_t *d;
+
+    push_domain(list, "1", "example.org", CA_CHECK_DNS);
+    push_domain(list, "2", "two.example", CA_CHECK_DNS | CA_CHECK_HTTP);
+    push_domain(list, "3", "none.example", 0);
+    push_domain(list, "4", "shop.example.org", CA_CHECK_EMAIL);
+
+    /* one check: enough for the Member SubRoot, not for the Assured one */
+    d = ca_domain_short_of(list, "www.example.org", assured);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->id, "1");
+    ck_assert_ptr_nonnull(ca_domain_short_of(list, "EXAMPLE.ORG", assured));
+    ck_assert_ptr_nonnull(ca_domain_short_of(list, "*.example.org", assured));
+    ck_assert_ptr_null(ca_domain_short_of(list, "www.example.org", mem));
+    /* the most specific domain holding the host */
+    d = ca_domain_short_of(list, "www.shop.example.org", assured);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->id, "4");
+    /* two different checks: nothing missing */
+    ck_assert_ptr_null(ca_domain_short_of(list, "a.two.example", assured));
+    /* no check passed yet, no domain at all, not at a label boundary */
+    ck_assert_ptr_null(ca_domain_short_of(list, "www.none.example", assured));
+    ck_assert_ptr_null(ca_domain_short_of(list, "www.example.net", assured));
+    ck_assert_ptr_null(ca_domain_short_of(list, "badexample.org", assured));
+    ck_assert_ptr_null(ca_domain_short_of(NULL, "www.example.org", assured));
+    ck_assert_ptr_null(ca_domain_short_of(list, NULL, assured));
+    /* a parent verified enough covers a child that is not */
+    push_domain(list, "5", "example.com", CA_CHECK_DNS | CA_CHECK_EMAIL);
+    push_domain(list, "6", "www.example.com", CA_CHECK_DNS);
+    ck_assert_ptr_null(ca_domain_short_of(list, "a.www.example.com", assured));
+}
+END_TEST
+
 START_TEST(whois_parser)
 {
     static const char answer[] =
@@ -329,6 +381,7 @@ Suite *domain_suite(void)
     tcase_add_test(tc, claims);
     tcase_add_test(tc, mailboxes);
     tcase_add_test(tc, rules);
+    tcase_add_test(tc, short_of);
     tcase_add_test(tc, whois_parser);
     tcase_add_test(tc, public_addresses);
     suite_add_tcase(s, tc);

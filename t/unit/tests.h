@@ -19,5 +19,6 @@ Suite *openpgp_suite(void);
 Suite *points_suite(void);
 Suite *audit_suite(void);
 Suite *org_suite(void);
+Suite *domain_suite(void);
 
 #endif

@@ -1,0 +1,14 @@
+-- 010: one id per audit entry.
+--
+-- audit_log.id is a bigserial, so every INSERT drew an id from the
+-- column's DEFAULT (nextval) when the row was formed, and then the chain
+-- trigger audit_log_chain() drew a second one under its lock and replaced
+-- the first: every entry used up two ids, and only even ids existed
+-- (cacert-auditcheck counted the odd ones as unused).  The id has to be
+-- drawn under the trigger's lock (id order is chain order), so the
+-- DEFAULT goes; the sequence stays owned by the column, and the trigger
+-- keeps drawing from it (pg_get_serial_sequence still finds it).  An
+-- INSERT that gives an id of its own gets the trigger's id instead, as
+-- before.  Ids are now skipped only when a transaction that wrote an entry
+-- rolls back.
+ALTER TABLE audit_log ALTER COLUMN id DROP DEFAULT;
