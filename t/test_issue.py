@@ -217,23 +217,22 @@ def test_aia_ca_issuers_serves_the_issuer_in_der(http, stack, db):
     each SubRoot) answers over plain HTTP with the issuer's certificate in
     DER, as application/pkix-cert."""
     import requests
+
+    def issuer_in_der(cert, name):
+        url = ca_issuers_url(cert)
+        assert url.startswith("http://") and url.endswith(f"/pki/{name}.cer"), url
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200
+        assert r.headers["Content-Type"] == "application/pkix-cert"
+        issuer = x509.load_der_x509_certificate(r.content)
+        assert issuer.subject == cert.issuer and signed_by(cert, issuer)
+        return url, issuer
+
     member(http, stack, db, points=10)
     cid, cert, key = issue(http, profile="client", email0="yes")
-    url = ca_issuers_url(cert)
-    assert url.startswith("http://") and url.endswith("/pki/member.cer"), url
-    r = requests.get(url, timeout=30)
-    assert r.status_code == 200
-    assert r.headers["Content-Type"] == "application/pkix-cert"
-    issuer = x509.load_der_x509_certificate(r.content)
-    assert issuer.subject == cert.issuer and signed_by(cert, issuer)
+    _, issuer = issuer_in_der(cert, "member")
     # the SubRoot's own caIssuers leads to the Root, also in DER
-    url = ca_issuers_url(issuer)
-    assert url.startswith("http://") and url.endswith("/pki/root.cer"), url
-    r = requests.get(url, timeout=30)
-    assert r.status_code == 200
-    assert r.headers["Content-Type"] == "application/pkix-cert"
-    root = x509.load_der_x509_certificate(r.content)
-    assert root.subject == issuer.issuer and signed_by(issuer, root)
+    url, root = issuer_in_der(issuer, "root")
     # the PEM form stays where it was documented
     r = requests.get(url[:-len(".cer")] + ".crt", timeout=30)
     assert r.headers["Content-Type"] == "application/x-pem-file"
