@@ -4,7 +4,8 @@
  *
  *   cacert-dbcheck "host=/path/to/socket dbname=cacert user=cacert"
  *
- * Exit status 0 when all statements prepare, 1 otherwise. */
+ * Exit status 0 when all statements prepare, 1 otherwise, 2 on a usage
+ * error; --help (or -h) prints the usage on stdout and exits 0. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
