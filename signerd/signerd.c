@@ -1111,10 +1111,13 @@ static void run(void)
     }
 }
 
+/* The name it was started under: the package installs it as cacert-signerd. */
+static const char *progname = "signerd";
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: signerd -c signerd.conf [--passphrase-file FILE | "
-            "--passphrase-fd N] [--foreground]\n");
+    fprintf(stderr, "usage: %s -c signerd.conf [--passphrase-file FILE | "
+            "--passphrase-fd N] [--foreground]\n", progname);
     exit(SIGNERD_EXIT_USAGE);
 }
 
@@ -1124,6 +1127,10 @@ int main(int argc, char **argv)
     int passfd = -1, foreground = 0, i;
     struct sigaction sa;
 
+    if (argc > 0 && argv[0] && *argv[0]) {
+        const char *slash = strrchr(argv[0], '/');
+        progname = slash ? slash + 1 : argv[0];
+    }
     for (i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-c") && i + 1 < argc) {
             confpath = argv[++i];
@@ -1143,13 +1150,13 @@ int main(int argc, char **argv)
             foreground = 1;
         }
         else if (!strcmp(argv[i], "--version")) {
-            printf("signerd %s\n", SIGNERD_VERSION);
+            printf("%s %s\n", progname, SIGNERD_VERSION);
             return 0;
         }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: signerd -c signerd.conf [--passphrase-file FILE | "
+            printf("usage: %s -c signerd.conf [--passphrase-file FILE | "
                    "--passphrase-fd N] [--foreground] [--version]\n"
-                   "  the signing daemon of cacert-httpd (man cacert-signerd)\n");
+                   "  the signing daemon of cacert-httpd (man cacert-signerd)\n", progname);
             return 0;
         }
         else {

@@ -534,7 +534,24 @@ class Stack:
         if not os.path.isabs(libasan) or not os.path.exists(libasan):
             raise StackError("libasan.so not found (gcc -print-file-name=libasan.so)")
         libasan = os.path.realpath(libasan)
-        supp = os.path.join(self.repo, "t", "lsan.supp")
+        # httpd's children (www-data) read the suppressions: a copy beside
+        # their reports, since the tree itself may be a 0700 clone
+        supp = os.path.join(self.san_logdir, "lsan.supp")
+        src = os.path.join(self.repo, "t", "lsan.supp")
+        os.makedirs(self.san_logdir, exist_ok=True)
+        with open(src, "rb") as f:
+            data = f.read()
+        try:
+            with open(supp, "rb") as f:
+                same = f.read() == data
+        except OSError:
+            same = False
+        if not same:
+            tmp = supp + ".new"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, supp)
         return {
             "LD_PRELOAD": libasan,
             "ASAN_OPTIONS": (f"detect_leaks=1:abort_on_error=0:log_path={self.san_logdir}/asan"
