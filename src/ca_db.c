@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -120,6 +122,117 @@ apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
         return APR_NOTFOUND;
     }
     *prow = APR_ARRAY_IDX(rows, 0, const char **);
+    return APR_SUCCESS;
+}
+
+const char *ca_col(const ca_row_t *row, const char *name)
+{
+    int i;
+
+    for (i = 0; i < row->ncols; i++) {
+        if (row->names[i] && !strcmp(row->names[i], name)) {
+            return row->vals[i];
+        }
+    }
+    {
+        char have[256];
+        apr_size_t n = 0;
+        have[0] = '\0';
+        for (i = 0; i < row->ncols && n + 2 < sizeof(have); i++) {
+            const char *nm = row->names[i] ? row->names[i] : "?";
+            int w = apr_snprintf(have + n, sizeof(have) - n, "%s%s", i ? "," : "", nm);
+            n += (apr_size_t)w;
+        }
+        ca_log(CA_LOG_ERR, "CA10307", APR_NOTFOUND,
+               "no column %s in this result (it has %s)", name, have);
+    }
+    return NULL;
+}
+
+apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def)
+{
+    const char *v = ca_col(row, name);
+    char *end;
+    apr_int64_t n;
+
+    if (!v || !*v) {
+        return def;
+    }
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    return (*end || errno) ? def : n;
+}
+
+int ca_col_int(const ca_row_t *row, const char *name, int def)
+{
+    apr_int64_t n = ca_col_i64(row, name, def);
+
+    return (n < INT_MIN || n > INT_MAX) ? def : (int)n;
+}
+
+int ca_col_true(const ca_row_t *row, const char *name)
+{
+    const char *v = ca_col(row, name);
+
+    return v && (!strcmp(v, "t") || !strcmp(v, "true"));
+}
+
+apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
+                        int nargs, const char **args, apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char **names;
+    apr_status_t rv;
+    int rc, ncols, i;
+
+    *prows = apr_array_make(p, 4, sizeof(const ca_row_t *));
+    if ((rv = get_stmt(&st, db, label)) != APR_SUCCESS) {
+        return rv;
+    }
+    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, args);
+    if (rc != 0) {
+        ca_log(CA_LOG_ERR, "CA10303", APR_EGENERAL, "%s: %s", label,
+               apr_dbd_error(db->driver, db->handle, rc));
+        db->trans_failed = 1;
+        return APR_EGENERAL;
+    }
+    ncols = apr_dbd_num_cols(db->driver, res);
+    names = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
+    for (i = 0; i < ncols; i++) {
+        const char *nm = apr_dbd_get_name(db->driver, res, i);
+        names[i] = nm ? apr_pstrdup(p, nm) : NULL;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        ca_row_t *r = apr_palloc(p, sizeof(*r));
+        const char **vals = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
+        for (i = 0; i < ncols; i++) {
+            const char *v = apr_dbd_get_entry(db->driver, row, i);
+            vals[i] = v ? apr_pstrdup(p, v) : NULL;
+        }
+        r->ncols = ncols;
+        r->names = names;
+        r->vals = vals;
+        APR_ARRAY_PUSH(*prows, const ca_row_t *) = r;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
+                       int nargs, const char **args, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+
+    *prow = NULL;
+    if ((rv = ca_db_rows(&rows, db, label, nargs, args, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts == 0) {
+        return APR_NOTFOUND;
+    }
+    *prow = APR_ARRAY_IDX(rows, 0, const ca_row_t *);
     return APR_SUCCESS;
 }
 

@@ -49,6 +49,32 @@ apr_status_t ca_db_select(apr_array_header_t **prows, int *pncols, ca_db_t *db,
 apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
                            int nargs, const char **args, apr_pool_t *p);
 
+/* A result row read by column name.  The names are the query's own (its
+ * aliases): write "count(*) AS n", and alias any two columns that would
+ * share a name. */
+typedef struct ca_row_t {
+    int ncols;
+    const char *const *names;     /* shared by every row of one result */
+    const char *const *vals;      /* NULL for SQL NULL */
+} ca_row_t;
+
+/* the value of column NAME in ROW (NULL for SQL NULL).  A name the query
+ * does not return is a defect of the caller, never of the data: it is
+ * logged (CA10307, with the names the query has) and gives NULL. */
+const char *ca_col(const ca_row_t *row, const char *name);
+/* ca_col as an int / a 64-bit integer / a flag ("t" or "true"); DEF for NULL
+ * or a value that is not one */
+int ca_col_int(const ca_row_t *row, const char *name, int def);
+apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def);
+int ca_col_true(const ca_row_t *row, const char *name);
+
+/* run a select; *prows = array of const ca_row_t * (values copied into p) */
+apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
+                        int nargs, const char **args, apr_pool_t *p);
+/* the first row of a select, APR_NOTFOUND if there is none */
+apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
+                       int nargs, const char **args, apr_pool_t *p);
+
 apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p);
 /* commit, or roll back if any statement in the transaction failed; returns
  * APR_EGENERAL if it was rolled back */
