@@ -1,0 +1,167 @@
+/* The httpd glue the cacert modules share (see cacert_glue.h). */
+#include <string.h>
+
+#include <apr_dbd.h>
+#include <apr_optional.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <mod_dbd.h>
+
+#include "cacert_glue.h"
+
+int cacert_cfg_int(int v, int def)
+{
+    return v != CACERT_UNSET ? v : def;
+}
+
+apr_int64_t cacert_cfg_i64(apr_int64_t v, apr_int64_t def)
+{
+    return v != CACERT_UNSET ? v : def;
+}
+
+const char *cacert_cfg_str(const char *v, const char *def)
+{
+    return v ? v : def;
+}
+
+const char *cacert_cmd_err(cmd_parms *cmd, const char *msg)
+{
+    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
+}
+
+const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (end == arg || n < 0 || (*end && (end[1] || !strchr("smhd", *end)))) {
+        return "must be a duration such as 90s, 30m, 48h or 7d";
+    }
+    n *= *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+    if (n > 100LL * 365 * 86400) {
+        return "is too long";
+    }
+    *psecs = n;
+    return NULL;
+}
+
+void cacert_db_of(ca_db_t *db, const ap_dbd_t *dbd)
+{
+    memset(db, 0, sizeof(*db));
+    db->driver = dbd->driver;
+    db->handle = dbd->handle;
+    db->prepared = dbd->prepared;
+}
+
+apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    ap_dbd_t *dbd = acquire ? acquire(r) : NULL;
+
+    if (!dbd) {
+        return APR_EGENERAL;
+    }
+    cacert_db_of(db, dbd);
+    return APR_SUCCESS;
+}
+
+apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    ap_dbd_t *dbd = dbd_open ? dbd_open(p, s) : NULL;
+
+    *pdbd = dbd;
+    if (!dbd) {
+        return APR_EGENERAL;
+    }
+    cacert_db_of(db, dbd);
+    return APR_SUCCESS;
+}
+
+void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+
+    if (dbd && dbd_close) {
+        dbd_close(s, dbd);
+    }
+}
+
+const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path)
+{
+    const cacert_route_t *rt;
+
+    for (; *tables; tables++) {
+        for (rt = *tables; rt->path; rt++) {
+            if (!strcmp(rt->path, path)) {
+                return rt;
+            }
+        }
+    }
+    return NULL;
+}
+
+int cacert_route_method(request_rec *r, const cacert_route_t *rt)
+{
+    if ((r->method_number == M_GET && (rt->methods & CACERT_GET))
+        || (r->method_number == M_POST && (rt->methods & CACERT_POST))) {
+        return OK;
+    }
+    r->allowed = ((rt->methods & CACERT_GET) ? (AP_METHOD_BIT << M_GET) : 0)
+                 | ((rt->methods & CACERT_POST) ? (AP_METHOD_BIT << M_POST) : 0);
+    return HTTP_METHOD_NOT_ALLOWED;
+}
+
+static void page_headers(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_page_headers) *headers =
+        APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
+
+    if (headers) {
+        headers(r);
+    }
+}
+
+int cacert_redirect(request_rec *r, const char *base, const char *where)
+{
+    const char *url = apr_pstrcat(r->pool, base, "/", where, NULL);
+
+    page_headers(r);
+    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, url, r));
+    return HTTP_SEE_OTHER;
+}
+
+int cacert_send(request_rec *r, const char *type, const char *filename, const void *data,
+                apr_size_t len)
+{
+    page_headers(r);
+    ap_set_content_type(r, type);
+    if (filename) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       apr_psprintf(r->pool, "attachment; filename=\"%s\"", filename));
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(data, (int)len, r);
+    }
+    return OK;
+}
+
+int cacert_internal_error_(cacert_page_t *pg, int module_index, const char *tag,
+                           apr_status_t rv, const char *what)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_page_message) *message =
+        APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
+
+    ap_log_rerror_(__FILE__, __LINE__, module_index, APLOG_ERR, rv, pg->r,
+                   "%s: %s failed", tag, what);
+    if (!message) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return message(pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
+}

@@ -1,0 +1,94 @@
+/* The httpd glue the cacert modules share, compiled once (cacert_glue.c)
+ * and linked into each module with hidden symbols: directive setters and
+ * the "unset" defaults, the database handle, one route type, redirects,
+ * the internal-error page and sending a body.  What a module decides stays
+ * in the module; what the CA decides stays in the core (src/). */
+#ifndef CACERT_GLUE_H
+#define CACERT_GLUE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_dbd.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <mod_dbd.h>
+
+#include "ca_db.h"
+#include "mod_cacert.h"
+
+/* ---- configuration ---- */
+
+/* a numeric directive not given in a server's configuration */
+#define CACERT_UNSET (-1)
+
+/* merge of a server's configuration over its base: the field of add when
+ * it was set there, else the base's */
+#define CACERT_MERGE_PTR(c, base, add, f) ((c)->f = (add)->f ? (add)->f : (base)->f)
+#define CACERT_MERGE_NUM(c, base, add, f) \
+    ((c)->f = (add)->f != CACERT_UNSET ? (add)->f : (base)->f)
+
+/* a configured value, or def when it was not configured */
+int cacert_cfg_int(int v, int def);
+apr_int64_t cacert_cfg_i64(apr_int64_t v, apr_int64_t def);
+const char *cacert_cfg_str(const char *v, const char *def);
+
+/* "Directive: msg" for a directive's error, NULL for NULL */
+const char *cacert_cmd_err(cmd_parms *cmd, const char *msg);
+
+/* a duration as the directives take it: "90", "90s", "30m", "48h", "7d"
+ * -> seconds, 0 to 100 years; NULL, or what is wrong with it */
+const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg);
+
+/* ---- database ---- */
+
+/* the core's handle on a connection of mod_dbd (no transaction open) */
+void cacert_db_of(ca_db_t *db, const ap_dbd_t *dbd);
+/* the request's connection (ap_dbd_acquire): APR_SUCCESS, or APR_EGENERAL
+ * when mod_dbd is missing or has no connection */
+apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
+/* a connection for work outside a request (a watchdog callback): close it
+ * with cacert_db_close; APR_EGENERAL when there is none */
+apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
+void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
+
+/* ---- routes ---- */
+
+enum { CACERT_GET = 1, CACERT_POST = 2 };
+
+/* each module defines struct cacert_req: what its handlers are given */
+typedef struct cacert_req cacert_req_t;
+typedef int cacert_handler_fn(cacert_req_t *q);
+
+typedef struct {
+    const char *path;                   /* the last part of the URL path */
+    unsigned methods;                   /* CACERT_GET | CACERT_POST */
+    int login;                          /* 1 members, 0 visitors, -1 anyone */
+    int access;                         /* the module's own access class */
+    unsigned roles;                     /* roles that may (module's rule) */
+    const char *const *text_fields;     /* multi-line fields of the form */
+    cacert_handler_fn *fn;
+} cacert_route_t;
+
+/* the route for path in the tables (a NULL-terminated list of tables,
+ * each ending with { NULL }); NULL when there is none */
+const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path);
+/* OK when the request's method is one the route takes; else
+ * HTTP_METHOD_NOT_ALLOWED with r->allowed set */
+int cacert_route_method(request_rec *r, const cacert_route_t *rt);
+
+/* ---- answers ---- */
+
+/* 303 to base/where (where may carry a query string), with the headers
+ * every page carries */
+int cacert_redirect(request_rec *r, const char *base, const char *where);
+/* a body as a download (filename not NULL) or inline, with the headers
+ * every page carries */
+int cacert_send(request_rec *r, const char *type, const char *filename, const void *data,
+                apr_size_t len);
+/* log "<tag>: <what> failed" for the module and answer with the error page */
+int cacert_internal_error_(cacert_page_t *pg, int module_index, const char *tag,
+                           apr_status_t rv, const char *what);
+#define cacert_internal_error(pg, tag, rv, what) \
+    cacert_internal_error_((pg), APLOG_MODULE_INDEX, (tag), (rv), (what))
+
+#endif
