@@ -360,11 +360,22 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
 
 #define MAX_RECORD 4096
 
+/* the baton of ca_ocsp_answer()'s callbacks: the store is certificates.serial
+ * through mod_dbd, the connection acquired at the first question (a cached
+ * answer needs none) or, for the watchdog, opened beforehand */
+typedef struct {
+    server_rec *s;
+    request_rec *r;
+    ca_db_t db;
+    int have_db;
+} store_t;
+
 /* ca_ocsp_cached_fn: the record under key, copied into p */
 static apr_status_t cache_lookup(const unsigned char **prec, apr_size_t *plen, void *baton,
                                  const char *key, apr_pool_t *p)
 {
-    server_rec *s = baton;
+    store_t *st = baton;
+    server_rec *s = st->s;
     unsigned char buf[MAX_RECORD];
     unsigned int len = sizeof(buf);
     apr_status_t rv;
@@ -547,15 +558,6 @@ static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *
     return OK;
 }
 
-/* the store behind ca_ocsp_answer(): certificates.serial through mod_dbd,
- * the connection acquired at the first question (a cached answer needs
- * none) or, for the watchdog, opened beforehand */
-typedef struct {
-    request_rec *r;
-    ca_db_t db;
-    int have_db;
-} store_t;
-
 /* ca_ocsp_status_fn */
 static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
                                  void *baton, const char *ca, const char *serial,
@@ -661,6 +663,7 @@ static int ocsp_handler(request_rec *r)
         return send_error(r, CA_OCSP_MALFORMED_REQUEST);
     }
     memset(&st, 0, sizeof(st));
+    st.s = r->server;
     st.r = r;
     answerer_of(&a, c, c->nonce != 0, &st);
     a.cached = cache_lookup;
@@ -768,6 +771,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
             store_t st;
             ca_ocsp_answerer_t a;
             memset(&st, 0, sizeof(st));
+            st.s = s;
             st.db.driver = dbd->driver;
             st.db.handle = dbd->handle;
             st.db.prepared = dbd->prepared;
