@@ -34,12 +34,14 @@
 #include "ca_mail.h"
 #include "ca_db.h"
 #include "ca_account.h"
+#include "ca_domain.h"
 #include "mod_cacert.h"
 #include "account_domain.h"
 
 module AP_MODULE_DECLARE_DATA cacert_account_module;
 APLOG_USE_MODULE(cacert_account);
 
+#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 
 #define HANDLER_NAME    "cacert-account"
@@ -237,29 +239,6 @@ static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
     return cmd_err(cmd, parse_count(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
 }
 
-/* The statements of the core are handed to mod_dbd where the module is
- * configured, at configuration time as mod_dbd expects (virtual hosts then
- * inherit them with the rest of the server's configuration). */
-static const char *set_template_dir(cmd_parms *cmd, void *dc, const char *arg)
-{
-    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    const char *err = set_str(cmd, dc, arg);
-    int t, i;
-
-    if (err) {
-        return err;
-    }
-    if (!dbd_prepare) {
-        return cmd_err(cmd, "needs mod_dbd, loaded before mod_cacert_account");
-    }
-    for (t = 0; ca_db_all_stmts[t]; t++) {
-        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
-            dbd_prepare(cmd->server, ca_db_all_stmts[t][i].sql, ca_db_all_stmts[t][i].label);
-        }
-    }
-    return NULL;
-}
-
 /* a URL path: "/" and path characters only, no trailing '/' */
 static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -369,7 +348,7 @@ static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
 #define OFF(f) (void *)APR_OFFSETOF(acc_srv_cfg, f)
 
 static const command_rec acc_cmds[] = {
-    AP_INIT_TAKE1("CAcertTemplateDir", set_template_dir, OFF(template_dir), RSRC_CONF,
+    AP_INIT_TAKE1("CAcertTemplateDir", set_str, OFF(template_dir), RSRC_CONF,
                   "directory with templates/<lang>/ (required)"),
     AP_INIT_TAKE1("CAcertDefaultLanguage", set_lang, OFF(default_lang), RSRC_CONF,
                   "language used when nothing else matches (default en)"),
@@ -1830,10 +1809,19 @@ account_domain_cfg_t *account_domain_cfg_of(server_rec *s)
     return c->domain;
 }
 
+/* the statements of the tables this module uses, for mod_dbd */
+static const ca_stmt_t *const acc_stmts[] = { ca_account_stmts, ca_domain_stmts, NULL };
+
+static int acc_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return prepare_stmts(pconf, s, acc_stmts);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
 
+    ap_hook_post_config(acc_prepare, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_post_config(acc_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_handler(acc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_page_start);

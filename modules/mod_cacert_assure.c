@@ -38,11 +38,16 @@
 #include "ca_points.h"
 #include "ca_roles.h"
 #include "ca_wot.h"
+#include "ca_console.h"
+#include "ca_domain.h"
+#include "ca_issue.h"
+#include "ca_org.h"
 #include "mod_cacert.h"
 #include "mod_cacert_assure.h"
 
 APLOG_USE_MODULE(cacert_assure);
 
+#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_assure_module;
 
@@ -1517,8 +1522,22 @@ static void assure_child_init(apr_pool_t *pchild, server_rec *s)
     apr_thread_mutex_create(&stats_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
 }
 
+/* the statements of the tables this module uses, for mod_dbd */
+static const ca_stmt_t *const assure_stmts[] = {
+    ca_account_stmts, ca_console_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts,
+    ca_roles_stmts, ca_wot_stmts, NULL
+};
+
+static int assure_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return prepare_stmts(pconf, s, assure_stmts);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
+    static const char *const dbd[] = { "mod_dbd.c", NULL };
+
+    ap_hook_post_config(assure_prepare, NULL, dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(assure_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(assure_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(assure_handler, NULL, NULL, APR_HOOK_MIDDLE);

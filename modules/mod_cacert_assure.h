@@ -40,7 +40,8 @@
  * errors, mail, the member search, the configuration getters.  Core
  * functions: ca_roles.h (roles, ca_ticket_ok, ca_audit_write), ca_points.h
  * (the points engine), ca_wot.h (assurances, members).  Statements go in a
- * core file's ca_xxx_stmts[] added to ca_db_all_stmts (src/ca_db.c). */
+ * core file's ca_xxx_stmts[], listed in assure_stmts (mod_cacert_assure.c)
+ * and in tools/ca_allstmts.c. */
 #ifndef MOD_CACERT_ASSURE_H
 #define MOD_CACERT_ASSURE_H
 

@@ -44,12 +44,17 @@
 #include "ca_wire.h"
 #include "ca_x509.h"
 #include "ca_org.h"
+#include "ca_account.h"
+#include "ca_domain.h"
+#include "ca_pgpkeys.h"
+#include "ca_roles.h"
 #include "mod_cacert.h"
 #include "issue_openpgp.h"
 
 APLOG_USE_MODULE(cacert_issue);
 
 #define CACERT_DB_GUARD
+#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_issue_module;
 
@@ -2035,8 +2040,22 @@ static void iss_optional_fns(void)
     retrieve_fns();
 }
 
+/* the statements of the tables this module uses, for mod_dbd */
+static const ca_stmt_t *const iss_stmts[] = {
+    ca_account_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts, ca_pgpkeys_stmts,
+    ca_roles_stmts, NULL
+};
+
+static int iss_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return prepare_stmts(pconf, s, iss_stmts);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
+    static const char *const dbd[] = { "mod_dbd.c", NULL };
+
+    ap_hook_post_config(iss_prepare, NULL, dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(iss_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(iss_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -38,6 +38,7 @@
 APLOG_USE_MODULE(cacert_ocsp);
 
 #define CACERT_DB_GUARD
+#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
@@ -354,33 +355,33 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
 }
 
 /* ---- the cache of signed answers ----
- * key "<ca>|<hash>|<serial>", value: nextUpdate (8 bytes), the length of
- * the request (2 bytes), the DER request (so that the watchdog can sign the
- * answer anew) and the DER answer */
+ * under ca_ocsp_cache_key(), the records of ca_ocsp_answer() (the core has
+ * their format and lifetime); a revocation lays a tombstone "<key>|revoked" */
 
-/* shmcb picks its sub-cache by the key's first byte: that byte is a hash
- * of the rest (0x40..0x7f), so that answers spread over all sub-caches */
-static const char *cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
-                             apr_pool_t *p)
+#define MAX_RECORD 4096
+
+/* the baton of ca_ocsp_answer()'s callbacks: the store is certificates.serial
+ * through mod_dbd, the connection acquired at the first question (a cached
+ * answer needs none) or, for the watchdog, opened beforehand */
+typedef struct {
+    server_rec *s;
+    request_rec *r;
+    ca_db_t db;
+    int have_db;
+} store_t;
+
+/* ca_ocsp_cached_fn: the record under key, copied into p */
+static apr_status_t cache_lookup(const unsigned char **prec, apr_size_t *plen, void *baton,
+                                 const char *key, apr_pool_t *p)
 {
-    const char *rest = apr_psprintf(p, "%s|%d|%s", ca, (int)alg, serial), *c;
-    apr_uint32_t h = 2166136261u;
-
-    for (c = rest; *c; c++) {
-        h = (h ^ (unsigned char)*c) * 16777619u;
-    }
-    return apr_psprintf(p, "%c%s", (char)(0x40 | ((h ^ (h >> 16)) & 0x3f)), rest);
-}
-
-static int cache_get(const unsigned char **pder, apr_size_t *plen, apr_time_t *pnext,
-                     server_rec *s, const char *key, apr_pool_t *p)
-{
-    unsigned char buf[4096];
+    store_t *st = baton;
+    server_rec *s = st->s;
+    unsigned char buf[MAX_RECORD];
     unsigned int len = sizeof(buf);
     apr_status_t rv;
 
     if (!cache) {
-        return 0;
+        return APR_NOTFOUND;
     }
     if (cache_mutex) {
         apr_global_mutex_lock(cache_mutex);
@@ -390,37 +391,20 @@ static int cache_get(const unsigned char **pder, apr_size_t *plen, apr_time_t *p
     if (cache_mutex) {
         apr_global_mutex_unlock(cache_mutex);
     }
-    if (rv != APR_SUCCESS || len <= 10) {
-        return 0;
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    {
-        apr_size_t rlen = (apr_size_t)(buf[8] << 8 | buf[9]);
-        if (10 + rlen >= len) {
-            return 0;
-        }
-        memcpy(pnext, buf, 8);
-        *pder = apr_pmemdup(p, buf + 10 + rlen, len - 10 - rlen);
-        *plen = len - 10 - rlen;
-    }
-    return 1;
+    *prec = apr_pmemdup(p, buf, len);
+    *plen = len;
+    return APR_SUCCESS;
 }
 
-static void cache_put(server_rec *s, const char *key, const unsigned char *req,
-                      apr_size_t reqlen, const unsigned char *der, apr_size_t len,
-                      apr_time_t next_update, apr_time_t expiry, apr_pool_t *p)
+static void cache_put(server_rec *s, const char *key, const unsigned char *rec,
+                      apr_size_t len, apr_time_t expiry, apr_pool_t *p)
 {
-    unsigned char *buf;
-
-    if (!cache || len + reqlen + 10 > 4096) {
+    if (!cache || !key || !rec || len > MAX_RECORD) {
         return;
     }
-    buf = apr_palloc(p, len + reqlen + 10);
-    memcpy(buf, &next_update, 8);
-    buf[8] = (unsigned char)(reqlen >> 8);
-    buf[9] = (unsigned char)(reqlen & 0xff);
-    memcpy(buf + 10, req, reqlen);
-    memcpy(buf + 10 + reqlen, der, len);
-    len += reqlen + 2;
     if (cache_mutex) {
         apr_global_mutex_lock(cache_mutex);
     }
@@ -433,8 +417,8 @@ static void cache_put(server_rec *s, const char *key, const unsigned char *req,
         if (cache_provider->retrieve(cache, s, (const unsigned char *)tomb,
                                      (unsigned int)strlen(tomb), t, &tl, p) != APR_SUCCESS) {
             cache_provider->store(cache, s, (const unsigned char *)key,
-                                  (unsigned int)strlen(key), expiry, buf,
-                                  (unsigned int)(len + 8), p);
+                                  (unsigned int)strlen(key), expiry, (unsigned char *)rec,
+                                  (unsigned int)len, p);
         }
     }
     if (cache_mutex) {
@@ -454,7 +438,7 @@ static void cacert_ocsp_forget(server_rec *s, const char *ca, const char *serial
         return;
     }
     for (i = 0; i < 2; i++) {
-        const char *key = cache_key(ca, algs[i], serial, p);
+        const char *key = ca_ocsp_cache_key(ca, algs[i], serial, p);
         const char *tomb = apr_pstrcat(p, key, "|revoked", NULL);
         if (cache_mutex) {
             apr_global_mutex_lock(cache_mutex);
@@ -574,55 +558,62 @@ static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *
     return OK;
 }
 
-/* sign the answer to req: 0, or the OCSP error status to send */
-static int answer(const unsigned char **pout, apr_size_t *poutlen, apr_time_t *pnext,
-                  ocsp_srv_cfg *c, ca_db_t *db, ca_ocsp_responder_t *resp,
-                  const ca_ocsp_request_t *req, const unsigned char *nonce,
-                  apr_size_t nonce_len, apr_time_t now, apr_pool_t *p)
+/* ca_ocsp_status_fn */
+static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
+                                 void *baton, const char *ca, const char *serial,
+                                 apr_pool_t *p)
 {
-    apr_interval_time_t validity = c->validity != UNSET ? c->validity
-                                                        : apr_time_from_sec(3600);
-    ca_ocsp_single_t *items = apr_pcalloc(p, sizeof(*items) * (apr_size_t)req->ids->nelts);
-    int i;
+    store_t *st = baton;
 
-    *pnext = now + validity;
-    for (i = 0; i < req->ids->nelts; i++) {
-        ca_ocsp_single_t *it = &items[i];
-        apr_int64_t revoked_at;
-        int status, reason;
-        it->id = APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
-        if (ca_issue_status(&status, &revoked_at, &reason, db, resp->name, it->id.serial, p)
-            != APR_SUCCESS) {
-            return CA_OCSP_TRY_LATER;
+    if (!st->have_db) {
+        APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+        ap_dbd_t *dbd = acquire && st->r ? acquire(st->r) : NULL;
+
+        if (!dbd) {
+            if (st->r) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r,
+                              "CA22101: no database connection: answering tryLater");
+            }
+            return APR_EGENERAL;
         }
-        it->status = status == CA_CERT_GOOD ? CA_OCSP_GOOD
-                     : status == CA_CERT_REVOKED ? CA_OCSP_REVOKED : CA_OCSP_UNKNOWN;
-        it->revoked_at = (time_t)revoked_at;
-        /* a reason the protocol cannot carry is left out, not an error */
-        it->reason = reason >= 1 && reason <= 10 && reason != 7 ? reason : 0;
-        it->this_update = (time_t)apr_time_sec(now);
-        it->next_update = (time_t)apr_time_sec(*pnext);
+        memset(&st->db, 0, sizeof(st->db));
+        st->db.driver = dbd->driver;
+        st->db.handle = dbd->handle;
+        st->db.prepared = dbd->prepared;
+        st->have_db = 1;
     }
-    if (ca_ocsp_sign_response(pout, poutlen, resp, items, req->ids->nelts, nonce, nonce_len,
-                              (time_t)apr_time_sec(now), p) != APR_SUCCESS) {
+    return ca_issue_status(pstatus, prevoked_at, preason, &st->db, ca, serial, p);
+}
+
+/* the one failure of answering that is ours to log */
+static void signing_failed(const ca_ocsp_answer_t *ans)
+{
+    if (ans->error == CA_OCSP_INTERNAL_ERROR) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, log_server,
                      "CA22102: signing an OCSP answer failed");
-        return CA_OCSP_INTERNAL_ERROR;
     }
-    return 0;
+}
+
+static void answerer_of(ca_ocsp_answerer_t *a, ocsp_srv_cfg *c, int nonce, store_t *st)
+{
+    memset(a, 0, sizeof(*a));
+    a->responders = c->responders;
+    a->validity = c->validity != UNSET ? c->validity : apr_time_from_sec(3600);
+    a->nonce = nonce;
+    a->status = store_status;
+    a->baton = st;
 }
 
 static int ocsp_handler(request_rec *r)
 {
     ocsp_srv_cfg *c;
-    const unsigned char *der, *out;
-    apr_size_t len, outlen;
+    const unsigned char *der;
+    apr_size_t len;
     ca_ocsp_request_t *req;
-    ca_ocsp_responder_t *resp = NULL;
-    const unsigned char *nonce;
-    apr_size_t nonce_len;
-    apr_time_t now, next;
-    int i, rc, cacheable, get = 0;
+    ca_ocsp_answerer_t a;
+    ca_ocsp_answer_t ans;
+    store_t st;
+    int rc, get = 0;
 
     if (!r->handler || strcmp(r->handler, HANDLER_OCSP)) {
         return DECLINED;
@@ -671,76 +662,37 @@ static int ocsp_handler(request_rec *r)
     if (ca_ocsp_parse_request(&req, der, len, MAX_IDS, r->pool) != APR_SUCCESS) {
         return send_error(r, CA_OCSP_MALFORMED_REQUEST);
     }
-    if (!c->responders || !c->responders->nelts) {
-        return send_error(r, CA_OCSP_UNAUTHORIZED);
+    memset(&st, 0, sizeof(st));
+    st.s = r->server;
+    st.r = r;
+    answerer_of(&a, c, c->nonce != 0, &st);
+    a.cached = cache_lookup;
+    ca_ocsp_answer(&ans, &a, req, der, len, apr_time_now(), r->pool);
+    if (stats && ans.key) {
+        apr_atomic_inc32(ans.cached ? &stats->hits : &stats->misses);
     }
-    /* one responder answers for all ids, or none */
-    for (i = 0; i < req->ids->nelts; i++) {
-        ca_ocsp_responder_t *ri = ca_ocsp_find(c->responders,
-                                               &APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t));
-        if (!ri || (resp && ri != resp)) {
-            return send_error(r, CA_OCSP_UNAUTHORIZED);
-        }
-        resp = ri;
+    if (ans.error) {
+        signing_failed(&ans);
+        return send_error(r, ans.error);
     }
-    nonce = (c->nonce != 0) ? req->nonce : NULL;
-    nonce_len = nonce ? req->nonce_len : 0;
-    cacheable = req->ids->nelts == 1 && !nonce;
-    if (cacheable) {
-        const ca_ocsp_certid_t *id = &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t);
-        if (cache_get(&out, &outlen, &next, r->server,
-                      cache_key(resp->name, id->alg, id->serial, r->pool), r->pool)) {
-            if (stats) {
-                apr_atomic_inc32(&stats->hits);
-            }
-            if (get) {
-                cache_headers(r, c, out, outlen, next);
-            }
-            return send_response(r, out, outlen);
+    if (ans.cached) {
+        if (get) {
+            cache_headers(r, c, ans.der, ans.len, ans.next_update);
         }
-        if (stats) {
-            apr_atomic_inc32(&stats->misses);
-        }
-    }
-
-    /* the status of every id from the database */
-    {
-        APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-        ap_dbd_t *dbd = acquire ? acquire(r) : NULL;
-        ca_db_t db;
-
-        if (!dbd) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "CA22101: no database connection: answering tryLater");
-            return send_error(r, CA_OCSP_TRY_LATER);
-        }
-        memset(&db, 0, sizeof(db));
-        db.driver = dbd->driver;
-        db.handle = dbd->handle;
-        db.prepared = dbd->prepared;
-        now = apr_time_now();
-        rc = answer(&out, &outlen, &next, c, &db, resp, req, nonce, nonce_len, now, r->pool);
-        if (rc != 0) {
-            return send_error(r, rc);
-        }
+        return send_response(r, ans.der, ans.len);
     }
     if (stats) {
         apr_atomic_inc32(&stats->signatures);
     }
-    if (cacheable) {
-        /* kept until a little before nextUpdate; a revocation removes it */
-        const ca_ocsp_certid_t *id = &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t);
-        apr_interval_time_t keep = (next - now) * 3 / 4;
-        cache_put(r->server, cache_key(resp->name, id->alg, id->serial, r->pool),
-                  der, len, out, outlen, next, now + keep, r->pool);
-    }
-    if (get && !nonce) {
-        cache_headers(r, c, out, outlen, next);
+    /* kept until a little before nextUpdate; a revocation removes it */
+    cache_put(r->server, ans.key, ans.record, ans.record_len, ans.expiry, r->pool);
+    if (get && !ans.nonce) {
+        cache_headers(r, c, ans.der, ans.len, ans.next_update);
     }
     else {
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     }
-    return send_response(r, out, outlen);
+    return send_response(r, ans.der, ans.len);
 }
 
 /* ---- re-signing before nextUpdate (mod_watchdog) ---- */
@@ -763,21 +715,19 @@ static apr_status_t collect_due(ap_socache_instance_t *inst, server_rec *s, void
                                 apr_pool_t *pool)
 {
     collect_t *cc = userctx;
+    const unsigned char *der, *req;
+    apr_size_t len, rlen;
     apr_time_t next;
-    apr_size_t rlen;
     due_t *d;
 
-    if (datalen <= 10 || cc->due->nelts >= 10000) {
-        return APR_SUCCESS;
-    }
-    memcpy(&next, data, 8);
-    rlen = (apr_size_t)(data[8] << 8 | data[9]);
-    if (next > cc->limit || 10 + rlen >= datalen) {
-        return APR_SUCCESS;
+    if (cc->due->nelts >= 10000
+        || ca_ocsp_record_parse(&der, &len, &next, &req, &rlen, data, datalen) != APR_SUCCESS
+        || next > cc->limit) {
+        return APR_SUCCESS;     /* a tombstone, or not yet due */
     }
     d = apr_array_push(cc->due);
     d->key = apr_pstrmemdup(cc->p, (const char *)id, idlen);
-    d->req = apr_pmemdup(cc->p, data + 10, rlen);
+    d->req = apr_pmemdup(cc->p, req, rlen);
     d->reqlen = rlen;
     return APR_SUCCESS;
 }
@@ -791,7 +741,6 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
     apr_interval_time_t validity = c->validity != UNSET ? c->validity : apr_time_from_sec(3600);
     collect_t cc;
     ap_dbd_t *dbd;
-    ca_db_t db;
     apr_pool_t *p;
     int i;
 
@@ -819,25 +768,28 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
     }
     if (cc.due->nelts && db_work_begin()) {
         if ((dbd = dbd_open(p, s))) {
-            memset(&db, 0, sizeof(db));
-            db.driver = dbd->driver;
-            db.handle = dbd->handle;
-            db.prepared = dbd->prepared;
+            store_t st;
+            ca_ocsp_answerer_t a;
+            memset(&st, 0, sizeof(st));
+            st.s = s;
+            st.db.driver = dbd->driver;
+            st.db.handle = dbd->handle;
+            st.db.prepared = dbd->prepared;
+            st.have_db = 1;
+            answerer_of(&a, c, 0, &st);
             for (i = 0; i < cc.due->nelts && !child_stopping; i++) {
                 due_t *d = &APR_ARRAY_IDX(cc.due, i, due_t);
                 ca_ocsp_request_t *req;
-                ca_ocsp_responder_t *resp;
-                const unsigned char *out;
-                apr_size_t outlen;
-                apr_time_t now = apr_time_now(), next;
-                if (ca_ocsp_parse_request(&req, d->req, d->reqlen, 1, p) != APR_SUCCESS
-                    || !(resp = ca_ocsp_find(c->responders,
-                                             &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t)))
-                    || answer(&out, &outlen, &next, c, &db, resp, req, NULL, 0, now, p) != 0) {
+                ca_ocsp_answer_t ans;
+                if (ca_ocsp_parse_request(&req, d->req, d->reqlen, 1, p) != APR_SUCCESS) {
                     continue;
                 }
-                cache_put(s, d->key, d->req, d->reqlen, out, outlen, next,
-                          now + (next - now) * 3 / 4, p);
+                if (ca_ocsp_answer(&ans, &a, req, d->req, d->reqlen, apr_time_now(), p)
+                    != APR_SUCCESS) {
+                    signing_failed(&ans);
+                    continue;
+                }
+                cache_put(s, d->key, ans.record, ans.record_len, ans.expiry, p);
                 if (stats) {
                     apr_atomic_inc32(&stats->refreshed);
                     apr_atomic_inc32(&stats->signatures);
@@ -885,9 +837,20 @@ static int status_handler(request_rec *r)
     return OK;
 }
 
+/* the statements of the tables this module uses, for mod_dbd */
+static const ca_stmt_t *const ocsp_stmts[] = { ca_issue_stmts, NULL };
+
+static int ocsp_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return prepare_stmts(pconf, s, ocsp_stmts);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(ocsp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    static const char *const dbd[] = { "mod_dbd.c", NULL };
+
+    ap_hook_post_config(ocsp_prepare, NULL, dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(ocsp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ocsp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ocsp_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -6,28 +6,6 @@
 
 #include "ca_db.h"
 #include "ca_log.h"
-#include "ca_account.h"
-#include "ca_issue.h"
-#include "ca_pgpkeys.h"
-#include "ca_domain.h"
-#include "ca_roles.h"
-#include "ca_wot.h"
-#include "ca_audit.h"
-#include "ca_console.h"
-#include "ca_org.h"
-
-const ca_stmt_t *const ca_db_all_stmts[] = {
-    ca_account_stmts,
-    ca_issue_stmts,
-    ca_pgpkeys_stmts,
-    ca_domain_stmts,
-    ca_roles_stmts,
-    ca_wot_stmts,
-    ca_audit_stmts,
-    ca_console_stmts,
-    ca_org_stmts,
-    NULL
-};
 
 static apr_status_t get_stmt(apr_dbd_prepared_t **pst, ca_db_t *db,
                              const char *label)
@@ -285,16 +263,16 @@ apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
-int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p)
+int ca_db_prepare_tables(ca_db_t *db, const ca_stmt_t *const *tables, apr_pool_t *p)
 {
     int t, i, failed = 0;
 
     if (!db->prepared) {
         db->prepared = apr_hash_make(p);
     }
-    for (t = 0; ca_db_all_stmts[t]; t++) {
-        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
-            const ca_stmt_t *s = &ca_db_all_stmts[t][i];
+    for (t = 0; tables[t]; t++) {
+        for (i = 0; tables[t][i].label; i++) {
+            const ca_stmt_t *s = &tables[t][i];
             apr_dbd_prepared_t *st = NULL;
             int rc = apr_dbd_prepare(db->driver, p, db->handle, s->sql, s->label, &st);
             if (rc != 0) {

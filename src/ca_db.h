@@ -1,8 +1,10 @@
 /* Storage: PostgreSQL through APR DBD, prepared statements only.
  *
  * Every statement lives in a table of {label, sql} owned by the part that
- * uses it; httpd modules register those with mod_dbd (ap_dbd_prepare) and
- * the tests prepare every one against the real schema (cacert-dbcheck).
+ * uses it; each httpd module registers the tables it uses with mod_dbd
+ * (ap_dbd_prepare), and the tools that need every statement have the list
+ * of all tables (tools/ca_allstmts.c: cacert-dbcheck prepares every one
+ * against the real schema in the tests).
  * Parameters are written %s in the SQL and passed as strings; the SQL casts
  * them (%s::bigint, %s::date, ...).  No SQL is ever built from input. */
 #ifndef CA_DB_H
@@ -25,10 +27,6 @@ typedef struct ca_db_t {
     apr_dbd_transaction_t *trans;    /* open transaction or NULL */
     int trans_failed;                /* a statement in it failed */
 } ca_db_t;
-
-/* every statement table of the core, NULL-terminated list of NULL-label-
- * terminated tables */
-extern const ca_stmt_t *const ca_db_all_stmts[];
 
 /* args: the argument count then a compound literal of strings; NULL is SQL
  * NULL.  Use as ca_db_query(&n, db, "label", CA_ARGS(a, b), p). */
@@ -89,8 +87,9 @@ apr_status_t ca_bytea_out(const unsigned char **pdata, apr_size_t *plen,
 apr_status_t ca_hex_decode(unsigned char **pdata, apr_size_t *plen, const char *hex,
                            apr_pool_t *p);
 
-/* prepare every statement of every table on a connection (for tools and
- * tests); reports each failure with ca_log and returns the count of failures */
-int ca_db_prepare_all(ca_db_t *db, apr_pool_t *p);
+/* prepare every statement of tables (a NULL-terminated list of NULL-label-
+ * terminated tables) on a connection (for tools and tests); reports each
+ * failure with ca_log and returns the count of failures */
+int ca_db_prepare_tables(ca_db_t *db, const ca_stmt_t *const *tables, apr_pool_t *p);
 
 #endif

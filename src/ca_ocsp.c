@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ca_issue.h"
 #include "ca_log.h"
 #include "ca_ocsp.h"
 
@@ -794,6 +795,173 @@ apr_status_t ca_ocsp_get_decode(unsigned char **pder, apr_size_t *plen,
     *pder = out;
     *plen = o;
     rv = APR_SUCCESS;
+leave:
+    return rv;
+}
+
+/* ------------------------------------------------------------------------
+ * answering: the rules between a parsed request and the signed answer
+ */
+
+const char *ca_ocsp_cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
+                              apr_pool_t *p)
+{
+    const char *rest = apr_psprintf(p, "%s|%d|%s", ca, (int)alg, serial), *c;
+    apr_uint32_t h = 2166136261u;
+
+    for (c = rest; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    }
+    return apr_psprintf(p, "%c%s", (char)(0x40 | ((h ^ (h >> 16)) & 0x3f)), rest);
+}
+
+#define RECORD_HEAD 10      /* nextUpdate (8), length of the request (2) */
+
+apr_status_t ca_ocsp_record_parse(const unsigned char **pder, apr_size_t *plen,
+                                  apr_time_t *pnext_update, const unsigned char **preq,
+                                  apr_size_t *preq_len, const unsigned char *rec,
+                                  apr_size_t rec_len)
+{
+    apr_status_t rv = APR_EINVAL;
+    apr_size_t rlen;
+
+    *pder = NULL;
+    *plen = 0;
+    if (!rec || rec_len <= RECORD_HEAD) {
+        goto leave;
+    }
+    rlen = (apr_size_t)(rec[8] << 8 | rec[9]);
+    if (RECORD_HEAD + rlen >= rec_len) {
+        goto leave;
+    }
+    memcpy(pnext_update, rec, 8);
+    if (preq) {
+        *preq = rec + RECORD_HEAD;
+    }
+    if (preq_len) {
+        *preq_len = rlen;
+    }
+    *pder = rec + RECORD_HEAD + rlen;
+    *plen = rec_len - RECORD_HEAD - rlen;
+    rv = APR_SUCCESS;
+leave:
+    return rv;
+}
+
+/* the record of a fresh answer, NULL if the request is too long for one */
+static unsigned char *record_make(apr_size_t *plen, const unsigned char *req,
+                                  apr_size_t req_len, const unsigned char *der,
+                                  apr_size_t len, apr_time_t next_update, apr_pool_t *p)
+{
+    unsigned char *rec;
+
+    *plen = 0;
+    if (req_len > 0xffff) {
+        return NULL;
+    }
+    rec = apr_palloc(p, RECORD_HEAD + req_len + len);
+    memcpy(rec, &next_update, 8);
+    rec[8] = (unsigned char)(req_len >> 8);
+    rec[9] = (unsigned char)(req_len & 0xff);
+    memcpy(rec + RECORD_HEAD, req, req_len);
+    memcpy(rec + RECORD_HEAD + req_len, der, len);
+    *plen = RECORD_HEAD + req_len + len;
+    return rec;
+}
+
+/* the stored status as the protocol says it */
+static ca_ocsp_cert_status_t cert_status_of(int stored)
+{
+    return stored == CA_CERT_GOOD ? CA_OCSP_GOOD
+           : stored == CA_CERT_REVOKED ? CA_OCSP_REVOKED : CA_OCSP_UNKNOWN;
+}
+
+/* a reason the protocol cannot carry (none, unused 7, unknown) is left
+ * out, never an error */
+static int reason_of(int stored)
+{
+    return stored >= 1 && stored <= 10 && stored != 7 ? stored : 0;
+}
+
+apr_status_t ca_ocsp_answer(ca_ocsp_answer_t *ans, const ca_ocsp_answerer_t *a,
+                            const ca_ocsp_request_t *req, const unsigned char *req_der,
+                            apr_size_t req_len, apr_time_t now, apr_pool_t *p)
+{
+    ca_ocsp_responder_t *resp = NULL;
+    ca_ocsp_single_t *items;
+    const ca_ocsp_certid_t *id;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    memset(ans, 0, sizeof(*ans));
+    if (!req || !req->ids || req->ids->nelts < 1 || !a->status) {
+        ans->error = CA_OCSP_INTERNAL_ERROR;
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    /* one responder answers for all ids, or none */
+    for (i = 0; i < req->ids->nelts; i++) {
+        ca_ocsp_responder_t *ri = ca_ocsp_find(a->responders,
+                                               &APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t));
+        if (!ri || (resp && ri != resp)) {
+            ans->error = CA_OCSP_UNAUTHORIZED;
+            rv = APR_NOTFOUND;
+            goto leave;
+        }
+        resp = ri;
+    }
+    ans->responder = resp;
+    ans->nonce = a->nonce && req->nonce;
+    id = &APR_ARRAY_IDX(req->ids, 0, ca_ocsp_certid_t);
+    if (req->ids->nelts == 1 && !ans->nonce) {
+        ans->key = ca_ocsp_cache_key(resp->name, id->alg, id->serial, p);
+        if (a->cached) {
+            const unsigned char *rec;
+            apr_size_t rec_len;
+            if (a->cached(&rec, &rec_len, a->baton, ans->key, p) == APR_SUCCESS
+                && ca_ocsp_record_parse(&ans->der, &ans->len, &ans->next_update, NULL, NULL,
+                                        rec, rec_len) == APR_SUCCESS) {
+                ans->cached = 1;
+                goto leave;
+            }
+        }
+    }
+
+    /* the status of every id from the store */
+    ans->next_update = now + a->validity;
+    items = apr_pcalloc(p, sizeof(*items) * (apr_size_t)req->ids->nelts);
+    for (i = 0; i < req->ids->nelts; i++) {
+        ca_ocsp_single_t *it = &items[i];
+        apr_int64_t revoked_at = 0;
+        int status = CA_CERT_UNKNOWN, reason = 0;
+
+        it->id = APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
+        rv = a->status(&status, &revoked_at, &reason, a->baton, resp->name, it->id.serial, p);
+        if (rv != APR_SUCCESS) {
+            ans->error = CA_OCSP_TRY_LATER;
+            goto leave;
+        }
+        it->status = cert_status_of(status);
+        it->revoked_at = (time_t)revoked_at;
+        it->reason = reason_of(reason);
+        it->this_update = (time_t)apr_time_sec(now);
+        it->next_update = (time_t)apr_time_sec(ans->next_update);
+    }
+    rv = ca_ocsp_sign_response(&ans->der, &ans->len, resp, items, req->ids->nelts,
+                               ans->nonce ? req->nonce : NULL,
+                               ans->nonce ? req->nonce_len : 0,
+                               (time_t)apr_time_sec(now), p);
+    if (rv != APR_SUCCESS) {
+        ans->error = CA_OCSP_INTERNAL_ERROR;
+        ans->der = NULL;
+        ans->len = 0;
+        goto leave;
+    }
+    if (ans->key) {
+        ans->record = record_make(&ans->record_len, req_der, req_len, ans->der, ans->len,
+                                  ans->next_update, p);
+        ans->expiry = now + (ans->next_update - now) * 3 / 4;
+    }
 leave:
     return rv;
 }

@@ -1,13 +1,16 @@
 /* The RFC 6960 / RFC 5019 core of the OCSP responder: pure functions, no
  * database and no I/O (except reading the responder's PEM files at load).
  *
- * Flow of one request (the module does the HTTP and the database):
+ * Flow of one request (the module does the HTTP, the database and the cache,
+ * given to ca_ocsp_answer() as callbacks):
  *   ca_ocsp_get_decode()        GET form only: URL path part -> DER
  *   ca_ocsp_parse_request()     DER -> ids, nonce        (APR_EINVAL: malformed)
- *   ca_ocsp_find()              id -> responder or NULL  (NULL: unauthorized)
- *   (look up every id's serial in certificates.serial of that CA)
- *   ca_ocsp_sign_response()     singles -> signed DER response
+ *   ca_ocsp_answer()            the rules of answering: one responder for all
+ *                               ids, the cached answer or every id's status
+ *                               from the store, the signed answer and the
+ *                               record to cache
  *   ca_ocsp_error_response()    or an unsigned error response
+ * ca_ocsp_answer() is made of ca_ocsp_find() and ca_ocsp_sign_response().
  *
  * A loaded responder is read-only and may be shared by threads. */
 #ifndef CA_OCSP_H
@@ -17,6 +20,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <apr_time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -149,5 +153,78 @@ apr_status_t ca_ocsp_error_response(const unsigned char **pder, apr_size_t *plen
  * in p. */
 apr_status_t ca_ocsp_get_decode(unsigned char **pder, apr_size_t *plen,
                                 const char *path_part, apr_pool_t *p);
+
+/* ---- answering ---- */
+
+/* The status of one certificate as the store has it: *pstatus is
+ * CA_CERT_GOOD, CA_CERT_REVOKED or CA_CERT_UNKNOWN (ca_issue.h), and for a
+ * revoked one the time of revocation (seconds since the epoch) and its
+ * CRLReason code as stored.  Anything but APR_SUCCESS: the store cannot
+ * tell now (the answer is tryLater). */
+typedef apr_status_t ca_ocsp_status_fn(int *pstatus, apr_int64_t *prevoked_at, int *preason,
+                                       void *baton, const char *ca, const char *serial,
+                                       apr_pool_t *p);
+/* The record cached under key (made by ca_ocsp_answer), APR_NOTFOUND if
+ * there is none.  The record must stay valid in p. */
+typedef apr_status_t ca_ocsp_cached_fn(const unsigned char **prec, apr_size_t *plen,
+                                       void *baton, const char *key, apr_pool_t *p);
+
+typedef struct ca_ocsp_answerer_t {
+    apr_array_header_t *responders;     /* of ca_ocsp_responder_t *; NULL: none */
+    apr_interval_time_t validity;       /* nextUpdate - thisUpdate */
+    int nonce;                          /* echo a request's nonce (such answers are
+                                         * never cached) or ignore it (0) */
+    ca_ocsp_status_fn *status;
+    ca_ocsp_cached_fn *cached;          /* NULL: no cache is asked */
+    void *baton;                        /* of both */
+} ca_ocsp_answerer_t;
+
+typedef struct ca_ocsp_answer_t {
+    int error;                          /* 0, or the OCSP error status to send */
+    const unsigned char *der;           /* the signed OCSPResponse (error: NULL) */
+    apr_size_t len;
+    const ca_ocsp_responder_t *responder;   /* who answers (NULL: unauthorized) */
+    int nonce;                          /* the request's nonce is in der */
+    int cached;                         /* der came from the cache */
+    apr_time_t next_update;             /* of der */
+    /* for the cache: an answer for one id without a nonce is kept under key
+     * (else NULL); a freshly signed one comes with the record to store and
+     * the time until which the cache may keep it (3/4 of its validity, so
+     * that it is never served near its nextUpdate).  record is NULL when
+     * the answer was cached, or the request is too long for a record. */
+    const char *key;
+    const unsigned char *record;
+    apr_size_t record_len;
+    apr_time_t expiry;
+} ca_ocsp_answer_t;
+
+/* Answer a parsed request (req_der: its DER, kept in the cache record so
+ * that the answer can be signed anew).  Rules: one responder answers for
+ * every id of a request, or the answer is unauthorized; a cacheable answer
+ * (one id, no nonce echoed) is taken from the cache when a->cached has a
+ * record for it; otherwise every id's status is asked of a->status (the
+ * first failure: tryLater), mapped to its OCSP certStatus (a CRLReason the
+ * protocol cannot carry is left out) and the answer signed (thisUpdate and
+ * producedAt now, nextUpdate now + validity; a failure: internalError).
+ * APR_SUCCESS with ans->der, or ans->error set and a status saying why. */
+apr_status_t ca_ocsp_answer(ca_ocsp_answer_t *ans, const ca_ocsp_answerer_t *a,
+                            const ca_ocsp_request_t *req, const unsigned char *req_der,
+                            apr_size_t req_len, apr_time_t now, apr_pool_t *p);
+
+/* The cache key of the answer for one certificate of CA ca asked with hash
+ * alg: "<h><ca>|<alg>|<serial>", where <h> is one byte 0x40..0x7f hashed
+ * from the rest (shmcb picks its sub-cache by the first byte, so that
+ * answers spread over all of them).  A revocation forgets both algs. */
+const char *ca_ocsp_cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
+                              apr_pool_t *p);
+
+/* A cache record: nextUpdate (8 bytes, apr_time_t in host order), the
+ * length of the request (2 bytes, big-endian), the DER request and the DER
+ * answer.  Parsed: pointers into rec; APR_EINVAL when it is not one (too
+ * short, no answer after the request). */
+apr_status_t ca_ocsp_record_parse(const unsigned char **pder, apr_size_t *plen,
+                                  apr_time_t *pnext_update, const unsigned char **preq,
+                                  apr_size_t *preq_len, const unsigned char *rec,
+                                  apr_size_t rec_len);
 
 #endif

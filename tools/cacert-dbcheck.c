@@ -13,6 +13,7 @@
 #include <apr_general.h>
 #include <apr_dbd.h>
 
+#include "ca_allstmts.h"
 #include "ca_db.h"
 #include "ca_log.h"
 
@@ -47,9 +48,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "CA30002: cannot connect: %s\n", err ? err : "unknown error");
         return 1;
     }
-    failed = ca_db_prepare_all(&db, p);
-    for (t = 0; ca_db_all_stmts[t]; t++) {
-        for (i = 0; ca_db_all_stmts[t][i].label; i++) {
+    failed = ca_db_prepare_tables(&db, ca_all_stmts, p);
+    for (t = 0; ca_all_stmts[t]; t++) {
+        for (i = 0; ca_all_stmts[t][i].label; i++) {
             n++;
         }
     }

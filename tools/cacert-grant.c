@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 #include <apr_dbd.h>
 
+#include "ca_allstmts.h"
 #include "ca_console.h"
 #include "ca_roles.h"
 #include "ca_db.h"
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "CA45404: cannot connect: %s\n", err ? err : "unknown error");
         goto leave;
     }
-    if (ca_db_prepare_all(&db, p) != 0) {
+    if (ca_db_prepare_tables(&db, ca_all_stmts, p) != 0) {
         fprintf(stderr, "CA45405: the statements do not fit the database schema"
                 " (run cacert-migrate)\n");
         goto close;

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "tests.h"
+#include "ca_issue.h"
 #include "ca_log.h"
 #include "ca_ocsp.h"
 
@@ -921,6 +922,368 @@ START_TEST(get_decode)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------
+ * ca_ocsp_answer: the rules between a parsed request and the answer, with
+ * the store and the cache as tables in memory
+ */
+
+typedef struct {
+    const char *serial;
+    int status;                 /* CA_CERT_* as stored */
+    apr_int64_t revoked_at;
+    int reason;
+} stored_t;
+
+typedef struct {
+    const stored_t *rows;
+    int nrows;
+    int calls;                  /* questions asked of the store */
+    int fail_at;                /* the question (1, 2, ...) that fails; 0: none */
+    const unsigned char *rec;   /* the one cached record, under key */
+    apr_size_t rec_len;
+    const char *key;
+    int lookups;                /* questions asked of the cache */
+} store_t;
+
+static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
+                                 void *baton, const char *ca, const char *serial,
+                                 apr_pool_t *p)
+{
+    store_t *st = baton;
+    int i;
+
+    (void)ca, (void)p;
+    if (++st->calls == st->fail_at) {
+        return APR_EGENERAL;
+    }
+    *pstatus = CA_CERT_UNKNOWN;
+    *prevoked_at = 0;
+    *preason = 0;
+    for (i = 0; i < st->nrows; i++) {
+        if (!strcmp(st->rows[i].serial, serial)) {
+            *pstatus = st->rows[i].status;
+            *prevoked_at = st->rows[i].revoked_at;
+            *preason = st->rows[i].reason;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t store_cached(const unsigned char **prec, apr_size_t *plen, void *baton,
+                                 const char *key, apr_pool_t *p)
+{
+    store_t *st = baton;
+
+    (void)p;
+    st->lookups++;
+    if (!st->rec || !st->key || strcmp(st->key, key)) {
+        return APR_NOTFOUND;
+    }
+    *prec = st->rec;
+    *plen = st->rec_len;
+    return APR_SUCCESS;
+}
+
+static void answerer(ca_ocsp_answerer_t *a, store_t *st, apr_array_header_t *rs, int nonce)
+{
+    memset(a, 0, sizeof(*a));
+    a->responders = rs;
+    a->validity = apr_time_from_sec(3600);
+    a->nonce = nonce;
+    a->status = store_status;
+    a->cached = store_cached;
+    a->baton = st;
+}
+
+/* the answer's basic response, checked as a client would */
+static OCSP_BASICRESP *basic_of(const ca_ocsp_answer_t *ans)
+{
+    const unsigned char *q = ans->der;
+    OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &q, (long)ans->len);
+    OCSP_BASICRESP *bs;
+    X509_STORE *store = X509_STORE_new();
+
+    ck_assert_ptr_nonnull(resp);
+    ck_assert_int_eq(OCSP_response_status(resp), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+    bs = OCSP_response_get1_basic(resp);
+    ck_assert_ptr_nonnull(bs);
+    X509_STORE_add_cert(store, ca_cert);
+    ck_assert_int_eq(OCSP_basic_verify(bs, NULL, store, 0), 1);
+    X509_STORE_free(store);
+    OCSP_RESPONSE_free(resp);
+    return bs;
+}
+
+/* stored statuses as OCSP certStatus; thisUpdate, nextUpdate, producedAt */
+START_TEST(answer_statuses)
+{
+    X509 *certs[] = { leaf, leaf_hi, ca_cert };
+    apr_size_t len;
+    const unsigned char *der = mkreq(&len, certs, 3, ca_cert, EVP_sha256(), 0, 0);
+    stored_t rows[] = { { NULL, CA_CERT_GOOD, 0, 0 },
+                        { NULL, CA_CERT_REVOKED, NOW - 7200, 1 },
+                        { NULL, 5, 0, 0 } };      /* no such stored status */
+    store_t st = { rows, 3, 0, 0, NULL, 0, NULL, 0 };
+    ca_ocsp_answerer_t a;
+    ca_ocsp_answer_t ans;
+    ca_ocsp_request_t *req;
+    OCSP_BASICRESP *bs;
+    int i;
+    apr_time_t now = apr_time_from_sec(NOW);
+
+    rows[0].serial = serial_hex(leaf);
+    rows[1].serial = serial_hex(leaf_hi);
+    rows[2].serial = serial_hex(ca_cert);
+    ck_assert_int_eq(ca_ocsp_parse_request(&req, der, len, 10, pool), APR_SUCCESS);
+    answerer(&a, &st, responders(1), 1);
+    ck_assert_int_eq(ca_ocsp_answer(&ans, &a, req, der, len, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, 0);
+    ck_assert_str_eq(ans.responder->name, "ec");
+    ck_assert_int_eq(st.calls, 3);
+    /* several ids: not for the cache */
+    ck_assert_int_eq(st.lookups, 0);
+    ck_assert_ptr_null(ans.key);
+    ck_assert_ptr_null(ans.record);
+    ck_assert_int_eq(ans.cached, 0);
+    ck_assert_int_eq(ans.nonce, 0);
+    ck_assert(ans.next_update == now + apr_time_from_sec(3600));
+    bs = basic_of(&ans);
+    ck_assert_int_eq(ASN1_TIME_cmp_time_t(OCSP_resp_get0_produced_at(bs), NOW), 0);
+    ck_assert_int_eq(OCSP_resp_count(bs), 3);
+    for (i = 0; i < 3; i++) {
+        int status, reason = -5;
+        ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+
+        status = OCSP_single_get0_status(OCSP_resp_get0(bs, i), &reason, &rev, &tu, &nu);
+        ck_assert_int_eq(ASN1_TIME_cmp_time_t(tu, NOW), 0);
+        ck_assert_int_eq(ASN1_TIME_cmp_time_t(nu, NOW + 3600), 0);
+        ck_assert_int_eq(status, i == 0 ? V_OCSP_CERTSTATUS_GOOD
+                                 : i == 1 ? V_OCSP_CERTSTATUS_REVOKED
+                                 : V_OCSP_CERTSTATUS_UNKNOWN);
+        if (i == 1) {
+            ck_assert_int_eq(reason, OCSP_REVOKED_STATUS_KEYCOMPROMISE);
+            ck_assert_int_eq(ASN1_TIME_cmp_time_t(rev, NOW - 7200), 0);
+        }
+    }
+    OCSP_BASICRESP_free(bs);
+}
+END_TEST
+
+/* a stored reason the protocol cannot carry is left out, not an error */
+START_TEST(answer_reasons)
+{
+    static const int stored[] = { -1, 0, 1, 6, 7, 8, 10, 11, 99 };
+    static const int sent[] = { OCSP_REVOKED_STATUS_NOSTATUS, OCSP_REVOKED_STATUS_NOSTATUS,
+                                1, 6, OCSP_REVOKED_STATUS_NOSTATUS, 8, 10,
+                                OCSP_REVOKED_STATUS_NOSTATUS, OCSP_REVOKED_STATUS_NOSTATUS };
+    X509 *certs[] = { leaf_hi };
+    apr_size_t len;
+    const unsigned char *der = mkreq(&len, certs, 1, ca_cert, EVP_sha1(), 0, 0);
+    stored_t row = { NULL, CA_CERT_REVOKED, NOW - 10, 0 };
+    store_t st = { &row, 1, 0, 0, NULL, 0, NULL, 0 };
+    ca_ocsp_answerer_t a;
+    ca_ocsp_answer_t ans;
+    ca_ocsp_request_t *req;
+    size_t i;
+
+    row.serial = serial_hex(leaf_hi);
+    ck_assert_int_eq(ca_ocsp_parse_request(&req, der, len, 10, pool), APR_SUCCESS);
+    answerer(&a, &st, responders(0), 1);
+    for (i = 0; i < sizeof(stored) / sizeof(stored[0]); i++) {
+        OCSP_BASICRESP *bs;
+        int reason = -5;
+
+        row.reason = stored[i];
+        ck_assert_int_eq(ca_ocsp_answer(&ans, &a, req, der, len, apr_time_from_sec(NOW),
+                                        pool), APR_SUCCESS);
+        bs = basic_of(&ans);
+        ck_assert_int_eq(OCSP_single_get0_status(OCSP_resp_get0(bs, 0), &reason, NULL, NULL,
+                                                 NULL), V_OCSP_CERTSTATUS_REVOKED);
+        ck_assert_msg(reason == sent[i], "stored %d sent %d", stored[i], reason);
+        OCSP_BASICRESP_free(bs);
+    }
+}
+END_TEST
+
+/* one responder answers for all ids or the request is unauthorized, and
+ * the store is not asked; a failing store: tryLater */
+START_TEST(answer_refusals)
+{
+    X509 *certs[] = { leaf, leaf_hi };
+    apr_size_t len, l2, l3;
+    const unsigned char *der = mkreq(&len, certs, 2, ca_cert, EVP_sha1(), 0, 0), *d2, *d3;
+    store_t st = { NULL, 0, 0, 0, NULL, 0, NULL, 0 };
+    ca_ocsp_answerer_t a;
+    ca_ocsp_answer_t ans;
+    ca_ocsp_request_t *req, *mixed, *sha384;
+    OCSP_REQUEST *oreq = OCSP_REQUEST_new();
+    unsigned char *m = NULL;
+    int ml;
+
+    /* one id of each CA in one request */
+    OCSP_request_add0_id(oreq, OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(ca_cert),
+                                                X509_get0_pubkey_bitstr(ca_cert),
+                                                X509_get0_serialNumber(leaf)));
+    OCSP_request_add0_id(oreq, OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(other_ca),
+                                                X509_get0_pubkey_bitstr(other_ca),
+                                                X509_get0_serialNumber(leaf)));
+    ml = i2d_OCSP_REQUEST(oreq, &m);
+    d2 = apr_pmemdup(pool, m, (apr_size_t)ml);
+    l2 = (apr_size_t)ml;
+    OPENSSL_free(m);
+    OCSP_REQUEST_free(oreq);
+    d3 = mkreq(&l3, certs, 1, ca_cert, EVP_sha384(), 0, 0);
+    ck_assert_int_eq(ca_ocsp_parse_request(&req, der, len, 10, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_ocsp_parse_request(&mixed, d2, l2, 10, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_ocsp_parse_request(&sha384, d3, l3, 10, pool), APR_SUCCESS);
+
+    answerer(&a, &st, responders(1), 1);
+    ck_assert_int_ne(ca_ocsp_answer(&ans, &a, mixed, d2, l2, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, CA_OCSP_UNAUTHORIZED);
+    ck_assert_ptr_null(ans.der);
+    ck_assert_ptr_null(ans.responder);
+    ck_assert_int_ne(ca_ocsp_answer(&ans, &a, sha384, d3, l3, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, CA_OCSP_UNAUTHORIZED);
+    /* no responder configured */
+    answerer(&a, &st, NULL, 1);
+    ck_assert_int_ne(ca_ocsp_answer(&ans, &a, req, der, len, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, CA_OCSP_UNAUTHORIZED);
+    answerer(&a, &st, apr_array_make(pool, 1, sizeof(void *)), 1);
+    ck_assert_int_ne(ca_ocsp_answer(&ans, &a, req, der, len, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, CA_OCSP_UNAUTHORIZED);
+    ck_assert_int_eq(st.calls, 0);
+    ck_assert_int_eq(st.lookups, 0);
+
+    /* the store fails at the second id */
+    answerer(&a, &st, responders(1), 1);
+    st.fail_at = 2;
+    ck_assert_int_ne(ca_ocsp_answer(&ans, &a, req, der, len, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans.error, CA_OCSP_TRY_LATER);
+    ck_assert_ptr_null(ans.der);
+    ck_assert_ptr_null(ans.record);
+    ck_assert_int_eq(st.calls, 2);
+}
+END_TEST
+
+/* one id without a nonce: answered from the cache, or signed with its
+ * record (request and answer, nextUpdate), kept for 3/4 of the validity */
+START_TEST(answer_cache)
+{
+    X509 *certs[] = { leaf };
+    apr_size_t len, nlen, rlen, dlen;
+    const unsigned char *der = mkreq(&len, certs, 1, ca_cert, EVP_sha1(), 0, 0),
+        *nder = mkreq(&nlen, certs, 1, ca_cert, EVP_sha1(), 1, 0), *rreq, *rder;
+    stored_t row = { NULL, CA_CERT_GOOD, 0, 0 };
+    store_t st = { &row, 1, 0, 0, NULL, 0, NULL, 0 };
+    ca_ocsp_answerer_t a;
+    ca_ocsp_answer_t ans, ans2;
+    ca_ocsp_request_t *req, *nreq;
+    apr_time_t now = apr_time_from_sec(NOW), next = 0;
+    unsigned char *junk;
+    OCSP_BASICRESP *bs;
+
+    row.serial = serial_hex(leaf);
+    ck_assert_int_eq(ca_ocsp_parse_request(&req, der, len, 10, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_ocsp_parse_request(&nreq, nder, nlen, 10, pool), APR_SUCCESS);
+    answerer(&a, &st, responders(0), 1);
+    ck_assert_int_eq(ca_ocsp_answer(&ans, &a, req, der, len, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(st.lookups, 1);
+    ck_assert_int_eq(st.calls, 1);
+    ck_assert_int_eq(ans.cached, 0);
+    ck_assert_str_eq(ans.key, ca_ocsp_cache_key("ec", CA_OCSP_HASH_SHA1, serial_hex(leaf),
+                                                pool));
+    ck_assert(ans.next_update == now + apr_time_from_sec(3600));
+    ck_assert(ans.expiry == now + apr_time_from_sec(2700));
+    ck_assert_ptr_nonnull(ans.record);
+    ck_assert_uint_eq(ans.record_len, 10 + len + ans.len);
+    ck_assert_int_eq(ca_ocsp_record_parse(&rder, &dlen, &next, &rreq, &rlen, ans.record,
+                                          ans.record_len), APR_SUCCESS);
+    ck_assert(next == ans.next_update);
+    ck_assert_uint_eq(rlen, len);
+    ck_assert_mem_eq(rreq, der, len);
+    ck_assert_uint_eq(dlen, ans.len);
+    ck_assert_mem_eq(rder, ans.der, dlen);
+
+    /* the same request again: the cached answer, the store not asked */
+    st.key = ans.key;
+    st.rec = ans.record;
+    st.rec_len = ans.record_len;
+    ck_assert_int_eq(ca_ocsp_answer(&ans2, &a, req, der, len, now + 5, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans2.cached, 1);
+    ck_assert_int_eq(st.calls, 1);
+    ck_assert_uint_eq(ans2.len, ans.len);
+    ck_assert_mem_eq(ans2.der, ans.der, ans.len);
+    ck_assert(ans2.next_update == ans.next_update);
+    ck_assert_ptr_null(ans2.record);
+
+    /* a record that is not one: signed anew */
+    junk = apr_pmemdup(pool, ans.record, 10);
+    st.rec = junk;
+    st.rec_len = 10;
+    ck_assert_int_eq(ca_ocsp_answer(&ans2, &a, req, der, len, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans2.cached, 0);
+    ck_assert_int_eq(st.calls, 2);
+    ck_assert_ptr_nonnull(ans2.record);
+
+    /* a nonce echoed: never cached nor looked up */
+    st.lookups = 0;
+    ck_assert_int_eq(ca_ocsp_answer(&ans2, &a, nreq, nder, nlen, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans2.nonce, 1);
+    ck_assert_ptr_null(ans2.key);
+    ck_assert_ptr_null(ans2.record);
+    ck_assert_int_eq(st.lookups, 0);
+    bs = basic_of(&ans2);
+    ck_assert_int_ge(OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1), 0);
+    OCSP_BASICRESP_free(bs);
+    /* nonces ignored: the same request is cached, without the nonce */
+    answerer(&a, &st, responders(0), 0);
+    ck_assert_int_eq(ca_ocsp_answer(&ans2, &a, nreq, nder, nlen, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(ans2.nonce, 0);
+    ck_assert_ptr_nonnull(ans2.key);
+    ck_assert_ptr_nonnull(ans2.record);
+    bs = basic_of(&ans2);
+    ck_assert_int_lt(OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1), 0);
+    OCSP_BASICRESP_free(bs);
+    /* no cache given */
+    a.cached = NULL;
+    st.lookups = 0;
+    ck_assert_int_eq(ca_ocsp_answer(&ans2, &a, req, der, len, now, pool), APR_SUCCESS);
+    ck_assert_int_eq(st.lookups, 0);
+    ck_assert_ptr_nonnull(ans2.record);
+}
+END_TEST
+
+/* the key (pinned: a shared cache outlives a software update) and the
+ * record's refusals */
+START_TEST(cache_key_and_record)
+{
+    unsigned char rec[16] = { 0 };
+    const unsigned char *der, *req;
+    apr_size_t len, rlen;
+    apr_time_t next = 12345, t;
+
+    ck_assert_str_eq(ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA1, "4a0102030405060708",
+                                       pool), "bmember|1|4a0102030405060708");
+    ck_assert_str_eq(ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA256, "4a0102030405060708",
+                                       pool), "Imember|2|4a0102030405060708");
+    memcpy(rec, &next, 8);
+    rec[9] = 3;             /* a request of 3 bytes */
+    ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, NULL, 0), APR_EINVAL);
+    ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, rec, 10), APR_EINVAL);
+    ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, rec, 13), APR_EINVAL);
+    ck_assert_ptr_null(der);
+    ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, rec, 14), APR_SUCCESS);
+    ck_assert(t == next);
+    ck_assert_uint_eq(rlen, 3);
+    ck_assert_ptr_eq(req, rec + 10);
+    ck_assert_uint_eq(len, 1);
+    ck_assert_ptr_eq(der, rec + 13);
+    rec[8] = 1;             /* 259 bytes of request: more than the record has */
+    ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, NULL, NULL, rec, 16), APR_EINVAL);
+}
+END_TEST
+
 Suite *ocsp_suite(void)
 {
     Suite *s = suite_create("ocsp");
@@ -947,6 +1310,11 @@ Suite *ocsp_suite(void)
     tcase_add_test(tc, hostile_requests);
     tcase_add_test(tc, huge_id_count);
     tcase_add_test(tc, get_decode);
+    tcase_add_test(tc, answer_statuses);
+    tcase_add_test(tc, answer_reasons);
+    tcase_add_test(tc, answer_refusals);
+    tcase_add_test(tc, answer_cache);
+    tcase_add_test(tc, cache_key_and_record);
     suite_add_tcase(s, tc);
     return s;
 }
