@@ -34,6 +34,8 @@
 #include "ca_issue.h"
 #include "ca_ocsp.h"
 #include "mod_cacert.h"
+#include "cacert_glue.h"
+#include "ocsp_config.h"
 
 APLOG_USE_MODULE(cacert_ocsp);
 
@@ -45,29 +47,8 @@ module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 #define HANDLER_OCSP    "cacert-ocsp"
 #define HANDLER_STATUS  "cacert-ocsp-status"
 #define MUTEX_TYPE      "cacert-ocsp-cache"
-#define UNSET           (-1)
 #define MAX_REQUEST     8192        /* bytes of a request */
 #define MAX_IDS         20          /* CertIDs in one request */
-
-/* ---- configuration ---- */
-
-typedef struct {
-    const char *name;
-    const char *issuer, *cert, *key;
-    ca_ocsp_files_t files;          /* read by the parent, while it is root */
-    int read;
-} responder_conf_t;
-
-typedef struct {
-    apr_array_header_t *responder_confs;    /* of responder_conf_t */
-    apr_array_header_t *responders;         /* of ca_ocsp_responder_t *, loaded */
-    apr_interval_time_t validity;           /* nextUpdate - thisUpdate */
-    apr_interval_time_t max_age;            /* HTTP Cache-Control for GET */
-    int nonce;                              /* echo nonces (1) or ignore them (0) */
-    const char *path;                       /* URL path of the responder, for GET */
-    const char *cache_spec;                 /* "shmcb:path(size)" */
-    apr_interval_time_t refresh;            /* how often the watchdog re-signs */
-} ocsp_srv_cfg;
 
 /* shared by all children: counters for the status page */
 typedef struct {
@@ -82,139 +63,6 @@ static ap_socache_provider_t *cache_provider;
 static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
-
-static void *create_srv_cfg(apr_pool_t *p, server_rec *s)
-{
-    ocsp_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
-
-    c->responder_confs = apr_array_make(p, 4, sizeof(responder_conf_t));
-    c->validity = c->max_age = c->refresh = UNSET;
-    c->nonce = UNSET;
-    return c;
-}
-
-static void *merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
-{
-    ocsp_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
-
-    c->responder_confs = add->responder_confs->nelts ? add->responder_confs
-                                                     : base->responder_confs;
-    c->validity = add->validity != UNSET ? add->validity : base->validity;
-    c->max_age = add->max_age != UNSET ? add->max_age : base->max_age;
-    c->refresh = add->refresh != UNSET ? add->refresh : base->refresh;
-    c->nonce = add->nonce != UNSET ? add->nonce : base->nonce;
-    c->path = add->path ? add->path : base->path;
-    c->cache_spec = add->cache_spec ? add->cache_spec : base->cache_spec;
-    return c;
-}
-
-static ocsp_srv_cfg *cfg_of(server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &cacert_ocsp_module);
-}
-
-static const char *cmd_err(cmd_parms *cmd, const char *msg)
-{
-    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
-}
-
-static const char *set_responder(cmd_parms *cmd, void *dc, int argc, char *const argv[])
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    responder_conf_t *rc;
-
-    if (err) {
-        return err;
-    }
-    if (argc != 4) {
-        return cmd_err(cmd, "takes the CA name, the issuing CA's certificate, the "
-                       "responder certificate and the responder key");
-    }
-    rc = apr_array_push(cfg_of(cmd->server)->responder_confs);
-    rc->name = argv[0];
-    rc->issuer = ap_server_root_relative(cmd->pool, argv[1]);
-    rc->cert = ap_server_root_relative(cmd->pool, argv[2]);
-    rc->key = ap_server_root_relative(cmd->pool, argv[3]);
-    return NULL;
-}
-
-static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    apr_int64_t n = 0;
-
-    if (err) {
-        return err;
-    }
-    if (parse_seconds(&n, arg)
-        || (n == 0 && cmd->info == (void *)APR_OFFSETOF(ocsp_srv_cfg, validity))) {
-        return cmd_err(cmd, "must be a duration such as 60s, 30m, 1h or 4d");
-    }
-    if (n > 7 * 86400) {
-        return cmd_err(cmd, "must be at most 7d");
-    }
-    *(apr_interval_time_t *)((char *)cfg_of(cmd->server) + (apr_size_t)cmd->info) =
-        apr_time_from_sec(n);
-    return NULL;
-}
-
-static const char *set_nonce(cmd_parms *cmd, void *dc, int on)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    cfg_of(cmd->server)->nonce = on;
-    return NULL;
-}
-
-static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    if (arg[0] != '/' || (strlen(arg) > 1 && arg[strlen(arg) - 1] == '/')) {
-        return cmd_err(cmd, "must be a URL path such as /ocsp, without a trailing '/'");
-    }
-    cfg_of(cmd->server)->path = arg;
-    return NULL;
-}
-
-static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-
-    if (err) {
-        return err;
-    }
-    cfg_of(cmd->server)->cache_spec = arg;
-    return NULL;
-}
-
-#define OFF(f) (void *)APR_OFFSETOF(ocsp_srv_cfg, f)
-
-static const command_rec ocsp_cmds[] = {
-    AP_INIT_TAKE_ARGV("CAcertOCSPResponder", set_responder, NULL, RSRC_CONF,
-                      "CA name, issuer certificate, responder certificate, responder key"),
-    AP_INIT_TAKE1("CAcertOCSPValidity", set_time, OFF(validity), RSRC_CONF,
-                  "nextUpdate - thisUpdate of responses (default 1h)"),
-    AP_INIT_TAKE1("CAcertOCSPMaxAge", set_time, OFF(max_age), RSRC_CONF,
-                  "HTTP max-age of GET answers (default 60s)"),
-    AP_INIT_TAKE1("CAcertOCSPRefresh", set_time, OFF(refresh), RSRC_CONF,
-                  "how often cached answers near their nextUpdate are signed anew "
-                  "(default 60s)"),
-    AP_INIT_FLAG("CAcertOCSPNonce", set_nonce, NULL, RSRC_CONF,
-                 "echo request nonces in freshly signed answers (default on)"),
-    AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
-                  "URL path of the responder, for GET requests (default /ocsp)"),
-    AP_INIT_TAKE1("CAcertOCSPCache", set_cache, NULL, RSRC_CONF,
-                  "mod_socache provider and its argument for signed answers "
-                  "(default shmcb)"),
-    { NULL }
-};
 
 /* ---- logging of the core ---- */
 
@@ -238,7 +86,7 @@ static apr_status_t cache_cleanup(void *data)
 static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                             server_rec *s)
 {
-    ocsp_srv_cfg *main_cfg = cfg_of(s);
+    ocsp_srv_cfg *main_cfg = ocsp_cfg_of(s);
     struct ap_socache_hints hints = { 64, 2048, apr_time_from_sec(3600) };
     const char *spec, *arg, *err;
     server_rec *sp;
@@ -251,7 +99,7 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
      * the keys) and checked; each child makes its own OpenSSL objects from
      * them, so none outlives the process that uses it */
     for (sp = s; sp; sp = sp->next) {
-        ocsp_srv_cfg *c = cfg_of(sp);
+        ocsp_srv_cfg *c = ocsp_cfg_of(sp);
         for (i = 0; i < c->responder_confs->nelts; i++) {
             responder_conf_t *rc = &APR_ARRAY_IDX(c->responder_confs, i, responder_conf_t);
             ca_ocsp_responder_t *r;
@@ -275,7 +123,7 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         return OK;
     }
     /* the cache of signed answers, shared by every child */
-    spec = main_cfg->cache_spec ? main_cfg->cache_spec : "shmcb";
+    spec = ocsp_cfg_cache(main_cfg);
     arg = strchr(spec, ':');
     cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
                                         arg ? apr_pstrmemdup(ptemp, spec,
@@ -320,9 +168,7 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         ap_watchdog_t *wd;
         if (wd_get && wd_register && main_cfg->responder_confs->nelts
             && wd_get(&wd, "cacert-ocsp-refresh", 0, 1, pconf) == APR_SUCCESS) {
-            wd_register(wd, main_cfg->refresh != UNSET ? main_cfg->refresh
-                                                       : apr_time_from_sec(60),
-                        s, refresh_callback);
+            wd_register(wd, ocsp_cfg_refresh(main_cfg), s, refresh_callback);
         }
     }
     return OK;
@@ -337,7 +183,7 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
     db_guard_init(pchild);
 
     for (sp = s; sp; sp = sp->next) {
-        ocsp_srv_cfg *c = cfg_of(sp);
+        ocsp_srv_cfg *c = ocsp_cfg_of(sp);
         c->responders = apr_array_make(pchild, 4, sizeof(ca_ocsp_responder_t *));
         for (i = 0; i < c->responder_confs->nelts; i++) {
             responder_conf_t *rc = &APR_ARRAY_IDX(c->responder_confs, i, responder_conf_t);
@@ -498,7 +344,7 @@ static void cache_headers(request_rec *r, ocsp_srv_cfg *c, const unsigned char *
     apr_sha1_ctx_t ctx;
     apr_time_t now = apr_time_now();
     apr_interval_time_t left = next_update - now;
-    apr_interval_time_t max_age = c->max_age != UNSET ? c->max_age : apr_time_from_sec(60);
+    apr_interval_time_t max_age = ocsp_cfg_max_age(c);
     char etag[2 * APR_SHA1_DIGESTSIZE + 3];
     int i;
 
@@ -566,20 +412,13 @@ static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *pr
     store_t *st = baton;
 
     if (!st->have_db) {
-        APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-        ap_dbd_t *dbd = acquire && st->r ? acquire(st->r) : NULL;
-
-        if (!dbd) {
+        if (!st->r || cacert_db_acquire(&st->db, st->r) != APR_SUCCESS) {
             if (st->r) {
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r,
                               "CA22101: no database connection: answering tryLater");
             }
             return APR_EGENERAL;
         }
-        memset(&st->db, 0, sizeof(st->db));
-        st->db.driver = dbd->driver;
-        st->db.handle = dbd->handle;
-        st->db.prepared = dbd->prepared;
         st->have_db = 1;
     }
     return ca_issue_status(pstatus, prevoked_at, preason, &st->db, ca, serial, p);
@@ -598,7 +437,7 @@ static void answerer_of(ca_ocsp_answerer_t *a, ocsp_srv_cfg *c, int nonce, store
 {
     memset(a, 0, sizeof(*a));
     a->responders = c->responders;
-    a->validity = c->validity != UNSET ? c->validity : apr_time_from_sec(3600);
+    a->validity = ocsp_cfg_validity(c);
     a->nonce = nonce;
     a->status = store_status;
     a->baton = st;
@@ -618,7 +457,7 @@ static int ocsp_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, HANDLER_OCSP)) {
         return DECLINED;
     }
-    c = cfg_of(r->server);
+    c = ocsp_cfg_of(r->server);
     if (stats) {
         apr_atomic_inc32(&stats->requests);
     }
@@ -633,7 +472,7 @@ static int ocsp_handler(request_rec *r)
         }
     }
     else if (r->method_number == M_GET) {
-        const char *prefix = c->path ? c->path : "/ocsp";
+        const char *prefix = ocsp_cfg_path(c);
         const char *raw = r->unparsed_uri, *q;
         unsigned char *d;
         apr_size_t plen = strlen(prefix);
@@ -665,7 +504,7 @@ static int ocsp_handler(request_rec *r)
     memset(&st, 0, sizeof(st));
     st.s = r->server;
     st.r = r;
-    answerer_of(&a, c, c->nonce != 0, &st);
+    answerer_of(&a, c, ocsp_cfg_nonce(c), &st);
     a.cached = cache_lookup;
     ca_ocsp_answer(&ans, &a, req, der, len, apr_time_now(), r->pool);
     if (stats && ans.key) {
@@ -734,11 +573,9 @@ static apr_status_t collect_due(ap_socache_instance_t *inst, server_rec *s, void
 
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
 {
-    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
-    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     server_rec *s = data;
-    ocsp_srv_cfg *c = cfg_of(s);
-    apr_interval_time_t validity = c->validity != UNSET ? c->validity : apr_time_from_sec(3600);
+    ocsp_srv_cfg *c = ocsp_cfg_of(s);
+    apr_interval_time_t validity = ocsp_cfg_validity(c);
     collect_t cc;
     ap_dbd_t *dbd;
     apr_pool_t *p;
@@ -750,7 +587,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
         return APR_SUCCESS;
     }
     if (state != AP_WATCHDOG_STATE_RUNNING || !cache || !cache_provider->iterate
-        || !dbd_open || child_stopping || !c->responders) {
+        || child_stopping || !c->responders) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
@@ -767,14 +604,12 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
         apr_global_mutex_unlock(cache_mutex);
     }
     if (cc.due->nelts && db_work_begin()) {
-        if ((dbd = dbd_open(p, s))) {
-            store_t st;
+        store_t st;
+
+        memset(&st, 0, sizeof(st));
+        if (cacert_db_open(&st.db, &dbd, s, p) == APR_SUCCESS) {
             ca_ocsp_answerer_t a;
-            memset(&st, 0, sizeof(st));
             st.s = s;
-            st.db.driver = dbd->driver;
-            st.db.handle = dbd->handle;
-            st.db.prepared = dbd->prepared;
             st.have_db = 1;
             answerer_of(&a, c, 0, &st);
             for (i = 0; i < cc.due->nelts && !child_stopping; i++) {
@@ -795,9 +630,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
                     apr_atomic_inc32(&stats->signatures);
                 }
             }
-            if (dbd_close) {
-                dbd_close(s, dbd);
-            }
+            cacert_db_close(dbd, s);
         }
         db_work_end();
     }
@@ -862,8 +695,8 @@ module AP_MODULE_DECLARE_DATA cacert_ocsp_module = {
     STANDARD20_MODULE_STUFF,
     NULL,
     NULL,
-    create_srv_cfg,
-    merge_srv_cfg,
+    ocsp_create_srv_cfg,
+    ocsp_merge_srv_cfg,
     ocsp_cmds,
     register_hooks,
     AP_MODULE_FLAG_NONE

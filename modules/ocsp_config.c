@@ -1,0 +1,186 @@
+/* mod_cacert_ocsp's directives and their defaults (see ocsp_config.h). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "cacert_glue.h"
+#include "ocsp_config.h"
+
+extern module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
+
+/* the defaults, in one place: what the directives' help texts and
+ * docs/directives.md promise */
+static const struct {
+    apr_int64_t validity, max_age, refresh;     /* seconds */
+    int nonce;
+    const char *path, *cache;
+} defaults = {
+    .validity = 3600,
+    .max_age = 60,
+    .refresh = 60,
+    .nonce = 1,
+    .path = "/ocsp",
+    .cache = "shmcb",
+};
+
+apr_interval_time_t ocsp_cfg_validity(const ocsp_srv_cfg *c)
+{
+    return c->validity != CACERT_UNSET ? c->validity : apr_time_from_sec(defaults.validity);
+}
+
+apr_interval_time_t ocsp_cfg_max_age(const ocsp_srv_cfg *c)
+{
+    return c->max_age != CACERT_UNSET ? c->max_age : apr_time_from_sec(defaults.max_age);
+}
+
+apr_interval_time_t ocsp_cfg_refresh(const ocsp_srv_cfg *c)
+{
+    return c->refresh != CACERT_UNSET ? c->refresh : apr_time_from_sec(defaults.refresh);
+}
+
+int ocsp_cfg_nonce(const ocsp_srv_cfg *c)
+{
+    return cacert_cfg_int(c->nonce, defaults.nonce) != 0;
+}
+
+const char *ocsp_cfg_path(const ocsp_srv_cfg *c)
+{
+    return cacert_cfg_str(c->path, defaults.path);
+}
+
+const char *ocsp_cfg_cache(const ocsp_srv_cfg *c)
+{
+    return cacert_cfg_str(c->cache_spec, defaults.cache);
+}
+
+void *ocsp_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    ocsp_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->responder_confs = apr_array_make(p, 4, sizeof(responder_conf_t));
+    c->validity = c->max_age = c->refresh = CACERT_UNSET;
+    c->nonce = CACERT_UNSET;
+    return c;
+}
+
+void *ocsp_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    ocsp_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->responder_confs = add->responder_confs->nelts ? add->responder_confs
+                                                     : base->responder_confs;
+    CACERT_MERGE_NUM(c, base, add, validity);
+    CACERT_MERGE_NUM(c, base, add, max_age);
+    CACERT_MERGE_NUM(c, base, add, refresh);
+    CACERT_MERGE_NUM(c, base, add, nonce);
+    CACERT_MERGE_PTR(c, base, add, path);
+    CACERT_MERGE_PTR(c, base, add, cache_spec);
+    return c;
+}
+
+ocsp_srv_cfg *ocsp_cfg_of(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &cacert_ocsp_module);
+}
+
+static const char *set_responder(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    responder_conf_t *rc;
+
+    if (err) {
+        return err;
+    }
+    if (argc != 4) {
+        return cacert_cmd_err(cmd, "takes the CA name, the issuing CA's certificate, the "
+                       "responder certificate and the responder key");
+    }
+    rc = apr_array_push(ocsp_cfg_of(cmd->server)->responder_confs);
+    rc->name = argv[0];
+    rc->issuer = ap_server_root_relative(cmd->pool, argv[1]);
+    rc->cert = ap_server_root_relative(cmd->pool, argv[2]);
+    rc->key = ap_server_root_relative(cmd->pool, argv[3]);
+    return NULL;
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_int64_t n = 0;
+
+    if (err) {
+        return err;
+    }
+    if (cacert_parse_seconds(&n, arg)
+        || (n == 0 && cmd->info == (void *)APR_OFFSETOF(ocsp_srv_cfg, validity))) {
+        return cacert_cmd_err(cmd, "must be a duration such as 60s, 30m, 1h or 4d");
+    }
+    if (n > 7 * 86400) {
+        return cacert_cmd_err(cmd, "must be at most 7d");
+    }
+    *(apr_interval_time_t *)((char *)ocsp_cfg_of(cmd->server) + (apr_size_t)cmd->info) =
+        apr_time_from_sec(n);
+    return NULL;
+}
+
+static const char *set_nonce(cmd_parms *cmd, void *dc, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    ocsp_cfg_of(cmd->server)->nonce = on;
+    return NULL;
+}
+
+static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (arg[0] != '/' || (strlen(arg) > 1 && arg[strlen(arg) - 1] == '/')) {
+        return cacert_cmd_err(cmd, "must be a URL path such as /ocsp, without a trailing '/'");
+    }
+    ocsp_cfg_of(cmd->server)->path = arg;
+    return NULL;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    ocsp_cfg_of(cmd->server)->cache_spec = arg;
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(ocsp_srv_cfg, f)
+
+const command_rec ocsp_cmds[] = {
+    AP_INIT_TAKE_ARGV("CAcertOCSPResponder", set_responder, NULL, RSRC_CONF,
+                      "CA name, issuer certificate, responder certificate, responder key"),
+    AP_INIT_TAKE1("CAcertOCSPValidity", set_time, OFF(validity), RSRC_CONF,
+                  "nextUpdate - thisUpdate of responses (default 1h)"),
+    AP_INIT_TAKE1("CAcertOCSPMaxAge", set_time, OFF(max_age), RSRC_CONF,
+                  "HTTP max-age of GET answers (default 60s)"),
+    AP_INIT_TAKE1("CAcertOCSPRefresh", set_time, OFF(refresh), RSRC_CONF,
+                  "how often cached answers near their nextUpdate are signed anew "
+                  "(default 60s)"),
+    AP_INIT_FLAG("CAcertOCSPNonce", set_nonce, NULL, RSRC_CONF,
+                 "echo request nonces in freshly signed answers (default on)"),
+    AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
+                  "URL path of the responder, for GET requests (default /ocsp)"),
+    AP_INIT_TAKE1("CAcertOCSPCache", set_cache, NULL, RSRC_CONF,
+                  "mod_socache provider and its argument for signed answers "
+                  "(default shmcb)"),
+    { NULL }
+};
