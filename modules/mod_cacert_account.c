@@ -467,6 +467,7 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
         a->ping_lifetime = cfg_time(c->ping_lifetime, 48 * 3600);
         a->ping_attempts = cfg_int(c->ping_attempts, 5);
+        a->pw_minlen = cfg_int(c->pw_minlen, CA_PASSWORD_MINLEN);
         a->session_idle = cfg_time(c->session_idle, 30 * 60);
         a->session_max = cfg_time(c->session_max, 12 * 3600);
         a->login_fail_account = cfg_int(c->login_fail_account, 5);
@@ -928,8 +929,8 @@ static int page_register(req_t *q)
 {
     apr_pool_t *p = q->r->pool;
     ca_registration_t reg;
-    const char *e, *member_id, *hints[4];
-    int i, idx, is_answer, ok;
+    const char *e, *member_id, **words;
+    int i, idx, is_answer, ok, nwords;
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
@@ -946,15 +947,10 @@ static int page_register(req_t *q)
         ok = 0;
     }
     reg.email = ca_email_canonical(reg.email, p);
-    hints[0] = reg.given;
-    hints[1] = reg.family;
-    hints[2] = apr_pstrndup(p, reg.email, (apr_size_t)(strchr(reg.email, '@')
-                                                       ? strchr(reg.email, '@') - reg.email
-                                                       : 0));
-    hints[3] = NULL;
+    ca_registration_words(&words, &nwords, reg.given, reg.family, reg.email, p);
     reg.password = fval(q, "password");
-    e = ca_valid_password(reg.password, fval(q, "password2"),
-                          (apr_size_t)cfg_int(q->cfg->pw_minlen, 10), hints, 3, p);
+    e = ca_account_password_refusal(reg.password, fval(q, "password2"), words, nwords,
+                                    &q->cfg->acc, p);
     if (e) {
         field_error(q, "password", e);
         ok = 0;
@@ -989,6 +985,9 @@ static int page_register(req_t *q)
         }
         if (rv == APR_EEXIST) {
             field_error(q, "email", "err.email.taken");
+        }
+        else if (rv == APR_EINVAL) {
+            field_error(q, "password", "err.password.weak");
         }
         else if (rv == APR_EAGAIN) {
             set_msg(q, "error", "err.register.throttled");
@@ -1258,33 +1257,35 @@ static int page_overview(req_t *q)
 static int page_password(req_t *q)
 {
     apr_pool_t *p = q->r->pool;
-    const char *e, *hints[2];
+    const char *refusal;
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
         return render(q, "password.html", HTTP_OK);
     }
     decoder_errors(q);
-    hints[0] = q->sess->given;
-    hints[1] = q->sess->family;
     if (!*fval(q, "current")) {
         field_error(q, "current", "err.password.required");
     }
-    e = ca_valid_password(fval(q, "password"), fval(q, "password2"),
-                          (apr_size_t)cfg_int(q->cfg->pw_minlen, 10), hints, 2, p);
-    if (e) {
-        field_error(q, "password", e);
-    }
-    if (!ca_tmpl_get(q->ctx, "has_errors")) {
-        rv = ca_account_change_password(&q->db, &q->cfg->acc, q->sess, fval(q, "current"),
-                                        fval(q, "password"), p);
+    /* the core applies the password policy (with the member's names and
+     * addresses) before it looks at the current password; an empty
+     * current password fails there and keeps the message above */
+    if (!q->form_errors || apr_is_empty_table(q->form_errors)) {
+        rv = ca_account_change_password(&refusal, &q->db, &q->cfg->acc, q->sess,
+                                        fval(q, "current"), fval(q, "password"),
+                                        fval(q, "password2"), p);
         if (rv == APR_SUCCESS) {
             return message_page(q, "title.password", "ok.password", HTTP_OK);
         }
-        if (rv != APR_EMISMATCH) {
+        if (rv == APR_EINVAL) {
+            field_error(q, "password", refusal);
+        }
+        else if (rv == APR_EMISMATCH) {
+            field_error(q, "current", "err.password.current");
+        }
+        else {
             return internal_error(q, rv, "password change");
         }
-        field_error(q, "current", "err.password.current");
     }
     return render(q, "password.html", HTTP_UNPROCESSABLE_ENTITY);
 }
@@ -1471,7 +1472,7 @@ static int page_lost(req_t *q)
 static int page_reset(req_t *q)
 {
     apr_pool_t *p = q->r->pool;
-    const char *token = NULL, *e;
+    const char *token = NULL, *refusal;
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
@@ -1502,13 +1503,12 @@ static int page_reset(req_t *q)
     if (q->r->method_number == M_GET) {
         return render(q, "reset.html", HTTP_OK);
     }
-    e = ca_valid_password(fval(q, "password"), fval(q, "password2"),
-                          (apr_size_t)cfg_int(q->cfg->pw_minlen, 10), NULL, 0, p);
-    if (e) {
-        field_error(q, "password", e);
+    rv = ca_reset_apply(&refusal, &q->db, &q->cfg->acc, token, fval(q, "password"),
+                        fval(q, "password2"), p);
+    if (rv == APR_EINVAL) {
+        field_error(q, "password", refusal);
         return render(q, "reset.html", HTTP_UNPROCESSABLE_ENTITY);
     }
-    rv = ca_reset_apply(&q->db, &q->cfg->acc, token, fval(q, "password"), p);
     if (rv == APR_NOTFOUND) {
         return message_page(q, "title.reset", "err.reset.invalid", HTTP_NOT_FOUND);
     }
@@ -1582,7 +1582,7 @@ static void common_vars(req_t *q)
     ca_tmpl_set(q->ctx, "lang", q->lang);
     ca_tmpl_set(q->ctx, "csrf", csrf);
     ca_tmpl_set(q->ctx, "here", q->path);
-    ca_tmpl_setf(q->ctx, "pw_minlen", "%d", cfg_int(q->cfg->pw_minlen, 10));
+    ca_tmpl_setf(q->ctx, "pw_minlen", "%d", q->cfg->acc.pw_minlen);
     if (q->sess) {
         ca_tmpl_set(q->ctx, "member", "1");
         ca_tmpl_set(q->ctx, "member_name", apr_pstrcat(q->r->pool, q->sess->given, " ",

@@ -6,6 +6,7 @@
 
 #include "ca_account.h"
 #include "ca_log.h"
+#include "ca_valid.h"
 
 #define TOKEN_BYTES 32          /* session ids, reset links: 256 bits */
 #define COOKIE_BYTES 18         /* email ping cookies: 144 bits */
@@ -99,6 +100,11 @@ const ca_stmt_t ca_account_stmts[] = {
       " AND member_id = %s::bigint AND NOT is_primary AND deleted_at IS NULL" },
     { "cacert_acc_member_pwhash",
       "SELECT password_hash FROM members WHERE id = %s::bigint FOR UPDATE" },
+    { "cacert_acc_member_words",
+      "SELECT given_name AS word FROM members WHERE id = %s::bigint"
+      " UNION ALL SELECT family_name FROM members WHERE id = %s::bigint"
+      " UNION ALL SELECT split_part(address, '@', 1) FROM emails"
+      " WHERE member_id = %s::bigint AND deleted_at IS NULL" },
     { "cacert_acc_member_set_password",
       "UPDATE members SET password_hash = %s WHERE id = %s::bigint" },
     { "cacert_acc_member_set_identity",
@@ -226,6 +232,53 @@ static apr_status_t claim_address(ca_db_t *db, const char *address, apr_pool_t *
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
+const char *ca_account_password_refusal(const char *password, const char *confirm,
+                                        const char *const *words, int nwords,
+                                        const ca_account_cfg_t *cfg, apr_pool_t *p)
+{
+    int minlen = cfg->pw_minlen > 0 ? cfg->pw_minlen : CA_PASSWORD_MINLEN;
+
+    return ca_valid_password(password, confirm, (apr_size_t)minlen, words, nwords, p);
+}
+
+void ca_registration_words(const char ***pwords, int *pnwords, const char *given,
+                           const char *family, const char *email, apr_pool_t *p)
+{
+    const char **w = apr_pcalloc(p, 3 * sizeof(*w));
+    const char *at = email ? strchr(email, '@') : NULL;
+
+    w[0] = given;
+    w[1] = family;
+    w[2] = email ? apr_pstrndup(p, email, at ? (apr_size_t)(at - email) : 0) : NULL;
+    *pwords = w;
+    *pnwords = 3;
+}
+
+/* the policy for a member already registered: their words are read in the
+ * caller's transaction.  APR_EINVAL with *prefusal on a refusal. */
+static apr_status_t password_allowed(const char **prefusal, ca_db_t *db,
+                                     const ca_account_cfg_t *cfg, const char *member_id,
+                                     const char *password, const char *confirm,
+                                     apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    const char **words;
+    apr_status_t rv;
+    int i;
+
+    rv = ca_db_rows(&rows, db, "cacert_acc_member_words",
+                    CA_ARGS(member_id, member_id, member_id), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    words = apr_pcalloc(p, (apr_size_t)(rows->nelts + 1) * sizeof(*words));
+    for (i = 0; i < rows->nelts; i++) {
+        words[i] = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "word");
+    }
+    *prefusal = ca_account_password_refusal(password, confirm, words, rows->nelts, cfg, p);
+    return *prefusal ? APR_EINVAL : APR_SUCCESS;
+}
+
 apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_account_cfg_t *cfg,
                                  const ca_registration_t *reg,
@@ -236,6 +289,14 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     int i;
 
     *pmember_id = NULL;
+    {
+        const char **words;
+        int nwords;
+        ca_registration_words(&words, &nwords, reg->given, reg->family, reg->email, p);
+        if (ca_account_password_refusal(reg->password, reg->password, words, nwords, cfg, p)) {
+            return APR_EINVAL;
+        }
+    }
     /* each registration costs six Argon2id hashes and sends a mail to an
      * address of the visitor's choosing: limited per client address */
     rv = ca_db_select1(&row, db, "cacert_acc_registrations", CA_ARGS(reg->client_addr), p);
@@ -531,26 +592,31 @@ apr_status_t ca_session_end(ca_db_t *db, const char *token, apr_pool_t *p)
                        CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
 }
 
-apr_status_t ca_account_change_password(ca_db_t *db, const ca_account_cfg_t *cfg,
+apr_status_t ca_account_change_password(const char **prefusal, ca_db_t *db,
+                                        const ca_account_cfg_t *cfg,
                                         const ca_session_t *sess,
                                         const char *current, const char *newpw,
-                                        apr_pool_t *p)
+                                        const char *confirm, apr_pool_t *p)
 {
-    const char **row, *hash;
+    const ca_row_t *row;
+    const char *hash;
     apr_status_t rv;
 
-    if ((rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
-        return rv;
-    }
+    *prefusal = NULL;
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_member_pwhash", CA_ARGS(sess->member_id), p);
-    if (rv != APR_SUCCESS) {
+    rv = ca_db_row(&row, db, "cacert_acc_member_pwhash", CA_ARGS(sess->member_id), p);
+    if (rv != APR_SUCCESS
+        || (rv = password_allowed(prefusal, db, cfg, sess->member_id, newpw, confirm, p))
+           != APR_SUCCESS) {
         goto leave;
     }
-    if (ca_pw_verify(row[0], current) != APR_SUCCESS) {
+    if (ca_pw_verify(ca_col(row, "password_hash"), current) != APR_SUCCESS) {
         rv = APR_EMISMATCH;
+        goto leave;
+    }
+    if ((rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
         goto leave;
     }
     if ((rv = ca_db_query(NULL, db, "cacert_acc_member_set_password",
@@ -890,33 +956,39 @@ apr_status_t ca_reset_check(ca_db_t *db, const char *token, apr_pool_t *p)
                          CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
 }
 
-apr_status_t ca_reset_apply(ca_db_t *db, const ca_account_cfg_t *cfg,
-                            const char *token, const char *newpw, apr_pool_t *p)
+apr_status_t ca_reset_apply(const char **prefusal, ca_db_t *db, const ca_account_cfg_t *cfg,
+                            const char *token, const char *newpw, const char *confirm,
+                            apr_pool_t *p)
 {
-    const char **row, *hash;
+    const ca_row_t *row;
+    const char *hash, *member_id;
     apr_status_t rv;
 
+    *prefusal = NULL;
     if (!token || strlen(token) != 43) {
         return APR_NOTFOUND;
-    }
-    if ((rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
-        return rv;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_reset_get",
-                       CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
+    rv = ca_db_row(&row, db, "cacert_acc_reset_get",
+                   CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    if ((rv = ca_db_query(NULL, db, "cacert_acc_reset_use", CA_ARGS(row[0]), p))
+    member_id = ca_col(row, "member_id");
+    if ((rv = password_allowed(prefusal, db, cfg, member_id, newpw, confirm, p))
+        != APR_SUCCESS
+        || (rv = ca_pw_hash(&hash, newpw, &cfg->argon2, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_reset_use", CA_ARGS(ca_col(row, "id")), p))
         != APR_SUCCESS
         || (rv = ca_db_query(NULL, db, "cacert_acc_member_set_password",
-                             CA_ARGS(hash, row[1]), p)) != APR_SUCCESS
+                             CA_ARGS(hash, member_id), p)) != APR_SUCCESS
         || (rv = ca_db_query(NULL, db, "cacert_acc_session_end_all",
-                             CA_ARGS(row[1]), p)) != APR_SUCCESS
-        || (rv = audit(db, row[1], row[1], "password.reset", NULL, p)) != APR_SUCCESS) {
+                             CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = audit(db, member_id, member_id, "password.reset", NULL, p)) != APR_SUCCESS) {
         goto leave;
     }
     return ca_db_commit(db, p);

@@ -27,9 +27,27 @@ typedef struct {
     apr_interval_time_t lost_fail_window;
     apr_interval_time_t reset_lifetime;
     int register_per_client;                /* registrations per client per hour */
+    int pw_minlen;                          /* 0: CA_PASSWORD_MINLEN */
     ca_argon2_params_t argon2;
     const char *dummy_hash;                 /* ca_pw_dummy_hash(argon2) */
 } ca_account_cfg_t;
+
+/* the shortest password allowed unless the operator sets another */
+#define CA_PASSWORD_MINLEN 10
+
+/* The password policy, one rule wherever a password is set (registration,
+ * change, reset): confirmation, length (cfg->pw_minlen), strength
+ * (libpwquality), and none of the member's own words in it (words: their
+ * given and family names and the local part of each of their addresses).
+ * NULL when the password may be used, else the message key of the
+ * refusal. */
+const char *ca_account_password_refusal(const char *password, const char *confirm,
+                                        const char *const *words, int nwords,
+                                        const ca_account_cfg_t *cfg, apr_pool_t *p);
+/* the member's own words of a registration, for the rule above (*pwords
+ * an array of 3) */
+void ca_registration_words(const char ***pwords, int *pnwords, const char *given,
+                           const char *family, const char *email, apr_pool_t *p);
 
 /* Sends the mail of an email ping, or of a password reset; the module
  * renders the member's language and talks SMTP.  Returning an error rolls
@@ -51,7 +69,9 @@ typedef struct {
 } ca_registration_t;
 
 /* APR_EEXIST: the address belongs to an account already; APR_EAGAIN: too
- * many registrations from this client address in the last hour */
+ * many registrations from this client address in the last hour; APR_EINVAL:
+ * the password fails ca_account_password_refusal (the names and the address
+ * of the registration as the member's words) */
 apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_account_cfg_t *cfg,
                                  const ca_registration_t *reg,
@@ -105,11 +125,14 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
                                apr_pool_t *p);
 apr_status_t ca_session_end(ca_db_t *db, const char *token, apr_pool_t *p);
 
-/* APR_EMISMATCH: current password wrong.  Ends the member's other sessions. */
-apr_status_t ca_account_change_password(ca_db_t *db, const ca_account_cfg_t *cfg,
+/* APR_EINVAL: the new password fails the policy (*prefusal its message
+ * key; the member's words are read in the transaction); APR_EMISMATCH:
+ * current password wrong.  Ends the member's other sessions. */
+apr_status_t ca_account_change_password(const char **prefusal, ca_db_t *db,
+                                        const ca_account_cfg_t *cfg,
                                         const ca_session_t *sess,
                                         const char *current, const char *newpw,
-                                        apr_pool_t *p);
+                                        const char *confirm, apr_pool_t *p);
 
 typedef struct {
     const char *id, *address;
@@ -160,8 +183,11 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
                             void *baton, apr_pool_t *p);
 /* APR_NOTFOUND if the reset token is unknown, used or expired */
 apr_status_t ca_reset_check(ca_db_t *db, const char *token, apr_pool_t *p);
-apr_status_t ca_reset_apply(ca_db_t *db, const ca_account_cfg_t *cfg,
-                            const char *token, const char *newpw, apr_pool_t *p);
+/* APR_NOTFOUND as ca_reset_check; APR_EINVAL: the new password fails the
+ * policy (*prefusal its message key; the token stays usable) */
+apr_status_t ca_reset_apply(const char **prefusal, ca_db_t *db, const ca_account_cfg_t *cfg,
+                            const char *token, const char *newpw, const char *confirm,
+                            apr_pool_t *p);
 
 /* 1 if s is a non-empty string of at most 18 decimal digits */
 int ca_is_id(const char *s);

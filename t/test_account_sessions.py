@@ -198,3 +198,59 @@ def test_registrations_per_client_are_limited(http, stack, db):
         cur.execute("SELECT count(*) FROM emails WHERE address = %s", (data["email"],))
         assert cur.fetchone()[0] == 0
         assert stack.mails(to=data["email"]) == []
+
+
+def test_password_policy_is_the_same_at_change_and_reset(http, stack, db, clean_limits):
+    """Registration refuses a password holding the member's name or the
+    local part of their address; a change and a reset now refuse it too
+    (the core reads the member's words itself, in the transaction that sets
+    the password: once the change page did not pass the address, and the
+    reset page passed nothing)."""
+    m = registered_member(http, stack, given="Wilhelmina", family="Oberkirch")
+    local = m["email"].split("@")[0]
+    with_address = f"Zq-{local}-Harbour-91"
+    with_name = "Wilhelmina-Harbour-91-quartz"
+    assert login(http, m["email"]).status_code == 303
+    cur = db.cursor()
+    cur.execute("SELECT password_hash FROM members m JOIN emails e ON e.member_id = m.id"
+                " WHERE e.address = %s", (m["email"],))
+    before = cur.fetchone()[0]
+    for weak in (with_address, with_name):
+        r = post(http, "/account/password", {"current": PASSWORD, "password": weak,
+                                             "password2": weak})
+        assert r.status_code == 422, weak
+        assert "contains your name or email address" in r.text, weak
+    # a wrong current password with such a new one: the password is named first
+    r = post(http, "/account/password", {"current": "nope-nope-nope", "password": with_address,
+                                         "password2": with_address})
+    assert r.status_code == 422 and "contains your name or email address" in r.text
+    cur.execute("SELECT password_hash FROM members m JOIN emails e ON e.member_id = m.id"
+                " WHERE e.address = %s", (m["email"],))
+    assert cur.fetchone()[0] == before
+
+    # the reset path: the same refusal, and the link stays usable
+    http.cookies.clear()
+    dob = {"dob_day": m["dob_day"], "dob_month": m["dob_month"], "dob_year": m["dob_year"]}
+    answers = {"a1": "Rex", "a2": "Elm Street", "a3": "Mrs Green", "a4": "Beetle", "a5": "Leipzig"}
+    r = post(http, "/account/lost", dict(dob, email=m["email"]))
+    r = http.post("/account/lost", data=dict(dob, **answers, csrf=csrf_of(r.text),
+                                             step="answers", email=m["email"]),
+                  allow_redirects=False)
+    assert r.status_code == 200
+    mail = stack.wait_for_mail(m["email"], subject_contains="new CAcert password")
+    link = [l for l in mail.links if "/account/reset?t=" in l][0]
+    token = link.split("t=", 1)[1]
+    for weak in (with_name, with_address):
+        r = post(http, "/account/reset", {"t": token, "password": weak, "password2": weak},
+                 csrf_from=link)
+        assert r.status_code == 422, weak
+        assert "contains your name or email address" in r.text, weak
+    cur.execute("SELECT count(*) FROM password_resets WHERE used_at IS NULL"
+                " AND member_id = (SELECT member_id FROM emails WHERE address = %s)",
+                (m["email"],))
+    assert cur.fetchone()[0] == 1
+    good = "Fresh-Meadow-38-violin"
+    r = post(http, "/account/reset", {"t": token, "password": good, "password2": good},
+             csrf_from=link)
+    assert r.status_code == 200, r.text
+    assert login(http, m["email"], good).status_code == 303

@@ -4,6 +4,7 @@
 #include <apr_time.h>
 
 #include "tests.h"
+#include "ca_account.h"
 #include "ca_valid.h"
 
 static apr_pool_t *pool;
@@ -107,6 +108,34 @@ START_TEST(passwords)
 }
 END_TEST
 
+/* the account policy: the same rule and the same words wherever a
+ * password is set; the minimum length defaults in one place */
+START_TEST(password_policy)
+{
+    ca_account_cfg_t cfg = { 0 };
+    const char **words;
+    int n;
+
+    ca_registration_words(&words, &n, "Wilhelmina", "Oberkirch", "zorro.k@example.org", pool);
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(words[2], "zorro.k");
+    ck_assert_str_eq(ca_account_password_refusal("Quiet-zorro.k-Harbour", "Quiet-zorro.k-Harbour",
+                                                 words, n, &cfg, pool),
+                     "err.password.personal");
+    ck_assert_ptr_null(ca_account_password_refusal("Quiet-Harbour-47-lantern",
+                                                   "Quiet-Harbour-47-lantern", words, n, &cfg,
+                                                   pool));
+    /* nine characters: short under the default of ten, allowed at eight */
+    ck_assert_str_eq(ca_account_password_refusal("Qh7#vLp2x", "Qh7#vLp2x", words, n, &cfg, pool),
+                     "err.password.short");
+    cfg.pw_minlen = 8;
+    ck_assert_ptr_null(ca_account_password_refusal("Qh7#vLp2x", "Qh7#vLp2x", words, n, &cfg,
+                                                   pool));
+    ca_registration_words(&words, &n, "Anna", "Schmidt", "no-at-sign", pool);
+    ck_assert_str_eq(words[2], "");
+}
+END_TEST
+
 START_TEST(questions)
 {
     const char *q[5] = { "First pet?", "Mother's maiden name?", "Favourite teacher?",
@@ -142,6 +171,7 @@ Suite *valid_suite(void)
     tcase_add_test(tc, emails);
     tcase_add_test(tc, dates);
     tcase_add_test(tc, passwords);
+    tcase_add_test(tc, password_policy);
     tcase_add_test(tc, questions);
     suite_add_tcase(s, tc);
     return s;
