@@ -39,13 +39,13 @@ const ca_stmt_t ca_account_stmts[] = {
       "INSERT INTO audit_log (actor_id, member_id, action, detail)"
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
     { "cacert_acc_ping_by_id",
-      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now(),"
-      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL, e.address, e.member_id"
+      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now() AS expired,"
+      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL AS closed, e.address, e.member_id"
       " FROM email_pings p JOIN emails e ON e.id = p.email_id"
       " WHERE p.id = %s::bigint FOR UPDATE OF p" },
     { "cacert_acc_ping_by_address",
-      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now(),"
-      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL, e.address, e.member_id"
+      "SELECT p.id, p.email_id, p.cookie_hash, p.attempts, p.expires_at <= now() AS expired,"
+      " p.used_at IS NOT NULL OR e.deleted_at IS NOT NULL AS closed, e.address, e.member_id"
       " FROM email_pings p JOIN emails e ON e.id = p.email_id"
       " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND e.verified_at IS NULL AND p.used_at IS NULL"
@@ -58,26 +58,26 @@ const ca_stmt_t ca_account_stmts[] = {
       "UPDATE emails SET verified_at = now() WHERE id = %s::bigint"
       " AND verified_at IS NULL AND deleted_at IS NULL" },
     { "cacert_acc_login_lookup",
-      "SELECT m.id, m.password_hash, m.locked_at IS NOT NULL,"
+      "SELECT m.id, m.password_hash, m.locked_at IS NOT NULL AS locked,"
       " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
-      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)"
+      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL) AS confirmed"
       " FROM emails e JOIN members m ON m.id = e.member_id"
       " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND (e.is_primary OR e.verified_at IS NOT NULL)" },
     { "cacert_acc_login_failures",
       "SELECT (SELECT count(*) FROM login_failures WHERE address = lower(%s)"
-      "  AND at > now() - make_interval(secs => %s::float8)),"
+      "  AND at > now() - make_interval(secs => %s::float8)) AS by_address,"
       " (SELECT count(*) FROM login_failures WHERE client_addr = %s"
-      "  AND at > now() - make_interval(secs => %s::float8))" },
+      "  AND at > now() - make_interval(secs => %s::float8)) AS by_client" },
     { "cacert_acc_login_failure_insert",
       "INSERT INTO login_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_session_insert",
       "INSERT INTO sessions (id_hash, member_id, csrf, expires_at, client_addr)"
       " VALUES (%s, %s::bigint, %s, now() + make_interval(secs => %s::float8), %s)" },
     { "cacert_acc_session_get",
-      "SELECT s.member_id, s.csrf, s.last_seen < now() - interval '60 seconds',"
+      "SELECT s.member_id, s.csrf, s.last_seen < now() - interval '60 seconds' AS stale,"
       " m.given_name, m.middle_name, m.family_name, m.suffix,"
-      " to_char(m.dob, 'YYYY-MM-DD'), m.language"
+      " to_char(m.dob, 'YYYY-MM-DD') AS dob, m.language"
       " FROM sessions s JOIN members m ON m.id = s.member_id"
       " WHERE s.id_hash = %s AND s.ended_at IS NULL AND s.expires_at > now()"
       " AND s.last_seen > now() - make_interval(secs => %s::float8)"
@@ -90,9 +90,9 @@ const ca_stmt_t ca_account_stmts[] = {
       "UPDATE sessions SET ended_at = now() WHERE member_id = %s::bigint"
       " AND ended_at IS NULL AND id_hash <> %s" },
     { "cacert_acc_emails",
-      "SELECT e.id, e.address, e.is_primary, e.verified_at IS NOT NULL,"
+      "SELECT e.id, e.address, e.is_primary, e.verified_at IS NOT NULL AS verified,"
       " EXISTS (SELECT 1 FROM email_pings p WHERE p.email_id = e.id"
-      "  AND p.used_at IS NULL AND p.expires_at > now())"
+      "  AND p.used_at IS NULL AND p.expires_at > now()) AS pending"
       " FROM emails e WHERE e.member_id = %s::bigint AND e.deleted_at IS NULL"
       " ORDER BY e.is_primary DESC, e.id" },
     { "cacert_acc_email_remove",
@@ -111,7 +111,7 @@ const ca_stmt_t ca_account_stmts[] = {
       "UPDATE members SET given_name = %s, middle_name = %s, family_name = %s,"
       " suffix = %s, dob = %s::date WHERE id = %s::bigint" },
     { "cacert_acc_lost_lookup",
-      "SELECT m.id, to_char(m.dob, 'YYYY-MM-DD'), m.locked_at IS NOT NULL"
+      "SELECT m.id, to_char(m.dob, 'YYYY-MM-DD') AS dob, m.locked_at IS NOT NULL AS locked"
       " FROM emails e JOIN members m ON m.id = e.member_id"
       " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND e.verified_at IS NOT NULL" },
@@ -120,9 +120,9 @@ const ca_stmt_t ca_account_stmts[] = {
       " WHERE member_id = %s::bigint ORDER BY position" },
     { "cacert_acc_lost_failures",
       "SELECT (SELECT count(*) FROM lost_password_failures WHERE address = lower(%s)"
-      "  AND at > now() - make_interval(secs => %s::float8)),"
+      "  AND at > now() - make_interval(secs => %s::float8)) AS by_address,"
       " (SELECT count(*) FROM lost_password_failures WHERE client_addr = %s"
-      "  AND at > now() - make_interval(secs => %s::float8))" },
+      "  AND at > now() - make_interval(secs => %s::float8)) AS by_client" },
     { "cacert_acc_lost_failure_insert",
       "INSERT INTO lost_password_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_reset_invalidate",
@@ -137,22 +137,23 @@ const ca_stmt_t ca_account_stmts[] = {
     { "cacert_acc_reset_use",
       "UPDATE password_resets SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
     { "cacert_acc_registrations",
-      "SELECT count(*) FROM cca_agreements WHERE client_addr = %s"
+      "SELECT count(*) AS n FROM cca_agreements WHERE client_addr = %s"
       " AND agreed_at > now() - interval '1 hour'" },
     { "cacert_acc_standing",
       "SELECT (SELECT coalesce(sum(points), 0) FROM assurances"
-      "  WHERE assuree_id = m.id AND revoked_at IS NULL),"
+      "  WHERE assuree_id = m.id AND revoked_at IS NULL) AS received,"
       " (SELECT count(*) FROM assurances WHERE assurer_id = m.id"
-      "  AND revoked_at IS NULL AND method = 'face-to-face'),"
-      " m.assurer_challenge_at IS NOT NULL, m.blocked_at IS NOT NULL, m.codesign_allowed,"
+      "  AND revoked_at IS NULL AND method = 'face-to-face') AS given,"
+      " m.assurer_challenge_at IS NOT NULL AS challenge, m.blocked_at IS NOT NULL AS blocked,"
+      " m.codesign_allowed,"
       " (SELECT count(DISTINCT assurer_id) FROM assurances"
-      "  WHERE assuree_id = m.id AND revoked_at IS NULL AND points > 0)"
+      "  WHERE assuree_id = m.id AND revoked_at IS NULL AND points > 0) AS assurers"
       " FROM members m WHERE m.id = %s::bigint" },
     { "cacert_acc_cert_login",
-      "SELECT c.member_id, m.locked_at IS NOT NULL,"
+      "SELECT c.member_id, m.locked_at IS NOT NULL AS locked,"
       " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
-      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL),"
-      " c.revoked_at IS NULL AND c.not_after > now() AND c.not_before <= now(),"
+      "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL) AS confirmed,"
+      " c.revoked_at IS NULL AND c.not_after > now() AND c.not_before <= now() AS valid,"
       " c.login_disabled"
       " FROM certificates c JOIN members m ON m.id = c.member_id"
       " WHERE c.serial = %s AND c.der = %s::bytea AND c.profile IN ('client', 'codesign')" },
@@ -181,11 +182,6 @@ static const char *secs(apr_interval_time_t t, apr_pool_t *p)
     return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(t));
 }
 
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
-
 static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
                           const char *action, const char *detail, apr_pool_t *p)
 {
@@ -199,33 +195,34 @@ static apr_status_t new_ping(ca_db_t *db, const ca_account_cfg_t *cfg,
                              ca_mail_fn *mail, void *baton, const char *kind,
                              apr_pool_t *p)
 {
-    const char *cookie, **row;
+    const ca_row_t *row;
+    const char *cookie;
     apr_status_t rv;
 
     if ((rv = ca_random_token(&cookie, COOKIE_BYTES, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_ping_insert",
+    rv = ca_db_row(&row, db, "cacert_acc_ping_insert",
                        CA_ARGS(email_id, ca_sha256_hex(cookie, strlen(cookie), p),
                                secs(cfg->ping_lifetime, p)), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return mail(baton, kind, address, row[0], cookie, p);
+    return mail(baton, kind, address, ca_col(row, "id"), cookie, p);
 }
 
 /* frees the address if only an unconfirmed, expired claim holds it;
  * APR_EEXIST if it is still taken */
 static apr_status_t claim_address(ca_db_t *db, const char *address, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     rv = ca_db_query(NULL, db, "cacert_acc_email_free_stale", CA_ARGS(address), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_email_taken", CA_ARGS(address), p);
+    rv = ca_db_row(&row, db, "cacert_acc_email_taken", CA_ARGS(address), p);
     if (rv == APR_SUCCESS) {
         return APR_EEXIST;
     }
@@ -284,7 +281,8 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_registration_t *reg,
                                  ca_mail_fn *mail, void *baton, apr_pool_t *p)
 {
-    const char *pwhash, *ahash[5], **row, *member_id, *email_id;
+    const char *pwhash, *ahash[5], *member_id, *email_id;
+    const ca_row_t *row;
     apr_status_t rv;
     int i;
 
@@ -299,11 +297,11 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     }
     /* each registration costs six Argon2id hashes and sends a mail to an
      * address of the visitor's choosing: limited per client address */
-    rv = ca_db_select1(&row, db, "cacert_acc_registrations", CA_ARGS(reg->client_addr), p);
+    rv = ca_db_row(&row, db, "cacert_acc_registrations", CA_ARGS(reg->client_addr), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (atoi(row[0]) >= cfg->register_per_client) {
+    if (ca_col_int(row, "n", 0) >= cfg->register_per_client) {
         return APR_EAGAIN;
     }
     /* the expensive hashing happens before the transaction starts */
@@ -323,13 +321,13 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     if ((rv = claim_address(db, reg->email, p)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_member_insert",
+    rv = ca_db_row(&row, db, "cacert_acc_member_insert",
                        CA_ARGS(reg->given, reg->middle, reg->family, reg->suffix,
                                reg->dob, pwhash, reg->language), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    member_id = row[0];
+    member_id = ca_col(row, "id");
     for (i = 0; i < 5; i++) {
         rv = ca_db_query(NULL, db, "cacert_acc_question_insert",
                          CA_ARGS(member_id, apr_itoa(p, i + 1), reg->questions[i],
@@ -343,12 +341,12 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_email_insert",
-                       CA_ARGS(member_id, reg->email, "true"), p);
+    rv = ca_db_row(&row, db, "cacert_acc_email_insert",
+                   CA_ARGS(member_id, reg->email, "true"), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    email_id = row[0];
+    email_id = ca_col(row, "id");
     rv = audit(db, member_id, member_id, "account.register",
                apr_pstrcat(p, "cca=", reg->cca_version, NULL), p);
     if (rv != APR_SUCCESS) {
@@ -374,7 +372,8 @@ apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
                                 const char *ping_id, const char *address,
                                 const char *cookie, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
+    const char *member_id;
     apr_status_t rv;
     int attempts;
 
@@ -387,10 +386,10 @@ apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
         return rv;
     }
     if (ping_id) {
-        rv = ca_db_select1(&row, db, "cacert_acc_ping_by_id", CA_ARGS(ping_id), p);
+        rv = ca_db_row(&row, db, "cacert_acc_ping_by_id", CA_ARGS(ping_id), p);
     }
     else {
-        rv = ca_db_select1(&row, db, "cacert_acc_ping_by_address", CA_ARGS(address), p);
+        rv = ca_db_row(&row, db, "cacert_acc_ping_by_address", CA_ARGS(address), p);
     }
     if (rv == APR_NOTFOUND) {
         rv = APR_SUCCESS;
@@ -399,38 +398,40 @@ apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    /* row: id, email_id, cookie_hash, attempts, expired, closed, address, member */
-    if (is_true(row[5])) {
+    if (ca_col_true(row, "closed")) {
         goto leave;
     }
-    if (is_true(row[4])) {
+    if (ca_col_true(row, "expired")) {
         *pout = CA_PING_EXPIRED;
         goto leave;
     }
-    attempts = atoi(row[3]);
+    attempts = ca_col_int(row, "attempts", 0);
     if (attempts >= cfg->ping_attempts) {
         *pout = CA_PING_EXHAUSTED;
         goto leave;
     }
-    if (!cookie || !ca_str_equal_ct(ca_sha256_hex(cookie, strlen(cookie), p), row[2])) {
-        rv = ca_db_query(NULL, db, "cacert_acc_ping_attempt", CA_ARGS(row[0]), p);
+    if (!cookie || !ca_str_equal_ct(ca_sha256_hex(cookie, strlen(cookie), p),
+                                       ca_col(row, "cookie_hash"))) {
+        rv = ca_db_query(NULL, db, "cacert_acc_ping_attempt", CA_ARGS(ca_col(row, "id")), p);
         if (rv == APR_SUCCESS) {
             rv = ca_db_commit(db, p);
         }
         *pout = attempts + 1 >= cfg->ping_attempts ? CA_PING_EXHAUSTED : CA_PING_WRONG;
         goto leave;
     }
-    if ((rv = ca_db_query(NULL, db, "cacert_acc_ping_use", CA_ARGS(row[0]), p))
+    member_id = ca_col(row, "member_id");
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_ping_use", CA_ARGS(ca_col(row, "id")), p))
         != APR_SUCCESS
-        || (rv = ca_db_query(NULL, db, "cacert_acc_email_verify", CA_ARGS(row[1]), p))
-        != APR_SUCCESS
-        || (rv = audit(db, row[7], row[7], "email.confirm", row[6], p)) != APR_SUCCESS) {
+        || (rv = ca_db_query(NULL, db, "cacert_acc_email_verify",
+                             CA_ARGS(ca_col(row, "email_id")), p)) != APR_SUCCESS
+        || (rv = audit(db, member_id, member_id, "email.confirm", ca_col(row, "address"), p))
+        != APR_SUCCESS) {
         goto leave;
     }
     rv = ca_db_commit(db, p);
     if (rv == APR_SUCCESS) {
         *pout = CA_PING_OK;
-        *paddress = row[6];
+        *paddress = ca_col(row, "address");
     }
 
 leave:
@@ -464,26 +465,29 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
                               const char *address, const char *password,
                               const char *client_addr, apr_pool_t *p)
 {
-    const char **row, *window = secs(cfg->login_fail_window, p);
+    const ca_row_t *row;
+    const char *window = secs(cfg->login_fail_window, p);
     apr_status_t rv, vrv;
 
     *pout = CA_LOGIN_BAD;
     *psess = NULL;
-    rv = ca_db_select1(&row, db, "cacert_acc_login_failures",
-                       CA_ARGS(address, window, client_addr, window), p);
+    rv = ca_db_row(&row, db, "cacert_acc_login_failures",
+                   CA_ARGS(address, window, client_addr, window), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (atoi(row[0]) >= cfg->login_fail_account || atoi(row[1]) >= cfg->login_fail_client) {
+    if (ca_col_int(row, "by_address", 0) >= cfg->login_fail_account
+        || ca_col_int(row, "by_client", 0) >= cfg->login_fail_client) {
         *pout = CA_LOGIN_THROTTLED;
         return APR_SUCCESS;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_login_lookup", CA_ARGS(address), p);
+    rv = ca_db_row(&row, db, "cacert_acc_login_lookup", CA_ARGS(address), p);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         return rv;
     }
     /* an unknown address costs the same time as a wrong password */
-    vrv = ca_pw_verify(rv == APR_SUCCESS ? row[1] : cfg->dummy_hash, password);
+    vrv = ca_pw_verify(rv == APR_SUCCESS ? ca_col(row, "password_hash") : cfg->dummy_hash,
+                       password);
     if (rv == APR_NOTFOUND || vrv != APR_SUCCESS) {
         if (vrv == APR_EINVAL) {
             ca_log(CA_LOG_ERR, "CA10401", vrv, "stored password hash is malformed");
@@ -492,16 +496,15 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
         return ca_db_query(NULL, db, "cacert_acc_login_failure_insert",
                            CA_ARGS(address, client_addr), p);
     }
-    /* row: id, password_hash, locked, primary confirmed */
-    if (is_true(row[2])) {
+    if (ca_col_true(row, "locked")) {
         *pout = CA_LOGIN_LOCKED;
         return APR_SUCCESS;
     }
-    if (!is_true(row[3])) {
+    if (!ca_col_true(row, "confirmed")) {
         *pout = CA_LOGIN_UNCONFIRMED;
         return APR_SUCCESS;
     }
-    rv = new_session(psess, db, cfg, row[0], client_addr, p);
+    rv = new_session(psess, db, cfg, ca_col(row, "id"), client_addr, p);
     if (rv == APR_SUCCESS) {
         *pout = CA_LOGIN_OK;
     }
@@ -514,32 +517,32 @@ apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **pses
                                    const char *serial_hex, const char *client_addr,
                                    apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pout = CA_LOGIN_BAD;
     *psess = NULL;
-    rv = ca_db_select1(&row, db, "cacert_acc_cert_login",
-                       CA_ARGS(serial_hex, ca_bytea_in(der, der_len, p)), p);
+    rv = ca_db_row(&row, db, "cacert_acc_cert_login",
+                   CA_ARGS(serial_hex, ca_bytea_in(der, der_len, p)), p);
     if (rv == APR_NOTFOUND) {
         return APR_SUCCESS;
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* row: member, locked, confirmed, valid (unrevoked, in its lifetime), disabled */
-    if (!is_true(row[3]) || is_true(row[4])) {
+    /* valid: unrevoked, in its lifetime */
+    if (!ca_col_true(row, "valid") || ca_col_true(row, "login_disabled")) {
         return APR_SUCCESS;
     }
-    if (is_true(row[1])) {
+    if (ca_col_true(row, "locked")) {
         *pout = CA_LOGIN_LOCKED;
         return APR_SUCCESS;
     }
-    if (!is_true(row[2])) {
+    if (!ca_col_true(row, "confirmed")) {
         *pout = CA_LOGIN_UNCONFIRMED;
         return APR_SUCCESS;
     }
-    rv = new_session(psess, db, cfg, row[0], client_addr, p);
+    rv = new_session(psess, db, cfg, ca_col(row, "member_id"), client_addr, p);
     if (rv == APR_SUCCESS) {
         *pout = CA_LOGIN_OK;
     }
@@ -550,7 +553,8 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
                                const ca_account_cfg_t *cfg, const char *token,
                                apr_pool_t *p)
 {
-    const char **row, *hash;
+    const ca_row_t *row;
+    const char *hash;
     ca_session_t *s;
     apr_status_t rv;
 
@@ -559,14 +563,14 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
         return APR_NOTFOUND;
     }
     hash = ca_sha256_hex(token, strlen(token), p);
-    rv = ca_db_select1(&row, db, "cacert_acc_session_get",
-                       CA_ARGS(hash, secs(cfg->session_idle, p)), p);
+    rv = ca_db_row(&row, db, "cacert_acc_session_get",
+                   CA_ARGS(hash, secs(cfg->session_idle, p)), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     /* last_seen is written at most once a minute: enough for the idle
      * timeout, and most requests stay read-only */
-    if (is_true(row[2])) {
+    if (ca_col_true(row, "stale")) {
         rv = ca_db_query(NULL, db, "cacert_acc_session_touch", CA_ARGS(hash), p);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -574,14 +578,14 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
     }
     s = apr_pcalloc(p, sizeof(*s));
     s->token = token;
-    s->member_id = row[0];
-    s->csrf = row[1];
-    s->given = row[3];
-    s->middle = row[4];
-    s->family = row[5];
-    s->suffix = row[6];
-    s->dob = row[7];
-    s->language = row[8];
+    s->member_id = ca_col(row, "member_id");
+    s->csrf = ca_col(row, "csrf");
+    s->given = ca_col(row, "given_name");
+    s->middle = ca_col(row, "middle_name");
+    s->family = ca_col(row, "family_name");
+    s->suffix = ca_col(row, "suffix");
+    s->dob = ca_col(row, "dob");
+    s->language = ca_col(row, "language");
     *psess = s;
     return APR_SUCCESS;
 }
@@ -644,18 +648,18 @@ apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
     int i;
 
     *pemails = apr_array_make(p, 4, sizeof(ca_email_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_acc_emails", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_acc_emails", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_email_t *e = apr_array_push(*pemails);
-        e->id = row[0];
-        e->address = row[1];
-        e->primary = is_true(row[2]);
-        e->verified = is_true(row[3]);
-        e->pending = !e->verified && is_true(row[4]);
+        e->id = ca_col(row, "id");
+        e->address = ca_col(row, "address");
+        e->primary = ca_col_true(row, "is_primary");
+        e->verified = ca_col_true(row, "verified");
+        e->pending = !e->verified && ca_col_true(row, "pending");
     }
     return APR_SUCCESS;
 }
@@ -664,7 +668,7 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
                                   const char *member_id, const char *address,
                                   ca_mail_fn *mail, void *baton, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
@@ -673,11 +677,11 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
     if ((rv = claim_address(db, address, p)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_acc_email_insert",
-                       CA_ARGS(member_id, address, "false"), p);
+    rv = ca_db_row(&row, db, "cacert_acc_email_insert",
+                   CA_ARGS(member_id, address, "false"), p);
     if (rv != APR_SUCCESS
         || (rv = audit(db, member_id, member_id, "email.add", address, p)) != APR_SUCCESS
-        || (rv = new_ping(db, cfg, row[0], address, mail, baton, "email", p))
+        || (rv = new_ping(db, cfg, ca_col(row, "id"), address, mail, baton, "email", p))
         != APR_SUCCESS) {
         goto leave;
     }
@@ -721,20 +725,20 @@ leave:
 apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
                                  apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     memset(s, 0, sizeof(*s));
-    rv = ca_db_select1(&row, db, "cacert_acc_standing", CA_ARGS(member_id), p);
+    rv = ca_db_row(&row, db, "cacert_acc_standing", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    s->received = atoi(row[0]);
-    s->given = atoi(row[1]);
-    s->challenge = is_true(row[2]);
-    s->blocked = is_true(row[3]);
-    s->codesign = is_true(row[4]);
-    s->assurers = atoi(row[5]);
+    s->received = ca_col_int(row, "received", 0);
+    s->given = ca_col_int(row, "given", 0);
+    s->challenge = ca_col_true(row, "challenge");
+    s->blocked = ca_col_true(row, "blocked");
+    s->codesign = ca_col_true(row, "codesign_allowed");
+    s->assurers = ca_col_int(row, "assurers", 0);
     return APR_SUCCESS;
 }
 
@@ -786,18 +790,19 @@ static apr_status_t lost_throttled(int *pthrottled, ca_db_t *db,
                                    const ca_account_cfg_t *cfg, const char *address,
                                    const char *client_addr, apr_pool_t *p)
 {
-    const char **row, *window = secs(cfg->lost_fail_window, p);
+    const ca_row_t *row;
+    const char *window = secs(cfg->lost_fail_window, p);
     apr_status_t rv;
 
     *pthrottled = 1;
-    rv = ca_db_select1(&row, db, "cacert_acc_lost_failures",
-                       CA_ARGS(address, window, client_addr, window), p);
+    rv = ca_db_row(&row, db, "cacert_acc_lost_failures",
+                   CA_ARGS(address, window, client_addr, window), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     /* per client: more room, as several members may share an address */
-    *pthrottled = atoi(row[0]) >= cfg->lost_fail_max
-                  || atoi(row[1]) >= cfg->lost_fail_max * 4;
+    *pthrottled = ca_col_int(row, "by_address", 0) >= cfg->lost_fail_max
+                  || ca_col_int(row, "by_client", 0) >= cfg->lost_fail_max * 4;
     return APR_SUCCESS;
 }
 
@@ -814,16 +819,17 @@ static apr_status_t lost_failed(ca_lost_outcome_t *pout, ca_db_t *db,
 static apr_status_t lost_member(const char **pmember_id, ca_db_t *db,
                                 const char *address, const char *dob, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pmember_id = NULL;
-    rv = ca_db_select1(&row, db, "cacert_acc_lost_lookup", CA_ARGS(address), p);
+    rv = ca_db_row(&row, db, "cacert_acc_lost_lookup", CA_ARGS(address), p);
     if (rv == APR_NOTFOUND) {
         return APR_SUCCESS;
     }
-    if (rv == APR_SUCCESS && dob && !strcmp(row[1], dob) && !is_true(row[2])) {
-        *pmember_id = row[0];
+    if (rv == APR_SUCCESS && dob && !strcmp(ca_col(row, "dob"), dob)
+        && !ca_col_true(row, "locked")) {
+        *pmember_id = ca_col(row, "id");
     }
     return rv;
 }
@@ -853,7 +859,7 @@ static apr_status_t lost_start(ca_lost_outcome_t *pout, const char **pmember_id,
     if (!member_id) {
         return lost_failed(pout, db, address, client_addr, p);
     }
-    rv = ca_db_select(prows, NULL, db, "cacert_acc_questions", CA_ARGS(member_id), p);
+    rv = ca_db_rows(prows, db, "cacert_acc_questions", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -885,7 +891,7 @@ apr_status_t ca_lost_questions(ca_lost_outcome_t *pout,
     }
     for (i = 0; i < rows->nelts; i++) {
         APR_ARRAY_PUSH(*pquestions, const char *) =
-            APR_ARRAY_IDX(rows, i, const char **)[1];
+            ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "question");
     }
     return APR_SUCCESS;
 }
@@ -908,7 +914,7 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
     /* verify all five, whatever the first ones gave, so that the time
      * taken does not tell how many were right */
     for (i = 0; i < rows->nelts && i < 5; i++) {
-        const char *hash = APR_ARRAY_IDX(rows, i, const char **)[2];
+        const char *hash = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "answer_hash");
         const char *a = answers[i] ? ca_answer_normalise(answers[i], p) : "";
         if (ca_pw_verify(hash, a) == APR_SUCCESS) {
             right++;
@@ -947,12 +953,12 @@ leave:
 
 apr_status_t ca_reset_check(ca_db_t *db, const char *token, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
 
     if (!token || strlen(token) != 43) {
         return APR_NOTFOUND;
     }
-    return ca_db_select1(&row, db, "cacert_acc_reset_get",
+    return ca_db_row(&row, db, "cacert_acc_reset_get",
                          CA_ARGS(ca_sha256_hex(token, strlen(token), p)), p);
 }
 
