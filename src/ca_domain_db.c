@@ -21,14 +21,14 @@ const ca_stmt_t ca_domain_stmts[] = {
     { "cacert_dom_lock",
       "SELECT pg_advisory_xact_lock(7366324)" },
     { "cacert_dom_conflicts",
-      "SELECT lower(name) FROM domains WHERE deleted_at IS NULL AND member_id <> %s::bigint"
+      "SELECT lower(name) AS holder FROM domains WHERE deleted_at IS NULL AND member_id <> %s::bigint"
       " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
       "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
       " ORDER BY length(name) LIMIT 1" },
     /* the organisations' domains (006): same rule, their own message; the
      * trigger domain_one_holder only catches the same name */
     { "cacert_dom_org_conflicts",
-      "SELECT lower(name) FROM org_domains WHERE removed_at IS NULL"
+      "SELECT lower(name) AS holder FROM org_domains WHERE removed_at IS NULL"
       " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
       "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
       " ORDER BY length(name) LIMIT 1" },
@@ -42,24 +42,24 @@ const ca_stmt_t ca_domain_stmts[] = {
       " AND deleted_at IS NULL" },
     { "cacert_dom_list",
       "SELECT d.id, d.name, d.cookie,"
-      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), d.member_id,"
-      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " coalesce(string_agg(l.method, ',') FILTER (WHERE l.result = 'passed'), '')"
+      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created, d.member_id,"
+      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS retest_failed,"
+      " coalesce(string_agg(l.method, ',') FILTER (WHERE l.result = 'passed'), '') AS passed"
       " FROM domains d" LATEST_RESULTS
       " WHERE d.member_id = %s::bigint AND d.deleted_at IS NULL"
       " GROUP BY d.id ORDER BY d.id" },
     { "cacert_dom_get",
       "SELECT d.id, d.name, d.cookie,"
-      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), d.member_id,"
-      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-      " coalesce(string_agg(l.method, ',') FILTER (WHERE l.result = 'passed'), '')"
+      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created, d.member_id,"
+      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS retest_failed,"
+      " coalesce(string_agg(l.method, ',') FILTER (WHERE l.result = 'passed'), '') AS passed"
       " FROM domains d" LATEST_RESULTS
       " WHERE d.id = %s::bigint AND d.deleted_at IS NULL"
       " AND (%s::bigint IS NULL OR d.member_id = %s::bigint)"
       " GROUP BY d.id" },
     { "cacert_dom_history",
       "SELECT id, method, kind, result, target, detail,"
-      " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+      " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at"
       " FROM domain_checks WHERE domain_id = %s::bigint ORDER BY id DESC LIMIT %s::integer" },
     { "cacert_dom_check_insert",
       "INSERT INTO domain_checks (domain_id, member_id, method, kind, result, target, detail)"
@@ -74,10 +74,10 @@ const ca_stmt_t ca_domain_stmts[] = {
       "UPDATE domains SET retest_failed_at = NULL WHERE id = %s::bigint" },
     { "cacert_dom_rate",
       "SELECT (SELECT count(*) FROM domain_checks WHERE member_id = %s::bigint"
-      "   AND kind = 'probe' AND at > now() - make_interval(secs => %s::float8)),"
+      "   AND kind = 'probe' AND at > now() - make_interval(secs => %s::float8)) AS by_member,"
       " (SELECT count(*) FROM domain_checks c JOIN domains d ON d.id = c.domain_id"
       "   WHERE lower(d.name) = %s AND c.kind = 'probe'"
-      "   AND c.at > now() - make_interval(secs => %s::float8))" },
+      "   AND c.at > now() - make_interval(secs => %s::float8)) AS by_domain" },
     { "cacert_dom_ping_insert",
       "INSERT INTO domain_pings (check_id, cookie_hash, expires_at)"
       " VALUES (%s::bigint, %s, now() + make_interval(secs => %s::float8))" },
@@ -87,17 +87,18 @@ const ca_stmt_t ca_domain_stmts[] = {
       " AND c.id = p.check_id AND d.id = c.domain_id AND d.deleted_at IS NULL"
       " RETURNING d.id, d.name, c.member_id, c.target" },
     { "cacert_dom_verified",
-      "SELECT lower(d.name), coalesce(string_agg(l.method, ',')"
-      "  FILTER (WHERE l.result = 'passed'), '')"
+      "SELECT lower(d.name) AS name, coalesce(string_agg(l.method, ',')"
+      "  FILTER (WHERE l.result = 'passed'), '') AS passed"
       " FROM domains d" LATEST_RESULTS
       " WHERE d.member_id = %s::bigint AND d.deleted_at IS NULL"
       " GROUP BY d.id ORDER BY d.id" },
     { "cacert_dom_due",
       "SELECT d.id, d.name, d.cookie,"
-      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), d.member_id,"
-      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+      " to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created, d.member_id,"
+      " to_char(d.retest_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS retest_failed,"
       " (SELECT string_agg(DISTINCT c.method, ',') FROM domain_checks c"
       "  WHERE c.domain_id = d.id AND c.result = 'passed' AND c.method IN ('dns', 'http'))"
+      " AS passed"
       " FROM domains d WHERE d.deleted_at IS NULL"
       " AND coalesce(d.retested_at, d.created_at) < now() - make_interval(secs => %s::float8)"
       " AND EXISTS (SELECT 1 FROM domain_checks c WHERE c.domain_id = d.id"
@@ -130,15 +131,15 @@ static unsigned methods_of(const char *list)
     return m;
 }
 
-static void domain_from_row(ca_domain_t *d, const char **row)
+static void domain_from_row(ca_domain_t *d, const ca_row_t *row)
 {
-    d->id = row[0];
-    d->name = row[1];
-    d->cookie = row[2] ? row[2] : "";
-    d->created = row[3];
-    d->member_id = row[4];
-    d->retest_failed = row[5];
-    d->passed = methods_of(row[6]);
+    d->id = ca_col(row, "id");
+    d->name = ca_col(row, "name");
+    d->cookie = ca_col(row, "cookie") ? ca_col(row, "cookie") : "";
+    d->created = ca_col(row, "created");
+    d->member_id = ca_col(row, "member_id");
+    d->retest_failed = ca_col(row, "retest_failed");
+    d->passed = methods_of(ca_col(row, "passed"));
 }
 
 static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
@@ -151,7 +152,8 @@ static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
 apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
                            const char *member_id, const char *name, apr_pool_t *p)
 {
-    const char **row, *cookie;
+    const ca_row_t *row;
+    const char *cookie;
     apr_status_t rv;
 
     *pid = NULL;
@@ -164,13 +166,13 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
     }
     /* one claim at a time: the check for parents and children and the
      * insert must not interleave with another claim's */
-    if ((rv = ca_db_select1(&row, db, "cacert_dom_lock", CA_NOARGS, p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&row, db, "cacert_dom_lock", CA_NOARGS, p)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_conflicts",
+    rv = ca_db_row(&row, db, "cacert_dom_conflicts",
                        CA_ARGS(member_id, name, name, name, name), p);
     if (rv == APR_SUCCESS) {
-        *prefusal = ca_domain_claim_rule(name, row[0]);
+        *prefusal = ca_domain_claim_rule(name, ca_col(row, "holder"));
         if (!*prefusal) {
             *prefusal = "domain.claimed.same";
         }
@@ -179,9 +181,9 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
     if (rv != APR_NOTFOUND) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_org_conflicts", CA_ARGS(name, name, name, name), p);
+    rv = ca_db_row(&row, db, "cacert_dom_org_conflicts", CA_ARGS(name, name, name, name), p);
     if (rv == APR_SUCCESS) {
-        *prefusal = ca_domain_org_claim_rule(name, row[0]);
+        *prefusal = ca_domain_org_claim_rule(name, ca_col(row, "holder"));
         if (!*prefusal) {
             *prefusal = "domain.claimed.org";
         }
@@ -190,7 +192,7 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
     if (rv != APR_NOTFOUND) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_own", CA_ARGS(member_id, name), p);
+    rv = ca_db_row(&row, db, "cacert_dom_own", CA_ARGS(member_id, name), p);
     if (rv == APR_SUCCESS) {
         *prefusal = "domain.claimed.yours";
         goto leave;
@@ -198,11 +200,11 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
     if (rv != APR_NOTFOUND) {
         goto leave;
     }
-    if ((rv = ca_db_select1(&row, db, "cacert_dom_insert", CA_ARGS(member_id, name, cookie), p))
+    if ((rv = ca_db_row(&row, db, "cacert_dom_insert", CA_ARGS(member_id, name, cookie), p))
         != APR_SUCCESS) {
         goto leave;
     }
-    *pid = row[0];
+    *pid = ca_col(row, "id");
     if ((rv = audit(db, member_id, member_id, "domain.add", name, p)) != APR_SUCCESS) {
         *pid = NULL;
         goto leave;
@@ -252,11 +254,11 @@ static apr_status_t domain_rows(apr_array_header_t **plist, ca_db_t *db, const c
     int i;
 
     *plist = apr_array_make(p, 4, sizeof(ca_domain_t));
-    if ((rv = ca_db_select(&rows, NULL, db, label, nargs, args, p)) != APR_SUCCESS) {
+    if ((rv = ca_db_rows(&rows, db, label, nargs, args, p)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        domain_from_row(apr_array_push(*plist), APR_ARRAY_IDX(rows, i, const char **));
+        domain_from_row(apr_array_push(*plist), APR_ARRAY_IDX(rows, i, const ca_row_t *));
     }
     return APR_SUCCESS;
 }
@@ -270,14 +272,14 @@ apr_status_t ca_domain_list(apr_array_header_t **plist, ca_db_t *db, const char 
 apr_status_t ca_domain_get(ca_domain_t **pd, ca_db_t *db, const char *domain_id,
                            const char *member_id, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pd = NULL;
     if (!ca_is_id(domain_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_get", CA_ARGS(domain_id, member_id, member_id), p);
+    rv = ca_db_row(&row, db, "cacert_dom_get", CA_ARGS(domain_id, member_id, member_id), p);
     if (rv == APR_SUCCESS) {
         *pd = apr_pcalloc(p, sizeof(**pd));
         domain_from_row(*pd, row);
@@ -296,18 +298,17 @@ apr_status_t ca_domain_history(apr_array_header_t **pchecks, ca_db_t *db,
     if (!ca_is_id(domain_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select(&rows, NULL, db, "cacert_dom_history",
-                      CA_ARGS(domain_id, apr_itoa(p, limit)), p);
+    rv = ca_db_rows(&rows, db, "cacert_dom_history", CA_ARGS(domain_id, apr_itoa(p, limit)), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_domain_check_t *c = apr_array_push(*pchecks);
-        c->id = row[0];
-        c->method = row[1];
-        c->kind = row[2];
-        c->result = row[3];
-        c->target = row[4];
-        c->detail = row[5];
-        c->at = row[6];
+        c->id = ca_col(row, "id");
+        c->method = ca_col(row, "method");
+        c->kind = ca_col(row, "kind");
+        c->result = ca_col(row, "result");
+        c->target = ca_col(row, "target");
+        c->detail = ca_col(row, "detail");
+        c->at = ca_col(row, "at");
     }
     return rv;
 }
@@ -316,14 +317,14 @@ apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *mem
                               unsigned method, const char *kind, int passed,
                               const char *target, const char *detail, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
     int retest = !strcmp(kind, "retest");
 
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_check_insert",
+    rv = ca_db_row(&row, db, "cacert_dom_check_insert",
                        CA_ARGS(d->id, member_id, ca_check_method_name(method),
                                retest ? "retest" : "probe", passed ? "passed" : "failed",
                                target ? target : "", detail ? detail : ""), p);
@@ -371,14 +372,15 @@ apr_status_t ca_domain_rate_ok(int *pok, ca_db_t *db, const char *member_id,
                                const char *name, int per_account, int per_domain,
                                apr_interval_time_t window, apr_pool_t *p)
 {
-    const char **row, *secs = apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                           (apr_int64_t)apr_time_sec(window));
+    const ca_row_t *row;
+    const char *secs = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)apr_time_sec(window));
     apr_status_t rv;
 
     *pok = 0;
-    rv = ca_db_select1(&row, db, "cacert_dom_rate", CA_ARGS(member_id, secs, name, secs), p);
+    rv = ca_db_row(&row, db, "cacert_dom_rate", CA_ARGS(member_id, secs, name, secs), p);
     if (rv == APR_SUCCESS) {
-        *pok = atoi(row[0]) < per_account && atoi(row[1]) < per_domain;
+        *pok = ca_col_int(row, "by_member", 0) < per_account
+               && ca_col_int(row, "by_domain", 0) < per_domain;
     }
     return rv;
 }
@@ -387,7 +389,8 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
                                    const char *member_id, const char *address,
                                    apr_interval_time_t lifetime, apr_pool_t *p)
 {
-    const char **row, *cookie;
+    const ca_row_t *row;
+    const char *cookie;
     apr_status_t rv;
 
     *pcookie = NULL;
@@ -397,11 +400,11 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_check_insert",
-                       CA_ARGS(d->id, member_id, "email", "probe", "sent", address, ""), p);
+    rv = ca_db_row(&row, db, "cacert_dom_check_insert",
+                   CA_ARGS(d->id, member_id, "email", "probe", "sent", address, ""), p);
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_dom_ping_insert",
-                         CA_ARGS(row[0], ca_sha256_hex(cookie, strlen(cookie), p),
+                         CA_ARGS(ca_col(row, "id"), ca_sha256_hex(cookie, strlen(cookie), p),
                                  apr_psprintf(p, "%" APR_INT64_T_FMT,
                                               (apr_int64_t)apr_time_sec(lifetime))), p);
     }
@@ -422,7 +425,8 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
 apr_status_t ca_domain_ping_confirm(const char **pname, ca_db_t *db, const char *cookie,
                                     apr_pool_t *p)
 {
-    const char **row, **ins;
+    const ca_row_t *row, *ins;
+    const char *domain_id = NULL, *name = NULL, *member_id = NULL;
     apr_status_t rv;
 
     *pname = NULL;
@@ -432,25 +436,29 @@ apr_status_t ca_domain_ping_confirm(const char **pname, ca_db_t *db, const char 
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_dom_ping_use",
-                       CA_ARGS(ca_sha256_hex(cookie, strlen(cookie), p)), p);
+    rv = ca_db_row(&row, db, "cacert_dom_ping_use",
+                   CA_ARGS(ca_sha256_hex(cookie, strlen(cookie), p)), p);
     if (rv == APR_SUCCESS) {
-        rv = ca_db_select1(&ins, db, "cacert_dom_check_insert",
-                           CA_ARGS(row[0], row[2], "email", "probe", "passed", row[3], ""), p);
+        domain_id = ca_col(row, "id");
+        name = ca_col(row, "name");
+        member_id = ca_col(row, "member_id");
+        rv = ca_db_row(&ins, db, "cacert_dom_check_insert",
+                       CA_ARGS(domain_id, member_id, "email", "probe", "passed",
+                               ca_col(row, "target"), ""), p);
     }
     if (rv == APR_SUCCESS) {
-        rv = ca_db_query(NULL, db, "cacert_dom_first_pass", CA_ARGS(row[0]), p);
+        rv = ca_db_query(NULL, db, "cacert_dom_first_pass", CA_ARGS(domain_id), p);
     }
     if (rv == APR_SUCCESS) {
-        rv = audit(db, row[2], row[2], "domain.check.passed",
-                   apr_pstrcat(p, row[1], " email", NULL), p);
+        rv = audit(db, member_id, member_id, "domain.check.passed",
+                   apr_pstrcat(p, name, " email", NULL), p);
     }
     if (rv != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;
     }
     if ((rv = ca_db_commit(db, p)) == APR_SUCCESS) {
-        *pname = row[1];
+        *pname = name;
     }
     return rv;
 }
@@ -465,11 +473,11 @@ apr_status_t ca_domain_verified(apr_array_header_t **plist, ca_db_t *db,
     int i;
 
     *plist = apr_array_make(p, 4, sizeof(const char *));
-    rv = ca_db_select(&rows, NULL, db, "cacert_dom_verified", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_dom_verified", CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
-        if (ca_domain_rule_met(rule, methods_of(row[1]))) {
-            APR_ARRAY_PUSH(*plist, const char *) = row[0];
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        if (ca_domain_rule_met(rule, methods_of(ca_col(row, "passed")))) {
+            APR_ARRAY_PUSH(*plist, const char *) = ca_col(row, "name");
         }
     }
     return rv;
