@@ -14,7 +14,7 @@ const ca_stmt_t ca_audit_stmts[] = {
     /* the stored columns only: the time as exact microseconds (numeric in
      * PostgreSQL >= 14), formatted and hashed here, not by the database */
     { "cacert_aud_batch",
-      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, actor_id, member_id,"
+      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint AS at_usec, actor_id, member_id,"
       " action, detail, prev_hash, hash FROM audit_log WHERE id > %s::bigint"
       " ORDER BY id LIMIT " BATCH },
     { NULL, NULL }
@@ -170,24 +170,25 @@ apr_status_t ca_audit_verify(ca_audit_walk_t *w, ca_db_t *db, const char *anchor
         int i;
 
         apr_pool_create(&bp, p);
-        rv = ca_db_select(&rows, NULL, db, "cacert_aud_batch",
-                          CA_ARGS(apr_psprintf(bp, "%" APR_INT64_T_FMT, w->last_id)), bp);
+        rv = ca_db_rows(&rows, db, "cacert_aud_batch",
+                        CA_ARGS(apr_psprintf(bp, "%" APR_INT64_T_FMT, w->last_id)), bp);
         if (rv != APR_SUCCESS) {
             apr_pool_destroy(bp);
             goto leave;
         }
         for (i = 0; i < rows->nelts; i++) {
-            const char **r = APR_ARRAY_IDX(rows, i, const char **);
+            const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+            const char *actor = ca_col(r, "actor_id"), *member = ca_col(r, "member_id");
             ca_audit_row_t row;
-            row.id = r[0];
-            row.at_usec = apr_atoi64(r[1]);
+            row.id = ca_col(r, "id");
+            row.at_usec = ca_col_i64(r, "at_usec", 0);
             /* NULL ids may arrive as "" (a bigint's text is never empty) */
-            row.actor = r[2] && *r[2] ? r[2] : NULL;
-            row.member = r[3] && *r[3] ? r[3] : NULL;
-            row.action = r[4];
-            row.detail = r[5];
-            row.prev_hash = r[6];
-            row.hash = r[7];
+            row.actor = actor && *actor ? actor : NULL;
+            row.member = member && *member ? member : NULL;
+            row.action = ca_col(r, "action");
+            row.detail = ca_col(r, "detail");
+            row.prev_hash = ca_col(r, "prev_hash");
+            row.hash = ca_col(r, "hash");
             if (!ca_audit_walk_row(w, &row, p)) {
                 apr_pool_destroy(bp);
                 goto leave;
