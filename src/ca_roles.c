@@ -57,12 +57,12 @@ apr_status_t ca_roles_of(unsigned *pmask, ca_db_t *db, const char *member_id,
     int i;
 
     *pmask = 0;
-    rv = ca_db_select(&rows, NULL, db, "cacert_role_of", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_role_of", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        *pmask |= ca_role_bit(APR_ARRAY_IDX(rows, i, const char **)[0]);
+        *pmask |= ca_role_bit(ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "role"));
     }
     return APR_SUCCESS;
 }
