@@ -15,23 +15,28 @@ const ca_stmt_t ca_pgpkeys_stmts[] = {
       "INSERT INTO openpgp_keys (member_id, fingerprint, algo, key)"
       " VALUES (%s::bigint, %s, %s, %s::bytea) RETURNING id" },
     { "cacert_pgp_list",
-      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") ","
-      " s.id, s.uids, " TS("s.expires_at") ", s.expires_at < now(),"
+      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") " AS created,"
+      " s.id AS sig_id, s.uids AS sig_uids, " TS("s.expires_at") " AS sig_expires,"
+      " s.expires_at < now() AS sig_expired,"
       " EXISTS (SELECT 1 FROM openpgp_requests o JOIN signer_requests r"
       "  ON r.id = o.request_id WHERE o.key_id = k.id AND r.state IN ('queued', 'sent'))"
+      " AS pending"
       " FROM openpgp_keys k LEFT JOIN LATERAL (SELECT * FROM openpgp_signatures x"
       "  WHERE x.key_id = k.id ORDER BY x.id DESC LIMIT 1) s ON true"
       " WHERE k.member_id = %s::bigint ORDER BY k.id DESC" },
     { "cacert_pgp_get",
-      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") ", k.key, k.member_id"
+      "SELECT k.id, k.fingerprint, k.algo, " TS("k.created_at") " AS created, k.key,"
+      " k.member_id"
       " FROM openpgp_keys k WHERE k.id = %s::bigint" },
     { "cacert_pgp_sigs",
-      "SELECT id, key_id, uids, " TS("expires_at") ", " TS("created_at") ","
-      " expires_at < now() FROM openpgp_signatures WHERE key_id = %s::bigint"
+      "SELECT id, key_id, uids, " TS("expires_at") " AS expires,"
+      " " TS("created_at") " AS created, expires_at < now() AS expired"
+      " FROM openpgp_signatures WHERE key_id = %s::bigint"
       " ORDER BY id DESC" },
     { "cacert_pgp_sig",
-      "SELECT s.id, s.key_id, s.uids, " TS("s.expires_at") ", " TS("s.created_at") ","
-      " s.expires_at < now(), k.fingerprint, s.signed_key, s.member_id"
+      "SELECT s.id, s.key_id, s.uids, " TS("s.expires_at") " AS expires,"
+      " " TS("s.created_at") " AS created, s.expires_at < now() AS expired,"
+      " k.fingerprint, s.signed_key, s.member_id"
       " FROM openpgp_signatures s JOIN openpgp_keys k ON k.id = s.key_id"
       " WHERE s.id = %s::bigint" },
     { "cacert_pgp_enqueue",
@@ -42,7 +47,7 @@ const ca_stmt_t ca_pgpkeys_stmts[] = {
       " VALUES (%s::bigint, %s::bigint, %s)" },
     { "cacert_pgp_request",
       "SELECT r.id, r.state, r.reason, o.key_id,"
-      " (SELECT s.id FROM openpgp_signatures s WHERE s.request_id = r.id)"
+      " (SELECT s.id FROM openpgp_signatures s WHERE s.request_id = r.id) AS sig_id"
       " FROM signer_requests r JOIN openpgp_requests o ON o.request_id = r.id"
       " WHERE r.id = %s::bigint AND r.member_id = %s::bigint AND r.kind = 'pgpsign'" },
     { "cacert_pgp_request_lock",
@@ -59,8 +64,8 @@ const ca_stmt_t ca_pgpkeys_stmts[] = {
       "UPDATE signer_requests SET state = 'done', done_at = now(), answer = %s::bytea"
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
     { "cacert_pgp_mailinfo",
-      "SELECT e.address, m.language, k.fingerprint, s.uids, " TS("s.expires_at") ","
-      " s.id, s.key_id FROM openpgp_signatures s JOIN openpgp_keys k ON k.id = s.key_id"
+      "SELECT e.address, m.language, k.fingerprint, s.uids, " TS("s.expires_at") " AS expires,"
+      " s.id AS sig_id, s.key_id FROM openpgp_signatures s JOIN openpgp_keys k ON k.id = s.key_id"
       " JOIN members m ON m.id = s.member_id"
       " JOIN emails e ON e.member_id = m.id AND e.is_primary AND e.deleted_at IS NULL"
       "  AND e.verified_at IS NOT NULL"
@@ -70,11 +75,6 @@ const ca_stmt_t ca_pgpkeys_stmts[] = {
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
     { NULL, NULL }
 };
-
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
 
 static const char *join_lines(const apr_array_header_t *a, apr_pool_t *p)
 {
@@ -90,21 +90,21 @@ static const char *join_lines(const apr_array_header_t *a, apr_pool_t *p)
 apr_status_t ca_pgpkeys_store(const char **pkey_id, ca_db_t *db, const char *member_id,
                               const ca_pgp_key_t *key, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pkey_id = NULL;
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_pgp_store",
+    rv = ca_db_row(&row, db, "cacert_pgp_store",
                        CA_ARGS(member_id, key->fpr_hex, key->algo_name,
                                ca_bytea_in(key->bin, key->len, p)), p);
     if (rv == APR_SUCCESS) {
-        *pkey_id = row[0];
+        *pkey_id = ca_col(row, "id");
         rv = ca_db_query(NULL, db, "cacert_pgp_audit",
                          CA_ARGS(member_id, member_id, "openpgp.upload",
-                                 apr_pstrcat(p, "key=", row[0], " fpr=", key->fpr_hex,
+                                 apr_pstrcat(p, "key=", *pkey_id, " fpr=", key->fpr_hex,
                                              NULL)), p);
     }
     if (rv != APR_SUCCESS) {
@@ -123,20 +123,20 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
     int i;
 
     *pkeys = apr_array_make(p, 4, sizeof(ca_pgpkey_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_pgp_list", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_pgp_list", CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_pgpkey_t *k = apr_array_push(*pkeys);
         memset(k, 0, sizeof(*k));
-        k->id = r[0];
-        k->fingerprint = r[1];
-        k->algo = r[2];
-        k->created = r[3];
-        k->sig_id = r[4];
-        k->sig_uids = r[5];
-        k->sig_expires = r[6];
-        k->sig_expired = is_true(r[7]);
-        k->pending = is_true(r[8]);
+        k->id = ca_col(r, "id");
+        k->fingerprint = ca_col(r, "fingerprint");
+        k->algo = ca_col(r, "algo");
+        k->created = ca_col(r, "created");
+        k->sig_id = ca_col(r, "sig_id");
+        k->sig_uids = ca_col(r, "sig_uids");
+        k->sig_expires = ca_col(r, "sig_expires");
+        k->sig_expired = ca_col_true(r, "sig_expired");
+        k->pending = ca_col_true(r, "pending");
     }
     return rv;
 }
@@ -144,7 +144,7 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
 apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
                             const char *member_id, apr_pool_t *p)
 {
-    const char **r;
+    const ca_row_t *r;
     ca_pgpkey_t *k;
     apr_status_t rv;
 
@@ -152,32 +152,32 @@ apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
     if (!ca_is_id(key_id)) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_select1(&r, db, "cacert_pgp_get", CA_ARGS(key_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&r, db, "cacert_pgp_get", CA_ARGS(key_id), p)) != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(r[5], member_id)) {
+    if (strcmp(ca_col(r, "member_id"), member_id)) {
         return APR_NOTFOUND;
     }
     k = apr_pcalloc(p, sizeof(*k));
-    k->id = r[0];
-    k->fingerprint = r[1];
-    k->algo = r[2];
-    k->created = r[3];
-    if ((rv = ca_bytea_out(&k->bin, &k->len, r[4], p)) != APR_SUCCESS) {
+    k->id = ca_col(r, "id");
+    k->fingerprint = ca_col(r, "fingerprint");
+    k->algo = ca_col(r, "algo");
+    k->created = ca_col(r, "created");
+    if ((rv = ca_bytea_out(&k->bin, &k->len, ca_col(r, "key"), p)) != APR_SUCCESS) {
         return rv;
     }
     *pkey = k;
     return APR_SUCCESS;
 }
 
-static void sig_from_row(ca_pgpsig_t *s, const char **r)
+static void sig_from_row(ca_pgpsig_t *s, const ca_row_t *r)
 {
-    s->id = r[0];
-    s->key_id = r[1];
-    s->uids = r[2];
-    s->expires = r[3];
-    s->created = r[4];
-    s->expired = is_true(r[5]);
+    s->id = ca_col(r, "id");
+    s->key_id = ca_col(r, "key_id");
+    s->uids = ca_col(r, "uids");
+    s->expires = ca_col(r, "expires");
+    s->created = ca_col(r, "created");
+    s->expired = ca_col_true(r, "expired");
 }
 
 apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
@@ -188,11 +188,11 @@ apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
     int i;
 
     *psigs = apr_array_make(p, 4, sizeof(ca_pgpsig_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_pgp_sigs", CA_ARGS(key_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_pgp_sigs", CA_ARGS(key_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
         ca_pgpsig_t *s = apr_array_push(*psigs);
         memset(s, 0, sizeof(*s));
-        sig_from_row(s, APR_ARRAY_IDX(rows, i, const char **));
+        sig_from_row(s, APR_ARRAY_IDX(rows, i, const ca_row_t *));
     }
     return rv;
 }
@@ -200,7 +200,7 @@ apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
 apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
                                   const char *member_id, apr_pool_t *p)
 {
-    const char **r;
+    const ca_row_t *r;
     ca_pgpsig_t *s;
     apr_status_t rv;
 
@@ -208,16 +208,16 @@ apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *s
     if (!ca_is_id(sig_id)) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_select1(&r, db, "cacert_pgp_sig", CA_ARGS(sig_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&r, db, "cacert_pgp_sig", CA_ARGS(sig_id), p)) != APR_SUCCESS) {
         return rv;
     }
-    if (member_id && strcmp(r[8], member_id)) {
+    if (member_id && strcmp(ca_col(r, "member_id"), member_id)) {
         return APR_NOTFOUND;
     }
     s = apr_pcalloc(p, sizeof(*s));
     sig_from_row(s, r);
-    s->fingerprint = r[6];
-    if ((rv = ca_bytea_out(&s->bin, &s->len, r[7], p)) != APR_SUCCESS) {
+    s->fingerprint = ca_col(r, "fingerprint");
+    if ((rv = ca_bytea_out(&s->bin, &s->len, ca_col(r, "signed_key"), p)) != APR_SUCCESS) {
         return rv;
     }
     *psig = s;
@@ -270,7 +270,7 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
 {
     const unsigned char *payload;
     apr_size_t len;
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *preq_id = NULL;
@@ -281,12 +281,12 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_pgp_enqueue",
+    rv = ca_db_row(&row, db, "cacert_pgp_enqueue",
                        CA_ARGS(member_id, ca_bytea_in(payload, len, p)), p);
     if (rv == APR_SUCCESS) {
-        *preq_id = row[0];
+        *preq_id = ca_col(row, "id");
         rv = ca_db_query(NULL, db, "cacert_pgp_enqueue_req",
-                         CA_ARGS(row[0], key_id, join_lines(uids, p)), p);
+                         CA_ARGS(*preq_id, key_id, join_lines(uids, p)), p);
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_pgp_audit",
@@ -305,7 +305,7 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
 apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
                                 const char *member_id, apr_pool_t *p)
 {
-    const char **r;
+    const ca_row_t *r;
     ca_pgpreq_t *q;
     apr_status_t rv;
 
@@ -313,16 +313,16 @@ apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req
     if (!req_id || !ca_is_id(req_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&r, db, "cacert_pgp_request", CA_ARGS(req_id, member_id), p);
+    rv = ca_db_row(&r, db, "cacert_pgp_request", CA_ARGS(req_id, member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     q = apr_pcalloc(p, sizeof(*q));
-    q->id = r[0];
-    q->state = r[1];
-    q->reason = r[2];
-    q->key_id = r[3];
-    q->sig_id = r[4];
+    q->id = ca_col(r, "id");
+    q->state = ca_col(r, "state");
+    q->reason = ca_col(r, "reason");
+    q->key_id = ca_col(r, "key_id");
+    q->sig_id = ca_col(r, "sig_id");
     *preq = q;
     return APR_SUCCESS;
 }
@@ -351,7 +351,8 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
     apr_array_header_t *tlvs, *uids;
     const ca_tlv_t *kt, *tt, *ct;
     ca_pgp_key_t *key;
-    const char **row, *e;
+    const ca_row_t *row;
+    const char *e, *key_id, *uids_text, *member_id, *fpr;
     int64_t expires = 0;
     int i;
     apr_status_t rv;
@@ -366,18 +367,21 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    /* row: key_id, uids, member_id, fingerprint */
-    rv = ca_db_select1(&row, db, "cacert_pgp_request_lock", CA_ARGS(req_id), p);
+    rv = ca_db_row(&row, db, "cacert_pgp_request_lock", CA_ARGS(req_id), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    uids = split_lines(row[1], p);
+    key_id = ca_col(row, "key_id");
+    uids_text = ca_col(row, "uids");
+    member_id = ca_col(row, "member_id");
+    fpr = ca_col(row, "fingerprint");
+    uids = split_lines(uids_text, p);
     if ((e = ca_pgp_parse(&key, kt->value, kt->len, p))) {
         *pwhy = apr_pstrcat(p, "the signed key does not parse: ", e, NULL);
         rv = APR_EINVAL;
         goto leave;
     }
-    if (strcmp(key->fpr_hex, row[3])) {
+    if (strcmp(key->fpr_hex, fpr)) {
         *pwhy = "the signed key is not the one asked for";
         rv = APR_EINVAL;
         goto leave;
@@ -403,7 +407,7 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
         expires = (int64_t)ca_tlv_uint(tt);
     }
     rv = ca_db_query(NULL, db, "cacert_pgp_insert_sig",
-                     CA_ARGS(row[0], row[2], req_id, row[1],
+                     CA_ARGS(key_id, member_id, req_id, uids_text,
                              apr_itoa(p, uids->nelts), ca_bytea_in(key->bin, key->len, p),
                              apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)expires)), p);
     if (rv == APR_SUCCESS) {
@@ -412,9 +416,9 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_pgp_audit",
-                         CA_ARGS(NULL, row[2], "openpgp.signed",
+                         CA_ARGS(NULL, member_id, "openpgp.signed",
                                  apr_psprintf(p, "request=%s key=%s fpr=%s uids=%d", req_id,
-                                              row[0], row[3], uids->nelts)), p);
+                                              key_id, fpr, uids->nelts)), p);
     }
     if (rv != APR_SUCCESS) {
         goto leave;
@@ -429,23 +433,23 @@ leave:
 apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,
                                  apr_pool_t *p)
 {
-    const char **r;
+    const ca_row_t *r;
     ca_pgpmail_t *m;
     apr_status_t rv;
 
     *pinfo = NULL;
-    if ((rv = ca_db_select1(&r, db, "cacert_pgp_mailinfo", CA_ARGS(req_id), p))
+    if ((rv = ca_db_row(&r, db, "cacert_pgp_mailinfo", CA_ARGS(req_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     m = apr_pcalloc(p, sizeof(*m));
-    m->address = r[0];
-    m->language = r[1];
-    m->fingerprint = r[2];
-    m->uids = r[3];
-    m->expires = r[4];
-    m->sig_id = r[5];
-    m->key_id = r[6];
+    m->address = ca_col(r, "address");
+    m->language = ca_col(r, "language");
+    m->fingerprint = ca_col(r, "fingerprint");
+    m->uids = ca_col(r, "uids");
+    m->expires = ca_col(r, "expires");
+    m->sig_id = ca_col(r, "sig_id");
+    m->key_id = ca_col(r, "key_id");
     *pinfo = m;
     return APR_SUCCESS;
 }
