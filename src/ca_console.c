@@ -15,9 +15,10 @@
 
 #define HIT_COLUMNS \
     "SELECT m.id, concat_ws(' ', nullif(m.given_name, ''), nullif(m.middle_name, '')," \
-    " nullif(m.family_name, ''), nullif(m.suffix, '')), coalesce((SELECT e.address" \
-    "  FROM emails e WHERE e.member_id = m.id AND e.is_primary ORDER BY e.id DESC LIMIT 1), '')," \
-    " " TS("m.created_at") ", m.locked_at IS NOT NULL, m.deleted_at IS NOT NULL FROM members m"
+    " nullif(m.family_name, ''), nullif(m.suffix, '')) AS name, coalesce((SELECT e.address" \
+    "  FROM emails e WHERE e.member_id = m.id AND e.is_primary ORDER BY e.id DESC LIMIT 1), '')" \
+    " AS email, " TS("m.created_at") " AS created, m.locked_at IS NOT NULL AS locked," \
+    " m.deleted_at IS NOT NULL AS deleted FROM members m"
 
 const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_search_id", HIT_COLUMNS " WHERE m.id = %s::bigint" },
@@ -29,41 +30,45 @@ const ca_stmt_t ca_console_stmts[] = {
       " ILIKE %s ESCAPE '\\' ORDER BY m.id LIMIT 50" },
     /* every column but password_hash (and nothing of lost_password_questions) */
     { "cacert_con_member",
-      "SELECT id, given_name, middle_name, family_name, suffix, to_char(dob, 'YYYY-MM-DD'),"
-      " language, " TS("created_at") ", " TS("locked_at") ", " TS("deleted_at") ","
-      " deletion_ticket, " TS("retain_until") ", " TS("blocked_at") ","
-      " " TS("assurer_challenge_at") ", codesign_allowed"
+      "SELECT id, given_name, middle_name, family_name, suffix,"
+      " to_char(dob, 'YYYY-MM-DD') AS dob, language, " TS("created_at") " AS created,"
+      " " TS("locked_at") " AS locked, " TS("deleted_at") " AS deleted, deletion_ticket,"
+      " " TS("retain_until") " AS retain_until, " TS("blocked_at") " AS blocked,"
+      " " TS("assurer_challenge_at") " AS challenge, codesign_allowed"
       " FROM members WHERE id = %s::bigint" },
     { "cacert_con_emails",
-      "SELECT address, " TS("created_at") ", " TS("verified_at") ", " TS("deleted_at") ","
-      " is_primary FROM emails WHERE member_id = %s::bigint"
+      "SELECT address, " TS("created_at") " AS added, " TS("verified_at") " AS verified,"
+      " " TS("deleted_at") " AS removed, is_primary FROM emails WHERE member_id = %s::bigint"
       " ORDER BY deleted_at IS NOT NULL, is_primary DESC, id" },
     { "cacert_con_domains",
-      "SELECT name, " TS("created_at") ", " TS("verified_at") ", " TS("deleted_at")
-      " FROM domains WHERE member_id = %s::bigint ORDER BY deleted_at IS NOT NULL, id" },
+      "SELECT name, " TS("created_at") " AS added, " TS("verified_at") " AS verified,"
+      " " TS("deleted_at") " AS removed FROM domains WHERE member_id = %s::bigint ORDER BY deleted_at IS NOT NULL, id" },
     { "cacert_con_received",
-      "SELECT a.id, a.assurer_id, concat_ws(' ', m.given_name, m.family_name), a.method,"
-      " a.location, to_char(a.assured_on, 'YYYY-MM-DD'), " TS("a.revoked_at") ", a.points"
+      "SELECT a.id, a.assurer_id AS other_id, concat_ws(' ', m.given_name, m.family_name)"
+      " AS other_name, a.method, a.location, to_char(a.assured_on, 'YYYY-MM-DD') AS date,"
+      " " TS("a.revoked_at") " AS revoked, a.points"
       " FROM assurances a JOIN members m ON m.id = a.assurer_id"
       " WHERE a.assuree_id = %s::bigint ORDER BY a.id" },
     { "cacert_con_given",
-      "SELECT a.id, a.assuree_id, concat_ws(' ', m.given_name, m.family_name), a.method,"
-      " a.location, to_char(a.assured_on, 'YYYY-MM-DD'), " TS("a.revoked_at") ", a.points"
+      "SELECT a.id, a.assuree_id AS other_id, concat_ws(' ', m.given_name, m.family_name)"
+      " AS other_name, a.method, a.location, to_char(a.assured_on, 'YYYY-MM-DD') AS date,"
+      " " TS("a.revoked_at") " AS revoked, a.points"
       " FROM assurances a JOIN members m ON m.id = a.assuree_id"
       " WHERE a.assurer_id = %s::bigint ORDER BY a.id" },
     { "cacert_con_roles",
-      "SELECT role, " TS("granted_at") ", ticket FROM member_roles"
+      "SELECT role, " TS("granted_at") " AS granted, ticket FROM member_roles"
       " WHERE member_id = %s::bigint AND removed_at IS NULL ORDER BY role" },
     { "cacert_con_history",
-      "SELECT id, " TS("at") ", coalesce(actor_id::text, ''), action, detail FROM audit_log"
+      "SELECT id, " TS("at") " AS at, coalesce(actor_id::text, '') AS actor, action, detail"
+      " FROM audit_log"
       " WHERE member_id = %s::bigint ORDER BY id DESC LIMIT 50" },
     { "cacert_con_by_email",
       "SELECT member_id FROM emails WHERE lower(address) = lower(%s) AND deleted_at IS NULL" },
     /* the member row, locked for the action */
     { "cacert_con_lock_member",
-      "SELECT locked_at IS NOT NULL, deleted_at IS NOT NULL, blocked_at IS NOT NULL,"
-      " codesign_allowed, given_name, middle_name, family_name, suffix,"
-      " to_char(dob, 'YYYY-MM-DD') FROM members WHERE id = %s::bigint FOR UPDATE" },
+      "SELECT locked_at IS NOT NULL AS locked, deleted_at IS NOT NULL AS deleted,"
+      " blocked_at IS NOT NULL AS blocked, codesign_allowed, given_name, middle_name,"
+      " family_name, suffix, to_char(dob, 'YYYY-MM-DD') AS dob FROM members WHERE id = %s::bigint FOR UPDATE" },
     { "cacert_con_set_locked",
       "UPDATE members SET locked_at = CASE WHEN %s::boolean THEN now() END"
       " WHERE id = %s::bigint" },
@@ -73,7 +78,8 @@ const ca_stmt_t ca_console_stmts[] = {
       "UPDATE members SET given_name = %s, middle_name = %s, family_name = %s, suffix = %s,"
       " dob = %s::date WHERE id = %s::bigint" },
     { "cacert_con_assurance_lock",
-      "SELECT assurer_id, assuree_id, revoked_at IS NOT NULL, points FROM assurances"
+      "SELECT assurer_id, assuree_id, revoked_at IS NOT NULL AS revoked, points"
+      " FROM assurances"
       " WHERE id = %s::bigint AND (assurer_id = %s::bigint OR assuree_id = %s::bigint)"
       " FOR UPDATE" },
     /* the two members of an assurance, then both rows locked in id order
@@ -101,7 +107,7 @@ const ca_stmt_t ca_console_stmts[] = {
       "SELECT EXISTS (SELECT 1 FROM signer_requests WHERE member_id = %s::bigint"
       "  AND kind = 'sign') OR EXISTS (SELECT 1 FROM certificates WHERE member_id = %s::bigint)"
       " OR EXISTS (SELECT 1 FROM assurances WHERE assurer_id = %s::bigint"
-      "  OR assuree_id = %s::bigint)" },
+      "  OR assuree_id = %s::bigint) AS subscriber" },
     { "cacert_con_mark_deleted",
       "UPDATE members SET deleted_at = now(), deleted_by = %s::bigint, deletion_ticket = %s,"
       " retain_until = CASE WHEN %s::boolean THEN now() + interval '7 years' ELSE now() END,"
@@ -155,11 +161,6 @@ const ca_stmt_t ca_console_stmts[] = {
     { NULL, NULL }
 };
 
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
-
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -193,25 +194,25 @@ apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const ch
         return APR_SUCCESS;
     }
     if (ca_is_id(q)) {
-        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_id", CA_ARGS(q), p);
+        rv = ca_db_rows(&rows, db, "cacert_con_search_id", CA_ARGS(q), p);
     }
     else if (strchr(q, '@')) {
-        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_email",
+        rv = ca_db_rows(&rows, db, "cacert_con_search_email",
                           CA_ARGS(apr_pstrcat(p, like_literal(q, p), "%", NULL)), p);
     }
     else {
-        rv = ca_db_select(&rows, NULL, db, "cacert_con_search_name",
+        rv = ca_db_rows(&rows, db, "cacert_con_search_name",
                           CA_ARGS(apr_pstrcat(p, "%", like_literal(q, p), "%", NULL)), p);
     }
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_hit_t *h = apr_array_push(*phits);
-        h->id = r[0];
-        h->name = r[1];
-        h->email = r[2];
-        h->created = r[3];
-        h->locked = is_true(r[4]);
-        h->deleted = is_true(r[5]);
+        h->id = ca_col(r, "id");
+        h->name = ca_col(r, "name");
+        h->email = ca_col(r, "email");
+        h->created = ca_col(r, "created");
+        h->locked = ca_col_true(r, "locked");
+        h->deleted = ca_col_true(r, "deleted");
     }
     return rv;
 }
@@ -224,18 +225,18 @@ static apr_status_t assurances_of(apr_array_header_t **plist, ca_db_t *db, const
     int i;
 
     *plist = apr_array_make(p, 4, sizeof(ca_con_assurance_t));
-    rv = ca_db_select(&rows, NULL, db, label, CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, label, CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_assurance_t *a = apr_array_push(*plist);
-        a->id = r[0];
-        a->other_id = r[1];
-        a->other_name = r[2];
-        a->method = r[3];
-        a->location = r[4];
-        a->date = r[5];
-        a->revoked = r[6];
-        a->points = atoi(r[7]);
+        a->id = ca_col(r, "id");
+        a->other_id = ca_col(r, "other_id");
+        a->other_name = ca_col(r, "other_name");
+        a->method = ca_col(r, "method");
+        a->location = ca_col(r, "location");
+        a->date = ca_col(r, "date");
+        a->revoked = ca_col(r, "revoked");
+        a->points = ca_col_int(r, "points", 0);
     }
     return rv;
 }
@@ -244,7 +245,7 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
                                apr_pool_t *p)
 {
     apr_array_header_t *rows;
-    const char **r;
+    const ca_row_t *r;
     ca_con_member_t *m;
     apr_status_t rv;
     int i;
@@ -253,26 +254,26 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
     if (!ca_is_id(member_id)) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_select1(&r, db, "cacert_con_member", CA_ARGS(member_id), p))
+    if ((rv = ca_db_row(&r, db, "cacert_con_member", CA_ARGS(member_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     m = apr_pcalloc(p, sizeof(*m));
-    m->id = r[0];
-    m->given = r[1];
-    m->middle = r[2];
-    m->family = r[3];
-    m->suffix = r[4];
-    m->dob = r[5];
-    m->language = r[6];
-    m->created = r[7];
-    m->locked = r[8];
-    m->deleted = r[9];
-    m->deletion_ticket = r[10];
-    m->retain_until = r[11];
-    m->blocked = r[12];
-    m->challenge = r[13];
-    m->codesign = is_true(r[14]);
+    m->id = ca_col(r, "id");
+    m->given = ca_col(r, "given_name");
+    m->middle = ca_col(r, "middle_name");
+    m->family = ca_col(r, "family_name");
+    m->suffix = ca_col(r, "suffix");
+    m->dob = ca_col(r, "dob");
+    m->language = ca_col(r, "language");
+    m->created = ca_col(r, "created");
+    m->locked = ca_col(r, "locked");
+    m->deleted = ca_col(r, "deleted");
+    m->deletion_ticket = ca_col(r, "deletion_ticket");
+    m->retain_until = ca_col(r, "retain_until");
+    m->blocked = ca_col(r, "blocked");
+    m->challenge = ca_col(r, "challenge");
+    m->codesign = ca_col_true(r, "codesign_allowed");
     if ((rv = ca_account_standing(&m->standing, db, member_id, p)) != APR_SUCCESS) {
         return rv;
     }
@@ -280,31 +281,31 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
     m->assurer = ca_is_assurer(&m->standing);
 
     m->emails = apr_array_make(p, 4, sizeof(ca_con_email_t));
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_emails", CA_ARGS(member_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_con_emails", CA_ARGS(member_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **e = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *e = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_email_t *em = apr_array_push(m->emails);
-        em->address = e[0];
-        em->added = e[1];
-        em->verified = e[2];
-        em->removed = e[3];
-        em->primary = is_true(e[4]);
+        em->address = ca_col(e, "address");
+        em->added = ca_col(e, "added");
+        em->verified = ca_col(e, "verified");
+        em->removed = ca_col(e, "removed");
+        em->primary = ca_col_true(e, "is_primary");
     }
     m->domains = apr_array_make(p, 4, sizeof(ca_con_domain_t));
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_domains", CA_ARGS(member_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_con_domains", CA_ARGS(member_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **d = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *d = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_domain_t *dm = apr_array_push(m->domains);
-        dm->name = d[0];
-        dm->added = d[1];
-        dm->verified = d[2];
-        dm->removed = d[3];
+        dm->name = ca_col(d, "name");
+        dm->added = ca_col(d, "added");
+        dm->verified = ca_col(d, "verified");
+        dm->removed = ca_col(d, "removed");
     }
     if ((rv = assurances_of(&m->received, db, "cacert_con_received", member_id, p))
         != APR_SUCCESS
@@ -314,30 +315,30 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
         return rv;
     }
     m->roles = apr_array_make(p, 2, sizeof(ca_con_role_t));
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_roles", CA_ARGS(member_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_con_roles", CA_ARGS(member_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_role_t *ro = apr_array_push(m->roles);
-        ro->role = x[0];
-        ro->granted = x[1];
-        ro->ticket = x[2];
+        ro->role = ca_col(x, "role");
+        ro->granted = ca_col(x, "granted");
+        ro->ticket = ca_col(x, "ticket");
     }
     m->history = apr_array_make(p, 16, sizeof(ca_con_event_t));
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_con_history", CA_ARGS(member_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_con_history", CA_ARGS(member_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_con_event_t *ev = apr_array_push(m->history);
-        ev->id = x[0];
-        ev->at = x[1];
-        ev->actor = x[2];
-        ev->action = x[3];
-        ev->detail = x[4];
+        ev->id = ca_col(x, "id");
+        ev->at = ca_col(x, "at");
+        ev->actor = ca_col(x, "actor");
+        ev->action = ca_col(x, "action");
+        ev->detail = ca_col(x, "detail");
     }
     *pm = m;
     return APR_SUCCESS;
@@ -346,16 +347,16 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
 apr_status_t ca_console_member_by_email(const char **pmember_id, ca_db_t *db,
                                         const char *address, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pmember_id = NULL;
     if (!address || !*address || strlen(address) > 254) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&row, db, "cacert_con_by_email", CA_ARGS(address), p);
+    rv = ca_db_row(&row, db, "cacert_con_by_email", CA_ARGS(address), p);
     if (rv == APR_SUCCESS) {
-        *pmember_id = row[0];
+        *pmember_id = ca_col(row, "member_id");
     }
     return rv;
 }
@@ -373,7 +374,7 @@ static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const c
                                         const char *a, const char *b, apr_pool_t *p)
 {
     apr_array_header_t *rows;
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     if (!ca_ticket_ok(ticket)) {
@@ -388,25 +389,25 @@ static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const c
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if (a && b && (rv = ca_db_select(&rows, NULL, db, "cacert_con_lock_pair", CA_ARGS(a, b), p))
+    if (a && b && (rv = ca_db_rows(&rows, db, "cacert_con_lock_pair", CA_ARGS(a, b), p))
         != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_con_lock_member", CA_ARGS(member_id), p);
+    rv = ca_db_row(&row, db, "cacert_con_lock_member", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;
     }
-    st->locked = is_true(row[0]);
-    st->deleted = is_true(row[1]);
-    st->blocked = is_true(row[2]);
-    st->codesign = is_true(row[3]);
-    st->given = row[4];
-    st->middle = row[5];
-    st->family = row[6];
-    st->suffix = row[7];
-    st->dob = row[8];
+    st->locked = ca_col_true(row, "locked");
+    st->deleted = ca_col_true(row, "deleted");
+    st->blocked = ca_col_true(row, "blocked");
+    st->codesign = ca_col_true(row, "codesign_allowed");
+    st->given = ca_col(row, "given_name");
+    st->middle = ca_col(row, "middle_name");
+    st->family = ca_col(row, "family_name");
+    st->suffix = ca_col(row, "suffix");
+    st->dob = ca_col(row, "dob");
     return APR_SUCCESS;
 }
 
@@ -556,7 +557,8 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
                                          const char *ticket, apr_pool_t *p)
 {
     member_state_t st;
-    const char **row;
+    const ca_row_t *row;
+    const char *assurer, *assuree;
     apr_status_t rv;
 
     if (!ca_is_id(assurance_id)) {
@@ -570,22 +572,23 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
     }
     /* the assurer's and the assuree's rows, in id order, before the
      * member's own lock (which is then one of them again) */
-    if ((rv = ca_db_select1(&row, db, "cacert_con_assurance_pair",
-                            CA_ARGS(assurance_id, member_id, member_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&row, db, "cacert_con_assurance_pair",
+                        CA_ARGS(assurance_id, member_id, member_id), p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = action_begin_locked(&st, db, actor, member_id, ticket, row[0], row[1], p))
+    assurer = ca_col(row, "assurer_id");
+    assuree = ca_col(row, "assuree_id");
+    if ((rv = action_begin_locked(&st, db, actor, member_id, ticket, assurer, assuree, p))
         != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_con_assurance_lock",
+    rv = ca_db_row(&row, db, "cacert_con_assurance_lock",
                        CA_ARGS(assurance_id, member_id, member_id), p);
     if (rv == APR_SUCCESS) {
-        /* row: assurer, assuree, revoked, points */
-        if (is_true(row[2])) {
+        if (ca_col_true(row, "revoked")) {
             rv = APR_EEXIST;
         }
-        else if (actor && (!strcmp(actor, row[0]) || !strcmp(actor, row[1]))) {
+        else if (actor && (!strcmp(actor, assurer) || !strcmp(actor, assuree))) {
             rv = APR_EACCES;
         }
         else {
@@ -595,8 +598,9 @@ apr_status_t ca_console_revoke_assurance(ca_db_t *db, const char *actor,
     }
     return action_end(rv, db, actor, member_id, "console.assurance.revoke", ticket,
                       rv == APR_SUCCESS ? apr_pstrcat(p, "assurance=", assurance_id,
-                                                      " assurer=", row[0], " assuree=", row[1],
-                                                      " points=", row[3], NULL) : NULL, p);
+                                                      " assurer=", assurer, " assuree=", assuree,
+                                                      " points=", ca_col(row, "points"), NULL)
+                                        : NULL, p);
 }
 
 apr_status_t ca_console_block(ca_db_t *db, const char *actor, const char *member_id,
@@ -622,9 +626,9 @@ static apr_status_t revoke_all(int *pcount, const char **plist, ca_db_t *db,
     int i;
 
     *pcount = 0;
-    rv = ca_db_select(&rows, NULL, db, "cacert_con_live_certs", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_con_live_certs", CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char *cert_id = APR_ARRAY_IDX(rows, i, const char **)[0], *req_id;
+        const char *cert_id = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "id"), *req_id;
         rv = ca_issue_revoke_in_tx(&req_id, db, cert_id, member_id, reason, actor, p);
         if (rv == APR_EEXIST) {
             rv = APR_SUCCESS;       /* under way already */
@@ -666,7 +670,8 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
                                const char *ticket, apr_pool_t *p)
 {
     member_state_t st;
-    const char *list = "", **row;
+    const char *list = "";
+    const ca_row_t *row;
     apr_status_t rv;
     int count = 0, subscriber = 1;
 
@@ -680,10 +685,10 @@ apr_status_t ca_console_delete(ca_db_t *db, const char *actor, const char *membe
     /* privilegeWithdrawn: the account is gone, so are its certificates */
     rv = revoke_all(&count, &list, db, actor, member_id, 9, p);
     if (rv == APR_SUCCESS) {
-        rv = ca_db_select1(&row, db, "cacert_con_subscriber",
+        rv = ca_db_row(&row, db, "cacert_con_subscriber",
                            CA_ARGS(member_id, member_id, member_id, member_id), p);
         if (rv == APR_SUCCESS) {
-            subscriber = is_true(row[0]);
+            subscriber = ca_col_true(row, "subscriber");
         }
     }
     if (rv == APR_SUCCESS) {
@@ -751,7 +756,7 @@ apr_status_t ca_console_role(ca_db_t *db, const char *actor, const char *member_
     }
     else if (grant) {
         apr_array_header_t *rows;
-        rv = ca_db_select(&rows, NULL, db, "cacert_con_role_grant",
+        rv = ca_db_rows(&rows, db, "cacert_con_role_grant",
                           CA_ARGS(member_id, role, actor, ticket), p);
         n = rv == APR_SUCCESS ? rows->nelts : 0;
     }
