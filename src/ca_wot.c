@@ -15,14 +15,15 @@
  * the Assurer cannot learn the date of birth from it) */
 #define ASSUREE_COLS \
     "SELECT m.id, m.given_name, m.middle_name, m.family_name, m.suffix," \
-    " to_char(m.dob, 'YYYY-MM-DD'), m.locked_at IS NOT NULL," \
+    " to_char(m.dob, 'YYYY-MM-DD') AS dob, m.locked_at IS NOT NULL AS locked," \
     " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary" \
-    "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)," \
+    "  AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL) AS verified," \
     " m.language," \
     " encode(sha256(convert_to(concat_ws('|', m.id::text, m.given_name, m.middle_name," \
-    "  m.family_name, m.suffix, to_char(m.dob, 'YYYY-MM-DD'), m.password_hash), 'UTF8')), 'hex')," \
+    "  m.family_name, m.suffix, to_char(m.dob, 'YYYY-MM-DD'), m.password_hash), 'UTF8')), 'hex')" \
+    " AS version," \
     " (SELECT p.address FROM emails p WHERE p.member_id = m.id AND p.is_primary" \
-    "  AND p.deleted_at IS NULL)" \
+    "  AND p.deleted_at IS NULL) AS email" \
     " FROM emails e JOIN members m ON m.id = e.member_id" \
     " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL" \
     " AND (e.is_primary OR e.verified_at IS NOT NULL)"
@@ -54,14 +55,14 @@ const ca_stmt_t ca_wot_stmts[] = {
       " FROM emails e WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND (e.is_primary OR e.verified_at IS NOT NULL)) ORDER BY m.id FOR UPDATE" },
     { "cacert_wot_assurer",
-      "SELECT to_char(m.dob, 'YYYY-MM-DD'), m.given_name, m.family_name, m.language,"
-      " " PRIMARY_OF("m.id") ", m.locked_at IS NOT NULL"
+      "SELECT to_char(m.dob, 'YYYY-MM-DD') AS dob, m.given_name, m.family_name, m.language,"
+      " " PRIMARY_OF("m.id") " AS email, m.locked_at IS NOT NULL AS locked"
       " FROM members m WHERE m.id = %s::bigint FOR UPDATE OF m" },
     { "cacert_wot_pair_live",
       "SELECT id FROM assurances WHERE assurer_id = %s::bigint AND assuree_id = %s::bigint"
       " AND revoked_at IS NULL" },
     { "cacert_wot_ttp_held",
-      "SELECT assurer_id, ttp, points, method = 'ttp-topup' FROM assurances"
+      "SELECT assurer_id, ttp, points, method = 'ttp-topup' AS topup FROM assurances"
       " WHERE assuree_id = %s::bigint AND revoked_at IS NULL"
       " AND method IN ('ttp', 'ttp-topup') ORDER BY id" },
     { "cacert_wot_insert",
@@ -74,9 +75,9 @@ const ca_stmt_t ca_wot_stmts[] = {
       " assurance_id = %s::bigint WHERE member_id = %s::bigint AND closed_at IS NULL" },
     /* both lists in one round trip: 'r'eceived first, then 'g'iven */
     { "cacert_wot_lines",
-      "SELECT 'r' AS side, a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
-      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
-      " a.assured_on AS d"
+      "SELECT 'r' AS side, a.id, to_char(a.assured_on, 'YYYY-MM-DD') AS date, a.method,"
+      " a.location, coalesce(a.ttp, '') AS ttp,"
+      " concat_ws(' ', m.given_name, m.family_name) AS other, a.points, a.assured_on AS d"
       " FROM assurances a JOIN members m ON m.id = a.assurer_id"
       " WHERE a.assuree_id = %s::bigint AND a.revoked_at IS NULL"
       " UNION ALL"
@@ -90,9 +91,9 @@ const ca_stmt_t ca_wot_stmts[] = {
       "INSERT INTO ttp_requests (member_id, country, note) VALUES (%s::bigint, %s, %s)"
       " ON CONFLICT (member_id) WHERE closed_at IS NULL DO NOTHING RETURNING id" },
     { "cacert_wot_ttp_requests",
-      "SELECT r.id, r.member_id, concat_ws(' ', m.given_name, m.family_name),"
-      " coalesce(" PRIMARY_OF("m.id") ", ''), r.country, r.note,"
-      " to_char(r.created_at, 'YYYY-MM-DD')"
+      "SELECT r.id, r.member_id, concat_ws(' ', m.given_name, m.family_name) AS name,"
+      " coalesce(" PRIMARY_OF("m.id") ", '') AS email, r.country, r.note,"
+      " to_char(r.created_at, 'YYYY-MM-DD') AS date"
       " FROM ttp_requests r JOIN members m ON m.id = r.member_id"
       " WHERE r.closed_at IS NULL AND m.locked_at IS NULL AND m.deleted_at IS NULL"
       " AND (%s::bigint IS NULL OR r.member_id = %s::bigint)"
@@ -114,18 +115,18 @@ const ca_stmt_t ca_wot_stmts[] = {
       " country = EXCLUDED.country, town = EXCLUDED.town,"
       " languages = EXCLUDED.languages, updated_at = now()" },
     { "cacert_wot_find",
-      "SELECT l.member_id, m.given_name || ' ' || left(m.family_name, 1) || '.',"
+      "SELECT l.member_id, m.given_name || ' ' || left(m.family_name, 1) || '.' AS name,"
       " l.town, l.country, l.languages"
       " FROM assurer_listings l JOIN members m ON m.id = l.member_id"
       " WHERE l.listed AND l.country = %s AND (%s = '' OR lower(l.town) = lower(%s))"
       " AND" IS_ASSURER("m", "%s")
       " ORDER BY lower(l.town), m.given_name, l.member_id LIMIT 200" },
     { "cacert_wot_contact_target",
-      "SELECT " PRIMARY_OF("m.id") ", m.language, m.given_name"
+      "SELECT " PRIMARY_OF("m.id") " AS email, m.language, m.given_name"
       " FROM assurer_listings l JOIN members m ON m.id = l.member_id"
       " WHERE l.member_id = %s::bigint AND l.listed AND" IS_ASSURER("m", "%s") },
     { "cacert_wot_contact_count",
-      "SELECT count(*) FROM contact_relays WHERE sender_id = %s::bigint"
+      "SELECT count(*) AS n FROM contact_relays WHERE sender_id = %s::bigint"
       " AND sent_at > now() - make_interval(secs => %s::float8)" },
     { "cacert_wot_contact_lock",
       "SELECT id FROM members WHERE id = %s::bigint FOR UPDATE" },
@@ -134,13 +135,14 @@ const ca_stmt_t ca_wot_stmts[] = {
     { "cacert_wot_stats_counts",
       "SELECT (SELECT count(*) FROM members m WHERE m.locked_at IS NULL AND EXISTS"
       "  (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
-      "   AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)),"
+      "   AND p.deleted_at IS NULL AND p.verified_at IS NOT NULL)) AS members,"
       " (SELECT count(*) FROM (SELECT assuree_id FROM assurances WHERE revoked_at IS NULL"
       "  GROUP BY assuree_id HAVING sum(points) >= %s::integer"
-      "  AND count(DISTINCT assurer_id) FILTER (WHERE points > 0) >= %s::integer) s),"
+      "  AND count(DISTINCT assurer_id) FILTER (WHERE points > 0) >= %s::integer) s)"
+      " AS assured,"
       " (SELECT count(*) FROM members m WHERE m.assurer_challenge_at IS NOT NULL AND"
-      IS_ASSURER("m", "%s") "),"
-      " (SELECT count(*) FROM assurances WHERE revoked_at IS NULL)" },
+      IS_ASSURER("m", "%s") ") AS assurers,"
+      " (SELECT count(*) FROM assurances WHERE revoked_at IS NULL) AS assurances" },
     { "cacert_wot_stats_months",
       "WITH g(m) AS (SELECT generate_series(date_trunc('month', now()) - interval '11 months',"
       "  date_trunc('month', now()), interval '1 month')),"
@@ -148,26 +150,22 @@ const ca_stmt_t ca_wot_stmts[] = {
       "  WHERE revoked_at IS NULL AND created_at >= (SELECT min(m) FROM g) GROUP BY 1),"
       " c AS (SELECT date_trunc('month', created_at) AS m, count(*) AS n FROM certificates"
       "  WHERE created_at >= (SELECT min(m) FROM g) GROUP BY 1)"
-      " SELECT to_char(g.m, 'YYYY-MM'), coalesce(a.n, 0), coalesce(c.n, 0)"
+      " SELECT to_char(g.m, 'YYYY-MM') AS month, coalesce(a.n, 0) AS assurances,"
+      " coalesce(c.n, 0) AS certs"
       " FROM g LEFT JOIN a ON a.m = g.m LEFT JOIN c ON c.m = g.m ORDER BY g.m" },
     { NULL, NULL }
 };
 
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
-
 apr_status_t ca_wot_member_by_email(const char **pmember_id, ca_db_t *db,
                                     const char *email, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pmember_id = NULL;
-    rv = ca_db_select1(&row, db, "cacert_wot_member_by_email", CA_ARGS(email), p);
+    rv = ca_db_row(&row, db, "cacert_wot_member_by_email", CA_ARGS(email), p);
     if (rv == APR_SUCCESS) {
-        *pmember_id = row[0];
+        *pmember_id = ca_col(row, "member_id");
     }
     return rv;
 }
@@ -286,18 +284,18 @@ const char *ca_wot_kind_name(ca_wot_kind_t kind)
 apr_status_t ca_wot_assuree(ca_wot_assuree_t *a, ca_db_t *db, const char *email,
                             apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     memset(a, 0, sizeof(*a));
-    rv = ca_db_select1(&row, db, "cacert_wot_assuree", CA_ARGS(email), p);
+    rv = ca_db_row(&row, db, "cacert_wot_assuree", CA_ARGS(email), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    a->id = row[0];
-    a->locked = is_true(row[6]);
-    a->verified = is_true(row[7]);
-    a->version = row[9];
+    a->id = ca_col(row, "id");
+    a->locked = ca_col_true(row, "locked");
+    a->verified = ca_col_true(row, "verified");
+    a->version = ca_col(row, "version");
     return APR_SUCCESS;
 }
 
@@ -326,7 +324,8 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
                            apr_time_t now, apr_pool_t *p)
 {
     const char *today = ca_wot_date_of(now, p);
-    const char **m, **arow, **row, *refusal = NULL, *name;
+    const ca_row_t *m, *arow, *row;
+    const char *refusal = NULL, *name;
     ca_standing_t assurer, assuree;
     apr_array_header_t *rows;
     apr_status_t rv;
@@ -345,11 +344,11 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
      * the assuree's name or date of birth, a block of the assurer or a
      * revocation of the assurer's points waits for this transaction, or
      * this one sees it (the standings below are read after the lock) */
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_lock_pair",
+    if ((rv = ca_db_rows(&rows, db, "cacert_wot_lock_pair",
                            CA_ARGS(e->assurer_id, e->email), p)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
+    rv = ca_db_row(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
     if (rv == APR_NOTFOUND) {
         refusal = "wot.assuree.unknown";
         goto leave;
@@ -357,30 +356,30 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    if ((rv = ca_db_select1(&arow, db, "cacert_wot_assurer", CA_ARGS(e->assurer_id), p))
+    if ((rv = ca_db_row(&arow, db, "cacert_wot_assurer", CA_ARGS(e->assurer_id), p))
         != APR_SUCCESS
         || (rv = ca_account_standing(&assurer, db, e->assurer_id, p)) != APR_SUCCESS
-        || (rv = ca_account_standing(&assuree, db, m[0], p)) != APR_SUCCESS) {
+        || (rv = ca_account_standing(&assuree, db, ca_col(m, "id"), p)) != APR_SUCCESS) {
         goto leave;
     }
-    if (!strcmp(m[0], e->assurer_id)) {
+    if (!strcmp(ca_col(m, "id"), e->assurer_id)) {
         refusal = "wot.self";
         goto leave;
     }
-    if (is_true(m[6])) {
+    if (ca_col_true(m, "locked")) {
         refusal = "wot.assuree.locked";
         goto leave;
     }
-    if (!is_true(m[7])) {
+    if (!ca_col_true(m, "verified")) {
         refusal = "wot.assuree.unverified";
         goto leave;
     }
-    if (!e->version || strcmp(e->version, m[9])) {
+    if (!e->version || strcmp(e->version, ca_col(m, "version"))) {
         refusal = "wot.changed";
         goto leave;
     }
-    if (!same(e->given, m[1], p) || !same(e->middle, m[2], p) || !same(e->family, m[3], p)
-        || !same(e->suffix, m[4], p) || !e->dob || strcmp(e->dob, m[5])) {
+    if (!same(e->given, ca_col(m, "given_name"), p) || !same(e->middle, ca_col(m, "middle_name"), p) || !same(e->family, ca_col(m, "family_name"), p)
+        || !same(e->suffix, ca_col(m, "suffix"), p) || !e->dob || strcmp(e->dob, ca_col(m, "dob"))) {
         refusal = "wot.mismatch";
         goto leave;
     }
@@ -393,12 +392,12 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
         goto leave;
     }
     if (e->kind == CA_WOT_FACE_TO_FACE) {
-        if (is_true(arow[5]) || !ca_is_assurer(&assurer)) {
+        if (ca_col_true(arow, "locked") || !ca_is_assurer(&assurer)) {
             refusal = "wot.notassurer";
             goto leave;
         }
         max = ca_points_max_award(1, ca_points_experience(assurer.given),
-                                  ca_points_junior(arow[0], today), rules);
+                                  ca_points_junior(ca_col(arow, "dob"), today), rules);
         if (e->points < 0 || e->points > max) {
             refusal = "wot.points.range";
             goto leave;
@@ -406,73 +405,73 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
     }
     else {
         ca_ttp_held_t *held;
-        if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_held", CA_ARGS(m[0]), p))
+        if ((rv = ca_db_rows(&rows, db, "cacert_wot_ttp_held", CA_ARGS(ca_col(m, "id")), p))
             != APR_SUCCESS) {
             goto leave;
         }
         held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)(rows->nelts + 1));
         for (i = 0; i < rows->nelts; i++) {
-            row = APR_ARRAY_IDX(rows, i, const char **);
-            held[i].assurer_id = row[0];
-            held[i].ttp = row[1];
-            held[i].points = atoi(row[2]);
-            held[i].topup = is_true(row[3]);
+            row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+            held[i].assurer_id = ca_col(row, "assurer_id");
+            held[i].ttp = ca_col(row, "ttp");
+            held[i].points = ca_col_int(row, "points", 0);
+            held[i].topup = ca_col_true(row, "topup");
         }
         refusal = ca_points_ttp_check(held, rows->nelts, e->assurer_id, e->ttp, e->points,
                                       e->kind == CA_WOT_TOPUP,
-                                      ca_points_junior(m[5], today),
+                                      ca_points_junior(ca_col(m, "dob"), today),
                                       assuree.challenge, rules);
         if (refusal) {
             goto leave;
         }
     }
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_pair_live",
-                           CA_ARGS(e->assurer_id, m[0]), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_rows(&rows, db, "cacert_wot_pair_live",
+                           CA_ARGS(e->assurer_id, ca_col(m, "id")), p)) != APR_SUCCESS) {
         goto leave;
     }
     if (rows->nelts) {
         refusal = "wot.pair";
         goto leave;
     }
-    name = full_name(m[1], m[2], m[3], m[4], p);
-    rv = ca_db_select1(&row, db, "cacert_wot_insert",
-                       CA_ARGS(e->assurer_id, m[0], apr_itoa(p, e->points),
+    name = full_name(ca_col(m, "given_name"), ca_col(m, "middle_name"), ca_col(m, "family_name"), ca_col(m, "suffix"), p);
+    rv = ca_db_row(&row, db, "cacert_wot_insert",
+                       CA_ARGS(e->assurer_id, ca_col(m, "id"), apr_itoa(p, e->points),
                                ca_wot_kind_name(e->kind), e->location, e->date,
                                e->kind == CA_WOT_FACE_TO_FACE ? NULL : e->ttp,
                                apr_itoa(p, e->documents), e->cca_agreed ? "t" : "f",
-                               e->face_to_face ? "t" : "f", name, m[5]), p);
+                               e->face_to_face ? "t" : "f", name, ca_col(m, "dob")), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    done->assurance_id = row[0];
+    done->assurance_id = ca_col(row, "id");
     if (e->kind != CA_WOT_FACE_TO_FACE
         && (rv = ca_db_query(NULL, db, "cacert_wot_ttp_close",
-                             CA_ARGS(e->assurer_id, done->assurance_id, m[0]), p))
+                             CA_ARGS(e->assurer_id, done->assurance_id, ca_col(m, "id")), p))
         != APR_SUCCESS) {
         goto leave;
     }
-    if ((rv = ca_audit_write(db, e->assurer_id, m[0], "assurance.add",
+    if ((rv = ca_audit_write(db, e->assurer_id, ca_col(m, "id"), "assurance.add",
                              apr_psprintf(p, "assurance %s: %d points, %s%s%s, on %s",
                                           done->assurance_id, e->points,
                                           ca_wot_kind_name(e->kind),
                                           e->kind == CA_WOT_FACE_TO_FACE ? "" : " by ",
                                           e->kind == CA_WOT_FACE_TO_FACE ? "" : e->ttp,
                                           e->date), p)) != APR_SUCCESS
-        || (rv = ca_account_standing(&assuree, db, m[0], p)) != APR_SUCCESS) {
+        || (rv = ca_account_standing(&assuree, db, ca_col(m, "id"), p)) != APR_SUCCESS) {
         goto leave;
     }
     if ((rv = ca_db_commit(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    done->assuree_id = m[0];
-    done->assuree_given = m[1];
-    done->assuree_lang = m[8];
-    done->assuree_email = m[10];
+    done->assuree_id = ca_col(m, "id");
+    done->assuree_given = ca_col(m, "given_name");
+    done->assuree_lang = ca_col(m, "language");
+    done->assuree_email = ca_col(m, "email");
     done->assuree_points = ca_points_total(&assuree);
-    done->assurer_given = arow[1];
-    done->assurer_name = apr_pstrcat(p, arow[1], " ", arow[2], NULL);
-    done->assurer_lang = arow[3];
-    done->assurer_email = arow[4];
+    done->assurer_given = ca_col(arow, "given_name");
+    done->assurer_name = apr_pstrcat(p, ca_col(arow, "given_name"), " ", ca_col(arow, "family_name"), NULL);
+    done->assurer_lang = ca_col(arow, "language");
+    done->assurer_email = ca_col(arow, "email");
     ca_log(CA_LOG_INFO, "CA40101", APR_SUCCESS, "assurance %s: member %s assured %s (%d points, %s)",
            done->assurance_id, e->assurer_id, done->assuree_id, e->points,
            ca_wot_kind_name(e->kind));
@@ -493,20 +492,20 @@ apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **p
 
     *preceived = apr_array_make(p, 8, sizeof(ca_wot_line_t));
     *pgiven = apr_array_make(p, 8, sizeof(ca_wot_line_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_wot_lines", CA_ARGS(member_id, member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_wot_lines", CA_ARGS(member_id, member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
-        ca_wot_line_t *l = apr_array_push(row[0][0] == 'r' ? *preceived : *pgiven);
-        l->id = row[1];
-        l->date = row[2];
-        l->method = row[3];
-        l->location = row[4];
-        l->ttp = row[5];
-        l->other = row[6];
-        l->points = atoi(row[7]);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        ca_wot_line_t *l = apr_array_push(ca_col(row, "side")[0] == 'r' ? *preceived : *pgiven);
+        l->id = ca_col(row, "id");
+        l->date = ca_col(row, "date");
+        l->method = ca_col(row, "method");
+        l->location = ca_col(row, "location");
+        l->ttp = ca_col(row, "ttp");
+        l->other = ca_col(row, "other");
+        l->points = ca_col_int(row, "points", 0);
     }
     return APR_SUCCESS;
 }
@@ -528,7 +527,7 @@ apr_status_t ca_wot_ttp_request(const char **prefusal, ca_db_t *db, const char *
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_request_insert",
+    if ((rv = ca_db_rows(&rows, db, "cacert_wot_ttp_request_insert",
                            CA_ARGS(member_id, country, note ? note : ""), p)) != APR_SUCCESS) {
         goto leave;
     }
@@ -537,7 +536,7 @@ apr_status_t ca_wot_ttp_request(const char **prefusal, ca_db_t *db, const char *
         goto leave;
     }
     if ((rv = ca_audit_write(db, member_id, member_id, "ttp.request",
-                             apr_pstrcat(p, "request ", APR_ARRAY_IDX(rows, 0, const char **)[0],
+                             apr_pstrcat(p, "request ", ca_col(APR_ARRAY_IDX(rows, 0, const ca_row_t *), "id"),
                                          " in ", country, NULL), p)) != APR_SUCCESS) {
         goto leave;
     }
@@ -556,21 +555,21 @@ apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
     int i;
 
     *preqs = apr_array_make(p, 4, sizeof(ca_wot_ttp_req_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_wot_ttp_requests",
+    rv = ca_db_rows(&rows, db, "cacert_wot_ttp_requests",
                       CA_ARGS(member_id, member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_wot_ttp_req_t *r = apr_array_push(*preqs);
-        r->id = row[0];
-        r->member_id = row[1];
-        r->name = row[2];
-        r->email = row[3];
-        r->country = row[4];
-        r->note = row[5];
-        r->date = row[6];
+        r->id = ca_col(row, "id");
+        r->member_id = ca_col(row, "member_id");
+        r->name = ca_col(row, "name");
+        r->email = ca_col(row, "email");
+        r->country = ca_col(row, "country");
+        r->note = ca_col(row, "note");
+        r->date = ca_col(row, "date");
     }
     return APR_SUCCESS;
 }
@@ -603,7 +602,7 @@ apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *em
         goto leave;
     }
     if (rv != APR_SUCCESS
-        || (rv = ca_db_select(&rows, NULL, db, "cacert_wot_challenge_insert",
+        || (rv = ca_db_rows(&rows, db, "cacert_wot_challenge_insert",
                               CA_ARGS(member_id, date, variant, source, recorded_by), p))
         != APR_SUCCESS) {
         goto leave;
@@ -633,18 +632,18 @@ leave:
 apr_status_t ca_wot_listing_get(ca_wot_listing_t *l, ca_db_t *db, const char *member_id,
                                 apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     memset(l, 0, sizeof(*l));
-    rv = ca_db_select1(&row, db, "cacert_wot_listing_get", CA_ARGS(member_id), p);
+    rv = ca_db_row(&row, db, "cacert_wot_listing_get", CA_ARGS(member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    l->listed = is_true(row[0]);
-    l->country = row[1];
-    l->town = row[2];
-    l->languages = row[3];
+    l->listed = ca_col_true(row, "listed");
+    l->country = ca_col(row, "country");
+    l->town = ca_col(row, "town");
+    l->languages = ca_col(row, "languages");
     return APR_SUCCESS;
 }
 
@@ -677,20 +676,20 @@ apr_status_t ca_wot_find(apr_array_header_t **pfound, ca_db_t *db, const char *c
     int i;
 
     *pfound = apr_array_make(p, 8, sizeof(ca_wot_found_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_wot_find",
+    rv = ca_db_rows(&rows, db, "cacert_wot_find",
                       CA_ARGS(country, town ? town : "", town ? town : "",
                               apr_itoa(p, CA_POINTS_ASSURER)), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_wot_found_t *f = apr_array_push(*pfound);
-        f->member_id = row[0];
-        f->name = row[1];
-        f->town = row[2];
-        f->country = row[3];
-        f->languages = row[4];
+        f->member_id = ca_col(row, "member_id");
+        f->name = ca_col(row, "name");
+        f->town = ca_col(row, "town");
+        f->country = ca_col(row, "country");
+        f->languages = ca_col(row, "languages");
     }
     return APR_SUCCESS;
 }
@@ -699,7 +698,7 @@ apr_status_t ca_wot_contact(const char **prefusal, ca_db_t *db, const char *send
                             const char *assurer_id, int limit, apr_int64_t window_secs,
                             ca_wot_send_fn *send, void *baton, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     ca_wot_contact_t to;
     apr_status_t rv;
 
@@ -712,29 +711,29 @@ apr_status_t ca_wot_contact(const char **prefusal, ca_db_t *db, const char *send
         return rv;
     }
     /* one sender's messages one at a time, so the count holds */
-    if ((rv = ca_db_select1(&row, db, "cacert_wot_contact_lock", CA_ARGS(sender_id), p))
+    if ((rv = ca_db_row(&row, db, "cacert_wot_contact_lock", CA_ARGS(sender_id), p))
         != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_wot_contact_target",
+    rv = ca_db_row(&row, db, "cacert_wot_contact_target",
                        CA_ARGS(assurer_id, apr_itoa(p, CA_POINTS_ASSURER)), p);
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !row[0])) {
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !ca_col(row, "email"))) {
         *prefusal = "wot.contact.unknown";
         goto leave;
     }
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    to.email = row[0];
-    to.lang = row[1];
-    to.given = row[2];
-    if ((rv = ca_db_select1(&row, db, "cacert_wot_contact_count",
+    to.email = ca_col(row, "email");
+    to.lang = ca_col(row, "language");
+    to.given = ca_col(row, "given_name");
+    if ((rv = ca_db_row(&row, db, "cacert_wot_contact_count",
                             CA_ARGS(sender_id, apr_psprintf(p, "%" APR_INT64_T_FMT,
                                                             window_secs)), p))
         != APR_SUCCESS) {
         goto leave;
     }
-    if (atoi(row[0]) >= limit) {
+    if (ca_col_int(row, "n", 0) >= limit) {
         *prefusal = "wot.contact.limit";
         goto leave;
     }
@@ -755,7 +754,7 @@ leave:
 apr_status_t ca_wot_stats(ca_wot_stats_t *st, ca_db_t *db, apr_pool_t *p)
 {
     apr_array_header_t *rows;
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
     int i;
 
@@ -763,26 +762,26 @@ apr_status_t ca_wot_stats(ca_wot_stats_t *st, ca_db_t *db, apr_pool_t *p)
     st->months = apr_array_make(p, 12, sizeof(const char *));
     st->per_month = apr_array_make(p, 12, sizeof(int));
     st->certs = apr_array_make(p, 12, sizeof(int));
-    rv = ca_db_select1(&row, db, "cacert_wot_stats_counts",
+    rv = ca_db_row(&row, db, "cacert_wot_stats_counts",
                        CA_ARGS(apr_itoa(p, CA_POINTS_ASSURED),
                                apr_itoa(p, CA_POINTS_ASSURED_BY),
                                apr_itoa(p, CA_POINTS_ASSURER)), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    st->members = atoi(row[0]);
-    st->assured = atoi(row[1]);
-    st->assurers = atoi(row[2]);
-    st->assurances = atoi(row[3]);
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_wot_stats_months", CA_NOARGS, p))
+    st->members = ca_col_int(row, "members", 0);
+    st->assured = ca_col_int(row, "assured", 0);
+    st->assurers = ca_col_int(row, "assurers", 0);
+    st->assurances = ca_col_int(row, "assurances", 0);
+    if ((rv = ca_db_rows(&rows, db, "cacert_wot_stats_months", CA_NOARGS, p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        row = APR_ARRAY_IDX(rows, i, const char **);
-        APR_ARRAY_PUSH(st->months, const char *) = row[0];
-        APR_ARRAY_PUSH(st->per_month, int) = atoi(row[1]);
-        APR_ARRAY_PUSH(st->certs, int) = atoi(row[2]);
+        row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        APR_ARRAY_PUSH(st->months, const char *) = ca_col(row, "month");
+        APR_ARRAY_PUSH(st->per_month, int) = ca_col_int(row, "assurances", 0);
+        APR_ARRAY_PUSH(st->certs, int) = ca_col_int(row, "certs", 0);
     }
     return APR_SUCCESS;
 }
