@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -107,37 +108,20 @@ unsigned int signerd_hash(const char *key, apr_ssize_t *klen)
     return (unsigned int)h;
 }
 
-static const char b64c[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* standard base64 with padding (apr-util's encoder) */
 static char *b64_encode(const unsigned char *in, apr_size_t n, apr_pool_t *p)
 {
-    char *out = apr_palloc(p, ((n + 2) / 3) * 4 + 1), *o = out;
-    apr_size_t i;
+    char *out = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)n));
 
-    for (i = 0; i + 2 < n; i += 3) {
-        *o++ = b64c[in[i] >> 2];
-        *o++ = b64c[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-        *o++ = b64c[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-        *o++ = b64c[in[i + 2] & 63];
-    }
-    if (i < n) {
-        *o++ = b64c[in[i] >> 2];
-        if (i + 1 < n) {
-            *o++ = b64c[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-            *o++ = b64c[(in[i + 1] & 15) << 2];
-        }
-        else {
-            *o++ = b64c[(in[i] & 3) << 4];
-            *o++ = '=';
-        }
-        *o++ = '=';
-    }
-    *o = '\0';
+    apr_base64_encode_binary(out, in, (int)n);
     return out;
 }
 
-/* strict: length a multiple of 4, padding only at the end */
+static const char b64c[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* strict (apr-util's decoder is not): length a multiple of 4, padding only
+ * at the end */
 static int b64_decode(unsigned char **pout, apr_size_t *plen, const char *s, apr_pool_t *p)
 {
     static signed char rev[256];
