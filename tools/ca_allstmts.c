@@ -1,6 +1,10 @@
 /* The list of all statement tables lives with the tools that need it: a
  * new ca_xxx_stmts[] goes here and into the list of each module using it. */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_dbd.h>
 
 #include "ca_allstmts.h"
 #include "ca_account.h"
@@ -25,3 +29,30 @@ const ca_stmt_t *const ca_all_stmts[] = {
     ca_org_stmts,
     NULL
 };
+
+static apr_status_t close_db(void *data)
+{
+    ca_db_t *db = data;
+
+    apr_dbd_close(db->driver, db->handle);
+    return APR_SUCCESS;
+}
+
+int ca_tool_connect(ca_db_t *db, const char *conninfo, apr_pool_t *p)
+{
+    const char *err = NULL;
+
+    memset(db, 0, sizeof(*db));
+    apr_dbd_init(p);
+    if (apr_dbd_get_driver(p, "pgsql", &db->driver) != APR_SUCCESS) {
+        fprintf(stderr, "CA30001: the APR DBD pgsql driver is missing "
+                "(install libaprutil1-dbd-pgsql)\n");
+        return 1;
+    }
+    if (apr_dbd_open_ex(db->driver, p, conninfo, &db->handle, &err) != APR_SUCCESS) {
+        fprintf(stderr, "CA30002: cannot connect: %s\n", err ? err : "unknown error");
+        return 1;
+    }
+    apr_pool_cleanup_register(p, db, close_db, apr_pool_cleanup_null);
+    return 0;
+}

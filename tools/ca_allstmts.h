@@ -1,6 +1,6 @@
-/* Every statement table of the core, for the tools that prepare them all
- * (cacert-dbcheck, cacert-grant).  The httpd modules each list the tables
- * they use themselves. */
+/* What the command-line tools share: every statement table of the core
+ * (cacert-dbcheck and cacert-grant prepare them all; the httpd modules each
+ * list the tables they use themselves), and the way to the database. */
 #ifndef CA_ALLSTMTS_H
 #define CA_ALLSTMTS_H
 
@@ -8,5 +8,10 @@
 
 /* NULL-terminated list of NULL-label-terminated tables */
 extern const ca_stmt_t *const ca_all_stmts[];
+
+/* the pgsql driver and a connection to conninfo, closed when p is
+ * destroyed; 0, or 1 with the reason on stderr (CA30001 the driver is
+ * missing, CA30002 no connection) */
+int ca_tool_connect(ca_db_t *db, const char *conninfo, apr_pool_t *p);
 
 #endif

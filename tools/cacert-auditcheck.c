@@ -17,10 +17,11 @@
 #include <apr_dbd.h>
 
 #include "ca_audit.h"
+#include "ca_allstmts.h"
 #include "ca_db.h"
 #include "ca_log.h"
 
-static const ca_stmt_t *const stmts[] = { ca_audit_stmts, NULL };
+static const ca_stmt_t *const tables[] = { ca_audit_stmts, NULL };
 
 static int usage(FILE *out, const char *argv0)
 {
@@ -34,9 +35,9 @@ int main(int argc, char **argv)
     apr_pool_t *p;
     ca_db_t db = { 0 };
     ca_audit_walk_t w;
-    const char *err = NULL, *conninfo = NULL, *anchor_id = NULL, *anchor_hash = NULL;
+    const char *conninfo = NULL, *anchor_id = NULL, *anchor_hash = NULL;
     apr_status_t rv;
-    int i, t, rc = 2;
+    int i, rc = 2;
 
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         return usage(stdout, argv[0]);
@@ -70,41 +71,24 @@ int main(int argc, char **argv)
         }
         anchor_id = idpart;
     }
-    apr_dbd_init(p);
-    rv = apr_dbd_get_driver(p, "pgsql", &db.driver);
-    if (rv != APR_SUCCESS) {
-        fprintf(stderr, "CA45102: the APR DBD pgsql driver is missing "
-                "(install libaprutil1-dbd-pgsql)\n");
+    if (ca_tool_connect(&db, conninfo, p)) {
         goto leave;
     }
-    rv = apr_dbd_open_ex(db.driver, p, conninfo, &db.handle, &err);
-    if (rv != APR_SUCCESS) {
-        fprintf(stderr, "CA45103: cannot connect: %s\n", err ? err : "unknown error");
+    if (ca_db_prepare_tables(&db, tables, p) != 0) {
+        fprintf(stderr, "CA45104: the statements do not fit the database schema"
+                " (run cacert-migrate)\n");
         goto leave;
-    }
-    db.prepared = apr_hash_make(p);
-    for (t = 0; stmts[t]; t++) {
-        for (i = 0; stmts[t][i].label; i++) {
-            apr_dbd_prepared_t *st = NULL;
-            if (apr_dbd_prepare(db.driver, p, db.handle, stmts[t][i].sql, stmts[t][i].label,
-                                &st) != 0) {
-                fprintf(stderr, "CA45104: cannot prepare %s: %s\n", stmts[t][i].label,
-                        apr_dbd_error(db.driver, db.handle, 0));
-                goto close;
-            }
-            apr_hash_set(db.prepared, stmts[t][i].label, APR_HASH_KEY_STRING, st);
-        }
     }
     rv = ca_audit_verify(&w, &db, anchor_id, anchor_hash, p);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "CA45105: reading the audit log failed\n");
-        goto close;
+        goto leave;
     }
     if (w.broken_id) {
         printf("entry %" APR_INT64_T_FMT ": %s\n", w.broken_id, w.broken_why);
         printf("chain BROKEN after %" APR_INT64_T_FMT " intact entries\n", w.entries);
         rc = 1;
-        goto close;
+        goto leave;
     }
     printf("%" APR_INT64_T_FMT " entries, chain intact\n", w.entries);
     if (w.entries) {
@@ -116,8 +100,6 @@ int main(int argc, char **argv)
     }
     rc = 0;
 
-close:
-    apr_dbd_close(db.driver, db.handle);
 leave:
     apr_pool_destroy(p);
     return rc;

@@ -21,8 +21,6 @@ int main(int argc, char **argv)
 {
     apr_pool_t *p;
     ca_db_t db = { 0 };
-    const char *err = NULL;
-    apr_status_t rv;
     int failed, t, i, n = 0;
 
     if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -36,16 +34,7 @@ int main(int argc, char **argv)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
-    apr_dbd_init(p);
-    rv = apr_dbd_get_driver(p, "pgsql", &db.driver);
-    if (rv != APR_SUCCESS) {
-        fprintf(stderr, "CA30001: the APR DBD pgsql driver is missing "
-                "(install libaprutil1-dbd-pgsql)\n");
-        return 1;
-    }
-    rv = apr_dbd_open_ex(db.driver, p, argv[1], &db.handle, &err);
-    if (rv != APR_SUCCESS) {
-        fprintf(stderr, "CA30002: cannot connect: %s\n", err ? err : "unknown error");
+    if (ca_tool_connect(&db, argv[1], p)) {
         return 1;
     }
     failed = ca_db_prepare_tables(&db, ca_all_stmts, p);
@@ -55,7 +44,6 @@ int main(int argc, char **argv)
         }
     }
     printf("%d statements, %d prepared, %d failed\n", n, n - failed, failed);
-    apr_dbd_close(db.driver, db.handle);
     apr_pool_destroy(p);
     return failed ? 1 : 0;
 }

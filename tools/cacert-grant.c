@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
     apr_pool_t *p;
     ca_db_t db = { 0 };
-    const char *err = NULL, *conninfo = NULL, *email = NULL, *role = NULL, *ticket = NULL;
+    const char *conninfo = NULL, *email = NULL, *role = NULL, *ticket = NULL;
     const char *member_id;
     apr_status_t rv;
     int i, remove = 0, rc = 2;
@@ -72,29 +72,22 @@ int main(int argc, char **argv)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
-    apr_dbd_init(p);
-    if (apr_dbd_get_driver(p, "pgsql", &db.driver) != APR_SUCCESS) {
-        fprintf(stderr, "CA45403: the APR DBD pgsql driver is missing "
-                "(install libaprutil1-dbd-pgsql)\n");
-        goto leave;
-    }
-    if (apr_dbd_open_ex(db.driver, p, conninfo, &db.handle, &err) != APR_SUCCESS) {
-        fprintf(stderr, "CA45404: cannot connect: %s\n", err ? err : "unknown error");
+    if (ca_tool_connect(&db, conninfo, p)) {
         goto leave;
     }
     if (ca_db_prepare_tables(&db, ca_all_stmts, p) != 0) {
         fprintf(stderr, "CA45405: the statements do not fit the database schema"
                 " (run cacert-migrate)\n");
-        goto close;
+        goto leave;
     }
     rv = ca_console_member_by_email(&member_id, &db, email, p);
     if (rv == APR_NOTFOUND) {
         fprintf(stderr, "CA45406: no member has the address %s\n", email);
         rc = 1;
-        goto close;
+        goto leave;
     }
     if (rv != APR_SUCCESS) {
-        goto close;
+        goto leave;
     }
     rv = ca_console_role(&db, NULL, member_id, role, ticket, !remove, p);
     if (rv == APR_EEXIST) {
@@ -115,8 +108,6 @@ int main(int argc, char **argv)
         rc = 0;
     }
 
-close:
-    apr_dbd_close(db.driver, db.handle);
 leave:
     apr_pool_destroy(p);
     return rc;
