@@ -508,20 +508,32 @@ static signerd_record_t *new_record(signerd_journal_t *j, uint64_t id, uint8_t t
     return rec;
 }
 
+/* one answer into the journal: "WORD id FIELD reqhash answer" appended,
+ * then kept in the index */
+static apr_status_t record(signerd_journal_t *j, const char *word, uint64_t id,
+                           const char *field, uint8_t kind, const unsigned char reqhash[32],
+                           const unsigned char *answer, apr_size_t alen, apr_pool_t *tmp)
+{
+    char h[65];
+    apr_status_t rv;
+
+    rv = append(j, apr_psprintf(tmp, "%s %" PRIu64 " %s %s %s", word, id, field,
+                                hex(h, reqhash, 32), b64_encode(answer, alen, tmp)), tmp);
+    if (rv == APR_SUCCESS) {
+        rv = index_add(j, new_record(j, id, kind, reqhash, answer, alen));
+    }
+    return rv;
+}
+
 apr_status_t signerd_journal_sign(signerd_journal_t *j, uint64_t id,
                                   const unsigned char reqhash[32], const char *ca,
                                   const unsigned char *answer, apr_size_t alen)
 {
     apr_pool_t *tmp;
     apr_status_t rv;
-    char h[65];
 
     apr_pool_create(&tmp, j->pool);
-    rv = append(j, apr_psprintf(tmp, "SIGN %" PRIu64 " %s %s %s", id, ca, hex(h, reqhash, 32),
-                                b64_encode(answer, alen, tmp)), tmp);
-    if (rv == APR_SUCCESS) {
-        rv = index_add(j, new_record(j, id, CA_MSG_SIGN, reqhash, answer, alen));
-    }
+    rv = record(j, "SIGN", id, ca, CA_MSG_SIGN, reqhash, answer, alen, tmp);
     apr_pool_destroy(tmp);
     return rv;
 }
@@ -532,18 +544,14 @@ apr_status_t signerd_journal_pgpsign(signerd_journal_t *j, uint64_t id,
 {
     apr_pool_t *tmp;
     apr_status_t rv;
-    char h[65];
 
     apr_pool_create(&tmp, j->pool);
-    rv = append(j, apr_psprintf(tmp, "PGPSIGN %" PRIu64 " %s %s %s", id, fpr,
-                                hex(h, reqhash, 32), b64_encode(answer, alen, tmp)), tmp);
-    if (rv == APR_SUCCESS) {
-        rv = index_add(j, new_record(j, id, CA_MSG_PGPSIGN, reqhash, answer, alen));
-    }
+    rv = record(j, "PGPSIGN", id, fpr, CA_MSG_PGPSIGN, reqhash, answer, alen, tmp);
     apr_pool_destroy(tmp);
     return rv;
 }
 
+/* REVOKE's line has the serial, the time and the reason after the hash */
 apr_status_t signerd_journal_revoke(signerd_journal_t *j, uint64_t id,
                                     const unsigned char reqhash[32], signerd_ca_t *ca,
                                     const ca_crl_entry_t *e,

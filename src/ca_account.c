@@ -460,6 +460,30 @@ static apr_status_t new_session(ca_session_t **psess, ca_db_t *db,
     return rv;
 }
 
+/* the end of both logins, once the credential was right: a locked account
+ * or an unconfirmed primary address gets no session (row: "locked",
+ * "confirmed") */
+static apr_status_t login_of(ca_login_outcome_t *pout, ca_session_t **psess, ca_db_t *db,
+                             const ca_account_cfg_t *cfg, const ca_row_t *row,
+                             const char *member_id, const char *client_addr, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (ca_col_true(row, "locked")) {
+        *pout = CA_LOGIN_LOCKED;
+        return APR_SUCCESS;
+    }
+    if (!ca_col_true(row, "confirmed")) {
+        *pout = CA_LOGIN_UNCONFIRMED;
+        return APR_SUCCESS;
+    }
+    rv = new_session(psess, db, cfg, member_id, client_addr, p);
+    if (rv == APR_SUCCESS) {
+        *pout = CA_LOGIN_OK;
+    }
+    return rv;
+}
+
 apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
                               ca_db_t *db, const ca_account_cfg_t *cfg,
                               const char *address, const char *password,
@@ -496,19 +520,7 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
         return ca_db_query(NULL, db, "cacert_acc_login_failure_insert",
                            CA_ARGS(address, client_addr), p);
     }
-    if (ca_col_true(row, "locked")) {
-        *pout = CA_LOGIN_LOCKED;
-        return APR_SUCCESS;
-    }
-    if (!ca_col_true(row, "confirmed")) {
-        *pout = CA_LOGIN_UNCONFIRMED;
-        return APR_SUCCESS;
-    }
-    rv = new_session(psess, db, cfg, ca_col(row, "id"), client_addr, p);
-    if (rv == APR_SUCCESS) {
-        *pout = CA_LOGIN_OK;
-    }
-    return rv;
+    return login_of(pout, psess, db, cfg, row, ca_col(row, "id"), client_addr, p);
 }
 
 apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **psess,
@@ -534,19 +546,7 @@ apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **pses
     if (!ca_col_true(row, "valid") || ca_col_true(row, "login_disabled")) {
         return APR_SUCCESS;
     }
-    if (ca_col_true(row, "locked")) {
-        *pout = CA_LOGIN_LOCKED;
-        return APR_SUCCESS;
-    }
-    if (!ca_col_true(row, "confirmed")) {
-        *pout = CA_LOGIN_UNCONFIRMED;
-        return APR_SUCCESS;
-    }
-    rv = new_session(psess, db, cfg, ca_col(row, "member_id"), client_addr, p);
-    if (rv == APR_SUCCESS) {
-        *pout = CA_LOGIN_OK;
-    }
-    return rv;
+    return login_of(pout, psess, db, cfg, row, ca_col(row, "member_id"), client_addr, p);
 }
 
 apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
