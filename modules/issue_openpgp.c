@@ -19,12 +19,14 @@
 #include "ca_gpg.h"
 #include "ca_issue.h"
 #include "ca_log.h"
+#include "ca_valid.h"
 #include "ca_multipart.h"
 #include "ca_openpgp.h"
 #include "ca_pgpkeys.h"
 #include "ca_policy.h"
 #include "ca_tmpl.h"
 #include "issue_openpgp.h"
+#include "cacert_glue.h"
 
 APLOG_USE_MODULE(cacert_issue);
 
@@ -103,18 +105,12 @@ static void fns(void)
 
 static int redirect(cacert_page_t *pg, const char *where)
 {
-    request_rec *r = pg->r;
-    const char *url = apr_pstrcat(r->pool, pg->base, "/", where, NULL);
-
-    headers(r);
-    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, url, r));
-    return HTTP_SEE_OTHER;
+    return cacert_redirect(pg->r, pg->base, where);
 }
 
 static int internal_error(cacert_page_t *pg, apr_status_t rv, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pg->r, "CA90302: %s failed", what);
-    return message(pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
+    return cacert_internal_error(pg, "CA90302", rv, what);
 }
 
 static const char *msg_text(cacert_page_t *pg, const char *key)
@@ -166,23 +162,6 @@ static apr_status_t facts_of(apr_array_header_t **pnames, apr_array_header_t **p
                                    pg->sess->suffix, pg->r->pool);
     *pemails = (apr_array_header_t *)f.emails;
     return APR_SUCCESS;
-}
-
-static apr_array_header_t *split_lines(const char *s, apr_pool_t *p)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    const char *nl;
-
-    while (s && *s) {
-        nl = strchr(s, '\n');
-        APR_ARRAY_PUSH(a, const char *) = nl ? apr_pstrmemdup(p, s, (apr_size_t)(nl - s))
-                                             : apr_pstrdup(p, s);
-        if (!nl) {
-            break;
-        }
-        s = nl + 1;
-    }
-    return a;
 }
 
 static const char *tmpdir_of(const iss_pgp_cfg_t *c, apr_pool_t *p)
@@ -413,7 +392,7 @@ static apr_status_t key_vars(cacert_page_t *pg, keyview_t *kv, const char *sel)
     for (i = 0; i < sigs->nelts; i++) {
         const ca_pgpsig_t *s = &APR_ARRAY_IDX(sigs, i, ca_pgpsig_t);
         ca_tmpl_ctx_t *it = ca_tmpl_add_item(pg->ctx, "sigs");
-        apr_array_header_t *us = split_lines(s->uids, p);
+        apr_array_header_t *us = ca_split_lines(s->uids, p);
         int j;
         ca_tmpl_set(it, "id", s->id);
         ca_tmpl_set(it, "created", s->created);
@@ -536,7 +515,7 @@ int iss_pgp_page_resign(cacert_page_t *pg, const iss_pgp_cfg_t *c)
         set_msg(pg, "error_summary", kv.key_err);
         goto refuse;
     }
-    uids = split_lines(APR_ARRAY_IDX(sigs, 0, ca_pgpsig_t).uids, r->pool);
+    uids = ca_split_lines(APR_ARRAY_IDX(sigs, 0, ca_pgpsig_t).uids, r->pool);
     for (j = 0; j < uids->nelts; j++) {
         const char *u = APR_ARRAY_IDX(uids, j, const char *);
         int ok = 0;
@@ -595,26 +574,10 @@ int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_ti
     return render(pg, "certs_openpgp_wait.html", HTTP_OK);
 }
 
-static int send_text(request_rec *r, const char *type, const char *filename, const char *s)
-{
-    apr_size_t len = strlen(s);
-
-    headers(r);
-    ap_set_content_type(r, type);
-    if (filename) {
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       apr_psprintf(r->pool, "attachment; filename=\"%s\"", filename));
-    }
-    ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only) {
-        ap_rwrite(s, (int)len, r);
-    }
-    return OK;
-}
-
 int iss_pgp_page_download(cacert_page_t *pg, const iss_pgp_cfg_t *c)
 {
     request_rec *r = pg->r;
+    const char *armored;
     ca_pgpsig_t *s;
     apr_status_t rv;
 
@@ -626,9 +589,10 @@ int iss_pgp_page_download(cacert_page_t *pg, const iss_pgp_cfg_t *c)
     if (rv != APR_SUCCESS) {
         return internal_error(pg, rv, "OpenPGP signed key");
     }
-    return send_text(r, "application/pgp-keys",
-                     apr_psprintf(r->pool, "%s-cacert.asc", s->fingerprint),
-                     ca_pgp_armor(s->bin, s->len, r->pool));
+    armored = ca_pgp_armor(s->bin, s->len, r->pool);
+    return cacert_send(r, "application/pgp-keys",
+                       apr_psprintf(r->pool, "%s-cacert.asc", s->fingerprint), armored,
+                       strlen(armored));
 }
 
 /* ---- /pki ---- */
@@ -650,7 +614,7 @@ int iss_pgp_pki_file(request_rec *r, const iss_pgp_cfg_t *c)
     if (!c->loaded) {
         return HTTP_NOT_FOUND;
     }
-    return send_text(r, "application/pgp-keys", NULL, c->armored);
+    return cacert_send(r, "application/pgp-keys", NULL, c->armored, strlen(c->armored));
 }
 
 /* ---- the signer link ---- */

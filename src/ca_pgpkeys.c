@@ -5,6 +5,7 @@
 
 #include "ca_account.h"
 #include "ca_log.h"
+#include "ca_valid.h"
 #include "ca_pgpkeys.h"
 #include "ca_wire.h"
 
@@ -327,23 +328,6 @@ apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req
     return APR_SUCCESS;
 }
 
-static apr_array_header_t *split_lines(const char *s, apr_pool_t *p)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    const char *nl;
-
-    while (*s) {
-        nl = strchr(s, '\n');
-        APR_ARRAY_PUSH(a, const char *) = nl ? apr_pstrmemdup(p, s, (apr_size_t)(nl - s))
-                                             : apr_pstrdup(p, s);
-        if (!nl) {
-            break;
-        }
-        s = nl + 1;
-    }
-    return a;
-}
-
 apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_id,
                                const unsigned char *ca_keyid,
                                const unsigned char *answer, apr_size_t len, apr_pool_t *p)
@@ -375,7 +359,7 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
     uids_text = ca_col(row, "uids");
     member_id = ca_col(row, "member_id");
     fpr = ca_col(row, "fingerprint");
-    uids = split_lines(uids_text, p);
+    uids = ca_split_lines(uids_text, p);
     if ((e = ca_pgp_parse(&key, kt->value, kt->len, p))) {
         *pwhy = apr_pstrcat(p, "the signed key does not parse: ", e, NULL);
         rv = APR_EINVAL;

@@ -31,6 +31,23 @@ const char *ca_trim(const char *s, apr_pool_t *p)
     return apr_pstrmemdup(p, s, (apr_size_t)(e - s));
 }
 
+apr_array_header_t *ca_split_lines(const char *s, apr_pool_t *p)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    const char *nl;
+
+    while (s && *s) {
+        nl = strchr(s, '\n');
+        APR_ARRAY_PUSH(a, const char *) = nl ? apr_pstrmemdup(p, s, (apr_size_t)(nl - s))
+                                             : apr_pstrdup(p, s);
+        if (!nl) {
+            break;
+        }
+        s = nl + 1;
+    }
+    return a;
+}
+
 /* decode one code point of valid UTF-8 */
 static unsigned long utf8_next(const unsigned char **ps)
 {

@@ -6,10 +6,14 @@
 #define CA_VALID_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /* trim ASCII white space at both ends */
 const char *ca_trim(const char *s, apr_pool_t *p);
+/* the lines of s (split at '\n', no empty last line; NULL: none) as an
+ * array of const char * */
+apr_array_header_t *ca_split_lines(const char *s, apr_pool_t *p);
 
 /* a part of a person's name: letters of any script, combining marks,
  * spaces, hyphen, apostrophe (' and U+2019) and full stop; no digits, no
