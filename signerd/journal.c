@@ -512,16 +512,19 @@ static signerd_record_t *new_record(signerd_journal_t *j, uint64_t id, uint8_t t
  * then kept in the index */
 static apr_status_t record(signerd_journal_t *j, const char *word, uint64_t id,
                            const char *field, uint8_t kind, const unsigned char reqhash[32],
-                           const unsigned char *answer, apr_size_t alen, apr_pool_t *tmp)
+                           const unsigned char *answer, apr_size_t alen)
 {
-    char h[65];
+    apr_pool_t *tmp;
     apr_status_t rv;
+    char h[65];
 
+    apr_pool_create(&tmp, j->pool);
     rv = append(j, apr_psprintf(tmp, "%s %" PRIu64 " %s %s %s", word, id, field,
                                 hex(h, reqhash, 32), b64_encode(answer, alen, tmp)), tmp);
     if (rv == APR_SUCCESS) {
         rv = index_add(j, new_record(j, id, kind, reqhash, answer, alen));
     }
+    apr_pool_destroy(tmp);
     return rv;
 }
 
@@ -529,26 +532,14 @@ apr_status_t signerd_journal_sign(signerd_journal_t *j, uint64_t id,
                                   const unsigned char reqhash[32], const char *ca,
                                   const unsigned char *answer, apr_size_t alen)
 {
-    apr_pool_t *tmp;
-    apr_status_t rv;
-
-    apr_pool_create(&tmp, j->pool);
-    rv = record(j, "SIGN", id, ca, CA_MSG_SIGN, reqhash, answer, alen, tmp);
-    apr_pool_destroy(tmp);
-    return rv;
+    return record(j, "SIGN", id, ca, CA_MSG_SIGN, reqhash, answer, alen);
 }
 
 apr_status_t signerd_journal_pgpsign(signerd_journal_t *j, uint64_t id,
                                      const unsigned char reqhash[32], const char *fpr,
                                      const unsigned char *answer, apr_size_t alen)
 {
-    apr_pool_t *tmp;
-    apr_status_t rv;
-
-    apr_pool_create(&tmp, j->pool);
-    rv = record(j, "PGPSIGN", id, fpr, CA_MSG_PGPSIGN, reqhash, answer, alen, tmp);
-    apr_pool_destroy(tmp);
-    return rv;
+    return record(j, "PGPSIGN", id, fpr, CA_MSG_PGPSIGN, reqhash, answer, alen);
 }
 
 /* REVOKE's line has the serial, the time and the reason after the hash */

@@ -281,7 +281,7 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_registration_t *reg,
                                  ca_mail_fn *mail, void *baton, apr_pool_t *p)
 {
-    const char *pwhash, *ahash[5], *member_id, *email_id;
+    const char *pwhash, *ahash[5], *member_id = NULL, *email_id;
     const ca_row_t *row;
     apr_status_t rv;
     int i;
@@ -353,17 +353,12 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
         goto leave;
     }
     rv = new_ping(db, cfg, email_id, reg->email, mail, baton, "register", p);
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    rv = ca_db_commit(db, p);
+
+leave:
+    rv = ca_db_end(db, rv, p);
     if (rv == APR_SUCCESS) {
         *pmember_id = member_id;
     }
-    return rv;
-
-leave:
-    ca_db_rollback(db, p);
     return rv;
 }
 
@@ -938,16 +933,11 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
         || (rv = audit(db, NULL, member_id, "password.reset.request", client_addr, p))
         != APR_SUCCESS
         || (rv = mail(baton, "reset", address, member_id, token, p)) != APR_SUCCESS) {
-        goto leave;
+        return ca_db_end(db, rv, p);
     }
-    rv = ca_db_commit(db, p);
-    if (rv == APR_SUCCESS) {
+    if ((rv = ca_db_end(db, rv, p)) == APR_SUCCESS) {
         *pout = CA_LOST_OK;
     }
-    return rv;
-
-leave:
-    ca_db_rollback(db, p);
     return rv;
 }
 

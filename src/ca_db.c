@@ -252,6 +252,15 @@ apr_status_t ca_db_commit(ca_db_t *db, apr_pool_t *p)
     return failed ? APR_EGENERAL : APR_SUCCESS;
 }
 
+apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p)
+{
+    if (rv == APR_SUCCESS) {
+        return ca_db_commit(db, p);
+    }
+    ca_db_rollback(db, p);
+    return rv;
+}
+
 apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)
 {
     if (!db->trans) {

@@ -149,6 +149,14 @@ static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
                        CA_ARGS(actor, member, action, detail ? detail : ""), p);
 }
 
+/* a new secret for a claim or a ping, then the transaction that stores it */
+static apr_status_t begin_with_cookie(const char **pcookie, ca_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv = ca_random_token(pcookie, 24, p);
+
+    return rv == APR_SUCCESS ? ca_db_begin(db, p) : rv;
+}
+
 apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
                            const char *member_id, const char *name, apr_pool_t *p)
 {
@@ -158,10 +166,7 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
 
     *pid = NULL;
     *prefusal = NULL;
-    if ((rv = ca_random_token(&cookie, 24, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+    if ((rv = begin_with_cookie(&cookie, db, p)) != APR_SUCCESS) {
         return rv;
     }
     /* one claim at a time: the check for parents and children and the
@@ -394,10 +399,7 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
     apr_status_t rv;
 
     *pcookie = NULL;
-    if ((rv = ca_random_token(&cookie, 24, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+    if ((rv = begin_with_cookie(&cookie, db, p)) != APR_SUCCESS) {
         return rv;
     }
     rv = ca_db_row(&row, db, "cacert_dom_check_insert",
