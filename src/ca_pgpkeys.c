@@ -142,6 +142,23 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
     return rv;
 }
 
+/* the row of id by the statement label, APR_NOTFOUND unless it is the
+ * member's (member_id NULL: anyone's) */
+static apr_status_t owned_row(const ca_row_t **pr, ca_db_t *db, const char *label,
+                              const char *id, const char *member_id, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!ca_is_id(id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_row(pr, db, label, CA_ARGS(id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return member_id && strcmp(ca_col(*pr, "member_id"), member_id) ? APR_NOTFOUND
+                                                                    : APR_SUCCESS;
+}
+
 apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
                             const char *member_id, apr_pool_t *p)
 {
@@ -150,14 +167,8 @@ apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
     apr_status_t rv;
 
     *pkey = NULL;
-    if (!ca_is_id(key_id)) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = ca_db_row(&r, db, "cacert_pgp_get", CA_ARGS(key_id), p)) != APR_SUCCESS) {
+    if ((rv = owned_row(&r, db, "cacert_pgp_get", key_id, member_id, p)) != APR_SUCCESS) {
         return rv;
-    }
-    if (strcmp(ca_col(r, "member_id"), member_id)) {
-        return APR_NOTFOUND;
     }
     k = apr_pcalloc(p, sizeof(*k));
     k->id = ca_col(r, "id");
@@ -206,14 +217,8 @@ apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *s
     apr_status_t rv;
 
     *psig = NULL;
-    if (!ca_is_id(sig_id)) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = ca_db_row(&r, db, "cacert_pgp_sig", CA_ARGS(sig_id), p)) != APR_SUCCESS) {
+    if ((rv = owned_row(&r, db, "cacert_pgp_sig", sig_id, member_id, p)) != APR_SUCCESS) {
         return rv;
-    }
-    if (member_id && strcmp(ca_col(r, "member_id"), member_id)) {
-        return APR_NOTFOUND;
     }
     s = apr_pcalloc(p, sizeof(*s));
     sig_from_row(s, r);
