@@ -42,7 +42,8 @@ const ca_stmt_t ca_console_stmts[] = {
       " ORDER BY deleted_at IS NOT NULL, is_primary DESC, id" },
     { "cacert_con_domains",
       "SELECT name, " TS("created_at") " AS added, " TS("verified_at") " AS verified,"
-      " " TS("deleted_at") " AS removed FROM domains WHERE member_id = %s::bigint ORDER BY deleted_at IS NOT NULL, id" },
+      " " TS("deleted_at") " AS removed FROM domains WHERE member_id = %s::bigint"
+      " ORDER BY deleted_at IS NOT NULL, id" },
     { "cacert_con_received",
       "SELECT a.id, a.assurer_id AS other_id, concat_ws(' ', m.given_name, m.family_name)"
       " AS other_name, a.method, a.location, to_char(a.assured_on, 'YYYY-MM-DD') AS date,"
@@ -68,7 +69,8 @@ const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_lock_member",
       "SELECT locked_at IS NOT NULL AS locked, deleted_at IS NOT NULL AS deleted,"
       " blocked_at IS NOT NULL AS blocked, codesign_allowed, given_name, middle_name,"
-      " family_name, suffix, to_char(dob, 'YYYY-MM-DD') AS dob FROM members WHERE id = %s::bigint FOR UPDATE" },
+      " family_name, suffix, to_char(dob, 'YYYY-MM-DD') AS dob FROM members"
+      " WHERE id = %s::bigint FOR UPDATE" },
     { "cacert_con_set_locked",
       "UPDATE members SET locked_at = CASE WHEN %s::boolean THEN now() END"
       " WHERE id = %s::bigint" },

@@ -21,7 +21,8 @@ const ca_stmt_t ca_domain_stmts[] = {
     { "cacert_dom_lock",
       "SELECT pg_advisory_xact_lock(7366324)" },
     { "cacert_dom_conflicts",
-      "SELECT lower(name) AS holder FROM domains WHERE deleted_at IS NULL AND member_id <> %s::bigint"
+      "SELECT lower(name) AS holder FROM domains WHERE deleted_at IS NULL"
+      " AND member_id <> %s::bigint"
       " AND (lower(name) = %s OR right(%s, length(name) + 1) = '.' || lower(name)"
       "  OR right(lower(name), length(%s) + 1) = '.' || %s)"
       " ORDER BY length(name) LIMIT 1" },

@@ -319,17 +319,120 @@ static int same(const char *typed, const char *stored, apr_pool_t *p)
     return !strcmp(ca_trim(typed, p), stored ? stored : "");
 }
 
+/* the assuree as the Assurer saw them: NULL, or the refusal (m: the
+ * assuree's locked row) */
+static const char *assuree_refusal(const ca_row_t *m, const ca_wot_entry_t *e, apr_pool_t *p)
+{
+    if (!strcmp(ca_col(m, "id"), e->assurer_id)) {
+        return "wot.self";
+    }
+    if (ca_col_true(m, "locked")) {
+        return "wot.assuree.locked";
+    }
+    if (!ca_col_true(m, "verified")) {
+        return "wot.assuree.unverified";
+    }
+    if (!e->version || strcmp(e->version, ca_col(m, "version"))) {
+        return "wot.changed";
+    }
+    if (!same(e->given, ca_col(m, "given_name"), p)
+        || !same(e->middle, ca_col(m, "middle_name"), p)
+        || !same(e->family, ca_col(m, "family_name"), p)
+        || !same(e->suffix, ca_col(m, "suffix"), p) || !e->dob
+        || strcmp(e->dob, ca_col(m, "dob"))) {
+        return "wot.mismatch";
+    }
+    if (!e->cca_agreed || !e->face_to_face) {
+        return "wot.cap.declarations";
+    }
+    return ca_points_documents_check(e->documents, e->points, e->kind == CA_WOT_FACE_TO_FACE);
+}
+
+/* may this Assurer (arow, standing) award these points (face to face), or
+ * this TTP-admin enter them (the assuree's TTP assurances so far)?
+ * *prefusal NULL or the refusal */
+static apr_status_t award_refusal(const char **prefusal, ca_db_t *db, const ca_wot_entry_t *e,
+                                  const ca_row_t *m, const ca_row_t *arow,
+                                  const ca_standing_t *assurer, const ca_standing_t *assuree,
+                                  const ca_points_rules_t *rules, const char *today,
+                                  apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    ca_ttp_held_t *held;
+    apr_status_t rv;
+    int i, max;
+
+    *prefusal = NULL;
+    if (e->kind == CA_WOT_FACE_TO_FACE) {
+        if (ca_col_true(arow, "locked") || !ca_is_assurer(assurer)) {
+            *prefusal = "wot.notassurer";
+            return APR_SUCCESS;
+        }
+        max = ca_points_max_award(1, ca_points_experience(assurer->given),
+                                  ca_points_junior(ca_col(arow, "dob"), today), rules);
+        if (e->points < 0 || e->points > max) {
+            *prefusal = "wot.points.range";
+        }
+        return APR_SUCCESS;
+    }
+    rv = ca_db_rows(&rows, db, "cacert_wot_ttp_held", CA_ARGS(ca_col(m, "id")), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)(rows->nelts + 1));
+    for (i = 0; i < rows->nelts; i++) {
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        held[i].assurer_id = ca_col(row, "assurer_id");
+        held[i].ttp = ca_col(row, "ttp");
+        held[i].points = ca_col_int(row, "points", 0);
+        held[i].topup = ca_col_true(row, "topup");
+    }
+    *prefusal = ca_points_ttp_check(held, rows->nelts, e->assurer_id, e->ttp, e->points,
+                                    e->kind == CA_WOT_TOPUP,
+                                    ca_points_junior(ca_col(m, "dob"), today),
+                                    assuree->challenge, rules);
+    return APR_SUCCESS;
+}
+
+/* the assurance row, the TTP request it closes, the audit entry */
+static apr_status_t record_assurance(const char **pid, ca_db_t *db, const ca_wot_entry_t *e,
+                                     const ca_row_t *m, apr_pool_t *p)
+{
+    const char *assuree = ca_col(m, "id"), *ttp = e->kind == CA_WOT_FACE_TO_FACE ? NULL : e->ttp;
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    rv = ca_db_row(&row, db, "cacert_wot_insert",
+                   CA_ARGS(e->assurer_id, assuree, apr_itoa(p, e->points),
+                           ca_wot_kind_name(e->kind), e->location, e->date, ttp,
+                           apr_itoa(p, e->documents), e->cca_agreed ? "t" : "f",
+                           e->face_to_face ? "t" : "f",
+                           full_name(ca_col(m, "given_name"), ca_col(m, "middle_name"),
+                                     ca_col(m, "family_name"), ca_col(m, "suffix"), p),
+                           ca_col(m, "dob")), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *pid = ca_col(row, "id");
+    if (ttp && (rv = ca_db_query(NULL, db, "cacert_wot_ttp_close",
+                                 CA_ARGS(e->assurer_id, *pid, assuree), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return ca_audit_write(db, e->assurer_id, assuree, "assurance.add",
+                          apr_psprintf(p, "assurance %s: %d points, %s%s%s, on %s", *pid,
+                                       e->points, ca_wot_kind_name(e->kind),
+                                       ttp ? " by " : "", ttp ? ttp : "", e->date), p);
+}
+
 apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
                            const ca_wot_entry_t *e, const ca_points_rules_t *rules,
                            apr_time_t now, apr_pool_t *p)
 {
-    const char *today = ca_wot_date_of(now, p);
-    const ca_row_t *m, *arow, *row;
-    const char *refusal = NULL, *name;
+    const char *today = ca_wot_date_of(now, p), *refusal = NULL;
+    const ca_row_t *m, *arow;
     ca_standing_t assurer, assuree;
     apr_array_header_t *rows;
     apr_status_t rv;
-    int max, i;
 
     *prefusal = NULL;
     memset(done, 0, sizeof(*done));
@@ -345,7 +448,7 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
      * revocation of the assurer's points waits for this transaction, or
      * this one sees it (the standings below are read after the lock) */
     if ((rv = ca_db_rows(&rows, db, "cacert_wot_lock_pair",
-                           CA_ARGS(e->assurer_id, e->email), p)) != APR_SUCCESS) {
+                         CA_ARGS(e->assurer_id, e->email), p)) != APR_SUCCESS) {
         goto leave;
     }
     rv = ca_db_row(&m, db, "cacert_wot_assuree_lock", CA_ARGS(e->email), p);
@@ -353,110 +456,27 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
         refusal = "wot.assuree.unknown";
         goto leave;
     }
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    if ((rv = ca_db_row(&arow, db, "cacert_wot_assurer", CA_ARGS(e->assurer_id), p))
-        != APR_SUCCESS
+    if (rv != APR_SUCCESS
+        || (rv = ca_db_row(&arow, db, "cacert_wot_assurer", CA_ARGS(e->assurer_id), p))
+           != APR_SUCCESS
         || (rv = ca_account_standing(&assurer, db, e->assurer_id, p)) != APR_SUCCESS
         || (rv = ca_account_standing(&assuree, db, ca_col(m, "id"), p)) != APR_SUCCESS) {
         goto leave;
     }
-    if (!strcmp(ca_col(m, "id"), e->assurer_id)) {
-        refusal = "wot.self";
+    if ((refusal = assuree_refusal(m, e, p))
+        || (rv = award_refusal(&refusal, db, e, m, arow, &assurer, &assuree, rules, today, p))
+           != APR_SUCCESS || refusal) {
         goto leave;
-    }
-    if (ca_col_true(m, "locked")) {
-        refusal = "wot.assuree.locked";
-        goto leave;
-    }
-    if (!ca_col_true(m, "verified")) {
-        refusal = "wot.assuree.unverified";
-        goto leave;
-    }
-    if (!e->version || strcmp(e->version, ca_col(m, "version"))) {
-        refusal = "wot.changed";
-        goto leave;
-    }
-    if (!same(e->given, ca_col(m, "given_name"), p) || !same(e->middle, ca_col(m, "middle_name"), p) || !same(e->family, ca_col(m, "family_name"), p)
-        || !same(e->suffix, ca_col(m, "suffix"), p) || !e->dob || strcmp(e->dob, ca_col(m, "dob"))) {
-        refusal = "wot.mismatch";
-        goto leave;
-    }
-    if (!e->cca_agreed || !e->face_to_face) {
-        refusal = "wot.cap.declarations";
-        goto leave;
-    }
-    if ((refusal = ca_points_documents_check(e->documents, e->points,
-                                             e->kind == CA_WOT_FACE_TO_FACE))) {
-        goto leave;
-    }
-    if (e->kind == CA_WOT_FACE_TO_FACE) {
-        if (ca_col_true(arow, "locked") || !ca_is_assurer(&assurer)) {
-            refusal = "wot.notassurer";
-            goto leave;
-        }
-        max = ca_points_max_award(1, ca_points_experience(assurer.given),
-                                  ca_points_junior(ca_col(arow, "dob"), today), rules);
-        if (e->points < 0 || e->points > max) {
-            refusal = "wot.points.range";
-            goto leave;
-        }
-    }
-    else {
-        ca_ttp_held_t *held;
-        if ((rv = ca_db_rows(&rows, db, "cacert_wot_ttp_held", CA_ARGS(ca_col(m, "id")), p))
-            != APR_SUCCESS) {
-            goto leave;
-        }
-        held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)(rows->nelts + 1));
-        for (i = 0; i < rows->nelts; i++) {
-            row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-            held[i].assurer_id = ca_col(row, "assurer_id");
-            held[i].ttp = ca_col(row, "ttp");
-            held[i].points = ca_col_int(row, "points", 0);
-            held[i].topup = ca_col_true(row, "topup");
-        }
-        refusal = ca_points_ttp_check(held, rows->nelts, e->assurer_id, e->ttp, e->points,
-                                      e->kind == CA_WOT_TOPUP,
-                                      ca_points_junior(ca_col(m, "dob"), today),
-                                      assuree.challenge, rules);
-        if (refusal) {
-            goto leave;
-        }
     }
     if ((rv = ca_db_rows(&rows, db, "cacert_wot_pair_live",
-                           CA_ARGS(e->assurer_id, ca_col(m, "id")), p)) != APR_SUCCESS) {
+                         CA_ARGS(e->assurer_id, ca_col(m, "id")), p)) != APR_SUCCESS) {
         goto leave;
     }
     if (rows->nelts) {
         refusal = "wot.pair";
         goto leave;
     }
-    name = full_name(ca_col(m, "given_name"), ca_col(m, "middle_name"), ca_col(m, "family_name"), ca_col(m, "suffix"), p);
-    rv = ca_db_row(&row, db, "cacert_wot_insert",
-                       CA_ARGS(e->assurer_id, ca_col(m, "id"), apr_itoa(p, e->points),
-                               ca_wot_kind_name(e->kind), e->location, e->date,
-                               e->kind == CA_WOT_FACE_TO_FACE ? NULL : e->ttp,
-                               apr_itoa(p, e->documents), e->cca_agreed ? "t" : "f",
-                               e->face_to_face ? "t" : "f", name, ca_col(m, "dob")), p);
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    done->assurance_id = ca_col(row, "id");
-    if (e->kind != CA_WOT_FACE_TO_FACE
-        && (rv = ca_db_query(NULL, db, "cacert_wot_ttp_close",
-                             CA_ARGS(e->assurer_id, done->assurance_id, ca_col(m, "id")), p))
-        != APR_SUCCESS) {
-        goto leave;
-    }
-    if ((rv = ca_audit_write(db, e->assurer_id, ca_col(m, "id"), "assurance.add",
-                             apr_psprintf(p, "assurance %s: %d points, %s%s%s, on %s",
-                                          done->assurance_id, e->points,
-                                          ca_wot_kind_name(e->kind),
-                                          e->kind == CA_WOT_FACE_TO_FACE ? "" : " by ",
-                                          e->kind == CA_WOT_FACE_TO_FACE ? "" : e->ttp,
-                                          e->date), p)) != APR_SUCCESS
+    if ((rv = record_assurance(&done->assurance_id, db, e, m, p)) != APR_SUCCESS
         || (rv = ca_account_standing(&assuree, db, ca_col(m, "id"), p)) != APR_SUCCESS) {
         goto leave;
     }
@@ -469,12 +489,13 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
     done->assuree_email = ca_col(m, "email");
     done->assuree_points = ca_points_total(&assuree);
     done->assurer_given = ca_col(arow, "given_name");
-    done->assurer_name = apr_pstrcat(p, ca_col(arow, "given_name"), " ", ca_col(arow, "family_name"), NULL);
+    done->assurer_name = apr_pstrcat(p, ca_col(arow, "given_name"), " ",
+                                     ca_col(arow, "family_name"), NULL);
     done->assurer_lang = ca_col(arow, "language");
     done->assurer_email = ca_col(arow, "email");
-    ca_log(CA_LOG_INFO, "CA40101", APR_SUCCESS, "assurance %s: member %s assured %s (%d points, %s)",
-           done->assurance_id, e->assurer_id, done->assuree_id, e->points,
-           ca_wot_kind_name(e->kind));
+    ca_log(CA_LOG_INFO, "CA40101", APR_SUCCESS,
+           "assurance %s: member %s assured %s (%d points, %s)", done->assurance_id,
+           e->assurer_id, done->assuree_id, e->points, ca_wot_kind_name(e->kind));
     return APR_SUCCESS;
 
 leave:
@@ -536,7 +557,8 @@ apr_status_t ca_wot_ttp_request(const char **prefusal, ca_db_t *db, const char *
         goto leave;
     }
     if ((rv = ca_audit_write(db, member_id, member_id, "ttp.request",
-                             apr_pstrcat(p, "request ", ca_col(APR_ARRAY_IDX(rows, 0, const ca_row_t *), "id"),
+                             apr_pstrcat(p, "request ",
+                                         ca_col(APR_ARRAY_IDX(rows, 0, const ca_row_t *), "id"),
                                          " in ", country, NULL), p)) != APR_SUCCESS) {
         goto leave;
     }
