@@ -1099,21 +1099,154 @@ static apr_size_t time_size(int64_t t)
     return der_time(tmp, t);
 }
 
+/* the entries checked, sorted by serial, repeated serials dropped (the
+ * earliest revocation stays): *psorted (malloc'ed, the caller frees it),
+ * *pn of them, *prevoked_len the content length of revokedCertificates */
+static apr_status_t crl_entries(crl_rec_t **psorted, apr_size_t *pn, apr_size_t *prevoked_len,
+                                const ca_crl_spec_t *spec)
+{
+    crl_rec_t *sorted;
+    apr_size_t i, n = 0;
+
+    *psorted = NULL;
+    *pn = *prevoked_len = 0;
+    if (!spec->nentries) {
+        return APR_SUCCESS;
+    }
+    if (spec->nentries > (apr_size_t)-1 / sizeof(*sorted)) {
+        return APR_ENOMEM;
+    }
+    for (i = 0; i < spec->nentries; i++) {
+        if (spec->entries[i].serial_len > sizeof(spec->entries[i].serial)) {
+            ca_log(CA_LOG_ERR, "CA50035", APR_EINVAL, "CRL: entry %" APR_SIZE_T_FMT
+                   " has a serial longer than 20 bytes", i);
+            return APR_EINVAL;
+        }
+        if (spec->entries[i].reason > 10 || spec->entries[i].reason == 7) {
+            ca_log(CA_LOG_ERR, "CA50036", APR_EINVAL, "CRL: entry %" APR_SIZE_T_FMT
+                   " has an invalid reason %u", i, spec->entries[i].reason);
+            return APR_EINVAL;
+        }
+    }
+    sorted = malloc(spec->nentries * sizeof(*sorted));
+    if (!sorted) {
+        ca_log(CA_LOG_ERR, "CA50034", APR_ENOMEM, "CRL: out of memory for %"
+               APR_SIZE_T_FMT " entries", spec->nentries);
+        return APR_ENOMEM;
+    }
+    *psorted = sorted;
+    for (i = 0; i < spec->nentries; i++) {
+        rec_from_entry(&sorted[i], &spec->entries[i]);
+    }
+    qsort(sorted, spec->nentries, sizeof(*sorted), rec_cmp);
+    for (i = 0; i < spec->nentries; i++) {
+        apr_size_t tl;
+
+        if (n > 0 && same_serial(&sorted[n - 1], &sorted[i])) {
+            continue;
+        }
+        tl = time_size(sorted[i].revoked_at);
+        if (!tl) {
+            ca_log(CA_LOG_ERR, "CA50037", APR_EINVAL, "CRL: a revocation time "
+                   "is out of range");
+            return APR_EINVAL;
+        }
+        sorted[n++] = sorted[i];
+        *prevoked_len += der_tlv_size(entry_content_size(&sorted[i], tl));
+    }
+    *pn = n;
+    return APR_SUCCESS;
+}
+
+/* revokedCertificates: SEQUENCE OF { serial, time, [reason] } */
+static unsigned char *put_revoked(unsigned char *w, const crl_rec_t *sorted, apr_size_t n,
+                                  apr_size_t revoked_len)
+{
+    apr_size_t i;
+
+    w = der_put_hdr(w, 0x30, revoked_len);
+    for (i = 0; i < n; i++) {
+        const crl_rec_t *e = &sorted[i];
+        unsigned char tbuf[DER_TIME_MAX], sbuf[20];
+        apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
+        const unsigned char *mag = rec_mag(&maglen, sbuf, e);
+
+        w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
+        w = der_put_uint(w, mag, maglen);
+        w = der_put(w, tbuf, tl);
+        if (e->reason) {
+            w = der_put_reason(w, e->reason);
+        }
+    }
+    return w;
+}
+
+/* the crlExtensions: AKI (keyid) and cRLNumber, their sizes first */
+typedef struct {
+    const unsigned char *keyid, *num;
+    apr_size_t kid, numlen;
+    apr_size_t aki_len, crlnum_len;
+    unsigned char numbuf[8];
+} crl_exts_t;
+
+static apr_size_t crl_exts_size(crl_exts_t *x, const unsigned char *keyid, int keyid_len,
+                                uint64_t crl_number)
+{
+    int k;
+
+    x->keyid = keyid;
+    x->kid = (apr_size_t)keyid_len;
+    x->aki_len = der_tlv_size(5 + der_tlv_size(der_tlv_size(der_tlv_size(x->kid))));
+    for (k = 0; k < 8; k++) {
+        x->numbuf[k] = (unsigned char)(crl_number >> (8 * (7 - k)));
+    }
+    x->num = x->numbuf;
+    x->numlen = 8;
+    while (x->numlen && *x->num == 0) {
+        x->num++;
+        x->numlen--;
+    }
+    x->crlnum_len = der_tlv_size(5 + der_tlv_size(der_tlv_size(int_content(x->numlen,
+                                                                             x->num))));
+    return der_tlv_size(der_tlv_size(x->aki_len + x->crlnum_len));
+}
+
+static unsigned char *put_crl_exts(unsigned char *w, const crl_exts_t *x)
+{
+    /* Extension { id-ce-authorityKeyIdentifier, OCTET STRING {
+     *   SEQUENCE { [0] keyIdentifier } } } */
+    static const unsigned char oid_aki[] = { 0x06, 0x03, 0x55, 0x1D, 0x23 };
+    static const unsigned char oid_crlnum[] = { 0x06, 0x03, 0x55, 0x1D, 0x14 };
+
+    /* [0] EXPLICIT Extensions */
+    w = der_put_hdr(w, 0xA0, der_tlv_size(x->aki_len + x->crlnum_len));
+    w = der_put_hdr(w, 0x30, x->aki_len + x->crlnum_len);
+    w = der_put_hdr(w, 0x30, 5 + der_tlv_size(der_tlv_size(der_tlv_size(x->kid))));
+    w = der_put(w, oid_aki, sizeof(oid_aki));
+    w = der_put_hdr(w, 0x04, der_tlv_size(der_tlv_size(x->kid)));
+    w = der_put_hdr(w, 0x30, der_tlv_size(x->kid));
+    w = der_put_hdr(w, 0x80, x->kid);
+    w = der_put(w, x->keyid, x->kid);
+
+    w = der_put_hdr(w, 0x30, 5 + der_tlv_size(der_tlv_size(int_content(x->numlen, x->num))));
+    w = der_put(w, oid_crlnum, sizeof(oid_crlnum));
+    w = der_put_hdr(w, 0x04, der_tlv_size(int_content(x->numlen, x->num)));
+    return der_put_uint(w, x->num, x->numlen);
+}
+
 apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
                         const ca_crl_spec_t *spec, apr_pool_t *p)
 {
     static const unsigned char version_v2[] = { 0x02, 0x01, 0x01 };
     apr_status_t rv = APR_SUCCESS;
     crl_rec_t *sorted = NULL;
-    apr_size_t n = 0, i, alglen = 0, namelen, this_len, next_len;
-    apr_size_t revoked_len = 0, aki_len, crlnum_len, exts_len, tbs_len, total;
+    apr_size_t n = 0, alglen = 0, namelen, this_len, next_len;
+    apr_size_t revoked_len = 0, exts_len, tbs_len, total;
     const unsigned char *alg, *keyid, *name_der;
-    unsigned char keybuf[SHA_DIGEST_LENGTH], crlnum[8], *buf = NULL, *w;
+    unsigned char keybuf[SHA_DIGEST_LENGTH], *buf = NULL, *w;
     unsigned char this_der[DER_TIME_MAX], next_der[DER_TIME_MAX];
-    int keyid_len, k;
-    X509_NAME *name;
-    const unsigned char *crlnum_mag;
-    apr_size_t crlnum_maglen;
+    crl_exts_t exts;
+    int keyid_len;
 
     *ptbs = NULL;
     *plen = 0;
@@ -1138,78 +1271,16 @@ apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
         rv = APR_EINVAL;
         goto leave;
     }
-    name = X509_get_subject_name(spec->issuer);
-    if (!X509_NAME_get0_der(name, &name_der, &namelen)
+    if (!X509_NAME_get0_der(X509_get_subject_name(spec->issuer), &name_der, &namelen)
         || !issuer_key_id(&keyid, &keyid_len, keybuf, spec->issuer)) {
         log_ossl("CA50033", "CRL: cannot get the issuer name or key id");
         rv = APR_EGENERAL;
         goto leave;
     }
-
-    /* sort a copy; drop repeated serials (the earliest revocation stays) */
-    if (spec->nentries) {
-        if (spec->nentries > (apr_size_t)-1 / sizeof(*sorted)) {
-            rv = APR_ENOMEM;
-            goto leave;
-        }
-        sorted = malloc(spec->nentries * sizeof(*sorted));
-        if (!sorted) {
-            ca_log(CA_LOG_ERR, "CA50034", APR_ENOMEM, "CRL: out of memory for %"
-                   APR_SIZE_T_FMT " entries", spec->nentries);
-            rv = APR_ENOMEM;
-            goto leave;
-        }
-        for (i = 0; i < spec->nentries; i++) {
-            if (spec->entries[i].serial_len > sizeof(spec->entries[i].serial)) {
-                ca_log(CA_LOG_ERR, "CA50035", APR_EINVAL, "CRL: entry %" APR_SIZE_T_FMT
-                       " has a serial longer than 20 bytes", i);
-                rv = APR_EINVAL;
-                goto leave;
-            }
-            if (spec->entries[i].reason > 10 || spec->entries[i].reason == 7) {
-                ca_log(CA_LOG_ERR, "CA50036", APR_EINVAL, "CRL: entry %" APR_SIZE_T_FMT
-                       " has an invalid reason %u", i, spec->entries[i].reason);
-                rv = APR_EINVAL;
-                goto leave;
-            }
-        }
-        for (i = 0; i < spec->nentries; i++) {
-            rec_from_entry(&sorted[i], &spec->entries[i]);
-        }
-        qsort(sorted, spec->nentries, sizeof(*sorted), rec_cmp);
-        for (i = 0; i < spec->nentries; i++) {
-            apr_size_t tl;
-
-            if (n > 0 && same_serial(&sorted[n - 1], &sorted[i])) {
-                continue;
-            }
-            tl = time_size(sorted[i].revoked_at);
-            if (!tl) {
-                ca_log(CA_LOG_ERR, "CA50037", APR_EINVAL, "CRL: a revocation time "
-                       "is out of range");
-                rv = APR_EINVAL;
-                goto leave;
-            }
-            sorted[n++] = sorted[i];
-            revoked_len += der_tlv_size(entry_content_size(&sorted[i], tl));
-        }
+    if ((rv = crl_entries(&sorted, &n, &revoked_len, spec)) != APR_SUCCESS) {
+        goto leave;
     }
-
-    /* crlExtensions: AKI (keyid) and cRLNumber */
-    aki_len = der_tlv_size(5 + der_tlv_size(der_tlv_size(der_tlv_size((apr_size_t)keyid_len))));
-    for (k = 0; k < 8; k++) {
-        crlnum[k] = (unsigned char)(spec->crl_number >> (8 * (7 - k)));
-    }
-    crlnum_mag = crlnum;
-    crlnum_maglen = 8;
-    while (crlnum_maglen && *crlnum_mag == 0) {
-        crlnum_mag++;
-        crlnum_maglen--;
-    }
-    crlnum_len = der_tlv_size(5 + der_tlv_size(der_tlv_size(int_content(crlnum_maglen,
-                                                                        crlnum_mag))));
-    exts_len = der_tlv_size(der_tlv_size(aki_len + crlnum_len));
-
+    exts_len = crl_exts_size(&exts, keyid, keyid_len, spec->crl_number);
     tbs_len = sizeof(version_v2) + alglen + namelen + this_len + next_len
         + (n ? der_tlv_size(revoked_len) : 0) + exts_len;
     total = der_tlv_size(tbs_len);
@@ -1222,44 +1293,9 @@ apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
     w = der_put(w, this_der, this_len);
     w = der_put(w, next_der, next_len);
     if (n) {
-        w = der_put_hdr(w, 0x30, revoked_len);
-        for (i = 0; i < n; i++) {
-            const crl_rec_t *e = &sorted[i];
-            unsigned char tbuf[DER_TIME_MAX], sbuf[20];
-            apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
-            const unsigned char *mag = rec_mag(&maglen, sbuf, e);
-
-            w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
-            w = der_put_uint(w, mag, maglen);
-            w = der_put(w, tbuf, tl);
-            if (e->reason) {
-                w = der_put_reason(w, e->reason);
-            }
-        }
+        w = put_revoked(w, sorted, n, revoked_len);
     }
-    /* [0] EXPLICIT Extensions */
-    w = der_put_hdr(w, 0xA0, der_tlv_size(aki_len + crlnum_len));
-    w = der_put_hdr(w, 0x30, aki_len + crlnum_len);
-    {
-        /* Extension { id-ce-authorityKeyIdentifier, OCTET STRING {
-         *   SEQUENCE { [0] keyIdentifier } } } */
-        static const unsigned char oid_aki[] = { 0x06, 0x03, 0x55, 0x1D, 0x23 };
-        static const unsigned char oid_crlnum[] = { 0x06, 0x03, 0x55, 0x1D, 0x14 };
-        apr_size_t kid = (apr_size_t)keyid_len;
-
-        w = der_put_hdr(w, 0x30, 5 + der_tlv_size(der_tlv_size(der_tlv_size(kid))));
-        w = der_put(w, oid_aki, sizeof(oid_aki));
-        w = der_put_hdr(w, 0x04, der_tlv_size(der_tlv_size(kid)));
-        w = der_put_hdr(w, 0x30, der_tlv_size(kid));
-        w = der_put_hdr(w, 0x80, kid);
-        w = der_put(w, keyid, kid);
-
-        w = der_put_hdr(w, 0x30, 5 + der_tlv_size(der_tlv_size(
-                            int_content(crlnum_maglen, crlnum_mag))));
-        w = der_put(w, oid_crlnum, sizeof(oid_crlnum));
-        w = der_put_hdr(w, 0x04, der_tlv_size(int_content(crlnum_maglen, crlnum_mag)));
-        w = der_put_uint(w, crlnum_mag, crlnum_maglen);
-    }
+    w = put_crl_exts(w, &exts);
     if ((apr_size_t)(w - buf) != total) {
         ca_log(CA_LOG_ERR, "CA50038", APR_EGENERAL, "CRL: DER size mismatch (%"
                APR_SIZE_T_FMT " != %" APR_SIZE_T_FMT ")", (apr_size_t)(w - buf), total);
