@@ -359,56 +359,51 @@ static void forget_key(signerd_pgp_t *g, const char *fpr)
     }
 }
 
-const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
-                             const char **pdone, signerd_config_t *conf,
-                             const apr_array_header_t *tlvs, apr_pool_t *p)
+/* the request's user IDs (no one twice), names and addresses */
+static const char *request_lists(apr_array_header_t **puids, apr_array_header_t **pnames,
+                                 apr_array_header_t **pemails,
+                                 const apr_array_header_t *tlvs, apr_pool_t *p)
 {
-    signerd_pgp_t *g = conf->pgp;
-    const ca_tlv_t *kt = ca_tlv_get(tlvs, CA_TAG_PGP_KEY);
-    const ca_tlv_t *ft = ca_tlv_get(tlvs, CA_TAG_PGP_FPR);
-    apr_array_header_t *uids = apr_array_make(p, 4, sizeof(const char *));
-    apr_array_header_t *names = apr_array_make(p, 4, sizeof(const char *));
-    apr_array_header_t *emails = apr_array_make(p, 4, sizeof(const char *));
-    ca_pgp_key_t *key, *signedkey;
-    const unsigned char *clean, *outk;
-    apr_size_t cleanlen, outlen;
-    gpgme_data_t d = NULL;
-    gpgme_import_result_t ir;
-    gpgme_key_t mk = NULL;
-    gpgme_error_t err;
-    const char *why = NULL, *e, *lf = "";
-    char *exported = NULL;
-    size_t explen = 0;
-    int i, count, imported = 0;
-    int64_t expires = 0;
-    apr_array_header_t *answer;
+    int i, j;
 
-    *panswer = NULL;
-    *plen = 0;
-    *pdone = NULL;
-    if (!g || !g->open) {
-        return "OpenPGP signing is not configured";
-    }
+    *puids = apr_array_make(p, 4, sizeof(const char *));
+    *pnames = apr_array_make(p, 4, sizeof(const char *));
+    *pemails = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < tlvs->nelts; i++) {
         const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
         const char *s = apr_pstrmemdup(p, (const char *)t->value, t->len);
         if (t->tag == CA_TAG_PGP_UID) {
-            int j;
-            for (j = 0; j < uids->nelts; j++) {
-                if (!strcmp(APR_ARRAY_IDX(uids, j, const char *), s)) {
+            for (j = 0; j < (*puids)->nelts; j++) {
+                if (!strcmp(APR_ARRAY_IDX(*puids, j, const char *), s)) {
                     return "the same user ID asked twice";
                 }
             }
-            APR_ARRAY_PUSH(uids, const char *) = s;
+            APR_ARRAY_PUSH(*puids, const char *) = s;
         }
         else if (t->tag == CA_TAG_PGP_NAME) {
-            APR_ARRAY_PUSH(names, const char *) = s;
+            APR_ARRAY_PUSH(*pnames, const char *) = s;
         }
         else if (t->tag == CA_TAG_PGP_EMAIL) {
-            APR_ARRAY_PUSH(emails, const char *) = s;
+            APR_ARRAY_PUSH(*pemails, const char *) = s;
         }
     }
-    /* the key: one well-formed public key, as a member may upload it */
+    return NULL;
+}
+
+/* the key: one well-formed public key, as a member may upload it, the one
+ * the request names, not the CA's; every user ID on it, self-certified,
+ * within Table 4.3.1 for the facts given.  *plf: the user IDs, one a line */
+static const char *request_key(ca_pgp_key_t **pkey, const char **plf, const signerd_pgp_t *g,
+                               const apr_array_header_t *tlvs, const apr_array_header_t *uids,
+                               const apr_array_header_t *names,
+                               const apr_array_header_t *emails, apr_pool_t *p)
+{
+    const ca_tlv_t *kt = ca_tlv_get(tlvs, CA_TAG_PGP_KEY);
+    const ca_tlv_t *ft = ca_tlv_get(tlvs, CA_TAG_PGP_FPR);
+    const char *e, *lf = "";
+    ca_pgp_key_t *key;
+    int i, j;
+
     if ((e = ca_pgp_parse(&key, kt->value, kt->len, p))) {
         return apr_psprintf(p, "the key is refused (%s)", e);
     }
@@ -418,11 +413,9 @@ const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
     if (!memcmp(key->fpr_hex, g->fpr, 40)) {
         return "the request asks to certify the CA's own key";
     }
-    /* every user ID: on the key, self-certified, within Table 4.3.1 for
-     * the facts given */
     for (i = 0; i < uids->nelts; i++) {
         const char *u = APR_ARRAY_IDX(uids, i, const char *);
-        int j, on = 0;
+        int on = 0;
         for (j = 0; j < key->uids->nelts; j++) {
             const ca_pgp_uid_t *ku = &APR_ARRAY_IDX(key->uids, j, ca_pgp_uid_t);
             if (!strcmp(ku->text, u)) {
@@ -438,70 +431,122 @@ const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
         }
         lf = apr_pstrcat(p, lf, i ? "\n" : "", u, NULL);
     }
-    /* what gpg sees: the primary key, these user IDs, their
-     * self-certifications, the subkeys -- nothing else */
+    *pkey = key;
+    *plf = lf;
+    return NULL;
+}
+
+/* what gpg sees: the primary key, these user IDs, their
+ * self-certifications, the subkeys -- nothing else; then gpg's own view of
+ * it must agree (*pmk: gpg's key, the caller unrefs it) */
+static const char *gpg_import(gpgme_key_t *pmk, signerd_pgp_t *g, const ca_pgp_key_t *key,
+                              const apr_array_header_t *uids, apr_pool_t *p)
+{
+    const unsigned char *clean;
+    apr_size_t cleanlen;
+    gpgme_data_t d = NULL;
+    gpgme_import_result_t ir;
+    gpgme_user_id_t gu;
+    gpgme_error_t err;
+    int i;
+
     ca_pgp_filter(&clean, &cleanlen, NULL, key, uids, NULL, p);
     forget_key(g, key->fpr_hex);
     if (gpgme_data_new_from_mem(&d, (const char *)clean, cleanlen, 0) != 0) {
-        why = "internal error: gpgme data";
-        goto leave;
+        return "internal error: gpgme data";
     }
     err = gpgme_op_import(g->ctx, d);
     gpgme_data_release(d);
-    d = NULL;
     ir = err ? NULL : gpgme_op_import_result(g->ctx);
     if (!ir || ir->considered != 1 || ir->imported != 1 || ir->secret_read != 0
         || !ir->imports || !ir->imports->fpr || strcasecmp(ir->imports->fpr, key->fpr_hex)) {
-        why = apr_psprintf(p, "gpg does not import the key alone (%s)",
-                           err ? gpgme_strerror(err) : "import result");
-        goto leave;
+        return apr_psprintf(p, "gpg does not import the key alone (%s)",
+                            err ? gpgme_strerror(err) : "import result");
     }
-    imported = 1;
-    if ((err = gpgme_get_key(g->ctx, key->fpr_hex, &mk, 0)) != 0 || !mk) {
-        why = "gpg lost the key after importing it";
-        goto leave;
+    if ((err = gpgme_get_key(g->ctx, key->fpr_hex, pmk, 0)) != 0 || !*pmk) {
+        return "gpg lost the key after importing it";
     }
-    if (mk->revoked || mk->expired || mk->invalid || mk->disabled || mk->secret) {
-        why = "gpg finds the key revoked, expired or invalid";
-        goto leave;
+    if ((*pmk)->revoked || (*pmk)->expired || (*pmk)->invalid || (*pmk)->disabled
+        || (*pmk)->secret) {
+        return "gpg finds the key revoked, expired or invalid";
     }
     for (i = 0; i < uids->nelts; i++) {
         const char *u = APR_ARRAY_IDX(uids, i, const char *);
-        gpgme_user_id_t gu;
-        for (gu = mk->uids; gu; gu = gu->next) {
+        for (gu = (*pmk)->uids; gu; gu = gu->next) {
             if (gu->uid && !strcmp(gu->uid, u)) {
                 break;
             }
         }
         if (!gu || gu->revoked || gu->invalid) {
-            why = apr_psprintf(p, "gpg finds user ID %d revoked or without a valid "
-                               "self-certification", i + 1);
-            goto leave;
+            return apr_psprintf(p, "gpg finds user ID %d revoked or without a valid "
+                                "self-certification", i + 1);
         }
     }
+    return NULL;
+}
+
+/* gpg certifies the user IDs (lf) with the CA key and exports the key;
+ * *pexported: gpg's memory (gpgme_free) */
+static const char *gpg_certify(ca_pgp_key_t **psigned, char **pexported, signerd_pgp_t *g,
+                               gpgme_key_t mk, const ca_pgp_key_t *key, const char *lf,
+                               apr_pool_t *p)
+{
+    gpgme_data_t d = NULL;
+    gpgme_error_t err;
+    size_t explen = 0;
+
     gpgme_signers_clear(g->ctx);
     if ((err = gpgme_signers_add(g->ctx, g->cakey)) != 0
         || (err = gpgme_op_keysign(g->ctx, mk, lf,
                                    (unsigned long)g->days * 86400ul,
                                    GPGME_KEYSIGN_LFSEP | GPGME_KEYSIGN_FORCE)) != 0) {
-        why = apr_psprintf(p, "gpg could not certify: %s", gpgme_strerror(err));
-        goto leave;
+        return apr_psprintf(p, "gpg could not certify: %s", gpgme_strerror(err));
     }
     gpgme_signers_clear(g->ctx);
-    if (gpgme_data_new(&d) != 0
-        || (err = gpgme_op_export(g->ctx, key->fpr_hex, 0, d)) != 0) {
-        why = "gpg could not export the certified key";
-        goto leave;
+    if (gpgme_data_new(&d) != 0) {
+        return "gpg could not export the certified key";
     }
-    exported = gpgme_data_release_and_get_mem(d, &explen);
-    d = NULL;
-    if (!exported || (e = ca_pgp_parse(&signedkey, (const unsigned char *)exported, explen,
-                                       p))) {
-        why = "the certified key gpg exported does not parse";
-        goto leave;
+    if (gpgme_op_export(g->ctx, key->fpr_hex, 0, d) != 0) {
+        gpgme_data_release(d);
+        return "gpg could not export the certified key";
     }
-    if (memcmp(signedkey->fpr, key->fpr, 20)) {
-        why = "gpg exported another key";
+    *pexported = gpgme_data_release_and_get_mem(d, &explen);
+    if (!*pexported || ca_pgp_parse(psigned, (const unsigned char *)*pexported, explen, p)) {
+        return "the certified key gpg exported does not parse";
+    }
+    if (memcmp((*psigned)->fpr, key->fpr, 20)) {
+        return "gpg exported another key";
+    }
+    return NULL;
+}
+
+const char *signerd_pgp_sign(const unsigned char **panswer, apr_size_t *plen,
+                             const char **pdone, signerd_config_t *conf,
+                             const apr_array_header_t *tlvs, apr_pool_t *p)
+{
+    signerd_pgp_t *g = conf->pgp;
+    apr_array_header_t *uids, *names, *emails, *answer;
+    ca_pgp_key_t *key = NULL, *signedkey;
+    const unsigned char *outk;
+    apr_size_t outlen;
+    gpgme_key_t mk = NULL;
+    const char *why, *lf = NULL;
+    char *exported = NULL;
+    int i, count;
+    int64_t expires = 0;
+
+    *panswer = NULL;
+    *plen = 0;
+    *pdone = NULL;
+    if (!g || !g->open) {
+        return "OpenPGP signing is not configured";
+    }
+    if ((why = request_lists(&uids, &names, &emails, tlvs, p))
+        || (why = request_key(&key, &lf, g, tlvs, uids, names, emails, p))) {
+        return why;
+    }
+    if ((why = gpg_import(&mk, g, key, uids, p))
+        || (why = gpg_certify(&signedkey, &exported, g, mk, key, lf, p))) {
         goto leave;
     }
     /* only the new certifications leave, on exactly these user IDs */
@@ -534,16 +579,12 @@ leave:
     if (exported) {
         gpgme_free(exported);
     }
-    if (d) {
-        gpgme_data_release(d);
-    }
     if (mk) {
         gpgme_key_unref(mk);
     }
     gpgme_signers_clear(g->ctx);
-    if (imported || why) {
-        forget_key(g, key->fpr_hex);
-    }
+    /* the member's key leaves the CA's keyring whatever happened */
+    forget_key(g, key->fpr_hex);
     return why;
 }
 
