@@ -41,6 +41,7 @@
 #include "ca_csr.h"
 #include "ca_policy.h"
 #include "ca_issue.h"
+#include "ca_submit.h"
 #include "ca_wire.h"
 #include "ca_x509.h"
 #include "ca_org.h"
@@ -1074,111 +1075,52 @@ static int internal_error(iss_req_t *q, apr_status_t rv, const char *what)
     return page_message(q->pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
 }
 
-static ca_policy_cfg_t policy_cfg(iss_srv_cfg *c)
-{
-    ca_policy_cfg_t pc;
-
-    pc.class1_root = cfg_int(c->class1, 0) == 1;
-    pc.member_days = cfg_int(c->member_days, 183);
-    pc.assured_days = cfg_int(c->assured_days, 730);
-    return pc;
-}
-
-static const char *member_name(const ca_session_t *s, apr_pool_t *p)
-{
-    const char *n = s->given;
-
-    if (s->middle && *s->middle) {
-        n = apr_pstrcat(p, n, " ", s->middle, NULL);
-    }
-    n = apr_pstrcat(p, n, " ", s->family, NULL);
-    if (s->suffix && *s->suffix) {
-        n = apr_pstrcat(p, n, " ", s->suffix, NULL);
-    }
-    return n;
-}
-
-/* the member's verified facts, with the domains domain control counts
- * under root (mod_cacert_account's rules when it is loaded) */
-static apr_status_t domain_facts(iss_req_t *q, ca_member_facts_t *facts, const char *root)
+/* the operator's settings for the core's issuance decision */
+static ca_submit_cfg_t submit_cfg(iss_req_t *q)
 {
     APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
+    ca_submit_cfg_t sc;
 
-    return ca_issue_facts_for(facts, q->pg->db, q->pg->sess->member_id, root,
-                              dcfg ? dcfg(q->r->server) : NULL, q->r->pool);
-}
-
-/* a host is not in a domain verified enough for root: when it lies in one
- * of the member's domains that passed a check, just not enough of them for
- * this root (the Assured SubRoot's two different methods), *pe becomes
- * "policy.host.morechecks" and the page links to that domain's page */
-static apr_status_t more_checks(iss_req_t *q, const char **pe,
-                                const apr_array_header_t *hosts,
-                                const ca_member_facts_t *facts, const char *root)
-{
-    APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
-    apr_array_header_t *list;
-    const ca_domain_t *d;
-    const char *h = NULL, *dom;
-    apr_status_t rv;
-    int i;
-
-    /* the host ca_policy_names stopped at: the first one outside them */
-    for (i = 0; hosts && i < hosts->nelts; i++) {
-        const char *c = APR_ARRAY_IDX(hosts, i, const char *);
-        if (ca_host_in_domains(&dom, c, facts->domains) && !dom) {
-            h = c;
-            break;
-        }
-    }
-    if (!h || !root) {
-        return APR_SUCCESS;
-    }
-    if ((rv = ca_domain_list(&list, q->pg->db, q->pg->sess->member_id, q->r->pool))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    d = ca_domain_short_of(list, h, ca_domain_rule(dcfg ? dcfg(q->r->server) : NULL, root));
-    if (d) {
-        *pe = "policy.host.morechecks";
-        ca_tmpl_set(q->pg->ctx, "more_checks_id", d->id);
-        ca_tmpl_set(q->pg->ctx, "more_checks_name", d->name);
-    }
-    return APR_SUCCESS;
+    memset(&sc, 0, sizeof(sc));
+    sc.policy.class1_root = cfg_int(q->cfg->class1, 0) == 1;
+    sc.policy.member_days = cfg_int(q->cfg->member_days, 0);
+    sc.policy.assured_days = cfg_int(q->cfg->assured_days, 0);
+    sc.domains = dcfg ? dcfg(q->r->server) : NULL;
+    sc.weak = q->cfg->weak;
+    return sc;
 }
 
 /* the options the member is entitled to, and why others are not */
-static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
+static apr_status_t offer(iss_req_t *q)
 {
     static const ca_profile_t profiles[] = { CA_PROFILE_CLIENT, CA_PROFILE_SERVER,
                                              CA_PROFILE_CODESIGN };
-    ca_policy_cfg_t pc = policy_cfg(q->cfg);
+    ca_submit_cfg_t sc = submit_cfg(q);
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     apr_pool_t *p = q->r->pool;
+    ca_member_facts_t facts;
     ca_standing_t st;
+    ca_grant_t sg;
     apr_status_t rv;
     const char *chosen = cacert_field(q->pg, "profile");
     int i;
 
+    /* the domains listed are those verified enough for server
+     * certificates under the root the member would get them from */
     if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    {
-        /* the domains listed are those verified enough for server
-         * certificates under the root the member would get them from */
-        ca_grant_t sg;
-        ca_policy_grant(&sg, &st, CA_PROFILE_SERVER, &pc);
-        if ((rv = domain_facts(q, facts, sg.ca)) != APR_SUCCESS) {
-            return rv;
-        }
+    ca_policy_grant(&sg, &st, CA_PROFILE_SERVER, &sc.policy);
+    if ((rv = ca_issue_facts_for(&facts, q->pg->db, q->pg->sess->member_id, sg.ca, sc.domains,
+                                 p)) != APR_SUCCESS) {
+        return rv;
     }
-    facts->name = member_name(q->pg->sess, p);
     ca_tmpl_setf(ctx, "points", "%d", ca_points_total(&st));
     for (i = 0; i < 3; i++) {
         ca_grant_t g;
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "profiles");
         const char *name = ca_profile_name(profiles[i]);
-        ca_policy_grant(&g, &st, profiles[i], &pc);
+        ca_policy_grant(&g, &st, profiles[i], &sc.policy);
         ca_tmpl_set(item, "value", name);
         page_set_msg(q->pg, "label", apr_pstrcat(p, "profile.", name, NULL));
         ca_tmpl_set(item, "label", ca_tmpl_get(ctx, "label"));
@@ -1200,8 +1142,8 @@ static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
     }
     ca_tmpl_set(ctx, "label", NULL);
     ca_tmpl_set(ctx, "why", NULL);
-    for (i = 0; i < facts->emails->nelts; i++) {
-        const char *e = APR_ARRAY_IDX(facts->emails, i, const char *);
+    for (i = 0; i < facts.emails->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(facts.emails, i, const char *);
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "emails");
         ca_tmpl_set(item, "address", e);
         ca_tmpl_setf(item, "n", "%d", i);
@@ -1209,38 +1151,68 @@ static apr_status_t offer(iss_req_t *q, ca_member_facts_t *facts)
             ca_tmpl_set(item, "checked", "1");
         }
     }
-    for (i = 0; i < facts->domains->nelts; i++) {
+    for (i = 0; i < facts.domains->nelts; i++) {
         ca_tmpl_set(ca_tmpl_add_item(ctx, "domains"), "name",
-                    APR_ARRAY_IDX(facts->domains, i, const char *));
+                    APR_ARRAY_IDX(facts.domains, i, const char *));
     }
     return APR_SUCCESS;
 }
 
+/* the addresses ticked in the form: "email<N>" fields, N the place of the
+ * address in the member's list (primary first) */
+static apr_array_header_t *picked(iss_req_t *q)
+{
+    const apr_array_header_t *arr = apr_table_elts(q->pg->form);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *picks = apr_array_make(q->r->pool, 4, sizeof(int));
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        const char *k = e[i].key;
+        if (!strncmp(k, "email", 5) && k[5] && strlen(k) <= 8
+            && strspn(k + 5, "0123456789") == strlen(k + 5) && e[i].val && *e[i].val) {
+            APR_ARRAY_PUSH(picks, int) = atoi(k + 5);
+        }
+    }
+    return picks;
+}
+
+/* host names as typed: separated by spaces or commas, lowercase */
+static apr_array_header_t *host_list(const char *text, apr_pool_t *p)
+{
+    apr_array_header_t *hosts = apr_array_make(p, 4, sizeof(const char *));
+    char *list = apr_pstrdup(p, text), *tok, *last, *c;
+
+    for (tok = apr_strtok(list, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
+        for (c = tok; *c; c++) {
+            *c = (char)apr_tolower(*c);
+        }
+        APR_ARRAY_PUSH(hosts, const char *) = tok;
+    }
+    return hosts;
+}
+
+/* the request form: what was typed goes back into it, the core decides
+ * and queues in one call, a refusal is shown beside its field */
 static int page_new(iss_req_t *q)
 {
     apr_pool_t *p = q->r->pool;
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
-    ca_member_facts_t facts;
-    ca_cert_choice_t choice;
-    ca_cert_names_t names;
-    ca_policy_cfg_t pc = policy_cfg(q->cfg);
-    ca_standing_t st;
-    ca_grant_t grant;
-    ca_csr_t *csr = NULL;
-    apr_array_header_t *emails, *hosts;
-    const char *e, *csr_text, *req_id, *md;
-    apr_size_t csr_len;
+    ca_submit_cfg_t sc = submit_cfg(q);
+    ca_submit_t ask;
+    ca_refusal_t refusal;
+    const char *req_id, *md;
     apr_status_t rv;
-    int i, used;
+    int i;
 
-    memset(&facts, 0, sizeof(facts));
-    if ((rv = offer(q, &facts)) != APR_SUCCESS) {
-        return internal_error(q, rv, "certificate offer");
-    }
     if (q->r->method_number == M_GET) {
+        if ((rv = offer(q)) != APR_SUCCESS) {
+            return internal_error(q, rv, "certificate offer");
+        }
         ca_tmpl_set(ctx, "md_sha256", "1");
         return page_render(q->pg, "certs_new.html", HTTP_OK);
     }
+    memset(&ask, 0, sizeof(ask));
     /* what the decoder refused, beside its field */
     {
         const apr_array_header_t *arr = apr_table_elts(q->pg->form_errors);
@@ -1250,19 +1222,19 @@ static int page_new(iss_req_t *q)
             ca_tmpl_set(ctx, "has_errors", "1");
         }
     }
-    csr_text = cacert_field(q->pg, "csr");
-    csr_len = strlen(csr_text);
-    ca_tmpl_set(ctx, "v_csr", csr_text);
+    ask.csr = cacert_field(q->pg, "csr");
+    ask.csr_len = strlen(ask.csr);
+    ca_tmpl_set(ctx, "v_csr", ask.csr);
     /* an uploaded file (PEM or DER) instead of pasted text */
     for (i = 0; q->pg->files && i < q->pg->files->nelts; i++) {
         ca_file_part_t *f = &APR_ARRAY_IDX(q->pg->files, i, ca_file_part_t);
         if (!strcmp(f->name, "csr_file")) {
-            if (csr_len) {
+            if (ask.csr_len) {
                 page_set_msg(q->pg, "err_csr", "csr.both");
                 ca_tmpl_set(ctx, "has_errors", "1");
             }
-            csr_text = (const char *)f->data;
-            csr_len = f->len;
+            ask.csr = (const char *)f->data;
+            ask.csr_len = f->len;
         }
     }
     ca_tmpl_set(ctx, "v_hosts", cacert_field(q->pg, "hosts"));
@@ -1271,92 +1243,40 @@ static int page_new(iss_req_t *q)
     if (ca_policy_md_ok(md)) {
         ca_tmpl_set(ctx, apr_pstrcat(p, "md_", md, NULL), "1");
     }
-    if (!strcmp(cacert_field(q->pg, "use_name"), "yes")) {
+    ask.use_name = !strcmp(cacert_field(q->pg, "use_name"), "yes");
+    if (ask.use_name) {
         ca_tmpl_set(ctx, "v_use_name", "1");
     }
     if (ca_tmpl_get(ctx, "has_errors")) {
         goto refuse;
     }
-    memset(&choice, 0, sizeof(choice));
-    choice.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
-    if (!choice.profile) {
-        page_set_msg(q->pg, "err_profile", "policy.profile");
-        goto refuse;
-    }
-    choice.use_name = !strcmp(cacert_field(q->pg, "use_name"), "yes");
-    choice.md = md;
-    emails = apr_array_make(p, 4, sizeof(const char *));
-    for (i = 0; i < facts.emails->nelts; i++) {
-        if (*cacert_field(q->pg, apr_psprintf(p, "email%d", i))) {
-            APR_ARRAY_PUSH(emails, const char *) = APR_ARRAY_IDX(facts.emails, i, const char *);
-        }
-    }
-    hosts = apr_array_make(p, 4, sizeof(const char *));
-    {
-        char *list = apr_pstrdup(p, cacert_field(q->pg, "hosts")), *tok, *last;
-        for (tok = apr_strtok(list, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
-            char *c;
-            for (c = tok; *c; c++) {
-                *c = (char)apr_tolower(*c);
-            }
-            APR_ARRAY_PUSH(hosts, const char *) = tok;
-        }
-    }
-    if (choice.profile != CA_PROFILE_SERVER) {
-        choice.emails = emails;
-        choice.hosts = hosts;
-    }
-    else {
-        choice.hosts = hosts;
-    }
-    if ((e = ca_csr_parse(&csr, csr_text, csr_len, q->cfg->weak, p))) {
-        page_set_msg(q->pg, "err_csr", e);
-        goto refuse;
-    }
-    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
-        return internal_error(q, rv, "standing");
-    }
-    ca_policy_grant(&grant, &st, choice.profile, &pc);
-    if (grant.ca && (rv = domain_facts(q, &facts, grant.ca)) != APR_SUCCESS) {
-        return internal_error(q, rv, "verified domains");
-    }
-    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))
-        && !strcmp(e, "policy.host.unverified")
-        && (rv = more_checks(q, &e, choice.hosts, &facts, grant.ca)) != APR_SUCCESS) {
-        return internal_error(q, rv, "domain list");
-    }
-    if (e) {
-        /* beside the field it concerns */
-        page_set_msg(q->pg, !strncmp(e, "policy.host", 11) || !strcmp(e, "policy.wildcard")
-                            || !strcmp(e, "policy.server.names") ? "err_hosts"
-                            : !strncmp(e, "policy.email", 12) || !strncmp(e, "policy.name", 11)
-                            ? "err_emails" : !strcmp(e, "policy.md") ? "err_md"
-                            : "err_profile", e);
-        goto refuse;
-    }
-    if ((rv = ca_issue_key_used(&used, q->pg->db, csr->spki_sha256, q->pg->sess->member_id, p))
-        != APR_SUCCESS) {
-        return internal_error(q, rv, "key check");
-    }
-    if (used) {
-        page_set_msg(q->pg, "err_csr", "csr.keyused");
-        goto refuse;
-    }
-    if (ca_utf8_len(cacert_field(q->pg, "description"), strlen(cacert_field(q->pg, "description"))) > 100) {
-        page_set_msg(q->pg, "err_description", "field.toolong");
-        goto refuse;
-    }
-    rv = ca_issue_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, &grant,
-                               choice.profile, &names, csr, md, cacert_field(q->pg, "description"), p);
+    ask.kind = CA_SUBMIT_NEW;
+    ask.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
+    ask.md = md;
+    ask.picks = picked(q);
+    ask.hosts = host_list(cacert_field(q->pg, "hosts"), p);
+    ask.description = cacert_field(q->pg, "description");
+    rv = ca_issue_submit(&req_id, &refusal, q->pg->db, q->pg->sess->member_id, &ask, &sc, p);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate request");
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                  "CA21202: member %s asked for a %s certificate (request %s)",
-                  q->pg->sess->member_id, ca_profile_name(choice.profile), req_id);
-    return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+    if (req_id) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "CA21202: member %s asked for a %s certificate (request %s)",
+                      q->pg->sess->member_id, ca_profile_name(ask.profile), req_id);
+        return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+    }
+    page_set_msg(q->pg, apr_pstrcat(p, "err_", refusal.field ? refusal.field : "profile",
+                                    NULL), refusal.key);
+    if (refusal.domain_id) {
+        ca_tmpl_set(ctx, "more_checks_id", refusal.domain_id);
+        ca_tmpl_set(ctx, "more_checks_name", refusal.domain_name);
+    }
 
 refuse:
+    if ((rv = offer(q)) != APR_SUCCESS) {
+        return internal_error(q, rv, "certificate offer");
+    }
     page_set_msg(q->pg, "error_summary", "err.form");
     return page_render(q->pg, "certs_new.html", HTTP_UNPROCESSABLE_ENTITY);
 }
@@ -1597,101 +1517,44 @@ static int page_revoke(iss_req_t *q)
  * decided again by today's policy and proofs */
 static int page_renew(iss_req_t *q)
 {
-    apr_pool_t *p = q->r->pool;
-    ca_policy_cfg_t pc = policy_cfg(q->cfg);
-    ca_member_facts_t facts;
-    ca_cert_choice_t choice;
-    ca_cert_names_t names;
-    ca_standing_t st;
-    ca_grant_t grant;
-    ca_cert_t *c;
-    ca_csr_t *csr;
-    apr_array_header_t *emails, *hosts;
-    GENERAL_NAMES *gens;
-    const unsigned char *d;
-    const char *e, *req_id;
-    X509 *x;
+    ca_submit_cfg_t sc = submit_cfg(q);
+    ca_submit_t ask;
+    ca_refusal_t refusal;
+    const char *req_id;
     apr_status_t rv;
-    int i;
 
-    rv = ca_issue_cert(&c, q->pg->db, cacert_field(q->pg, "id"), q->pg->sess->member_id, p);
+    memset(&ask, 0, sizeof(ask));
+    ask.kind = CA_SUBMIT_RENEW;
+    ask.cert_id = cacert_field(q->pg, "id");
+    rv = ca_issue_submit(&req_id, &refusal, q->pg->db, q->pg->sess->member_id, &ask, &sc,
+                         q->r->pool);
     if (rv == APR_NOTFOUND) {
         return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
     }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "certificate");
-    }
-    d = c->der;
-    if (!(x = d2i_X509(NULL, &d, (long)c->der_len))) {
-        return internal_error(q, APR_EGENERAL, "stored certificate");
-    }
-    memset(&choice, 0, sizeof(choice));
-    choice.profile = ca_profile_from_name(c->profile);
-    choice.md = c->md;
-    emails = apr_array_make(p, 4, sizeof(const char *));
-    hosts = apr_array_make(p, 4, sizeof(const char *));
-    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
-            const char *v = apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(g->d.ia5),
-                                           (apr_size_t)ASN1_STRING_length(g->d.ia5));
-            APR_ARRAY_PUSH(g->type == GEN_EMAIL ? emails : hosts, const char *) = v;
-        }
-    }
-    GENERAL_NAMES_free(gens);
-    {
-        X509_NAME *sn = X509_get_subject_name(x);
-        int idx = X509_NAME_get_index_by_NID(sn, NID_commonName, -1);
-        unsigned char *cn = NULL;
-        if (idx >= 0 && ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
-                                                X509_NAME_get_entry(sn, idx))) >= 0) {
-            choice.use_name = choice.profile != CA_PROFILE_SERVER
-                              && strcmp((const char *)cn, CA_ANON_CN) != 0;
-        }
-        OPENSSL_free(cn);
-    }
-    X509_free(x);
-    choice.emails = emails;
-    choice.hosts = hosts;
-    if ((e = ca_csr_parse(&csr, (const char *)c->csr_der, c->csr_len, q->cfg->weak, p))) {
-        page_set_msg(q->pg, "error", e);
-        return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
-    }
-    memset(&facts, 0, sizeof(facts));
-    if ((rv = ca_account_standing(&st, q->pg->db, q->pg->sess->member_id, p)) != APR_SUCCESS) {
-        return internal_error(q, rv, "standing");
-    }
-    ca_policy_grant(&grant, &st, choice.profile, &pc);
-    if ((rv = domain_facts(q, &facts, grant.ca)) != APR_SUCCESS) {
-        return internal_error(q, rv, "standing");
-    }
-    facts.name = member_name(q->pg->sess, p);
-    if ((e = ca_policy_names(&names, &grant, &choice, &facts, p))) {
-        return page_message(q->pg, "title.certs", e, HTTP_UNPROCESSABLE_ENTITY);
-    }
-    rv = ca_issue_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, &grant,
-                               choice.profile, &names, csr, c->md, c->description, p);
-    if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "renewal");
+    }
+    if (!req_id) {
+        return page_message(q->pg, "title.certs", refusal.key, HTTP_UNPROCESSABLE_ENTITY);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                   "CA21205: member %s renews certificate %s (request %s)",
-                  q->pg->sess->member_id, c->id, req_id);
-    return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+                  q->pg->sess->member_id, ask.cert_id, req_id);
+    return redirect(q, apr_pstrcat(q->r->pool, "wait?id=", req_id, NULL));
 }
 
 static int page_edit(iss_req_t *q)
 {
-    const char *id = cacert_field(q->pg, "id"), *desc = ca_trim(cacert_field(q->pg, "description"), q->r->pool);
+    const char *id = cacert_field(q->pg, "id");
     apr_status_t rv;
 
-    if (apr_table_get(q->pg->form_errors, "description")
-        || ca_utf8_len(desc, strlen(desc)) > 100) {
+    rv = apr_table_get(q->pg->form_errors, "description") ? APR_EINVAL
+         : ca_issue_settings(q->pg->db, id, q->pg->sess->member_id,
+                             cacert_field(q->pg, "description"),
+                             !strcmp(cacert_field(q->pg, "login_disabled"), "yes"), q->r->pool);
+    if (rv == APR_EINVAL) {
         return page_message(q->pg, "title.certs", "field.toolong", HTTP_UNPROCESSABLE_ENTITY);
     }
-    rv = ca_issue_settings(q->pg->db, id, q->pg->sess->member_id, desc,
-                           !strcmp(cacert_field(q->pg, "login_disabled"), "yes"), q->r->pool);
     if (rv == APR_NOTFOUND) {
         return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
     }
@@ -1724,25 +1587,16 @@ static apr_array_header_t *word_list(const char *text, apr_pool_t *p)
     return list;
 }
 
-/* /certs/org?org=N: an O-Admin requests an organisation client or server
- * certificate under the Organisation SubRoot */
-static int page_org(iss_req_t *q)
+/* the organisation page, with an O-Admin's rights checked */
+static int org_render(iss_req_t *q, const char *org_id, const char *error, int status)
 {
-    apr_pool_t *p = q->r->pool;
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
-    ca_policy_cfg_t pc = policy_cfg(q->cfg);
-    const char *org_id = q->pg->form ? cacert_field(q->pg, "org") : cacert_query_arg(q->r, "org");
-    const char *e, *req_id, *md, *org[5];
     ca_org_facts_t facts;
-    ca_org_choice_t choice;
-    ca_cert_names_t names;
-    ca_grant_t grant;
-    ca_csr_t *csr = NULL;
     apr_status_t rv;
-    int admin = 0, master = 0, i, used;
+    int admin = 0, master = 0, i;
 
-    if ((rv = ca_org_admin_of(&admin, &master, q->pg->db, org_id, q->pg->sess->member_id, p))
-        != APR_SUCCESS) {
+    if ((rv = ca_org_admin_of(&admin, &master, q->pg->db, org_id, q->pg->sess->member_id,
+                              q->r->pool)) != APR_SUCCESS) {
         return internal_error(q, rv, "O-Admin check");
     }
     if (!admin) {
@@ -1751,7 +1605,7 @@ static int page_org(iss_req_t *q)
                       q->pg->sess->member_id, org_id ? org_id : "(none)");
         return page_message(q->pg, "title.certs_org", "err.org.notadmin", HTTP_FORBIDDEN);
     }
-    if ((rv = ca_org_facts(&facts, q->pg->db, org_id, p)) != APR_SUCCESS) {
+    if ((rv = ca_org_facts(&facts, q->pg->db, org_id, q->r->pool)) != APR_SUCCESS) {
         return internal_error(q, rv, "organisation");
     }
     ca_tmpl_set(ctx, "org_id", org_id);
@@ -1763,54 +1617,63 @@ static int page_org(iss_req_t *q)
         ca_tmpl_set(ca_tmpl_add_item(ctx, "domains"), "name",
                     APR_ARRAY_IDX(facts.domains, i, const char *));
     }
+    if (error) {
+        page_set_msg(q->pg, "error", error);
+    }
+    return page_render(q->pg, "certs_org.html", status);
+}
+
+/* /certs/org?org=N: an O-Admin requests an organisation client or server
+ * certificate under the Organisation SubRoot */
+static int page_org(iss_req_t *q)
+{
+    apr_pool_t *p = q->r->pool;
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    ca_submit_cfg_t sc = submit_cfg(q);
+    const char *org_id = q->pg->form ? cacert_field(q->pg, "org") : cacert_query_arg(q->r, "org");
+    const char *req_id;
+    ca_submit_t ask;
+    ca_refusal_t refusal;
+    apr_status_t rv;
+
     if (q->r->method_number == M_GET) {
-        return page_render(q->pg, "certs_org.html", HTTP_OK);
+        return org_render(q, org_id, NULL, HTTP_OK);
     }
     ca_tmpl_set(ctx, "v_csr", cacert_field(q->pg, "csr"));
     ca_tmpl_set(ctx, "v_unit", cacert_field(q->pg, "unit"));
     ca_tmpl_set(ctx, "v_cn", cacert_field(q->pg, "cn"));
     ca_tmpl_set(ctx, "v_emails", cacert_field(q->pg, "emails"));
     ca_tmpl_set(ctx, "v_hosts", cacert_field(q->pg, "hosts"));
-    memset(&choice, 0, sizeof(choice));
-    choice.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
-    choice.unit = ca_trim(cacert_field(q->pg, "unit"), p);
-    choice.cn = ca_trim(cacert_field(q->pg, "cn"), p);
-    choice.emails = word_list(cacert_field(q->pg, "emails"), p);
-    choice.hosts = word_list(cacert_field(q->pg, "hosts"), p);
-    md = *cacert_field(q->pg, "md") ? cacert_field(q->pg, "md") : "sha256";
-    choice.md = md;
     if (apr_table_elts(q->pg->form_errors)->nelts) {
-        page_set_msg(q->pg, "error", "form.malformed");
-        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
+        return org_render(q, org_id, "form.malformed", HTTP_UNPROCESSABLE_ENTITY);
     }
-    ca_policy_org_grant(&grant, choice.profile, &pc);
-    if ((e = ca_policy_org_names(&names, org, &grant, &choice, &facts, p))) {
-        page_set_msg(q->pg, "error", e);
-        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
-    }
-    if ((e = ca_csr_parse(&csr, cacert_field(q->pg, "csr"), strlen(cacert_field(q->pg, "csr")), q->cfg->weak, p))) {
-        page_set_msg(q->pg, "error", e);
-        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
-    }
-    if ((rv = ca_issue_key_used(&used, q->pg->db, csr->spki_sha256, q->pg->sess->member_id,
-                                p)) != APR_SUCCESS) {
-        return internal_error(q, rv, "key check");
-    }
-    if (used) {
-        page_set_msg(q->pg, "error", "csr.keyused");
-        return page_render(q->pg, "certs_org.html", HTTP_UNPROCESSABLE_ENTITY);
-    }
-    rv = ca_org_enqueue_sign(&req_id, q->pg->db, q->pg->sess->member_id, org_id, &grant,
-                             choice.profile, &names, org, csr, md, "", p);
+    memset(&ask, 0, sizeof(ask));
+    ask.kind = CA_SUBMIT_ORG;
+    ask.org_id = org_id;
+    ask.profile = ca_profile_from_name(cacert_field(q->pg, "profile"));
+    ask.unit = cacert_field(q->pg, "unit");
+    ask.cn = cacert_field(q->pg, "cn");
+    ask.emails = word_list(cacert_field(q->pg, "emails"), p);
+    ask.hosts = word_list(cacert_field(q->pg, "hosts"), p);
+    ask.md = cacert_field(q->pg, "md");
+    ask.csr = cacert_field(q->pg, "csr");
+    ask.csr_len = strlen(ask.csr);
+    rv = ca_issue_submit(&req_id, &refusal, q->pg->db, q->pg->sess->member_id, &ask, &sc, p);
     if (rv == APR_EACCES) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "CA45701: member %s is no O-Admin of organisation %s",
+                      q->pg->sess->member_id, org_id ? org_id : "(none)");
         return page_message(q->pg, "title.certs_org", "err.org.notadmin", HTTP_FORBIDDEN);
     }
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "organisation certificate request");
     }
+    if (!req_id) {
+        return org_render(q, org_id, refusal.key, HTTP_UNPROCESSABLE_ENTITY);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                   "CA45702: member %s asked for an %s certificate of organisation %s"
-                  " (request %s)", q->pg->sess->member_id, ca_profile_name(choice.profile),
+                  " (request %s)", q->pg->sess->member_id, ca_profile_name(ask.profile),
                   org_id, req_id);
     return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
 }
@@ -2043,7 +1906,7 @@ static void iss_optional_fns(void)
 /* the statements of the tables this module uses, for mod_dbd */
 static const ca_stmt_t *const iss_stmts[] = {
     ca_account_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts, ca_pgpkeys_stmts,
-    ca_roles_stmts, NULL
+    ca_roles_stmts, ca_submit_stmts, NULL
 };
 
 static int iss_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)

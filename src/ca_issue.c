@@ -13,6 +13,7 @@
 #include "ca_crypto.h"
 #include "ca_domain.h"
 #include "ca_log.h"
+#include "ca_submit.h"
 #include "ca_wire.h"
 
 /* what a member sees of a certificate (cert_from_row reads it) */
@@ -32,11 +33,6 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_emails",
       "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
       " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
-    { "cacert_iss_key_used",
-      "SELECT 1 FROM certificates WHERE spki_sha256 = %s AND member_id <> %s::bigint LIMIT 1" },
-    { "cacert_iss_enqueue_sign",
-      "INSERT INTO signer_requests (kind, member_id, ca, profile, csr_der, description, payload)"
-      " VALUES ('sign', %s::bigint, %s, %s, %s::bytea, %s, %s::bytea) RETURNING id" },
     { "cacert_iss_request",
       "SELECT r.id, r.kind, r.ca, r.state, r.reason,"
       " (SELECT c.id FROM certificates c WHERE c.request_id = r.id)"
@@ -179,76 +175,11 @@ apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *membe
     return ca_issue_facts_for(f, db, member_id, NULL, NULL, p);
 }
 
-apr_status_t ca_issue_key_used(int *pused, ca_db_t *db, const char *spki_sha256,
-                               const char *member_id, apr_pool_t *p)
-{
-    const char **row;
-    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_key_used",
-                                    CA_ARGS(spki_sha256, member_id), p);
-
-    *pused = rv == APR_SUCCESS;
-    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
-}
-
 static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
                           const char *action, const char *detail, apr_pool_t *p)
 {
     return ca_db_query(NULL, db, "cacert_iss_audit",
                        CA_ARGS(actor, member, action, detail ? detail : ""), p);
-}
-
-apr_status_t ca_issue_enqueue_sign(const char **preq_id, ca_db_t *db,
-                                   const char *member_id, const ca_grant_t *grant,
-                                   ca_profile_t profile, const ca_cert_names_t *names,
-                                   const ca_csr_t *csr, const char *md,
-                                   const char *description, apr_pool_t *p)
-{
-    apr_array_header_t *buf = apr_array_make(p, 1024, 1);
-    unsigned char days[2];
-    const char **row;
-    apr_status_t rv;
-    int i;
-
-    *preq_id = NULL;
-    ca_tlv_add_str(buf, CA_TAG_CA, grant->ca);
-    ca_tlv_add_str(buf, CA_TAG_PROFILE, ca_profile_name(profile));
-    if (names->cn) {
-        ca_tlv_add_str(buf, CA_TAG_CN, names->cn);
-    }
-    if (names->email) {
-        ca_tlv_add_str(buf, CA_TAG_EMAIL, names->email);
-    }
-    for (i = 0; i < names->sans->nelts; i++) {
-        const ca_san_t *s = &APR_ARRAY_IDX(names->sans, i, ca_san_t);
-        ca_tlv_add_str(buf, s->type == CA_SAN_EMAIL ? CA_TAG_SAN_EMAIL : CA_TAG_SAN_DNS,
-                       s->value);
-    }
-    ca_tlv_add(buf, CA_TAG_SPKI, csr->spki, csr->spki_len);
-    days[0] = (unsigned char)(grant->days >> 8);
-    days[1] = (unsigned char)(grant->days & 0xff);
-    ca_tlv_add(buf, CA_TAG_DAYS, days, 2);
-    ca_tlv_add_str(buf, CA_TAG_MD, md);
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = ca_db_select1(&row, db, "cacert_iss_enqueue_sign",
-                       CA_ARGS(member_id, grant->ca, ca_profile_name(profile),
-                               ca_bytea_in(csr->der, csr->der_len, p),
-                               description ? description : "",
-                               ca_bytea_in((const unsigned char *)buf->elts,
-                                           (apr_size_t)buf->nelts, p)), p);
-    if (rv == APR_SUCCESS) {
-        *preq_id = row[0];
-        rv = audit(db, member_id, member_id, "cert.request",
-                   apr_pstrcat(p, "request=", row[0], " ca=", grant->ca, " profile=",
-                               ca_profile_name(profile), NULL), p);
-    }
-    if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        *preq_id = NULL;
-        return rv;
-    }
-    return ca_db_commit(db, p);
 }
 
 apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
@@ -829,14 +760,18 @@ apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
 apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,
                                const char *description, int login_disabled, apr_pool_t *p)
 {
+    const char *desc;
     apr_status_t rv;
     int n = 0;
 
     if (!ca_is_id(cert_id)) {
         return APR_NOTFOUND;
     }
+    if (ca_issue_description(&desc, description, p)) {
+        return APR_EINVAL;
+    }
     rv = ca_db_query(&n, db, "cacert_iss_settings",
-                     CA_ARGS(description, login_disabled ? "true" : "false", cert_id,
+                     CA_ARGS(desc, login_disabled ? "true" : "false", cert_id,
                              member_id), p);
     if (rv == APR_SUCCESS && n != 1) {
         rv = APR_NOTFOUND;

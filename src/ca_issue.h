@@ -19,7 +19,6 @@
 
 extern const ca_stmt_t ca_issue_stmts[];
 
-
 /* verified addresses of a member and the domains that domain control
  * counts as verified for server certificates under root (NULL: "member")
  * with the rules of dcfg (NULL: the defaults); the name is set by the caller */
@@ -28,16 +27,7 @@ apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *m
 /* the same for the Member SubRoot with the default rules */
 apr_status_t ca_issue_facts(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
                             apr_pool_t *p);
-/* 1 in *pused if another member holds a certificate for this key */
-apr_status_t ca_issue_key_used(int *pused, ca_db_t *db, const char *spki_sha256,
-                               const char *member_id, apr_pool_t *p);
 
-/* queue a signing request; *preq_id is its id (the id on the wire) */
-apr_status_t ca_issue_enqueue_sign(const char **preq_id, ca_db_t *db,
-                                   const char *member_id, const ca_grant_t *grant,
-                                   ca_profile_t profile, const ca_cert_names_t *names,
-                                   const ca_csr_t *csr, const char *md,
-                                   const char *description, apr_pool_t *p);
 
 typedef struct {
     const char *id, *kind, *ca, *state, *reason, *cert_id;
@@ -65,7 +55,8 @@ apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p);
 
 /* the member's own notes on a certificate, and whether it may log them in;
- * APR_NOTFOUND if the certificate is not theirs */
+ * APR_NOTFOUND if the certificate is not theirs, APR_EINVAL if the
+ * description breaks ca_issue_description's rule */
 apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,
                                const char *description, int login_disabled, apr_pool_t *p);
 

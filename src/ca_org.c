@@ -74,8 +74,8 @@ const ca_stmt_t ca_org_stmts[] = {
     /* the O-Admin's row while an organisation certificate is requested: a
      * block or a lock waits for the request, or the request sees it */
     { "cacert_org_member_lock",
-      "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint"
-      " FOR SHARE" },
+      "SELECT locked_at IS NULL AND deleted_at IS NULL AS live FROM members"
+      " WHERE id = %s::bigint FOR SHARE" },
     { "cacert_org_admin_insert",
       "INSERT INTO org_admins (organisation_id, member_id, is_master, ticket, appointed_by)"
       " VALUES (%s::bigint, %s::bigint, %s::boolean, %s, %s::bigint)"
@@ -90,10 +90,6 @@ const ca_stmt_t ca_org_stmts[] = {
     { "cacert_org_domain_names",
       "SELECT lower(name) FROM org_domains WHERE organisation_id = %s::bigint"
       " AND removed_at IS NULL ORDER BY id" },
-    { "cacert_org_enqueue_sign",
-      "INSERT INTO signer_requests (kind, member_id, organisation_id, ca, profile, csr_der,"
-      " description, payload) VALUES ('sign', %s::bigint, %s::bigint, %s, %s, %s::bytea, %s,"
-      " %s::bytea) RETURNING id" },
     { NULL, NULL }
 };
 
@@ -629,83 +625,38 @@ apr_status_t ca_org_facts(ca_org_facts_t *f, ca_db_t *db, const char *org_id,
     return APR_SUCCESS;
 }
 
-apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *member_id,
-                                 const char *org_id, const ca_grant_t *grant,
-                                 ca_profile_t profile, const ca_cert_names_t *names,
-                                 const char *const org[5], const ca_csr_t *csr,
-                                 const char *md, const char *description, apr_pool_t *p)
+apr_status_t ca_org_requester_check(ca_db_t *db, const char *org_id, const char *member_id,
+                                    apr_pool_t *p)
 {
-    static const uint8_t org_tags[5] = { CA_TAG_ORG_O, CA_TAG_ORG_OU, CA_TAG_ORG_L,
-                                         CA_TAG_ORG_ST, CA_TAG_ORG_C };
-    apr_array_header_t *buf = apr_array_make(p, 1024, 1);
-    unsigned char days[2];
-    const char **row;
+    const ca_row_t *row;
     ca_standing_t st;
     apr_status_t rv;
-    int i, admin, master;
+    int admin, master;
 
-    *preq_id = NULL;
-    ca_tlv_add_str(buf, CA_TAG_CA, grant->ca);
-    ca_tlv_add_str(buf, CA_TAG_PROFILE, ca_profile_name(profile));
-    if (names->cn) {
-        ca_tlv_add_str(buf, CA_TAG_CN, names->cn);
+    if (!ca_is_id(org_id)) {
+        return APR_NOTFOUND;
     }
-    if (names->email) {
-        ca_tlv_add_str(buf, CA_TAG_EMAIL, names->email);
-    }
-    for (i = 0; i < 5; i++) {
-        if (org[i] && *org[i]) {
-            ca_tlv_add_str(buf, org_tags[i], org[i]);
-        }
-    }
-    for (i = 0; i < names->sans->nelts; i++) {
-        const ca_san_t *s = &APR_ARRAY_IDX(names->sans, i, ca_san_t);
-        ca_tlv_add_str(buf, s->type == CA_SAN_EMAIL ? CA_TAG_SAN_EMAIL : CA_TAG_SAN_DNS,
-                       s->value);
-    }
-    ca_tlv_add(buf, CA_TAG_SPKI, csr->spki, csr->spki_len);
-    days[0] = (unsigned char)(grant->days >> 8);
-    days[1] = (unsigned char)(grant->days & 0xff);
-    ca_tlv_add(buf, CA_TAG_DAYS, days, 2);
-    ca_tlv_add_str(buf, CA_TAG_MD, md);
-    if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&row, db, "cacert_org_lock", CA_ARGS(org_id), p)) != APR_SUCCESS) {
         return rv;
     }
-    /* still a live O-Admin and still an Assurer, in this transaction */
-    rv = ca_db_select1(&row, db, "cacert_org_member_lock", CA_ARGS(member_id), p);
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !is_true(row[0]))) {
-        rv = APR_EACCES;
+    rv = ca_db_row(&row, db, "cacert_org_member_lock", CA_ARGS(member_id), p);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !ca_col_true(row, "live"))) {
+        return APR_EACCES;
     }
-    if (rv == APR_SUCCESS) {
-        rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p);
+    if (rv != APR_SUCCESS
+        || (rv = ca_org_admin_of(&admin, &master, db, org_id, member_id, p)) != APR_SUCCESS) {
+        return rv;
     }
-    if (rv == APR_SUCCESS && !admin) {
-        rv = APR_EACCES;
+    if (!admin) {
+        return APR_EACCES;
     }
-    if (rv == APR_SUCCESS) {
-        rv = ca_account_standing(&st, db, member_id, p);
-        if (rv == APR_SUCCESS && !ca_is_assurer(&st)) {
-            ca_log(CA_LOG_INFO, "CA47002", 0, "member %s: no organisation certificate for "
-                   "organisation %s, no longer an Assurer", member_id, org_id);
-            rv = APR_EACCES;
-        }
+    if ((rv = ca_account_standing(&st, db, member_id, p)) != APR_SUCCESS) {
+        return rv;
     }
-    if (rv == APR_SUCCESS) {
-        rv = ca_db_select1(&row, db, "cacert_org_enqueue_sign",
-                           CA_ARGS(member_id, org_id, grant->ca, ca_profile_name(profile),
-                                   ca_bytea_in(csr->der, csr->der_len, p), nz(description),
-                                   ca_bytea_in((const unsigned char *)buf->elts,
-                                               (apr_size_t)buf->nelts, p)), p);
-        if (rv == APR_SUCCESS) {
-            *preq_id = row[0];
-        }
+    if (!ca_is_assurer(&st)) {
+        ca_log(CA_LOG_INFO, "CA47002", 0, "member %s: no organisation certificate for "
+               "organisation %s, no longer an Assurer", member_id, org_id);
+        return APR_EACCES;
     }
-    rv = finish(rv, db, member_id, member_id, "cert.request",
-                rv == APR_SUCCESS ? apr_pstrcat(p, "request=", *preq_id, " ca=", grant->ca,
-                                                " profile=", ca_profile_name(profile),
-                                                " org=", org_id, NULL) : NULL, p);
-    if (rv != APR_SUCCESS) {
-        *preq_id = NULL;
-    }
-    return rv;
+    return APR_SUCCESS;
 }

@@ -101,13 +101,10 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
 /* the organisation as its certificates name it */
 apr_status_t ca_org_facts(ca_org_facts_t *f, ca_db_t *db, const char *org_id,
                           apr_pool_t *p);
-/* queue the signing of an organisation certificate requested by an O-Admin:
- * in one transaction, the requester must still be a live O-Admin of the
- * live organisation (APR_EACCES otherwise) */
-apr_status_t ca_org_enqueue_sign(const char **preq_id, ca_db_t *db, const char *member_id,
-                                 const char *org_id, const ca_grant_t *grant,
-                                 ca_profile_t profile, const ca_cert_names_t *names,
-                                 const char *const org[5], const ca_csr_t *csr,
-                                 const char *md, const char *description, apr_pool_t *p);
+/* in the caller's transaction: the organisation's row locked (APR_NOTFOUND
+ * when it is gone), and the member still a live O-Admin of it and still
+ * an Assurer (APR_EACCES otherwise) -- who may request its certificates */
+apr_status_t ca_org_requester_check(ca_db_t *db, const char *org_id, const char *member_id,
+                                    apr_pool_t *p);
 
 #endif

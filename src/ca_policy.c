@@ -22,6 +22,16 @@ int ca_is_assured(const ca_standing_t *s)
     return ca_points_assured_member(s->received, s->assurers);
 }
 
+static int member_days(const ca_policy_cfg_t *cfg)
+{
+    return cfg->member_days > 0 ? cfg->member_days : CA_DAYS_MEMBER;
+}
+
+static int assured_days(const ca_policy_cfg_t *cfg)
+{
+    return cfg->assured_days > 0 ? cfg->assured_days : CA_DAYS_ASSURED;
+}
+
 void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile,
                      const ca_policy_cfg_t *cfg)
 {
@@ -33,18 +43,18 @@ void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile
     case CA_PROFILE_SERVER:
         if (ca_is_assured(s)) {
             g->ca = "assured";
-            g->days = cfg->assured_days;
+            g->days = assured_days(cfg);
             g->may_name = (profile == CA_PROFILE_CLIENT);
             g->may_wildcard = (profile == CA_PROFILE_SERVER);
             g->may_multi = 1;
         }
         else if (points >= 1) {
             g->ca = "member";
-            g->days = cfg->member_days;
+            g->days = member_days(cfg);
         }
         else if (cfg->class1_root) {
             g->ca = "class1";
-            g->days = cfg->member_days;
+            g->days = member_days(cfg);
         }
         else {
             g->refusal = "policy.needpoints";
@@ -59,7 +69,7 @@ void ca_policy_grant(ca_grant_t *g, const ca_standing_t *s, ca_profile_t profile
         }
         else {
             g->ca = "assured";
-            g->days = cfg->assured_days;
+            g->days = assured_days(cfg);
             g->may_name = 1;
             g->may_multi = 1;
         }
@@ -269,7 +279,7 @@ void ca_policy_org_grant(ca_grant_t *g, ca_profile_t profile, const ca_policy_cf
         return;
     }
     g->ca = "org";
-    g->days = cfg->assured_days;
+    g->days = assured_days(cfg);
     g->may_name = profile == CA_PROFILE_ORG_CLIENT;
     g->may_wildcard = profile == CA_PROFILE_ORG_SERVER;
     g->may_multi = 1;

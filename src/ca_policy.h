@@ -29,10 +29,14 @@ int ca_is_assurer(const ca_standing_t *s);
 /* Assured Member: >= 50 points received from >= 2 different assurers */
 int ca_is_assured(const ca_standing_t *s);
 
+/* the validities unless the operator sets others (CPS 6.3.2) */
+#define CA_DAYS_MEMBER 183      /* Member SubRoot: 6 months */
+#define CA_DAYS_ASSURED 730     /* Assured SubRoot: 24 months */
+
 typedef struct {
     int class1_root;        /* the operator still runs a legacy Class 1 root */
-    int member_days;        /* validity under the Member SubRoot: 6 months */
-    int assured_days;       /* validity under the Assured SubRoot: 24 months */
+    int member_days;        /* validity under the Member SubRoot; 0: CA_DAYS_MEMBER */
+    int assured_days;       /* validity under the Assured SubRoot; 0: CA_DAYS_ASSURED */
 } ca_policy_cfg_t;
 
 /* what one profile grants a member */

@@ -145,3 +145,27 @@ def test_csr_as_an_uploaded_file(http, stack, db):
                   allow_redirects=False)
     assert r.status_code == 400 and "arrived damaged" in r.text
     assert queued(db) == before
+
+
+def test_description_is_one_rule_at_request_and_edit(http, stack, db):
+    """The description is trimmed and may hold 100 characters, wherever it
+    is set: the request form once stored it untrimmed (and counted the
+    spaces), the edit form trimmed it."""
+    member(http, stack, db, points=10)
+    padded = "  " + "d" * 100 + "  "
+    cid, cert, key = issue(http, profile="client", email0="yes", description=padded)
+    cur = db.cursor()
+    cur.execute("SELECT description FROM certificates WHERE id = %s", (cid,))
+    assert cur.fetchone()[0] == "d" * 100
+    r = request_form(http, profile="client", email0="yes", description="e" * 101,
+                     csr=make_csr(new_key()).decode())
+    assert r.status_code == 422 and "too long" in r.text
+    token = csrf_of(http.get(f"/certs/view?id={cid}").text)
+    r = http.post("/certs/edit", data={"csrf": token, "id": cid, "description": "e" * 101},
+                  allow_redirects=False)
+    assert r.status_code == 422
+    r = http.post("/certs/edit", data={"csrf": token, "id": cid, "description": "  laptop  "},
+                  allow_redirects=False)
+    assert r.status_code == 303
+    cur.execute("SELECT description FROM certificates WHERE id = %s", (cid,))
+    assert cur.fetchone()[0] == "laptop"

@@ -16,6 +16,7 @@
 #include "ca_audit.h"
 #include "ca_console.h"
 #include "ca_org.h"
+#include "ca_submit.h"
 
 const ca_stmt_t *const ca_all_stmts[] = {
     ca_account_stmts,
@@ -27,6 +28,7 @@ const ca_stmt_t *const ca_all_stmts[] = {
     ca_audit_stmts,
     ca_console_stmts,
     ca_org_stmts,
+    ca_submit_stmts,
     NULL
 };
 
