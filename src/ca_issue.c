@@ -19,15 +19,15 @@
 /* what a member sees of a certificate (cert_from_row reads it) */
 #define CERT_COLUMNS \
       "SELECT id, ca, profile, serial, subject, sans, md," \
-      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
-      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
-      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
-      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')," \
+      " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS not_before," \
+      " to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS not_after," \
+      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created," \
+      " to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS revoked_at," \
       " description, login_disabled," \
       " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'" \
       "  WHEN EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'" \
       "   AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent')) THEN 'revoking'" \
-      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END"
+      "  WHEN not_after < now() THEN 'expired' ELSE 'active' END AS status"
 
 const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_emails",
@@ -35,7 +35,7 @@ const ca_stmt_t ca_issue_stmts[] = {
       " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
     { "cacert_iss_request",
       "SELECT r.id, r.kind, r.ca, r.state, r.reason,"
-      " (SELECT c.id FROM certificates c WHERE c.request_id = r.id)"
+      " (SELECT c.id FROM certificates c WHERE c.request_id = r.id) AS cert_id"
       " FROM signer_requests r WHERE r.id = %s::bigint AND r.member_id = %s::bigint" },
     { "cacert_iss_certs",
       CERT_COLUMNS " FROM certificates WHERE member_id = %s::bigint ORDER BY id DESC" },
@@ -43,9 +43,10 @@ const ca_stmt_t ca_issue_stmts[] = {
       CERT_COLUMNS ", der, csr_der, member_id"
       " FROM certificates WHERE id = %s::bigint" },
     { "cacert_iss_cert_lock",
-      "SELECT ca, serial, member_id, revoked_at IS NOT NULL,"
+      "SELECT ca, serial, member_id, revoked_at IS NOT NULL AS revoked,"
       " EXISTS (SELECT 1 FROM signer_requests r WHERE r.kind = 'revoke'"
       "  AND r.cert_id = certificates.id AND r.state IN ('queued', 'sent', 'done'))"
+      " AS revoking"
       " FROM certificates WHERE id = %s::bigint FOR UPDATE" },
     { "cacert_iss_enqueue_revoke",
       "INSERT INTO signer_requests (kind, member_id, ca, cert_id, payload)"
@@ -78,7 +79,8 @@ const ca_stmt_t ca_issue_stmts[] = {
       " revoked_by = (SELECT member_id FROM signer_requests WHERE id = %s::bigint)"
       " WHERE id = %s::bigint AND revoked_at IS NULL" },
     { "cacert_iss_revoked_list",
-      "SELECT serial, extract(epoch FROM revoked_at)::bigint, coalesce(revoke_reason, 0)"
+      "SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
+      " coalesce(revoke_reason, 0) AS reason"
       " FROM certificates WHERE ca = %s AND revoked_at IS NOT NULL" },
     { "cacert_iss_insert_crl",
       "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, der)"
@@ -97,14 +99,14 @@ const ca_stmt_t ca_issue_stmts[] = {
       " WHERE id = %s::bigint AND member_id = %s::bigint" },
     { "cacert_iss_mailinfo",
       "SELECT e.address, m.language, c.id, c.serial, c.subject,"
-      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS not_after"
       " FROM certificates c JOIN members m ON m.id = c.member_id"
       " JOIN emails e ON e.member_id = m.id AND e.is_primary AND e.deleted_at IS NULL"
       "  AND e.verified_at IS NOT NULL"
       " WHERE c.request_id = %s::bigint" },
     { "cacert_iss_expiring",
       "SELECT e.address, m.language, c.id, c.serial, c.subject,"
-      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), t.days"
+      " to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS not_after, t.days"
       " FROM certificates c"
       " JOIN LATERAL (SELECT min(d) AS days FROM unnest(string_to_array(%s, ',')::int[]) d"
       "  WHERE c.not_after <= now() + make_interval(days => d)) t ON t.days IS NOT NULL"
@@ -119,18 +121,14 @@ const ca_stmt_t ca_issue_stmts[] = {
       "INSERT INTO expiry_warnings (cert_id, days) VALUES (%s::bigint, %s::integer)"
       " ON CONFLICT DO NOTHING" },
     { "cacert_iss_status",
-      "SELECT revoked_at IS NOT NULL, extract(epoch FROM revoked_at)::bigint,"
-      " coalesce(revoke_reason, 0) FROM certificates WHERE ca = %s AND serial = %s" },
+      "SELECT revoked_at IS NOT NULL AS revoked,"
+      " extract(epoch FROM revoked_at)::bigint AS revoked_at,"
+      " coalesce(revoke_reason, 0) AS reason FROM certificates WHERE ca = %s AND serial = %s" },
     { "cacert_iss_audit",
       "INSERT INTO audit_log (actor_id, member_id, action, detail)"
       " VALUES (%s::bigint, %s::bigint, %s, %s)" },
     { NULL, NULL }
 };
-
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
 
 static const char *hex_of(const unsigned char *d, apr_size_t n, apr_pool_t *p)
 {
@@ -145,9 +143,10 @@ static apr_status_t column_list(apr_array_header_t **plist, ca_db_t *db, const c
     int i;
 
     *plist = apr_array_make(p, 4, sizeof(const char *));
-    rv = ca_db_select(&rows, NULL, db, label, CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, label, CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        APR_ARRAY_PUSH(*plist, const char *) = APR_ARRAY_IDX(rows, i, const char **)[0];
+        APR_ARRAY_PUSH(*plist, const char *) = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *),
+                                                      "address");
     }
     return rv;
 }
@@ -185,7 +184,7 @@ static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
 apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
                               const char *member_id, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     ca_request_t *r;
     apr_status_t rv;
 
@@ -193,37 +192,37 @@ apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_
     if (!ca_is_id(req_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&row, db, "cacert_iss_request", CA_ARGS(req_id, member_id), p);
+    rv = ca_db_row(&row, db, "cacert_iss_request", CA_ARGS(req_id, member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     r = apr_pcalloc(p, sizeof(*r));
-    r->id = row[0];
-    r->kind = row[1];
-    r->ca = row[2];
-    r->state = row[3];
-    r->reason = row[4];
-    r->cert_id = row[5];
+    r->id = ca_col(row, "id");
+    r->kind = ca_col(row, "kind");
+    r->ca = ca_col(row, "ca");
+    r->state = ca_col(row, "state");
+    r->reason = ca_col(row, "reason");
+    r->cert_id = ca_col(row, "cert_id");
     *preq = r;
     return APR_SUCCESS;
 }
 
-static void cert_from_row(ca_cert_t *c, const char **row)
+static void cert_from_row(ca_cert_t *c, const ca_row_t *row)
 {
-    c->id = row[0];
-    c->ca = row[1];
-    c->profile = row[2];
-    c->serial = row[3];
-    c->subject = row[4];
-    c->sans = row[5];
-    c->md = row[6];
-    c->not_before = row[7];
-    c->not_after = row[8];
-    c->created = row[9];
-    c->revoked_at = row[10];
-    c->description = row[11];
-    c->login_disabled = is_true(row[12]);
-    c->status = row[13];
+    c->id = ca_col(row, "id");
+    c->ca = ca_col(row, "ca");
+    c->profile = ca_col(row, "profile");
+    c->serial = ca_col(row, "serial");
+    c->subject = ca_col(row, "subject");
+    c->sans = ca_col(row, "sans");
+    c->md = ca_col(row, "md");
+    c->not_before = ca_col(row, "not_before");
+    c->not_after = ca_col(row, "not_after");
+    c->created = ca_col(row, "created");
+    c->revoked_at = ca_col(row, "revoked_at");
+    c->description = ca_col(row, "description");
+    c->login_disabled = ca_col_true(row, "login_disabled");
+    c->status = ca_col(row, "status");
 }
 
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
@@ -234,9 +233,9 @@ apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
     int i;
 
     *pcerts = apr_array_make(p, 8, sizeof(ca_cert_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_iss_certs", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_iss_certs", CA_ARGS(member_id), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        cert_from_row(apr_array_push(*pcerts), APR_ARRAY_IDX(rows, i, const char **));
+        cert_from_row(apr_array_push(*pcerts), APR_ARRAY_IDX(rows, i, const ca_row_t *));
     }
     return rv;
 }
@@ -244,7 +243,7 @@ apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     ca_cert_t *c;
     apr_status_t rv;
 
@@ -252,17 +251,18 @@ apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
     if (!ca_is_id(cert_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&row, db, "cacert_iss_cert", CA_ARGS(cert_id), p);
+    rv = ca_db_row(&row, db, "cacert_iss_cert", CA_ARGS(cert_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (member_id && strcmp(row[16], member_id)) {
+    if (member_id && strcmp(ca_col(row, "member_id"), member_id)) {
         return APR_NOTFOUND;
     }
     c = apr_pcalloc(p, sizeof(*c));
     cert_from_row(c, row);
-    if ((rv = ca_bytea_out(&c->der, &c->der_len, row[14], p)) != APR_SUCCESS
-        || (rv = ca_bytea_out(&c->csr_der, &c->csr_len, row[15], p)) != APR_SUCCESS) {
+    if ((rv = ca_bytea_out(&c->der, &c->der_len, ca_col(row, "der"), p)) != APR_SUCCESS
+        || (rv = ca_bytea_out(&c->csr_der, &c->csr_len, ca_col(row, "csr_der"), p))
+           != APR_SUCCESS) {
         return rv;
     }
     *pcert = c;
@@ -298,38 +298,40 @@ apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
     apr_array_header_t *buf = apr_array_make(p, 64, 1);
     unsigned char *serial, r8 = (unsigned char)reason;
     apr_size_t slen;
-    const char **row;
+    const ca_row_t *row;
+    const char *ca;
     apr_status_t rv;
 
     *preq_id = NULL;
     if (!ca_is_id(cert_id) || reason < 0 || reason > 10 || reason == 7) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_select1(&row, db, "cacert_iss_cert_lock", CA_ARGS(cert_id), p);
+    rv = ca_db_row(&row, db, "cacert_iss_cert_lock", CA_ARGS(cert_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* row: ca, serial, member_id, revoked, revocation asked already */
-    if (member_id && strcmp(row[2], member_id)) {
+    if (member_id && strcmp(ca_col(row, "member_id"), member_id)) {
         return APR_NOTFOUND;
     }
-    if (is_true(row[3]) || is_true(row[4])) {
+    /* revoked, or its revocation asked already */
+    if (ca_col_true(row, "revoked") || ca_col_true(row, "revoking")) {
         return APR_EEXIST;
     }
-    if ((rv = ca_hex_decode(&serial, &slen, row[1], p)) != APR_SUCCESS) {
+    if ((rv = ca_hex_decode(&serial, &slen, ca_col(row, "serial"), p)) != APR_SUCCESS) {
         return rv;
     }
-    ca_tlv_add_str(buf, CA_TAG_CA, row[0]);
+    ca = ca_col(row, "ca");
+    ca_tlv_add_str(buf, CA_TAG_CA, ca);
     ca_tlv_add(buf, CA_TAG_SERIAL, serial, slen);
     ca_tlv_add(buf, CA_TAG_REASON, &r8, 1);
-    rv = ca_db_select1(&row, db, "cacert_iss_enqueue_revoke",
-                       CA_ARGS(revoked_by, row[0], cert_id,
+    rv = ca_db_row(&row, db, "cacert_iss_enqueue_revoke",
+                       CA_ARGS(revoked_by, ca, cert_id,
                                ca_bytea_in((const unsigned char *)buf->elts,
                                            (apr_size_t)buf->nelts, p)), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    *preq_id = row[0];
+    *preq_id = ca_col(row, "id");
     return audit(db, revoked_by, member_id ? member_id : NULL, "cert.revoke.request",
                  apr_pstrcat(p, "certificate=", cert_id, " reason=", apr_itoa(p, reason),
                              NULL), p);
@@ -342,22 +344,22 @@ apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
 
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     ca_queued_t *q;
     apr_status_t rv;
 
     *pq = NULL;
-    rv = ca_db_select1(&row, db, "cacert_iss_next", CA_NOARGS, p);
+    rv = ca_db_row(&row, db, "cacert_iss_next", CA_NOARGS, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     q = apr_pcalloc(p, sizeof(*q));
-    q->id = row[0];
-    q->kind = row[1];
-    q->ca = row[2];
-    q->state = row[3];
-    q->cert_id = row[4];
-    if ((rv = ca_bytea_out(&q->payload, &q->len, row[5], p)) != APR_SUCCESS) {
+    q->id = ca_col(row, "id");
+    q->kind = ca_col(row, "kind");
+    q->ca = ca_col(row, "ca");
+    q->state = ca_col(row, "state");
+    q->cert_id = ca_col(row, "cert_id");
+    if ((rv = ca_bytea_out(&q->payload, &q->len, ca_col(row, "payload"), p)) != APR_SUCCESS) {
         return rv;
     }
     *pq = q;
@@ -453,7 +455,8 @@ apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
     apr_array_header_t *tlvs;
     const ca_tlv_t *cert;
     const unsigned char *d;
-    const char **row, *nb, *na, *md;
+    const ca_row_t *row;
+    const char *nb, *na, *md;
     unsigned char *spki = NULL;
     X509 *x = NULL;
     apr_status_t rv;
@@ -484,24 +487,24 @@ apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = ca_db_select1(&row, db, "cacert_iss_request_full", CA_ARGS(q->id), p);
+    rv = ca_db_row(&row, db, "cacert_iss_request_full", CA_ARGS(q->id), p);
     if (rv == APR_SUCCESS) {
-        /* row: member_id, profile, csr_der, description */
+        const char *member_id = ca_col(row, "member_id");
         const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
         const char *serial = hex_of(ASN1_STRING_get0_data(sn),
                                     (apr_size_t)ASN1_STRING_length(sn), p);
         rv = ca_db_query(NULL, db, "cacert_iss_insert_cert",
-                         CA_ARGS(row[0], q->id, q->ca, row[1], serial,
+                         CA_ARGS(member_id, q->id, q->ca, ca_col(row, "profile"), serial,
                                  name_text(X509_get_subject_name(x), p), sans_text(x, p),
                                  ca_sha256_hex((const char *)spki, (apr_size_t)n, p), md,
-                                 nb, na, ca_bytea_in(cert->value, cert->len, p), row[2],
-                                 row[3]), p);
+                                 nb, na, ca_bytea_in(cert->value, cert->len, p),
+                                 ca_col(row, "csr_der"), ca_col(row, "description")), p);
         if (rv == APR_SUCCESS) {
             rv = ca_db_query(NULL, db, "cacert_iss_done",
                              CA_ARGS(ca_bytea_in(answer, len, p), q->id), p);
         }
         if (rv == APR_SUCCESS) {
-            rv = audit(db, NULL, row[0], "cert.issue",
+            rv = audit(db, NULL, member_id, "cert.issue",
                        apr_pstrcat(p, "request=", q->id, " serial=", serial, NULL), p);
         }
     }
@@ -560,23 +563,23 @@ apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
     apr_status_t rv;
     int i;
 
-    rv = ca_db_select(&rows, NULL, db, "cacert_iss_revoked_list", CA_ARGS(ca), p);
+    rv = ca_db_rows(&rows, db, "cacert_iss_revoked_list", CA_ARGS(ca), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     entries = apr_pcalloc(p, sizeof(*entries) * (apr_size_t)(rows->nelts + 1));
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         unsigned char *serial;
         apr_size_t slen;
-        if (ca_hex_decode(&serial, &slen, row[0], p) != APR_SUCCESS || slen == 0
+        if (ca_hex_decode(&serial, &slen, ca_col(row, "serial"), p) != APR_SUCCESS || slen == 0
             || slen > sizeof(entries[i].serial)) {
             return APR_EINVAL;
         }
         memcpy(entries[i].serial, serial, slen);
         entries[i].serial_len = (uint8_t)slen;
-        entries[i].revoked_at = strtoll(row[1], NULL, 10);
-        entries[i].reason = (uint8_t)atoi(row[2]);
+        entries[i].revoked_at = ca_col_i64(row, "revoked_at", 0);
+        entries[i].reason = (uint8_t)ca_col_int(row, "reason", 0);
     }
     spec->entries = entries;
     spec->nentries = (apr_size_t)rows->nelts;
@@ -748,13 +751,13 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
                                  ca_db_t *db, const char *ca, apr_pool_t *p)
 {
-    const char **row;
-    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return ca_bytea_out(pder, plen, row[0], p);
+    return ca_bytea_out(pder, plen, ca_col(row, "der"), p);
 }
 
 apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,
@@ -779,21 +782,21 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
     return rv;
 }
 
-static void mailinfo_from_row(ca_mailinfo_t *m, const char **row)
+static void mailinfo_from_row(ca_mailinfo_t *m, const ca_row_t *row)
 {
-    m->address = row[0];
-    m->language = row[1];
-    m->cert_id = row[2];
-    m->serial = row[3];
-    m->subject = row[4];
-    m->not_after = row[5];
+    m->address = ca_col(row, "address");
+    m->language = ca_col(row, "language");
+    m->cert_id = ca_col(row, "id");
+    m->serial = ca_col(row, "serial");
+    m->subject = ca_col(row, "subject");
+    m->not_after = ca_col(row, "not_after");
 }
 
 apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
                                apr_pool_t *p)
 {
-    const char **row;
-    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_mailinfo", CA_ARGS(req_id), p);
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_mailinfo", CA_ARGS(req_id), p);
 
     *pinfo = NULL;
     if (rv == APR_SUCCESS) {
@@ -811,12 +814,12 @@ apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const cha
     int i;
 
     *pdue = apr_array_make(p, 4, sizeof(ca_mailinfo_t));
-    rv = ca_db_select(&rows, NULL, db, "cacert_iss_expiring", CA_ARGS(days), p);
+    rv = ca_db_rows(&rows, db, "cacert_iss_expiring", CA_ARGS(days), p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_mailinfo_t *m = apr_array_push(*pdue);
         mailinfo_from_row(m, row);
-        m->days = row[6];
+        m->days = ca_col(row, "days");
     }
     return rv;
 }
@@ -830,8 +833,8 @@ apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preaso
                              ca_db_t *db, const char *ca, const char *serial_hex,
                              apr_pool_t *p)
 {
-    const char **row;
-    apr_status_t rv = ca_db_select1(&row, db, "cacert_iss_status", CA_ARGS(ca, serial_hex), p);
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_status", CA_ARGS(ca, serial_hex), p);
 
     *pstatus = CA_CERT_UNKNOWN;
     *prevoked_at = 0;
@@ -842,10 +845,10 @@ apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preaso
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (is_true(row[0])) {
+    if (ca_col_true(row, "revoked")) {
         *pstatus = CA_CERT_REVOKED;
-        *prevoked_at = apr_atoi64(row[1]);
-        *preason = atoi(row[2]);
+        *prevoked_at = ca_col_i64(row, "revoked_at", 0);
+        *preason = ca_col_int(row, "reason", 0);
     }
     else {
         *pstatus = CA_CERT_GOOD;
