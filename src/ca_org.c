@@ -17,7 +17,7 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
 #define ORG_COLUMNS \
     "SELECT o.id, o.name, o.town, o.state, o.country, o.contact_email, o.ticket," \
-    " " TS("o.created_at") ", o.created_by FROM organisations o"
+    " " TS("o.created_at") " AS created, o.created_by FROM organisations o"
 
 const ca_stmt_t ca_org_stmts[] = {
     { "cacert_org_insert",
@@ -32,16 +32,17 @@ const ca_stmt_t ca_org_stmts[] = {
     { "cacert_org_lock",
       "SELECT id FROM organisations WHERE id = %s::bigint AND deleted_at IS NULL FOR UPDATE" },
     { "cacert_org_domains",
-      "SELECT id, name, " TS("verified_at") ", verified_by, ticket FROM org_domains"
+      "SELECT id, name, " TS("verified_at") " AS verified, verified_by, ticket FROM org_domains"
       " WHERE organisation_id = %s::bigint AND removed_at IS NULL ORDER BY lower(name)" },
     { "cacert_org_admins",
-      "SELECT a.member_id, concat_ws(' ', m.given_name, m.family_name),"
+      "SELECT a.member_id, concat_ws(' ', m.given_name, m.family_name) AS name,"
       " coalesce((SELECT e.address FROM emails e WHERE e.member_id = m.id AND e.is_primary"
-      "  AND e.deleted_at IS NULL LIMIT 1), ''), " TS("a.appointed_at") ", a.appointed_by,"
+      "  AND e.deleted_at IS NULL LIMIT 1), '') AS email,"
+      " " TS("a.appointed_at") " AS appointed, a.appointed_by,"
       " a.is_master FROM org_admins a JOIN members m ON m.id = a.member_id"
       " WHERE a.organisation_id = %s::bigint AND a.removed_at IS NULL ORDER BY a.id" },
     { "cacert_org_documents",
-      "SELECT kind, description, ticket, " TS("recorded_at") ", recorded_by"
+      "SELECT kind, description, ticket, " TS("recorded_at") " AS recorded, recorded_by"
       " FROM organisation_documents WHERE organisation_id = %s::bigint ORDER BY id" },
     { "cacert_org_document_insert",
       "INSERT INTO organisation_documents (organisation_id, kind, description, ticket,"
@@ -70,7 +71,8 @@ const ca_stmt_t ca_org_stmts[] = {
       " WHERE a.organisation_id = %s::bigint AND a.member_id = %s::bigint"
       " AND a.removed_at IS NULL AND o.deleted_at IS NULL" },
     { "cacert_org_member_live",
-      "SELECT locked_at IS NULL AND deleted_at IS NULL FROM members WHERE id = %s::bigint" },
+      "SELECT locked_at IS NULL AND deleted_at IS NULL AS live FROM members"
+      " WHERE id = %s::bigint" },
     /* the O-Admin's row while an organisation certificate is requested: a
      * block or a lock waits for the request, or the request sees it */
     { "cacert_org_member_lock",
@@ -88,7 +90,7 @@ const ca_stmt_t ca_org_stmts[] = {
       "UPDATE org_admins SET removed_at = now(), removed_by = %s::bigint"
       " WHERE organisation_id = %s::bigint AND member_id = %s::bigint AND removed_at IS NULL" },
     { "cacert_org_domain_names",
-      "SELECT lower(name) FROM org_domains WHERE organisation_id = %s::bigint"
+      "SELECT lower(name) AS name FROM org_domains WHERE organisation_id = %s::bigint"
       " AND removed_at IS NULL ORDER BY id" },
     { NULL, NULL }
 };
@@ -189,11 +191,6 @@ const char *ca_org_check(const char **pfield, const ca_org_t *o)
     return NULL;
 }
 
-static int is_true(const char *v)
-{
-    return v && (v[0] == 't' || v[0] == '1');
-}
-
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -220,7 +217,7 @@ static apr_status_t finish(apr_status_t rv, ca_db_t *db, const char *actor,
 /* begin and lock the live organisation */
 static apr_status_t org_begin(ca_db_t *db, const char *org_id, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     if (!ca_is_id(org_id)) {
@@ -229,7 +226,7 @@ static apr_status_t org_begin(ca_db_t *db, const char *org_id, apr_pool_t *p)
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = ca_db_select1(&row, db, "cacert_org_lock", CA_ARGS(org_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&row, db, "cacert_org_lock", CA_ARGS(org_id), p)) != APR_SUCCESS) {
         ca_db_rollback(db, p);
     }
     return rv;
@@ -249,14 +246,14 @@ apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select(&rows, NULL, db, "cacert_org_insert",
+    rv = ca_db_rows(&rows, db, "cacert_org_insert",
                       CA_ARGS(o->name, o->town, nz(o->state), o->country,
                               ca_email_canonical(o->contact, p), ticket, actor), p);
     if (rv == APR_SUCCESS && rows->nelts == 0) {
         rv = APR_EEXIST;
     }
     if (rv == APR_SUCCESS) {
-        *porg_id = APR_ARRAY_IDX(rows, 0, const char **)[0];
+        *porg_id = ca_col(APR_ARRAY_IDX(rows, 0, const ca_row_t *), "id");
     }
     rv = finish(rv, db, actor, NULL, "org.create",
                 rv == APR_SUCCESS ? apr_pstrcat(p, "ticket=", ticket, " org=", *porg_id,
@@ -268,17 +265,17 @@ apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
     return rv;
 }
 
-static void org_from_row(ca_org_t *o, const char **r)
+static void org_from_row(ca_org_t *o, const ca_row_t *r)
 {
-    o->id = r[0];
-    o->name = r[1];
-    o->town = r[2];
-    o->state = r[3];
-    o->country = r[4];
-    o->contact = r[5];
-    o->ticket = r[6];
-    o->created = r[7];
-    o->created_by = r[8];
+    o->id = ca_col(r, "id");
+    o->name = ca_col(r, "name");
+    o->town = ca_col(r, "town");
+    o->state = ca_col(r, "state");
+    o->country = ca_col(r, "country");
+    o->contact = ca_col(r, "contact_email");
+    o->ticket = ca_col(r, "ticket");
+    o->created = ca_col(r, "created");
+    o->created_by = ca_col(r, "created_by");
 }
 
 apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *member_id,
@@ -289,10 +286,10 @@ apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *me
     int i;
 
     *porgs = apr_array_make(p, 8, sizeof(ca_org_t));
-    rv = member_id ? ca_db_select(&rows, NULL, db, "cacert_org_mine", CA_ARGS(member_id), p)
-                   : ca_db_select(&rows, NULL, db, "cacert_org_all", CA_NOARGS, p);
+    rv = member_id ? ca_db_rows(&rows, db, "cacert_org_mine", CA_ARGS(member_id), p)
+                   : ca_db_rows(&rows, db, "cacert_org_all", CA_NOARGS, p);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        org_from_row(apr_array_push(*porgs), APR_ARRAY_IDX(rows, i, const char **));
+        org_from_row(apr_array_push(*porgs), APR_ARRAY_IDX(rows, i, const ca_row_t *));
     }
     return rv;
 }
@@ -300,7 +297,7 @@ apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *me
 apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr_pool_t *p)
 {
     apr_array_header_t *rows;
-    const char **r;
+    const ca_row_t *r;
     ca_org_view_t *v;
     apr_status_t rv;
     int i;
@@ -309,7 +306,7 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
     if (!ca_is_id(org_id)) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_select1(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_row(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS) {
         return rv;
     }
     v = apr_pcalloc(p, sizeof(*v));
@@ -317,45 +314,45 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
     v->domains = apr_array_make(p, 4, sizeof(ca_org_domain_t));
     v->admins = apr_array_make(p, 4, sizeof(ca_org_admin_t));
     v->documents = apr_array_make(p, 4, sizeof(ca_org_document_t));
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_domains", CA_ARGS(org_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_org_domains", CA_ARGS(org_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_org_domain_t *d = apr_array_push(v->domains);
-        d->id = x[0];
-        d->name = x[1];
-        d->verified = x[2];
-        d->verified_by = x[3];
-        d->ticket = x[4];
+        d->id = ca_col(x, "id");
+        d->name = ca_col(x, "name");
+        d->verified = ca_col(x, "verified");
+        d->verified_by = ca_col(x, "verified_by");
+        d->ticket = ca_col(x, "ticket");
     }
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_admins", CA_ARGS(org_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_org_admins", CA_ARGS(org_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_org_admin_t *a = apr_array_push(v->admins);
-        a->member_id = x[0];
-        a->name = x[1];
-        a->email = x[2];
-        a->appointed = x[3];
-        a->appointed_by = x[4];
-        a->master = is_true(x[5]);
+        a->member_id = ca_col(x, "member_id");
+        a->name = ca_col(x, "name");
+        a->email = ca_col(x, "email");
+        a->appointed = ca_col(x, "appointed");
+        a->appointed_by = ca_col(x, "appointed_by");
+        a->master = ca_col_true(x, "is_master");
     }
-    if ((rv = ca_db_select(&rows, NULL, db, "cacert_org_documents", CA_ARGS(org_id), p))
+    if ((rv = ca_db_rows(&rows, db, "cacert_org_documents", CA_ARGS(org_id), p))
         != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **x = APR_ARRAY_IDX(rows, i, const char **);
+        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
         ca_org_document_t *d = apr_array_push(v->documents);
-        d->kind = x[0];
-        d->description = x[1];
-        d->ticket = x[2];
-        d->recorded = x[3];
-        d->recorded_by = x[4];
+        d->kind = ca_col(x, "kind");
+        d->description = ca_col(x, "description");
+        d->ticket = ca_col(x, "ticket");
+        d->recorded = ca_col(x, "recorded");
+        d->recorded_by = ca_col(x, "recorded_by");
     }
     *pv = v;
     return APR_SUCCESS;
@@ -389,7 +386,8 @@ apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor
                                const ca_domain_cfg_t *dcfg, const char *ticket,
                                apr_pool_t *p)
 {
-    const char **row, *name = NULL;
+    const ca_row_t *row;
+    const char *name = NULL;
     apr_status_t rv;
 
     *pwhy = NULL;
@@ -406,19 +404,19 @@ apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor
         return rv;
     }
     /* one claim at a time, members' and organisations' alike */
-    rv = ca_db_select1(&row, db, "cacert_dom_lock", CA_NOARGS, p);
+    rv = ca_db_row(&row, db, "cacert_dom_lock", CA_NOARGS, p);
     if (rv == APR_SUCCESS) {
-        rv = ca_db_select1(&row, db, "cacert_org_domain_conflicts",
+        rv = ca_db_row(&row, db, "cacert_org_domain_conflicts",
                            CA_ARGS(org_id, name, name, name, name, name), p);
         if (rv == APR_SUCCESS) {
-            *pwhy = ca_domain_claim_rule(name, row[0]);
+            *pwhy = ca_domain_claim_rule(name, ca_col(row, "n"));
             if (!*pwhy) {
                 *pwhy = "domain.claimed.same";
             }
             rv = APR_EEXIST;
         }
         else if (rv == APR_NOTFOUND) {
-            rv = ca_db_select1(&row, db, "cacert_org_domain_insert",
+            rv = ca_db_row(&row, db, "cacert_org_domain_insert",
                                CA_ARGS(org_id, name, ticket, actor), p);
         }
     }
@@ -434,7 +432,7 @@ apr_status_t ca_org_add_domain(const char **pwhy, ca_db_t *db, const char *actor
 apr_status_t ca_org_remove_domain(ca_db_t *db, const char *actor, const char *org_id,
                                   const char *domain_id, const char *ticket, apr_pool_t *p)
 {
-    const char **row = NULL;
+    const ca_row_t *row = NULL;
     apr_status_t rv;
 
     if (!ca_ticket_ok(ticket)) {
@@ -446,30 +444,31 @@ apr_status_t ca_org_remove_domain(ca_db_t *db, const char *actor, const char *or
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_domain_remove", CA_ARGS(actor, domain_id, org_id),
+    rv = ca_db_row(&row, db, "cacert_org_domain_remove", CA_ARGS(actor, domain_id, org_id),
                        p);
     return finish(rv, db, actor, NULL, "org.domain.remove",
                   rv == APR_SUCCESS ? apr_pstrcat(p, "ticket=", ticket, " org=", org_id,
-                                                  " domain=", row[0], NULL) : NULL, p);
+                                                  " domain=", ca_col(row, "name"), NULL)
+                                  : NULL, p);
 }
 
 apr_status_t ca_org_admin_of(int *padmin, int *pmaster, ca_db_t *db, const char *org_id,
                              const char *member_id, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *padmin = *pmaster = 0;
     if (!ca_is_id(org_id) || !ca_is_id(member_id)) {
         return APR_SUCCESS;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_admin_of", CA_ARGS(org_id, member_id), p);
+    rv = ca_db_row(&row, db, "cacert_org_admin_of", CA_ARGS(org_id, member_id), p);
     if (rv == APR_NOTFOUND) {
         return APR_SUCCESS;
     }
     if (rv == APR_SUCCESS) {
         *padmin = 1;
-        *pmaster = is_true(row[0]);
+        *pmaster = ca_col_true(row, "is_master");
     }
     return rv;
 }
@@ -512,7 +511,7 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
                             int master, const char *ticket, apr_pool_t *p)
 {
     apr_array_header_t *rows;
-    const char **row;
+    const ca_row_t *row;
     ca_standing_t st;
     apr_status_t rv;
 
@@ -537,8 +536,8 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
         ca_db_rollback(db, p);
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_member_live", CA_ARGS(member_id), p);
-    if (rv == APR_SUCCESS && !is_true(row[0])) {
+    rv = ca_db_row(&row, db, "cacert_org_member_live", CA_ARGS(member_id), p);
+    if (rv == APR_SUCCESS && !ca_col_true(row, "live")) {
         rv = APR_NOTFOUND;
     }
     if (rv == APR_SUCCESS) {
@@ -549,7 +548,7 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
         rv = APR_EINVAL;
     }
     if (rv == APR_SUCCESS) {
-        rv = ca_db_select(&rows, NULL, db, "cacert_org_admin_insert",
+        rv = ca_db_rows(&rows, db, "cacert_org_admin_insert",
                           CA_ARGS(org_id, member_id, master ? "true" : "false", ticket, actor),
                           p);
         if (rv == APR_SUCCESS && rows->nelts == 0) {
@@ -566,7 +565,7 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
                                  int org_assurer, const char *org_id, const char *member_id,
                                  const char *ticket, apr_pool_t *p)
 {
-    const char **row;
+    const ca_row_t *row;
     apr_status_t rv;
 
     *pwhy = NULL;
@@ -581,9 +580,10 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_select1(&row, db, "cacert_org_admin_get", CA_ARGS(org_id, member_id), p);
+    rv = ca_db_row(&row, db, "cacert_org_admin_get", CA_ARGS(org_id, member_id), p);
     if (rv == APR_SUCCESS) {
-        rv = may_appoint(pwhy, db, actor, org_assurer, org_id, is_true(row[0]), p);
+        rv = may_appoint(pwhy, db, actor, org_assurer, org_id, ca_col_true(row, "is_master"),
+                         p);
     }
     if (rv == APR_SUCCESS) {
         rv = ticket_required(pwhy, ticket);
@@ -600,7 +600,7 @@ apr_status_t ca_org_facts(ca_org_facts_t *f, ca_db_t *db, const char *org_id,
                           apr_pool_t *p)
 {
     apr_array_header_t *rows, *domains;
-    const char **r;
+    const ca_row_t *r;
     apr_status_t rv;
     int i;
 
@@ -608,18 +608,19 @@ apr_status_t ca_org_facts(ca_org_facts_t *f, ca_db_t *db, const char *org_id,
     if (!ca_is_id(org_id)) {
         return APR_NOTFOUND;
     }
-    if ((rv = ca_db_select1(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS
-        || (rv = ca_db_select(&rows, NULL, db, "cacert_org_domain_names", CA_ARGS(org_id), p))
+    if ((rv = ca_db_row(&r, db, "cacert_org_get", CA_ARGS(org_id), p)) != APR_SUCCESS
+        || (rv = ca_db_rows(&rows, db, "cacert_org_domain_names", CA_ARGS(org_id), p))
         != APR_SUCCESS) {
         return rv;
     }
-    f->name = r[1];
-    f->town = r[2];
-    f->state = r[3];
-    f->country = r[4];
+    f->name = ca_col(r, "name");
+    f->town = ca_col(r, "town");
+    f->state = ca_col(r, "state");
+    f->country = ca_col(r, "country");
     domains = apr_array_make(p, rows->nelts + 1, sizeof(const char *));
     for (i = 0; i < rows->nelts; i++) {
-        APR_ARRAY_PUSH(domains, const char *) = APR_ARRAY_IDX(rows, i, const char **)[0];
+        APR_ARRAY_PUSH(domains, const char *) = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *),
+                                                       "name");
     }
     f->domains = domains;
     return APR_SUCCESS;
