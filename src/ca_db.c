@@ -46,63 +46,6 @@ apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
     return APR_SUCCESS;
 }
 
-apr_status_t ca_db_select(apr_array_header_t **prows, int *pncols, ca_db_t *db,
-                          const char *label, int nargs, const char **args,
-                          apr_pool_t *p)
-{
-    apr_dbd_prepared_t *st;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_status_t rv;
-    int rc, ncols, i;
-
-    *prows = apr_array_make(p, 4, sizeof(const char **));
-    if (pncols) {
-        *pncols = 0;
-    }
-    if ((rv = get_stmt(&st, db, label)) != APR_SUCCESS) {
-        return rv;
-    }
-    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, args);
-    if (rc != 0) {
-        ca_log(CA_LOG_ERR, "CA10303", APR_EGENERAL, "%s: %s", label,
-               apr_dbd_error(db->driver, db->handle, rc));
-        db->trans_failed = 1;
-        return APR_EGENERAL;
-    }
-    ncols = apr_dbd_num_cols(db->driver, res);
-    if (pncols) {
-        *pncols = ncols;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        const char **vals = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
-        for (i = 0; i < ncols; i++) {
-            const char *v = apr_dbd_get_entry(db->driver, row, i);
-            vals[i] = v ? apr_pstrdup(p, v) : NULL;
-        }
-        APR_ARRAY_PUSH(*prows, const char **) = vals;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
-                           int nargs, const char **args, apr_pool_t *p)
-{
-    apr_array_header_t *rows;
-    apr_status_t rv;
-
-    *prow = NULL;
-    rv = ca_db_select(&rows, NULL, db, label, nargs, args, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nelts == 0) {
-        return APR_NOTFOUND;
-    }
-    *prow = APR_ARRAY_IDX(rows, 0, const char **);
-    return APR_SUCCESS;
-}
-
 const char *ca_col(const ca_row_t *row, const char *name)
 {
     int i;

@@ -38,15 +38,6 @@ typedef struct ca_db_t {
 /* run a statement that returns no rows; *pnrows = rows affected */
 apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
                          int nargs, const char **args, apr_pool_t *p);
-/* run a select; *prows = array of const char ** (one per row, values copied
- * into p, NULL for SQL NULL); *pncols = number of columns */
-apr_status_t ca_db_select(apr_array_header_t **prows, int *pncols, ca_db_t *db,
-                          const char *label, int nargs, const char **args,
-                          apr_pool_t *p);
-/* the first row of a select, APR_NOTFOUND if there is none */
-apr_status_t ca_db_select1(const char ***prow, ca_db_t *db, const char *label,
-                           int nargs, const char **args, apr_pool_t *p);
-
 /* A result row read by column name.  The names are the query's own (its
  * aliases): write "count(*) AS n", and alias any two columns that would
  * share a name. */
