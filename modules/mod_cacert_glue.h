@@ -26,23 +26,9 @@ static void log_sink(void *baton, ca_log_level_t level, const char *tag,
     ap_log_error(APLOG_MARK, lvl, rv, log_server, "%s: %s", tag, msg);
 }
 
-/* a duration as the directives take it: "90", "90s", "30m", "48h", "7d"
- * -> seconds, 0 to 100 years; NULL, or what is wrong with it */
-static const char *parse_seconds(apr_int64_t *psecs, const char *arg)
-{
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-
-    if (end == arg || n < 0 || (*end && (end[1] || !strchr("smhd", *end)))) {
-        return "must be a duration such as 90s, 30m, 48h or 7d";
-    }
-    n *= *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
-    if (n > 100LL * 365 * 86400) {
-        return "is too long";
-    }
-    *psecs = n;
-    return NULL;
-}
+/* a duration as the directives take it: cacert_glue.h's */
+const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg);
+#define parse_seconds cacert_parse_seconds
 
 #ifdef CACERT_DB_GUARD
 /* The watchdog threads use mod_dbd's connections.  When a child ends,
