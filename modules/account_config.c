@@ -141,18 +141,6 @@ static const char *parse_duration(apr_interval_time_t *pt, const char *arg)
     return NULL;
 }
 
-static const char *parse_count(int *pv, const char *arg, int min, int max)
-{
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-
-    if (end == arg || *end || n < min || n > max) {
-        return "is out of range";
-    }
-    *pv = (int)n;
-    return NULL;
-}
-
 acc_srv_cfg *acc_cfg_of(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &cacert_account_module);
@@ -166,17 +154,7 @@ static acc_srv_cfg *srv_cfg_of(cmd_parms *cmd)
 /* one setter per kind, the field chosen by cmd->info (an offset) */
 static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
 {
-    acc_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    if (!*arg) {
-        return cacert_cmd_err(cmd, "must not be empty");
-    }
-    *(const char **)((char *)c + (apr_size_t)cmd->info) = arg;
-    return NULL;
+    return cacert_set_str(cmd, srv_cfg_of(cmd), arg);
 }
 
 static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
@@ -188,19 +166,12 @@ static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
         return err;
     }
     return cacert_cmd_err(cmd, parse_duration((apr_interval_time_t *)((char *)c
-                                       + (apr_size_t)cmd->info), arg));
+                                              + (apr_size_t)cmd->info), arg));
 }
 
 static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
 {
-    acc_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    return cacert_cmd_err(cmd, parse_count((int *)((char *)c + (apr_size_t)cmd->info),
-                                    arg, 1, 1000000));
+    return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 1000000);
 }
 
 /* passwords are at most 256 bytes; fewer than 8 characters are never safe */
@@ -211,7 +182,7 @@ static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
     if (err) {
         return err;
     }
-    return cacert_cmd_err(cmd, parse_count(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
+    return cacert_cmd_err(cmd, cacert_parse_int(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
 }
 
 /* The statements of the core are handed to mod_dbd where the module is
@@ -237,92 +208,94 @@ static const char *set_template_dir(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* a URL path: "/" and path characters only, no trailing '/' */
-static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
+/* a string directive whose value check() finds fault with (NULL: none) */
+typedef const char *check_fn(const char *arg, apr_pool_t *p);
+
+static const char *set_checked(cmd_parms *cmd, void *dc, const char *arg, check_fn *check)
 {
     const char *err = set_str(cmd, dc, arg);
+
+    return err ? err : cacert_cmd_err(cmd, check(arg, cmd->pool));
+}
+
+/* a URL path: "/" and path characters only, no trailing '/' */
+static const char *check_path(const char *arg, apr_pool_t *p)
+{
     apr_size_t n = strlen(arg);
 
-    if (err) {
-        return err;
-    }
     if (arg[0] != '/' || (n > 1 && arg[n - 1] == '/')
         || strspn(arg, "/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
            != n) {
-        return cacert_cmd_err(cmd, "must be a URL path such as /account, without a trailing '/'");
+        return "must be a URL path such as /account, without a trailing '/'";
     }
     return NULL;
 }
 
 /* the templates append file names to it */
-static const char *set_policy_url(cmd_parms *cmd, void *dc, const char *arg)
+static const char *check_policy_url(const char *arg, apr_pool_t *p)
 {
-    const char *err = set_str(cmd, dc, arg);
-
-    if (err) {
-        return err;
-    }
     if (arg[strlen(arg) - 1] != '/' || strpbrk(arg, " \"'<>?#")) {
-        return cacert_cmd_err(cmd, "must be a URL ending in '/'");
+        return "must be a URL ending in '/'";
     }
     return NULL;
 }
 
-static const char *set_site_url(cmd_parms *cmd, void *dc, const char *arg)
+static const char *check_site_url(const char *arg, apr_pool_t *p)
 {
-    const char *err = set_str(cmd, dc, arg);
-    apr_size_t n = strlen(arg);
-
-    if (err) {
-        return err;
-    }
-    if (strncmp(arg, "https://", 8) || n < 9 || strpbrk(arg, " \"'<>?#")) {
-        return cacert_cmd_err(cmd, "must be an https:// URL without query or fragment");
-    }
-    if (arg[n - 1] == '/') {
-        srv_cfg_of(cmd)->site_url = apr_pstrmemdup(cmd->pool, arg, n - 1);
+    if (strncmp(arg, "https://", 8) || strlen(arg) < 9 || strpbrk(arg, " \"'<>?#")) {
+        return "must be an https:// URL without query or fragment";
     }
     return NULL;
 }
 
-static const char *set_mail_from(cmd_parms *cmd, void *dc, const char *arg)
+static const char *check_mail_from(const char *arg, apr_pool_t *p)
 {
-    const char *err = set_str(cmd, dc, arg);
-
-    if (err) {
-        return err;
-    }
-    if (ca_valid_email(ca_mail_addr(arg, cmd->pool)) || strpbrk(arg, "\r\n")) {
-        return cacert_cmd_err(cmd, "must be an address, or \"Name <address>\"");
+    if (ca_valid_email(ca_mail_addr(arg, p)) || strpbrk(arg, "\r\n")) {
+        return "must be an address, or \"Name <address>\"";
     }
     return NULL;
 }
 
-static const char *set_smtp(cmd_parms *cmd, void *dc, const char *arg)
+static const char *check_smtp(const char *arg, apr_pool_t *p)
 {
-    const char *err = set_str(cmd, dc, arg);
     ca_smtp_server_t srv;
 
-    if (err) {
-        return err;
-    }
-    return cacert_cmd_err(cmd, ca_smtp_parse_server(&srv, arg, cmd->pool));
+    return ca_smtp_parse_server(&srv, arg, p);
 }
 
-static const char *set_lang(cmd_parms *cmd, void *dc, const char *arg)
+static const char *check_lang(const char *arg, apr_pool_t *p)
 {
-    const char *err = set_str(cmd, dc, arg);
     const char *s;
 
-    if (err) {
-        return err;
-    }
     for (s = arg; *s; s++) {
         if (!apr_islower(*s) && !apr_isdigit(*s) && *s != '-') {
-            return cacert_cmd_err(cmd, "must be a lowercase language tag such as en, de or es-419");
+            return "must be a lowercase language tag such as en, de or es-419";
         }
     }
     return NULL;
+}
+
+/* set_<name>: a string directive checked by check_<name> */
+#define SET_CHECKED(name) \
+    static const char *set_##name(cmd_parms *cmd, void *dc, const char *arg) \
+    { return set_checked(cmd, dc, arg, check_##name); }
+
+SET_CHECKED(path)
+SET_CHECKED(policy_url)
+SET_CHECKED(mail_from)
+SET_CHECKED(smtp)
+SET_CHECKED(lang)
+
+/* kept without its trailing '/' */
+static const char *set_site_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_checked(cmd, dc, arg, check_site_url);
+    apr_size_t n = strlen(arg);
+
+    if (!err && arg[n - 1] == '/') {
+        srv_cfg_of(cmd)->site_url = apr_pstrmemdup(cmd->pool, arg, n - 1);
+    }
+    return err;
 }
 
 static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
@@ -334,11 +307,11 @@ static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
     if (err) {
         return err;
     }
-    if (parse_count(&c->argon2_t, t, 1, 100)
-        || parse_count(&c->argon2_m, m, 8192, 4 * 1024 * 1024)
-        || parse_count(&c->argon2_p, lanes ? lanes : "1", 1, 64)) {
+    if (cacert_parse_int(&c->argon2_t, t, 1, 100)
+        || cacert_parse_int(&c->argon2_m, m, 8192, 4 * 1024 * 1024)
+        || cacert_parse_int(&c->argon2_p, lanes ? lanes : "1", 1, 64)) {
         return cacert_cmd_err(cmd, "takes iterations (1-100), memory in KiB "
-                       "(8192-4194304) and lanes (1-64)");
+                              "(8192-4194304) and lanes (1-64)");
     }
     return NULL;
 }

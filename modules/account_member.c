@@ -149,8 +149,7 @@ static int page_emails(req_t *q)
             }
         }
         else {
-            acc_set_msg(q, "error", "form.malformed");
-            status = HTTP_BAD_REQUEST;
+            status = acc_unknown_action(q);
         }
     }
     if (!emails_vars(q)) {

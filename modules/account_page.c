@@ -155,14 +155,13 @@ static int read_form(req_t *q, const char **pkey)
     request_rec *r = q->r;
     const char *ct = apr_table_get(r->headers_in, "Content-Type"), *boundary;
     ca_form_limits_t lim = { MAX_BODY, 60, 1024, NULL, 16384 };
-
-    lim.text_fields = q->text_fields;
     char *buf;
     apr_size_t len = 0;
     const char *err = NULL;
     apr_status_t rv;
     int rc;
 
+    lim.text_fields = q->text_fields;
     *pkey = "form.malformed";
     boundary = ca_multipart_boundary(ct, r->pool);
     if (!boundary && (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)
@@ -170,26 +169,11 @@ static int read_form(req_t *q, const char **pkey)
         *pkey = "form.contenttype";
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+    if ((rc = cacert_read_body(&buf, &len, r, MAX_BODY)) != OK) {
+        if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            *pkey = "form.toolarge";
+        }
         return rc;
-    }
-    if (r->remaining > MAX_BODY) {
-        *pkey = "form.toolarge";
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    buf = apr_palloc(r->pool, MAX_BODY + 1);
-    if (ap_should_client_block(r)) {
-        long n;
-        while ((n = ap_get_client_block(r, buf + len, MAX_BODY + 1 - len)) > 0) {
-            len += (apr_size_t)n;
-            if (len > MAX_BODY) {
-                *pkey = "form.toolarge";
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-        }
-        if (n < 0) {
-            return HTTP_BAD_REQUEST;
-        }
     }
     if (boundary) {
         rv = ca_multipart_parse(&q->form, &q->form_errors, &q->files, &err, boundary, buf,
@@ -203,6 +187,12 @@ static int read_form(req_t *q, const char **pkey)
         return HTTP_BAD_REQUEST;
     }
     return OK;
+}
+
+int acc_unknown_action(req_t *q)
+{
+    acc_set_msg(q, "error", "form.malformed");
+    return HTTP_BAD_REQUEST;
 }
 
 /* the CSRF token of a POST must match the session's, or for visitors the
@@ -295,7 +285,7 @@ int acc_page_begin(req_t *q, int login, int need_database)
         if (!acc_need_db(q)) {
             acc_common_vars(q);
             return finished(acc_message(q, "title.error", "err.internal",
-                                HTTP_SERVICE_UNAVAILABLE));
+                                        HTTP_SERVICE_UNAVAILABLE));
         }
         rv = ca_session_lookup(&q->sess, &q->db, &q->cfg->acc, tok, r->pool);
         if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
@@ -341,7 +331,7 @@ int acc_page_begin(req_t *q, int login, int need_database)
     if (login == 1 || need_database) {
         if (!acc_need_db(q)) {
             return finished(acc_message(q, "title.error", "err.internal",
-                                         HTTP_SERVICE_UNAVAILABLE));
+                                        HTTP_SERVICE_UNAVAILABLE));
         }
     }
     return OK;

@@ -103,6 +103,20 @@ static void question_fields(req_t *q, int with_answers)
     }
 }
 
+/* the query string's parameters within the limits of a page's links;
+ * NULL when there is none or it is malformed */
+static apr_table_t *query_args(req_t *q, const ca_form_limits_t *lim)
+{
+    apr_table_t *args, *errs;
+    const char *err;
+
+    if (!q->r->args || ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args), lim,
+                                     q->r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return args;
+}
+
 static int page_register(req_t *q)
 {
     apr_pool_t *p = q->r->pool;
@@ -197,12 +211,9 @@ static int page_confirm(req_t *q)
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
-        apr_table_t *args = NULL, *errs;
-        const char *err;
         ca_form_limits_t lim = { 2048, 8, 256, NULL, 0 };
-        if (q->r->args
-            && ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args), &lim, p)
-               == APR_SUCCESS) {
+        apr_table_t *args = query_args(q, &lim);
+        if (args) {
             id = apr_table_get(args, "id");
             code = apr_table_get(args, "code");
             /* the link only fills in the form: a click confirms, so mail
@@ -461,14 +472,9 @@ static int page_reset(req_t *q)
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
-        apr_table_t *args = NULL, *errs;
-        const char *err;
         ca_form_limits_t lim = { 1024, 4, 128, NULL, 0 };
-        if (q->r->args
-            && ca_form_parse(&args, &errs, &err, q->r->args, strlen(q->r->args), &lim, p)
-               == APR_SUCCESS) {
-            token = apr_table_get(args, "t");
-        }
+        apr_table_t *args = query_args(q, &lim);
+        token = args ? apr_table_get(args, "t") : NULL;
     }
     else {
         acc_decoder_errors(q);

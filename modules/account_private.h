@@ -7,7 +7,9 @@
  *   account_mail.c        the mails
  *   account_pages.c       the visitors' pages (registration, login, lost password)
  *   account_member.c      the members' pages (overview, password, addresses, identity)
- *   account_domain.c      domain control (account_domain.h)
+ *   account_domain.c      domain control: start-up, the re-test watchdog, the
+ *                         pages (account_domain.h)
+ *   account_domain_config.c  the domain directives
  * Nothing here leaves the .so (httpd loads the modules into one global
  * symbol table). */
 #ifndef ACCOUNT_PRIVATE_H
@@ -157,6 +159,8 @@ void acc_field_error(req_t *q, const char *field, const char *key);
 /* the field errors the decoder found, beside their fields */
 void acc_decoder_errors(req_t *q);
 const char *acc_fval(req_t *q, const char *name);
+/* a form's action the page does not know: the error set, the status */
+int acc_unknown_action(req_t *q);
 /* keep what the member typed (never passwords) so the form is not lost */
 void acc_keep(req_t *q, const char *name);
 void acc_set_cookie(request_rec *r, const char *name, const char *value,
