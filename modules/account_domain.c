@@ -110,8 +110,6 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool);
 static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            server_rec *s)
 {
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
     dom_srv_cfg *c = account_domain_cfg_of(s);
     server_rec *sp;
     ap_watchdog_t *wd;
@@ -139,21 +137,19 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
-    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
-    if (!wd_get || !wd_register) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     /* a round every tenth of the interval (1 s to 1 h): a domain is
      * re-tested at most that much later than its interval says */
     every = CFG_TIME(c, retest_interval) / 10;
     every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
             : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
-    rv = wd_get(&wd, RETEST_WATCHDOG, 0, 1, pconf);
+    rv = cacert_watchdog_start(&wd, RETEST_WATCHDOG, pconf);
+    if (rv == APR_ENOTIMPL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (rv == APR_SUCCESS) {
-        rv = wd_register(wd, every, s, retest_callback);
+        rv = cacert_watchdog_every(wd, every, s, retest_callback);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,

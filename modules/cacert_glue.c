@@ -11,6 +11,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <mod_dbd.h>
+#include <mod_watchdog.h>
 
 #include "cacert_glue.h"
 
@@ -153,6 +154,26 @@ void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
     if (dbd && dbd_close) {
         dbd_close(s, dbd);
     }
+}
+
+apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+
+    if (!wd_get || !APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback)) {
+        return APR_ENOTIMPL;
+    }
+    return wd_get(pwd, name, 0, 1, pconf);
+}
+
+apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,
+                                   ap_watchdog_callback_fn_t *cb)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+
+    return wd_register ? wd_register(wd, interval, data, cb) : APR_ENOTIMPL;
 }
 
 const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path)

@@ -12,6 +12,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <mod_dbd.h>
+#include <mod_watchdog.h>
 
 #include "ca_db.h"
 #include "mod_cacert.h"
@@ -70,6 +71,15 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
  * with cacert_db_close; APR_EGENERAL when there is none */
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
+
+/* ---- watchdogs ---- */
+
+/* the singleton watchdog name (its thread runs in one child): APR_SUCCESS,
+ * APR_ENOTIMPL when mod_watchdog is not there, or mod_watchdog's error */
+apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf);
+/* call cb(state, data, pool) every interval on watchdog wd */
+apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,
+                                   ap_watchdog_callback_fn_t *cb);
 
 /* ---- routes ---- */
 
