@@ -2,20 +2,20 @@
  * (CPS 4.2.2, 3.1.7; DESIGN.md "Domain control") -- the domain pages, the
  * probes the member starts, the email ping's answer, and the watchdog job
  * that re-tests the static cookies of verified domains.  The contract with
- * mod_cacert_account.c is in account_domain.h.
+ * the rest of the module is in account_domain.h; the directives are in
+ * account_domain_config.c.
  *
- * Thin glue: directives, the pages (through mod_cacert_account's page
- * functions, so they share its session, layout and CSRF check) and the
- * watchdog.  Names, the IDN rule and the claim rules live in
- * src/ca_domain.c, the probes in src/ca_probe.c, the words in templates/. */
+ * Thin glue: the pages (on the module's page framework, account_page.c,
+ * so they share its session, layout and CSRF check; dispatched by
+ * mod_cacert_account.c) and the watchdog.  Names, the IDN rule and the
+ * claim rules live in src/ca_domain.c, the probes in src/ca_probe.c, the
+ * words in templates/. */
 #include <string.h>
 #include <stdlib.h>
 #include <dlfcn.h>
-#include <arpa/inet.h>
 
 #include <apr_strings.h>
 #include <apr_optional.h>
-#include <apr_lib.h>
 #include <apr_dbd.h>
 
 #include <httpd.h>
@@ -36,240 +36,37 @@
 #include "ca_domain.h"
 #include "ca_probe.h"
 #include "mod_cacert.h"
-#include "account_domain.h"
+#include "account_private.h"
 
 APLOG_USE_MODULE(cacert_account);
 
 #define CACERT_DB_GUARD
 #include "mod_cacert_glue.h"
 
-#define HANDLER_NAME    "cacert-domain"
 #define RETEST_WATCHDOG "cacert-domain-retest"
-#define UNSET           (-1)
 
 /* ---- configuration ---- */
 
 typedef account_domain_cfg_t dom_srv_cfg;
 
-account_domain_cfg_t *account_domain_create_cfg(apr_pool_t *p)
-{
-    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+/* the defaults: what a directive not given in any server means */
+static const dom_srv_cfg defaults = {
+    .timeout = APR_USEC_PER_SEC * 10,
+    .max_size = 65536,
+    .http_scheme = "http",
+    .http_port = 0,
+    .allow_private = 0,
+    .per_account = 30,
+    .per_domain = 10,
+    .window = APR_USEC_PER_SEC * 3600,
+    .ping_lifetime = APR_USEC_PER_SEC * 48 * 3600,
+    .retest_interval = APR_USEC_PER_SEC * 7 * 86400,
+    .retest_batch = 20,
+};
 
-    c->rules = apr_array_make(p, 4, sizeof(ca_domain_rule_t));
-    c->resolver_port = c->whois_port = c->max_size = c->http_port = UNSET;
-    c->allow_private = c->per_account = c->per_domain = c->retest_batch = UNSET;
-    c->timeout = c->window = c->ping_lifetime = c->retest_interval = UNSET;
-    return c;
-}
-
-#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
-#define MERGE_NUM(f) c->f = add->f != UNSET ? add->f : base->f
-
-account_domain_cfg_t *account_domain_merge_cfg(apr_pool_t *p,
-                                               const account_domain_cfg_t *base,
-                                               const account_domain_cfg_t *add)
-{
-    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
-
-    c->rules = add->rules->nelts ? add->rules : base->rules;
-    MERGE_PTR(registrars);
-    MERGE_PTR(resolver);
-    MERGE_NUM(resolver_port);
-    MERGE_PTR(whois);
-    MERGE_NUM(whois_port);
-    MERGE_NUM(timeout);
-    MERGE_NUM(max_size);
-    MERGE_PTR(http_scheme);
-    MERGE_NUM(http_port);
-    MERGE_NUM(allow_private);
-    MERGE_NUM(per_account);
-    MERGE_NUM(per_domain);
-    MERGE_NUM(window);
-    MERGE_NUM(ping_lifetime);
-    MERGE_NUM(retest_interval);
-    MERGE_NUM(retest_batch);
-    return c;
-}
-
-static apr_interval_time_t cfg_time(apr_interval_time_t v, int def_secs)
-{
-    return v != UNSET ? v : apr_time_from_sec(def_secs);
-}
-
-static int cfg_int(int v, int def)
-{
-    return v != UNSET ? v : def;
-}
-
-static dom_srv_cfg *srv_cfg_of(cmd_parms *cmd)
-{
-    return account_domain_cfg_of(cmd->server);
-}
-
-static const char *cmd_err(cmd_parms *cmd, const char *msg)
-{
-    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
-}
-
-const char *account_domain_set_time(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    apr_int64_t n = 0;
-
-    if (err) {
-        return err;
-    }
-    if (parse_seconds(&n, arg) || n <= 0) {
-        return cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
-    }
-    *(apr_interval_time_t *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) =
-        apr_time_from_sec(n);
-    return NULL;
-}
-
-const char *account_domain_set_int(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    char *end;
-    apr_int64_t n;
-
-    if (err) {
-        return err;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (end == arg || *end || n < 1 || n > 100000000) {
-        return cmd_err(cmd, "is out of range");
-    }
-    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = (int)n;
-    return NULL;
-}
-
-const char *account_domain_set_flag(cmd_parms *cmd, void *dc, int on)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) = on ? 1 : 0;
-    return NULL;
-}
-
-/* HOST[:PORT] or [IPv6]:PORT into host and port (0: not given) */
-static const char *host_port(const char **phost, int *pport, const char *arg, apr_pool_t *p)
-{
-    char *scope = NULL, *host = NULL;
-    apr_port_t port = 0;
-
-    if (apr_parse_addr_port(&host, &scope, &port, arg, p) != APR_SUCCESS || !host || scope) {
-        return "must be HOST, HOST:PORT or [IPv6]:PORT";
-    }
-    *phost = host;
-    *pport = port;
-    return NULL;
-}
-
-const char *account_domain_set_resolver(cmd_parms *cmd, void *dc, const char *arg)
-{
-    dom_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    unsigned char a[16];
-
-    if (err || (err = cmd_err(cmd, host_port(&c->resolver, &c->resolver_port, arg,
-                                             cmd->pool)))) {
-        return err;
-    }
-    /* an address: the resolver is what answers the probes' questions, so
-     * it must not itself depend on a name lookup */
-    if (inet_pton(AF_INET, c->resolver, a) != 1 && inet_pton(AF_INET6, c->resolver, a) != 1) {
-        return cmd_err(cmd, "must be an IP address (and port)");
-    }
-    return NULL;
-}
-
-const char *account_domain_set_whois(cmd_parms *cmd, void *dc, const char *arg)
-{
-    dom_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    return cmd_err(cmd, host_port(&c->whois, &c->whois_port, arg, cmd->pool));
-}
-
-const char *account_domain_set_scheme(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    if (strcmp(arg, "http") && strcmp(arg, "https")) {
-        return cmd_err(cmd, "must be http or https");
-    }
-    srv_cfg_of(cmd)->http_scheme = arg;
-    return NULL;
-}
-
-const char *account_domain_set_port(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = account_domain_set_int(cmd, dc, arg);
-
-    if (!err && *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) > 65535) {
-        return cmd_err(cmd, "must be a port, 1-65535");
-    }
-    return err;
-}
-
-const char *account_domain_set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv[])
-{
-    dom_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    ca_domain_rule_t rule;
-    int i;
-
-    if (err || (err = cmd_err(cmd, ca_domain_rule_parse(&rule, argc, argv, cmd->pool)))) {
-        return err;
-    }
-    for (i = 0; i < c->rules->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(c->rules, i, ca_domain_rule_t).root, rule.root)) {
-            return cmd_err(cmd, apr_pstrcat(cmd->pool, "given twice for ", rule.root, NULL));
-        }
-    }
-    APR_ARRAY_PUSH(c->rules, ca_domain_rule_t) = rule;
-    return NULL;
-}
-
-const char *account_domain_set_registrars(cmd_parms *cmd, void *dc, int argc, char *const argv[])
-{
-    dom_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    int i;
-
-    if (err) {
-        return err;
-    }
-    c->registrars = apr_array_make(cmd->pool, argc, sizeof(const char *));
-    for (i = 0; i < argc; i++) {
-        const char *t = argv[i][0] == '.' ? argv[i] + 1 : argv[i], *s;
-        if (!strcmp(argv[i], "none") && argc == 1) {
-            break;
-        }
-        for (s = t; *s; s++) {
-            if (!apr_isalnum(*s) && *s != '-') {
-                return cmd_err(cmd, "takes top-level domains in ASCII (xn--) form, or none");
-            }
-        }
-        if (!*t) {
-            return cmd_err(cmd, "takes top-level domains in ASCII (xn--) form, or none");
-        }
-        APR_ARRAY_PUSH(c->registrars, const char *) = apr_pstrdup(cmd->pool, t);
-    }
-    return NULL;
-}
-
-/* the command table: ACCOUNT_DOMAIN_CMDS in account_domain.h */
+/* the configured value of field f of *c, or its default */
+#define CFG_INT(c, f) cacert_cfg_int((c)->f, defaults.f)
+#define CFG_TIME(c, f) cacert_cfg_i64((c)->f, defaults.f)
 
 static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
 {
@@ -301,11 +98,11 @@ static void finish_cfg(dom_srv_cfg *c)
     c->probe.resolver_port = c->resolver_port > 0 ? c->resolver_port : 0;
     c->probe.whois_server = c->whois;
     c->probe.whois_port = c->whois_port > 0 ? c->whois_port : 0;
-    c->probe.timeout = cfg_time(c->timeout, 10);
-    c->probe.max_size = (apr_size_t)cfg_int(c->max_size, 65536);
-    c->probe.http_scheme = c->http_scheme ? c->http_scheme : "http";
-    c->probe.http_port = cfg_int(c->http_port, 0);
-    c->probe.allow_private = cfg_int(c->allow_private, 0) == 1;
+    c->probe.timeout = CFG_TIME(c, timeout);
+    c->probe.max_size = (apr_size_t)CFG_INT(c, max_size);
+    c->probe.http_scheme = cacert_cfg_str(c->http_scheme, defaults.http_scheme);
+    c->probe.http_port = CFG_INT(c, http_port);
+    c->probe.allow_private = CFG_INT(c, allow_private) == 1;
 }
 
 static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool);
@@ -313,8 +110,6 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool);
 static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            server_rec *s)
 {
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
     dom_srv_cfg *c = account_domain_cfg_of(s);
     server_rec *sp;
     ap_watchdog_t *wd;
@@ -323,7 +118,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
     log_server = s;
     ca_log_set_sink(log_sink, NULL);
-    if (!APR_RETRIEVE_OPTIONAL_FN(cacert_page_start) || !APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open)) {
+    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "CA81001: the domain pages of mod_cacert_account need mod_dbd");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -342,21 +137,19 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
-    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
-    if (!wd_get || !wd_register) {
+    /* a round every tenth of the interval (1 s to 1 h): a domain is
+     * re-tested at most that much later than its interval says */
+    every = CFG_TIME(c, retest_interval) / 10;
+    every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
+            : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
+    rv = cacert_watchdog_start(&wd, RETEST_WATCHDOG, pconf);
+    if (rv == APR_ENOTIMPL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    /* a round every tenth of the interval (1 s to 1 h): a domain is
-     * re-tested at most that much later than its interval says */
-    every = cfg_time(c->retest_interval, 7 * 86400) / 10;
-    every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
-            : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
-    rv = wd_get(&wd, RETEST_WATCHDOG, 0, 1, pconf);
     if (rv == APR_SUCCESS) {
-        rv = wd_register(wd, every, s, retest_callback);
+        rv = cacert_watchdog_every(wd, every, s, retest_callback);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
@@ -395,8 +188,6 @@ static int run_probe(ca_probe_result_t *res, unsigned method, const ca_domain_t 
  * methods that still pass) */
 static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
 {
-    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
-    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     server_rec *s = data;
     dom_srv_cfg *c = account_domain_cfg_of(s);
     apr_array_header_t *due;
@@ -405,21 +196,17 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
     apr_pool_t *p;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !db_work_begin()) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || !db_work_begin()) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
-    if (!(dbd = dbd_open(p, s))) {
+    if (cacert_db_open(&db, &dbd, s, p) != APR_SUCCESS) {
         apr_pool_destroy(p);
         db_work_end();
         return APR_SUCCESS;
     }
-    memset(&db, 0, sizeof(db));
-    db.driver = dbd->driver;
-    db.handle = dbd->handle;
-    db.prepared = dbd->prepared;
-    if (ca_domain_due(&due, &db, cfg_time(c->retest_interval, 7 * 86400),
-                      cfg_int(c->retest_batch, 20), p) == APR_SUCCESS) {
+    if (ca_domain_due(&due, &db, CFG_TIME(c, retest_interval),
+                      CFG_INT(c, retest_batch), p) == APR_SUCCESS) {
         for (i = 0; i < due->nelts && !child_stopping; i++) {
             ca_domain_t *d = &APR_ARRAY_IDX(due, i, ca_domain_t);
             unsigned m;
@@ -448,9 +235,7 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
             }
         }
     }
-    if (dbd_close) {
-        dbd_close(s, dbd);
-    }
+    cacert_db_close(dbd, s);
     apr_pool_destroy(p);
     db_work_end();
     return APR_SUCCESS;
@@ -458,56 +243,20 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
 
 /* ---- pages ---- */
 
-typedef struct {
-    cacert_page_t *pg;
-    request_rec *r;
-    dom_srv_cfg *cfg;
-} dom_req_t;
-
-static APR_OPTIONAL_FN_TYPE(cacert_page_start) *page_start;
-static APR_OPTIONAL_FN_TYPE(cacert_page_render) *page_render;
-static APR_OPTIONAL_FN_TYPE(cacert_page_message) *page_message;
-static APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *page_set_msg;
-static APR_OPTIONAL_FN_TYPE(cacert_page_headers) *page_headers;
-static APR_OPTIONAL_FN_TYPE(cacert_mail) *page_mail;
-
-static void retrieve_fns(void)
-{
-    page_start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
-    page_render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
-    page_message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
-    page_set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
-    page_headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
-    page_mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
-}
-
-static int redirect(dom_req_t *q, const char *where)
-{
-    const char *url = apr_pstrcat(q->r->pool, q->pg->base, "/", where, NULL);
-
-    page_headers(q->r);
-    apr_table_setn(q->r->headers_out, "Location", ap_construct_url(q->r->pool, url, q->r));
-    return HTTP_SEE_OTHER;
-}
-
-static int internal_error(dom_req_t *q, apr_status_t rv, const char *what)
-{
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, q->r, "CA81201: %s failed", what);
-    return page_message(q->pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
-}
+#define internal_error(q, rv, what) cacert_internal_error(&(q)->pub, "CA81201", (rv), (what))
 
 /* the state of a domain under the member and assured roots */
-static void state_vars(dom_req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
+static void state_vars(req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
 {
     unsigned m;
 
     ca_tmpl_set(item, "id", d->id);
     ca_tmpl_set(item, "name", d->name);
     ca_tmpl_set(item, "created", d->created);
-    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->dom, "member"), d->passed)) {
+    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->domain->dom, "member"), d->passed)) {
         ca_tmpl_set(item, "ok_member", "1");
     }
-    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->dom, "assured"), d->passed)) {
+    if (ca_domain_rule_met(ca_domain_rule(&q->cfg->domain->dom, "assured"), d->passed)) {
         ca_tmpl_set(item, "ok_assured", "1");
     }
     if (!d->passed) {
@@ -524,99 +273,98 @@ static void state_vars(dom_req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
     }
 }
 
-static int list_vars(dom_req_t *q)
+static int list_vars(req_t *q)
 {
     apr_array_header_t *list;
     int i;
 
-    if (ca_domain_list(&list, q->pg->db, q->pg->sess->member_id, q->r->pool) != APR_SUCCESS) {
+    if (ca_domain_list(&list, &q->db, q->sess->member_id, q->r->pool) != APR_SUCCESS) {
         return 0;
     }
     for (i = 0; i < list->nelts; i++) {
-        state_vars(q, ca_tmpl_add_item(q->pg->ctx, "domains"),
+        state_vars(q, ca_tmpl_add_item(q->ctx, "domains"),
                    &APR_ARRAY_IDX(list, i, ca_domain_t));
     }
     return 1;
 }
 
-static int page_list(dom_req_t *q)
+static int page_list(req_t *q)
 {
     apr_pool_t *p = q->r->pool;
-    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    ca_tmpl_ctx_t *ctx = q->ctx;
     int status = HTTP_OK;
 
     if (q->r->method_number == M_POST) {
-        const char *action = cacert_field(q->pg, "action");
+        const char *action = acc_fval(q, "action");
         apr_status_t rv;
         if (!strcmp(action, "add")) {
-            const char *typed = apr_table_get(q->pg->form, "domain"), *name, *e, *id, *why;
+            const char *typed = apr_table_get(q->form, "domain"), *name, *e, *id, *why;
             const char *t = ca_trim(typed ? typed : "", p);
-            e = apr_table_get(q->pg->form_errors, "domain");
+            e = apr_table_get(q->form_errors, "domain");
             if (!e) {
-                e = ca_domain_name(&name, t, strlen(t), &q->cfg->dom, p);
+                e = ca_domain_name(&name, t, strlen(t), &q->cfg->domain->dom, p);
             }
             if (e) {
-                page_set_msg(q->pg, "err_domain", e);
+                acc_set_msg(q, "err_domain", e);
                 ca_tmpl_set(ctx, "v_domain", t);
                 status = HTTP_UNPROCESSABLE_ENTITY;
             }
-            else if ((rv = ca_domain_add(&id, &why, q->pg->db, q->pg->sess->member_id, name, p))
+            else if ((rv = ca_domain_add(&id, &why, &q->db, q->sess->member_id, name, p))
                      != APR_SUCCESS) {
                 return internal_error(q, rv, "domain claim");
             }
             else if (why) {
-                page_set_msg(q->pg, "err_domain", why);
+                acc_set_msg(q, "err_domain", why);
                 ca_tmpl_set(ctx, "v_domain", t);
                 status = HTTP_CONFLICT;
             }
             else {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                              "CA81202: member %s claims domain %s", q->pg->sess->member_id,
+                              "CA81202: member %s claims domain %s", q->sess->member_id,
                               name);
-                return redirect(q, apr_pstrcat(p, "view?id=", id, NULL));
+                return cacert_redirect(q->r, q->base, apr_pstrcat(p, "view?id=", id, NULL));
             }
         }
         else if (!strcmp(action, "remove")) {
-            rv = ca_domain_remove(q->pg->db, q->pg->sess->member_id, cacert_field(q->pg, "id"), p);
+            rv = ca_domain_remove(&q->db, q->sess->member_id, acc_fval(q, "id"), p);
             if (rv == APR_NOTFOUND) {
-                page_set_msg(q->pg, "error", "domain.notyours");
+                acc_set_msg(q, "error", "domain.notyours");
                 status = HTTP_NOT_FOUND;
             }
             else if (rv != APR_SUCCESS) {
                 return internal_error(q, rv, "domain removal");
             }
             else {
-                page_set_msg(q->pg, "notice", "ok.domain.removed");
+                acc_set_msg(q, "notice", "ok.domain.removed");
             }
         }
         else {
-            page_set_msg(q->pg, "error", "form.malformed");
-            status = HTTP_BAD_REQUEST;
+            status = acc_unknown_action(q);
         }
     }
     if (!list_vars(q)) {
         return internal_error(q, APR_EGENERAL, "domain list");
     }
-    return page_render(q->pg, "domains.html", status);
+    return acc_render(q, "domains.html", status);
 }
 
-static void mailbox_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
+static void mailbox_vars(req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
 {
     int i;
 
     for (i = 0; ca_domain_mailboxes[i]; i++) {
-        ca_tmpl_set(ca_tmpl_add_item(q->pg->ctx, "mailboxes"), "address",
+        ca_tmpl_set(ca_tmpl_add_item(q->ctx, "mailboxes"), "address",
                     apr_pstrcat(q->r->pool, ca_domain_mailboxes[i], "@", d->name, NULL));
     }
     for (i = 0; whois && i < whois->nelts; i++) {
-        ca_tmpl_set(ca_tmpl_add_item(q->pg->ctx, "mailboxes"), "address",
+        ca_tmpl_set(ca_tmpl_add_item(q->ctx, "mailboxes"), "address",
                     APR_ARRAY_IDX(whois, i, const char *));
     }
 }
 
-static int view_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
+static int view_vars(req_t *q, const ca_domain_t *d, const apr_array_header_t *whois)
 {
-    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+    ca_tmpl_ctx_t *ctx = q->ctx;
     apr_array_header_t *hist;
     int i;
 
@@ -626,11 +374,11 @@ static int view_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_
                                              NULL));
     ca_tmpl_set(ctx, "http_url", apr_pstrcat(q->r->pool, "http://", d->name,
                                              CA_PROBE_HTTP_PATH, NULL));
-    if (q->cfg->probe.whois_server) {
+    if (q->cfg->domain->probe.whois_server) {
         ca_tmpl_set(ctx, "whois", "1");
     }
     mailbox_vars(q, d, whois);
-    if (ca_domain_history(&hist, q->pg->db, d->id, 100, q->r->pool) != APR_SUCCESS) {
+    if (ca_domain_history(&hist, &q->db, d->id, 100, q->r->pool) != APR_SUCCESS) {
         return 0;
     }
     for (i = 0; i < hist->nelts; i++) {
@@ -644,7 +392,7 @@ static int view_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_
             ca_tmpl_set(item, "retest", "1");
         }
         if (*c->detail) {
-            page_set_msg(q->pg, "why", c->detail);
+            acc_set_msg(q, "why", c->detail);
             ca_tmpl_set(item, "why", ca_tmpl_get(ctx, "why"));
         }
     }
@@ -653,7 +401,7 @@ static int view_vars(dom_req_t *q, const ca_domain_t *d, const apr_array_header_
 }
 
 /* a probe the member asked for; NULL or the message key of the refusal */
-static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
+static const char *probe(req_t *q, const ca_domain_t *d, const char *action,
                          apr_array_header_t **pwhois, int *pstatus)
 {
     apr_pool_t *p = q->r->pool;
@@ -667,9 +415,10 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
         *pstatus = HTTP_BAD_REQUEST;
         return "form.malformed";
     }
-    rv = ca_domain_rate_ok(&ok, q->pg->db, q->pg->sess->member_id, d->name,
-                           cfg_int(q->cfg->per_account, 30), cfg_int(q->cfg->per_domain, 10),
-                           cfg_time(q->cfg->window, 3600), p);
+    rv = ca_domain_rate_ok(&ok, &q->db, q->sess->member_id, d->name,
+                           CFG_INT(q->cfg->domain, per_account),
+                           CFG_INT(q->cfg->domain, per_domain),
+                           CFG_TIME(q->cfg->domain, window), p);
     if (rv != APR_SUCCESS) {
         *pstatus = HTTP_INTERNAL_SERVER_ERROR;
         return "err.internal";
@@ -681,26 +430,26 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
     /* whois asks outside servers too: within the same limit */
     if (!strcmp(action, "whois")) {
         const char *err;
-        ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
+        ca_whois_lookup(pwhois, &err, d->name, &q->cfg->domain->probe, p);
         if (err) {
             *pstatus = HTTP_UNPROCESSABLE_ENTITY;
         }
         return err ? err : "ok.domain.whois";
     }
     if (m == CA_CHECK_EMAIL) {
-        const char *to = ca_trim(cacert_field(q->pg, "mailbox"), p), *cookie, *err;
+        const char *to = ca_trim(acc_fval(q, "mailbox"), p), *cookie, *err;
         ca_tmpl_ctx_t *mctx;
         /* mail goes only to the fixed mailboxes of the domain or to an
          * address its whois record lists, looked up again here */
         if (!ca_domain_mailbox_ok(to, d->name, NULL)) {
-            ca_whois_lookup(pwhois, &err, d->name, &q->cfg->probe, p);
+            ca_whois_lookup(pwhois, &err, d->name, &q->cfg->domain->probe, p);
             if (err || !ca_domain_mailbox_ok(to, d->name, *pwhois)) {
                 *pstatus = HTTP_UNPROCESSABLE_ENTITY;
                 return "domain.mailbox";
             }
         }
-        if ((rv = ca_domain_ping_create(&cookie, q->pg->db, d, q->pg->sess->member_id, to,
-                                        cfg_time(q->cfg->ping_lifetime, 48 * 3600), p))
+        if ((rv = ca_domain_ping_create(&cookie, &q->db, d, q->sess->member_id, to,
+                                        CFG_TIME(q->cfg->domain, ping_lifetime), p))
             != APR_SUCCESS) {
             *pstatus = HTTP_INTERNAL_SERVER_ERROR;
             return "err.internal";
@@ -708,25 +457,25 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
         mctx = ca_tmpl_ctx_make(NULL, p);
         ca_tmpl_set(mctx, "domain", d->name);
         ca_tmpl_set(mctx, "cookie", cookie);
-        ca_tmpl_set(mctx, "domains_path", q->pg->base);
-        if (page_mail(q->r->server, q->pg->lang, "mail/ping_domain.txt", mctx, to, p)
+        ca_tmpl_set(mctx, "domains_path", q->base);
+        if (cacert_mail(q->r->server, q->lang, "mail/ping_domain.txt", mctx, to, p)
             != APR_SUCCESS) {
             *pstatus = HTTP_SERVICE_UNAVAILABLE;
             return "err.mail_or_db";
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                       "CA81203: member %s: email ping for domain %s sent to %s",
-                      q->pg->sess->member_id, d->name, to);
+                      q->sess->member_id, d->name, to);
         return "ok.domain.pingsent";
     }
-    run_probe(&res, m, d, q->cfg, p);
-    if ((rv = ca_domain_record(q->pg->db, d, q->pg->sess->member_id, m, "probe", res.passed,
+    run_probe(&res, m, d, q->cfg->domain, p);
+    if ((rv = ca_domain_record(&q->db, d, q->sess->member_id, m, "probe", res.passed,
                                res.target, res.detail, p)) != APR_SUCCESS) {
         *pstatus = HTTP_INTERNAL_SERVER_ERROR;
         return "err.internal";
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                  "CA81204: member %s: %s check of domain %s %s%s%s", q->pg->sess->member_id,
+                  "CA81204: member %s: %s check of domain %s %s%s%s", q->sess->member_id,
                   action, d->name, res.passed ? "passed" : "failed",
                   res.detail ? ": " : "", res.detail ? res.detail : "");
     if (!res.passed) {
@@ -736,29 +485,30 @@ static const char *probe(dom_req_t *q, const ca_domain_t *d, const char *action,
     return "ok.domain.passed";
 }
 
-static int page_view(dom_req_t *q)
+static int page_view(req_t *q)
 {
-    const char *id = q->r->method_number == M_POST ? cacert_field(q->pg, "id") : cacert_query_arg(q->r, "id");
+    const char *id = q->r->method_number == M_POST ? acc_fval(q, "id")
+                                                   : cacert_query_arg(q->r, "id");
     apr_array_header_t *whois = NULL;
     ca_domain_t *d;
     apr_status_t rv;
     int status = HTTP_OK;
 
-    rv = ca_domain_get(&d, q->pg->db, id, q->pg->sess->member_id, q->r->pool);
+    rv = ca_domain_get(&d, &q->db, id, q->sess->member_id, q->r->pool);
     if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.domains", "domain.notyours", HTTP_NOT_FOUND);
+        return acc_message(q, "title.domains", "domain.notyours", HTTP_NOT_FOUND);
     }
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "domain");
     }
     if (q->r->method_number == M_POST) {
-        const char *key = probe(q, d, cacert_field(q->pg, "action"), &whois, &status);
+        const char *key = probe(q, d, acc_fval(q, "action"), &whois, &status);
         if (status == HTTP_INTERNAL_SERVER_ERROR) {
             return internal_error(q, APR_EGENERAL, "domain probe");
         }
-        page_set_msg(q->pg, status == HTTP_OK ? "notice" : "error", key);
+        acc_set_msg(q, status == HTTP_OK ? "notice" : "error", key);
         /* the state after the check */
-        if ((rv = ca_domain_get(&d, q->pg->db, id, q->pg->sess->member_id, q->r->pool))
+        if ((rv = ca_domain_get(&d, &q->db, id, q->sess->member_id, q->r->pool))
             != APR_SUCCESS) {
             return internal_error(q, rv, "domain");
         }
@@ -766,25 +516,25 @@ static int page_view(dom_req_t *q)
     if (!view_vars(q, d, whois)) {
         return internal_error(q, APR_EGENERAL, "domain history");
     }
-    return page_render(q->pg, "domain_view.html", status);
+    return acc_render(q, "domain_view.html", status);
 }
 
 /* the link of the email ping: shown as a form, so that a mail scanner
  * following links confirms nothing; the cookie alone is the proof */
-static int page_confirm(dom_req_t *q)
+static int page_confirm(req_t *q)
 {
     const char *cookie, *name;
     apr_status_t rv;
 
     if (q->r->method_number == M_GET) {
         cookie = cacert_query_arg(q->r, "c");
-        ca_tmpl_set(q->pg->ctx, "cookie", cookie ? cookie : "");
-        return page_render(q->pg, "domain_confirm.html", HTTP_OK);
+        ca_tmpl_set(q->ctx, "cookie", cookie ? cookie : "");
+        return acc_render(q, "domain_confirm.html", HTTP_OK);
     }
-    cookie = cacert_field(q->pg, "cookie");
-    rv = ca_domain_ping_confirm(&name, q->pg->db, cookie, q->r->pool);
+    cookie = acc_fval(q, "cookie");
+    rv = ca_domain_ping_confirm(&name, &q->db, cookie, q->r->pool);
     if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.domain_confirm", "domain.ping.unknown",
+        return acc_message(q, "title.domain_confirm", "domain.ping.unknown",
                             HTTP_NOT_FOUND);
     }
     if (rv != APR_SUCCESS) {
@@ -792,65 +542,17 @@ static int page_confirm(dom_req_t *q)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                   "CA81205: email ping for domain %s answered", name);
-    ca_tmpl_set(q->pg->ctx, "notice_address", name);
-    return page_message(q->pg, "title.domain_confirm", "ok.domain.confirmed", HTTP_OK);
+    ca_tmpl_set(q->ctx, "notice_address", name);
+    return acc_message(q, "title.domain_confirm", "ok.domain.confirmed", HTTP_OK);
 }
 
-typedef struct {
-    const char *path;
-    int (*fn)(dom_req_t *);
-    int login;          /* 1 members only, -1 anyone */
-    int post;
-} route_t;
-
-static const route_t routes[] = {
-    { "",        page_list,    1, 1 },
-    { "view",    page_view,    1, 1 },
-    { "confirm", page_confirm, -1, 1 },
-    { NULL, NULL, 0, 0 }
+/* dispatched by mod_cacert_account.c (handler cacert-domain) */
+const cacert_route_t account_domain_routes[] = {
+    { "", CACERT_GET | CACERT_POST, 1, 0, 0, NULL, page_list },
+    { "view", CACERT_GET | CACERT_POST, 1, 0, 0, NULL, page_view },
+    { "confirm", CACERT_GET | CACERT_POST, -1, 0, 0, NULL, page_confirm },
+    { NULL }
 };
-
-static int dom_handler(request_rec *r)
-{
-    const char *slash;
-    const route_t *rt;
-    dom_req_t q;
-    int rc;
-
-    if (!r->handler || strcmp(r->handler, HANDLER_NAME)) {
-        return DECLINED;
-    }
-    if (!page_start) {
-        retrieve_fns();
-    }
-    if (!page_start || !page_mail) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "CA81206: the page functions of mod_cacert_account are missing");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    slash = strrchr(r->uri, '/');
-    if (!slash) {
-        return DECLINED;
-    }
-    for (rt = routes; rt->path; rt++) {
-        if (!strcmp(rt->path, slash + 1)) {
-            break;
-        }
-    }
-    if (rt->path && r->method_number != M_GET && !(r->method_number == M_POST && rt->post)) {
-        r->allowed = (AP_METHOD_BIT << M_GET) | (rt->post ? (AP_METHOD_BIT << M_POST) : 0);
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
-    q.r = r;
-    q.cfg = account_domain_cfg_of(r->server);
-    if ((rc = page_start(&q.pg, r, rt->path ? rt->login : 1, NULL)) != OK) {
-        return rc;
-    }
-    if (!rt->path) {
-        return page_message(q.pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
-    }
-    return rt->fn(&q);
-}
 
 /* httpd unloads the modules at every restart and at its end; libcurl
  * stays: it (through GSS-API) loads libraries with thread-local storage,
@@ -866,11 +568,6 @@ static void pin_libcurl(void)
     }
 }
 
-static void dom_optional_fns(void)
-{
-    retrieve_fns();
-}
-
 /* called by mod_cacert_account's register_hooks */
 void account_domain_register_hooks(apr_pool_t *p)
 {
@@ -879,7 +576,5 @@ void account_domain_register_hooks(apr_pool_t *p)
     pin_libcurl();
     ap_hook_post_config(dom_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_child_init(dom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(dom_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_optional_fn_retrieve(dom_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_domain_cfg);
 }

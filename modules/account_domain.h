@@ -1,16 +1,17 @@
 /* Domain control inside mod_cacert_account (CPS 4.2.2, 3.1.7; DESIGN.md
  * "Domain control"): the /domains pages, the probes the member starts, the
  * email ping's answer and the re-test watchdog live in
- * modules/account_domain.c, linked into mod_cacert_account.so together with
+ * modules/account_domain.c (its directives in account_domain_config.c), linked into mod_cacert_account.so together with
  * the probe library (src/libcacert_probe.la: ldns, libcurl).  The logic is
  * in the core (src/ca_domain*.c, src/ca_probe.c, src/ca_whois.c).
  *
- * THE CONTRACT with modules/mod_cacert_account.c
+ * THE CONTRACT with the rest of the module (account_private.h)
  *  - its server configuration holds an account_domain_cfg_t *, made by
  *    account_domain_create_cfg and merged by account_domain_merge_cfg, and
- *    handed out by account_domain_cfg_of (defined in mod_cacert_account.c);
- *  - its command table expands ACCOUNT_DOMAIN_CMDS;
- *  - its register_hooks calls account_domain_register_hooks. */
+ *    handed out by account_domain_cfg_of (defined in account_config.c);
+ *  - its command table (account_config.c) expands ACCOUNT_DOMAIN_CMDS;
+ *  - its register_hooks calls account_domain_register_hooks;
+ *  - its dispatcher serves account_domain_routes (handler cacert-domain). */
 #ifndef ACCOUNT_DOMAIN_H
 #define ACCOUNT_DOMAIN_H
 
@@ -56,7 +57,7 @@ account_domain_cfg_t *account_domain_create_cfg(apr_pool_t *p);
 account_domain_cfg_t *account_domain_merge_cfg(apr_pool_t *p,
                                                const account_domain_cfg_t *base,
                                                const account_domain_cfg_t *add);
-/* the domain configuration of server s (mod_cacert_account.c) */
+/* the domain configuration of server s (account_config.c) */
 account_domain_cfg_t *account_domain_cfg_of(server_rec *s);
 
 void account_domain_register_hooks(apr_pool_t *p);

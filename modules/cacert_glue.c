@@ -11,6 +11,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <mod_dbd.h>
+#include <mod_watchdog.h>
 
 #include "cacert_glue.h"
 
@@ -34,6 +35,20 @@ const char *cacert_cmd_err(cmd_parms *cmd, const char *msg)
     return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
 }
 
+const char *cacert_set_str(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return cacert_cmd_err(cmd, "must not be empty");
+    }
+    *(const char **)((char *)cfg + (apr_size_t)cmd->info) = arg;
+    return NULL;
+}
+
 const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg)
 {
     char *end;
@@ -47,6 +62,55 @@ const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg)
         return "is too long";
     }
     *psecs = n;
+    return NULL;
+}
+
+const char *cacert_parse_int(int *pv, const char *arg, int min, int max)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (end == arg || *end || n < min || n > max) {
+        return "is out of range";
+    }
+    *pv = (int)n;
+    return NULL;
+}
+
+const char *cacert_set_int(cmd_parms *cmd, void *cfg, const char *arg, int min, int max)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    return cacert_cmd_err(cmd, cacert_parse_int((int *)((char *)cfg + (apr_size_t)cmd->info),
+                                                arg, min, max));
+}
+
+const char *cacert_set_time(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_int64_t n = 0;
+
+    if (err) {
+        return err;
+    }
+    if (cacert_parse_seconds(&n, arg) || n <= 0) {
+        return cacert_cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
+    }
+    *(apr_interval_time_t *)((char *)cfg + (apr_size_t)cmd->info) = apr_time_from_sec(n);
+    return NULL;
+}
+
+const char *cacert_set_flag(cmd_parms *cmd, void *cfg, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    *(int *)((char *)cfg + (apr_size_t)cmd->info) = on ? 1 : 0;
     return NULL;
 }
 
@@ -92,6 +156,26 @@ void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
     }
 }
 
+apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+
+    if (!wd_get || !APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback)) {
+        return APR_ENOTIMPL;
+    }
+    return wd_get(pwd, name, 0, 1, pconf);
+}
+
+apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,
+                                   ap_watchdog_callback_fn_t *cb)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+
+    return wd_register ? wd_register(wd, interval, data, cb) : APR_ENOTIMPL;
+}
+
 const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path)
 {
     const cacert_route_t *rt;
@@ -115,6 +199,37 @@ int cacert_route_method(request_rec *r, const cacert_route_t *rt)
     r->allowed = ((rt->methods & CACERT_GET) ? (AP_METHOD_BIT << M_GET) : 0)
                  | ((rt->methods & CACERT_POST) ? (AP_METHOD_BIT << M_POST) : 0);
     return HTTP_METHOD_NOT_ALLOWED;
+}
+
+int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t max)
+{
+    char *buf;
+    apr_size_t len = 0;
+    long n;
+    int rc;
+
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (r->remaining > (apr_off_t)max) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    buf = apr_palloc(r->pool, max + 1);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, max + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > max) {
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    buf[len] = '\0';
+    *pbuf = buf;
+    *plen = len;
+    return OK;
 }
 
 static void page_headers(request_rec *r)

@@ -12,6 +12,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <mod_dbd.h>
+#include <mod_watchdog.h>
 
 #include "ca_db.h"
 #include "mod_cacert.h"
@@ -35,6 +36,26 @@ const char *cacert_cfg_str(const char *v, const char *def);
 /* "Directive: msg" for a directive's error, NULL for NULL */
 const char *cacert_cmd_err(cmd_parms *cmd, const char *msg);
 
+/* a directive's non-empty string into the field of cfg at the offset
+ * cmd->info (AP_INIT_TAKE1's cmd_data), outside <Directory>: NULL or the
+ * error */
+const char *cacert_set_str(cmd_parms *cmd, void *cfg, const char *arg);
+
+/* a whole number min..max into *pv: NULL, or "is out of range" */
+const char *cacert_parse_int(int *pv, const char *arg, int min, int max);
+
+/* the same into the int field of cfg at the offset cmd->info, outside
+ * <Directory>: NULL or the error */
+const char *cacert_set_int(cmd_parms *cmd, void *cfg, const char *arg, int min, int max);
+
+/* a positive duration (cacert_parse_seconds) into the apr_interval_time_t
+ * field of cfg at the offset cmd->info, outside <Directory> */
+const char *cacert_set_time(cmd_parms *cmd, void *cfg, const char *arg);
+
+/* On/Off as 1/0 into the int field of cfg at the offset cmd->info,
+ * outside <Directory> */
+const char *cacert_set_flag(cmd_parms *cmd, void *cfg, int on);
+
 /* a duration as the directives take it: "90", "90s", "30m", "48h", "7d"
  * -> seconds, 0 to 100 years; NULL, or what is wrong with it */
 const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg);
@@ -50,6 +71,15 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
  * with cacert_db_close; APR_EGENERAL when there is none */
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
+
+/* ---- watchdogs ---- */
+
+/* the singleton watchdog name (its thread runs in one child): APR_SUCCESS,
+ * APR_ENOTIMPL when mod_watchdog is not there, or mod_watchdog's error */
+apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf);
+/* call cb(state, data, pool) every interval on watchdog wd */
+apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,
+                                   ap_watchdog_callback_fn_t *cb);
 
 /* ---- routes ---- */
 
@@ -75,6 +105,14 @@ const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, con
 /* OK when the request's method is one the route takes; else
  * HTTP_METHOD_NOT_ALLOWED with r->allowed set */
 int cacert_route_method(request_rec *r, const cacert_route_t *rt);
+
+/* ---- requests ---- */
+
+/* the request's body, at most max bytes, into *pbuf (NUL-terminated) and
+ * *plen: OK, or the status to answer with (HTTP_REQUEST_ENTITY_TOO_LARGE,
+ * HTTP_BAD_REQUEST when the client's body breaks off, or what
+ * ap_setup_client_block said) */
+int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t max);
 
 /* ---- answers ---- */
 

@@ -1,0 +1,356 @@
+/* mod_cacert_account's server configuration: the directives, their
+ * defaults (one table) and the typed getters the other files read them
+ * through. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <apr_lib.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "ca_account.h"
+#include "ca_valid.h"
+#include "ca_smtp.h"
+#include "ca_mail.h"
+#include "ca_db.h"
+#include "account_private.h"
+
+APLOG_USE_MODULE(cacert_account);
+
+/* ---- configuration ---- */
+
+/* the defaults: what a directive not given in any server means */
+static const acc_srv_cfg defaults = {
+    .default_lang = "en",
+    .smtp_spec = "localhost:25",
+    .smtp_timeout = APR_USEC_PER_SEC * 30,
+    .ping_lifetime = APR_USEC_PER_SEC * 48 * 3600,
+    .ping_attempts = 5,
+    .session_idle = APR_USEC_PER_SEC * 30 * 60,
+    .session_max = APR_USEC_PER_SEC * 12 * 3600,
+    .login_fail_account = 5,
+    .login_fail_client = 20,
+    .login_fail_window = APR_USEC_PER_SEC * 15 * 60,
+    .lost_fail_max = 3,
+    .lost_fail_window = APR_USEC_PER_SEC * 24 * 3600,
+    .reset_lifetime = APR_USEC_PER_SEC * 3600,
+    .register_per_client = 10,
+    .argon2_t = 3,
+    .argon2_m = 65536,
+    .argon2_p = 1,
+    .pw_minlen = CA_PASSWORD_MINLEN,
+    .cca_version = "CCA 2009-04-27",
+    .policy_url = "https://www.cacert.org/policy/",
+    .static_url = "/static",
+    .account_path = "/account",
+    .certs_path = "/certs",
+};
+
+#define GET_STR(f) \
+    const char *acc_##f(const acc_srv_cfg *c) { return cacert_cfg_str(c->f, defaults.f); }
+#define GET_TIME(f) \
+    apr_interval_time_t acc_##f(const acc_srv_cfg *c) \
+    { return cacert_cfg_i64(c->f, defaults.f); }
+#define GET_INT(f) \
+    int acc_##f(const acc_srv_cfg *c) { return cacert_cfg_int(c->f, defaults.f); }
+
+GET_STR(default_lang)
+GET_STR(smtp_spec)
+GET_STR(cca_version)
+GET_STR(policy_url)
+GET_STR(static_url)
+GET_STR(account_path)
+GET_STR(certs_path)
+GET_TIME(smtp_timeout)
+GET_TIME(ping_lifetime)
+GET_TIME(session_idle)
+GET_TIME(session_max)
+GET_TIME(login_fail_window)
+GET_TIME(lost_fail_window)
+GET_TIME(reset_lifetime)
+GET_INT(ping_attempts)
+GET_INT(login_fail_account)
+GET_INT(login_fail_client)
+GET_INT(lost_fail_max)
+GET_INT(register_per_client)
+GET_INT(argon2_t)
+GET_INT(argon2_m)
+GET_INT(argon2_p)
+GET_INT(pw_minlen)
+
+void *acc_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    acc_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->smtp_timeout = c->ping_lifetime = c->session_idle = c->session_max = CACERT_UNSET;
+    c->login_fail_window = c->lost_fail_window = c->reset_lifetime = CACERT_UNSET;
+    c->ping_attempts = c->login_fail_account = c->login_fail_client = CACERT_UNSET;
+    c->lost_fail_max = c->argon2_t = c->argon2_m = c->argon2_p = CACERT_UNSET;
+    c->pw_minlen = c->register_per_client = CACERT_UNSET;
+    c->domain = account_domain_create_cfg(p);
+    return c;
+}
+
+void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    acc_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    CACERT_MERGE_PTR(c, base, add, template_dir);
+    CACERT_MERGE_PTR(c, base, add, default_lang);
+    CACERT_MERGE_PTR(c, base, add, site_url);
+    CACERT_MERGE_PTR(c, base, add, mail_from);
+    CACERT_MERGE_PTR(c, base, add, smtp_spec);
+    CACERT_MERGE_NUM(c, base, add, smtp_timeout);
+    CACERT_MERGE_NUM(c, base, add, ping_lifetime);
+    CACERT_MERGE_NUM(c, base, add, ping_attempts);
+    CACERT_MERGE_NUM(c, base, add, session_idle);
+    CACERT_MERGE_NUM(c, base, add, session_max);
+    CACERT_MERGE_NUM(c, base, add, login_fail_account);
+    CACERT_MERGE_NUM(c, base, add, login_fail_client);
+    CACERT_MERGE_NUM(c, base, add, login_fail_window);
+    CACERT_MERGE_NUM(c, base, add, lost_fail_max);
+    CACERT_MERGE_NUM(c, base, add, lost_fail_window);
+    CACERT_MERGE_NUM(c, base, add, reset_lifetime);
+    CACERT_MERGE_NUM(c, base, add, register_per_client);
+    CACERT_MERGE_NUM(c, base, add, argon2_t);
+    CACERT_MERGE_NUM(c, base, add, argon2_m);
+    CACERT_MERGE_NUM(c, base, add, argon2_p);
+    CACERT_MERGE_NUM(c, base, add, pw_minlen);
+    CACERT_MERGE_PTR(c, base, add, cca_version);
+    CACERT_MERGE_PTR(c, base, add, policy_url);
+    CACERT_MERGE_PTR(c, base, add, static_url);
+    CACERT_MERGE_PTR(c, base, add, account_path);
+    CACERT_MERGE_PTR(c, base, add, certs_path);
+    c->domain = account_domain_merge_cfg(p, base->domain, add->domain);
+    return c;
+}
+
+/* "90", "90s", "30m", "48h", "7d" */
+static const char *parse_duration(apr_interval_time_t *pt, const char *arg)
+{
+    apr_int64_t n = 0;
+
+    if (cacert_parse_seconds(&n, arg) || n <= 0) {
+        return "must be a positive duration such as 90s, 30m, 48h or 7d";
+    }
+    *pt = apr_time_from_sec(n);
+    return NULL;
+}
+
+acc_srv_cfg *acc_cfg_of(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &cacert_account_module);
+}
+
+static acc_srv_cfg *srv_cfg_of(cmd_parms *cmd)
+{
+    return acc_cfg_of(cmd->server);
+}
+
+/* one setter per kind, the field chosen by cmd->info (an offset) */
+static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_str(cmd, srv_cfg_of(cmd), arg);
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acc_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    return cacert_cmd_err(cmd, parse_duration((apr_interval_time_t *)((char *)c
+                                              + (apr_size_t)cmd->info), arg));
+}
+
+static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 1000000);
+}
+
+/* passwords are at most 256 bytes; fewer than 8 characters are never safe */
+static const char *set_pw_minlen(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    return cacert_cmd_err(cmd, cacert_parse_int(&srv_cfg_of(cmd)->pw_minlen, arg, 8, 128));
+}
+
+/* a string directive whose value check() finds fault with (NULL: none) */
+typedef const char *check_fn(const char *arg, apr_pool_t *p);
+
+static const char *set_checked(cmd_parms *cmd, void *dc, const char *arg, check_fn *check)
+{
+    const char *err = set_str(cmd, dc, arg);
+
+    return err ? err : cacert_cmd_err(cmd, check(arg, cmd->pool));
+}
+
+/* a URL path: "/" and path characters only, no trailing '/' */
+static const char *check_path(const char *arg, apr_pool_t *p)
+{
+    apr_size_t n = strlen(arg);
+
+    if (arg[0] != '/' || (n > 1 && arg[n - 1] == '/')
+        || strspn(arg, "/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+           != n) {
+        return "must be a URL path such as /account, without a trailing '/'";
+    }
+    return NULL;
+}
+
+/* the templates append file names to it */
+static const char *check_policy_url(const char *arg, apr_pool_t *p)
+{
+    if (arg[strlen(arg) - 1] != '/' || strpbrk(arg, " \"'<>?#")) {
+        return "must be a URL ending in '/'";
+    }
+    return NULL;
+}
+
+static const char *check_site_url(const char *arg, apr_pool_t *p)
+{
+    if (strncmp(arg, "https://", 8) || strlen(arg) < 9 || strpbrk(arg, " \"'<>?#")) {
+        return "must be an https:// URL without query or fragment";
+    }
+    return NULL;
+}
+
+static const char *check_mail_from(const char *arg, apr_pool_t *p)
+{
+    if (ca_valid_email(ca_mail_addr(arg, p)) || strpbrk(arg, "\r\n")) {
+        return "must be an address, or \"Name <address>\"";
+    }
+    return NULL;
+}
+
+static const char *check_smtp(const char *arg, apr_pool_t *p)
+{
+    ca_smtp_server_t srv;
+
+    return ca_smtp_parse_server(&srv, arg, p);
+}
+
+static const char *check_lang(const char *arg, apr_pool_t *p)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_islower(*s) && !apr_isdigit(*s) && *s != '-') {
+            return "must be a lowercase language tag such as en, de or es-419";
+        }
+    }
+    return NULL;
+}
+
+/* set_<name>: a string directive checked by check_<name> */
+#define SET_CHECKED(name) \
+    static const char *set_##name(cmd_parms *cmd, void *dc, const char *arg) \
+    { return set_checked(cmd, dc, arg, check_##name); }
+
+SET_CHECKED(path)
+SET_CHECKED(policy_url)
+SET_CHECKED(mail_from)
+SET_CHECKED(smtp)
+SET_CHECKED(lang)
+
+/* kept without its trailing '/' */
+static const char *set_site_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_checked(cmd, dc, arg, check_site_url);
+    apr_size_t n = strlen(arg);
+
+    if (!err && arg[n - 1] == '/') {
+        srv_cfg_of(cmd)->site_url = apr_pstrmemdup(cmd->pool, arg, n - 1);
+    }
+    return err;
+}
+
+static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
+                              const char *m, const char *lanes)
+{
+    acc_srv_cfg *c = srv_cfg_of(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (cacert_parse_int(&c->argon2_t, t, 1, 100)
+        || cacert_parse_int(&c->argon2_m, m, 8192, 4 * 1024 * 1024)
+        || cacert_parse_int(&c->argon2_p, lanes ? lanes : "1", 1, 64)) {
+        return cacert_cmd_err(cmd, "takes iterations (1-100), memory in KiB "
+                              "(8192-4194304) and lanes (1-64)");
+    }
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(acc_srv_cfg, f)
+
+const command_rec acc_cmds[] = {
+    AP_INIT_TAKE1("CAcertTemplateDir", set_str, OFF(template_dir), RSRC_CONF,
+                  "directory with templates/<lang>/ (required)"),
+    AP_INIT_TAKE1("CAcertDefaultLanguage", set_lang, OFF(default_lang), RSRC_CONF,
+                  "language used when nothing else matches (default en)"),
+    AP_INIT_TAKE1("CAcertSiteURL", set_site_url, OFF(site_url), RSRC_CONF,
+                  "public https:// base URL used in mailed links (required)"),
+    AP_INIT_TAKE1("CAcertMailFrom", set_mail_from, OFF(mail_from), RSRC_CONF,
+                  "sender of mails (required)"),
+    AP_INIT_TAKE1("CAcertSMTPServer", set_smtp, OFF(smtp_spec), RSRC_CONF,
+                  "host[:port] of the SMTP relay (default localhost:25)"),
+    AP_INIT_TAKE1("CAcertSMTPTimeout", set_time, OFF(smtp_timeout), RSRC_CONF,
+                  "timeout of each SMTP step (default 30s)"),
+    AP_INIT_TAKE1("CAcertEmailPingLifetime", set_time, OFF(ping_lifetime), RSRC_CONF,
+                  "how long an email ping stays valid (default 48h)"),
+    AP_INIT_TAKE1("CAcertEmailPingAttempts", set_count, OFF(ping_attempts), RSRC_CONF,
+                  "wrong cookies before a ping dies (default 5)"),
+    AP_INIT_TAKE1("CAcertSessionIdleTimeout", set_time, OFF(session_idle), RSRC_CONF,
+                  "idle time that ends a session (default 30m)"),
+    AP_INIT_TAKE1("CAcertSessionMaxLifetime", set_time, OFF(session_max), RSRC_CONF,
+                  "absolute session lifetime (default 12h)"),
+    AP_INIT_TAKE1("CAcertLoginFailuresPerAccount", set_count, OFF(login_fail_account),
+                  RSRC_CONF, "failed logins per address in the window (default 5)"),
+    AP_INIT_TAKE1("CAcertLoginFailuresPerClient", set_count, OFF(login_fail_client),
+                  RSRC_CONF, "failed logins per client address in the window (default 20)"),
+    AP_INIT_TAKE1("CAcertLoginFailureWindow", set_time, OFF(login_fail_window), RSRC_CONF,
+                  "window in which failed logins are counted (default 15m)"),
+    AP_INIT_TAKE1("CAcertLostPasswordFailures", set_count, OFF(lost_fail_max), RSRC_CONF,
+                  "failed lost-password attempts per address in the window (default 3)"),
+    AP_INIT_TAKE1("CAcertLostPasswordWindow", set_time, OFF(lost_fail_window), RSRC_CONF,
+                  "window in which lost-password failures are counted (default 24h)"),
+    AP_INIT_TAKE1("CAcertResetLinkLifetime", set_time, OFF(reset_lifetime), RSRC_CONF,
+                  "validity of a mailed password reset link (default 1h)"),
+    AP_INIT_TAKE1("CAcertRegistrationsPerClient", set_count, OFF(register_per_client),
+                  RSRC_CONF, "registrations per client address and hour (default 10)"),
+    AP_INIT_TAKE23("CAcertArgon2", set_argon2, NULL, RSRC_CONF,
+                   "Argon2id iterations, memory (KiB), lanes (default 3 65536 1)"),
+    AP_INIT_TAKE1("CAcertPasswordMinLength", set_pw_minlen, NULL, RSRC_CONF,
+                  "minimum password length, 8-128 (default 10)"),
+    AP_INIT_TAKE1("CAcertCCAVersion", set_str, OFF(cca_version), RSRC_CONF,
+                  "version of the Community Agreement members agree to"),
+    AP_INIT_TAKE1("CAcertPolicyURL", set_policy_url, OFF(policy_url), RSRC_CONF,
+                  "base URL of the policy documents linked in the footer"),
+    AP_INIT_TAKE1("CAcertAccountPath", set_path, OFF(account_path), RSRC_CONF,
+                  "URL path of the account pages, for links from other pages (default /account)"),
+    AP_INIT_TAKE1("CAcertCertsPath", set_path, OFF(certs_path), RSRC_CONF,
+                  "URL path of the certificate pages when mod_cacert_issue is loaded "
+                  "(default /certs)"),
+    AP_INIT_TAKE1("CAcertStaticURL", set_str, OFF(static_url), RSRC_CONF,
+                  "URL path of the stylesheet and images (default /static)"),
+    ACCOUNT_DOMAIN_CMDS,
+    { NULL }
+};
+
+account_domain_cfg_t *account_domain_cfg_of(server_rec *s)
+{
+    return acc_cfg_of(s)->domain;
+}
