@@ -4,12 +4,8 @@
  * Thin glue: directives, the signer link as a mod_watchdog singleton, and
  * the pages.  Policy, CSR checks, the queue and the wire protocol live in
  * the core (src/); the words in templates/. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <stdlib.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -42,6 +38,9 @@
 #include "ca_policy.h"
 #include "ca_issue.h"
 #include "ca_submit.h"
+#include "ca_link.h"
+#include "ca_serial.h"
+#include "cacert_glue.h"
 #include "ca_wire.h"
 #include "ca_x509.h"
 #include "ca_org.h"
@@ -217,17 +216,14 @@ static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_baud(cmd_parms *cmd, void *dc, const char *arg)
 {
-    static const char *const rates[] = { "9600", "19200", "38400", "57600", "115200",
-                                         "230400", "460800", "921600", NULL };
-    int i;
+    char *end;
+    long v = strtol(arg, &end, 10);
 
-    for (i = 0; rates[i]; i++) {
-        if (!strcmp(arg, rates[i])) {
-            return set_int(cmd, dc, arg);
-        }
+    if (end == arg || *end || !ca_serial_speed_ok(v)) {
+        return cmd_err(cmd, apr_pstrcat(cmd->pool, "must be one of ", ca_serial_speeds(),
+                                        NULL));
     }
-    return cmd_err(cmd, "must be one of 9600, 19200, 38400, 57600, 115200, 230400, "
-                   "460800, 921600");
+    return set_int(cmd, dc, arg);
 }
 
 /* the wire carries days in 16 bits and the CA/B limit is 825 */
@@ -508,439 +504,135 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
     return APR_SUCCESS;
 }
 
-/* ---- the signer link ---- */
+/* ---- the signer link (src/ca_link.c): the watchdog's side ---- */
 
 typedef struct {
     server_rec *s;
     iss_srv_cfg *cfg;
-    apr_pool_t *pool;               /* lives as long as the watchdog */
-    int fd;
-    ca_wire_decoder_t *dec;
-    int hello;                      /* signerd answered HELLO since it (re)started */
-    apr_time_t last_sent;           /* of anything, for heartbeats */
-    apr_time_t next_try;            /* when the device cannot be opened */
-    apr_time_t last_crl;            /* last periodic CRL queued */
-    apr_time_t pause_until;         /* after a failure to store an answer */
-    int down_logged;
-    apr_time_t db_down_since;           /* 0 while the link has its connection */
-} link_t;
+    ca_link_cfg_t lc;
+    ca_link_t *link;
+    apr_time_t db_down_since;       /* 0 while the link has its connection */
+} link_host_t;
 
-static speed_t baud_of(int baud)
+static X509 *link_issuer(void *baton, const char *ca, apr_pool_t *p)
 {
-    switch (baud) {
-    case 9600: return B9600;
-    case 19200: return B19200;
-    case 38400: return B38400;
-    case 57600: return B57600;
-    case 230400: return B230400;
-    case 460800: return B460800;
-    case 921600: return B921600;
-    default: return B115200;
+    link_host_t *h = baton;
+    issuer_t *is = find_issuer(h->cfg, ca);
+
+    return is ? issuer_x509(is, p) : NULL;
+}
+
+static apr_status_t link_pgp_answer(void *baton, ca_db_t *db, const char *req_id,
+                                    const unsigned char *ans, apr_size_t len, apr_pool_t *p)
+{
+    link_host_t *h = baton;
+
+    return iss_pgp_answer(h->s, db, &h->cfg->pgp, req_id, ans, len, p) ? APR_SUCCESS
+                                                                       : APR_EGENERAL;
+}
+
+static void link_issued(void *baton, ca_db_t *db, const char *req_id, apr_pool_t *p)
+{
+    link_host_t *h = baton;
+
+    mail_issued(h->s, db, req_id, p);
+}
+
+/* cached OCSP answers for the certificate go at once */
+static void link_revoked(void *baton, ca_db_t *db, const char *cert_id, apr_pool_t *p)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_ocsp_forget) *forget = APR_RETRIEVE_OPTIONAL_FN(cacert_ocsp_forget);
+    link_host_t *h = baton;
+    ca_cert_t *c;
+
+    if (forget && ca_issue_cert(&c, db, cert_id, NULL, p) == APR_SUCCESS) {
+        forget(h->s, c->ca, c->serial, p);
     }
 }
 
-static int link_open(link_t *l)
+static int link_stopping(void *baton)
 {
-    struct termios t;
-
-    l->fd = open(l->cfg->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (l->fd < 0) {
-        return errno;
-    }
-    if (tcgetattr(l->fd, &t) == 0) {
-        cfmakeraw(&t);
-        t.c_cflag |= CLOCAL | CREAD;
-        t.c_cflag &= ~(tcflag_t)CRTSCTS;
-        cfsetispeed(&t, baud_of(cfg_int(l->cfg->baud, 115200)));
-        cfsetospeed(&t, baud_of(cfg_int(l->cfg->baud, 115200)));
-        tcsetattr(l->fd, TCSANOW, &t);
-    }
-    l->dec = ca_wire_decoder_make(l->pool);
-    l->hello = 0;
-    return 0;
+    return child_stopping;
 }
 
-static void link_close(link_t *l)
+static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *pool)
 {
-    if (l->fd >= 0) {
-        close(l->fd);
-    }
-    l->fd = -1;
-    l->hello = 0;
-}
-
-static apr_status_t link_send(link_t *l, uint8_t type, uint64_t id,
-                              const unsigned char *payload, apr_size_t len, apr_pool_t *p)
-{
-    const unsigned char *buf;
-    apr_size_t n, off = 0;
-    apr_status_t rv = ca_wire_encode(&buf, &n, type, id, payload, len, p);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (off < n) {
-        ssize_t w = write(l->fd, buf + off, n - off);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                struct pollfd pfd = { l->fd, POLLOUT, 0 };
-                poll(&pfd, 1, 100);
-                continue;
-            }
-            return errno;
-        }
-        off += (apr_size_t)w;
-    }
-    l->last_sent = apr_time_now();
-    return APR_SUCCESS;
-}
-
-typedef enum { WAIT_ANSWER, WAIT_TIMEOUT, WAIT_RESEND, WAIT_STOP, WAIT_ERROR } wait_t;
-
-/* wait for the answer of type want to id; copies its payload into p */
-static wait_t link_wait(link_t *l, uint8_t want, uint64_t id, apr_interval_time_t timeout,
-                        const unsigned char **ppayload, apr_size_t *plen,
-                        const char **preason, apr_pool_t *p)
-{
-    apr_time_t end = apr_time_now() + timeout;
-    unsigned char buf[4096];
-    ca_frame_t f;
-
-    for (;;) {
-        ca_wire_event_t ev;
-        while ((ev = ca_wire_next(l->dec, &f)) != CA_WIRE_NEED_MORE) {
-            if (ev == CA_WIRE_DAMAGED) {
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
-                             "CA21101: a damaged frame from signerd: resending");
-                return WAIT_RESEND;
-            }
-            if (f.type == CA_MSG_NAK) {
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
-                             "CA21102: signerd saw a damaged frame: resending");
-                return WAIT_RESEND;
-            }
-            if (f.type == CA_MSG_STOP) {
-                apr_array_header_t *tlvs;
-                *preason = "signerd stopped";
-                if (ca_tlv_parse(&tlvs, f.payload, f.len, p) == APR_SUCCESS) {
-                    int i;
-                    for (i = 0; i < tlvs->nelts; i++) {
-                        ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
-                        if (t->tag == CA_TAG_TEXT) {
-                            *preason = apr_pstrmemdup(p, (const char *)t->value, t->len);
-                        }
-                    }
-                }
-                if (f.id == id) {
-                    return WAIT_STOP;
-                }
-                /* a stop for another request: signerd is gone all the same */
-                return WAIT_ERROR;
-            }
-            if (f.type == want && f.id == id) {
-                *ppayload = apr_pmemdup(p, f.payload, f.len ? f.len : 1);
-                *plen = f.len;
-                return WAIT_ANSWER;
-            }
-            /* a late answer to an earlier resend: ignore */
-        }
-        {
-            apr_time_t now = apr_time_now();
-            struct pollfd pfd = { l->fd, POLLIN, 0 };
-            int ms, rc;
-            ssize_t n;
-            if (now >= end) {
-                return WAIT_TIMEOUT;
-            }
-            ms = (int)((end - now) / 1000) + 1;
-            rc = poll(&pfd, 1, ms > 50 ? 50 : ms);
-            if (rc < 0 && errno != EINTR) {
-                return WAIT_ERROR;
-            }
-            if (rc > 0) {
-                if (pfd.revents & (POLLERR | POLLNVAL)) {
-                    return WAIT_ERROR;
-                }
-                n = read(l->fd, buf, sizeof(buf));
-                if (n > 0) {
-                    ca_wire_feed(l->dec, buf, (apr_size_t)n);
-                }
-                else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                    return WAIT_ERROR;
-                }
-                else if (n == 0 || (pfd.revents & POLLHUP)) {
-                    /* the other end of the line is closed: wait a little */
-                    apr_sleep(apr_time_from_msec(20));
-                }
-            }
-        }
-    }
-}
-
-/* one exchange with resends; WAIT_ANSWER, WAIT_STOP or a failure */
-static wait_t link_exchange(link_t *l, uint8_t type, uint8_t want, uint64_t id,
-                            const unsigned char *payload, apr_size_t len,
-                            const unsigned char **panswer, apr_size_t *palen,
-                            const char **preason, int tries, apr_pool_t *p)
-{
-    wait_t w = WAIT_TIMEOUT;
+    link_host_t *h = apr_pcalloc(pool, sizeof(*h));
+    const char **cas = apr_pcalloc(pool, sizeof(*cas) * (apr_size_t)(c->issuers->nelts + 1));
     int i;
 
-    for (i = 0; i < tries; i++) {
-        if (link_send(l, type, id, payload, len, p) != APR_SUCCESS) {
-            return WAIT_ERROR;
-        }
-        w = link_wait(l, want, id, cfg_time(l->cfg->timeout, 5), panswer, palen, preason, p);
-        if (w != WAIT_RESEND && w != WAIT_TIMEOUT) {
-            return w;
-        }
+    for (i = 0; i < c->issuers->nelts; i++) {
+        cas[i] = APR_ARRAY_IDX(c->issuers, i, issuer_t).name;
     }
-    return w;
+    h->s = s;
+    h->cfg = c;
+    h->lc.device = c->device;
+    h->lc.baud = cfg_int(c->baud, 0);
+    h->lc.timeout = cfg_time(c->timeout, 5);
+    h->lc.heartbeat = cfg_time(c->heartbeat, 10);
+    h->lc.crl_interval = cfg_time(c->crl_interval, 3600);
+    h->lc.crl_validity = cfg_time(c->crl_validity, 86400);
+    h->lc.crl_md = c->crl_md;
+    h->lc.cas = cas;
+    h->lc.baton = h;
+    h->lc.issuer = link_issuer;
+    h->lc.pgp_answer = link_pgp_answer;
+    h->lc.issued = link_issued;
+    h->lc.revoked = link_revoked;
+    h->lc.stopping = link_stopping;
+    h->link = ca_link_make(&h->lc, pool);
+    return h;
 }
 
-static int link_hello(link_t *l, apr_pool_t *p)
+/* works off the queue for up to about a second, on a connection of its own */
+static void link_run(link_host_t *h, apr_pool_t *p)
 {
-    const unsigned char *ans;
-    apr_size_t alen;
-    const char *reason = NULL;
-    wait_t w = link_exchange(l, CA_MSG_HELLO, CA_MSG_HELLO_OK, 0, NULL, 0, &ans, &alen,
-                             &reason, 1, p);
-
-    if (w == WAIT_ANSWER) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s,
-                     "CA21103: signerd answers on %s", l->cfg->device);
-        l->hello = 1;
-        l->down_logged = 0;
-        return 1;
-    }
-    if (!l->down_logged) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s,
-                     "CA21104: signerd does not answer on %s yet; requests wait",
-                     l->cfg->device);
-        l->down_logged = 1;
-    }
-    return 0;
-}
-
-static uint8_t request_type(const char *kind, uint8_t *pwant)
-{
-    if (!strcmp(kind, "pgpsign")) {
-        *pwant = CA_MSG_PGPKEY;
-        return CA_MSG_PGPSIGN;
-    }
-    if (!strcmp(kind, "sign")) {
-        *pwant = CA_MSG_CERT;
-        return CA_MSG_SIGN;
-    }
-    if (!strcmp(kind, "revoke")) {
-        *pwant = CA_MSG_REVOKED;
-        return CA_MSG_REVOKE;
-    }
-    *pwant = CA_MSG_CRL_SIG;
-    return CA_MSG_CRL;
-}
-
-/* send one open request and store its answer; 0 when the link must pause */
-static int link_request(link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
-{
-    const unsigned char *ans;
-    apr_size_t alen;
-    const char *reason = NULL;
-    uint8_t want, type = request_type(q->kind, &want);
-    uint64_t id = (uint64_t)apr_atoi64(q->id);
-    issuer_t *is = find_issuer(l->cfg, q->ca);
-    apr_status_t rv;
-    wait_t w;
-
-    if (!strcmp(q->kind, "crl") && q->len == 0) {
-        if (!is || !issuer_x509(is, p)) {
-            ca_issue_quarantine(db, q->id, "no CAcertIssuer for this CA", p);
-            return 1;
-        }
-        rv = ca_issue_crl_request(&q->payload, &q->len, db, q->ca, id, issuer_x509(is, p),
-                                  l->cfg->crl_md ? l->cfg->crl_md : "sha256",
-                                  cfg_time(l->cfg->crl_validity, 86400), p);
-        if (rv != APR_SUCCESS || (rv = ca_issue_set_payload(db, q->id, q->payload, q->len, p))
-                                 != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, l->s,
-                         "CA21105: cannot build the CRL request %s", q->id);
-            return 0;
-        }
-    }
-    if ((rv = ca_issue_mark_sent(db, q->id, p)) != APR_SUCCESS) {
-        return 0;
-    }
-    w = link_exchange(l, type, want, id, q->payload, q->len, &ans, &alen, &reason, 3, p);
-    switch (w) {
-    case WAIT_ANSWER:
-        if (type == CA_MSG_PGPSIGN) {
-            int st = iss_pgp_answer(l->s, db, &l->cfg->pgp, q->id, ans, alen, p);
-            rv = st == 0 ? APR_EGENERAL : APR_SUCCESS;
-        }
-        else if (type == CA_MSG_SIGN) {
-            rv = ca_issue_answer_cert(db, q, ans, alen, p);
-            if (rv == APR_SUCCESS) {
-                mail_issued(l->s, db, q->id, p);
-            }
-        }
-        else if (type == CA_MSG_REVOKE) {
-            rv = ca_issue_answer_revoked(db, q, ans, alen, p);
-            if (rv == APR_SUCCESS) {
-                APR_OPTIONAL_FN_TYPE(cacert_ocsp_forget) *forget =
-                    APR_RETRIEVE_OPTIONAL_FN(cacert_ocsp_forget);
-                ca_cert_t *c;
-                if (forget && ca_issue_cert(&c, db, q->cert_id, NULL, p) == APR_SUCCESS) {
-                    forget(l->s, c->ca, c->serial, p);
-                }
-            }
-        }
-        else {
-            rv = is ? ca_issue_answer_crl(db, q, issuer_x509(is, p), ans, alen, p)
-                    : APR_EGENERAL;
-            if (rv == APR_EMISMATCH) {
-                rv = APR_SUCCESS;       /* logged and set aside for support */
-            }
-        }
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, l->s,
-                         "CA21106: the answer to request %s could not be stored; "
-                         "it will be asked again in a few seconds", q->id);
-            l->pause_until = apr_time_now() + apr_time_from_sec(5);
-            return 0;
-        }
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, "CA21107: request %s (%s) done",
-                     q->id, q->kind);
-        return 1;
-    case WAIT_STOP:
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
-                     "CA21108: signerd refused request %s and stopped: %s; the request "
-                     "is quarantined, the others go on once signerd is back", q->id,
-                     reason ? reason : "");
-        ca_issue_quarantine(db, q->id, reason ? reason : "signerd stopped", p);
-        l->hello = 0;
-        return 0;
-    default:
-        l->hello = 0;
-        return 0;
-    }
-}
-
-/* works off the queue for up to about a second */
-static void link_run(link_t *l, apr_pool_t *p)
-{
-    APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
-    APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    apr_time_t end = apr_time_now() + apr_time_from_msec(900);
     ap_dbd_t *dbd;
     ca_db_t db;
-    int i;
 
-    if (l->fd < 0) {
-        if (apr_time_now() < l->next_try) {
-            return;
-        }
-        if (link_open(l) != 0) {
-            l->next_try = apr_time_now() + apr_time_from_sec(1);
-            if (!l->down_logged) {
-                ap_log_error(APLOG_MARK, APLOG_NOTICE, errno, l->s,
-                             "CA21109: cannot open the signer line %s yet", l->cfg->device);
-                l->down_logged = 1;
-            }
-            return;
-        }
-    }
-    if (apr_time_now() < l->pause_until || (!l->hello && !link_hello(l, p))) {
+    if (!ca_link_ready(h->link, p) || !db_work_begin()) {
         return;
     }
-    if (!db_work_begin()) {
-        return;
-    }
-    if (!dbd_open || !(dbd = dbd_open(p, l->s))) {
+    if (cacert_db_open(&db, &dbd, h->s, p) != APR_SUCCESS) {
         /* mod_dbd refuses while another thread of the child sets its pool
          * up (every statement is prepared on each new connection): an error
          * only when it lasts */
         apr_time_t now = apr_time_now();
-        if (!l->db_down_since) {
-            l->db_down_since = now;
+        if (!h->db_down_since) {
+            h->db_down_since = now;
         }
-        if (now - l->db_down_since > apr_time_from_sec(10)) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s,
+        if (now - h->db_down_since > apr_time_from_sec(10)) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, h->s,
                          "CA21110: the signer link has no database connection");
-            l->db_down_since = now;
+            h->db_down_since = now;
         }
         db_work_end();
         return;
     }
-    l->db_down_since = 0;
-    memset(&db, 0, sizeof(db));
-    db.driver = dbd->driver;
-    db.handle = dbd->handle;
-    db.prepared = dbd->prepared;
-
-    /* CRLs at least every CAcertCRLInterval, for every issuing CA */
-    if (apr_time_now() - l->last_crl > cfg_time(l->cfg->crl_interval, 3600)) {
-        for (i = 0; i < l->cfg->issuers->nelts; i++) {
-            ca_issue_enqueue_crl(&db, APR_ARRAY_IDX(l->cfg->issuers, i, issuer_t).name, p);
-        }
-        l->last_crl = apr_time_now();
-    }
-    while (l->hello && apr_time_now() < end && !child_stopping) {
-        apr_pool_t *rp;
-        ca_queued_t *q;
-        apr_status_t rv;
-        apr_pool_create(&rp, p);
-        rv = ca_issue_next(&q, &db, rp);
-        if (rv == APR_SUCCESS) {
-            if (!link_request(l, &db, q, rp)) {
-                apr_pool_destroy(rp);
-                break;
-            }
-        }
-        else if (rv == APR_NOTFOUND) {
-            if (apr_time_now() - l->last_sent > cfg_time(l->cfg->heartbeat, 10)) {
-                const unsigned char *ans;
-                apr_size_t alen;
-                const char *reason;
-                if (link_exchange(l, CA_MSG_HEARTBEAT, CA_MSG_HEARTBEAT_OK, 0, NULL, 0,
-                                  &ans, &alen, &reason, 2, rp) != WAIT_ANSWER) {
-                    l->hello = 0;
-                }
-            }
-            else {
-                apr_sleep(apr_time_from_msec(10));
-            }
-        }
-        else {
-            apr_pool_destroy(rp);
-            break;
-        }
-        apr_pool_destroy(rp);
-    }
-    if (dbd_close) {
-        dbd_close(l->s, dbd);
-    }
+    h->db_down_since = 0;
+    ca_link_work(h->link, &db, apr_time_from_msec(900), p);
+    cacert_db_close(dbd, h->s);
     db_work_end();
 }
 
 static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
 {
-    link_t *l = data;
+    link_host_t *h = data;
 
     switch (state) {
     case AP_WATCHDOG_STATE_STARTING:
-        l->fd = -1;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, "CA21111: signer link starting on %s",
-                     l->cfg->device);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, h->s, "CA21111: signer link starting on %s",
+                     h->cfg->device);
         break;
     case AP_WATCHDOG_STATE_RUNNING: {
         apr_pool_t *p;
-        apr_pool_create(&p, l->pool);
-        link_run(l, p);
+        apr_pool_create(&p, pool);
+        link_run(h, p);
         apr_pool_destroy(p);
         break;
     }
     case AP_WATCHDOG_STATE_STOPPING:
-        link_close(l);
+        ca_link_close(h->link);
         /* the watchdog thread ends: its OpenSSL thread state goes too */
         OPENSSL_thread_stop();
         break;
@@ -1021,12 +713,7 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             rv = wd_register(wd, cfg_time(c->expiry_interval, 3600), e, expiry_callback);
         }
         if (rv == APR_SUCCESS && c->device) {
-            link_t *l = apr_pcalloc(pconf, sizeof(*l));
-            l->s = s;
-            l->cfg = c;
-            l->pool = pconf;
-            l->fd = -1;
-            rv = wd_register(wd, AP_WD_TM_SLICE, l, link_callback);
+            rv = wd_register(wd, AP_WD_TM_SLICE, link_host_make(s, c, pconf), link_callback);
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "ca_log.h"
+#include "ca_serial.h"
 #include "signerd.h"
 
 #define MAX_LINE 4096
@@ -268,11 +269,6 @@ static apr_status_t parse_ca(signerd_config_t *conf, const where_t *w, char **ar
     return APR_SUCCESS;
 }
 
-static const long bauds[] = {
-    9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
-    1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000
-};
-
 apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
                                  apr_pool_t *p)
 {
@@ -348,8 +344,6 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
             conf->device = args[1];
         }
         else if (!strcmp(args[0], "baud")) {
-            apr_size_t i;
-
             if (have_baud++) {
                 rv = bad(&w, "baud given twice%s", NULL);
                 goto leave;
@@ -358,13 +352,9 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
                 rv = bad(&w, "baud %s: must be 9600..4000000", args[1]);
                 goto leave;
             }
-            for (i = 0; i < sizeof(bauds) / sizeof(bauds[0]) && bauds[i] != v; ++i) {
-            }
-            if (i == sizeof(bauds) / sizeof(bauds[0])) {
-                rv = bad(&w, "baud %s: not a standard speed (9600, 19200, 38400, 57600, "
-                         "115200, 230400, 460800, 500000, 576000, 921600, 1000000, "
-                         "1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000)",
-                         args[1]);
+            if (!ca_serial_speed_ok(v)) {
+                rv = bad(&w, apr_pstrcat(p, "baud %s: not a standard speed (",
+                                         ca_serial_speeds(), ")", NULL), args[1]);
                 goto leave;
             }
             conf->baud = v;

@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_log.h"
+#include "ca_serial.h"
 #include "ca_crypto.h"
 #include "signerd.h"
 
@@ -135,7 +136,7 @@ static void leave_now(int status, const char *why)
 {
     wipe_keys(why);
     if (sd.fd >= 0) {
-        signerd_serial_close(sd.fd);
+        ca_serial_close(sd.fd);
     }
     free(sd.out);
     free(sd.last);
@@ -1198,9 +1199,14 @@ int main(int argc, char **argv)
         }
     }
     /* open what it needs, then drop privileges, then answer */
-    if ((sd.fd = signerd_serial_open(sd.conf->device, sd.conf->baud)) < 0) {
-        OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
-        return SIGNERD_EXIT_START;
+    {
+        const char *why;
+        apr_status_t rv = ca_serial_open(&sd.fd, &why, sd.conf->device, sd.conf->baud);
+        if (rv != APR_SUCCESS) {
+            ca_log(CA_LOG_ERR, "CA61202", rv, "the line %s: %s", sd.conf->device, why);
+            OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
+            return SIGNERD_EXIT_START;
+        }
     }
     if (load_keys() != APR_SUCCESS) {
         leave_now(SIGNERD_EXIT_START, "start-up failed");

@@ -90,13 +90,6 @@ signerd_ca_t *signerd_config_ca(const signerd_config_t *conf, const char *name);
 /* "sha256" -> SIGNERD_MD_SHA256, 0 when unknown */
 unsigned signerd_md_bit(const char *name);
 
-/* serial.c: open the device raw at the given speed, non-blocking; the fd
- * or -1 (logged) */
-int signerd_serial_open(const char *device, long baud);
-/* Gives up the exclusive use of the line (a pseudo-terminal keeps it while
- * its other end is open, which would lock out signerd's next start as an
- * unprivileged user) and closes it. */
-void signerd_serial_close(int fd);
 
 /* journal.c */
 /* the hash function of signerd's id and serial indexes (apr_hash) */

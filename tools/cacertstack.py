@@ -1110,6 +1110,16 @@ class Stack:
                 wait_pid_gone(pid, 5)
         self.pids.pop("relay", None)
 
+    def _release_line(self):
+        """A link that died with the line open (httpd killed) left the pty
+        exclusive: the relay gives that up before a new httpd opens it."""
+        pid = self.pids.get("relay") or read_pidfile(os.path.join(self.line_dir, "relay.pid"))
+        if pid and pid_alive(pid):
+            try:
+                self.relay("release")
+            except OSError:
+                pass
+
     def relay(self, command, timeout=5):
         """Send a command to the serial relay (flip-next-to-signer N, stats, ...)."""
         import socket
@@ -1409,6 +1419,7 @@ class Stack:
                            text=True, env=tenv, cwd=self.dir)
         if r.returncode != 0:
             raise StackError(f"httpd configuration test failed:\n{r.stdout}{r.stderr}")
+        self._release_line()
         _log(f"starting httpd on {self.url}")
         try:
             log_start = os.path.getsize(self.error_log)

@@ -15,15 +15,23 @@ one per datagram, answered with a datagram:
   flip-next-to-link N     the same towards the link
   stats                   "to_signer=<bytes> to_link=<bytes>"
   reset-stats
+  release                 give up a stale exclusive use of both ends: each end
+                          opens its device with TIOCEXCL and gives it up on
+                          close; one that died (httpd's child, killed) leaves
+                          the pty exclusive, and an unprivileged successor
+                          could not open it again (a real serial device is
+                          released by the kernel on the last close)
 """
 
 import argparse
+import fcntl
 import os
 import pwd
 import select
 import signal
 import socket
 import sys
+import termios
 import time
 import tty
 
@@ -118,6 +126,9 @@ def main():
                     reply = "to_signer=%d to_link=%d" % (counts["to_signer"], counts["to_link"])
                 elif words == ["reset-stats"]:
                     counts["to_signer"] = counts["to_link"] = 0
+                elif words == ["release"]:
+                    for fd in (link_s, signer_s):
+                        fcntl.ioctl(fd, termios.TIOCNXCL)
                 else:
                     reply = "unknown command"
                 if addr:

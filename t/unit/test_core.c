@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, mail_suite());
     srunner_add_suite(sr, x509_suite());
     srunner_add_suite(sr, wire_suite());
+    srunner_add_suite(sr, link_suite());
     srunner_add_suite(sr, policy_suite());
     srunner_add_suite(sr, csr_suite());
     srunner_add_suite(sr, multipart_suite());

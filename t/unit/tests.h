@@ -11,6 +11,7 @@ Suite *crypto_suite(void);
 Suite *mail_suite(void);
 Suite *x509_suite(void);
 Suite *wire_suite(void);
+Suite *link_suite(void);
 Suite *policy_suite(void);
 Suite *csr_suite(void);
 Suite *multipart_suite(void);

@@ -1,0 +1,446 @@
+/* The web side of the signer line (see ca_link.h). */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+
+#include "ca_link.h"
+#include "ca_issue.h"
+#include "ca_log.h"
+#include "ca_serial.h"
+#include "ca_wire.h"
+
+struct ca_link_t {
+    const ca_link_cfg_t *cfg;
+    apr_pool_t *pool;
+    int fd;
+    ca_wire_decoder_t *dec;
+    int hello;                      /* signerd answered HELLO since it (re)started */
+    int down_logged;
+    apr_time_t last_sent;           /* of anything, for heartbeats */
+    apr_time_t next_try;            /* when the device cannot be opened */
+    apr_time_t last_crl;            /* last periodic CRL queued */
+    apr_time_t pause_until;         /* after a failure to store an answer */
+};
+
+/* WAIT_MORE: nothing decided yet, read on */
+typedef enum { WAIT_ANSWER, WAIT_TIMEOUT, WAIT_RESEND, WAIT_STOP, WAIT_ERROR, WAIT_MORE } wait_t;
+
+static apr_interval_time_t or_default(apr_interval_time_t v, int secs)
+{
+    return v > 0 ? v : apr_time_from_sec(secs);
+}
+
+ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
+{
+    ca_link_t *l = apr_pcalloc(pool, sizeof(*l));
+
+    l->cfg = cfg;
+    l->pool = pool;
+    l->fd = -1;
+    return l;
+}
+
+void ca_link_close(ca_link_t *l)
+{
+    ca_serial_close(l->fd);
+    l->fd = -1;
+    l->hello = 0;
+}
+
+static apr_status_t link_send(ca_link_t *l, uint8_t type, uint64_t id,
+                              const unsigned char *payload, apr_size_t len, apr_pool_t *p)
+{
+    const unsigned char *buf;
+    apr_size_t n, off = 0;
+    apr_status_t rv = ca_wire_encode(&buf, &n, type, id, payload, len, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (off < n) {
+        ssize_t w = write(l->fd, buf + off, n - off);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                struct pollfd pfd = { l->fd, POLLOUT, 0 };
+                poll(&pfd, 1, 100);
+                continue;
+            }
+            return APR_FROM_OS_ERROR(errno);
+        }
+        off += (apr_size_t)w;
+    }
+    l->last_sent = apr_time_now();
+    return APR_SUCCESS;
+}
+
+/* the text signerd gave with STOP */
+static const char *stop_reason(const ca_frame_t *f, apr_pool_t *p)
+{
+    const char *reason = "signerd stopped";
+    apr_array_header_t *tlvs;
+    int i;
+
+    if (ca_tlv_parse(&tlvs, f->payload, f->len, p) == APR_SUCCESS) {
+        for (i = 0; i < tlvs->nelts; i++) {
+            ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
+            if (t->tag == CA_TAG_TEXT) {
+                reason = apr_pstrmemdup(p, (const char *)t->value, t->len);
+            }
+        }
+    }
+    return reason;
+}
+
+/* one frame that arrived, while waiting for want to id */
+static int frame_event(wait_t *pw, const ca_frame_t *f, uint8_t want, uint64_t id,
+                       const unsigned char **ppayload, apr_size_t *plen,
+                       const char **preason, apr_pool_t *p)
+{
+    if (f->type == CA_MSG_NAK) {
+        ca_log(CA_LOG_INFO, "CA21102", APR_SUCCESS, "signerd saw a damaged frame: resending");
+        *pw = WAIT_RESEND;
+        return 1;
+    }
+    if (f->type == CA_MSG_STOP) {
+        *preason = stop_reason(f, p);
+        /* a stop for another request: signerd is gone all the same */
+        *pw = f->id == id ? WAIT_STOP : WAIT_ERROR;
+        return 1;
+    }
+    if (f->type == want && f->id == id) {
+        *ppayload = apr_pmemdup(p, f->payload, f->len ? f->len : 1);
+        *plen = f->len;
+        *pw = WAIT_ANSWER;
+        return 1;
+    }
+    return 0;           /* a late answer to an earlier resend: ignored */
+}
+
+/* read what the line has, up to 50 ms */
+static wait_t read_some(ca_link_t *l, apr_time_t end)
+{
+    unsigned char buf[4096];
+    apr_time_t now = apr_time_now();
+    struct pollfd pfd = { l->fd, POLLIN, 0 };
+    ssize_t n;
+    int ms, rc;
+
+    if (now >= end) {
+        return WAIT_TIMEOUT;
+    }
+    ms = (int)((end - now) / 1000) + 1;
+    rc = poll(&pfd, 1, ms > 50 ? 50 : ms);
+    if (rc < 0 && errno != EINTR) {
+        return WAIT_ERROR;
+    }
+    if (rc <= 0) {
+        return WAIT_MORE;
+    }
+    if (pfd.revents & (POLLERR | POLLNVAL)) {
+        return WAIT_ERROR;
+    }
+    n = read(l->fd, buf, sizeof(buf));
+    if (n > 0) {
+        ca_wire_feed(l->dec, buf, (apr_size_t)n);
+    }
+    else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        return WAIT_ERROR;
+    }
+    else if (n == 0 || (pfd.revents & POLLHUP)) {
+        /* the other end of the line is closed: wait a little */
+        apr_sleep(apr_time_from_msec(20));
+    }
+    return WAIT_MORE;
+}
+
+/* wait for the answer of type want to id; copies its payload into p */
+static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_time_t timeout,
+                        const unsigned char **ppayload, apr_size_t *plen,
+                        const char **preason, apr_pool_t *p)
+{
+    apr_time_t end = apr_time_now() + timeout;
+    ca_frame_t f;
+    wait_t w;
+
+    for (;;) {
+        ca_wire_event_t ev;
+        while ((ev = ca_wire_next(l->dec, &f)) != CA_WIRE_NEED_MORE) {
+            if (ev == CA_WIRE_DAMAGED) {
+                ca_log(CA_LOG_INFO, "CA21101", APR_SUCCESS,
+                       "a damaged frame from signerd: resending");
+                return WAIT_RESEND;
+            }
+            if (frame_event(&w, &f, want, id, ppayload, plen, preason, p)) {
+                return w;
+            }
+        }
+        if ((w = read_some(l, end)) != WAIT_MORE) {
+            return w;
+        }
+    }
+}
+
+/* one exchange with resends; WAIT_ANSWER, WAIT_STOP or a failure */
+static wait_t link_exchange(ca_link_t *l, uint8_t type, uint8_t want, uint64_t id,
+                            const unsigned char *payload, apr_size_t len,
+                            const unsigned char **panswer, apr_size_t *palen,
+                            const char **preason, int tries, apr_pool_t *p)
+{
+    wait_t w = WAIT_TIMEOUT;
+    int i;
+
+    for (i = 0; i < tries; i++) {
+        if (link_send(l, type, id, payload, len, p) != APR_SUCCESS) {
+            return WAIT_ERROR;
+        }
+        w = link_wait(l, want, id, or_default(l->cfg->timeout, 5), panswer, palen, preason, p);
+        if (w != WAIT_RESEND && w != WAIT_TIMEOUT) {
+            return w;
+        }
+    }
+    return w;
+}
+
+static int link_open(ca_link_t *l)
+{
+    const char *why;
+    apr_status_t rv;
+
+    if (apr_time_now() < l->next_try) {
+        return 0;
+    }
+    rv = ca_serial_open(&l->fd, &why, l->cfg->device,
+                        l->cfg->baud > 0 ? l->cfg->baud : 115200);
+    if (rv != APR_SUCCESS) {
+        l->next_try = apr_time_now() + apr_time_from_sec(1);
+        if (!l->down_logged) {
+            ca_log(CA_LOG_NOTICE, "CA21109", rv, "cannot open the signer line %s yet: %s",
+                   l->cfg->device, why);
+            l->down_logged = 1;
+        }
+        return 0;
+    }
+    l->dec = ca_wire_decoder_make(l->pool);
+    l->hello = 0;
+    return 1;
+}
+
+int ca_link_ready(ca_link_t *l, apr_pool_t *p)
+{
+    const unsigned char *ans;
+    apr_size_t alen;
+    const char *reason = NULL;
+
+    if (l->fd < 0 && !link_open(l)) {
+        return 0;
+    }
+    if (apr_time_now() < l->pause_until) {
+        return 0;
+    }
+    if (l->hello) {
+        return 1;
+    }
+    if (link_exchange(l, CA_MSG_HELLO, CA_MSG_HELLO_OK, 0, NULL, 0, &ans, &alen, &reason, 1,
+                      p) == WAIT_ANSWER) {
+        ca_log(CA_LOG_NOTICE, "CA21103", APR_SUCCESS, "signerd answers on %s",
+               l->cfg->device);
+        l->hello = 1;
+        l->down_logged = 0;
+        return 1;
+    }
+    if (!l->down_logged) {
+        ca_log(CA_LOG_NOTICE, "CA21104", APR_SUCCESS,
+               "signerd does not answer on %s yet; requests wait", l->cfg->device);
+        l->down_logged = 1;
+    }
+    return 0;
+}
+
+/* the message of each kind of request, and the answer it waits for */
+static const struct {
+    const char *kind;
+    uint8_t type, want;
+} kinds[] = {
+    { "sign", CA_MSG_SIGN, CA_MSG_CERT },
+    { "revoke", CA_MSG_REVOKE, CA_MSG_REVOKED },
+    { "crl", CA_MSG_CRL, CA_MSG_CRL_SIG },
+    { "pgpsign", CA_MSG_PGPSIGN, CA_MSG_PGPKEY },
+};
+
+static int kind_of(const char *kind)
+{
+    int i;
+
+    for (i = 0; i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++) {
+        if (!strcmp(kinds[i].kind, kind)) {
+            return i;
+        }
+    }
+    return 2;           /* the queue holds nothing else */
+}
+
+/* a CRL request is built when it goes out: the revocations up to now */
+static int crl_payload(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint64_t id, apr_pool_t *p)
+{
+    X509 *issuer = l->cfg->issuer(l->cfg->baton, q->ca, p);
+    apr_status_t rv;
+
+    if (!issuer) {
+        ca_issue_quarantine(db, q->id, "no CAcertIssuer for this CA", p);
+        return 0;
+    }
+    rv = ca_issue_crl_request(&q->payload, &q->len, db, q->ca, id, issuer,
+                              l->cfg->crl_md ? l->cfg->crl_md : "sha256",
+                              or_default(l->cfg->crl_validity, 86400), p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_issue_set_payload(db, q->id, q->payload, q->len, p);
+    }
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA21105", rv, "cannot build the CRL request %s", q->id);
+        return -1;
+    }
+    return 1;
+}
+
+/* the answer stored in the transaction that closes the request */
+static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint8_t type,
+                                 const unsigned char *ans, apr_size_t alen, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    switch (type) {
+    case CA_MSG_PGPSIGN:
+        return l->cfg->pgp_answer ? l->cfg->pgp_answer(l->cfg->baton, db, q->id, ans, alen, p)
+                                  : APR_ENOTIMPL;
+    case CA_MSG_SIGN:
+        if ((rv = ca_issue_answer_cert(db, q, ans, alen, p)) == APR_SUCCESS
+            && l->cfg->issued) {
+            l->cfg->issued(l->cfg->baton, db, q->id, p);
+        }
+        return rv;
+    case CA_MSG_REVOKE:
+        if ((rv = ca_issue_answer_revoked(db, q, ans, alen, p)) == APR_SUCCESS
+            && l->cfg->revoked) {
+            l->cfg->revoked(l->cfg->baton, db, q->cert_id, p);
+        }
+        return rv;
+    default: {
+        X509 *issuer = l->cfg->issuer(l->cfg->baton, q->ca, p);
+        rv = issuer ? ca_issue_answer_crl(db, q, issuer, ans, alen, p) : APR_EGENERAL;
+        /* a CRL that does not match is logged and set aside for support */
+        return rv == APR_EMISMATCH ? APR_SUCCESS : rv;
+    }
+    }
+}
+
+/* send one open request and store its answer; 0 when the link must pause */
+static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
+{
+    const unsigned char *ans;
+    apr_size_t alen;
+    const char *reason = NULL;
+    int k = kind_of(q->kind), built;
+    uint64_t id = (uint64_t)apr_atoi64(q->id);
+    apr_status_t rv;
+    wait_t w;
+
+    if (kinds[k].type == CA_MSG_CRL && q->len == 0
+        && (built = crl_payload(l, db, q, id, p)) <= 0) {
+        return built == 0;
+    }
+    if (ca_issue_mark_sent(db, q->id, p) != APR_SUCCESS) {
+        return 0;
+    }
+    w = link_exchange(l, kinds[k].type, kinds[k].want, id, q->payload, q->len, &ans, &alen,
+                      &reason, 3, p);
+    if (w == WAIT_ANSWER) {
+        if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
+            ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
+                   "stored; it will be asked again in a few seconds", q->id);
+            l->pause_until = apr_time_now() + apr_time_from_sec(5);
+            return 0;
+        }
+        ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (%s) done", q->id, q->kind);
+        return 1;
+    }
+    if (w == WAIT_STOP) {
+        ca_log(CA_LOG_ERR, "CA21108", APR_SUCCESS, "signerd refused request %s and stopped: "
+               "%s; the request is quarantined, the others go on once signerd is back",
+               q->id, reason ? reason : "");
+        ca_issue_quarantine(db, q->id, reason ? reason : "signerd stopped", p);
+    }
+    l->hello = 0;
+    return 0;
+}
+
+/* nothing queued: a heartbeat after a silence keeps signerd's dead-man
+ * switch from firing */
+static void heartbeat(ca_link_t *l, apr_pool_t *p)
+{
+    const unsigned char *ans;
+    apr_size_t alen;
+    const char *reason;
+
+    if (apr_time_now() - l->last_sent <= or_default(l->cfg->heartbeat, 10)) {
+        apr_sleep(apr_time_from_msec(10));
+        return;
+    }
+    if (link_exchange(l, CA_MSG_HEARTBEAT, CA_MSG_HEARTBEAT_OK, 0, NULL, 0, &ans, &alen,
+                      &reason, 2, p) != WAIT_ANSWER) {
+        l->hello = 0;
+    }
+}
+
+ca_link_outcome_t ca_link_exchange(ca_link_t *l, uint8_t type, uint8_t want, uint64_t id,
+                                   const unsigned char *payload, apr_size_t len,
+                                   const unsigned char **panswer, apr_size_t *palen,
+                                   const char **preason, int tries, apr_pool_t *p)
+{
+    wait_t w;
+
+    if (l->fd < 0) {
+        return CA_LINK_FAILED;
+    }
+    w = link_exchange(l, type, want, id, payload, len, panswer, palen, preason, tries, p);
+    return w == WAIT_ANSWER ? CA_LINK_ANSWER : w == WAIT_STOP ? CA_LINK_STOP : CA_LINK_FAILED;
+}
+
+void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p)
+{
+    apr_time_t end = apr_time_now() + budget;
+    int i;
+
+    /* CRLs at least every crl_interval, for every issuing CA */
+    if (apr_time_now() - l->last_crl > or_default(l->cfg->crl_interval, 3600)) {
+        for (i = 0; l->cfg->cas && l->cfg->cas[i]; i++) {
+            ca_issue_enqueue_crl(db, l->cfg->cas[i], p);
+        }
+        l->last_crl = apr_time_now();
+    }
+    while (l->hello && apr_time_now() < end
+           && !(l->cfg->stopping && l->cfg->stopping(l->cfg->baton))) {
+        apr_pool_t *rp;
+        ca_queued_t *q;
+        apr_status_t rv;
+        int go_on = 1;
+
+        apr_pool_create(&rp, p);
+        rv = ca_issue_next(&q, db, rp);
+        if (rv == APR_SUCCESS) {
+            go_on = link_request(l, db, q, rp);
+        }
+        else if (rv == APR_NOTFOUND) {
+            heartbeat(l, rp);
+        }
+        else {
+            go_on = 0;
+        }
+        apr_pool_destroy(rp);
+        if (!go_on) {
+            break;
+        }
+    }
+}
