@@ -1,0 +1,368 @@
+/* mod_cacert_issue's configuration: the directives, one table of
+ * defaults behind the getters, and the CAs' certificates. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca_policy.h"
+#include "ca_serial.h"
+#include "issue_private.h"
+
+APLOG_USE_MODULE(cacert_issue);
+
+/* the defaults, in one place: what the directives' help texts and
+ * docs/issuance.md promise (the validities default in the core) */
+static const struct {
+    long baud;
+    int timeout, heartbeat, crl_validity, crl_interval, wait, expiry_interval;  /* s */
+    const char *crl_md, *expiry_days;
+} defaults = {
+    .baud = 115200,
+    .timeout = 5,
+    .heartbeat = 10,
+    .crl_validity = 86400,
+    .crl_interval = 3600,
+    .wait = 10,
+    .expiry_interval = 3600,
+    .crl_md = "sha256",
+    .expiry_days = "45,30,15,1",
+};
+
+static apr_interval_time_t secs(apr_interval_time_t v, int def)
+{
+    return v != CACERT_UNSET ? v : apr_time_from_sec(def);
+}
+
+apr_interval_time_t iss_timeout(const iss_srv_cfg *c)
+{
+    return secs(c->timeout, defaults.timeout);
+}
+
+apr_interval_time_t iss_heartbeat(const iss_srv_cfg *c)
+{
+    return secs(c->heartbeat, defaults.heartbeat);
+}
+
+apr_interval_time_t iss_crl_validity(const iss_srv_cfg *c)
+{
+    return secs(c->crl_validity, defaults.crl_validity);
+}
+
+apr_interval_time_t iss_crl_interval(const iss_srv_cfg *c)
+{
+    return secs(c->crl_interval, defaults.crl_interval);
+}
+
+apr_interval_time_t iss_wait(const iss_srv_cfg *c)
+{
+    return secs(c->wait, defaults.wait);
+}
+
+apr_interval_time_t iss_expiry_interval(const iss_srv_cfg *c)
+{
+    return secs(c->expiry_interval, defaults.expiry_interval);
+}
+
+const char *iss_expiry_days(const iss_srv_cfg *c)
+{
+    return cacert_cfg_str(c->expiry_days, defaults.expiry_days);
+}
+
+const char *iss_crl_md(const iss_srv_cfg *c)
+{
+    return cacert_cfg_str(c->crl_md, defaults.crl_md);
+}
+
+long iss_baud(const iss_srv_cfg *c)
+{
+    return c->baud != CACERT_UNSET ? c->baud : defaults.baud;
+}
+
+ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(cacert_domain_cfg) *dcfg = APR_RETRIEVE_OPTIONAL_FN(cacert_domain_cfg);
+    ca_submit_cfg_t sc;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.policy.class1_root = c->class1 == 1;
+    sc.policy.member_days = cacert_cfg_int(c->member_days, 0);
+    sc.policy.assured_days = cacert_cfg_int(c->assured_days, 0);
+    sc.domains = dcfg ? dcfg(s) : NULL;
+    sc.weak = c->weak;
+    return sc;
+}
+
+void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    iss_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->baud = c->class1 = c->member_days = c->assured_days = CACERT_UNSET;
+    c->timeout = c->heartbeat = c->crl_validity = c->crl_interval = c->wait = CACERT_UNSET;
+    c->expiry_interval = CACERT_UNSET;
+    c->issuers = apr_array_make(p, 4, sizeof(issuer_t));
+    return c;
+}
+
+void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    iss_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    CACERT_MERGE_PTR(c, base, add, device);
+    CACERT_MERGE_NUM(c, base, add, baud);
+    CACERT_MERGE_NUM(c, base, add, timeout);
+    CACERT_MERGE_NUM(c, base, add, heartbeat);
+    CACERT_MERGE_NUM(c, base, add, crl_validity);
+    CACERT_MERGE_NUM(c, base, add, crl_interval);
+    CACERT_MERGE_NUM(c, base, add, wait);
+    CACERT_MERGE_PTR(c, base, add, crl_md);
+    CACERT_MERGE_NUM(c, base, add, class1);
+    CACERT_MERGE_NUM(c, base, add, member_days);
+    CACERT_MERGE_NUM(c, base, add, assured_days);
+    CACERT_MERGE_PTR(c, base, add, weak_file);
+    CACERT_MERGE_PTR(c, base, add, root_file);
+    CACERT_MERGE_PTR(c, base, add, expiry_days);
+    CACERT_MERGE_NUM(c, base, add, expiry_interval);
+    c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
+    c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
+    CACERT_MERGE_PTR(c, base, add, pgp.tmpdir);
+    return c;
+}
+
+iss_srv_cfg *iss_cfg_of(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &cacert_issue_module);
+}
+
+static iss_srv_cfg *srv_cfg_of(cmd_parms *cmd)
+{
+    return iss_cfg_of(cmd->server);
+}
+
+static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_str(cmd, srv_cfg_of(cmd), arg);
+}
+
+static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_time(cmd, srv_cfg_of(cmd), arg);
+}
+
+/* signerd refuses CRLs valid for more than 31 days */
+static const char *set_crl_validity(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_time(cmd, dc, arg);
+
+    if (!err && srv_cfg_of(cmd)->crl_validity > apr_time_from_sec(31 * 86400)) {
+        return cacert_cmd_err(cmd, "must be at most 31d");
+    }
+    return err;
+}
+
+static const char *set_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 4000000);
+}
+
+static const char *set_baud(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (end == arg || *end || !ca_serial_speed_ok(v)) {
+        return cacert_cmd_err(cmd, apr_pstrcat(cmd->pool, "must be one of ", ca_serial_speeds(),
+                                        NULL));
+    }
+    return set_int(cmd, dc, arg);
+}
+
+/* the wire carries days in 16 bits and the CA/B limit is 825 */
+static const char *set_days(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = set_int(cmd, dc, arg);
+
+    if (!err && *(int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) > 825) {
+        return cacert_cmd_err(cmd, "must be 1 to 825 days");
+    }
+    return err;
+}
+
+static const char *set_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_str(cmd, dc, ap_server_root_relative(cmd->pool, arg));
+}
+
+/* days before expiry when members are warned: "45 30 15 1" */
+static const char *set_expiry_days(cmd_parms *cmd, void *dc, const char *args)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    char *list = apr_pstrdup(cmd->pool, args), *tok, *last;
+    const char *out = NULL;
+
+    if (err) {
+        return err;
+    }
+    for (tok = apr_strtok(list, " \t", &last); tok; tok = apr_strtok(NULL, " \t", &last)) {
+        char *end;
+        apr_int64_t n = apr_strtoi64(tok, &end, 10);
+        if (end == tok || *end || n < 1 || n > 365) {
+            return cacert_cmd_err(cmd, "takes numbers of days from 1 to 365, e.g. 45 30 15 1");
+        }
+        out = out ? apr_psprintf(cmd->pool, "%s,%d", out, (int)n)
+                  : apr_psprintf(cmd->pool, "%d", (int)n);
+    }
+    if (!out) {
+        return cacert_cmd_err(cmd, "needs at least one number of days");
+    }
+    srv_cfg_of(cmd)->expiry_days = out;
+    return NULL;
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+{
+    return cacert_set_flag(cmd, srv_cfg_of(cmd), on);
+}
+
+static const char *set_md(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (!ca_policy_md_ok(arg)) {
+        return cacert_cmd_err(cmd, "must be sha256, sha384 or sha512");
+    }
+    return set_str(cmd, dc, arg);
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *dc, const char *name, const char *file)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    issuer_t *is;
+
+    if (err) {
+        return err;
+    }
+    if (strcmp(name, "member") && strcmp(name, "assured") && strcmp(name, "org")
+        && strcmp(name, "class1") && strcmp(name, "class3")) {
+        return cacert_cmd_err(cmd, "the CA name must be member, assured, org, class1 or class3");
+    }
+    is = apr_array_push(srv_cfg_of(cmd)->issuers);
+    memset(is, 0, sizeof(*is));
+    is->name = name;
+    is->file = ap_server_root_relative(cmd->pool, file);
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(iss_srv_cfg, f)
+
+const command_rec iss_cmds[] = {
+    AP_INIT_TAKE1("CAcertSignerDevice", set_str, OFF(device), RSRC_CONF,
+                  "the serial device that leads to signerd"),
+    AP_INIT_TAKE1("CAcertSignerBaud", set_baud, OFF(baud), RSRC_CONF,
+                  "line speed of the serial device (default 115200)"),
+    AP_INIT_TAKE1("CAcertSignerTimeout", set_time, OFF(timeout), RSRC_CONF,
+                  "resend a request not answered in this time (default 5s)"),
+    AP_INIT_TAKE1("CAcertSignerHeartbeat", set_time, OFF(heartbeat), RSRC_CONF,
+                  "heartbeat interval towards signerd (default 10s)"),
+    AP_INIT_TAKE2("CAcertIssuer", set_issuer, NULL, RSRC_CONF,
+                  "an issuing CA: name (member, assured, org, class1, class3) and "
+                  "its certificate file"),
+    AP_INIT_TAKE1("CAcertRootCertificate", set_str, OFF(root_file), RSRC_CONF,
+                  "the top-level root certificate, published with the chains"),
+    AP_INIT_TAKE1("CAcertCRLValidity", set_crl_validity, OFF(crl_validity), RSRC_CONF,
+                  "nextUpdate - thisUpdate of CRLs, at most 31d (default 1d)"),
+    AP_INIT_TAKE1("CAcertCRLInterval", set_time, OFF(crl_interval), RSRC_CONF,
+                  "a new CRL at least this often (default 1h)"),
+    AP_INIT_TAKE1("CAcertCRLHash", set_md, OFF(crl_md), RSRC_CONF,
+                  "hash of CRL signatures (default sha256)"),
+    AP_INIT_TAKE1("CAcertIssueWait", set_time, OFF(wait), RSRC_CONF,
+                  "how long the waiting page holds the request open (default 10s)"),
+    AP_INIT_FLAG("CAcertClass1Root", set_flag, OFF(class1), RSRC_CONF,
+                 "0-point members get Class 1 certificates (legacy layout; default off)"),
+    AP_INIT_TAKE1("CAcertMemberDays", set_days, OFF(member_days), RSRC_CONF,
+                  "validity under the Member SubRoot in days, 1-825 (default 183)"),
+    AP_INIT_TAKE1("CAcertAssuredDays", set_days, OFF(assured_days), RSRC_CONF,
+                  "validity under the Assured SubRoot in days, 1-825 (default 730)"),
+    AP_INIT_RAW_ARGS("CAcertExpiryWarnings", set_expiry_days, NULL, RSRC_CONF,
+                     "days before expiry when members are warned (default 45 30 15 1)"),
+    AP_INIT_TAKE1("CAcertExpiryCheckInterval", set_time, OFF(expiry_interval), RSRC_CONF,
+                  "how often to look for certificates to warn about (default 1h)"),
+    AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
+                  "a list of weak RSA keys in openssl-blacklist format"),
+    AP_INIT_TAKE1("CAcertOpenPGPKey", set_file, OFF(pgp.key_file), RSRC_CONF,
+                  "the CA's OpenPGP public key (enables OpenPGP key signing)"),
+    AP_INIT_TAKE1("CAcertOpenPGPTempDir", set_file, OFF(pgp.tmpdir), RSRC_CONF,
+                  "where throwaway gpg keyrings are made (default: the system's)"),
+    { NULL }
+};
+
+/* ---- the CAs' certificates ---- */
+
+static apr_status_t free_x509(void *data)
+{
+    X509_free(data);
+    return APR_SUCCESS;
+}
+
+/* the issuer's certificate as an X509, freed with p (httpd never destroys
+ * its configuration pool, so none is kept there) */
+X509 *iss_issuer_x509(const issuer_t *is, apr_pool_t *p)
+{
+    const unsigned char *d = is->der;
+    X509 *x = d2i_X509(NULL, &d, (long)is->der_len);
+
+    if (x) {
+        apr_pool_cleanup_register(p, x, free_x509, apr_pool_cleanup_null);
+    }
+    return x;
+}
+
+apr_status_t iss_load_cert(issuer_t *is, apr_pool_t *p, server_rec *s)
+{
+    BIO *b = BIO_new_file(is->file, "r");
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL;
+    int n;
+    BIO *m;
+    char *mem;
+    long mlen;
+
+    BIO_free(b);
+    if (!x) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "CA21001: cannot read the certificate of CA %s from %s", is->name,
+                     is->file);
+        return APR_EGENERAL;
+    }
+    n = i2d_X509(x, &der);
+    is->der = apr_pmemdup(p, der, (apr_size_t)n);
+    is->der_len = (apr_size_t)n;
+    OPENSSL_free(der);
+    m = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(m, x);
+    mlen = BIO_get_mem_data(m, &mem);
+    is->pem = apr_pstrmemdup(p, mem, (apr_size_t)mlen);
+    BIO_free(m);
+    X509_free(x);
+    is->loaded = 1;
+    return APR_SUCCESS;
+}
+
+issuer_t *iss_find_issuer(const iss_srv_cfg *c, const char *name)
+{
+    int i;
+
+    for (i = 0; name && i < c->issuers->nelts; i++) {
+        issuer_t *is = &APR_ARRAY_IDX(c->issuers, i, issuer_t);
+        if (!strcmp(is->name, name)) {
+            return is;
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,95 @@
+/* What the files of mod_cacert_issue share: its configuration
+ * (issue_config.c), the request pages (issue_pages.c), the /pki pages
+ * (issue_pki.c) and the hooks, the watchdog and the module
+ * (mod_cacert_issue.c). */
+#ifndef ISSUE_PRIVATE_H
+#define ISSUE_PRIVATE_H
+
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <openssl/x509.h>
+
+#include "ca_csr.h"
+#include "ca_submit.h"
+#include "cacert_glue.h"
+#include "issue_openpgp.h"
+#include "mod_cacert.h"
+
+extern module AP_MODULE_DECLARE_DATA cacert_issue_module;
+
+/* an issuing CA (CAcertIssuer) or the root (CAcertRootCertificate) */
+typedef struct {
+    const char *name;       /* "member", "assured", ... */
+    const char *file;
+    int loaded;
+    const char *pem;        /* the certificate, PEM */
+    const unsigned char *der;
+    apr_size_t der_len;
+} issuer_t;
+
+typedef struct {
+    const char *device;
+    int baud;
+    apr_interval_time_t timeout;        /* resend after */
+    apr_interval_time_t heartbeat;
+    apr_interval_time_t crl_validity;
+    apr_interval_time_t crl_interval;
+    apr_interval_time_t wait;           /* how long the waiting page holds */
+    const char *crl_md;
+    int class1;
+    int member_days, assured_days;
+    const char *weak_file;
+    const char *expiry_days;            /* "45,30,15,1" */
+    apr_interval_time_t expiry_interval;
+    apr_array_header_t *issuers;        /* of issuer_t */
+    const char *root_file;
+    issuer_t *root;
+    ca_weakkeys_t *weak;
+    iss_pgp_cfg_t pgp;                  /* OpenPGP key signing (issue_openpgp.c) */
+} iss_srv_cfg;
+
+/* what a page of /certs is given */
+struct cacert_req {
+    cacert_page_t *pg;
+    request_rec *r;
+    iss_srv_cfg *cfg;
+};
+typedef struct cacert_req iss_req_t;
+
+/* ---- issue_config.c ---- */
+
+extern const command_rec iss_cmds[];
+void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s);
+void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
+iss_srv_cfg *iss_cfg_of(server_rec *s);
+
+/* each setting, or its default */
+apr_interval_time_t iss_timeout(const iss_srv_cfg *c);
+apr_interval_time_t iss_heartbeat(const iss_srv_cfg *c);
+apr_interval_time_t iss_crl_validity(const iss_srv_cfg *c);
+apr_interval_time_t iss_crl_interval(const iss_srv_cfg *c);
+apr_interval_time_t iss_wait(const iss_srv_cfg *c);
+apr_interval_time_t iss_expiry_interval(const iss_srv_cfg *c);
+const char *iss_expiry_days(const iss_srv_cfg *c);
+const char *iss_crl_md(const iss_srv_cfg *c);
+long iss_baud(const iss_srv_cfg *c);
+/* the core's issuance settings (validity, Class 1, domain rules, weak keys) */
+ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s);
+
+/* the CAs' certificates, read at start-up */
+apr_status_t iss_load_cert(issuer_t *is, apr_pool_t *p, server_rec *s);
+issuer_t *iss_find_issuer(const iss_srv_cfg *c, const char *name);
+/* an X509, freed with p */
+X509 *iss_issuer_x509(const issuer_t *is, apr_pool_t *p);
+
+/* ---- issue_pages.c: /certs ---- */
+
+int iss_certs_handler(request_rec *r);
+
+/* ---- issue_pki.c: /pki ---- */
+
+int iss_pki_handler(request_rec *r);
+
+#endif
