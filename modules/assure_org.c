@@ -266,15 +266,16 @@ static int page_admin(assure_req_t *q)
 
 /* the organisation part of the authorisation matrix (docs/organisations.md) */
 const cacert_route_t assure_org_routes[] = {
-    { "org",               ASSURE_GET,  ASSURE_MEMBER, 0, NULL, page_list },
-    { "org-new",           ASSURE_GET | ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_new },
-    { "org-view",          ASSURE_GET,  ASSURE_MEMBER, 0, NULL, page_view },
-    { "org-document",      ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_document },
-    { "org-domain",        ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL, page_domain },
-    { "org-domain-remove", ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_domain_remove },
-    { "org-admin",         ASSURE_POST, ASSURE_MEMBER, 0, NULL, page_admin },
-    { NULL, 0, 0, 0, NULL, NULL }
+    ASSURE_ROUTE("org", CACERT_GET, ASSURE_MEMBER, 0, NULL, page_list),
+    ASSURE_ROUTE("org-new", CACERT_GET | CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_new),
+    ASSURE_ROUTE("org-view", CACERT_GET, ASSURE_MEMBER, 0, NULL, page_view),
+    ASSURE_ROUTE("org-document", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_document),
+    ASSURE_ROUTE("org-domain", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_domain),
+    ASSURE_ROUTE("org-domain-remove", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_domain_remove),
+    ASSURE_ROUTE("org-admin", CACERT_POST, ASSURE_MEMBER, 0, NULL, page_admin),
+    { NULL }
 };

@@ -12,7 +12,30 @@
 #include <http_protocol.h>
 #include <mod_dbd.h>
 
+#include "ca_log.h"
 #include "cacert_glue.h"
+
+static server_rec *log_server;
+static int log_module_index;
+
+static void log_sink(void *baton, ca_log_level_t level, const char *tag, apr_status_t rv,
+                     const char *msg)
+{
+    int lvl = level == CA_LOG_ERR ? APLOG_ERR
+              : level == CA_LOG_WARN ? APLOG_WARNING
+              : level == CA_LOG_NOTICE ? APLOG_NOTICE
+              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
+
+    ap_log_error_(__FILE__, __LINE__, log_module_index, lvl, rv, log_server, "%s: %s", tag,
+                  msg);
+}
+
+void cacert_log_to_(server_rec *s, int module_index)
+{
+    log_server = s;
+    log_module_index = module_index;
+    ca_log_set_sink(log_sink, NULL);
+}
 
 int cacert_cfg_int(int v, int def)
 {
@@ -115,6 +138,44 @@ int cacert_route_method(request_rec *r, const cacert_route_t *rt)
     r->allowed = ((rt->methods & CACERT_GET) ? (AP_METHOD_BIT << M_GET) : 0)
                  | ((rt->methods & CACERT_POST) ? (AP_METHOD_BIT << M_POST) : 0);
     return HTTP_METHOD_NOT_ALLOWED;
+}
+
+void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
+{
+    const char *base = obj;
+
+    for (; vars->name; vars++) {
+        const void *f = base + vars->offset;
+        switch (vars->kind) {
+        case CACERT_VAR_STR:
+            ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+            break;
+        case CACERT_VAR_NONEMPTY:
+            if (*(const char *const *)f && **(const char *const *)f) {
+                ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+            }
+            break;
+        case CACERT_VAR_INT:
+            ca_tmpl_setf(ctx, vars->name, "%d", *(const int *)f);
+            break;
+        case CACERT_VAR_FLAG:
+            if (*(const int *)f) {
+                ca_tmpl_set(ctx, vars->name, "1");
+            }
+            break;
+        }
+    }
+}
+
+void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       const cacert_var_t *vars)
+{
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        cacert_tmpl_vars(ca_tmpl_add_item(ctx, list), arr->elts + (apr_size_t)i * arr->elt_size,
+                         vars);
+    }
 }
 
 static void page_headers(request_rec *r)

@@ -6,6 +6,8 @@
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
 
+#include <stddef.h>
+
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_dbd.h>
@@ -15,6 +17,13 @@
 
 #include "ca_db.h"
 #include "mod_cacert.h"
+
+/* ---- logging ---- */
+
+/* send the core's log lines (ca_log) to the error log of server s, as the
+ * module's lines (call from the module's post_config) */
+void cacert_log_to_(server_rec *s, int module_index);
+#define cacert_log_to(s) cacert_log_to_((s), APLOG_MODULE_INDEX)
 
 /* ---- configuration ---- */
 
@@ -75,6 +84,33 @@ const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, con
 /* OK when the request's method is one the route takes; else
  * HTTP_METHOD_NOT_ALLOWED with r->allowed set */
 int cacert_route_method(request_rec *r, const cacert_route_t *rt);
+
+/* ---- template variables from a struct ---- */
+
+enum {
+    CACERT_VAR_STR,             /* a const char * field, set as it is (NULL unsets) */
+    CACERT_VAR_NONEMPTY,        /* a const char * field, set unless NULL or "" */
+    CACERT_VAR_INT,             /* an int field, as a decimal number */
+    CACERT_VAR_FLAG             /* an int field: "1" when not 0, else not set */
+};
+
+typedef struct {
+    const char *name;           /* the template variable; NULL ends a list */
+    int kind;                   /* CACERT_VAR_* */
+    size_t offset;              /* offsetof the field in its struct */
+} cacert_var_t;
+
+/* the variable named as the field, or another name */
+#define CACERT_VAR(kind, type, field) { #field, CACERT_VAR_##kind, offsetof(type, field) }
+#define CACERT_VAR_AS(name, kind, type, field) \
+    { (name), CACERT_VAR_##kind, offsetof(type, field) }
+
+/* set the variables of vars (a list ending with { NULL }) from *obj */
+void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars);
+/* an item of the list called list for each element of arr, its variables
+ * from vars */
+void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       const cacert_var_t *vars);
 
 /* ---- answers ---- */
 
