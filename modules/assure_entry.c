@@ -249,7 +249,7 @@ static int page_ttp(assure_req_t *q)
     apr_array_header_t *open;
     const char *refusal = NULL, *country, *note, *err;
     apr_status_t rv;
-    int status = HTTP_OK;
+    int status = HTTP_OK, rc;
 
     assure_points_rules(&rules, q->cfg);
     if (q->junior && !rules.junior_ttp) {
@@ -267,13 +267,9 @@ static int page_ttp(assure_req_t *q)
         else {
             rv = ca_wot_ttp_request(&refusal, q->pg->db, q->member_id, country, note,
                                     q->junior, &rules, q->r->pool);
-            if (rv != APR_SUCCESS) {
-                return assure_internal_error(q, rv, "TTP request");
+            if ((rc = assure_done(q, rv, refusal, "TTP request", "ttp?sent=1")) != DECLINED) {
+                return rc;
             }
-            if (!refusal) {
-                return assure_redirect(q, "ttp?sent=1");
-            }
-            assure_set_msg(q, "error", refusal);
         }
         assure_keep_values(q);
         status = HTTP_UNPROCESSABLE_ENTITY;
@@ -294,25 +290,22 @@ static int page_ttp(assure_req_t *q)
     return assure_render(q, "ttp.html", status);
 }
 
+static const cacert_var_t request_vars[] = {
+    CACERT_VAR(STR, ca_wot_ttp_req_t, name), CACERT_VAR(STR, ca_wot_ttp_req_t, email),
+    CACERT_VAR(STR, ca_wot_ttp_req_t, country), CACERT_VAR(STR, ca_wot_ttp_req_t, note),
+    CACERT_VAR(STR, ca_wot_ttp_req_t, date), { NULL }
+};
+
 /* /wot/ttp-admin: open requests, and the TTP assurance form */
 static int page_ttp_admin(assure_req_t *q)
 {
     apr_array_header_t *open;
     apr_status_t rv;
-    int i;
 
     if ((rv = ca_wot_ttp_requests(&open, q->pg->db, NULL, q->r->pool)) != APR_SUCCESS) {
         return assure_internal_error(q, rv, "TTP requests");
     }
-    for (i = 0; i < open->nelts; i++) {
-        const ca_wot_ttp_req_t *r = &APR_ARRAY_IDX(open, i, ca_wot_ttp_req_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, "requests");
-        ca_tmpl_set(item, "name", r->name);
-        ca_tmpl_set(item, "email", r->email);
-        ca_tmpl_set(item, "country", r->country);
-        ca_tmpl_set(item, "note", r->note);
-        ca_tmpl_set(item, "date", r->date);
-    }
+    cacert_tmpl_items(q->pg->ctx, "requests", open, request_vars);
     if (q->r->method_number == M_GET && assure_arg(q, "done")) {
         assure_set_msg(q, "notice", "ok.wot.assured");
     }
@@ -326,7 +319,7 @@ static int page_challenge(assure_req_t *q)
 {
     const char *email, *date, *variant, *ticket, *err, *refusal;
     apr_status_t rv;
-    int ok = 1;
+    int ok = 1, rc;
 
     if (q->r->method_number != M_POST) {
         ca_tmpl_set(q->pg->ctx, "v_date", assure_today(q->r->pool));
@@ -358,13 +351,10 @@ static int page_challenge(assure_req_t *q)
     if (ok) {
         rv = ca_wot_challenge(&refusal, q->pg->db, email, date, variant, "admin",
                               q->member_id, ticket, q->r->pool);
-        if (rv != APR_SUCCESS) {
-            return assure_internal_error(q, rv, "challenge pass");
+        if ((rc = assure_done(q, rv, refusal, "challenge pass", "challenge?done=1"))
+            != DECLINED) {
+            return rc;
         }
-        if (!refusal) {
-            return assure_redirect(q, "challenge?done=1");
-        }
-        assure_set_msg(q, "error", refusal);
     }
     assure_keep_values(q);
     return assure_render(q, "challenge.html", HTTP_UNPROCESSABLE_ENTITY);

@@ -60,6 +60,12 @@ static void grant_items(assure_req_t *q, const char *list, const ca_standing_t *
     ca_tmpl_set(q->pg->ctx, "label", NULL);
 }
 
+static const cacert_var_t line_vars[] = {
+    CACERT_VAR(STR, ca_wot_line_t, date), CACERT_VAR(STR, ca_wot_line_t, other),
+    CACERT_VAR(INT, ca_wot_line_t, points), CACERT_VAR(STR, ca_wot_line_t, location),
+    CACERT_VAR(STR, ca_wot_line_t, ttp), { NULL }
+};
+
 static void line_items(assure_req_t *q, const char *list, const apr_array_header_t *lines)
 {
     int i;
@@ -67,11 +73,8 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
     for (i = 0; i < lines->nelts; i++) {
         const ca_wot_line_t *l = &APR_ARRAY_IDX(lines, i, ca_wot_line_t);
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, list);
-        ca_tmpl_set(item, "date", l->date);
-        ca_tmpl_set(item, "other", l->other);
-        ca_tmpl_setf(item, "points", "%d", l->points);
-        ca_tmpl_set(item, "location", l->location);
-        ca_tmpl_set(item, "ttp", l->ttp);
+
+        cacert_tmpl_vars(item, l, line_vars);
         assure_set_msg(q, "method_text", apr_pstrcat(q->r->pool, "wot.method.", l->method,
                                                      NULL));
         ca_tmpl_set(item, "method", ca_tmpl_get(q->pg->ctx, "method_text"));
@@ -189,13 +192,18 @@ static int page_listing(assure_req_t *q)
     return assure_redirect(q, "listing?saved=1");
 }
 
+static const cacert_var_t found_vars[] = {
+    CACERT_VAR_AS("id", STR, ca_wot_found_t, member_id), CACERT_VAR(STR, ca_wot_found_t, name),
+    CACERT_VAR(STR, ca_wot_found_t, town), CACERT_VAR(STR, ca_wot_found_t, country),
+    CACERT_VAR(STR, ca_wot_found_t, languages), { NULL }
+};
+
 /* /wot/find: members look for Assurers by country and town */
 static int page_find(assure_req_t *q)
 {
     const char *country = assure_arg(q, "country"), *town = assure_arg(q, "town");
     apr_array_header_t *found;
     apr_status_t rv;
-    int i;
 
     if (!country) {
         return assure_render(q, "find.html", HTTP_OK);
@@ -211,15 +219,7 @@ static int page_find(assure_req_t *q)
         return assure_internal_error(q, rv, "find");
     }
     ca_tmpl_set(q->pg->ctx, "searched", "1");
-    for (i = 0; i < found->nelts; i++) {
-        const ca_wot_found_t *f = &APR_ARRAY_IDX(found, i, ca_wot_found_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, "found");
-        ca_tmpl_set(item, "id", f->member_id);
-        ca_tmpl_set(item, "name", f->name);
-        ca_tmpl_set(item, "town", f->town);
-        ca_tmpl_set(item, "country", f->country);
-        ca_tmpl_set(item, "languages", f->languages);
-    }
+    cacert_tmpl_items(q->pg->ctx, "found", found, found_vars);
     return assure_render(q, "find.html", HTTP_OK);
 }
 

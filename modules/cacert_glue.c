@@ -37,6 +37,16 @@ void cacert_log_to_(server_rec *s, int module_index)
     ca_log_set_sink(log_sink, NULL);
 }
 
+void cacert_page_api(cacert_page_api_t *api)
+{
+    api->start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
+    api->render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
+    api->message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
+    api->set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
+    api->headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
+    api->mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+}
+
 int cacert_cfg_int(int v, int def)
 {
     return v != CACERT_UNSET ? v : def;

@@ -18,6 +18,21 @@
 #include "ca_db.h"
 #include "mod_cacert.h"
 
+/* ---- the page API of mod_cacert_account (mod_cacert.h) ---- */
+
+typedef struct {
+    APR_OPTIONAL_FN_TYPE(cacert_page_start) *start;
+    APR_OPTIONAL_FN_TYPE(cacert_page_render) *render;
+    APR_OPTIONAL_FN_TYPE(cacert_page_message) *message;
+    APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *set_msg;
+    APR_OPTIONAL_FN_TYPE(cacert_page_headers) *headers;
+    APR_OPTIONAL_FN_TYPE(cacert_mail) *mail;
+} cacert_page_api_t;
+
+/* retrieve it (from post_config on); api->start is NULL when
+ * mod_cacert_account is not loaded */
+void cacert_page_api(cacert_page_api_t *api);
+
 /* ---- logging ---- */
 
 /* send the core's log lines (ca_log) to the error log of server s, as the

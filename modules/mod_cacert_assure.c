@@ -31,20 +31,12 @@ module AP_MODULE_DECLARE_DATA cacert_assure_module;
 
 /* ---- the page API of mod_cacert_account ---- */
 
-static APR_OPTIONAL_FN_TYPE(cacert_page_start) *page_start;
-static APR_OPTIONAL_FN_TYPE(cacert_page_render) *page_render;
-static APR_OPTIONAL_FN_TYPE(cacert_page_message) *page_message;
-static APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *page_set_msg;
-static APR_OPTIONAL_FN_TYPE(cacert_mail) *send_mail;
+static cacert_page_api_t api;
 static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *ssl_lookup;
 
 static void retrieve_fns(void)
 {
-    page_start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
-    page_render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
-    page_message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
-    page_set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
-    send_mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+    cacert_page_api(&api);
     ssl_lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
 }
 
@@ -91,19 +83,19 @@ static void role_vars(assure_req_t *q)
 int assure_render(assure_req_t *q, const char *tmpl, int status)
 {
     role_vars(q);
-    return page_render(q->pg, tmpl, status);
+    return api.render(q->pg, tmpl, status);
 }
 
 int assure_message(assure_req_t *q, const char *title_key, const char *text_key,
                    int status)
 {
     role_vars(q);
-    return page_message(q->pg, title_key, text_key, status);
+    return api.message(q->pg, title_key, text_key, status);
 }
 
 void assure_set_msg(assure_req_t *q, const char *var, const char *key)
 {
-    page_set_msg(q->pg, var, key);
+    api.set_msg(q->pg, var, key);
 }
 
 void assure_field_error(assure_req_t *q, const char *field, const char *key)
@@ -154,13 +146,26 @@ int assure_internal_error(assure_req_t *q, apr_status_t rv, const char *what)
     return cacert_internal_error(q->pg, ASSURE_TAG, rv, what);
 }
 
+int assure_done(assure_req_t *q, apr_status_t rv, const char *refusal, const char *what,
+                const char *where)
+{
+    if (rv != APR_SUCCESS) {
+        return assure_internal_error(q, rv, what);
+    }
+    if (!refusal) {
+        return assure_redirect(q, where);
+    }
+    assure_set_msg(q, "error", refusal);
+    return DECLINED;
+}
+
 apr_status_t assure_mail(assure_req_t *q, const char *lang, const char *tmpl,
                          ca_tmpl_ctx_t *ctx, const char *address)
 {
-    if (!send_mail) {
+    if (!api.mail) {
         return APR_ENOTIMPL;
     }
-    return send_mail(q->r->server, lang, tmpl, ctx, address, q->r->pool);
+    return api.mail(q->r->server, lang, tmpl, ctx, address, q->r->pool);
 }
 
 apr_status_t assure_find_member(const char **pmember_id, assure_req_t *q,
@@ -305,10 +310,10 @@ static int assure_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, HANDLER_NAME)) {
         return DECLINED;
     }
-    if (!page_start) {
+    if (!api.start) {
         retrieve_fns();
     }
-    if (!page_start) {
+    if (!api.start) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "CA40003: mod_cacert_assure needs mod_cacert_account");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -336,7 +341,7 @@ static int assure_handler(request_rec *r)
         return rt->fn(q);
     }
 
-    rc = page_start(&q->pg, r, rt ? rt->login : -1, rt ? rt->text_fields : NULL);
+    rc = api.start(&q->pg, r, rt ? rt->login : -1, rt ? rt->text_fields : NULL);
     if (rc != OK) {
         return rc;
     }
@@ -364,7 +369,7 @@ static int assure_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 {
     cacert_log_to(s);
     retrieve_fns();
-    if (!page_start) {
+    if (!api.start) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "CA40005: mod_cacert_assure needs mod_cacert_account (load it first)");
         return HTTP_INTERNAL_SERVER_ERROR;

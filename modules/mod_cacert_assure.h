@@ -119,6 +119,11 @@ void assure_field_error(assure_req_t *q, const char *field, const char *key);
 void assure_keep_values(assure_req_t *q);
 /* 303 to another page of the module: where is "points", "assure?x=1", ... */
 int assure_redirect(assure_req_t *q, const char *where);
+/* after a core action that may refuse: the internal-error page when rv
+ * is an error (what failed), the redirect to where when it was done;
+ * DECLINED when it was refused (the refusal is set as the form's error) */
+int assure_done(assure_req_t *q, apr_status_t rv, const char *refusal, const char *what,
+                const char *where);
 /* log (tag CA40001) and show the internal-error page */
 int assure_internal_error(assure_req_t *q, apr_status_t rv, const char *what);
 /* mail templates/<lang>/mail/<tmpl> to address (cacert_mail) */
