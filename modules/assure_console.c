@@ -23,12 +23,58 @@ APLOG_USE_MODULE(cacert_assure);
 
 #define CONSOLE_ROLES (CA_ROLE_SUPPORT | CA_ROLE_ARBITRATOR | CA_ROLE_ADMIN)
 
-static void set_if(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
-{
-    if (value && *value) {
-        ca_tmpl_set(ctx, name, value);
-    }
-}
+/* what the pages show of the core's records */
+#define STR(type, f)   CACERT_VAR(STR, type, f)
+#define SOME(type, f)  CACERT_VAR(NONEMPTY, type, f)
+
+static const cacert_var_t hit_vars[] = {
+    STR(ca_con_hit_t, id), STR(ca_con_hit_t, name), STR(ca_con_hit_t, email),
+    STR(ca_con_hit_t, created), CACERT_VAR(FLAG, ca_con_hit_t, locked),
+    CACERT_VAR(FLAG, ca_con_hit_t, deleted), { NULL }
+};
+
+static const cacert_var_t member_vars[] = {
+    STR(ca_con_member_t, id), CACERT_VAR_AS("member_id", STR, ca_con_member_t, id),
+    STR(ca_con_member_t, given), STR(ca_con_member_t, middle), STR(ca_con_member_t, family),
+    STR(ca_con_member_t, suffix), STR(ca_con_member_t, dob), STR(ca_con_member_t, language),
+    STR(ca_con_member_t, created), SOME(ca_con_member_t, locked),
+    SOME(ca_con_member_t, deleted), SOME(ca_con_member_t, deletion_ticket),
+    SOME(ca_con_member_t, retain_until), SOME(ca_con_member_t, blocked),
+    SOME(ca_con_member_t, challenge), CACERT_VAR(FLAG, ca_con_member_t, codesign),
+    CACERT_VAR(FLAG, ca_con_member_t, assurer), CACERT_VAR(INT, ca_con_member_t, points),
+    CACERT_VAR_AS("received", INT, ca_con_member_t, standing.received), { NULL }
+};
+
+static const cacert_var_t email_vars[] = {
+    STR(ca_con_email_t, address), SOME(ca_con_email_t, verified),
+    SOME(ca_con_email_t, removed), CACERT_VAR(FLAG, ca_con_email_t, primary), { NULL }
+};
+
+static const cacert_var_t domain_vars[] = {
+    STR(ca_con_domain_t, name), SOME(ca_con_domain_t, verified),
+    SOME(ca_con_domain_t, removed), { NULL }
+};
+
+static const cacert_var_t assurance_vars[] = {
+    STR(ca_con_assurance_t, id), STR(ca_con_assurance_t, other_id),
+    STR(ca_con_assurance_t, other_name), STR(ca_con_assurance_t, method),
+    STR(ca_con_assurance_t, location), STR(ca_con_assurance_t, date),
+    CACERT_VAR(INT, ca_con_assurance_t, points), SOME(ca_con_assurance_t, revoked), { NULL }
+};
+
+static const cacert_var_t cert_vars[] = {
+    STR(ca_cert_t, id), STR(ca_cert_t, serial), STR(ca_cert_t, profile), STR(ca_cert_t, subject),
+    STR(ca_cert_t, not_after), STR(ca_cert_t, status), { NULL }
+};
+
+static const cacert_var_t role_vars[] = {
+    STR(ca_con_role_t, role), STR(ca_con_role_t, granted), STR(ca_con_role_t, ticket), { NULL }
+};
+
+static const cacert_var_t event_vars[] = {
+    STR(ca_con_event_t, at), STR(ca_con_event_t, actor), STR(ca_con_event_t, action),
+    STR(ca_con_event_t, detail), { NULL }
+};
 
 /* /wot/console?q=...: find a member */
 static int page_search(assure_req_t *q)
@@ -37,7 +83,6 @@ static int page_search(assure_req_t *q)
     const char *query = assure_arg(q, "q");
     apr_array_header_t *hits;
     apr_status_t rv;
-    int i;
 
     if (query && *query) {
         ca_tmpl_set(ctx, "v_q", query);
@@ -45,36 +90,9 @@ static int page_search(assure_req_t *q)
         if ((rv = ca_console_search(&hits, q->pg->db, query, q->r->pool)) != APR_SUCCESS) {
             return assure_internal_error(q, rv, "console search");
         }
-        for (i = 0; i < hits->nelts; i++) {
-            const ca_con_hit_t *h = &APR_ARRAY_IDX(hits, i, ca_con_hit_t);
-            ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "hits");
-            ca_tmpl_set(item, "id", h->id);
-            ca_tmpl_set(item, "name", h->name);
-            ca_tmpl_set(item, "email", h->email);
-            ca_tmpl_set(item, "created", h->created);
-            if (h->locked) ca_tmpl_set(item, "locked", "1");
-            if (h->deleted) ca_tmpl_set(item, "deleted", "1");
-        }
+        cacert_tmpl_items(ctx, "hits", hits, hit_vars);
     }
     return assure_render(q, "console.html", HTTP_OK);
-}
-
-static void assurance_items(ca_tmpl_ctx_t *ctx, const char *name, apr_array_header_t *list)
-{
-    int i;
-
-    for (i = 0; i < list->nelts; i++) {
-        const ca_con_assurance_t *a = &APR_ARRAY_IDX(list, i, ca_con_assurance_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, name);
-        ca_tmpl_set(item, "id", a->id);
-        ca_tmpl_set(item, "other_id", a->other_id);
-        ca_tmpl_set(item, "other_name", a->other_name);
-        ca_tmpl_set(item, "method", a->method);
-        ca_tmpl_set(item, "location", a->location);
-        ca_tmpl_set(item, "date", a->date);
-        ca_tmpl_setf(item, "points", "%d", a->points);
-        set_if(item, "revoked", a->revoked);
-    }
 }
 
 /* /wot/console-member?id=N: what the console shows of a member */
@@ -84,7 +102,6 @@ static int page_member(assure_req_t *q)
     const char *done = assure_arg(q, "done");
     ca_con_member_t *m;
     apr_status_t rv;
-    int i;
 
     rv = ca_console_member(&m, q->pg->db, assure_arg(q, "id"), q->r->pool);
     if (rv == APR_NOTFOUND) {
@@ -96,67 +113,14 @@ static int page_member(assure_req_t *q)
     if (done && !strcmp(done, "1")) {
         assure_set_msg(q, "done", "console.done");
     }
-    ca_tmpl_set(ctx, "id", m->id);
-    ca_tmpl_set(ctx, "member_id", m->id);
-    ca_tmpl_set(ctx, "given", m->given);
-    ca_tmpl_set(ctx, "middle", m->middle);
-    ca_tmpl_set(ctx, "family", m->family);
-    ca_tmpl_set(ctx, "suffix", m->suffix);
-    ca_tmpl_set(ctx, "dob", m->dob);
-    ca_tmpl_set(ctx, "language", m->language);
-    ca_tmpl_set(ctx, "created", m->created);
-    set_if(ctx, "locked", m->locked);
-    set_if(ctx, "deleted", m->deleted);
-    set_if(ctx, "deletion_ticket", m->deletion_ticket);
-    set_if(ctx, "retain_until", m->retain_until);
-    set_if(ctx, "blocked", m->blocked);
-    set_if(ctx, "challenge", m->challenge);
-    if (m->codesign) ca_tmpl_set(ctx, "codesign", "1");
-    if (m->assurer) ca_tmpl_set(ctx, "assurer", "1");
-    ca_tmpl_setf(ctx, "points", "%d", m->points);
-    ca_tmpl_setf(ctx, "received", "%d", m->standing.received);
-    for (i = 0; i < m->emails->nelts; i++) {
-        const ca_con_email_t *e = &APR_ARRAY_IDX(m->emails, i, ca_con_email_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "emails");
-        ca_tmpl_set(item, "address", e->address);
-        set_if(item, "verified", e->verified);
-        set_if(item, "removed", e->removed);
-        if (e->primary) ca_tmpl_set(item, "primary", "1");
-    }
-    for (i = 0; i < m->domains->nelts; i++) {
-        const ca_con_domain_t *d = &APR_ARRAY_IDX(m->domains, i, ca_con_domain_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "domains");
-        ca_tmpl_set(item, "name", d->name);
-        set_if(item, "verified", d->verified);
-        set_if(item, "removed", d->removed);
-    }
-    assurance_items(ctx, "received_list", m->received);
-    assurance_items(ctx, "given_list", m->given_list);
-    for (i = 0; i < m->certs->nelts; i++) {
-        const ca_cert_t *c = &APR_ARRAY_IDX(m->certs, i, ca_cert_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "certs");
-        ca_tmpl_set(item, "id", c->id);
-        ca_tmpl_set(item, "serial", c->serial);
-        ca_tmpl_set(item, "profile", c->profile);
-        ca_tmpl_set(item, "subject", c->subject);
-        ca_tmpl_set(item, "not_after", c->not_after);
-        ca_tmpl_set(item, "status", c->status);
-    }
-    for (i = 0; i < m->roles->nelts; i++) {
-        const ca_con_role_t *r = &APR_ARRAY_IDX(m->roles, i, ca_con_role_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "roles");
-        ca_tmpl_set(item, "role", r->role);
-        ca_tmpl_set(item, "granted", r->granted);
-        ca_tmpl_set(item, "ticket", r->ticket);
-    }
-    for (i = 0; i < m->history->nelts; i++) {
-        const ca_con_event_t *ev = &APR_ARRAY_IDX(m->history, i, ca_con_event_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "history");
-        ca_tmpl_set(item, "at", ev->at);
-        ca_tmpl_set(item, "actor", ev->actor);
-        ca_tmpl_set(item, "action", ev->action);
-        ca_tmpl_set(item, "detail", ev->detail);
-    }
+    cacert_tmpl_vars(ctx, m, member_vars);
+    cacert_tmpl_items(ctx, "emails", m->emails, email_vars);
+    cacert_tmpl_items(ctx, "domains", m->domains, domain_vars);
+    cacert_tmpl_items(ctx, "received_list", m->received, assurance_vars);
+    cacert_tmpl_items(ctx, "given_list", m->given_list, assurance_vars);
+    cacert_tmpl_items(ctx, "certs", m->certs, cert_vars);
+    cacert_tmpl_items(ctx, "roles", m->roles, role_vars);
+    cacert_tmpl_items(ctx, "history", m->history, event_vars);
     return assure_render(q, "console_member.html", HTTP_OK);
 }
 
@@ -225,16 +189,26 @@ static int on_off(assure_req_t *q, const char *field)
     return !strcmp(assure_form(q, field), "1");
 }
 
-static int page_lock(assure_req_t *q)
+/* an action that turns something on or off (field "1": on) */
+typedef apr_status_t toggle_fn(ca_db_t *db, const char *actor, const char *member_id,
+                               const char *ticket, int on, apr_pool_t *p);
+
+static int toggle(assure_req_t *q, toggle_fn *fn, const char *field, const char *on_action,
+                  const char *off_action)
 {
     const char *id, *ticket;
-    int rc, lock = on_off(q, "lock");
+    int rc, on = on_off(q, field);
 
     if (!action_fields(q, &id, &ticket, &rc)) {
         return rc;
     }
-    return outcome(q, ca_console_lock(q->pg->db, q->member_id, id, ticket, lock, q->r->pool),
-                   lock ? "lock" : "unlock", id, ticket);
+    return outcome(q, fn(q->pg->db, q->member_id, id, ticket, on, q->r->pool),
+                   on ? on_action : off_action, id, ticket);
+}
+
+static int page_lock(assure_req_t *q)
+{
+    return toggle(q, ca_console_lock, "lock", "lock", "unlock");
 }
 
 static int page_identity(assure_req_t *q)
@@ -275,27 +249,12 @@ static int page_revoke_assurance(assure_req_t *q)
 
 static int page_block(assure_req_t *q)
 {
-    const char *id, *ticket;
-    int rc, block = on_off(q, "block");
-
-    if (!action_fields(q, &id, &ticket, &rc)) {
-        return rc;
-    }
-    return outcome(q, ca_console_block(q->pg->db, q->member_id, id, ticket, block, q->r->pool),
-                   block ? "block" : "unblock", id, ticket);
+    return toggle(q, ca_console_block, "block", "block", "unblock");
 }
 
 static int page_codesign(assure_req_t *q)
 {
-    const char *id, *ticket;
-    int rc, allow = on_off(q, "allow");
-
-    if (!action_fields(q, &id, &ticket, &rc)) {
-        return rc;
-    }
-    return outcome(q, ca_console_codesign(q->pg->db, q->member_id, id, ticket, allow,
-                                          q->r->pool),
-                   allow ? "code-signing grant" : "code-signing removal", id, ticket);
+    return toggle(q, ca_console_codesign, "allow", "code-signing grant", "code-signing removal");
 }
 
 static int page_revoke_certs(assure_req_t *q)
@@ -351,22 +310,22 @@ static int page_role(assure_req_t *q)
 
 /* the console part of the authorisation matrix (docs/console.md) */
 const cacert_route_t assure_console_routes[] = {
-    { "console",                   ASSURE_GET,  ASSURE_ROLE, CONSOLE_ROLES, NULL, page_search },
-    { "console-member",            ASSURE_GET,  ASSURE_ROLE, CONSOLE_ROLES, NULL, page_member },
-    { "console-lock",              ASSURE_POST, ASSURE_ROLE,
-      CA_ROLE_SUPPORT | CA_ROLE_ARBITRATOR, NULL, page_lock },
-    { "console-revoke-certs",      ASSURE_POST, ASSURE_ROLE,
-      CA_ROLE_SUPPORT | CA_ROLE_ARBITRATOR, NULL, page_revoke_certs },
-    { "console-identity",          ASSURE_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
-      page_identity },
-    { "console-assurance-revoke",  ASSURE_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
-      page_revoke_assurance },
-    { "console-block",             ASSURE_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
-      page_block },
-    { "console-delete",            ASSURE_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
-      page_delete },
-    { "console-codesign",          ASSURE_POST, ASSURE_ROLE,
-      CA_ROLE_ARBITRATOR | CA_ROLE_ADMIN, NULL, page_codesign },
-    { "console-role",              ASSURE_POST, ASSURE_ROLE, CA_ROLE_ADMIN, NULL, page_role },
-    { NULL, 0, 0, 0, NULL, NULL }
+    ASSURE_ROUTE("console", CACERT_GET, ASSURE_ROLE, CONSOLE_ROLES, NULL, page_search),
+    ASSURE_ROUTE("console-member", CACERT_GET, ASSURE_ROLE, CONSOLE_ROLES, NULL, page_member),
+    ASSURE_ROUTE("console-lock", CACERT_POST, ASSURE_ROLE,
+                 CA_ROLE_SUPPORT | CA_ROLE_ARBITRATOR, NULL, page_lock),
+    ASSURE_ROUTE("console-revoke-certs", CACERT_POST, ASSURE_ROLE,
+                 CA_ROLE_SUPPORT | CA_ROLE_ARBITRATOR, NULL, page_revoke_certs),
+    ASSURE_ROUTE("console-identity", CACERT_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
+                 page_identity),
+    ASSURE_ROUTE("console-assurance-revoke", CACERT_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR,
+                 NULL, page_revoke_assurance),
+    ASSURE_ROUTE("console-block", CACERT_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
+                 page_block),
+    ASSURE_ROUTE("console-delete", CACERT_POST, ASSURE_ROLE, CA_ROLE_ARBITRATOR, NULL,
+                 page_delete),
+    ASSURE_ROUTE("console-codesign", CACERT_POST, ASSURE_ROLE,
+                 CA_ROLE_ARBITRATOR | CA_ROLE_ADMIN, NULL, page_codesign),
+    ASSURE_ROUTE("console-role", CACERT_POST, ASSURE_ROLE, CA_ROLE_ADMIN, NULL, page_role),
+    { NULL }
 };

@@ -21,10 +21,43 @@
 
 APLOG_USE_MODULE(cacert_assure);
 
-static const char *fv(assure_req_t *q, const char *name)
-{
-    return ca_trim(assure_form(q, name), q->r->pool);
-}
+#define fv assure_trimmed
+
+/* what the pages show of the core's records */
+#define STR(type, f) CACERT_VAR(STR, type, f)
+#define ORG(f)       CACERT_VAR_AS(#f, STR, ca_org_view_t, org.f)
+
+static const cacert_var_t list_vars[] = {
+    STR(ca_org_t, id), STR(ca_org_t, name), STR(ca_org_t, town), STR(ca_org_t, country),
+    { NULL }
+};
+
+static const cacert_var_t new_vars[] = {
+    CACERT_VAR_AS("v_name", STR, ca_org_t, name), CACERT_VAR_AS("v_town", STR, ca_org_t, town),
+    CACERT_VAR_AS("v_state", STR, ca_org_t, state),
+    CACERT_VAR_AS("v_country", STR, ca_org_t, country),
+    CACERT_VAR_AS("v_contact", STR, ca_org_t, contact), { NULL }
+};
+
+static const cacert_var_t view_vars[] = {
+    CACERT_VAR_AS("org_id", STR, ca_org_view_t, org.id), ORG(name), ORG(town), ORG(state),
+    ORG(country), ORG(contact), ORG(ticket), ORG(created), { NULL }
+};
+
+static const cacert_var_t domain_vars[] = {
+    STR(ca_org_domain_t, id), STR(ca_org_domain_t, name), STR(ca_org_domain_t, verified),
+    { NULL }
+};
+
+static const cacert_var_t admin_vars[] = {
+    STR(ca_org_admin_t, member_id), STR(ca_org_admin_t, name), STR(ca_org_admin_t, email),
+    STR(ca_org_admin_t, appointed), CACERT_VAR(FLAG, ca_org_admin_t, master), { NULL }
+};
+
+static const cacert_var_t document_vars[] = {
+    STR(ca_org_document_t, kind), STR(ca_org_document_t, description),
+    STR(ca_org_document_t, ticket), STR(ca_org_document_t, recorded), { NULL }
+};
 
 static int refused(assure_req_t *q, const char *key, int status)
 {
@@ -67,7 +100,7 @@ static int ticket_refused(assure_req_t *q, const char *ticket)
  * Organisation Assurer) */
 static int page_list(assure_req_t *q)
 {
-    int assurer = assure_has_role(q, CA_ROLE_ORG_ASSURER), i;
+    int assurer = assure_has_role(q, CA_ROLE_ORG_ASSURER);
     apr_array_header_t *orgs;
     apr_status_t rv;
 
@@ -75,14 +108,7 @@ static int page_list(assure_req_t *q)
     if (rv != APR_SUCCESS) {
         return assure_internal_error(q, rv, "organisation list");
     }
-    for (i = 0; i < orgs->nelts; i++) {
-        const ca_org_t *o = &APR_ARRAY_IDX(orgs, i, ca_org_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, "orgs");
-        ca_tmpl_set(item, "id", o->id);
-        ca_tmpl_set(item, "name", o->name);
-        ca_tmpl_set(item, "town", o->town);
-        ca_tmpl_set(item, "country", o->country);
-    }
+    cacert_tmpl_items(q->pg->ctx, "orgs", orgs, list_vars);
     return assure_render(q, "orgs.html", HTTP_OK);
 }
 
@@ -104,11 +130,7 @@ static int page_new(assure_req_t *q)
     o.country = fv(q, "country");
     o.contact = fv(q, "contact");
     ticket = fv(q, "ticket");
-    ca_tmpl_set(ctx, "v_name", o.name);
-    ca_tmpl_set(ctx, "v_town", o.town);
-    ca_tmpl_set(ctx, "v_state", o.state);
-    ca_tmpl_set(ctx, "v_country", o.country);
-    ca_tmpl_set(ctx, "v_contact", o.contact);
+    cacert_tmpl_vars(ctx, &o, new_vars);
     ca_tmpl_set(ctx, "v_ticket", ticket);
     if ((e = ca_org_check(&field, &o))) {
         assure_set_msg(q, apr_pstrcat(q->r->pool, "err_", field, NULL), e);
@@ -133,7 +155,7 @@ static int page_view(assure_req_t *q)
 {
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     const char *id = assure_arg(q, "id"), *done = assure_arg(q, "done");
-    int assurer = assure_has_role(q, CA_ROLE_ORG_ASSURER), admin = 0, master = 0, i;
+    int assurer = assure_has_role(q, CA_ROLE_ORG_ASSURER), admin = 0, master = 0;
     ca_org_view_t *v;
     apr_status_t rv;
 
@@ -157,38 +179,10 @@ static int page_view(assure_req_t *q)
     if (assurer) ca_tmpl_set(ctx, "org_assurer", "1");
     if (admin) ca_tmpl_set(ctx, "org_admin", "1");
     if (master || assurer) ca_tmpl_set(ctx, "may_appoint", "1");
-    ca_tmpl_set(ctx, "org_id", v->org.id);
-    ca_tmpl_set(ctx, "name", v->org.name);
-    ca_tmpl_set(ctx, "town", v->org.town);
-    ca_tmpl_set(ctx, "state", v->org.state);
-    ca_tmpl_set(ctx, "country", v->org.country);
-    ca_tmpl_set(ctx, "contact", v->org.contact);
-    ca_tmpl_set(ctx, "ticket", v->org.ticket);
-    ca_tmpl_set(ctx, "created", v->org.created);
-    for (i = 0; i < v->domains->nelts; i++) {
-        const ca_org_domain_t *d = &APR_ARRAY_IDX(v->domains, i, ca_org_domain_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "domains");
-        ca_tmpl_set(item, "id", d->id);
-        ca_tmpl_set(item, "name", d->name);
-        ca_tmpl_set(item, "verified", d->verified);
-    }
-    for (i = 0; i < v->admins->nelts; i++) {
-        const ca_org_admin_t *a = &APR_ARRAY_IDX(v->admins, i, ca_org_admin_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "admins");
-        ca_tmpl_set(item, "member_id", a->member_id);
-        ca_tmpl_set(item, "name", a->name);
-        ca_tmpl_set(item, "email", a->email);
-        ca_tmpl_set(item, "appointed", a->appointed);
-        if (a->master) ca_tmpl_set(item, "master", "1");
-    }
-    for (i = 0; i < v->documents->nelts; i++) {
-        const ca_org_document_t *d = &APR_ARRAY_IDX(v->documents, i, ca_org_document_t);
-        ca_tmpl_ctx_t *item = ca_tmpl_add_item(ctx, "documents");
-        ca_tmpl_set(item, "kind", d->kind);
-        ca_tmpl_set(item, "description", d->description);
-        ca_tmpl_set(item, "ticket", d->ticket);
-        ca_tmpl_set(item, "recorded", d->recorded);
-    }
+    cacert_tmpl_vars(ctx, v, view_vars);
+    cacert_tmpl_items(ctx, "domains", v->domains, domain_vars);
+    cacert_tmpl_items(ctx, "admins", v->admins, admin_vars);
+    cacert_tmpl_items(ctx, "documents", v->documents, document_vars);
     return assure_render(q, "org_view.html", HTTP_OK);
 }
 
@@ -266,15 +260,16 @@ static int page_admin(assure_req_t *q)
 
 /* the organisation part of the authorisation matrix (docs/organisations.md) */
 const cacert_route_t assure_org_routes[] = {
-    { "org",               ASSURE_GET,  ASSURE_MEMBER, 0, NULL, page_list },
-    { "org-new",           ASSURE_GET | ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_new },
-    { "org-view",          ASSURE_GET,  ASSURE_MEMBER, 0, NULL, page_view },
-    { "org-document",      ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_document },
-    { "org-domain",        ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL, page_domain },
-    { "org-domain-remove", ASSURE_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
-      page_domain_remove },
-    { "org-admin",         ASSURE_POST, ASSURE_MEMBER, 0, NULL, page_admin },
-    { NULL, 0, 0, 0, NULL, NULL }
+    ASSURE_ROUTE("org", CACERT_GET, ASSURE_MEMBER, 0, NULL, page_list),
+    ASSURE_ROUTE("org-new", CACERT_GET | CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_new),
+    ASSURE_ROUTE("org-view", CACERT_GET, ASSURE_MEMBER, 0, NULL, page_view),
+    ASSURE_ROUTE("org-document", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_document),
+    ASSURE_ROUTE("org-domain", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_domain),
+    ASSURE_ROUTE("org-domain-remove", CACERT_POST, ASSURE_ROLE, CA_ROLE_ORG_ASSURER, NULL,
+                 page_domain_remove),
+    ASSURE_ROUTE("org-admin", CACERT_POST, ASSURE_MEMBER, 0, NULL, page_admin),
+    { NULL }
 };

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_dbd.h>
+#include <apr_hash.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
 
@@ -13,7 +14,40 @@
 #include <mod_dbd.h>
 #include <mod_watchdog.h>
 
+#include "ca_log.h"
 #include "cacert_glue.h"
+
+static server_rec *log_server;
+static int log_module_index;
+
+static void log_sink(void *baton, ca_log_level_t level, const char *tag, apr_status_t rv,
+                     const char *msg)
+{
+    int lvl = level == CA_LOG_ERR ? APLOG_ERR
+              : level == CA_LOG_WARN ? APLOG_WARNING
+              : level == CA_LOG_NOTICE ? APLOG_NOTICE
+              : level == CA_LOG_INFO ? APLOG_INFO : APLOG_DEBUG;
+
+    ap_log_error_(__FILE__, __LINE__, log_module_index, lvl, rv, log_server, "%s: %s", tag,
+                  msg);
+}
+
+void cacert_log_to_(server_rec *s, int module_index)
+{
+    log_server = s;
+    log_module_index = module_index;
+    ca_log_set_sink(log_sink, NULL);
+}
+
+void cacert_page_api(cacert_page_api_t *api)
+{
+    api->start = APR_RETRIEVE_OPTIONAL_FN(cacert_page_start);
+    api->render = APR_RETRIEVE_OPTIONAL_FN(cacert_page_render);
+    api->message = APR_RETRIEVE_OPTIONAL_FN(cacert_page_message);
+    api->set_msg = APR_RETRIEVE_OPTIONAL_FN(cacert_page_set_msg);
+    api->headers = APR_RETRIEVE_OPTIONAL_FN(cacert_page_headers);
+    api->mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
+}
 
 int cacert_cfg_int(int v, int def)
 {
@@ -232,6 +266,44 @@ int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t m
     return OK;
 }
 
+void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
+{
+    const char *base = obj;
+
+    for (; vars->name; vars++) {
+        const void *f = base + vars->offset;
+        switch (vars->kind) {
+        case CACERT_VAR_STR:
+            ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+            break;
+        case CACERT_VAR_NONEMPTY:
+            if (*(const char *const *)f && **(const char *const *)f) {
+                ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+            }
+            break;
+        case CACERT_VAR_INT:
+            ca_tmpl_setf(ctx, vars->name, "%d", *(const int *)f);
+            break;
+        case CACERT_VAR_FLAG:
+            if (*(const int *)f) {
+                ca_tmpl_set(ctx, vars->name, "1");
+            }
+            break;
+        }
+    }
+}
+
+void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       const cacert_var_t *vars)
+{
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        cacert_tmpl_vars(ca_tmpl_add_item(ctx, list), arr->elts + (apr_size_t)i * arr->elt_size,
+                         vars);
+    }
+}
+
 static void page_headers(request_rec *r)
 {
     APR_OPTIONAL_FN_TYPE(cacert_page_headers) *headers =
@@ -279,4 +351,46 @@ int cacert_internal_error_(cacert_page_t *pg, int module_index, const char *tag,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return message(pg, "title.error", "err.internal", HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* The statement tables a module uses (a NULL-terminated list), handed to
+ * mod_dbd for every server by a post_config hook that runs before
+ * mod_dbd's, whatever else the module is configured with.  A virtual host
+ * without mod_dbd directives shares the main server's list of statements,
+ * one with them has a list of its own.  Modules share tables: a label
+ * already handed over for a list, by any of them (the registry is pconf's,
+ * keyed by mod_dbd's configuration of the server), is not handed over
+ * again, which mod_dbd would take for a conflict (AH02653).  Without
+ * mod_dbd there is nothing to prepare. */
+int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *const *tables)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    module *dbd = ap_find_linked_module("mod_dbd.c");
+    apr_hash_t *done = NULL;
+    server_rec *sp;
+    int t, i;
+
+    if (!dbd_prepare) {
+        return OK;
+    }
+    apr_pool_userdata_get((void **)&done, "cacert-dbd-prepared", pconf);
+    if (!done) {
+        done = apr_hash_make(pconf);
+        apr_pool_userdata_set(done, "cacert-dbd-prepared", apr_pool_cleanup_null, pconf);
+    }
+    for (sp = s; sp; sp = sp->next) {
+        void *list = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
+        for (t = 0; tables[t]; t++) {
+            for (i = 0; tables[t][i].label; i++) {
+                const char *key = apr_psprintf(pconf, "%pp|%s", list ? list : (void *)sp,
+                                               tables[t][i].label);
+                if (apr_hash_get(done, key, APR_HASH_KEY_STRING)) {
+                    continue;
+                }
+                apr_hash_set(done, key, APR_HASH_KEY_STRING, key);
+                dbd_prepare(sp, tables[t][i].sql, tables[t][i].label);
+            }
+        }
+    }
+    return OK;
 }

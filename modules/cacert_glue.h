@@ -6,6 +6,8 @@
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
 
+#include <stddef.h>
+
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_dbd.h>
@@ -16,6 +18,28 @@
 
 #include "ca_db.h"
 #include "mod_cacert.h"
+
+/* ---- the page API of mod_cacert_account (mod_cacert.h) ---- */
+
+typedef struct {
+    APR_OPTIONAL_FN_TYPE(cacert_page_start) *start;
+    APR_OPTIONAL_FN_TYPE(cacert_page_render) *render;
+    APR_OPTIONAL_FN_TYPE(cacert_page_message) *message;
+    APR_OPTIONAL_FN_TYPE(cacert_page_set_msg) *set_msg;
+    APR_OPTIONAL_FN_TYPE(cacert_page_headers) *headers;
+    APR_OPTIONAL_FN_TYPE(cacert_mail) *mail;
+} cacert_page_api_t;
+
+/* retrieve it (from post_config on); api->start is NULL when
+ * mod_cacert_account is not loaded */
+void cacert_page_api(cacert_page_api_t *api);
+
+/* ---- logging ---- */
+
+/* send the core's log lines (ca_log) to the error log of server s, as the
+ * module's lines (call from the module's post_config) */
+void cacert_log_to_(server_rec *s, int module_index);
+#define cacert_log_to(s) cacert_log_to_((s), APLOG_MODULE_INDEX)
 
 /* ---- configuration ---- */
 
@@ -81,6 +105,12 @@ apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_po
 apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,
                                    ap_watchdog_callback_fn_t *cb);
 
+/* The statement tables a module uses (a NULL-terminated list), handed to
+ * mod_dbd for every server by the module's post_config hook that runs
+ * before mod_dbd's; a label handed over already for the same list (by any
+ * module) is not handed over again (cacert_glue.c says more). */
+int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *const *tables);
+
 /* ---- routes ---- */
 
 enum { CACERT_GET = 1, CACERT_POST = 2 };
@@ -113,6 +143,33 @@ int cacert_route_method(request_rec *r, const cacert_route_t *rt);
  * HTTP_BAD_REQUEST when the client's body breaks off, or what
  * ap_setup_client_block said) */
 int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t max);
+
+/* ---- template variables from a struct ---- */
+
+enum {
+    CACERT_VAR_STR,             /* a const char * field, set as it is (NULL unsets) */
+    CACERT_VAR_NONEMPTY,        /* a const char * field, set unless NULL or "" */
+    CACERT_VAR_INT,             /* an int field, as a decimal number */
+    CACERT_VAR_FLAG             /* an int field: "1" when not 0, else not set */
+};
+
+typedef struct {
+    const char *name;           /* the template variable; NULL ends a list */
+    int kind;                   /* CACERT_VAR_* */
+    size_t offset;              /* offsetof the field in its struct */
+} cacert_var_t;
+
+/* the variable named as the field, or another name */
+#define CACERT_VAR(kind, type, field) { #field, CACERT_VAR_##kind, offsetof(type, field) }
+#define CACERT_VAR_AS(name, kind, type, field) \
+    { (name), CACERT_VAR_##kind, offsetof(type, field) }
+
+/* set the variables of vars (a list ending with { NULL }) from *obj */
+void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars);
+/* an item of the list called list for each element of arr, its variables
+ * from vars */
+void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       const cacert_var_t *vars);
 
 /* ---- answers ---- */
 

@@ -29,7 +29,6 @@
 
 APLOG_USE_MODULE(cacert_account);
 
-#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 
 server_rec *acc_log_server(void)
@@ -206,7 +205,7 @@ static const ca_stmt_t *const acc_stmts[] = { ca_account_stmts, ca_domain_stmts,
 
 static int acc_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    return prepare_stmts(pconf, s, acc_stmts);
+    return cacert_prepare_stmts(pconf, s, acc_stmts);
 }
 
 static void register_hooks(apr_pool_t *p)

@@ -80,54 +80,5 @@ static void db_work_end(void)
 }
 #endif
 
-#ifdef CACERT_PREPARE_STMTS
-#include <apr_hash.h>
-#include <apr_optional.h>
-#include <mod_dbd.h>
-
-#include "ca_db.h"
-
-/* The statement tables a module uses (a NULL-terminated list), handed to
- * mod_dbd for every server by a post_config hook that runs before
- * mod_dbd's, whatever else the module is configured with.  A virtual host
- * without mod_dbd directives shares the main server's list of statements,
- * one with them has a list of its own.  Modules share tables: a label
- * already handed over for a list, by any of them (the registry is pconf's,
- * keyed by mod_dbd's configuration of the server), is not handed over
- * again, which mod_dbd would take for a conflict (AH02653).  Without
- * mod_dbd there is nothing to prepare. */
-static int prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *const *tables)
-{
-    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    module *dbd = ap_find_linked_module("mod_dbd.c");
-    apr_hash_t *done = NULL;
-    server_rec *sp;
-    int t, i;
-
-    if (!dbd_prepare) {
-        return OK;
-    }
-    apr_pool_userdata_get((void **)&done, "cacert-dbd-prepared", pconf);
-    if (!done) {
-        done = apr_hash_make(pconf);
-        apr_pool_userdata_set(done, "cacert-dbd-prepared", apr_pool_cleanup_null, pconf);
-    }
-    for (sp = s; sp; sp = sp->next) {
-        void *list = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
-        for (t = 0; tables[t]; t++) {
-            for (i = 0; tables[t][i].label; i++) {
-                const char *key = apr_psprintf(pconf, "%pp|%s", list ? list : (void *)sp,
-                                               tables[t][i].label);
-                if (apr_hash_get(done, key, APR_HASH_KEY_STRING)) {
-                    continue;
-                }
-                apr_hash_set(done, key, APR_HASH_KEY_STRING, key);
-                dbd_prepare(sp, tables[t][i].sql, tables[t][i].label);
-            }
-        }
-    }
-    return OK;
-}
-#endif
 
 #endif

@@ -55,7 +55,6 @@
 APLOG_USE_MODULE(cacert_issue);
 
 #define CACERT_DB_GUARD
-#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_issue_module;
 
@@ -382,7 +381,7 @@ static const ca_stmt_t *const iss_stmts[] = {
 
 static int iss_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    return prepare_stmts(pconf, s, iss_stmts);
+    return cacert_prepare_stmts(pconf, s, iss_stmts);
 }
 
 static void register_hooks(apr_pool_t *p)

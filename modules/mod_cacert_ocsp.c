@@ -40,7 +40,6 @@
 APLOG_USE_MODULE(cacert_ocsp);
 
 #define CACERT_DB_GUARD
-#define CACERT_PREPARE_STMTS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
@@ -675,7 +674,7 @@ static const ca_stmt_t *const ocsp_stmts[] = { ca_issue_stmts, NULL };
 
 static int ocsp_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    return prepare_stmts(pconf, s, ocsp_stmts);
+    return cacert_prepare_stmts(pconf, s, ocsp_stmts);
 }
 
 static void register_hooks(apr_pool_t *p)

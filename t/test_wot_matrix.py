@@ -115,13 +115,16 @@ def test_every_route_is_in_the_matrix():
     here = os.path.dirname(os.path.abspath(__file__))
     known = {(m, p.split("?")[0]) for m, p in ROUTES}
     found = 0
-    for name in ("mod_cacert_assure.c", "assure_console.c", "assure_org.c"):
-        with open(os.path.join(here, "..", "modules", name)) as f:
+    modules = os.path.join(here, "..", "modules")
+    for name in sorted(os.listdir(modules)):
+        if not re.fullmatch(r"(mod_cacert_assure|assure_\w+)\.c", name):
+            continue
+        with open(os.path.join(modules, name)) as f:
             text = f.read()
-        for path, methods in re.findall(r'\{\s*"([a-z0-9-]*)",\s*(ASSURE_(?:GET|POST)'
-                                        r'(?:\s*\|\s*ASSURE_(?:GET|POST))?)', text):
+        for path, methods in re.findall(r'ASSURE_ROUTE\(\s*"([a-z0-9-]*)",\s*(CACERT_(?:GET|POST)'
+                                        r'(?:\s*\|\s*CACERT_(?:GET|POST))?)', text):
             for method in ("GET", "POST"):
-                if "ASSURE_" + method in methods:
+                if "CACERT_" + method in methods:
                     found += 1
                     assert (method, "/wot/" + path) in known, (method, path)
     assert found >= len(ROUTES) - 2
