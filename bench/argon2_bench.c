@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Times one Argon2id password verification with given parameters, as the
  * login page pays it.  Prints the median and the spread over N runs.
  *

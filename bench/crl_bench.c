@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Builds, signs and assembles a CRL with N revoked entries, once with an
  * RSA-4096 issuer and once with a P-384 issuer, and prints how long each
  * step takes, the DER size, the peak RSS, and what a CRL update costs on

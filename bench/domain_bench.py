@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark of domain control (the domain pages of mod_cacert_account): starts its own stack
 pointed at the loopback DNS, web and whois servers of t/probes.py, registers
 one member with 20 claimed domains (10 verified by DNS and file), then:

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Issuance benchmark: its own stack (httpd, PostgreSQL, the pty line and
 signerd), one member with 10 points, then
   - latency: N requests one after another (idle), from the POST of the

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """OCSP benchmark: mod_cacert_ocsp against other responders, side by side.
 
 Starts its own stack, fills the database with --certs (100,000) certificates

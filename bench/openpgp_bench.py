@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """OpenPGP key signing benchmark: its own stack (httpd, PostgreSQL, the pty
 line, signerd with the CA's OpenPGP key), one member with 50 points, an
 Ed25519 key with two user IDs made by gpg, then N rounds one after another

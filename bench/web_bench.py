@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Web benchmark of mod_cacert_account: starts its own stack (the demo's
 Argon2id parameters unless --argon2 is given), registers and confirms one
 member, then measures with wrk (keep-alive, loopback):

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Web benchmark of mod_cacert_assure: starts its own stack, builds a small
 community in the database (--members members, each assured by two to four
 of --assurers Assurers; the Assurer who is measured gave many of them),

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: CSR intake (PEM or DER) as the request form hands it
  * over. */
 #include <stddef.h>

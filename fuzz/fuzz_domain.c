@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the domain-name and IDN parser of domain control
  * (ca_domain_name, ca_idn_check, ca_domain_claim_rule).  Besides "no
  * crash, no sanitizer report", it checks what the parser promises: an

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the form decoder (ca_form_parse) and the UTF-8 and URL
  * helpers.  Besides "no crash, no sanitizer report", it checks what the
  * decoder promises: every accepted value is valid UTF-8 without control

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: multipart/form-data bodies.  The first line of the
  * input is the Content-Type header value, the rest the body. */
 #include <stddef.h>

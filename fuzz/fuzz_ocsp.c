@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the OCSP responder's request side (ca_ocsp_get_decode,
  * ca_ocsp_parse_request, ca_ocsp_find) and the echo of what was parsed in
  * a signed response (ca_ocsp_sign_response).

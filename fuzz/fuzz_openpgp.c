@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the OpenPGP key upload path (armour, packets, the
  * upload checks, the filter and the user ID rules of Table 4.3.1). */
 #include <stddef.h>

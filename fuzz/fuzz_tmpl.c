@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the template renderer (ca_tmpl_render).
  *
  * Input layout: byte 0 holds flags (bit 0: HTML escaping, bits 1-2: the

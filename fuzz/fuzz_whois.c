@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the whois answer parser (ca_whois_emails,
  * ca_whois_referral), which reads what any whois server sends.  Besides
  * "no crash, no sanitizer report", it checks the promises: at most 16

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the signer protocol's stream decoder (ca_wire_feed,
  * ca_wire_next, ca_wire_idle) and the TLV parser and schema check of every
  * frame it hands out.

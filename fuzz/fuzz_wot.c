@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: what the web of trust reads from outside -- the
  * challenge import's and the forms' values after the form decoder: points,
  * dates, document counts, country codes, challenge variants, ticket

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 # Replays the fuzz corpus through the targets built without libFuzzer
 # (fuzz/replay_form, fuzz/replay_tmpl, fuzz/replay_wire).  Run by "make
 # check", which sets

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Runs a libFuzzer target (LLVMFuzzerTestOneInput) over files without
  * libFuzzer: every regular file in the directories (and every file) named
  * on the command line is passed once.  Built with the ordinary compiler

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's server configuration: the directives, their
  * defaults (one table) and the typed getters the other files read them
  * through. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Domain control for the members' account, linked into mod_cacert_account
  * (CPS 4.2.2, 3.1.7; DESIGN.md "Domain control") -- the domain pages, the
  * probes the member starts, the email ping's answer, and the watchdog job

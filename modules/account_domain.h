@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Domain control inside mod_cacert_account (CPS 4.2.2, 3.1.7; DESIGN.md
  * "Domain control"): the /domains pages, the probes the member starts, the
  * email ping's answer and the re-test watchdog live in

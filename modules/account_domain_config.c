@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The domain directives of mod_cacert_account (account_domain.h): the
  * server configuration's part for domain control, made, merged and set
  * here; its defaults are read where they are used (account_domain.c). */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's mails: the core's pings and reset links, and the
  * mails of the other modules (cacert_mail, mod_cacert.h), rendered from
  * templates/<lang>/mail/ and handed to the SMTP relay. */

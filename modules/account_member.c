@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's pages for members: the overview, the password,
  * the email addresses and the identity. */
 #include <string.h>

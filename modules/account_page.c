@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's page framework: language, session, CSRF cookie and
  * token, the layout's variables, reading forms, rendering templates and
  * messages -- for its own pages, the domain pages and, as optional

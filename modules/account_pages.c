@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's pages for visitors: registration and its email
  * ping, login (password or client certificate), logout, lost password
  * and reset, the language chooser. */

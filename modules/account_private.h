@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* What the files of mod_cacert_account share (mod_md style, one .so):
  *   mod_cacert_account.c  the hooks, the dispatcher, the module struct
  *   account_config.c      the server configuration, its defaults and directives

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The configuration of mod_cacert_assure: the server configuration, its
  * defaults in one table, the getters the pages read it through, and the
  * directives (docs/directives.md). */

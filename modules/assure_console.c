@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The support and arbitration console and role grants, pages of
  * mod_cacert_assure (docs/console.md).
  *

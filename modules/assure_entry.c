@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Pages of mod_cacert_assure (mod_cacert_assure.h): assurance entry face
  * to face (Assurers) and by TTP (TTP-admins), a member's TTP request, the
  * Assurer Challenge (an administrator's entry, and the import from the

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Pages of mod_cacert_assure (mod_cacert_assure.h): the member's
  * overview and points, the CAP form, the Assurers' listing, "find an
  * Assurer" and its contact relay, the public statistics. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share (see cacert_glue.h). */
 #include <string.h>
 

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share, compiled once (cacert_glue.c)
  * and linked into each module with hidden symbols: directive setters and
  * the "unset" defaults, the database handle, one route type, redirects,

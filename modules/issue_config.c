@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue's configuration: the directives, one table of
  * defaults behind the getters, and the CAs' certificates. */
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue: OpenPGP key signing pages and answers.  See
  * issue_openpgp.h.  Log tags CA903xx. */
 #include <string.h>

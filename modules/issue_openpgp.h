@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue: OpenPGP key signing (CPS 4.3.1).  The pages under
  * the certificate handler (openpgp, openpgp_key, openpgp_wait,
  * openpgp_download, openpgp_resign), the CA's public key on /pki, and the

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue's pages at /certs: the request form, the waiting page,
  * the member's certificates (list, view, download, revoke, renew, edit),
  * organisation certificates; OpenPGP's are in issue_openpgp.c.  Each

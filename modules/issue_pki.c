@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue's /pki: the CA certificates and CRLs, for anyone, and
  * the page that lists them. */
 #include <string.h>

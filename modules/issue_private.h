@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* What the files of mod_cacert_issue share: its configuration
  * (issue_config.c), the request pages (issue_pages.c), the /pki pages
  * (issue_pki.c) and the hooks, the watchdog and the module

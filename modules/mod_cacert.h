@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* What the cacert modules share: one layout, one session, one template
  * store, one way to read forms -- owned by mod_cacert_account and offered
  * to the other modules as optional functions. */

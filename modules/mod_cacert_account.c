@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account: the member's door -- registration, email pings,
  * login and sessions, lost password, addresses and identity, and the
  * domain pages.

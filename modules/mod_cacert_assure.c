@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_assure: the web of trust at /wot (mod_cacert_assure.h names
  * its files and the contract between them).  This file: the page helpers
  * the page files share, the route tables' lookup, the one authorisation

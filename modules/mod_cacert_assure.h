@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_assure: the web of trust at /wot, in files linked into the one
  * mod_cacert_assure.so:
  *   mod_cacert_assure.c  the page helpers below, the dispatcher, the hooks

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Glue the cacert modules share, compiled into each of them: the sink that
  * sends the core's log lines to httpd's error log (APLOG_MARK names the
  * module it is compiled into), and the guard that keeps a watchdog thread's

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue: certificate requests, the signer link, revocation,
  * CRL and CA certificate publishing.
  *

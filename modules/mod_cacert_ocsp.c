@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_ocsp: the RFC 6960 / RFC 5019 OCSP responder.
  *
  * Thin glue: directives, a shared cache of signed responses (mod_socache),

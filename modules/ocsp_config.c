@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_ocsp's directives and their defaults (see ocsp_config.h). */
 #include <string.h>
 

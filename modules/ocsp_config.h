@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_ocsp's configuration: the directives, and the typed getters
  * that give each setting or its default (ocsp_config.c). */
 #ifndef OCSP_CONFIG_H

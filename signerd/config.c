@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* signerd's config file: one directive per line, '#' starts a comment.
  * Every mistake names the file and line and stops the start-up. */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The journal: an append-only text file, one record a line, each ending in
  * a SHA-256 chained over the record before it, so an edited, removed or
  * inserted record shows.  Every SIGN and REVOKE answer is written (and

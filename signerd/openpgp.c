@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* signerd: OpenPGP key certification through gpgme (CPS 4.3.1).
  *
  * The CA's OpenPGP key lives in its own gpg home directory (owned by the

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* signerd: start-up, privilege drop, the poll() loop and the requests.
  * See signerd.h, docs/signerd.md and docs/signer-protocol.md. */
 #ifndef _GNU_SOURCE

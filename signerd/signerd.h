@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* signerd: the single-purpose key process on the signing host (CPS 6.2.1).
  *
  * It owns the SubRoot keys, listens only on one serial line, speaks only

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 001: member accounts, email addresses and pings, sessions, login and
 -- lost-password rate limiting, password resets, the Community Agreement
 -- record and the hash-chained audit log.

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 002: what certificates need: the standing of a member (assurances and
 -- flags, which the web of trust will write; until it lands, operators and
 -- tests set them directly), claimed domains (domain control will write

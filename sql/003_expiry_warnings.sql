@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 003: the expiry warnings mailed to members, so each goes out once
 CREATE TABLE expiry_warnings (
     cert_id     bigint NOT NULL REFERENCES certificates(id),

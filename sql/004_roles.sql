@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 004: console roles (support, arbitrator, TTP-admin, organisation assurer,
 -- administrator).  Granted only by an administrator; every grant and removal
 -- is a row here (append-only: removal sets removed_at) and an audit entry.

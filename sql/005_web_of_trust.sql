@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 005: the web of trust: what the CAP form and the TTP programme record on
 -- an assurance, TTP requests, Assurer Challenge passes, the "find an
 -- Assurer" listing and its contact relay.

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 006: the support and arbitration console, and organisation assurance.
 -- Applied by tools/cacert-migrate, in one transaction.  Every console
 -- action is also an audit_log entry carrying its ticket reference.

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 007: domain control (CPS 4.2.2, DESIGN.md "Domain control").
 -- A claimed domain (table domains, 002) gets a static cookie that the member
 -- publishes in DNS and on the web server; every probe of a domain is one

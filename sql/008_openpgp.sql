@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 008: OpenPGP key signing (CPS 4.3.1, Table 4.3.1).  A member uploads a
 -- public key (kept as checked, binary), chooses user IDs, and a 'pgpsign'
 -- request goes through the durable signer queue; signerd's answer (the key

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 009: fixes after the review of issue 4.
 --
 -- One domain, one holder, now with parents and children: a live

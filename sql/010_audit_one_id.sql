@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 010: one id per audit entry.
 --
 -- audit_log.id is a bigserial, so every INSERT drew an id from the

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- 011: the key of a signing request.
 --
 -- A key may serve one member only.  The rule was checked against issued

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Member accounts: registration, email pings, login and sessions, lost
  * password, addresses and identity.  Every state change is one database
  * transaction; mails that belong to a change are sent before it commits, so

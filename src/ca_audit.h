@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The audit log (sql/001_accounts.sql audit_log; ca_audit_write() in
  * ca_roles.h writes an entry): verifying the hash chain independently of
  * the database's own audit_log_hash() -- someone who can change rows can

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The support and arbitration console: finding and viewing a member, and
  * the actions support and arbitration take on an account.  Who may take
  * which action is decided by the module's route table (docs/console.md);

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Randomness, token hashing, constant-time comparison and Argon2id. */
 #ifndef CA_CRYPTO_H
 #define CA_CRYPTO_H

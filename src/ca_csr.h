@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Intake of a member's PKCS#10 certificate signing request: PEM or DER,
  * signature checked, key type and size checked, weak keys refused.  The
  * CSR's subject is never copied into a certificate (names come from

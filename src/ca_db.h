@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Storage: PostgreSQL through APR DBD, prepared statements only.
  *
  * Every statement lives in a table of {label, sql} owned by the part that

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Domain control, the pure rules: names, the IDN rule of CPS 3.1.7, claims,
  * mailboxes and the checks rule (no I/O, no clock; fuzzed by
  * fuzz/fuzz_domain.c).  The storage is in ca_domain_db.c. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Domain control (CPS 4.2.2 and 3.1.7; DESIGN.md "Domain control"): the
  * names members claim, the IDN rule, who may claim what, the record of the
  * checks, and what counts as verified under each root.

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Domain control, the storage: claims, the record of checks, email pings,
  * and what counts as verified under a root (ca_domain.h). */
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Decoder of application/x-www-form-urlencoded data, UTF-8 checks and
  * URL encoding.  See ca_form.h for the contract. */
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Decoder of application/x-www-form-urlencoded bodies and query strings.
  *
  * Structure errors (bad percent-encoding in a name, a name that is not

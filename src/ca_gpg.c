@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* gpg through gpgme.  See ca_gpg.h.  Log tags CA900xx. */
 #include <errno.h>
 #include <signal.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* gpg through gpgme: keyrings in a given home directory, throwaway ones
  * for looking at a member's key, and the agent's end.  Compiled only into
  * the programs that need gpg (mod_cacert_issue and signerd), not into

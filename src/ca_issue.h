@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Certificate issuance on the web side: the durable signer queue, the
  * certificates the members hold, revocations and CRLs.  The signer link
  * (mod_cacert_issue) is the only one that takes requests off the queue. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The web side of the signer line (see ca_link.h). */
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The web side of the signer line (docs/issuance.md, docs/signer-protocol.md):
  * the device opened, HELLO until signerd answers, the queue of open
  * requests worked off in order -- each sent, resent on a damaged frame or

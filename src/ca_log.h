@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Core logging: the core never includes httpd headers, so the module (or a
  * command-line tool) installs a sink.  Every line carries a tag "CA#####". */
 #ifndef CA_LOG_H

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Composition of the mails the CA sends.  The text comes from a rendered
  * mail template whose first line is "Subject: ..." followed by an empty
  * line and the body. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* multipart/form-data (RFC 7578), for forms with a file field.  Text
  * parts are checked exactly like urlencoded values (ca_form.h: UTF-8, no
  * control characters, lengths, one value per name); file parts are kept as

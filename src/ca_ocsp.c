@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The RFC 6960 / RFC 5019 core of the OCSP responder: request parsing,
  * responder lookup by issuer hashes, response signing, error responses and
  * the GET form's decoding.  Log tags CA70000-CA70099. */

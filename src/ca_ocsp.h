@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The RFC 6960 / RFC 5019 core of the OCSP responder: pure functions, no
  * database and no I/O (except reading the responder's PEM files at load).
  *

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* OpenPGP keys: armour, packets, the upload checks, the filter, and the
  * user ID rules of CPS Table 4.3.1.  See ca_openpgp.h. */
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* OpenPGP keys (RFC 4880) as members upload them and as signerd returns
  * them: an armour decoder, a packet walker, the checks of an upload, the
  * filter that keeps only what may leave, and the rules of CPS 4.3.1 /

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Organisation assurance: Organisation Assurers create organisations,
  * record the documents they saw, add the organisation's domains and appoint
  * its administrators (O-Admins, who must be Assurers); a master O-Admin

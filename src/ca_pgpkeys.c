@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* OpenPGP keys on the web side.  See ca_pgpkeys.h.  Log tags CA902xx. */
 #include <string.h>
 

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* OpenPGP keys on the web side: uploaded keys, the pgpsign requests on the
  * durable signer queue, and the signed keys signerd returns. */
 #ifndef CA_PGPKEYS_H

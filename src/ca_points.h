@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The points engine: the Assurance Policy and the TTP programme as pure
  * functions (DESIGN.md "Assurance points").  No I/O, no clock: callers
  * pass the facts (sums read from the assurance rows, today's date) and the

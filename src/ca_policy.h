@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* What a member may get (DESIGN.md "What a member may get"; CPS 1.4.5,
  * 3.2.2, 4.2.3-4.2.6, 7.1).  Pure functions: no I/O, no clock. */
 #ifndef CA_POLICY_H

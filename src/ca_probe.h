@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The probes of domain control (CPS 4.2.2): the cookie in a DNS TXT record
  * (ldns, at the configured resolver), the cookie in a file on the domain's
  * web server (libcurl; the name resolved through that same resolver), and

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Console roles (sql/004_roles.sql), ticket references and the audit log
  * writer the web of trust and the console share.
  *

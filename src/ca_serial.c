@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The serial line (see ca_serial.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The serial line, the same at both ends (signerd, and the web side's
  * signer link): raw (no line discipline, no echo, no flow control, modem
  * lines ignored), 8N1, exclusive while it is open (TIOCEXCL, given up on

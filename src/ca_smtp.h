@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* A minimal SMTP client (RFC 5321): EHLO/HELO, MAIL, RCPT, DATA, QUIT over
  * a plain TCP connection to the configured relay.  Mail never goes through
  * a shell or a local program. */

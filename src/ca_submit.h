@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The one way into issuance: a member's request for a certificate -- new,
  * a renewal, or an organisation's -- decided and queued for the signer in
  * one transaction.  The web form calls it; every later way in (ACME,

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Template renderer (a logic-less Mustache subset) and the per-language
  * template/message store.  See ca_tmpl.h for the syntax.
  *

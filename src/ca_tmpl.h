@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Template renderer and per-language template/message store.
  *
  * Syntax (a small, logic-less subset in the spirit of Mustache):

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Validation of what members type in.  Every check returns NULL when the
  * value is acceptable, else the key of a message in templates/<lang>/
  * messages.txt.  Values reach these after ca_form_parse, so they are valid

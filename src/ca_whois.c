@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The whois answer parser (pure; fuzzed by fuzz/fuzz_whois.c): the
  * addresses a whois answer lists, and the server it refers to.  Declared in
  * ca_probe.h; the client that asks is in ca_probe.c. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The signer protocol's framing and TLV payloads (see ca_wire.h and
  * docs/signer-protocol.md).  Pure functions, no I/O.
  *

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The signer protocol: framed, versioned, length-checked, CRC-checked
  * messages over a raw serial line between the web host's signer link and
  * signerd.  Pure functions: no I/O here.

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The web of trust in the core: assurances, TTP, the Assurer Challenge,
  * "find an Assurer" and the statistics, on top of the points engine
  * (ca_points.h).  Every state change is one transaction with its audit

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* X.509 certificates (CPS 7.1.2) and CRLs (CPS 7.2) as the CA issues them.
  *
  * Certificates are built with OpenSSL objects, every extension from typed

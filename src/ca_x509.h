@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* X.509 certificates and CRLs as the CA issues them (CPS 7.1.2, 7.2).
  * Used by signerd (which signs) and by the web side (which checks what it
  * got and builds the same CRL body).  OpenSSL 3; no httpd header. */

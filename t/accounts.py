@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers the account tests share: a member's data, forms with their CSRF
 token, registration and confirmation through the real mail sink."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """pytest fixtures for the integration tests: one local stack per session.
 
 Environment:

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the console and organisation tests: members holding console
 roles, each in its own HTTP session, and posting console forms."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the certificate tests: members with points (set up through
 the database until the web of trust exists), CSRs, and the request walk."""
 

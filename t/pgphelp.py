@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """gpg for the OpenPGP tests: members' keys made with the real gpg in
 throwaway home directories, the CA's key, and what `gpg --check-sigs` says
 in a fresh keyring."""

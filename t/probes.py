@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Loopback servers for the domain-control tests, started by the tests
 themselves (once per session, in threads of the pytest process):
 

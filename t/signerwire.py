@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """An independent codec of the signer protocol (docs/signer-protocol.md),
 for the tests: it shares no code with src/ca_wire.c.
 

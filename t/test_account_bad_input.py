@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Bad input to the account pages: each gets a clear message on the page,
 nothing is stored and nothing is mailed."""
 

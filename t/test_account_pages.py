@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The member's account pages, languages, headers on every page, start-up
 checks of the configuration, and the SQL statements against the schema."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Sessions, rate limits and the lost-password limits, against the real
 stack.  Time is moved by editing timestamps in PostgreSQL, never by waiting."""
 

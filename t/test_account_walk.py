@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The member's whole walk, over HTTPS against the real httpd, PostgreSQL and
 mail sink: register -> mail -> confirm -> login -> add and confirm a second
 address -> logout -> lost password -> reset -> login with the new password."""

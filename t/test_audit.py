@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The audit log's hash chain and its command-line verifier
 (tools/cacert-auditcheck), and the bootstrap of the first administrator
 (tools/cacert-grant).  Tampering is done the way an attacker with database

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The registration -> email confirmation -> login walk in headless Chromium,
 so the pages are proved usable by a real browser (no JavaScript needed)."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The support and arbitration console on the real stack: every action
 with its audit entry (and the chain verifier passing afterwards), and the
 bad input it must refuse without changing anything."""

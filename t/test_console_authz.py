@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The console and organisation part of the authorisation matrix: every
 console/organisation URL x every role (visitor, member, Assurer, each
 console role), expecting exactly the allowed ones to get past the one

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The step from the harness to the world: scripts/run from a fresh clone in
 a private (0700) folder, as root and as a normal user, does everything the
 README promises, and says "running" only when every part answers.

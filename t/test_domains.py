@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Domain control (CPS 4.2.2, 3.1.7): claims, the three probes against real
 servers on the loopback (t/probes.py), the re-test watchdog, the two-of-N
 rule through the real issuance path, and the bad input."""

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Certificate issuance end to end: the request form, the signer link over a
 pty to the real signerd, the certificate checked field by field against
 CPS 7.1.2, openssl verify against the published chain and CRL, revocation."""

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Bad requests for certificates: each gets a clear message and changes
 nothing (no request reaches the signer queue)."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Login with a member's client certificate (mod_ssl optional client auth),
 the "disable login with this certificate" setting, and revocation."""
 

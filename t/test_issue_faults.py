@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Faults on the signer line, with the real httpd, PostgreSQL, relay and
 signerd: damaged bytes, signerd killed mid-request, the web side killed
 mid-request, a request signerd refuses, and a silent link (dead-man).

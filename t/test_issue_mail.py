@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Mails about certificates: the certificate when it is issued, and the
 expiry warnings (each threshold once)."""
 

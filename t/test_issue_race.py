@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """A key serves one member: the rule holds while the first member's request
 is still on its way to the signer, and when two members send the same key
 at the same moment (real httpd, PostgreSQL and signerd; signerd is held

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The OCSP responder, with clients no one here wrote: openssl ocsp (POST
 and GET), GnuTLS ocsptool, python3-cryptography's parser; a revocation
 reads as revoked within a second; bad requests get the right status."""

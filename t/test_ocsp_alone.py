@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """mod_cacert_ocsp on its own: a second httpd beside the stack's that loads
 no other cacert module (not mod_cacert_account, issue or assure), only what
 the responder needs (mod_dbd, mod_socache_shmcb, mod_watchdog built in),

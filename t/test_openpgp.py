@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """OpenPGP key signing end to end: a member with 50 points uploads a key
 made by gpg, chooses user IDs, signerd certifies them over the pty, and
 `gpg --check-sigs` in a fresh keyring holding the CA's OpenPGP key shows

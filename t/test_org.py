@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Organisation assurance end to end: an Organisation Assurer creates an
 organisation, records its documents, adds its domains and appoints O-Admins;
 a master O-Admin appoints another; an O-Admin gets an organisation server

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """signerd over a real pty pair, no httpd: the protocol, the signing
 decisions, idempotency, faults, the dead-man, the journal.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """signerd's OpenPGP key certification over a real pty, no httpd: what it
 signs, what it refuses (and then stops), idempotency, and the privilege
 drop with gpg as a child.  Keys are made with the real gpg."""

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Tests of the test harness itself (tools/cacertstack.py, tools/mailsink.py,
 tools/cacert-migrate): if these fail, nothing else can be trusted."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Bad input on the assurance form: each refused with a clear message and
 no change (assurances, audit log, challenge passes, TTP requests counted
 before and after)."""

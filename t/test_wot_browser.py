@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """One assurance entered from the Assurer's side in headless Chromium: log
 in, find the member, re-enter name and date of birth, a mistake first, then
 the assurance recorded and listed."""

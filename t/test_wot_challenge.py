@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The Assurer Challenge: recorded by an administrator on the web page, or
 imported by the external challenge system, which proves itself with the
 client certificate CAcertChallengeImportClient names."""

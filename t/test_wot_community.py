@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """A whole community on the real stack: a new Assurer climbing from 10 to 35
 through 25 assurances entered on the web form, a member who reaches 50 only
 with a second Assurer, the 100 and 150 caps, an Assurer under 18, the mails

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Find an Assurer: Assurers opt in with country and town; members search;
 messages are relayed by mail without showing the Assurer's address, and
 limited per sender; the statistics page shows aggregates only."""

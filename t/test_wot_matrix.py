@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The authorisation matrix of mod_cacert_assure: every route x every role,
 expecting exactly the allowed ones to get through the dispatcher's check.
 

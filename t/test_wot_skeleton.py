@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """mod_cacert_assure's skeleton: the module loads and is mounted at /wot,
 member pages work, visitors are sent to the login, unknown pages are 404 and
 wrong methods 405."""

@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """The TTP programme: a member asks for TTP assistance, two TTP-admins enter
 two TTP assurances from two different TTPs (70 points), an administrator
 records the Assurer Challenge, a third TTP-admin tops up to 100 and the

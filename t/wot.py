@@ -1,3 +1,5 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the web-of-trust tests: members made through the web or,
 where the web flow is not what a test is about, inserted into the database;
 Assurers set up through the database (assurance rows from helper assurers

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The list of all statement tables lives with the tools that need it: a
  * new ca_xxx_stmts[] goes here and into the list of each module using it. */
 #include <stddef.h>

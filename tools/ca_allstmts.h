@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* What the command-line tools share: every statement table of the core
  * (cacert-dbcheck and cacert-grant prepare them all; the httpd modules each
  * list the tables they use themselves), and the way to the database. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* cacert-auditcheck: walks the audit log's hash chain in id order and
  * recomputes every hash in C (not with the database's audit_log_hash(),
  * which whoever changed rows could have replaced too).

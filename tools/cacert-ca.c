@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* cacert-ca: creates the CA hierarchy at the key ceremony, and shows it.
  *
  *   cacert-ca init --dir DIR --name "CAcert Demo" [--layout audit|legacy]

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* cacert-dbcheck: prepares every SQL statement of the core against a
  * database, so that a statement that does not fit the schema is found by
  * the tests, not by a member.

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* cacert-grant: grants (or removes) a console role from the command line,
  * for the first administrator, who cannot be granted through the web.
  *

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """cacertstack: the local cacert-httpd stack, for the demo and for the tests.
 
 One implementation, two users: scripts/run (through the command line below)

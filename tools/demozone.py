@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """demozone: the demo's own corner of the Internet, on the loopback.
 
 The domain checks of a real CA ask the world's DNS and the member's web

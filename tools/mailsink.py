@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """mailsink: a tiny SMTP server that stores every message in a Maildir.
 
     mailsink.py --listen 127.0.0.1:2525 --maildir DIR [--pidfile FILE]

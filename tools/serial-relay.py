@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 """serial-relay: a serial line between the web host's signer link and
 signerd, made of two pseudo-terminals, for the demo and the tests.
 

@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk: GET <URL path>/<url-encoded base64 of a random prepared OCSP request>
 -- (RFC 6960 appendix A.1).
 --   wrk -t2 -c32 -d10s -s bench/ocsp/get.lua http://127.0.0.1:P/ocsp -- DIR N

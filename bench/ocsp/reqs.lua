@@ -1,3 +1,5 @@
+-- Copyright 2026 The cacert-httpd authors
+-- SPDX-License-Identifier: Apache-2.0
 -- Shared by post.lua and get.lua: loads the OCSP requests written by
 -- bench/ocsp_bench.py (DIR/0.der .. DIR/<N-1>.der) once per wrk thread.
 --   wrk ... -s bench/ocsp/post.lua URL -- DIR N

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
 # Fails when a unit-test file under t/unit/ is not part of the unit-test
 # program t/unit/test_core: every t/unit/*.c must be in
 # t_unit_test_core_SOURCES (Makefile.am), and the suite it defines

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The audit log's hash in C must be the one audit_log_hash() computes in
  * SQL (the expected values are SHA-256 over the same text, computed
  * outside), and the walk must name the first broken link. */

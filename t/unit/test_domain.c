@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The pure rules of domain control: names, the IDN rule of CPS 3.1.7 on a
  * table of cases, claims, mailboxes, the checks rule, the whois parser and
  * the address filter of the file check. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the form decoder and the UTF-8 helpers. */
 #include <string.h>
 

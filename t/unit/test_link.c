@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the signer link (ca_link) and the serial line (ca_serial)
  * over a real pseudo-terminal, without httpd and without signerd: a peer
  * thread on the master side speaks the wire protocol as a script says. */

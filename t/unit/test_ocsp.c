@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The OCSP responder core (ca_ocsp): requests made and responses checked
  * with OpenSSL's own OCSP client API. */
 #define _POSIX_C_SOURCE 200809L

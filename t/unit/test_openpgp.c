@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the OpenPGP key checks (ca_openpgp): armour, packets,
  * the upload checks, the filter and the user ID rules of Table 4.3.1.
  * The keys in t/unit/data/openpgp/ are public keys made with gpg. */

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Organisation assurance: country codes, domain names, the fields of an
  * organisation, and the names of organisation certificates. */
 #include <string.h>

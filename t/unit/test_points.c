@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* The points engine (ca_points.c) and the roles/ticket helpers
  * (ca_roles.c): every boundary of the policy. */
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the signer protocol framing (ca_wire). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Certificates (CPS 7.1.2) and CRLs built by ca_x509. */
 #include <stdio.h>
 #include <stdlib.h>

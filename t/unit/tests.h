@@ -1,3 +1,5 @@
+/* Copyright 2026 The cacert-httpd authors
+ * SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the core (Check).  Each file contributes one suite. */
 #ifndef CA_TESTS_H
 #define CA_TESTS_H
