@@ -221,38 +221,57 @@ apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const ch
     return rv;
 }
 
-static apr_status_t assurances_of(apr_array_header_t **plist, ca_db_t *db, const char *label,
-                                  const char *member_id, apr_pool_t *p)
-{
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
+static const ca_col_map_t assurance_map[] = {
+    CA_FIELD(STR, ca_con_assurance_t, id, "id"),
+    CA_FIELD(STR, ca_con_assurance_t, other_id, "other_id"),
+    CA_FIELD(STR, ca_con_assurance_t, other_name, "other_name"),
+    CA_FIELD(STR, ca_con_assurance_t, method, "method"),
+    CA_FIELD(STR, ca_con_assurance_t, location, "location"),
+    CA_FIELD(STR, ca_con_assurance_t, date, "date"),
+    CA_FIELD(STR, ca_con_assurance_t, revoked, "revoked"),
+    CA_FIELD(INT, ca_con_assurance_t, points, "points"),
+    { NULL }
+};
 
-    *plist = apr_array_make(p, 4, sizeof(ca_con_assurance_t));
-    rv = ca_db_rows(&rows, db, label, CA_ARGS(member_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_assurance_t *a = apr_array_push(*plist);
-        a->id = ca_col(r, "id");
-        a->other_id = ca_col(r, "other_id");
-        a->other_name = ca_col(r, "other_name");
-        a->method = ca_col(r, "method");
-        a->location = ca_col(r, "location");
-        a->date = ca_col(r, "date");
-        a->revoked = ca_col(r, "revoked");
-        a->points = ca_col_int(r, "points", 0);
-    }
-    return rv;
-}
+static const ca_col_map_t email_map[] = {
+    CA_FIELD(STR, ca_con_email_t, address, "address"),
+    CA_FIELD(STR, ca_con_email_t, added, "added"),
+    CA_FIELD(STR, ca_con_email_t, verified, "verified"),
+    CA_FIELD(STR, ca_con_email_t, removed, "removed"),
+    CA_FIELD(TRUE, ca_con_email_t, primary, "is_primary"),
+    { NULL }
+};
+
+static const ca_col_map_t domain_map[] = {
+    CA_FIELD(STR, ca_con_domain_t, name, "name"),
+    CA_FIELD(STR, ca_con_domain_t, added, "added"),
+    CA_FIELD(STR, ca_con_domain_t, verified, "verified"),
+    CA_FIELD(STR, ca_con_domain_t, removed, "removed"),
+    { NULL }
+};
+
+static const ca_col_map_t role_map[] = {
+    CA_FIELD(STR, ca_con_role_t, role, "role"),
+    CA_FIELD(STR, ca_con_role_t, granted, "granted"),
+    CA_FIELD(STR, ca_con_role_t, ticket, "ticket"),
+    { NULL }
+};
+
+static const ca_col_map_t event_map[] = {
+    CA_FIELD(STR, ca_con_event_t, id, "id"),
+    CA_FIELD(STR, ca_con_event_t, at, "at"),
+    CA_FIELD(STR, ca_con_event_t, actor, "actor"),
+    CA_FIELD(STR, ca_con_event_t, action, "action"),
+    CA_FIELD(STR, ca_con_event_t, detail, "detail"),
+    { NULL }
+};
 
 apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *member_id,
                                apr_pool_t *p)
 {
-    apr_array_header_t *rows;
     const ca_row_t *r;
     ca_con_member_t *m;
     apr_status_t rv;
-    int i;
 
     *pm = NULL;
     if (!ca_is_id(member_id)) {
@@ -283,66 +302,20 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
     }
     m->points = ca_points_total(&m->standing);
     m->assurer = ca_is_assurer(&m->standing);
-
-    m->emails = apr_array_make(p, 4, sizeof(ca_con_email_t));
-    if ((rv = ca_db_rows(&rows, db, "cacert_con_emails", CA_ARGS(member_id), p))
-        != APR_SUCCESS) {
+    if ((rv = ca_db_fill(&m->emails, sizeof(ca_con_email_t), email_map, db,
+                         "cacert_con_emails", CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&m->domains, sizeof(ca_con_domain_t), domain_map, db,
+                            "cacert_con_domains", CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&m->received, sizeof(ca_con_assurance_t), assurance_map, db,
+                            "cacert_con_received", CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&m->given_list, sizeof(ca_con_assurance_t), assurance_map, db,
+                            "cacert_con_given", CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_issue_certs(&m->certs, db, member_id, p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&m->roles, sizeof(ca_con_role_t), role_map, db,
+                            "cacert_con_roles", CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&m->history, sizeof(ca_con_event_t), event_map, db,
+                            "cacert_con_history", CA_ARGS(member_id), p)) != APR_SUCCESS) {
         return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *e = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_email_t *em = apr_array_push(m->emails);
-        em->address = ca_col(e, "address");
-        em->added = ca_col(e, "added");
-        em->verified = ca_col(e, "verified");
-        em->removed = ca_col(e, "removed");
-        em->primary = ca_col_true(e, "is_primary");
-    }
-    m->domains = apr_array_make(p, 4, sizeof(ca_con_domain_t));
-    if ((rv = ca_db_rows(&rows, db, "cacert_con_domains", CA_ARGS(member_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *d = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_domain_t *dm = apr_array_push(m->domains);
-        dm->name = ca_col(d, "name");
-        dm->added = ca_col(d, "added");
-        dm->verified = ca_col(d, "verified");
-        dm->removed = ca_col(d, "removed");
-    }
-    if ((rv = assurances_of(&m->received, db, "cacert_con_received", member_id, p))
-        != APR_SUCCESS
-        || (rv = assurances_of(&m->given_list, db, "cacert_con_given", member_id, p))
-        != APR_SUCCESS
-        || (rv = ca_issue_certs(&m->certs, db, member_id, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    m->roles = apr_array_make(p, 2, sizeof(ca_con_role_t));
-    if ((rv = ca_db_rows(&rows, db, "cacert_con_roles", CA_ARGS(member_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_role_t *ro = apr_array_push(m->roles);
-        ro->role = ca_col(x, "role");
-        ro->granted = ca_col(x, "granted");
-        ro->ticket = ca_col(x, "ticket");
-    }
-    m->history = apr_array_make(p, 16, sizeof(ca_con_event_t));
-    if ((rv = ca_db_rows(&rows, db, "cacert_con_history", CA_ARGS(member_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_event_t *ev = apr_array_push(m->history);
-        ev->id = ca_col(x, "id");
-        ev->at = ca_col(x, "at");
-        ev->actor = ca_col(x, "actor");
-        ev->action = ca_col(x, "action");
-        ev->detail = ca_col(x, "detail");
     }
     *pm = m;
     return APR_SUCCESS;

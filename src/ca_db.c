@@ -142,6 +142,45 @@ apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *lab
     return APR_SUCCESS;
 }
 
+void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map)
+{
+    char *base = obj;
+
+    for (; map->col; map++) {
+        switch (map->kind) {
+        case CA_COL_INT:
+            *(int *)(base + map->offset) = ca_col_int(row, map->col, 0);
+            break;
+        case CA_COL_TRUE:
+            *(int *)(base + map->offset) = ca_col_true(row, map->col);
+            break;
+        default:
+            *(const char **)(base + map->offset) = ca_col(row, map->col);
+            break;
+        }
+    }
+}
+
+apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
+                        const ca_col_map_t *map, ca_db_t *db, const char *label,
+                        int nargs, const char **args, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *parr = apr_array_make(p, 4, (int)elt_size);
+    if ((rv = ca_db_rows(&rows, db, label, nargs, args, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        void *e = apr_array_push(*parr);
+        memset(e, 0, elt_size);
+        ca_row_fill(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), map);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p)
 {

@@ -12,6 +12,8 @@
 #ifndef CA_DB_H
 #define CA_DB_H
 
+#include <stddef.h>
+
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_hash.h>
@@ -58,6 +60,23 @@ const char *ca_col(const ca_row_t *row, const char *name);
 int ca_col_int(const ca_row_t *row, const char *name, int def);
 apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def);
 int ca_col_true(const ca_row_t *row, const char *name);
+
+/* how a column goes into a field of a struct (ca_row_fill, ca_db_fill) */
+enum { CA_COL_STR, CA_COL_INT, CA_COL_TRUE };
+typedef struct {
+    const char *col;            /* the query's column; NULL ends a map */
+    int kind;                   /* CA_COL_STR (const char *), _INT (int), _TRUE (int 0/1) */
+    size_t offset;              /* offsetof the field */
+} ca_col_map_t;
+#define CA_FIELD(kind, type, field, col) { (col), CA_COL_##kind, offsetof(type, field) }
+
+/* the fields of *obj from the row, as map says */
+void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
+/* a select's rows as an array of structs of elt_size, each filled by map
+ * (other fields zero) */
+apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
+                        const ca_col_map_t *map, ca_db_t *db, const char *label,
+                        int nargs, const char **args, apr_pool_t *p);
 
 /* run a select; *prows = array of const ca_row_t * (values copied into p) */
 apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,

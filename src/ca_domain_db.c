@@ -295,30 +295,26 @@ apr_status_t ca_domain_get(ca_domain_t **pd, ca_db_t *db, const char *domain_id,
     return rv;
 }
 
+static const ca_col_map_t check_map[] = {
+    CA_FIELD(STR, ca_domain_check_t, id, "id"),
+    CA_FIELD(STR, ca_domain_check_t, method, "method"),
+    CA_FIELD(STR, ca_domain_check_t, kind, "kind"),
+    CA_FIELD(STR, ca_domain_check_t, result, "result"),
+    CA_FIELD(STR, ca_domain_check_t, target, "target"),
+    CA_FIELD(STR, ca_domain_check_t, detail, "detail"),
+    CA_FIELD(STR, ca_domain_check_t, at, "at"),
+    { NULL }
+};
+
 apr_status_t ca_domain_history(apr_array_header_t **pchecks, ca_db_t *db,
                                const char *domain_id, int limit, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
     *pchecks = apr_array_make(p, 8, sizeof(ca_domain_check_t));
     if (!ca_is_id(domain_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_rows(&rows, db, "cacert_dom_history", CA_ARGS(domain_id, apr_itoa(p, limit)), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_domain_check_t *c = apr_array_push(*pchecks);
-        c->id = ca_col(row, "id");
-        c->method = ca_col(row, "method");
-        c->kind = ca_col(row, "kind");
-        c->result = ca_col(row, "result");
-        c->target = ca_col(row, "target");
-        c->detail = ca_col(row, "detail");
-        c->at = ca_col(row, "at");
-    }
-    return rv;
+    return ca_db_fill(pchecks, sizeof(ca_domain_check_t), check_map, db, "cacert_dom_history",
+                      CA_ARGS(domain_id, apr_itoa(p, limit)), p);
 }
 
 apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *member_id,

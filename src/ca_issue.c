@@ -137,21 +137,8 @@ static const char *hex_of(const unsigned char *d, apr_size_t n, apr_pool_t *p)
     return ca_bytea_in(d, n, p) + 2;
 }
 
-static apr_status_t column_list(apr_array_header_t **plist, ca_db_t *db, const char *label,
-                                const char *member_id, apr_pool_t *p)
-{
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *plist = apr_array_make(p, 4, sizeof(const char *));
-    rv = ca_db_rows(&rows, db, label, CA_ARGS(member_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        APR_ARRAY_PUSH(*plist, const char *) = ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *),
-                                                      "address");
-    }
-    return rv;
-}
+/* a list of one column: const char * elements */
+static const ca_col_map_t address_map[] = { { "address", CA_COL_STR, 0 }, { NULL } };
 
 apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
                                 const char *root, const ca_domain_cfg_t *dcfg, apr_pool_t *p)
@@ -160,7 +147,8 @@ apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *m
     apr_status_t rv;
 
     /* the domains: what domain control says counts under this root */
-    if ((rv = column_list(&emails, db, "cacert_iss_emails", member_id, p)) != APR_SUCCESS
+    if ((rv = ca_db_fill(&emails, sizeof(const char *), address_map, db, "cacert_iss_emails",
+                         CA_ARGS(member_id), p)) != APR_SUCCESS
         || (rv = ca_domain_verified(&domains, db, member_id, root ? root : "member", dcfg, p))
         != APR_SUCCESS) {
         return rv;

@@ -296,13 +296,39 @@ apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *me
     return rv;
 }
 
+static const ca_col_map_t domain_map[] = {
+    CA_FIELD(STR, ca_org_domain_t, id, "id"),
+    CA_FIELD(STR, ca_org_domain_t, name, "name"),
+    CA_FIELD(STR, ca_org_domain_t, verified, "verified"),
+    CA_FIELD(STR, ca_org_domain_t, verified_by, "verified_by"),
+    CA_FIELD(STR, ca_org_domain_t, ticket, "ticket"),
+    { NULL }
+};
+
+static const ca_col_map_t admin_map[] = {
+    CA_FIELD(STR, ca_org_admin_t, member_id, "member_id"),
+    CA_FIELD(STR, ca_org_admin_t, name, "name"),
+    CA_FIELD(STR, ca_org_admin_t, email, "email"),
+    CA_FIELD(STR, ca_org_admin_t, appointed, "appointed"),
+    CA_FIELD(STR, ca_org_admin_t, appointed_by, "appointed_by"),
+    CA_FIELD(TRUE, ca_org_admin_t, master, "is_master"),
+    { NULL }
+};
+
+static const ca_col_map_t document_map[] = {
+    CA_FIELD(STR, ca_org_document_t, kind, "kind"),
+    CA_FIELD(STR, ca_org_document_t, description, "description"),
+    CA_FIELD(STR, ca_org_document_t, ticket, "ticket"),
+    CA_FIELD(STR, ca_org_document_t, recorded, "recorded"),
+    CA_FIELD(STR, ca_org_document_t, recorded_by, "recorded_by"),
+    { NULL }
+};
+
 apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
     const ca_row_t *r;
     ca_org_view_t *v;
     apr_status_t rv;
-    int i;
 
     *pv = NULL;
     if (!ca_is_id(org_id)) {
@@ -313,48 +339,13 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
     }
     v = apr_pcalloc(p, sizeof(*v));
     org_from_row(&v->org, r);
-    v->domains = apr_array_make(p, 4, sizeof(ca_org_domain_t));
-    v->admins = apr_array_make(p, 4, sizeof(ca_org_admin_t));
-    v->documents = apr_array_make(p, 4, sizeof(ca_org_document_t));
-    if ((rv = ca_db_rows(&rows, db, "cacert_org_domains", CA_ARGS(org_id), p))
-        != APR_SUCCESS) {
+    if ((rv = ca_db_fill(&v->domains, sizeof(ca_org_domain_t), domain_map, db,
+                         "cacert_org_domains", CA_ARGS(org_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&v->admins, sizeof(ca_org_admin_t), admin_map, db,
+                            "cacert_org_admins", CA_ARGS(org_id), p)) != APR_SUCCESS
+        || (rv = ca_db_fill(&v->documents, sizeof(ca_org_document_t), document_map, db,
+                            "cacert_org_documents", CA_ARGS(org_id), p)) != APR_SUCCESS) {
         return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_org_domain_t *d = apr_array_push(v->domains);
-        d->id = ca_col(x, "id");
-        d->name = ca_col(x, "name");
-        d->verified = ca_col(x, "verified");
-        d->verified_by = ca_col(x, "verified_by");
-        d->ticket = ca_col(x, "ticket");
-    }
-    if ((rv = ca_db_rows(&rows, db, "cacert_org_admins", CA_ARGS(org_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_org_admin_t *a = apr_array_push(v->admins);
-        a->member_id = ca_col(x, "member_id");
-        a->name = ca_col(x, "name");
-        a->email = ca_col(x, "email");
-        a->appointed = ca_col(x, "appointed");
-        a->appointed_by = ca_col(x, "appointed_by");
-        a->master = ca_col_true(x, "is_master");
-    }
-    if ((rv = ca_db_rows(&rows, db, "cacert_org_documents", CA_ARGS(org_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *x = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_org_document_t *d = apr_array_push(v->documents);
-        d->kind = ca_col(x, "kind");
-        d->description = ca_col(x, "description");
-        d->ticket = ca_col(x, "ticket");
-        d->recorded = ca_col(x, "recorded");
-        d->recorded_by = ca_col(x, "recorded_by");
     }
     *pv = v;
     return APR_SUCCESS;
