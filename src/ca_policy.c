@@ -176,6 +176,47 @@ static void add_san(apr_array_header_t *sans, ca_san_type_t type, const char *va
     san->value = value;
 }
 
+/* a server certificate's host names: each in one of the domains (outside
+ * them all: unverified), a wildcard only where the grant allows, none
+ * twice, more than one only where the grant allows, at most 100; every
+ * name a SAN, the first the CN too.  NULL or the message key. */
+static const char *host_names(ca_cert_names_t *names, const apr_array_header_t *hosts,
+                              const ca_grant_t *grant, const apr_array_header_t *domains,
+                              const char *unverified, apr_pool_t *p)
+{
+    int i, j, n = hosts ? hosts->nelts : 0;
+
+    if (n < 1) {
+        return "policy.hosts.required";
+    }
+    if (n > 1 && !grant->may_multi) {
+        return "policy.hosts.one";
+    }
+    if (n > 100) {
+        return "policy.hosts.toomany";
+    }
+    for (i = 0; i < n; i++) {
+        const char *h = APR_ARRAY_IDX(hosts, i, const char *), *dom;
+        if (!ca_host_in_domains(&dom, h, domains)) {
+            return "policy.host.invalid";
+        }
+        if (!dom) {
+            return unverified;
+        }
+        if (!strncmp(h, "*.", 2) && !grant->may_wildcard) {
+            return "policy.wildcard";
+        }
+        for (j = 0; j < i; j++) {
+            if (!strcasecmp(h, APR_ARRAY_IDX(hosts, j, const char *))) {
+                return "policy.duplicate";
+            }
+        }
+        add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
+    }
+    names->cn = APR_ARRAY_IDX(hosts, 0, const char *);
+    return NULL;
+}
+
 const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
                             const ca_cert_choice_t *choice,
                             const ca_member_facts_t *facts, apr_pool_t *p)
@@ -234,37 +275,8 @@ const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
         if (choice->use_name || nemails) {
             return "policy.server.names";
         }
-        if (nhosts < 1) {
-            return "policy.hosts.required";
-        }
-        if (nhosts > 1 && !grant->may_multi) {
-            return "policy.hosts.one";
-        }
-        if (nhosts > 100) {
-            return "policy.hosts.toomany";
-        }
-        for (i = 0; i < nhosts; i++) {
-            const char *h = APR_ARRAY_IDX(choice->hosts, i, const char *), *dom;
-            int j;
-            if (!ca_host_in_domains(&dom, h, facts->domains)) {
-                return "policy.host.invalid";
-            }
-            if (!dom) {
-                return "policy.host.unverified";
-            }
-            if (!strncmp(h, "*.", 2) && !grant->may_wildcard) {
-                return "policy.wildcard";
-            }
-            for (j = 0; j < i; j++) {
-                if (!strcasecmp(h, APR_ARRAY_IDX(choice->hosts, j, const char *))) {
-                    return "policy.duplicate";
-                }
-            }
-            add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
-        }
-        /* the first host is the CN; every name, the CN too, is a SAN */
-        names->cn = APR_ARRAY_IDX(choice->hosts, 0, const char *);
-        break;
+        return host_names(names, choice->hosts, grant, facts->domains,
+                          "policy.host.unverified", p);
     default:
         return "policy.profile";
     }
@@ -302,7 +314,7 @@ const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
     int i, nemails = choice->emails ? choice->emails->nelts : 0;
     int nhosts = choice->hosts ? choice->hosts->nelts : 0;
     const char *unit = choice->unit ? choice->unit : "";
-    const char *cn = choice->cn ? choice->cn : "";
+    const char *cn = choice->cn ? choice->cn : "", *refusal;
 
     memset(names, 0, sizeof(*names));
     names->sans = apr_array_make(p, 4, sizeof(ca_san_t));
@@ -355,29 +367,10 @@ const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
         if (nemails || *cn) {
             return "policy.server.names";
         }
-        if (nhosts < 1) {
-            return "policy.hosts.required";
+        if ((refusal = host_names(names, choice->hosts, grant, facts->domains,
+                                  "policy.org.host.domain", p))) {
+            return refusal;
         }
-        if (nhosts > 100) {
-            return "policy.hosts.toomany";
-        }
-        for (i = 0; i < nhosts; i++) {
-            const char *h = APR_ARRAY_IDX(choice->hosts, i, const char *), *dom;
-            int j;
-            if (!ca_host_in_domains(&dom, h, facts->domains)) {
-                return "policy.host.invalid";
-            }
-            if (!dom) {
-                return "policy.org.host.domain";
-            }
-            for (j = 0; j < i; j++) {
-                if (!strcasecmp(h, APR_ARRAY_IDX(choice->hosts, j, const char *))) {
-                    return "policy.duplicate";
-                }
-            }
-            add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
-        }
-        names->cn = APR_ARRAY_IDX(choice->hosts, 0, const char *);
         break;
     default:
         return "policy.profile";
