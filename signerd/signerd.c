@@ -603,18 +603,125 @@ static int is_server(ca_profile_t pr)
     return pr == CA_PROFILE_SERVER || pr == CA_PROFILE_ORG_SERVER;
 }
 
+/* what the request asks of the CA: a CA of signerd's, a profile, a
+ * validity and a hash it allows, a well-formed key it accepts; NULL or why
+ * not (*ppub then freed by the caller) */
+static const char *sign_request(signerd_ca_t **pca, ca_profile_t *pprofile, EVP_PKEY **ppub,
+                                const apr_array_header_t *tlvs, apr_pool_t *p)
+{
+    const char *caname = tlv_str(tlvs, CA_TAG_CA, p);
+    const char *pname = tlv_str(tlvs, CA_TAG_PROFILE, p), *md = tlv_str(tlvs, CA_TAG_MD, p);
+    const ca_tlv_t *spki = ca_tlv_get(tlvs, CA_TAG_SPKI);
+    unsigned days = (unsigned)ca_tlv_uint(ca_tlv_get(tlvs, CA_TAG_DAYS));
+    signerd_ca_t *ca = signerd_config_ca(sd.conf, caname);
+    const unsigned char *q;
+
+    if (!(*pca = ca)) {
+        return apr_psprintf(p, "unknown CA '%s'", printable(caname, p));
+    }
+    if (!(*pprofile = ca_profile_from_name(pname))) {
+        return apr_psprintf(p, "unknown profile '%s'", printable(pname, p));
+    }
+    if (!(ca->profiles & (1u << *pprofile))) {
+        return apr_psprintf(p, "profile %s not allowed for CA %s", pname, ca->name);
+    }
+    if (days < 1 || days > (unsigned)ca->max_days) {
+        return apr_psprintf(p, "validity of %u days: CA %s allows 1 to %d", days, ca->name,
+                            ca->max_days);
+    }
+    if (!(signerd_md_bit(md) & ca->mds)) {
+        return apr_psprintf(p, "hash '%s' not allowed for CA %s", printable(md, p), ca->name);
+    }
+    q = spki->value;
+    if (!(*ppub = d2i_PUBKEY(NULL, &q, spki->len)) || q != spki->value + spki->len) {
+        ERR_clear_error();
+        return "subject key is not a well-formed SubjectPublicKeyInfo";
+    }
+    return key_check(ca, *ppub, p);
+}
+
+/* one subjectAltName of the request: allowed in this profile, a wildcard
+ * only where the CA issues them and well-formed */
+static const char *san_check(const ca_san_t *san, const signerd_ca_t *ca, ca_profile_t profile,
+                             const char *pname, apr_pool_t *p)
+{
+    if (san->type == CA_SAN_DNS && !is_server(profile)) {
+        return apr_psprintf(p, "DNS name in a %s certificate", pname);
+    }
+    if (san->type == CA_SAN_EMAIL && is_server(profile)) {
+        return apr_psprintf(p, "email address in a %s certificate", pname);
+    }
+    if (san->type == CA_SAN_DNS && strchr(san->value, '*')) {
+        if (!ca->wildcards) {
+            return apr_psprintf(p, "wildcard name %s not allowed for CA %s",
+                                printable(san->value, p), ca->name);
+        }
+        if (strncmp(san->value, "*.", 2) || strchr(san->value + 1, '*')) {
+            return apr_psprintf(p, "malformed wildcard name %s", printable(san->value, p));
+        }
+    }
+    return NULL;
+}
+
+/* the names of the request into spec, as the profile and the CA allow */
+static const char *sign_names(ca_cert_spec_t *spec, const apr_array_header_t *tlvs,
+                              const signerd_ca_t *ca, ca_profile_t profile, apr_pool_t *p)
+{
+    const char *pname = ca_profile_name(profile), *why;
+    apr_array_header_t *sans = apr_array_make(p, 8, sizeof(ca_san_t));
+    int i;
+
+    spec->cn = tlv_str(tlvs, CA_TAG_CN, p);
+    spec->email = tlv_str(tlvs, CA_TAG_EMAIL, p);
+    spec->org[0] = tlv_str(tlvs, CA_TAG_ORG_O, p);
+    spec->org[1] = tlv_str(tlvs, CA_TAG_ORG_OU, p);
+    spec->org[2] = tlv_str(tlvs, CA_TAG_ORG_L, p);
+    spec->org[3] = tlv_str(tlvs, CA_TAG_ORG_ST, p);
+    spec->org[4] = tlv_str(tlvs, CA_TAG_ORG_C, p);
+    for (i = 0; !is_org(profile) && i < 5; ++i) {
+        if (spec->org[i]) {
+            return apr_psprintf(p, "organisation fields on a %s certificate", pname);
+        }
+    }
+    if (spec->cn && strchr(spec->cn, '*') && (!is_server(profile) || !ca->wildcards)) {
+        return apr_psprintf(p, "wildcard common name not allowed for CA %s", ca->name);
+    }
+    for (i = 0; i < tlvs->nelts; ++i) {
+        const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
+        ca_san_t *san;
+
+        if (t->tag != CA_TAG_SAN_DNS && t->tag != CA_TAG_SAN_EMAIL) {
+            continue;
+        }
+        san = apr_array_push(sans);
+        san->type = t->tag == CA_TAG_SAN_DNS ? CA_SAN_DNS : CA_SAN_EMAIL;
+        san->value = apr_pstrmemdup(p, (const char *)t->value, t->len);
+        if ((why = san_check(san, ca, profile, pname, p))) {
+            return why;
+        }
+    }
+    if (sans->nelts > ca->max_sans) {
+        return apr_psprintf(p, "%d subjectAltNames: CA %s allows %d", sans->nelts,
+                            ca->name, ca->max_sans);
+    }
+    if (spec->email && is_server(profile)) {
+        return apr_psprintf(p, "email address in a %s certificate", pname);
+    }
+    spec->sans = sans;
+    return NULL;
+}
+
 static void do_sign(const ca_frame_t *f, const apr_array_header_t *tlvs,
                     const unsigned char reqhash[32], apr_pool_t *p)
 {
-    const char *caname = tlv_str(tlvs, CA_TAG_CA, p), *why = NULL, *err = NULL;
     const char *pname = tlv_str(tlvs, CA_TAG_PROFILE, p), *md = tlv_str(tlvs, CA_TAG_MD, p);
-    signerd_ca_t *ca = signerd_config_ca(sd.conf, caname);
-    const ca_tlv_t *spki = ca_tlv_get(tlvs, CA_TAG_SPKI);
-    ca_cert_spec_t spec;
-    ca_profile_t profile;
+    const char *why, *err = NULL;
     unsigned days = (unsigned)ca_tlv_uint(ca_tlv_get(tlvs, CA_TAG_DAYS));
+    signerd_ca_t *ca = NULL;
+    ca_cert_spec_t spec;
+    ca_profile_t profile = 0;
     unsigned char serial[16];
-    const unsigned char *q, *der;
+    const unsigned char *der;
     apr_size_t derlen;
     EVP_PKEY *pub = NULL;
     X509 *cert = NULL;
@@ -625,101 +732,11 @@ static void do_sign(const ca_frame_t *f, const apr_array_header_t *tlvs,
     char shex[41];
 
     memset(&spec, 0, sizeof(spec));
-    if (!ca) {
-        why = apr_psprintf(p, "unknown CA '%s'", printable(caname, p));
-        goto leave;
-    }
-    if (!(profile = ca_profile_from_name(pname))) {
-        why = apr_psprintf(p, "unknown profile '%s'", printable(pname, p));
-        goto leave;
-    }
-    if (!(ca->profiles & (1u << profile))) {
-        why = apr_psprintf(p, "profile %s not allowed for CA %s", pname, ca->name);
-        goto leave;
-    }
-    if (days < 1 || days > (unsigned)ca->max_days) {
-        why = apr_psprintf(p, "validity of %u days: CA %s allows 1 to %d", days, ca->name,
-                           ca->max_days);
-        goto leave;
-    }
-    if (!(signerd_md_bit(md) & ca->mds)) {
-        why = apr_psprintf(p, "hash '%s' not allowed for CA %s", printable(md, p), ca->name);
-        goto leave;
-    }
-    q = spki->value;
-    if (!(pub = d2i_PUBKEY(NULL, &q, spki->len)) || q != spki->value + spki->len) {
-        ERR_clear_error();
-        why = "subject key is not a well-formed SubjectPublicKeyInfo";
-        goto leave;
-    }
-    if ((why = key_check(ca, pub, p))) {
+    if ((why = sign_request(&ca, &profile, &pub, tlvs, p))
+        || (why = sign_names(&spec, tlvs, ca, profile, p))) {
         goto leave;
     }
     spec.profile = profile;
-    spec.cn = tlv_str(tlvs, CA_TAG_CN, p);
-    spec.email = tlv_str(tlvs, CA_TAG_EMAIL, p);
-    spec.org[0] = tlv_str(tlvs, CA_TAG_ORG_O, p);
-    spec.org[1] = tlv_str(tlvs, CA_TAG_ORG_OU, p);
-    spec.org[2] = tlv_str(tlvs, CA_TAG_ORG_L, p);
-    spec.org[3] = tlv_str(tlvs, CA_TAG_ORG_ST, p);
-    spec.org[4] = tlv_str(tlvs, CA_TAG_ORG_C, p);
-    if (!is_org(profile)) {
-        for (i = 0; i < 5; ++i) {
-            if (spec.org[i]) {
-                why = apr_psprintf(p, "organisation fields on a %s certificate", pname);
-                goto leave;
-            }
-        }
-    }
-    if (spec.cn && strchr(spec.cn, '*') && (!is_server(profile) || !ca->wildcards)) {
-        why = apr_psprintf(p, "wildcard common name not allowed for CA %s", ca->name);
-        goto leave;
-    }
-    {
-        apr_array_header_t *sans = apr_array_make(p, 8, sizeof(ca_san_t));
-
-        for (i = 0; i < tlvs->nelts; ++i) {
-            const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
-            ca_san_t *san;
-
-            if (t->tag != CA_TAG_SAN_DNS && t->tag != CA_TAG_SAN_EMAIL) {
-                continue;
-            }
-            san = apr_array_push(sans);
-            san->type = t->tag == CA_TAG_SAN_DNS ? CA_SAN_DNS : CA_SAN_EMAIL;
-            san->value = apr_pstrmemdup(p, (const char *)t->value, t->len);
-            if (san->type == CA_SAN_DNS && !is_server(profile)) {
-                why = apr_psprintf(p, "DNS name in a %s certificate", pname);
-                goto leave;
-            }
-            if (san->type == CA_SAN_EMAIL && is_server(profile)) {
-                why = apr_psprintf(p, "email address in a %s certificate", pname);
-                goto leave;
-            }
-            if (san->type == CA_SAN_DNS && strchr(san->value, '*')) {
-                if (!ca->wildcards) {
-                    why = apr_psprintf(p, "wildcard name %s not allowed for CA %s",
-                                       printable(san->value, p), ca->name);
-                    goto leave;
-                }
-                if (strncmp(san->value, "*.", 2) || strchr(san->value + 1, '*')) {
-                    why = apr_psprintf(p, "malformed wildcard name %s",
-                                       printable(san->value, p));
-                    goto leave;
-                }
-            }
-        }
-        if (sans->nelts > ca->max_sans) {
-            why = apr_psprintf(p, "%d subjectAltNames: CA %s allows %d", sans->nelts,
-                               ca->name, ca->max_sans);
-            goto leave;
-        }
-        if (spec.email && is_server(profile)) {
-            why = apr_psprintf(p, "email address in a %s certificate", pname);
-            goto leave;
-        }
-        spec.sans = sans;
-    }
     spec.pubkey = pub;
     spec.days = (int)days;
     spec.md = md;
