@@ -335,7 +335,8 @@ static int page_challenge(assure_req_t *q)
     variant = assure_trimmed(q, "variant");
     ticket = assure_trimmed(q, "ticket");
     if (!ca_ticket_ok(ticket)) {
-        assure_field_error(q, "ticket", *ticket ? "wot.challenge.ticket" : "console.ticket.missing");
+        assure_field_error(q, "ticket", *ticket ? "wot.challenge.ticket"
+                                                : "console.ticket.missing");
         ok = 0;
     }
     if (ca_valid_email(email)) {

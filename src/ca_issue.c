@@ -719,9 +719,13 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
         return rv;
     }
     if ((rv = ca_db_query(NULL, db, "cacert_iss_insert_crl",
-                          CA_ARGS(q->ca, apr_psprintf(p, "%" APR_UINT64_T_FMT, (apr_uint64_t)spec.crl_number),
-                                  apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)spec.this_update),
-                                  apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)spec.next_update),
+                          CA_ARGS(q->ca,
+                                  apr_psprintf(p, "%" APR_UINT64_T_FMT,
+                                               (apr_uint64_t)spec.crl_number),
+                                  apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                               (apr_int64_t)spec.this_update),
+                                  apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                               (apr_int64_t)spec.next_update),
                                   apr_psprintf(p, "%" APR_SIZE_T_FMT, spec.nentries),
                                   ca_bytea_in(crl, crllen, p)), p)) != APR_SUCCESS
         || (rv = ca_db_query(NULL, db, "cacert_iss_done",

@@ -459,43 +459,25 @@ static int dir_is_empty(const char *path)
     return empty;
 }
 
-static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
+/* the top (the offline Root, or Class 1 in the legacy layout), the issuing
+ * CAs below it, and an OCSP responder for each CA that issues */
+static apr_status_t init_generate(ca_t *ptop, ca_t subs[3], int *pnsub, ca_t ocsp[3],
+                                  const opts_t *o, int legacy, apr_pool_t *p)
 {
     apr_status_t rv = APR_SUCCESS;
-    const char *pass = NULL, *path, *ocsp_type;
-    int legacy = !strcmp(o->layout, "legacy"), i, nsub;
-    ca_t top = { 0 }, subs[3], ocsp[3];
-    struct stat st;
-
-    memset(subs, 0, sizeof(subs));
-    memset(ocsp, 0, sizeof(ocsp));
-    if (stat(o->dir, &st) == 0 && !o->force && !dir_is_empty(o->dir)) {
-        rv = APR_EEXIST;
-        ca_log(CA_LOG_ERR, "CA50440", rv, "%s exists and is not empty: refusing to "
-               "overwrite a CA (use --force to replace it)", o->dir);
-        goto leave;
-    }
-    if ((rv = read_passphrase(&pass, o->passfile, p)) != APR_SUCCESS) {
-        goto leave;
-    }
-    if ((rv = make_dir(o->dir, 0700)) != APR_SUCCESS
-        || (!legacy && (rv = make_dir(apr_pstrcat(p, o->dir, "/offline", NULL), 0700))
-            != APR_SUCCESS)
-        || (rv = make_dir(apr_pstrcat(p, o->dir, "/signer", NULL), 0700)) != APR_SUCCESS
-        || (rv = make_dir(apr_pstrcat(p, o->dir, "/web", NULL), 0755)) != APR_SUCCESS) {
-        goto leave;
-    }
+    const char *ocsp_type;
+    int i, nsub;
 
     /* the top: the offline Root, or Class 1 in the legacy layout */
-    top.id = legacy ? "class1" : "root";
-    top.cn = apr_pstrcat(p, o->name, legacy ? " Class 1 Root" : " Root", NULL);
-    printf("generating the %s key (%s)...\n", top.id, o->key_type);
+    ptop->id = legacy ? "class1" : "root";
+    ptop->cn = apr_pstrcat(p, o->name, legacy ? " Class 1 Root" : " Root", NULL);
+    printf("generating the %s key (%s)...\n", ptop->id, o->key_type);
     fflush(stdout);
-    if (!(top.key = gen_key(o->key_type))
-        || !(top.cert = make_cert(KIND_ROOT, o->name, top.cn, top.key, NULL, top.key,
+    if (!(ptop->key = gen_key(o->key_type))
+        || !(ptop->cert = make_cert(KIND_ROOT, o->name, ptop->cn, ptop->key, NULL, ptop->key,
                                   o->days_root, o, p))) {
         rv = APR_EGENERAL;
-        goto leave;
+        return rv;
     }
 
     /* the issuing CAs below it */
@@ -520,9 +502,9 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
         fflush(stdout);
         if (!(subs[i].key = gen_key(o->key_type))
             || !(subs[i].cert = make_cert(KIND_SUB, o->name, subs[i].cn, subs[i].key,
-                                          top.cert, top.key, o->days_sub, o, p))) {
+                                          ptop->cert, ptop->key, o->days_sub, o, p))) {
             rv = APR_EGENERAL;
-            goto leave;
+            return rv;
         }
     }
 
@@ -530,7 +512,7 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
      * Smaller keys of the same family: they sign every OCSP answer. */
     ocsp_type = !strncmp(o->key_type, "ec:", 3) ? "ec:P-256" : "rsa:2048";
     for (i = 0; i < (legacy ? 2 : nsub); i++) {
-        ca_t *ca = legacy ? (i == 0 ? &top : &subs[0]) : &subs[i];
+        ca_t *ca = legacy ? (i == 0 ? ptop : &subs[0]) : &subs[i];
 
         ocsp[i].id = ca->id;
         ocsp[i].cn = apr_pstrcat(p, ca->cn, " OCSP Responder", NULL);
@@ -541,35 +523,46 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
             || !(ocsp[i].cert = make_cert(KIND_OCSP, o->name, ocsp[i].cn, ocsp[i].key,
                                           ca->cert, ca->key, 365, o, p))) {
             rv = APR_EGENERAL;
-            goto leave;
+            return rv;
         }
     }
 
+    *pnsub = nsub;
+    return APR_SUCCESS;
+}
+
+/* every file where it belongs: offline/, signer/, web/ */
+static apr_status_t init_write(const ca_t *ptop, ca_t subs[3], int nsub, ca_t ocsp[3],
+                               const char *pass, const opts_t *o, int legacy, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
     /* write everything */
-    if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/root.crt", NULL), top.cert, NULL))
+    if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/root.crt", NULL), ptop->cert, NULL))
         != APR_SUCCESS) {
-        goto leave;
+        return rv;
     }
     if (legacy) {
-        if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/class1.crt", NULL), top.cert,
+        if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/class1.crt", NULL), ptop->cert,
                               NULL)) != APR_SUCCESS
             || (rv = write_certs(apr_pstrcat(p, o->dir, "/web/chain-class1.pem", NULL),
-                                 top.cert, NULL)) != APR_SUCCESS
+                                 ptop->cert, NULL)) != APR_SUCCESS
             || (rv = write_certs(apr_pstrcat(p, o->dir, "/signer/class1.crt", NULL),
-                                 top.cert, NULL)) != APR_SUCCESS
-            || (rv = write_key(apr_pstrcat(p, o->dir, "/signer/class1.key", NULL), top.key,
+                                 ptop->cert, NULL)) != APR_SUCCESS
+            || (rv = write_key(apr_pstrcat(p, o->dir, "/signer/class1.key", NULL), ptop->key,
                                pass)) != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
     }
     else {
-        if ((rv = write_key(apr_pstrcat(p, o->dir, "/offline/root.key", NULL), top.key,
+        if ((rv = write_key(apr_pstrcat(p, o->dir, "/offline/root.key", NULL), ptop->key,
                             pass)) != APR_SUCCESS
             || (rv = write_certs(apr_pstrcat(p, o->dir, "/offline/root.crt", NULL),
-                                 top.cert, NULL)) != APR_SUCCESS
-            || (rv = root_crl(apr_pstrcat(p, o->dir, "/web/root.crl", NULL), &top, p))
+                                 ptop->cert, NULL)) != APR_SUCCESS
+            || (rv = root_crl(apr_pstrcat(p, o->dir, "/web/root.crl", NULL), (ca_t *)ptop, p))
                != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
     }
     for (i = 0; i < nsub; i++) {
@@ -582,8 +575,8 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
             || (rv = write_certs(apr_psprintf(p, "%s/web/%s.crt", o->dir, id),
                                  subs[i].cert, NULL)) != APR_SUCCESS
             || (rv = write_certs(apr_psprintf(p, "%s/web/chain-%s.pem", o->dir, id),
-                                 subs[i].cert, top.cert)) != APR_SUCCESS) {
-            goto leave;
+                                 subs[i].cert, ptop->cert)) != APR_SUCCESS) {
+            return rv;
         }
     }
     for (i = 0; i < 3 && ocsp[i].cert; i++) {
@@ -591,9 +584,17 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
                               ocsp[i].cert, NULL)) != APR_SUCCESS
             || (rv = write_key(apr_psprintf(p, "%s/web/ocsp-%s.key", o->dir, ocsp[i].id),
                                ocsp[i].key, NULL)) != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
     }
+
+    return APR_SUCCESS;
+}
+
+/* where the parts went, for the ceremony record */
+static void init_summary(const opts_t *o, int legacy)
+{
+    const char *path;
 
     path = o->dir;
     printf("\nCA hierarchy \"%s\" (%s layout, %s) written to %s\n\n", o->name,
@@ -613,6 +614,37 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
                "  so it lives on the signing host; the audit layout keeps the Root offline.\n");
     }
     printf("\nCompare these fingerprints with the ceremony record:\n\n");
+}
+
+static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    const char *pass = NULL;
+    int legacy = !strcmp(o->layout, "legacy"), i, nsub = 0;
+    ca_t top = { 0 }, subs[3], ocsp[3];
+    struct stat st;
+
+    memset(subs, 0, sizeof(subs));
+    memset(ocsp, 0, sizeof(ocsp));
+    if (stat(o->dir, &st) == 0 && !o->force && !dir_is_empty(o->dir)) {
+        rv = APR_EEXIST;
+        ca_log(CA_LOG_ERR, "CA50440", rv, "%s exists and is not empty: refusing to "
+               "overwrite a CA (use --force to replace it)", o->dir);
+        goto leave;
+    }
+    if ((rv = read_passphrase(&pass, o->passfile, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = make_dir(o->dir, 0700)) != APR_SUCCESS
+        || (!legacy && (rv = make_dir(apr_pstrcat(p, o->dir, "/offline", NULL), 0700))
+            != APR_SUCCESS)
+        || (rv = make_dir(apr_pstrcat(p, o->dir, "/signer", NULL), 0700)) != APR_SUCCESS
+        || (rv = make_dir(apr_pstrcat(p, o->dir, "/web", NULL), 0755)) != APR_SUCCESS
+        || (rv = init_generate(&top, subs, &nsub, ocsp, o, legacy, p)) != APR_SUCCESS
+        || (rv = init_write(&top, subs, nsub, ocsp, pass, o, legacy, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    init_summary(o, legacy);
 leave:
     for (i = 0; i < 3; i++) {
         X509_free(subs[i].cert);
