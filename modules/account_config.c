@@ -53,13 +53,9 @@ static const acc_srv_cfg defaults = {
     .certs_path = "/certs",
 };
 
-#define GET_STR(f) \
-    const char *acc_##f(const acc_srv_cfg *c) { return cacert_cfg_str(c->f, defaults.f); }
-#define GET_TIME(f) \
-    apr_interval_time_t acc_##f(const acc_srv_cfg *c) \
-    { return cacert_cfg_i64(c->f, defaults.f); }
-#define GET_INT(f) \
-    int acc_##f(const acc_srv_cfg *c) { return cacert_cfg_int(c->f, defaults.f); }
+#define GET_STR(f) CACERT_GET_STR(acc_, acc_srv_cfg, f)
+#define GET_TIME(f) CACERT_GET_TIME(acc_, acc_srv_cfg, f)
+#define GET_INT(f) CACERT_GET_INT(acc_, acc_srv_cfg, f)
 
 GET_STR(default_lang)
 GET_STR(smtp_spec)

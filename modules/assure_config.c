@@ -77,20 +77,10 @@ void assure_points_rules(ca_points_rules_t *rules, const assure_cfg_t *cfg)
     rules->topup_max = cacert_cfg_int(cfg->topup_max, rules->topup_max);
 }
 
-int assure_contact_limit(const assure_cfg_t *cfg)
-{
-    return cacert_cfg_int(cfg->contact_limit, defaults.contact_limit);
-}
-
-apr_int64_t assure_contact_window(const assure_cfg_t *cfg)
-{
-    return cacert_cfg_i64(cfg->contact_window, defaults.contact_window);
-}
-
-apr_int64_t assure_stats_cache(const assure_cfg_t *cfg)
-{
-    return cacert_cfg_i64(cfg->stats_cache, defaults.stats_cache);
-}
+/* seconds, not apr_time: the same 64-bit getter */
+CACERT_GET_INT(assure_, assure_cfg_t, contact_limit)
+CACERT_GET_TIME(assure_, assure_cfg_t, contact_window)
+CACERT_GET_TIME(assure_, assure_cfg_t, stats_cache)
 
 /* the SHA-256 fingerprint of the first PEM certificate of b, lowercase
  * hex; NULL if there is none */

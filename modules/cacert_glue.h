@@ -59,6 +59,16 @@ int cacert_cfg_int(int v, int def);
 apr_int64_t cacert_cfg_i64(apr_int64_t v, apr_int64_t def);
 const char *cacert_cfg_str(const char *v, const char *def);
 
+/* the getters of a module's settings: the configured value, or the one in
+ * the module's `defaults` (a const struct of the configuration's own type,
+ * in the file that uses these) */
+#define CACERT_GET_STR(prefix, type, f) \
+    const char *prefix##f(const type *c) { return cacert_cfg_str(c->f, defaults.f); }
+#define CACERT_GET_INT(prefix, type, f) \
+    int prefix##f(const type *c) { return cacert_cfg_int(c->f, defaults.f); }
+#define CACERT_GET_TIME(prefix, type, f) \
+    apr_interval_time_t prefix##f(const type *c) { return cacert_cfg_i64(c->f, defaults.f); }
+
 /* "Directive: msg" for a directive's error, NULL for NULL */
 const char *cacert_cmd_err(cmd_parms *cmd, const char *msg);
 

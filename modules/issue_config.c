@@ -23,71 +23,27 @@ APLOG_USE_MODULE(cacert_issue);
 
 /* the defaults, in one place: what the directives' help texts and
  * docs/issuance.md promise (the validities default in the core) */
-static const struct {
-    long baud;
-    int timeout, heartbeat, crl_validity, crl_interval, wait, expiry_interval;  /* s */
-    const char *crl_md, *expiry_days;
-} defaults = {
+static const iss_srv_cfg defaults = {
     .baud = 115200,
-    .timeout = 5,
-    .heartbeat = 10,
-    .crl_validity = 86400,
-    .crl_interval = 3600,
-    .wait = 10,
-    .expiry_interval = 3600,
+    .timeout = APR_USEC_PER_SEC * 5,
+    .heartbeat = APR_USEC_PER_SEC * 10,
+    .crl_validity = APR_USEC_PER_SEC * 86400,
+    .crl_interval = APR_USEC_PER_SEC * 3600,
+    .wait = APR_USEC_PER_SEC * 10,
+    .expiry_interval = APR_USEC_PER_SEC * 3600,
     .crl_md = "sha256",
     .expiry_days = "45,30,15,1",
 };
 
-static apr_interval_time_t secs(apr_interval_time_t v, int def)
-{
-    return v != CACERT_UNSET ? v : apr_time_from_sec(def);
-}
-
-apr_interval_time_t iss_timeout(const iss_srv_cfg *c)
-{
-    return secs(c->timeout, defaults.timeout);
-}
-
-apr_interval_time_t iss_heartbeat(const iss_srv_cfg *c)
-{
-    return secs(c->heartbeat, defaults.heartbeat);
-}
-
-apr_interval_time_t iss_crl_validity(const iss_srv_cfg *c)
-{
-    return secs(c->crl_validity, defaults.crl_validity);
-}
-
-apr_interval_time_t iss_crl_interval(const iss_srv_cfg *c)
-{
-    return secs(c->crl_interval, defaults.crl_interval);
-}
-
-apr_interval_time_t iss_wait(const iss_srv_cfg *c)
-{
-    return secs(c->wait, defaults.wait);
-}
-
-apr_interval_time_t iss_expiry_interval(const iss_srv_cfg *c)
-{
-    return secs(c->expiry_interval, defaults.expiry_interval);
-}
-
-const char *iss_expiry_days(const iss_srv_cfg *c)
-{
-    return cacert_cfg_str(c->expiry_days, defaults.expiry_days);
-}
-
-const char *iss_crl_md(const iss_srv_cfg *c)
-{
-    return cacert_cfg_str(c->crl_md, defaults.crl_md);
-}
-
-long iss_baud(const iss_srv_cfg *c)
-{
-    return c->baud != CACERT_UNSET ? c->baud : defaults.baud;
-}
+CACERT_GET_TIME(iss_, iss_srv_cfg, timeout)
+CACERT_GET_TIME(iss_, iss_srv_cfg, heartbeat)
+CACERT_GET_TIME(iss_, iss_srv_cfg, crl_validity)
+CACERT_GET_TIME(iss_, iss_srv_cfg, crl_interval)
+CACERT_GET_TIME(iss_, iss_srv_cfg, wait)
+CACERT_GET_TIME(iss_, iss_srv_cfg, expiry_interval)
+CACERT_GET_STR(iss_, iss_srv_cfg, expiry_days)
+CACERT_GET_STR(iss_, iss_srv_cfg, crl_md)
+CACERT_GET_INT(iss_, iss_srv_cfg, baud)
 
 ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
 {

@@ -124,7 +124,7 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         return OK;
     }
     /* the cache of signed answers, shared by every child */
-    spec = ocsp_cfg_cache(main_cfg);
+    spec = ocsp_cfg_cache_spec(main_cfg);
     arg = strchr(spec, ':');
     cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
                                         arg ? apr_pstrmemdup(ptemp, spec,

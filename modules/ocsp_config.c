@@ -16,48 +16,21 @@ extern module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
 /* the defaults, in one place: what the directives' help texts and
  * docs/directives.md promise */
-static const struct {
-    apr_int64_t validity, max_age, refresh;     /* seconds */
-    int nonce;
-    const char *path, *cache;
-} defaults = {
-    .validity = 3600,
-    .max_age = 60,
-    .refresh = 60,
+static const ocsp_srv_cfg defaults = {
+    .validity = APR_USEC_PER_SEC * 3600,
+    .max_age = APR_USEC_PER_SEC * 60,
+    .refresh = APR_USEC_PER_SEC * 60,
     .nonce = 1,
     .path = "/ocsp",
-    .cache = "shmcb",
+    .cache_spec = "shmcb",
 };
 
-apr_interval_time_t ocsp_cfg_validity(const ocsp_srv_cfg *c)
-{
-    return c->validity != CACERT_UNSET ? c->validity : apr_time_from_sec(defaults.validity);
-}
-
-apr_interval_time_t ocsp_cfg_max_age(const ocsp_srv_cfg *c)
-{
-    return c->max_age != CACERT_UNSET ? c->max_age : apr_time_from_sec(defaults.max_age);
-}
-
-apr_interval_time_t ocsp_cfg_refresh(const ocsp_srv_cfg *c)
-{
-    return c->refresh != CACERT_UNSET ? c->refresh : apr_time_from_sec(defaults.refresh);
-}
-
-int ocsp_cfg_nonce(const ocsp_srv_cfg *c)
-{
-    return cacert_cfg_int(c->nonce, defaults.nonce) != 0;
-}
-
-const char *ocsp_cfg_path(const ocsp_srv_cfg *c)
-{
-    return cacert_cfg_str(c->path, defaults.path);
-}
-
-const char *ocsp_cfg_cache(const ocsp_srv_cfg *c)
-{
-    return cacert_cfg_str(c->cache_spec, defaults.cache);
-}
+CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, validity)
+CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, max_age)
+CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, refresh)
+CACERT_GET_INT(ocsp_cfg_, ocsp_srv_cfg, nonce)
+CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, path)
+CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, cache_spec)
 
 void *ocsp_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {

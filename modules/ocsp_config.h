@@ -41,6 +41,6 @@ apr_interval_time_t ocsp_cfg_max_age(const ocsp_srv_cfg *c);
 apr_interval_time_t ocsp_cfg_refresh(const ocsp_srv_cfg *c);
 int ocsp_cfg_nonce(const ocsp_srv_cfg *c);
 const char *ocsp_cfg_path(const ocsp_srv_cfg *c);
-const char *ocsp_cfg_cache(const ocsp_srv_cfg *c);
+const char *ocsp_cfg_cache_spec(const ocsp_srv_cfg *c);
 
 #endif
