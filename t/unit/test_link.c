@@ -177,8 +177,8 @@ static void *APR_THREAD_FUNC peer_main(apr_thread_t *t, void *data)
             rawlen = 0;
         }
     }
-    apr_thread_exit(t, APR_SUCCESS);
-    return NULL;
+    (void)t;
+    return NULL;        /* not apr_thread_exit: ASan trips over pthread_exit's unwinding */
 }
 
 static apr_thread_t *peer_thread;
