@@ -9,19 +9,16 @@
 #include <apr_pools.h>
 
 #include "ca_csr.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     apr_pool_t *p;
     ca_csr_t *csr;
 
-    if (!initialized) {
-        apr_initialize();
-        initialized = 1;
-    }
+    fuzz_init();
     apr_pool_create(&p, NULL);
     ca_csr_parse(&csr, (const char *)data, size, NULL, p);
     apr_pool_destroy(p);

@@ -14,15 +14,9 @@
 #include <apr_strings.h>
 
 #include "ca_domain.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
 
 static const char *const keys[] = {
     "domain.required", "domain.nul", "domain.trailingdot", "domain.ip", "domain.wildcard",
@@ -44,52 +38,48 @@ static int known(const char *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     static ca_domain_cfg_t cfg;
     const char *name = NULL, *again = NULL, *e, *c, *label;
     apr_pool_t *p;
     int labels = 0;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
+    if (fuzz_init()) {
         cfg.psl = ca_domain_psl_load();
-        initialized = 1;
     }
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         abort();
     }
     e = ca_domain_name(&name, (const char *)data, size, &cfg, p);
     if (e) {
-        check(known(e) && name == NULL);
+        fuzz_check(known(e) && name == NULL);
     }
     else {
         size_t n = strlen(name);
-        check(n >= 3 && n <= 253 && name[n - 1] != '.');
+        fuzz_check(n >= 3 && n <= 253 && name[n - 1] != '.');
         for (c = name; *c; c++) {
-            check((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'
+            fuzz_check((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'
                   || *c == '.');
         }
         for (label = name;; labels++) {
             const char *dot = strchr(label, '.');
             size_t l = dot ? (size_t)(dot - label) : strlen(label);
-            check(l >= 1 && l <= 63);
+            fuzz_check(l >= 1 && l <= 63);
             if (!dot) {
                 break;
             }
             label = dot + 1;
         }
-        check(labels >= 1);
-        check(ca_idn_check(name, NULL) == NULL);
-        check(ca_domain_name(&again, name, n, &cfg, p) == NULL && !strcmp(again, name));
-        check(!strcmp(ca_domain_claim_rule(name, name), "domain.claimed.same"));
-        check(ca_domain_within(apr_pstrcat(p, "www.", name, NULL), name));
+        fuzz_check(labels >= 1);
+        fuzz_check(ca_idn_check(name, NULL) == NULL);
+        fuzz_check(ca_domain_name(&again, name, n, &cfg, p) == NULL && !strcmp(again, name));
+        fuzz_check(!strcmp(ca_domain_claim_rule(name, name), "domain.claimed.same"));
+        fuzz_check(ca_domain_within(apr_pstrcat(p, "www.", name, NULL), name));
     }
     /* the IDN rule on the raw input as a NUL-terminated string */
     {
         char *s = apr_pstrmemdup(p, (const char *)data, size);
         e = ca_idn_check(s, NULL);
-        check(!e || !strcmp(e, "domain.idn.invalid") || !strcmp(e, "domain.idn.mixed"));
+        fuzz_check(!e || !strcmp(e, "domain.idn.invalid") || !strcmp(e, "domain.idn.mixed"));
     }
     apr_pool_destroy(p);
     return 0;

@@ -14,19 +14,12 @@
 #include <apr_tables.h>
 
 #include "ca_form.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     ca_form_limits_t lim = { 2048, 32, 256, NULL, 0 };
     apr_pool_t *p;
     apr_table_t *values = NULL, *errors = NULL;
@@ -35,46 +28,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_status_t rv;
     int i;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
-        initialized = 1;
-    }
+    fuzz_init();
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         abort();
     }
     rv = ca_form_parse(&values, &errors, &err, (const char *)data, size, &lim, p);
-    check(values != NULL && errors != NULL);
+    fuzz_check(values != NULL && errors != NULL);
     if (rv != APR_SUCCESS) {
-        check(err != NULL);
-        check(!strcmp(err, "form.malformed") || !strcmp(err, "form.toomany")
+        fuzz_check(err != NULL);
+        fuzz_check(!strcmp(err, "form.malformed") || !strcmp(err, "form.toomany")
               || !strcmp(err, "form.duplicate") || !strcmp(err, "form.toolarge"));
-        check(apr_is_empty_table(values) && apr_is_empty_table(errors));
+        fuzz_check(apr_is_empty_table(values) && apr_is_empty_table(errors));
     }
     else {
-        check(err == NULL);
+        fuzz_check(err == NULL);
         elts = apr_table_elts(values);
-        check(elts->nelts + apr_table_elts(errors)->nelts <= lim.max_fields);
+        fuzz_check(elts->nelts + apr_table_elts(errors)->nelts <= lim.max_fields);
         for (i = 0; i < elts->nelts; ++i) {
             const apr_table_entry_t *e = &APR_ARRAY_IDX(elts, i, apr_table_entry_t);
             apr_size_t vl = strlen(e->val);
             const char *enc, *form;
             apr_table_t *v2, *e2;
 
-            check(vl <= lim.max_value);
-            check(ca_utf8_valid(e->val, vl));
-            check(!ca_has_control(e->val, vl));
-            check(ca_utf8_len(e->val, vl) <= vl);
+            fuzz_check(vl <= lim.max_value);
+            fuzz_check(ca_utf8_valid(e->val, vl));
+            fuzz_check(!ca_has_control(e->val, vl));
+            fuzz_check(ca_utf8_len(e->val, vl) <= vl);
             enc = ca_url_encode(e->val, p);
             form = apr_pstrcat(p, "v=", enc, NULL);
-            check(ca_form_parse(&v2, &e2, NULL, form, strlen(form), NULL, p)
+            fuzz_check(ca_form_parse(&v2, &e2, NULL, form, strlen(form), NULL, p)
                   == APR_SUCCESS);
-            check(apr_table_get(v2, "v") && !strcmp(apr_table_get(v2, "v"), e->val));
+            fuzz_check(apr_table_get(v2, "v") && !strcmp(apr_table_get(v2, "v"), e->val));
         }
     }
     /* the helpers on the raw input */
     if (ca_utf8_valid((const char *)data, size)) {
-        check(ca_utf8_len((const char *)data, size) <= size);
+        fuzz_check(ca_utf8_len((const char *)data, size) <= size);
         (void)ca_has_control((const char *)data, size);
     }
     apr_pool_destroy(p);

@@ -11,12 +11,12 @@
 #include <apr_strings.h>
 
 #include "ca_multipart.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     static const char *const text[] = { "csr", NULL };
     ca_form_limits_t lim = { 8192, 16, 256, text, 2048 };
     const char *nl = memchr(data, '\n', size), *ct, *boundary, *err;
@@ -24,10 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_array_header_t *files;
     apr_pool_t *p;
 
-    if (!initialized) {
-        apr_initialize();
-        initialized = 1;
-    }
+    fuzz_init();
     if (!nl) {
         return 0;
     }

@@ -34,6 +34,7 @@
 
 #include "ca_log.h"
 #include "ca_ocsp.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -41,13 +42,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static apr_pool_t *root;
 static ca_ocsp_responder_t *responder;
 static apr_array_header_t *responders;
-
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
 
 static void quiet(void *baton, ca_log_level_t level, const char *tag, apr_status_t rv,
                   const char *msg)
@@ -95,11 +89,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FILE *f;
 
     (void)argc, (void)argv;
-    apr_initialize();
-    atexit(apr_terminate);      /* frees the responder before LeakSanitizer looks */
+    fuzz_init();                /* frees the responder at exit, before LeakSanitizer looks */
     apr_pool_create(&root, NULL);
     ca_log_set_sink(quiet, NULL);
-    check(mkdtemp(dir) != NULL);
+    fuzz_check(mkdtemp(dir) != NULL);
     snprintf(f1, sizeof(f1), "%s/ca.pem", dir);
     snprintf(f2, sizeof(f2), "%s/r.pem", dir);
     snprintf(f3, sizeof(f3), "%s/r.key", dir);
@@ -107,11 +100,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     rk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     ca = make_cert(ck, "Fuzz Root", NULL, NULL, 1);
     rc = make_cert(rk, "Fuzz OCSP", ca, ck, 2);
-    check((f = fopen(f1, "w")) != NULL && PEM_write_X509(f, ca) && fclose(f) == 0);
-    check((f = fopen(f2, "w")) != NULL && PEM_write_X509(f, rc) && fclose(f) == 0);
-    check((f = fopen(f3, "w")) != NULL
+    fuzz_check((f = fopen(f1, "w")) != NULL && PEM_write_X509(f, ca) && fclose(f) == 0);
+    fuzz_check((f = fopen(f2, "w")) != NULL && PEM_write_X509(f, rc) && fclose(f) == 0);
+    fuzz_check((f = fopen(f3, "w")) != NULL
           && PEM_write_PrivateKey(f, rk, NULL, NULL, 0, NULL, NULL) && fclose(f) == 0);
-    check(ca_ocsp_responder_load(&responder, "fuzz", f1, f2, f3, root) == APR_SUCCESS);
+    fuzz_check(ca_ocsp_responder_load(&responder, "fuzz", f1, f2, f3, root) == APR_SUCCESS);
     unlink(f1);
     unlink(f2);
     unlink(f3);
@@ -146,7 +139,7 @@ static void check_get(const char *in, const unsigned char *der, apr_size_t len,
     n = strlen(in);
     for (i = 0; i < n; i++) {
         if (in[i] == '%') {
-            check(i + 2 < n && hexv(in[i + 1]) >= 0 && hexv(in[i + 2]) >= 0);
+            fuzz_check(i + 2 < n && hexv(in[i + 1]) >= 0 && hexv(in[i + 2]) >= 0);
             t[k++] = (char)(hexv(in[i + 1]) * 16 + hexv(in[i + 2]));
             i += 2;
         }
@@ -161,7 +154,7 @@ static void check_get(const char *in, const unsigned char *der, apr_size_t len,
     while (e > 0 && enc[e - 1] == '=') {
         e--;
     }
-    check(e == k && memcmp(enc, t, k) == 0);
+    fuzz_check(e == k && memcmp(enc, t, k) == 0);
 }
 
 static void check_request(const ca_ocsp_request_t *req, int max_ids, int sign,
@@ -174,7 +167,7 @@ static void check_request(const ca_ocsp_request_t *req, int max_ids, int sign,
     OCSP_BASICRESP *bs;
     int i;
 
-    check(req->ids->nelts >= 1 && req->ids->nelts <= max_ids);
+    fuzz_check(req->ids->nelts >= 1 && req->ids->nelts <= max_ids);
     items = apr_pcalloc(p, sizeof(*items) * (apr_size_t)req->ids->nelts);
     for (i = 0; i < req->ids->nelts; i++) {
         const ca_ocsp_certid_t *id = &APR_ARRAY_IDX(req->ids, i, ca_ocsp_certid_t);
@@ -184,15 +177,15 @@ static void check_request(const ca_ocsp_request_t *req, int max_ids, int sign,
 
         q = id->der;
         cid = d2i_OCSP_CERTID(NULL, &q, (long)id->der_len);
-        check(cid != NULL && q == id->der + id->der_len);
-        check(OCSP_id_get0_info(&nh, NULL, &kh, NULL, cid) == 1);
-        check((apr_size_t)ASN1_STRING_length(nh) == id->name_hash_len
+        fuzz_check(cid != NULL && q == id->der + id->der_len);
+        fuzz_check(OCSP_id_get0_info(&nh, NULL, &kh, NULL, cid) == 1);
+        fuzz_check((apr_size_t)ASN1_STRING_length(nh) == id->name_hash_len
               && (apr_size_t)ASN1_STRING_length(kh) == id->key_hash_len);
         OCSP_CERTID_free(cid);
         if (*s == '-') {
             s++;
         }
-        check(strlen(s) % 2 == 0 && strspn(s, "0123456789abcdef") == strlen(s));
+        fuzz_check(strlen(s) % 2 == 0 && strspn(s, "0123456789abcdef") == strlen(s));
         (void)ca_ocsp_find(responders, id);
         items[i].id = *id;
         items[i].status = (ca_ocsp_cert_status_t)(i % 3);
@@ -204,20 +197,20 @@ static void check_request(const ca_ocsp_request_t *req, int max_ids, int sign,
     if (!sign) {
         return;
     }
-    check(ca_ocsp_sign_response(&rder, &rlen, responder, items, req->ids->nelts,
+    fuzz_check(ca_ocsp_sign_response(&rder, &rlen, responder, items, req->ids->nelts,
                                 req->nonce, req->nonce_len, 1700000000, p)
           == APR_SUCCESS);
     q = rder;
     resp = d2i_OCSP_RESPONSE(NULL, &q, (long)rlen);
-    check(resp != NULL && q == rder + rlen);
+    fuzz_check(resp != NULL && q == rder + rlen);
     bs = OCSP_response_get1_basic(resp);
-    check(bs != NULL && OCSP_resp_count(bs) == req->ids->nelts);
+    fuzz_check(bs != NULL && OCSP_resp_count(bs) == req->ids->nelts);
     for (i = 0; i < req->ids->nelts; i++) {
         const OCSP_CERTID *cid = OCSP_SINGLERESP_get0_id(OCSP_resp_get0(bs, i));
         unsigned char *d = NULL;
         int n = i2d_OCSP_CERTID((OCSP_CERTID *)cid, &d);
 
-        check(n > 0 && (apr_size_t)n == items[i].id.der_len
+        fuzz_check(n > 0 && (apr_size_t)n == items[i].id.der_len
               && memcmp(d, items[i].id.der, (size_t)n) == 0);
         OPENSSL_free(d);
     }
@@ -251,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s[len] = '\0';
         rv = ca_ocsp_get_decode(&out, &olen, s, p);
         if (rv != APR_SUCCESS) {
-            check(rv == APR_EINVAL && out == NULL && olen == 0);
+            fuzz_check(rv == APR_EINVAL && out == NULL && olen == 0);
             goto leave;
         }
         check_get(s, out, olen, p);
@@ -260,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rv = ca_ocsp_parse_request(&req, der, len, max_ids, p);
     if (rv != APR_SUCCESS) {
-        check(rv == APR_EINVAL && req == NULL);
+        fuzz_check(rv == APR_EINVAL && req == NULL);
         goto leave;
     }
     check_request(req, max_ids, (flags >> 4) & 1, p);

@@ -11,22 +11,19 @@
 #include <apr_strings.h>
 
 #include "ca_openpgp.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     static const unsigned char some_keyid[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
     apr_pool_t *p;
     ca_pgp_key_t *key;
     apr_array_header_t *names, *emails, *keep;
     int i;
 
-    if (!initialized) {
-        apr_initialize();
-        initialized = 1;
-    }
+    fuzz_init();
     apr_pool_create(&p, NULL);
     names = ca_pgp_name_variants("Alice", "Bea Cee", "Example", "Jr.", p);
     emails = apr_array_make(p, 1, sizeof(const char *));

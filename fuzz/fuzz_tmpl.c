@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 
 #include "ca_tmpl.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +43,6 @@ static const char *loader(void *baton, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     static const apr_size_t limits[4] = { 0, 100, 4096, 65536 };
     static const char *const names[3] = { "a", "b", "c" };
     apr_pool_t *p;
@@ -53,11 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_status_t rv;
     int flags, nparts = 0, i;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
-        initialized = 1;
-    }
+    fuzz_init();
     if (size < 1) {
         return 0;
     }

@@ -15,46 +15,35 @@
 
 #include "ca_probe.h"
 #include "ca_valid.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     apr_array_header_t *addrs;
     const char *ref, *c;
     apr_pool_t *p;
     int i, j;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
-        initialized = 1;
-    }
+    fuzz_init();
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         abort();
     }
     ca_whois_emails(&addrs, (const char *)data, size, p);
-    check(addrs->nelts <= 16);
+    fuzz_check(addrs->nelts <= 16);
     for (i = 0; i < addrs->nelts; i++) {
         const char *a = APR_ARRAY_IDX(addrs, i, const char *);
-        check(ca_valid_email(a) == NULL);
+        fuzz_check(ca_valid_email(a) == NULL);
         for (j = 0; j < i; j++) {
-            check(strcasecmp(a, APR_ARRAY_IDX(addrs, j, const char *)) != 0);
+            fuzz_check(strcasecmp(a, APR_ARRAY_IDX(addrs, j, const char *)) != 0);
         }
     }
     ref = ca_whois_referral((const char *)data, size, p);
     if (ref) {
-        check(*ref && strlen(ref) <= 253);
+        fuzz_check(*ref && strlen(ref) <= 253);
         for (c = ref; *c; c++) {
-            check((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+            fuzz_check((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
                   || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.');
         }
     }

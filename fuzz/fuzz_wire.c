@@ -23,15 +23,9 @@
 #include <apr_tables.h>
 
 #include "ca_wire.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
 
 static apr_size_t framed;   /* bytes in delivered frames */
 
@@ -42,22 +36,22 @@ static void on_frame(const ca_frame_t *f, apr_pool_t *p)
     apr_array_header_t *tlvs;
     apr_status_t rv;
 
-    check(f->len <= CA_WIRE_MAX_PAYLOAD);
+    fuzz_check(f->len <= CA_WIRE_MAX_PAYLOAD);
     framed += CA_WIRE_HEADER + f->len + CA_WIRE_TRAILER;
-    check(ca_wire_encode(&enc, &enclen, f->type, f->id, f->payload, f->len, p)
+    fuzz_check(ca_wire_encode(&enc, &enclen, f->type, f->id, f->payload, f->len, p)
           == APR_SUCCESS);
-    check(enclen == CA_WIRE_HEADER + f->len + CA_WIRE_TRAILER);
+    fuzz_check(enclen == CA_WIRE_HEADER + f->len + CA_WIRE_TRAILER);
     /* the frame's own bytes end in its CRC: a fresh decoder agrees */
     {
         ca_wire_decoder_t *d2 = ca_wire_decoder_make(p);
         ca_frame_t g;
 
         ca_wire_feed(d2, enc, enclen);
-        check(ca_wire_next(d2, &g) == CA_WIRE_FRAME);
-        check(g.type == f->type && g.id == f->id && g.len == f->len);
-        check(f->len == 0 || memcmp(g.payload, f->payload, f->len) == 0);
-        check(ca_wire_next(d2, &g) == CA_WIRE_NEED_MORE);
-        check(ca_wire_garbage(d2) == 0 && ca_wire_damaged(d2) == 0);
+        fuzz_check(ca_wire_next(d2, &g) == CA_WIRE_FRAME);
+        fuzz_check(g.type == f->type && g.id == f->id && g.len == f->len);
+        fuzz_check(f->len == 0 || memcmp(g.payload, f->payload, f->len) == 0);
+        fuzz_check(ca_wire_next(d2, &g) == CA_WIRE_NEED_MORE);
+        fuzz_check(ca_wire_garbage(d2) == 0 && ca_wire_damaged(d2) == 0);
     }
     rv = ca_tlv_parse(&tlvs, f->payload, f->len, p);
     if (rv == APR_SUCCESS) {
@@ -67,14 +61,14 @@ static void on_frame(const ca_frame_t *f, apr_pool_t *p)
 
         for (i = 0; i < tlvs->nelts; ++i) {
             const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
-            check(t->value >= f->payload && t->value + t->len <= f->payload + f->len);
+            fuzz_check(t->value >= f->payload && t->value + t->len <= f->payload + f->len);
             sum += 3 + (apr_size_t)t->len;
             (void)ca_tlv_uint(t);
         }
-        check(sum == f->len);
+        fuzz_check(sum == f->len);
         rv = ca_wire_check(&err, f, tlvs);
-        check((rv == APR_SUCCESS) == (err == NULL));
-        check(rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_ENOTIMPL);
+        fuzz_check((rv == APR_SUCCESS) == (err == NULL));
+        fuzz_check(rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_ENOTIMPL);
         if (rv == APR_SUCCESS) {
             /* re-encoding the TLVs gives back the payload */
             apr_array_header_t *buf = apr_array_make(p, 64, 1);
@@ -82,12 +76,12 @@ static void on_frame(const ca_frame_t *f, apr_pool_t *p)
                 const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, i, ca_tlv_t);
                 ca_tlv_add(buf, t->tag, t->value, t->len);
             }
-            check((apr_size_t)buf->nelts == f->len);
-            check(f->len == 0 || memcmp(buf->elts, f->payload, f->len) == 0);
+            fuzz_check((apr_size_t)buf->nelts == f->len);
+            fuzz_check(f->len == 0 || memcmp(buf->elts, f->payload, f->len) == 0);
         }
     }
     else {
-        check(rv == APR_EINVAL && tlvs == NULL);
+        fuzz_check(rv == APR_EINVAL && tlvs == NULL);
     }
 }
 
@@ -97,7 +91,7 @@ static void drain(ca_wire_decoder_t *d, apr_pool_t *p)
     ca_wire_event_t ev;
 
     while ((ev = ca_wire_next(d, &f)) != CA_WIRE_NEED_MORE) {
-        check(ev == CA_WIRE_FRAME || ev == CA_WIRE_DAMAGED);
+        fuzz_check(ev == CA_WIRE_FRAME || ev == CA_WIRE_DAMAGED);
         if (ev == CA_WIRE_FRAME) {
             on_frame(&f, p);
         }
@@ -106,18 +100,13 @@ static void drain(ca_wire_decoder_t *d, apr_pool_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     apr_pool_t *p;
     ca_wire_decoder_t *d;
     size_t off, piece = 0;
     unsigned mode, seed;
     apr_size_t damaged_before;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
-        initialized = 1;
-    }
+    fuzz_init();
     if (size < 1) {
         return 0;
     }
@@ -149,16 +138,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     drain(d, p);
-    check(framed + ca_wire_garbage(d) + ca_wire_pending(d) == size);
+    fuzz_check(framed + ca_wire_garbage(d) + ca_wire_pending(d) == size);
     /* the line goes quiet: whatever is held goes, then nothing is held */
     damaged_before = ca_wire_damaged(d);
     while (ca_wire_pending(d)) {
-        check(ca_wire_idle(d) == CA_WIRE_DAMAGED);
+        fuzz_check(ca_wire_idle(d) == CA_WIRE_DAMAGED);
         drain(d, p);
     }
-    check(ca_wire_damaged(d) >= damaged_before);
-    check(ca_wire_idle(d) == CA_WIRE_NEED_MORE);
-    check(framed + ca_wire_garbage(d) == size);
+    fuzz_check(ca_wire_damaged(d) >= damaged_before);
+    fuzz_check(ca_wire_idle(d) == CA_WIRE_NEED_MORE);
+    fuzz_check(framed + ca_wire_garbage(d) == size);
     apr_pool_destroy(p);
     return 0;
 }

@@ -17,28 +17,17 @@
 #include "ca_points.h"
 #include "ca_roles.h"
 #include "ca_wot.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(int cond)
-{
-    if (!cond) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialized;
     apr_pool_t *p;
     char *s, *t;
     int n, max, k;
 
-    if (!initialized) {
-        apr_initialize();
-        atexit(apr_terminate);
-        initialized = 1;
-    }
+    fuzz_init();
     if (size > 4096) {
         return 0;
     }
@@ -54,29 +43,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     max = size ? data[0] % 40 : 0;
     if (!ca_wot_check_points(&n, s, max)) {
-        check(n >= 0 && n <= max);
+        fuzz_check(n >= 0 && n <= max);
     }
     if (!ca_wot_check_date(s, t)) {
-        check(ca_points_age(s, s) == 0 && strlen(s) == 10);
-        check(!*t || strcmp(s, t) <= 0);
+        fuzz_check(ca_points_age(s, s) == 0 && strlen(s) == 10);
+        fuzz_check(!*t || strcmp(s, t) <= 0);
     }
     if (!ca_wot_check_documents(&n, s)) {
-        check(n >= 1 && n <= 9);
+        fuzz_check(n >= 1 && n <= 9);
     }
     if (!ca_wot_check_country(s)) {
-        check(strlen(s) == 2);
+        fuzz_check(strlen(s) == 2);
     }
     if (!ca_wot_check_variant(s)) {
-        check(strlen(s) >= 1 && strlen(s) <= 64);
+        fuzz_check(strlen(s) >= 1 && strlen(s) <= 64);
     }
     k = ca_ticket_ok(s);
-    check(k == 0 || k == 's' || k == 'a');
+    fuzz_check(k == 0 || k == 's' || k == 'a');
     if (k) {
-        check(strlen(s) >= 11 && strlen(s) <= 16);
+        fuzz_check(strlen(s) >= 11 && strlen(s) <= 16);
     }
     n = ca_points_age(s, t);
-    check(n >= -1);
-    check(ca_points_junior(s, t) == (n < 18));
+    fuzz_check(n >= -1);
+    fuzz_check(ca_points_junior(s, t) == (n < 18));
     apr_pool_destroy(p);
     return 0;
 }

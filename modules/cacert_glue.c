@@ -396,3 +396,19 @@ int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *cons
     }
     return OK;
 }
+
+/* each module links its own copy of this file: one list per module */
+static const ca_stmt_t *const *hooked_tables;
+
+static int prepare_hook(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return cacert_prepare_stmts(pconf, s, hooked_tables);
+}
+
+void cacert_hook_stmts(const ca_stmt_t *const *tables)
+{
+    static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+
+    hooked_tables = tables;
+    ap_hook_post_config(prepare_hook, NULL, before_dbd, APR_HOOK_MIDDLE);
+}

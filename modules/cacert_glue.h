@@ -122,6 +122,9 @@ apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interv
  * before mod_dbd's; a label handed over already for the same list (by any
  * module) is not handed over again (cacert_glue.c says more). */
 int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *const *tables);
+/* from a module's register_hooks: cacert_prepare_stmts with these tables
+ * as a post_config hook that runs before mod_dbd's */
+void cacert_hook_stmts(const ca_stmt_t *const *tables);
 
 /* ---- routes ---- */
 

@@ -205,16 +205,11 @@ static int acc_handler(request_rec *r)
 
 static const ca_stmt_t *const acc_stmts[] = { ca_account_stmts, ca_domain_stmts, NULL };
 
-static int acc_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
-{
-    return cacert_prepare_stmts(pconf, s, acc_stmts);
-}
-
 static void register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
 
-    ap_hook_post_config(acc_prepare, NULL, succ, APR_HOOK_MIDDLE);
+    cacert_hook_stmts(acc_stmts);
     ap_hook_post_config(acc_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_handler(acc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_page_start);

@@ -394,16 +394,9 @@ static const ca_stmt_t *const assure_stmts[] = {
     ca_roles_stmts, ca_wot_stmts, NULL
 };
 
-static int assure_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
-{
-    return cacert_prepare_stmts(pconf, s, assure_stmts);
-}
-
 static void register_hooks(apr_pool_t *p)
 {
-    static const char *const dbd[] = { "mod_dbd.c", NULL };
-
-    ap_hook_post_config(assure_prepare, NULL, dbd, APR_HOOK_MIDDLE);
+    cacert_hook_stmts(assure_stmts);
     ap_hook_post_config(assure_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(assure_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(assure_handler, NULL, NULL, APR_HOOK_MIDDLE);

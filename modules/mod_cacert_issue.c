@@ -381,16 +381,9 @@ static const ca_stmt_t *const iss_stmts[] = {
     ca_roles_stmts, ca_submit_stmts, NULL
 };
 
-static int iss_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
-{
-    return cacert_prepare_stmts(pconf, s, iss_stmts);
-}
-
 static void register_hooks(apr_pool_t *p)
 {
-    static const char *const dbd[] = { "mod_dbd.c", NULL };
-
-    ap_hook_post_config(iss_prepare, NULL, dbd, APR_HOOK_MIDDLE);
+    cacert_hook_stmts(iss_stmts);
     ap_hook_post_config(iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(iss_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(iss_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -674,17 +674,10 @@ static int status_handler(request_rec *r)
 /* the statements of the tables this module uses, for mod_dbd */
 static const ca_stmt_t *const ocsp_stmts[] = { ca_issue_stmts, NULL };
 
-static int ocsp_prepare(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
-{
-    return cacert_prepare_stmts(pconf, s, ocsp_stmts);
-}
-
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(ocsp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    static const char *const dbd[] = { "mod_dbd.c", NULL };
-
-    ap_hook_post_config(ocsp_prepare, NULL, dbd, APR_HOOK_MIDDLE);
+    cacert_hook_stmts(ocsp_stmts);
     ap_hook_post_config(ocsp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ocsp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ocsp_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -26,10 +26,10 @@ const ca_stmt_t ca_console_stmts[] = {
     { "cacert_con_search_id", HIT_COLUMNS " WHERE m.id = %s::bigint" },
     { "cacert_con_search_email",
       HIT_COLUMNS " WHERE m.id IN (SELECT member_id FROM emails"
-      "  WHERE lower(address) LIKE lower(%s) ESCAPE '\\' LIMIT 50) ORDER BY m.id LIMIT 50" },
+      "  WHERE lower(address) LIKE lower(%s) ESCAPE '\\') ORDER BY m.id DESC LIMIT 50" },
     { "cacert_con_search_name",
       HIT_COLUMNS " WHERE concat_ws(' ', m.given_name, m.middle_name, m.family_name)"
-      " ILIKE %s ESCAPE '\\' ORDER BY m.id LIMIT 50" },
+      " ILIKE %s ESCAPE '\\' ORDER BY m.id DESC LIMIT 50" },
     /* every column but password_hash (and nothing of lost_password_questions) */
     { "cacert_con_member",
       "SELECT id, given_name, middle_name, family_name, suffix,"

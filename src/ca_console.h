@@ -30,7 +30,10 @@ typedef struct {
 } ca_con_hit_t;
 
 /* query: a member number, an email address or its beginning (contains
- * '@'), or a part of a name; at most 50 hits (array of ca_con_hit_t) */
+ * '@'), or a part of a name; at most 50 hits, the newest
+ * members first (array of ca_con_hit_t): a support request is most often
+ * about a recent account, and a common name must not hide it behind 50
+ * older ones */
 apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const char *query,
                                apr_pool_t *p);
 

@@ -161,9 +161,9 @@ void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map)
     }
 }
 
-apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
-                        const ca_col_map_t *map, ca_db_t *db, const char *label,
-                        int nargs, const char **args, apr_pool_t *p)
+apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
+                           ca_row_fn_t *fill, const void *baton, ca_db_t *db,
+                           const char *label, int nargs, const char **args, apr_pool_t *p)
 {
     apr_array_header_t *rows;
     apr_status_t rv;
@@ -176,9 +176,21 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
     for (i = 0; i < rows->nelts; i++) {
         void *e = apr_array_push(*parr);
         memset(e, 0, elt_size);
-        ca_row_fill(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), map);
+        fill(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), baton);
     }
     return APR_SUCCESS;
+}
+
+static void fill_by_map(void *obj, const ca_row_t *row, const void *map)
+{
+    ca_row_fill(obj, row, map);
+}
+
+apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
+                        const ca_col_map_t *map, ca_db_t *db, const char *label,
+                        int nargs, const char **args, apr_pool_t *p)
+{
+    return ca_db_collect(parr, elt_size, fill_by_map, map, db, label, nargs, args, p);
 }
 
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,

@@ -78,6 +78,13 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);
 
+/* a select's rows as an array of structs of elt_size, each zeroed then
+ * given to fill with baton */
+typedef void ca_row_fn_t(void *elt, const ca_row_t *row, const void *baton);
+apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
+                           ca_row_fn_t *fill, const void *baton, ca_db_t *db,
+                           const char *label, int nargs, const char **args, apr_pool_t *p);
+
 /* run a select; *prows = array of const ca_row_t * (values copied into p) */
 apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);

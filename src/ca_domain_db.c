@@ -254,27 +254,17 @@ leave:
     return rv;
 }
 
-static apr_status_t domain_rows(apr_array_header_t **plist, ca_db_t *db, const char *label,
-                                int nargs, const char **args, apr_pool_t *p)
+static void domain_fill(void *d, const ca_row_t *row, const void *baton)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *plist = apr_array_make(p, 4, sizeof(ca_domain_t));
-    if ((rv = ca_db_rows(&rows, db, label, nargs, args, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        domain_from_row(apr_array_push(*plist), APR_ARRAY_IDX(rows, i, const ca_row_t *));
-    }
-    return APR_SUCCESS;
+    (void)baton;
+    domain_from_row(d, row);
 }
 
 apr_status_t ca_domain_list(apr_array_header_t **plist, ca_db_t *db, const char *member_id,
                             apr_pool_t *p)
 {
-    return domain_rows(plist, db, "cacert_dom_list", CA_ARGS(member_id), p);
+    return ca_db_collect(plist, sizeof(ca_domain_t), domain_fill, NULL, db, "cacert_dom_list",
+                         CA_ARGS(member_id), p);
 }
 
 apr_status_t ca_domain_get(ca_domain_t **pd, ca_db_t *db, const char *domain_id,
@@ -487,8 +477,8 @@ apr_status_t ca_domain_verified(apr_array_header_t **plist, ca_db_t *db,
 apr_status_t ca_domain_due(apr_array_header_t **plist, ca_db_t *db,
                            apr_interval_time_t interval, int limit, apr_pool_t *p)
 {
-    return domain_rows(plist, db, "cacert_dom_due",
-                       CA_ARGS(apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                            (apr_int64_t)apr_time_sec(interval)),
-                               apr_itoa(p, limit)), p);
+    return ca_db_collect(plist, sizeof(ca_domain_t), domain_fill, NULL, db, "cacert_dom_due",
+                         CA_ARGS(apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                              (apr_int64_t)apr_time_sec(interval)),
+                                 apr_itoa(p, limit)), p);
 }

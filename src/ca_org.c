@@ -267,33 +267,26 @@ apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
     return rv;
 }
 
-static void org_from_row(ca_org_t *o, const ca_row_t *r)
-{
-    o->id = ca_col(r, "id");
-    o->name = ca_col(r, "name");
-    o->town = ca_col(r, "town");
-    o->state = ca_col(r, "state");
-    o->country = ca_col(r, "country");
-    o->contact = ca_col(r, "contact_email");
-    o->ticket = ca_col(r, "ticket");
-    o->created = ca_col(r, "created");
-    o->created_by = ca_col(r, "created_by");
-}
+static const ca_col_map_t org_map[] = {
+    CA_FIELD(STR, ca_org_t, id, "id"),
+    CA_FIELD(STR, ca_org_t, name, "name"),
+    CA_FIELD(STR, ca_org_t, town, "town"),
+    CA_FIELD(STR, ca_org_t, state, "state"),
+    CA_FIELD(STR, ca_org_t, country, "country"),
+    CA_FIELD(STR, ca_org_t, contact, "contact_email"),
+    CA_FIELD(STR, ca_org_t, ticket, "ticket"),
+    CA_FIELD(STR, ca_org_t, created, "created"),
+    CA_FIELD(STR, ca_org_t, created_by, "created_by"),
+    { NULL }
+};
 
 apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *member_id,
                          apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *porgs = apr_array_make(p, 8, sizeof(ca_org_t));
-    rv = member_id ? ca_db_rows(&rows, db, "cacert_org_mine", CA_ARGS(member_id), p)
-                   : ca_db_rows(&rows, db, "cacert_org_all", CA_NOARGS, p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        org_from_row(apr_array_push(*porgs), APR_ARRAY_IDX(rows, i, const ca_row_t *));
-    }
-    return rv;
+    return member_id ? ca_db_fill(porgs, sizeof(ca_org_t), org_map, db, "cacert_org_mine",
+                                  CA_ARGS(member_id), p)
+                     : ca_db_fill(porgs, sizeof(ca_org_t), org_map, db, "cacert_org_all",
+                                  CA_NOARGS, p);
 }
 
 static const ca_col_map_t domain_map[] = {
@@ -338,7 +331,7 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
         return rv;
     }
     v = apr_pcalloc(p, sizeof(*v));
-    org_from_row(&v->org, r);
+    ca_row_fill(&v->org, r, org_map);
     if ((rv = ca_db_fill(&v->domains, sizeof(ca_org_domain_t), domain_map, db,
                          "cacert_org_domains", CA_ARGS(org_id), p)) != APR_SUCCESS
         || (rv = ca_db_fill(&v->admins, sizeof(ca_org_admin_t), admin_map, db,

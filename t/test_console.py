@@ -50,6 +50,25 @@ def test_search_and_view_show_no_secrets(stack, db):
     assert sup.get("/wot/console-member", params={"id": "999999999"}).status_code == 404
 
 
+def test_search_shows_the_newest_of_a_common_name(stack, db):
+    """More than 50 members share a name: the newest, the one a support
+    request is most likely about, is among the hits (it used to be hidden
+    behind the 50 oldest)."""
+    sup, _ = actor(stack, db, "support")
+    cur = db.cursor()
+    for _ in range(55):
+        cur.execute("INSERT INTO members (given_name, family_name, dob, password_hash)"
+                    " VALUES ('Old', 'Schmidtbauer', '1970-01-01', 'x')")
+    db.commit()
+    _, m = target(stack, db)
+    cur.execute("UPDATE members SET family_name = 'Schmidtbauer' WHERE id = %s", (m["id"],))
+    db.commit()
+    r = sup.get("/wot/console", params={"q": "Schmidtbauer"})
+    assert r.status_code == 200
+    assert f'console-member?id={m["id"]}' in r.text
+    assert r.text.count("console-member?id=") == 50
+
+
 def test_support_lock_unlock_and_revoke_certificates(stack, db):
     sup, s = actor(stack, db, "support")
     ts, m = target(stack, db, points=10)
