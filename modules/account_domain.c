@@ -77,6 +77,30 @@ static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
     return &c->dom;
 }
 
+static apr_status_t cacert_domain_probe(server_rec *s, ca_probe_result_t *res, int dns,
+                                        const char *owner, const char *path,
+                                        const char *expect, int http_port, apr_pool_t *p)
+{
+    ca_probe_cfg_t pc = account_domain_cfg_of(s)->probe;
+
+    if (dns) {
+        return ca_probe_txt(res, owner, expect, &pc, p);
+    }
+    pc.http_scheme = "http";
+    pc.http_port = http_port;
+    return ca_probe_http_path(res, owner, path, expect, &pc, p);
+}
+
+static void cacert_domain_limits(server_rec *s, int *pper_account, int *pper_domain,
+                                 apr_interval_time_t *pwindow)
+{
+    dom_srv_cfg *c = account_domain_cfg_of(s);
+
+    *pper_account = CFG_INT(c, per_account);
+    *pper_domain = CFG_INT(c, per_domain);
+    *pwindow = CFG_TIME(c, window);
+}
+
 /* ---- start-up ---- */
 
 static const void *psl;
@@ -579,4 +603,6 @@ void account_domain_register_hooks(apr_pool_t *p)
     ap_hook_post_config(dom_post_config, NULL, succ, APR_HOOK_MIDDLE);
     ap_hook_child_init(dom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_domain_cfg);
+    APR_REGISTER_OPTIONAL_FN(cacert_domain_probe);
+    APR_REGISTER_OPTIONAL_FN(cacert_domain_limits);
 }

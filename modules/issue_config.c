@@ -33,6 +33,16 @@ static const iss_srv_cfg defaults = {
     .expiry_interval = APR_USEC_PER_SEC * 3600,
     .crl_md = "sha256",
     .expiry_days = "45,30,15,1",
+    .acme_orders_account = 100,
+    .acme_orders_member = 300,
+    .acme_failed_account = 20,
+    .acme_failed_member = 60,
+    .acme_window = APR_USEC_PER_SEC * 3600,
+    .acme_nonce_lifetime = APR_USEC_PER_SEC * 3600,
+    .acme_order_lifetime = APR_USEC_PER_SEC * 86400,
+    .acme_eab_lifetime = APR_USEC_PER_SEC * 86400 * 7,
+    .acme_max_body = 65536,
+    .acme_http01_port = 80,
 };
 
 CACERT_GET_TIME(iss_, iss_srv_cfg, timeout)
@@ -44,6 +54,16 @@ CACERT_GET_TIME(iss_, iss_srv_cfg, expiry_interval)
 CACERT_GET_STR(iss_, iss_srv_cfg, expiry_days)
 CACERT_GET_STR(iss_, iss_srv_cfg, crl_md)
 CACERT_GET_INT(iss_, iss_srv_cfg, baud)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_orders_account)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_orders_member)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_failed_account)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_failed_member)
+CACERT_GET_TIME(iss_, iss_srv_cfg, acme_window)
+CACERT_GET_TIME(iss_, iss_srv_cfg, acme_nonce_lifetime)
+CACERT_GET_TIME(iss_, iss_srv_cfg, acme_order_lifetime)
+CACERT_GET_TIME(iss_, iss_srv_cfg, acme_eab_lifetime)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_max_body)
+CACERT_GET_INT(iss_, iss_srv_cfg, acme_http01_port)
 
 ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
 {
@@ -66,6 +86,11 @@ void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->baud = c->class1 = c->member_days = c->assured_days = CACERT_UNSET;
     c->timeout = c->heartbeat = c->crl_validity = c->crl_interval = c->wait = CACERT_UNSET;
     c->expiry_interval = CACERT_UNSET;
+    c->acme_orders_account = c->acme_orders_member = CACERT_UNSET;
+    c->acme_failed_account = c->acme_failed_member = CACERT_UNSET;
+    c->acme_window = c->acme_nonce_lifetime = c->acme_order_lifetime = CACERT_UNSET;
+    c->acme_eab_lifetime = CACERT_UNSET;
+    c->acme_max_body = c->acme_http01_port = CACERT_UNSET;
     c->issuers = apr_array_make(p, 4, sizeof(issuer_t));
     return c;
 }
@@ -89,6 +114,18 @@ void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     CACERT_MERGE_PTR(c, base, add, root_file);
     CACERT_MERGE_PTR(c, base, add, expiry_days);
     CACERT_MERGE_NUM(c, base, add, expiry_interval);
+    CACERT_MERGE_PTR(c, base, add, acme_base);
+    CACERT_MERGE_PTR(c, base, add, acme_website);
+    CACERT_MERGE_NUM(c, base, add, acme_orders_account);
+    CACERT_MERGE_NUM(c, base, add, acme_orders_member);
+    CACERT_MERGE_NUM(c, base, add, acme_failed_account);
+    CACERT_MERGE_NUM(c, base, add, acme_failed_member);
+    CACERT_MERGE_NUM(c, base, add, acme_window);
+    CACERT_MERGE_NUM(c, base, add, acme_nonce_lifetime);
+    CACERT_MERGE_NUM(c, base, add, acme_order_lifetime);
+    CACERT_MERGE_NUM(c, base, add, acme_eab_lifetime);
+    CACERT_MERGE_NUM(c, base, add, acme_max_body);
+    CACERT_MERGE_NUM(c, base, add, acme_http01_port);
     c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
     c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
     CACERT_MERGE_PTR(c, base, add, pgp.tmpdir);
@@ -217,6 +254,21 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *name, const 
     return NULL;
 }
 
+/* two limits: per ACME account and per member */
+static const char *set_limits(cmd_parms *cmd, void *dc, const char *acct, const char *member)
+{
+    const char *err = set_int(cmd, dc, acct);
+    int *second = (int *)((char *)srv_cfg_of(cmd) + (apr_size_t)cmd->info) + 1;
+
+    return err ? err : cacert_parse_int(second, member, 1, 4000000)
+                       ? cacert_cmd_err(cmd, "takes two numbers from 1 up") : NULL;
+}
+
+static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 65535);
+}
+
 #define OFF(f) (void *)APR_OFFSETOF(iss_srv_cfg, f)
 
 const command_rec iss_cmds[] = {
@@ -257,6 +309,29 @@ const command_rec iss_cmds[] = {
                   "the CA's OpenPGP public key (enables OpenPGP key signing)"),
     AP_INIT_TAKE1("CAcertOpenPGPTempDir", set_file, OFF(pgp.tmpdir), RSRC_CONF,
                   "where throwaway gpg keyrings are made (default: the system's)"),
+    AP_INIT_TAKE1("CAcertACME", set_str, OFF(acme_base), RSRC_CONF,
+                  "the ACME server's URL as clients reach it, e.g. https://ca.example/acme "
+                  "(enables ACME; the directory is that URL with /directory)"),
+    AP_INIT_TAKE1("CAcertACMEWebsite", set_str, OFF(acme_website), RSRC_CONF,
+                  "the website the ACME directory names (meta.website)"),
+    AP_INIT_TAKE2("CAcertACMEOrderLimit", set_limits, OFF(acme_orders_account), RSRC_CONF,
+                  "new orders per ACME account and per member in the window "
+                  "(default 100 300)"),
+    AP_INIT_TAKE2("CAcertACMEFailedLimit", set_limits, OFF(acme_failed_account), RSRC_CONF,
+                  "failed authorisations per ACME account and per member in the window "
+                  "(default 20 60)"),
+    AP_INIT_TAKE1("CAcertACMEWindow", set_time, OFF(acme_window), RSRC_CONF,
+                  "the window of the ACME limits (default 1h)"),
+    AP_INIT_TAKE1("CAcertACMENonceLifetime", set_time, OFF(acme_nonce_lifetime), RSRC_CONF,
+                  "how long an ACME nonce may be used (default 1h)"),
+    AP_INIT_TAKE1("CAcertACMEOrderLifetime", set_time, OFF(acme_order_lifetime), RSRC_CONF,
+                  "how long a pending ACME order and its authorisations live (default 1d)"),
+    AP_INIT_TAKE1("CAcertACMEBindingLifetime", set_time, OFF(acme_eab_lifetime), RSRC_CONF,
+                  "how long external account binding credentials may be used (default 7d)"),
+    AP_INIT_TAKE1("CAcertACMEMaxBody", set_int, OFF(acme_max_body), RSRC_CONF,
+                  "the largest ACME request in bytes (default 65536)"),
+    AP_INIT_TAKE1("CAcertACMEHTTP01Port", set_port, OFF(acme_http01_port), RSRC_CONF,
+                  "the port http-01 challenges are fetched from (default 80)"),
     { NULL }
 };
 

@@ -684,6 +684,8 @@ static const cacert_route_t routes[] = {
     { "openpgp_download", GET,  1, 0, 0, text_fields, page_pgp_download },
     { "openpgp_resign",   POST, 1, 0, 0, text_fields, page_pgp_resign },
     { "org",              BOTH, 1, 0, 0, text_fields, page_org },
+    { "acme",             BOTH, 1, 0, 0, text_fields, iss_acme_page },
+    { "acme_deactivate",  POST, 1, 0, 0, text_fields, iss_acme_page_deactivate },
     { NULL }
 };
 

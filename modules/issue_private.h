@@ -50,6 +50,16 @@ typedef struct {
     issuer_t *root;
     ca_weakkeys_t *weak;
     iss_pgp_cfg_t pgp;                  /* OpenPGP key signing (issue_openpgp.c) */
+    /* ACME (issue_acme.c) */
+    const char *acme_base;              /* CAcertACME: the directory's URL without
+                                         * "/directory"; NULL: no ACME */
+    const char *acme_path;              /* its path part, filled at start */
+    const char *acme_website;
+    int acme_orders_account, acme_orders_member;
+    int acme_failed_account, acme_failed_member;
+    apr_interval_time_t acme_window, acme_nonce_lifetime, acme_order_lifetime;
+    apr_interval_time_t acme_eab_lifetime;
+    int acme_max_body, acme_http01_port;
 } iss_srv_cfg;
 
 /* what a page of /certs is given */
@@ -86,9 +96,30 @@ issuer_t *iss_find_issuer(const iss_srv_cfg *c, const char *name);
 /* an X509, freed with p */
 X509 *iss_issuer_x509(const issuer_t *is, apr_pool_t *p);
 
+int iss_acme_orders_account(const iss_srv_cfg *c);
+int iss_acme_orders_member(const iss_srv_cfg *c);
+int iss_acme_failed_account(const iss_srv_cfg *c);
+int iss_acme_failed_member(const iss_srv_cfg *c);
+apr_interval_time_t iss_acme_window(const iss_srv_cfg *c);
+apr_interval_time_t iss_acme_nonce_lifetime(const iss_srv_cfg *c);
+apr_interval_time_t iss_acme_order_lifetime(const iss_srv_cfg *c);
+apr_interval_time_t iss_acme_eab_lifetime(const iss_srv_cfg *c);
+int iss_acme_max_body(const iss_srv_cfg *c);
+int iss_acme_http01_port(const iss_srv_cfg *c);
+
 /* ---- issue_pages.c: /certs ---- */
 
 int iss_certs_handler(request_rec *r);
+
+/* ---- issue_acme.c: the ACME server and the member's ACME page ---- */
+
+int iss_acme_handler(request_rec *r);
+/* post_config: CAcertACME's URL checked; NULL or what is wrong */
+const char *iss_acme_check(iss_srv_cfg *c, apr_pool_t *p);
+int iss_acme_page(iss_req_t *q);
+int iss_acme_page_deactivate(iss_req_t *q);
+/* the watchdog: expired nonces, credentials and orders */
+void iss_acme_cleanup(server_rec *s, ca_db_t *db, apr_pool_t *p);
 
 /* ---- issue_pki.c: /pki ---- */
 

@@ -15,6 +15,7 @@
 #include "ca_form.h"
 #include "ca_db.h"
 #include "ca_tmpl.h"
+#include "ca_probe.h"
 
 typedef struct cacert_page_t {
     request_rec *r;
@@ -92,5 +93,21 @@ APR_DECLARE_OPTIONAL_FN(void, cacert_ocsp_forget,
  * NULL: the defaults */
 struct ca_domain_cfg_t;
 APR_DECLARE_OPTIONAL_FN(const struct ca_domain_cfg_t *, cacert_domain_cfg, (server_rec *s));
+
+/* mod_cacert_account (account_domain.c): one domain probe of server s with
+ * its rules, for ACME: dns 1, the TXT records of owner; 0, the file at path
+ * on owner's web server over http at http_port.  And the probes' own
+ * limits (per member, per domain, in window). */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, cacert_domain_probe,
+                        (server_rec *s, ca_probe_result_t *res, int dns, const char *owner,
+                         const char *path, const char *expect, int http_port,
+                         apr_pool_t *p));
+APR_DECLARE_OPTIONAL_FN(void, cacert_domain_limits,
+                        (server_rec *s, int *pper_account, int *pper_domain,
+                         apr_interval_time_t *pwindow));
+
+/* mod_cacert_account: the text of a message key in server s's default
+ * language (NULL if there is none) */
+APR_DECLARE_OPTIONAL_FN(const char *, cacert_msg_text, (server_rec *s, const char *key));
 
 #endif

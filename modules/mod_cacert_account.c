@@ -203,6 +203,13 @@ static int acc_handler(request_rec *r)
     return DECLINED;
 }
 
+static const char *cacert_msg_text(server_rec *s, const char *key)
+{
+    acc_srv_cfg *c = acc_cfg_of(s);
+
+    return c->i18n ? ca_i18n_msg(c->i18n, acc_default_lang(c), key) : NULL;
+}
+
 static const ca_stmt_t *const acc_stmts[] = { ca_account_stmts, ca_domain_stmts, NULL };
 
 static void register_hooks(apr_pool_t *p)
@@ -218,6 +225,7 @@ static void register_hooks(apr_pool_t *p)
     APR_REGISTER_OPTIONAL_FN(cacert_page_set_msg);
     APR_REGISTER_OPTIONAL_FN(cacert_page_headers);
     APR_REGISTER_OPTIONAL_FN(cacert_mail);
+    APR_REGISTER_OPTIONAL_FN(cacert_msg_text);
     account_domain_register_hooks(p);
 }
 

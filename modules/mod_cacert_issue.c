@@ -52,6 +52,7 @@
 #include "ca_roles.h"
 #include "mod_cacert.h"
 #include "issue_openpgp.h"
+#include "ca_acme.h"
 #include "issue_private.h"
 
 APLOG_USE_MODULE(cacert_issue);
@@ -62,6 +63,7 @@ module AP_MODULE_DECLARE_DATA cacert_issue_module;
 
 #define HANDLER_CERTS   "cacert-issue"
 #define HANDLER_PKI     "cacert-pki"
+#define HANDLER_ACME    "cacert-acme"
 #define LINK_WATCHDOG   "cacert-signer-link"
 
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
@@ -138,6 +140,7 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
             ca_issue_warned(&db, info, p);
         }
     }
+    iss_acme_cleanup(e->s, &db, p);
     cacert_db_close(dbd, e->s);
     apr_pool_destroy(p);
     db_work_end();
@@ -322,6 +325,7 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         }
         {
             const char *err = iss_pgp_load(&sc->pgp, pconf);
+            err = err ? err : iss_acme_check(sc, pconf);
             if (err) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, "CA90300: %s", err);
                 return HTTP_INTERNAL_SERVER_ERROR;
@@ -372,13 +376,16 @@ static int iss_handler(request_rec *r)
     if (!strcmp(r->handler, HANDLER_PKI)) {
         return iss_pki_handler(r);
     }
+    if (!strcmp(r->handler, HANDLER_ACME)) {
+        return iss_acme_handler(r);
+    }
     return DECLINED;
 }
 
 /* the statements of the tables this module uses, for mod_dbd */
 static const ca_stmt_t *const iss_stmts[] = {
     ca_account_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts, ca_pgpkeys_stmts,
-    ca_roles_stmts, ca_submit_stmts, NULL
+    ca_roles_stmts, ca_submit_stmts, ca_acme_stmts, NULL
 };
 
 static void register_hooks(apr_pool_t *p)

@@ -13,7 +13,7 @@
 #include "ca_log.h"
 #include "ca_valid.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+#define TS(col) CA_SQL_TS(col)
 
 #define HIT_COLUMNS \
     "SELECT m.id, concat_ws(' ', nullif(m.given_name, ''), nullif(m.middle_name, '')," \

@@ -39,6 +39,9 @@ typedef struct ca_db_t {
     (const char *[]){ __VA_ARGS__ }
 #define CA_NOARGS 0, NULL
 
+/* a timestamp column as the pages show it (UTC, to the minute), in SQL */
+#define CA_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+
 /* run a statement that returns no rows; *pnrows = rows affected */
 apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
                          int nargs, const char **args, apr_pool_t *p);

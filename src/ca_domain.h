@@ -152,6 +152,12 @@ apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *mem
                               unsigned method, const char *kind, int passed,
                               const char *target, const char *detail, apr_pool_t *p);
 
+/* the same inside the caller's transaction; kind may also be "acme" (a
+ * challenge answered over ACME) */
+apr_status_t ca_domain_record_tx(ca_db_t *db, const ca_domain_t *d, const char *member_id,
+                                 unsigned method, const char *kind, int passed,
+                                 const char *target, const char *detail, apr_pool_t *p);
+
 /* a re-test of the domain ended: the failure mark is set (with an audit
  * entry) unless every method re-tested passed, which clears it */
 apr_status_t ca_domain_retested(ca_db_t *db, const ca_domain_t *d, int all_passed,

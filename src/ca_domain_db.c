@@ -307,21 +307,19 @@ apr_status_t ca_domain_history(apr_array_header_t **pchecks, ca_db_t *db,
                       CA_ARGS(domain_id, apr_itoa(p, limit)), p);
 }
 
-apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *member_id,
-                              unsigned method, const char *kind, int passed,
-                              const char *target, const char *detail, apr_pool_t *p)
+apr_status_t ca_domain_record_tx(ca_db_t *db, const ca_domain_t *d, const char *member_id,
+                                 unsigned method, const char *kind, int passed,
+                                 const char *target, const char *detail, apr_pool_t *p)
 {
     const ca_row_t *row;
     apr_status_t rv;
     int retest = !strcmp(kind, "retest");
 
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
     rv = ca_db_row(&row, db, "cacert_dom_check_insert",
-                       CA_ARGS(d->id, member_id, ca_check_method_name(method),
-                               retest ? "retest" : "probe", passed ? "passed" : "failed",
-                               target ? target : "", detail ? detail : ""), p);
+                   CA_ARGS(d->id, member_id, ca_check_method_name(method),
+                           retest ? "retest" : !strcmp(kind, "acme") ? "acme" : "probe",
+                           passed ? "passed" : "failed", target ? target : "",
+                           detail ? detail : ""), p);
     if (rv == APR_SUCCESS && passed) {
         rv = ca_db_query(NULL, db, "cacert_dom_first_pass", CA_ARGS(d->id), p);
     }
@@ -335,6 +333,19 @@ apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *mem
                                                        : "domain.check.failed",
                    apr_pstrcat(p, d->name, " ", ca_check_method_name(method), NULL), p);
     }
+    return rv;
+}
+
+apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *member_id,
+                              unsigned method, const char *kind, int passed,
+                              const char *target, const char *detail, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ca_domain_record_tx(db, d, member_id, method, kind, passed, target, detail, p);
     if (rv != APR_SUCCESS) {
         ca_db_rollback(db, p);
         return rv;

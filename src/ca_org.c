@@ -16,7 +16,7 @@
 #include "ca_valid.h"
 #include "ca_wire.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+#define TS(col) CA_SQL_TS(col)
 #define ORG_COLUMNS \
     "SELECT o.id, o.name, o.town, o.state, o.country, o.contact_email, o.ticket," \
     " " TS("o.created_at") " AS created, o.created_by FROM organisations o"

@@ -11,7 +11,7 @@
 #include "ca_pgpkeys.h"
 #include "ca_wire.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+#define TS(col) CA_SQL_TS(col)
 
 const ca_stmt_t ca_pgpkeys_stmts[] = {
     { "cacert_pgp_store",

@@ -145,7 +145,14 @@ static ldns_pkt *dns_ask(const char **perr, ldns_resolver *r, ldns_rdf *qname, l
 apr_status_t ca_probe_dns(ca_probe_result_t *res, const char *domain, const char *cookie,
                           const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
-    const char *name = apr_pstrcat(p, CA_PROBE_DNS_LABEL ".", domain, ".", NULL), *err;
+    return ca_probe_txt(res, apr_pstrcat(p, CA_PROBE_DNS_LABEL ".", domain, NULL), cookie,
+                        cfg, p);
+}
+
+apr_status_t ca_probe_txt(ca_probe_result_t *res, const char *owner, const char *cookie,
+                          const ca_probe_cfg_t *cfg, apr_pool_t *p)
+{
+    const char *name = apr_pstrcat(p, owner, ".", NULL), *err;
     ldns_resolver *r = NULL;
     ldns_rdf *qname = NULL;
     ldns_pkt *pkt = NULL;
@@ -154,7 +161,7 @@ apr_status_t ca_probe_dns(ca_probe_result_t *res, const char *domain, const char
     size_t i, j;
 
     memset(res, 0, sizeof(*res));
-    res->target = apr_pstrcat(p, CA_PROBE_DNS_LABEL ".", domain, " TXT", NULL);
+    res->target = apr_pstrcat(p, owner, " TXT", NULL);
     fail(res, "probe.dns.norecord");
     if ((rv = resolver_make(&r, cfg)) != APR_SUCCESS) {
         goto leave;
@@ -432,15 +439,20 @@ static const char *http_once(long *pcode, const char **plocation, body_t *body,
 apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const char *cookie,
                            const ca_probe_cfg_t *cfg, apr_pool_t *p)
 {
+    return ca_probe_http_path(res, domain, CA_PROBE_HTTP_PATH, cookie, cfg, p);
+}
+
+apr_status_t ca_probe_http_path(ca_probe_result_t *res, const char *domain, const char *path,
+                                const char *cookie, const ca_probe_cfg_t *cfg, apr_pool_t *p)
+{
     apr_time_t deadline = probe_deadline(cfg);
     const char *scheme = cfg->http_scheme ? cfg->http_scheme : "http", *url, *err;
     long first_port = 0;
     int hop;
 
     memset(res, 0, sizeof(*res));
-    url = cfg->http_port ? apr_psprintf(p, "%s://%s:%d%s", scheme, domain, cfg->http_port,
-                                        CA_PROBE_HTTP_PATH)
-                         : apr_psprintf(p, "%s://%s%s", scheme, domain, CA_PROBE_HTTP_PATH);
+    url = cfg->http_port ? apr_psprintf(p, "%s://%s:%d%s", scheme, domain, cfg->http_port, path)
+                         : apr_psprintf(p, "%s://%s%s", scheme, domain, path);
     res->target = url;
     for (hop = 0; hop <= cfg->max_redirects; hop++) {
         apr_array_header_t *addrs;

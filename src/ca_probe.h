@@ -57,6 +57,14 @@ apr_status_t ca_probe_dns(ca_probe_result_t *res, const char *domain, const char
  * port, with the same checks. */
 apr_status_t ca_probe_http(ca_probe_result_t *res, const char *domain, const char *cookie,
                            const ca_probe_cfg_t *cfg, apr_pool_t *p);
+/* the same probes at another place: the TXT records of owner (a full
+ * name, e.g. "_acme-challenge.example.org"), and the file at path (from
+ * "/") on domain's web server, redirects staying within domain; for ACME
+ * (ca_acme.c) */
+apr_status_t ca_probe_txt(ca_probe_result_t *res, const char *owner, const char *cookie,
+                          const ca_probe_cfg_t *cfg, apr_pool_t *p);
+apr_status_t ca_probe_http_path(ca_probe_result_t *res, const char *domain, const char *path,
+                                const char *cookie, const ca_probe_cfg_t *cfg, apr_pool_t *p);
 
 /* A and AAAA records of host at the configured resolver (const char *
  * addresses as text); *perr a message key when there are none */

@@ -159,6 +159,12 @@ static apr_status_t member_names(submit_t *s)
                                     s->cfg->domains, s->p)) != APR_SUCCESS) {
         return rv;
     }
+    if (s->ask->kind == CA_SUBMIT_NEW && s->ask->proven && s->ask->proven->nelts) {
+        apr_array_header_t *d = facts.domains ? apr_array_copy(s->p, facts.domains)
+                                              : apr_array_make(s->p, 4, sizeof(const char *));
+        apr_array_cat(d, s->ask->proven);
+        facts.domains = d;
+    }
     facts.name = full_name(m, s->p);
     if (s->ask->kind == CA_SUBMIT_NEW && s->ask->picks && facts.emails) {
         apr_array_header_t *emails = apr_array_make(s->p, 4, sizeof(const char *));
@@ -411,6 +417,9 @@ apr_status_t ca_issue_submit(const char **preq_id, ca_refusal_t *refusal, ca_db_
     }
     if (rv == APR_SUCCESS && !refusal->key) {
         rv = enqueue(preq_id, &s);
+    }
+    if (rv == APR_SUCCESS && !refusal->key && ask->queued) {
+        rv = ask->queued(db, *preq_id, ask->queued_baton, p);
     }
     if (rv != APR_SUCCESS || refusal->key) {
         *preq_id = NULL;

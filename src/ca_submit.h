@@ -52,6 +52,14 @@ typedef struct {
     const char *cert_id;                /* RENEW: the certificate renewed */
     const char *org_id;                 /* ORG */
     const char *unit, *cn;              /* ORG: OU, and a client certificate's CN */
+    /* NEW, ACME: host names ("*." left off) whose control an ACME challenge
+     * of this order has just proven, each enough for the root by the
+     * caller's rule (ca_acme.c): counted as verified for this request only */
+    const apr_array_header_t *proven;
+    /* called inside the transaction once the request is queued (ACME links
+     * its order to req_id); an error rolls everything back */
+    apr_status_t (*queued)(ca_db_t *db, const char *req_id, void *baton, apr_pool_t *p);
+    void *queued_baton;
 } ca_submit_t;
 
 /* why a request was refused: the form field it concerns ("csr", "profile",

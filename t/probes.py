@@ -21,6 +21,7 @@ import os
 import socket
 import socketserver
 import subprocess
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,21 @@ class Zone:
         self.a = {}             # name -> [address]
         self.queries = []
         self.dnsmasq_port = None
+        # TXT records written by programs outside pytest (lego's exec DNS
+        # provider, t/acme_dns_hook): a file per name holding its values
+        self.txt_dir = tempfile.mkdtemp(prefix="cacert-zone-")
+        os.chmod(self.txt_dir, 0o777)
+
+    def txt_of(self, name):
+        with self.lock:
+            txt = self.txt.get(name)
+        if txt:
+            return txt
+        try:
+            with open(os.path.join(self.txt_dir, name)) as f:
+                return [line.strip() for line in f if line.strip()]
+        except OSError:
+            return None
 
     def set_txt(self, name, *values):
         with self.lock:
@@ -93,8 +109,8 @@ class DNSServer(threading.Thread):
             return
         r = dns.message.make_response(q)
         r.flags |= dns.flags.RA
+        txt = self.zone.txt_of(qn)
         with self.zone.lock:
-            txt = self.zone.txt.get(qn)
             a = self.zone.a.get(qn)
         if qt == dns.rdatatype.TXT and txt:
             r.answer.append(dns.rrset.from_text_list(
@@ -227,6 +243,12 @@ class Servers:
         threading.Thread(target=self.whoisd.serve_forever, daemon=True).start()
         self.whois_port = self.whoisd.server_address[1]
         self.dnsmasq = None
+        # where the ACME clients (certbot, lego) serve http-01: a port kept
+        # free for them, named to mod_cacert_issue (CAcertACMEHTTP01Port)
+        p = socket.socket()
+        p.bind(("127.0.0.1", 0))
+        self.acme_http_port = p.getsockname()[1]
+        p.close()
 
     def serve_cookie(self, host, cookie):
         self.web.files[(host.lower(), "/.well-known/cacert-domain.txt")] = \
@@ -296,4 +318,5 @@ def stack_conf():
         "CAcertDomainProbeTimeout 3s",
         "CAcertDomainProbesPerAccount 100000",
         "CAcertDomainProbesPerDomain 100000",
+        f"CAcertACMEHTTP01Port {s.acme_http_port}",
     ]
