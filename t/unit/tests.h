@@ -23,5 +23,6 @@ Suite *points_suite(void);
 Suite *audit_suite(void);
 Suite *org_suite(void);
 Suite *domain_suite(void);
+Suite *jose_suite(void);
 
 #endif
