@@ -184,6 +184,19 @@ apr_status_t acme_account_find(acme_account_t **pa, ca_db_t *db, const char *lab
     return rv;
 }
 
+/* a random token that does not start with '-': the clients take it on
+ * their command line (--eab-kid, --eab-hmac-key), where it would read as
+ * an option */
+static apr_status_t cli_token(const char **ptoken, apr_size_t nbytes, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    do {
+        rv = ca_random_token(ptoken, nbytes, p);
+    } while (rv == APR_SUCCESS && **ptoken == '-');
+    return rv;
+}
+
 apr_status_t ca_acme_eab_create(const char **pkid, const char **phmac, ca_db_t *db,
                                 const char *member_id, apr_interval_time_t lifetime,
                                 apr_pool_t *p)
@@ -194,8 +207,7 @@ apr_status_t ca_acme_eab_create(const char **pkid, const char **phmac, ca_db_t *
     if (!ca_is_id(member_id)) {
         return APR_EINVAL;
     }
-    if ((rv = ca_random_token(pkid, 12, p)) != APR_SUCCESS
-        || (rv = ca_random_token(phmac, 32, p)) != APR_SUCCESS
+    if ((rv = cli_token(pkid, 12, p)) != APR_SUCCESS || (rv = cli_token(phmac, 32, p)) != APR_SUCCESS
         || (rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
