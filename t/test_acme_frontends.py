@@ -31,9 +31,10 @@ def free_port():
     return port
 
 
-@pytest.fixture(scope="module")
-def second(stack):
-    """The URL prefix of a second frontend (https://localhost:PORT)."""
+def start_frontend(stack, extra=()):
+    """Another httpd on the stack's configuration and database, without
+    the signer link, with extra directives; yields its URL prefix
+    (https://localhost:PORT)."""
     d = tempfile.mkdtemp(prefix="cacert-front2-", dir="/tmp")
     os.chmod(d, 0o755)
     rundir, logdir = os.path.join(d, "run"), os.path.join(d, "logs")
@@ -47,6 +48,7 @@ def second(stack):
     conf = conf.replace(f"Listen 127.0.0.1:{stack.http_port} http",
                         f"Listen 127.0.0.1:{http_port} http")
     conf = re.sub(r"(?m)^CAcertSignerDevice .*$", "", conf)
+    conf += "\n" + "\n".join(extra) + "\n"
     path = os.path.join(d, "httpd.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -74,6 +76,18 @@ def second(stack):
         proc.kill()
         proc.wait()
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def second(stack):
+    yield from start_frontend(stack)
+
+
+@pytest.fixture(scope="module")
+def strict(stack):
+    """A frontend with small limits and short-lived nonces."""
+    yield from start_frontend(stack, ["CAcertACMEOrderLimit 2 3", "CAcertACMENonceLifetime 1s",
+                                      "CAcertACMEMaxBody 2000"])
 
 
 def test_every_step_on_either_frontend(http, stack, db, second):
@@ -126,3 +140,65 @@ def test_every_step_on_either_frontend(http, stack, db, second):
     assert r.status_code == 200
     cert = load_certs(r.content)[0]
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+
+
+def test_limits_and_expiry(http, stack, db, strict):
+    """Orders per account and per member in the window, the request size
+    and the nonce lifetime, as the directives set them; expired nonces are
+    cleaned up by the watchdog."""
+    import json
+    name = unique_domain()
+    acme_member(http, stack, db, points=20, domains=[name], checks=["http"])
+    first = stack.url
+
+    def on(url):
+        return strict + url[len(first):]
+
+    def post(c, url, payload, **kw):
+        body = c.jws(url, payload, nonce=c.http.head(on(c.dir["newNonce"])).headers["Replay-Nonce"],
+                     **kw)
+        return c.http.post(on(url), data=json.dumps(body),
+                           headers={"Content-Type": "application/jose+json"})
+
+    clients = []
+    for _ in range(2):
+        c = Client(stack)
+        kid, key = eab(http)
+        r = post(c, c.dir["newAccount"], {"termsOfServiceAgreed": True,
+                                          "externalAccountBinding": c.eab_binding(kid, key)},
+                 jwk=True)
+        assert r.status_code == 201, r.text
+        c.kid = r.headers["Location"]
+        clients.append(c)
+    order = {"identifiers": [{"type": "dns", "value": name}]}
+    a, b = clients
+    assert post(a, a.dir["newOrder"], order).status_code == 201
+    assert post(a, a.dir["newOrder"], order).status_code == 201
+    r = post(a, a.dir["newOrder"], order)                 # the account's third
+    assert r.status_code == 429 and r.json()["type"].endswith("rateLimited")
+    assert int(r.headers["Retry-After"]) > 0
+    assert post(b, b.dir["newOrder"], order).status_code == 201
+    r = post(b, b.dir["newOrder"], order)                 # the member's fourth
+    assert r.status_code == 429 and r.json()["type"].endswith("rateLimited")
+    cur = db.cursor()
+    cur.execute("SELECT count(*) FROM acme_orders o JOIN acme_accounts a ON a.id = o.account_id"
+                " WHERE a.id IN (%s, %s)", (a.kid.rsplit("/", 1)[1], b.kid.rsplit("/", 1)[1]))
+    assert cur.fetchone()[0] == 3
+    # a larger body than CAcertACMEMaxBody
+    r = post(a, a.dir["newOrder"], dict(order, pad="x" * 3000))
+    assert r.status_code == 413 and r.json()["type"].endswith("malformed")
+    # a nonce older than its lifetime
+    nonce = a.http.head(on(a.dir["newNonce"])).headers["Replay-Nonce"]
+    time.sleep(2.2)
+    body = a.jws(a.dir["newOrder"], order, nonce=nonce)
+    r = a.http.post(on(a.dir["newOrder"]), data=json.dumps(body),
+                    headers={"Content-Type": "application/jose+json"})
+    assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
+    # the watchdog (CAcertExpiryCheckInterval 1s in the tests) removes them
+    deadline = time.monotonic() + 10
+    while True:
+        cur.execute("SELECT count(*) FROM acme_nonces WHERE expires_at < now() - interval '1 second'")
+        if cur.fetchone()[0] == 0:
+            break
+        assert time.monotonic() < deadline, "expired nonces were not cleaned up"
+        time.sleep(0.3)
