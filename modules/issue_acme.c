@@ -183,7 +183,8 @@ int iss_acme_handler(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     rv = ca_acme_handle(&resp, &db, &ac, r->method_number == M_GET && r->header_only ? "HEAD"
-                                       : r->method, path, body, len, r->pool);
+                                       : r->method, path,
+                        apr_table_get(r->headers_in, "Content-Type"), body, len, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "CA21302: ACME %s %s failed", r->method,
                       path);

@@ -5,6 +5,7 @@
  * authorisations, challenges, finalize, certificates and revocation are in
  * ca_acme_order.c. */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -457,8 +458,8 @@ static apr_status_t dispatch_post(acme_req_t *q, const char *path, const char *b
 
 
 apr_status_t ca_acme_handle(ca_acme_resp_t *resp, ca_db_t *db, const ca_acme_cfg_t *cfg,
-                            const char *method, const char *path, const char *body,
-                            apr_size_t len, apr_pool_t *p)
+                            const char *method, const char *path, const char *ctype,
+                            const char *body, apr_size_t len, apr_pool_t *p)
 {
     acme_req_t q;
     apr_status_t rv = APR_SUCCESS;
@@ -492,6 +493,11 @@ apr_status_t ca_acme_handle(ca_acme_resp_t *resp, ca_db_t *db, const ca_acme_cfg
     }
     if (strcmp(method, "POST")) {
         return acme_problem(&q, "malformed", 405, "acme.method", NULL);
+    }
+    /* RFC 8555 6.2: the JWS comes as application/jose+json */
+    if (!ctype || strncasecmp(ctype, "application/jose+json", 21)
+        || (ctype[21] && ctype[21] != ';' && ctype[21] != ' ')) {
+        return acme_problem(&q, "malformed", 415, "acme.ctype", NULL);
     }
     rv = dispatch_post(&q, path, body, len);
     if (rv != APR_SUCCESS) {

@@ -74,13 +74,14 @@ typedef struct {
 } ca_acme_resp_t;
 
 /* One ACME request: method ("GET", "HEAD", "POST"), the path below cfg->base
- * ("/directory", "/new-order", ...), the body.  *resp is always filled:
+ * ("/directory", "/new-order", ...), the Content-Type (a POST must be
+ * application/jose+json), the body.  *resp is always filled:
  * errors are problem documents with the ACME error type; the return value
  * is not APR_SUCCESS only when storage failed (then *resp is a
  * serverInternal problem). */
 apr_status_t ca_acme_handle(ca_acme_resp_t *resp, ca_db_t *db, const ca_acme_cfg_t *cfg,
-                            const char *method, const char *path, const char *body,
-                            apr_size_t len, apr_pool_t *p);
+                            const char *method, const char *path, const char *ctype,
+                            const char *body, apr_size_t len, apr_pool_t *p);
 
 /* ---- the member's ACME page ---- */
 

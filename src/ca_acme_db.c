@@ -90,6 +90,10 @@ const ca_stmt_t ca_acme_stmts[] = {
     { "cacert_acme_authz_set",
       "UPDATE acme_authz SET status = %s, method = %s, problem = %s, validated_at = now()"
       " WHERE id = %s::bigint AND status = 'pending'" },
+    { "cacert_acme_authz_deactivate",
+      "UPDATE acme_authz z SET status = 'deactivated' FROM acme_orders o"
+      " WHERE z.id = %s::bigint AND o.id = z.order_id AND o.account_id = %s::bigint"
+      " AND z.status IN ('pending', 'valid')" },
     /* an order whose every authorisation is valid is ready */
     { "cacert_acme_order_ready",
       "UPDATE acme_orders o SET status = 'ready' WHERE o.id = %s::bigint"
@@ -121,7 +125,7 @@ const ca_stmt_t ca_acme_stmts[] = {
     { "cacert_acme_clean_authz",
       "UPDATE acme_authz SET status = 'expired' WHERE status = 'pending' AND expires_at <= now()" },
     { "cacert_acme_clean_orders",
-      "UPDATE acme_orders SET status = 'invalid', problem = 'expired'"
+      "UPDATE acme_orders SET status = 'invalid', problem = 'acme.order.expired'"
       " WHERE status IN ('pending', 'ready') AND expires_at <= now()" },
     { NULL, NULL }
 };

@@ -194,9 +194,11 @@ static json_t *order_json(acme_req_t *q, const ca_row_t *o, const apr_array_head
                             json_string(acme_url(q, apr_pstrcat(q->p, "/cert/", id, NULL))));
     }
     if (!strcmp(status, "invalid") && opt(o, "problem")) {
+        const char *key = opt(o, "problem");
+        const char *text = q->cfg->text ? q->cfg->text(key, q->cfg->text_baton) : NULL;
         json_object_set_new(obj, "error", json_pack("{s:s, s:s}", "type",
                                                     "urn:ietf:params:acme:error:rejectedIdentifier",
-                                                    "detail", opt(o, "problem")));
+                                                    "detail", text ? text : key));
     }
     return obj;
 }
@@ -211,7 +213,9 @@ static apr_status_t order_now(const ca_row_t **po, apr_array_header_t **pauthz, 
     int n = 0;
 
     if ((rv = ca_db_row(po, q->db, "cacert_acme_order_get", CA_ARGS(id, q->acct->id), q->p))
-        != APR_SUCCESS) {
+        != APR_SUCCESS
+        || (rv = ca_db_rows(pauthz, q->db, "cacert_acme_order_authz", CA_ARGS(id), q->p))
+           != APR_SUCCESS) {
         return rv;
     }
     status = ca_col(*po, "status");
@@ -222,12 +226,22 @@ static apr_status_t order_now(const ca_row_t **po, apr_array_header_t **pauthz, 
     else if (!strcmp(status, "processing") && state
              && (!strcmp(state, "refused") || !strcmp(state, "quarantined"))) {
         next = "invalid";
-        problem = "the signer refused the request";
+        problem = "acme.order.signer";
     }
-    else if ((!strcmp(status, "pending") || !strcmp(status, "ready"))
-             && ca_col_true(*po, "expired")) {
-        next = "invalid";
-        problem = "expired";
+    else if (!strcmp(status, "pending") || !strcmp(status, "ready")) {
+        int i;
+        if (ca_col_true(*po, "expired")) {
+            next = "invalid";
+            problem = "acme.order.expired";
+        }
+        /* an authorisation failed, was given up or ran out: so did the order */
+        for (i = 0; !next && i < (*pauthz)->nelts; i++) {
+            const char *zs = ca_col(APR_ARRAY_IDX(*pauthz, i, const ca_row_t *), "status");
+            if (strcmp(zs, "pending") && strcmp(zs, "valid")) {
+                next = "invalid";
+                problem = "acme.order.authz";
+            }
+        }
     }
     if (next) {
         rv = ca_db_query(&n, q->db, "cacert_acme_order_set", CA_ARGS(next, problem, id, status),
@@ -235,9 +249,6 @@ static apr_status_t order_now(const ca_row_t **po, apr_array_header_t **pauthz, 
         if (rv == APR_SUCCESS) {
             rv = ca_db_row(po, q->db, "cacert_acme_order_get", CA_ARGS(id, q->acct->id), q->p);
         }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = ca_db_rows(pauthz, q->db, "cacert_acme_order_authz", CA_ARGS(id), q->p);
     }
     return rv;
 }
@@ -402,8 +413,22 @@ static json_t *authz_json(acme_req_t *q, const ca_row_t *z)
 
 apr_status_t acme_authz(acme_req_t *q, const char *id)
 {
+    json_t *status = json_object_get(q->payload, "status");
     const ca_row_t *z;
-    apr_status_t rv = ca_db_row(&z, q->db, "cacert_acme_authz_get", CA_ARGS(id, q->acct->id), q->p);
+    apr_status_t rv;
+
+    /* RFC 8555 7.5.2: the client gives an authorisation up */
+    if (q->payload) {
+        if (!json_is_string(status) || strcmp(json_string_value(status), "deactivated")) {
+            return acme_problem(q, "malformed", 400, "acme.authz.status", NULL);
+        }
+        rv = ca_db_query(NULL, q->db, "cacert_acme_authz_deactivate", CA_ARGS(id, q->acct->id),
+                         q->p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = ca_db_row(&z, q->db, "cacert_acme_authz_get", CA_ARGS(id, q->acct->id), q->p);
 
     if (rv == APR_NOTFOUND) {
         return acme_problem(q, "malformed", 404, "acme.notfound", NULL);
@@ -697,12 +722,10 @@ apr_status_t acme_finalize(acme_req_t *q, const char *id)
     ask.queued_baton = &lk;
     rv = ca_issue_submit(&req_id, &refusal, q->db, q->acct->member_id, &ask, q->cfg->submit, q->p);
     if (rv != APR_SUCCESS || !req_id) {
-        const char *text = refusal.key && q->cfg->text
-                           ? q->cfg->text(refusal.key, q->cfg->text_baton) : NULL;
         /* refused: the order is invalid with the rule; storage: ready again */
         ca_db_query(NULL, q->db, "cacert_acme_order_set",
                     CA_ARGS(rv == APR_SUCCESS ? "invalid" : "ready",
-                            text ? text : refusal.key, id, "processing"), q->p);
+                            rv == APR_SUCCESS ? refusal.key : NULL, id, "processing"), q->p);
         if (rv != APR_SUCCESS) {
             return rv == APR_EACCES || rv == APR_NOTFOUND
                    ? acme_problem(q, "unauthorized", 403, "acme.order.refused", NULL) : rv;

@@ -192,6 +192,16 @@ def test_oversized_body(stack, db, bound):
     assert counts(db) == before
 
 
+def test_wrong_content_type(stack, db, bound):
+    _, c, name = bound
+    before = counts(db)
+    body = c.jws(c.dir["newOrder"], {"identifiers": [{"type": "dns", "value": name}]})
+    r = c.http.post(c.dir["newOrder"], data=json.dumps(body),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 415 and problem(r)[0] == "malformed"
+    assert counts(db) == before
+
+
 @pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"protected":1}', b"\x00" * 10,
                                   b'{"protected":"e30","payload":"","signature":""}'])
 def test_garbage_bodies_are_malformed(stack, db, body):

@@ -308,7 +308,7 @@ def test_nonces_can_be_ignored(http, stack, issued):
 
 
 @pytest.mark.allow_log(r"dbd", r"CA22101", r"CA1030\d", r"AH0063\d", r"AH00629",
-                       r"CA21110", r"CA10303", r"no connection", r"server closed",
+                       r"CA21110", r"CA21306", r"CA10303", r"no connection", r"server closed",
                        r"could not connect", r"Connection refused", r"CA21106",
                        r"prepared statement")
 def test_try_later_when_the_database_is_gone(http, stack, issued):

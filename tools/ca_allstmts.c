@@ -19,6 +19,7 @@
 #include "ca_console.h"
 #include "ca_org.h"
 #include "ca_submit.h"
+#include "ca_acme.h"
 
 const ca_stmt_t *const ca_all_stmts[] = {
     ca_account_stmts,
@@ -31,6 +32,7 @@ const ca_stmt_t *const ca_all_stmts[] = {
     ca_console_stmts,
     ca_org_stmts,
     ca_submit_stmts,
+    ca_acme_stmts,
     NULL
 };
 

@@ -54,6 +54,8 @@ from email.message import EmailMessage
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HTTPD_BIN = "/usr/sbin/apache2"
+# the demo: where an ACME client serves http-01 (README)
+DEMO_ACME_HTTP01_PORT = 8402
 HTTPD_MODDIR = "/usr/lib/apache2/modules"
 HTTPD_USER = "www-data"
 PG_USER = "postgres"
@@ -815,7 +817,9 @@ class Stack:
         return ["# the demo: domain checks ask tools/demozone.py on the loopback",
                 f"CAcertDomainResolver 127.0.0.1:{dns_port}",
                 f"CAcertDomainHTTPPort {web_port}",
-                "CAcertDomainProbePrivateAddresses on"]
+                "CAcertDomainProbePrivateAddresses on",
+                "# ACME's http-01 is fetched where certbot --http-01-port listens",
+                f"CAcertACMEHTTP01Port {DEMO_ACME_HTTP01_PORT}"]
 
     def publish(self, kind, name, value):
         """The demo's DNS TXT record (kind "txt": name is the record's name,
