@@ -165,11 +165,7 @@ apr_status_t acme_nonce_use(int *pok, ca_db_t *db, const char *nonce, apr_pool_t
 /* ---- accounts ---- */
 
 static const ca_col_map_t account_map[] = {
-    CA_FIELD(STR, acme_account_t, id, "id"),
-    CA_FIELD(STR, acme_account_t, member_id, "member_id"),
-    CA_FIELD(STR, acme_account_t, jwk, "jwk"),
-    CA_FIELD(STR, acme_account_t, status, "status"),
-    CA_FIELD(STR, acme_account_t, contact, "contact"),
+    CA_COLS(acme_account_t, id, member_id, jwk, status, contact),
     CA_FIELD(TRUE, acme_account_t, barred, "barred"),
     { NULL }
 };
@@ -231,21 +227,14 @@ apr_status_t ca_acme_eab_create(const char **pkid, const char **phmac, ca_db_t *
 }
 
 static const ca_col_map_t page_account_map[] = {
-    CA_FIELD(STR, ca_acme_account_t, id, "id"),
-    CA_FIELD(STR, ca_acme_account_t, thumbprint, "thumbprint"),
-    CA_FIELD(STR, ca_acme_account_t, contact, "contact"),
-    CA_FIELD(STR, ca_acme_account_t, status, "status"),
-    CA_FIELD(STR, ca_acme_account_t, created, "created"),
-    CA_FIELD(STR, ca_acme_account_t, kid, "kid"),
+    CA_COLS(ca_acme_account_t, id, thumbprint, contact, status, created, kid),
     CA_FIELD(INT, ca_acme_account_t, orders, "orders"),
     CA_FIELD(TRUE, ca_acme_account_t, is_valid, "is_valid"),
     { NULL }
 };
 
 static const ca_col_map_t cred_map[] = {
-    CA_FIELD(STR, ca_acme_eab_t, kid, "kid"),
-    CA_FIELD(STR, ca_acme_eab_t, created, "created"),
-    CA_FIELD(STR, ca_acme_eab_t, expires, "expires"),
+    CA_COLS(ca_acme_eab_t, kid, created, expires),
     CA_FIELD(TRUE, ca_acme_eab_t, expired, "expired"),
     { NULL }
 };

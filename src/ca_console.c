@@ -222,47 +222,29 @@ apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const ch
 }
 
 static const ca_col_map_t assurance_map[] = {
-    CA_FIELD(STR, ca_con_assurance_t, id, "id"),
-    CA_FIELD(STR, ca_con_assurance_t, other_id, "other_id"),
-    CA_FIELD(STR, ca_con_assurance_t, other_name, "other_name"),
-    CA_FIELD(STR, ca_con_assurance_t, method, "method"),
-    CA_FIELD(STR, ca_con_assurance_t, location, "location"),
-    CA_FIELD(STR, ca_con_assurance_t, date, "date"),
-    CA_FIELD(STR, ca_con_assurance_t, revoked, "revoked"),
+    CA_COLS(ca_con_assurance_t, id, other_id, other_name, method, location, date, revoked),
     CA_FIELD(INT, ca_con_assurance_t, points, "points"),
     { NULL }
 };
 
 static const ca_col_map_t email_map[] = {
-    CA_FIELD(STR, ca_con_email_t, address, "address"),
-    CA_FIELD(STR, ca_con_email_t, added, "added"),
-    CA_FIELD(STR, ca_con_email_t, verified, "verified"),
-    CA_FIELD(STR, ca_con_email_t, removed, "removed"),
+    CA_COLS(ca_con_email_t, address, added, verified, removed),
     CA_FIELD(TRUE, ca_con_email_t, primary, "is_primary"),
     { NULL }
 };
 
 static const ca_col_map_t domain_map[] = {
-    CA_FIELD(STR, ca_con_domain_t, name, "name"),
-    CA_FIELD(STR, ca_con_domain_t, added, "added"),
-    CA_FIELD(STR, ca_con_domain_t, verified, "verified"),
-    CA_FIELD(STR, ca_con_domain_t, removed, "removed"),
+    CA_COLS(ca_con_domain_t, name, added, verified, removed),
     { NULL }
 };
 
 static const ca_col_map_t role_map[] = {
-    CA_FIELD(STR, ca_con_role_t, role, "role"),
-    CA_FIELD(STR, ca_con_role_t, granted, "granted"),
-    CA_FIELD(STR, ca_con_role_t, ticket, "ticket"),
+    CA_COLS(ca_con_role_t, role, granted, ticket),
     { NULL }
 };
 
 static const ca_col_map_t event_map[] = {
-    CA_FIELD(STR, ca_con_event_t, id, "id"),
-    CA_FIELD(STR, ca_con_event_t, at, "at"),
-    CA_FIELD(STR, ca_con_event_t, actor, "actor"),
-    CA_FIELD(STR, ca_con_event_t, action, "action"),
-    CA_FIELD(STR, ca_con_event_t, detail, "detail"),
+    CA_COLS(ca_con_event_t, id, at, actor, action, detail),
     { NULL }
 };
 

@@ -72,6 +72,25 @@ typedef struct {
     size_t offset;              /* offsetof the field */
 } ca_col_map_t;
 #define CA_FIELD(kind, type, field, col) { (col), CA_COL_##kind, offsetof(type, field) }
+/* string fields read from the columns of the same names:
+ * CA_COLS(type, id, name, created) -- up to 12 */
+#define CA_COLS(type, ...) CA_COLS_(CA_COLS_N(__VA_ARGS__), type, __VA_ARGS__)
+#define CA_COLS_(n, type, ...) CA_COLS_CAT(CA_COLS_, n)(type, __VA_ARGS__)
+#define CA_COLS_CAT(a, b) a##b
+#define CA_COLS_N(...) CA_COLS_NTH(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define CA_COLS_NTH(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, n, ...) n
+#define CA_COLS_1(t, f) CA_FIELD(STR, t, f, #f)
+#define CA_COLS_2(t, f, ...) CA_COLS_1(t, f), CA_COLS_1(t, __VA_ARGS__)
+#define CA_COLS_3(t, f, ...) CA_COLS_1(t, f), CA_COLS_2(t, __VA_ARGS__)
+#define CA_COLS_4(t, f, ...) CA_COLS_1(t, f), CA_COLS_3(t, __VA_ARGS__)
+#define CA_COLS_5(t, f, ...) CA_COLS_1(t, f), CA_COLS_4(t, __VA_ARGS__)
+#define CA_COLS_6(t, f, ...) CA_COLS_1(t, f), CA_COLS_5(t, __VA_ARGS__)
+#define CA_COLS_7(t, f, ...) CA_COLS_1(t, f), CA_COLS_6(t, __VA_ARGS__)
+#define CA_COLS_8(t, f, ...) CA_COLS_1(t, f), CA_COLS_7(t, __VA_ARGS__)
+#define CA_COLS_9(t, f, ...) CA_COLS_1(t, f), CA_COLS_8(t, __VA_ARGS__)
+#define CA_COLS_10(t, f, ...) CA_COLS_1(t, f), CA_COLS_9(t, __VA_ARGS__)
+#define CA_COLS_11(t, f, ...) CA_COLS_1(t, f), CA_COLS_10(t, __VA_ARGS__)
+#define CA_COLS_12(t, f, ...) CA_COLS_1(t, f), CA_COLS_11(t, __VA_ARGS__)
 
 /* the fields of *obj from the row, as map says */
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);

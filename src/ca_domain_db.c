@@ -286,13 +286,7 @@ apr_status_t ca_domain_get(ca_domain_t **pd, ca_db_t *db, const char *domain_id,
 }
 
 static const ca_col_map_t check_map[] = {
-    CA_FIELD(STR, ca_domain_check_t, id, "id"),
-    CA_FIELD(STR, ca_domain_check_t, method, "method"),
-    CA_FIELD(STR, ca_domain_check_t, kind, "kind"),
-    CA_FIELD(STR, ca_domain_check_t, result, "result"),
-    CA_FIELD(STR, ca_domain_check_t, target, "target"),
-    CA_FIELD(STR, ca_domain_check_t, detail, "detail"),
-    CA_FIELD(STR, ca_domain_check_t, at, "at"),
+    CA_COLS(ca_domain_check_t, id, method, kind, result, target, detail, at),
     { NULL }
 };
 

@@ -268,15 +268,9 @@ apr_status_t ca_org_create(const char **porg_id, ca_db_t *db, const char *actor,
 }
 
 static const ca_col_map_t org_map[] = {
-    CA_FIELD(STR, ca_org_t, id, "id"),
-    CA_FIELD(STR, ca_org_t, name, "name"),
-    CA_FIELD(STR, ca_org_t, town, "town"),
-    CA_FIELD(STR, ca_org_t, state, "state"),
-    CA_FIELD(STR, ca_org_t, country, "country"),
+    CA_COLS(ca_org_t, id, name, town, state, country),
     CA_FIELD(STR, ca_org_t, contact, "contact_email"),
-    CA_FIELD(STR, ca_org_t, ticket, "ticket"),
-    CA_FIELD(STR, ca_org_t, created, "created"),
-    CA_FIELD(STR, ca_org_t, created_by, "created_by"),
+    CA_COLS(ca_org_t, ticket, created, created_by),
     { NULL }
 };
 
@@ -290,30 +284,18 @@ apr_status_t ca_org_list(apr_array_header_t **porgs, ca_db_t *db, const char *me
 }
 
 static const ca_col_map_t domain_map[] = {
-    CA_FIELD(STR, ca_org_domain_t, id, "id"),
-    CA_FIELD(STR, ca_org_domain_t, name, "name"),
-    CA_FIELD(STR, ca_org_domain_t, verified, "verified"),
-    CA_FIELD(STR, ca_org_domain_t, verified_by, "verified_by"),
-    CA_FIELD(STR, ca_org_domain_t, ticket, "ticket"),
+    CA_COLS(ca_org_domain_t, id, name, verified, verified_by, ticket),
     { NULL }
 };
 
 static const ca_col_map_t admin_map[] = {
-    CA_FIELD(STR, ca_org_admin_t, member_id, "member_id"),
-    CA_FIELD(STR, ca_org_admin_t, name, "name"),
-    CA_FIELD(STR, ca_org_admin_t, email, "email"),
-    CA_FIELD(STR, ca_org_admin_t, appointed, "appointed"),
-    CA_FIELD(STR, ca_org_admin_t, appointed_by, "appointed_by"),
+    CA_COLS(ca_org_admin_t, member_id, name, email, appointed, appointed_by),
     CA_FIELD(TRUE, ca_org_admin_t, master, "is_master"),
     { NULL }
 };
 
 static const ca_col_map_t document_map[] = {
-    CA_FIELD(STR, ca_org_document_t, kind, "kind"),
-    CA_FIELD(STR, ca_org_document_t, description, "description"),
-    CA_FIELD(STR, ca_org_document_t, ticket, "ticket"),
-    CA_FIELD(STR, ca_org_document_t, recorded, "recorded"),
-    CA_FIELD(STR, ca_org_document_t, recorded_by, "recorded_by"),
+    CA_COLS(ca_org_document_t, kind, description, ticket, recorded, recorded_by),
     { NULL }
 };
 
