@@ -185,40 +185,32 @@ static const char *like_literal(const char *s, apr_pool_t *p)
     return out;
 }
 
+static const ca_col_map_t hit_map[] = {
+    CA_COLS(ca_con_hit_t, id, name, email, created),
+    CA_FIELD(TRUE, ca_con_hit_t, locked, "locked"),
+    CA_FIELD(TRUE, ca_con_hit_t, deleted, "deleted"),
+    { NULL }
+};
+
 apr_status_t ca_console_search(apr_array_header_t **phits, ca_db_t *db, const char *query,
                                apr_pool_t *p)
 {
-    apr_array_header_t *rows;
     const char *q = ca_trim(nz(query), p);
-    apr_status_t rv;
-    int i;
 
     *phits = apr_array_make(p, 8, sizeof(ca_con_hit_t));
     if (!*q || strlen(q) > 254) {
         return APR_SUCCESS;
     }
     if (ca_is_id(q)) {
-        rv = ca_db_rows(&rows, db, "cacert_con_search_id", CA_ARGS(q), p);
+        return ca_db_fill(phits, sizeof(ca_con_hit_t), hit_map, db, "cacert_con_search_id",
+                          CA_ARGS(q), p);
     }
-    else if (strchr(q, '@')) {
-        rv = ca_db_rows(&rows, db, "cacert_con_search_email",
+    if (strchr(q, '@')) {
+        return ca_db_fill(phits, sizeof(ca_con_hit_t), hit_map, db, "cacert_con_search_email",
                           CA_ARGS(apr_pstrcat(p, like_literal(q, p), "%", NULL)), p);
     }
-    else {
-        rv = ca_db_rows(&rows, db, "cacert_con_search_name",
-                          CA_ARGS(apr_pstrcat(p, "%", like_literal(q, p), "%", NULL)), p);
-    }
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_con_hit_t *h = apr_array_push(*phits);
-        h->id = ca_col(r, "id");
-        h->name = ca_col(r, "name");
-        h->email = ca_col(r, "email");
-        h->created = ca_col(r, "created");
-        h->locked = ca_col_true(r, "locked");
-        h->deleted = ca_col_true(r, "deleted");
-    }
-    return rv;
+    return ca_db_fill(phits, sizeof(ca_con_hit_t), hit_map, db, "cacert_con_search_name",
+                      CA_ARGS(apr_pstrcat(p, "%", like_literal(q, p), "%", NULL)), p);
 }
 
 static const ca_col_map_t assurance_map[] = {

@@ -310,6 +310,11 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
     return ca_db_commit(db, p);
 }
 
+static const ca_col_map_t pgpreq_map[] = {
+    CA_COLS(ca_pgpreq_t, id, state, reason, key_id, sig_id),
+    { NULL }
+};
+
 apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
                                 const char *member_id, apr_pool_t *p)
 {
@@ -326,11 +331,7 @@ apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req
         return rv;
     }
     q = apr_pcalloc(p, sizeof(*q));
-    q->id = ca_col(r, "id");
-    q->state = ca_col(r, "state");
-    q->reason = ca_col(r, "reason");
-    q->key_id = ca_col(r, "key_id");
-    q->sig_id = ca_col(r, "sig_id");
+    ca_row_fill(q, r, pgpreq_map);
     *preq = q;
     return APR_SUCCESS;
 }

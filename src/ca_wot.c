@@ -571,31 +571,16 @@ leave:
     return *prefusal ? APR_SUCCESS : rv;
 }
 
+static const ca_col_map_t ttp_req_map[] = {
+    CA_COLS(ca_wot_ttp_req_t, id, member_id, name, email, country, note, date),
+    { NULL }
+};
+
 apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
                                  const char *member_id, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *preqs = apr_array_make(p, 4, sizeof(ca_wot_ttp_req_t));
-    rv = ca_db_rows(&rows, db, "cacert_wot_ttp_requests",
+    return ca_db_fill(preqs, sizeof(ca_wot_ttp_req_t), ttp_req_map, db, "cacert_wot_ttp_requests",
                       CA_ARGS(member_id, member_id), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_wot_ttp_req_t *r = apr_array_push(*preqs);
-        r->id = ca_col(row, "id");
-        r->member_id = ca_col(row, "member_id");
-        r->name = ca_col(row, "name");
-        r->email = ca_col(row, "email");
-        r->country = ca_col(row, "country");
-        r->note = ca_col(row, "note");
-        r->date = ca_col(row, "date");
-    }
-    return APR_SUCCESS;
 }
 
 /* ---- the Assurer Challenge ---- */
