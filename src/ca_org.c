@@ -474,6 +474,21 @@ static apr_status_t ticket_required(const char **pwhy, const char *ticket)
     return APR_EINVAL;
 }
 
+/* what appointing and removing an O-Admin check first: the ticket (an
+ * organisation assurer must give one; anyone who gives one must give a
+ * good one), the member's number */
+static apr_status_t admin_args(const char **pwhy, const char **pticket, int org_assurer,
+                               const char *member_id)
+{
+    *pwhy = NULL;
+    *pticket = nz(*pticket);
+    if ((org_assurer || **pticket) && !ca_ticket_ok(*pticket)) {
+        *pwhy = "console.ticket.invalid";
+        return APR_EINVAL;
+    }
+    return ca_is_id(member_id) ? APR_SUCCESS : APR_NOTFOUND;
+}
+
 apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
                             int org_assurer, const char *org_id, const char *member_id,
                             int master, const char *ticket, apr_pool_t *p)
@@ -483,14 +498,8 @@ apr_status_t ca_org_appoint(const char **pwhy, ca_db_t *db, const char *actor,
     ca_standing_t st;
     apr_status_t rv;
 
-    *pwhy = NULL;
-    ticket = nz(ticket);
-    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
-        *pwhy = "console.ticket.invalid";
-        return APR_EINVAL;
-    }
-    if (!ca_is_id(member_id)) {
-        return APR_NOTFOUND;
+    if ((rv = admin_args(pwhy, &ticket, org_assurer, member_id)) != APR_SUCCESS) {
+        return rv;
     }
     if (actor && !strcmp(actor, member_id)) {
         *pwhy = "org.admin.self";
@@ -536,14 +545,8 @@ apr_status_t ca_org_remove_admin(const char **pwhy, ca_db_t *db, const char *act
     const ca_row_t *row;
     apr_status_t rv;
 
-    *pwhy = NULL;
-    ticket = nz(ticket);
-    if ((org_assurer || *ticket) && !ca_ticket_ok(ticket)) {
-        *pwhy = "console.ticket.invalid";
-        return APR_EINVAL;
-    }
-    if (!ca_is_id(member_id)) {
-        return APR_NOTFOUND;
+    if ((rv = admin_args(pwhy, &ticket, org_assurer, member_id)) != APR_SUCCESS) {
+        return rv;
     }
     if ((rv = org_begin(db, org_id, p)) != APR_SUCCESS) {
         return rv;
