@@ -288,6 +288,22 @@ static int page_wait(iss_req_t *q)
     return page_render(q->pg, "certs_wait.html", HTTP_OK);
 }
 
+/* what a failure on one of the member's certificates shows: not theirs
+ * (or no such), revoked already, a description too long, or our error */
+static int cert_failed(iss_req_t *q, apr_status_t rv, const char *what)
+{
+    if (rv == APR_NOTFOUND) {
+        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
+    }
+    if (rv == APR_EEXIST) {
+        return page_message(q->pg, "title.certs", "err.certs.revoked", HTTP_CONFLICT);
+    }
+    if (rv == APR_EINVAL) {
+        return page_message(q->pg, "title.certs", "field.toolong", HTTP_UNPROCESSABLE_ENTITY);
+    }
+    return internal_error(q, rv, what);
+}
+
 static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
 {
     ca_tmpl_set(ctx, "id", c->id);
@@ -331,11 +347,8 @@ static int page_view(iss_req_t *q)
     apr_status_t rv = ca_issue_cert(&c, q->pg->db, cacert_query_arg(q->r, "id"),
                                     q->pg->sess->member_id, q->r->pool);
 
-    if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
-    }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "certificate");
+        return cert_failed(q, rv, "certificate");
     }
     cert_vars(q->pg->ctx, c);
     if (cacert_query_arg(q->r, "revoking")) {
@@ -410,11 +423,8 @@ static int page_download(iss_req_t *q)
     apr_status_t rv = ca_issue_cert(&c, q->pg->db, cacert_query_arg(q->r, "id"),
                                     q->pg->sess->member_id, p);
 
-    if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
-    }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "certificate");
+        return cert_failed(q, rv, "certificate");
     }
     base = apr_pstrcat(p, "cacert-", c->serial, NULL);
     if (fmt && !strcmp(fmt, "der")) {
@@ -455,14 +465,8 @@ static int page_revoke(iss_req_t *q)
 
     rv = ca_issue_enqueue_revoke(&req_id, q->pg->db, id, q->pg->sess->member_id, 0,
                                  q->pg->sess->member_id, q->r->pool);
-    if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
-    }
-    if (rv == APR_EEXIST) {
-        return page_message(q->pg, "title.certs", "err.certs.revoked", HTTP_CONFLICT);
-    }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "revocation");
+        return cert_failed(q, rv, "revocation");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                   "CA21203: member %s revokes certificate %s (request %s)",
@@ -485,11 +489,8 @@ static int page_renew(iss_req_t *q)
     ask.cert_id = cacert_field(q->pg, "id");
     rv = ca_issue_submit(&req_id, &refusal, q->pg->db, q->pg->sess->member_id, &ask, &sc,
                          q->r->pool);
-    if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
-    }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "renewal");
+        return cert_failed(q, rv, "renewal");
     }
     if (!req_id) {
         return page_message(q->pg, "title.certs", refusal.key, HTTP_UNPROCESSABLE_ENTITY);
@@ -509,14 +510,8 @@ static int page_edit(iss_req_t *q)
          : ca_issue_settings(q->pg->db, id, q->pg->sess->member_id,
                              cacert_field(q->pg, "description"),
                              !strcmp(cacert_field(q->pg, "login_disabled"), "yes"), q->r->pool);
-    if (rv == APR_EINVAL) {
-        return page_message(q->pg, "title.certs", "field.toolong", HTTP_UNPROCESSABLE_ENTITY);
-    }
-    if (rv == APR_NOTFOUND) {
-        return page_message(q->pg, "title.certs", "err.certs.nocert", HTTP_NOT_FOUND);
-    }
     if (rv != APR_SUCCESS) {
-        return internal_error(q, rv, "certificate settings");
+        return cert_failed(q, rv, "certificate settings");
     }
     return redirect(q, apr_pstrcat(q->r->pool, "view?id=", id, "&saved=1", NULL));
 }
