@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 /* JOSE for ACME (ca_jose.h): base64url, JWKs, flattened JWS, external
  * account binding, key authorisations; OpenSSL 3 and jansson. */
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -17,6 +18,10 @@
 
 enum { KEY_RSA = 1, KEY_P256, KEY_P384, KEY_ED25519 };
 
+/* how deep the JSON ACME sends may nest (arrays and objects); jansson
+ * itself stops at 2048 */
+#define JOSE_MAX_DEPTH 16
+
 struct ca_jwk_t {
     EVP_PKEY *pkey;
     int type;
@@ -25,69 +30,71 @@ struct ca_jwk_t {
 
 /* ---- base64url ---- */
 
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 const char *ca_b64url_encode(const unsigned char *data, apr_size_t len, apr_pool_t *p)
 {
-    char *out = apr_palloc(p, 4 * ((len + 2) / 3) + 1), *c;
-    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    char *out = apr_palloc(p, len / 3 * 4 + 4), *o = out;
+    apr_size_t i;
 
-    out[n] = '\0';
-    for (c = out; *c; c++) {
-        if (*c == '+') {
-            *c = '-';
-        }
-        else if (*c == '/') {
-            *c = '_';
-        }
-        else if (*c == '=') {
-            *c = '\0';
-            break;
-        }
+    for (i = 0; i + 3 <= len; i += 3) {
+        unsigned long v = (unsigned long)data[i] << 16 | (unsigned long)data[i + 1] << 8
+                          | data[i + 2];
+        *o++ = b64url_alphabet[v >> 18 & 63];
+        *o++ = b64url_alphabet[v >> 12 & 63];
+        *o++ = b64url_alphabet[v >> 6 & 63];
+        *o++ = b64url_alphabet[v & 63];
     }
+    if (len - i == 1) {
+        *o++ = b64url_alphabet[data[i] >> 2];
+        *o++ = b64url_alphabet[(data[i] & 3) << 4];
+    }
+    else if (len - i == 2) {
+        *o++ = b64url_alphabet[data[i] >> 2];
+        *o++ = b64url_alphabet[(data[i] & 3) << 4 | data[i + 1] >> 4];
+        *o++ = b64url_alphabet[(data[i + 1] & 15) << 2];
+    }
+    *o = '\0';
     return out;
+}
+
+static int b64url_value(char c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52 : c == '-' ? 62 : c == '_' ? 63 : -1;
 }
 
 unsigned char *ca_b64url_decode(apr_size_t *plen, const char *s, apr_size_t slen,
                                 apr_pool_t *p)
 {
-    apr_size_t i, padded = (slen + 3) / 4 * 4, n;
-    unsigned char *std, *out;
-    int got;
+    unsigned char *out;
+    unsigned long acc = 0;
+    apr_size_t i, n = 0;
+    int bits = 0, v;
 
     *plen = 0;
-    if (!s || slen % 4 == 1 || slen > (apr_size_t)1 << 28) {
+    /* one character left over carries less than a byte */
+    if (!s || slen % 4 == 1) {
         return NULL;
     }
-    std = apr_palloc(p, padded + 1);
+    out = apr_palloc(p, slen / 4 * 3 + 3);
     for (i = 0; i < slen; i++) {
-        char c = s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            std[i] = (unsigned char)c;
-        }
-        else if (c == '-') {
-            std[i] = '+';
-        }
-        else if (c == '_') {
-            std[i] = '/';
-        }
-        else {
+        if ((v = b64url_value(s[i])) < 0) {
             return NULL;
         }
+        acc = (acc << 6 | (unsigned long)v) & 0xfff;
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1UL << bits) - 1;
+        }
     }
-    for (; i < padded; i++) {
-        std[i] = '=';
-    }
-    std[padded] = '\0';
-    out = apr_palloc(p, padded / 4 * 3 + 1);
-    got = padded ? EVP_DecodeBlock(out, std, (int)padded) : 0;
-    if (got < 0) {
-        return NULL;
-    }
-    n = slen / 4 * 3 + (slen % 4 ? slen % 4 - 1 : 0);
-    out[n] = '\0';
     /* the bits left over must be zero: only one spelling is accepted */
-    if (strcmp(ca_b64url_encode(out, n, p), apr_pstrmemdup(p, s, slen))) {
+    if (acc) {
         return NULL;
     }
+    out[n] = '\0';
     *plen = n;
     return out;
 }
@@ -106,6 +113,64 @@ static const char *fail(const char **pdetail, const char *type, const char *deta
         *pdetail = detail;
     }
     return type;
+}
+
+/* 1 if JSON text nests arrays and objects no deeper than JOSE_MAX_DEPTH
+ * (exact for valid JSON; what is not valid jansson refuses anyway) */
+static int depth_ok(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+    int depth = 0, in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string) {
+            if (s[i] == '\\') {
+                i++;
+            }
+            else if (s[i] == '"') {
+                in_string = 0;
+            }
+        }
+        else if (s[i] == '"') {
+            in_string = 1;
+        }
+        else if (s[i] == '{' || s[i] == '[') {
+            if (++depth > JOSE_MAX_DEPTH) {
+                return 0;
+            }
+        }
+        else if (s[i] == '}' || s[i] == ']') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+/* JSON text of an object, without a NUL, no deeper than JOSE_MAX_DEPTH,
+ * no member twice; NULL otherwise.  The caller owns the reference. */
+static json_t *load_object(const char *s, apr_size_t len)
+{
+    json_error_t err;
+    json_t *o;
+
+    if (memchr(s, '\0', len) || !depth_ok(s, len)
+        || !(o = json_loadb(s, len, JSON_REJECT_DUPLICATES, &err))) {
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* a string member without a NUL inside, or NULL */
+static const char *member_str(json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+    const char *s = json_string_value(v);
+
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
 static const char *b64_bn(const BIGNUM *bn, apr_pool_t *p)
@@ -161,8 +226,9 @@ static ca_jwk_t *jwk_make(EVP_PKEY *pk, int type, apr_pool_t *p)
 static const unsigned char *member_bytes(apr_size_t *plen, json_t *o, const char *name,
                                          apr_pool_t *p)
 {
-    const char *s = json_string_value(json_object_get(o, name));
+    const char *s = member_str(o, name);
 
+    *plen = 0;
     return s ? ca_b64url_decode(plen, s, strlen(s), p) : NULL;
 }
 
@@ -199,8 +265,10 @@ static EVP_PKEY *rsa_key(json_t *o, apr_pool_t *p)
     EVP_PKEY *pk = NULL;
     int bits;
 
+    /* unsigned big-endian in the fewest octets (RFC 7518 6.3.1): with a
+     * zero octet in front the client's thumbprint would not be ours */
     if (!(n = member_bytes(&nlen, o, "n", p)) || !(e = member_bytes(&elen, o, "e", p))
-        || elen > 8 || !elen) {
+        || !nlen || !n[0] || !elen || !e[0] || elen > 8) {
         return NULL;
     }
     bn = BN_bin2bn(n, (int)nlen, NULL);
@@ -251,8 +319,8 @@ const char *ca_jwk_from_json(ca_jwk_t **pkey, const char **pdetail, const void *
     static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth",
                                                    "k", NULL };
     json_t *o = (json_t *)jobj;
-    const char *kty = json_string_value(json_object_get(o, "kty"));
-    const char *crv = json_string_value(json_object_get(o, "crv"));
+    const char *kty = member_str(o, "kty");
+    const char *crv = member_str(o, "crv");
     EVP_PKEY *pk = NULL;
     int i, type = 0;
 
@@ -287,7 +355,8 @@ const char *ca_jwk_from_json(ca_jwk_t **pkey, const char **pdetail, const void *
     }
     if (!pk) {
         return fail(pdetail, "badPublicKey", type == KEY_RSA
-                    ? "the RSA key is not 2048 to 8192 bits with an odd exponent"
+                    ? "the RSA key is not 2048 to 8192 bits with an odd exponent, "
+                      "in the fewest octets"
                     : "the key's members are not valid for its type");
     }
     if (!(*pkey = jwk_make(pk, type, p))) {
@@ -299,15 +368,15 @@ const char *ca_jwk_from_json(ca_jwk_t **pkey, const char **pdetail, const void *
 const char *ca_jwk_parse(ca_jwk_t **pkey, const char **pdetail, const char *json,
                          apr_size_t len, apr_pool_t *p)
 {
-    json_error_t err;
-    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-    const char *e = o ? ca_jwk_from_json(pkey, pdetail, o, p)
-                      : fail(pdetail, "badPublicKey", "the JWK is not JSON");
+    json_t *o = json ? load_object(json, len) : NULL;
+    const char *e;
 
-    json_decref(o);
+    *pkey = NULL;
     if (!o) {
-        *pkey = NULL;
+        return fail(pdetail, "badPublicKey", "the JWK is not a JSON object");
     }
+    e = ca_jwk_from_json(pkey, pdetail, o, p);
+    json_decref(o);
     return e;
 }
 
@@ -345,13 +414,21 @@ const char *ca_jwk_canonical(const ca_jwk_t *key)
     return key->canonical;
 }
 
-const char *ca_jwk_thumbprint(const ca_jwk_t *key, apr_pool_t *p)
+/* base64url(SHA-256(s)); NULL if the digest fails */
+static const char *sha256_b64url(const char *s, apr_pool_t *p)
 {
     unsigned char md[32];
     unsigned int n = 0;
 
-    EVP_Digest(key->canonical, strlen(key->canonical), md, &n, EVP_sha256(), NULL);
+    if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != sizeof(md)) {
+        return NULL;
+    }
     return ca_b64url_encode(md, n, p);
+}
+
+const char *ca_jwk_thumbprint(const ca_jwk_t *key, apr_pool_t *p)
+{
+    return sha256_b64url(key->canonical, p);
 }
 
 int ca_jwk_equal(const ca_jwk_t *a, const ca_jwk_t *b)
@@ -382,26 +459,22 @@ static apr_status_t json_free(void *data)
 static const char *flattened(const char **pprot, const char **ppay, const char **psig,
                              json_t *o)
 {
-    *pprot = json_string_value(json_object_get(o, "protected"));
-    *ppay = json_string_value(json_object_get(o, "payload"));
-    *psig = json_string_value(json_object_get(o, "signature"));
+    *pprot = member_str(o, "protected");
+    *ppay = member_str(o, "payload");
+    *psig = member_str(o, "signature");
     if (!json_is_object(o) || !*pprot || !*ppay || !*psig || json_object_size(o) != 3) {
         return "a flattened JWS has exactly protected, payload and signature";
     }
     return NULL;
 }
 
+/* a protected header: base64url of a JSON object; freed with the pool */
 static json_t *load_b64_json(const char *b64, apr_pool_t *p)
 {
-    json_error_t err;
     apr_size_t n;
     unsigned char *d = ca_b64url_decode(&n, b64, strlen(b64), p);
-    json_t *o = d ? json_loadb((const char *)d, n, JSON_REJECT_DUPLICATES, &err) : NULL;
+    json_t *o = d ? load_object((const char *)d, n) : NULL;
 
-    if (o && !json_is_object(o)) {
-        json_decref(o);
-        o = NULL;
-    }
     if (o) {
         apr_pool_cleanup_register(p, o, json_free, apr_pool_cleanup_null);
     }
@@ -410,28 +483,28 @@ static json_t *load_b64_json(const char *b64, apr_pool_t *p)
 
 static const char *header_str(json_t *h, const char *name, apr_pool_t *p)
 {
-    json_t *v = json_object_get(h, name);
-    const char *s = json_string_value(v);
+    const char *s = member_str(h, name);
 
-    return s && strlen(s) == json_string_length(v) ? apr_pstrdup(p, s) : NULL;
+    return s ? apr_pstrdup(p, s) : NULL;
 }
 
 const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body,
                          apr_size_t len, apr_size_t max_len, int want_nonce, apr_pool_t *p)
 {
+    static const char *const strings[] = { "alg", "url", "nonce", "kid", NULL };
     const char *prot, *pay, *sig, *e;
-    json_error_t err;
     json_t *o, *h, *jwk;
     ca_jws_t *j;
     apr_size_t n;
     unsigned char *d;
+    int i;
 
     *pjws = NULL;
     if (!body || len > max_len) {
         return fail(pdetail, "malformed", "the request is too large");
     }
-    if (!(o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err))) {
-        return fail(pdetail, "malformed", "the body is not JSON");
+    if (!(o = load_object(body, len))) {
+        return fail(pdetail, "malformed", "the body is not a JSON object");
     }
     apr_pool_cleanup_register(p, o, json_free, apr_pool_cleanup_null);
     if ((e = flattened(&prot, &pay, &sig, o))) {
@@ -439,6 +512,15 @@ const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body
     }
     if (!(h = load_b64_json(prot, p))) {
         return fail(pdetail, "malformed", "the protected header is not base64url JSON");
+    }
+    if (json_object_get(h, "crit")) {
+        return fail(pdetail, "malformed", "crit is not supported");
+    }
+    for (i = 0; strings[i]; i++) {
+        if (json_object_get(h, strings[i]) && !member_str(h, strings[i])) {
+            return fail(pdetail, "malformed",
+                        apr_psprintf(p, "the header's %s is not a string", strings[i]));
+        }
     }
     j = apr_pcalloc(p, sizeof(*j));
     j->protected_b64 = prot;
@@ -449,9 +531,6 @@ const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body
     j->nonce = header_str(h, "nonce", p);
     j->kid = header_str(h, "kid", p);
     jwk = json_object_get(h, "jwk");
-    if (json_object_get(h, "crit")) {
-        return fail(pdetail, "malformed", "crit is not supported");
-    }
     if (!j->alg) {
         return fail(pdetail, "malformed", "the protected header has no alg");
     }
@@ -462,14 +541,16 @@ const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body
     if (!j->url) {
         return fail(pdetail, "malformed", "the protected header has no url");
     }
+    /* RFC 8555 6.5: a nonce that is not base64url is malformed, a missing
+     * one is a bad nonce (the client retries with a fresh one) */
+    if (j->nonce && (!*j->nonce || !ca_b64url_decode(&n, j->nonce, strlen(j->nonce), p))) {
+        return fail(pdetail, "malformed", "the nonce is not base64url");
+    }
     if (want_nonce && !j->nonce) {
         return fail(pdetail, "badNonce", "the protected header has no nonce");
     }
-    if ((jwk && json_object_get(h, "kid")) || (!jwk && !json_object_get(h, "kid"))) {
+    if (!jwk == !j->kid) {
         return fail(pdetail, "malformed", "the protected header needs exactly one of jwk and kid");
-    }
-    if (!jwk && !j->kid) {
-        return fail(pdetail, "malformed", "the kid is not a string");
     }
     if (jwk) {
         if ((e = ca_jwk_from_json(&j->jwk, pdetail, jwk, p))) {
@@ -486,6 +567,9 @@ const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body
     }
     else if (!(d = ca_b64url_decode(&n, pay, strlen(pay), p))) {
         return fail(pdetail, "malformed", "the payload is not base64url");
+    }
+    else if (memchr(d, '\0', n) || !depth_ok((const char *)d, n)) {
+        return fail(pdetail, "malformed", "the payload is not JSON ACME accepts");
     }
     else {
         j->payload = (const char *)d;
@@ -569,35 +653,40 @@ static const EVP_MD *hmac_md(const char *alg)
 const char *ca_eab_parse(const char **pkid, const char **pdetail, const void *eab_json,
                          const char *outer_url, const ca_jwk_t *outer_jwk, apr_pool_t *p)
 {
-    const char *prot, *pay, *sig, *e, *url;
+    const char *prot, *pay, *sig, *url, *kid;
     ca_jwk_t *inner;
     apr_size_t n;
     unsigned char *d;
     json_t *h;
 
     *pkid = NULL;
-    if (flattened(&prot, &pay, &sig, (json_t *)eab_json)) {
+    if (!eab_json || flattened(&prot, &pay, &sig, (json_t *)eab_json)) {
         return fail(pdetail, "malformed", "the binding is not a flattened JWS");
     }
     if (!(h = load_b64_json(prot, p))) {
         return fail(pdetail, "malformed", "the binding's protected header is not base64url JSON");
     }
-    if (!hmac_md(header_str(h, "alg", p))) {
-        return fail(pdetail, "badSignatureAlgorithm", "the binding's MAC must be HS256, HS384 or HS512");
+    if (!hmac_md(member_str(h, "alg"))) {
+        return fail(pdetail, "badSignatureAlgorithm",
+                    "the binding's MAC must be HS256, HS384 or HS512");
     }
-    url = header_str(h, "url", p);
-    if (!(*pkid = header_str(h, "kid", p)) || !url || strcmp(url, outer_url)
-        || json_object_get(h, "nonce") || json_object_get(h, "jwk")) {
-        *pkid = NULL;
+    url = member_str(h, "url");
+    kid = header_str(h, "kid", p);
+    if (!kid || !*kid || !url || !outer_url || strcmp(url, outer_url)
+        || json_object_get(h, "nonce") || json_object_get(h, "jwk")
+        || json_object_get(h, "crit")) {
         return fail(pdetail, "malformed",
                     "the binding needs a kid and the request's url, and no nonce or jwk");
     }
+    if (!ca_b64url_decode(&n, sig, strlen(sig), p) || !n) {
+        return fail(pdetail, "malformed", "the binding's MAC is not base64url");
+    }
     if (!(d = ca_b64url_decode(&n, pay, strlen(pay), p))
-        || (e = ca_jwk_parse(&inner, pdetail, (const char *)d, n, p))
+        || ca_jwk_parse(&inner, NULL, (const char *)d, n, p)
         || !ca_jwk_equal(inner, outer_jwk)) {
-        *pkid = NULL;
         return fail(pdetail, "malformed", "the binding is not for the account's key");
     }
+    *pkid = kid;
     return NULL;
 }
 
@@ -613,14 +702,14 @@ int ca_eab_verify(const void *eab_json, const unsigned char *hmac_key, apr_size_
     json_t *h;
     int ok = 0;
 
-    if (flattened(&prot, &pay, &sig, (json_t *)eab_json)
+    if (!eab_json || flattened(&prot, &pay, &sig, (json_t *)eab_json)
         || apr_pool_create(&p, NULL) != APR_SUCCESS) {
         return 0;
     }
     h = load_b64_json(prot, p);
-    md = h ? hmac_md(json_string_value(json_object_get(h, "alg"))) : NULL;
+    md = h ? hmac_md(member_str(h, "alg")) : NULL;
     given = ca_b64url_decode(&glen, sig, strlen(sig), p);
-    if (md && given && key_len
+    if (md && given && hmac_key && key_len && key_len <= INT_MAX
         && HMAC(md, hmac_key, (int)key_len,
                 (const unsigned char *)apr_pstrcat(p, prot, ".", pay, NULL),
                 strlen(prot) + 1 + strlen(pay), mac, &maclen)
@@ -640,9 +729,5 @@ const char *ca_acme_keyauth(const char *token, const ca_jwk_t *key, apr_pool_t *
 
 const char *ca_acme_dns01_value(const char *keyauth, apr_pool_t *p)
 {
-    unsigned char md[32];
-    unsigned int n = 0;
-
-    EVP_Digest(keyauth, strlen(keyauth), md, &n, EVP_sha256(), NULL);
-    return ca_b64url_encode(md, n, p);
+    return sha256_b64url(keyauth, p);
 }

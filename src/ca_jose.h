@@ -7,7 +7,8 @@
  * The functions that judge outside input return NULL when it is
  * acceptable, else the ACME error type (the part after
  * "urn:ietf:params:acme:error:"), with *pdetail (when pdetail is not NULL)
- * set to a short English reason. */
+ * set to a short English reason.  JSON text they read must be an object
+ * without a member twice, nested no deeper than 16 arrays and objects. */
 #ifndef CA_JOSE_H
 #define CA_JOSE_H
 
@@ -24,9 +25,10 @@ unsigned char *ca_b64url_decode(apr_size_t *plen, const char *s, apr_size_t slen
 /* a public key from a JWK; its OpenSSL key is freed with the pool */
 typedef struct ca_jwk_t ca_jwk_t;
 
-/* kty RSA (n, e: 2048 to 8192 bits, e odd and > 1), EC (crv P-256 or
- * P-384, x and y of the curve's length, on the curve), OKP (crv Ed25519,
- * x of 32 bytes).  Private members, other types or curves: badPublicKey. */
+/* kty RSA (n, e: 2048 to 8192 bits, e odd and > 1, both in the fewest
+ * octets), EC (crv P-256 or P-384, x and y of the curve's length, on the
+ * curve), OKP (crv Ed25519, x of 32 bytes).  Private members, other types
+ * or curves: badPublicKey.  *pkey is NULL on failure. */
 const char *ca_jwk_parse(ca_jwk_t **pkey, const char **pdetail, const char *json,
                          apr_size_t len, apr_pool_t *p);
 /* the same from a parsed JSON object (a jansson json_t *) */
@@ -60,10 +62,14 @@ typedef struct {
  * "payload" and "signature" (no unprotected header, no general
  * serialization); the protected header a JSON object without duplicate
  * members and without "crit", with "alg", "url", "nonce" (unless want_nonce
- * is 0) and exactly one of "jwk" and "kid".  alg "none", HS* or anything
- * but ES256, ES384, RS256 and EdDSA, or an alg that does not fit the jwk:
- * badSignatureAlgorithm.  Larger than max_len: malformed.  The signature is
- * not checked here. */
+ * is 0) and exactly one of "jwk" and "kid", each a string ("jwk" an
+ * object).  Any of that wrong, a body larger than max_len, a nonce that is
+ * not base64url, a payload with a NUL or nested too deep: malformed.  No
+ * nonce when want_nonce: badNonce (RFC 8555 6.5).  alg "none", HS* or
+ * anything but ES256, ES384, RS256 and EdDSA, or an alg that does not fit
+ * the jwk: badSignatureAlgorithm.  A jwk that is not a usable public key:
+ * badPublicKey.  *pjws is NULL on failure.  The signature is not checked
+ * here; what *pjws points to lives as long as p. */
 const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body,
                          apr_size_t len, apr_size_t max_len, int want_nonce, apr_pool_t *p);
 /* 1 if the signature over "protected.payload" is key's and the alg fits
@@ -73,9 +79,10 @@ int ca_jws_verify(const ca_jws_t *jws, const ca_jwk_t *key);
 
 /* External account binding (RFC 8555 7.3.4): eab_json (json_t *) is the
  * "externalAccountBinding" member of a newAccount payload: a flattened JWS
- * with alg HS256/HS384/HS512, a "kid", "url" equal to outer_url, no
- * "nonce" and no "jwk", whose payload is a JWK equal to outer_jwk.  *pkid
- * is its kid.  The MAC is not checked here. */
+ * with alg HS256/HS384/HS512 (else badSignatureAlgorithm), a "kid", "url"
+ * equal to outer_url, no "nonce", "jwk" or "crit", whose payload is a JWK
+ * equal to outer_jwk (else malformed).  *pkid is its kid, NULL on failure.
+ * The MAC is not checked here. */
 const char *ca_eab_parse(const char **pkid, const char **pdetail, const void *eab_json,
                          const char *outer_url, const ca_jwk_t *outer_jwk, apr_pool_t *p);
 /* 1 if the binding's MAC is made with hmac_key (compared in constant time) */
