@@ -51,12 +51,15 @@ apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
 typedef struct ca_row_t {
     int ncols;
     const char *const *names;     /* shared by every row of one result */
-    const char *const *vals;      /* NULL for SQL NULL */
+    const char *const *vals;      /* SQL NULL reads as "" (see ca_col) */
 } ca_row_t;
 
-/* the value of column NAME in ROW (NULL for SQL NULL).  A name the query
- * does not return is a defect of the caller, never of the data: it is
- * logged (CA10307, with the names the query has) and gives NULL. */
+/* the value of column NAME in ROW.  SQL NULL reads as "": APR's pgsql
+ * driver gives NULL as an empty string, so a column that may be NULL is
+ * tested with *v (or selected as "x IS NULL AS ..."), never with v alone.
+ * A name the query does not return is a defect of the caller, never of
+ * the data: it is logged (CA10307, with the names the query has) and gives
+ * NULL. */
 const char *ca_col(const ca_row_t *row, const char *name);
 /* ca_col as an int / a 64-bit integer / a flag ("t" or "true"); DEF for NULL
  * or a value that is not one */
