@@ -16,10 +16,8 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 import cacertstack  # noqa: E402
 import probes  # noqa: E402
 from acme import Certbot, Client, b64, unique_domain  # noqa: E402
-from issue_bench import Member  # noqa: E402
+from issue_bench import Member, at_once  # noqa: E402
 from test_acme_bad_input import csr_for  # noqa: E402
 
 
@@ -114,21 +112,12 @@ def run(args, baud):
             assert r.status_code == 201, r.text
             clients.append((c, name))
         one_order(*clients[0])                               # warm up
-        lat, errors = [], []
+        lat = []
 
-        def worker(c, name):
-            try:
-                for _ in range(args.per_client):
-                    lat.append(one_order(c, name))
-            except Exception as e:          # reported below
-                errors.append(e)
-        threads = [threading.Thread(target=worker, args=cn) for cn in clients]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        dt = time.perf_counter() - t0
+        def worker(cn):
+            for _ in range(args.per_client):
+                lat.append(one_order(*cn))
+        dt, errors = at_once(worker, clients)
         n = len(lat)
         print(f"    {args.concurrency} clients at once, {n} orders (newOrder, finalize, polling, "
               f"download) in {dt:.2f} s = {n / dt:.1f} orders/s; per order median "

@@ -93,6 +93,25 @@ class Member:
             assert r.status_code == 200, r.text[:300]
 
 
+def at_once(work, items):
+    """work(item) for every item, each in a thread of its own, all at once:
+    (seconds until the last is done, the exceptions they raised)."""
+    errors = []
+
+    def guarded(item):
+        try:
+            work(item)
+        except Exception as e:          # reported by the caller
+            errors.append(e)
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in items]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, errors
+
+
 def run(args, baud):
     d = tempfile.mkdtemp(prefix="cacert-bench-issue-", dir="/tmp")
     os.chmod(d, 0o755)
@@ -123,21 +142,11 @@ def run(args, baud):
               f" + {to_link / args.requests:.0f} back = "
               f"{(to_signer + to_link) / args.requests:.0f}")
         members = [Member(stack, db, i + 1) for i in range(args.concurrency)]
-        errors = []
 
         def worker(mm):
-            try:
-                for _ in range(args.per_client):
-                    mm.issue(pool.pop())
-            except Exception as e:          # reported below
-                errors.append(e)
-        threads = [threading.Thread(target=worker, args=(mm,)) for mm in members]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        dt = time.perf_counter() - t0
+            for _ in range(args.per_client):
+                mm.issue(pool.pop())
+        dt, errors = at_once(worker, members)
         n = args.concurrency * args.per_client
         print(f"    throughput: {n} certificates for {args.concurrency} members at once in "
               f"{dt:.2f} s = {n / dt:.1f} certificates/s" + (f" ({len(errors)} errors: {errors[0]})"
