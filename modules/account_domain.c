@@ -288,7 +288,7 @@ static void state_vars(req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
     if (!d->passed) {
         ca_tmpl_set(item, "unverified", "1");
     }
-    if (d->retest_failed) {
+    if (d->retest_failed && *d->retest_failed) {
         ca_tmpl_set(item, "retest_failed", d->retest_failed);
     }
     for (m = CA_CHECK_EMAIL; m <= CA_CHECK_HTTP; m <<= 1) {

@@ -111,7 +111,7 @@ int ca_domain_mailbox_ok(const char *address, const char *domain,
 
 typedef struct {
     const char *id, *name, *cookie, *created, *member_id;
-    const char *retest_failed;          /* when a re-test failed, or NULL */
+    const char *retest_failed;          /* when a re-test failed, or "" */
     unsigned passed;                    /* methods whose latest check passed */
 } ca_domain_t;
 

@@ -319,7 +319,7 @@ apr_status_t ca_domain_record_tx(ca_db_t *db, const ca_domain_t *d, const char *
     }
     /* the member fixed what a re-test found: a passing probe of the same
      * kind of check clears the mark */
-    if (rv == APR_SUCCESS && !retest && passed && d->retest_failed) {
+    if (rv == APR_SUCCESS && !retest && passed && d->retest_failed && *d->retest_failed) {
         rv = ca_db_query(NULL, db, "cacert_dom_retest_clear", CA_ARGS(d->id), p);
     }
     if (rv == APR_SUCCESS && !retest) {
