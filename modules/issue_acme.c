@@ -171,8 +171,8 @@ int iss_acme_handler(request_rec *r)
     if (r->method_number == M_POST) {
         rc = cacert_read_body(&body, &len, r, ac.max_body);
         if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            body = "";
-            len = ac.max_body + 1;      /* the core answers with its problem */
+            body = NULL;                /* not read: the core answers with its problem */
+            len = ac.max_body + 1;
         }
         else if (rc != OK) {
             return rc;

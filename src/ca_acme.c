@@ -203,7 +203,7 @@ static const char *contacts(acme_req_t *q, json_t *list)
  * are unexpired and unused, and the MAC is theirs */
 static apr_status_t bind_account(acme_req_t *q, json_t *eab, const char *contact)
 {
-    const char *kid, *detail = NULL, *type, *thumb;
+    const char *kid, *detail = NULL, *type, *thumb, *member;
     const unsigned char *key;
     const ca_row_t *row;
     apr_size_t klen;
@@ -230,6 +230,7 @@ static apr_status_t bind_account(acme_req_t *q, json_t *eab, const char *contact
     if (ca_col_true(row, "expired") || ca_col_true(row, "barred")) {
         return acme_problem(q, "unauthorized", 401, "acme.eab.expired", NULL);
     }
+    member = ca_col(row, "member_id");
     thumb = ca_jwk_thumbprint(q->key, q->p);
     if ((rv = ca_db_begin(q->db, q->p)) != APR_SUCCESS) {
         return rv;
@@ -241,18 +242,11 @@ static apr_status_t bind_account(acme_req_t *q, json_t *eab, const char *contact
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_row(&row, q->db, "cacert_acme_acct_new",
-                       CA_ARGS(ca_col(row, "member_id"), kid, ca_jwk_canonical(q->key), thumb,
-                               contact), q->p);
+                       CA_ARGS(member, kid, ca_jwk_canonical(q->key), thumb, contact), q->p);
     }
     if (rv == APR_SUCCESS) {
-        acme_account_t a = { ca_col(row, "id"), NULL, NULL, "valid", contact, 0 };
+        acme_account_t a = { ca_col(row, "id"), member, NULL, "valid", contact, 0 };
         q->acct = apr_pmemdup(q->p, &a, sizeof(a));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = ca_db_row(&row, q->db, "cacert_acme_eab_get", CA_ARGS(kid), q->p);
-    }
-    if (rv == APR_SUCCESS) {
-        q->acct->member_id = ca_col(row, "member_id");
         rv = acme_audit(q->db, q->acct->member_id, "acme.account.bind",
                         apr_pstrcat(q->p, "account=", q->acct->id, " kid=", kid,
                                     " key=", thumb, NULL), q->p);

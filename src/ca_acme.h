@@ -75,7 +75,8 @@ typedef struct {
 
 /* One ACME request: method ("GET", "HEAD", "POST"), the path below cfg->base
  * ("/directory", "/new-order", ...), the Content-Type (a POST must be
- * application/jose+json), the body.  *resp is always filled:
+ * application/jose+json), the body (NULL with len over cfg->max_body: it
+ * was larger than that and not read).  *resp is always filled:
  * errors are problem documents with the ACME error type; the return value
  * is not APR_SUCCESS only when storage failed (then *resp is a
  * serverInternal problem). */

@@ -130,6 +130,11 @@ const ca_stmt_t ca_acme_stmts[] = {
     { NULL, NULL }
 };
 
+const char *acme_secs(apr_interval_time_t t, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)apr_time_sec(t));
+}
+
 apr_status_t acme_audit(ca_db_t *db, const char *member_id, const char *action,
                         const char *detail, apr_pool_t *p)
 {
@@ -149,8 +154,7 @@ apr_status_t acme_nonce_new(const char **pnonce, ca_db_t *db, apr_interval_time_
         return rv;
     }
     return ca_db_query(NULL, db, "cacert_acme_nonce_new",
-                       CA_ARGS(*pnonce, apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                                     (apr_int64_t)apr_time_sec(lifetime))), p);
+                       CA_ARGS(*pnonce, acme_secs(lifetime, p)), p);
 }
 
 apr_status_t acme_nonce_use(int *pok, ca_db_t *db, const char *nonce, apr_pool_t *p)
@@ -213,8 +217,7 @@ apr_status_t ca_acme_eab_create(const char **pkid, const char **phmac, ca_db_t *
     }
     rv = ca_db_query(NULL, db, "cacert_acme_eab_new",
                      CA_ARGS(*pkid, member_id, *phmac,
-                             apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                          (apr_int64_t)apr_time_sec(lifetime))), p);
+                             acme_secs(lifetime, p)), p);
     if (rv == APR_SUCCESS) {
         rv = acme_audit(db, member_id, "acme.eab.create", apr_pstrcat(p, "kid=", *pkid, NULL), p);
     }

@@ -21,11 +21,6 @@
 #define CHALLENGE_PATH "/.well-known/acme-challenge/"
 #define MAX_IDENTIFIERS 100
 
-static const char *secs(acme_req_t *q, apr_interval_time_t t)
-{
-    return apr_psprintf(q->p, "%" APR_INT64_T_FMT, (apr_int64_t)apr_time_sec(t));
-}
-
 static const char *order_url(acme_req_t *q, const char *id)
 {
     return acme_url(q, apr_pstrcat(q->p, "/order/", id, NULL));
@@ -63,12 +58,13 @@ typedef struct {
 static apr_status_t limited(int *plimited, acme_req_t *q)
 {
     const ca_acme_cfg_t *c = q->cfg;
+    const char *window = acme_secs(c->window, q->p);
     const ca_row_t *row;
     apr_status_t rv;
 
     *plimited = 0;
     rv = ca_db_row(&row, q->db, "cacert_acme_orders_recent",
-                   CA_ARGS(q->acct->id, q->acct->member_id, secs(q, c->window)), q->p);
+                   CA_ARGS(q->acct->id, q->acct->member_id, window), q->p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -78,7 +74,7 @@ static apr_status_t limited(int *plimited, acme_req_t *q)
         return APR_SUCCESS;
     }
     rv = ca_db_row(&row, q->db, "cacert_acme_failed_recent",
-                   CA_ARGS(q->acct->id, q->acct->member_id, secs(q, c->window)), q->p);
+                   CA_ARGS(q->acct->id, q->acct->member_id, window), q->p);
     if (rv == APR_SUCCESS
         && ((c->failed_per_account && ca_col_int(row, "by_account", 0) >= c->failed_per_account)
             || (c->failed_per_member
@@ -275,7 +271,7 @@ apr_status_t acme_new_order(acme_req_t *q)
 {
     const ca_domain_cfg_t *dcfg = q->cfg->submit ? q->cfg->submit->domains : NULL;
     apr_array_header_t *domains;
-    const char *names = "", *order_id;
+    const char *names = "", *order_id, *lifetime = acme_secs(q->cfg->order_lifetime, q->p);
     const ca_row_t *row;
     ca_standing_t st;
     ca_grant_t g;
@@ -319,7 +315,7 @@ apr_status_t acme_new_order(acme_req_t *q)
     if (rv == APR_SUCCESS) {
         rv = ca_db_row(&row, q->db, "cacert_acme_order_new",
                        CA_ARGS(q->acct->id, q->acct->member_id, names, g.ca,
-                               all ? "ready" : "pending", secs(q, q->cfg->order_lifetime)), q->p);
+                               all ? "ready" : "pending", lifetime), q->p);
     }
     order_id = rv == APR_SUCCESS ? ca_col(row, "id") : NULL;
     for (i = 0; rv == APR_SUCCESS && i < n; i++) {
@@ -329,7 +325,7 @@ apr_status_t acme_new_order(acme_req_t *q)
                              CA_ARGS(order_id, ids[i].base, ids[i].wildcard ? "true" : "false",
                                      ids[i].domain->id, st_, token,
                                      ids[i].standing ? "standing" : NULL, st_,
-                                     secs(q, q->cfg->order_lifetime)), q->p);
+                                     lifetime), q->p);
         }
     }
     if (rv == APR_SUCCESS) {

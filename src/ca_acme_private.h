@@ -54,6 +54,8 @@ apr_status_t acme_revoke(acme_req_t *q);
 
 /* ---- ca_acme_db.c ---- */
 
+/* an interval as whole seconds, for the statements' "%s::bigint" */
+const char *acme_secs(apr_interval_time_t t, apr_pool_t *p);
 apr_status_t acme_audit(ca_db_t *db, const char *member_id, const char *action,
                         const char *detail, apr_pool_t *p);
 apr_status_t acme_nonce_new(const char **pnonce, ca_db_t *db, apr_interval_time_t lifetime,

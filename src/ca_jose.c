@@ -559,7 +559,6 @@ const char *ca_jws_parse(ca_jws_t **pjws, const char **pdetail, const char *body
         if (alg_type(j->alg) != j->jwk->type) {
             return fail(pdetail, "badSignatureAlgorithm", "the algorithm does not fit the key");
         }
-        j->jwk_json = jwk;
     }
     if (!*pay) {
         j->post_as_get = 1;

@@ -51,7 +51,6 @@ typedef struct {
     const char *nonce, *url;    /* NULL when absent */
     const char *kid;            /* NULL when absent */
     ca_jwk_t *jwk;              /* the "jwk", NULL when absent */
-    const void *jwk_json;       /* the "jwk" member (json_t *) or NULL */
     const char *protected_b64, *payload_b64, *signature_b64;   /* as sent */
     const char *payload;        /* decoded, NUL-terminated; "" for POST-as-GET */
     apr_size_t payload_len;

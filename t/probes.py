@@ -17,7 +17,9 @@ stack_conf() starts them and returns the httpd directives that point
 the domain control of mod_cacert_account at them; t/conftest.py adds those to the stack.
 """
 
+import atexit
 import os
+import shutil
 import socket
 import socketserver
 import subprocess
@@ -48,6 +50,7 @@ class Zone:
         # provider, t/acme_dns_hook): a file per name holding its values
         self.txt_dir = tempfile.mkdtemp(prefix="cacert-zone-")
         os.chmod(self.txt_dir, 0o777)
+        atexit.register(shutil.rmtree, self.txt_dir, True)
 
     def txt_of(self, name):
         with self.lock:

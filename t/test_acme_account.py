@@ -122,3 +122,22 @@ def test_revoke_by_the_certificate_key_and_the_crl(http, stack, db, bound):
             break
         assert time.monotonic() < deadline, "the revocation did not reach the CRL"
         time.sleep(0.3)
+
+
+def test_only_return_existing_and_contacts(stack, db, bound):
+    """newAccount with onlyReturnExisting finds the bound key and no other;
+    contacts are mailto: addresses, refused otherwise with nothing changed."""
+    _, c, _ = bound
+    r = c.post(c.dir["newAccount"], {"onlyReturnExisting": True}, jwk=True)
+    assert r.status_code == 200 and r.headers["Location"] == c.kid
+    r = Client(stack).post(c.dir["newAccount"], {"onlyReturnExisting": True}, jwk=True)
+    assert r.status_code == 400 and problem(r)[0] == "accountDoesNotExist"
+    r = c.post(c.kid, {"contact": ["mailto:ops@example.org"]})
+    assert r.status_code == 200 and r.json()["contact"] == ["mailto:ops@example.org"]
+    for bad in (["tel:+4912345"], ["mailto:a@b", "mailto:c@d", "mailto:e@f", "mailto:g@h",
+                                   "mailto:i@j"], "mailto:x@y"):
+        r = c.post(c.kid, {"contact": bad})
+        assert r.status_code == 400 and problem(r)[0] == "invalidContact", bad
+    cur = db.cursor()
+    cur.execute("SELECT contact FROM acme_accounts WHERE id = %s", (c.kid.rsplit("/", 1)[1],))
+    assert cur.fetchone()[0] == "mailto:ops@example.org"

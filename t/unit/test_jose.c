@@ -423,9 +423,6 @@ START_TEST(jws_sign_and_verify)
         ck_assert_str_eq(j->payload_b64, b64("{\"a\":1}"));
         ck_assert_str_eq(j->protected_b64, b64(h));
         ck_assert_ptr_nonnull(j->jwk);
-        ck_assert(json_is_object((const json_t *)j->jwk_json));
-        ck_assert_str_eq(json_string_value(json_object_get(j->jwk_json, "kty")),
-                         i == 2 ? "RSA" : i == 3 ? "OKP" : "EC");
         ck_assert_str_eq(ca_jwk_canonical(j->jwk), jwk_json(keys[i].pk));
         ck_assert_int_eq(ca_jws_verify(j, j->jwk), 1);
         /* another key of the same type, a key of another type */
@@ -463,7 +460,6 @@ START_TEST(jws_sign_and_verify)
         ck_assert_ptr_null(parse(&j, jws_make(keys[i].pk, h, "{\"b\":2}", GOOD)));
         ck_assert_str_eq(j->kid, "https://ca/acme/acct/7");
         ck_assert_ptr_null(j->jwk);
-        ck_assert_ptr_null(j->jwk_json);
         ck_assert_ptr_null(ca_jwk_from_pkey(&stored, keys[i].pk, pool));
         ck_assert_int_eq(ca_jws_verify(j, stored), 1);
         ck_assert_ptr_null(parse(&j, jws_make(keys[i].pk, h, "{\"b\":2}", FLIP_PAYLOAD)));
