@@ -5,6 +5,7 @@
 
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <pthread.h>
 #include <pwquality.h>
 
 #include "ca_valid.h"
@@ -347,12 +348,28 @@ static int contains_ci(const char *hay, const char *needle)
     return 0;
 }
 
+/* libpwquality's dictionary check (cracklib) keeps one open dictionary in
+ * global state: two threads in it at once corrupt the heap or fail to open
+ * the dictionary ("another dictionary already open"), which read as a false
+ * "too easy to guess".  One check at a time in the process. */
+static pthread_mutex_t pwq_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int pwq_check(pwquality_settings_t *pwq, const char *password)
+{
+    void *aux = NULL;
+    int rc;
+
+    pthread_mutex_lock(&pwq_lock);
+    rc = pwquality_check(pwq, password, NULL, NULL, &aux);
+    pthread_mutex_unlock(&pwq_lock);
+    return rc;
+}
+
 const char *ca_valid_password(const char *password, const char *confirm,
                               apr_size_t minlen, const char *const *hints,
                               int nhints, apr_pool_t *p)
 {
     pwquality_settings_t *pwq;
-    void *aux = NULL;
     int rc, i;
     char buf[32];
 
@@ -380,7 +397,7 @@ const char *ca_valid_password(const char *password, const char *confirm,
     /* the site's minimum length rules, not the system's local policy file */
     snprintf(buf, sizeof(buf), "%d", (int)minlen);
     pwquality_set_option(pwq, apr_pstrcat(p, "minlen=", buf, NULL));
-    rc = pwquality_check(pwq, password, NULL, NULL, &aux);
+    rc = pwq_check(pwq, password);
     if (rc >= 0) {
         /* a dictionary word with digits or symbols stuck to its ends
          * ("password1234") is as weak as the word: check the core too */
@@ -393,9 +410,8 @@ const char *ca_valid_password(const char *password, const char *confirm,
         }
         if (e - b >= 6 && (b != password || *e)) {
             pwquality_set_option(pwq, "minlen=6");
-            aux = NULL;
-            if (pwquality_check(pwq, apr_pstrmemdup(p, b, (apr_size_t)(e - b)), NULL, NULL,
-                                &aux) == PWQ_ERROR_CRACKLIB_CHECK) {
+            if (pwq_check(pwq, apr_pstrmemdup(p, b, (apr_size_t)(e - b)))
+                == PWQ_ERROR_CRACKLIB_CHECK) {
                 rc = PWQ_ERROR_CRACKLIB_CHECK;
             }
         }
