@@ -52,7 +52,9 @@ const ca_stmt_t ca_issue_stmts[] = {
       " FROM certificates WHERE id = %s::bigint FOR UPDATE" },
     { "cacert_iss_enqueue_revoke",
       "INSERT INTO signer_requests (kind, member_id, ca, cert_id, payload)"
-      " VALUES ('revoke', %s::bigint, %s, %s::bigint, %s::bytea) RETURNING id" },
+      " VALUES ('revoke', %s::bigint, %s, %s::bigint, %s::bytea)"
+      " ON CONFLICT (cert_id) WHERE kind = 'revoke' AND state IN ('queued', 'sent', 'done')"
+      " DO NOTHING RETURNING id" },
     { "cacert_iss_enqueue_crl",
       "INSERT INTO signer_requests (kind, ca, payload)"
       " SELECT 'crl', %s, '\\x'::bytea WHERE NOT EXISTS (SELECT 1 FROM signer_requests"
@@ -314,12 +316,15 @@ apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
     ca_tlv_add_str(buf, CA_TAG_CA, ca);
     ca_tlv_add(buf, CA_TAG_SERIAL, serial, slen);
     ca_tlv_add(buf, CA_TAG_REASON, &r8, 1);
+    /* the check above reads the snapshot from before the row lock: a
+     * revocation committed while this one waited is met by the index
+     * (sql/013), and this one is "asked already" */
     rv = ca_db_row(&row, db, "cacert_iss_enqueue_revoke",
-                       CA_ARGS(revoked_by, ca, cert_id,
-                               ca_bytea_in((const unsigned char *)buf->elts,
-                                           (apr_size_t)buf->nelts, p)), p);
+                   CA_ARGS(revoked_by, ca, cert_id,
+                           ca_bytea_in((const unsigned char *)buf->elts,
+                                       (apr_size_t)buf->nelts, p)), p);
     if (rv != APR_SUCCESS) {
-        return rv;
+        return rv == APR_NOTFOUND ? APR_EEXIST : rv;
     }
     *preq_id = ca_col(row, "id");
     return audit(db, revoked_by, member_id ? member_id : NULL, "cert.revoke.request",

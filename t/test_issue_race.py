@@ -110,3 +110,61 @@ def test_one_certificate_per_key_once_signed(http, stack, db):
     cur = db.cursor()
     cur.execute("SELECT count(*) FROM certificates WHERE spki_sha256 = %s", (spki_sha256(key),))
     assert cur.fetchone()[0] == 1
+
+
+def journal_revokes(stack):
+    with open(os.path.join(stack.signer_dir, "journal")) as f:
+        return sum(1 for line in f if line.split()[2:3] == ["REVOKE"])
+
+
+def test_concurrent_revocations_of_one_certificate(http, stack, db):
+    """Ten revocations of one certificate at the same moment, three times:
+    one queue row, one journal REVOKE, one audit row of each kind and one
+    CRL entry per certificate (the database refuses the second request)."""
+    import time
+    from cryptography import x509
+    from accounts import csrf_of
+    from issuing import issue
+    member(http, stack, db, points=10)
+    cur = db.cursor()
+    for _ in range(3):
+        cid, cert, key = issue(http, profile="client", email0="yes")
+        before = journal_revokes(stack)
+        token = csrf_of(http.get("/certs/").text)
+        sessions = []
+        for _ in range(10):
+            s = StackSession(stack)
+            s.cookies.update(http.cookies)
+            s.get("/certs/")          # connected: only the POSTs race
+            sessions.append(s)
+        barrier = threading.Barrier(10)
+        codes = []
+
+        def revoke(s):
+            barrier.wait()
+            codes.append(s.post("/certs/revoke", data={"csrf": token, "id": cid},
+                                allow_redirects=False).status_code)
+
+        threads = [threading.Thread(target=revoke, args=(s,)) for s in sessions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for s in sessions:
+            s.close()
+        assert len(codes) == 10 and all(c in (303, 409, 200) for c in codes), codes
+        deadline = time.monotonic() + 20
+        while "revoked on" not in http.get(f"/certs/view?id={cid}").text:
+            assert time.monotonic() < deadline, "the revocation did not reach the signer"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        cur.execute("SELECT count(*) FROM signer_requests WHERE kind = 'revoke' AND cert_id = %s",
+                    (cid,))
+        assert cur.fetchone()[0] == 1
+        for action in ("cert.revoke.request", "cert.revoke"):
+            cur.execute("SELECT count(*) FROM audit_log WHERE action = %s AND detail LIKE %s",
+                        (action, f"certificate={cid}%"))
+            assert cur.fetchone()[0] == 1, action
+        assert journal_revokes(stack) == before + 1
+        crl = x509.load_der_x509_crl(http.get("/pki/member.crl").content)
+        assert sum(1 for e in crl if e.serial_number == cert.serial_number) == 1
