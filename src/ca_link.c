@@ -22,10 +22,15 @@ struct ca_link_t {
     int hello;                      /* signerd answered HELLO since it (re)started */
     int down_logged;
     apr_time_t last_sent;           /* of anything, for heartbeats */
+    apr_time_t last_rx;             /* of any byte, for a frame cut short */
     apr_time_t next_try;            /* when the device cannot be opened */
     apr_time_t last_crl;            /* last periodic CRL queued */
     apr_time_t pause_until;         /* after a failure to store an answer */
 };
+
+/* a silence inside a frame that means the rest was lost
+ * (docs/signer-protocol.md; signerd's IDLE_MS) */
+#define LINK_IDLE apr_time_from_sec(1)
 
 /* WAIT_MORE: nothing decided yet, read on */
 typedef enum { WAIT_ANSWER, WAIT_TIMEOUT, WAIT_RESEND, WAIT_STOP, WAIT_ERROR, WAIT_MORE } wait_t;
@@ -147,6 +152,7 @@ static wait_t read_some(ca_link_t *l, apr_time_t end)
     n = read(l->fd, buf, sizeof(buf));
     if (n > 0) {
         ca_wire_feed(l->dec, buf, (apr_size_t)n);
+        l->last_rx = apr_time_now();
     }
     else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         return WAIT_ERROR;
@@ -166,6 +172,7 @@ static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_ti
     apr_time_t end = apr_time_now() + timeout;
     ca_frame_t f;
     wait_t w;
+    int cut = 0;
 
     for (;;) {
         ca_wire_event_t ev;
@@ -178,6 +185,21 @@ static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_ti
             if (frame_event(&w, &f, want, id, ppayload, plen, preason, p)) {
                 return w;
             }
+        }
+        if (cut) {
+            /* what followed the cut frame's start held no answer */
+            return WAIT_RESEND;
+        }
+        /* signerd writes whole frames: an incomplete one followed by the
+         * protocol's second of silence was cut, or its length field was
+         * hit and it would swallow every later answer -- dropped, the
+         * frames inside it read, and the request sent again */
+        if (ca_wire_pending(l->dec) && apr_time_now() - l->last_rx >= LINK_IDLE
+            && ca_wire_idle(l->dec) == CA_WIRE_DAMAGED) {
+            ca_log(CA_LOG_INFO, "CA21113", APR_SUCCESS, "an incomplete frame from signerd "
+                   "after a second of silence: dropped, resending");
+            cut = 1;
+            continue;
         }
         if ((w = read_some(l, end)) != WAIT_MORE) {
             return w;
@@ -378,21 +400,29 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     return 0;
 }
 
-/* nothing queued: a heartbeat after a silence keeps signerd's dead-man
- * switch from firing */
-static void heartbeat(ca_link_t *l, apr_pool_t *p)
+/* a heartbeat after a silence keeps signerd's dead-man switch from
+ * firing; 1 when one went and was answered */
+static int heartbeat(ca_link_t *l, apr_pool_t *p)
 {
     const unsigned char *ans;
     apr_size_t alen;
     const char *reason;
 
     if (apr_time_now() - l->last_sent <= or_default(l->cfg->heartbeat, 10)) {
-        apr_sleep(apr_time_from_msec(10));
-        return;
+        return 0;
     }
     if (link_exchange(l, CA_MSG_HEARTBEAT, CA_MSG_HEARTBEAT_OK, 0, NULL, 0, &ans, &alen,
                       &reason, 2, p) != WAIT_ANSWER) {
         l->hello = 0;
+        return 0;
+    }
+    return 1;
+}
+
+void ca_link_keepalive(ca_link_t *l, apr_pool_t *p)
+{
+    if (l->fd >= 0 && l->hello) {
+        heartbeat(l, p);
     }
 }
 
@@ -435,9 +465,14 @@ void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_poo
             go_on = link_request(l, db, q, rp);
         }
         else if (rv == APR_NOTFOUND) {
-            heartbeat(l, rp);
+            if (!heartbeat(l, rp)) {
+                apr_sleep(apr_time_from_msec(10));
+            }
         }
         else {
+            /* the database failed: signerd must not take that for a
+             * web side that is gone */
+            heartbeat(l, rp);
             go_on = 0;
         }
         apr_pool_destroy(rp);

@@ -58,6 +58,12 @@ int ca_link_ready(ca_link_t *l, apr_pool_t *p);
  * order, a heartbeat when the queue is empty and the line was silent. */
 void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p);
 
+/* A heartbeat when the line has been silent for cfg->heartbeat, for a host
+ * that cannot work off the queue (its database is away): signerd's
+ * dead-man switch means "the web side is gone", not "the database is
+ * slow".  Nothing when signerd has not answered HELLO. */
+void ca_link_keepalive(ca_link_t *l, apr_pool_t *p);
+
 void ca_link_close(ca_link_t *l);
 
 /* One exchange on an open link (what ca_link_work does for each request,

@@ -80,6 +80,27 @@ def test_damaged_bytes_are_resent(http, stack, db):
     assert "CA21101" in log or "CA21102" in log      # a resend was logged
 
 
+@pytest.mark.parametrize("direction,seen", [("signer", "CA61411"), ("link", "CA21113")])
+def test_a_lengthened_frame_costs_seconds(http, stack, db, direction, seen):
+    """A frame whose length field claims 4096 bytes more than were sent: the
+    receiver drops it after the protocol's second of silence and the request
+    is sent again; issuance takes seconds, not minutes."""
+    member(http, stack, db, points=10)
+    logs = {"signer": stack.signerd_log, "link": stack.error_log}
+    log_from = os.path.getsize(logs[direction])
+    assert stack.relay(f"length-next-to-{direction}") == "ok"
+    t0 = time.monotonic()
+    r = request_form(http, profile="client", email0="yes", csr=make_csr(new_key()).decode())
+    cid = wait_for_cert(http, r, timeout=30)
+    took = time.monotonic() - t0
+    req = last_request(db)
+    assert certs_for(db, req) == 1 and journal_signs(stack, req) == 1
+    with open(logs[direction], "rb") as f:
+        f.seek(log_from)
+        assert seen.encode() in f.read(), f"the {direction} side dropped no frame"
+    assert took < 5, f"the request took {took:.1f} s"
+
+
 def test_signerd_killed_mid_request(http, stack, db, fresh_signerd):
     member(http, stack, db, points=10)
     pid = signerd_pid(stack)

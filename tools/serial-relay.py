@@ -15,6 +15,10 @@ For fault tests it listens on the Unix socket DIR/relay.sock for commands,
 one per datagram, answered with a datagram:
   flip-next-to-signer N   flip one bit in the Nth byte from now going to signerd
   flip-next-to-link N     the same towards the link
+  length-next-to-signer   in the next frame header going to signerd, make the
+                          payload length 4096 bytes more than it is (at most
+                          65536): the receiver waits for bytes that never come
+  length-next-to-link     the same towards the link
   stats                   "to_signer=<bytes> to_link=<bytes>"
   reset-stats
   release                 give up a stale exclusive use of both ends: each end
@@ -86,6 +90,7 @@ def main():
 
     counts = {"to_signer": 0, "to_link": 0}
     flip = {"to_signer": None, "to_link": None}      # bytes until the flip
+    lengthen = {"to_signer": False, "to_link": False}  # the next header's length
     pending = {"to_signer": bytearray(), "to_link": bytearray()}
     dest = {"to_signer": signer_m, "to_link": link_m}
     byte_time = 10.0 / args.baud if args.baud else 0.0
@@ -105,6 +110,12 @@ def main():
                 flip[direction] = None
             else:
                 flip[direction] = n - len(data)
+        if lengthen[direction]:
+            at = data.find(b"\xca\x5e\x01")
+            if at >= 0 and at + 16 <= len(data):
+                n = int.from_bytes(data[at + 12:at + 16], "big")
+                data[at + 12:at + 16] = min(n + 4096, 65536).to_bytes(4, "big")
+                lengthen[direction] = False
         pending[direction] += data
 
     while not stop:
@@ -124,6 +135,10 @@ def main():
                     flip["to_signer"] = int(words[1])
                 elif words[:1] == ["flip-next-to-link"] and len(words) == 2:
                     flip["to_link"] = int(words[1])
+                elif words == ["length-next-to-signer"]:
+                    lengthen["to_signer"] = True
+                elif words == ["length-next-to-link"]:
+                    lengthen["to_link"] = True
                 elif words == ["stats"]:
                     reply = "to_signer=%d to_link=%d" % (counts["to_signer"], counts["to_link"])
                 elif words == ["reset-stats"]:
