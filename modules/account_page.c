@@ -143,7 +143,8 @@ int acc_need_db(req_t *q)
     }
     if (cacert_db_acquire(&q->db, q->r) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
-                      "CA20103: no database connection (check DBDriver/DBDParams)");
+                      "CA20103: no database connection (the database is down, or "
+                      "DBDriver/DBDParams are wrong)");
         return 0;
     }
     q->have_db = 1;
@@ -286,7 +287,7 @@ int acc_page_begin(req_t *q, int login, int need_database)
         apr_status_t rv;
         if (!acc_need_db(q)) {
             acc_common_vars(q);
-            return finished(acc_message(q, "title.error", "err.internal",
+            return finished(acc_message(q, "title.error", "err.unavailable",
                                         HTTP_SERVICE_UNAVAILABLE));
         }
         rv = ca_session_lookup(&q->sess, &q->db, &q->cfg->acc, tok, r->pool);
@@ -332,7 +333,7 @@ int acc_page_begin(req_t *q, int login, int need_database)
     }
     if (login == 1 || need_database) {
         if (!acc_need_db(q)) {
-            return finished(acc_message(q, "title.error", "err.internal",
+            return finished(acc_message(q, "title.error", "err.unavailable",
                                         HTTP_SERVICE_UNAVAILABLE));
         }
     }

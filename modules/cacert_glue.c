@@ -1,6 +1,7 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share (see cacert_glue.h). */
+#include <poll.h>
 #include <string.h>
 
 #include <apr_dbd.h>
@@ -15,6 +16,8 @@
 #include <http_protocol.h>
 #include <mod_dbd.h>
 #include <mod_watchdog.h>
+
+#include <libpq-fe.h>
 
 #include "ca_log.h"
 #include "cacert_glue.h"
@@ -150,12 +153,76 @@ const char *cacert_set_flag(cmd_parms *cmd, void *cfg, int on)
     return NULL;
 }
 
+/* The SQL of every statement the modules hand to mod_dbd (label -> SQL),
+ * shared by the modules through pconf and set by each module's post_config
+ * hook (cacert_prepare_stmts), to prepare the statements again on a
+ * connection whose session was replaced. */
+static apr_hash_t *stmt_sqls;
+
+/* kept in mod_dbd's hash of a connection's statements: the PostgreSQL
+ * server process they were prepared in */
+#define SESSION_KEY "\001cacert-session"
+
 void cacert_db_of(ca_db_t *db, const ap_dbd_t *dbd)
 {
     memset(db, 0, sizeof(*db));
     db->driver = dbd->driver;
     db->handle = dbd->handle;
     db->prepared = dbd->prepared;
+}
+
+/* A connection mod_dbd hands out may have outlived its database session: the
+ * server restarted, failed over, or ended it.  libpq learns that only when it
+ * reads, and apr-util's reconnection (PQreset, on mod_dbd's next check) opens
+ * a session without the prepared statements.  So, before a connection is
+ * used: a socket readable at rest holds the server's last words, which are
+ * read (libpq then marks the connection bad); a bad connection is reset
+ * here; and on a session other than the one the statements were prepared
+ * in, every statement is prepared again.  APR_EGENERAL when the database
+ * cannot be reached. */
+static apr_status_t db_session_check(ca_db_t *db, const ap_dbd_t *dbd)
+{
+    PGconn *conn;
+    int *known, pid;
+
+    if (!stmt_sqls || !dbd->prepared || strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        return APR_SUCCESS;
+    }
+    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    if (!conn) {
+        return APR_EGENERAL;
+    }
+    if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        /* the goodbye (an error message), then the end of the stream: a
+         * read each; a few reads at most, none of them waits */
+        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+        int reads = 0;
+        while (pfd.fd >= 0 && reads++ < 4 && PQstatus(conn) == CONNECTION_OK
+               && poll(&pfd, 1, 0) > 0 && PQconsumeInput(conn)) {
+            pfd.revents = 0;
+        }
+    }
+    if (PQstatus(conn) != CONNECTION_OK
+        && (apr_dbd_check_conn(dbd->driver, dbd->pool, dbd->handle) != APR_SUCCESS
+            || PQstatus(conn) != CONNECTION_OK)) {
+        return APR_EGENERAL;
+    }
+    pid = PQbackendPID(conn);
+    known = apr_hash_get(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING);
+    if (!known) {
+        /* first seen: mod_dbd prepared the statements when it opened it */
+        known = apr_palloc(dbd->pool, sizeof(*known));
+        *known = pid;
+        apr_hash_set(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING, known);
+        return APR_SUCCESS;
+    }
+    if (*known != pid) {
+        if (ca_db_prepare_again(db, stmt_sqls, dbd->pool) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        *known = pid;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r)
@@ -167,7 +234,7 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r)
         return APR_EGENERAL;
     }
     cacert_db_of(db, dbd);
-    return APR_SUCCESS;
+    return db_session_check(db, dbd);
 }
 
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p)
@@ -180,6 +247,11 @@ apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_poo
         return APR_EGENERAL;
     }
     cacert_db_of(db, dbd);
+    if (db_session_check(db, dbd) != APR_SUCCESS) {
+        cacert_db_close(dbd, s);
+        *pdbd = NULL;
+        return APR_EGENERAL;
+    }
     return APR_SUCCESS;
 }
 
@@ -380,6 +452,11 @@ int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *cons
         done = apr_hash_make(pconf);
         apr_pool_userdata_set(done, "cacert-dbd-prepared", apr_pool_cleanup_null, pconf);
     }
+    apr_pool_userdata_get((void **)&stmt_sqls, "cacert-dbd-sql", pconf);
+    if (!stmt_sqls) {
+        stmt_sqls = apr_hash_make(pconf);
+        apr_pool_userdata_set(stmt_sqls, "cacert-dbd-sql", apr_pool_cleanup_null, pconf);
+    }
     for (sp = s; sp; sp = sp->next) {
         void *list = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
         for (t = 0; tables[t]; t++) {
@@ -390,6 +467,8 @@ int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *cons
                     continue;
                 }
                 apr_hash_set(done, key, APR_HASH_KEY_STRING, key);
+                apr_hash_set(stmt_sqls, tables[t][i].label, APR_HASH_KEY_STRING,
+                             tables[t][i].sql);
                 dbd_prepare(sp, tables[t][i].sql, tables[t][i].label);
             }
         }

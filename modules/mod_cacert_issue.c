@@ -155,6 +155,8 @@ typedef struct {
     ca_link_cfg_t lc;
     ca_link_t *link;
     apr_time_t db_down_since;       /* 0 while the link has its connection */
+    apr_time_t db_next_try;         /* while it has none */
+    int db_down_logged;
 } link_host_t;
 
 static X509 *link_issuer(void *baton, const char *ca, apr_pool_t *p)
@@ -227,32 +229,49 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     return h;
 }
 
-/* works off the queue for up to about a second, on a connection of its own */
+/* works off the queue for up to about a second, on a connection of its own.
+ * Without a database the line is kept alive by heartbeats, and the outage
+ * is logged when it begins (after a grace: mod_dbd refuses while another
+ * thread of the child sets its pool up) and when it ends, not on every
+ * try. */
 static void link_run(link_host_t *h, apr_pool_t *p)
 {
+    apr_time_t now = apr_time_now();
     ap_dbd_t *dbd;
     ca_db_t db;
 
-    if (!ca_link_ready(h->link, p) || !db_work_begin()) {
+    if (!ca_link_ready(h->link, p)) {
+        return;
+    }
+    if (now < h->db_next_try || !db_work_begin()) {
+        ca_link_keepalive(h->link, p);
         return;
     }
     if (cacert_db_open(&db, &dbd, h->s, p) != APR_SUCCESS) {
-        /* mod_dbd refuses while another thread of the child sets its pool
-         * up (every statement is prepared on each new connection): an error
-         * only when it lasts */
-        apr_time_t now = apr_time_now();
         if (!h->db_down_since) {
             h->db_down_since = now;
         }
-        if (now - h->db_down_since > apr_time_from_sec(10)) {
+        if (!h->db_down_logged && now - h->db_down_since > apr_time_from_sec(5)) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, h->s,
-                         "CA21110: the signer link has no database connection");
-            h->db_down_since = now;
+                         "CA21110: the signer link has no database connection; requests "
+                         "wait, heartbeats keep signerd up");
+            h->db_down_logged = 1;
         }
+        /* every second at first, then every 5 s (mod_dbd logs each try) */
+        h->db_next_try = now + apr_time_from_sec(now - h->db_down_since > apr_time_from_sec(30)
+                                                  ? 5 : 1);
         db_work_end();
+        ca_link_keepalive(h->link, p);
         return;
     }
+    if (h->db_down_logged) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
+                     "CA21114: the signer link has its database connection again after "
+                     "%" APR_TIME_T_FMT " s", apr_time_sec(now - h->db_down_since));
+    }
     h->db_down_since = 0;
+    h->db_down_logged = 0;
+    h->db_next_try = 0;
     ca_link_work(h->link, &db, apr_time_from_msec(900), p);
     cacert_db_close(dbd, h->s);
     db_work_end();

@@ -210,42 +210,51 @@ apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
     return APR_SUCCESS;
 }
 
-apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p)
+/* Transactions are BEGIN, COMMIT and ROLLBACK sent as they are, not
+ * apr_dbd_transaction_start/_end: apr-util's pgsql driver dereferences a
+ * NULL transaction when BEGIN fails with an error result, which is what a
+ * connection the server has closed gives (libpq learns it on that BEGIN),
+ * and httpd's child died of it.  No data goes into these three commands;
+ * every statement inside stays prepared. */
+static apr_status_t tx_command(ca_db_t *db, const char *cmd, const char *tag)
 {
-    int rc;
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, cmd);
 
-    db->trans = NULL;
-    db->trans_failed = 0;
-    rc = apr_dbd_transaction_start(db->driver, p, db->handle, &db->trans);
     if (rc != 0) {
-        ca_log(CA_LOG_ERR, "CA10304", APR_EGENERAL, "BEGIN: %s",
+        ca_log(CA_LOG_ERR, tag, APR_EGENERAL, "%s: %s", cmd,
                apr_dbd_error(db->driver, db->handle, rc));
-        db->trans = NULL;
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
 }
 
+apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p)
+{
+    (void)p;
+    db->in_trans = 0;
+    db->trans_failed = 0;
+    if (tx_command(db, "BEGIN", "CA10304") != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    db->in_trans = 1;
+    return APR_SUCCESS;
+}
+
 apr_status_t ca_db_commit(ca_db_t *db, apr_pool_t *p)
 {
-    int failed, rc;
+    int failed;
+    apr_status_t rv;
 
-    if (!db->trans) {
+    (void)p;
+    if (!db->in_trans) {
         return APR_EGENERAL;
     }
     failed = db->trans_failed;
-    if (failed) {
-        apr_dbd_transaction_mode_set(db->driver, db->trans,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-    }
-    rc = apr_dbd_transaction_end(db->driver, p, db->trans);
-    db->trans = NULL;
-    if (rc != 0) {
-        ca_log(CA_LOG_ERR, "CA10305", APR_EGENERAL, "COMMIT: %s",
-               apr_dbd_error(db->driver, db->handle, rc));
-        return APR_EGENERAL;
-    }
-    return failed ? APR_EGENERAL : APR_SUCCESS;
+    /* PostgreSQL takes COMMIT of a failed transaction as ROLLBACK, and
+     * says so only in the command tag: a failure is rolled back by name */
+    rv = tx_command(db, failed ? "ROLLBACK" : "COMMIT", "CA10305");
+    db->in_trans = 0;
+    return (failed || rv != APR_SUCCESS) ? APR_EGENERAL : APR_SUCCESS;
 }
 
 apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p)
@@ -259,13 +268,12 @@ apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p)
 
 apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)
 {
-    if (!db->trans) {
+    (void)p;
+    if (!db->in_trans) {
         return APR_SUCCESS;
     }
-    apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
-    apr_dbd_transaction_end(db->driver, p, db->trans);
-    db->trans = NULL;
-    return APR_SUCCESS;
+    db->in_trans = 0;
+    return tx_command(db, "ROLLBACK", "CA10305");
 }
 
 int ca_db_prepare_tables(ca_db_t *db, const ca_stmt_t *const *tables, apr_pool_t *p)
@@ -290,6 +298,42 @@ int ca_db_prepare_tables(ca_db_t *db, const ca_stmt_t *const *tables, apr_pool_t
         }
     }
     return failed;
+}
+
+apr_status_t ca_db_prepare_again(ca_db_t *db, apr_hash_t *sqls, apr_pool_t *conn_pool)
+{
+    apr_hash_index_t *hi;
+    int done = 0, failed = 0;
+
+    if (!db->prepared) {
+        return APR_SUCCESS;
+    }
+    for (hi = apr_hash_first(NULL, db->prepared); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_ssize_t klen;
+        apr_dbd_prepared_t *st = NULL;
+        const char *sql;
+        int rc;
+
+        apr_hash_this(hi, &key, &klen, NULL);
+        sql = apr_hash_get(sqls, key, klen);
+        if (!sql) {
+            continue;
+        }
+        rc = apr_dbd_prepare(db->driver, conn_pool, db->handle, sql, key, &st);
+        if (rc != 0) {
+            ca_log(CA_LOG_ERR, "CA10306", APR_EGENERAL, "prepare %s: %s", (const char *)key,
+                   apr_dbd_error(db->driver, db->handle, rc));
+            failed++;
+            continue;
+        }
+        /* replacing the value of a key the iteration is on is safe */
+        apr_hash_set(db->prepared, key, klen, st);
+        done++;
+    }
+    ca_log(failed ? CA_LOG_ERR : CA_LOG_NOTICE, "CA10308", APR_SUCCESS,
+           "a new database session: %d statements prepared again, %d failed", done, failed);
+    return failed ? APR_EGENERAL : APR_SUCCESS;
 }
 
 const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p)

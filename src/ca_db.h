@@ -28,7 +28,7 @@ typedef struct ca_db_t {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     apr_hash_t *prepared;            /* label -> apr_dbd_prepared_t * */
-    apr_dbd_transaction_t *trans;    /* open transaction or NULL */
+    int in_trans;                    /* a transaction is open */
     int trans_failed;                /* a statement in it failed */
 } ca_db_t;
 
@@ -138,5 +138,14 @@ apr_status_t ca_hex_decode(unsigned char **pdata, apr_size_t *plen, const char *
  * terminated tables) on a connection (for tools and tests); reports each
  * failure with ca_log and returns the count of failures */
 int ca_db_prepare_tables(ca_db_t *db, const ca_stmt_t *const *tables, apr_pool_t *p);
+
+/* A connection whose database session was replaced (the driver reconnected
+ * after a database restart, a failover or a dropped connection) has lost
+ * its prepared statements.  Prepare every statement of db->prepared again
+ * on the new session, the SQL taken from sqls (label -> SQL), the new
+ * handles allocated in conn_pool (a pool that lives as long as the
+ * connection).  A label without SQL in sqls is left as it is.  APR_SUCCESS,
+ * or APR_EGENERAL when a statement could not be prepared (logged). */
+apr_status_t ca_db_prepare_again(ca_db_t *db, apr_hash_t *sqls, apr_pool_t *conn_pool);
 
 #endif
