@@ -278,6 +278,23 @@ def test_restart_with_extra_conf(stack, http):
     assert time.monotonic() - t0 < 60
 
 
+@pytest.mark.allow_log(r"AH00098", r"AH00016", r"CA21104", r"CA2110[0-9]", r"Unclean shutdown")
+def test_httpd_killed_is_restarted_every_time(stack, http):
+    """SIGKILL to httpd's master leaves a zombie (until its parent reaps it),
+    a pid file naming it and children holding the port; the stack's restart
+    starts httpd every time."""
+    import signal
+    for i in range(10):
+        pid = stack.httpd_pid()
+        assert pid, f"round {i}: no httpd"
+        os.kill(pid, signal.SIGKILL)
+        stack.restart()
+        assert stack.httpd_pid() not in (None, pid)
+        r = http.get("/static/x")
+        assert r.status_code in (200, 404), r.status_code
+    assert stack.health()["httpd"][0]
+
+
 def test_httpd_processes_run_as_www_data_when_root(stack):
     if os.geteuid() != 0:
         pytest.skip("only meaningful when the stack is started as root")

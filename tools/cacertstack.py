@@ -117,6 +117,15 @@ def wait_pid_gone(pid, timeout):
     return not pid_alive(pid)
 
 
+def proc_cmdline(pid):
+    """A process's arguments as bytes ([] when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
 def read_pidfile(path):
     try:
         with open(path) as f:
@@ -734,6 +743,17 @@ class Stack:
         if r.returncode != 0 and self.pg_running():
             raise StackError(f"pg_ctl stop failed: {r.stdout}{r.stderr}")
 
+    def restart_postgres(self):
+        """pg_ctl restart (fast): every session ends, the server is back at
+        once -- what an operator's restart or a failover does to httpd's
+        connections."""
+        bindir = self.pg_bindir()
+        _log("restarting PostgreSQL")
+        self._run(self._as_pg([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data,
+                               "-l", self.pg_log, "-m", "fast", "-w", "-t", "60", "restart"]),
+                  "pg_ctl restart")
+        self.pids["postgres"] = self.pg_running()
+
     # ---- mail sink --------------------------------------------------------
 
     def start_sink(self):
@@ -785,11 +805,7 @@ class Stack:
         self.pids.pop("sink", None)
 
     def _is_our_sink(self, pid):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            return False
+        cmd = proc_cmdline(pid)
         return any(c.endswith(b"mailsink.py") for c in cmd) and self.maildir.encode() in cmd
 
     # ---- the demo's DNS and web server ----------------------------------------
@@ -1401,6 +1417,42 @@ class Stack:
         pid = read_pidfile(os.path.join(self.rundir, "httpd.pid"))
         return pid if pid and pid_alive(pid) else None
 
+    def _is_our_httpd(self, pid):
+        cmd = proc_cmdline(pid)
+        return bool(cmd) and self.conf_file.encode() in cmd and cmd[0].endswith(b"apache2")
+
+    def _clear_dead_httpd(self):
+        """What a master killed without a stop leaves behind: its pid file
+        (httpd refuses to start while the pid in it exists, and a killed
+        master is a zombie until its parent reaps it; the pid may also have
+        gone to another process since) and its children, which hold the port
+        until they notice."""
+        pidfile = os.path.join(self.rundir, "httpd.pid")
+        pid = read_pidfile(pidfile)
+        # (a master killed a moment ago may still be on its way out)
+        if pid and pid_alive(pid) and self._is_our_httpd(pid) and not wait_pid_gone(pid, 2):
+            return False
+        if pid:
+            # dead, a zombie, or somebody else's now: give the old master time
+            # to be reaped (ours is reaped by pid_alive), then drop the file
+            wait_pid_gone(pid, 5)
+            try:
+                os.unlink(pidfile)
+                _log(f"removed the stale pid file of httpd (pid {pid})")
+            except FileNotFoundError:
+                pass
+        orphans = self._httpd_children()
+        if orphans:
+            _log(f"ending {len(orphans)} children of a killed httpd")
+            for c in orphans:
+                try:
+                    os.kill(c, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for c in orphans:
+                wait_pid_gone(c, 10)
+        return True
+
     def start_httpd(self):
         if self.modules and not os.path.exists(self.module_so):
             raise StackError(f"module not built: {self.module_so} (run scripts/setup, "
@@ -1414,6 +1466,13 @@ class Stack:
             os.chmod(self.san_logdir, 0o1777 if self.root else 0o755)
         self._check_readable_by_httpd()
         self.write_conf()
+        if not self._clear_dead_httpd():
+            raise StackError(f"httpd already runs with {self.conf_file} (stop it first)")
+        # a port the old httpd's last child just let go of may still answer
+        # for a moment
+        deadline = time.monotonic() + 10
+        while port_in_use(self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
         if port_in_use(self.port):
             raise StackError(f"port {self.port} on 127.0.0.1 is already in use "
                              "(set another with --port / CACERT_PORT)")
@@ -1502,6 +1561,7 @@ class Stack:
     def stop_httpd(self):
         pid = self.httpd_pid() or (self.pids.get("httpd") if pid_alive(self.pids.get("httpd")) else None)
         if not pid:
+            self._clear_dead_httpd()
             self.pids.pop("httpd", None)
             return
         _log("stopping httpd")
@@ -1527,6 +1587,10 @@ class Stack:
             except OSError:
                 os.kill(pid, signal.SIGKILL)
             wait_pid_gone(pid, 5)
+        if read_pidfile(os.path.join(self.rundir, "httpd.pid")) == pid:
+            # the master died without removing its pid file (it was killed):
+            # its children stay until they are ended
+            self._clear_dead_httpd()
         # children finish their leak reports after the master is gone
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self._httpd_children():
@@ -1535,19 +1599,8 @@ class Stack:
 
     def _httpd_children(self):
         """Live processes still running with our config file."""
-        out = []
-        conf = self.conf_file.encode()
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open(f"/proc/{p}/cmdline", "rb") as f:
-                    cmd = f.read().split(b"\0")
-            except OSError:
-                continue
-            if conf in cmd and cmd[0].endswith(b"apache2") and pid_alive(int(p)):
-                out.append(int(p))
-        return out
+        return [int(p) for p in os.listdir("/proc")
+                if p.isdigit() and self._is_our_httpd(int(p)) and pid_alive(int(p))]
 
     # ---- whole stack ------------------------------------------------------
 
