@@ -192,6 +192,15 @@ static apr_status_t db_session_check(ca_db_t *db, const ap_dbd_t *dbd)
     if (!conn) {
         return APR_EGENERAL;
     }
+    known = apr_hash_get(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING);
+    if (!known) {
+        /* first seen: mod_dbd prepared the statements when it opened it,
+         * in the session it has now -- unless that is gone already (0:
+         * whatever session it gets next is new) */
+        known = apr_palloc(dbd->pool, sizeof(*known));
+        *known = PQstatus(conn) == CONNECTION_OK ? PQbackendPID(conn) : 0;
+        apr_hash_set(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING, known);
+    }
     if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
         /* the goodbye (an error message), then the end of the stream: a
          * read each; a few reads at most, none of them waits */
@@ -208,14 +217,6 @@ static apr_status_t db_session_check(ca_db_t *db, const ap_dbd_t *dbd)
         return APR_EGENERAL;
     }
     pid = PQbackendPID(conn);
-    known = apr_hash_get(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING);
-    if (!known) {
-        /* first seen: mod_dbd prepared the statements when it opened it */
-        known = apr_palloc(dbd->pool, sizeof(*known));
-        *known = pid;
-        apr_hash_set(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING, known);
-        return APR_SUCCESS;
-    }
     if (*known != pid) {
         if (ca_db_prepare_again(db, stmt_sqls, dbd->pool) != APR_SUCCESS) {
             return APR_EGENERAL;

@@ -308,6 +308,16 @@ apr_status_t ca_db_prepare_again(ca_db_t *db, apr_hash_t *sqls, apr_pool_t *conn
     if (!db->prepared) {
         return APR_SUCCESS;
     }
+    /* from a clean slate, so that a try cut short by another failure can
+     * be repeated (a constant command, no data) */
+    {
+        int n = 0;
+        if (apr_dbd_query(db->driver, db->handle, &n, "DEALLOCATE ALL") != 0) {
+            ca_log(CA_LOG_ERR, "CA10306", APR_EGENERAL, "DEALLOCATE ALL: %s",
+                   apr_dbd_error(db->driver, db->handle, 0));
+            return APR_EGENERAL;
+        }
+    }
     for (hi = apr_hash_first(NULL, db->prepared); hi; hi = apr_hash_next(hi)) {
         const void *key;
         apr_ssize_t klen;

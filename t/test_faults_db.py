@@ -218,3 +218,32 @@ def test_long_outage_keeps_signerd_and_the_queue(http, stack, db, short_deadman)
         conn.close()
     assert stack.pids["signerd"] == pid
     assert stack.error_log_lines(0, lambda l: "CA21110" in l), "the outage was not logged"
+
+
+@pytest.mark.allow_log(*DB_GONE)
+def test_connections_first_used_while_the_database_is_away(http, stack, db):
+    """Connections httpd opened at start and first uses during an outage
+    (so the modules first see them dead): once the database is back, their
+    new sessions get the statements too."""
+    m = member(http, stack, db, points=10)
+    cid, cert, key = issue(http, profile="client", email0="yes")
+    db.close()
+    stack.restart()                   # fresh children, connections never used
+    log_from = os.path.getsize(stack.error_log)
+    stack.stop_postgres()
+    try:
+        # one of each: a connection seen dead once, and not again before
+        # the database is back, is the case that went wrong
+        for _ in range(1):
+            with StackSession(stack) as s:
+                assert s.get("/account/login").status_code == 503
+            r = requests.post(stack.http_url + "/ocsp", data=ocsp_request(stack, cert, b"n"),
+                              headers={"Content-Type": "application/ocsp-request"}, timeout=10)
+            assert ocsp.load_der_ocsp_response(r.content).response_status \
+                == ocsp.OCSPResponseStatus.TRY_LATER
+    finally:
+        stack.start_postgres()
+    wait_all_work(http, stack, m, cert, time.monotonic())
+    for _ in range(10):
+        assert everything_works(http, stack, m, cert)[0]
+    no_missing_statements(stack, log_from)
