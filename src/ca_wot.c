@@ -60,6 +60,14 @@ const ca_stmt_t ca_wot_stmts[] = {
       "SELECT to_char(m.dob, 'YYYY-MM-DD') AS dob, m.given_name, m.family_name, m.language,"
       " " PRIMARY_OF("m.id") " AS email, m.locked_at IS NOT NULL AS locked"
       " FROM members m WHERE m.id = %s::bigint FOR UPDATE OF m" },
+    { "cacert_wot_mismatches",
+      "SELECT count(*) FILTER (WHERE assuree_id = %s::bigint"
+      "  AND at > now() - interval '24 hours') AS pair,"
+      " count(*) FILTER (WHERE at > now() - interval '1 hour') AS assurer"
+      " FROM wot_mismatches WHERE assurer_id = %s::bigint"
+      " AND at > now() - interval '24 hours'" },
+    { "cacert_wot_mismatch_insert",
+      "INSERT INTO wot_mismatches (assurer_id, assuree_id) VALUES (%s::bigint, %s::bigint)" },
     { "cacert_wot_pair_live",
       "SELECT id FROM assurances WHERE assurer_id = %s::bigint AND assuree_id = %s::bigint"
       " AND revoked_at IS NULL" },
@@ -350,6 +358,23 @@ static const char *assuree_refusal(const ca_row_t *m, const ca_wot_entry_t *e, a
     return ca_points_documents_check(e->documents, e->points, e->kind == CA_WOT_FACE_TO_FACE);
 }
 
+/* one mismatch of name or date of birth, in a transaction of its own */
+static apr_status_t mismatch_record(ca_db_t *db, const char *assurer_id,
+                                    const char *assuree_id, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_wot_mismatch_insert",
+                          CA_ARGS(assurer_id, assuree_id), p)) == APR_SUCCESS) {
+        rv = ca_audit_write(db, assurer_id, assuree_id, "assurance.mismatch",
+                            "the name or date of birth entered did not match", p);
+    }
+    return ca_db_end(db, rv, p);
+}
+
 /* may this Assurer (arow, standing) award these points (face to face), or
  * this TTP-admin enter them (the assuree's TTP assurances so far)?
  * *prefusal NULL or the refusal */
@@ -431,7 +456,7 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
                            apr_time_t now, apr_pool_t *p)
 {
     const char *today = ca_wot_date_of(now, p), *refusal = NULL;
-    const ca_row_t *m, *arow;
+    const ca_row_t *m = NULL, *arow, *mm;
     ca_standing_t assurer, assuree;
     apr_array_header_t *rows;
     apr_status_t rv;
@@ -463,6 +488,15 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
            != APR_SUCCESS
         || (rv = ca_account_standing(&assurer, db, e->assurer_id, p)) != APR_SUCCESS
         || (rv = ca_account_standing(&assuree, db, ca_col(m, "id"), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = ca_db_row(&mm, db, "cacert_wot_mismatches",
+                        CA_ARGS(ca_col(m, "id"), e->assurer_id), p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (ca_col_int(mm, "pair", 0) >= CA_WOT_MISMATCHES_PAIR
+        || ca_col_int(mm, "assurer", 0) >= CA_WOT_MISMATCHES_ASSURER) {
+        refusal = "wot.mismatch.limit";
         goto leave;
     }
     if ((refusal = assuree_refusal(m, e, p))
@@ -503,6 +537,12 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
 leave:
     ca_db_rollback(db, p);
     *prefusal = refusal;
+    if (refusal && !strcmp(refusal, "wot.mismatch")) {
+        /* the name or date of birth did not match: kept (outside the
+         * refused entry) for the limits above and for support, in the
+         * audit log; what was typed is not kept */
+        return mismatch_record(db, e->assurer_id, ca_col(m, "id"), p);
+    }
     return refusal ? APR_SUCCESS : rv;
 }
 

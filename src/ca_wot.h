@@ -103,6 +103,15 @@ typedef struct {
  * now: the current time, read once by the caller; ages are counted on its
  * UTC date.  TTP kinds do not check a role: the caller has checked that
  * the assurer is a TTP-admin. */
+/* Mismatches of name or date of birth an Assurer may enter for one
+ * assuree in 24 hours, and for anybody in an hour, before ca_wot_assure
+ * refuses with wot.mismatch.limit: the check must not become a way to
+ * guess a member's date of birth (a year has 365 guesses).  Counted per
+ * Assurer and assuree, so that nobody can stop the assurances of a member
+ * by failing on purpose. */
+#define CA_WOT_MISMATCHES_PAIR 5
+#define CA_WOT_MISMATCHES_ASSURER 20
+
 apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *db,
                            const ca_wot_entry_t *e, const ca_points_rules_t *rules,
                            apr_time_t now, apr_pool_t *p);

@@ -8,7 +8,7 @@ import pytest
 
 from accounts import csrf_of, login
 from wot import (assure, counts, days_from_today, db_member, enter_step, find_step,
-                 make_assurer, page_errors, web_member)
+                 make_assurer, page_errors, scalar, web_member)
 
 
 @pytest.fixture
@@ -18,13 +18,16 @@ def assurer(http, stack, db):
     return a
 
 
-def refused(http, db, assuree, points, message, status=422, **kw):
+def refused(http, db, assuree, points, message, status=422, audited=0, **kw):
+    """audited: audit rows the refusal adds (a mismatch of name or date of
+    birth is kept for support)."""
     before = counts(db)
     r = assure(http, assuree, points, **kw)
     assert r.status_code == status, (r.status_code, r.text[:600])
     errors = " ".join(page_errors(r.text))
     assert message in errors, errors
-    assert counts(db) == before
+    after = counts(db)
+    assert after == (before[0], before[1] + audited, *before[2:])
     return r
 
 
@@ -55,13 +58,29 @@ def test_bad_dates(http, db, assurer, date, message):
 
 def test_name_or_date_of_birth_mismatch(http, db, assurer):
     b = db_member(db, given="Johanna", family="Weber", dob="1975-01-02")
-    refused(http, db, b, 10, "does not match", given="Johana")
-    refused(http, db, b, 10, "does not match", family="weber")
-    refused(http, db, b, 10, "does not match", dob_day="3")
-    refused(http, db, b, 10, "does not match", middle="Maria")
-    refused(http, db, b, 10, "does not match", suffix="Jr.")
+    refused(http, db, b, 10, "does not match", audited=1, given="Johana")
+    refused(http, db, b, 10, "does not match", audited=1, family="weber")
+    refused(http, db, b, 10, "does not match", audited=1, dob_day="3")
+    refused(http, db, b, 10, "does not match", audited=1, middle="Maria")
     # spaces around a name are not a mismatch
     assert assure(http, b, 10, given=" Johanna ").status_code == 303
+    c = db_member(db, given="Johanna", family="Weber", dob="1975-01-02")
+    refused(http, db, c, 10, "does not match", audited=1, suffix="Jr.")
+
+
+def test_date_of_birth_guessing_is_limited(http, db, assurer):
+    """An Assurer who knows a member's name cannot find the date of birth by
+    trying dates: after 5 mismatches for that member in a day, every entry
+    for them is refused, the right one too; each try is in the audit log."""
+    b = db_member(db, given="Greta", family="Lind", dob="1981-07-23")
+    for day in range(1, 6):
+        refused(http, db, b, 10, "does not match", audited=1, dob_day=str(day))
+    r = refused(http, db, b, 10, "did not match too often")
+    assert "did not match too often" in r.text
+    assert scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'assurance.mismatch'"
+                  " AND member_id = %s", b["id"]) >= 5
+    # another member is still fine for this Assurer
+    assert assure(http, db_member(db), 10).status_code == 303
 
 
 def test_declarations_and_documents(http, db, assurer):
