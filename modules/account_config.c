@@ -32,12 +32,13 @@ static const acc_srv_cfg defaults = {
     .smtp_spec = "localhost:25",
     .smtp_timeout = APR_USEC_PER_SEC * 30,
     .ping_lifetime = APR_USEC_PER_SEC * 48 * 3600,
-    .ping_attempts = 5,
+    .ping_attempts = 20,
     .session_idle = APR_USEC_PER_SEC * 30 * 60,
     .session_max = APR_USEC_PER_SEC * 12 * 3600,
     .login_fail_account = 5,
     .login_fail_client = 20,
     .login_fail_window = APR_USEC_PER_SEC * 15 * 60,
+    .login_delay_max = APR_USEC_PER_SEC * 5 * 60,
     .lost_fail_max = 3,
     .lost_fail_window = APR_USEC_PER_SEC * 24 * 3600,
     .reset_lifetime = APR_USEC_PER_SEC * 3600,
@@ -69,6 +70,7 @@ GET_TIME(ping_lifetime)
 GET_TIME(session_idle)
 GET_TIME(session_max)
 GET_TIME(login_fail_window)
+GET_TIME(login_delay_max)
 GET_TIME(lost_fail_window)
 GET_TIME(reset_lifetime)
 GET_INT(ping_attempts)
@@ -87,6 +89,7 @@ void *acc_create_srv_cfg(apr_pool_t *p, server_rec *s)
 
     c->smtp_timeout = c->ping_lifetime = c->session_idle = c->session_max = CACERT_UNSET;
     c->login_fail_window = c->lost_fail_window = c->reset_lifetime = CACERT_UNSET;
+    c->login_delay_max = CACERT_UNSET;
     c->ping_attempts = c->login_fail_account = c->login_fail_client = CACERT_UNSET;
     c->lost_fail_max = c->argon2_t = c->argon2_m = c->argon2_p = CACERT_UNSET;
     c->pw_minlen = c->register_per_client = CACERT_UNSET;
@@ -111,6 +114,7 @@ void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     CACERT_MERGE_NUM(c, base, add, login_fail_account);
     CACERT_MERGE_NUM(c, base, add, login_fail_client);
     CACERT_MERGE_NUM(c, base, add, login_fail_window);
+    CACERT_MERGE_NUM(c, base, add, login_delay_max);
     CACERT_MERGE_NUM(c, base, add, lost_fail_max);
     CACERT_MERGE_NUM(c, base, add, lost_fail_window);
     CACERT_MERGE_NUM(c, base, add, reset_lifetime);
@@ -316,9 +320,12 @@ const command_rec acc_cmds[] = {
     AP_INIT_TAKE1("CAcertSessionMaxLifetime", set_time, OFF(session_max), RSRC_CONF,
                   "absolute session lifetime (default 12h)"),
     AP_INIT_TAKE1("CAcertLoginFailuresPerAccount", set_count, OFF(login_fail_account),
-                  RSRC_CONF, "failed logins per address in the window (default 5)"),
+                  RSRC_CONF, "failed logins for an address from one client before it waits "
+                  "(default 5)"),
     AP_INIT_TAKE1("CAcertLoginFailuresPerClient", set_count, OFF(login_fail_client),
-                  RSRC_CONF, "failed logins per client address in the window (default 20)"),
+                  RSRC_CONF, "failed logins from one client before it waits (default 20)"),
+    AP_INIT_TAKE1("CAcertLoginDelayMax", set_time, OFF(login_delay_max), RSRC_CONF,
+                  "the longest wait after failed logins (default 5m)"),
     AP_INIT_TAKE1("CAcertLoginFailureWindow", set_time, OFF(login_fail_window), RSRC_CONF,
                   "window in which failed logins are counted (default 15m)"),
     AP_INIT_TAKE1("CAcertLostPasswordFailures", set_count, OFF(lost_fail_max), RSRC_CONF,

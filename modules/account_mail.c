@@ -31,7 +31,13 @@ apr_status_t acc_send_mail(void *baton, const char *kind, const char *address,
 
     ca_tmpl_set(m, "address", address);
     ca_tmpl_set(m, "site", c->site_url);
-    if (!strcmp(kind, "reset")) {
+    if (!strcmp(kind, "taken")) {
+        /* somebody registered with an address that has an account */
+        tmpl = "mail/register_taken.txt";
+        ca_tmpl_set(m, "login", apr_pstrcat(p, c->site_url, q->base, "/login", NULL));
+        ca_tmpl_set(m, "lost", apr_pstrcat(p, c->site_url, q->base, "/lost", NULL));
+    }
+    else if (!strcmp(kind, "reset")) {
         tmpl = "mail/reset.txt";
         ca_tmpl_set(m, "link", apr_pstrcat(p, c->site_url, q->base, "/reset?t=",
                                            secret, NULL));

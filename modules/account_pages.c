@@ -169,18 +169,18 @@ static int page_register(req_t *q)
             return acc_internal_error(q, APR_EGENERAL, "database");
         }
         rv = ca_account_register(&member_id, &q->db, &q->cfg->acc, &reg, acc_send_mail, q, p);
-        if (rv == APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
-                          "CA20301: member %s registered", member_id);
+        if (rv == APR_SUCCESS || rv == APR_EEXIST) {
+            /* a taken address gets the same page: its owner got a mail */
+            if (rv == APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                              "CA20301: member %s registered", member_id);
+            }
             ca_tmpl_set(q->ctx, "address", reg.email);
             ca_tmpl_setf(q->ctx, "hours", "%" APR_TIME_T_FMT,
                          apr_time_sec(q->cfg->acc.ping_lifetime) / 3600);
             return acc_render(q, "register_done.html", HTTP_OK);
         }
-        if (rv == APR_EEXIST) {
-            acc_field_error(q, "email", "err.email.taken");
-        }
-        else if (rv == APR_EINVAL) {
+        if (rv == APR_EINVAL) {
             acc_field_error(q, "password", "err.password.weak");
         }
         else if (rv == APR_EAGAIN) {
@@ -209,6 +209,7 @@ static int page_confirm(req_t *q)
     ca_ping_outcome_t out;
     const char *id, *code, *address, *key;
     apr_status_t rv;
+    int status = HTTP_UNPROCESSABLE_ENTITY;
 
     if (q->r->method_number == M_GET) {
         ca_form_limits_t lim = { 2048, 8, 256, NULL, 0 };
@@ -243,7 +244,7 @@ static int page_confirm(req_t *q)
             return acc_internal_error(q, APR_EGENERAL, "database");
         }
         rv = ca_account_confirm(&out, &address, &q->db, &q->cfg->acc, *id ? id : NULL,
-                                *id ? NULL : address, code, p);
+                                *id ? NULL : address, code, acc_client_addr(q->r), p);
         if (rv != APR_SUCCESS) {
             return acc_internal_error(q, rv, "email confirmation");
         }
@@ -251,16 +252,22 @@ static int page_confirm(req_t *q)
             ca_tmpl_set(q->ctx, "address", address);
             return acc_render(q, "confirm_done.html", HTTP_OK);
         }
-        key = out == CA_PING_WRONG ? "err.ping.wrong"
-              : out == CA_PING_EXHAUSTED ? "err.ping.exhausted"
+        /* by address, one answer whatever the address: whether a
+         * confirmation is pending for it is nobody else's business */
+        key = out == CA_PING_THROTTLED ? "err.ping.throttled"
+              : !*id ? "err.ping.address"
+              : out == CA_PING_WRONG ? "err.ping.wrong"
               : out == CA_PING_EXPIRED ? "err.ping.expired" : "err.ping.unknown";
         acc_set_msg(q, "error", key);
+        if (out == CA_PING_THROTTLED) {
+            status = HTTP_TOO_MANY_REQUESTS;
+        }
     }
     if (*id) {
         ca_tmpl_set(q->ctx, "v_id", id);
     }
     acc_keep(q, "email");
-    return acc_render(q, "confirm.html", HTTP_UNPROCESSABLE_ENTITY);
+    return acc_render(q, "confirm.html", status);
 }
 
 static int page_login(req_t *q)

@@ -58,6 +58,7 @@ typedef struct {
     int login_fail_account;
     int login_fail_client;
     apr_interval_time_t login_fail_window;
+    apr_interval_time_t login_delay_max;
     int lost_fail_max;
     apr_interval_time_t lost_fail_window;
     apr_interval_time_t reset_lifetime;
@@ -99,6 +100,7 @@ apr_interval_time_t acc_ping_lifetime(const acc_srv_cfg *c);
 apr_interval_time_t acc_session_idle(const acc_srv_cfg *c);
 apr_interval_time_t acc_session_max(const acc_srv_cfg *c);
 apr_interval_time_t acc_login_fail_window(const acc_srv_cfg *c);
+apr_interval_time_t acc_login_delay_max(const acc_srv_cfg *c);
 apr_interval_time_t acc_lost_fail_window(const acc_srv_cfg *c);
 apr_interval_time_t acc_reset_lifetime(const acc_srv_cfg *c);
 int acc_ping_attempts(const acc_srv_cfg *c);

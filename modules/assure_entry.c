@@ -129,7 +129,9 @@ static apr_status_t entry_mails(assure_req_t *q, const ca_wot_done_t *d,
     ca_tmpl_set(ctx, "location", e->location);
     ca_tmpl_set(ctx, "method", ca_wot_kind_name(e->kind));
     ca_tmpl_set(ctx, "ttp", e->kind == CA_WOT_FACE_TO_FACE ? NULL : e->ttp);
-    ca_tmpl_set(ctx, "wot", ap_construct_url(q->r->pool, q->pg->base, q->r));
+    /* the mails' links: CAcertSiteURL ({{site}}, set by cacert_mail) and
+     * the path, never the Host header the client sent */
+    ca_tmpl_set(ctx, "wot", q->pg->base);
     rv = d->assuree_email ? assure_mail(q, d->assuree_lang, "mail/assured.txt", ctx,
                                         d->assuree_email) : APR_SUCCESS;
     rv2 = d->assurer_email ? assure_mail(q, d->assurer_lang, "mail/assurance_given.txt", ctx,

@@ -389,7 +389,9 @@ static int page_stats(assure_req_t *q)
         ca_tmpl_setf(item, "assurances", "%d", st.per_month[i]);
         ca_tmpl_setf(item, "certs", "%d", st.certs[i]);
     }
-    apr_table_setn(q->r->headers_out, "Cache-Control", "public, max-age=300");
+    /* no public caching: the page carries the session's CSRF token like
+     * every page (no-store, from the page's headers); the figures are
+     * cached in the server instead (CAcertStatsCacheTime) */
     return assure_render(q, "stats.html", HTTP_OK);
 }
 

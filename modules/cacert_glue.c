@@ -394,7 +394,9 @@ int cacert_redirect(request_rec *r, const char *base, const char *where)
     const char *url = apr_pstrcat(r->pool, base, "/", where, NULL);
 
     page_headers(r);
-    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, url, r));
+    /* a path, never a URL made from the request's Host header (which the
+     * client chooses); RFC 9110 10.2.2 allows a relative Location */
+    apr_table_setn(r->headers_out, "Location", url);
     return HTTP_SEE_OTHER;
 }
 

@@ -105,6 +105,7 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         a->login_fail_account = acc_login_fail_account(c);
         a->login_fail_client = acc_login_fail_client(c);
         a->login_fail_window = acc_login_fail_window(c);
+        a->login_delay_max = acc_login_delay_max(c);
         a->lost_fail_max = acc_lost_fail_max(c);
         a->lost_fail_window = acc_lost_fail_window(c);
         a->reset_lifetime = acc_reset_lifetime(c);

@@ -54,6 +54,11 @@ const ca_stmt_t ca_account_stmts[] = {
       " ORDER BY p.id DESC LIMIT 1 FOR UPDATE OF p" },
     { "cacert_acc_ping_attempt",
       "UPDATE email_pings SET attempts = attempts + 1 WHERE id = %s::bigint" },
+    { "cacert_acc_confirm_failures",
+      "SELECT count(*) AS n FROM confirm_failures WHERE client_addr = %s"
+      " AND at > now() - make_interval(secs => %s::float8)" },
+    { "cacert_acc_confirm_failure_insert",
+      "INSERT INTO confirm_failures (client_addr) VALUES (%s)" },
     { "cacert_acc_ping_use",
       "UPDATE email_pings SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
     { "cacert_acc_email_verify",
@@ -67,10 +72,13 @@ const ca_stmt_t ca_account_stmts[] = {
       " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND (e.is_primary OR e.verified_at IS NOT NULL)" },
     { "cacert_acc_login_failures",
-      "SELECT (SELECT count(*) FROM login_failures WHERE address = lower(%s)"
-      "  AND at > now() - make_interval(secs => %s::float8)) AS by_address,"
-      " (SELECT count(*) FROM login_failures WHERE client_addr = %s"
-      "  AND at > now() - make_interval(secs => %s::float8)) AS by_client" },
+      "SELECT count(*) FILTER (WHERE address = lower(%s)) AS by_pair,"
+      " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE address = lower(%s))),"
+      "  0)::float8 AS pair_since,"
+      " count(*) AS by_client, coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
+      " AS client_since"
+      " FROM login_failures WHERE client_addr = %s"
+      " AND at > now() - make_interval(secs => %s::float8)" },
     { "cacert_acc_login_failure_insert",
       "INSERT INTO login_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_session_insert",
@@ -121,10 +129,13 @@ const ca_stmt_t ca_account_stmts[] = {
       "SELECT position, question, answer_hash FROM lost_password_questions"
       " WHERE member_id = %s::bigint ORDER BY position" },
     { "cacert_acc_lost_failures",
-      "SELECT (SELECT count(*) FROM lost_password_failures WHERE address = lower(%s)"
-      "  AND at > now() - make_interval(secs => %s::float8)) AS by_address,"
-      " (SELECT count(*) FROM lost_password_failures WHERE client_addr = %s"
-      "  AND at > now() - make_interval(secs => %s::float8)) AS by_client" },
+      "SELECT count(*) FILTER (WHERE address = lower(%s)) AS by_pair,"
+      " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE address = lower(%s))),"
+      "  0)::float8 AS pair_since,"
+      " count(*) AS by_client, coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
+      " AS client_since"
+      " FROM lost_password_failures WHERE client_addr = %s"
+      " AND at > now() - make_interval(secs => %s::float8)" },
     { "cacert_acc_lost_failure_insert",
       "INSERT INTO lost_password_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_reset_invalidate",
@@ -139,8 +150,12 @@ const ca_stmt_t ca_account_stmts[] = {
     { "cacert_acc_reset_use",
       "UPDATE password_resets SET used_at = now() WHERE id = %s::bigint AND used_at IS NULL" },
     { "cacert_acc_registrations",
-      "SELECT count(*) AS n FROM cca_agreements WHERE client_addr = %s"
-      " AND agreed_at > now() - interval '1 hour'" },
+      "SELECT (SELECT count(*) FROM cca_agreements WHERE client_addr = %s"
+      "  AND agreed_at > now() - interval '1 hour')"
+      " + (SELECT count(*) FROM registrations_taken WHERE client_addr = %s"
+      "  AND at > now() - interval '1 hour') AS n" },
+    { "cacert_acc_registration_taken",
+      "INSERT INTO registrations_taken (client_addr) VALUES (%s)" },
     { "cacert_acc_standing",
       "SELECT (SELECT coalesce(sum(points), 0) FROM assurances"
       "  WHERE assuree_id = m.id AND revoked_at IS NULL) AS received,"
@@ -182,6 +197,41 @@ int ca_is_id(const char *s)
 static const char *secs(apr_interval_time_t t, apr_pool_t *p)
 {
     return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(t));
+}
+
+/* The wait a client owes after n failures of which free are allowed: none,
+ * then base, doubling with each further failure, up to max. */
+static apr_interval_time_t backoff(int n, int free, apr_interval_time_t base,
+                                   apr_interval_time_t max)
+{
+    apr_interval_time_t w = base;
+    int i;
+
+    if (n < free) {
+        return 0;
+    }
+    for (i = free; i < n && w < max; i++) {
+        w *= 2;
+    }
+    return w < max ? w : max;
+}
+
+/* Failures are keyed on (address, client): a client that failed for an
+ * address waits before its next try for that address, progressively
+ * longer; a client that failed for many addresses waits before any try.
+ * Nobody else waits: the owner from another client is never held up, and
+ * the owner from the failing client waits at most max, never a lock.
+ * row: by_pair, pair_since, by_client, client_since (seconds). */
+static int must_wait(const ca_row_t *row, int free_pair, int free_client,
+                     apr_interval_time_t base, apr_interval_time_t max)
+{
+    const char *ps = ca_col(row, "pair_since"), *cs = ca_col(row, "client_since");
+    apr_interval_time_t pair_since = (apr_interval_time_t)(atof(ps ? ps : "0") * APR_USEC_PER_SEC);
+    apr_interval_time_t client_since = (apr_interval_time_t)(atof(cs ? cs : "0")
+                                                              * APR_USEC_PER_SEC);
+
+    return pair_since < backoff(ca_col_int(row, "by_pair", 0), free_pair, base, max)
+           || client_since < backoff(ca_col_int(row, "by_client", 0), free_client, base, max);
 }
 
 static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
@@ -299,7 +349,8 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     }
     /* each registration costs six Argon2id hashes and sends a mail to an
      * address of the visitor's choosing: limited per client address */
-    rv = ca_db_row(&row, db, "cacert_acc_registrations", CA_ARGS(reg->client_addr), p);
+    rv = ca_db_row(&row, db, "cacert_acc_registrations",
+                   CA_ARGS(reg->client_addr, reg->client_addr), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -320,7 +371,20 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = claim_address(db, reg->email, p)) != APR_SUCCESS) {
+    if ((rv = claim_address(db, reg->email, p)) == APR_EEXIST) {
+        /* the address has an account (or a registration waiting): the
+         * visitor is told what a new registrant is told, and the mail goes
+         * to the address's owner instead, saying so; the try counts
+         * against the client like a registration */
+        ca_db_rollback(db, p);
+        if ((rv = ca_db_query(NULL, db, "cacert_acc_registration_taken",
+                              CA_ARGS(reg->client_addr), p)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = mail(baton, "taken", reg->email, NULL, NULL, p);
+        return rv == APR_SUCCESS ? APR_EEXIST : rv;
+    }
+    if (rv != APR_SUCCESS) {
         goto leave;
     }
     rv = ca_db_row(&row, db, "cacert_acc_member_insert",
@@ -367,16 +431,24 @@ leave:
 apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
                                 ca_db_t *db, const ca_account_cfg_t *cfg,
                                 const char *ping_id, const char *address,
-                                const char *cookie, apr_pool_t *p)
+                                const char *cookie, const char *client_addr, apr_pool_t *p)
 {
     const ca_row_t *row;
     const char *member_id;
     apr_status_t rv;
-    int attempts;
 
     *pout = CA_PING_UNKNOWN;
     *paddress = NULL;
     if (ping_id && !ca_is_id(ping_id)) {
+        return APR_SUCCESS;
+    }
+    rv = ca_db_row(&row, db, "cacert_acc_confirm_failures",
+                   CA_ARGS(client_addr, secs(cfg->login_fail_window, p)), p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (ca_col_int(row, "n", 0) >= cfg->ping_attempts) {
+        *pout = CA_PING_THROTTLED;
         return APR_SUCCESS;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
@@ -390,31 +462,26 @@ apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
     }
     if (rv == APR_NOTFOUND) {
         rv = APR_SUCCESS;
-        goto leave;
+        goto wrong;
     }
     if (rv != APR_SUCCESS) {
         goto leave;
     }
     if (ca_col_true(row, "closed")) {
-        goto leave;
+        goto wrong;
     }
     if (ca_col_true(row, "expired")) {
         *pout = CA_PING_EXPIRED;
         goto leave;
     }
-    attempts = ca_col_int(row, "attempts", 0);
-    if (attempts >= cfg->ping_attempts) {
-        *pout = CA_PING_EXHAUSTED;
-        goto leave;
-    }
     if (!cookie || !ca_str_equal_ct(ca_sha256_hex(cookie, strlen(cookie), p),
                                        ca_col(row, "cookie_hash"))) {
         rv = ca_db_query(NULL, db, "cacert_acc_ping_attempt", CA_ARGS(ca_col(row, "id")), p);
-        if (rv == APR_SUCCESS) {
-            rv = ca_db_commit(db, p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
         }
-        *pout = attempts + 1 >= cfg->ping_attempts ? CA_PING_EXHAUSTED : CA_PING_WRONG;
-        goto leave;
+        *pout = CA_PING_WRONG;
+        goto wrong;
     }
     member_id = ca_col(row, "member_id");
     if ((rv = ca_db_query(NULL, db, "cacert_acc_ping_use", CA_ARGS(ca_col(row, "id")), p))
@@ -429,6 +496,14 @@ apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
     if (rv == APR_SUCCESS) {
         *pout = CA_PING_OK;
         *paddress = ca_col(row, "address");
+    }
+    goto leave;
+
+wrong:
+    /* nothing to confirm with that cookie: counted against the client */
+    rv = ca_db_query(NULL, db, "cacert_acc_confirm_failure_insert", CA_ARGS(client_addr), p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_commit(db, p);
     }
 
 leave:
@@ -493,12 +568,12 @@ apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
     *pout = CA_LOGIN_BAD;
     *psess = NULL;
     rv = ca_db_row(&row, db, "cacert_acc_login_failures",
-                   CA_ARGS(address, window, client_addr, window), p);
+                   CA_ARGS(address, address, client_addr, window), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (ca_col_int(row, "by_address", 0) >= cfg->login_fail_account
-        || ca_col_int(row, "by_client", 0) >= cfg->login_fail_client) {
+    if (must_wait(row, cfg->login_fail_account, cfg->login_fail_client, APR_USEC_PER_SEC,
+                  cfg->login_delay_max)) {
         *pout = CA_LOGIN_THROTTLED;
         return APR_SUCCESS;
     }
@@ -793,13 +868,15 @@ static apr_status_t lost_throttled(int *pthrottled, ca_db_t *db,
 
     *pthrottled = 1;
     rv = ca_db_row(&row, db, "cacert_acc_lost_failures",
-                   CA_ARGS(address, window, client_addr, window), p);
+                   CA_ARGS(address, address, client_addr, window), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* per client: more room, as several members may share an address */
-    *pthrottled = ca_col_int(row, "by_address", 0) >= cfg->lost_fail_max
-                  || ca_col_int(row, "by_client", 0) >= cfg->lost_fail_max * 4;
+    /* per client: more room, as several members may share an address; the
+     * answers to personal questions are easier to guess than a password,
+     * so the waits start at a minute and go up to an hour */
+    *pthrottled = must_wait(row, cfg->lost_fail_max, cfg->lost_fail_max * 4,
+                            apr_time_from_sec(60), apr_time_from_sec(3600));
     return APR_SUCCESS;
 }
 

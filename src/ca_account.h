@@ -19,12 +19,13 @@ extern const ca_stmt_t ca_account_stmts[];
 
 typedef struct {
     apr_interval_time_t ping_lifetime;      /* email ping validity */
-    int ping_attempts;                      /* wrong cookies before a ping dies */
+    int ping_attempts;                      /* wrong codes per client in login_fail_window */
     apr_interval_time_t session_idle;
     apr_interval_time_t session_max;
     int login_fail_account;                 /* failures per address in window */
     int login_fail_client;                  /* failures per client address */
     apr_interval_time_t login_fail_window;
+    apr_interval_time_t login_delay_max;    /* the longest wait after failures */
     int lost_fail_max;                      /* lost-password failures in window */
     apr_interval_time_t lost_fail_window;
     apr_interval_time_t reset_lifetime;
@@ -70,7 +71,10 @@ typedef struct {
     const char *client_addr;
 } ca_registration_t;
 
-/* APR_EEXIST: the address belongs to an account already; APR_EAGAIN: too
+/* APR_EEXIST: the address belongs to an account already (or a registration
+ * waits for it): nothing is registered, the address's owner was mailed
+ * (mail kind "taken"), and the caller answers as for a registration, so
+ * that nobody learns from it who has an account; APR_EAGAIN: too
  * many registrations from this client address in the last hour; APR_EINVAL:
  * the password fails ca_account_password_refusal (the names and the address
  * of the registration as the member's words) */
@@ -82,17 +86,22 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
 typedef enum {
     CA_PING_OK = 0,
     CA_PING_UNKNOWN,        /* no open ping for that id/address */
-    CA_PING_WRONG,          /* wrong cookie; attempt counted */
-    CA_PING_EXHAUSTED,      /* too many wrong cookies */
+    CA_PING_WRONG,          /* wrong cookie; counted against the client */
+    CA_PING_THROTTLED,      /* too many wrong cookies from this client */
     CA_PING_EXPIRED
 } ca_ping_outcome_t;
 
 /* Confirm by link (ping_id set) or by entering the cookie with the address
- * (address set). */
+ * (address set).  A wrong cookie never spends the ping: the cookie has 144
+ * random bits, so no number of guesses finds it, and a limit per ping let
+ * anybody who knew an id or an address disable the owner's mail.  Wrong
+ * cookies are counted per client address instead (cfg->ping_attempts in
+ * cfg->login_fail_window: CA_PING_THROTTLED), which bounds the work one
+ * client makes, and on the ping (attempts) for support to see. */
 apr_status_t ca_account_confirm(ca_ping_outcome_t *pout, const char **paddress,
                                 ca_db_t *db, const ca_account_cfg_t *cfg,
                                 const char *ping_id, const char *address,
-                                const char *cookie, apr_pool_t *p);
+                                const char *cookie, const char *client_addr, apr_pool_t *p);
 
 typedef enum {
     CA_LOGIN_OK = 0,

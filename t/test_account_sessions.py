@@ -187,8 +187,11 @@ def test_password_change_ends_other_sessions(http, stack, db, clean_limits):
 
 def test_registrations_per_client_are_limited(http, stack, db):
     cur = db.cursor()
-    cur.execute("SELECT count(*) FROM cca_agreements WHERE client_addr = '127.0.0.1'"
-                " AND agreed_at > now() - interval '1 hour'")
+    # registrations, and tries with a taken address, count alike
+    cur.execute("SELECT (SELECT count(*) FROM cca_agreements WHERE client_addr = '127.0.0.1'"
+                " AND agreed_at > now() - interval '1 hour')"
+                " + (SELECT count(*) FROM registrations_taken WHERE client_addr = '127.0.0.1'"
+                " AND at > now() - interval '1 hour')")
     done = cur.fetchone()[0]
     # given twice, the later directive wins
     with stack.configured([f"CAcertRegistrationsPerClient {done + 1}"]):

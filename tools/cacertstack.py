@@ -898,7 +898,10 @@ class Stack:
                 form[f"q{i}"], form[f"a{i}"] = q, a
             r = http.post(self.url + "/account/register", data=form, timeout=60)
             if r.status_code != 200:
-                raise StackError(f"demo Assurer {email}: registration answered HTTP {r.status_code}")
+                said = [_html.unescape(e) for e in re.findall(
+                    r'class="(?:field-error|error)"[^>]*>([^<]*)<', r.text)]
+                raise StackError(f"demo Assurer {email}: registration answered HTTP "
+                                 f"{r.status_code}: {'; '.join(said) or r.text[:300]}")
             mail = self.wait_for_mail(email, timeout=30)
             link = [l for l in mail.links if "/account/confirm?" in l][0]
             r = http.get(link, timeout=30)
