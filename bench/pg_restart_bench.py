@@ -11,10 +11,8 @@ the median and the worst over all restarts."""
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 
@@ -25,7 +23,7 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 
 import requests  # noqa: E402
 
-import cacertstack  # noqa: E402
+from benchstack import own_stack  # noqa: E402
 from issue_bench import Member  # noqa: E402
 
 
@@ -46,13 +44,7 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--restarts", type=int, default=5)
     args = ap.parse_args()
-    d = tempfile.mkdtemp(prefix="cacert-bench-pg-", dir="/tmp")
-    os.chmod(d, 0o755)
-    stack = cacertstack.Stack(d, builddir=os.path.abspath(args.builddir), port=0,
-                              argon2="1 8192 1",
-                              extra_conf=["CAcertRegistrationsPerClient 1000"])
-    try:
-        stack.start()
+    with own_stack("pg", args.builddir, ["CAcertRegistrationsPerClient 1000"]) as stack:
         import psycopg2
         db = psycopg2.connect(**stack.pg_connect_args())
         db.autocommit = True
@@ -86,9 +78,6 @@ def main():
               f"worst {max(spans):.2f} s; failed requests: median "
               f"{statistics.median(counts):.0f}, worst {max(counts)}; "
               f"{len(late)} failed of {len(log)} in all")
-    finally:
-        stack.stop()
-        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,52 +20,24 @@ work).  The bar: the normal client keeps getting answers, p99 < 1 s."""
 import argparse
 import hashlib
 import os
-import selectors
-import shutil
 import socket
 import ssl
 import statistics
 import sys
-import tempfile
 import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "bench"))
 
 import requests  # noqa: E402
 from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-import cacertstack  # noqa: E402
+from benchstack import own_stack  # noqa: E402
+from ocsp_bench import ocsp_request_der  # noqa: E402
 
 NORMAL = "127.0.0.2"
-
-
-def der(tag, body):
-    n = len(body)
-    if n < 128:
-        head = bytes([n])
-    else:
-        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        head = bytes([0x80 | len(b)]) + b
-    return bytes([tag]) + head + body
-
-
-def ocsp_request(issuer, serial):
-    """DER OCSPRequest for one SHA-1 CertID (no nonce)."""
-    pub = issuer.public_key()
-    if isinstance(pub, ec.EllipticCurvePublicKey):
-        key = pub.public_bytes(serialization.Encoding.X962,
-                               serialization.PublicFormat.UncompressedPoint)
-    else:
-        key = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    alg = der(0x30, der(0x06, bytes.fromhex("2b0e03021a")) + der(0x05, b""))
-    certid = der(0x30, alg + der(0x04, hashlib.sha1(issuer.subject.public_bytes()).digest())
-                 + der(0x04, hashlib.sha1(key).digest())
-                 + der(0x02, serial.to_bytes(8, "big")))
-    return der(0x30, der(0x30, der(0x30, der(0x30, certid))))
 
 
 class SlowCrowd(threading.Thread):
@@ -173,40 +145,37 @@ def main():
     ap.add_argument("--slow", type=int, default=200)
     ap.add_argument("--seconds", type=int, default=40)
     args = ap.parse_args()
-    d = tempfile.mkdtemp(prefix="cacert-bench-slow-", dir="/tmp")
-    os.chmod(d, 0o755)
-    stack = cacertstack.Stack(d, builddir=os.path.abspath(args.builddir), port=0,
-                              argon2="1 8192 1")
     stop = threading.Event()
-    try:
-        stack.start()
-        with open(os.path.join(stack.ca_dir, "web", "member.crt"), "rb") as f:
-            issuer = x509.load_pem_x509_certificate(f.read())
-        body = ocsp_request(issuer, 0x1234567890)
-        out = {"ocsp": [], "page": []}
-        crowds = [SlowCrowd(port, tls, kind, args.slow, stop)
-                  for port, tls in ((stack.http_port, False), (stack.port, True))
-                  for kind in ("header", "body")]
-        for c in crowds:
-            c.start()
-        time.sleep(5)
-        client = threading.Thread(target=normal_client, args=(stack, body, stop, out),
-                                  daemon=True)
-        client.start()
-        stop.wait(args.seconds)
-        stop.set()
-        client.join(15)
-        for c in crowds:
-            c.join(15)
-        print(f"{4 * args.slow} slow connections ({args.slow} slow-header and {args.slow} "
-              f"slow-body to each of OCSP and the member vhost) for {args.seconds} s; "
-              f"the server closed {sum(c.closed_by_server for c in crowds)} of them")
-        report("OCSP (normal client)", out["ocsp"])
-        report("login page (normal client)", out["page"])
-    finally:
-        stop.set()
-        stack.stop()
-        shutil.rmtree(d, ignore_errors=True)
+    with own_stack("slow", args.builddir) as stack:
+        try:
+            with open(os.path.join(stack.ca_dir, "web", "member.crt"), "rb") as f:
+                issuer = x509.load_pem_x509_certificate(f.read())
+            body = ocsp_request_der(hashlib.sha1(issuer.subject.public_bytes()).digest(),
+                                    x509.SubjectKeyIdentifier.from_public_key(
+                                        issuer.public_key()).digest,
+                                    (0x1234567890).to_bytes(8, "big"))
+            out = {"ocsp": [], "page": []}
+            crowds = [SlowCrowd(port, tls, kind, args.slow, stop)
+                      for port, tls in ((stack.http_port, False), (stack.port, True))
+                      for kind in ("header", "body")]
+            for c in crowds:
+                c.start()
+            time.sleep(5)
+            client = threading.Thread(target=normal_client, args=(stack, body, stop, out),
+                                      daemon=True)
+            client.start()
+            stop.wait(args.seconds)
+            stop.set()
+            client.join(15)
+            for c in crowds:
+                c.join(15)
+            print(f"{4 * args.slow} slow connections ({args.slow} slow-header and {args.slow} "
+                  f"slow-body to each of OCSP and the member vhost) for {args.seconds} s; "
+                  f"the server closed {sum(c.closed_by_server for c in crowds)} of them")
+            report("OCSP (normal client)", out["ocsp"])
+            report("login page (normal client)", out["page"])
+        finally:
+            stop.set()
 
 
 if __name__ == "__main__":
