@@ -49,7 +49,6 @@
 #endif
 #endif
 
-#define IDLE_MS 1000                /* a pause inside a frame: the rest was lost */
 #define READ_MAX 16384
 #define OUT_MAX (4u << 20)          /* answers the link does not read */
 
@@ -1078,18 +1077,18 @@ static void run(void)
                    sd.conf->deadman);
             leave_now(SIGNERD_EXIT_DEADMAN, "dead-man switch");
         }
-        if (ca_wire_pending(sd.dec) && now - last_rx >= IDLE_MS) {
+        if (ca_wire_pending(sd.dec) && now - last_rx >= CA_WIRE_IDLE_MS) {
             if (ca_wire_idle(sd.dec) == CA_WIRE_DAMAGED) {
                 ca_log(CA_LOG_NOTICE, "CA61411", APR_SUCCESS, "incomplete frame dropped "
-                       "after %d ms of silence: NAK", IDLE_MS);
+                       "after %d ms of silence: NAK", CA_WIRE_IDLE_MS);
                 send_frame(CA_MSG_NAK, 0, NULL, 0, rp);
                 drain_events(rp);
             }
             continue;
         }
         timeout = sd.deadman_at - now;
-        if (ca_wire_pending(sd.dec) && last_rx + IDLE_MS - now < timeout) {
-            timeout = last_rx + IDLE_MS - now;
+        if (ca_wire_pending(sd.dec) && last_rx + CA_WIRE_IDLE_MS - now < timeout) {
+            timeout = last_rx + CA_WIRE_IDLE_MS - now;
         }
         pfd[0].fd = sd.fd;
         pfd[0].events = POLLIN | (sd.outlen ? POLLOUT : 0);

@@ -13,6 +13,16 @@
 #define TOKEN_BYTES 32          /* session ids, reset links: 256 bits */
 #define COOKIE_BYTES 18         /* email ping cookies: 144 bits */
 
+/* the failures of a client in a window, for must_wait: args address,
+ * address, client address, window seconds */
+#define FAILURES_OF(table) \
+    "SELECT count(*) FILTER (WHERE address = lower(%s)) AS by_pair," \
+    " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE address = lower(%s)))," \
+    "  0)::float8 AS pair_since," \
+    " count(*) AS by_client, coalesce(extract(epoch FROM now() - max(at)), 0)::float8" \
+    " AS client_since FROM " table " WHERE client_addr = %s" \
+    " AND at > now() - make_interval(secs => %s::float8)"
+
 const ca_stmt_t ca_account_stmts[] = {
     { "cacert_acc_email_free_stale",
       "UPDATE emails SET deleted_at = now() WHERE lower(address) = lower(%s)"
@@ -72,13 +82,7 @@ const ca_stmt_t ca_account_stmts[] = {
       " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
       " AND (e.is_primary OR e.verified_at IS NOT NULL)" },
     { "cacert_acc_login_failures",
-      "SELECT count(*) FILTER (WHERE address = lower(%s)) AS by_pair,"
-      " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE address = lower(%s))),"
-      "  0)::float8 AS pair_since,"
-      " count(*) AS by_client, coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
-      " AS client_since"
-      " FROM login_failures WHERE client_addr = %s"
-      " AND at > now() - make_interval(secs => %s::float8)" },
+      FAILURES_OF("login_failures") },
     { "cacert_acc_login_failure_insert",
       "INSERT INTO login_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_session_insert",
@@ -129,13 +133,7 @@ const ca_stmt_t ca_account_stmts[] = {
       "SELECT position, question, answer_hash FROM lost_password_questions"
       " WHERE member_id = %s::bigint ORDER BY position" },
     { "cacert_acc_lost_failures",
-      "SELECT count(*) FILTER (WHERE address = lower(%s)) AS by_pair,"
-      " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE address = lower(%s))),"
-      "  0)::float8 AS pair_since,"
-      " count(*) AS by_client, coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
-      " AS client_since"
-      " FROM lost_password_failures WHERE client_addr = %s"
-      " AND at > now() - make_interval(secs => %s::float8)" },
+      FAILURES_OF("lost_password_failures") },
     { "cacert_acc_lost_failure_insert",
       "INSERT INTO lost_password_failures (address, client_addr) VALUES (lower(%s), %s)" },
     { "cacert_acc_reset_invalidate",

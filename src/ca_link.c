@@ -28,10 +28,6 @@ struct ca_link_t {
     apr_time_t pause_until;         /* after a failure to store an answer */
 };
 
-/* a silence inside a frame that means the rest was lost
- * (docs/signer-protocol.md; signerd's IDLE_MS) */
-#define LINK_IDLE apr_time_from_sec(1)
-
 /* WAIT_MORE: nothing decided yet, read on */
 typedef enum { WAIT_ANSWER, WAIT_TIMEOUT, WAIT_RESEND, WAIT_STOP, WAIT_ERROR, WAIT_MORE } wait_t;
 
@@ -194,7 +190,8 @@ static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_ti
          * protocol's second of silence was cut, or its length field was
          * hit and it would swallow every later answer -- dropped, the
          * frames inside it read, and the request sent again */
-        if (ca_wire_pending(l->dec) && apr_time_now() - l->last_rx >= LINK_IDLE
+        if (ca_wire_pending(l->dec)
+            && apr_time_now() - l->last_rx >= apr_time_from_msec(CA_WIRE_IDLE_MS)
             && ca_wire_idle(l->dec) == CA_WIRE_DAMAGED) {
             ca_log(CA_LOG_INFO, "CA21113", APR_SUCCESS, "an incomplete frame from signerd "
                    "after a second of silence: dropped, resending");

@@ -97,6 +97,9 @@ ca_wire_event_t ca_wire_next(ca_wire_decoder_t *d, ca_frame_t *frame);
  * was dropped (then call ca_wire_next again: frames may follow inside the
  * dropped bytes), CA_WIRE_NEED_MORE otherwise. */
 ca_wire_event_t ca_wire_idle(ca_wire_decoder_t *d);
+/* the silence, in milliseconds, after which both ends call ca_wire_idle
+ * (docs/signer-protocol.md) */
+#define CA_WIRE_IDLE_MS 1000
 /* bytes held that do not yet make a whole frame (arm an idle timer when
  * non-zero) */
 apr_size_t ca_wire_pending(const ca_wire_decoder_t *d);
