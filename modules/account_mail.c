@@ -31,9 +31,10 @@ apr_status_t acc_send_mail(void *baton, const char *kind, const char *address,
 
     ca_tmpl_set(m, "address", address);
     ca_tmpl_set(m, "site", c->site_url);
-    if (!strcmp(kind, "taken")) {
-        /* somebody registered with an address that has an account */
-        tmpl = "mail/register_taken.txt";
+    if (!strcmp(kind, "taken") || !strcmp(kind, "address_taken")) {
+        /* somebody registered with an address that has an account, or
+         * asked to add it to theirs */
+        tmpl = !strcmp(kind, "taken") ? "mail/register_taken.txt" : "mail/address_taken.txt";
         ca_tmpl_set(m, "login", apr_pstrcat(p, c->site_url, q->base, "/login", NULL));
         ca_tmpl_set(m, "lost", apr_pstrcat(p, c->site_url, q->base, "/lost", NULL));
     }

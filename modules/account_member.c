@@ -128,7 +128,7 @@ static int page_emails(req_t *q)
                     ca_tmpl_set(q->ctx, "notice_address", address);
                 }
                 else if (rv == APR_EEXIST) {
-                    acc_field_error(q, "email", "err.email.taken");
+                    acc_field_error(q, "email", "err.email.yours");
                     acc_keep(q, "email");
                     status = HTTP_UNPROCESSABLE_ENTITY;
                 }

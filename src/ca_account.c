@@ -30,7 +30,17 @@ const ca_stmt_t ca_account_stmts[] = {
       " (SELECT 1 FROM email_pings p WHERE p.email_id = emails.id"
       "  AND p.used_at IS NULL AND p.expires_at > now())" },
     { "cacert_acc_email_taken",
-      "SELECT id FROM emails WHERE lower(address) = lower(%s) AND deleted_at IS NULL" },
+      "SELECT id, member_id FROM emails WHERE lower(address) = lower(%s)"
+      " AND deleted_at IS NULL" },
+    { "cacert_acc_claim_open",
+      "SELECT id FROM email_claims WHERE member_id = %s::bigint"
+      " AND lower(address) = lower(%s) AND removed_at IS NULL" },
+    { "cacert_acc_claim_insert",
+      "INSERT INTO email_claims (member_id, address, expires_at)"
+      " VALUES (%s::bigint, %s, now() + make_interval(secs => %s::float8))" },
+    { "cacert_acc_claim_remove",
+      "UPDATE email_claims SET removed_at = now() WHERE id = %s::bigint"
+      " AND member_id = %s::bigint AND removed_at IS NULL" },
     { "cacert_acc_member_insert",
       "INSERT INTO members (given_name, middle_name, family_name, suffix, dob,"
       " password_hash, language) VALUES (%s, %s, %s, %s, %s::date, %s, %s)"
@@ -108,7 +118,9 @@ const ca_stmt_t ca_account_stmts[] = {
       " EXISTS (SELECT 1 FROM email_pings p WHERE p.email_id = e.id"
       "  AND p.used_at IS NULL AND p.expires_at > now()) AS pending"
       " FROM emails e WHERE e.member_id = %s::bigint AND e.deleted_at IS NULL"
-      " ORDER BY e.is_primary DESC, e.id" },
+      " UNION ALL SELECT c.id, c.address, false, false, c.expires_at > now()"
+      " FROM email_claims c WHERE c.member_id = %s::bigint AND c.removed_at IS NULL"
+      " ORDER BY is_primary DESC, id" },
     { "cacert_acc_email_remove",
       "UPDATE emails SET deleted_at = now() WHERE id = %s::bigint"
       " AND member_id = %s::bigint AND NOT is_primary AND deleted_at IS NULL" },
@@ -262,18 +274,21 @@ static apr_status_t new_ping(ca_db_t *db, const ca_account_cfg_t *cfg,
 }
 
 /* frees the address if only an unconfirmed, expired claim holds it;
- * APR_EEXIST if it is still taken */
-static apr_status_t claim_address(ca_db_t *db, const char *address, apr_pool_t *p)
+ * APR_EEXIST if it is still taken (*powner: the account that holds it) */
+static apr_status_t claim_address(const char **powner, ca_db_t *db, const char *address,
+                                  apr_pool_t *p)
 {
     const ca_row_t *row;
     apr_status_t rv;
 
+    *powner = NULL;
     rv = ca_db_query(NULL, db, "cacert_acc_email_free_stale", CA_ARGS(address), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     rv = ca_db_row(&row, db, "cacert_acc_email_taken", CA_ARGS(address), p);
     if (rv == APR_SUCCESS) {
+        *powner = ca_col(row, "member_id");
         return APR_EEXIST;
     }
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
@@ -331,7 +346,7 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
                                  const ca_registration_t *reg,
                                  ca_mail_fn *mail, void *baton, apr_pool_t *p)
 {
-    const char *pwhash, *ahash[5], *member_id = NULL, *email_id;
+    const char *pwhash, *ahash[5], *member_id = NULL, *email_id, *owner;
     const ca_row_t *row;
     apr_status_t rv;
     int i;
@@ -369,7 +384,7 @@ apr_status_t ca_account_register(const char **pmember_id, ca_db_t *db,
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = claim_address(db, reg->email, p)) == APR_EEXIST) {
+    if ((rv = claim_address(&owner, db, reg->email, p)) == APR_EEXIST) {
         /* the address has an account (or a registration waiting): the
          * visitor is told what a new registrant is told, and the mail goes
          * to the address's owner instead, saying so; the try counts
@@ -718,7 +733,7 @@ apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
     int i;
 
     *pemails = apr_array_make(p, 4, sizeof(ca_email_t));
-    rv = ca_db_rows(&rows, db, "cacert_acc_emails", CA_ARGS(member_id), p);
+    rv = ca_db_rows(&rows, db, "cacert_acc_emails", CA_ARGS(member_id, member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -734,17 +749,47 @@ apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
     return APR_SUCCESS;
 }
 
+/* another account holds the address: the member is answered as for a free
+ * one and sees it waiting in the list (a claim that no code can confirm);
+ * the address's owner is told by mail.  APR_EEXIST if the member has such
+ * a claim open already, as for an address in their own list. */
+static apr_status_t claim_taken(ca_db_t *db, const ca_account_cfg_t *cfg,
+                                const char *member_id, const char *address,
+                                ca_mail_fn *mail, void *baton, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    rv = ca_db_row(&row, db, "cacert_acc_claim_open", CA_ARGS(member_id, address), p);
+    if (rv != APR_NOTFOUND) {
+        return rv == APR_SUCCESS ? APR_EEXIST : rv;
+    }
+    if ((rv = ca_db_query(NULL, db, "cacert_acc_claim_insert",
+                          CA_ARGS(member_id, address, secs(cfg->ping_lifetime, p)), p))
+        != APR_SUCCESS
+        || (rv = audit(db, member_id, member_id, "email.claim", address, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return mail(baton, "address_taken", address, NULL, NULL, p);
+}
+
 apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
                                   const char *member_id, const char *address,
                                   ca_mail_fn *mail, void *baton, apr_pool_t *p)
 {
     const ca_row_t *row;
+    const char *owner;
     apr_status_t rv;
 
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = claim_address(db, address, p)) != APR_SUCCESS) {
+    rv = claim_address(&owner, db, address, p);
+    if (rv == APR_EEXIST && strcmp(owner, member_id)) {
+        rv = claim_taken(db, cfg, member_id, address, mail, baton, p);
+        return ca_db_end(db, rv, p);
+    }
+    if (rv != APR_SUCCESS) {
         goto leave;
     }
     rv = ca_db_row(&row, db, "cacert_acc_email_insert",
@@ -775,6 +820,10 @@ apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
         return rv;
     }
     rv = ca_db_query(&n, db, "cacert_acc_email_remove", CA_ARGS(email_id, member_id), p);
+    if (rv == APR_SUCCESS && n == 0) {
+        /* or a claim of an address another account holds */
+        rv = ca_db_query(&n, db, "cacert_acc_claim_remove", CA_ARGS(email_id, member_id), p);
+    }
     if (rv != APR_SUCCESS) {
         goto leave;
     }

@@ -153,7 +153,12 @@ typedef struct {
 /* the member's live addresses, primary first (array of ca_email_t) */
 apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
                                const char *member_id, apr_pool_t *p);
-/* APR_EEXIST: the address is taken */
+/* APR_EEXIST: the address is in the member's own list already (or claimed
+ * by them already).  An address another account holds is answered with
+ * APR_SUCCESS, as a free one: the member sees it waiting in the list (a
+ * claim no code can confirm, email_claims) and its owner gets a mail (kind
+ * "address_taken"), so that the form does not tell which addresses have
+ * an account. */
 apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
                                   const char *member_id, const char *address,
                                   ca_mail_fn *mail, void *baton, apr_pool_t *p);

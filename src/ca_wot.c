@@ -358,15 +358,16 @@ static const char *assuree_refusal(const ca_row_t *m, const ca_wot_entry_t *e, a
     return ca_points_documents_check(e->documents, e->points, e->kind == CA_WOT_FACE_TO_FACE);
 }
 
-/* one mismatch of name or date of birth, in a transaction of its own */
+/* one mismatch of name or date of birth, recorded in the refused entry's
+ * own transaction and committed with it (the entry wrote nothing else):
+ * the pair's rows are still locked, so an Assurer's parallel guesses are
+ * counted one after another and none passes the limits above.  What was
+ * typed is not kept; the audit log says that it did not match. */
 static apr_status_t mismatch_record(ca_db_t *db, const char *assurer_id,
                                     const char *assuree_id, apr_pool_t *p)
 {
     apr_status_t rv;
 
-    if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
     if ((rv = ca_db_query(NULL, db, "cacert_wot_mismatch_insert",
                           CA_ARGS(assurer_id, assuree_id), p)) == APR_SUCCESS) {
         rv = ca_audit_write(db, assurer_id, assuree_id, "assurance.mismatch",
@@ -499,7 +500,11 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
         refusal = "wot.mismatch.limit";
         goto leave;
     }
-    if ((refusal = assuree_refusal(m, e, p))
+    if ((refusal = assuree_refusal(m, e, p)) && !strcmp(refusal, "wot.mismatch")) {
+        *prefusal = refusal;
+        return mismatch_record(db, e->assurer_id, ca_col(m, "id"), p);
+    }
+    if (refusal
         || (rv = award_refusal(&refusal, db, e, m, arow, &assurer, &assuree, rules, today, p))
            != APR_SUCCESS || refusal) {
         goto leave;
@@ -537,12 +542,6 @@ apr_status_t ca_wot_assure(const char **prefusal, ca_wot_done_t *done, ca_db_t *
 leave:
     ca_db_rollback(db, p);
     *prefusal = refusal;
-    if (refusal && !strcmp(refusal, "wot.mismatch")) {
-        /* the name or date of birth did not match: kept (outside the
-         * refused entry) for the limits above and for support, in the
-         * audit log; what was typed is not kept */
-        return mismatch_record(db, e->assurer_id, ca_col(m, "id"), p);
-    }
     return refusal ? APR_SUCCESS : rv;
 }
 

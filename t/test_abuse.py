@@ -178,3 +178,53 @@ def test_registration_answers_the_same_for_a_taken_address(http, stack, db, clea
     assert cur.fetchone()[0] == 1
     mail = stack.wait_for_mail(owner["email"], subject_contains="tried to register")
     assert "no new account" in mail.body
+
+
+def test_adding_an_address_answers_the_same_for_a_taken_address(http, stack, db):
+    """Adding an address that another account holds looks, to the member who
+    adds it, like adding a free one: the same answer and the same list
+    afterwards (waiting for its confirmation).  The owner of the address is
+    mailed; the address stays with its account and no code exists for it."""
+    owner = registered_member(http, stack)
+    http.cookies.clear()
+    answers = []
+    for address in (owner["email"], "fresh-%d@example.org" % time.monotonic_ns()):
+        with StackSession(stack) as s:
+            m = registered_member(s, stack)
+            assert login(s, m["email"]).status_code == 303
+            pages = [post(s, "/account/emails", {"action": "add", "email": address}),
+                     s.get("/account/emails")]
+            norm = []
+            for r in pages:
+                body = r.text.replace(address, "ADDRESS").replace(m["email"], "MINE")
+                body = re.sub(r'name="(csrf|id)" value="[^"]*"', r'name="\1"', body)
+                norm.append((r.status_code, body))
+            answers.append(norm)
+    assert answers[0] == answers[1]
+    assert answers[0][0][0] == 200 and "waiting for confirmation" in answers[0][1][1]
+    mail = stack.wait_for_mail(owner["email"], subject_contains="add your address")
+    assert owner["email"] in mail.body
+    cur = db.cursor()
+    cur.execute("SELECT count(*), bool_and(is_primary) FROM emails"
+                " WHERE lower(address) = lower(%s) AND deleted_at IS NULL", (owner["email"],))
+    assert cur.fetchone() == (1, True)
+    cur.execute("SELECT count(*) FROM email_pings p JOIN emails e ON e.id = p.email_id"
+                " WHERE lower(e.address) = lower(%s)", (owner["email"],))
+    assert cur.fetchone()[0] == 1          # the owner's own, from registration
+
+
+def test_a_claim_of_a_taken_address_can_be_removed(http, stack, db):
+    owner = registered_member(http, stack)
+    http.cookies.clear()
+    m = registered_member(http, stack)
+    assert login(http, m["email"]).status_code == 303
+    post(http, "/account/emails", {"action": "add", "email": owner["email"]})
+    page = http.get("/account/emails").text
+    ids = re.findall(r'name="id" value="(\d+)"', page)
+    assert len(ids) == 1
+    r = post(http, "/account/emails", {"action": "remove", "id": ids[0]})
+    assert r.status_code == 200 and owner["email"] not in r.text
+    cur = db.cursor()
+    cur.execute("SELECT count(*) FROM emails WHERE lower(address) = lower(%s)"
+                " AND deleted_at IS NULL", (owner["email"],))
+    assert cur.fetchone()[0] == 1

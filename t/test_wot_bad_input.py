@@ -83,6 +83,33 @@ def test_date_of_birth_guessing_is_limited(http, db, assurer):
     assert assure(http, db_member(db), 10).status_code == 303
 
 
+def test_parallel_date_of_birth_guesses_stay_within_the_limit(http, stack, db, assurer):
+    """Guesses sent at once are counted one after another (the mismatch is
+    recorded in the refused entry's transaction, under the pair's row
+    locks): no more than 5 are checked, the rest are refused by the limit."""
+    import concurrent.futures
+    from conftest import StackSession
+    b = db_member(db, given="Petra", family="Holm", dob="1979-03-14")
+    r, version = find_step(http, b["email"])
+    assert version
+
+    def guess(day):
+        with StackSession(stack) as s:
+            s.cookies.update(http.cookies)
+            r = enter_step(s, b, version, 10, dob_day=str(day))
+            return " ".join(page_errors(r.text))
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(1, 13)))
+    checked = [a for a in answers if "does not match" in a]
+    limited = [a for a in answers if "did not match too often" in a]
+    assert len(checked) == 5 and len(limited) == 7, answers
+    assert scalar(db, "SELECT count(*) FROM wot_mismatches WHERE assuree_id = %s",
+                  b["id"]) == 5
+    assert scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'assurance.mismatch'"
+                  " AND member_id = %s", b["id"]) == 5
+
+
 def test_declarations_and_documents(http, db, assurer):
     b = db_member(db)
     refused(http, db, b, 10, "Both declarations", cca=None)
