@@ -195,6 +195,8 @@ static void dom_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- the re-test watchdog ---- */
 
+static void prune(server_rec *s, ca_db_t *db, apr_pool_t *p);
+
 static int run_probe(ca_probe_result_t *res, unsigned method, const ca_domain_t *d,
                      const dom_srv_cfg *c, apr_pool_t *p)
 {
@@ -261,10 +263,39 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
             }
         }
     }
+    prune(s, &db, p);
     cacert_db_close(dbd, s);
     apr_pool_destroy(p);
     db_work_end();
     return APR_SUCCESS;
+}
+
+/* once an hour (and at the watchdog's first round), the failure and limit
+ * tables lose the rows that no window reads any more: kept a week, or the
+ * longest window if that is longer */
+static void prune(server_rec *s, ca_db_t *db, apr_pool_t *p)
+{
+    static apr_time_t last;
+    const acc_srv_cfg *c = acc_cfg_of(s);
+    apr_interval_time_t keep = apr_time_from_sec(7 * 24 * 3600);
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+    int n;
+
+    if (last && now - last < apr_time_from_sec(3600)) {
+        return;
+    }
+    last = now;
+    keep = acc_login_fail_window(c) > keep ? acc_login_fail_window(c) : keep;
+    keep = acc_lost_fail_window(c) > keep ? acc_lost_fail_window(c) : keep;
+    if ((rv = ca_account_prune(&n, db, keep, p)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "CA81102: pruning the failure tables failed (tried again in an hour)");
+    }
+    else if (n) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "CA81103: %d old rows of the failure tables pruned", n);
+    }
 }
 
 /* ---- pages ---- */

@@ -23,7 +23,21 @@
     " AS client_since FROM " table " WHERE client_addr = %s" \
     " AND at > now() - make_interval(secs => %s::float8)"
 
+/* rows of the failure and limit tables older than $1 seconds: no window
+ * reads them any more */
+#define PRUNE(table) \
+    " d_" table " AS (DELETE FROM " table \
+    " WHERE at < now() - make_interval(secs => %s::float8) RETURNING 1)"
+
 const ca_stmt_t ca_account_stmts[] = {
+    { "cacert_acc_prune",
+      "WITH" PRUNE("login_failures") "," PRUNE("lost_password_failures") ","
+      PRUNE("confirm_failures") "," PRUNE("registrations_taken") ","
+      PRUNE("wot_mismatches")
+      " SELECT (SELECT count(*) FROM d_login_failures) + (SELECT count(*) FROM"
+      " d_lost_password_failures) + (SELECT count(*) FROM d_confirm_failures)"
+      " + (SELECT count(*) FROM d_registrations_taken) + (SELECT count(*) FROM"
+      " d_wot_mismatches) AS n" },
     { "cacert_acc_email_free_stale",
       "UPDATE emails SET deleted_at = now() WHERE lower(address) = lower(%s)"
       " AND deleted_at IS NULL AND verified_at IS NULL AND NOT EXISTS"
@@ -771,6 +785,21 @@ static apr_status_t claim_taken(ca_db_t *db, const ca_account_cfg_t *cfg,
         return rv;
     }
     return mail(baton, "address_taken", address, NULL, NULL, p);
+}
+
+apr_status_t ca_account_prune(int *pn, ca_db_t *db, apr_interval_time_t keep,
+                              apr_pool_t *p)
+{
+    const char *k = secs(keep, p);
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    *pn = 0;
+    rv = ca_db_row(&row, db, "cacert_acc_prune", CA_ARGS(k, k, k, k, k), p);
+    if (rv == APR_SUCCESS) {
+        *pn = ca_col_int(row, "n", 0);
+    }
+    return rv;
 }
 
 apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,

@@ -153,6 +153,13 @@ typedef struct {
 /* the member's live addresses, primary first (array of ca_email_t) */
 apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
                                const char *member_id, apr_pool_t *p);
+/* deletes the rows of the failure and limit tables (login, lost password,
+ * confirmation codes, registrations with a taken address, date-of-birth
+ * mismatches) older than keep, which must be longer than every window that
+ * reads them; *pn: how many were deleted */
+apr_status_t ca_account_prune(int *pn, ca_db_t *db, apr_interval_time_t keep,
+                              apr_pool_t *p);
+
 /* APR_EEXIST: the address is in the member's own list already (or claimed
  * by them already).  An address another account holds is answered with
  * APR_SUCCESS, as a free one: the member sees it waiting in the list (a

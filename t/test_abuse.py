@@ -228,3 +228,34 @@ def test_a_claim_of_a_taken_address_can_be_removed(http, stack, db):
     cur.execute("SELECT count(*) FROM emails WHERE lower(address) = lower(%s)"
                 " AND deleted_at IS NULL", (owner["email"],))
     assert cur.fetchone()[0] == 1
+
+
+def test_old_rows_of_the_failure_tables_are_pruned(http, stack, db):
+    """The watchdog deletes failure and limit rows older than a week (or the
+    longest window) at its first round and then hourly; newer rows stay."""
+    cur = db.cursor()
+    registered_member(http, stack)
+    cur.execute("SELECT id FROM members ORDER BY id DESC LIMIT 1")
+    mid = cur.fetchone()[0]
+    tables = {"login_failures": "address, client_addr", "lost_password_failures":
+              "address, client_addr", "confirm_failures": "client_addr",
+              "registrations_taken": "client_addr", "wot_mismatches": "assurer_id, assuree_id"}
+    for table, cols in tables.items():
+        values = {"address, client_addr": "'x@example.org', '198.51.100.7'",
+                  "client_addr": "'198.51.100.7'",
+                  "assurer_id, assuree_id": f"{mid}, {mid}"}[cols]
+        for age in ("8 days", "6 days"):
+            cur.execute(f"INSERT INTO {table} (at, {cols}) VALUES (now() - interval '{age}',"
+                        f" {values})")
+    with stack.configured(["CAcertDomainRetestInterval 10s"]):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            cur.execute("SELECT count(*) FROM login_failures WHERE at < now() - interval '7 days'")
+            if cur.fetchone()[0] == 0:
+                break
+            time.sleep(0.5)
+    for table in tables:
+        cur.execute(f"SELECT count(*) FILTER (WHERE at < now() - interval '7 days'),"
+                    f" count(*) FILTER (WHERE at < now() - interval '5 days') FROM {table}")
+        assert cur.fetchone() == (0, 1), table
+    assert "old rows of the failure tables pruned" in open(stack.error_log).read()
