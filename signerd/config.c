@@ -16,6 +16,7 @@
 
 #include "ca_log.h"
 #include "ca_serial.h"
+#include "ca_p11uri.h"
 #include "signerd.h"
 
 #define MAX_LINE 4096
@@ -250,6 +251,13 @@ static apr_status_t parse_ca(signerd_config_t *conf, const where_t *w, char **ar
     if (!ca->cert_path || !ca->key_path) {
         return bad(w, "ca '%s' needs cert= and key=", ca->name);
     }
+    if (!strncmp(ca->key_path, "pkcs11:", 7)) {
+        ca_p11uri_t u;
+        const char *why = ca_p11uri_parse(&u, ca->key_path, p);
+        if (why) {
+            return bad(w, "%s", apr_psprintf(p, "ca '%s': %s", ca->name, why));
+        }
+    }
     if (!ca->profiles) {
         return bad(w, "ca '%s' needs profiles=", ca->name);
     }
@@ -279,7 +287,7 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
     FILE *f = NULL;
     char buf[MAX_LINE + 2];
     where_t w = { path, 0 };
-    int have_baud = 0, have_deadman = 0;
+    int have_baud = 0, have_deadman = 0, i;
 
     *pconf = NULL;
     conf = apr_pcalloc(p, sizeof(*conf));
@@ -379,6 +387,17 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
             }
             conf->journal = args[1];
         }
+        else if (!strcmp(args[0], "pkcs11-module")) {
+            if (conf->pkcs11_module) {
+                rv = bad(&w, "pkcs11-module given twice%s", NULL);
+                goto leave;
+            }
+            if (args[1][0] != '/') {
+                rv = bad(&w, "pkcs11-module '%s' must be an absolute path", args[1]);
+                goto leave;
+            }
+            conf->pkcs11_module = args[1];
+        }
         else if (!strcmp(args[0], "deadman")) {
             if (have_deadman++) {
                 rv = bad(&w, "deadman given twice%s", NULL);
@@ -412,6 +431,15 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
     if (conf->cas->nelts == 0) {
         rv = bad(&w, "no 'ca' directive%s", NULL);
         goto leave;
+    }
+    for (i = 0; i < conf->cas->nelts; i++) {
+        const signerd_ca_t *ca = APR_ARRAY_IDX(conf->cas, i, signerd_ca_t *);
+        if (!strncmp(ca->key_path, "pkcs11:", 7) && !conf->pkcs11_module) {
+            w.line = ca->line;
+            rv = bad(&w, "ca %s: a pkcs11: key needs the 'pkcs11-module' directive (the "
+                     "token's PKCS#11 library)", ca->name);
+            goto leave;
+        }
     }
     *pconf = conf;
 leave:

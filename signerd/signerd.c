@@ -32,8 +32,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/store.h>
-#include <openssl/ui.h>
 #include <openssl/x509v3.h>
 
 #include "ca_log.h"
@@ -67,8 +65,9 @@ static struct {
     apr_size_t outlen, outcap;
     unsigned char *last;            /* the last answer sent, for a NAK */
     apr_size_t lastlen;
-    char passphrase[1024];
+    char passphrase[1024];          /* of the key files, or the tokens' PIN */
     int have_passphrase;
+    signerd_token_t *token;         /* when a key is on a PKCS#11 token */
 } sd = { .fd = -1, .sigpipe = { -1, -1 } };
 
 static int64_t now_ms(void)
@@ -126,6 +125,9 @@ static void wipe_keys(const char *why)
             ca->cert = NULL;
         }
     }
+    /* a token's keys stay in it: its session ends (logout) */
+    signerd_token_close(sd.token);
+    sd.token = NULL;
     OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
     sd.have_passphrase = 0;
     /* the OpenPGP key is unlocked in gpg-agent: stop it */
@@ -201,40 +203,14 @@ static apr_status_t read_passphrase(int fd, const char *what)
     return APR_SUCCESS;
 }
 
-static EVP_PKEY *load_key_store(const char *uri)
+static EVP_PKEY *load_key_token(const char *uri)
 {
-    UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(pass_cb, 0);
-    OSSL_STORE_CTX *sc;
-    EVP_PKEY *key = NULL;
-
-    if (!ui) {
+    if (!sd.token && signerd_token_open(&sd.token, sd.conf->pkcs11_module, sd.pool)
+                     != APR_SUCCESS) {
         return NULL;
     }
-    if (!(sc = OSSL_STORE_open(uri, ui, (void *)uri, NULL, NULL))) {
-        ERR_clear_error();
-        ca_log(CA_LOG_ERR, "CA61007", APR_ENOTIMPL, "%s: no OpenSSL provider or engine "
-               "loaded here handles this URI (pkcs11: keys need pkcs11-provider "
-               "configured in openssl.cnf; not supported out of the box yet)", uri);
-        UI_destroy_method(ui);
-        return NULL;
-    }
-    OSSL_STORE_expect(sc, OSSL_STORE_INFO_PKEY);
-    while (!key && !OSSL_STORE_eof(sc)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(sc);
-        if (!info) {
-            break;
-        }
-        if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) {
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        }
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(sc);
-    UI_destroy_method(ui);
-    if (!key) {
-        log_ossl("CA61008", apr_psprintf(sd.pool, "%s: no private key found", uri));
-    }
-    return key;
+    return signerd_token_key(sd.token, uri, sd.have_passphrase ? sd.passphrase : NULL,
+                             sd.pool);
 }
 
 static EVP_PKEY *load_key_file(const char *path)
@@ -313,7 +289,7 @@ static apr_status_t load_keys(void)
                    ca->name, ca->cert_path);
             return APR_EINVAL;
         }
-        ca->key = !strncmp(ca->key_path, "pkcs11:", 7) ? load_key_store(ca->key_path)
+        ca->key = !strncmp(ca->key_path, "pkcs11:", 7) ? load_key_token(ca->key_path)
                                                        : load_key_file(ca->key_path);
         if (!ca->key) {
             return APR_EINVAL;
@@ -329,6 +305,38 @@ static apr_status_t load_keys(void)
         /* else kept until the OpenPGP key is unlocked after the privilege drop */
         OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
         sd.have_passphrase = 0;
+    }
+    return APR_SUCCESS;
+}
+
+/* one signature with every key, as the user signerd now is, checked with
+ * its certificate: a token whose files or device that user cannot reach
+ * is found at start-up, not at the first request */
+static apr_status_t self_test(void)
+{
+    static const unsigned char data[] = "signerd self-test";
+    unsigned char sig[1024];
+    int i;
+
+    for (i = 0; i < sd.conf->cas->nelts; ++i) {
+        signerd_ca_t *ca = APR_ARRAY_IDX(sd.conf->cas, i, signerd_ca_t *);
+        EVP_MD_CTX *mc = EVP_MD_CTX_new();
+        size_t len = sizeof(sig);
+        int ok = mc && EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, ca->key) == 1
+                 && EVP_DigestSign(mc, sig, &len, data, sizeof(data)) == 1;
+
+        EVP_MD_CTX_free(mc);
+        mc = ok ? EVP_MD_CTX_new() : NULL;
+        ok = ok && mc
+             && EVP_DigestVerifyInit(mc, NULL, EVP_sha256(), NULL,
+                                     X509_get0_pubkey(ca->cert)) == 1
+             && EVP_DigestVerify(mc, sig, len, data, sizeof(data)) == 1;
+        EVP_MD_CTX_free(mc);
+        if (!ok) {
+            log_ossl("CA61035", apr_psprintf(sd.pool, "ca %s: the key %s cannot sign as "
+                                              "this user", ca->name, ca->key_path));
+            return APR_EINVAL;
+        }
     }
     return APR_SUCCESS;
 }
@@ -1245,6 +1253,9 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     if (drop_privileges() != APR_SUCCESS) {
+        leave_now(SIGNERD_EXIT_START, "start-up failed");
+    }
+    if (self_test() != APR_SUCCESS) {
         leave_now(SIGNERD_EXIT_START, "start-up failed");
     }
     /* gpg and its agent run as the user signerd now is */

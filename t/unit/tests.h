@@ -24,5 +24,6 @@ Suite *audit_suite(void);
 Suite *org_suite(void);
 Suite *domain_suite(void);
 Suite *jose_suite(void);
+Suite *p11uri_suite(void);
 
 #endif
