@@ -9,6 +9,18 @@
  * signerd's config, never from a request), unlocks the key once with a
  * self-test signature, and stops the agent when it exits.
  *
+ * gpg-agent keeps passphrases, not unlocked keys: every signature derives
+ * the key's protection key again (its S2K, about a tenth of a second or
+ * more by design).  So signerd signs in a session copy of the home
+ * (<home>/session): at start the key files are copied there, and that
+ * copy's agent changes the key's passphrase to one of 256 random bits
+ * made for this run, protected with gpg-agent's smallest S2K count.  Its
+ * strength is in the random passphrase, which lives only in signerd's
+ * memory, so the cheap S2K costs nothing; the key in <home> keeps its own
+ * passphrase and protection.  The real passphrase is needed once, at
+ * start; the session copy is removed when signerd stops (dead-man, STOP,
+ * SIGTERM).
+ *
  * A PGPSIGN request carries the member's key, the user IDs to certify and
  * the facts the web side approved them against (the permitted forms of
  * the member's name, the verified addresses).  signerd checks everything
@@ -24,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +45,7 @@
 #include <apr_strings.h>
 #include <gpgme.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ca_gpg.h"
 #include "ca_log.h"
@@ -49,7 +64,10 @@ struct signerd_pgp_t {
     gpgme_ctx_t ctx;
     gpgme_key_t cakey;
     int open;
+    const char *session;            /* the session copy of home */
     char *pass;                     /* the passphrase for gpg-agent, or NULL */
+    char *session_pass;             /* the session copy's random passphrase */
+    int asked;                      /* passphrase questions while changing it */
 };
 
 static apr_status_t bad(const char *path, int line, const char *fmt, const char *arg)
@@ -198,22 +216,137 @@ static apr_status_t write_file(const char *path, const char *text)
     return rv;
 }
 
-/* gpg-agent asks (loopback pinentry) when the key is not unlocked yet:
- * the passphrase once, never again after a wrong one */
+/* gpg-agent asks (loopback pinentry) when it has no passphrase cached:
+ * while the session copy's passphrase is changed, first the key's own
+ * passphrase, then the new one; afterwards the session passphrase.  Never
+ * again after a wrong one. */
 static gpgme_error_t give_passphrase(void *hook, const char *uid_hint,
                                      const char *passphrase_info, int prev_was_bad, int fd)
 {
     signerd_pgp_t *g = hook;
-    size_t n;
+    const char *give;
 
-    if (!g->pass || prev_was_bad) {
+    (void)uid_hint;
+    (void)passphrase_info;
+    give = g->asked++ == 0 && g->pass ? g->pass : g->session_pass;
+    if (!give || prev_was_bad) {
         return gpg_error(GPG_ERR_CANCELED);
     }
-    n = strlen(g->pass);
-    if (gpgme_io_writen(fd, g->pass, n) != 0 || gpgme_io_writen(fd, "\n", 1) != 0) {
+    if (gpgme_io_writen(fd, give, strlen(give)) != 0 || gpgme_io_writen(fd, "\n", 1) != 0) {
         return gpg_error(GPG_ERR_CANCELED);
     }
     return 0;
+}
+
+/* copies one file (the keyring, a key) into the session copy */
+static apr_status_t copy_file(const char *from, const char *to, apr_pool_t *p)
+{
+    char *data;
+    apr_size_t len;
+    FILE *f;
+    struct stat sb;
+    apr_status_t rv;
+    int fd;
+
+    if (!(f = fopen(from, "rb"))) {
+        return errno == ENOENT ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    }
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size > (64 << 20)) {
+        fclose(f);
+        return APR_EGENERAL;
+    }
+    len = (apr_size_t)sb.st_size;
+    data = apr_palloc(p, len + 1);
+    if (fread(data, 1, len, f) != len) {
+        fclose(f);
+        return APR_EGENERAL;
+    }
+    fclose(f);
+    if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    rv = write(fd, data, len) == (ssize_t)len ? APR_SUCCESS : APR_EGENERAL;
+    if (close(fd) != 0 && rv == APR_SUCCESS) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
+    OPENSSL_cleanse(data, len);
+    return rv;
+}
+
+/* <home>/session made anew: the keyrings and the private keys of home */
+static apr_status_t make_session(signerd_pgp_t *g, const char *conftext, apr_pool_t *p)
+{
+    static const char *const files[] = { "pubring.kbx", "pubring.gpg", "trustdb.gpg", NULL };
+    const char *keys = apr_pstrcat(p, g->home, "/private-keys-v1.d", NULL);
+    const char *skeys = apr_pstrcat(p, g->session, "/private-keys-v1.d", NULL);
+    apr_status_t rv = APR_SUCCESS;
+    struct dirent *de;
+    DIR *d;
+    int i;
+
+    ca_gpg_kill_agent(g->session, 1);
+    ca_gpg_rmtree(g->session, p);
+    if (mkdir(g->session, 0700) != 0 || mkdir(skeys, 0700) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    for (i = 0; files[i] && rv == APR_SUCCESS; i++) {
+        rv = copy_file(apr_pstrcat(p, g->home, "/", files[i], NULL),
+                       apr_pstrcat(p, g->session, "/", files[i], NULL), p);
+    }
+    if (rv == APR_SUCCESS && (d = opendir(keys))) {
+        while (rv == APR_SUCCESS && (de = readdir(d))) {
+            if (de->d_name[0] != '.') {
+                rv = copy_file(apr_pstrcat(p, keys, "/", de->d_name, NULL),
+                               apr_pstrcat(p, skeys, "/", de->d_name, NULL), p);
+            }
+        }
+        closedir(d);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = write_file(apr_pstrcat(p, g->session, "/gpg.conf", NULL), conftext);
+    }
+    if (rv == APR_SUCCESS) {
+        /* the smallest count gpg-agent takes: the random passphrase is the
+         * protection here */
+        rv = write_file(apr_pstrcat(p, g->session, "/gpg-agent.conf", NULL),
+                        "# written by signerd at every start: edits are lost\n"
+                        "allow-loopback-pinentry\ns2k-count 65536\n"
+                        "default-cache-ttl 315360000\nmax-cache-ttl 315360000\n");
+    }
+    return rv;
+}
+
+/* the session copy's key gets a passphrase of 256 random bits */
+static apr_status_t session_passphrase(signerd_pgp_t *g)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[32];
+    gpgme_error_t err;
+    int i;
+
+    if (!(g->session_pass = malloc(2 * sizeof(r) + 1)) || RAND_bytes(r, sizeof(r)) != 1) {
+        return APR_ENOMEM;
+    }
+    for (i = 0; i < (int)sizeof(r); i++) {
+        g->session_pass[2 * i] = hex[r[i] >> 4];
+        g->session_pass[2 * i + 1] = hex[r[i] & 15];
+    }
+    g->session_pass[2 * sizeof(r)] = '\0';
+    OPENSSL_cleanse(r, sizeof(r));
+    g->asked = 0;
+    if ((err = gpgme_op_passwd(g->ctx, g->cakey, 0)) != 0) {
+        ca_log(CA_LOG_ERR, "CA90109", APR_SUCCESS, "openpgp: cannot unlock %s for this run "
+               "(wrong passphrase?): %s", g->fpr, gpgme_strerror(err));
+        return APR_EINVAL;
+    }
+    /* the key's own passphrase is not needed any more */
+    if (g->pass) {
+        OPENSSL_cleanse(g->pass, strlen(g->pass));
+        free(g->pass);
+        g->pass = NULL;
+    }
+    g->asked = 1;
+    return APR_SUCCESS;
 }
 
 apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, apr_pool_t *p)
@@ -244,6 +377,7 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
     }
     /* an agent left from an earlier run would not read the new settings */
     ca_gpg_kill_agent(g->home, 1);
+    g->session = apr_pstrcat(p, g->home, "/session", NULL);
     conftext = apr_psprintf(p, "# written by signerd at every start: edits are lost\n"
                             "no-greeting\nbatch\nno-auto-key-retrieve\n"
                             "trust-model always\ndefault-cert-level 0\n"
@@ -259,12 +393,16 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
         ca_log(CA_LOG_ERR, "CA90104", rv, "cannot write the gpg configuration in %s", g->home);
         return rv;
     }
+    if ((rv = make_session(g, conftext, p)) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA90110", rv, "cannot make the session copy %s", g->session);
+        return rv;
+    }
     rv = APR_EGENERAL;
     apr_pool_create(&g->pool, p);
-    if (ca_gpg_ctx(&g->ctx, g->home, g->pool) != APR_SUCCESS) {
+    g->open = 1;
+    if (ca_gpg_ctx(&g->ctx, g->session, g->pool) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    g->open = 1;
     if ((err = gpgme_get_key(g->ctx, g->fpr, &g->cakey, 1)) != 0 || !g->cakey
         || !g->cakey->can_certify || g->cakey->revoked || g->cakey->expired
         || g->cakey->invalid || !g->cakey->subkeys
@@ -284,6 +422,9 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
         memcpy(g->pass, passphrase, n);
     }
     gpgme_set_passphrase_cb(g->ctx, give_passphrase, g);
+    if (session_passphrase(g) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
     if (!g->cakey->can_sign) {
         /* a certify-only key cannot make the self-test signature: the first
          * certification unlocks it */
@@ -342,8 +483,23 @@ void signerd_pgp_close(signerd_config_t *conf)
         free(g->pass);
         g->pass = NULL;
     }
-    /* the agent holds the unlocked key: it goes with signerd */
+    if (g->session_pass) {
+        OPENSSL_cleanse(g->session_pass, strlen(g->session_pass));
+        free(g->session_pass);
+        g->session_pass = NULL;
+    }
+    /* the agents hold the passphrases: they go with signerd, and so does
+     * the session copy */
+    ca_gpg_kill_agent(g->session, 1);
     ca_gpg_kill_agent(g->home, 1);
+    {
+        apr_pool_t *tp;
+        apr_pool_create(&tp, NULL);
+        if (ca_gpg_rmtree(g->session, tp) != APR_SUCCESS) {
+            ca_log(CA_LOG_WARN, "CA90111", APR_SUCCESS, "cannot remove %s", g->session);
+        }
+        apr_pool_destroy(tp);
+    }
     g->open = 0;
 }
 

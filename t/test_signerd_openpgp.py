@@ -22,6 +22,18 @@ UNVERIFIED = f"{NAME} <alice@unverified.example>"
 CPS = "http://www.test.invalid/cps"
 
 
+def key_files(home):
+    """the private key files of a gpg home: {name: bytes}"""
+    d = os.path.join(home, "private-keys-v1.d")
+    if not os.path.isdir(d):
+        return {}
+    out = {}
+    for n in os.listdir(d):
+        with open(os.path.join(d, n), "rb") as f:
+            out[n] = f.read()
+    return out
+
+
 @pytest.fixture(scope="module")
 def pgp_ca():
     """the CA's OpenPGP key, protected with signerd's passphrase, in a home
@@ -30,7 +42,7 @@ def pgp_ca():
     fpr, pub = pgphelp.make_ca(home, passphrase=PASSPHRASE.decode(), usage="sign,cert")
     if os.geteuid() == 0:
         pgphelp.chown_tree(home, "nobody")
-    yield {"home": home, "fpr": fpr, "pub": pub}
+    yield {"home": home, "fpr": fpr, "pub": pub, "keys": key_files(home)}
     pgphelp.remove_home(home)
 
 
@@ -158,3 +170,21 @@ def test_bad_openpgp_config_stops_the_start(tmp_path, cas, pgp_ca):  # noqa: F81
     assert s.wait_exit(60) == 1
     assert "no usable secret key" in s.log
     s.close()
+
+
+def test_the_key_is_unlocked_once_in_a_session_copy(psd, pgp_ca, member_key):
+    """signerd signs in <home>/session, whose copy of the key it protected
+    at start with a random passphrase (cheap to unlock for every
+    certification); the key in the home itself is left as it was, and the
+    copy goes when signerd stops"""
+    session = os.path.join(pgp_ca["home"], "session")
+    copy = key_files(session)
+    assert set(copy) == set(pgp_ca["keys"]) and copy
+    assert all(copy[n] != pgp_ca["keys"][n] for n in copy)     # protected anew
+    assert key_files(pgp_ca["home"]) == pgp_ca["keys"]
+    fpr, key = member_key
+    f = psd.request(w.PGPSIGN, 51, pgpsign(key, fpr, [GOOD]), timeout=60)
+    assert f.type == w.PGPKEY
+    psd.stop()
+    assert not os.path.exists(session)
+    assert key_files(pgp_ca["home"]) == pgp_ca["keys"]
