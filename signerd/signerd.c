@@ -37,6 +37,7 @@
 #include "ca_log.h"
 #include "ca_serial.h"
 #include "ca_crypto.h"
+#include "ca_p11.h"
 #include "signerd.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -67,7 +68,7 @@ static struct {
     apr_size_t lastlen;
     char passphrase[1024];          /* of the key files, or the tokens' PIN */
     int have_passphrase;
-    signerd_token_t *token;         /* when a key is on a PKCS#11 token */
+    ca_p11_t *token;         /* when a key is on a PKCS#11 token */
 } sd = { .fd = -1, .sigpipe = { -1, -1 } };
 
 static int64_t now_ms(void)
@@ -126,7 +127,7 @@ static void wipe_keys(const char *why)
         }
     }
     /* a token's keys stay in it: its session ends (logout) */
-    signerd_token_close(sd.token);
+    ca_p11_close(sd.token);
     sd.token = NULL;
     OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
     sd.have_passphrase = 0;
@@ -205,11 +206,11 @@ static apr_status_t read_passphrase(int fd, const char *what)
 
 static EVP_PKEY *load_key_token(const char *uri)
 {
-    if (!sd.token && signerd_token_open(&sd.token, sd.conf->pkcs11_module, sd.pool)
+    if (!sd.token && ca_p11_open(&sd.token, sd.conf->pkcs11_module, sd.pool)
                      != APR_SUCCESS) {
         return NULL;
     }
-    return signerd_token_key(sd.token, uri, sd.have_passphrase ? sd.passphrase : NULL,
+    return ca_p11_key(sd.token, uri, sd.have_passphrase ? sd.passphrase : NULL,
                              sd.pool);
 }
 

@@ -94,20 +94,6 @@ signerd_ca_t *signerd_config_ca(const signerd_config_t *conf, const char *name);
 unsigned signerd_md_bit(const char *name);
 
 
-/* token.c: CA keys on PKCS#11 tokens (key=pkcs11:...) */
-typedef struct signerd_token_t signerd_token_t;
-/* loads the module and lists its slots (logged, APR_EINVAL on failure) */
-apr_status_t signerd_token_open(signerd_token_t **pt, const char *module, apr_pool_t *p);
-/* logs in to the token the URI names (once per token) and returns its
- * private key, after checking that it is not extractable and sensitive;
- * NULL (logged) otherwise */
-EVP_PKEY *signerd_token_key(signerd_token_t *t, const char *uri, const char *pin,
-                            apr_pool_t *p);
-/* logs out of every token and unloads the module; the keys from
- * signerd_token_key must be freed before.  NULL-safe. */
-void signerd_token_close(signerd_token_t *t);
-
-
 /* journal.c */
 /* the hash function of signerd's id and serial indexes (apr_hash) */
 unsigned int signerd_hash(const char *key, apr_ssize_t *klen);
