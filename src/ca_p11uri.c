@@ -16,8 +16,9 @@ static int hexval(char c)
            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* %-decodes s[0..n); NULL on a bad escape or a NUL byte */
-static unsigned char *decode(apr_size_t *plen, const char *s, apr_size_t n, apr_pool_t *p)
+/* %-decodes s[0..n); NULL on a bad escape, or a NUL byte unless binary */
+static unsigned char *decode(apr_size_t *plen, const char *s, apr_size_t n, int binary,
+                             apr_pool_t *p)
 {
     unsigned char *out = apr_palloc(p, n + 1);
     apr_size_t i, o = 0;
@@ -34,7 +35,7 @@ static unsigned char *decode(apr_size_t *plen, const char *s, apr_size_t n, apr_
         out[o++] = (unsigned char)(hi << 4 | lo);
         i += 2;
     }
-    if (memchr(out, 0, o)) {
+    if (!binary && memchr(out, 0, o)) {
         return NULL;
     }
     out[o] = '\0';
@@ -61,7 +62,8 @@ static const char *path_attr(ca_p11uri_t *u, int *have_type, const char *a, apr_
         return "each part of a pkcs11: URI must be name=value";
     }
     name = apr_pstrmemdup(p, a, (apr_size_t)(eq - a));
-    if (!(v = decode(&vlen, eq + 1, n - (apr_size_t)(eq - a) - 1, p))) {
+    /* an id is bytes; the other attributes are text */
+    if (!(v = decode(&vlen, eq + 1, n - (apr_size_t)(eq - a) - 1, !strcmp(name, "id"), p))) {
         return apr_psprintf(p, "pkcs11: URI attribute %s: bad %%-escape or NUL byte", name);
     }
     if (!vlen) {

@@ -7,6 +7,14 @@
  *                  [--passphrase-file F] [--ocsp-base URL] [--crl-base URL]
  *                  [--days-root N] [--days-sub N] [--force]
  *   cacert-ca show --dir DIR
+ *   cacert-ca verify --dir DIR [--signerd-conf FILE] [--passphrase-file F]
+ *   cacert-ca renew-ocsp --dir DIR --ca NAME [--days N] [--passphrase-file F]
+ *
+ * With --pkcs11-module LIB --token LABEL the issuing CAs' keys are made on
+ * a PKCS#11 token (sensitive, never extractable), and with --root-token
+ * LABEL the Root's on a token of its own; the PIN is the passphrase.  Then
+ * signer/<ca>.uri (offline/root.uri) names the key instead of a key file.
+ * verify and renew-ocsp are in cacert-ca-check.c.
  *
  * The audit layout: an offline top-level Root and three SubRoots under it
  * (member, assured, org), each with an OCSP responder certificate.  The
@@ -42,29 +50,11 @@
 
 #include "ca_log.h"
 #include "ca_crypto.h"
+#include "ca_p11.h"
 #include "ca_x509.h"
+#include "cacert-ca.h"
 
-#define DAY 86400L
-
-typedef struct {
-    const char *dir;
-    const char *name;
-    const char *layout;
-    const char *key_type;
-    const char *passfile;
-    const char *ocsp_base;
-    const char *crl_base;
-    int days_root;
-    int days_sub;
-    int force;
-} opts_t;
-
-typedef struct {
-    const char *id;             /* "root", "member", ... */
-    const char *cn;
-    X509 *cert;
-    EVP_PKEY *key;
-} ca_t;
+static ca_p11_t *p11;                /* when keys are on tokens */
 
 static void usage_to(FILE *out)
 {
@@ -73,7 +63,12 @@ static void usage_to(FILE *out)
           "                 [--key-type rsa:4096|rsa:3072|ec:P-384|ec:P-256]\n"
           "                 [--passphrase-file FILE] [--ocsp-base URL] [--crl-base URL]\n"
           "                 [--days-root N] [--days-sub N] [--force]\n"
+          "                 [--pkcs11-module LIB [--token LABEL] [--root-token LABEL]]\n"
           "  cacert-ca show --dir DIR\n"
+          "  cacert-ca verify --dir DIR [--signerd-conf FILE [--passphrase-file FILE]]\n"
+          "                 [--pkcs11-module LIB] [--warn-days N]\n"
+          "  cacert-ca renew-ocsp --dir DIR --ca NAME [--days N] [--passphrase-file FILE]\n"
+          "                 [--pkcs11-module LIB]\n"
           "  cacert-ca --help\n", out);
 }
 
@@ -86,7 +81,7 @@ static void usage(void)
 
 /* ---------------------------------------------------------------- keys */
 
-static EVP_PKEY *gen_key(const char *type)
+EVP_PKEY *cca_gen_key(const char *type)
 {
     if (!strcmp(type, "rsa:4096")) {
         return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
@@ -113,13 +108,14 @@ static int key_type_ok(const char *type)
 }
 
 /* the hash that fits a key: SHA-384 for P-384, SHA-256 otherwise */
-static const EVP_MD *md_for(EVP_PKEY *key)
+const EVP_MD *cca_md_for(EVP_PKEY *key)
 {
     return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && EVP_PKEY_get_bits(key) >= 384
         ? EVP_sha384() : EVP_sha256();
 }
 
-static apr_status_t read_passphrase(const char **ppass, const char *file, apr_pool_t *p)
+apr_status_t cca_read_passphrase(const char **ppass, const char *file, apr_size_t minlen,
+                                 apr_pool_t *p)
 {
     apr_status_t rv = APR_SUCCESS;
     char buf[1024];
@@ -137,7 +133,8 @@ static apr_status_t read_passphrase(const char **ppass, const char *file, apr_po
             buf[0] = '\0';
         }
     }
-    else if (EVP_read_pw_string_min(buf, 8, sizeof(buf), "CA key passphrase: ", 1) != 0) {
+    else if (EVP_read_pw_string_min(buf, (int)minlen, sizeof(buf), "CA key passphrase: ", 1)
+             != 0) {
         rv = APR_EINVAL;
         ca_log(CA_LOG_ERR, "CA50401", rv, "no passphrase read (no terminal? use "
                "--passphrase-file)");
@@ -145,9 +142,10 @@ static apr_status_t read_passphrase(const char **ppass, const char *file, apr_po
     }
     len = strcspn(buf, "\r\n");
     buf[len] = '\0';
-    if (len < 8) {
+    if (len < minlen) {
         rv = APR_EINVAL;
-        ca_log(CA_LOG_ERR, "CA50402", rv, "the passphrase must have at least 8 characters");
+        ca_log(CA_LOG_ERR, "CA50402", rv, "the passphrase must have at least %d characters",
+               (int)minlen);
         goto leave;
     }
     *ppass = apr_pstrdup(p, buf);
@@ -161,7 +159,7 @@ leave:
 
 /* --------------------------------------------------------------- files */
 
-static apr_status_t make_dir(const char *path, mode_t mode)
+apr_status_t cca_make_dir(const char *path, mode_t mode)
 {
     if (mkdir(path, mode) != 0 && errno != EEXIST) {
         apr_status_t rv = APR_FROM_OS_ERROR(errno);
@@ -172,7 +170,7 @@ static apr_status_t make_dir(const char *path, mode_t mode)
 }
 
 /* open for writing with the given mode, replacing an old file */
-static FILE *open_out(const char *path, mode_t mode)
+FILE *cca_open_out(const char *path, mode_t mode)
 {
     int fd;
     FILE *f;
@@ -190,7 +188,7 @@ static FILE *open_out(const char *path, mode_t mode)
     return f;
 }
 
-static apr_status_t close_out(FILE *f, int ok, const char *path)
+apr_status_t cca_close_out(FILE *f, int ok, const char *path)
 {
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
         ok = 0;
@@ -205,16 +203,16 @@ static apr_status_t close_out(FILE *f, int ok, const char *path)
     return APR_SUCCESS;
 }
 
-static apr_status_t write_certs(const char *path, X509 *a, X509 *b)
+apr_status_t cca_write_certs(const char *path, X509 *a, X509 *b)
 {
-    FILE *f = open_out(path, 0644);
+    FILE *f = cca_open_out(path, 0644);
     int ok;
 
     if (!f) {
         return APR_EGENERAL;
     }
     ok = PEM_write_X509(f, a) && (!b || PEM_write_X509(f, b));
-    return close_out(f, ok, path);
+    return cca_close_out(f, ok, path);
 }
 
 /* PBKDF2 rounds for the CA keys: OpenSSL's default (2048) is far too
@@ -223,9 +221,9 @@ static apr_status_t write_certs(const char *path, X509 *a, X509 *b)
 
 /* pass == NULL: plain PEM; otherwise PKCS#8 PBES2: PBKDF2-HMAC-SHA256 and
  * AES-256-CBC */
-static apr_status_t write_key(const char *path, EVP_PKEY *key, const char *pass)
+apr_status_t cca_write_key(const char *path, EVP_PKEY *key, const char *pass)
 {
-    FILE *f = open_out(path, 0600);
+    FILE *f = cca_open_out(path, 0600);
     PKCS8_PRIV_KEY_INFO *p8inf = NULL;
     X509_ALGOR *pbe = NULL;
     X509_SIG *p8 = NULL;
@@ -250,17 +248,17 @@ static apr_status_t write_key(const char *path, EVP_PKEY *key, const char *pass)
     else {
         ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
     }
-    return close_out(f, ok, path);
+    return cca_close_out(f, ok, path);
 }
 
 static apr_status_t write_bytes(const char *path, const unsigned char *b, apr_size_t len)
 {
-    FILE *f = open_out(path, 0644);
+    FILE *f = cca_open_out(path, 0644);
 
     if (!f) {
         return APR_EGENERAL;
     }
-    return close_out(f, fwrite(b, 1, len, f) == len, path);
+    return cca_close_out(f, fwrite(b, 1, len, f) == len, path);
 }
 
 /* -------------------------------------------------------- certificates */
@@ -297,12 +295,10 @@ leave:
     return ok;
 }
 
-typedef enum { KIND_ROOT, KIND_SUB, KIND_OCSP } cert_kind_t;
-
 /* Build and sign one certificate.  issuer NULL: self-signed. */
-static X509 *make_cert(cert_kind_t kind, const char *org, const char *cn, EVP_PKEY *key,
-                       X509 *issuer, EVP_PKEY *issuer_key, long days,
-                       const opts_t *o, apr_pool_t *p)
+X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *key,
+                   X509 *issuer, EVP_PKEY *issuer_key, long days, const cca_opts_t *o,
+                   apr_pool_t *p)
 {
     unsigned char serial[16];
     X509 *x = X509_new();
@@ -372,7 +368,7 @@ static X509 *make_cert(cert_kind_t kind, const char *org, const char *cn, EVP_PK
             && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
         break;
     }
-    ok = ok && X509_sign(x, issuer_key, md_for(issuer_key)) > 0;
+    ok = ok && X509_sign(x, issuer_key, cca_md_for(issuer_key)) > 0;
 leave:
     if (!ok) {
         log_ossl("CA50420", apr_psprintf(p, "cannot make the certificate \"%s\"", cn));
@@ -387,12 +383,12 @@ leave:
 
 /* an empty CRL of the Root, signed now, valid for a year (the Root is
  * offline: the next one is made at the next ceremony) */
-static apr_status_t root_crl(const char *path, ca_t *root, apr_pool_t *p)
+static apr_status_t root_crl(const char *path, cca_ca_t *root, apr_pool_t *p)
 {
     ca_crl_spec_t spec;
     const unsigned char *tbs, *sig, *der;
     apr_size_t tbslen, siglen, len;
-    const char *md = md_for(root->key) == EVP_sha384() ? "sha384" : "sha256";
+    const char *md = cca_md_for(root->key) == EVP_sha384() ? "sha384" : "sha256";
     apr_status_t rv;
 
     memset(&spec, 0, sizeof(spec));
@@ -459,28 +455,49 @@ static int dir_is_empty(const char *path)
     return empty;
 }
 
+/* a new key for c: in memory, or on a token (then only made there: taken
+ * with take_key once every key of that token is made) */
+static apr_status_t new_key(cca_ca_t *c, const char *token, const cca_opts_t *o,
+                            const char *pin, apr_pool_t *p)
+{
+    printf("generating the %s key (%s%s%s)...\n", c->id, o->key_type,
+           token ? ") on the token (" : "", token ? token : "");
+    fflush(stdout);
+    if (token) {
+        return ca_p11_generate(&c->uri, p11, token, c->id, o->key_type, pin, p);
+    }
+    return (c->key = cca_gen_key(o->key_type)) ? APR_SUCCESS : APR_EGENERAL;
+}
+
+static apr_status_t take_key(cca_ca_t *c, const char *pin, apr_pool_t *p)
+{
+    if (!c->uri || c->key) {
+        return APR_SUCCESS;
+    }
+    return (c->key = ca_p11_key(p11, c->uri, pin, p)) ? APR_SUCCESS : APR_EGENERAL;
+}
+
 /* the top (the offline Root, or Class 1 in the legacy layout), the issuing
  * CAs below it, and an OCSP responder for each CA that issues */
-static apr_status_t init_generate(ca_t *ptop, ca_t subs[3], int *pnsub, ca_t ocsp[3],
-                                  const opts_t *o, int legacy, apr_pool_t *p)
+static apr_status_t init_generate(cca_ca_t *ptop, cca_ca_t subs[3], int *pnsub,
+                                  cca_ca_t ocsp[3], const cca_opts_t *o, int legacy,
+                                  const char *pin, apr_pool_t *p)
 {
     apr_status_t rv = APR_SUCCESS;
     const char *ocsp_type;
     int i, nsub;
 
-    /* the top: the offline Root, or Class 1 in the legacy layout */
+    /* the top: the offline Root, or Class 1 in the legacy layout (which
+     * issues, so it lives where the issuing CAs live) */
     ptop->id = legacy ? "class1" : "root";
     ptop->cn = apr_pstrcat(p, o->name, legacy ? " Class 1 Root" : " Root", NULL);
-    printf("generating the %s key (%s)...\n", ptop->id, o->key_type);
-    fflush(stdout);
-    if (!(ptop->key = gen_key(o->key_type))
-        || !(ptop->cert = make_cert(KIND_ROOT, o->name, ptop->cn, ptop->key, NULL, ptop->key,
-                                  o->days_root, o, p))) {
-        rv = APR_EGENERAL;
+    if ((rv = new_key(ptop, legacy ? o->token : o->root_token, o, pin, p)) != APR_SUCCESS
+        || (!legacy && (rv = take_key(ptop, pin, p)) != APR_SUCCESS)) {
         return rv;
     }
 
-    /* the issuing CAs below it */
+    /* the issuing CAs below it: every key first (libp11 lists a token's
+     * keys once), then the certificates */
     if (legacy) {
         nsub = 1;
         subs[0].id = "class3";
@@ -498,30 +515,38 @@ static apr_status_t init_generate(ca_t *ptop, ca_t subs[3], int *pnsub, ca_t ocs
         }
     }
     for (i = 0; i < nsub; i++) {
-        printf("generating the %s key (%s)...\n", subs[i].id, o->key_type);
-        fflush(stdout);
-        if (!(subs[i].key = gen_key(o->key_type))
-            || !(subs[i].cert = make_cert(KIND_SUB, o->name, subs[i].cn, subs[i].key,
-                                          ptop->cert, ptop->key, o->days_sub, o, p))) {
-            rv = APR_EGENERAL;
+        if ((rv = new_key(&subs[i], o->token, o, pin, p)) != APR_SUCCESS) {
             return rv;
+        }
+    }
+    if ((rv = take_key(ptop, pin, p)) != APR_SUCCESS
+        || !(ptop->cert = cca_make_cert(KIND_ROOT, o->name, ptop->cn, ptop->key, NULL,
+                                        ptop->key, o->days_root, o, p))) {
+        return rv != APR_SUCCESS ? rv : APR_EGENERAL;
+    }
+    for (i = 0; i < nsub; i++) {
+        if ((rv = take_key(&subs[i], pin, p)) != APR_SUCCESS
+            || !(subs[i].cert = cca_make_cert(KIND_SUB, o->name, subs[i].cn, subs[i].key,
+                                              ptop->cert, ptop->key, o->days_sub, o, p))) {
+            return rv != APR_SUCCESS ? rv : APR_EGENERAL;
         }
     }
 
     /* OCSP responders: one per issuing CA (legacy: Class 1 issues too).
-     * Smaller keys of the same family: they sign every OCSP answer. */
+     * Smaller keys of the same family, as files: they live on the web
+     * host and sign every OCSP answer. */
     ocsp_type = !strncmp(o->key_type, "ec:", 3) ? "ec:P-256" : "rsa:2048";
     for (i = 0; i < (legacy ? 2 : nsub); i++) {
-        ca_t *ca = legacy ? (i == 0 ? ptop : &subs[0]) : &subs[i];
+        cca_ca_t *ca = legacy ? (i == 0 ? ptop : &subs[0]) : &subs[i];
 
         ocsp[i].id = ca->id;
         ocsp[i].cn = apr_pstrcat(p, ca->cn, " OCSP Responder", NULL);
         if (strlen(ocsp[i].cn) > 64) {
             ocsp[i].cn = apr_pstrcat(p, ca->id, " OCSP Responder", NULL);
         }
-        if (!(ocsp[i].key = gen_key(ocsp_type))
-            || !(ocsp[i].cert = make_cert(KIND_OCSP, o->name, ocsp[i].cn, ocsp[i].key,
-                                          ca->cert, ca->key, 365, o, p))) {
+        if (!(ocsp[i].key = cca_gen_key(ocsp_type))
+            || !(ocsp[i].cert = cca_make_cert(KIND_OCSP, o->name, ocsp[i].cn, ocsp[i].key,
+                                              ca->cert, ca->key, 365, o, p))) {
             rv = APR_EGENERAL;
             return rv;
         }
@@ -531,59 +556,77 @@ static apr_status_t init_generate(ca_t *ptop, ca_t subs[3], int *pnsub, ca_t ocs
     return APR_SUCCESS;
 }
 
+/* a CA key where it belongs: PATH.key (encrypted), or PATH.uri naming it
+ * on its token */
+static apr_status_t write_ca_key(const char *path, const cca_ca_t *c, const char *pass,
+                                 apr_pool_t *p)
+{
+    FILE *f;
+
+    if (!c->uri) {
+        return cca_write_key(apr_pstrcat(p, path, ".key", NULL), c->key, pass);
+    }
+    path = apr_pstrcat(p, path, ".uri", NULL);
+    if (!(f = cca_open_out(path, 0644))) {
+        return APR_EGENERAL;
+    }
+    return cca_close_out(f, fprintf(f, "%s\n", c->uri) > 0, path);
+}
+
 /* every file where it belongs: offline/, signer/, web/ */
-static apr_status_t init_write(const ca_t *ptop, ca_t subs[3], int nsub, ca_t ocsp[3],
-                               const char *pass, const opts_t *o, int legacy, apr_pool_t *p)
+static apr_status_t init_write(const cca_ca_t *ptop, cca_ca_t subs[3], int nsub,
+                               cca_ca_t ocsp[3], const char *pass, const cca_opts_t *o,
+                               int legacy, apr_pool_t *p)
 {
     apr_status_t rv = APR_SUCCESS;
     int i;
 
     /* write everything */
-    if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/root.crt", NULL), ptop->cert, NULL))
+    if ((rv = cca_write_certs(apr_pstrcat(p, o->dir, "/web/root.crt", NULL), ptop->cert, NULL))
         != APR_SUCCESS) {
         return rv;
     }
     if (legacy) {
-        if ((rv = write_certs(apr_pstrcat(p, o->dir, "/web/class1.crt", NULL), ptop->cert,
-                              NULL)) != APR_SUCCESS
-            || (rv = write_certs(apr_pstrcat(p, o->dir, "/web/chain-class1.pem", NULL),
-                                 ptop->cert, NULL)) != APR_SUCCESS
-            || (rv = write_certs(apr_pstrcat(p, o->dir, "/signer/class1.crt", NULL),
-                                 ptop->cert, NULL)) != APR_SUCCESS
-            || (rv = write_key(apr_pstrcat(p, o->dir, "/signer/class1.key", NULL), ptop->key,
-                               pass)) != APR_SUCCESS) {
+        if ((rv = cca_write_certs(apr_pstrcat(p, o->dir, "/web/class1.crt", NULL), ptop->cert,
+                                  NULL)) != APR_SUCCESS
+            || (rv = cca_write_certs(apr_pstrcat(p, o->dir, "/web/chain-class1.pem", NULL),
+                                     ptop->cert, NULL)) != APR_SUCCESS
+            || (rv = cca_write_certs(apr_pstrcat(p, o->dir, "/signer/class1.crt", NULL),
+                                     ptop->cert, NULL)) != APR_SUCCESS
+            || (rv = write_ca_key(apr_pstrcat(p, o->dir, "/signer/class1", NULL), ptop, pass,
+                                  p)) != APR_SUCCESS) {
             return rv;
         }
     }
     else {
-        if ((rv = write_key(apr_pstrcat(p, o->dir, "/offline/root.key", NULL), ptop->key,
-                            pass)) != APR_SUCCESS
-            || (rv = write_certs(apr_pstrcat(p, o->dir, "/offline/root.crt", NULL),
-                                 ptop->cert, NULL)) != APR_SUCCESS
-            || (rv = root_crl(apr_pstrcat(p, o->dir, "/web/root.crl", NULL), (ca_t *)ptop, p))
-               != APR_SUCCESS) {
+        if ((rv = write_ca_key(apr_pstrcat(p, o->dir, "/offline/root", NULL), ptop, pass, p))
+            != APR_SUCCESS
+            || (rv = cca_write_certs(apr_pstrcat(p, o->dir, "/offline/root.crt", NULL),
+                                     ptop->cert, NULL)) != APR_SUCCESS
+            || (rv = root_crl(apr_pstrcat(p, o->dir, "/web/root.crl", NULL), (cca_ca_t *)ptop,
+                              p)) != APR_SUCCESS) {
             return rv;
         }
     }
     for (i = 0; i < nsub; i++) {
         const char *id = subs[i].id;
 
-        if ((rv = write_certs(apr_psprintf(p, "%s/signer/%s.crt", o->dir, id),
-                              subs[i].cert, NULL)) != APR_SUCCESS
-            || (rv = write_key(apr_psprintf(p, "%s/signer/%s.key", o->dir, id),
-                               subs[i].key, pass)) != APR_SUCCESS
-            || (rv = write_certs(apr_psprintf(p, "%s/web/%s.crt", o->dir, id),
-                                 subs[i].cert, NULL)) != APR_SUCCESS
-            || (rv = write_certs(apr_psprintf(p, "%s/web/chain-%s.pem", o->dir, id),
-                                 subs[i].cert, ptop->cert)) != APR_SUCCESS) {
+        if ((rv = cca_write_certs(apr_psprintf(p, "%s/signer/%s.crt", o->dir, id),
+                                  subs[i].cert, NULL)) != APR_SUCCESS
+            || (rv = write_ca_key(apr_psprintf(p, "%s/signer/%s", o->dir, id), &subs[i], pass,
+                                  p)) != APR_SUCCESS
+            || (rv = cca_write_certs(apr_psprintf(p, "%s/web/%s.crt", o->dir, id),
+                                     subs[i].cert, NULL)) != APR_SUCCESS
+            || (rv = cca_write_certs(apr_psprintf(p, "%s/web/chain-%s.pem", o->dir, id),
+                                     subs[i].cert, ptop->cert)) != APR_SUCCESS) {
             return rv;
         }
     }
     for (i = 0; i < 3 && ocsp[i].cert; i++) {
-        if ((rv = write_certs(apr_psprintf(p, "%s/web/ocsp-%s.crt", o->dir, ocsp[i].id),
-                              ocsp[i].cert, NULL)) != APR_SUCCESS
-            || (rv = write_key(apr_psprintf(p, "%s/web/ocsp-%s.key", o->dir, ocsp[i].id),
-                               ocsp[i].key, NULL)) != APR_SUCCESS) {
+        if ((rv = cca_write_certs(apr_psprintf(p, "%s/web/ocsp-%s.crt", o->dir, ocsp[i].id),
+                                  ocsp[i].cert, NULL)) != APR_SUCCESS
+            || (rv = cca_write_key(apr_psprintf(p, "%s/web/ocsp-%s.key", o->dir, ocsp[i].id),
+                                   ocsp[i].key, NULL)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -592,23 +635,36 @@ static apr_status_t init_write(const ca_t *ptop, ca_t subs[3], int nsub, ca_t oc
 }
 
 /* where the parts went, for the ceremony record */
-static void init_summary(const opts_t *o, int legacy)
+static void init_summary(const cca_opts_t *o, int legacy, const cca_ca_t subs[3], int nsub)
 {
     const char *path;
+    int i;
 
     path = o->dir;
     printf("\nCA hierarchy \"%s\" (%s layout, %s) written to %s\n\n", o->name,
            legacy ? "legacy" : "audit", o->key_type, path);
-    if (!legacy) {
+    if (!legacy && o->root_token) {
+        printf("  %s/offline/   the Root certificate, and root.uri naming its key on the\n"
+               "                token \"%s\": keep that token offline, in the safe\n",
+               path, o->root_token);
+    }
+    else if (!legacy) {
         printf("  %s/offline/   the Root key (encrypted) and certificate:\n"
                "                copy to two encrypted offline media, then delete it here\n",
                path);
     }
-    printf("  %s/signer/    the issuing CA certificates and their keys (encrypted):\n"
-           "                to the signing host (signerd) only\n", path);
+    printf("  %s/signer/    the issuing CA certificates and %s:\n"
+           "                to the signing host (signerd) only\n", path,
+           o->token ? "<ca>.uri naming their keys on the token" : "their keys (encrypted)");
     printf("  %s/web/       certificates, chains%s, and the OCSP responder keys:\n"
            "                to the web host (the keys for mod_cacert_ocsp, mode 0600)\n",
            path, legacy ? "" : ", the Root's CRL");
+    if (o->token) {
+        printf("\n  signerd.conf: pkcs11-module %s, and in the ca lines\n", o->pkcs11_module);
+        for (i = 0; i < nsub; i++) {
+            printf("    ca %s ... key=%s\n", subs[i].id, subs[i].uri);
+        }
+    }
     if (legacy) {
         printf("\n  note: in the legacy layout the Class 1 root key issues certificates,\n"
                "  so it lives on the signing host; the audit layout keeps the Root offline.\n");
@@ -616,12 +672,17 @@ static void init_summary(const opts_t *o, int legacy)
     printf("\nCompare these fingerprints with the ceremony record:\n\n");
 }
 
-static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
+static int legacy_layout(const cca_opts_t *o)
+{
+    return !strcmp(o->layout, "legacy");
+}
+
+static apr_status_t cmd_init(const cca_opts_t *o, apr_pool_t *p)
 {
     apr_status_t rv = APR_SUCCESS;
     const char *pass = NULL;
-    int legacy = !strcmp(o->layout, "legacy"), i, nsub = 0;
-    ca_t top = { 0 }, subs[3], ocsp[3];
+    int legacy = legacy_layout(o), i, nsub = 0;
+    cca_ca_t top = { 0 }, subs[3], ocsp[3];
     struct stat st;
 
     memset(subs, 0, sizeof(subs));
@@ -632,19 +693,26 @@ static apr_status_t cmd_init(const opts_t *o, apr_pool_t *p)
                "overwrite a CA (use --force to replace it)", o->dir);
         goto leave;
     }
-    if ((rv = read_passphrase(&pass, o->passfile, p)) != APR_SUCCESS) {
+    /* a token's PIN may be short; a key file's passphrase may not */
+    if ((rv = cca_read_passphrase(&pass, o->passfile,
+                                  o->token && (o->root_token || legacy) ? 4 : 8, p))
+        != APR_SUCCESS) {
         goto leave;
     }
-    if ((rv = make_dir(o->dir, 0700)) != APR_SUCCESS
-        || (!legacy && (rv = make_dir(apr_pstrcat(p, o->dir, "/offline", NULL), 0700))
+    if ((o->token || o->root_token)
+        && (rv = ca_p11_open(&p11, o->pkcs11_module, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = cca_make_dir(o->dir, 0700)) != APR_SUCCESS
+        || (!legacy && (rv = cca_make_dir(apr_pstrcat(p, o->dir, "/offline", NULL), 0700))
             != APR_SUCCESS)
-        || (rv = make_dir(apr_pstrcat(p, o->dir, "/signer", NULL), 0700)) != APR_SUCCESS
-        || (rv = make_dir(apr_pstrcat(p, o->dir, "/web", NULL), 0755)) != APR_SUCCESS
-        || (rv = init_generate(&top, subs, &nsub, ocsp, o, legacy, p)) != APR_SUCCESS
+        || (rv = cca_make_dir(apr_pstrcat(p, o->dir, "/signer", NULL), 0700)) != APR_SUCCESS
+        || (rv = cca_make_dir(apr_pstrcat(p, o->dir, "/web", NULL), 0755)) != APR_SUCCESS
+        || (rv = init_generate(&top, subs, &nsub, ocsp, o, legacy, pass, p)) != APR_SUCCESS
         || (rv = init_write(&top, subs, nsub, ocsp, pass, o, legacy, p)) != APR_SUCCESS) {
         goto leave;
     }
-    init_summary(o, legacy);
+    init_summary(o, legacy, subs, nsub);
 leave:
     for (i = 0; i < 3; i++) {
         X509_free(subs[i].cert);
@@ -654,6 +722,8 @@ leave:
     }
     X509_free(top.cert);
     EVP_PKEY_free(top.key);
+    ca_p11_close(p11);
+    p11 = NULL;
     if (pass) {
         OPENSSL_cleanse((void *)pass, strlen(pass));
     }
@@ -672,7 +742,7 @@ static void print_time(const char *label, const ASN1_TIME *t)
     }
 }
 
-static void print_cert(const char *path, X509 *x)
+void cca_print_cert(const char *path, X509 *x)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0, i;
@@ -702,6 +772,20 @@ static void print_cert(const char *path, X509 *x)
     OPENSSL_free(issuer);
     OPENSSL_free(serial);
     BN_free(bn);
+}
+
+X509 *cca_read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+    if (f) {
+        fclose(f);
+    }
+    if (!x) {
+        ERR_clear_error();
+    }
+    return x;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -745,7 +829,7 @@ static apr_status_t cmd_show(const char *dir, apr_pool_t *p)
             ca_log(CA_LOG_WARN, "CA50451", APR_EINVAL, "%s is not a PEM certificate", path);
             continue;
         }
-        print_cert(path, x);
+        cca_print_cert(path, x);
         X509_free(x);
     }
     if (names->nelts == 0) {
@@ -760,7 +844,7 @@ leave:
 
 int main(int argc, char **argv)
 {
-    opts_t o;
+    cca_opts_t o;
     apr_pool_t *p;
     apr_status_t rv;
     int i;
@@ -770,6 +854,8 @@ int main(int argc, char **argv)
     o.key_type = "rsa:4096";
     o.days_root = 7300;
     o.days_sub = 3650;
+    o.days = 365;
+    o.warn_days = 30;
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage_to(stdout);
         return 0;
@@ -818,6 +904,27 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
+        else if (!strcmp(a, "--pkcs11-module")) {
+            o.pkcs11_module = v;
+        }
+        else if (!strcmp(a, "--token")) {
+            o.token = v;
+        }
+        else if (!strcmp(a, "--root-token")) {
+            o.root_token = v;
+        }
+        else if (!strcmp(a, "--signerd-conf")) {
+            o.signerd_conf = v;
+        }
+        else if (!strcmp(a, "--ca")) {
+            o.ca = v;
+        }
+        else if (!strcmp(a, "--days") || !strcmp(a, "--warn-days")) {
+            if (!parse_days(!strcmp(a, "--days") ? &o.days : &o.warn_days, v)) {
+                fprintf(stderr, "%s must be 1..36500\n", a);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--days-sub")) {
             if (!parse_days(&o.days_sub, v)) {
                 fprintf(stderr, "--days-sub must be 1..36500\n");
@@ -856,6 +963,17 @@ int main(int argc, char **argv)
                     "or commas\n");
             return 2;
         }
+        if ((o.token || o.root_token) && (!o.pkcs11_module || o.pkcs11_module[0] != '/')) {
+            fprintf(stderr, "--token and --root-token need --pkcs11-module (an absolute "
+                    "path)\n");
+            return 2;
+        }
+        if (o.root_token && (legacy_layout(&o) || (o.token && !strcmp(o.token,
+                                                                       o.root_token)))) {
+            fprintf(stderr, "--root-token names a token of the Root's own, in the audit "
+                    "layout\n");
+            return 2;
+        }
         if (o.crl_base && o.crl_base[strlen(o.crl_base) - 1] == '/') {
             o.crl_base = apr_pstrndup(p, o.crl_base, strlen(o.crl_base) - 1);
         }
@@ -866,6 +984,16 @@ int main(int argc, char **argv)
     }
     else if (!strcmp(argv[1], "show")) {
         rv = cmd_show(o.dir, p);
+    }
+    else if (!strcmp(argv[1], "verify")) {
+        rv = cca_verify(&o, p);
+    }
+    else if (!strcmp(argv[1], "renew-ocsp")) {
+        if (!o.ca) {
+            fprintf(stderr, "renew-ocsp needs --ca NAME\n");
+            return 2;
+        }
+        rv = cca_renew_ocsp(&o, p);
     }
     else {
         usage();

@@ -32,10 +32,10 @@ START_TEST(good_uris)
     ck_assert_str_eq(u.manufacturer, "Snake Oil, Inc.");
     ck_assert_str_eq(u.model, "1.0");
 
-    ck_assert_ptr_null(ca_p11uri_parse(&u, "pkcs11:serial=DECC0401648;id=%01%A0%ff",
+    ck_assert_ptr_null(ca_p11uri_parse(&u, "pkcs11:serial=DECC0401648;id=%01%A0%ff%00",
                                        pool));
-    ck_assert_uint_eq(u.id_len, 3);
-    ck_assert_int_eq(memcmp(u.id, "\x01\xa0\xff", 3), 0);
+    ck_assert_uint_eq(u.id_len, 4);         /* an id is bytes: NUL too */
+    ck_assert_int_eq(memcmp(u.id, "\x01\xa0\xff\x00", 4), 0);
     ck_assert_str_eq(u.serial, "DECC0401648");
     ck_assert_ptr_null(u.object);
 
