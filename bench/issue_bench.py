@@ -9,7 +9,8 @@ signerd), one member with 10 points, then
   - bytes on the line per certificate (both directions, from the relay);
   - throughput: the same with C members asking at once.
 Run once with the line unpaced (a pty) and once paced like a 115200-baud
-serial line (--baud).  Bounded by --requests."""
+serial line.  --token: the SubRoot keys on a SoftHSM token, signed through
+PKCS#11.  Bounded by --requests."""
 
 import argparse
 import os
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from urllib.parse import urljoin
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
@@ -85,7 +87,7 @@ class Member:
                         data={"csrf": self.token, "profile": "client", "email0": "yes",
                               "md": "sha256", "csr": csr})
         assert r.status_code == 303, r.text[:500]
-        loc = r.headers["Location"]
+        loc = urljoin(self.url, r.headers["Location"])    # a path (cacert_redirect)
         while True:
             r = self.s.get(loc, verify=self.v, allow_redirects=False)
             if r.status_code == 303 and "/certs/view" in r.headers["Location"]:
@@ -117,7 +119,8 @@ def run(args, baud):
     os.chmod(d, 0o755)
     stack = cacertstack.Stack(d, builddir=os.path.abspath(args.builddir), port=0,
                               argon2="1 8192 1",
-                              extra_conf=["CAcertRegistrationsPerClient 1000"])
+                              extra_conf=["CAcertRegistrationsPerClient 1000"],
+                              token=args.token)
     stack.relay_baud = baud
     try:
         stack.start()
@@ -135,6 +138,7 @@ def run(args, baud):
         lat.sort()
         p99 = lat[min(len(lat) - 1, int(round(0.99 * len(lat))) - 1)]
         line = f"pty paced to {baud} baud" if baud else "pty, unpaced"
+        line += ", SubRoot keys on a SoftHSM token" if args.token else ", SubRoot keys in files"
         print(f"  {line}: {args.requests} certificates one after another: median "
               f"{statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
               f"max {lat[-1] * 1000:.1f} ms")
@@ -163,10 +167,14 @@ def main():
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--per-client", type=int, default=25)
+    ap.add_argument("--token", action="store_true",
+                    help="the SubRoot keys on a SoftHSM token (PKCS#11), not in files")
+    ap.add_argument("--unpaced-only", action="store_true")
     args = ap.parse_args()
     print("== certificate issuance: request form -> signer link -> signerd -> page ==")
     run(args, 0)
-    run(args, 115200)
+    if not args.unpaced_only:
+        run(args, 115200)
 
 
 if __name__ == "__main__":

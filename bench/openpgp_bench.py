@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from urllib.parse import urljoin
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
@@ -37,13 +38,13 @@ def one_round(m, asc):
                  data={"csrf": csrf_of(r.text), "key": asc},
                  files={"dummy": ("", b"", "application/octet-stream")})
     assert r.status_code == 303, r.text[:500]
-    page = m.s.get(r.headers["Location"], verify=m.v)
+    page = m.s.get(urljoin(m.url, r.headers["Location"]), verify=m.v)
     key_id = re.search(r'name="id" value="(\d+)"', page.text).group(1)
     r = m.s.post(m.url + "/certs/openpgp_key", verify=m.v, allow_redirects=False,
                  data={"csrf": csrf_of(page.text), "id": key_id, "uid0": "yes",
                        "uid1": "yes"})
     assert r.status_code == 303, r.text[:500]
-    loc = r.headers["Location"]
+    loc = urljoin(m.url, r.headers["Location"])       # a path (cacert_redirect)
     while True:
         r = m.s.get(loc, verify=m.v, allow_redirects=False)
         if r.status_code == 303 and "signed=" in r.headers["Location"]:

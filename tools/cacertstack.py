@@ -376,7 +376,8 @@ class Stack:
     """
 
     def __init__(self, dir, builddir="build", port=8443, asan=False, modules=True,
-                 argon2=DEFAULT_ARGON2, extra_conf=(), sqldir=None, repo=REPO, demo=False):
+                 argon2=DEFAULT_ARGON2, extra_conf=(), sqldir=None, repo=REPO, demo=False,
+                 token=False):
         self.dir = os.path.abspath(dir)
         self.repo = os.path.abspath(repo)
         b = builddir if os.path.isabs(builddir) else os.path.join(self.repo, builddir)
@@ -395,6 +396,9 @@ class Stack:
         # the demo (scripts/run): its own DNS and web server for the domain
         # checks (tools/demozone.py) and demo Assurers
         self.demo = bool(demo)
+        # the SubRoots' keys on a SoftHSM token (made by cacert-ca), not in
+        # files: signerd signs through PKCS#11
+        self.token = bool(token)
         self.zone_ports = None
         self.shared = None             # set by _layout()
         self.smtp_port = None
@@ -444,6 +448,8 @@ class Stack:
         self.signerd_log = os.path.join(self.logdir, "signerd.log")
         self.relay_log = os.path.join(self.logdir, "relay.log")
         self.passphrase_file = os.path.join(self.ca_dir, "passphrase")
+        self.softhsm_dir = os.path.join(s, "softhsm")
+        self.softhsm_conf = os.path.join(self.softhsm_dir, "softhsm2.conf")
 
     def _choose_shared(self):
         """Pick the directory for what other users (postgres, www-data) must
@@ -508,6 +514,7 @@ class Stack:
             "san_logdir": self.san_logdir, "templates": self.templates,
             "htdocs": self.htdocs, "root": self.root,
             "demo": self.demo, "zone_ports": self.zone_ports, "zone_dir": self.zone_dir,
+            "token": self.token,
         }
 
     def save(self):
@@ -530,6 +537,7 @@ class Stack:
         s.http_port = j.get("http_port", s.http_port)
         s.pids = j.get("pids", {})
         s.demo = j.get("demo", False)
+        s.token = j.get("token", False)
         s.zone_ports = j.get("zone_ports")
         s._layout(j.get("shared"))
         s.templates = j.get("templates", s.templates)
@@ -971,12 +979,16 @@ class Stack:
         os.chmod(pp, 0o600)
         # cacert-ca makes DIR itself and refuses an existing one
         out = os.path.join(tmp, "h")
+        env = dict(os.environ, **(self.tool_san_env() if self.asan else {}))
+        token_args = []
+        if self.token:
+            token_args = self.ensure_token(pp, env)
         self._run([os.path.join(self.builddir, "tools", "cacert-ca"), "init", "--dir", out,
                    "--name", "CAcert Demo", "--key-type", "ec:P-384",
                    "--passphrase-file", pp,
                    "--ocsp-base", f"http://localhost:{self.http_port}/ocsp",
-                   "--crl-base", f"http://localhost:{self.http_port}/pki"],
-                  "cacert-ca init", env=dict(os.environ, **self.tool_san_env()) if self.asan else None)
+                   "--crl-base", f"http://localhost:{self.http_port}/pki"] + token_args,
+                  "cacert-ca init", env=env)
         for sub in os.listdir(out):
             os.rename(os.path.join(out, sub), os.path.join(tmp, sub))
         os.rmdir(out)
@@ -990,6 +1002,33 @@ class Stack:
             # traversable, not listable, by the service users
             os.chmod(self.ca_dir, 0o711)
             make_tree_readable(os.path.join(self.ca_dir, "web"), HTTPD_USER, self.shared)
+
+    SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+    TOKEN_LABEL = "cacert-subroots"
+
+    def ensure_token(self, pinfile, env):
+        """A fresh SoftHSM token for the SubRoots' keys (its PIN: the CA
+        passphrase); env gets SOFTHSM2_CONF.  Returns cacert-ca's options."""
+        shutil.rmtree(self.softhsm_dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.softhsm_dir, "tokens"), mode=0o700)
+        with open(self.softhsm_conf, "w") as f:
+            f.write(f"directories.tokendir = {self.softhsm_dir}/tokens\n"
+                    "objectstore.backend = file\nlog.level = ERROR\n")
+        env["SOFTHSM2_CONF"] = self.softhsm_conf
+        with open(pinfile) as f:
+            pin = f.read().strip()
+        self._run(["softhsm2-util", "--init-token", "--free", "--label", self.TOKEN_LABEL,
+                   "--pin", pin, "--so-pin", secrets.token_hex(8)],
+                  "softhsm2-util --init-token", env=env)
+        return ["--pkcs11-module", self.SOFTHSM_MODULE, "--token", self.TOKEN_LABEL]
+
+    def _own_token(self):
+        """signerd's user owns the token, as on a signing host"""
+        if self.token and self.root and os.path.isdir(self.softhsm_dir):
+            pw = pwd.getpwnam(SIGNERD_USER)
+            for dirpath, dirnames, filenames in os.walk(self.softhsm_dir):
+                for n in [dirpath] + [os.path.join(dirpath, x) for x in filenames]:
+                    os.chown(n, pw.pw_uid, pw.pw_gid)
 
     OPENPGP_UID = "CAcert Demo OpenPGP Signing Key <openpgp@cacert.localhost>"
 
@@ -1168,9 +1207,15 @@ class Stack:
         if self.root:
             lines.append(f"user {SIGNERD_USER}")
         base = f"http://localhost:{self.http_port}/pki"
+        if self.token:
+            lines.append(f"pkcs11-module {self.SOFTHSM_MODULE}")
         for name, profiles, days, wild, sans in self.SIGNER_CAS:
+            key = f"{self.ca_dir}/signer/{name}.key"
+            if self.token:
+                with open(f"{self.ca_dir}/signer/{name}.uri") as f:
+                    key = f.read().strip()
             lines.append(f"ca {name} cert={self.ca_dir}/signer/{name}.crt "
-                         f"key={self.ca_dir}/signer/{name}.key profiles={profiles} "
+                         f"key={key} profiles={profiles} "
                          f"max_days={days} md=sha256,sha384,sha512 "
                          f"ocsp=http://localhost:{self.http_port}/ocsp crl={base}/{name}.crl "
                          f"issuers={base}/{name}.cer cps=https://www.cacert.org/policy/ "
@@ -1216,6 +1261,9 @@ class Stack:
         env = dict(os.environ)
         if self.asan:
             env.update(self.tool_san_env())
+        if self.token:
+            env["SOFTHSM2_CONF"] = self.softhsm_conf
+            self._own_token()
         log = open(self.signerd_log, "ab")
         p = subprocess.Popen([os.path.join(self.builddir, "signerd", "signerd"),
                               "-c", self.signerd_conf, "--passphrase-file",
