@@ -65,6 +65,8 @@ struct signerd_pgp_t {
     gpgme_key_t cakey;
     int open;
     const char *session;            /* the session copy of home */
+    const char *scdaemon;           /* the key on a token: gnupg-pkcs11-scd */
+    int on_card;                    /* the key is on a token (a card to gpg) */
     char *pass;                     /* the passphrase for gpg-agent, or NULL */
     char *session_pass;             /* the session copy's random passphrase */
     int asked;                      /* passphrase questions while changing it */
@@ -171,6 +173,12 @@ apr_status_t signerd_pgp_config(signerd_config_t *conf, const char *path, int li
                 return bad(path, line, "openpgp cps '%s': once, an http(s) URL", val);
             }
             g->cps_url = val;
+        }
+        else if (!strcmp(key, "scdaemon")) {
+            if (g->scdaemon || val[0] != '/') {
+                return bad(path, line, "openpgp scdaemon '%s': once, an absolute path", val);
+            }
+            g->scdaemon = val;
         }
         else {
             return bad(path, line, "unknown openpgp setting '%s'", key);
@@ -349,6 +357,26 @@ static apr_status_t session_passphrase(signerd_pgp_t *g)
     return APR_SUCCESS;
 }
 
+/* a gpgme context on home and the CA's usable secret key in it */
+static apr_status_t find_key(signerd_pgp_t *g, const char *home)
+{
+    gpgme_error_t err;
+
+    if (ca_gpg_ctx(&g->ctx, home, g->pool) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    gpgme_set_passphrase_cb(g->ctx, give_passphrase, g);
+    if ((err = gpgme_get_key(g->ctx, g->fpr, &g->cakey, 1)) != 0 || !g->cakey
+        || !g->cakey->can_certify || g->cakey->revoked || g->cakey->expired
+        || g->cakey->invalid || !g->cakey->subkeys
+        || strcasecmp(g->cakey->subkeys->fpr, g->fpr)) {
+        ca_log(CA_LOG_ERR, "CA90105", APR_SUCCESS, "openpgp: no usable secret key %s in %s%s%s",
+               g->fpr, home, err ? ": " : "", err ? gpgme_strerror(err) : "");
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, apr_pool_t *p)
 {
     signerd_pgp_t *g = conf->pgp;
@@ -386,34 +414,19 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
     if ((rv = write_file(apr_pstrcat(p, g->home, "/gpg.conf", NULL), conftext))
         != APR_SUCCESS
         || (rv = write_file(apr_pstrcat(p, g->home, "/gpg-agent.conf", NULL),
-                            "# written by signerd at every start: edits are lost\n"
-                            "allow-loopback-pinentry\n"
-                            "default-cache-ttl 315360000\nmax-cache-ttl 315360000\n"))
+                            apr_pstrcat(p, "# written by signerd at every start: edits are "
+                                        "lost\nallow-loopback-pinentry\n"
+                                        "default-cache-ttl 315360000\n"
+                                        "max-cache-ttl 315360000\n",
+                                        g->scdaemon ? "scdaemon-program " : "",
+                                        g->scdaemon ? g->scdaemon : "",
+                                        g->scdaemon ? "\n" : "", NULL)))
         != APR_SUCCESS) {
         ca_log(CA_LOG_ERR, "CA90104", rv, "cannot write the gpg configuration in %s", g->home);
         return rv;
     }
-    if ((rv = make_session(g, conftext, p)) != APR_SUCCESS) {
-        ca_log(CA_LOG_ERR, "CA90110", rv, "cannot make the session copy %s", g->session);
-        return rv;
-    }
-    rv = APR_EGENERAL;
-    apr_pool_create(&g->pool, p);
-    g->open = 1;
-    if (ca_gpg_ctx(&g->ctx, g->session, g->pool) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    if ((err = gpgme_get_key(g->ctx, g->fpr, &g->cakey, 1)) != 0 || !g->cakey
-        || !g->cakey->can_certify || g->cakey->revoked || g->cakey->expired
-        || g->cakey->invalid || !g->cakey->subkeys
-        || strcasecmp(g->cakey->subkeys->fpr, g->fpr)) {
-        ca_log(CA_LOG_ERR, "CA90105", APR_SUCCESS, "openpgp: no usable secret key %s in %s%s%s",
-               g->fpr, g->home, err ? ": " : "", err ? gpgme_strerror(err) : "");
-        return APR_EINVAL;
-    }
-    /* the agent may ask for the passphrase when it has not unlocked the key
-     * (at the first signature, or after it was restarted): keep it, in
-     * locked memory, until signerd exits */
+    /* the passphrase (or the token's PIN): kept, in locked memory, while
+     * the agent may ask for it */
     if (passphrase && *passphrase) {
         size_t n = strlen(passphrase) + 1;
         if (!(g->pass = malloc(n))) {
@@ -421,10 +434,36 @@ apr_status_t signerd_pgp_open(signerd_config_t *conf, const char *passphrase, ap
         }
         memcpy(g->pass, passphrase, n);
     }
-    gpgme_set_passphrase_cb(g->ctx, give_passphrase, g);
-    if (session_passphrase(g) != APR_SUCCESS) {
-        return APR_EINVAL;
+    apr_pool_create(&g->pool, p);
+    g->open = 1;
+    if ((rv = find_key(g, g->home)) != APR_SUCCESS) {
+        return rv;
     }
+    g->on_card = g->cakey->subkeys->is_cardkey;
+    if (g->on_card) {
+        /* the key is on a token, reached through the agent's scdaemon
+         * (gnupg-pkcs11-scd): every certification is made there, with the
+         * PIN the agent asks for once; nothing to copy */
+        ca_log(CA_LOG_NOTICE, "CA90112", APR_SUCCESS, "openpgp: key %s is on a token (card "
+               "%s)", g->fpr, g->cakey->subkeys->card_number ? g->cakey->subkeys->card_number
+                                                            : "?");
+        g->asked = 1;
+        g->session_pass = g->pass;
+        g->pass = NULL;
+    }
+    else {
+        gpgme_key_unref(g->cakey);
+        g->cakey = NULL;
+        if ((rv = make_session(g, conftext, p)) != APR_SUCCESS) {
+            ca_log(CA_LOG_ERR, "CA90110", rv, "cannot make the session copy %s", g->session);
+            return rv;
+        }
+        if ((rv = find_key(g, g->session)) != APR_SUCCESS
+            || (rv = session_passphrase(g)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = APR_EGENERAL;
     if (!g->cakey->can_sign) {
         /* a certify-only key cannot make the self-test signature: the first
          * certification unlocks it */
@@ -490,10 +529,10 @@ void signerd_pgp_close(signerd_config_t *conf)
     }
     /* the agents hold the passphrases: they go with signerd, and so does
      * the session copy */
-    ca_gpg_kill_agent(g->session, 1);
-    ca_gpg_kill_agent(g->home, 1);
-    {
+    ca_gpg_kill_agent(g->home, 1);      /* and its scdaemon: the token's session ends */
+    if (!g->on_card && g->session) {
         apr_pool_t *tp;
+        ca_gpg_kill_agent(g->session, 1);
         apr_pool_create(&tp, NULL);
         if (ca_gpg_rmtree(g->session, tp) != APR_SUCCESS) {
             ca_log(CA_LOG_WARN, "CA90111", APR_SUCCESS, "cannot remove %s", g->session);
