@@ -208,11 +208,20 @@ def test_stop_ends_the_token_session(tsigner, keys):
     assert "logged out of 1 token" in s.log
 
 
-def test_deadman_ends_the_token_session(tsigner):
+def test_deadman_ends_the_token_session(tsigner, keys):
     s = tsigner(deadman=2)
     s.start()
     assert s.wait_exit(timeout=15) == 4
     assert "logged out of 1 token" in s.log
+    # nothing signs any more until signerd is started again (and logs in)
+    s.send(w.SIGN, 31, sign_body("member", "client", keys["p256"], cn="CAcert WoT Member"))
+    with pytest.raises(AssertionError, match="no answer"):
+        s.recv(timeout=2)
+    s.start()
+    s.hello()
+    f = s.request(w.SIGN, 32, sign_body("member", "client", keys["p256"],
+                                        cn="CAcert WoT Member"))
+    assert f.type == w.CERT
 
 
 @pytest.mark.parametrize("member_key,needle", [
