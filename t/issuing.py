@@ -15,18 +15,19 @@ from cryptography.x509.oid import NameOID
 
 from accounts import csrf_of, login, registered_member
 
-_assurers = []
+_assurers = {}                     # per database (a test module may have a stack of its own)
 
 
 def _assurer_ids(db, n):
     """n members who act as assurers in the assurance rows."""
     cur = db.cursor()
-    while len(_assurers) < n:
+    made = _assurers.setdefault(db.dsn, [])
+    while len(made) < n:
         cur.execute("INSERT INTO members (given_name, family_name, dob, password_hash)"
                     " VALUES ('Assurer', %s, '1970-01-01', '$argon2id$none') RETURNING id",
-                    (f"Number{len(_assurers)}",))
-        _assurers.append(cur.fetchone()[0])
-    return _assurers[:n]
+                    (f"Number{len(made)}",))
+        made.append(cur.fetchone()[0])
+    return made[:n]
 
 
 def member_id(db, email):
@@ -167,4 +168,18 @@ def revoke(http, cert_id, timeout=20):
     deadline = time.monotonic() + timeout
     while "revoked on" not in http.get(f"/certs/view?id={cert_id}").text:
         assert time.monotonic() < deadline, "the revocation did not reach the signer"
+        time.sleep(0.1)
+
+
+def wait_for_crl(http, ca, serial, timeout=20):
+    """The CRL of ca published at /pki/ once it lists serial."""
+    from cryptography import x509 as _x509
+    deadline = time.monotonic() + timeout
+    while True:
+        r = http.get(f"/pki/{ca}.crl")
+        if r.status_code == 200:
+            crl = _x509.load_der_x509_crl(r.content)
+            if crl.get_revoked_certificate_by_serial_number(serial):
+                return crl
+        assert time.monotonic() < deadline, f"no CRL of {ca} with the revocation"
         time.sleep(0.1)

@@ -8,16 +8,15 @@ a responder with a token-held CA key.  Certificates are checked with
 openssl."""
 
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
 import signerwire as w
 from test_signerd import Signer, cacert_ca_tool, keys, sign_body  # noqa: F401
-from test_signerd_token import MODULE, PIN, SO_PIN, openssl_verify  # noqa: F401
+from softhsm import MODULE, Tokens
+from test_signerd_token import PIN
 
 pytestmark = pytest.mark.skipif(not (os.path.exists(MODULE) and shutil.which("pkcs11-tool")
                                      and shutil.which("softhsm2-util")),
@@ -39,20 +38,8 @@ def tool(*args, env=None, check=True):
 def ceremony():
     if not cacert_ca_tool():
         pytest.skip("tools/cacert-ca not built")
-    d = tempfile.mkdtemp(prefix="cacert-ceremony-")
-    os.chmod(d, 0o755)
-    tokdir = os.path.join(d, "tokens")
-    os.mkdir(tokdir)
-    conf = os.path.join(d, "softhsm2.conf")
-    with open(conf, "w") as f:
-        f.write(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n"
-                "log.level = ERROR\n")
-    env = dict(os.environ, SOFTHSM2_CONF=conf)
-    for label in (SUBS, ROOT):
-        r = subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
-                            "--pin", PIN, "--so-pin", SO_PIN], env=env, capture_output=True,
-                           timeout=60)
-        assert r.returncode == 0, r.stderr
+    t = Tokens("cacert-ceremony-", [SUBS, ROOT], PIN)
+    d, env, conf = t.dir, t.env, t.conf
     pin = os.path.join(d, "pin")
     with open(pin, "w") as f:
         f.write(PIN + "\n")
@@ -61,11 +48,7 @@ def ceremony():
              "--passphrase-file", pin, "--pkcs11-module", MODULE, "--token", SUBS,
              "--root-token", ROOT, "--ocsp-base", "http://ocsp.test.invalid",
              "--crl-base", "http://crl.test.invalid", env=env)
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        for root, dirs, files in os.walk(tokdir):
-            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
-                os.chown(n, nobody.pw_uid, nobody.pw_gid)
+    t.give_to("nobody")
     yield {"dir": top, "env": env, "conf": conf, "pin": pin, "out": r.stdout, "tmp": d}
     shutil.rmtree(d, ignore_errors=True)
 

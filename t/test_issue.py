@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
-from issuing import (download, issue, make_csr, member, new_key, openssl_verify,
+from issuing import (download, issue, make_csr, member, new_key, openssl_verify, wait_for_crl,
                      page_errors, request_form, wait_for_cert)
 
 CPS_OID = "1.3.6.1.4.1.18506.4.4"
@@ -164,15 +164,7 @@ def test_revocation_reaches_the_crl_and_openssl(http, stack, db):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     # a new CRL follows the revocation
-    deadline = time.monotonic() + 20
-    while True:
-        r = http.get("/pki/member.crl")
-        if r.status_code == 200:
-            crl = x509.load_der_x509_crl(r.content)
-            if crl.get_revoked_certificate_by_serial_number(cert.serial_number):
-                break
-        assert time.monotonic() < deadline, "no CRL with the revocation"
-        time.sleep(0.1)
+    crl = wait_for_crl(http, "member", cert.serial_number)
     issuer = x509.load_pem_x509_certificate(http.get("/pki/member.crt").content)
     assert crl.is_signature_valid(issuer.public_key())
     assert crl.extensions.get_extension_for_class(x509.CRLNumber)

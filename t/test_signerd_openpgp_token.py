@@ -7,10 +7,8 @@ made from the token's keygrip.  The certification is checked with gpg in a
 fresh keyring; the agent (and the token session) goes when signerd stops."""
 
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
 import urllib.parse
 
 import pytest
@@ -19,7 +17,7 @@ import pgphelp
 import signerwire as w
 from test_signerd import PASSPHRASE, Signer, cas  # noqa: F401
 from test_signerd_openpgp import CPS, GOOD, NAME, member_key, pgpsign  # noqa: F401
-from test_signerd_token import MODULE
+from softhsm import MODULE, Tokens
 
 SCD = "/usr/bin/gnupg-pkcs11-scd"
 ENGINE = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so"
@@ -45,19 +43,10 @@ def token_pgp():
     their certificates), the OpenPGP key made from its keygrip; the token's
     PIN is signerd's passphrase"""
     pin = PASSPHRASE.decode()
-    d = tempfile.mkdtemp(prefix="cacert-pgp-token-")
-    os.chmod(d, 0o755)
+    t = Tokens("cacert-pgp-token-", [LABEL], pin)
+    d, env, conf = t.dir, t.env, t.conf
     home = os.path.join(d, "home")
     os.mkdir(home, 0o700)
-    tokdir = os.path.join(d, "tokens")
-    os.mkdir(tokdir)
-    conf = os.path.join(d, "softhsm2.conf")
-    with open(conf, "w") as f:
-        f.write(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n"
-                "log.level = ERROR\n")
-    env = dict(os.environ, SOFTHSM2_CONF=conf)
-    run(["softhsm2-util", "--init-token", "--free", "--label", LABEL, "--pin", pin,
-         "--so-pin", "31415926"], env)
     p11 = ["pkcs11-tool", "--module", MODULE, "--token-label", LABEL, "--login", "--pin", pin]
     run(p11 + ["--keypairgen", "--key-type", "rsa:2048", "--label", "openpgp", "--id", "0a"],
         env)
@@ -91,10 +80,7 @@ def token_pgp():
     run(["gpgconf", "--homedir", home, "--kill", "all"], env)
     if os.geteuid() == 0:
         pgphelp.chown_tree(home, "nobody")
-        nobody = pwd.getpwnam("nobody")
-        for root, dirs, files in os.walk(tokdir):
-            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
-                os.chown(n, nobody.pw_uid, nobody.pw_gid)
+    t.give_to("nobody")
     yield {"home": home, "fpr": fpr, "pub": pub, "conf": conf, "env": env}
     subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], env=env,
                    capture_output=True)

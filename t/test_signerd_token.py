@@ -8,10 +8,8 @@ dead-man end the token session."""
 
 import datetime
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -21,11 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import signerwire as w
+from softhsm import MODULE, Tokens
 from test_signerd import Signer, check_cert, crl_body, keys, revoke_body, sign_body  # noqa: F401
 
-MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "271828"
-SO_PIN = "314159"
 LABEL = "cacert-subroots"
 
 pytestmark = pytest.mark.skipif(not (os.path.exists(MODULE) and shutil.which("pkcs11-tool")
@@ -71,19 +68,8 @@ def token():
     """a SoftHSM token with two SubRoot keys made on it (EC P-256 and RSA
     2048, never extractable) and one extractable key; its files belong to
     the user signerd drops to, as on a signing host"""
-    d = tempfile.mkdtemp(prefix="cacert-token-")
-    os.chmod(d, 0o755)
-    tokdir = os.path.join(d, "tokens")
-    os.mkdir(tokdir)
-    conf = os.path.join(d, "softhsm2.conf")
-    with open(conf, "w") as f:
-        f.write(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n"
-                "log.level = ERROR\n")
-    env = dict(os.environ, SOFTHSM2_CONF=conf)
-    r = subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", LABEL,
-                        "--pin", PIN, "--so-pin", SO_PIN], env=env, capture_output=True,
-                       timeout=60)
-    assert r.returncode == 0, r.stderr
+    t = Tokens("cacert-token-", [LABEL], PIN)
+    d, env = t.dir, t.env
     p11(env, "--keypairgen", "--key-type", "EC:prime256v1", "--label", "member", "--id", "01")
     p11(env, "--keypairgen", "--key-type", "rsa:2048", "--label", "assured", "--id", "02")
     p11(env, "--keypairgen", "--key-type", "EC:prime256v1", "--label", "loose", "--id", "03",
@@ -99,12 +85,8 @@ def token():
         f.write(PIN + "\n")
     os.chmod(pf, 0o600)
     cas["passfile"] = pf
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        for root, dirs, files in os.walk(tokdir):
-            for n in [root] + [os.path.join(root, x) for x in files]:
-                os.chown(n, nobody.pw_uid, nobody.pw_gid)
-    yield cas, conf, env
+    t.give_to("nobody")
+    yield cas, t.conf, env
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -227,7 +209,7 @@ def test_deadman_ends_the_token_session(tsigner, keys):
 @pytest.mark.parametrize("member_key,needle", [
     (uri("loose"), "the key is extractable"),
     (uri("nosuchkey"), "no such private key"),
-    (f"pkcs11:token=other-token;object=member;type=private", "no such token"),
+    ("pkcs11:token=other-token;object=member;type=private", "no such token"),
 ])
 def test_refused_token_keys(tsigner, token, member_key, needle):
     cas = token[0]

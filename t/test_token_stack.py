@@ -13,13 +13,12 @@ import tempfile
 import time
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import cacertstack
 from conftest import TEST_ARGON2, TEST_REGISTRATION_LIMIT, _truthy
-from issuing import download, issue, member, openssl_verify, revoke
-from test_signerd_token import MODULE
+from issuing import download, issue, member, openssl_verify, revoke, wait_for_crl
+from softhsm import MODULE
 
 pytestmark = pytest.mark.skipif(not (os.path.exists(MODULE) and shutil.which("softhsm2-util")),
                                 reason="softhsm2 is not installed")
@@ -64,15 +63,7 @@ def test_issuance_and_revocation_with_token_keys(http, stack, db):
     ok, out = openssl_verify(stack, pem, chain=chain_pem(http, cid))
     assert ok, out
     revoke(http, cid)
-    deadline = time.monotonic() + 20
-    while True:
-        r = http.get("/pki/member.crl")
-        if r.status_code == 200:
-            crl = x509.load_der_x509_crl(r.content)
-            if crl.get_revoked_certificate_by_serial_number(cert.serial_number):
-                break
-        assert time.monotonic() < deadline, "no CRL with the revocation"
-        time.sleep(0.1)
+    crl = wait_for_crl(http, "member", cert.serial_number)
     crl_pem = crl.public_bytes(serialization.Encoding.PEM)
     ok, out = openssl_verify(stack, pem, crl_pem=crl_pem, chain=chain_pem(http, cid))
     assert not ok and "revoked" in out, out
