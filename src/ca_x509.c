@@ -553,7 +553,7 @@ leave:
     return ok;
 }
 
-static int add_policy(X509 *x, const char *oid, const char *cps_url)
+int ca_x509_add_policy(X509 *x, const char *oid, const char *cps_url)
 {
     CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
     POLICYINFO *pi = POLICYINFO_new();
@@ -758,7 +758,7 @@ apr_status_t ca_x509_issue(X509 **pcert, const char **perr,
         || !add_san(x, spec->sans)
         || !add_aia(x, spec->ocsp_url, spec->ca_issuers_url)
         || !add_cdp(x, spec->crl_url)
-        || !add_policy(x, CA_CPS_OID, spec->cps_url)) {
+        || !ca_x509_add_policy(x, CA_CPS_OID, spec->cps_url)) {
         goto ossl_fail;
     }
     if (X509_sign(x, issuer_key, md_by_name(spec->md)) <= 0) {

@@ -79,6 +79,12 @@ apr_status_t ca_x509_issue(X509 **pcert, const char **perr,
                            const unsigned char serial[16], time_t not_before,
                            apr_pool_t *p);
 
+/* certificatePolicies on x (replacing one there): the policy oid, with a
+ * CPS qualifier cps_url unless that is NULL.  1, or 0 when OpenSSL fails
+ * (its error queue says why).  Used by ca_x509_issue and by cacert-ca for
+ * the Sub-CAs. */
+int ca_x509_add_policy(X509 *x, const char *oid, const char *cps_url);
+
 /* DER of a certificate, in p */
 apr_status_t ca_x509_der(const unsigned char **pder, apr_size_t *plen, X509 *cert,
                          apr_pool_t *p);

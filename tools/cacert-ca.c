@@ -272,29 +272,6 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     return ok;
 }
 
-/* certificatePolicies with the CPS OID (the conf route needs a config
- * database for policies, so build it directly) */
-static int add_policy(X509 *x)
-{
-    CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
-    POLICYINFO *pi = POLICYINFO_new();
-    int ok = 0;
-
-    if (!pols || !pi) {
-        goto leave;
-    }
-    ASN1_OBJECT_free(pi->policyid);
-    if (!(pi->policyid = OBJ_txt2obj(CA_CPS_OID, 1)) || sk_POLICYINFO_push(pols, pi) <= 0) {
-        goto leave;
-    }
-    pi = NULL;
-    ok = X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, X509V3_ADD_REPLACE) == 1;
-leave:
-    POLICYINFO_free(pi);
-    CERTIFICATEPOLICIES_free(pols);
-    return ok;
-}
-
 /* Build and sign one certificate.  issuer NULL: self-signed. */
 X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *key,
                    X509 *issuer, EVP_PKEY *issuer_key, long days, const cca_opts_t *o,
@@ -341,7 +318,7 @@ X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *
             && add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")
             && add_ext(x, &ctx, NID_subject_key_identifier, "hash")
             && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
-            && add_policy(x);
+            && ca_x509_add_policy(x, CA_CPS_OID, NULL);
         if (ok && o->crl_base) {
             ok = add_ext(x, &ctx, NID_crl_distribution_points,
                          apr_psprintf(p, "URI:%s/root.crl", o->crl_base));
