@@ -130,36 +130,7 @@ int ca_country_ok(const char *cc)
 
 const char *ca_org_valid_domain(const char *name)
 {
-    const char *s = name, *label = name, *last = name;
-    int labels = 0, alpha_tld = 1;
-
-    if (!name || !*name || strlen(name) > 253) {
-        return "org.domain.invalid";
-    }
-    for (;; s++) {
-        if (*s == '.' || !*s) {
-            apr_size_t n = (apr_size_t)(s - label);
-            if (n == 0 || n > 63 || label[0] == '-' || s[-1] == '-') {
-                return "org.domain.invalid";
-            }
-            labels++;
-            last = label;
-            if (!*s) {
-                break;
-            }
-            label = s + 1;
-            continue;
-        }
-        if (!(apr_islower(*s) || apr_isdigit(*s) || *s == '-')) {
-            return "org.domain.invalid";
-        }
-    }
-    for (s = last; *s; s++) {
-        if (!apr_islower(*s)) {
-            alpha_tld = 0;
-        }
-    }
-    if (labels < 2 || !(alpha_tld || !strncmp(last, "xn--", 4))) {
+    if (!name || !*name || strlen(name) > 253 || !ca_valid_ldh_domain(name, 1)) {
         return "org.domain.invalid";
     }
     return NULL;

@@ -156,11 +156,44 @@ static int atext(int c)
     return apr_isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
+int ca_valid_ldh_domain(const char *s, int lower)
+{
+    const char *label = s, *c;
+    int labels = 0, alpha_tld = 1;
+
+    for (;;) {
+        const char *e = label;
+        while (*e && *e != '.') {
+            e++;
+        }
+        if (e == label || e - label > 63 || label[0] == '-' || e[-1] == '-') {
+            return 0;
+        }
+        alpha_tld = 1;
+        for (c = label; c < e; c++) {
+            if (!(lower ? apr_islower(*c) : apr_isalpha(*c)) && !apr_isdigit(*c) && *c != '-') {
+                return 0;
+            }
+            if (!apr_isalpha(*c)) {
+                alpha_tld = 0;
+            }
+        }
+        if (!alpha_tld && !strncasecmp(label, "xn--", 4)) {
+            alpha_tld = 1;
+        }
+        labels++;
+        if (!*e) {
+            break;
+        }
+        label = e + 1;
+    }
+    return labels >= 2 && alpha_tld;
+}
+
 const char *ca_valid_email(const char *s)
 {
-    const char *at, *c, *label;
+    const char *at, *c;
     apr_size_t len;
-    int labels = 0, alpha_tld = 1;
 
     if (!s || !*s) {
         return "err.email.required";
@@ -193,34 +226,7 @@ const char *ca_valid_email(const char *s)
         }
     }
     /* domain: LDH labels */
-    label = at + 1;
-    for (;;) {
-        const char *e = label;
-        while (*e && *e != '.') {
-            e++;
-        }
-        if (e == label || e - label > 63 || label[0] == '-' || e[-1] == '-') {
-            return "err.email.invalid";
-        }
-        alpha_tld = 1;
-        for (c = label; c < e; c++) {
-            if (!apr_isalnum(*c) && *c != '-') {
-                return "err.email.invalid";
-            }
-            if (!apr_isalpha(*c)) {
-                alpha_tld = 0;
-            }
-        }
-        if (!alpha_tld && !strncasecmp(label, "xn--", 4)) {
-            alpha_tld = 1;
-        }
-        labels++;
-        if (!*e) {
-            break;
-        }
-        label = e + 1;
-    }
-    if (labels < 2 || !alpha_tld) {
+    if (!ca_valid_ldh_domain(at + 1, 0)) {
         return "err.email.invalid";
     }
     /* CPS 3.1.7: the domain part of an address follows the IDN rule of

@@ -31,6 +31,12 @@ extern const char *const ca_name_suffixes[];
  * dot-atom local part, a domain of LDH labels with at least two labels and
  * an alphabetic or xn-- top-level label, at most 254 characters */
 const char *ca_valid_email(const char *s);
+/* 1 if s is a domain name of LDH labels (1 to 63 characters, no hyphen at
+ * either end), at least two, the last one alphabetic or starting with
+ * xn--; lower: letters in lower case only.  The length of the whole is
+ * the caller's rule.  For ca_valid_email's domain part and
+ * ca_org_valid_domain. */
+int ca_valid_ldh_domain(const char *s, int lower);
 /* the address with the domain part in lower case */
 const char *ca_email_canonical(const char *s, apr_pool_t *p);
 

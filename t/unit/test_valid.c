@@ -1,5 +1,6 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <string.h>
 
 #include <apr_pools.h>
@@ -59,6 +60,34 @@ START_TEST(emails)
     ck_assert_str_eq(ca_valid_email("a<b>@example.org"), "err.email.invalid");
     ck_assert_str_eq(ca_valid_email("jürgen@example.org"), "err.email.ascii");
     ck_assert_str_eq(ca_email_canonical("Anna@EXAMPLE.Org", pool), "Anna@example.org");
+}
+END_TEST
+
+/* the label walk under ca_valid_email (any case) and ca_org_valid_domain
+ * (lower case) */
+START_TEST(ldh_domains)
+{
+    char l63[64], l64[65], name[80];
+
+    memset(l63, 'a', 63);
+    l63[63] = '\0';
+    memset(l64, 'a', 64);
+    l64[64] = '\0';
+    ck_assert_int_eq(ca_valid_ldh_domain("example.org", 1), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("Example.ORG", 0), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("Example.org", 1), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.XN--P1AI", 0), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.xn--p1ai", 1), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.b2", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("org", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.-b.org", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.b-.org", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain(".a.org", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("", 0), 0);
+    snprintf(name, sizeof(name), "%s.org", l63);
+    ck_assert_int_eq(ca_valid_ldh_domain(name, 1), 1);
+    snprintf(name, sizeof(name), "%s.org", l64);
+    ck_assert_int_eq(ca_valid_ldh_domain(name, 1), 0);
 }
 END_TEST
 
@@ -171,6 +200,7 @@ Suite *valid_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, names);
     tcase_add_test(tc, emails);
+    tcase_add_test(tc, ldh_domains);
     tcase_add_test(tc, dates);
     tcase_add_test(tc, passwords);
     tcase_add_test(tc, password_policy);
