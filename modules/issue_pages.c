@@ -304,20 +304,17 @@ static int cert_failed(iss_req_t *q, apr_status_t rv, const char *what)
     return internal_error(q, rv, what);
 }
 
+#define CERT(f) CACERT_VAR(STR, ca_cert_t, f)
+static const cacert_var_t cert_fields[] = {
+    CERT(id), CERT(ca), CERT(profile), CERT(serial), CERT(subject), CERT(sans), CERT(md),
+    CERT(not_before), CERT(not_after), CERT(revoked_at), CERT(description), CERT(status),
+    { NULL }
+};
+#undef CERT
+
 static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
 {
-    ca_tmpl_set(ctx, "id", c->id);
-    ca_tmpl_set(ctx, "ca", c->ca);
-    ca_tmpl_set(ctx, "profile", c->profile);
-    ca_tmpl_set(ctx, "serial", c->serial);
-    ca_tmpl_set(ctx, "subject", c->subject);
-    ca_tmpl_set(ctx, "sans", c->sans);
-    ca_tmpl_set(ctx, "md", c->md);
-    ca_tmpl_set(ctx, "not_before", c->not_before);
-    ca_tmpl_set(ctx, "not_after", c->not_after);
-    ca_tmpl_set(ctx, "revoked_at", c->revoked_at);
-    ca_tmpl_set(ctx, "description", c->description);
-    ca_tmpl_set(ctx, "status", c->status);
+    cacert_tmpl_vars(ctx, c, cert_fields);
     ca_tmpl_set(ctx, "is_active", !strcmp(c->status, "active") ? "1" : NULL);
     ca_tmpl_set(ctx, "is_revoked", !strcmp(c->status, "revoked") ? "1" : NULL);
     ca_tmpl_set(ctx, "is_revoking", !strcmp(c->status, "revoking") ? "1" : NULL);

@@ -74,14 +74,11 @@ static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- mails ---- */
 
-static void cert_mail_vars(ca_tmpl_ctx_t *m, const ca_mailinfo_t *info)
-{
-    ca_tmpl_set(m, "cert_id", info->cert_id);
-    ca_tmpl_set(m, "serial", info->serial);
-    ca_tmpl_set(m, "subject", info->subject);
-    ca_tmpl_set(m, "not_after", info->not_after);
-    ca_tmpl_set(m, "days", info->days);
-}
+static const cacert_var_t cert_mail_vars[] = {
+    CACERT_VAR(STR, ca_mailinfo_t, cert_id), CACERT_VAR(STR, ca_mailinfo_t, serial),
+    CACERT_VAR(STR, ca_mailinfo_t, subject), CACERT_VAR(STR, ca_mailinfo_t, not_after),
+    CACERT_VAR(STR, ca_mailinfo_t, days), { NULL }
+};
 
 /* the member gets the certificate by mail (it is public; the key never
  * left their computer) */
@@ -95,7 +92,7 @@ static void mail_issued(server_rec *s, ca_db_t *db, const char *req_id, apr_pool
         return;
     }
     m = ca_tmpl_ctx_make(NULL, p);
-    cert_mail_vars(m, info);
+    cacert_tmpl_vars(m, info, cert_mail_vars);
     if (mail(s, info->language, "mail/cert_issued.txt", m, info->address, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "CA21112: certificate %s is issued, but its mail could not be sent",
@@ -132,7 +129,7 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
         for (i = 0; i < due->nelts; i++) {
             ca_mailinfo_t *info = &APR_ARRAY_IDX(due, i, ca_mailinfo_t);
             ca_tmpl_ctx_t *m = ca_tmpl_ctx_make(NULL, p);
-            cert_mail_vars(m, info);
+            cacert_tmpl_vars(m, info, cert_mail_vars);
             if (mail(e->s, info->language, "mail/cert_expiry.txt", m, info->address, p)
                 != APR_SUCCESS) {
                 break;          /* the relay is down: try again next time */
