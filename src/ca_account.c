@@ -727,16 +727,12 @@ apr_status_t ca_account_change_password(const char **prefusal, ca_db_t *db,
         || (rv = ca_db_query(NULL, db, "cacert_acc_session_end_others",
                              CA_ARGS(sess->member_id,
                                      ca_sha256_hex(sess->token, strlen(sess->token), p)),
-                             p)) != APR_SUCCESS
-        || (rv = audit(db, sess->member_id, sess->member_id, "password.change",
-                       NULL, p)) != APR_SUCCESS) {
+                             p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
+    rv = audit(db, sess->member_id, sess->member_id, "password.change", NULL, p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_account_emails(apr_array_header_t **pemails, ca_db_t *db,
@@ -824,16 +820,12 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
     rv = ca_db_row(&row, db, "cacert_acc_email_insert",
                    CA_ARGS(member_id, address, "false"), p);
     if (rv != APR_SUCCESS
-        || (rv = audit(db, member_id, member_id, "email.add", address, p)) != APR_SUCCESS
-        || (rv = new_ping(db, cfg, ca_col(row, "id"), address, mail, baton, "email", p))
-        != APR_SUCCESS) {
+        || (rv = audit(db, member_id, member_id, "email.add", address, p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
+    rv = new_ping(db, cfg, ca_col(row, "id"), address, mail, baton, "email", p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
@@ -860,14 +852,9 @@ apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
         rv = APR_NOTFOUND;
         goto leave;
     }
-    if ((rv = audit(db, member_id, member_id, "email.remove", email_id, p)) != APR_SUCCESS) {
-        goto leave;
-    }
-    return ca_db_commit(db, p);
-
+    rv = audit(db, member_id, member_id, "email.remove", email_id, p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
@@ -920,17 +907,13 @@ apr_status_t ca_account_set_identity(ca_db_t *db, const char *member_id,
     }
     if ((rv = ca_db_query(NULL, db, "cacert_acc_member_set_identity",
                           CA_ARGS(given, middle, family, suffix, dob, member_id), p))
-        != APR_SUCCESS
-        || (rv = audit(db, member_id, member_id, "identity.change",
-                       apr_pstrcat(p, given, "|", middle, "|", family, "|", suffix,
-                                   NULL), p)) != APR_SUCCESS) {
+        != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
+    rv = audit(db, member_id, member_id, "identity.change",
+               apr_pstrcat(p, given, "|", middle, "|", family, "|", suffix, NULL), p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 /* counts lost-password failures; *pthrottled when over the limit */
@@ -1138,13 +1121,10 @@ apr_status_t ca_reset_apply(const char **prefusal, ca_db_t *db, const ca_account
         || (rv = ca_db_query(NULL, db, "cacert_acc_member_set_password",
                              CA_ARGS(hash, member_id), p)) != APR_SUCCESS
         || (rv = ca_db_query(NULL, db, "cacert_acc_session_end_all",
-                             CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = audit(db, member_id, member_id, "password.reset", NULL, p)) != APR_SUCCESS) {
+                             CA_ARGS(member_id), p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
+    rv = audit(db, member_id, member_id, "password.reset", NULL, p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }

@@ -251,8 +251,7 @@ static apr_status_t bind_account(acme_req_t *q, json_t *eab, const char *contact
                         apr_pstrcat(q->p, "account=", q->acct->id, " kid=", kid,
                                     " key=", thumb, NULL), q->p);
     }
-    if (rv != APR_SUCCESS || (rv = ca_db_commit(q->db, q->p)) != APR_SUCCESS) {
-        ca_db_rollback(q->db, q->p);
+    if ((rv = ca_db_end(q->db, rv, q->p)) != APR_SUCCESS) {
         return rv;
     }
     return acme_json(q, 201, account_json(q, q->acct),
@@ -377,8 +376,7 @@ static apr_status_t key_change(acme_req_t *q)
         rv = acme_audit(q->db, q->acct->member_id, "acme.account.keychange",
                         apr_pstrcat(q->p, "account=", q->acct->id, " key=", thumb, NULL), q->p);
     }
-    if (rv != APR_SUCCESS || (rv = ca_db_commit(q->db, q->p)) != APR_SUCCESS) {
-        ca_db_rollback(q->db, q->p);
+    if ((rv = ca_db_end(q->db, rv, q->p)) != APR_SUCCESS) {
         return rv;
     }
     return acme_json(q, 200, account_json(q, q->acct), NULL);

@@ -221,12 +221,10 @@ apr_status_t ca_acme_eab_create(const char **pkid, const char **phmac, ca_db_t *
     if (rv == APR_SUCCESS) {
         rv = acme_audit(db, member_id, "acme.eab.create", apr_pstrcat(p, "kid=", *pkid, NULL), p);
     }
-    if (rv == APR_SUCCESS) {
-        return ca_db_commit(db, p);
+    if (rv != APR_SUCCESS) {
+        *pkid = *phmac = NULL;
     }
-    ca_db_rollback(db, p);
-    *pkid = *phmac = NULL;
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 static const ca_col_map_t page_account_map[] = {
@@ -276,11 +274,7 @@ apr_status_t ca_acme_deactivate(ca_db_t *db, const char *member_id, const char *
         rv = acme_audit(db, member_id, "acme.account.deactivate",
                         apr_pstrcat(p, "account=", account_id, NULL), p);
     }
-    if (rv == APR_SUCCESS) {
-        return ca_db_commit(db, p);
-    }
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_acme_cleanup(int *pn, ca_db_t *db, apr_pool_t *p)

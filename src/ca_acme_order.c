@@ -333,8 +333,7 @@ apr_status_t acme_new_order(acme_req_t *q)
                         apr_pstrcat(q->p, "order=", order_id, " account=", q->acct->id,
                                     " names=", names, NULL), q->p);
     }
-    if (rv != APR_SUCCESS || (rv = ca_db_commit(q->db, q->p)) != APR_SUCCESS) {
-        ca_db_rollback(q->db, q->p);
+    if ((rv = ca_db_end(q->db, rv, q->p)) != APR_SUCCESS) {
         return rv;
     }
     return send_order(q, order_id, 201, order_url(q, order_id));
@@ -513,10 +512,7 @@ static apr_status_t record(acme_req_t *q, const ca_row_t *z, const char *type,
                         apr_pstrcat(q->p, "authz=", ca_col(z, "id"), " name=",
                                     ca_col(z, "identifier"), " ", type, NULL), q->p);
     }
-    if (rv != APR_SUCCESS || (rv = ca_db_commit(q->db, q->p)) != APR_SUCCESS) {
-        ca_db_rollback(q->db, q->p);
-    }
-    return rv;
+    return ca_db_end(q->db, rv, q->p);
 }
 
 apr_status_t acme_challenge(acme_req_t *q, const char *id, const char *type)

@@ -244,14 +244,9 @@ apr_status_t ca_domain_remove(ca_db_t *db, const char *member_id, const char *do
         rv = APR_NOTFOUND;
         goto leave;
     }
-    if ((rv = audit(db, member_id, member_id, "domain.remove", domain_id, p)) != APR_SUCCESS) {
-        goto leave;
-    }
-    return ca_db_commit(db, p);
-
+    rv = audit(db, member_id, member_id, "domain.remove", domain_id, p);
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 static void domain_fill(void *d, const ca_row_t *row, const void *baton)
@@ -340,11 +335,7 @@ apr_status_t ca_domain_record(ca_db_t *db, const ca_domain_t *d, const char *mem
         return rv;
     }
     rv = ca_domain_record_tx(db, d, member_id, method, kind, passed, target, detail, p);
-    if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
-    }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_domain_retested(ca_db_t *db, const ca_domain_t *d, int all_passed,
@@ -360,11 +351,7 @@ apr_status_t ca_domain_retested(ca_db_t *db, const ca_domain_t *d, int all_passe
     if (rv == APR_SUCCESS && !all_passed) {
         rv = audit(db, NULL, d->member_id, "domain.retest.failed", d->name, p);
     }
-    if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
-    }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_domain_rate_ok(int *pok, ca_db_t *db, const char *member_id,
@@ -408,11 +395,7 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
         rv = audit(db, member_id, d->member_id, "domain.ping",
                    apr_pstrcat(p, d->name, " ", address, NULL), p);
     }
-    if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
-    }
-    if ((rv = ca_db_commit(db, p)) == APR_SUCCESS) {
+    if ((rv = ca_db_end(db, rv, p)) == APR_SUCCESS) {
         *pcookie = cookie;
     }
     return rv;
@@ -449,11 +432,7 @@ apr_status_t ca_domain_ping_confirm(const char **pname, ca_db_t *db, const char 
         rv = audit(db, member_id, member_id, "domain.check.passed",
                    apr_pstrcat(p, name, " email", NULL), p);
     }
-    if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
-    }
-    if ((rv = ca_db_commit(db, p)) == APR_SUCCESS) {
+    if ((rv = ca_db_end(db, rv, p)) == APR_SUCCESS) {
         *pname = name;
     }
     return rv;

@@ -274,13 +274,11 @@ apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = ca_issue_revoke_in_tx(preq_id, db, cert_id, member_id, reason, revoked_by, p))
-        != APR_SUCCESS) {
-        ca_db_rollback(db, p);
+    rv = ca_issue_revoke_in_tx(preq_id, db, cert_id, member_id, reason, revoked_by, p);
+    if (rv != APR_SUCCESS) {
         *preq_id = NULL;
-        return rv;
     }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
@@ -503,12 +501,7 @@ apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
                        apr_pstrcat(p, "request=", q->id, " serial=", serial, NULL), p);
         }
     }
-    if (rv == APR_SUCCESS) {
-        rv = ca_db_commit(db, p);
-    }
-    else {
-        ca_db_rollback(db, p);
-    }
+    rv = ca_db_end(db, rv, p);
 
 leave:
     OPENSSL_free(spki);
@@ -541,12 +534,12 @@ apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
         || (rv = ca_db_query(NULL, db, "cacert_iss_done",
                              CA_ARGS(ca_bytea_in(answer, len, p), q->id), p)) != APR_SUCCESS
         || (rv = audit(db, NULL, NULL, "cert.revoke",
-                       apr_pstrcat(p, "certificate=", q->cert_id, NULL), p)) != APR_SUCCESS
-        || (rv = ca_issue_enqueue_crl(db, q->ca, p)) != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
+                       apr_pstrcat(p, "certificate=", q->cert_id, NULL), p)) != APR_SUCCESS) {
+        goto leave;
     }
-    return ca_db_commit(db, p);
+    rv = ca_issue_enqueue_crl(db, q->ca, p);
+leave:
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
@@ -732,13 +725,11 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
                                   apr_psprintf(p, "%" APR_INT64_T_FMT,
                                                (apr_int64_t)spec.next_update),
                                   apr_psprintf(p, "%" APR_SIZE_T_FMT, spec.nentries),
-                                  ca_bytea_in(crl, crllen, p)), p)) != APR_SUCCESS
-        || (rv = ca_db_query(NULL, db, "cacert_iss_done",
-                             CA_ARGS(ca_bytea_in(answer, len, p), q->id), p)) != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
+                                  ca_bytea_in(crl, crllen, p)), p)) == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_iss_done",
+                         CA_ARGS(ca_bytea_in(answer, len, p), q->id), p);
     }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,

@@ -111,11 +111,9 @@ apr_status_t ca_pgpkeys_store(const char **pkey_id, ca_db_t *db, const char *mem
                                              NULL)), p);
     }
     if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
         *pkey_id = NULL;
-        return rv;
     }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
@@ -303,11 +301,9 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
                                               key_id, uids->nelts)), p);
     }
     if (rv != APR_SUCCESS) {
-        ca_db_rollback(db, p);
         *preq_id = NULL;
-        return rv;
     }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 static const ca_col_map_t pgpreq_map[] = {
@@ -412,14 +408,8 @@ apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_i
                                  apr_psprintf(p, "request=%s key=%s fpr=%s uids=%d", req_id,
                                               key_id, fpr, uids->nelts)), p);
     }
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    return ca_db_commit(db, p);
-
 leave:
-    ca_db_rollback(db, p);
-    return rv;
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,

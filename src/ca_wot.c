@@ -705,15 +705,11 @@ apr_status_t ca_wot_listing_set(ca_db_t *db, const char *member_id,
     }
     if ((rv = ca_db_query(NULL, db, "cacert_wot_listing_set",
                           CA_ARGS(member_id, l->listed ? "t" : "f", l->country, l->town,
-                                  l->languages ? l->languages : ""), p)) != APR_SUCCESS
-        || (rv = ca_audit_write(db, member_id, member_id,
-                                l->listed ? "listing.on" : "listing.off",
-                                apr_pstrcat(p, l->country, " ", l->town, NULL), p))
-        != APR_SUCCESS) {
-        ca_db_rollback(db, p);
-        return rv;
+                                  l->languages ? l->languages : ""), p)) == APR_SUCCESS) {
+        rv = ca_audit_write(db, member_id, member_id, l->listed ? "listing.on" : "listing.off",
+                            apr_pstrcat(p, l->country, " ", l->town, NULL), p);
     }
-    return ca_db_commit(db, p);
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_wot_find(apr_array_header_t **pfound, ca_db_t *db, const char *country,
