@@ -18,7 +18,7 @@
 #include "ca_submit.h"
 #include "ca_wire.h"
 
-/* what a member sees of a certificate (cert_from_row reads it) */
+/* what a member sees of a certificate (cert_map reads it) */
 #define CERT_COLUMNS \
       "SELECT id, ca, profile, serial, subject, sans, md," \
       " to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS not_before," \
@@ -173,6 +173,11 @@ static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
                        CA_ARGS(actor, member, action, detail ? detail : ""), p);
 }
 
+static const ca_col_map_t request_map[] = {
+    CA_COLS(ca_request_t, id, kind, ca, state, reason, cert_id),
+    { NULL }
+};
+
 apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
                               const char *member_id, apr_pool_t *p)
 {
@@ -189,47 +194,25 @@ apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_
         return rv;
     }
     r = apr_pcalloc(p, sizeof(*r));
-    r->id = ca_col(row, "id");
-    r->kind = ca_col(row, "kind");
-    r->ca = ca_col(row, "ca");
-    r->state = ca_col(row, "state");
-    r->reason = ca_col(row, "reason");
-    r->cert_id = ca_col(row, "cert_id");
+    ca_row_fill(r, row, request_map);
     *preq = r;
     return APR_SUCCESS;
 }
 
-static void cert_from_row(ca_cert_t *c, const ca_row_t *row)
-{
-    c->id = ca_col(row, "id");
-    c->ca = ca_col(row, "ca");
-    c->profile = ca_col(row, "profile");
-    c->serial = ca_col(row, "serial");
-    c->subject = ca_col(row, "subject");
-    c->sans = ca_col(row, "sans");
-    c->md = ca_col(row, "md");
-    c->not_before = ca_col(row, "not_before");
-    c->not_after = ca_col(row, "not_after");
-    c->created = ca_col(row, "created");
-    c->revoked_at = ca_col(row, "revoked_at");
-    c->description = ca_col(row, "description");
-    c->login_disabled = ca_col_true(row, "login_disabled");
-    c->status = ca_col(row, "status");
-}
+/* the columns of CERT_COLUMNS */
+static const ca_col_map_t cert_map[] = {
+    CA_COLS(ca_cert_t, id, ca, profile, serial, subject, sans, md, not_before, not_after,
+            created, revoked_at, description),
+    CA_FIELD(TRUE, ca_cert_t, login_disabled, "login_disabled"),
+    CA_FIELD(STR, ca_cert_t, status, "status"),
+    { NULL }
+};
 
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
                             const char *member_id, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *pcerts = apr_array_make(p, 8, sizeof(ca_cert_t));
-    rv = ca_db_rows(&rows, db, "cacert_iss_certs", CA_ARGS(member_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        cert_from_row(apr_array_push(*pcerts), APR_ARRAY_IDX(rows, i, const ca_row_t *));
-    }
-    return rv;
+    return ca_db_fill(pcerts, sizeof(ca_cert_t), cert_map, db, "cacert_iss_certs",
+                      CA_ARGS(member_id), p);
 }
 
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
@@ -251,7 +234,7 @@ apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
         return APR_NOTFOUND;
     }
     c = apr_pcalloc(p, sizeof(*c));
-    cert_from_row(c, row);
+    ca_row_fill(c, row, cert_map);
     if ((rv = ca_bytea_out(&c->der, &c->der_len, ca_col(row, "der"), p)) != APR_SUCCESS
         || (rv = ca_bytea_out(&c->csr_der, &c->csr_len, ca_col(row, "csr_der"), p))
            != APR_SUCCESS) {
@@ -772,15 +755,16 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
     return rv;
 }
 
-static void mailinfo_from_row(ca_mailinfo_t *m, const ca_row_t *row)
-{
-    m->address = ca_col(row, "address");
-    m->language = ca_col(row, "language");
-    m->cert_id = ca_col(row, "id");
-    m->serial = ca_col(row, "serial");
-    m->subject = ca_col(row, "subject");
-    m->not_after = ca_col(row, "not_after");
-}
+/* what cacert_iss_mailinfo gives, and cacert_iss_expiring with the days of
+ * the warning */
+static const ca_col_map_t mailinfo_map[] = {
+    CA_COLS(ca_mailinfo_t, address, language, serial, subject, not_after),
+    CA_FIELD(STR, ca_mailinfo_t, cert_id, "id"), { NULL }
+};
+static const ca_col_map_t expiring_map[] = {
+    CA_COLS(ca_mailinfo_t, address, language, serial, subject, not_after, days),
+    CA_FIELD(STR, ca_mailinfo_t, cert_id, "id"), { NULL }
+};
 
 apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
                                apr_pool_t *p)
@@ -791,7 +775,7 @@ apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *r
     *pinfo = NULL;
     if (rv == APR_SUCCESS) {
         *pinfo = apr_pcalloc(p, sizeof(ca_mailinfo_t));
-        mailinfo_from_row(*pinfo, row);
+        ca_row_fill(*pinfo, row, mailinfo_map);
     }
     return rv;
 }
@@ -799,19 +783,8 @@ apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *r
 apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const char *days,
                                apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *pdue = apr_array_make(p, 4, sizeof(ca_mailinfo_t));
-    rv = ca_db_rows(&rows, db, "cacert_iss_expiring", CA_ARGS(days), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_mailinfo_t *m = apr_array_push(*pdue);
-        mailinfo_from_row(m, row);
-        m->days = ca_col(row, "days");
-    }
-    return rv;
+    return ca_db_fill(pdue, sizeof(ca_mailinfo_t), expiring_map, db, "cacert_iss_expiring",
+                      CA_ARGS(days), p);
 }
 
 apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p)

@@ -116,30 +116,23 @@ apr_status_t ca_pgpkeys_store(const char **pkey_id, ca_db_t *db, const char *mem
     return ca_db_end(db, rv, p);
 }
 
+static const ca_col_map_t key_map[] = {
+    CA_COLS(ca_pgpkey_t, id, fingerprint, algo, created),
+    { NULL }
+};
+/* a key with its newest signature */
+static const ca_col_map_t key_list_map[] = {
+    CA_COLS(ca_pgpkey_t, id, fingerprint, algo, created, sig_id, sig_uids, sig_expires),
+    CA_FIELD(TRUE, ca_pgpkey_t, sig_expired, "sig_expired"),
+    CA_FIELD(TRUE, ca_pgpkey_t, pending, "pending"),
+    { NULL }
+};
+
 apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
                              const char *member_id, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *pkeys = apr_array_make(p, 4, sizeof(ca_pgpkey_t));
-    rv = ca_db_rows(&rows, db, "cacert_pgp_list", CA_ARGS(member_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const ca_row_t *r = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_pgpkey_t *k = apr_array_push(*pkeys);
-        memset(k, 0, sizeof(*k));
-        k->id = ca_col(r, "id");
-        k->fingerprint = ca_col(r, "fingerprint");
-        k->algo = ca_col(r, "algo");
-        k->created = ca_col(r, "created");
-        k->sig_id = ca_col(r, "sig_id");
-        k->sig_uids = ca_col(r, "sig_uids");
-        k->sig_expires = ca_col(r, "sig_expires");
-        k->sig_expired = ca_col_true(r, "sig_expired");
-        k->pending = ca_col_true(r, "pending");
-    }
-    return rv;
+    return ca_db_fill(pkeys, sizeof(ca_pgpkey_t), key_list_map, db, "cacert_pgp_list",
+                      CA_ARGS(member_id), p);
 }
 
 /* the row of id by the statement label, APR_NOTFOUND unless it is the
@@ -171,10 +164,7 @@ apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
         return rv;
     }
     k = apr_pcalloc(p, sizeof(*k));
-    k->id = ca_col(r, "id");
-    k->fingerprint = ca_col(r, "fingerprint");
-    k->algo = ca_col(r, "algo");
-    k->created = ca_col(r, "created");
+    ca_row_fill(k, r, key_map);
     if ((rv = ca_bytea_out(&k->bin, &k->len, ca_col(r, "key"), p)) != APR_SUCCESS) {
         return rv;
     }
@@ -182,31 +172,17 @@ apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
     return APR_SUCCESS;
 }
 
-static void sig_from_row(ca_pgpsig_t *s, const ca_row_t *r)
-{
-    s->id = ca_col(r, "id");
-    s->key_id = ca_col(r, "key_id");
-    s->uids = ca_col(r, "uids");
-    s->expires = ca_col(r, "expires");
-    s->created = ca_col(r, "created");
-    s->expired = ca_col_true(r, "expired");
-}
+static const ca_col_map_t sig_map[] = {
+    CA_COLS(ca_pgpsig_t, id, key_id, uids, expires, created),
+    CA_FIELD(TRUE, ca_pgpsig_t, expired, "expired"),
+    { NULL }
+};
 
 apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
                                    const char *key_id, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *psigs = apr_array_make(p, 4, sizeof(ca_pgpsig_t));
-    rv = ca_db_rows(&rows, db, "cacert_pgp_sigs", CA_ARGS(key_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        ca_pgpsig_t *s = apr_array_push(*psigs);
-        memset(s, 0, sizeof(*s));
-        sig_from_row(s, APR_ARRAY_IDX(rows, i, const ca_row_t *));
-    }
-    return rv;
+    return ca_db_fill(psigs, sizeof(ca_pgpsig_t), sig_map, db, "cacert_pgp_sigs",
+                      CA_ARGS(key_id), p);
 }
 
 apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
@@ -221,7 +197,7 @@ apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *s
         return rv;
     }
     s = apr_pcalloc(p, sizeof(*s));
-    sig_from_row(s, r);
+    ca_row_fill(s, r, sig_map);
     s->fingerprint = ca_col(r, "fingerprint");
     if ((rv = ca_bytea_out(&s->bin, &s->len, ca_col(r, "signed_key"), p)) != APR_SUCCESS) {
         return rv;

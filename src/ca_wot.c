@@ -291,6 +291,13 @@ const char *ca_wot_kind_name(ca_wot_kind_t kind)
 
 /* ---- assurance entry ---- */
 
+static const ca_col_map_t assuree_map[] = {
+    CA_COLS(ca_wot_assuree_t, id, version),
+    CA_FIELD(TRUE, ca_wot_assuree_t, locked, "locked"),
+    CA_FIELD(TRUE, ca_wot_assuree_t, verified, "verified"),
+    { NULL }
+};
+
 apr_status_t ca_wot_assuree(ca_wot_assuree_t *a, ca_db_t *db, const char *email,
                             apr_pool_t *p)
 {
@@ -302,10 +309,7 @@ apr_status_t ca_wot_assuree(ca_wot_assuree_t *a, ca_db_t *db, const char *email,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    a->id = ca_col(row, "id");
-    a->locked = ca_col_true(row, "locked");
-    a->verified = ca_col_true(row, "verified");
-    a->version = ca_col(row, "version");
+    ca_row_fill(a, row, assuree_map);
     return APR_SUCCESS;
 }
 
@@ -677,6 +681,12 @@ leave:
 
 /* ---- find an Assurer ---- */
 
+static const ca_col_map_t listing_map[] = {
+    CA_FIELD(TRUE, ca_wot_listing_t, listed, "listed"),
+    CA_COLS(ca_wot_listing_t, country, town, languages),
+    { NULL }
+};
+
 apr_status_t ca_wot_listing_get(ca_wot_listing_t *l, ca_db_t *db, const char *member_id,
                                 apr_pool_t *p)
 {
@@ -688,10 +698,7 @@ apr_status_t ca_wot_listing_get(ca_wot_listing_t *l, ca_db_t *db, const char *me
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    l->listed = ca_col_true(row, "listed");
-    l->country = ca_col(row, "country");
-    l->town = ca_col(row, "town");
-    l->languages = ca_col(row, "languages");
+    ca_row_fill(l, row, listing_map);
     return APR_SUCCESS;
 }
 
@@ -712,30 +719,17 @@ apr_status_t ca_wot_listing_set(ca_db_t *db, const char *member_id,
     return ca_db_end(db, rv, p);
 }
 
+static const ca_col_map_t found_map[] = {
+    CA_COLS(ca_wot_found_t, member_id, name, town, country, languages),
+    { NULL }
+};
+
 apr_status_t ca_wot_find(apr_array_header_t **pfound, ca_db_t *db, const char *country,
                          const char *town, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i;
-
-    *pfound = apr_array_make(p, 8, sizeof(ca_wot_found_t));
-    rv = ca_db_rows(&rows, db, "cacert_wot_find",
+    return ca_db_fill(pfound, sizeof(ca_wot_found_t), found_map, db, "cacert_wot_find",
                       CA_ARGS(country, town ? town : "", town ? town : "",
                               apr_itoa(p, CA_POINTS_ASSURER)), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_wot_found_t *f = apr_array_push(*pfound);
-        f->member_id = ca_col(row, "member_id");
-        f->name = ca_col(row, "name");
-        f->town = ca_col(row, "town");
-        f->country = ca_col(row, "country");
-        f->languages = ca_col(row, "languages");
-    }
-    return APR_SUCCESS;
 }
 
 apr_status_t ca_wot_contact(const char **prefusal, ca_db_t *db, const char *sender_id,
