@@ -378,31 +378,13 @@ static void cache_headers(request_rec *r, ocsp_srv_cfg *c, const unsigned char *
 
 static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *r)
 {
-    char *buf = apr_palloc(r->pool, MAX_REQUEST + 1);
-    apr_size_t len = 0;
-    long n;
-    int rc;
+    char *buf;
+    int rc = cacert_read_body(&buf, plen, r, MAX_REQUEST);
 
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
-        return rc;
+    if (rc == OK) {
+        *pder = (const unsigned char *)buf;
     }
-    if (r->remaining > MAX_REQUEST) {
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + len, MAX_REQUEST + 1 - len)) > 0) {
-            len += (apr_size_t)n;
-            if (len > MAX_REQUEST) {
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-        }
-        if (n < 0) {
-            return HTTP_BAD_REQUEST;
-        }
-    }
-    *pder = (const unsigned char *)buf;
-    *plen = len;
-    return OK;
+    return rc;
 }
 
 /* ca_ocsp_status_fn */
