@@ -130,7 +130,7 @@ int ca_country_ok(const char *cc)
 
 const char *ca_org_valid_domain(const char *name)
 {
-    if (!name || !*name || strlen(name) > 253 || !ca_valid_ldh_domain(name, 1)) {
+    if (!name || !*name || strlen(name) > 253 || !ca_valid_ldh_domain(name, CA_LDH_LOWER)) {
         return "org.domain.invalid";
     }
     return NULL;

@@ -88,45 +88,16 @@ int ca_policy_md_ok(const char *md)
     return md && (!strcmp(md, "sha256") || !strcmp(md, "sha384") || !strcmp(md, "sha512"));
 }
 
-static int ldh_label(const char *s, apr_size_t n)
-{
-    apr_size_t i;
-
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        if (!apr_isalnum(s[i]) && s[i] != '-') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* LDH host name of two or more labels, optionally "*." in front */
 static int host_ok(const char *host)
 {
-    const char *s = host, *dot;
-    int labels = 0;
-
     if (!host || strlen(host) > 253) {
         return 0;
     }
-    if (!strncmp(s, "*.", 2)) {
-        s += 2;
+    if (!strncmp(host, "*.", 2)) {
+        host += 2;
     }
-    for (;;) {
-        dot = strchr(s, '.');
-        if (!ldh_label(s, dot ? (apr_size_t)(dot - s) : strlen(s))) {
-            return 0;
-        }
-        labels++;
-        if (!dot) {
-            break;
-        }
-        s = dot + 1;
-    }
-    return labels >= 2;
+    return ca_valid_ldh_domain(host, CA_LDH_ANY_TLD);
 }
 
 int ca_host_in_domains(const char **pdomain, const char *host,

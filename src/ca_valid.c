@@ -156,7 +156,7 @@ static int atext(int c)
     return apr_isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
-int ca_valid_ldh_domain(const char *s, int lower)
+int ca_valid_ldh_domain(const char *s, unsigned flags)
 {
     const char *label = s, *c;
     int labels = 0, alpha_tld = 1;
@@ -171,7 +171,8 @@ int ca_valid_ldh_domain(const char *s, int lower)
         }
         alpha_tld = 1;
         for (c = label; c < e; c++) {
-            if (!(lower ? apr_islower(*c) : apr_isalpha(*c)) && !apr_isdigit(*c) && *c != '-') {
+            if (!((flags & CA_LDH_LOWER) ? apr_islower(*c) : apr_isalpha(*c))
+                && !apr_isdigit(*c) && *c != '-') {
                 return 0;
             }
             if (!apr_isalpha(*c)) {
@@ -187,7 +188,7 @@ int ca_valid_ldh_domain(const char *s, int lower)
         }
         label = e + 1;
     }
-    return labels >= 2 && alpha_tld;
+    return labels >= 2 && (alpha_tld || (flags & CA_LDH_ANY_TLD));
 }
 
 const char *ca_valid_email(const char *s)

@@ -33,10 +33,12 @@ extern const char *const ca_name_suffixes[];
 const char *ca_valid_email(const char *s);
 /* 1 if s is a domain name of LDH labels (1 to 63 characters, no hyphen at
  * either end), at least two, the last one alphabetic or starting with
- * xn--; lower: letters in lower case only.  The length of the whole is
- * the caller's rule.  For ca_valid_email's domain part and
- * ca_org_valid_domain. */
-int ca_valid_ldh_domain(const char *s, int lower);
+ * xn--.  Flags: CA_LDH_LOWER, letters in lower case only; CA_LDH_ANY_TLD,
+ * any last label.  The length of the whole and a "*." in front are the
+ * caller's rules.  For ca_valid_email's domain part, ca_org_valid_domain
+ * and the host names of certificate requests (ca_policy). */
+enum { CA_LDH_LOWER = 1, CA_LDH_ANY_TLD = 2 };
+int ca_valid_ldh_domain(const char *s, unsigned flags);
 /* the address with the domain part in lower case */
 const char *ca_email_canonical(const char *s, apr_pool_t *p);
 

@@ -63,8 +63,8 @@ START_TEST(emails)
 }
 END_TEST
 
-/* the label walk under ca_valid_email (any case) and ca_org_valid_domain
- * (lower case) */
+/* the label walk under ca_valid_email (any case), ca_org_valid_domain
+ * (lower case) and the host names of requests (any last label) */
 START_TEST(ldh_domains)
 {
     char l63[64], l64[65], name[80];
@@ -73,21 +73,24 @@ START_TEST(ldh_domains)
     l63[63] = '\0';
     memset(l64, 'a', 64);
     l64[64] = '\0';
-    ck_assert_int_eq(ca_valid_ldh_domain("example.org", 1), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("example.org", CA_LDH_LOWER), 1);
     ck_assert_int_eq(ca_valid_ldh_domain("Example.ORG", 0), 1);
-    ck_assert_int_eq(ca_valid_ldh_domain("Example.org", 1), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("Example.org", CA_LDH_LOWER), 0);
     ck_assert_int_eq(ca_valid_ldh_domain("a.XN--P1AI", 0), 1);
-    ck_assert_int_eq(ca_valid_ldh_domain("a.xn--p1ai", 1), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.xn--p1ai", CA_LDH_LOWER), 1);
     ck_assert_int_eq(ca_valid_ldh_domain("a.b2", 0), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("a.b2", CA_LDH_ANY_TLD), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain("b2", CA_LDH_ANY_TLD), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain("a_b.example", CA_LDH_ANY_TLD), 0);
     ck_assert_int_eq(ca_valid_ldh_domain("org", 0), 0);
     ck_assert_int_eq(ca_valid_ldh_domain("a.-b.org", 0), 0);
     ck_assert_int_eq(ca_valid_ldh_domain("a.b-.org", 0), 0);
     ck_assert_int_eq(ca_valid_ldh_domain(".a.org", 0), 0);
     ck_assert_int_eq(ca_valid_ldh_domain("", 0), 0);
     snprintf(name, sizeof(name), "%s.org", l63);
-    ck_assert_int_eq(ca_valid_ldh_domain(name, 1), 1);
+    ck_assert_int_eq(ca_valid_ldh_domain(name, CA_LDH_LOWER), 1);
     snprintf(name, sizeof(name), "%s.org", l64);
-    ck_assert_int_eq(ca_valid_ldh_domain(name, 1), 0);
+    ck_assert_int_eq(ca_valid_ldh_domain(name, CA_LDH_LOWER), 0);
 }
 END_TEST
 
