@@ -144,15 +144,9 @@ static const char *set_points(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_junior_ttp(cmd_parms *cmd, void *dc, int on)
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
 {
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    srv_cfg_of(cmd)->junior_ttp = on;
-    return NULL;
+    return cacert_set_flag(cmd, srv_cfg_of(cmd), on);
 }
 
 /* "5" or "5 1d": messages per sender in a window (default a day) */
@@ -243,8 +237,8 @@ const command_rec assure_cmds[] = {
                   "0: count at every request)"),
     AP_INIT_TAKE1("CAcertJuniorMaxPoints", set_points, NULL, RSRC_CONF,
                   "the most an Assurer under 18 may award, 0-35 (default 10)"),
-    AP_INIT_FLAG("CAcertJuniorTTP", set_junior_ttp, NULL, RSRC_CONF,
-                 "the TTP programme is open to members under 18 (default off)"),
+    AP_INIT_FLAG("CAcertJuniorTTP", set_flag, (void *)APR_OFFSETOF(assure_cfg_t, junior_ttp),
+                 RSRC_CONF, "the TTP programme is open to members under 18 (default off)"),
     AP_INIT_TAKE1("CAcertTTPTopUpMax", set_points, NULL, RSRC_CONF,
                   "the most a TTP top-up may award, 0-35 (default 30)"),
     AP_INIT_TAKE12("CAcertAssurerContactLimit", set_contact_limit, NULL, RSRC_CONF,

@@ -102,15 +102,9 @@ static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_nonce(cmd_parms *cmd, void *dc, int on)
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
 {
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    ocsp_cfg_of(cmd->server)->nonce = on;
-    return NULL;
+    return cacert_set_flag(cmd, ocsp_cfg_of(cmd->server), on);
 }
 
 static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
@@ -150,7 +144,7 @@ const command_rec ocsp_cmds[] = {
     AP_INIT_TAKE1("CAcertOCSPRefresh", set_time, OFF(refresh), RSRC_CONF,
                   "how often cached answers near their nextUpdate are signed anew "
                   "(default 60s)"),
-    AP_INIT_FLAG("CAcertOCSPNonce", set_nonce, NULL, RSRC_CONF,
+    AP_INIT_FLAG("CAcertOCSPNonce", set_flag, OFF(nonce), RSRC_CONF,
                  "echo request nonces in freshly signed answers (default on)"),
     AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
                   "URL path of the responder, for GET requests (default /ocsp)"),
