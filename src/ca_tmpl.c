@@ -240,33 +240,16 @@ static apr_status_t parse_fail(parser_t *ps, apr_size_t at, const char *msg)
     return APR_EINVAL;
 }
 
-/* position of the next "{{" at or after from, or len */
-static apr_size_t find_open(const char *s, apr_size_t len, apr_size_t from)
+/* position of the next c doubled ("{{", "}}") at or after from, or len */
+static apr_size_t find_double(const char *s, apr_size_t len, apr_size_t from, char c)
 {
     while (from + 1 < len) {
-        const char *q = memchr(s + from, '{', len - from - 1);
+        const char *q = memchr(s + from, c, len - from - 1);
         if (!q) {
             break;
         }
         from = (apr_size_t)(q - s);
-        if (s[from + 1] == '{') {
-            return from;
-        }
-        ++from;
-    }
-    return len;
-}
-
-/* position of the next "}}" at or after from, or len */
-static apr_size_t find_close(const char *s, apr_size_t len, apr_size_t from)
-{
-    while (from + 1 < len) {
-        const char *q = memchr(s + from, '}', len - from - 1);
-        if (!q) {
-            break;
-        }
-        from = (apr_size_t)(q - s);
-        if (s[from + 1] == '}') {
+        if (s[from + 1] == c) {
             return from;
         }
         ++from;
@@ -345,13 +328,13 @@ static apr_status_t parse_block(apr_array_header_t **pnodes, parser_t *ps,
         char sigil = 0;
         apr_array_header_t *kids;
 
-        tag = find_open(ps->src, ps->len, ps->pos);
+        tag = find_double(ps->src, ps->len, ps->pos, '{');
         if (tag >= ps->len) {
             push_node(nodes, N_TEXT, ps->src + text_start, ps->len - text_start, NULL);
             ps->pos = ps->len;
             break;
         }
-        end = find_close(ps->src, ps->len, tag + 2);
+        end = find_double(ps->src, ps->len, tag + 2, '}');
         if (end >= ps->len) {
             return parse_fail(ps, tag, "unclosed tag");
         }
