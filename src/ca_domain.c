@@ -377,32 +377,38 @@ int ca_domain_within(const char *name, const char *domain)
     return dl > 0 && nl > dl && name[nl - dl - 1] == '.' && !strcasecmp(name + nl - dl, domain);
 }
 
-const char *ca_domain_claim_rule(const char *name, const char *other)
+/* keys[0] when name is other, [1] when name lies within other, [2] when
+ * other lies within name; NULL when they are apart */
+static const char *claim_rule(const char *name, const char *other, const char *const keys[3])
 {
     if (!strcasecmp(name, other)) {
-        return "domain.claimed.same";
+        return keys[0];
     }
     if (ca_domain_within(name, other)) {
-        return "domain.claimed.parent";
+        return keys[1];
     }
     if (ca_domain_within(other, name)) {
-        return "domain.claimed.child";
+        return keys[2];
     }
     return NULL;
 }
 
+const char *ca_domain_claim_rule(const char *name, const char *other)
+{
+    static const char *const keys[3] = {
+        "domain.claimed.same", "domain.claimed.parent", "domain.claimed.child"
+    };
+
+    return claim_rule(name, other, keys);
+}
+
 const char *ca_domain_org_claim_rule(const char *name, const char *other)
 {
-    if (!strcasecmp(name, other)) {
-        return "domain.claimed.org";
-    }
-    if (ca_domain_within(name, other)) {
-        return "domain.claimed.org.parent";
-    }
-    if (ca_domain_within(other, name)) {
-        return "domain.claimed.org.child";
-    }
-    return NULL;
+    static const char *const keys[3] = {
+        "domain.claimed.org", "domain.claimed.org.parent", "domain.claimed.org.child"
+    };
+
+    return claim_rule(name, other, keys);
 }
 
 int ca_domain_mailbox_ok(const char *address, const char *domain,
