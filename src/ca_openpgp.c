@@ -958,16 +958,26 @@ int ca_pgp_uid_split(ca_pgp_uid_parts_t *u, const char *uid, apr_pool_t *p)
     return *u->name || *u->email;
 }
 
-static void add_name(apr_array_header_t *a, const char *n)
+/* 1 if list (const char *; NULL: empty) holds s, compared as it is or,
+ * nocase, without regard to ASCII case */
+static int listed(const apr_array_header_t *list, const char *s, int nocase)
 {
     int i;
 
-    for (i = 0; i < a->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(a, i, const char *), n)) {
-            return;
+    for (i = 0; list && i < list->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(list, i, const char *);
+        if (!(nocase ? strcasecmp(e, s) : strcmp(e, s))) {
+            return 1;
         }
     }
-    APR_ARRAY_PUSH(a, const char *) = n;
+    return 0;
+}
+
+static void add_name(apr_array_header_t *a, const char *n)
+{
+    if (!listed(a, n, 0)) {
+        APR_ARRAY_PUSH(a, const char *) = n;
+    }
 }
 
 /* "Anna Maria" -> "A. M." (the first character of each word, which may
@@ -1024,7 +1034,6 @@ const char *ca_pgp_uid_verdict(const char *uid, const apr_array_header_t *names,
                                const apr_array_header_t *emails, apr_pool_t *p)
 {
     ca_pgp_uid_parts_t u;
-    int i, ok;
 
     if (!uid_text_ok((const unsigned char *)uid, strlen(uid))) {
         return "pgp.uid.control";
@@ -1035,27 +1044,11 @@ const char *ca_pgp_uid_verdict(const char *uid, const apr_array_header_t *names,
     if (*u.comment) {
         return "pgp.uid.comment";
     }
-    if (*u.name) {
-        for (ok = 0, i = 0; names && i < names->nelts; i++) {
-            if (!strcmp(APR_ARRAY_IDX(names, i, const char *), u.name)) {
-                ok = 1;
-                break;
-            }
-        }
-        if (!ok) {
-            return "pgp.uid.name";
-        }
+    if (*u.name && !listed(names, u.name, 0)) {
+        return "pgp.uid.name";
     }
-    if (*u.email) {
-        for (ok = 0, i = 0; emails && i < emails->nelts; i++) {
-            if (!strcasecmp(APR_ARRAY_IDX(emails, i, const char *), u.email)) {
-                ok = 1;
-                break;
-            }
-        }
-        if (!ok) {
-            return "pgp.uid.email";
-        }
+    if (*u.email && !listed(emails, u.email, 1)) {
+        return "pgp.uid.email";
     }
     return NULL;
 }
