@@ -267,31 +267,17 @@ int ca_utf8_valid(const char *str, apr_size_t len)
     return 1;
 }
 
-int ca_has_control_text(const char *str, apr_size_t len)
+/* 1 if str[0..len) has a C0 or C1 control character or DEL; text: CR, LF
+ * and TAB are allowed */
+static int has_control(const char *str, apr_size_t len, int text)
 {
     const unsigned char *s = (const unsigned char *)str;
     apr_size_t i;
 
     for (i = 0; i < len; ++i) {
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\t') {
+        if (text && (s[i] == '\r' || s[i] == '\n' || s[i] == '\t')) {
             continue;
         }
-        if (s[i] < 0x20 || s[i] == 0x7F) {
-            return 1;
-        }
-        if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int ca_has_control(const char *str, apr_size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    apr_size_t i;
-
-    for (i = 0; i < len; ++i) {
         if (s[i] < 0x20 || s[i] == 0x7F) {
             return 1;
         }
@@ -301,6 +287,16 @@ int ca_has_control(const char *str, apr_size_t len)
         }
     }
     return 0;
+}
+
+int ca_has_control_text(const char *str, apr_size_t len)
+{
+    return has_control(str, len, 1);
+}
+
+int ca_has_control(const char *str, apr_size_t len)
+{
+    return has_control(str, len, 0);
 }
 
 apr_size_t ca_utf8_len(const char *str, apr_size_t len)
