@@ -845,36 +845,30 @@ apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
         /* or a claim of an address another account holds */
         rv = ca_db_query(&n, db, "cacert_acc_claim_remove", CA_ARGS(email_id, member_id), p);
     }
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    if (n != 1) {
+    if (rv == APR_SUCCESS && n != 1) {
         rv = APR_NOTFOUND;
-        goto leave;
     }
-    rv = audit(db, member_id, member_id, "email.remove", email_id, p);
-leave:
+    if (rv == APR_SUCCESS) {
+        rv = audit(db, member_id, member_id, "email.remove", email_id, p);
+    }
     return ca_db_end(db, rv, p);
 }
+
+static const ca_col_map_t standing_map[] = {
+    CA_FIELD(INT, ca_standing_t, received, "received"),
+    CA_FIELD(INT, ca_standing_t, given, "given"),
+    CA_FIELD(TRUE, ca_standing_t, challenge, "challenge"),
+    CA_FIELD(TRUE, ca_standing_t, blocked, "blocked"),
+    CA_FIELD(TRUE, ca_standing_t, codesign, "codesign_allowed"),
+    CA_FIELD(INT, ca_standing_t, assurers, "assurers"),
+    { NULL }
+};
 
 apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
                                  apr_pool_t *p)
 {
-    const ca_row_t *row;
-    apr_status_t rv;
-
-    memset(s, 0, sizeof(*s));
-    rv = ca_db_row(&row, db, "cacert_acc_standing", CA_ARGS(member_id), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    s->received = ca_col_int(row, "received", 0);
-    s->given = ca_col_int(row, "given", 0);
-    s->challenge = ca_col_true(row, "challenge");
-    s->blocked = ca_col_true(row, "blocked");
-    s->codesign = ca_col_true(row, "codesign_allowed");
-    s->assurers = ca_col_int(row, "assurers", 0);
-    return APR_SUCCESS;
+    return ca_db_fill_row(s, sizeof(*s), standing_map, db, "cacert_acc_standing",
+                          CA_ARGS(member_id), p);
 }
 
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,

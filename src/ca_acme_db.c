@@ -258,7 +258,6 @@ apr_status_t ca_acme_deactivate(ca_db_t *db, const char *member_id, const char *
                                 apr_pool_t *p)
 {
     apr_status_t rv;
-    int n = 0;
 
     if (!ca_is_id(account_id) || !ca_is_id(member_id)) {
         return APR_NOTFOUND;
@@ -266,10 +265,7 @@ apr_status_t ca_acme_deactivate(ca_db_t *db, const char *member_id, const char *
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = ca_db_query(&n, db, "cacert_acme_acct_deactivate", CA_ARGS(account_id, member_id), p);
-    if (rv == APR_SUCCESS && n != 1) {
-        rv = APR_NOTFOUND;
-    }
+    rv = ca_db_query_one(db, "cacert_acme_acct_deactivate", CA_ARGS(account_id, member_id), p);
     if (rv == APR_SUCCESS) {
         rv = acme_audit(db, member_id, "acme.account.deactivate",
                         apr_pstrcat(p, "account=", account_id, NULL), p);

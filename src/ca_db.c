@@ -48,6 +48,15 @@ apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
     return APR_SUCCESS;
 }
 
+apr_status_t ca_db_query_one(ca_db_t *db, const char *label, int nargs, const char **args,
+                             apr_pool_t *p)
+{
+    int n = 0;
+    apr_status_t rv = ca_db_query(&n, db, label, nargs, args, p);
+
+    return rv == APR_SUCCESS && n != 1 ? APR_NOTFOUND : rv;
+}
+
 const char *ca_col(const ca_row_t *row, const char *name)
 {
     int i;
@@ -191,6 +200,19 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         int nargs, const char **args, apr_pool_t *p)
 {
     return ca_db_collect(parr, elt_size, fill_by_map, map, db, label, nargs, args, p);
+}
+
+apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                            const char *label, int nargs, const char **args, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    memset(obj, 0, size);
+    if ((rv = ca_db_row(&row, db, label, nargs, args, p)) == APR_SUCCESS) {
+        ca_row_fill(obj, row, map);
+    }
+    return rv;
 }
 
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,

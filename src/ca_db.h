@@ -45,6 +45,10 @@ typedef struct ca_db_t {
 /* run a statement that returns no rows; *pnrows = rows affected */
 apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
                          int nargs, const char **args, apr_pool_t *p);
+/* the same for a statement that must change exactly one row: APR_NOTFOUND
+ * when it changed none (or more) */
+apr_status_t ca_db_query_one(ca_db_t *db, const char *label, int nargs, const char **args,
+                             apr_pool_t *p);
 /* A result row read by column name.  The names are the query's own (its
  * aliases): write "count(*) AS n", and alias any two columns that would
  * share a name. */
@@ -102,6 +106,10 @@ void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
 apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);
+/* the first row of a select into the struct *obj of size bytes, zeroed
+ * first, filled by map; APR_NOTFOUND if there is none */
+apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                            const char *label, int nargs, const char **args, apr_pool_t *p);
 
 /* a select's rows as an array of structs of elt_size, each zeroed then
  * given to fill with baton */

@@ -228,7 +228,6 @@ apr_status_t ca_domain_remove(ca_db_t *db, const char *member_id, const char *do
                               apr_pool_t *p)
 {
     apr_status_t rv;
-    int n = 0;
 
     if (!ca_is_id(domain_id)) {
         return APR_NOTFOUND;
@@ -236,16 +235,10 @@ apr_status_t ca_domain_remove(ca_db_t *db, const char *member_id, const char *do
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = ca_db_query(&n, db, "cacert_dom_remove", CA_ARGS(domain_id, member_id), p))
-        != APR_SUCCESS) {
-        goto leave;
+    rv = ca_db_query_one(db, "cacert_dom_remove", CA_ARGS(domain_id, member_id), p);
+    if (rv == APR_SUCCESS) {
+        rv = audit(db, member_id, member_id, "domain.remove", domain_id, p);
     }
-    if (n != 1) {
-        rv = APR_NOTFOUND;
-        goto leave;
-    }
-    rv = audit(db, member_id, member_id, "domain.remove", domain_id, p);
-leave:
     return ca_db_end(db, rv, p);
 }
 

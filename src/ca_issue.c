@@ -737,8 +737,6 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
                                const char *description, int login_disabled, apr_pool_t *p)
 {
     const char *desc;
-    apr_status_t rv;
-    int n = 0;
 
     if (!ca_is_id(cert_id)) {
         return APR_NOTFOUND;
@@ -746,13 +744,9 @@ apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *mem
     if (ca_issue_description(&desc, description, p)) {
         return APR_EINVAL;
     }
-    rv = ca_db_query(&n, db, "cacert_iss_settings",
-                     CA_ARGS(desc, login_disabled ? "true" : "false", cert_id,
-                             member_id), p);
-    if (rv == APR_SUCCESS && n != 1) {
-        rv = APR_NOTFOUND;
-    }
-    return rv;
+    return ca_db_query_one(db, "cacert_iss_settings",
+                           CA_ARGS(desc, login_disabled ? "true" : "false", cert_id, member_id),
+                           p);
 }
 
 /* what cacert_iss_mailinfo gives, and cacert_iss_expiring with the days of

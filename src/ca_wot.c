@@ -301,16 +301,8 @@ static const ca_col_map_t assuree_map[] = {
 apr_status_t ca_wot_assuree(ca_wot_assuree_t *a, ca_db_t *db, const char *email,
                             apr_pool_t *p)
 {
-    const ca_row_t *row;
-    apr_status_t rv;
-
-    memset(a, 0, sizeof(*a));
-    rv = ca_db_row(&row, db, "cacert_wot_assuree", CA_ARGS(email), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    ca_row_fill(a, row, assuree_map);
-    return APR_SUCCESS;
+    return ca_db_fill_row(a, sizeof(*a), assuree_map, db, "cacert_wot_assuree", CA_ARGS(email),
+                          p);
 }
 
 static const char *full_name(const char *given, const char *middle, const char *family,
@@ -690,16 +682,8 @@ static const ca_col_map_t listing_map[] = {
 apr_status_t ca_wot_listing_get(ca_wot_listing_t *l, ca_db_t *db, const char *member_id,
                                 apr_pool_t *p)
 {
-    const ca_row_t *row;
-    apr_status_t rv;
-
-    memset(l, 0, sizeof(*l));
-    rv = ca_db_row(&row, db, "cacert_wot_listing_get", CA_ARGS(member_id), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    ca_row_fill(l, row, listing_map);
-    return APR_SUCCESS;
+    return ca_db_fill_row(l, sizeof(*l), listing_map, db, "cacert_wot_listing_get",
+                          CA_ARGS(member_id), p);
 }
 
 apr_status_t ca_wot_listing_set(ca_db_t *db, const char *member_id,
