@@ -181,22 +181,19 @@ static const ca_col_map_t request_map[] = {
 apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
                               const char *member_id, apr_pool_t *p)
 {
-    const ca_row_t *row;
-    ca_request_t *r;
+    ca_request_t *r = apr_palloc(p, sizeof(*r));
     apr_status_t rv;
 
     *preq = NULL;
     if (!ca_is_id(req_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_row(&row, db, "cacert_iss_request", CA_ARGS(req_id, member_id), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    rv = ca_db_fill_row(r, sizeof(*r), request_map, db, "cacert_iss_request",
+                        CA_ARGS(req_id, member_id), p);
+    if (rv == APR_SUCCESS) {
+        *preq = r;
     }
-    r = apr_pcalloc(p, sizeof(*r));
-    ca_row_fill(r, row, request_map);
-    *preq = r;
-    return APR_SUCCESS;
+    return rv;
 }
 
 /* the columns of CERT_COLUMNS */
@@ -763,14 +760,11 @@ static const ca_col_map_t expiring_map[] = {
 apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
                                apr_pool_t *p)
 {
-    const ca_row_t *row;
-    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_mailinfo", CA_ARGS(req_id), p);
+    ca_mailinfo_t *m = apr_palloc(p, sizeof(*m));
+    apr_status_t rv = ca_db_fill_row(m, sizeof(*m), mailinfo_map, db, "cacert_iss_mailinfo",
+                                     CA_ARGS(req_id), p);
 
-    *pinfo = NULL;
-    if (rv == APR_SUCCESS) {
-        *pinfo = apr_pcalloc(p, sizeof(ca_mailinfo_t));
-        ca_row_fill(*pinfo, row, mailinfo_map);
-    }
+    *pinfo = rv == APR_SUCCESS ? m : NULL;
     return rv;
 }
 

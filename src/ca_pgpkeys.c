@@ -290,22 +290,19 @@ static const ca_col_map_t pgpreq_map[] = {
 apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
                                 const char *member_id, apr_pool_t *p)
 {
-    const ca_row_t *r;
-    ca_pgpreq_t *q;
+    ca_pgpreq_t *q = apr_palloc(p, sizeof(*q));
     apr_status_t rv;
 
     *preq = NULL;
     if (!req_id || !ca_is_id(req_id)) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_row(&r, db, "cacert_pgp_request", CA_ARGS(req_id, member_id), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    rv = ca_db_fill_row(q, sizeof(*q), pgpreq_map, db, "cacert_pgp_request",
+                        CA_ARGS(req_id, member_id), p);
+    if (rv == APR_SUCCESS) {
+        *preq = q;
     }
-    q = apr_pcalloc(p, sizeof(*q));
-    ca_row_fill(q, r, pgpreq_map);
-    *preq = q;
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_id,
