@@ -132,18 +132,6 @@ void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-/* "90", "90s", "30m", "48h", "7d" */
-static const char *parse_duration(apr_interval_time_t *pt, const char *arg)
-{
-    apr_int64_t n = 0;
-
-    if (cacert_parse_seconds(&n, arg) || n <= 0) {
-        return "must be a positive duration such as 90s, 30m, 48h or 7d";
-    }
-    *pt = apr_time_from_sec(n);
-    return NULL;
-}
-
 acc_srv_cfg *acc_cfg_of(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &cacert_account_module);
@@ -162,14 +150,7 @@ static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
 {
-    acc_srv_cfg *c = srv_cfg_of(cmd);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    return cacert_cmd_err(cmd, parse_duration((apr_interval_time_t *)((char *)c
-                                              + (apr_size_t)cmd->info), arg));
+    return cacert_set_time(cmd, srv_cfg_of(cmd), arg);
 }
 
 static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)

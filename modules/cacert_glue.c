@@ -136,7 +136,7 @@ const char *cacert_set_time(cmd_parms *cmd, void *cfg, const char *arg)
         return err;
     }
     if (cacert_parse_seconds(&n, arg) || n <= 0) {
-        return cacert_cmd_err(cmd, "must be a positive duration such as 5s, 30m, 1h or 1d");
+        return cacert_cmd_err(cmd, "must be a positive duration such as 90s, 30m, 48h or 7d");
     }
     *(apr_interval_time_t *)((char *)cfg + (apr_size_t)cmd->info) = apr_time_from_sec(n);
     return NULL;
