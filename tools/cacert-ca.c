@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -819,6 +820,52 @@ leave:
 
 /* ---------------------------------------------------------------- main */
 
+/* the options that take a value: a string, or a number of days */
+static const struct {
+    const char *name;
+    size_t off;
+    int days;
+} options[] = {
+    { "--dir", offsetof(cca_opts_t, dir), 0 },
+    { "--name", offsetof(cca_opts_t, name), 0 },
+    { "--layout", offsetof(cca_opts_t, layout), 0 },
+    { "--key-type", offsetof(cca_opts_t, key_type), 0 },
+    { "--passphrase-file", offsetof(cca_opts_t, passfile), 0 },
+    { "--ocsp-base", offsetof(cca_opts_t, ocsp_base), 0 },
+    { "--crl-base", offsetof(cca_opts_t, crl_base), 0 },
+    { "--pkcs11-module", offsetof(cca_opts_t, pkcs11_module), 0 },
+    { "--token", offsetof(cca_opts_t, token), 0 },
+    { "--root-token", offsetof(cca_opts_t, root_token), 0 },
+    { "--signerd-conf", offsetof(cca_opts_t, signerd_conf), 0 },
+    { "--ca", offsetof(cca_opts_t, ca), 0 },
+    { "--days-root", offsetof(cca_opts_t, days_root), 1 },
+    { "--days-sub", offsetof(cca_opts_t, days_sub), 1 },
+    { "--days", offsetof(cca_opts_t, days), 1 },
+    { "--warn-days", offsetof(cca_opts_t, warn_days), 1 },
+};
+
+/* APR_ENOENT: no such option; APR_EINVAL: a bad number of days (said) */
+static apr_status_t set_option(cca_opts_t *o, const char *name, const char *v)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        char *field = (char *)o + options[i].off;
+        if (strcmp(name, options[i].name)) {
+            continue;
+        }
+        if (!options[i].days) {
+            *(const char **)field = v;
+        }
+        else if (!parse_days((int *)field, v)) {
+            fprintf(stderr, "%s must be 1..36500\n", name);
+            return APR_EINVAL;
+        }
+        return APR_SUCCESS;
+    }
+    return APR_ENOENT;
+}
+
 int main(int argc, char **argv)
 {
     cca_opts_t o;
@@ -854,63 +901,11 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
-        if (!strcmp(a, "--dir")) {
-            o.dir = v;
-        }
-        else if (!strcmp(a, "--name")) {
-            o.name = v;
-        }
-        else if (!strcmp(a, "--layout")) {
-            o.layout = v;
-        }
-        else if (!strcmp(a, "--key-type")) {
-            o.key_type = v;
-        }
-        else if (!strcmp(a, "--passphrase-file")) {
-            o.passfile = v;
-        }
-        else if (!strcmp(a, "--ocsp-base")) {
-            o.ocsp_base = v;
-        }
-        else if (!strcmp(a, "--crl-base")) {
-            o.crl_base = v;
-        }
-        else if (!strcmp(a, "--days-root")) {
-            if (!parse_days(&o.days_root, v)) {
-                fprintf(stderr, "--days-root must be 1..36500\n");
-                return 2;
+        if ((rv = set_option(&o, a, v)) != APR_SUCCESS) {
+            if (rv == APR_ENOENT) {
+                fprintf(stderr, "unknown option %s\n", a);
+                usage();
             }
-        }
-        else if (!strcmp(a, "--pkcs11-module")) {
-            o.pkcs11_module = v;
-        }
-        else if (!strcmp(a, "--token")) {
-            o.token = v;
-        }
-        else if (!strcmp(a, "--root-token")) {
-            o.root_token = v;
-        }
-        else if (!strcmp(a, "--signerd-conf")) {
-            o.signerd_conf = v;
-        }
-        else if (!strcmp(a, "--ca")) {
-            o.ca = v;
-        }
-        else if (!strcmp(a, "--days") || !strcmp(a, "--warn-days")) {
-            if (!parse_days(!strcmp(a, "--days") ? &o.days : &o.warn_days, v)) {
-                fprintf(stderr, "%s must be 1..36500\n", a);
-                return 2;
-            }
-        }
-        else if (!strcmp(a, "--days-sub")) {
-            if (!parse_days(&o.days_sub, v)) {
-                fprintf(stderr, "--days-sub must be 1..36500\n");
-                return 2;
-            }
-        }
-        else {
-            fprintf(stderr, "unknown option %s\n", a);
-            usage();
             return 2;
         }
     }
