@@ -796,14 +796,9 @@ static apr_status_t cmd_show(const char *dir, apr_pool_t *p)
     for (i = 0; i < names->nelts; i++) {
         const char *path = apr_pstrcat(p, web, "/", APR_ARRAY_IDX(names, i, const char *),
                                        NULL);
-        FILE *f = fopen(path, "r");
-        X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+        X509 *x = cca_read_cert(path);
 
-        if (f) {
-            fclose(f);
-        }
         if (!x) {
-            ERR_clear_error();
             ca_log(CA_LOG_WARN, "CA50451", APR_EINVAL, "%s is not a PEM certificate", path);
             continue;
         }
