@@ -21,12 +21,44 @@ import {
     CertificationRequest, PFX, PKCS8ShroudedKeyBag, PrivateKeyInfo, SafeBag,
     SafeContents,
 } from "pkijs";
+// the "legacy" file only: the key encrypted with pbeWithSHAAnd3-KeyTripleDES-CBC
+// (PKCS#12 PBE), which WebCrypto and pkijs cannot do (docs/browser-keys.md)
+import forge from "node-forge/lib/forge";
+import "node-forge/lib/asn1";
+import "node-forge/lib/des";
+import "node-forge/lib/pbe";
 
 const DB_NAME = "cacert-keys";
 const STORE = "keys";
-// PBKDF2 and the PKCS#12 MAC: iterations (docs/browser-keys.md)
+// PBKDF2 and the PKCS#12 MAC: iterations (docs/browser-keys.md); the legacy
+// file has OpenSSL's historical count
 const ITER_MODERN = 100000;
 const ITER_LEGACY = 2048;
+
+function binToBytes(s) {
+    const u = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+    return u.buffer;
+}
+
+function bytesToBin(buf) {
+    let s = "";
+    const u = new Uint8Array(buf);
+    for (let i = 0; i < u.length; i += 0x8000) {
+        s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000));
+    }
+    return s;
+}
+
+// EncryptedPrivateKeyInfo (DER) of a PKCS#8 key with Triple-DES and the
+// PKCS#12 key derivation (SHA-1), as old Windows, macOS and Android read it
+function legacyShroud(pkcs8, password) {
+    const info = forge.asn1.fromDer(forge.util.createBuffer(bytesToBin(pkcs8)));
+    const enc = forge.pki.encryptPrivateKeyInfo(info, password,
+                                                { algorithm: "3des", count: ITER_LEGACY,
+                                                  saltSize: 8 });
+    return binToBytes(forge.asn1.toDer(enc).getBytes());
+}
 
 // ---- IndexedDB ----------------------------------------------------------
 
@@ -65,12 +97,7 @@ function hex(buf) {
 }
 
 function b64(buf) {
-    let s = "";
-    const u = new Uint8Array(buf);
-    for (let i = 0; i < u.length; i += 0x8000) {
-        s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000));
-    }
-    return btoa(s);
+    return btoa(bytesToBin(buf));
 }
 
 function pem(label, der) {
@@ -188,9 +215,11 @@ function strength(pw) {
     return 4;
 }
 
+// modern: key and certificates with PBES2 (AES-256-CBC, PBKDF2-HMAC-SHA-256),
+// an HMAC-SHA-256 MAC; legacy: the key with Triple-DES (PKCS#12 PBE), the
+// certificates unencrypted, an HMAC-SHA-1 MAC
 async function makePfx(rec, certs, password, friendly, legacy) {
-    const enc = new TextEncoder();
-    const pw = enc.encode(password).buffer;
+    const pw = new TextEncoder().encode(password).buffer;
     const hash = legacy ? "SHA-1" : "SHA-256";
     const iter = legacy ? ITER_LEGACY : ITER_MODERN;
     const pkcs8 = await crypto.subtle.exportKey("pkcs8", rec.privateKey);
@@ -201,7 +230,8 @@ async function makePfx(rec, certs, password, friendly, legacy) {
         new Attribute({ type: "1.2.840.113549.1.9.21",
                         values: [new asn1js.OctetString({ valueHex: localKeyId })] }),
     ];
-    const keyBag = new PKCS8ShroudedKeyBag({ parsedValue: PrivateKeyInfo.fromBER(pkcs8) });
+    const keyBag = legacy ? PKCS8ShroudedKeyBag.fromBER(legacyShroud(pkcs8, password))
+                          : new PKCS8ShroudedKeyBag({ parsedValue: PrivateKeyInfo.fromBER(pkcs8) });
     const pfx = new PFX({
         parsedValue: {
             integrityMode: 0,
@@ -212,19 +242,23 @@ async function makePfx(rec, certs, password, friendly, legacy) {
                             new SafeBag({ bagId: "1.2.840.113549.1.12.10.1.2",
                                           bagValue: keyBag, bagAttributes: attrs() }),
                         ] }) },
-                        { privacyMode: 1, value: new SafeContents({ safeBags: certs.map((c, i) =>
-                            new SafeBag({ bagId: "1.2.840.113549.1.12.10.1.3",
-                                          bagValue: new CertBag({ parsedValue: c }),
-                                          bagAttributes: i === 0 ? attrs() : undefined })) }) },
+                        { privacyMode: legacy ? 0 : 1, value: new SafeContents({
+                            safeBags: certs.map((c, i) =>
+                                new SafeBag({ bagId: "1.2.840.113549.1.12.10.1.3",
+                                              bagValue: new CertBag({ parsedValue: c }),
+                                              bagAttributes: i === 0 ? attrs() : undefined })) }) },
                     ],
                 },
             }),
         },
     });
     const pbes2 = { password: pw, contentEncryptionAlgorithm: { name: "AES-CBC", length: 256 },
-                    hmacHashAlgorithm: hash, iterationCount: iter };
-    await keyBag.makeInternalValues(pbes2);
-    await pfx.parsedValue.authenticatedSafe.makeInternalValues({ safeContents: [{}, pbes2] });
+                    hmacHashAlgorithm: "SHA-256", iterationCount: iter };
+    if (!legacy) {
+        await keyBag.makeInternalValues(pbes2);
+    }
+    await pfx.parsedValue.authenticatedSafe.makeInternalValues({
+        safeContents: [{}, legacy ? {} : pbes2] });
     await pfx.makeInternalValues({ password: pw, iterations: iter,
                                    pbkdf2HashAlgorithm: hash, hmacHashAlgorithm: hash });
     return pfx.toSchema().toBER(false);
