@@ -53,8 +53,6 @@ def one(browser, keytype):
     WebDriverWait(browser, 60).until(
         lambda d: d.find_element(By.ID, "bk-download").get_attribute("href"))
     t3 = time.perf_counter()
-    # the key is not left behind
-    browser.find_element(By.ID, "bk-download")
     browser.execute_script("document.getElementById('bk-after').hidden = false")
     browser.find_element(By.ID, "bk-delete").click()
     WebDriverWait(browser, 10).until(

@@ -16,7 +16,6 @@ import tempfile
 import urllib.parse
 from collections import deque
 
-import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
