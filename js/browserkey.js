@@ -166,10 +166,28 @@ async function makeRequest(type) {
         privateKey: pair.privateKey, publicKey: pair.publicKey,
     };
     await dbPut(rec);
-    return pem("CERTIFICATE REQUEST", der);
+    return { id: rec.id, pem: pem("CERTIFICATE REQUEST", der) };
 }
 
-function initRequest(root) {
+// the key of the request last sent from this tab: kept in sessionStorage
+// until the answer shows; when the site refused the request (the form comes
+// back with its errors), that key will never have a certificate and goes
+const LAST = "cacert-keys-last";
+
+async function forgetRefused(root) {
+    let last = null;
+    try {
+        last = sessionStorage.getItem(LAST);
+        sessionStorage.removeItem(LAST);
+    } catch (e) {
+        return;
+    }
+    if (last && root.dataset.refused) {
+        await dbDel(last);
+    }
+}
+
+async function initRequest(root) {
     const form = root.querySelector("form");
     const button = $("bk-submit");
     const status = $("bk-status");
@@ -177,6 +195,7 @@ function initRequest(root) {
         if (status) say(status, "nocrypto", "error");
         return;
     }
+    await forgetRefused(root);
     button.disabled = false;
     form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
@@ -184,7 +203,13 @@ function initRequest(root) {
         say(status, "making");
         try {
             const sel = form.querySelector('input[name="keytype"]:checked');
-            $("csr").value = await makeRequest(sel ? sel.value : "p256");
+            const made = await makeRequest(sel ? sel.value : "p256");
+            $("csr").value = made.pem;
+            try {
+                sessionStorage.setItem(LAST, made.id);
+            } catch (e) {
+                // no session storage: a refused request leaves its key behind
+            }
             say(status, "sending");
             form.submit();
         } catch (e) {
@@ -285,7 +310,11 @@ async function initP12(root) {
         say(status, "nokey", "error");
         return;
     }
-    root.dataset.keyId = id;
+    try {
+        sessionStorage.removeItem(LAST);
+    } catch (e) {
+        // nothing to forget
+    }
     status.hidden = true;
     panel.hidden = false;
     const pw = $("bk-password"), pw2 = $("bk-password2"), meter = $("bk-strength");

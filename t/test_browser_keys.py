@@ -233,6 +233,15 @@ def test_key_page_on_a_phone_rsa_and_legacy_file(browser, http, stack, db):
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 400, path
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 400
     browser.save_screenshot(os.path.join(stack.dir, "certs-key-phone.png"))
+    # a refused request (no address ticked): its key does not stay behind
+    browser.find_element(By.ID, "email0").click()
+    start_key_request(browser, "rsa2048")
+    WebDriverWait(browser, 60).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#bk[data-refused]")))
+    WebDriverWait(browser, 20).until(EC.element_to_be_clickable((By.ID, "bk-submit")))
+    assert read_keys(browser) == []
+    assert browser.find_element(By.ID, "email0").is_selected() is False
+    browser.find_element(By.ID, "email0").click()
     start_key_request(browser, "rsa2048")
     wait_url(browser, "/certs/key?id=", timeout=90)
     cid = re.search(r"id=(\d+)", browser.current_url).group(1)
