@@ -16,6 +16,7 @@ import tempfile
 import urllib.parse
 from collections import deque
 
+import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from accounts import csrf_of
+from accounts import csrf_of, login
 from conftest import StackSession
 from browserkeys import (NetLog, allow_downloads, browser_login, download_p12, make_p12,
                          read_keys, start_key_request, wait_url, wait_visible)
@@ -351,3 +352,37 @@ def test_key_page_is_for_members_and_their_certificates(http, stack, db):
     assert "script-src" not in r.headers["Content-Security-Policy"]
     r = http.get(f"/certs/key?id={cid}")
     assert r.status_code == 200 and "BEGIN CERTIFICATE" in r.text
+
+
+@pytest.mark.allow_log(r"CA21010", r"CA21011")
+def test_a_bundle_not_matching_its_integrity_value_turns_the_page_off(http, stack, db, tmp_path):
+    """CAcertBrowserKeys: a bundle whose .sri does not match (a stale build)
+    or that is missing turns the page off at start-up; the request form
+    then has no link to it and works as before."""
+    js = tmp_path / "k.js"
+    js.write_bytes(b"/* not the bundle */\n")
+    (tmp_path / "k.js.sri").write_text(bundle_sri(stack) + "\n")
+    os.chmod(tmp_path, 0o755)
+    for f in ("k.js", "k.js.sri"):
+        os.chmod(tmp_path / f, 0o644)
+    m = member(http, stack, db, points=10)
+    for conf in ([f'CAcertBrowserKeys "{js}" /static/js/cacert-keys.js'],
+                 [f'CAcertBrowserKeys "{tmp_path}/none.js" /static/js/cacert-keys.js']):
+        watch = stack.error_log_watcher()
+        with stack.configured(conf):
+            http.close()
+            assert login(http, m["email"]).status_code == 303
+            r = http.get("/certs/new")
+            assert r.status_code == 200 and "/certs/key" not in r.text
+            r = http.get("/certs/key")
+            assert r.status_code == 404 and "<script" not in r.text
+            assert "script-src" not in r.headers["Content-Security-Policy"]
+            cid = wait_for_cert(http, request_form(http, profile="client", email0="yes",
+                                                   csr=make_csr(new_key()).decode()))
+            assert "/certs/key?id=" not in http.get(f"/certs/view?id={cid}").text
+        tags = "".join(watch.new_lines())
+        assert ("CA21011" if "none.js" not in conf[0] else "CA21010") in tags, tags
+    # back to the real bundle
+    http.close()
+    assert login(http, m["email"]).status_code == 303
+    assert http.get("/certs/key").status_code == 200
