@@ -252,6 +252,7 @@ def test_key_page_on_a_phone_rsa_and_legacy_file(browser, http, stack, db):
     allow_downloads(browser, folder)
     make_p12(browser, P12_PASSWORD, legacy=True)
     data = download_p12(browser, folder)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 400
     key, cert = check_p12(stack, http, cid, data, P12_PASSWORD, legacy=True)
     assert key.key_size == 2048
     browser.save_screenshot(os.path.join(stack.dir, "certs-p12-phone.png"))
