@@ -501,7 +501,6 @@ static int page_download(iss_req_t *q)
                      body, strlen(body));
 }
 
-
 /* /certs/key: the in-browser key page (docs/browser-keys.md).  Without
  * an id, the request form; with id=<certificate>, the PKCS#12 step: the
  * chain goes into the page, the script finds the key in the browser's
