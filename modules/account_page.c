@@ -59,13 +59,20 @@ void acc_keep(req_t *q, const char *name)
     ca_tmpl_set(q->ctx, apr_pstrcat(q->r->pool, "v_", name, NULL), acc_fval(q, name));
 }
 
-static void security_headers(request_rec *r)
+/* every page forbids scripts, except the in-browser key page (scripts 1,
+ * docs/browser-keys.md): scripts from the site itself, no inline script,
+ * no eval, and the bundle only with its Subresource Integrity */
+static void security_headers(request_rec *r, int scripts)
 {
     apr_table_t *h = r->err_headers_out;
 
     apr_table_setn(h, "Content-Security-Policy",
-                   "default-src 'none'; style-src 'self'; img-src 'self'; "
-                   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+                   scripts
+                   ? "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                     "require-trusted-types-for 'script'"
+                   : "default-src 'none'; style-src 'self'; img-src 'self'; "
+                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     apr_table_setn(h, "X-Content-Type-Options", "nosniff");
     apr_table_setn(h, "X-Frame-Options", "DENY");
     apr_table_setn(h, "Referrer-Policy", "no-referrer");
@@ -117,7 +124,7 @@ int acc_render(req_t *q, const char *name, int status)
                       "CA20101: rendering template %s (%s) failed", name, q->lang);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    security_headers(r);
+    security_headers(r, q->pub.scripts);
     r->status = status;
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_set_content_length(r, (apr_off_t)len);
@@ -344,7 +351,7 @@ int acc_page_begin(req_t *q, int login, int need_database)
 
 void cacert_page_headers(request_rec *r)
 {
-    security_headers(r);
+    security_headers(r, 0);
 }
 
 static void pub_sync(req_t *q)

@@ -7,11 +7,13 @@
 
 #include <apr_strings.h>
 #include <apr_optional.h>
+#include <apr_file_io.h>
 
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -126,6 +128,15 @@ void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     CACERT_MERGE_NUM(c, base, add, acme_eab_lifetime);
     CACERT_MERGE_NUM(c, base, add, acme_max_body);
     CACERT_MERGE_NUM(c, base, add, acme_http01_port);
+    if (add->bk_file) {
+        c->bk_file = add->bk_file;
+        c->bk_url = add->bk_url;
+    }
+    else {
+        c->bk_file = base->bk_file;
+        c->bk_url = base->bk_url;
+    }
+    CACERT_MERGE_PTR(c, base, add, help_url);
     c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
     c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
     CACERT_MERGE_PTR(c, base, add, pgp.tmpdir);
@@ -264,6 +275,23 @@ static const char *set_limits(cmd_parms *cmd, void *dc, const char *acct, const 
                        ? cacert_cmd_err(cmd, "takes two numbers from 1 up") : NULL;
 }
 
+/* CAcertBrowserKeys FILE URL */
+static const char *set_browser_keys(cmd_parms *cmd, void *dc, const char *file, const char *url)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) {
+        return err;
+    }
+    if (url[0] != '/' || strpbrk(url, "\"<>'` ")) {
+        return cacert_cmd_err(cmd, "the URL must be a path on this site, e.g. "
+                                   "/static/js/cacert-keys.js");
+    }
+    srv_cfg_of(cmd)->bk_file = ap_server_root_relative(cmd->pool, file);
+    srv_cfg_of(cmd)->bk_url = url;
+    return NULL;
+}
+
 static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
 {
     return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 65535);
@@ -330,6 +358,11 @@ const command_rec iss_cmds[] = {
                   "how long external account binding credentials may be used (default 7d)"),
     AP_INIT_TAKE1("CAcertACMEMaxBody", set_int, OFF(acme_max_body), RSRC_CONF,
                   "the largest ACME request in bytes (default 65536)"),
+    AP_INIT_TAKE2("CAcertBrowserKeys", set_browser_keys, NULL, RSRC_CONF,
+                  "the in-browser key page's script: its file (with FILE.sri beside it) and "
+                  "its URL; unset: no in-browser keys"),
+    AP_INIT_TAKE1("CAcertHelpURL", set_str, OFF(help_url), RSRC_CONF,
+                  "where the member help pages (docs/members/) are published"),
     AP_INIT_TAKE1("CAcertACMEHTTP01Port", set_port, OFF(acme_http01_port), RSRC_CONF,
                   "the port http-01 challenges are fetched from (default 80)"),
     { NULL }
@@ -398,4 +431,69 @@ issuer_t *iss_find_issuer(const iss_srv_cfg *c, const char *name)
         }
     }
     return NULL;
+}
+
+/* ---- the in-browser key bundle ---- */
+
+static const char *read_small(const char *file, apr_size_t max, apr_size_t *plen, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *buf;
+    apr_size_t n;
+
+    if (apr_file_open(&f, file, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size < 0
+        || (apr_size_t)fi.size > max) {
+        apr_file_close(f);
+        return NULL;
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(p, n + 1);
+    if (apr_file_read_full(f, buf, n, NULL) != APR_SUCCESS) {
+        apr_file_close(f);
+        return NULL;
+    }
+    apr_file_close(f);
+    buf[n] = '\0';
+    *plen = n;
+    return buf;
+}
+
+void iss_browser_keys_load(iss_srv_cfg *c, apr_pool_t *p, server_rec *s)
+{
+    const char *body, *sri;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char b64[128];
+    apr_size_t len, slen;
+
+    c->bk_sri = NULL;
+    if (!c->bk_file) {
+        return;
+    }
+    body = read_small(c->bk_file, 8 * 1024 * 1024, &len, p);
+    sri = read_small(apr_pstrcat(p, c->bk_file, ".sri", NULL), 200, &slen, p);
+    if (!body || !sri) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "CA21010: CAcertBrowserKeys: cannot read %s or %s.sri (build it with "
+                     "npm ci && npm run build, docs/browser-keys.md); the in-browser key "
+                     "page is off", c->bk_file, c->bk_file);
+        return;
+    }
+    while (slen && (sri[slen - 1] == '\n' || sri[slen - 1] == '\r' || sri[slen - 1] == ' ')) {
+        slen--;
+    }
+    if (!EVP_Digest(body, len, md, &mdlen, EVP_sha384(), NULL)
+        || EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen) <= 0
+        || slen != strlen(b64) + 7 || strncmp(sri, "sha384-", 7)
+        || memcmp(sri + 7, b64, strlen(b64))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "CA21011: CAcertBrowserKeys: %s.sri does not match %s (rebuild with "
+                     "npm run build); the in-browser key page is off", c->bk_file, c->bk_file);
+        return;
+    }
+    c->bk_sri = apr_pstrmemdup(p, sri, slen);
 }

@@ -165,10 +165,35 @@ static apr_array_header_t *host_list(const char *text, apr_pool_t *p)
     return hosts;
 }
 
-/* the request form: what was typed goes back into it, the core decides
- * and queues in one call, a refusal is shown beside its field */
-static int page_new(iss_req_t *q)
+/* the in-browser key page is on when its script and integrity value were
+ * read at start-up (CAcertBrowserKeys); its variables for the templates */
+static int browser_keys_on(iss_req_t *q)
 {
+    return q->cfg->bk_sri != NULL;
+}
+
+static void browser_keys_vars(iss_req_t *q)
+{
+    ca_tmpl_ctx_t *ctx = q->pg->ctx;
+
+    if (browser_keys_on(q)) {
+        ca_tmpl_set(ctx, "browser_keys", "1");
+        ca_tmpl_set(ctx, "bk_url", q->cfg->bk_url);
+        ca_tmpl_set(ctx, "bk_sri", q->cfg->bk_sri);
+    }
+    if (q->cfg->help_url) {
+        ca_tmpl_set(ctx, "help", q->cfg->help_url);
+    }
+}
+
+/* the request form: what was typed goes back into it, the core decides
+ * and queues in one call, a refusal is shown beside its field.  browser 1:
+ * the in-browser key page (certs_key.html, the script makes the key and
+ * puts its request into the same "csr" field); the waiting page then goes
+ * on to that page's PKCS#12 step instead of the certificate's page */
+static int request_form(iss_req_t *q, int browser)
+{
+    const char *tmpl = browser ? "certs_key.html" : "certs_new.html";
     apr_pool_t *p = q->r->pool;
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     ca_submit_cfg_t sc = submit_cfg(q);
@@ -183,7 +208,7 @@ static int page_new(iss_req_t *q)
             return internal_error(q, rv, "certificate offer");
         }
         ca_tmpl_set(ctx, "md_sha256", "1");
-        return page_render(q->pg, "certs_new.html", HTTP_OK);
+        return page_render(q->pg, tmpl, HTTP_OK);
     }
     memset(&ask, 0, sizeof(ask));
     /* what the decoder refused, beside its field */
@@ -237,7 +262,7 @@ static int page_new(iss_req_t *q)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
                       "CA21202: member %s asked for a %s certificate (request %s)",
                       q->pg->sess->member_id, ca_profile_name(ask.profile), req_id);
-        return redirect(q, apr_pstrcat(p, "wait?id=", req_id, NULL));
+        return redirect(q, apr_pstrcat(p, "wait?id=", req_id, browser ? "&key=1" : "", NULL));
     }
     page_set_msg(q->pg, apr_pstrcat(p, "err_", refusal.field ? refusal.field : "profile",
                                     NULL), refusal.key);
@@ -251,7 +276,13 @@ refuse:
         return internal_error(q, rv, "certificate offer");
     }
     page_set_msg(q->pg, "error_summary", "err.form");
-    return page_render(q->pg, "certs_new.html", HTTP_UNPROCESSABLE_ENTITY);
+    return page_render(q->pg, tmpl, HTTP_UNPROCESSABLE_ENTITY);
+}
+
+static int page_new(iss_req_t *q)
+{
+    browser_keys_vars(q);
+    return request_form(q, 0);
 }
 
 /* the waiting page: holds until the certificate is there (or a while) */
@@ -271,7 +302,9 @@ static int page_wait(iss_req_t *q)
             return internal_error(q, rv, "request state");
         }
         if (!strcmp(req->state, "done") && req->cert_id) {
-            return redirect(q, apr_pstrcat(q->r->pool, "view?id=", req->cert_id, NULL));
+            return redirect(q, apr_pstrcat(q->r->pool,
+                                           cacert_query_arg(q->r, "key") && browser_keys_on(q)
+                                           ? "key?id=" : "view?id=", req->cert_id, NULL));
         }
         if (!strcmp(req->state, "quarantined") || !strcmp(req->state, "refused")) {
             return page_message(q->pg, "title.certs", "err.certs.refused", HTTP_OK);
@@ -282,6 +315,9 @@ static int page_wait(iss_req_t *q)
         apr_sleep(apr_time_from_msec(25));
     }
     ca_tmpl_set(q->pg->ctx, "v_id", req->id);
+    if (cacert_query_arg(q->r, "key")) {
+        ca_tmpl_set(q->pg->ctx, "v_key", "1");
+    }
     page_set_msg(q->pg, "progress", !strcmp(req->state, "sent") ? "certs.progress.sent"
                                                                 : "certs.progress.queued");
     apr_table_setn(q->r->headers_out, "Refresh", "2");
@@ -357,6 +393,7 @@ static int page_view(iss_req_t *q)
     if (c->login_disabled) {
         ca_tmpl_set(q->pg->ctx, "login_disabled", "1");
     }
+    browser_keys_vars(q);
     return page_render(q->pg, "certs_view.html", HTTP_OK);
 }
 
@@ -410,6 +447,16 @@ static apr_status_t pkcs7_of(const unsigned char **pout, apr_size_t *plen,
     return ok ? APR_SUCCESS : APR_EGENERAL;
 }
 
+static const char *chain_pem(iss_req_t *q, const ca_cert_t *c, apr_pool_t *p)
+{
+    issuer_t *is = iss_find_issuer(q->cfg, c->ca);
+
+    return apr_pstrcat(p, pem_of(c->der, c->der_len, "CERTIFICATE", p), is ? is->pem : "",
+                       q->cfg->root && (!is || is->der_len != q->cfg->root->der_len
+                                        || memcmp(is->der, q->cfg->root->der, is->der_len))
+                       ? q->cfg->root->pem : "", NULL);
+}
+
 static int page_download(iss_req_t *q)
 {
     apr_pool_t *p = q->r->pool;
@@ -430,11 +477,7 @@ static int page_download(iss_req_t *q)
     }
     body = pem_of(c->der, c->der_len, "CERTIFICATE", p);
     if (fmt && !strcmp(fmt, "chain")) {
-        is = iss_find_issuer(q->cfg, c->ca);
-        body = apr_pstrcat(p, body, is ? is->pem : "",
-                           q->cfg->root && (!is || is->der_len != q->cfg->root->der_len
-                                            || memcmp(is->der, q->cfg->root->der, is->der_len))
-                           ? q->cfg->root->pem : "", NULL);
+        body = chain_pem(q, c, p);
         return cacert_send(q->r, "application/x-pem-file",
                          apr_pstrcat(p, base, "-chain.pem", NULL), body, strlen(body));
     }
@@ -453,6 +496,35 @@ static int page_download(iss_req_t *q)
     }
     return cacert_send(q->r, "application/x-pem-file", apr_pstrcat(p, base, ".pem", NULL),
                      body, strlen(body));
+}
+
+/* /certs/key: the in-browser key page (docs/browser-keys.md).  Without
+ * an id, the request form; with id=<certificate>, the PKCS#12 step: the
+ * chain goes into the page, the script finds the key in the browser's
+ * storage and assembles the PKCS#12 there.  The only page that runs a
+ * script (script-src 'self', with Subresource Integrity). */
+static int page_key(iss_req_t *q)
+{
+    const char *id = q->r->method_number == M_GET ? cacert_query_arg(q->r, "id") : NULL;
+    ca_cert_t *c;
+    apr_status_t rv;
+
+    if (!browser_keys_on(q)) {
+        return page_message(q->pg, "title.notfound", "err.notfound", HTTP_NOT_FOUND);
+    }
+    browser_keys_vars(q);
+    q->pg->scripts = 1;
+    if (!id) {
+        return request_form(q, 1);
+    }
+    if ((rv = ca_issue_cert(&c, q->pg->db, id, q->pg->sess->member_id, q->r->pool))
+        != APR_SUCCESS) {
+        q->pg->scripts = 0;
+        return cert_failed(q, rv, "certificate");
+    }
+    cert_vars(q->pg->ctx, c);
+    ca_tmpl_set(q->pg->ctx, "chain", chain_pem(q, c, q->r->pool));
+    return page_render(q->pg, "certs_p12.html", HTTP_OK);
 }
 
 static int page_revoke(iss_req_t *q)
@@ -664,6 +736,7 @@ static const char *const text_fields[] = { "csr", "key", NULL };
 static const cacert_route_t routes[] = {
     { "",                 GET,  1, 0, 0, text_fields, page_list },
     { "new",              BOTH, 1, 0, 0, text_fields, page_new },
+    { "key",              BOTH, 1, 0, 0, text_fields, page_key },
     { "wait",             GET,  1, 0, 0, text_fields, page_wait },
     { "view",             GET,  1, 0, 0, text_fields, page_view },
     { "download",         GET,  1, 0, 0, text_fields, page_download },

@@ -60,6 +60,11 @@ typedef struct {
     apr_interval_time_t acme_window, acme_nonce_lifetime, acme_order_lifetime;
     apr_interval_time_t acme_eab_lifetime;
     int acme_max_body, acme_http01_port;
+    /* the in-browser key page (issue_pages.c, docs/browser-keys.md) */
+    const char *bk_file;                /* CAcertBrowserKeys: the bundle's file */
+    const char *bk_url;                 /* ... and its URL */
+    const char *bk_sri;                 /* "sha384-...", read at start; NULL: off */
+    const char *help_url;               /* CAcertHelpURL: docs/members/ published */
 } iss_srv_cfg;
 
 /* what a page of /certs is given */
@@ -106,6 +111,10 @@ apr_interval_time_t iss_acme_order_lifetime(const iss_srv_cfg *c);
 apr_interval_time_t iss_acme_eab_lifetime(const iss_srv_cfg *c);
 int iss_acme_max_body(const iss_srv_cfg *c);
 int iss_acme_http01_port(const iss_srv_cfg *c);
+
+/* post_config: the in-browser key bundle and its integrity value
+ * (<file>.sri, written by js/build.mjs) checked against each other */
+void iss_browser_keys_load(iss_srv_cfg *c, apr_pool_t *p, server_rec *s);
 
 /* ---- issue_pages.c: /certs ---- */
 

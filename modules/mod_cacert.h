@@ -30,6 +30,9 @@ typedef struct cacert_page_t {
     apr_array_header_t *files;      /* file parts of a multipart form
                                      * (ca_file_part_t, ca_multipart.h) or NULL */
     void *priv;
+    int scripts;                    /* 1: the page runs scripts from the site
+                                     * itself (script-src 'self'); only the
+                                     * in-browser key page does */
 } cacert_page_t;
 
 /* a field of a POST's form; "" when absent */

@@ -335,6 +335,7 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
         }
+        iss_browser_keys_load(sc, pconf, sp);
         if (sc->weak_file && !sc->weak
             && ca_weakkeys_load(&sc->weak, sc->weak_file, pconf) != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;

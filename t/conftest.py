@@ -190,6 +190,19 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 @pytest.fixture
 def browser(stack):
+    yield from _chromium(stack)
+
+
+@pytest.fixture
+def browser_netlog(stack):
+    """Chromium whose network events (the DevTools protocol's, request
+    bodies included) are kept: driver.get_log("performance")."""
+    yield from _chromium(stack, capabilities={"goog:loggingPrefs": {"performance": "ALL"}},
+                         experimental={"perfLoggingPrefs": {"enableNetwork": True,
+                                                            "enablePage": False}})
+
+
+def _chromium(stack, capabilities=None, experimental=None):
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip(f"browser tests need {CHROMIUM} and {CHROMEDRIVER} "
                     "(Debian packages chromium, chromium-driver)")
@@ -208,6 +221,10 @@ def browser(stack):
               f"--user-data-dir={profile}"):
         opts.add_argument(a)
     opts.accept_insecure_certs = True
+    for k, v in (capabilities or {}).items():
+        opts.set_capability(k, v)
+    for k, v in (experimental or {}).items():
+        opts.add_experimental_option(k, v)
     service = Service(executable_path=CHROMEDRIVER,
                       log_output=os.path.join(profile, "chromedriver.log")) \
         if "log_output" in Service.__init__.__code__.co_varnames else \

@@ -9,7 +9,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTICE = "SPDX-License-Identifier: Apache-2.0"
-SOURCE = (".c", ".h", ".py", ".sh", ".sql", ".lua", ".css", ".am", ".ac", ".conf", ".supp")
+SOURCE = (".c", ".h", ".py", ".sh", ".sql", ".lua", ".css", ".am", ".ac", ".conf", ".supp",
+          ".js", ".mjs")
 
 
 def sources():

@@ -1416,6 +1416,7 @@ class Stack:
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
             "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
+            "HELP": os.path.join(self.repo, "docs", "members"),
             "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
 
