@@ -436,6 +436,7 @@ class Stack:
         self.pg_port = 5432       # only names the socket file; no TCP listener
         self.templates = os.path.join(self.repo, "templates")
         self.htdocs = os.path.join(self.repo, "htdocs")
+        self.help = os.path.join(self.repo, "docs", "members")
         self.module_so = os.path.join(self.builddir, "modules", ".libs", "mod_cacert_account.so")
         # the signing side: a demo CA, a pty line, signerd.  httpd's children
         # (www-data) open the line and read the CA certificates, signerd (its
@@ -512,7 +513,7 @@ class Stack:
             "pg_data": self.pg_data, "pg_socket_dir": self.pg_socket_dir,
             "pg_port": self.pg_port, "pg_log": self.pg_log, "dsn": self.dsn,
             "san_logdir": self.san_logdir, "templates": self.templates,
-            "htdocs": self.htdocs, "root": self.root,
+            "htdocs": self.htdocs, "help": self.help, "root": self.root,
             "demo": self.demo, "zone_ports": self.zone_ports, "zone_dir": self.zone_dir,
             "token": self.token,
         }
@@ -542,6 +543,7 @@ class Stack:
         s._layout(j.get("shared"))
         s.templates = j.get("templates", s.templates)
         s.htdocs = j.get("htdocs", s.htdocs)
+        s.help = j.get("help", s.help)
         return s
 
     # ---- environment ------------------------------------------------------
@@ -1416,7 +1418,7 @@ class Stack:
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
             "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
-            "HELP": os.path.join(self.repo, "docs", "members"),
+            "HELP": self.help,
             "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
 
@@ -1441,7 +1443,7 @@ class Stack:
         request time and write sanitizer logs: make sure they can."""
         if not self.root:
             return
-        for attr in ("htdocs", "templates"):
+        for attr in ("htdocs", "templates", "help"):
             path = getattr(self, attr)
             if not os.path.exists(path):
                 continue
