@@ -252,3 +252,27 @@ def test_wrong_pin_refuses_start(tsigner, token, tmp_path):
     s.start(expect_ready=False)
     assert s.wait_exit() == 1
     assert "login failed" in s.log
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: signerd drops to another user")
+def test_a_token_the_unprivileged_user_cannot_reach_refuses_start(tsigner, token, tmp_path,
+                                                                  monkeypatch):
+    """signerd logs in as root, then signs once with every key as the user
+    it drops to: a token that user cannot reach is found at start, not at
+    the first request"""
+    cas, conf, env = token
+    tokens = tmp_path / "tokens"
+    shutil.copytree(os.path.join(cas["dir"], "tokens"), tokens)
+    for root, dirs, files in os.walk(tokens):
+        for n in [root] + [os.path.join(root, x) for x in files]:
+            os.chown(n, 0, 0)
+            os.chmod(n, 0o700 if os.path.isdir(n) else 0o600)
+    root_conf = tmp_path / "softhsm2.conf"
+    root_conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
+                         "log.level = ERROR\n")
+    s = tsigner()
+    monkeypatch.setenv("SOFTHSM2_CONF", str(root_conf))
+    s.start(expect_ready=False)
+    assert s.wait_exit() == 1
+    assert "cannot sign as this user" in s.log and "ready on" not in s.log
+    assert "logged out of 1 token" in s.log
