@@ -14,6 +14,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts import PASSWORD
+from browsing import submit
 
 # every key the page keeps, exported: [{id, pkcs8 (base64 DER), jwk}]
 READ_KEYS_JS = """
@@ -55,9 +56,7 @@ def browser_login(browser, email, password=PASSWORD):
     browser.go("/account/login")
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
-    old = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.XPATH, "//main//button[normalize-space()='Log in']").click()
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    submit(browser, "Log in")
     assert "/account/" in browser.current_url
 
 

@@ -5,55 +5,11 @@ so the pages are proved usable by a real browser (no JavaScript needed)."""
 
 import os
 
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts import PASSWORD, member_data
-
-
-def left(old):
-    """A wait condition: the page holding `old` has been replaced.  Like
-    expected_conditions.staleness_of, but chromedriver sometimes reports the
-    stale node as an inspector error ("Node with given id does not belong to
-    the document") instead of a stale-element error: that means gone too."""
-    def check(_driver):
-        try:
-            old.is_enabled()
-            return False
-        except StaleElementReferenceException:
-            return True
-        except WebDriverException as e:
-            if "does not belong to the document" in str(e):
-                return True
-            raise
-    return check
-
-
-def fill(browser, values):
-    for name, value in values.items():
-        el = browser.find_element(By.NAME, name)
-        if el.tag_name == "select":
-            Select(el).select_by_value(value)
-        elif el.get_attribute("type") == "checkbox":
-            if value and not el.is_selected():
-                el.click()
-        else:
-            el.clear()
-            el.send_keys(value)
-
-
-def submit(browser, label):
-    old = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.XPATH, f"//main//button[normalize-space()='{label}']").click()
-    # the click returns before the next page has loaded
-    WebDriverWait(browser, 20).until(left(old))
-
-
-def heading(browser):
-    return WebDriverWait(browser, 20).until(
-        EC.presence_of_element_located((By.TAG_NAME, "h1"))).text
+from browsing import fill, heading, left, submit
 
 
 def test_register_confirm_login_in_chromium(browser, stack):

@@ -26,6 +26,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts import csrf_of, login
+from browsing import submit
 from conftest import StackSession
 from browserkeys import (NetLog, allow_downloads, browser_login, download_p12, make_p12,
                          read_keys, start_key_request, wait_url, wait_visible)
@@ -277,9 +278,7 @@ def test_without_javascript_the_csr_path_works(browser, http, stack, db):
     browser.go("/certs/new")
     key = new_key("ec")
     browser.find_element(By.ID, "csr").send_keys(make_csr(key).decode())
-    old = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.XPATH, "//main//button[normalize-space()='Request certificate']").click()
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    submit(browser, "Request certificate")
     wait_url(browser, "/certs/view?id=", timeout=60)
     assert "active" in browser.find_element(By.TAG_NAME, "main").text
     cid = re.search(r"id=(\d+)", browser.current_url).group(1)

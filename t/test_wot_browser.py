@@ -9,7 +9,7 @@ import os
 from selenium.webdriver.common.by import By
 
 from accounts import PASSWORD
-from test_browser import fill, heading, submit
+from browsing import fill, heading, submit
 from wot import db_member, make_assurer, points_of, web_member
 
 
