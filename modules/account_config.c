@@ -102,6 +102,7 @@ void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     acc_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     CACERT_MERGE_PTR(c, base, add, template_dir);
+    CACERT_MERGE_PTR(c, base, add, locale_dir);
     CACERT_MERGE_PTR(c, base, add, default_lang);
     CACERT_MERGE_PTR(c, base, add, site_url);
     CACERT_MERGE_PTR(c, base, add, mail_from);
@@ -281,7 +282,10 @@ static const char *set_argon2(cmd_parms *cmd, void *dc, const char *t,
 
 const command_rec acc_cmds[] = {
     AP_INIT_TAKE1("CAcertTemplateDir", set_str, OFF(template_dir), RSRC_CONF,
-                  "directory with templates/<lang>/ (required)"),
+                  "directory with the templates (required)"),
+    AP_INIT_TAKE1("CAcertLocaleDir", set_str, OFF(locale_dir), RSRC_CONF,
+                  "directory with the compiled catalogues <lang>.mo "
+                  "(default: none, English only)"),
     AP_INIT_TAKE1("CAcertDefaultLanguage", set_lang, OFF(default_lang), RSRC_CONF,
                   "language used when nothing else matches (default en)"),
     AP_INIT_TAKE1("CAcertSiteURL", set_site_url, OFF(site_url), RSRC_CONF,

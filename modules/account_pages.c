@@ -523,6 +523,15 @@ static int page_language(req_t *q)
 
     if (ca_i18n_has_lang(q->cfg->i18n, lang)) {
         acc_set_cookie(q->r, COOKIE_LANG, lang, apr_time_from_sec(365 * 86400));
+        /* a member's choice is kept with the account: the mails sent to
+         * them (by any module) are written in it */
+        if (q->sess) {
+            apr_status_t rv = ca_account_set_language(&q->db, q->sess->member_id, lang,
+                                                      q->r->pool);
+            if (rv != APR_SUCCESS) {
+                return acc_internal_error(q, rv, "storing the chosen language");
+            }
+        }
     }
     /* only pages of this module, never an outside address */
     if (strlen(back) > 64 || strspn(back, "abcdefghijklmnopqrstuvwxyz") != strlen(back)) {

@@ -46,6 +46,7 @@ extern module AP_MODULE_DECLARE_DATA cacert_account_module;
 
 typedef struct {
     const char *template_dir;
+    const char *locale_dir;
     const char *default_lang;
     const char *site_url;
     const char *mail_from;

@@ -72,20 +72,23 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                          "CA20002: mod_cacert_account needs mod_dbd to be loaded");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        key = apr_pstrcat(ptemp, c->template_dir, "|", acc_default_lang(c), NULL);
+        key = apr_pstrcat(ptemp, c->template_dir, "|", c->locale_dir ? c->locale_dir : "",
+                          "|", acc_default_lang(c), NULL);
         c->i18n = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
         if (!c->i18n) {
-            rv = ca_i18n_load(&c->i18n, c->template_dir, acc_default_lang(c), pconf);
+            rv = ca_i18n_load(&c->i18n, c->template_dir, c->locale_dir,
+                              acc_default_lang(c), pconf);
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, rv, sp,
-                             "CA20003: cannot load templates from %s", c->template_dir);
+                             "CA20003: cannot load templates from %s or the "
+                             "catalogues from %s", c->template_dir,
+                             c->locale_dir ? c->locale_dir : "(CAcertLocaleDir not set)");
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            if (!ca_i18n_has_lang(c->i18n, acc_default_lang(c))) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp,
-                             "CA20004: %s has no templates for the default language %s",
-                             c->template_dir, acc_default_lang(c));
-                return HTTP_INTERNAL_SERVER_ERROR;
+            if (!c->locale_dir) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sp,
+                             "CA20004: no CAcertLocaleDir: the pages and mails are "
+                             "in English only");
             }
             apr_hash_set(loaded, key, APR_HASH_KEY_STRING, c->i18n);
         }

@@ -43,6 +43,8 @@ const ca_stmt_t ca_account_stmts[] = {
       " AND deleted_at IS NULL AND verified_at IS NULL AND NOT EXISTS"
       " (SELECT 1 FROM email_pings p WHERE p.email_id = emails.id"
       "  AND p.used_at IS NULL AND p.expires_at > now())" },
+    { "cacert_acc_language_set",
+      "UPDATE members SET language = %s WHERE id = %s::bigint AND deleted_at IS NULL" },
     { "cacert_acc_email_taken",
       "SELECT id, member_id FROM emails WHERE lower(address) = lower(%s)"
       " AND deleted_at IS NULL" },
@@ -826,6 +828,20 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
     rv = new_ping(db, cfg, ca_col(row, "id"), address, mail, baton, "email", p);
 leave:
     return ca_db_end(db, rv, p);
+}
+
+apr_status_t ca_account_set_language(ca_db_t *db, const char *member_id,
+                                     const char *lang, apr_pool_t *p)
+{
+    int n = 0;
+    apr_status_t rv;
+
+    if (!ca_is_id(member_id) || !lang || !*lang || strlen(lang) > 12
+        || strspn(lang, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(lang)) {
+        return APR_EINVAL;
+    }
+    rv = ca_db_query(&n, db, "cacert_acc_language_set", CA_ARGS(lang, member_id), p);
+    return rv == APR_SUCCESS && n != 1 ? APR_NOTFOUND : rv;
 }
 
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,

@@ -170,6 +170,10 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
                                   const char *member_id, const char *address,
                                   ca_mail_fn *mail, void *baton, apr_pool_t *p);
 /* APR_NOTFOUND: not the member's, or primary */
+/* the language the member chose (a language tag): their pages without a
+ * chooser cookie and the mails sent to them use it */
+apr_status_t ca_account_set_language(ca_db_t *db, const char *member_id,
+                                     const char *lang, apr_pool_t *p);
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
                                      const char *email_id, apr_pool_t *p);
 

@@ -27,6 +27,7 @@
 
 #include "ca_log.h"
 #include "ca_form.h"
+#include "ca_catalog.h"
 #include "ca_tmpl.h"
 
 #define CA_TMPL_MAX_DEPTH   16
@@ -190,14 +191,25 @@ const char *ca_html_escape(const char *s, apr_pool_t *p)
 /* parser                                                             */
 
 typedef enum {
-    N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL
+    N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL, N_TRANS
 } node_type_t;
+
+/* what a value tag does with its value: {{name}}, {{name|date}}, ... */
+typedef enum {
+    F_NONE, F_DATE, F_DATETIME, F_NUM
+} filter_t;
 
 typedef struct {
     node_type_t type;
     const char *s;                  /* text, or name (not NUL-terminated) */
     apr_size_t len;
-    apr_array_header_t *kids;       /* sections: array of node_t */
+    apr_array_header_t *kids;       /* sections, translations: node_t */
+    filter_t filter;                /* N_VAR */
+    /* N_TRANS: the message id (whitespace folded in HTML), kids its
+     * English text; plural: msgid_plural and kids2 its English text, the
+     * count's name in s/len */
+    const char *msgid, *msgid_plural;
+    apr_array_header_t *kids2;
 } node_t;
 
 typedef struct {
@@ -205,6 +217,8 @@ typedef struct {
     apr_size_t len;
     apr_size_t pos;
     int line_start;                 /* pos is at the start of a line */
+    int html;                       /* fold whitespace in message ids */
+    int fragment;                   /* a translation: text and values only */
     apr_pool_t *p;
     const char *err;
     apr_size_t err_pos;
@@ -302,15 +316,138 @@ static int standalone(const parser_t *ps, apr_size_t text_start,
     return 1;
 }
 
-static void push_node(apr_array_header_t *nodes, node_type_t type,
-                      const char *s, apr_size_t len, apr_array_header_t *kids)
+static node_t *push_node(apr_array_header_t *nodes, node_type_t type,
+                         const char *s, apr_size_t len, apr_array_header_t *kids)
 {
     node_t *n = &APR_ARRAY_PUSH(nodes, node_t);
 
+    memset(n, 0, sizeof(*n));
     n->type = type;
     n->s = s;
     n->len = len;
     n->kids = kids;
+    return n;
+}
+
+/* a value tag's content: name, or name|filter */
+static apr_status_t push_var(apr_array_header_t *nodes, parser_t *ps,
+                             apr_size_t tag, apr_size_t cs, apr_size_t ce)
+{
+    const char *c = ps->src + cs, *bar = memchr(c, '|', ce - cs);
+    apr_size_t nl = bar ? (apr_size_t)(bar - c) : ce - cs;
+    filter_t f = F_NONE;
+    node_t *n;
+
+    if (bar) {
+        apr_size_t fl = ce - cs - nl - 1;
+        if (fl == 4 && !memcmp(bar + 1, "date", 4)) {
+            f = F_DATE;
+        }
+        else if (fl == 8 && !memcmp(bar + 1, "datetime", 8)) {
+            f = F_DATETIME;
+        }
+        else if (fl == 3 && !memcmp(bar + 1, "num", 3)) {
+            f = F_NUM;
+        }
+        else {
+            return parse_fail(ps, tag, "unknown filter (date, datetime or num)");
+        }
+    }
+    if (!valid_name(c, nl, 0)) {
+        return parse_fail(ps, tag, "bad tag name");
+    }
+    n = push_node(nodes, N_VAR, c, nl, NULL);
+    n->filter = f;
+    return APR_SUCCESS;
+}
+
+/* the message id of [s, e): in HTML, runs of white space fold to one space */
+static const char *make_msgid(const parser_t *ps, apr_size_t s, apr_size_t e)
+{
+    char *id = apr_palloc(ps->p, e - s + 1), *o = id;
+    apr_size_t i;
+
+    for (i = s; i < e; ++i) {
+        char c = ps->src[i];
+        if (ps->html && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            if (o == id || o[-1] != ' ') {
+                *o++ = ' ';
+            }
+            continue;
+        }
+        *o++ = c;
+    }
+    *o = '\0';
+    return id;
+}
+
+/* The text of a translation mark, after {{_}} or {{_n count}}: text and
+ * value tags up to {{/_}} (and one {{|}} between the forms of a plural). */
+static apr_status_t parse_trans(node_t *tn, parser_t *ps, apr_size_t open_pos,
+                                int plural)
+{
+    apr_array_header_t *nodes = apr_array_make(ps->p, 4, sizeof(node_t));
+    apr_size_t start = ps->pos;
+    apr_status_t rv;
+
+    tn->kids = nodes;
+    while (ps->pos < ps->len) {
+        apr_size_t tag, end, cs, ce;
+
+        tag = find_double(ps->src, ps->len, ps->pos, '{');
+        if (tag >= ps->len) {
+            break;
+        }
+        end = find_double(ps->src, ps->len, tag + 2, '}');
+        if (end >= ps->len) {
+            return parse_fail(ps, tag, "unclosed tag");
+        }
+        if (tag > ps->pos) {
+            push_node(nodes, N_TEXT, ps->src + ps->pos, tag - ps->pos, NULL);
+        }
+        ps->pos = end + 2;
+        cs = tag + 2;
+        ce = end;
+        while (cs < ce && is_blank(ps->src[cs])) {
+            ++cs;
+        }
+        while (ce > cs && is_blank(ps->src[ce - 1])) {
+            --ce;
+        }
+        if (ce - cs == 2 && !memcmp(ps->src + cs, "/_", 2)) {
+            if (plural && !tn->kids2) {
+                return parse_fail(ps, tag, "a plural message needs {{|}} "
+                                  "between its two forms");
+            }
+            if (plural) {
+                tn->msgid_plural = make_msgid(ps, start, tag);
+            }
+            else {
+                tn->msgid = make_msgid(ps, start, tag);
+            }
+            if (!*(plural ? tn->msgid_plural : tn->msgid) || !*tn->msgid) {
+                return parse_fail(ps, tag, "empty message");
+            }
+            ps->line_start = 0;
+            return APR_SUCCESS;
+        }
+        if (ce - cs == 1 && ps->src[cs] == '|') {
+            if (!plural || tn->kids2) {
+                return parse_fail(ps, tag, "{{|}} outside a plural message");
+            }
+            tn->msgid = make_msgid(ps, start, tag);
+            nodes = tn->kids2 = apr_array_make(ps->p, 4, sizeof(node_t));
+            start = ps->pos;
+            continue;
+        }
+        if (cs < ce && strchr("#^/!>_|", ps->src[cs])) {
+            return parse_fail(ps, tag, "a message may hold only text and values");
+        }
+        if ((rv = push_var(nodes, ps, tag, cs, ce)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return parse_fail(ps, open_pos, "message without {{/_}}");
 }
 
 /* Parse nodes until EOF (close == NULL) or until {{/close}}. */
@@ -351,9 +488,40 @@ static apr_status_t parse_block(apr_array_header_t **pnodes, parser_t *ps,
             while (ce > cs && is_blank(ps->src[ce - 1])) {
                 --ce;
             }
-            if (!valid_name(ps->src + cs, ce - cs, sigil == '>')) {
-                return parse_fail(ps, tag, "bad tag name");
+        }
+        if (ps->fragment && sigil) {
+            return parse_fail(ps, tag, "a message may hold only text and values");
+        }
+        if (!sigil && cs < ce && ps->src[cs] == '_'
+            && (ce - cs == 1 || (ce - cs > 3 && !memcmp(ps->src + cs, "_n ", 3)))) {
+            /* {{_}}text{{/_}} or {{_n count}}one{{|}}many{{/_}} */
+            apr_size_t ns = cs + 2;
+            node_t *tn;
+
+            if (ps->fragment) {
+                return parse_fail(ps, tag, "a message may hold only text and values");
             }
+            while (ns < ce && is_blank(ps->src[ns])) {
+                ++ns;
+            }
+            if (ce - cs > 1 && !valid_name(ps->src + ns, ce - ns, 0)) {
+                return parse_fail(ps, tag, "bad count name");
+            }
+            if (tag > text_start) {
+                push_node(nodes, N_TEXT, ps->src + text_start, tag - text_start, NULL);
+            }
+            ps->pos = after;
+            tn = push_node(nodes, N_TRANS, ps->src + ns, ce - cs > 1 ? ce - ns : 0,
+                           NULL);
+            rv = parse_trans(tn, ps, tag, ce - cs > 1);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            continue;
+        }
+        if (sigil != '!' && sigil
+            && !valid_name(ps->src + cs, ce - cs, sigil == '>')) {
+            return parse_fail(ps, tag, "bad tag name");
         }
         text_end = tag;
         next = after;
@@ -397,7 +565,9 @@ static apr_status_t parse_block(apr_array_header_t **pnodes, parser_t *ps,
             push_node(nodes, N_PARTIAL, ps->src + cs, ce - cs, NULL);
             break;
         default:
-            push_node(nodes, N_VAR, ps->src + cs, ce - cs, NULL);
+            if ((rv = push_var(nodes, ps, tag, cs, ce)) != APR_SUCCESS) {
+                return rv;
+            }
             break;
         }
     }
@@ -419,8 +589,10 @@ static apr_size_t line_of(const char *s, apr_size_t pos)
     return line;
 }
 
+/* html: fold white space in message ids; fragment: a translation (text
+ * and values only) */
 static apr_status_t tmpl_parse(apr_array_header_t **pnodes, const char **perr,
-                               const char *what,
+                               const char *what, int html, int fragment,
                                const char *src, apr_size_t len, apr_pool_t *p)
 {
     parser_t ps;
@@ -430,6 +602,8 @@ static apr_status_t tmpl_parse(apr_array_header_t **pnodes, const char **perr,
     ps.src = src;
     ps.len = len;
     ps.line_start = 1;
+    ps.html = html;
+    ps.fragment = fragment;
     ps.p = p;
     rv = parse_block(pnodes, &ps, NULL, 0, 0, 0);
     if (rv != APR_SUCCESS) {
@@ -453,6 +627,27 @@ typedef struct {
     const char *err;
 } partial_t;
 
+/* a language's translations and formats; the English source has no
+ * catalogue and the formats below */
+typedef struct {
+    const ca_catalog_t *cat;        /* NULL: the templates' own text */
+    apr_array_header_t ***forms;    /* entry -> form -> nodes; NULL: unusable */
+    const char *date_fmt, *datetime_fmt, *thousands;
+    const char *month[12];
+} tr_t;
+
+static const tr_t tr_source = {
+    NULL, NULL, "{{day}} {{month}} {{year}}", "{{day}} {{month}} {{year}}, {{time}} UTC",
+    ",", { "January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December" }
+};
+
+typedef struct {
+    const char *src;
+    apr_array_header_t *nodes;
+    int html;
+} tmpl_t;
+
 typedef struct {
     apr_pool_t *p;
     char *buf;
@@ -460,7 +655,9 @@ typedef struct {
     int escape;
     ca_tmpl_loader_fn *loader;
     void *baton;
+    apr_hash_t *trees;              /* name -> tmpl_t, parsed at load */
     apr_hash_t *partials;           /* name -> partial_t, per render */
+    const tr_t *tr;
     apr_size_t steps, max_steps;
     const char *err;
 } rstate_t;
@@ -560,6 +757,125 @@ static const tmpl_val_t *lookup(const frame_t *fr, const char *name, apr_size_t 
 static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
                                  const frame_t *fr, int depth);
 
+static int all_digits(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    return n > 0;
+}
+
+/* fmt with {{day}}, {{month}}, {{year}} and {{time}} replaced */
+static const char *fill_date(apr_pool_t *p, const char *fmt, const char *day,
+                             const char *month, const char *year, const char *time)
+{
+    static const char *const names[] = { "{{day}}", "{{month}}", "{{year}}", "{{time}}" };
+    const char *vals[4];
+    const char *out = "";
+    int k;
+
+    vals[0] = day;
+    vals[1] = month;
+    vals[2] = year;
+    vals[3] = time;
+    while (*fmt) {
+        const char *next = strstr(fmt, "{{");
+        if (!next) {
+            return apr_pstrcat(p, out, fmt, NULL);
+        }
+        out = apr_pstrcat(p, out, apr_pstrmemdup(p, fmt, (apr_size_t)(next - fmt)), NULL);
+        for (k = 0; k < 4; ++k) {
+            if (!strncmp(next, names[k], strlen(names[k]))) {
+                out = apr_pstrcat(p, out, vals[k], NULL);
+                fmt = next + strlen(names[k]);
+                break;
+            }
+        }
+        if (k == 4) {
+            out = apr_pstrcat(p, out, "{{", NULL);
+            fmt = next + 2;
+        }
+    }
+    return out;
+}
+
+/* {{x|date}} "YYYY-MM-DD[ HH:MM[:SS]]", {{x|datetime}}, {{x|num}} digits;
+ * a value of another shape is shown as it is */
+static const char *apply_filter(rstate_t *st, filter_t f, const char *v)
+{
+    const tr_t *tr = st->tr ? st->tr : &tr_source;
+    apr_size_t n = strlen(v);
+
+    if (f == F_NUM) {
+        apr_size_t neg = v[0] == '-', digits = n - neg, i, o = 0;
+        apr_size_t sl = strlen(tr->thousands);
+        char *out;
+
+        if (!all_digits(v + neg, digits) || digits <= 3) {
+            return v;
+        }
+        out = apr_palloc(st->p, n + (digits / 3) * sl + 1);
+        if (neg) {
+            out[o++] = '-';
+        }
+        for (i = 0; i < digits; ++i) {
+            if (i > 0 && (digits - i) % 3 == 0) {
+                memcpy(out + o, tr->thousands, sl);
+                o += sl;
+            }
+            out[o++] = v[neg + i];
+        }
+        out[o] = '\0';
+        return out;
+    }
+    if ((n == 10 || n == 16 || n == 19) && all_digits(v, 4) && v[4] == '-'
+        && all_digits(v + 5, 2) && v[7] == '-' && all_digits(v + 8, 2)
+        && (n == 10 || ((v[10] == ' ' || v[10] == 'T') && all_digits(v + 11, 2)
+                        && v[13] == ':' && all_digits(v + 14, 2)
+                        && (n == 16 || (v[16] == ':' && all_digits(v + 17, 2)))))) {
+        int mon = (v[5] - '0') * 10 + (v[6] - '0');
+        int day = (v[8] - '0') * 10 + (v[9] - '0');
+
+        if (mon < 1 || mon > 12 || day < 1 || day > 31) {
+            return v;
+        }
+        return fill_date(st->p, f == F_DATETIME && n > 10 ? tr->datetime_fmt : tr->date_fmt,
+                         apr_itoa(st->p, day), tr->month[mon - 1],
+                         apr_pstrmemdup(st->p, v, 4),
+                         n > 10 ? apr_pstrmemdup(st->p, v + 11, 5) : "");
+    }
+    return v;
+}
+
+/* the nodes that say a translation mark's message in the language */
+static const apr_array_header_t *trans_nodes(rstate_t *st, const node_t *n,
+                                             const frame_t *fr)
+{
+    unsigned long count = 0;
+    int i, form;
+
+    if (n->kids2) {
+        const tmpl_val_t *v = lookup(fr, n->s, n->len);
+        if (v && v->str && all_digits(v->str, strlen(v->str))
+            && strlen(v->str) < 10) {
+            count = strtoul(v->str, NULL, 10);
+        }
+    }
+    if (st->tr && st->tr->cat
+        && (i = ca_catalog_find(st->tr->cat, NULL, n->msgid)) >= 0
+        && st->tr->forms[i]) {
+        form = n->kids2 ? ca_catalog_plural(st->tr->cat, count) : 0;
+        if (st->tr->forms[i][form]) {
+            return st->tr->forms[i][form];
+        }
+    }
+    return n->kids2 && count != 1 ? n->kids2 : n->kids;
+}
+
 static apr_status_t get_partial(const partial_t **ppart, rstate_t *st,
                                 const char *name, apr_size_t len)
 {
@@ -570,13 +886,21 @@ static apr_status_t get_partial(const partial_t **ppart, rstate_t *st,
     if (!part) {
         part = apr_pcalloc(st->p, sizeof(*part));
         pname = apr_pstrmemdup(st->p, name, len);
-        src = st->loader ? st->loader(st->baton, pname) : NULL;
-        if (!src) {
+        if (st->trees) {
+            const tmpl_t *t = apr_hash_get(st->trees, pname, APR_HASH_KEY_STRING);
+            part->nodes = t ? t->nodes : NULL;
+            src = NULL;
+        }
+        else {
+            src = st->loader ? st->loader(st->baton, pname) : NULL;
+        }
+        if (!src && !part->nodes) {
             part->err = apr_psprintf(st->p, "unknown partial '%s'", pname);
         }
-        else if (tmpl_parse(&part->nodes, &part->err,
-                            apr_psprintf(st->p, "partial '%s'", pname),
-                            src, strlen(src), st->p) != APR_SUCCESS) {
+        else if (src && tmpl_parse(&part->nodes, &part->err,
+                                   apr_psprintf(st->p, "partial '%s'", pname),
+                                   st->escape, 0, src, strlen(src), st->p)
+                        != APR_SUCCESS) {
             part->nodes = NULL;
         }
         apr_hash_set(st->partials, pname, (apr_ssize_t)len, part);
@@ -612,9 +936,14 @@ static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
         case N_VAR:
             v = lookup(fr, n->s, n->len);
             if (v && v->str) {
-                rv = st->escape ? out_escaped(st, v->str)
-                                : out_raw(st, v->str, strlen(v->str));
+                const char *str = n->filter == F_NONE ? v->str
+                                  : apply_filter(st, n->filter, v->str);
+                rv = st->escape ? out_escaped(st, str)
+                                : out_raw(st, str, strlen(str));
             }
+            break;
+        case N_TRANS:
+            rv = render_nodes(st, trans_nodes(st, n, fr), fr, depth + 1);
             break;
         case N_SECTION:
             v = lookup(fr, n->s, n->len);
@@ -657,6 +986,46 @@ static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
     return APR_SUCCESS;
 }
 
+/* render the tree nodes (from a source of srclen bytes) */
+static apr_status_t render_tree(const char **pout, apr_size_t *poutlen,
+                                const char **perr, rstate_t *st,
+                                const apr_array_header_t *nodes, apr_size_t srclen,
+                                const ca_tmpl_ctx_t *ctx)
+{
+    frame_t root;
+    apr_size_t max_out = st->max;
+    apr_status_t rv;
+
+    if (!ctx) {
+        ctx = ca_tmpl_ctx_make(NULL, st->p);
+    }
+    st->partials = apr_hash_make(st->p);
+    /* enough for any sane page, small enough to stop exponential trees */
+    st->max_steps = (max_out > ((apr_size_t)-1 - 65536) / 4)
+                    ? (apr_size_t)-1 : 65536 + 4 * max_out;
+    /* most pages are a little larger than their template */
+    st->cap = 0;
+    rv = out_reserve(st, srclen + srclen / 2 < max_out ? srclen + srclen / 2 : max_out);
+    if (rv == APR_SUCCESS) {
+        root.ctx = ctx;
+        root.next = NULL;
+        rv = render_nodes(st, nodes, &root, 0);
+    }
+    if (rv != APR_SUCCESS) {
+        *perr = st->err;
+        return rv;
+    }
+    if (!st->buf) {
+        st->buf = apr_palloc(st->p, 1);
+    }
+    st->buf[st->len] = '\0';
+    *pout = st->buf;
+    if (poutlen) {
+        *poutlen = st->len;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
                             const char **perr,
                             const char *src, apr_size_t srclen,
@@ -666,8 +1035,6 @@ apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
 {
     apr_array_header_t *nodes;
     rstate_t st;
-    frame_t root;
-    ca_tmpl_ctx_t *empty = NULL;
     const char *err = NULL;
     apr_status_t rv;
 
@@ -683,13 +1050,9 @@ apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
         rv = APR_EINVAL;
         goto leave;
     }
-    rv = tmpl_parse(&nodes, &err, NULL, src, srclen, p);
+    rv = tmpl_parse(&nodes, &err, NULL, escape_html, 0, src, srclen, p);
     if (rv != APR_SUCCESS) {
         goto leave;
-    }
-    if (!ctx) {
-        empty = ca_tmpl_ctx_make(NULL, p);
-        ctx = empty;
     }
     memset(&st, 0, sizeof(st));
     st.p = p;
@@ -697,32 +1060,7 @@ apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
     st.escape = escape_html;
     st.loader = loader;
     st.baton = baton;
-    st.partials = apr_hash_make(p);
-    /* enough for any sane page, small enough to stop exponential trees */
-    st.max_steps = (max_out > ((apr_size_t)-1 - 65536) / 4)
-                   ? (apr_size_t)-1 : 65536 + 4 * max_out;
-    /* most pages are a little larger than their template */
-    st.cap = 0;
-    if ((rv = out_reserve(&st, srclen + srclen / 2 < max_out
-                                ? srclen + srclen / 2 : max_out)) != APR_SUCCESS) {
-        err = st.err;
-        goto leave;
-    }
-    root.ctx = ctx;
-    root.next = NULL;
-    rv = render_nodes(&st, nodes, &root, 0);
-    if (rv != APR_SUCCESS) {
-        err = st.err;
-        goto leave;
-    }
-    if (!st.buf) {
-        st.buf = apr_palloc(p, 1);
-    }
-    st.buf[st.len] = '\0';
-    *pout = st.buf;
-    if (poutlen) {
-        *poutlen = st.len;
-    }
+    rv = render_tree(pout, poutlen, &err, &st, nodes, srclen, ctx);
 leave:
     if (rv != APR_SUCCESS && perr) {
         *perr = err ? err : "template error";
@@ -735,20 +1073,22 @@ leave:
 
 typedef struct {
     const char *tag;
-    apr_hash_t *tmpls;              /* name -> const char * */
-    apr_hash_t *msgs;               /* key -> const char * */
+    tr_t tr;                        /* tr.cat NULL: the source language */
 } i18n_lang_t;
 
 struct ca_i18n_t {
     apr_pool_t *pool;
     const char *default_lang;
-    i18n_lang_t *deflang;
+    apr_hash_t *tmpls;              /* name -> tmpl_t */
+    apr_hash_t *msgs;               /* key -> English text */
     apr_hash_t *langs;              /* tag -> i18n_lang_t */
     apr_array_header_t *list;       /* sorted tags */
 };
 
 #define TAG_LOAD "CA02001"
 #define TAG_RENDER "CA02002"
+#define TAG_CATALOG "CA02003"
+#define SOURCE_LANG "en"
 
 static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -876,7 +1216,7 @@ static apr_status_t parse_messages(apr_hash_t *msgs, char *buf, apr_size_t len,
 }
 
 /* load the files of dir (relative name prefix rel, "" at the top) */
-static apr_status_t load_tree(i18n_lang_t *lang, const char *dir, const char *rel,
+static apr_status_t load_tree(ca_i18n_t *i18n, const char *dir, const char *rel,
                               int level, apr_pool_t *p, apr_pool_t *ptemp)
 {
     apr_dir_t *d;
@@ -897,7 +1237,7 @@ static apr_status_t load_tree(i18n_lang_t *lang, const char *dir, const char *re
         const char *path, *name;
         char *buf;
         apr_size_t len;
-        apr_array_header_t *nodes;
+        tmpl_t *t;
         const char *err;
 
         if (!fi.name || fi.name[0] == '.') {
@@ -914,7 +1254,7 @@ static apr_status_t load_tree(i18n_lang_t *lang, const char *dir, const char *re
         name = *rel ? apr_pstrcat(p, rel, "/", fi.name, NULL)
                     : apr_pstrdup(p, fi.name);
         if (fi.filetype == APR_DIR) {
-            rv = load_tree(lang, path, name, level + 1, p, ptemp);
+            rv = load_tree(i18n, path, name, level + 1, p, ptemp);
             if (rv != APR_SUCCESS) {
                 goto leave;
             }
@@ -928,19 +1268,23 @@ static apr_status_t load_tree(i18n_lang_t *lang, const char *dir, const char *re
             goto leave;
         }
         if (!*rel && !strcmp(name, "messages.txt")) {
-            rv = parse_messages(lang->msgs, buf, len, path, p);
+            rv = parse_messages(i18n->msgs, buf, len, path, p);
             if (rv != APR_SUCCESS) {
                 goto leave;
             }
             continue;
         }
-        /* find syntax errors at startup, not on a member's request */
-        if (tmpl_parse(&nodes, &err, NULL, buf, len, ptemp) != APR_SUCCESS) {
+        /* parsed once, at startup: syntax errors stop httpd there, not on
+         * a member's request */
+        t = apr_pcalloc(p, sizeof(*t));
+        t->src = buf;
+        t->html = strlen(name) >= 5 && !strcmp(name + strlen(name) - 5, ".html");
+        if (tmpl_parse(&t->nodes, &err, NULL, t->html, 0, buf, len, p) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: %s", path, err);
             rv = APR_EINVAL;
             goto leave;
         }
-        apr_hash_set(lang->tmpls, name, APR_HASH_KEY_STRING, buf);
+        apr_hash_set(i18n->tmpls, name, APR_HASH_KEY_STRING, t);
     }
     if (!APR_STATUS_IS_ENOENT(rv)) {
         ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read folder", dir);
@@ -957,7 +1301,233 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir,
+/* the names of the value tags of a message (with their filters), sorted */
+static void collect_vars(apr_array_header_t *out, const apr_array_header_t *nodes,
+                         apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; nodes && i < nodes->nelts; ++i) {
+        const node_t *n = &APR_ARRAY_IDX(nodes, i, node_t);
+        if (n->type == N_VAR) {
+            APR_ARRAY_PUSH(out, const char *) =
+                apr_psprintf(p, "%.*s|%d", (int)n->len, n->s, (int)n->filter);
+        }
+    }
+    qsort(out->elts, (size_t)out->nelts, sizeof(const char *), cmp_str);
+}
+
+/* the markup of a message: every <...>, sorted; *pquotes: a '"' outside
+ * them.  NULL if a '<' or '>' stands alone. */
+static apr_array_header_t *collect_markup(const char *s, int *pquotes, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    const char *lt;
+
+    *pquotes = 0;
+    while (*s) {
+        lt = strpbrk(s, "<>\"");
+        if (!lt) {
+            break;
+        }
+        if (*lt == '"') {
+            *pquotes = 1;
+            s = lt + 1;
+            continue;
+        }
+        if (*lt == '>') {
+            return NULL;
+        }
+        s = strchr(lt, '>');
+        if (!s || memchr(lt + 1, '<', (apr_size_t)(s - lt - 1))) {
+            return NULL;
+        }
+        ++s;
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, lt, (apr_size_t)(s - lt));
+    }
+    qsort(out->elts, (size_t)out->nelts, sizeof(const char *), cmp_str);
+    return out;
+}
+
+static int same_strings(const apr_array_header_t *a, const apr_array_header_t *b)
+{
+    int i;
+
+    if (a->nelts != b->nelts) {
+        return 0;
+    }
+    for (i = 0; i < a->nelts; ++i) {
+        if (strcmp(APR_ARRAY_IDX(a, i, const char *), APR_ARRAY_IDX(b, i, const char *))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* every string of a is in b */
+static int subset_strings(const apr_array_header_t *a, const apr_array_header_t *b)
+{
+    int i, k;
+
+    for (i = 0; i < a->nelts; ++i) {
+        for (k = 0; k < b->nelts; ++k) {
+            if (!strcmp(APR_ARRAY_IDX(a, i, const char *), APR_ARRAY_IDX(b, k, const char *))) {
+                break;
+            }
+        }
+        if (k == b->nelts) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One form of a translated template message: it must parse as text and
+ * values only, use the values of the English message (all of them, unless
+ * it is a plural form) and carry exactly its markup, so a translation can
+ * neither break a page nor add a link, a script or an attribute.  Returns
+ * why not, or NULL with *pnodes set. */
+static const char *check_form(apr_array_header_t **pnodes, const ca_catalog_entry_t *e,
+                              const char *form, apr_pool_t *p)
+{
+    apr_array_header_t *tn, *idn, *tv, *idv, *tm, *idm;
+    const char *err;
+    int tq, iq;
+
+    /* white space is folded as in an HTML template's message id */
+    if (tmpl_parse(&tn, &err, NULL, 0, 1, form, strlen(form), p) != APR_SUCCESS) {
+        return err;
+    }
+    if (tmpl_parse(&idn, &err, NULL, 0, 1, e->msgid, strlen(e->msgid), p) != APR_SUCCESS) {
+        return apr_pstrcat(p, "the message id: ", err, NULL);
+    }
+    tv = apr_array_make(p, 4, sizeof(const char *));
+    idv = apr_array_make(p, 4, sizeof(const char *));
+    collect_vars(tv, tn, p);
+    collect_vars(idv, idn, p);
+    if (e->msgid_plural) {
+        apr_array_header_t *pn;
+        if (tmpl_parse(&pn, &err, NULL, 0, 1, e->msgid_plural, strlen(e->msgid_plural),
+                       p) != APR_SUCCESS) {
+            return apr_pstrcat(p, "the plural message id: ", err, NULL);
+        }
+        collect_vars(idv, pn, p);
+        if (!subset_strings(tv, idv)) {
+            return "it uses a value the message does not have";
+        }
+    }
+    else if (!same_strings(tv, idv)) {
+        return "its values ({{...}}) differ from the message's";
+    }
+    tm = collect_markup(form, &tq, p);
+    idm = collect_markup(e->msgid, &iq, p);
+    if (!tm || !idm || !same_strings(tm, idm)) {
+        return "its markup (<...>) differs from the message's";
+    }
+    if (tq && !iq) {
+        return "it has a '\"' the message does not have";
+    }
+    *pnodes = tn;
+    return NULL;
+}
+
+static const char *lang_of_file(const char *name, apr_pool_t *p)
+{
+    apr_size_t n = strlen(name), i;
+    char *tag;
+
+    if (n < 4 || strcmp(name + n - 3, ".mo")) {
+        return NULL;
+    }
+    tag = apr_pstrmemdup(p, name, n - 3);
+    for (i = 0; tag[i]; ++i) {
+        if (tag[i] == '_') {
+            tag[i] = '-';
+        }
+        else if (tag[i] >= 'A' && tag[i] <= 'Z') {
+            tag[i] = (char)(tag[i] - 'A' + 'a');
+        }
+    }
+    return tag;
+}
+
+/* a catalogue's translations, checked and parsed; its formats */
+static apr_status_t load_catalog(i18n_lang_t *lang, const char *path, apr_pool_t *p,
+                                 apr_pool_t *ptemp)
+{
+    ca_catalog_t *cat;
+    const char *err, *f;
+    int i, k, nf = 0, np;
+    apr_status_t rv;
+
+    rv = ca_catalog_load(&cat, &err, path, p);
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, TAG_CATALOG, rv, "%s: %s", path, err);
+        return rv;
+    }
+    lang->tr = tr_source;
+    lang->tr.cat = cat;
+    np = ca_catalog_nplurals(cat);
+    lang->tr.forms = apr_pcalloc(p, sizeof(apr_array_header_t **)
+                                    * (apr_size_t)(ca_catalog_count(cat) + 1));
+    for (i = 0; i < ca_catalog_count(cat); ++i) {
+        const ca_catalog_entry_t *e = ca_catalog_entry(cat, i);
+        apr_array_header_t **forms;
+
+        if (e->ctxt) {
+            continue;           /* a message of messages.txt, or a format */
+        }
+        if (e->msgid_plural ? e->nforms != np : e->nforms != 1) {
+            ca_log(CA_LOG_WARN, TAG_CATALOG, 0, "%s: \"%.60s\": %d forms, "
+                   "Plural-Forms says %d; English is shown instead", path,
+                   e->msgid, e->nforms, e->msgid_plural ? np : 1);
+            continue;
+        }
+        forms = apr_pcalloc(p, sizeof(*forms) * (apr_size_t)np);
+        for (k = 0; k < e->nforms; ++k) {
+            if ((err = check_form(&forms[k], e, e->forms[k], p)) != NULL) {
+                ca_log(CA_LOG_WARN, TAG_CATALOG, 0, "%s: the translation of "
+                       "\"%.60s\" is refused: %s; English is shown instead",
+                       path, e->msgid, err);
+                forms = NULL;
+                break;
+            }
+        }
+        lang->tr.forms[i] = forms;
+        nf += forms != NULL;
+    }
+    if ((f = ca_catalog_get(cat, "date", tr_source.date_fmt)) != NULL) {
+        lang->tr.date_fmt = f;
+    }
+    if ((f = ca_catalog_get(cat, "datetime", tr_source.datetime_fmt)) != NULL) {
+        lang->tr.datetime_fmt = f;
+    }
+    if ((f = ca_catalog_get(cat, "number", tr_source.thousands)) != NULL && strlen(f) <= 8) {
+        lang->tr.thousands = f;
+    }
+    for (k = 0; k < 12; ++k) {
+        if ((f = ca_catalog_get(cat, "month", tr_source.month[k])) != NULL) {
+            lang->tr.month[k] = f;
+        }
+    }
+    (void)ptemp;
+    ca_log(CA_LOG_DEBUG, TAG_CATALOG, 0, "%s: %d entries, %d template messages",
+           path, ca_catalog_count(cat), nf);
+    return APR_SUCCESS;
+}
+
+static i18n_lang_t *add_lang(ca_i18n_t *i18n, const char *tag, apr_pool_t *p)
+{
+    i18n_lang_t *lang = apr_pcalloc(p, sizeof(*lang));
+
+    lang->tag = apr_pstrdup(p, tag);
+    lang->tr = tr_source;
+    apr_hash_set(i18n->langs, lang->tag, APR_HASH_KEY_STRING, lang);
+    APR_ARRAY_PUSH(i18n->list, const char *) = lang->tag;
+    return lang;
+}
+
+apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir, const char *locale_dir,
                           const char *default_lang, apr_pool_t *p)
 {
     ca_i18n_t *i18n;
@@ -976,65 +1546,69 @@ apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir,
     }
     i18n = apr_pcalloc(p, sizeof(*i18n));
     i18n->pool = p;
-    i18n->default_lang = apr_pstrdup(p, default_lang);
+    i18n->tmpls = apr_hash_make(p);
+    i18n->msgs = apr_hash_make(p);
     i18n->langs = apr_hash_make(p);
     i18n->list = apr_array_make(p, 8, sizeof(const char *));
 
-    rv = apr_dir_open(&d, dir, ptemp);
+    rv = load_tree(i18n, dir, "", 0, p, ptemp);
     if (rv != APR_SUCCESS) {
-        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot open", dir);
-        d = NULL;
         goto leave;
     }
-    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d))
-           == APR_SUCCESS || rv == APR_INCOMPLETE) {
-        const char *path;
-        i18n_lang_t *lang;
-
-        if (!fi.name || fi.name[0] == '.') {
-            continue;
-        }
-        path = apr_pstrcat(ptemp, dir, "/", fi.name, NULL);
-        if (fi.filetype == APR_LNK || rv == APR_INCOMPLETE) {
-            if ((rv = apr_stat(&fi, path, APR_FINFO_TYPE, ptemp)) != APR_SUCCESS) {
-                ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot stat", path);
-                goto leave;
-            }
-        }
-        if (fi.filetype != APR_DIR) {
-            continue;           /* a README or such beside the languages */
-        }
-        if (!valid_lang_tag(fi.name)) {
-            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: folder name is not a lowercase "
-                   "language tag like \"de\" or \"pt-br\"", path);
-            rv = APR_EINVAL;
-            goto leave;
-        }
-        lang = apr_pcalloc(p, sizeof(*lang));
-        lang->tag = apr_pstrdup(p, fi.name);
-        lang->tmpls = apr_hash_make(p);
-        lang->msgs = apr_hash_make(p);
-        rv = load_tree(lang, path, "", 0, p, ptemp);
-        if (rv != APR_SUCCESS) {
-            goto leave;
-        }
-        apr_hash_set(i18n->langs, lang->tag, APR_HASH_KEY_STRING, lang);
-        APR_ARRAY_PUSH(i18n->list, const char *) = lang->tag;
-    }
-    if (!APR_STATUS_IS_ENOENT(rv)) {
-        ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read folder", dir);
-        goto leave;
-    }
-    rv = APR_SUCCESS;
-    qsort(i18n->list->elts, (size_t)i18n->list->nelts, sizeof(const char *), cmp_str);
-    i18n->deflang = apr_hash_get(i18n->langs, default_lang, APR_HASH_KEY_STRING);
-    if (!i18n->deflang) {
-        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: no folder for the default "
-               "language '%s'", dir, default_lang);
+    if (apr_hash_count(i18n->tmpls) == 0) {
+        ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: no templates", dir);
         rv = APR_ENOENT;
         goto leave;
     }
-    i18n->default_lang = i18n->deflang->tag;
+    add_lang(i18n, SOURCE_LANG, p);
+    if (locale_dir) {
+        rv = apr_dir_open(&d, locale_dir, ptemp);
+        if (rv != APR_SUCCESS) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot open", locale_dir);
+            d = NULL;
+            goto leave;
+        }
+        while ((rv = apr_dir_read(&fi, APR_FINFO_NAME, d)) == APR_SUCCESS
+               || rv == APR_INCOMPLETE) {
+            const char *tag = fi.name ? lang_of_file(fi.name, ptemp) : NULL;
+
+            if (!tag || fi.name[0] == '.') {
+                continue;       /* a README, an editor's swap file */
+            }
+            if (!valid_lang_tag(tag) || !strcmp(tag, SOURCE_LANG)) {
+                ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s/%s: not a catalogue for a "
+                       "language like \"de.mo\" or \"pt_BR.mo\" (and not for "
+                       "the templates' own language, %s)", locale_dir, fi.name,
+                       SOURCE_LANG);
+                rv = APR_EINVAL;
+                goto leave;
+            }
+            rv = load_catalog(add_lang(i18n, tag, p),
+                              apr_pstrcat(ptemp, locale_dir, "/", fi.name, NULL),
+                              p, ptemp);
+            if (rv != APR_SUCCESS) {
+                goto leave;
+            }
+        }
+        if (!APR_STATUS_IS_ENOENT(rv)) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, rv, "%s: cannot read folder", locale_dir);
+            goto leave;
+        }
+    }
+    rv = APR_SUCCESS;
+    qsort(i18n->list->elts, (size_t)i18n->list->nelts, sizeof(const char *), cmp_str);
+    {
+        const i18n_lang_t *def = apr_hash_get(i18n->langs, default_lang,
+                                              APR_HASH_KEY_STRING);
+        if (!def) {
+            ca_log(CA_LOG_ERR, TAG_LOAD, 0, "no catalogue for the default "
+                   "language '%s' in %s", default_lang,
+                   locale_dir ? locale_dir : "(no locale folder)");
+            rv = APR_ENOENT;
+            goto leave;
+        }
+        i18n->default_lang = def->tag;
+    }
     *pi18n = i18n;
 leave:
     if (d) {
@@ -1278,49 +1852,32 @@ const char *ca_i18n_pick(const ca_i18n_t *i18n, const char *chosen,
 const char *ca_i18n_template(const ca_i18n_t *i18n, const char *lang,
                              const char *name)
 {
-    const i18n_lang_t *l = get_lang(i18n, lang);
-    const char *t = NULL;
+    const tmpl_t *t = name ? apr_hash_get(i18n->tmpls, name, APR_HASH_KEY_STRING) : NULL;
 
-    if (!name) {
-        return NULL;
-    }
-    if (l) {
-        t = apr_hash_get(l->tmpls, name, APR_HASH_KEY_STRING);
-    }
-    if (!t) {
-        t = apr_hash_get(i18n->deflang->tmpls, name, APR_HASH_KEY_STRING);
-    }
-    return t;
+    (void)lang;                 /* one set of templates for every language */
+    return t ? t->src : NULL;
 }
 
 const char *ca_i18n_msg(const ca_i18n_t *i18n, const char *lang,
                         const char *key)
 {
     const i18n_lang_t *l = get_lang(i18n, lang);
-    const char *t = NULL;
+    const char *en, *t;
 
     if (!key) {
         return "";
     }
-    if (l) {
-        t = apr_hash_get(l->msgs, key, APR_HASH_KEY_STRING);
+    en = apr_hash_get(i18n->msgs, key, APR_HASH_KEY_STRING);
+    if (!en) {
+        return key;
     }
-    if (!t) {
-        t = apr_hash_get(i18n->deflang->msgs, key, APR_HASH_KEY_STRING);
+    if (!l) {
+        l = get_lang(i18n, i18n->default_lang);
     }
-    return t ? t : key;
-}
-
-typedef struct {
-    const ca_i18n_t *i18n;
-    const char *lang;
-} i18n_baton_t;
-
-static const char *i18n_loader(void *baton, const char *name)
-{
-    const i18n_baton_t *b = baton;
-
-    return ca_i18n_template(b->i18n, b->lang, name);
+    /* the key is the context: a changed English text leaves the old
+     * translation unused (msgmerge marks it fuzzy) */
+    t = l && l->tr.cat ? ca_catalog_get(l->tr.cat, key, en) : NULL;
+    return t ? t : en;
 }
 
 apr_status_t ca_i18n_render(const char **pout, apr_size_t *poutlen,
@@ -1328,30 +1885,35 @@ apr_status_t ca_i18n_render(const char **pout, apr_size_t *poutlen,
                             const char *name, const ca_tmpl_ctx_t *ctx,
                             apr_pool_t *p)
 {
-    i18n_baton_t b;
-    const char *src, *err = NULL;
-    apr_size_t nl;
+    const i18n_lang_t *l = get_lang(i18n, lang);
+    const tmpl_t *t;
+    const char *err = NULL;
+    rstate_t st;
     apr_status_t rv;
 
     *pout = NULL;
     if (poutlen) {
         *poutlen = 0;
     }
-    src = ca_i18n_template(i18n, lang, name);
-    if (!src) {
-        ca_log(CA_LOG_ERR, TAG_RENDER, APR_ENOENT, "template '%s' not found "
-               "for language '%s'", name ? name : "(null)", lang ? lang : "(null)");
+    t = name ? apr_hash_get(i18n->tmpls, name, APR_HASH_KEY_STRING) : NULL;
+    if (!t) {
+        ca_log(CA_LOG_ERR, TAG_RENDER, APR_ENOENT, "template '%s' not found",
+               name ? name : "(null)");
         return APR_ENOENT;
     }
-    b.i18n = i18n;
-    b.lang = lang;
-    nl = strlen(name);
-    rv = ca_tmpl_render(pout, poutlen, &err, src, strlen(src), ctx,
-                        nl >= 5 && !strcmp(name + nl - 5, ".html"),
-                        i18n_loader, &b, CA_I18N_MAX_OUT, p);
+    if (!l) {
+        l = get_lang(i18n, i18n->default_lang);
+    }
+    memset(&st, 0, sizeof(st));
+    st.p = p;
+    st.max = CA_I18N_MAX_OUT;
+    st.escape = t->html;
+    st.trees = i18n->tmpls;
+    st.tr = &l->tr;
+    rv = render_tree(pout, poutlen, &err, &st, t->nodes, strlen(t->src), ctx);
     if (rv != APR_SUCCESS) {
         ca_log(CA_LOG_ERR, TAG_RENDER, rv, "template '%s' (%s): %s", name,
-               lang ? lang : "(null)", err ? err : "error");
+               l->tag, err ? err : "error");
     }
     return rv;
 }

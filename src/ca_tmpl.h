@@ -55,14 +55,32 @@ apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
 /* HTML-escape s */
 const char *ca_html_escape(const char *s, apr_pool_t *p);
 
-/* ---- the store: templates and messages per language ----
- * Layout of dir:  dir/<lang>/<name>            templates (page.html, mail/x.txt)
- *                 dir/<lang>/messages.txt      "key = text" lines, # comments
- * <lang> is a lowercase language tag ([a-z]{2,3}(-[a-z0-9]{2,8})?).
- * Everything is read once at load time; lookups never touch the disk. */
+/* ---- the store: one set of templates, translated by catalogues ----
+ * Layout of dir:  dir/<name>           templates (page.html, mail/x.txt),
+ *                                      their text in English
+ *                 dir/messages.txt     "key = text" lines, # comments
+ * locale_dir (may be NULL): <lang>.mo catalogues compiled from
+ * po/<lang>.po (ca_catalog.h); the file name gives the language tag
+ * (pt_BR.mo -> "pt-br").  The languages are English and one per catalogue.
+ *
+ * Marks for translation in templates:
+ *   {{_}}text{{/_}}                      a message: text and values only
+ *   {{_n count}}one{{|}}many{{/_}}       a plural message, by the number
+ *                                        in the value count
+ *   {{name|date}} {{name|datetime}}      a value "YYYY-MM-DD[ HH:MM[:SS]]"
+ *                                        in the language's date format
+ *   {{name|num}}                         digits with the language's
+ *                                        thousands separator
+ * A message's id is its text (white space folded to one space in HTML
+ * templates).  A translation that does not parse, uses other values or
+ * other markup than its message is refused at load (CA02003, a warning)
+ * and that message stays English; so does any message the catalogue
+ * lacks.  messages.txt texts are found with their key as context.
+ * Everything is read and parsed once at load; lookups never touch the
+ * disk. */
 typedef struct ca_i18n_t ca_i18n_t;
 
-apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir,
+apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir, const char *locale_dir,
                           const char *default_lang, apr_pool_t *p);
 /* languages present, sorted (array of const char *) */
 const apr_array_header_t *ca_i18n_langs(const ca_i18n_t *i18n);
@@ -72,16 +90,17 @@ int ca_i18n_has_lang(const ca_i18n_t *i18n, const char *lang);
  * values honoured, "de-DE" matches "de"), else the default language */
 const char *ca_i18n_pick(const ca_i18n_t *i18n, const char *chosen,
                          const char *accept_language, apr_pool_t *p);
-/* template text for lang, falling back to the default language; NULL if
- * neither has it */
+/* the source of template name (the same for every language); NULL if
+ * there is none */
 const char *ca_i18n_template(const ca_i18n_t *i18n, const char *lang,
                              const char *name);
-/* message text for key in lang, falling back to the default language, and
- * to the key itself when no language has it */
+/* message text for key in lang (the default language if lang is
+ * unknown), falling back to English, and to the key itself when
+ * messages.txt does not have it */
 const char *ca_i18n_msg(const ca_i18n_t *i18n, const char *lang,
                         const char *key);
-/* render template name in lang; partials are resolved in the same
- * language (with fallback).  HTML escaping when name ends in ".html". */
+/* render template name in lang (the default language if lang is
+ * unknown).  HTML escaping when name ends in ".html". */
 apr_status_t ca_i18n_render(const char **pout, apr_size_t *poutlen,
                             const ca_i18n_t *i18n, const char *lang,
                             const char *name, const ca_tmpl_ctx_t *ctx,

@@ -437,6 +437,7 @@ class Stack:
         self.templates = os.path.join(self.repo, "templates")
         self.htdocs = os.path.join(self.repo, "htdocs")
         self.help = os.path.join(self.repo, "docs", "members")
+        self.locale = os.path.join(self.builddir, "locale")
         self.module_so = os.path.join(self.builddir, "modules", ".libs", "mod_cacert_account.so")
         # the signing side: a demo CA, a pty line, signerd.  httpd's children
         # (www-data) open the line and read the CA certificates, signerd (its
@@ -513,7 +514,8 @@ class Stack:
             "pg_data": self.pg_data, "pg_socket_dir": self.pg_socket_dir,
             "pg_port": self.pg_port, "pg_log": self.pg_log, "dsn": self.dsn,
             "san_logdir": self.san_logdir, "templates": self.templates,
-            "htdocs": self.htdocs, "help": self.help, "root": self.root,
+            "htdocs": self.htdocs, "help": self.help, "locale": self.locale,
+            "root": self.root,
             "demo": self.demo, "zone_ports": self.zone_ports, "zone_dir": self.zone_dir,
             "token": self.token,
         }
@@ -544,6 +546,7 @@ class Stack:
         s.templates = j.get("templates", s.templates)
         s.htdocs = j.get("htdocs", s.htdocs)
         s.help = j.get("help", s.help)
+        s.locale = j.get("locale", s.locale)
         return s
 
     # ---- environment ------------------------------------------------------
@@ -1418,7 +1421,7 @@ class Stack:
             "TEMPLATES": self.templates, "SMTP_PORT": str(self.smtp_port),
             "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
-            "HELP": self.help,
+            "HELP": self.help, "LOCALE": self.locale,
             "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
 
@@ -1443,7 +1446,7 @@ class Stack:
         request time and write sanitizer logs: make sure they can."""
         if not self.root:
             return
-        for attr in ("htdocs", "templates", "help"):
+        for attr in ("htdocs", "templates", "help", "locale"):
             path = getattr(self, attr)
             if not os.path.exists(path):
                 continue

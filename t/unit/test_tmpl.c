@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "ca_catalog.h"
 #include "ca_tmpl.h"
 #include "tests.h"
 
@@ -403,29 +404,114 @@ static void put(const char *dir, const char *rel, const char *text)
     apr_file_close(f);
 }
 
+/* a .mo file of the given entries: keys and values may hold NULs (plural
+ * forms) and \4 (context), so both come with their lengths */
+typedef struct {
+    const char *k;
+    size_t kl;
+    const char *v;
+    size_t vl;
+} mo_ent_t;
+#define MO(k, v) { k, sizeof(k) - 1, v, sizeof(v) - 1 }
+
+static char *mo_image(size_t *plen, const mo_ent_t *e, int n)
+{
+    size_t size = 28 + (size_t)n * 16, at, i;
+    unsigned char *buf;
+
+    for (i = 0; i < (size_t)n; ++i) {
+        size += e[i].kl + e[i].vl + 2;
+    }
+    buf = apr_pcalloc(pool, size);
+#define PUT32(off, x) do { apr_uint32_t x_ = (apr_uint32_t)(x); \
+        buf[(off)] = x_ & 0xff; buf[(off) + 1] = (x_ >> 8) & 0xff; \
+        buf[(off) + 2] = (x_ >> 16) & 0xff; buf[(off) + 3] = x_ >> 24; } while (0)
+    PUT32(0, 0x950412de);
+    PUT32(4, 0);
+    PUT32(8, n);
+    PUT32(12, 28);
+    PUT32(16, 28 + n * 8);
+    at = 28 + (size_t)n * 16;
+    for (i = 0; i < (size_t)n; ++i) {
+        PUT32(28 + i * 8, e[i].kl);
+        PUT32(28 + i * 8 + 4, at);
+        memcpy(buf + at, e[i].k, e[i].kl);
+        at += e[i].kl + 1;
+        PUT32(28 + n * 8 + i * 8, e[i].vl);
+        PUT32(28 + n * 8 + i * 8 + 4, at);
+        memcpy(buf + at, e[i].v, e[i].vl);
+        at += e[i].vl + 1;
+    }
+#undef PUT32
+    *plen = size;
+    return (char *)buf;
+}
+
+static void put_bytes(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static const mo_ent_t de_mo[] = {
+    MO("", "Content-Type: text/plain; charset=UTF-8\nLanguage: de\n"
+           "Plural-Forms: nplurals=2; plural=(n != 1);\n"),
+    MO("greeting\4Hello", "Grüß Gott"),
+    MO("Title {{title}}", "Titel {{title}}"),
+    MO("Value: <b>{{v}}</b>", "<b>{{v}}</b> ist der Wert"),
+    MO("Dear {{name}},", "Liebe(r) {{name}},"),
+    MO("{{n}} day\0{{n}} days", "{{n}} Tag\0{{n}} Tage"),
+    MO("en footer", "de Fußzeile"),
+    MO("Plain text", "<script>alert(1)</script>"),
+    MO("Needs {{v}}", "Braucht {{w}}"),
+    MO("Drops {{v}}", "Ohne Wert"),
+    MO("Broken {{v}}", "Kaputt {{#v}}"),
+    MO("Quote", "Zitat\" onclick=\"x"),
+    MO("date\4{{day}} {{month}} {{year}}", "{{day}}. {{month}} {{year}}"),
+    MO("datetime\4{{day}} {{month}} {{year}}, {{time}} UTC",
+       "{{day}}. {{month}} {{year}} um {{time}} UTC"),
+    MO("month\4December", "Dezember"),
+    MO("number\4,", "."),
+};
+
+/* a three-form language (Polish's rule) */
+static const mo_ent_t pl_mo[] = {
+    MO("", "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=3; "
+           "plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\n"),
+    MO("{{n}} day\0{{n}} days", "{{n}} dzień\0{{n}} dni\0{{n}} dniach"),
+};
+
 static const char *make_store(void)
 {
     char *dir = apr_pstrdup(pool, "/tmp/ca_tmpl_testXXXXXX");
+    const char *mo;
+    size_t len;
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    put(dir, "en/page.html", "<h1>{{>head.html}}</h1>{{v}}\n");
-    put(dir, "en/head.html", "EN {{title}}");
-    put(dir, "en/only-en.txt", "only english {{v}}");
-    put(dir, "en/mail/confirm.txt", "Dear {{name}},\n{{>mail/footer.txt}}");
-    put(dir, "en/mail/footer.txt", "-- \nen footer\n");
-    put(dir, "en/messages.txt",
+    put(dir, "tmpl/page.html", "<h1>{{>head.html}}</h1>{{_}}Value:\n  <b>{{v}}</b>{{/_}}\n");
+    put(dir, "tmpl/head.html", "{{_}}Title {{title}}{{/_}}");
+    put(dir, "tmpl/refused.html", "{{_}}Plain text{{/_}}|{{_}}Needs {{v}}{{/_}}|"
+        "{{_}}Drops {{v}}{{/_}}|{{_}}Broken {{v}}{{/_}}|<i title=\"{{_}}Quote{{/_}}\">");
+    put(dir, "tmpl/only-en.txt", "only english {{v}}");
+    put(dir, "tmpl/mail/confirm.txt", "{{_}}Dear {{name}},{{/_}}\n"
+        "{{_n n}}{{n}} day{{|}}{{n}} days{{/_}}\n"
+        "{{d|date}} / {{t|datetime}} / {{t|date}} / {{big|num}} / {{d|num}}\n"
+        "{{>mail/footer.txt}}");
+    put(dir, "tmpl/mail/footer.txt", "-- \n{{_}}en footer{{/_}}\n");
+    put(dir, "tmpl/messages.txt",
         "# comments and blank lines\n\n"
         "  greeting =  Hello  \n"
         "form.malformed = The form was damaged: a=b\r\n"
         "only.en = English only\n");
-    put(dir, "de/page.html", "<h1>{{>head.html}}</h1>{{v}}\n");
-    put(dir, "de/head.html", "DE {{title}}");
-    put(dir, "de/mail/footer.txt", "-- \nde Fußzeile\n");
-    put(dir, "de/messages.txt", "greeting = Grüß Gott\n");
-    put(dir, "de/.page.html.swp", "{{#broken");
-    put(dir, "pt-br/page.html", "PT");
-    put(dir, "README", "not a language");
-    put(dir, ".git/config", "ignored");
+    put(dir, "tmpl/.page.html.swp", "{{#broken");
+    put(dir, "locale/README", "not a catalogue");
+    mo = mo_image(&len, de_mo, (int)(sizeof(de_mo) / sizeof(de_mo[0])));
+    put_bytes(apr_pstrcat(pool, dir, "/locale/de.mo", NULL), mo, len);
+    mo = mo_image(&len, pl_mo, (int)(sizeof(pl_mo) / sizeof(pl_mo[0])));
+    put_bytes(apr_pstrcat(pool, dir, "/locale/pt_BR.mo", NULL), mo, len);
     return dir;
 }
 
@@ -433,6 +519,23 @@ static void rm_tree(const char *dir)
 {
     char *cmd = apr_psprintf(pool, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+static apr_status_t load_store(ca_i18n_t **pi18n, const char *dir, const char *def)
+{
+    return ca_i18n_load(pi18n, apr_pstrcat(pool, dir, "/tmpl", NULL),
+                        apr_pstrcat(pool, dir, "/locale", NULL), def, pool);
+}
+
+static const char *render_in(const ca_i18n_t *i18n, const char *lang, const char *name,
+                             const ca_tmpl_ctx_t *ctx)
+{
+    const char *out;
+    apr_size_t len;
+
+    ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, lang, name, ctx, pool), APR_SUCCESS);
+    ck_assert_uint_eq(len, strlen(out));
+    return out;
 }
 
 START_TEST(test_i18n_load)
@@ -444,7 +547,7 @@ START_TEST(test_i18n_load)
     const char *out;
     apr_size_t len;
 
-    ck_assert_int_eq(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    ck_assert_int_eq(load_store(&i18n, dir, "en"), APR_SUCCESS);
     langs = ca_i18n_langs(i18n);
     ck_assert_int_eq(langs->nelts, 3);
     ck_assert_str_eq(APR_ARRAY_IDX(langs, 0, const char *), "de");
@@ -454,7 +557,7 @@ START_TEST(test_i18n_load)
     ck_assert(!ca_i18n_has_lang(i18n, "fr"));
     ck_assert(!ca_i18n_has_lang(i18n, NULL));
 
-    /* messages, with fallback to the default language and to the key */
+    /* messages by key, with fallback to English and to the key */
     ck_assert_str_eq(ca_i18n_msg(i18n, "en", "greeting"), "Hello");
     ck_assert_str_eq(ca_i18n_msg(i18n, "de", "greeting"), "Grüß Gott");
     ck_assert_str_eq(ca_i18n_msg(i18n, "de", "only.en"), "English only");
@@ -463,7 +566,7 @@ START_TEST(test_i18n_load)
                      "The form was damaged: a=b");
     ck_assert_str_eq(ca_i18n_msg(i18n, "de", "no.such.key"), "no.such.key");
 
-    /* templates, in subfolders, with fallback; dotfiles ignored */
+    /* one set of templates, in subfolders; dotfiles ignored */
     ck_assert_str_eq(ca_i18n_template(i18n, "de", "only-en.txt"), "only english {{v}}");
     ck_assert_ptr_nonnull(ca_i18n_template(i18n, "en", "mail/confirm.txt"));
     ck_assert_ptr_null(ca_i18n_template(i18n, "de", "nope.html"));
@@ -473,23 +576,63 @@ START_TEST(test_i18n_load)
     ca_tmpl_set(ctx, "title", "<T>");
     ca_tmpl_set(ctx, "v", "a&b");
     ca_tmpl_set(ctx, "name", "<Ada>");
-    ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, "de", "page.html", ctx, pool),
-                     APR_SUCCESS);
-    ck_assert_str_eq(out, "<h1>DE &lt;T&gt;</h1>a&amp;b\n");
-    ck_assert_uint_eq(len, strlen(out));
-    ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, "fr", "page.html", ctx, pool),
-                     APR_SUCCESS);
-    ck_assert_str_eq(out, "<h1>EN &lt;T&gt;</h1>a&amp;b\n");
-    /* text: no escaping; a German mail falls back to the English text but
-     * uses the German partial */
-    ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, "de", "mail/confirm.txt",
-                                    ctx, pool), APR_SUCCESS);
-    ck_assert_str_eq(out, "Dear <Ada>,\n-- \nde Fußzeile\n");
-    ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, "de", "only-en.txt", ctx, pool),
-                     APR_SUCCESS);
-    ck_assert_str_eq(out, "only english a&b");
+    /* English is the templates' own text, white space and all; German
+     * moves the markup as its translation says, values still escaped */
+    ck_assert_str_eq(render_in(i18n, "en", "page.html", ctx),
+                     "<h1>Title &lt;T&gt;</h1>Value:\n  <b>a&amp;b</b>\n");
+    ck_assert_str_eq(render_in(i18n, "de", "page.html", ctx),
+                     "<h1>Titel &lt;T&gt;</h1><b>a&amp;b</b> ist der Wert\n");
+    /* an unknown language: the default's */
+    ck_assert_str_eq(render_in(i18n, "fr", "page.html", ctx),
+                     "<h1>Title &lt;T&gt;</h1>Value:\n  <b>a&amp;b</b>\n");
+    /* translations that add markup, change the values, do not parse or
+     * add a quote are refused: English instead */
+    ck_assert_str_eq(render_in(i18n, "de", "refused.html", ctx),
+                     "Plain text|Needs a&amp;b|Drops a&amp;b|Broken a&amp;b|"
+                     "<i title=\"Quote\">");
+
+    /* mails: no escaping; plural forms; dates and numbers in the language */
+    ca_tmpl_set(ctx, "d", "2026-12-04");
+    ca_tmpl_set(ctx, "t", "2026-12-04 09:05");
+    ca_tmpl_set(ctx, "big", "1234567");
+    ca_tmpl_set(ctx, "n", "1");
+    ck_assert_str_eq(render_in(i18n, "de", "mail/confirm.txt", ctx),
+                     "Liebe(r) <Ada>,\n1 Tag\n4. Dezember 2026 / "
+                     "4. Dezember 2026 um 09:05 UTC / 4. Dezember 2026 / 1.234.567 / "
+                     "2026-12-04\n-- \nde Fußzeile\n");
+    ca_tmpl_set(ctx, "n", "3");
+    ck_assert_str_eq(render_in(i18n, "en", "mail/confirm.txt", ctx),
+                     "Dear <Ada>,\n3 days\n4 December 2026 / 4 December 2026, 09:05 UTC"
+                     " / 4 December 2026 / 1,234,567 / 2026-12-04\n-- \nen footer\n");
+    ck_assert(strstr(render_in(i18n, "de", "mail/confirm.txt", ctx), "\n3 Tage\n"));
+    /* three forms; a number of another shape counts as 0 */
+    ck_assert(strstr(render_in(i18n, "pt-br", "mail/confirm.txt", ctx), "\n3 dni\n"));
+    ca_tmpl_set(ctx, "n", "5");
+    ck_assert(strstr(render_in(i18n, "pt-br", "mail/confirm.txt", ctx), "\n5 dniach\n"));
+    ca_tmpl_set(ctx, "n", "22");
+    ck_assert(strstr(render_in(i18n, "pt-br", "mail/confirm.txt", ctx), "\n22 dni\n"));
+    ca_tmpl_set(ctx, "n", "1");
+    ck_assert(strstr(render_in(i18n, "pt-br", "mail/confirm.txt", ctx), "\n1 dzień\n"));
+    ca_tmpl_set(ctx, "n", "x1");
+    ck_assert(strstr(render_in(i18n, "en", "mail/confirm.txt", ctx), "\nx1 days\n"));
+    /* values of another shape are shown as they are */
+    ca_tmpl_set(ctx, "d", "2026-13-04");
+    ca_tmpl_set(ctx, "t", "soon");
+    ca_tmpl_set(ctx, "big", "-1234");
+    ck_assert(strstr(render_in(i18n, "de", "mail/confirm.txt", ctx),
+                     "\n2026-13-04 / soon / soon / -1.234 / 2026-13-04\n"));
+    ck_assert_str_eq(render_in(i18n, "de", "only-en.txt", ctx), "only english a&b");
     ck_assert_int_eq(ca_i18n_render(&out, &len, i18n, "en", "nope.html", ctx, pool),
                      APR_ENOENT);
+
+    /* German as the default language */
+    ck_assert_int_eq(load_store(&i18n, dir, "de"), APR_SUCCESS);
+    ck_assert_str_eq(ca_i18n_msg(i18n, "fr", "greeting"), "Grüß Gott");
+    ck_assert_str_eq(ca_i18n_msg(i18n, "en", "greeting"), "Hello");
+    /* no catalogues: English only */
+    ck_assert_int_eq(ca_i18n_load(&i18n, apr_pstrcat(pool, dir, "/tmpl", NULL), NULL,
+                                  "en", pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_i18n_langs(i18n)->nelts, 1);
     rm_tree(dir);
 }
 END_TEST
@@ -498,32 +641,137 @@ START_TEST(test_i18n_load_errors)
 {
     const char *dir = make_store();
     ca_i18n_t *i18n = (ca_i18n_t *)1;
+    const char *mo, *tmpl = apr_pstrcat(pool, dir, "/tmpl", NULL);
+    size_t len;
 
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "fr", pool), APR_SUCCESS);
+    ck_assert_int_ne(load_store(&i18n, dir, "fr"), APR_SUCCESS);
     ck_assert_ptr_null(i18n);
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "EN", pool), APR_SUCCESS);
-    ck_assert_int_ne(ca_i18n_load(&i18n, "/nonexistent/dir", "en", pool), APR_SUCCESS);
-    /* a bad language folder name */
-    put(dir, "EN/page.html", "x");
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
-    rm_tree(apr_pstrcat(pool, dir, "/EN", NULL));
-    ck_assert_int_eq(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    ck_assert_int_ne(load_store(&i18n, dir, "EN"), APR_SUCCESS);
+    ck_assert_int_ne(ca_i18n_load(&i18n, "/nonexistent/dir", NULL, "en", pool), APR_SUCCESS);
+    ck_assert_int_ne(ca_i18n_load(&i18n, tmpl, "/nonexistent/dir", "en", pool), APR_SUCCESS);
+    /* a folder without templates */
+    ck_assert_int_ne(ca_i18n_load(&i18n, apr_pstrcat(pool, dir, "/locale", NULL), NULL,
+                                  "en", pool), APR_SUCCESS);
+    /* catalogue names that are no language, or the templates' own */
+    put(dir, "locale/x.mo", "");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    rm_tree(apr_pstrcat(pool, dir, "/locale/x.mo", NULL));
+    mo = mo_image(&len, de_mo, 2);
+    put_bytes(apr_pstrcat(pool, dir, "/locale/EN.mo", NULL), mo, len);
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    rm_tree(apr_pstrcat(pool, dir, "/locale/EN.mo", NULL));
+    ck_assert_int_eq(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    /* a damaged catalogue stops the load */
+    put_bytes(apr_pstrcat(pool, dir, "/locale/fr.mo", NULL), mo, len - 30);
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    rm_tree(apr_pstrcat(pool, dir, "/locale/fr.mo", NULL));
     /* a template with a syntax error */
-    put(dir, "de/bad.html", "{{#open}}");
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
-    put(dir, "de/bad.html", "ok");
-    ck_assert_int_eq(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{#open}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_}}no end");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_}}a {{#s}}section{{/s}}{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_n}}a{{|}}b{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_n c}}a{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_}}a{{|}}b{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{_}}{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{v|upper}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "{{/_}}");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/bad.html", "ok {{_}}a {{v|num}}{{/_}}");
+    ck_assert_int_eq(load_store(&i18n, dir, "en"), APR_SUCCESS);
     /* a message line without '=' */
-    put(dir, "de/messages.txt", "greeting Grüß Gott\n");
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
-    put(dir, "de/messages.txt", "= no key\n");
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    put(dir, "tmpl/messages.txt", "greeting Hello\n");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/messages.txt", "= no key\n");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
     /* not UTF-8 */
-    put(dir, "de/messages.txt", "greeting = Gr\xFC\xDF Gott\n");
-    ck_assert_int_ne(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
-    put(dir, "de/messages.txt", "greeting = Grüß Gott\n");
-    ck_assert_int_eq(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    put(dir, "tmpl/messages.txt", "greeting = Gr\xFC\xDF Gott\n");
+    ck_assert_int_ne(load_store(&i18n, dir, "en"), APR_SUCCESS);
+    put(dir, "tmpl/messages.txt", "greeting = Hello\n");
+    ck_assert_int_eq(load_store(&i18n, dir, "en"), APR_SUCCESS);
     rm_tree(dir);
+}
+END_TEST
+
+/* the catalogue reader on its own: damaged files and plural rules */
+START_TEST(test_catalog)
+{
+    static const mo_ent_t bad_plural[] = {
+        MO("", "Plural-Forms: nplurals=2; plural=(n != 1;\n"),
+    };
+    static const mo_ent_t bad_charset[] = {
+        MO("", "Content-Type: text/plain; charset=ISO-8859-1\n"),
+    };
+    static const mo_ent_t too_many[] = {
+        MO("", "Plural-Forms: nplurals=7; plural=n;\n"),
+    };
+    static const struct {
+        const char *rule;
+        int nplurals;
+        unsigned long n;
+        int form;
+    } rules[] = {
+        { "n != 1", 2, 0, 1 }, { "n != 1", 2, 1, 0 }, { "n != 1", 2, 2, 1 },
+        { "n > 1", 2, 0, 0 }, { "n > 1", 2, 1, 0 }, { "n > 1", 2, 2, 1 },
+        { "0", 1, 7, 0 },
+        { "n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2",
+          3, 21, 0 },
+        { "n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2",
+          3, 12, 2 },
+        { "n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2",
+          3, 24, 1 },
+        { "!(n == 1) + 0", 2, 1, 0 }, { "n / 0 + n % 0", 2, 5, 0 },
+        { "n * 2 - 1 >= 3", 2, 2, 1 }, { "n <= 1 ? 0 : 1", 2, 1, 0 },
+        { "n - 5", 2, 3, 0 },       /* out of range: the first form */
+    };
+    ca_catalog_t *cat;
+    const char *err, *mo;
+    size_t len, i;
+
+    mo = mo_image(&len, de_mo, (int)(sizeof(de_mo) / sizeof(de_mo[0])));
+    ck_assert_int_eq(ca_catalog_parse(&cat, &err, mo, len, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_catalog_count(cat), (int)(sizeof(de_mo) / sizeof(de_mo[0])) - 1);
+    ck_assert_str_eq(ca_catalog_get(cat, "greeting", "Hello"), "Grüß Gott");
+    ck_assert_ptr_null(ca_catalog_get(cat, NULL, "Hello"));
+    ck_assert_ptr_null(ca_catalog_get(cat, "other", "Hello"));
+    ck_assert_str_eq(ca_catalog_get(cat, NULL, "{{n}} day"), "{{n}} Tag");
+    ck_assert_str_eq(ca_catalog_header(cat, "Language", pool), "de");
+    ck_assert_ptr_null(ca_catalog_header(cat, "X-Nothing", pool));
+    /* every cut of the file is refused or read, never read past its end */
+    for (i = 0; i < len; ++i) {
+        char *cut = apr_pmemdup(pool, mo, i);
+        apr_status_t rv = ca_catalog_parse(&cat, &err, cut, i, pool);
+        ck_assert(rv == APR_SUCCESS || (err && !cat));
+    }
+    ck_assert_int_ne(ca_catalog_parse(&cat, &err, "\x95\x04\x12\xdf" "0123456789012345678901234",
+                                      28, pool), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "magic"));
+    mo = mo_image(&len, bad_plural, 1);
+    ck_assert_int_ne(ca_catalog_parse(&cat, &err, mo, len, pool), APR_SUCCESS);
+    mo = mo_image(&len, bad_charset, 1);
+    ck_assert_int_ne(ca_catalog_parse(&cat, &err, mo, len, pool), APR_SUCCESS);
+    mo = mo_image(&len, too_many, 1);
+    ck_assert_int_ne(ca_catalog_parse(&cat, &err, mo, len, pool), APR_SUCCESS);
+    for (i = 0; i < sizeof(rules) / sizeof(rules[0]); ++i) {
+        const char *h = apr_psprintf(pool, "Plural-Forms: nplurals=%d; plural=%s;\n",
+                                     rules[i].nplurals, rules[i].rule);
+        mo_ent_t e[1];
+        e[0].k = "";
+        e[0].kl = 0;
+        e[0].v = h;
+        e[0].vl = strlen(h);
+        mo = mo_image(&len, e, 1);
+        ck_assert_int_eq(ca_catalog_parse(&cat, &err, mo, len, pool), APR_SUCCESS);
+        ck_assert_msg(ca_catalog_plural(cat, rules[i].n) == rules[i].form,
+                      "%s with n=%lu", rules[i].rule, rules[i].n);
+    }
 }
 END_TEST
 
@@ -534,7 +782,7 @@ START_TEST(test_i18n_pick)
     char *hostile;
     int i;
 
-    ck_assert_int_eq(ca_i18n_load(&i18n, dir, "en", pool), APR_SUCCESS);
+    ck_assert_int_eq(load_store(&i18n, dir, "en"), APR_SUCCESS);
 #define PICK(c, al) ca_i18n_pick(i18n, c, al, pool)
     ck_assert_str_eq(PICK(NULL, NULL), "en");
     ck_assert_str_eq(PICK("", ""), "en");
@@ -608,6 +856,7 @@ Suite *tmpl_suite(void)
     tcase_add_test(tc, test_i18n_load);
     tcase_add_test(tc, test_i18n_load_errors);
     tcase_add_test(tc, test_i18n_pick);
+    tcase_add_test(tc, test_catalog);
     suite_add_tcase(s, tc);
     return s;
 }
