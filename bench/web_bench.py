@@ -6,7 +6,8 @@ Argon2id parameters unless --argon2 is given), registers and confirms one
 member, then measures with wrk (keep-alive, loopback):
   - GET /account/login        (a visitor's page)
   - GET /account/             (the logged-in overview: session lookup, member
-                               and address queries, template rendering)
+                               and address queries, template rendering), in
+                               English and in each translation
   - POST /account/login       (the login itself, bound by Argon2id)
 and prints requests/s and latency for each.  Bounded: each run lasts
 --seconds (default 10)."""
@@ -27,6 +28,7 @@ import requests  # noqa: E402
 
 import cacertstack  # noqa: E402
 from accounts import PASSWORD, csrf_of, member_data  # noqa: E402
+from catalogues import languages  # noqa: E402
 
 LOGIN_LUA = """
 wrk.method = "POST"
@@ -51,6 +53,30 @@ def wrk(url, seconds, conns, threads=2, headers=(), script=None):
     return rps, p50, p99, int(non2xx.group(1)) if non2xx else 0, errors.group(0) if errors else ""
 
 
+def member_session(stack, email="bench@example.org"):
+    """Register, confirm and log in one member on stack: (requests session,
+    session cookie value, the anonymous CSRF token, the member's data)."""
+    s = requests.Session()
+    v = stack.cert_file
+    data = member_data(email=email)
+    r = s.get(stack.url + "/account/register", verify=v)
+    r = s.post(stack.url + "/account/register", data=dict(data, csrf=csrf_of(r.text)), verify=v)
+    assert r.status_code == 200, r.text
+    link = [l for l in stack.wait_for_mail(data["email"]).links if "confirm?" in l][0]
+    r = s.get(link, verify=v)
+    s.post(stack.url + "/account/confirm", verify=v, data={
+        "csrf": csrf_of(r.text), "id": re.search(r'name="id" value="(\d+)"', r.text).group(1),
+        "code": link.split("code=")[1]})
+    r = s.get(stack.url + "/account/login", verify=v)
+    anon_csrf = s.cookies.get("__Host-cacert-csrf")
+    r = s.post(stack.url + "/account/login", verify=v, allow_redirects=False,
+               data={"csrf": csrf_of(r.text), "email": data["email"], "password": PASSWORD})
+    assert r.status_code == 303, r.text
+    session = s.cookies.get("__Host-cacert-session")
+    assert '<main' in s.get(stack.url + "/account/", verify=v).text
+    return s, session, anon_csrf, data
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builddir", default=os.path.join(REPO, "build"))
@@ -65,24 +91,7 @@ def main():
                               argon2=args.argon2)
     try:
         stack.start()
-        s = requests.Session()
-        v = stack.cert_file
-        data = member_data(email="bench@example.org")
-        r = s.get(stack.url + "/account/register", verify=v)
-        r = s.post(stack.url + "/account/register", data=dict(data, csrf=csrf_of(r.text)), verify=v)
-        assert r.status_code == 200, r.text
-        link = [l for l in stack.wait_for_mail(data["email"]).links if "confirm?" in l][0]
-        r = s.get(link, verify=v)
-        s.post(stack.url + "/account/confirm", verify=v, data={
-            "csrf": csrf_of(r.text), "id": re.search(r'name="id" value="(\d+)"', r.text).group(1),
-            "code": link.split("code=")[1]})
-        r = s.get(stack.url + "/account/login", verify=v)
-        anon_csrf = s.cookies.get("__Host-cacert-csrf")
-        r = s.post(stack.url + "/account/login", verify=v, allow_redirects=False,
-                   data={"csrf": csrf_of(r.text), "email": data["email"], "password": PASSWORD})
-        assert r.status_code == 303, r.text
-        session = s.cookies.get("__Host-cacert-session")
-        assert "Welcome" in s.get(stack.url + "/account/", verify=v).text
+        s, session, anon_csrf, data = member_session(stack)
 
         print(f"mod_cacert_account on {stack.url}, wrk -t2 -c{args.connections} "
               f"-d{args.seconds}s, keep-alive, loopback, {os.cpu_count()} cores")
@@ -92,6 +101,11 @@ def main():
         rows.append(("GET /account/ (logged-in overview)",)
                     + wrk(stack.url + "/account/", args.seconds, args.connections,
                           headers=[f"Cookie: __Host-cacert-session={session}"]))
+        for lang in languages():
+            rows.append((f"GET /account/ (overview, {lang})",)
+                        + wrk(stack.url + "/account/", args.seconds, args.connections,
+                              headers=[f"Cookie: __Host-cacert-session={session}; "
+                                       f"__Host-cacert-lang={lang}"]))
         rows.append(("GET /static/cacert.css (static file)",)
                     + wrk(stack.url + "/static/cacert.css", args.seconds, args.connections))
         script = os.path.join(d, "login.lua")

@@ -19,7 +19,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-for target in form tmpl wire csr multipart ocsp openpgp domain whois wot jose; do
+for target in form tmpl wire csr multipart ocsp openpgp domain whois wot jose catalog; do
     prog=$builddir/replay_$target
     if [ ! -x "$prog" ]; then
         echo "replay-corpus: $prog not built" >&2

@@ -404,7 +404,8 @@ apr_status_t ca_catalog_parse(ca_catalog_t **pcat, const char **perr,
             continue;
         }
         key = o;
-        eot = memchr(o, '\4', olen);
+        /* the context ends before the msgid, never inside a plural */
+        eot = memchr(o, '\4', strlen(o));
         if (eot) {
             ctxt = apr_pstrmemdup(p, o, (apr_size_t)(eot - o));
             msgid = eot + 1;
@@ -497,28 +498,30 @@ const ca_catalog_entry_t *ca_catalog_entry(const ca_catalog_t *cat, int i)
 
 int ca_catalog_find(const ca_catalog_t *cat, const char *ctxt, const char *msgid)
 {
-    char buf[512];
-    const char *key = msgid;
+    char buf[512], *key = NULL;
     apr_size_t cl, ml;
     void *v;
 
     if (!msgid) {
         return -1;
     }
-    if (ctxt) {
-        cl = strlen(ctxt);
-        ml = strlen(msgid);
-        if (cl + ml + 2 <= sizeof(buf)) {
-            memcpy(buf, ctxt, cl);
-            buf[cl] = '\4';
-            memcpy(buf + cl + 1, msgid, ml + 1);
-            key = buf;
-        }
-        else {
-            return -1;          /* no context is that long */
-        }
+    if (!ctxt) {
+        v = apr_hash_get(cat->index, msgid, APR_HASH_KEY_STRING);
+        return v ? (int)(apr_uintptr_t)v - 1 : -1;
     }
-    v = apr_hash_get(cat->index, key, APR_HASH_KEY_STRING);
+    cl = strlen(ctxt);
+    ml = strlen(msgid);
+    key = cl + ml + 2 <= sizeof(buf) ? buf : malloc(cl + ml + 2);
+    if (!key) {
+        return -1;
+    }
+    memcpy(key, ctxt, cl);
+    key[cl] = '\4';
+    memcpy(key + cl + 1, msgid, ml + 1);
+    v = apr_hash_get(cat->index, key, (apr_ssize_t)(cl + ml + 1));
+    if (key != buf) {
+        free(key);
+    }
     return v ? (int)(apr_uintptr_t)v - 1 : -1;
 }
 

@@ -100,14 +100,14 @@ def test_edit_name_and_date_of_birth(http, stack, db):
     assert r.status_code == 200 and "have been saved" in r.text
     r = http.get("/account/")
     assert "Anne-Marie Zoë O&#39;Brien Jr." in r.text
-    assert "1984-04-15" in r.text
+    assert "15 April 1984" in r.text
     r = post(http, "/account/profile", {"given": "<b>", "middle": "", "family": "X",
                                         "suffix": "", "dob_day": "30", "dob_month": "2",
                                         "dob_year": "1984"})
     assert r.status_code == 422
     errs = page_errors(r.text)
     assert any("Use letters" in e for e in errs) and any("does not exist" in e for e in errs)
-    assert "1984-04-15" in http.get("/account/").text
+    assert "15 April 1984" in http.get("/account/").text
 
 
 def test_language_from_browser_and_chooser(http, stack):

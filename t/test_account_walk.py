@@ -42,7 +42,7 @@ def test_full_walk(http, stack, db):
     r = http.get("/account/")
     assert r.status_code == 200
     assert "Welcome, Anna" in r.text
-    assert "1985-03-14" in r.text
+    assert "14 March 1985" in r.text
     assert re.search(r"Assurance points</dt><dd>0<", r.text)
     assert email in r.text
 

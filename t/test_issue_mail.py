@@ -29,7 +29,7 @@ def test_expiry_warnings_once_per_threshold(http, stack, db):
     assert len(stack.mails(to=m["email"], subject_contains="expires in")) == 1
     cur.execute("UPDATE certificates SET not_after = now() + interval '12 hours' WHERE id = %s",
                 (cid,))
-    stack.wait_for_mail(m["email"], subject_contains="expires in 1 days")
+    stack.wait_for_mail(m["email"], subject_contains="expires in 1 day or less")
     cur.execute("SELECT days FROM expiry_warnings WHERE cert_id = %s ORDER BY days", (cid,))
     assert [r[0] for r in cur.fetchall()] == [1, 30]
     # revoked certificates are not warned about (revoked the real way: a

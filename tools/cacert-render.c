@@ -30,8 +30,10 @@ static void sink(void *baton, ca_log_level_t level, const char *tag, apr_status_
 {
     (void)baton;
     (void)rv;
-    fprintf(stderr, "%s: %s\n", tag, msg);
-    warnings += level <= CA_LOG_WARN;
+    if (level <= CA_LOG_WARN) {
+        fprintf(stderr, "%s: %s\n", tag, msg);
+        ++warnings;
+    }
 }
 
 static int write_out(const char *path, const char *data, apr_size_t len, apr_pool_t *p)
