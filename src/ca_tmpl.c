@@ -210,6 +210,7 @@ typedef struct {
      * count's name in s/len */
     const char *msgid, *msgid_plural;
     apr_array_header_t *kids2;
+    int msg;                        /* the store's number for msgid, or -1 */
 } node_t;
 
 typedef struct {
@@ -322,6 +323,7 @@ static node_t *push_node(apr_array_header_t *nodes, node_type_t type,
     node_t *n = &APR_ARRAY_PUSH(nodes, node_t);
 
     memset(n, 0, sizeof(*n));
+    n->msg = -1;
     n->type = type;
     n->s = s;
     n->len = len;
@@ -632,12 +634,14 @@ typedef struct {
 typedef struct {
     const ca_catalog_t *cat;        /* NULL: the templates' own text */
     apr_array_header_t ***forms;    /* entry -> form -> nodes; NULL: unusable */
+    apr_array_header_t ***by_msg;   /* the store's message number -> forms */
+    apr_hash_t *msgs;               /* messages.txt key -> translated text */
     const char *date_fmt, *datetime_fmt, *thousands;
     const char *month[12];
 } tr_t;
 
 static const tr_t tr_source = {
-    NULL, NULL, "{{day}} {{month}} {{year}}", "{{day}} {{month}} {{year}}, {{time}} UTC",
+    NULL, NULL, NULL, NULL, "{{day}} {{month}} {{year}}", "{{day}} {{month}} {{year}}, {{time}} UTC",
     ",", { "January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December" }
 };
@@ -865,12 +869,11 @@ static const apr_array_header_t *trans_nodes(rstate_t *st, const node_t *n,
             count = strtoul(v->str, NULL, 10);
         }
     }
-    if (st->tr && st->tr->cat
-        && (i = ca_catalog_find(st->tr->cat, NULL, n->msgid)) >= 0
-        && st->tr->forms[i]) {
+    /* every message of the store's templates was looked up at load */
+    if (st->tr && st->tr->by_msg && (i = n->msg) >= 0 && st->tr->by_msg[i]) {
         form = n->kids2 ? ca_catalog_plural(st->tr->cat, count) : 0;
-        if (st->tr->forms[i][form]) {
-            return st->tr->forms[i][form];
+        if (st->tr->by_msg[i][form]) {
+            return st->tr->by_msg[i][form];
         }
     }
     return n->kids2 && count != 1 ? n->kids2 : n->kids;
@@ -1081,6 +1084,7 @@ struct ca_i18n_t {
     const char *default_lang;
     apr_hash_t *tmpls;              /* name -> tmpl_t */
     apr_hash_t *msgs;               /* key -> English text */
+    apr_array_header_t *msgids;     /* the templates' messages, numbered */
     apr_hash_t *langs;              /* tag -> i18n_lang_t */
     apr_array_header_t *list;       /* sorted tags */
 };
@@ -1452,8 +1456,8 @@ static const char *lang_of_file(const char *name, apr_pool_t *p)
 }
 
 /* a catalogue's translations, checked and parsed; its formats */
-static apr_status_t load_catalog(i18n_lang_t *lang, const char *path, apr_pool_t *p,
-                                 apr_pool_t *ptemp)
+static apr_status_t load_catalog(i18n_lang_t *lang, const ca_i18n_t *i18n,
+                                 const char *path, apr_pool_t *p, apr_pool_t *ptemp)
 {
     ca_catalog_t *cat;
     const char *err, *f;
@@ -1510,10 +1514,52 @@ static apr_status_t load_catalog(i18n_lang_t *lang, const char *path, apr_pool_t
             lang->tr.month[k] = f;
         }
     }
-    (void)ptemp;
+    /* lookups at load, none per request: the templates' messages by
+     * number, messages.txt by key */
+    lang->tr.by_msg = apr_pcalloc(p, sizeof(apr_array_header_t **)
+                                     * (apr_size_t)(i18n->msgids->nelts + 1));
+    for (k = 0; k < i18n->msgids->nelts; ++k) {
+        i = ca_catalog_find(cat, NULL, APR_ARRAY_IDX(i18n->msgids, k, const char *));
+        lang->tr.by_msg[k] = i >= 0 ? lang->tr.forms[i] : NULL;
+    }
+    lang->tr.msgs = apr_hash_make(p);
+    {
+        apr_hash_index_t *hi;
+        for (hi = apr_hash_first(ptemp, i18n->msgs); hi; hi = apr_hash_next(hi)) {
+            const void *key;
+            void *en;
+            apr_hash_this(hi, &key, NULL, &en);
+            if ((f = ca_catalog_get(cat, key, en)) != NULL) {
+                apr_hash_set(lang->tr.msgs, key, APR_HASH_KEY_STRING, f);
+            }
+        }
+    }
     ca_log(CA_LOG_DEBUG, TAG_CATALOG, 0, "%s: %d entries, %d template messages",
            path, ca_catalog_count(cat), nf);
     return APR_SUCCESS;
+}
+
+/* give every translation mark of the tree its message's number */
+static void number_msgs(ca_i18n_t *i18n, apr_hash_t *seen, apr_array_header_t *nodes,
+                        apr_pool_t *ptemp)
+{
+    int i;
+
+    for (i = 0; nodes && i < nodes->nelts; ++i) {
+        node_t *n = &APR_ARRAY_IDX(nodes, i, node_t);
+        if (n->type == N_TRANS) {
+            void *v = apr_hash_get(seen, n->msgid, APR_HASH_KEY_STRING);
+            if (!v) {
+                APR_ARRAY_PUSH(i18n->msgids, const char *) = n->msgid;
+                v = (void *)(apr_uintptr_t)i18n->msgids->nelts;
+                apr_hash_set(seen, n->msgid, APR_HASH_KEY_STRING, v);
+            }
+            n->msg = (int)(apr_uintptr_t)v - 1;
+        }
+        else if (n->kids) {
+            number_msgs(i18n, seen, n->kids, ptemp);
+        }
+    }
 }
 
 static i18n_lang_t *add_lang(ca_i18n_t *i18n, const char *tag, apr_pool_t *p)
@@ -1548,6 +1594,7 @@ apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir, const char *locale
     i18n->pool = p;
     i18n->tmpls = apr_hash_make(p);
     i18n->msgs = apr_hash_make(p);
+    i18n->msgids = apr_array_make(p, 256, sizeof(const char *));
     i18n->langs = apr_hash_make(p);
     i18n->list = apr_array_make(p, 8, sizeof(const char *));
 
@@ -1559,6 +1606,15 @@ apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir, const char *locale
         ca_log(CA_LOG_ERR, TAG_LOAD, 0, "%s: no templates", dir);
         rv = APR_ENOENT;
         goto leave;
+    }
+    {
+        apr_hash_t *seen = apr_hash_make(ptemp);
+        apr_hash_index_t *hi;
+        for (hi = apr_hash_first(ptemp, i18n->tmpls); hi; hi = apr_hash_next(hi)) {
+            void *t;
+            apr_hash_this(hi, NULL, NULL, &t);
+            number_msgs(i18n, seen, ((tmpl_t *)t)->nodes, ptemp);
+        }
     }
     add_lang(i18n, SOURCE_LANG, p);
     if (locale_dir) {
@@ -1583,7 +1639,7 @@ apr_status_t ca_i18n_load(ca_i18n_t **pi18n, const char *dir, const char *locale
                 rv = APR_EINVAL;
                 goto leave;
             }
-            rv = load_catalog(add_lang(i18n, tag, p),
+            rv = load_catalog(add_lang(i18n, tag, p), i18n,
                               apr_pstrcat(ptemp, locale_dir, "/", fi.name, NULL),
                               p, ptemp);
             if (rv != APR_SUCCESS) {
@@ -1876,7 +1932,7 @@ const char *ca_i18n_msg(const ca_i18n_t *i18n, const char *lang,
     }
     /* the key is the context: a changed English text leaves the old
      * translation unused (msgmerge marks it fuzzy) */
-    t = l && l->tr.cat ? ca_catalog_get(l->tr.cat, key, en) : NULL;
+    t = l && l->tr.msgs ? apr_hash_get(l->tr.msgs, key, APR_HASH_KEY_STRING) : NULL;
     return t ? t : en;
 }
 
