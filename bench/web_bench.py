@@ -53,9 +53,8 @@ def wrk(url, seconds, conns, threads=2, headers=(), script=None):
     return rps, p50, p99, int(non2xx.group(1)) if non2xx else 0, errors.group(0) if errors else ""
 
 
-def member_session(stack, email="bench@example.org"):
-    """Register, confirm and log in one member on stack: (requests session,
-    session cookie value, the anonymous CSRF token, the member's data)."""
+def register_member(stack, email):
+    """Register and confirm one member on stack: (requests session, data)."""
     s = requests.Session()
     v = stack.cert_file
     data = member_data(email=email)
@@ -67,13 +66,27 @@ def member_session(stack, email="bench@example.org"):
     s.post(stack.url + "/account/confirm", verify=v, data={
         "csrf": csrf_of(r.text), "id": re.search(r'name="id" value="(\d+)"', r.text).group(1),
         "code": link.split("code=")[1]})
+    return s, data
+
+
+def login_member(stack, s, data):
+    """Log the member in on session s: (session cookie value, the anonymous
+    CSRF token)."""
+    v = stack.cert_file
     r = s.get(stack.url + "/account/login", verify=v)
     anon_csrf = s.cookies.get("__Host-cacert-csrf")
     r = s.post(stack.url + "/account/login", verify=v, allow_redirects=False,
                data={"csrf": csrf_of(r.text), "email": data["email"], "password": PASSWORD})
     assert r.status_code == 303, r.text
-    session = s.cookies.get("__Host-cacert-session")
-    assert '<main' in s.get(stack.url + "/account/", verify=v).text
+    return s.cookies.get("__Host-cacert-session"), anon_csrf
+
+
+def member_session(stack, email="bench@example.org"):
+    """Register, confirm and log in one member on stack: (requests session,
+    session cookie value, the anonymous CSRF token, the member's data)."""
+    s, data = register_member(stack, email)
+    session, anon_csrf = login_member(stack, s, data)
+    assert '<main' in s.get(stack.url + "/account/", verify=stack.cert_file).text
     return s, session, anon_csrf, data
 
 

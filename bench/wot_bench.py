@@ -24,11 +24,8 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "t"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 
-import requests  # noqa: E402
-
 import cacertstack  # noqa: E402
-from accounts import PASSWORD, csrf_of, member_data  # noqa: E402
-from web_bench import wrk  # noqa: E402
+from web_bench import login_member, register_member, wrk  # noqa: E402
 
 COMMUNITY_SQL = """
 INSERT INTO members (given_name, family_name, dob, password_hash)
@@ -76,19 +73,8 @@ def main():
     try:
         stack.start()
         stack.psql(COMMUNITY_SQL % {"members": args.members, "assurers": args.assurers})
-        s = requests.Session()
+        s, data = register_member(stack, "assurer@bench.example.org")
         v = stack.cert_file
-        data = member_data(email="assurer@bench.example.org")
-        r = s.get(stack.url + "/account/register", verify=v)
-        r = s.post(stack.url + "/account/register", data=dict(data, csrf=csrf_of(r.text)),
-                   verify=v)
-        assert r.status_code == 200, r.text
-        link = [l for l in stack.wait_for_mail(data["email"]).links if "confirm?" in l][0]
-        r = s.get(link, verify=v)
-        import re
-        s.post(stack.url + "/account/confirm", verify=v, data={
-            "csrf": csrf_of(r.text), "id": re.search(r'name="id" value="(\d+)"', r.text).group(1),
-            "code": link.split("code=")[1]})
         # the measured Assurer: 100 points, the challenge, and 40 assurances given
         stack.psql(f"""
             UPDATE members SET assurer_challenge_at = now() WHERE id = (SELECT member_id
@@ -103,11 +89,7 @@ def main():
                        10, 'Bench', 2, true, true FROM members
                 WHERE assurer_challenge_at IS NULL AND family_name LIKE 'No%'
                 ORDER BY id LIMIT 40;""")
-        r = s.get(stack.url + "/account/login", verify=v)
-        r = s.post(stack.url + "/account/login", verify=v, allow_redirects=False,
-                   data={"csrf": csrf_of(r.text), "email": data["email"], "password": PASSWORD})
-        assert r.status_code == 303, r.text
-        session = s.cookies.get("__Host-cacert-session")
+        session, _ = login_member(stack, s, data)
         page = s.get(stack.url + "/wot/points", verify=v).text
         assert "up to 35 points" in page, page[:2000]
         counts = stack.psql("SELECT (SELECT count(*) FROM members) || ' members, ' ||"

@@ -27,7 +27,7 @@ apr_status_t acc_send_mail(void *baton, const char *kind, const char *address,
     req_t *q = baton;
     acc_srv_cfg *c = q->cfg;
     ca_tmpl_ctx_t *m = ca_tmpl_ctx_make(NULL, p);
-    const char *tmpl;
+    const char *tmpl, *lang = q->lang, *owner_lang;
 
     ca_tmpl_set(m, "address", address);
     ca_tmpl_set(m, "site", c->site_url);
@@ -35,6 +35,11 @@ apr_status_t acc_send_mail(void *baton, const char *kind, const char *address,
         /* somebody registered with an address that has an account, or
          * asked to add it to theirs */
         tmpl = !strcmp(kind, "taken") ? "mail/register_taken.txt" : "mail/address_taken.txt";
+        /* to the address's owner: in their language, not the visitor's */
+        if (ca_account_owner_language(&owner_lang, &q->db, address, p) == APR_SUCCESS
+            && ca_i18n_has_lang(c->i18n, owner_lang)) {
+            lang = owner_lang;
+        }
         ca_tmpl_set(m, "login", apr_pstrcat(p, c->site_url, q->base, "/login", NULL));
         ca_tmpl_set(m, "lost", apr_pstrcat(p, c->site_url, q->base, "/lost", NULL));
     }
@@ -55,7 +60,7 @@ apr_status_t acc_send_mail(void *baton, const char *kind, const char *address,
         ca_tmpl_setf(m, "hours", "%" APR_TIME_T_FMT,
                      apr_time_sec(c->acc.ping_lifetime) / 3600);
     }
-    return deliver(c, q->lang, tmpl, m, address, p);
+    return deliver(c, lang, tmpl, m, address, p);
 }
 
 /* render a mail template in lang and hand it to the SMTP relay */

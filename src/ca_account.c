@@ -43,6 +43,10 @@ const ca_stmt_t ca_account_stmts[] = {
       " AND deleted_at IS NULL AND verified_at IS NULL AND NOT EXISTS"
       " (SELECT 1 FROM email_pings p WHERE p.email_id = emails.id"
       "  AND p.used_at IS NULL AND p.expires_at > now())" },
+    { "cacert_acc_owner_language",
+      "SELECT m.language FROM emails e JOIN members m ON m.id = e.member_id"
+      " WHERE lower(e.address) = lower(%s) AND e.deleted_at IS NULL"
+      " AND m.deleted_at IS NULL ORDER BY e.id LIMIT 1" },
     { "cacert_acc_language_set",
       "UPDATE members SET language = %s WHERE id = %s::bigint AND deleted_at IS NULL" },
     { "cacert_acc_email_taken",
@@ -842,6 +846,13 @@ apr_status_t ca_account_set_language(ca_db_t *db, const char *member_id,
     }
     rv = ca_db_query(&n, db, "cacert_acc_language_set", CA_ARGS(lang, member_id), p);
     return rv == APR_SUCCESS && n != 1 ? APR_NOTFOUND : rv;
+}
+
+apr_status_t ca_account_owner_language(const char **plang, ca_db_t *db,
+                                       const char *address, apr_pool_t *p)
+{
+    return ca_db_value(plang, db, "cacert_acc_owner_language", "language",
+                       CA_ARGS(address), p);
 }
 
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,

@@ -174,6 +174,11 @@ apr_status_t ca_account_add_email(ca_db_t *db, const ca_account_cfg_t *cfg,
  * chooser cookie and the mails sent to them use it */
 apr_status_t ca_account_set_language(ca_db_t *db, const char *member_id,
                                      const char *lang, apr_pool_t *p);
+/* the stored language of the account that holds address (APR_NOTFOUND if
+ * none): mails to an address's owner that someone else's action causes
+ * are written in the owner's language */
+apr_status_t ca_account_owner_language(const char **plang, ca_db_t *db,
+                                       const char *address, apr_pool_t *p);
 apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
                                      const char *email_id, apr_pool_t *p);
 

@@ -232,6 +232,20 @@ apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
     return APR_SUCCESS;
 }
 
+apr_status_t ca_db_value(const char **pval, ca_db_t *db, const char *label,
+                         const char *col, int nargs, const char **args, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    *pval = NULL;
+    rv = ca_db_row(&row, db, label, nargs, args, p);
+    if (rv == APR_SUCCESS) {
+        *pval = ca_col(row, col);
+    }
+    return rv;
+}
+
 /* Transactions are BEGIN, COMMIT and ROLLBACK sent as they are, not
  * apr_dbd_transaction_start/_end: apr-util's pgsql driver dereferences a
  * NULL transaction when BEGIN fails with an error result, which is what a

@@ -124,6 +124,10 @@ apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *lab
 /* the first row of a select, APR_NOTFOUND if there is none */
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p);
+/* the column col of the first row of a select (NULL if SQL NULL),
+ * APR_NOTFOUND if there is no row */
+apr_status_t ca_db_value(const char **pval, ca_db_t *db, const char *label,
+                         const char *col, int nargs, const char **args, apr_pool_t *p);
 
 apr_status_t ca_db_begin(ca_db_t *db, apr_pool_t *p);
 /* commit, or roll back if any statement in the transaction failed; returns

@@ -169,15 +169,8 @@ const ca_stmt_t ca_wot_stmts[] = {
 apr_status_t ca_wot_member_by_email(const char **pmember_id, ca_db_t *db,
                                     const char *email, apr_pool_t *p)
 {
-    const ca_row_t *row;
-    apr_status_t rv;
-
-    *pmember_id = NULL;
-    rv = ca_db_row(&row, db, "cacert_wot_member_by_email", CA_ARGS(email), p);
-    if (rv == APR_SUCCESS) {
-        *pmember_id = ca_col(row, "member_id");
-    }
-    return rv;
+    return ca_db_value(pmember_id, db, "cacert_wot_member_by_email", "member_id",
+                       CA_ARGS(email), p);
 }
 
 /* ---- checks ---- */
