@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_account's mails: the core's pings and reset links, and the
  * mails of the other modules (cacert_mail, mod_cacert.h), rendered from
- * templates/<lang>/mail/ and handed to the SMTP relay. */
+ * templates/mail/ in the member's language and handed to the SMTP relay. */
 #include <string.h>
 
 #include <apr_strings.h>

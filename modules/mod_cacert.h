@@ -65,7 +65,7 @@ static inline const char *cacert_query_arg(request_rec *r, const char *name)
 APR_DECLARE_OPTIONAL_FN(int, cacert_page_start,
                         (cacert_page_t **ppage, request_rec *r, int login,
                          const char *const *text_fields));
-/* render templates/<lang>/<name> with the page's variables */
+/* render templates/<name> in the page's language with the page's variables */
 APR_DECLARE_OPTIONAL_FN(int, cacert_page_render,
                         (cacert_page_t *page, const char *name, int status));
 /* a page with a title and a text, both message keys */
@@ -78,7 +78,7 @@ APR_DECLARE_OPTIONAL_FN(void, cacert_page_set_msg,
 /* the response headers every page carries (CSP and the rest) */
 APR_DECLARE_OPTIONAL_FN(void, cacert_page_headers, (request_rec *r));
 
-/* render templates/<lang>/<tmpl> (a mail text: "Subject:" line, empty
+/* render templates/<tmpl> in lang (a mail text: "Subject:" line, empty
  * line, body) and send it to address through the SMTP relay of server s.
  * Variables set for the template: address, site, account and certs (the
  * public URLs of those pages).  lang falls back to the default language. */

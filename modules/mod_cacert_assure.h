@@ -106,7 +106,7 @@ int assure_has_role(const assure_req_t *q, unsigned roles);
 const char *assure_form(const assure_req_t *q, const char *name);
 const char *assure_trimmed(const assure_req_t *q, const char *name);
 const char *assure_arg(const assure_req_t *q, const char *name);
-/* render templates/<lang>/<tmpl>; sets the variables every assure page
+/* render templates/<tmpl> in the page's language; sets the variables every assure page
  * uses first: wot (the module's base URL path), is_assurer, and role_<name>
  * ("role_support", "role_ttp-admin", ...) for each role the member holds */
 int assure_render(assure_req_t *q, const char *tmpl, int status);
@@ -129,7 +129,7 @@ int assure_done(assure_req_t *q, apr_status_t rv, const char *refusal, const cha
                 const char *where);
 /* log (tag CA40001) and show the internal-error page */
 int assure_internal_error(assure_req_t *q, apr_status_t rv, const char *what);
-/* mail templates/<lang>/mail/<tmpl> to address (cacert_mail) */
+/* mail templates/mail/<tmpl>, in lang, to address (cacert_mail) */
 apr_status_t assure_mail(assure_req_t *q, const char *lang, const char *tmpl,
                          ca_tmpl_ctx_t *ctx, const char *address);
 /* the member with the live address email (any of their verified

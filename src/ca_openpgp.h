@@ -7,7 +7,7 @@
  * gpg, no I/O.  gpg itself (src/ca_gpg.h) checks the self-signatures.
  *
  * Every check returns NULL when the input is acceptable, else the key of
- * a message in templates/<lang>/messages.txt ("pgp.*"). */
+ * a message in templates/messages.txt ("pgp.*"). */
 #ifndef CA_OPENPGP_H
 #define CA_OPENPGP_H
 

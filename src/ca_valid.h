@@ -1,7 +1,7 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
 /* Validation of what members type in.  Every check returns NULL when the
- * value is acceptable, else the key of a message in templates/<lang>/
+ * value is acceptable, else the key of a message in templates/
  * messages.txt.  Values reach these after ca_form_parse, so they are valid
  * UTF-8 without control characters. */
 #ifndef CA_VALID_H

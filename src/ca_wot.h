@@ -4,7 +4,7 @@
  * "find an Assurer" and the statistics, on top of the points engine
  * (ca_points.h).  Every state change is one transaction with its audit
  * entry; bad input changes nothing.  Refusals are message keys
- * (templates/<lang>/messages.txt); an apr_status_t other than APR_SUCCESS
+ * (templates/messages.txt); an apr_status_t other than APR_SUCCESS
  * is a failure of the database. */
 #ifndef CA_WOT_H
 #define CA_WOT_H
