@@ -265,6 +265,128 @@ void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
     }
 }
 
+struct cacert_listener_t {
+    PGconn *conn;                   /* its own: never one of mod_dbd's pool */
+};
+
+void cacert_listener_close(cacert_listener_t *l)
+{
+    if (l && l->conn) {
+        PQfinish(l->conn);
+        l->conn = NULL;
+    }
+}
+
+static apr_status_t listener_cleanup(void *data)
+{
+    cacert_listener_close(data);
+    return APR_SUCCESS;
+}
+
+/* a connection of its own to the database mod_dbd uses: the parameters of
+ * one of mod_dbd's connections (PQconninfo), which is given back at once */
+static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
+{
+    PQconninfoOption *opts, *o;
+    const char **keys, **vals;
+    PGconn *conn = NULL, *model;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    int n = 0;
+
+    if (cacert_db_open(&db, &dbd, s, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")
+        && (model = apr_dbd_native_handle(dbd->driver, dbd->handle)) != NULL
+        && (opts = PQconninfo(model)) != NULL) {
+        for (o = opts; o->keyword; ++o) {
+            ++n;
+        }
+        keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(n + 2));
+        vals = apr_pcalloc(p, sizeof(*vals) * (apr_size_t)(n + 2));
+        n = 0;
+        for (o = opts; o->keyword; ++o) {
+            if (o->val && *o->val) {
+                keys[n] = apr_pstrdup(p, o->keyword);
+                vals[n++] = apr_pstrdup(p, o->val);
+            }
+        }
+        PQconninfoFree(opts);
+        keys[n] = "application_name";
+        vals[n++] = "cacert-listen";
+        conn = PQconnectdbParams(keys, vals, 0);
+    }
+    cacert_db_close(dbd, s);
+    if (conn && PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        conn = NULL;
+    }
+    return conn;
+}
+
+apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
+                           cacert_listener_t **pl, server_rec *s, const char *channel,
+                           apr_interval_time_t wait, apr_pool_t *keep, apr_pool_t *p)
+{
+    cacert_listener_t *l = *pl;
+    PGnotify *n;
+    PGresult *res;
+    struct pollfd pfd;
+    int ok;
+
+    *pfresh = 0;
+    if (!*ppayloads) {
+        *ppayloads = apr_array_make(p, 4, sizeof(const char *));
+    }
+    if (!l) {
+        l = *pl = apr_pcalloc(keep, sizeof(*l));
+        /* the child may end without the watchdog's stopping call */
+        apr_pool_cleanup_register(keep, l, listener_cleanup, apr_pool_cleanup_null);
+    }
+    if (!l->conn) {
+        if (!(l->conn = listener_connect(s, p))) {
+            return APR_EGENERAL;
+        }
+        /* the channel is one of the module's constants (an identifier),
+         * never outside input; LISTEN cannot be a prepared statement */
+        res = PQexec(l->conn, apr_pstrcat(p, "LISTEN ", channel, NULL));
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22103: LISTEN %s: %s",
+                         channel, PQerrorMessage(l->conn));
+            cacert_listener_close(l);
+            return APR_EGENERAL;
+        }
+        *pfresh = 1;
+    }
+    pfd.fd = PQsocket(l->conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (pfd.fd < 0) {
+        cacert_listener_close(l);
+        return APR_EGENERAL;
+    }
+    if (poll(&pfd, 1, (int)(wait / 1000)) > 0 && !PQconsumeInput(l->conn)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22104: listening on %s: %s",
+                     channel, PQerrorMessage(l->conn));
+        cacert_listener_close(l);
+        return APR_EGENERAL;
+    }
+    while ((n = PQnotifies(l->conn)) != NULL) {
+        if (n->relname && !strcmp(n->relname, channel) && n->extra) {
+            APR_ARRAY_PUSH(*ppayloads, const char *) = apr_pstrdup(p, n->extra);
+        }
+        PQfreemem(n);
+    }
+    if (PQstatus(l->conn) != CONNECTION_OK) {
+        cacert_listener_close(l);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf)
 {
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =

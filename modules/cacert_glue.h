@@ -108,6 +108,21 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
 
+/* LISTEN on a PostgreSQL channel, on a connection of the listener's own
+ * (libpq, to the database of mod_dbd's connections, not one of its pool),
+ * kept from call to call by the one thread that uses it (a watchdog's).
+ * Each call waits up to wait for notifications and appends their payloads
+ * (const char *) to *ppayloads.  *pfresh is set when the connection was
+ * (re)made in this call: notifications sent while there was none are lost,
+ * so the caller catches up from the tables.  APR_EGENERAL when the database
+ * cannot be reached (the next call tries again); cacert_listener_close at
+ * the end.  The listener is allocated in keep (the watchdog's pool). */
+typedef struct cacert_listener_t cacert_listener_t;
+apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
+                           cacert_listener_t **pl, server_rec *s, const char *channel,
+                           apr_interval_time_t wait, apr_pool_t *keep, apr_pool_t *p);
+void cacert_listener_close(cacert_listener_t *l);
+
 /* ---- watchdogs ---- */
 
 /* the singleton watchdog name (its thread runs in one child): APR_SUCCESS,

@@ -64,6 +64,7 @@ static ap_socache_provider_t *cache_provider;
 static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
+static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool);
 
 /* ---- logging of the core ---- */
 
@@ -170,6 +171,12 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         if (wd_get && wd_register && main_cfg->responder_confs->nelts
             && wd_get(&wd, "cacert-ocsp-refresh", 0, 1, pconf) == APR_SUCCESS) {
             wd_register(wd, ocsp_cfg_refresh(main_cfg), s, refresh_callback);
+        }
+        /* a watchdog of its own: a long re-signing round must not hold up
+         * the revocations */
+        if (wd_get && wd_register && main_cfg->responder_confs->nelts
+            && wd_get(&wd, "cacert-ocsp-notify", 0, 1, pconf) == APR_SUCCESS) {
+            wd_register(wd, apr_time_from_msec(10), s, notify_callback);
         }
     }
     return OK;
@@ -619,6 +626,67 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
     }
     if (stats) {
         apr_atomic_set32(&stats->last_refresh, (apr_uint32_t)apr_time_sec(apr_time_now()));
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+/* ---- revocations made anywhere (LISTEN cacert_revoked, sql/016) ---- */
+
+#define NOTIFY_CHANNEL "cacert_revoked"
+
+static cacert_listener_t *listener;     /* the notify watchdog thread's */
+static apr_time_t heard_until;          /* notifications read up to here */
+
+/* Every revocation any host records reaches this host's cache within the
+ * wait below: the database notifies on commit (sql/016), this thread waits
+ * on the socket.  After a (re)connection, notifications sent meanwhile are
+ * lost: the revocations since the last time all was heard (at start: as
+ * far back as a cached answer can be) are read from the table and
+ * forgotten too. */
+static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
+{
+    server_rec *s = data;
+    ocsp_srv_cfg *c = ocsp_cfg_of(s);
+    apr_array_header_t *payloads = NULL, *rows;
+    apr_time_t now = apr_time_now();
+    apr_pool_t *p;
+    int fresh = 0, i;
+
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        cacert_listener_close(listener);
+        return APR_SUCCESS;
+    }
+    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || child_stopping) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, pool);
+    if (cacert_listen(&payloads, &fresh, &listener, s, NOTIFY_CHANNEL,
+                      apr_time_from_msec(250), pool, p) == APR_SUCCESS) {
+        if (fresh) {
+            ca_db_t db;
+            ap_dbd_t *dbd;
+            apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
+                                                  : ocsp_cfg_validity(c);
+            if (cacert_db_open(&db, &dbd, s, p) == APR_SUCCESS) {
+                if (ca_issue_revoked_since(&rows, &db, ago, p) == APR_SUCCESS) {
+                    for (i = 0; i < rows->nelts; i++) {
+                        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+                        cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
+                    }
+                }
+                cacert_db_close(dbd, s);
+            }
+        }
+        for (i = 0; i < payloads->nelts; i++) {
+            char *ca = apr_pstrdup(p, APR_ARRAY_IDX(payloads, i, const char *));
+            char *serial = strchr(ca, ' ');
+            if (serial) {
+                *serial++ = '\0';
+                cacert_ocsp_forget(s, ca, serial, p);
+            }
+        }
+        heard_until = now;
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;

@@ -32,6 +32,10 @@
       "  WHEN not_after < now() THEN 'expired' ELSE 'active' END AS status"
 
 const ca_stmt_t ca_issue_stmts[] = {
+    { "cacert_iss_revoked_since",
+      "SELECT ca, serial FROM certificates WHERE revoked_at IS NOT NULL"
+      " AND revoked_at >= now() - make_interval(secs => %s::float8)"
+      " ORDER BY revoked_at LIMIT 1000000" },
     { "cacert_iss_emails",
       "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
       " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
@@ -210,6 +214,13 @@ apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
 {
     return ca_db_fill(pcerts, sizeof(ca_cert_t), cert_map, db, "cacert_iss_certs",
                       CA_ARGS(member_id), p);
+}
+
+apr_status_t ca_issue_revoked_since(apr_array_header_t **prows, ca_db_t *db,
+                                    apr_interval_time_t ago, apr_pool_t *p)
+{
+    return ca_db_rows(prows, db, "cacert_iss_revoked_since",
+                      CA_ARGS(apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(ago) + 1)), p);
 }
 
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,

@@ -52,6 +52,10 @@ typedef struct {
 
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
                             const char *member_id, apr_pool_t *p);
+/* the certificates revoked in the last ago (rows with "ca" and "serial"):
+ * what an OCSP cache catches up on after it may have missed notifications */
+apr_status_t ca_issue_revoked_since(apr_array_header_t **prows, ca_db_t *db,
+                                    apr_interval_time_t ago, apr_pool_t *p);
 /* one certificate with its DER; member_id NULL for support; APR_NOTFOUND */
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p);

@@ -363,6 +363,74 @@ class LogWatcher:
 # the stack
 # ---------------------------------------------------------------------------
 
+class OCSPFrontend:
+    """See Stack.start_ocsp_frontend."""
+
+    def __init__(self, stack, name):
+        self.stack = stack
+        self.dir = os.path.join(stack.shared, f"frontend-{name}")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/ocsp"
+        self.conf_file = os.path.join(self.dir, "httpd.conf")
+        self.error_log = os.path.join(self.dir, "error.log")
+        self.proc = None
+
+    def start(self):
+        st = self.stack
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        with open(os.path.join(st.repo, "conf", "stack", "ocsp-frontend.conf.in")) as f:
+            text = f.read()
+        values = {
+            "DIR": self.dir, "PORT": str(self.port), "HTTPD_MODDIR": HTTPD_MODDIR,
+            "USER_GROUP": f"User {HTTPD_USER}\nGroup {HTTPD_USER}" if st.root
+            else "# not started as root",
+            "PGSOCK": st.pg_socket_dir, "BUILDDIR": st.builddir, "CA_DIR": st.ca_dir,
+        }
+        text = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], text)
+        with open(self.conf_file, "w") as f:
+            f.write(text)
+        for old in ("error.log", "access.log"):      # this start's lines only
+            if os.path.exists(os.path.join(self.dir, old)):
+                os.unlink(os.path.join(self.dir, old))
+        out = open(os.path.join(self.dir, "httpd.stderr"), "ab")
+        self.proc = subprocess.Popen([HTTPD_BIN, "-f", self.conf_file, "-DFOREGROUND"],
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                     env=st.httpd_env(), cwd=self.dir, start_new_session=True)
+        out.close()
+        deadline = time.monotonic() + (60 if st.asan else 30)
+        while not port_in_use(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise StackError(f"the OCSP frontend did not start (exit {self.proc.poll()})"
+                                 + st._file_tail(self.error_log)
+                                 + st._file_tail(os.path.join(self.dir, "httpd.stderr")))
+            time.sleep(0.05)
+        _log(f"OCSP frontend on {self.url}")
+        return self
+
+    def status(self):
+        """The counters of its /ocsp-status page, as a dict of ints."""
+        import urllib.request
+        with urllib.request.urlopen(self.url + "-status", timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            k, _, v = line.partition(": ")
+            if v.strip().isdigit():
+                out[k] = int(v)
+        return out
+
+    def stop(self):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGWINCH)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+
 class Stack:
     """The whole local system below one directory.
 
@@ -1432,6 +1500,13 @@ class Stack:
             return values[k]
         # EXTRA_CONF last and literally, so its content is never re-expanded
         return re.sub(r"@([A-Z][A-Z0-9_]*)@", sub, text)
+
+    def start_ocsp_frontend(self, name="b"):
+        """A second host's OCSP responder (conf/stack/ocsp-frontend.conf.in):
+        an httpd of its own with its own cache, on a port of its own, on this
+        stack's database and CA files, without a signer link.  Returns an
+        OCSPFrontend (.url of its /ocsp, .status(), .stop())."""
+        return OCSPFrontend(self, name).start()
 
     def write_conf(self):
         text = self.render_conf()

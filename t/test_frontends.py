@@ -1,0 +1,87 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
+"""Several frontends (docs/scaling.md).  A second host's OCSP responder, an
+httpd of its own with a cache of its own on the same database, learns of a
+revocation that the first host records (it drives the signer link) within a
+second: the database notifies every listener when the revocation commits
+(sql/016), and each responder drops its cached answers for that
+certificate."""
+
+import time
+
+import pytest
+import requests
+from cryptography.x509 import ocsp
+
+from cacertstack import bad_log_lines
+from issuing import issue, member, revoke
+from test_ocsp import ca_file, der_request, load
+
+
+# what a responder reports when the database ends its listening session
+CUT = ("CA22104", "terminating connection due to administrator command")
+
+
+@pytest.fixture(scope="module")
+def frontend_b(stack):
+    fe = stack.start_ocsp_frontend("b")
+    yield fe
+    fe.stop()
+    # its own error log: only the cut connections of the test below
+    with open(fe.error_log, errors="replace") as f:
+        bad = bad_log_lines(f.read().splitlines(), CUT)
+    assert not bad, "\n".join(bad)
+
+
+def status_at(url, body):
+    r = requests.post(url, data=body, headers={"Content-Type": "application/ocsp-request"},
+                      timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    resp = ocsp.load_der_ocsp_response(r.content)
+    assert resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    return resp.certificate_status
+
+
+def test_a_revocation_on_one_host_empties_the_other_hosts_cache(http, stack, db, frontend_b):
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    body = der_request(cert, load(ca_file(stack, "member")))      # no nonce: cached
+    assert status_at(frontend_b.url, body) == ocsp.OCSPCertStatus.GOOD
+    before = frontend_b.status()
+    assert status_at(frontend_b.url, body) == ocsp.OCSPCertStatus.GOOD
+    after = frontend_b.status()
+    # the second answer came from B's own cache: without the notification
+    # it would say "good" until that answer expires
+    assert after["cache hits"] == before["cache hits"] + 1
+    revoke(http, cid)                   # through the first host
+    with db.cursor() as cur:
+        cur.execute("SELECT revoked_at IS NOT NULL FROM certificates WHERE id = %s", (cid,))
+        assert cur.fetchone()[0]
+    t0 = time.monotonic()
+    while status_at(frontend_b.url, body) != ocsp.OCSPCertStatus.REVOKED:
+        assert time.monotonic() - t0 < 1.0, "frontend B still says good after 1 s"
+        time.sleep(0.02)
+    assert frontend_b.status()["forgotten on revocation"] > after["forgotten on revocation"]
+    # and the first host says so too
+    assert status_at(stack.http_url + "/ocsp", body) == ocsp.OCSPCertStatus.REVOKED
+
+
+@pytest.mark.allow_log(*CUT)
+def test_the_promise_holds_when_the_listening_connection_is_cut(http, stack, db, frontend_b):
+    """The database ends every listening session (as a restart or a
+    failover would) just before a revocation: the responders connect again
+    and catch up on what they missed from the table, still within 1 s."""
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    body = der_request(cert, load(ca_file(stack, "member")))
+    assert status_at(frontend_b.url, body) == ocsp.OCSPCertStatus.GOOD
+    assert status_at(frontend_b.url, body) == ocsp.OCSPCertStatus.GOOD
+    with db.cursor() as cur:
+        cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE query = 'LISTEN cacert_revoked'")
+        assert cur.fetchone()[0] >= 2          # both hosts listen
+    revoke(http, cid)
+    t0 = time.monotonic()
+    while status_at(frontend_b.url, body) != ocsp.OCSPCertStatus.REVOKED:
+        assert time.monotonic() - t0 < 1.0, "frontend B still says good after 1 s"
+        time.sleep(0.02)
