@@ -265,22 +265,15 @@ void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
     }
 }
 
-struct cacert_listener_t {
-    PGconn *conn;                   /* its own: never one of mod_dbd's pool */
-};
-
 void cacert_listener_close(cacert_listener_t *l)
 {
-    if (l && l->conn) {
+    pthread_mutex_lock(&l->mu);
+    l->closed = 1;
+    if (l->conn) {
         PQfinish(l->conn);
         l->conn = NULL;
     }
-}
-
-static apr_status_t listener_cleanup(void *data)
-{
-    cacert_listener_close(data);
-    return APR_SUCCESS;
+    pthread_mutex_unlock(&l->mu);
 }
 
 /* a connection of its own to the database mod_dbd uses: the parameters of
@@ -325,28 +318,37 @@ static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
     return conn;
 }
 
-apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
-                           cacert_listener_t **pl, server_rec *s, const char *channel,
-                           apr_interval_time_t wait, apr_pool_t *keep, apr_pool_t *p)
+/* a connection that failed: closed, the next call makes a new one */
+static apr_status_t listen_drop(cacert_listener_t *l)
 {
-    cacert_listener_t *l = *pl;
+    PQfinish(l->conn);
+    l->conn = NULL;
+    return APR_EGENERAL;
+}
+
+apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
+                           cacert_listener_t *l, server_rec *s, const char *channel,
+                           apr_interval_time_t wait, apr_pool_t *p)
+{
     PGnotify *n;
     PGresult *res;
     struct pollfd pfd;
+    apr_status_t rv = APR_SUCCESS;
     int ok;
 
     *pfresh = 0;
     if (!*ppayloads) {
         *ppayloads = apr_array_make(p, 4, sizeof(const char *));
     }
-    if (!l) {
-        l = *pl = apr_pcalloc(keep, sizeof(*l));
-        /* the child may end without the watchdog's stopping call */
-        apr_pool_cleanup_register(keep, l, listener_cleanup, apr_pool_cleanup_null);
+    pthread_mutex_lock(&l->mu);
+    if (l->closed) {
+        rv = APR_EOF;
+        goto leave;
     }
     if (!l->conn) {
         if (!(l->conn = listener_connect(s, p))) {
-            return APR_EGENERAL;
+            rv = APR_EGENERAL;
+            goto leave;
         }
         /* the channel is one of the module's constants (an identifier),
          * never outside input; LISTEN cannot be a prepared statement */
@@ -356,8 +358,8 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
         if (!ok) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22103: LISTEN %s: %s",
                          channel, PQerrorMessage(l->conn));
-            cacert_listener_close(l);
-            return APR_EGENERAL;
+            rv = listen_drop(l);
+            goto leave;
         }
         *pfresh = 1;
     }
@@ -365,14 +367,14 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
     pfd.events = POLLIN;
     pfd.revents = 0;
     if (pfd.fd < 0) {
-        cacert_listener_close(l);
-        return APR_EGENERAL;
+        rv = listen_drop(l);
+        goto leave;
     }
     if (poll(&pfd, 1, (int)(wait / 1000)) > 0 && !PQconsumeInput(l->conn)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22104: listening on %s: %s",
                      channel, PQerrorMessage(l->conn));
-        cacert_listener_close(l);
-        return APR_EGENERAL;
+        rv = listen_drop(l);
+        goto leave;
     }
     while ((n = PQnotifies(l->conn)) != NULL) {
         if (n->relname && !strcmp(n->relname, channel) && n->extra) {
@@ -381,10 +383,11 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
         PQfreemem(n);
     }
     if (PQstatus(l->conn) != CONNECTION_OK) {
-        cacert_listener_close(l);
-        return APR_EGENERAL;
+        rv = listen_drop(l);
     }
-    return APR_SUCCESS;
+leave:
+    pthread_mutex_unlock(&l->mu);
+    return rv;
 }
 
 apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf)

@@ -8,6 +8,7 @@
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <apr_pools.h>
@@ -109,18 +110,30 @@ apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_poo
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
 
 /* LISTEN on a PostgreSQL channel, on a connection of the listener's own
- * (libpq, to the database of mod_dbd's connections, not one of its pool),
- * kept from call to call by the one thread that uses it (a watchdog's).
- * Each call waits up to wait for notifications and appends their payloads
- * (const char *) to *ppayloads.  *pfresh is set when the connection was
- * (re)made in this call: notifications sent while there was none are lost,
- * so the caller catches up from the tables.  APR_EGENERAL when the database
- * cannot be reached (the next call tries again); cacert_listener_close at
- * the end.  The listener is allocated in keep (the watchdog's pool). */
-typedef struct cacert_listener_t cacert_listener_t;
+ * (libpq, to the database of mod_dbd's connections, never one of its
+ * pool), kept from call to call.  The listener is static storage of the
+ * module (CACERT_LISTENER_INIT), used by one thread (a watchdog's); the
+ * connection lives outside every pool, so no pool's lifetime decides when
+ * it closes.  Each call waits up to wait for notifications and appends
+ * their payloads (const char *) to *ppayloads.  *pfresh is set when the
+ * connection was (re)made in this call: notifications sent while there was
+ * none are lost, so the caller catches up from the tables.  APR_EGENERAL
+ * when the database cannot be reached (the next call tries again);
+ * APR_EOF once the listener is closed. */
+typedef struct {
+    struct pg_conn *conn;
+    pthread_mutex_t mu;         /* held while conn is in use */
+    int closed;                 /* cacert_listener_close: never again */
+} cacert_listener_t;
+#define CACERT_LISTENER_INIT { NULL, PTHREAD_MUTEX_INITIALIZER, 0 }
+
 apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
-                           cacert_listener_t **pl, server_rec *s, const char *channel,
-                           apr_interval_time_t wait, apr_pool_t *keep, apr_pool_t *p);
+                           cacert_listener_t *l, server_rec *s, const char *channel,
+                           apr_interval_time_t wait, apr_pool_t *p);
+/* Close the connection for good, from any thread: mod_watchdog calls its
+ * STOPPING state from the thread that ends the child while the watchdog's
+ * own thread may be in cacert_listen, so this waits for that call (at most
+ * its wait) and no call reconnects afterwards. */
 void cacert_listener_close(cacert_listener_t *l);
 
 /* ---- watchdogs ---- */

@@ -65,6 +65,9 @@ static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
 static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool);
+static apr_status_t listener_cleanup(void *data);
+/* LISTEN cacert_revoked: the notify watchdog thread's */
+static cacert_listener_t listener = CACERT_LISTENER_INIT;
 
 /* ---- logging of the core ---- */
 
@@ -189,6 +192,9 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
     int i;
 
     db_guard_init(pchild);
+    /* the listener's connection closes with the child, whichever way the
+     * watchdog thread ends */
+    apr_pool_cleanup_register(pchild, &listener, listener_cleanup, apr_pool_cleanup_null);
 
     for (sp = s; sp; sp = sp->next) {
         ocsp_srv_cfg *c = ocsp_cfg_of(sp);
@@ -635,26 +641,56 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
 
 #define NOTIFY_CHANNEL "cacert_revoked"
 
-static cacert_listener_t *listener;     /* the notify watchdog thread's */
-static apr_time_t heard_until;          /* notifications read up to here */
+static apr_time_t heard_until;          /* every revocation known up to here */
+static int behind;                      /* a catch-up from the table is due */
+
+static apr_status_t listener_cleanup(void *data)
+{
+    cacert_listener_close(data);
+    return APR_SUCCESS;
+}
+
+/* forget the cached answers of the revocations recorded since heard_until
+ * (with a margin for clocks), or as far back as a cached answer can be */
+static apr_status_t catch_up(server_rec *s, apr_time_t now, apr_pool_t *p)
+{
+    apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
+                                          : ocsp_cfg_validity(ocsp_cfg_of(s));
+    apr_array_header_t *rows;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = cacert_db_open(&db, &dbd, s, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = ca_issue_revoked_since(&rows, &db, ago, p)) == APR_SUCCESS) {
+        for (i = 0; i < rows->nelts; i++) {
+            const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+            cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
+        }
+    }
+    cacert_db_close(dbd, s);
+    return rv;
+}
 
 /* Every revocation any host records reaches this host's cache within the
  * wait below: the database notifies on commit (sql/016), this thread waits
  * on the socket.  After a (re)connection, notifications sent meanwhile are
  * lost: the revocations since the last time all was heard (at start: as
  * far back as a cached answer can be) are read from the table and
- * forgotten too. */
+ * forgotten too, and heard_until stays put until that catch-up worked. */
 static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
-    ocsp_srv_cfg *c = ocsp_cfg_of(s);
-    apr_array_header_t *payloads = NULL, *rows;
+    apr_array_header_t *payloads = NULL;
     apr_time_t now = apr_time_now();
     apr_pool_t *p;
     int fresh = 0, i;
 
     if (state == AP_WATCHDOG_STATE_STOPPING) {
-        cacert_listener_close(listener);
+        cacert_listener_close(&listener);
         return APR_SUCCESS;
     }
     if (state != AP_WATCHDOG_STATE_RUNNING || !cache || child_stopping) {
@@ -662,22 +698,7 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
     }
     apr_pool_create(&p, pool);
     if (cacert_listen(&payloads, &fresh, &listener, s, NOTIFY_CHANNEL,
-                      apr_time_from_msec(250), pool, p) == APR_SUCCESS) {
-        if (fresh) {
-            ca_db_t db;
-            ap_dbd_t *dbd;
-            apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
-                                                  : ocsp_cfg_validity(c);
-            if (cacert_db_open(&db, &dbd, s, p) == APR_SUCCESS) {
-                if (ca_issue_revoked_since(&rows, &db, ago, p) == APR_SUCCESS) {
-                    for (i = 0; i < rows->nelts; i++) {
-                        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-                        cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
-                    }
-                }
-                cacert_db_close(dbd, s);
-            }
-        }
+                      apr_time_from_msec(250), p) == APR_SUCCESS) {
         for (i = 0; i < payloads->nelts; i++) {
             char *ca = apr_pstrdup(p, APR_ARRAY_IDX(payloads, i, const char *));
             char *serial = strchr(ca, ' ');
@@ -686,7 +707,13 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
                 cacert_ocsp_forget(s, ca, serial, p);
             }
         }
-        heard_until = now;
+        behind |= fresh;
+        if (behind && catch_up(s, now, p) == APR_SUCCESS) {
+            behind = 0;
+        }
+        if (!behind) {
+            heard_until = now;
+        }
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;
