@@ -110,13 +110,15 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
     heavy = [int(h) for h in heavy]
     log = log or (lambda msg: None)
     M, C, R, N = int(members), int(certs), int(revoked), int(assurances)
-    per = N // M
-    extra = N % M
-    kmax = per + (1 if extra else 0)
-    # the Assurers: the first tenth, enough to give everyone distinct ones
-    A = min(M, max(M // 10, kmax + 2, heavy_received + 1, 5))
-    if kmax + 1 > A:
-        raise ValueError(f"{N} assurances over {M} members need more distinct Assurers")
+    # the Assurers: the first tenth; each gets ka assurances (enough for
+    # 100 points), the others share the rest evenly
+    A = min(M - 1, max(M // 10, heavy_received + 1, 5))
+    ka = max(3, -(-N // M))
+    rest = N - A * ka
+    per, extra = rest // (M - A), rest % (M - A)
+    kmax = max(ka, per + (1 if extra else 0))
+    if rest < 0 or kmax + 1 > A:
+        raise ValueError(f"{N} assurances over {M} members: too few or too many")
     steps = {}
     t_all = time.monotonic()
     conn = _connect(target)
@@ -141,12 +143,12 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
                                  created_at, assurer_challenge_at)
             SELECT %(m0)s + j,
                    (ARRAY['Anna','Ben','Chloe','David','Eva','Felix','Grace','Hugo','Ines',
-                          'Jan','Karin','Lukas','Mia','Noah','Olga','Paul'])[1 + j %% 16],
-                   'Bigdata' || j, DATE '1940-01-01' + (j * 7919 %% 22000),
-                   '!bigdata', (ARRAY['en','de','fr','nl','es'])[1 + j %% 5],
+                          'Jan','Karin','Lukas','Mia','Noah','Olga','Paul'])[1 + (j %% 16)::int],
+                   'Bigdata' || j, DATE '1940-01-01' + (j * 7919 %% 22000)::int,
+                   '!bigdata', (ARRAY['en','de','fr','nl','es'])[1 + (j %% 5)::int],
                    now() - make_interval(days => 3650 - (j * 3650 / %(M)s)::int),
-                   CASE WHEN j < %(A)s THEN now() - make_interval(days => (j %% 1000)) END
-            FROM generate_series(0, %(M)s - 1) j""", dict(m0=m0, M=M, A=A))
+                   CASE WHEN j < %(A)s THEN now() - make_interval(days => (j %% 1000)::int) END
+            FROM generate_series(0::bigint, %(M)s - 1) j""", dict(m0=m0, M=M, A=A))
         _bump(cur, "members")
         step("challenge_passes", """
             INSERT INTO challenge_passes (member_id, passed_on, variant, source)
@@ -166,7 +168,7 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
                    CASE WHEN s = 0 THEN 'bd' || (%(m0)s + j) || '@bigdata.example'
                         ELSE 'bd' || (%(m0)s + j) || '.second@bigdata.example' END,
                    s = 0, m.created_at, m.created_at + interval '1 hour'
-            FROM generate_series(0, %(M)s - 1) j
+            FROM generate_series(0::bigint, %(M)s - 1) j
             JOIN members m ON m.id = %(m0)s + j
             CROSS JOIN generate_series(0, 1) s
             WHERE s = 0 OR j %% 5 = 0""", dict(e0=e0, m0=m0, M=M))
@@ -183,12 +185,13 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
                                     assured_on, created_at, documents, cca_agreed,
                                     face_to_face, entered_name, entered_dob)
             SELECT %(m0)s + x.assurer, %(m0)s + x.j,
-                   CASE WHEN x.j < %(A)s THEN 25 + 5 * (x.k %% 3)
+                   CASE WHEN x.j < %(A)s AND %(ka)s >= 4 THEN 25 + 5 * (x.k %% 3)
+                        WHEN x.j < %(A)s THEN 35
                         ELSE {_case('x.u', ((10, .3), (15, .2), (20, .15), (25, .1), (30, .1),
                                            (35, .15)), cast='int')} END,
                    'face-to-face',
                    (ARRAY['Berlin','Paris','Amsterdam','Sydney','Vienna','Madrid',
-                          'Brisbane','Munich'])[1 + x.j %% 8],
+                          'Brisbane','Munich'])[1 + (x.j %% 8)::int],
                    x.at::date, x.at, 2, true, true,
                    ma.given_name || ' ' || ma.family_name, ma.dob
             FROM (SELECT g.j, g.k, g.u,
@@ -198,21 +201,23 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
                              mj.created_at, mi.created_at)) * random() AS at
                   FROM (SELECT j, k, kn, b, (b + k) %% %(A)s AS idx, random() AS u
                         FROM (SELECT j, (j * 7919) %% %(A)s AS b,
-                                     %(per)s + CASE WHEN j < %(extra)s THEN 1 ELSE 0 END AS kn
-                              FROM generate_series(0, %(M)s - 1) j) jj,
+                                     CASE WHEN j < %(A)s THEN %(ka)s
+                                          ELSE %(per)s + CASE WHEN j - %(A)s < %(extra)s
+                                                              THEN 1 ELSE 0 END END AS kn
+                              FROM generate_series(0::bigint, %(M)s - 1) j) jj,
                         LATERAL generate_series(0, jj.kn - 1) k) g
                   JOIN members mj ON mj.id = %(m0)s + g.j
                   JOIN members mi ON mi.id = %(m0)s +
                       CASE WHEN g.idx = g.j THEN (g.b + g.kn) %% %(A)s ELSE g.idx END) x
             JOIN members ma ON ma.id = %(m0)s + x.j""",
-             dict(m0=m0, M=M, A=A, per=per, extra=extra))
+             dict(m0=m0, M=M, A=A, ka=ka, per=per, extra=extra))
         if heavy:
             step("heavy assurances", """
                 INSERT INTO assurances (assurer_id, assuree_id, points, method, location,
                                         assured_on, created_at, documents, cca_agreed,
                                         face_to_face)
                 SELECT %(m0)s + (hi * 37 + k) %% %(A)s, h, 35, 'face-to-face', 'Bigdata',
-                       current_date - (k * 30), now() - make_interval(days => k * 30),
+                       current_date - (k * 30)::int, now() - make_interval(days => (k * 30)::int),
                        2, true, true
                 FROM unnest(%(h)s::bigint[]) WITH ORDINALITY hh(h, hi),
                      generate_series(0, %(rec)s - 1) k;
@@ -220,7 +225,7 @@ def fill(target, members=300000, certs=3000000, revoked=300000, assurances=10000
                                         assured_on, created_at, documents, cca_agreed,
                                         face_to_face, entered_name, entered_dob)
                 SELECT h, m.id, 10 + 5 * (k %% 6), 'face-to-face', 'Bigdata',
-                       current_date - (k %% 2000), now() - make_interval(days => k %% 2000),
+                       current_date - (k %% 2000)::int, now() - make_interval(days => (k %% 2000)::int),
                        2, true, true, m.given_name || ' ' || m.family_name, m.dob
                 FROM unnest(%(h)s::bigint[]) WITH ORDINALITY hh(h, hi)
                 CROSS JOIN generate_series(0, %(given)s - 1) k
