@@ -814,7 +814,9 @@ const char *ca_ocsp_cache_key(const char *ca, ca_ocsp_hash_t alg, const char *se
     for (c = rest; *c; c++) {
         h = (h ^ (unsigned char)*c) * 16777619u;
     }
-    return apr_psprintf(p, "%c%s", (char)(0x40 | ((h ^ (h >> 16)) & 0x3f)), rest);
+    h ^= h >> 16;
+    /* 1..255: never a NUL, and every sub-cache of 2 to 256 is reached */
+    return apr_psprintf(p, "%c%s", (char)(unsigned char)(1 + h % 255), rest);
 }
 
 #define RECORD_HEAD 10      /* nextUpdate (8), length of the request (2) */

@@ -1266,9 +1266,9 @@ START_TEST(cache_key_and_record)
     apr_time_t next = 12345, t;
 
     ck_assert_str_eq(ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA1, "4a0102030405060708",
-                                       pool), "bmember|1|4a0102030405060708");
+                                       pool), ".member|1|4a0102030405060708");
     ck_assert_str_eq(ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA256, "4a0102030405060708",
-                                       pool), "Imember|2|4a0102030405060708");
+                                       pool), "<member|2|4a0102030405060708");
     memcpy(rec, &next, 8);
     rec[9] = 3;             /* a request of 3 bytes */
     ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, NULL, 0), APR_EINVAL);
