@@ -119,7 +119,7 @@ def test_one_frontend_drives_the_line(pair, db):
     assert len(holders) == 1
     who = wait_until(lambda: driving(stack, fe), 10, "no frontend says it drives")
     other = fe.error_log if who == "a" else stack.error_log
-    wait_until(lambda: "CA21118" in log_text(other), 10, "the other does not stand by")
+    wait_until(lambda: "CA21118" in log_text(other), 30, "the other does not stand by")
     # both frontends keep a lock connection, one of them holds the lock
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_stat_activity"
