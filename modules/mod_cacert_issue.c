@@ -314,6 +314,7 @@ typedef struct {
     int driving;                    /* 1: holds the lock, drives the line */
     int standby_logged;
     int lock_down_logged;
+    apr_time_t lock_down_since;     /* 0 while the lock's database answers */
     apr_time_t lock_next_try;       /* a standby tries for the lock this often */
 } link_host_t;
 
@@ -456,14 +457,22 @@ static int link_elect(link_host_t *h, apr_pool_t *p)
     }
     rv = cacert_pglock_hold(&held, &link_lock, h->s, LINK_LOCK_KEY, apr_time_from_sec(2), p);
     h->lock_next_try = now + apr_time_from_msec(500);
-    if (rv != APR_SUCCESS && rv != APR_EOF && !h->lock_down_logged) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
-                     "CA21117: the signer link cannot reach the database for its lock; "
-                     "this host does not drive the line until it can");
-        h->lock_down_logged = 1;
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        /* after a grace: mod_dbd refuses while another thread of the child
+         * sets its pool up */
+        if (!h->lock_down_since) {
+            h->lock_down_since = now;
+        }
+        if (!h->lock_down_logged && now - h->lock_down_since > apr_time_from_sec(5)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
+                         "CA21117: the signer link cannot reach the database for its lock; "
+                         "this host does not drive the line until it can");
+            h->lock_down_logged = 1;
+        }
     }
     else if (rv == APR_SUCCESS) {
         h->lock_down_logged = 0;
+        h->lock_down_since = 0;
     }
     if (held && !h->driving) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
