@@ -181,7 +181,11 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
         wait_wake(NULL, 1);
         return APR_SUCCESS;
     }
-    if (state != AP_WATCHDOG_STATE_RUNNING || !db_work_begin()) {
+    /* not under db_work_begin: that would hold up the link in this child
+     * while the listener waits.  The listener's pre-cleanup closes it
+     * before mod_dbd's pool goes (waiting for a call under way), and a
+     * closed listener never connects again. */
+    if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
@@ -192,7 +196,6 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
         wait_wake(ids, fresh);
     }
     apr_pool_destroy(p);
-    db_work_end();
     return APR_SUCCESS;
 }
 
