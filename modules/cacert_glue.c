@@ -1,6 +1,7 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share (see cacert_glue.h). */
+#include <errno.h>
 #include <poll.h>
 #include <string.h>
 
@@ -277,18 +278,24 @@ void cacert_listener_close(cacert_listener_t *l)
 }
 
 /* a connection of its own to the database mod_dbd uses: the parameters of
- * one of mod_dbd's connections (PQconninfo), which is given back at once */
-static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
+ * one of mod_dbd's connections (PQconninfo), which is given back at once,
+ * with application_name and the pairs of extra (keys, values, NULL-ended)
+ * over them */
+static PGconn *own_connect(server_rec *s, const char *appname, const char *const *xkeys,
+                           const char *const *xvals, apr_pool_t *p)
 {
     PQconninfoOption *opts, *o;
     const char **keys, **vals;
     PGconn *conn = NULL, *model;
     ap_dbd_t *dbd;
     ca_db_t db;
-    int n = 0;
+    int n = 0, x, nx = 0;
 
     if (cacert_db_open(&db, &dbd, s, p) != APR_SUCCESS) {
         return NULL;
+    }
+    while (xkeys && xkeys[nx]) {
+        ++nx;
     }
     if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")
         && (model = apr_dbd_native_handle(dbd->driver, dbd->handle)) != NULL
@@ -296,18 +303,36 @@ static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
         for (o = opts; o->keyword; ++o) {
             ++n;
         }
-        keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(n + 2));
-        vals = apr_pcalloc(p, sizeof(*vals) * (apr_size_t)(n + 2));
+        keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(n + nx + 2));
+        vals = apr_pcalloc(p, sizeof(*vals) * (apr_size_t)(n + nx + 2));
         n = 0;
         for (o = opts; o->keyword; ++o) {
-            if (o->val && *o->val) {
+            int over = !strcmp(o->keyword, "application_name");
+            for (x = 0; x < nx && !over; x++) {
+                over = !strcmp(o->keyword, xkeys[x]);
+            }
+            if (o->val && *o->val && !over) {
                 keys[n] = apr_pstrdup(p, o->keyword);
                 vals[n++] = apr_pstrdup(p, o->val);
             }
+            else if (o->val && *o->val && !strcmp(o->keyword, "options")) {
+                /* options of the model's come before the extra ones */
+                for (x = 0; x < nx; x++) {
+                    if (!strcmp(xkeys[x], "options")) {
+                        xvals = apr_pmemdup(p, xvals, sizeof(*xvals) * (apr_size_t)nx);
+                        ((const char **)xvals)[x] = apr_pstrcat(p, o->val, " ", xvals[x],
+                                                                NULL);
+                    }
+                }
+            }
         }
         PQconninfoFree(opts);
+        for (x = 0; x < nx; x++) {
+            keys[n] = xkeys[x];
+            vals[n++] = xvals[x];
+        }
         keys[n] = "application_name";
-        vals[n++] = "cacert-listen";
+        vals[n++] = appname;
         conn = PQconnectdbParams(keys, vals, 0);
     }
     cacert_db_close(dbd, s);
@@ -316,6 +341,11 @@ static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
         conn = NULL;
     }
     return conn;
+}
+
+static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
+{
+    return own_connect(s, "cacert-listen", NULL, NULL, p);
 }
 
 /* a connection that failed: closed, the next call makes a new one */
@@ -390,6 +420,142 @@ leave:
     return rv;
 }
 
+/* ---- an advisory lock on a connection of its own ---- */
+
+/* The lock's session must end when its host does: a process killed closes
+ * its socket and the server ends the session at once, but a host that
+ * dies (power, network) sends nothing.  TCP keepalives on both ends (the
+ * server's, set for this session, and libpq's) and a user timeout end it
+ * within about keepalive idle + interval * count. */
+static const char *const lock_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "connect_timeout", "options", NULL
+};
+static const char *const lock_vals[] = {
+    "1", "5", "2", "3", "10000", "5",
+    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 "
+    "-c tcp_user_timeout=10000", NULL
+};
+
+#define LOCK_TRY "cacert_lock_try"
+#define LOCK_PING "cacert_lock_ping"
+
+/* the connection is gone: closed, so is the lock if the server still had
+ * the session */
+static void lock_drop(cacert_pglock_t *l)
+{
+    if (l->conn) {
+        PQfinish(l->conn);
+        l->conn = NULL;
+    }
+    l->held = 0;
+}
+
+/* a prepared statement of the lock's connection, answered within wait:
+ * its one value ("t", "1"), or NULL when it failed or took longer */
+static const char *lock_exec(cacert_pglock_t *l, const char *stmt, int nparams,
+                             const char *const *params, apr_interval_time_t wait,
+                             apr_pool_t *p)
+{
+    apr_time_t end = apr_time_now() + wait;
+    const char *value = NULL;
+    PGresult *res;
+    int failed = 0;
+
+    if (!PQsendQueryPrepared(l->conn, stmt, nparams, params, NULL, NULL, 0)) {
+        return NULL;
+    }
+    for (;;) {
+        struct pollfd pfd = { PQsocket(l->conn), POLLIN, 0 };
+        apr_time_t now = apr_time_now();
+        if (!PQconsumeInput(l->conn)) {
+            return NULL;
+        }
+        if (!PQisBusy(l->conn)) {
+            break;
+        }
+        if (now >= end || pfd.fd < 0) {
+            return NULL;
+        }
+        if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) < 0 && errno != EINTR) {
+            return NULL;
+        }
+    }
+    while ((res = PQgetResult(l->conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !value) {
+            value = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+        }
+        else {
+            failed = 1;
+        }
+        PQclear(res);
+    }
+    return failed ? NULL : value;
+}
+
+apr_status_t cacert_pglock_hold(int *pheld, cacert_pglock_t *l, server_rec *s, apr_int64_t key,
+                                apr_interval_time_t wait, apr_pool_t *p)
+{
+    const char *v, *param;
+    apr_status_t rv = APR_SUCCESS;
+    PGresult *res;
+    int ok;
+
+    *pheld = 0;
+    pthread_mutex_lock(&l->mu);
+    if (l->closed) {
+        rv = APR_EOF;
+        goto leave;
+    }
+    if (!l->conn) {
+        if (!(l->conn = own_connect(s, "cacert-signer-lock", lock_keys, lock_vals, p))) {
+            rv = APR_EGENERAL;
+            goto leave;
+        }
+        res = PQprepare(l->conn, LOCK_TRY, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL);
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (ok) {
+            res = PQprepare(l->conn, LOCK_PING, "SELECT 1", 0, NULL);
+            ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+            PQclear(res);
+        }
+        if (!ok) {
+            lock_drop(l);
+            rv = APR_EGENERAL;
+            goto leave;
+        }
+    }
+    if (l->held) {
+        /* a session-level lock lasts as long as the session: one that
+         * still answers holds it */
+        if (!lock_exec(l, LOCK_PING, 0, NULL, wait, p)) {
+            lock_drop(l);
+            rv = APR_EGENERAL;
+        }
+        goto leave;
+    }
+    param = apr_psprintf(p, "%" APR_INT64_T_FMT, key);
+    if (!(v = lock_exec(l, LOCK_TRY, 1, &param, wait, p))) {
+        lock_drop(l);
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    l->held = !strcmp(v, "t");
+leave:
+    *pheld = l->held;
+    pthread_mutex_unlock(&l->mu);
+    return rv;
+}
+
+void cacert_pglock_close(cacert_pglock_t *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->closed = 1;
+    lock_drop(l);
+    pthread_mutex_unlock(&l->mu);
+}
+
 apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_pool_t *pconf)
 {
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
@@ -399,6 +565,18 @@ apr_status_t cacert_watchdog_start(ap_watchdog_t **pwd, const char *name, apr_po
         return APR_ENOTIMPL;
     }
     return wd_get(pwd, name, 0, 1, pconf);
+}
+
+apr_status_t cacert_watchdog_each_child(ap_watchdog_t **pwd, const char *name,
+                                        apr_pool_t *pconf)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+
+    if (!wd_get || !APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback)) {
+        return APR_ENOTIMPL;
+    }
+    return wd_get(pwd, name, 0, 0, pconf);
 }
 
 apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interval, void *data,

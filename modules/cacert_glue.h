@@ -136,7 +136,35 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
  * its wait) and no call reconnects afterwards. */
 void cacert_listener_close(cacert_listener_t *l);
 
+/* An advisory lock (pg_try_advisory_lock, session level) held on a
+ * connection of its own (libpq, the parameters of mod_dbd's connections,
+ * with TCP keepalives on both ends so that the session of a host that
+ * died ends within about 11 s).  Static storage of the module
+ * (CACERT_PGLOCK_INIT), used by one thread; closed from any thread.
+ * cacert_pglock_hold: when the lock is not held, tries to take it; when
+ * it is, checks that the session still answers within wait (else the
+ * connection is dropped and the lock counts as lost).  *pheld: 1 when
+ * this process holds key now.  APR_EGENERAL when the database could not
+ * be reached or did not answer in time (the next call tries again),
+ * APR_EOF once closed. */
+typedef struct {
+    struct pg_conn *conn;
+    pthread_mutex_t mu;
+    int closed;
+    int held;
+} cacert_pglock_t;
+#define CACERT_PGLOCK_INIT { NULL, PTHREAD_MUTEX_INITIALIZER, 0, 0 }
+
+apr_status_t cacert_pglock_hold(int *pheld, cacert_pglock_t *l, server_rec *s, apr_int64_t key,
+                                apr_interval_time_t wait, apr_pool_t *p);
+/* the lock given up for good (its session ends), from any thread */
+void cacert_pglock_close(cacert_pglock_t *l);
+
 /* ---- watchdogs ---- */
+
+/* a watchdog whose thread runs in every child (not a singleton) */
+apr_status_t cacert_watchdog_each_child(ap_watchdog_t **pwd, const char *name,
+                                        apr_pool_t *pconf);
 
 /* the singleton watchdog name (its thread runs in one child): APR_SUCCESS,
  * APR_ENOTIMPL when mod_watchdog is not there, or mod_watchdog's error */

@@ -545,6 +545,7 @@ int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_ti
     request_rec *r = pg->r;
     const char *id = cacert_query_arg(r, "id");
     apr_time_t end = apr_time_now() + wait;
+    apr_uint64_t gen = iss_wait_mark();
     ca_pgpreq_t *req;
     apr_status_t rv;
 
@@ -567,7 +568,7 @@ int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_ti
         if (apr_time_now() >= end || r->connection->aborted) {
             break;
         }
-        apr_sleep(apr_time_from_msec(25));
+        iss_wait_for(&gen, req->id, end);
     }
     ca_tmpl_set(pg->ctx, "v_id", req->id);
     set_msg(pg, "progress", !strcmp(req->state, "sent") ? "certs.progress.sent"

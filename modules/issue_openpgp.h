@@ -33,6 +33,13 @@ const char *iss_pgp_load(iss_pgp_cfg_t *c, apr_pool_t *p);
 /* child_init: gpgme */
 void iss_pgp_child_init(server_rec *s);
 
+/* the waiting pages (mod_cacert_issue.c): the generation of ended requests
+ * heard so far; then, after reading the request, sleep until the database
+ * announced that request id ended (sql/019), the listener reconnected, a
+ * second passed, or until -- whichever comes first; *pgen moves on */
+apr_uint64_t iss_wait_mark(void);
+void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until);
+
 /* the pages; wait is how long the waiting page holds */
 int iss_pgp_page_list(cacert_page_t *pg, const iss_pgp_cfg_t *c);
 int iss_pgp_page_key(cacert_page_t *pg, const iss_pgp_cfg_t *c);

@@ -290,6 +290,7 @@ static int page_wait(iss_req_t *q)
 {
     const char *id = cacert_query_arg(q->r, "id");
     apr_time_t end = apr_time_now() + iss_wait(q->cfg);
+    apr_uint64_t gen = iss_wait_mark();
     ca_request_t *req;
     apr_status_t rv;
 
@@ -312,7 +313,9 @@ static int page_wait(iss_req_t *q)
         if (apr_time_now() >= end || q->r->connection->aborted) {
             break;
         }
-        apr_sleep(apr_time_from_msec(25));
+        /* woken when the database announces the end of this request (or
+         * after a second at most), never polled */
+        iss_wait_for(&gen, req->id, end);
     }
     ca_tmpl_set(q->pg->ctx, "v_id", req->id);
     if (cacert_query_arg(q->r, "key")) {

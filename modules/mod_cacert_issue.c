@@ -8,6 +8,8 @@
  * the core (src/); the words in templates/. */
 #include <string.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -65,11 +67,169 @@ module AP_MODULE_DECLARE_DATA cacert_issue_module;
 #define HANDLER_PKI     "cacert-pki"
 #define HANDLER_ACME    "cacert-acme"
 #define LINK_WATCHDOG   "cacert-signer-link"
+#define WAIT_WATCHDOG   "cacert-issue-notify"
+#define WAIT_CHANNEL    "cacert_signer_done"
+
+/* ---- waiting pages: woken by NOTIFY (sql/019) ---- */
+
+/* Each child keeps one listener (a watchdog thread of its own, in every
+ * child) on the channel where the database announces every signer request
+ * that ended (done, refused, quarantined), whichever host's link ended it.
+ * The ids heard go into a ring with a generation count; a waiting page
+ * notes the generation, reads its request, and sleeps on the condition
+ * until its id is heard, the listener (re)connects (it may have missed
+ * some), or a second passes: the database is read again then in any case,
+ * so a lost notification costs at most a second. */
+#define WAIT_RING 64
+#define WAIT_SAFETY apr_time_from_sec(1)
+
+static cacert_listener_t wait_listener = CACERT_LISTENER_INIT;
+static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond;
+static apr_uint64_t wait_gen;           /* ids heard so far */
+static apr_uint64_t wait_all_gen;       /* from here on, every waiter looks */
+static char wait_ring[WAIT_RING][24];
+
+static apr_status_t wait_listener_cleanup(void *data)
+{
+    cacert_listener_close(data);
+    return APR_SUCCESS;
+}
+
+apr_uint64_t iss_wait_mark(void)
+{
+    apr_uint64_t g;
+
+    pthread_mutex_lock(&wait_mu);
+    g = wait_gen;
+    pthread_mutex_unlock(&wait_mu);
+    return g;
+}
+
+/* heard of id since gen (or must look anyway); under wait_mu */
+static int wait_heard(const char *id, apr_uint64_t gen)
+{
+    apr_uint64_t g;
+
+    if (wait_all_gen > gen || wait_gen - gen >= WAIT_RING) {
+        return 1;
+    }
+    for (g = gen; g < wait_gen; g++) {
+        if (!strcmp(wait_ring[g % WAIT_RING], id)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
+{
+    apr_time_t now = apr_time_now();
+    apr_interval_time_t left = until - now;
+    struct timespec ts;
+
+    if (left <= 0) {
+        return;
+    }
+    if (left > WAIT_SAFETY) {
+        left = WAIT_SAFETY;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)apr_time_sec(left);
+    ts.tv_nsec += (long)apr_time_usec(left) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&wait_mu);
+    while (!wait_heard(id, *pgen)) {
+        if (pthread_cond_timedwait(&wait_cond, &wait_mu, &ts) != 0) {
+            break;          /* the safety interval: the page looks anyway */
+        }
+    }
+    *pgen = wait_gen;
+    pthread_mutex_unlock(&wait_mu);
+}
+
+static void wait_wake(const apr_array_header_t *ids, int all)
+{
+    int i;
+
+    pthread_mutex_lock(&wait_mu);
+    for (i = 0; ids && i < ids->nelts; i++) {
+        apr_cpystrn(wait_ring[wait_gen % WAIT_RING], APR_ARRAY_IDX(ids, i, const char *),
+                    sizeof(wait_ring[0]));
+        wait_gen++;
+    }
+    if (all) {
+        wait_ring[wait_gen % WAIT_RING][0] = '\0';
+        wait_all_gen = ++wait_gen;
+    }
+    pthread_cond_broadcast(&wait_cond);
+    pthread_mutex_unlock(&wait_mu);
+}
+
+static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
+{
+    server_rec *s = data;
+    apr_array_header_t *ids = NULL;
+    apr_pool_t *p;
+    int fresh = 0;
+
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        cacert_listener_close(&wait_listener);
+        wait_wake(NULL, 1);
+        return APR_SUCCESS;
+    }
+    /* not under db_work_begin: that would hold up the link in this child
+     * while the listener waits.  The listener's pre-cleanup closes it
+     * before mod_dbd's pool goes (waiting for a call under way), and a
+     * closed listener never connects again. */
+    if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, pool);
+    if (cacert_listen(&ids, &fresh, &wait_listener, s, WAIT_CHANNEL,
+                      apr_time_from_msec(250), p) == APR_SUCCESS
+        && (ids->nelts || fresh)) {
+        /* after a (re)connection, what ended meanwhile was not heard */
+        wait_wake(ids, fresh);
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+static void iss_wait_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&wait_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    /* before mod_dbd's pool goes: the listener makes its connections from
+     * one of mod_dbd's */
+    apr_pool_pre_cleanup_register(pchild, &wait_listener, wait_listener_cleanup);
+}
+
+/* the advisory lock that elects the one host driving the signer line */
+static cacert_pglock_t link_lock = CACERT_PGLOCK_INIT;
+
+static apr_status_t link_lock_cleanup(void *data)
+{
+    cacert_pglock_close(data);
+    return APR_SUCCESS;
+}
 
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
     iss_pgp_child_init(s);
+    /* the lock goes with the child, whichever way the watchdog thread ends
+     * (the pre-cleanup of db_guard_init has stopped the link's work by
+     * then: the line is not driven any more when another host takes it) */
+    apr_pool_cleanup_register(pchild, &link_lock, link_lock_cleanup, apr_pool_cleanup_null);
+    iss_wait_child_init(pchild, s);
 }
 
 /* ---- mails ---- */
@@ -154,7 +314,15 @@ typedef struct {
     apr_time_t db_down_since;       /* 0 while the link has its connection */
     apr_time_t db_next_try;         /* while it has none */
     int db_down_logged;
+    int driving;                    /* 1: holds the lock, drives the line */
+    int standby_logged;
+    int lock_down_logged;
+    apr_time_t lock_down_since;     /* 0 while the lock's database answers */
+    apr_time_t lock_next_try;       /* a standby tries for the lock this often */
 } link_host_t;
+
+/* the key of the advisory lock: "CAcert link", one per database */
+#define LINK_LOCK_KEY APR_INT64_C(0x43416365727431)
 
 static X509 *link_issuer(void *baton, const char *ca, apr_pool_t *p)
 {
@@ -274,6 +442,63 @@ static void link_run(link_host_t *h, apr_pool_t *p)
     db_work_end();
 }
 
+/* Exactly one host drives the serial line at a time: the one whose link
+ * holds the advisory lock (docs/scaling.md).  The others stand by with
+ * their device closed, so their line is silent and signerd only hears the
+ * driving host; they try for the lock twice a second, and the first to
+ * get it opens its device and says HELLO.  The holder checks every round
+ * that its lock session still answers; when it does not, it closes the
+ * line before anything else: by then the lock may be someone else's. */
+static int link_elect(link_host_t *h, apr_pool_t *p)
+{
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+    int held = 0;
+
+    if (!h->driving && now < h->lock_next_try) {
+        return 0;
+    }
+    rv = cacert_pglock_hold(&held, &link_lock, h->s, LINK_LOCK_KEY, apr_time_from_sec(2), p);
+    h->lock_next_try = now + apr_time_from_msec(500);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        /* after a grace: mod_dbd refuses while another thread of the child
+         * sets its pool up */
+        if (!h->lock_down_since) {
+            h->lock_down_since = now;
+        }
+        if (!h->lock_down_logged && now - h->lock_down_since > apr_time_from_sec(5)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
+                         "CA21117: the signer link cannot reach the database for its lock; "
+                         "this host does not drive the line until it can");
+            h->lock_down_logged = 1;
+        }
+    }
+    else if (rv == APR_SUCCESS) {
+        h->lock_down_logged = 0;
+        h->lock_down_since = 0;
+    }
+    if (held && !h->driving) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
+                     "CA21115: this host drives the signer line %s now (it holds the lock, "
+                     "pid %" APR_PID_T_FMT ")", h->cfg->device, getpid());
+        h->standby_logged = 0;
+    }
+    else if (!held && h->driving) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
+                     "CA21116: this host lost the lock of the signer line; %s is closed",
+                     h->cfg->device);
+        ca_link_close(h->link);
+    }
+    else if (!held && !h->standby_logged && rv == APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
+                     "CA21118: another host drives the signer line; this one stands by "
+                     "with %s closed", h->cfg->device);
+        h->standby_logged = 1;
+    }
+    h->driving = held;
+    return held;
+}
+
 static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
 {
     link_host_t *h = data;
@@ -285,13 +510,28 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
         break;
     case AP_WATCHDOG_STATE_RUNNING: {
         apr_pool_t *p;
+        if (child_stopping) {
+            break;
+        }
+        int held;
+        if (!db_work_begin()) {
+            break;
+        }
         apr_pool_create(&p, pool);
-        link_run(h, p);
+        /* the lock's connection is made from one of mod_dbd's: not while
+         * the child ends */
+        held = link_elect(h, p);
+        db_work_end();
+        if (held) {
+            link_run(h, p);
+        }
         apr_pool_destroy(p);
         break;
     }
     case AP_WATCHDOG_STATE_STOPPING:
+        /* the line first, then the lock */
         ca_link_close(h->link);
+        cacert_pglock_close(&link_lock);
         /* the watchdog thread ends: its OpenSSL thread state goes too */
         OPENSSL_thread_stop();
         break;
@@ -372,6 +612,13 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         if (rv == APR_SUCCESS && c->device) {
             rv = cacert_watchdog_every(wd, AP_WD_TM_SLICE, link_host_make(s, c, pconf),
                                        link_callback);
+        }
+        /* every child listens for ended requests (its waiting pages) */
+        if (rv == APR_SUCCESS) {
+            rv = cacert_watchdog_each_child(&wd, WAIT_WATCHDOG, pconf);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = cacert_watchdog_every(wd, AP_WD_TM_SLICE, s, wait_callback);
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,

@@ -343,15 +343,25 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
             goto leave;
         }
         if (!strcmp(args[0], "device")) {
-            if (conf->device) {
-                rv = bad(&w, "device given twice%s", NULL);
+            /* at most two lines: one cable to each of two web hosts */
+            if (conf->device2) {
+                rv = bad(&w, "at most two 'device' lines%s", NULL);
                 goto leave;
             }
             if (args[1][0] != '/') {
                 rv = bad(&w, "device '%s' must be an absolute path", args[1]);
                 goto leave;
             }
-            conf->device = args[1];
+            if (conf->device && !strcmp(conf->device, args[1])) {
+                rv = bad(&w, "device '%s' given twice", args[1]);
+                goto leave;
+            }
+            if (conf->device) {
+                conf->device2 = args[1];
+            }
+            else {
+                conf->device = args[1];
+            }
         }
         else if (!strcmp(args[0], "baud")) {
             if (have_baud++) {

@@ -53,23 +53,40 @@
 
 /* ---- state ---- */
 
-static struct {
-    apr_pool_t *pool;
-    signerd_config_t *conf;
-    signerd_journal_t *journal;
+/* One serial line to a web host.  signerd may have two (a cable to each of
+ * two web hosts, only one of which drives its line at a time: docs/
+ * scaling.md); each has its own framing state, its own answers waiting to
+ * go out and its own last answer for a NAK.  The journal, the ids and the
+ * dead-man switch are shared: an id asked again on the other line gets the
+ * journalled answer. */
+#define MAX_LINES 2
+
+typedef struct {
+    const char *device;
+    int fd;                         /* -1: closed (failed, with another line left) */
     ca_wire_decoder_t *dec;
-    int fd;
-    int sigpipe[2];
-    int use_syslog;
-    int64_t deadman_at;             /* monotonic ms */
+    int64_t last_rx;                /* monotonic ms of the last byte read */
     unsigned char *out;             /* bytes waiting for the line */
     apr_size_t outlen, outcap;
     unsigned char *last;            /* the last answer sent, for a NAK */
     apr_size_t lastlen;
+} line_t;
+
+static struct {
+    apr_pool_t *pool;
+    signerd_config_t *conf;
+    signerd_journal_t *journal;
+    line_t lines[MAX_LINES];
+    int nlines;
+    line_t *cur;                    /* the line whose frame is being answered */
+    line_t *active;                 /* the line the last request came on */
+    int sigpipe[2];
+    int use_syslog;
+    int64_t deadman_at;             /* monotonic ms */
     char passphrase[1024];          /* of the key files, or the tokens' PIN */
     int have_passphrase;
     ca_p11_t *token;         /* when a key is on a PKCS#11 token */
-} sd = { .fd = -1, .sigpipe = { -1, -1 } };
+} sd = { .sigpipe = { -1, -1 } };
 
 static int64_t now_ms(void)
 {
@@ -138,12 +155,17 @@ static void wipe_keys(const char *why)
 
 static void leave_now(int status, const char *why)
 {
+    int i;
+
     wipe_keys(why);
-    if (sd.fd >= 0) {
-        ca_serial_close(sd.fd);
+    for (i = 0; i < sd.nlines; i++) {
+        if (sd.lines[i].fd >= 0) {
+            ca_serial_close(sd.lines[i].fd);
+            sd.lines[i].fd = -1;
+        }
+        free(sd.lines[i].out);
+        free(sd.lines[i].last);
     }
-    free(sd.out);
-    free(sd.last);
     ca_log(CA_LOG_NOTICE, "CA61002", APR_SUCCESS, "exiting with status %d", status);
     exit(status);
 }
@@ -402,12 +424,39 @@ static apr_status_t drop_privileges(void)
     return APR_SUCCESS;
 }
 
-/* ---- the line ---- */
+/* ---- the lines ---- */
 
-static void flush_out(void)
+static int lines_open(void)
 {
-    while (sd.outlen) {
-        ssize_t w = write(sd.fd, sd.out, sd.outlen);
+    int i, n = 0;
+
+    for (i = 0; i < sd.nlines; i++) {
+        n += sd.lines[i].fd >= 0;
+    }
+    return n;
+}
+
+/* A line that failed (a read or write error, the end of the stream): with
+ * one line signerd exits (status 5) as it always did; with two, that line
+ * is closed and signerd goes on with the other, and exits when none is
+ * left. */
+static void line_failed(line_t *ln, const char *tag, apr_status_t rv, const char *what)
+{
+    ca_log(CA_LOG_ERR, tag, rv, "%s %s", what, ln->device);
+    if (sd.nlines < 2 || lines_open() < 2) {
+        leave_now(SIGNERD_EXIT_IO, "the line failed");
+    }
+    ca_serial_close(ln->fd);
+    ln->fd = -1;
+    ln->outlen = 0;
+    ca_log(CA_LOG_WARN, "CA61037", APR_SUCCESS, "line %s closed; going on with the other "
+           "line", ln->device);
+}
+
+static void flush_out(line_t *ln)
+{
+    while (ln->fd >= 0 && ln->outlen) {
+        ssize_t w = write(ln->fd, ln->out, ln->outlen);
         if (w < 0) {
             if (errno == EINTR) {
                 continue;
@@ -415,32 +464,66 @@ static void flush_out(void)
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 return;
             }
-            ca_log(CA_LOG_ERR, "CA61030", APR_FROM_OS_ERROR(errno), "writing to %s",
-                   sd.conf->device);
-            leave_now(SIGNERD_EXIT_IO, "the line failed");
+            line_failed(ln, "CA61030", APR_FROM_OS_ERROR(errno), "writing to");
+            return;
         }
-        memmove(sd.out, sd.out + w, sd.outlen - (apr_size_t)w);
-        sd.outlen -= (apr_size_t)w;
+        memmove(ln->out, ln->out + w, ln->outlen - (apr_size_t)w);
+        ln->outlen -= (apr_size_t)w;
     }
 }
 
 /* everything out (for STOP), within a second or two */
-static void flush_all(void)
+static void flush_all(line_t *ln)
 {
     int64_t until = now_ms() + 2000;
 
-    flush_out();
-    while (sd.outlen && now_ms() < until) {
-        struct pollfd pfd = { sd.fd, POLLOUT, 0 };
+    flush_out(ln);
+    while (ln->fd >= 0 && ln->outlen && now_ms() < until) {
+        struct pollfd pfd = { ln->fd, POLLOUT, 0 };
         poll(&pfd, 1, 100);
-        flush_out();
+        flush_out(ln);
     }
-    tcdrain(sd.fd);
+    if (ln->fd >= 0) {
+        tcdrain(ln->fd);
+    }
 }
 
+/* room for n more bytes on the line's way out; 0 when the line is closed
+ * or its answers were dropped */
+static int out_room(line_t *ln, apr_size_t n)
+{
+    if (ln->fd < 0) {
+        return 0;
+    }
+    if (ln->outlen + n > OUT_MAX) {
+        ca_log(CA_LOG_ERR, "CA61031", APR_SUCCESS, "the link on %s does not read its "
+               "answers", ln->device);
+        if (sd.nlines < 2) {
+            leave_now(SIGNERD_EXIT_IO, "the line is blocked");
+        }
+        /* with two lines, the host that stopped reading is gone (the other
+         * one asks again, by id): what waits for it is dropped */
+        ca_log(CA_LOG_WARN, "CA61038", APR_SUCCESS, "%lu bytes of answers for %s dropped",
+               (unsigned long)ln->outlen, ln->device);
+        ln->outlen = 0;
+    }
+    if (ln->outlen + n > ln->outcap) {
+        apr_size_t cap = (ln->outlen + n) * 2;
+        unsigned char *o = realloc(ln->out, cap);
+        if (!o) {
+            leave_now(SIGNERD_EXIT_IO, "out of memory");
+        }
+        ln->out = o;
+        ln->outcap = cap;
+    }
+    return 1;
+}
+
+/* a frame to the line whose request is being answered */
 static void send_frame(uint8_t type, uint64_t id, const unsigned char *payload,
                        apr_size_t len, apr_pool_t *p)
 {
+    line_t *ln = sd.cur;
     const unsigned char *b;
     apr_size_t n;
 
@@ -449,51 +532,32 @@ static void send_frame(uint8_t type, uint64_t id, const unsigned char *payload,
                "frame", id);
         leave_now(SIGNERD_EXIT_IO, "internal error");
     }
-    if (sd.outlen + n > OUT_MAX) {
-        ca_log(CA_LOG_ERR, "CA61031", APR_SUCCESS, "the link does not read its answers");
-        leave_now(SIGNERD_EXIT_IO, "the line is blocked");
+    if (!out_room(ln, n)) {
+        return;
     }
-    if (sd.outlen + n > sd.outcap) {
-        apr_size_t cap = (sd.outlen + n) * 2;
-        unsigned char *o = realloc(sd.out, cap);
-        if (!o) {
-            leave_now(SIGNERD_EXIT_IO, "out of memory");
-        }
-        sd.out = o;
-        sd.outcap = cap;
-    }
-    memcpy(sd.out + sd.outlen, b, n);
-    sd.outlen += n;
+    memcpy(ln->out + ln->outlen, b, n);
+    ln->outlen += n;
     if (type != CA_MSG_NAK) {
-        unsigned char *l = realloc(sd.last, n);
+        unsigned char *l = realloc(ln->last, n);
         if (l) {
             memcpy(l, b, n);
-            sd.last = l;
-            sd.lastlen = n;
+            ln->last = l;
+            ln->lastlen = n;
         }
     }
-    flush_out();
+    flush_out(ln);
 }
 
 static void resend_last(void)
 {
-    if (!sd.lastlen) {
+    line_t *ln = sd.cur;
+
+    if (!ln->lastlen || !out_room(ln, ln->lastlen)) {
         return;
     }
-    if (sd.outlen + sd.lastlen > sd.outcap) {
-        apr_size_t cap = (sd.outlen + sd.lastlen) * 2;
-        unsigned char *o = realloc(sd.out, cap);
-        if (!o) {
-            leave_now(SIGNERD_EXIT_IO, "out of memory");
-        }
-        sd.out = o;
-        sd.outcap = cap;
-    }
-    if (sd.outlen + sd.lastlen <= OUT_MAX) {
-        memcpy(sd.out + sd.outlen, sd.last, sd.lastlen);
-        sd.outlen += sd.lastlen;
-    }
-    flush_out();
+    memcpy(ln->out + ln->outlen, ln->last, ln->lastlen);
+    ln->outlen += ln->lastlen;
+    flush_out(ln);
 }
 
 static void send_tlvs(uint8_t type, uint64_t id, apr_array_header_t *tlvs, apr_pool_t *p)
@@ -510,7 +574,7 @@ static void refuse(uint64_t id, const char *reason, apr_pool_t *p)
            id, reason);
     ca_tlv_add_str(b, CA_TAG_TEXT, reason);
     send_tlvs(CA_MSG_STOP, id, b, p);
-    flush_all();
+    flush_all(sd.cur);
     leave_now(SIGNERD_EXIT_STOP, "request refused");
 }
 
@@ -980,7 +1044,7 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
         apr_array_header_t *b = apr_array_make(p, 32, 1);
         ca_tlv_add_str(b, CA_TAG_TEXT, "signerd " SIGNERD_VERSION);
         send_tlvs(CA_MSG_HELLO_OK, 0, b, p);
-        ca_log(CA_LOG_INFO, "CA61407", APR_SUCCESS, "HELLO");
+        ca_log(CA_LOG_INFO, "CA61407", APR_SUCCESS, "HELLO on %s", sd.cur->device);
         return;
     }
     case CA_MSG_HEARTBEAT:
@@ -994,6 +1058,15 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
     case CA_MSG_REVOKE:
     case CA_MSG_CRL:
     case CA_MSG_PGPSIGN:
+        if (sd.active != sd.cur) {
+            /* the requests come on another line: the web hosts moved the
+             * link (docs/scaling.md) */
+            if (sd.nlines > 1) {
+                ca_log(CA_LOG_NOTICE, "CA61036", APR_SUCCESS, "requests come on %s now",
+                       sd.cur->device);
+            }
+            sd.active = sd.cur;
+        }
         break;
     default:
         refuse(f->id, apr_psprintf(p, "unexpected message %s from the link",
@@ -1049,35 +1122,76 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static void drain_events(apr_pool_t *rp)
+static void drain_events(line_t *ln, apr_pool_t *rp)
 {
     ca_frame_t f;
     ca_wire_event_t ev;
 
-    while ((ev = ca_wire_next(sd.dec, &f)) != CA_WIRE_NEED_MORE) {
+    sd.cur = ln;
+    while (ln->fd >= 0 && (ev = ca_wire_next(ln->dec, &f)) != CA_WIRE_NEED_MORE) {
         if (ev == CA_WIRE_DAMAGED) {
-            ca_log(CA_LOG_NOTICE, "CA61409", APR_SUCCESS, "damaged frame dropped (%lu so "
-                   "far): NAK", (unsigned long)ca_wire_damaged(sd.dec));
+            ca_log(CA_LOG_NOTICE, "CA61409", APR_SUCCESS, "damaged frame dropped on %s (%lu "
+                   "so far): NAK", ln->device, (unsigned long)ca_wire_damaged(ln->dec));
             send_frame(CA_MSG_NAK, 0, NULL, 0, rp);
             continue;
         }
+        /* a valid frame on either line: the web side is there */
         sd.deadman_at = now_ms() + (int64_t)sd.conf->deadman * 1000;
         handle_frame(&f, rp);
         apr_pool_clear(rp);
     }
 }
 
-static void run(void)
+/* a line that has an incomplete frame and was silent for the protocol's
+ * second: the frame is dropped as damaged (NAK) */
+static void line_idle(line_t *ln, int64_t now, apr_pool_t *rp)
+{
+    if (ln->fd >= 0 && ca_wire_pending(ln->dec) && now - ln->last_rx >= CA_WIRE_IDLE_MS
+        && ca_wire_idle(ln->dec) == CA_WIRE_DAMAGED) {
+        ca_log(CA_LOG_NOTICE, "CA61411", APR_SUCCESS, "incomplete frame dropped on %s after "
+               "%d ms of silence: NAK", ln->device, CA_WIRE_IDLE_MS);
+        sd.cur = ln;
+        send_frame(CA_MSG_NAK, 0, NULL, 0, rp);
+        drain_events(ln, rp);
+    }
+}
+
+static void line_read(line_t *ln, short revents, apr_pool_t *rp)
 {
     unsigned char buf[READ_MAX];
+    ssize_t r;
+
+    if (revents & POLLOUT) {
+        flush_out(ln);
+    }
+    if (ln->fd < 0 || !(revents & (POLLIN | POLLHUP | POLLERR))) {
+        return;
+    }
+    r = read(ln->fd, buf, sizeof(buf));
+    if (r > 0) {
+        ln->last_rx = now_ms();
+        ca_wire_feed(ln->dec, buf, (apr_size_t)r);
+        drain_events(ln, rp);
+    }
+    else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        line_failed(ln, "CA61032", r ? APR_FROM_OS_ERROR(errno) : APR_EOF, "the line is gone:");
+    }
+}
+
+static void run(void)
+{
     apr_pool_t *rp;
-    int64_t last_rx = now_ms();
+    int i;
 
     apr_pool_create(&rp, sd.pool);
-    sd.dec = ca_wire_decoder_make(sd.pool);
+    for (i = 0; i < sd.nlines; i++) {
+        sd.lines[i].dec = ca_wire_decoder_make(sd.pool);
+        sd.lines[i].last_rx = now_ms();
+    }
+    sd.cur = &sd.lines[0];
     sd.deadman_at = now_ms() + (int64_t)sd.conf->deadman * 1000;
     for (;;) {
-        struct pollfd pfd[2];
+        struct pollfd pfd[MAX_LINES + 1];
         int64_t now = now_ms(), timeout;
         int n;
 
@@ -1086,24 +1200,23 @@ static void run(void)
                    sd.conf->deadman);
             leave_now(SIGNERD_EXIT_DEADMAN, "dead-man switch");
         }
-        if (ca_wire_pending(sd.dec) && now - last_rx >= CA_WIRE_IDLE_MS) {
-            if (ca_wire_idle(sd.dec) == CA_WIRE_DAMAGED) {
-                ca_log(CA_LOG_NOTICE, "CA61411", APR_SUCCESS, "incomplete frame dropped "
-                       "after %d ms of silence: NAK", CA_WIRE_IDLE_MS);
-                send_frame(CA_MSG_NAK, 0, NULL, 0, rp);
-                drain_events(rp);
-            }
-            continue;
-        }
         timeout = sd.deadman_at - now;
-        if (ca_wire_pending(sd.dec) && last_rx + CA_WIRE_IDLE_MS - now < timeout) {
-            timeout = last_rx + CA_WIRE_IDLE_MS - now;
+        for (i = 0; i < sd.nlines; i++) {
+            line_t *ln = &sd.lines[i];
+            line_idle(ln, now, rp);
+            if (ln->fd >= 0 && ca_wire_pending(ln->dec)
+                && ln->last_rx + CA_WIRE_IDLE_MS - now < timeout) {
+                timeout = ln->last_rx + CA_WIRE_IDLE_MS - now;
+            }
+            /* a closed line is left out of the poll (fd -1 is ignored) */
+            pfd[i].fd = ln->fd;
+            pfd[i].events = POLLIN | (ln->outlen ? POLLOUT : 0);
+            pfd[i].revents = 0;
         }
-        pfd[0].fd = sd.fd;
-        pfd[0].events = POLLIN | (sd.outlen ? POLLOUT : 0);
-        pfd[1].fd = sd.sigpipe[0];
-        pfd[1].events = POLLIN;
-        n = poll(pfd, 2, (int)(timeout < 0 ? 0 : timeout));
+        pfd[sd.nlines].fd = sd.sigpipe[0];
+        pfd[sd.nlines].events = POLLIN;
+        pfd[sd.nlines].revents = 0;
+        n = poll(pfd, (nfds_t)sd.nlines + 1, (int)(timeout < 0 ? 0 : timeout));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -1111,30 +1224,18 @@ static void run(void)
             ca_log(CA_LOG_ERR, "CA61025", APR_FROM_OS_ERROR(errno), "poll");
             leave_now(SIGNERD_EXIT_IO, "poll failed");
         }
-        if (pfd[1].revents & POLLIN) {
+        if (pfd[sd.nlines].revents & POLLIN) {
             unsigned char sig = 0;
             if (read(sd.sigpipe[0], &sig, 1) == 1 && (sig == SIGTERM || sig == SIGINT)) {
                 ca_log(CA_LOG_NOTICE, "CA61026", APR_SUCCESS, "signal %d: stopping", sig);
-                flush_all();
+                for (i = 0; i < sd.nlines; i++) {
+                    flush_all(&sd.lines[i]);
+                }
                 leave_now(SIGNERD_EXIT_OK, "stopped by signal");
             }
         }
-        if (pfd[0].revents & POLLOUT) {
-            flush_out();
-        }
-        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t r = read(sd.fd, buf, sizeof(buf));
-
-            if (r > 0) {
-                last_rx = now_ms();
-                ca_wire_feed(sd.dec, buf, (apr_size_t)r);
-                drain_events(rp);
-            }
-            else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                ca_log(CA_LOG_ERR, "CA61032", r ? APR_FROM_OS_ERROR(errno) : APR_EOF,
-                       "the line %s is gone", sd.conf->device);
-                leave_now(SIGNERD_EXIT_IO, "the line is gone");
-            }
+        for (i = 0; i < sd.nlines; i++) {
+            line_read(&sd.lines[i], pfd[i].revents, rp);
         }
     }
 }
@@ -1225,14 +1326,21 @@ int main(int argc, char **argv)
             return SIGNERD_EXIT_START;
         }
     }
-    /* open what it needs, then drop privileges, then answer */
-    {
+    /* open what it needs (every line), then drop privileges, then answer */
+    sd.lines[0].fd = sd.lines[1].fd = -1;
+    sd.lines[sd.nlines++].device = sd.conf->device;
+    if (sd.conf->device2) {
+        sd.lines[sd.nlines++].device = sd.conf->device2;
+    }
+    for (i = 0; i < sd.nlines; ++i) {
         const char *why;
-        apr_status_t rv = ca_serial_open(&sd.fd, &why, sd.conf->device, sd.conf->baud);
+        apr_status_t rv = ca_serial_open(&sd.lines[i].fd, &why, sd.lines[i].device,
+                                         sd.conf->baud);
         if (rv != APR_SUCCESS) {
-            ca_log(CA_LOG_ERR, "CA61202", rv, "the line %s: %s", sd.conf->device, why);
+            ca_log(CA_LOG_ERR, "CA61202", rv, "the line %s: %s", sd.lines[i].device, why);
+            sd.lines[i].fd = -1;
             OPENSSL_cleanse(sd.passphrase, sizeof(sd.passphrase));
-            return SIGNERD_EXIT_START;
+            leave_now(SIGNERD_EXIT_START, "start-up failed");
         }
     }
     if (load_keys() != APR_SUCCESS) {
@@ -1296,9 +1404,9 @@ int main(int argc, char **argv)
         ca_log(CA_LOG_NOTICE, "CA61028", APR_SUCCESS, "ca %s: key loaded, %d revocations "
                "in the journal", ca->name, ca->revs->nelts);
     }
-    ca_log(CA_LOG_NOTICE, "CA61029", APR_SUCCESS, "signerd %s ready on %s at %ld baud, "
-           "dead-man %d s", SIGNERD_VERSION, sd.conf->device, sd.conf->baud,
-           sd.conf->deadman);
+    ca_log(CA_LOG_NOTICE, "CA61029", APR_SUCCESS, "signerd %s ready on %s%s%s at %ld baud, "
+           "dead-man %d s", SIGNERD_VERSION, sd.conf->device, sd.conf->device2 ? " and " : "",
+           sd.conf->device2 ? sd.conf->device2 : "", sd.conf->baud, sd.conf->deadman);
     run();
     return 0;
 }

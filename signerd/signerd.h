@@ -75,7 +75,8 @@ typedef struct signerd_pgp_t signerd_pgp_t;
 
 typedef struct {
     const char *path;
-    const char *device;
+    const char *device;             /* the first line */
+    const char *device2;            /* a second line (another web host), or NULL */
     long baud;
     const char *user;               /* may be NULL */
     const char *journal;

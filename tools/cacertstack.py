@@ -1470,7 +1470,9 @@ class Stack:
 
     # ---- httpd ------------------------------------------------------------
 
-    def render_conf(self):
+    def render_conf(self, overrides=None):
+        """httpd.conf.in filled in; overrides: {VARIABLE: value} over the
+        stack's own (another frontend's ports and directories)."""
         with open(os.path.join(self.repo, "conf", "stack", "httpd.conf.in")) as f:
             text = f.read()
         if not self.modules:
@@ -1492,6 +1494,7 @@ class Stack:
             "HELP": self.help, "LOCALE": self.locale,
             "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
+        values.update(overrides or {})
 
         def sub(m):
             k = m.group(1)
