@@ -98,7 +98,12 @@ def pair(stack):
     if not stack.httpd_pid():
         stack.start_httpd()
     stack.start_signerd()              # one line again
-    bad = bad_log_lines(log_text(fe.error_log).splitlines(), TAKEOVER)
+    # Under ASan a child's exit runs LeakSanitizer's check, which on a busy
+    # machine takes longer than httpd waits before it sends SIGTERM (seen in
+    # gdb: the lingering child is in __lsan::CheckForLeaks); the leak
+    # reports themselves are still checked by the stack fixture.
+    slow_exit = ("AH00045",) if stack.asan else ()
+    bad = bad_log_lines(log_text(fe.error_log).splitlines(), TAKEOVER + slow_exit)
     assert not bad, "frontend b:\n" + "\n".join(bad)
 
 

@@ -1492,6 +1492,7 @@ class Stack:
             "ARGON2": self.argon2, "HTTP_PORT": str(self.http_port),
             "CA_DIR": self.ca_dir, "LINE_DIR": self.line_dir,
             "HELP": self.help, "LOCALE": self.locale,
+            "GRACEFUL": "30" if self.asan else "5",
             "EXTRA_CONF": "\n".join(self.demo_conf() + self.extra_conf),
         }
         values.update(overrides or {})
@@ -1708,7 +1709,7 @@ class Stack:
             os.kill(pid, signal.SIGWINCH)
         except ProcessLookupError:
             pass
-        if not wait_pid_gone(pid, 15):
+        if not wait_pid_gone(pid, 45 if self.asan else 15):
             _log("httpd did not stop gracefully in time; sending SIGTERM")
             try:
                 os.kill(pid, signal.SIGTERM)

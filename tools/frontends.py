@@ -195,7 +195,7 @@ class MemberFrontend:
         if self.running():
             self.proc.send_signal(signal.SIGWINCH)
             try:
-                self.proc.wait(30 if self.stack.asan else 20)
+                self.proc.wait(45 if self.stack.asan else 20)
             except subprocess.TimeoutExpired:
                 self.proc.terminate()
                 self.proc.wait(30)
