@@ -102,7 +102,7 @@ typedef struct {
 /* the fields of *obj from the row, as map says */
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
 /* a select's rows as an array of structs of elt_size, each filled by map
- * (other fields zero) */
+ * (other fields zero); map's names are looked up once per result */
 apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);
