@@ -122,6 +122,39 @@ int ca_col_true(const ca_row_t *row, const char *name)
     return val_true(ca_col(row, name));
 }
 
+/* "YYYY-MM-DD[ HH:MM]" of secs (UTC); v as it is when it is not a number */
+static const char *utc_of(const char *v, apr_int64_t mul, int minutes, apr_pool_t *p)
+{
+    apr_time_exp_t t;
+    apr_int64_t n;
+    char *end;
+
+    if (!v || !*v) {
+        return v;
+    }
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    if (*end || errno || n > APR_INT64_C(253402300799) / mul
+        || n < APR_INT64_C(-62135596800) / mul
+        || apr_time_exp_gmt(&t, apr_time_from_sec(n * mul)) != APR_SUCCESS) {
+        return v;
+    }
+    return minutes ? apr_psprintf(p, "%04d-%02d-%02d %02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
+                                  t.tm_mday, t.tm_hour, t.tm_min)
+                   : apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1,
+                                  t.tm_mday);
+}
+
+const char *ca_ts_of_epoch(const char *secs, apr_pool_t *p)
+{
+    return utc_of(secs, 1, 1, p);
+}
+
+const char *ca_date_of_days(const char *days, apr_pool_t *p)
+{
+    return utc_of(days, 86400, 0, p);
+}
+
 apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p)
 {
