@@ -12,7 +12,8 @@ fills each side's database as bench/bigdata.py does at that scale, the
 member measured being one of its heavy members (hundreds of certificates
 and assurances given: the cost per row of /certs/ and /wot/points).
 With --same, A's stack is then restarted with B's build and templates and
-every page measured, in every language, must come out byte-identical.
+every page measured must come out byte-identical, in English and in every
+language of B's po/.
 
   bench/page_ab.py --a /path/to/old/tree [--b this tree] [--lang fr]
                    [--page /wot/points --page /certs/] [--heavy 0.001]"""
@@ -140,7 +141,9 @@ def main():
                   f"median of the B/A ratios {statistics.median(rt):.3f} "
                   f"(min {min(rt):.3f}, max {max(rt):.3f})")
         if args.same:
-            same_pages(sides, pages, langs)
+            same_pages(sides, pages, ["en"] + sorted(
+                f[:-3].replace("_", "-").lower() for f in os.listdir(os.path.join(args.b, "po"))
+                if f.endswith(".po")))
     finally:
         for s in sides.values():
             s["stack"].stop()
