@@ -70,16 +70,31 @@ static const cacert_var_t line_vars[] = {
 
 static void line_items(assure_req_t *q, const char *list, const apr_array_header_t *lines)
 {
-    int i;
+    /* the text of each method looked up once (a list has one or two) */
+    const char *methods[8], *texts[8];
+    int i, k, nm = 0;
 
     for (i = 0; i < lines->nelts; i++) {
         const ca_wot_line_t *l = &APR_ARRAY_IDX(lines, i, ca_wot_line_t);
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, list);
+        const char *text = NULL;
 
         cacert_tmpl_vars(item, l, line_vars);
-        assure_set_msg(q, "method_text", apr_pstrcat(q->r->pool, "wot.method.", l->method,
-                                                     NULL));
-        ca_tmpl_set(item, "method", ca_tmpl_get(q->pg->ctx, "method_text"));
+        for (k = 0; k < nm && !text; k++) {
+            if (!strcmp(methods[k], l->method)) {
+                text = texts[k];
+            }
+        }
+        if (!text) {
+            assure_set_msg(q, "method_text", apr_pstrcat(q->r->pool, "wot.method.", l->method,
+                                                         NULL));
+            text = ca_tmpl_get(q->pg->ctx, "method_text");
+            if (nm < 8) {
+                methods[nm] = l->method;
+                texts[nm++] = text;
+            }
+        }
+        ca_tmpl_set_static(item, "method", text);
     }
     ca_tmpl_set(q->pg->ctx, "method_text", NULL);
 }

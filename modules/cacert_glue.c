@@ -652,19 +652,22 @@ void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *v
         const void *f = base + vars->offset;
         switch (vars->kind) {
         case CACERT_VAR_STR:
-            ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+            ca_tmpl_set_static(ctx, vars->name, *(const char *const *)f);
             break;
         case CACERT_VAR_NONEMPTY:
             if (*(const char *const *)f && **(const char *const *)f) {
-                ca_tmpl_set(ctx, vars->name, *(const char *const *)f);
+                ca_tmpl_set_static(ctx, vars->name, *(const char *const *)f);
             }
             break;
-        case CACERT_VAR_INT:
-            ca_tmpl_setf(ctx, vars->name, "%d", *(const int *)f);
+        case CACERT_VAR_INT: {
+            char num[16];
+            apr_snprintf(num, sizeof(num), "%d", *(const int *)f);
+            ca_tmpl_set_static(ctx, vars->name, num);
             break;
+        }
         case CACERT_VAR_FLAG:
             if (*(const int *)f) {
-                ca_tmpl_set(ctx, vars->name, "1");
+                ca_tmpl_set_static(ctx, vars->name, "1");
             }
             break;
         }

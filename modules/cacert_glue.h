@@ -225,7 +225,8 @@ enum {
 };
 
 typedef struct {
-    const char *name;           /* the template variable; NULL ends a list */
+    const char *name;           /* the template variable (kept, not copied: a
+                                 * string literal); NULL ends a list */
     int kind;                   /* CACERT_VAR_* */
     size_t offset;              /* offsetof the field in its struct */
 } cacert_var_t;

@@ -354,10 +354,10 @@ static const cacert_var_t cert_fields[] = {
 static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
 {
     cacert_tmpl_vars(ctx, c, cert_fields);
-    ca_tmpl_set(ctx, "is_active", !strcmp(c->status, "active") ? "1" : NULL);
-    ca_tmpl_set(ctx, "is_revoked", !strcmp(c->status, "revoked") ? "1" : NULL);
-    ca_tmpl_set(ctx, "is_revoking", !strcmp(c->status, "revoking") ? "1" : NULL);
-    ca_tmpl_set(ctx, "is_expired", !strcmp(c->status, "expired") ? "1" : NULL);
+    ca_tmpl_set_static(ctx, "is_active", !strcmp(c->status, "active") ? "1" : NULL);
+    ca_tmpl_set_static(ctx, "is_revoked", !strcmp(c->status, "revoked") ? "1" : NULL);
+    ca_tmpl_set_static(ctx, "is_revoking", !strcmp(c->status, "revoking") ? "1" : NULL);
+    ca_tmpl_set_static(ctx, "is_expired", !strcmp(c->status, "expired") ? "1" : NULL);
 }
 
 static int page_list(iss_req_t *q)

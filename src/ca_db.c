@@ -81,9 +81,9 @@ const char *ca_col(const ca_row_t *row, const char *name)
     return NULL;
 }
 
-apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def)
+/* a value read as a 64-bit integer, DEF for NULL or not one */
+static apr_int64_t val_i64(const char *v, apr_int64_t def)
 {
-    const char *v = ca_col(row, name);
     char *end;
     apr_int64_t n;
 
@@ -95,18 +95,64 @@ apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def)
     return (*end || errno) ? def : n;
 }
 
-int ca_col_int(const ca_row_t *row, const char *name, int def)
+static int val_int(const char *v, int def)
 {
-    apr_int64_t n = ca_col_i64(row, name, def);
+    apr_int64_t n = val_i64(v, def);
 
     return (n < INT_MIN || n > INT_MAX) ? def : (int)n;
 }
 
+static int val_true(const char *v)
+{
+    return v && (!strcmp(v, "t") || !strcmp(v, "true"));
+}
+
+apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def)
+{
+    return val_i64(ca_col(row, name), def);
+}
+
+int ca_col_int(const ca_row_t *row, const char *name, int def)
+{
+    return val_int(ca_col(row, name), def);
+}
+
 int ca_col_true(const ca_row_t *row, const char *name)
 {
-    const char *v = ca_col(row, name);
+    return val_true(ca_col(row, name));
+}
 
-    return v && (!strcmp(v, "t") || !strcmp(v, "true"));
+/* "YYYY-MM-DD[ HH:MM]" of secs (UTC); v as it is when it is not a number */
+static const char *utc_of(const char *v, apr_int64_t mul, int minutes, apr_pool_t *p)
+{
+    apr_time_exp_t t;
+    apr_int64_t n;
+    char *end;
+
+    if (!v || !*v) {
+        return v;
+    }
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    if (*end || errno || n > APR_INT64_C(253402300799) / mul
+        || n < APR_INT64_C(-62135596800) / mul
+        || apr_time_exp_gmt(&t, apr_time_from_sec(n * mul)) != APR_SUCCESS) {
+        return v;
+    }
+    return minutes ? apr_psprintf(p, "%04d-%02d-%02d %02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
+                                  t.tm_mday, t.tm_hour, t.tm_min)
+                   : apr_psprintf(p, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1,
+                                  t.tm_mday);
+}
+
+const char *ca_ts_of_epoch(const char *secs, apr_pool_t *p)
+{
+    return utc_of(secs, 1, 1, p);
+}
+
+const char *ca_date_of_days(const char *days, apr_pool_t *p)
+{
+    return utc_of(days, 86400, 0, p);
 }
 
 apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
@@ -131,24 +177,80 @@ apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *lab
         return APR_EGENERAL;
     }
     ncols = apr_dbd_num_cols(db->driver, res);
+    /* copies: the driver clears the result once the last row was read */
     names = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
     for (i = 0; i < ncols; i++) {
         const char *nm = apr_dbd_get_name(db->driver, res, i);
         names[i] = nm ? apr_pstrdup(p, nm) : NULL;
     }
+    if ((i = apr_dbd_num_tuples(db->driver, res)) > 0) {
+        *prows = apr_array_make(p, i, sizeof(const ca_row_t *));
+    }
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
         ca_row_t *r = apr_palloc(p, sizeof(*r));
-        const char **vals = apr_pcalloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
+        const char **vals = apr_palloc(p, sizeof(const char *) * (apr_size_t)(ncols + 1));
         for (i = 0; i < ncols; i++) {
             const char *v = apr_dbd_get_entry(db->driver, row, i);
             vals[i] = v ? apr_pstrdup(p, v) : NULL;
         }
+        vals[ncols] = NULL;
         r->ncols = ncols;
         r->names = names;
         r->vals = vals;
         APR_ARRAY_PUSH(*prows, const ca_row_t *) = r;
     }
     return APR_SUCCESS;
+}
+
+/* where each column of map is in row's result (names shared by its rows):
+ * idx[k] for map[k], -1 for a name the result lacks */
+static void map_resolve(int *idx, const ca_row_t *row, const ca_col_map_t *map)
+{
+    int k, i;
+
+    for (k = 0; map[k].col; k++) {
+        idx[k] = -1;
+        for (i = 0; i < row->ncols; i++) {
+            if (row->names[i] && !strcmp(row->names[i], map[k].col)) {
+                idx[k] = i;
+                break;
+            }
+        }
+    }
+}
+
+static void fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map, const int *idx)
+{
+    char *base = obj;
+    int k;
+
+    for (k = 0; map[k].col; k++) {
+        /* a name the query lacks: ca_col says so (CA10307) */
+        const char *v = idx[k] >= 0 ? row->vals[idx[k]] : ca_col(row, map[k].col);
+        switch (map[k].kind) {
+        case CA_COL_INT:
+            *(int *)(base + map[k].offset) = val_int(v, 0);
+            break;
+        case CA_COL_TRUE:
+            *(int *)(base + map[k].offset) = val_true(v);
+            break;
+        default:
+            *(const char **)(base + map[k].offset) = v;
+            break;
+        }
+    }
+}
+
+static int *map_index(const ca_row_t *row, const ca_col_map_t *map, apr_pool_t *p)
+{
+    int n = 0, *idx;
+
+    while (map[n].col) {
+        n++;
+    }
+    idx = apr_palloc(p, sizeof(int) * (apr_size_t)(n + 1));
+    map_resolve(idx, row, map);
+    return idx;
 }
 
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map)
@@ -190,16 +292,29 @@ apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
     return APR_SUCCESS;
 }
 
-static void fill_by_map(void *obj, const ca_row_t *row, const void *map)
-{
-    ca_row_fill(obj, row, map);
-}
-
 apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p)
 {
-    return ca_db_collect(parr, elt_size, fill_by_map, map, db, label, nargs, args, p);
+    apr_array_header_t *rows;
+    const int *idx;
+    apr_status_t rv;
+    int i;
+
+    *parr = apr_array_make(p, 4, (int)elt_size);
+    if ((rv = ca_db_rows(&rows, db, label, nargs, args, p)) != APR_SUCCESS
+        || rows->nelts == 0) {
+        return rv;
+    }
+    *parr = apr_array_make(p, rows->nelts, (int)elt_size);
+    /* the columns found by name once for the whole result */
+    idx = map_index(APR_ARRAY_IDX(rows, 0, const ca_row_t *), map, p);
+    for (i = 0; i < rows->nelts; i++) {
+        void *e = apr_array_push(*parr);
+        memset(e, 0, elt_size);
+        fill_at(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), map, idx);
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,

@@ -41,6 +41,15 @@ typedef struct ca_db_t {
 
 /* a timestamp column as the pages show it (UTC, to the minute), in SQL */
 #define CA_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+/* The same in two steps, for lists of hundreds of rows, where to_char is
+ * most of the server's work: in SQL a timestamp as whole seconds since
+ * 1970 (a finite one), a date as days since 1970; ca_ts_of_epoch and
+ * ca_date_of_days make of them what CA_SQL_TS and to_char(d,
+ * 'YYYY-MM-DD') give.  SQL NULL ("") stays "". */
+#define CA_SQL_EPOCH(col) "floor(date_part('epoch', " col "))::bigint"
+#define CA_SQL_DAYS(col) "(" col " - DATE '1970-01-01')"
+const char *ca_ts_of_epoch(const char *secs, apr_pool_t *p);
+const char *ca_date_of_days(const char *days, apr_pool_t *p);
 
 /* run a statement that returns no rows; *pnrows = rows affected */
 apr_status_t ca_db_query(int *pnrows, ca_db_t *db, const char *label,
@@ -102,7 +111,7 @@ typedef struct {
 /* the fields of *obj from the row, as map says */
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
 /* a select's rows as an array of structs of elt_size, each filled by map
- * (other fields zero) */
+ * (other fields zero); map's names are looked up once per result */
 apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);

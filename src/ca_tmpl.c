@@ -47,10 +47,26 @@ typedef struct {
     apr_array_header_t *items;      /* list of ca_tmpl_ctx_t *, or NULL */
 } tmpl_val_t;
 
+/* A context holds its first CTX_LINEAR variables in a small unordered
+ * array, searched from end to end: a list item (a table row) has a
+ * handful of them, and a hash table made for each would cost more than
+ * the lookups it saves.  Past CTX_LINEAR (a page's root context) they go
+ * into a hash table, which then holds every variable of the context. */
+#define CTX_LINEAR 16
+
+typedef struct {
+    const char *name;
+    apr_size_t len;
+    tmpl_val_t val;
+} tmpl_var_t;
+
 struct ca_tmpl_ctx_t {
     ca_tmpl_ctx_t *parent;
     apr_pool_t *pool;
-    apr_hash_t *vars;               /* name -> tmpl_val_t */
+    tmpl_var_t *list;               /* up to CTX_LINEAR variables, or NULL */
+    int n;
+    apr_hash_t *vars;               /* name -> tmpl_val_t: all of them, once
+                                     * there were more than CTX_LINEAR */
 };
 
 ca_tmpl_ctx_t *ca_tmpl_ctx_make(ca_tmpl_ctx_t *parent, apr_pool_t *p)
@@ -59,11 +75,82 @@ ca_tmpl_ctx_t *ca_tmpl_ctx_make(ca_tmpl_ctx_t *parent, apr_pool_t *p)
 
     ctx->parent = parent;
     ctx->pool = p;
-    ctx->vars = apr_hash_make(p);
     return ctx;
 }
 
-void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
+/* the variable name[0..len) of ctx itself (not its parents), or NULL */
+static tmpl_val_t *ctx_own(const ca_tmpl_ctx_t *ctx, const char *name, apr_size_t len)
+{
+    int i;
+
+    if (ctx->vars) {
+        return apr_hash_get(ctx->vars, name, (apr_ssize_t)len);
+    }
+    for (i = 0; i < ctx->n; i++) {
+        tmpl_var_t *e = &ctx->list[i];
+        if (e->len == len && e->name[0] == name[0] && !memcmp(e->name, name, len)) {
+            return &e->val;
+        }
+    }
+    return NULL;
+}
+
+/* the variable name of ctx, made empty if it was not there; the name is
+ * copied when copy_name */
+static tmpl_val_t *ctx_slot(ca_tmpl_ctx_t *ctx, const char *name, int copy_name)
+{
+    apr_size_t len = strlen(name);
+    tmpl_val_t *v = ctx_own(ctx, name, len);
+    const char *nm;
+    int i;
+
+    if (v) {
+        return v;
+    }
+    nm = copy_name ? apr_pstrmemdup(ctx->pool, name, len) : name;
+    if (!ctx->vars && ctx->n < CTX_LINEAR) {
+        tmpl_var_t *e;
+        if (!ctx->list) {
+            ctx->list = apr_palloc(ctx->pool, CTX_LINEAR * sizeof(*ctx->list));
+        }
+        e = &ctx->list[ctx->n++];
+        e->name = nm;
+        e->len = len;
+        e->val.str = NULL;
+        e->val.items = NULL;
+        return &e->val;
+    }
+    if (!ctx->vars) {
+        /* the array no longer changes: the hash table points into it */
+        ctx->vars = apr_hash_make(ctx->pool);
+        for (i = 0; i < ctx->n; i++) {
+            apr_hash_set(ctx->vars, ctx->list[i].name, (apr_ssize_t)ctx->list[i].len,
+                         &ctx->list[i].val);
+        }
+    }
+    v = apr_pcalloc(ctx->pool, sizeof(*v));
+    apr_hash_set(ctx->vars, nm, (apr_ssize_t)len, v);
+    return v;
+}
+
+static void ctx_unset(ca_tmpl_ctx_t *ctx, const char *name)
+{
+    apr_size_t len = strlen(name);
+    int i;
+
+    if (ctx->vars) {
+        apr_hash_set(ctx->vars, name, (apr_ssize_t)len, NULL);
+        return;
+    }
+    for (i = 0; i < ctx->n; i++) {
+        if (ctx->list[i].len == len && !memcmp(ctx->list[i].name, name, len)) {
+            ctx->list[i] = ctx->list[--ctx->n];
+            return;
+        }
+    }
+}
+
+static void tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value, int copy_name)
 {
     tmpl_val_t *v;
 
@@ -71,12 +158,22 @@ void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
         return;
     }
     if (!value) {
-        apr_hash_set(ctx->vars, name, APR_HASH_KEY_STRING, NULL);
+        ctx_unset(ctx, name);
         return;
     }
-    v = apr_pcalloc(ctx->pool, sizeof(*v));
+    v = ctx_slot(ctx, name, copy_name);
     v->str = apr_pstrdup(ctx->pool, value);
-    apr_hash_set(ctx->vars, apr_pstrdup(ctx->pool, name), APR_HASH_KEY_STRING, v);
+    v->items = NULL;
+}
+
+void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
+{
+    tmpl_set(ctx, name, value, 1);
+}
+
+void ca_tmpl_set_static(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
+{
+    tmpl_set(ctx, name, value, 0);
 }
 
 void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)
@@ -98,12 +195,11 @@ ca_tmpl_ctx_t *ca_tmpl_add_item(ca_tmpl_ctx_t *ctx, const char *name)
     tmpl_val_t *v;
     ca_tmpl_ctx_t *item;
 
-    v = apr_hash_get(ctx->vars, name, APR_HASH_KEY_STRING);
-    if (!v || !v->items) {
+    v = ctx_slot(ctx, name, 1);
+    if (!v->items) {
         /* a string of the same name is replaced by the list */
-        v = apr_pcalloc(ctx->pool, sizeof(*v));
+        v->str = NULL;
         v->items = apr_array_make(ctx->pool, 8, sizeof(ca_tmpl_ctx_t *));
-        apr_hash_set(ctx->vars, apr_pstrdup(ctx->pool, name), APR_HASH_KEY_STRING, v);
     }
     item = ca_tmpl_ctx_make(ctx, ctx->pool);
     APR_ARRAY_PUSH(v->items, ca_tmpl_ctx_t *) = item;
@@ -111,12 +207,12 @@ ca_tmpl_ctx_t *ca_tmpl_add_item(ca_tmpl_ctx_t *ctx, const char *name)
 }
 
 static const tmpl_val_t *ctx_chain_lookup(const ca_tmpl_ctx_t *ctx,
-                                          const char *name, apr_ssize_t len)
+                                          const char *name, apr_size_t len)
 {
     const tmpl_val_t *v;
 
     for (; ctx; ctx = ctx->parent) {
-        if ((v = apr_hash_get(ctx->vars, name, len)) != NULL) {
+        if ((v = ctx_own(ctx, name, len)) != NULL) {
             return v;
         }
     }
@@ -130,7 +226,7 @@ const char *ca_tmpl_get(const ca_tmpl_ctx_t *ctx, const char *name)
     if (!name) {
         return NULL;
     }
-    v = ctx_chain_lookup(ctx, name, APR_HASH_KEY_STRING);
+    v = ctx_chain_lookup(ctx, name, strlen(name));
     return v ? v->str : NULL;
 }
 
@@ -717,30 +813,27 @@ static apr_status_t out_raw(rstate_t *st, const char *s, apr_size_t n)
     return APR_SUCCESS;
 }
 
-static apr_status_t out_escaped(rstate_t *st, const char *s)
+/* s[0..n) escaped for HTML */
+static apr_status_t out_escaped(rstate_t *st, const char *s, apr_size_t n)
 {
     apr_status_t rv;
-    const char *run = s;
+    const char *run = s, *end = s + n;
 
-    for (;; ++s) {
-        unsigned char c = (unsigned char)*s;
-        if (c && !html_special(c)) {
+    for (; s < end; ++s) {
+        const char *r;
+        if (!html_special((unsigned char)*s)) {
             continue;
         }
         if ((rv = out_raw(st, run, (apr_size_t)(s - run))) != APR_SUCCESS) {
             return rv;
         }
-        if (!c) {
-            return APR_SUCCESS;
-        }
-        {
-            const char *r = html_repl(c);
-            if ((rv = out_raw(st, r, strlen(r))) != APR_SUCCESS) {
-                return rv;
-            }
+        r = html_repl((unsigned char)*s);
+        if ((rv = out_raw(st, r, strlen(r))) != APR_SUCCESS) {
+            return rv;
         }
         run = s + 1;
     }
+    return out_raw(st, run, (apr_size_t)(s - run));
 }
 
 static const tmpl_val_t *lookup(const frame_t *fr, const char *name, apr_size_t len)
@@ -749,9 +842,9 @@ static const tmpl_val_t *lookup(const frame_t *fr, const char *name, apr_size_t 
 
     for (; fr; fr = fr->next) {
         if (!fr->next) {
-            return ctx_chain_lookup(fr->ctx, name, (apr_ssize_t)len);
+            return ctx_chain_lookup(fr->ctx, name, len);
         }
-        if ((v = apr_hash_get(fr->ctx->vars, name, (apr_ssize_t)len)) != NULL) {
+        if ((v = ctx_own(fr->ctx, name, len)) != NULL) {
             return v;
         }
     }
@@ -773,13 +866,22 @@ static int all_digits(const char *s, apr_size_t n)
     return n > 0;
 }
 
-/* fmt with {{day}}, {{month}}, {{year}} and {{time}} replaced */
-static const char *fill_date(apr_pool_t *p, const char *fmt, const char *day,
+/* a value as the template inserts it: escaped in HTML */
+static apr_status_t out_value(rstate_t *st, const char *s, apr_size_t n)
+{
+    return st->escape ? out_escaped(st, s, n) : out_raw(st, s, n);
+}
+
+/* fmt with {{day}}, {{month}}, {{year}} and {{time}} replaced, written
+ * out as a value (escaping, when there is, goes character by character:
+ * the pieces escaped one by one come out as the whole would) */
+static apr_status_t out_date(rstate_t *st, const char *fmt, const char *day,
                              const char *month, const char *year, const char *time)
 {
     static const char *const names[] = { "{{day}}", "{{month}}", "{{year}}", "{{time}}" };
+    static const apr_size_t lens[] = { 7, 9, 8, 8 };
     const char *vals[4];
-    const char *out = "";
+    apr_status_t rv;
     int k;
 
     vals[0] = day;
@@ -789,27 +891,33 @@ static const char *fill_date(apr_pool_t *p, const char *fmt, const char *day,
     while (*fmt) {
         const char *next = strstr(fmt, "{{");
         if (!next) {
-            return apr_pstrcat(p, out, fmt, NULL);
+            return out_value(st, fmt, strlen(fmt));
         }
-        out = apr_pstrcat(p, out, apr_pstrmemdup(p, fmt, (apr_size_t)(next - fmt)), NULL);
+        if ((rv = out_value(st, fmt, (apr_size_t)(next - fmt))) != APR_SUCCESS) {
+            return rv;
+        }
         for (k = 0; k < 4; ++k) {
-            if (!strncmp(next, names[k], strlen(names[k]))) {
-                out = apr_pstrcat(p, out, vals[k], NULL);
-                fmt = next + strlen(names[k]);
+            if (!strncmp(next, names[k], lens[k])) {
+                if ((rv = out_value(st, vals[k], strlen(vals[k]))) != APR_SUCCESS) {
+                    return rv;
+                }
+                fmt = next + lens[k];
                 break;
             }
         }
         if (k == 4) {
-            out = apr_pstrcat(p, out, "{{", NULL);
+            if ((rv = out_value(st, "{{", 2)) != APR_SUCCESS) {
+                return rv;
+            }
             fmt = next + 2;
         }
     }
-    return out;
+    return APR_SUCCESS;
 }
 
-/* {{x|date}} "YYYY-MM-DD[ HH:MM[:SS]]", {{x|datetime}}, {{x|num}} digits;
- * a value of another shape is shown as it is */
-static const char *apply_filter(rstate_t *st, filter_t f, const char *v)
+/* {{x|date}} "YYYY-MM-DD[ HH:MM[:SS]]", {{x|datetime}}, {{x|num}} digits,
+ * written out; a value of another shape is shown as it is */
+static apr_status_t out_filtered(rstate_t *st, filter_t f, const char *v)
 {
     const tr_t *tr = st->tr ? st->tr : &tr_source;
     apr_size_t n = strlen(v);
@@ -820,7 +928,7 @@ static const char *apply_filter(rstate_t *st, filter_t f, const char *v)
         char *out;
 
         if (!all_digits(v + neg, digits) || digits <= 3) {
-            return v;
+            return out_value(st, v, n);
         }
         out = apr_palloc(st->p, n + (digits / 3) * sl + 1);
         if (neg) {
@@ -833,8 +941,7 @@ static const char *apply_filter(rstate_t *st, filter_t f, const char *v)
             }
             out[o++] = v[neg + i];
         }
-        out[o] = '\0';
-        return out;
+        return out_value(st, out, o);
     }
     if ((n == 10 || n == 16 || n == 19) && all_digits(v, 4) && v[4] == '-'
         && all_digits(v + 5, 2) && v[7] == '-' && all_digits(v + 8, 2)
@@ -843,16 +950,25 @@ static const char *apply_filter(rstate_t *st, filter_t f, const char *v)
                         && (n == 16 || (v[16] == ':' && all_digits(v + 17, 2)))))) {
         int mon = (v[5] - '0') * 10 + (v[6] - '0');
         int day = (v[8] - '0') * 10 + (v[9] - '0');
+        char dd[3], yyyy[5], hhmm[6];
 
         if (mon < 1 || mon > 12 || day < 1 || day > 31) {
-            return v;
+            return out_value(st, v, n);
         }
-        return fill_date(st->p, f == F_DATETIME && n > 10 ? tr->datetime_fmt : tr->date_fmt,
-                         apr_itoa(st->p, day), tr->month[mon - 1],
-                         apr_pstrmemdup(st->p, v, 4),
-                         n > 10 ? apr_pstrmemdup(st->p, v + 11, 5) : "");
+        /* the day without a leading zero */
+        dd[0] = day >= 10 ? (char)('0' + day / 10) : (char)('0' + day);
+        dd[1] = day >= 10 ? (char)('0' + day % 10) : '\0';
+        dd[2] = '\0';
+        memcpy(yyyy, v, 4);
+        yyyy[4] = '\0';
+        if (n > 10) {
+            memcpy(hhmm, v + 11, 5);
+        }
+        hhmm[n > 10 ? 5 : 0] = '\0';
+        return out_date(st, f == F_DATETIME && n > 10 ? tr->datetime_fmt : tr->date_fmt,
+                        dd, tr->month[mon - 1], yyyy, hhmm);
     }
-    return v;
+    return out_value(st, v, n);
 }
 
 /* the nodes that say a translation mark's message in the language */
@@ -939,10 +1055,8 @@ static apr_status_t render_nodes(rstate_t *st, const apr_array_header_t *nodes,
         case N_VAR:
             v = lookup(fr, n->s, n->len);
             if (v && v->str) {
-                const char *str = n->filter == F_NONE ? v->str
-                                  : apply_filter(st, n->filter, v->str);
-                rv = st->escape ? out_escaped(st, str)
-                                : out_raw(st, str, strlen(str));
+                rv = n->filter == F_NONE ? out_value(st, v->str, strlen(v->str))
+                                         : out_filtered(st, n->filter, v->str);
             }
             break;
         case N_TRANS:

@@ -32,6 +32,9 @@ typedef struct ca_tmpl_ctx_t ca_tmpl_ctx_t;
 ca_tmpl_ctx_t *ca_tmpl_ctx_make(ca_tmpl_ctx_t *parent, apr_pool_t *p);
 /* set a string value (copied); NULL value unsets */
 void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
+/* the same, the name kept as it is, not copied: a string literal or one
+ * that lives as long as ctx (the value is copied) */
+void ca_tmpl_set_static(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
 void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* append a new item (child context) to the list called name, creating it */

@@ -83,20 +83,20 @@ const ca_stmt_t ca_wot_stmts[] = {
     { "cacert_wot_ttp_close",
       "UPDATE ttp_requests SET closed_at = now(), closed_by = %s::bigint,"
       " assurance_id = %s::bigint WHERE member_id = %s::bigint AND closed_at IS NULL" },
-    /* both lists in one round trip: 'r'eceived first, then 'g'iven */
+    /* both lists in one round trip: 'r'eceived first, then 'g'iven; the
+     * day as a number (ca_wot_lines writes the date: cheaper than to_char) */
     { "cacert_wot_lines",
-      "SELECT 'r' AS side, a.id, to_char(a.assured_on, 'YYYY-MM-DD') AS date, a.method,"
+      "SELECT 'r' AS side, a.id, " CA_SQL_DAYS("a.assured_on") " AS day, a.method,"
       " a.location, coalesce(a.ttp, '') AS ttp,"
-      " concat_ws(' ', m.given_name, m.family_name) AS other, a.points, a.assured_on AS d"
+      " concat_ws(' ', m.given_name, m.family_name) AS other, a.points"
       " FROM assurances a JOIN members m ON m.id = a.assurer_id"
       " WHERE a.assuree_id = %s::bigint AND a.revoked_at IS NULL"
       " UNION ALL"
-      " SELECT 'g', a.id, to_char(a.assured_on, 'YYYY-MM-DD'), a.method, a.location,"
-      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points,"
-      " a.assured_on"
+      " SELECT 'g', a.id, " CA_SQL_DAYS("a.assured_on") ", a.method, a.location,"
+      " coalesce(a.ttp, ''), concat_ws(' ', m.given_name, m.family_name), a.points"
       " FROM assurances a JOIN members m ON m.id = a.assuree_id"
       " WHERE a.assurer_id = %s::bigint AND a.revoked_at IS NULL"
-      " ORDER BY side DESC, d, id" },
+      " ORDER BY side DESC, day, id" },
     { "cacert_wot_ttp_request_insert",
       "INSERT INTO ttp_requests (member_id, country, note) VALUES (%s::bigint, %s, %s)"
       " ON CONFLICT (member_id) WHERE closed_at IS NULL DO NOTHING RETURNING id" },
@@ -534,6 +534,21 @@ leave:
     return refusal ? APR_SUCCESS : rv;
 }
 
+typedef struct {
+    ca_wot_line_t l;
+    const char *side;           /* "r"eceived or "g"iven */
+} side_line_t;
+
+static const ca_col_map_t line_map[] = {
+    CA_FIELD(STR, side_line_t, side, "side"),
+    CA_FIELD(STR, side_line_t, l.id, "id"), CA_FIELD(STR, side_line_t, l.date, "day"),
+    CA_FIELD(STR, side_line_t, l.method, "method"),
+    CA_FIELD(STR, side_line_t, l.location, "location"),
+    CA_FIELD(STR, side_line_t, l.ttp, "ttp"), CA_FIELD(STR, side_line_t, l.other, "other"),
+    CA_FIELD(INT, side_line_t, l.points, "points"),
+    { NULL }
+};
+
 apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
                           ca_db_t *db, const char *member_id, apr_pool_t *p)
 {
@@ -542,21 +557,17 @@ apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **p
     int i;
 
     *preceived = apr_array_make(p, 8, sizeof(ca_wot_line_t));
-    *pgiven = apr_array_make(p, 8, sizeof(ca_wot_line_t));
-    rv = ca_db_rows(&rows, db, "cacert_wot_lines", CA_ARGS(member_id, member_id), p);
+    rv = ca_db_fill(&rows, sizeof(side_line_t), line_map, db, "cacert_wot_lines",
+                    CA_ARGS(member_id, member_id), p);
+    *pgiven = apr_array_make(p, rows->nelts > 8 ? rows->nelts : 8, sizeof(ca_wot_line_t));
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        ca_wot_line_t *l = apr_array_push(ca_col(row, "side")[0] == 'r' ? *preceived : *pgiven);
-        l->id = ca_col(row, "id");
-        l->date = ca_col(row, "date");
-        l->method = ca_col(row, "method");
-        l->location = ca_col(row, "location");
-        l->ttp = ca_col(row, "ttp");
-        l->other = ca_col(row, "other");
-        l->points = ca_col_int(row, "points", 0);
+        const side_line_t *s = &APR_ARRAY_IDX(rows, i, side_line_t);
+        ca_wot_line_t *l = apr_array_push(s->side[0] == 'r' ? *preceived : *pgiven);
+        *l = s->l;
+        l->date = ca_date_of_days(l->date, p);
     }
     return APR_SUCCESS;
 }
