@@ -8,6 +8,7 @@
 
 #include "tests.h"
 #include "ca_account.h"
+#include "ca_db.h"
 #include "ca_valid.h"
 
 static apr_pool_t *pool;
@@ -91,6 +92,31 @@ START_TEST(ldh_domains)
     ck_assert_int_eq(ca_valid_ldh_domain(name, CA_LDH_LOWER), 1);
     snprintf(name, sizeof(name), "%s.org", l64);
     ck_assert_int_eq(ca_valid_ldh_domain(name, CA_LDH_LOWER), 0);
+}
+END_TEST
+
+/* the long lists' times and dates, made in C from seconds and days as
+ * to_char made them (expected values from Python's datetime, UTC) */
+START_TEST(epoch_and_days)
+{
+    static const char *const ts[][2] = {
+        { "0", "1970-01-01 00:00" }, { "951782400", "2000-02-29 00:00" },
+        { "1735689599", "2024-12-31 23:59" }, { "-86400", "1969-12-31 00:00" },
+        { "4102444799", "2099-12-31 23:59" }, { "253402300799", "9999-12-31 23:59" },
+        { "", "" },
+    };
+    static const char *const days[][2] = {
+        { "0", "1970-01-01" }, { "11016", "2000-02-29" }, { "-1", "1969-12-31" },
+        { "20454", "2026-01-01" }, { "2932896", "9999-12-31" }, { "", "" },
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        ck_assert_str_eq(ca_ts_of_epoch(ts[i][0], pool), ts[i][1]);
+    }
+    for (i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+        ck_assert_str_eq(ca_date_of_days(days[i][0], pool), days[i][1]);
+    }
 }
 END_TEST
 
@@ -205,6 +231,7 @@ Suite *valid_suite(void)
     tcase_add_test(tc, emails);
     tcase_add_test(tc, ldh_domains);
     tcase_add_test(tc, dates);
+    tcase_add_test(tc, epoch_and_days);
     tcase_add_test(tc, passwords);
     tcase_add_test(tc, password_policy);
     tcase_add_test(tc, questions);
