@@ -28,8 +28,10 @@ import requests
 from cryptography.x509 import ocsp
 
 from cacertstack import bad_log_lines
-from dbcluster import (Redis, Standby, fail_back, failover_params, primary_lsn_at_stop,
-                       restart_primary, stop_primary)
+from accounts import PASSWORD, login
+from conftest import StackSession
+from dbcluster import (Redis, Standby, SteadyClient, fail_back, failover_params,
+                       primary_lsn_at_stop, restart_primary, stop_primary)
 from issuing import issue, member, revoke
 from test_faults_db import DB_GONE
 from test_ocsp import ca_file, der_request, load
@@ -173,3 +175,116 @@ def test_scenario6_ocsp_from_a_lagging_standby(http, stack, db, standby, fronten
     assert fresh_status(s.url, cert, stack) == ocsp.OCSPCertStatus.REVOKED
     assert s.status()["answered from notices"] == n
     print(f"\nstandby paused: the responder on it said revoked after {took:.3f} s")
+
+
+# ---- scenarios 4 and 5: the primary restarts; the standby is promoted ---------------
+
+# what the hosts log while no database takes writes (besides DB_GONE)
+FAILOVER = DB_GONE + (r"CA22103", r"CA22104", r"read-only", r"recovery",
+                      r"target_session_attrs", r"not accepting connections")
+
+
+def ocsp_client(url, stack, cert):
+    return SteadyClient(lambda: fresh_status(url, cert, stack) == ocsp.OCSPCertStatus.GOOD,
+                        name=url)
+
+
+def page_client(stack, m):
+    sess = StackSession(stack)
+    assert login(sess, m["email"], PASSWORD).status_code == 303
+    return SteadyClient(lambda: sess.get("/certs/", timeout=10,
+                                         allow_redirects=False).status_code == 200,
+                        name="member page")
+
+
+def run_outage(clients, outage, limit=15.0):
+    """Start the clients, cause the outage, wait until every client works
+    again (at most limit seconds after it), then a few seconds more;
+    returns (t0, back, per-client (label, span, failed, total))."""
+    for c in clients:
+        c.start()
+    time.sleep(2)
+    t0 = time.monotonic()
+    outage()
+    back = time.monotonic()
+    while not all(c.log and c.log[-1][1] for c in clients):
+        assert time.monotonic() - back < limit, "still failing: " + ", ".join(
+            c.label for c in clients if not (c.log and c.log[-1][1]))
+        time.sleep(0.05)
+    time.sleep(3)
+    for c in clients:
+        c.finish()
+    for c in clients:
+        assert c.all_ok_after(time.monotonic() - 2.5), c.label
+    return t0, back, [(c.label,) + c.failed(t0) for c in clients]
+
+
+def report(what, t0, back, rows):
+    print(f"\n{what}: the outage took {back - t0:.2f} s")
+    for label, span, n, total in rows:
+        print(f"  {label}: failed requests over {span:.2f} s ({n} of {total})")
+
+
+@pytest.mark.allow_log(*FAILOVER)
+def test_scenario4_primary_restart_both_frontends_recover(http, stack, db, frontends):
+    b = frontends("b", allow=FAILOVER)
+    m = member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    clients = [ocsp_client(stack.http_url + "/ocsp", stack, cert),
+               ocsp_client(b.url, stack, cert), page_client(stack, m)]
+    t0, back, rows = run_outage(clients, lambda: restart_primary(stack))
+    report("primary restart (pg_ctl restart -m fast)", t0, back, rows)
+    for label, span, n, total in rows:
+        assert span < 10, f"{label}: {span:.2f} s of failed requests"
+
+
+@pytest.mark.allow_log(*FAILOVER)
+def test_scenario5_promotion_resumes_service_and_loses_nothing(http, stack, db, standby,
+                                                               frontends):
+    params = failover_params(stack, standby)
+    with stack.configured([f'DBDParams "{params}"']):
+        b = frontends("b", dbd_params=params, allow=FAILOVER)
+        m = member(http, stack, db, points=10)
+        login(http, m["email"], PASSWORD)
+        cid, cert, _ = issue(http, profile="client", email0="yes")
+        with db.cursor() as cur:
+            cur.execute("SELECT id, serial FROM certificates ORDER BY id")
+            committed = cur.fetchall()
+        db.close()
+        clients = [ocsp_client(stack.http_url + "/ocsp", stack, cert),
+                   ocsp_client(b.url, stack, cert), page_client(stack, m)]
+
+        def promote():
+            # the runbook: stop the primary, check the standby has replayed
+            # past its last checkpoint, promote
+            stop_primary(stack)
+            last = primary_lsn_at_stop(stack)
+            deadline = time.monotonic() + 30
+            while standby.psql(f"SELECT pg_last_wal_replay_lsn() >= '{last}'::pg_lsn"
+                               ).stdout.strip() != "t":
+                assert time.monotonic() < deadline, "the standby did not catch up"
+                time.sleep(0.05)
+            standby.promote()
+        try:
+            t0, back, rows = run_outage(clients, promote, limit=20.0)
+            report("promotion (stop the primary, promote the standby)", t0, back, rows)
+            # issuance on the promoted server, through the same httpd
+            cid2, cert2, _ = issue(http, profile="client", email0="yes")
+            import psycopg2
+            conn = psycopg2.connect(**standby.connect_args())
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT id, serial FROM certificates ORDER BY id")
+                    now = cur.fetchall()
+            finally:
+                conn.close()
+            assert set(committed) <= set(now), "committed certificates lost"
+            assert int(cid2) in {r[0] for r in now}
+            for label, span, n, total in rows:
+                assert span < 20, f"{label}: {span:.2f} s of failed requests"
+        finally:
+            for c in clients:
+                c.finish()
+            b.stop()
+            fail_back(stack, standby)
+            standby.start()

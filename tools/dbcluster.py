@@ -24,6 +24,7 @@ server runs as the same unprivileged user as the primary (postgres).
 import os
 import shutil
 import subprocess
+import threading
 import time
 
 from cacertstack import (PG_USER, StackError, _log, chown_user, free_port, pid_alive,
@@ -276,3 +277,40 @@ class Redis:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+class SteadyClient(threading.Thread):
+    """A bounded steady load: fn() (True when the request worked) every
+    interval seconds, each one's start time and outcome recorded."""
+
+    def __init__(self, fn, interval=0.05, name=""):
+        super().__init__(daemon=True)
+        self.fn, self.interval, self.label = fn, interval, name
+        self.stop_event = threading.Event()
+        self.log = []
+
+    def run(self):
+        while not self.stop_event.is_set():
+            t = time.monotonic()
+            try:
+                ok = bool(self.fn())
+            except Exception:           # a refused connection, a timeout, a bad answer
+                ok = False
+            self.log.append((t, ok))
+            time.sleep(max(0.0, self.interval - (time.monotonic() - t)))
+
+    def finish(self, timeout=30):
+        self.stop_event.set()
+        self.join(timeout)
+
+    def failed(self, since):
+        """(seconds from the first to the end of the last failed request
+        started at or after since, how many failed, how many in all)."""
+        rows = [(t, ok) for t, ok in self.log if t >= since]
+        bad = [t for t, ok in rows if not ok]
+        span = (max(bad) - min(bad) + self.interval) if bad else 0.0
+        return span, len(bad), len(rows)
+
+    def all_ok_after(self, t0):
+        late = [ok for t, ok in self.log if t > t0]
+        return bool(late) and all(late)
