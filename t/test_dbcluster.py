@@ -20,11 +20,11 @@ redis-server as their shared cache.
 """
 
 import os
-import threading
 import time
 
 import pytest
 import requests
+from cryptography import x509
 from cryptography.x509 import ocsp
 
 from cacertstack import bad_log_lines
@@ -32,7 +32,7 @@ from accounts import PASSWORD, login
 from conftest import StackSession
 from dbcluster import (Redis, Standby, SteadyClient, fail_back, failover_params,
                        primary_lsn_at_stop, restart_primary, stop_primary)
-from issuing import issue, member, revoke
+from issuing import issue, member, revoke, wait_for_crl
 from test_faults_db import DB_GONE
 from test_ocsp import ca_file, der_request, load
 
@@ -288,3 +288,39 @@ def test_scenario5_promotion_resumes_service_and_loses_nothing(http, stack, db, 
             b.stop()
             fail_back(stack, standby)
             standby.start()
+
+
+# ---- /pki from the standby ----------------------------------------------------------
+
+def test_pki_from_the_standby(http, stack, db, standby):
+    """A virtual host for relying parties with DBDParams of its own naming
+    the standby serves the CRLs; a new CRL appears there once replayed."""
+    from cacertstack import free_port
+    port = free_port()
+    vhost = [f"Listen 127.0.0.1:{port} http",
+             f"<VirtualHost 127.0.0.1:{port}>",
+             f"    ServerName localhost:{port}",
+             "    SSLEngine off",
+             f'    DBDParams "{standby.dbd_params}"',
+             '    <Location "/">', "        Require all denied", "    </Location>",
+             '    <Location "/pki">', "        Require all granted", "    </Location>",
+             "</VirtualHost>"]
+    url = f"http://127.0.0.1:{port}/pki/member.crl"
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    with stack.configured(vhost):
+        standby.wait_replayed()
+        r = requests.get(url, timeout=10)
+        assert r.status_code == 200
+        assert r.content == requests.get(stack.http_url + "/pki/member.crl", timeout=10).content
+        standby.pause_replay()
+        try:
+            revoke(http, cid)
+            wait_for_crl(http, "member", cert.serial_number)
+            crl = x509.load_der_x509_crl(requests.get(url, timeout=10).content)
+            assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is None
+        finally:
+            standby.resume_replay()
+        standby.wait_replayed()
+        crl = x509.load_der_x509_crl(requests.get(url, timeout=10).content)
+        assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
