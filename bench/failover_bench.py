@@ -47,43 +47,29 @@ from issue_bench import Member  # noqa: E402
 
 def ocsp_fn(url, issuer):
     """A fresh OCSP answer about a serial the CA never issued ("unknown"):
-    the same lookup as any other, signed anew for the nonce."""
-    name_hash = hashes.Hash(hashes.SHA1())
-    name_hash.update(issuer.subject.public_bytes())
-    key_hash = hashes.Hash(hashes.SHA1())
-    key_hash.update(_spki_bits(issuer))
-    nh, kh = name_hash.finalize(), key_hash.finalize()
+    the same lookup as any other, signed anew for the nonce.  The CertIDs
+    come from throwaway certificates that name the CA as their issuer (only
+    the serial and the issuer's name and key go into a CertID)."""
+    import datetime
+    import itertools
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    certs = [x509.CertificateBuilder().subject_name(issuer.subject)
+             .issuer_name(issuer.subject).public_key(key.public_key())
+             .serial_number(int.from_bytes(os.urandom(8), "big") | 1)
+             .not_valid_before(datetime.datetime(2020, 1, 1))
+             .not_valid_after(datetime.datetime(2030, 1, 1)).sign(key, hashes.SHA256())
+             for _ in range(16)]
+    cycle = itertools.cycle(certs)
 
     def fn():
-        req = (ocsp.OCSPRequestBuilder()
-               .add_certificate_by_hash(nh, kh, int.from_bytes(os.urandom(8), "big"),
-                                        hashes.SHA1())
+        req = (ocsp.OCSPRequestBuilder().add_certificate(next(cycle), issuer, hashes.SHA1())
                .add_extension(x509.OCSPNonce(os.urandom(16)), critical=False).build())
         r = requests.post(url, data=req.public_bytes(serialization.Encoding.DER), timeout=10,
                           headers={"Content-Type": "application/ocsp-request"})
         return (r.status_code == 200 and ocsp.load_der_ocsp_response(r.content).response_status
                 == ocsp.OCSPResponseStatus.SUCCESSFUL)
     return fn
-
-
-def _spki_bits(cert):
-    """The subjectPublicKey BIT STRING's contents (RFC 6960 issuerKeyHash)."""
-    der = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-
-    def tlv(b, i):
-        n = b[i + 1]
-        i += 2
-        if n & 0x80:
-            k = n & 0x7f
-            n = int.from_bytes(b[i:i + k], "big")
-            i += k
-        return i, n
-    i, _ = tlv(der, 0)              # SubjectPublicKeyInfo SEQUENCE
-    j, n = tlv(der, i)              # AlgorithmIdentifier
-    i = j + n
-    j, n = tlv(der, i)              # BIT STRING
-    return der[j + 1:j + n]         # without the unused-bits octet
 
 
 def measure(what, clients, event):
@@ -97,8 +83,13 @@ def measure(what, clients, event):
     bad = [t for c in clients for t, ok in list(c.log) if t >= t0 and not ok]
     total = sum(1 for c in clients for t, ok in list(c.log) if t >= t0)
     span = (max(bad) - min(bad) + 0.05) if bad else 0.0
+    per = {}
+    for c in clients:
+        n = sum(1 for t, ok in list(c.log) if t >= t0 and not ok)
+        per[c.label] = per.get(c.label, 0) + n
     print(f"{what}: took {took:.2f} s; failed requests over {span:.2f} s "
-          f"({len(bad)} of {total})", flush=True)
+          f"({len(bad)} of {total}; " + ", ".join(f"{k} {v}" for k, v in per.items()) + ")",
+          flush=True)
     return span, len(bad)
 
 
