@@ -266,15 +266,230 @@ void cacert_db_close(ap_dbd_t *dbd, server_rec *s)
     }
 }
 
+const char *cacert_check_conninfo(const char *conninfo, apr_pool_t *p)
+{
+    char *perr = NULL, *err, *nl;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+
+    if (opts) {
+        PQconninfoFree(opts);
+        return NULL;
+    }
+    err = apr_pstrcat(p, "not libpq's connection parameters: ",
+                      perr ? perr : "out of memory", NULL);
+    PQfreemem(perr);
+    if ((nl = strchr(err, '\n')) != NULL) {
+        *nl = '\0';
+    }
+    return err;
+}
+
+/* the connection closed, in whatever state it is */
+static void listener_disconnect(cacert_listener_t *l)
+{
+    if (l->db.handle) {
+        apr_dbd_close(l->db.driver, l->db.handle);
+    }
+    if (l->pool) {
+        apr_pool_destroy(l->pool);
+    }
+    memset(&l->db, 0, sizeof(l->db));
+    l->pool = NULL;
+    l->conn = NULL;
+}
+
 void cacert_listener_close(cacert_listener_t *l)
 {
     pthread_mutex_lock(&l->mu);
     l->closed = 1;
-    if (l->conn) {
-        PQfinish(l->conn);
-        l->conn = NULL;
-    }
+    listener_disconnect(l);
     pthread_mutex_unlock(&l->mu);
+}
+
+/* libpq's options as one "key='value' ..." string (quotes and backslashes
+ * escaped), with our application_name */
+static const char *conninfo_string(const PQconninfoOption *opts, apr_pool_t *p)
+{
+    const PQconninfoOption *o;
+    char *out = "";
+
+    for (o = opts; o->keyword; ++o) {
+        const char *v;
+        char *q, *e;
+        if (!o->val || !*o->val || !strcmp(o->keyword, "application_name")) {
+            continue;
+        }
+        e = q = apr_palloc(p, 2 * strlen(o->val) + 1);
+        for (v = o->val; *v; v++) {
+            if (*v == '\'' || *v == '\\') {
+                *e++ = '\\';
+            }
+            *e++ = *v;
+        }
+        *e = '\0';
+        out = apr_pstrcat(p, out, o->keyword, "='", q, "' ", NULL);
+    }
+    return apr_pstrcat(p, out, "application_name='cacert-listen'", NULL);
+}
+
+/* the parameters of one of mod_dbd's connections of s (PQconninfo), which
+ * is given back at once; NULL when there is none */
+static const char *dbd_conninfo(server_rec *s, apr_pool_t *p)
+{
+    PQconninfoOption *opts;
+    const char *info = NULL;
+    PGconn *model;
+    ap_dbd_t *dbd;
+    ca_db_t db;
+
+    if (cacert_db_open(&db, &dbd, s, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")
+        && (model = apr_dbd_native_handle(dbd->driver, dbd->handle)) != NULL
+        && (opts = PQconninfo(model)) != NULL) {
+        info = conninfo_string(opts, p);
+        PQconninfoFree(opts);
+    }
+    cacert_db_close(dbd, s);
+    return info;
+}
+
+/* a connection of its own, to l->conninfo or to the database mod_dbd uses,
+ * with l->stmts prepared on it */
+static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_pool_t *p)
+{
+    const apr_dbd_driver_t *driver;
+    const char *info, *err = NULL;
+    apr_status_t rv;
+
+    if (l->conninfo) {
+        char *perr = NULL;
+        PQconninfoOption *opts = PQconninfoParse(l->conninfo, &perr);
+        if (!opts) {
+            /* checked when the directive was read: not reached */
+            PQfreemem(perr);
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        info = conninfo_string(opts, p);
+        PQconninfoFree(opts);
+    }
+    else if (!(info = dbd_conninfo(s, p))) {
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if ((rv = apr_dbd_get_driver(p, "pgsql", &driver)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = apr_pool_create_unmanaged_ex(&l->pool, NULL, NULL)) != APR_SUCCESS) {
+        l->pool = NULL;
+        goto leave;
+    }
+    l->db.driver = driver;
+    if ((rv = apr_dbd_open_ex(driver, l->pool, info, &l->db.handle, &err)) != APR_SUCCESS) {
+        l->db.handle = NULL;
+        goto leave;
+    }
+    l->conn = apr_dbd_native_handle(driver, l->db.handle);
+    l->db.prepared = apr_hash_make(l->pool);
+    if (!l->conn || (l->stmts && ca_db_prepare_tables(&l->db, l->stmts, l->pool))) {
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+leave:
+    if (rv != APR_SUCCESS) {
+        listener_disconnect(l);
+    }
+    return rv;
+}
+
+/* a connection that failed: closed, the next call makes a new one */
+static apr_status_t listen_drop(cacert_listener_t *l)
+{
+    listener_disconnect(l);
+    return APR_EGENERAL;
+}
+
+ca_db_t *cacert_listener_db(cacert_listener_t *l)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->closed || !l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+        pthread_mutex_unlock(&l->mu);
+        return NULL;
+    }
+    return &l->db;
+}
+
+void cacert_listener_release(cacert_listener_t *l)
+{
+    pthread_mutex_unlock(&l->mu);
+}
+
+apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
+                           cacert_listener_t *l, server_rec *s, const char *channel,
+                           apr_interval_time_t wait, apr_pool_t *p)
+{
+    PGnotify *n;
+    PGresult *res;
+    struct pollfd pfd;
+    apr_status_t rv = APR_SUCCESS;
+    int ok;
+
+    *pfresh = 0;
+    if (!*ppayloads) {
+        *ppayloads = apr_array_make(p, 4, sizeof(const char *));
+    }
+    pthread_mutex_lock(&l->mu);
+    if (l->closed) {
+        rv = APR_EOF;
+        goto leave;
+    }
+    if (l->conn && PQstatus(l->conn) != CONNECTION_OK) {
+        listen_drop(l);         /* a statement between calls found it broken */
+    }
+    if (!l->conn) {
+        if ((rv = listener_connect(l, s, p)) != APR_SUCCESS) {
+            goto leave;
+        }
+        /* the channel is one of the module's constants (an identifier),
+         * never outside input; LISTEN cannot be a prepared statement */
+        res = PQexec(l->conn, apr_pstrcat(p, "LISTEN ", channel, NULL));
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22103: LISTEN %s: %s",
+                         channel, PQerrorMessage(l->conn));
+            rv = listen_drop(l);
+            goto leave;
+        }
+        *pfresh = 1;
+    }
+    pfd.fd = PQsocket(l->conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (pfd.fd < 0) {
+        rv = listen_drop(l);
+        goto leave;
+    }
+    if (poll(&pfd, 1, (int)(wait / 1000)) > 0 && !PQconsumeInput(l->conn)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22104: listening on %s: %s",
+                     channel, PQerrorMessage(l->conn));
+        rv = listen_drop(l);
+        goto leave;
+    }
+    while ((n = PQnotifies(l->conn)) != NULL) {
+        if (n->relname && !strcmp(n->relname, channel) && n->extra) {
+            APR_ARRAY_PUSH(*ppayloads, const char *) = apr_pstrdup(p, n->extra);
+        }
+        PQfreemem(n);
+    }
+    if (PQstatus(l->conn) != CONNECTION_OK) {
+        rv = listen_drop(l);
+    }
+leave:
+    pthread_mutex_unlock(&l->mu);
+    return rv;
 }
 
 /* a connection of its own to the database mod_dbd uses: the parameters of
@@ -341,83 +556,6 @@ static PGconn *own_connect(server_rec *s, const char *appname, const char *const
         conn = NULL;
     }
     return conn;
-}
-
-static PGconn *listener_connect(server_rec *s, apr_pool_t *p)
-{
-    return own_connect(s, "cacert-listen", NULL, NULL, p);
-}
-
-/* a connection that failed: closed, the next call makes a new one */
-static apr_status_t listen_drop(cacert_listener_t *l)
-{
-    PQfinish(l->conn);
-    l->conn = NULL;
-    return APR_EGENERAL;
-}
-
-apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
-                           cacert_listener_t *l, server_rec *s, const char *channel,
-                           apr_interval_time_t wait, apr_pool_t *p)
-{
-    PGnotify *n;
-    PGresult *res;
-    struct pollfd pfd;
-    apr_status_t rv = APR_SUCCESS;
-    int ok;
-
-    *pfresh = 0;
-    if (!*ppayloads) {
-        *ppayloads = apr_array_make(p, 4, sizeof(const char *));
-    }
-    pthread_mutex_lock(&l->mu);
-    if (l->closed) {
-        rv = APR_EOF;
-        goto leave;
-    }
-    if (!l->conn) {
-        if (!(l->conn = listener_connect(s, p))) {
-            rv = APR_EGENERAL;
-            goto leave;
-        }
-        /* the channel is one of the module's constants (an identifier),
-         * never outside input; LISTEN cannot be a prepared statement */
-        res = PQexec(l->conn, apr_pstrcat(p, "LISTEN ", channel, NULL));
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (!ok) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22103: LISTEN %s: %s",
-                         channel, PQerrorMessage(l->conn));
-            rv = listen_drop(l);
-            goto leave;
-        }
-        *pfresh = 1;
-    }
-    pfd.fd = PQsocket(l->conn);
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    if (pfd.fd < 0) {
-        rv = listen_drop(l);
-        goto leave;
-    }
-    if (poll(&pfd, 1, (int)(wait / 1000)) > 0 && !PQconsumeInput(l->conn)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CA22104: listening on %s: %s",
-                     channel, PQerrorMessage(l->conn));
-        rv = listen_drop(l);
-        goto leave;
-    }
-    while ((n = PQnotifies(l->conn)) != NULL) {
-        if (n->relname && !strcmp(n->relname, channel) && n->extra) {
-            APR_ARRAY_PUSH(*ppayloads, const char *) = apr_pstrdup(p, n->extra);
-        }
-        PQfreemem(n);
-    }
-    if (PQstatus(l->conn) != CONNECTION_OK) {
-        rv = listen_drop(l);
-    }
-leave:
-    pthread_mutex_unlock(&l->mu);
-    return rv;
 }
 
 /* ---- an advisory lock on a connection of its own ---- */

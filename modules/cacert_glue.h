@@ -109,27 +109,45 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
 
+/* NULL when conninfo is libpq's connection parameters ("key=value ..." or
+ * a URI), else what is wrong with it */
+const char *cacert_check_conninfo(const char *conninfo, apr_pool_t *p);
+
 /* LISTEN on a PostgreSQL channel, on a connection of the listener's own
- * (libpq, to the database of mod_dbd's connections, never one of its
- * pool), kept from call to call.  The listener is static storage of the
- * module (CACERT_LISTENER_INIT), used by one thread (a watchdog's); the
- * connection lives outside every pool, so no pool's lifetime decides when
- * it closes.  Each call waits up to wait for notifications and appends
- * their payloads (const char *) to *ppayloads.  *pfresh is set when the
- * connection was (re)made in this call: notifications sent while there was
- * none are lost, so the caller catches up from the tables.  APR_EGENERAL
- * when the database cannot be reached (the next call tries again);
- * APR_EOF once the listener is closed. */
+ * (libpq through APR DBD, never one of mod_dbd's pool), kept from call to
+ * call.  Its parameters are conninfo (libpq's "key=value ..." or URI), or
+ * when that is NULL those of mod_dbd's connections of the server.  The
+ * listener is static storage of the module (CACERT_LISTENER_INIT), its
+ * conninfo and stmts set in post_config, used by one thread (a
+ * watchdog's); the connection lives in a pool of its own, outside every
+ * other pool, so no pool's lifetime decides when it closes.  Each call
+ * waits up to wait for notifications and appends their payloads
+ * (const char *) to *ppayloads.  *pfresh is set when the connection was
+ * (re)made in this call: notifications sent while there was none are lost,
+ * so the caller catches up from the tables.  APR_EGENERAL when the database
+ * cannot be reached (the next call tries again); APR_EOF once the listener
+ * is closed. */
 typedef struct {
-    struct pg_conn *conn;
+    struct pg_conn *conn;       /* the native handle of db */
+    ca_db_t db;                 /* the same connection, stmts prepared on it */
+    apr_pool_t *pool;           /* the connection's own; destroyed when it closes */
+    const char *conninfo;       /* NULL: the parameters of mod_dbd's connections */
+    const ca_stmt_t *const *stmts;  /* prepared on each new connection (or NULL) */
     pthread_mutex_t mu;         /* held while conn is in use */
     int closed;                 /* cacert_listener_close: never again */
 } cacert_listener_t;
-#define CACERT_LISTENER_INIT { NULL, PTHREAD_MUTEX_INITIALIZER, 0 }
+#define CACERT_LISTENER_INIT { .mu = PTHREAD_MUTEX_INITIALIZER }
 
 apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
                            cacert_listener_t *l, server_rec *s, const char *channel,
                            apr_interval_time_t wait, apr_pool_t *p);
+/* The listener's connection for its statements (l->stmts), from the thread
+ * that listens, between calls of cacert_listen: NULL when there is none;
+ * else it is held until cacert_listener_release (so that a close from
+ * another thread waits).  A failed statement leaves the connection to
+ * cacert_listen, which notices a broken one. */
+ca_db_t *cacert_listener_db(cacert_listener_t *l);
+void cacert_listener_release(cacert_listener_t *l);
 /* Close the connection for good, from any thread: mod_watchdog calls its
  * STOPPING state from the thread that ends the child while the watchdog's
  * own thread may be in cacert_listen, so this waits for that call (at most

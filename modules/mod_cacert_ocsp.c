@@ -54,7 +54,7 @@ module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 /* shared by all children: counters for the status page */
 typedef struct {
     apr_uint32_t requests, hits, misses, signatures, errors, malformed, unauthorized;
-    apr_uint32_t try_later, forgotten, refreshed;
+    apr_uint32_t try_later, forgotten, refreshed, noticed;
     apr_uint32_t last_refresh;                 /* seconds since the epoch */
 } ocsp_stats_t;
 
@@ -66,8 +66,16 @@ static apr_global_mutex_t *cache_mutex;
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
 static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool);
 static apr_status_t listener_cleanup(void *data);
+/* the statements of the tables this module uses, for mod_dbd and for the
+ * listener's own connection */
+static const ca_stmt_t *const ocsp_stmts[] = { ca_issue_stmts, NULL };
 /* LISTEN cacert_revoked: the notify watchdog thread's */
 static cacert_listener_t listener = CACERT_LISTENER_INIT;
+/* CAcertOCSPPrimary is set: mod_dbd may read a hot standby, the listener
+ * keeps a notice of each revocation for the answers (see "reading a hot
+ * standby" below) */
+static int standby_mode;
+static apr_interval_time_t notice_life;
 
 /* ---- logging of the core ---- */
 
@@ -127,6 +135,12 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    /* the listener's database: the primary's when it is named, else
+     * mod_dbd's; its statements are those of the answers */
+    listener.conninfo = ocsp_cfg_primary(main_cfg);
+    listener.stmts = ocsp_stmts;
+    standby_mode = listener.conninfo != NULL;
+    notice_life = ocsp_cfg_validity(main_cfg);
     /* the cache of signed answers, shared by every child */
     spec = ocsp_cfg_cache_spec(main_cfg);
     arg = strchr(spec, ':');
@@ -279,6 +293,19 @@ static void cache_put(server_rec *s, const char *key, const unsigned char *rec,
             cache_provider->store(cache, s, (const unsigned char *)key,
                                   (unsigned int)strlen(key), expiry, (unsigned char *)rec,
                                   (unsigned int)len, p);
+            /* a cache shared by several hosts (redis, memcache) has no lock
+             * across them: a revocation on another host may have laid its
+             * tombstone and removed the key between the look above and the
+             * store.  It lays the tombstone before it removes, so looking
+             * again after the store sees either the tombstone (and the
+             * answer goes) or nothing (and its removal comes after) */
+            tl = sizeof(t);
+            if (cache_provider->retrieve(cache, s, (const unsigned char *)tomb,
+                                         (unsigned int)strlen(tomb), t, &tl, p)
+                == APR_SUCCESS) {
+                cache_provider->remove(cache, s, (const unsigned char *)key,
+                                       (unsigned int)strlen(key), p);
+            }
         }
     }
     if (cache_mutex) {
@@ -400,12 +427,89 @@ static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *
     return rc;
 }
 
+/* ---- reading a hot standby (CAcertOCSPPrimary) ----
+ * NOTIFY reaches only the primary's sessions, and a standby may not have
+ * replayed a revocation when the listener drops the cached answers.  So
+ * the listener, connected to the primary, keeps a notice of each revocation
+ * it hears of in the cache, under "<key>|notice": the primary's WAL
+ * position after it (every commit it heard of lies before), the time and
+ * the reason, "<lsn> <revoked_at> <reason>", for CAcertOCSPValidity.  An
+ * answer about a certificate with a notice reads the database only when it
+ * has replayed the WAL up to there; while it lags behind, the notice is the
+ * status. */
+
+static const char *notice_key(const char *ca, const char *serial, apr_pool_t *p)
+{
+    return apr_pstrcat(p, ca_ocsp_cache_key(ca, CA_OCSP_HASH_SHA1, serial, p), "|notice",
+                       NULL);
+}
+
+static void notice_keep(server_rec *s, const char *ca, const char *serial, const char *lsn,
+                        apr_int64_t revoked_at, int reason, apr_pool_t *p)
+{
+    const char *key = notice_key(ca, serial, p);
+    const char *val = apr_psprintf(p, "%s %" APR_INT64_T_FMT " %d", lsn, revoked_at, reason);
+
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    cache_provider->store(cache, s, (const unsigned char *)key, (unsigned int)strlen(key),
+                          apr_time_now() + notice_life, (unsigned char *)val,
+                          (unsigned int)strlen(val), p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+}
+
+/* the notice of ca/serial: APR_SUCCESS, or APR_NOTFOUND when there is none
+ * (or it cannot be read) */
+static apr_status_t notice_lookup(const char **plsn, apr_int64_t *prevoked_at, int *preason,
+                                  server_rec *s, const char *ca, const char *serial,
+                                  apr_pool_t *p)
+{
+    const char *key = notice_key(ca, serial, p);
+    unsigned char buf[128];
+    unsigned int len = sizeof(buf) - 1;
+    char *last, *lsn, *at, *reason;
+    apr_status_t rv;
+
+    if (!cache) {
+        return APR_NOTFOUND;
+    }
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), buf, &len, p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+    if (rv != APR_SUCCESS) {
+        return APR_NOTFOUND;
+    }
+    buf[len] = '\0';
+    lsn = apr_strtok(apr_pstrdup(p, (const char *)buf), " ", &last);
+    at = apr_strtok(NULL, " ", &last);
+    reason = apr_strtok(NULL, " ", &last);
+    if (!lsn || !at || !reason) {
+        return APR_NOTFOUND;
+    }
+    *plsn = lsn;
+    *prevoked_at = apr_atoi64(at);
+    *preason = atoi(reason);
+    return APR_SUCCESS;
+}
+
 /* ca_ocsp_status_fn */
 static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
                                  void *baton, const char *ca, const char *serial,
                                  apr_pool_t *p)
 {
     store_t *st = baton;
+    const char *lsn = NULL;
+    apr_int64_t noticed_at = 0;
+    int noticed_reason = 0, replayed = 1;
+    apr_status_t rv;
 
     if (!st->have_db) {
         if (!st->r || cacert_db_acquire(&st->db, st->r) != APR_SUCCESS) {
@@ -416,6 +520,23 @@ static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *pr
             return APR_EGENERAL;
         }
         st->have_db = 1;
+    }
+    if (standby_mode
+        && notice_lookup(&lsn, &noticed_at, &noticed_reason, st->s, ca, serial, p)
+           == APR_SUCCESS) {
+        if ((rv = ca_issue_replayed(&replayed, &st->db, lsn, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (!replayed) {
+            /* the standby lags behind this revocation: the primary's word */
+            *pstatus = CA_CERT_REVOKED;
+            *prevoked_at = noticed_at;
+            *preason = noticed_reason;
+            if (stats) {
+                apr_atomic_inc32(&stats->noticed);
+            }
+            return APR_SUCCESS;
+        }
     }
     return ca_issue_status(pstatus, prevoked_at, preason, &st->db, ca, serial, p);
 }
@@ -651,27 +772,70 @@ static apr_status_t listener_cleanup(void *data)
 }
 
 /* forget the cached answers of the revocations recorded since heard_until
- * (with a margin for clocks), or as far back as a cached answer can be */
-static apr_status_t catch_up(server_rec *s, apr_time_t now, apr_pool_t *p)
+ * (with a margin for clocks), or as far back as a cached answer can be;
+ * read on the listener's connection (the primary: a standby may lag) */
+static apr_status_t catch_up(server_rec *s, ca_db_t *db, apr_time_t now, apr_pool_t *p)
 {
     apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
                                           : ocsp_cfg_validity(ocsp_cfg_of(s));
     apr_array_header_t *rows;
-    ap_dbd_t *dbd;
-    ca_db_t db;
+    const char *lsn = NULL;
     apr_status_t rv;
     int i;
 
-    if ((rv = cacert_db_open(&db, &dbd, s, p)) != APR_SUCCESS) {
+    if ((rv = ca_issue_revoked_since(&rows, db, ago, p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = ca_issue_revoked_since(&rows, &db, ago, p)) == APR_SUCCESS) {
-        for (i = 0; i < rows->nelts; i++) {
-            const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-            cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
-        }
+    /* after the select: past every commit it saw */
+    if (standby_mode && rows->nelts && (rv = ca_issue_wal_lsn(&lsn, db, p)) != APR_SUCCESS) {
+        return rv;
     }
-    cacert_db_close(dbd, s);
+    for (i = 0; i < rows->nelts; i++) {
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        if (lsn) {
+            notice_keep(s, ca_col(row, "ca"), ca_col(row, "serial"), lsn,
+                        ca_col_i64(row, "revoked_at", 0), ca_col_int(row, "reason", 0), p);
+        }
+        cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
+    }
+    return APR_SUCCESS;
+}
+
+/* the revocations notified ("<ca> <serial>"): with a standby, each one's
+ * notice first (from the primary, db), then its cached answers go.
+ * APR_SUCCESS, or an error when a notice could not be kept (the caller
+ * then catches up from the table) */
+static apr_status_t take_notices(server_rec *s, ca_db_t *db,
+                                 const apr_array_header_t *payloads, apr_pool_t *p)
+{
+    const char *lsn = NULL;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (standby_mode && (!db || (rv = ca_issue_wal_lsn(&lsn, db, p)) != APR_SUCCESS)) {
+        lsn = NULL;
+        rv = APR_EGENERAL;
+    }
+    for (i = 0; i < payloads->nelts; i++) {
+        char *ca = apr_pstrdup(p, APR_ARRAY_IDX(payloads, i, const char *));
+        char *serial = strchr(ca, ' ');
+        if (!serial) {
+            continue;
+        }
+        *serial++ = '\0';
+        if (lsn) {
+            int status;
+            apr_int64_t at;
+            int reason;
+            if (ca_issue_status(&status, &at, &reason, db, ca, serial, p) != APR_SUCCESS) {
+                rv = APR_EGENERAL;
+            }
+            else if (status == CA_CERT_REVOKED) {
+                notice_keep(s, ca, serial, lsn, at, reason, p);
+            }
+        }
+        cacert_ocsp_forget(s, ca, serial, p);
+    }
     return rv;
 }
 
@@ -680,14 +844,16 @@ static apr_status_t catch_up(server_rec *s, apr_time_t now, apr_pool_t *p)
  * on the socket.  After a (re)connection, notifications sent meanwhile are
  * lost: the revocations since the last time all was heard (at start: as
  * far back as a cached answer can be) are read from the table and
- * forgotten too, and heard_until stays put until that catch-up worked. */
+ * forgotten too, and heard_until stays put until that catch-up worked.
+ * With CAcertOCSPPrimary the connection is the primary's, and each
+ * revocation leaves a notice for answers read from a standby. */
 static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
     apr_array_header_t *payloads = NULL;
     apr_time_t now = apr_time_now();
     apr_pool_t *p;
-    int fresh = 0, i;
+    int fresh = 0;
 
     if (state == AP_WATCHDOG_STATE_STOPPING) {
         cacert_listener_close(&listener);
@@ -699,17 +865,19 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
     apr_pool_create(&p, pool);
     if (cacert_listen(&payloads, &fresh, &listener, s, NOTIFY_CHANNEL,
                       apr_time_from_msec(250), p) == APR_SUCCESS) {
-        for (i = 0; i < payloads->nelts; i++) {
-            char *ca = apr_pstrdup(p, APR_ARRAY_IDX(payloads, i, const char *));
-            char *serial = strchr(ca, ' ');
-            if (serial) {
-                *serial++ = '\0';
-                cacert_ocsp_forget(s, ca, serial, p);
-            }
-        }
+        ca_db_t *db = NULL;
         behind |= fresh;
-        if (behind && catch_up(s, now, p) == APR_SUCCESS) {
+        if (payloads->nelts || behind) {
+            db = cacert_listener_db(&listener);
+        }
+        if (payloads->nelts && take_notices(s, db, payloads, p) != APR_SUCCESS) {
+            behind = 1;
+        }
+        if (behind && db && catch_up(s, db, now, p) == APR_SUCCESS) {
             behind = 0;
+        }
+        if (db) {
+            cacert_listener_release(&listener);
         }
         if (!behind) {
             heard_until = now;
@@ -737,19 +905,17 @@ static int status_handler(request_rec *r)
     ap_rprintf(r, "requests: %u\ncache hits: %u\ncache misses: %u\nsignatures: %u\n"
                "malformed requests: %u\nunauthorized: %u\ntry later: %u\n"
                "other errors: %u\nforgotten on revocation: %u\nrefreshed: %u\n"
-               "last refresh: %u\ncache: %s\n",
+               "last refresh: %u\nanswered from notices: %u\ncache: %s\n",
                apr_atomic_read32(&stats->requests), apr_atomic_read32(&stats->hits),
                apr_atomic_read32(&stats->misses), apr_atomic_read32(&stats->signatures),
                apr_atomic_read32(&stats->malformed), apr_atomic_read32(&stats->unauthorized),
                apr_atomic_read32(&stats->try_later), apr_atomic_read32(&stats->errors),
                apr_atomic_read32(&stats->forgotten), apr_atomic_read32(&stats->refreshed),
                apr_atomic_read32(&stats->last_refresh),
+               apr_atomic_read32(&stats->noticed),
                cache_provider ? cache_provider->name : "none");
     return OK;
 }
-
-/* the statements of the tables this module uses, for mod_dbd */
-static const ca_stmt_t *const ocsp_stmts[] = { ca_issue_stmts, NULL };
 
 static void register_hooks(apr_pool_t *p)
 {

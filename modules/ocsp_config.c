@@ -23,6 +23,7 @@ static const ocsp_srv_cfg defaults = {
     .nonce = 1,
     .path = "/ocsp",
     .cache_spec = "shmcb",
+    .primary = NULL,
 };
 
 CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, validity)
@@ -31,6 +32,7 @@ CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, refresh)
 CACERT_GET_INT(ocsp_cfg_, ocsp_srv_cfg, nonce)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, path)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, cache_spec)
+CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, primary)
 
 void *ocsp_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
@@ -54,6 +56,7 @@ void *ocsp_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     CACERT_MERGE_NUM(c, base, add, nonce);
     CACERT_MERGE_PTR(c, base, add, path);
     CACERT_MERGE_PTR(c, base, add, cache_spec);
+    CACERT_MERGE_PTR(c, base, add, primary);
     return c;
 }
 
@@ -132,6 +135,24 @@ static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* libpq's parameters of the primary, checked for their syntax here */
+static const char *set_primary(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return cacert_cmd_err(cmd, "must not be empty");
+    }
+    if ((err = cacert_check_conninfo(arg, cmd->pool)) != NULL) {
+        return cacert_cmd_err(cmd, err);
+    }
+    ocsp_cfg_of(cmd->server)->primary = arg;
+    return NULL;
+}
+
 #define OFF(f) (void *)APR_OFFSETOF(ocsp_srv_cfg, f)
 
 const command_rec ocsp_cmds[] = {
@@ -151,5 +172,8 @@ const command_rec ocsp_cmds[] = {
     AP_INIT_TAKE1("CAcertOCSPCache", set_cache, NULL, RSRC_CONF,
                   "mod_socache provider and its argument for signed answers "
                   "(default shmcb)"),
+    AP_INIT_TAKE1("CAcertOCSPPrimary", set_primary, NULL, RSRC_CONF,
+                  "libpq parameters of the primary database, when mod_dbd reads a hot "
+                  "standby (default: none, mod_dbd's database is the primary)"),
     { NULL }
 };

@@ -28,6 +28,7 @@ typedef struct {
     const char *path;                       /* URL path of the responder, for GET */
     const char *cache_spec;                 /* "shmcb:path(size)" */
     apr_interval_time_t refresh;            /* how often the watchdog re-signs */
+    const char *primary;                    /* libpq parameters of the primary */
 } ocsp_srv_cfg;
 
 extern const command_rec ocsp_cmds[];
@@ -42,5 +43,8 @@ apr_interval_time_t ocsp_cfg_refresh(const ocsp_srv_cfg *c);
 int ocsp_cfg_nonce(const ocsp_srv_cfg *c);
 const char *ocsp_cfg_path(const ocsp_srv_cfg *c);
 const char *ocsp_cfg_cache_spec(const ocsp_srv_cfg *c);
+/* CAcertOCSPPrimary: NULL when not set (the listener uses mod_dbd's
+ * database, which is then the primary) */
+const char *ocsp_cfg_primary(const ocsp_srv_cfg *c);
 
 #endif

@@ -43,9 +43,21 @@
 
 const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_revoked_since",
-      "SELECT ca, serial FROM certificates WHERE revoked_at IS NOT NULL"
+      "SELECT ca, serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
+      " coalesce(revoke_reason, 0) AS reason FROM certificates WHERE revoked_at IS NOT NULL"
       " AND revoked_at >= now() - make_interval(secs => %s::float8)"
       " ORDER BY revoked_at LIMIT 1000000" },
+    /* the primary's WAL insert position: past every commit record written
+     * so far, also those of asynchronous commits not yet flushed (which
+     * pg_current_wal_lsn(), the write position, may not have reached) */
+    { "cacert_iss_wal_lsn",
+      "SELECT pg_current_wal_insert_lsn()::text AS lsn" },
+    /* on a hot standby: has it replayed the WAL up to that position?  A
+     * server that is not in recovery (a primary, a promoted standby) has
+     * everything */
+    { "cacert_iss_replayed",
+      "SELECT NOT pg_is_in_recovery()"
+      " OR coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false) AS replayed" },
     { "cacert_iss_emails",
       "SELECT address FROM emails WHERE member_id = %s::bigint AND deleted_at IS NULL"
       " AND verified_at IS NOT NULL ORDER BY is_primary DESC, id" },
@@ -810,6 +822,28 @@ apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const cha
 apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p)
 {
     return ca_db_query(NULL, db, "cacert_iss_warned", CA_ARGS(m->cert_id, m->days), p);
+}
+
+apr_status_t ca_issue_wal_lsn(const char **plsn, ca_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv = ca_db_value(plsn, db, "cacert_iss_wal_lsn", "lsn", CA_NOARGS, p);
+
+    if (rv == APR_SUCCESS && (!*plsn || !**plsn)) {
+        rv = APR_EGENERAL;
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_replayed(int *preplayed, ca_db_t *db, const char *lsn, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_replayed", CA_ARGS(lsn), p);
+
+    *preplayed = 0;
+    if (rv == APR_SUCCESS) {
+        *preplayed = ca_col_true(row, "replayed");
+    }
+    return rv;
 }
 
 apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,

@@ -52,8 +52,9 @@ typedef struct {
 
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
                             const char *member_id, apr_pool_t *p);
-/* the certificates revoked in the last ago (rows with "ca" and "serial"):
- * what an OCSP cache catches up on after it may have missed notifications */
+/* the certificates revoked in the last ago (rows with "ca", "serial",
+ * "revoked_at" in seconds since the epoch and "reason"): what an OCSP cache
+ * catches up on after it may have missed notifications */
 apr_status_t ca_issue_revoked_since(apr_array_header_t **prows, ca_db_t *db,
                                     apr_interval_time_t ago, apr_pool_t *p);
 /* one certificate with its DER; member_id NULL for support; APR_NOTFOUND */
@@ -131,6 +132,13 @@ enum { CA_CERT_GOOD = 0, CA_CERT_REVOKED = 1, CA_CERT_UNKNOWN = 2 };
 apr_status_t ca_issue_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
                              ca_db_t *db, const char *ca, const char *serial_hex,
                              apr_pool_t *p);
+
+/* Reading from a hot standby.  The primary's WAL position now (call on the
+ * primary): every transaction committed so far lies before it, as text
+ * ("0/3000148").  Then on any server: *preplayed is 1 when it has replayed
+ * the WAL up to lsn, or is not a standby; 0 while it lags behind. */
+apr_status_t ca_issue_wal_lsn(const char **plsn, ca_db_t *db, apr_pool_t *p);
+apr_status_t ca_issue_replayed(int *preplayed, ca_db_t *db, const char *lsn, apr_pool_t *p);
 
 /* what a mail about a certificate needs */
 typedef struct {

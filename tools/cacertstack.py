@@ -366,9 +366,12 @@ class LogWatcher:
 class OCSPFrontend:
     """See Stack.start_ocsp_frontend."""
 
-    def __init__(self, stack, name):
+    def __init__(self, stack, name, dbd_params=None, cache=None, extra=()):
         self.stack = stack
         self.dir = os.path.join(stack.shared, f"frontend-{name}")
+        self.dbd_params = dbd_params or f"host={stack.pg_socket_dir} dbname=cacert user=cacert"
+        self.cache = cache or f"shmcb:{self.dir}/ocsp_cache(1048576)"
+        self.extra = list(extra)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/ocsp"
         self.conf_file = os.path.join(self.dir, "httpd.conf")
@@ -385,9 +388,14 @@ class OCSPFrontend:
             "DIR": self.dir, "PORT": str(self.port), "HTTPD_MODDIR": HTTPD_MODDIR,
             "USER_GROUP": f"User {HTTPD_USER}\nGroup {HTTPD_USER}" if st.root
             else "# not started as root",
-            "PGSOCK": st.pg_socket_dir, "BUILDDIR": st.builddir, "CA_DIR": st.ca_dir,
+            "DBD_PARAMS": self.dbd_params, "OCSP_CACHE": self.cache,
+            "EXTRA": "\n".join(self.extra),
+            "BUILDDIR": st.builddir, "CA_DIR": st.ca_dir,
         }
-        text = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], text)
+        # EXTRA last and literally, so its content is never re-expanded
+        extra = values.pop("EXTRA")
+        text = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], text.replace(
+            "@EXTRA@", "\0EXTRA\0")).replace("\0EXTRA\0", extra)
         with open(self.conf_file, "w") as f:
             f.write(text)
         for old in ("error.log", "access.log"):      # this start's lines only
@@ -1505,12 +1513,14 @@ class Stack:
         # EXTRA_CONF last and literally, so its content is never re-expanded
         return re.sub(r"@([A-Z][A-Z0-9_]*)@", sub, text)
 
-    def start_ocsp_frontend(self, name="b"):
+    def start_ocsp_frontend(self, name="b", dbd_params=None, cache=None, extra=()):
         """A second host's OCSP responder (conf/stack/ocsp-frontend.conf.in):
         an httpd of its own with its own cache, on a port of its own, on this
-        stack's database and CA files, without a signer link.  Returns an
-        OCSPFrontend (.url of its /ocsp, .status(), .stop())."""
-        return OCSPFrontend(self, name).start()
+        stack's database and CA files, without a signer link.  dbd_params,
+        cache (CAcertOCSPCache) and extra lines change that (a hot standby,
+        a shared cache: tools/dbcluster.py).  Returns an OCSPFrontend (.url
+        of its /ocsp, .status(), .stop())."""
+        return OCSPFrontend(self, name, dbd_params, cache, extra).start()
 
     def write_conf(self):
         text = self.render_conf()
