@@ -315,6 +315,7 @@ typedef struct {
     apr_time_t db_next_try;         /* while it has none */
     int db_down_logged;
     int driving;                    /* 1: holds the lock, drives the line */
+    int keepalive_only;             /* drove it, the lock's database is away */
     int standby_logged;
     int lock_down_logged;
     apr_time_t lock_down_since;     /* 0 while the lock's database answers */
@@ -469,7 +470,8 @@ static int link_elect(link_host_t *h, apr_pool_t *p)
         if (!h->lock_down_logged && now - h->lock_down_since > apr_time_from_sec(5)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
                          "CA21117: the signer link cannot reach the database for its lock; "
-                         "this host does not drive the line until it can");
+                         "no request goes to signerd from here until it can%s",
+                         h->keepalive_only ? " (heartbeats keep signerd up)" : "");
             h->lock_down_logged = 1;
         }
     }
@@ -477,17 +479,29 @@ static int link_elect(link_host_t *h, apr_pool_t *p)
         h->lock_down_logged = 0;
         h->lock_down_since = 0;
     }
+    if (held) {
+        h->keepalive_only = 0;
+    }
     if (held && !h->driving) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
                      "CA21115: this host drives the signer line %s now (it holds the lock, "
                      "pid %" APR_PID_T_FMT ")", h->cfg->device, getpid());
         h->standby_logged = 0;
     }
-    else if (!held && h->driving) {
+    else if (!held && (h->driving || h->keepalive_only) && rv != APR_SUCCESS) {
+        /* the database is away: nobody can take the lock meanwhile, and
+         * no request can be worked off here; the line stays open for
+         * heartbeats only (signerd's dead-man switch means "the web side
+         * is gone", not "the database is away"), until the lock answers
+         * again: then this host drives on, or closes the line */
+        h->keepalive_only = 1;
+    }
+    else if (!held && (h->driving || h->keepalive_only)) {    /* another host has it */
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, h->s,
                      "CA21116: this host lost the lock of the signer line; %s is closed",
                      h->cfg->device);
         ca_link_close(h->link);
+        h->keepalive_only = 0;
     }
     else if (!held && !h->standby_logged && rv == APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
@@ -524,6 +538,9 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
         db_work_end();
         if (held) {
             link_run(h, p);
+        }
+        else if (h->keepalive_only) {
+            ca_link_keepalive(h->link, p);
         }
         apr_pool_destroy(p);
         break;
