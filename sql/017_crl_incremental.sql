@@ -32,5 +32,5 @@ CREATE TRIGGER certificates_number_revocation_insert BEFORE INSERT ON certificat
     FOR EACH ROW WHEN (NEW.revoked_at IS NOT NULL)
     EXECUTE FUNCTION certificates_number_revocation();
 
-CREATE INDEX certificates_revoked_seq ON certificates (ca, revoked_seq)
+CREATE INDEX certificates_revocations ON certificates (ca, revoked_seq)
     WHERE revoked_seq IS NOT NULL;
