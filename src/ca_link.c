@@ -22,6 +22,8 @@ typedef struct {
     ca_crl_set_t *set;
     apr_int64_t seq;                /* the last revoked_seq read */
     int loaded;                     /* the first load is done */
+    int behind;                     /* the last step read a full chunk */
+    apr_time_t last_step;
 } link_crl_t;
 
 /* revocations read in one step of the first load: a few ms between two
@@ -77,6 +79,7 @@ static link_crl_t *crl_state(ca_link_t *l, const char *ca)
     c = apr_array_push(l->crls);
     memset(c, 0, sizeof(*c));
     c->ca = apr_pstrdup(l->pool, ca);
+    c->behind = 1;
     ca_crl_set_make(&c->set, l->pool);
     return c;
 }
@@ -95,7 +98,8 @@ static apr_status_t crl_step(int *pmore, ca_link_t *l, link_crl_t *c, ca_db_t *d
                c->ca);
         goto leave;
     }
-    *pmore = got == CRL_CHUNK;
+    *pmore = c->behind = got == CRL_CHUNK;
+    c->last_step = apr_time_now();
     if (!*pmore && !c->loaded) {
         c->loaded = 1;
         ca_log(CA_LOG_NOTICE, "CA21120", APR_SUCCESS, "the revocations of %s are loaded "
@@ -117,8 +121,11 @@ static apr_status_t crl_catch_up(ca_link_t *l, link_crl_t *c, ca_db_t *db, apr_p
     return rv;
 }
 
-/* one step of the first load of the CAs' revocations: 1 if one was done;
- * *plater the CAs whose queued CRLs wait for theirs */
+/* one step of reading the CAs' revocations, between two requests: the
+ * first load, or a batch of many stored at once (an import), in chunks;
+ * otherwise a look every second for what was revoked meanwhile.  1 if a
+ * chunk was read; *plater the CAs whose queued CRLs wait until the link
+ * has caught up with them. */
 static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_pool_t *p)
 {
     const char *later = "";
@@ -129,11 +136,12 @@ static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_poo
     }
     for (i = 0; i < l->crls->nelts; i++) {
         link_crl_t *c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
-        if (!c->loaded && !done) {
+        if (!done && (c->behind
+                      || apr_time_now() - c->last_step > apr_time_from_sec(1))) {
             crl_step(&more, l, c, db, p);
-            done = 1;
+            done = more;
         }
-        if (!c->loaded) {
+        if (c->behind) {
             later = *later ? apr_pstrcat(p, later, ",", c->ca, NULL) : c->ca;
         }
     }
@@ -474,7 +482,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     if (kinds[k].type == CA_MSG_CRL) {
         link_crl_t *c = crl_state(l, q->ca);
         int more;
-        if (!c->loaded) {
+        if (c->behind) {
             /* a CRL already sent (or of a CA first seen): the link reads
              * on, a step a round, and sends it once it has them all */
             return crl_step(&more, l, c, db, p) == APR_SUCCESS;
