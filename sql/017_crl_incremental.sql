@@ -34,3 +34,7 @@ CREATE TRIGGER certificates_number_revocation_insert BEFORE INSERT ON certificat
 
 CREATE INDEX certificates_revocations ON certificates (ca, revoked_seq)
     WHERE revoked_seq IS NOT NULL;
+
+-- a CRL of a large CA is tens of MB of serial numbers that do not
+-- compress: stored out of line as they are, without a compression pass
+ALTER TABLE crls ALTER COLUMN der SET STORAGE EXTERNAL;

@@ -32,7 +32,9 @@ typedef struct {
 
 struct ca_link_t {
     const ca_link_cfg_t *cfg;
-    apr_array_header_t *crls;       /* of link_crl_t */
+    apr_pool_t *crl_pool;           /* the CRL state's, made in the link's
+                                     * thread, gone with ca_link_forget */
+    apr_array_header_t *crls;       /* of link_crl_t, NULL until then */
     apr_pool_t *pool;
     int fd;
     ca_wire_decoder_t *dec;
@@ -60,8 +62,16 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
     l->cfg = cfg;
     l->pool = pool;
     l->fd = -1;
-    l->crls = apr_array_make(pool, 8, sizeof(link_crl_t));
     return l;
+}
+
+void ca_link_forget(ca_link_t *l)
+{
+    if (l->crl_pool) {
+        apr_pool_destroy(l->crl_pool);
+    }
+    l->crl_pool = NULL;
+    l->crls = NULL;
 }
 
 /* the CRL state of ca, made when first asked */
@@ -70,6 +80,12 @@ static link_crl_t *crl_state(ca_link_t *l, const char *ca)
     link_crl_t *c;
     int i;
 
+    if (!l->crls) {
+        /* a pool of its own, made in the link's thread (the link's may be
+         * the parent process's): the sets' big arrays are freed with it */
+        apr_pool_create(&l->crl_pool, NULL);
+        l->crls = apr_array_make(l->crl_pool, 8, sizeof(link_crl_t));
+    }
     for (i = 0; i < l->crls->nelts; i++) {
         c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
         if (!strcmp(c->ca, ca)) {
@@ -78,9 +94,9 @@ static link_crl_t *crl_state(ca_link_t *l, const char *ca)
     }
     c = apr_array_push(l->crls);
     memset(c, 0, sizeof(*c));
-    c->ca = apr_pstrdup(l->pool, ca);
+    c->ca = apr_pstrdup(l->crl_pool, ca);
     c->behind = 1;
-    ca_crl_set_make(&c->set, l->pool);
+    ca_crl_set_make(&c->set, l->crl_pool);
     return c;
 }
 
@@ -134,7 +150,7 @@ static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_poo
     for (i = 0; l->cfg->cas && l->cfg->cas[i]; i++) {
         crl_state(l, l->cfg->cas[i]);
     }
-    for (i = 0; i < l->crls->nelts; i++) {
+    for (i = 0; l->crls && i < l->crls->nelts; i++) {
         link_crl_t *c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
         if (!done && (c->behind
                       || apr_time_now() - c->last_step > apr_time_from_sec(1))) {
