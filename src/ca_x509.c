@@ -1472,6 +1472,84 @@ static apr_size_t lower_bound(const crl_rec_t *recs, apr_size_t lo, apr_size_t h
     return lo;
 }
 
+/* grow *pbuf to hold at least need items of size (doubling) */
+static int set_grow(void **pbuf, apr_size_t *pcap, apr_size_t need, apr_size_t size)
+{
+    apr_size_t cap = *pcap ? *pcap : 64;
+    void *b;
+
+    if (need <= *pcap) {
+        return 1;
+    }
+    while (cap < need) {
+        cap *= 2;
+    }
+    if (!(b = realloc(*pbuf, cap * size))) {
+        return 0;
+    }
+    *pbuf = b;
+    *pcap = cap;
+    return 1;
+}
+
+/* a few new serials (pend sorted, none held yet) merged in place: the
+ * arrays grown when full, the entries after each insertion point moved
+ * once, from the back -- no new copy of a million entries */
+static apr_status_t set_merge_in_place(ca_crl_set_t *set, apr_size_t np)
+{
+    unsigned char enc[64][ENTRY_MAX];
+    apr_size_t elen[64], pos[64], add = 0, j, i, w_rec, w_der, t;
+
+    for (j = 0; j < np; j++) {
+        pos[j] = lower_bound(set->recs, 0, set->n, &set->pend[j]);
+        elen[j] = (apr_size_t)(put_entry(enc[j], &set->pend[j]) - enc[j]);
+        add += elen[j];
+    }
+    if (!set_grow((void **)&set->recs, &set->cap, set->n + np, sizeof(*set->recs))
+        || !set_grow((void **)&set->der, &set->der_cap, set->der_len + add, 1)) {
+        ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
+        return APR_ENOMEM;
+    }
+    {
+        /* off has one more than recs: grown with the same capacity + 1 */
+        apr_size_t *o = realloc(set->off, (set->cap + 1) * sizeof(*o));
+        if (!o) {
+            ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
+            return APR_ENOMEM;
+        }
+        set->off = o;
+        if (!set->n) {
+            set->off[0] = 0;
+        }
+    }
+    i = set->n;
+    w_rec = set->n + np;
+    w_der = set->der_len + add;
+    for (j = np; j-- > 0; ) {
+        apr_size_t cnt = i - pos[j], bytes = set->off[i] - set->off[pos[j]];
+        apr_size_t shift = w_der - set->off[i];
+        if (cnt) {
+            memmove(set->der + set->off[pos[j]] + shift, set->der + set->off[pos[j]], bytes);
+            memmove(set->recs + w_rec - cnt, set->recs + pos[j], cnt * sizeof(*set->recs));
+            for (t = i; t-- > pos[j]; ) {
+                set->off[t + (w_rec - i)] = set->off[t] + shift;
+            }
+        }
+        w_rec -= cnt;
+        w_der -= bytes;
+        i = pos[j];
+        w_der -= elen[j];
+        memcpy(set->der + w_der, enc[j], elen[j]);
+        set->recs[--w_rec] = set->pend[j];
+        set->off[w_rec] = w_der;
+    }
+    set->n += np;
+    set->der_len += add;
+    set->off[set->n] = set->der_len;
+    set->npend = 0;
+    return APR_SUCCESS;
+}
+
 apr_status_t ca_crl_set_merge(ca_crl_set_t *set)
 {
     apr_status_t rv = APR_SUCCESS;
@@ -1491,8 +1569,23 @@ apr_status_t ca_crl_set_merge(ca_crl_set_t *set)
         }
         set->pend[np++] = set->pend[j];
     }
-    cap = set->n + np;
-    der_cap = set->der_len + np * ENTRY_MAX;
+    if (np <= 64) {
+        /* a few new serials, none held already: in place */
+        for (j = 0; j < np; j++) {
+            k = lower_bound(set->recs, 0, set->n, &set->pend[j]);
+            if (k < set->n && !ser_cmp(&set->recs[k], &set->pend[j])) {
+                break;
+            }
+        }
+        if (j == np) {
+            rv = set_merge_in_place(set, np);
+            goto leave;
+        }
+    }
+    /* room for the revocations to come, merged in place */
+    cap = set->n + np + (set->n + np) / 8 + 64;
+    der_cap = set->der_len + np * ENTRY_MAX + (set->der_len + np * ENTRY_MAX) / 8
+        + 64 * ENTRY_MAX;
     recs = malloc(cap * sizeof(*recs));
     off = malloc((cap + 1) * sizeof(*off));
     der = malloc(der_cap ? der_cap : 1);
