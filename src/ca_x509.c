@@ -1498,29 +1498,25 @@ static int set_grow(void **pbuf, apr_size_t *pcap, apr_size_t need, apr_size_t s
 static apr_status_t set_merge_in_place(ca_crl_set_t *set, apr_size_t np)
 {
     unsigned char enc[64][ENTRY_MAX];
-    apr_size_t elen[64], pos[64], add = 0, j, i, w_rec, w_der, t;
+    apr_size_t elen[64], pos[64], add = 0, j, i, w_rec, w_der, t, *o;
+    apr_status_t rv = APR_SUCCESS;
 
     for (j = 0; j < np; j++) {
         pos[j] = lower_bound(set->recs, 0, set->n, &set->pend[j]);
         elen[j] = (apr_size_t)(put_entry(enc[j], &set->pend[j]) - enc[j]);
         add += elen[j];
     }
+    /* off has one more than recs: the same capacity + 1 */
     if (!set_grow((void **)&set->recs, &set->cap, set->n + np, sizeof(*set->recs))
-        || !set_grow((void **)&set->der, &set->der_cap, set->der_len + add, 1)) {
+        || !set_grow((void **)&set->der, &set->der_cap, set->der_len + add, 1)
+        || !(o = realloc(set->off, (set->cap + 1) * sizeof(*o)))) {
         ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
-        return APR_ENOMEM;
+        rv = APR_ENOMEM;
+        goto leave;
     }
-    {
-        /* off has one more than recs: grown with the same capacity + 1 */
-        apr_size_t *o = realloc(set->off, (set->cap + 1) * sizeof(*o));
-        if (!o) {
-            ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
-            return APR_ENOMEM;
-        }
-        set->off = o;
-        if (!set->n) {
-            set->off[0] = 0;
-        }
+    set->off = o;
+    if (!set->n) {
+        set->off[0] = 0;
     }
     i = set->n;
     w_rec = set->n + np;
@@ -1547,7 +1543,8 @@ static apr_status_t set_merge_in_place(ca_crl_set_t *set, apr_size_t np)
     set->der_len += add;
     set->off[set->n] = set->der_len;
     set->npend = 0;
-    return APR_SUCCESS;
+leave:
+    return rv;
 }
 
 apr_status_t ca_crl_set_merge(ca_crl_set_t *set)
@@ -1657,12 +1654,14 @@ static apr_status_t set_frame(const unsigned char **ppre, apr_size_t *pprelen,
 
     if (!spec || !spec->issuer) {
         ca_log(CA_LOG_ERR, "CA50030", APR_EINVAL, "CRL: no issuer or no entries");
-        return APR_EINVAL;
+        rv = APR_EINVAL;
+        goto leave;
     }
-    if ((rv = ca_crl_set_merge(set)) != APR_SUCCESS) {
-        return rv;
+    if ((rv = ca_crl_set_merge(set)) == APR_SUCCESS) {
+        rv = crl_frame(ppre, pprelen, ppost, ppostlen, spec, set->n, set->der_len, p);
     }
-    return crl_frame(ppre, pprelen, ppost, ppostlen, spec, set->n, set->der_len, p);
+leave:
+    return rv;
 }
 
 apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
