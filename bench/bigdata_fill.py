@@ -75,6 +75,9 @@ def _coprime(n, start):
 def _case(var, choices, cast="text"):
     """CASE WHEN var < w1 THEN v1 ... END over cumulative weights (the
     values are literals made here, never outside input)."""
+    if len(choices) == 1:
+        v = choices[0][0]
+        return f"'{v}'" if cast == "text" else str(int(v))
     total = sum(w for _, w in choices)
     acc = 0.0
     parts = []

@@ -548,6 +548,7 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
     case AP_WATCHDOG_STATE_STOPPING:
         /* the line first, then the lock */
         ca_link_close(h->link);
+        ca_link_forget(h->link);
         cacert_pglock_close(&link_lock);
         /* the watchdog thread ends: its OpenSSL thread state goes too */
         OPENSSL_thread_stop();

@@ -275,6 +275,7 @@ static apr_status_t parse_ca(signerd_config_t *conf, const where_t *w, char **ar
     }
     ca->revs = apr_array_make(p, 64, sizeof(ca_crl_entry_t));
     ca->rev_index = apr_hash_make_custom(p, signerd_hash);
+    ca_crl_set_make(&ca->crlset, p);
     APR_ARRAY_PUSH(conf->cas, signerd_ca_t *) = ca;
     return APR_SUCCESS;
 }

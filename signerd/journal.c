@@ -211,6 +211,13 @@ const ca_crl_entry_t *signerd_revocation_add(signerd_ca_t *ca, const ca_crl_entr
     }
     n = apr_array_push(ca->revs);
     *n = *e;
+    /* queued for the CRL set: merged (O(n), a copy) at the next CRL, so a
+     * CRL is a concatenation, not a rebuild; if this fails the set lacks
+     * the entry, every CRL digest differs and nothing is signed */
+    if (ca_crl_set_add(ca->crlset, e, 1) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA61310", APR_EGENERAL, "ca %s: a revocation could not be "
+               "added to the CRL set; CRLs of this CA will be refused", ca->name);
+    }
     key = apr_pmemdup(ca->revs->pool, e->serial, e->serial_len);
     apr_hash_set(ca->rev_index, key, e->serial_len, (void *)(uintptr_t)ca->revs->nelts);
     return n;

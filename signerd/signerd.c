@@ -954,9 +954,9 @@ static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool
         || spec.next_update - spec.this_update > MAX_CRL_PERIOD) {
         refuse(f->id, "CRL nextUpdate not within 31 days after thisUpdate", p);
     }
-    spec.entries = (const ca_crl_entry_t *)ca->revs->elts;
-    spec.nentries = (apr_size_t)ca->revs->nelts;
-    if (ca_crl_tbs(&tbs, &tbslen, &spec, p) != APR_SUCCESS
+    /* the journal's revocations, kept sorted and encoded (ca->crlset,
+     * updated on each REVOKE): the body is a concatenation, not a rebuild */
+    if (ca_crl_set_tbs(&tbs, &tbslen, ca->crlset, &spec, p) != APR_SUCCESS
         || !EVP_Digest(tbs, tbslen, digest, &dlen, EVP_sha256(), NULL)) {
         refuse(f->id, "cannot build the CRL body", p);
     }
@@ -968,16 +968,16 @@ static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool
         ca_tlv_add(answer, CA_TAG_SIGNATURE, sig, siglen);
         ca_log(CA_LOG_NOTICE, "CA61405", APR_SUCCESS, "request %" PRIu64 ": signed CRL %"
                PRIu64 " of CA %s with %lu revocations", f->id, spec.crl_number, ca->name,
-               (unsigned long)spec.nentries);
+               (unsigned long)ca_crl_set_count(ca->crlset));
     }
     else {
         ca_tlv_add(answer, CA_TAG_TBS_SHA256, digest, 32);
         ca_log(CA_LOG_WARN, "CA61406", APR_SUCCESS, "request %" PRIu64 ": CRL %" PRIu64
                " of CA %s not signed: the link's body differs from signerd's (%lu "
                "revocations here)", f->id, spec.crl_number, ca->name,
-               (unsigned long)spec.nentries);
+               (unsigned long)ca_crl_set_count(ca->crlset));
     }
-    ca_tlv_add_uint(answer, CA_TAG_COUNT, spec.nentries, 4);
+    ca_tlv_add_uint(answer, CA_TAG_COUNT, ca_crl_set_count(ca->crlset), 4);
     send_tlvs(CA_MSG_CRL_SIG, f->id, answer, p);
 }
 
@@ -1401,6 +1401,10 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < sd.conf->cas->nelts; ++i) {
         signerd_ca_t *ca = APR_ARRAY_IDX(sd.conf->cas, i, signerd_ca_t *);
+        /* the journal's revocations sorted and encoded once, here */
+        if (ca_crl_set_merge(ca->crlset) != APR_SUCCESS) {
+            leave_now(SIGNERD_EXIT_IO, "cannot hold the revocations for CRLs");
+        }
         ca_log(CA_LOG_NOTICE, "CA61028", APR_SUCCESS, "ca %s: key loaded, %d revocations "
                "in the journal", ca->name, ca->revs->nelts);
     }

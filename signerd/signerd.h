@@ -69,6 +69,7 @@ typedef struct {
     /* revocations recorded in the journal, in order */
     apr_array_header_t *revs;       /* of ca_crl_entry_t */
     apr_hash_t *rev_index;          /* serial bytes -> index + 1 (uintptr) */
+    ca_crl_set_t *crlset;           /* the same, sorted and encoded for CRLs */
 } signerd_ca_t;
 
 typedef struct signerd_pgp_t signerd_pgp_t;

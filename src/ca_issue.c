@@ -87,7 +87,14 @@ const ca_stmt_t ca_issue_stmts[] = {
       "  WHERE kind = 'crl' AND ca = %s AND state = 'queued')" },
     { "cacert_iss_next",
       "SELECT id, kind, ca, state, cert_id, payload FROM signer_requests"
-      " WHERE state IN ('queued', 'sent') ORDER BY id LIMIT 1" },
+      " WHERE state IN ('queued', 'sent')"
+      " AND NOT (kind = 'crl' AND state = 'queued' AND ca = ANY (string_to_array(%s, ',')))"
+      " ORDER BY id LIMIT 1" },
+    { "cacert_iss_revoked_delta",
+      "SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
+      " coalesce(revoke_reason, 0) AS reason, revoked_seq"
+      " FROM certificates WHERE ca = %s AND revoked_seq IS NOT NULL"
+      " AND revoked_seq > %s::bigint ORDER BY revoked_seq LIMIT %s::integer" },
     { "cacert_iss_mark_sent",
       "UPDATE signer_requests SET state = 'sent', sent_at = coalesce(sent_at, now()),"
       " attempts = attempts + 1 WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
@@ -359,14 +366,15 @@ apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
     return ca_db_query(NULL, db, "cacert_iss_enqueue_crl", CA_ARGS(ca, ca), p);
 }
 
-apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, apr_pool_t *p)
+apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
+                           apr_pool_t *p)
 {
     const ca_row_t *row;
     ca_queued_t *q;
     apr_status_t rv;
 
     *pq = NULL;
-    rv = ca_db_row(&row, db, "cacert_iss_next", CA_NOARGS, p);
+    rv = ca_db_row(&row, db, "cacert_iss_next", CA_ARGS(crl_later ? crl_later : ""), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -598,6 +606,50 @@ apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
     return ca_crl_tbs(ptbs, plen, spec, p);
 }
 
+apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
+                               ca_db_t *db, const char *ca, int limit, apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    ca_crl_entry_t *entries;
+    apr_int64_t seq = *pseq;
+    apr_status_t rv;
+    int i;
+
+    *pgot = 0;
+    rv = ca_db_rows(&rows, db, "cacert_iss_revoked_delta",
+                    CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, seq), apr_itoa(p, limit)),
+                    p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    entries = apr_pcalloc(p, sizeof(*entries) * (apr_size_t)(rows->nelts + 1));
+    for (i = 0; i < rows->nelts; i++) {
+        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
+        unsigned char *serial;
+        apr_size_t slen;
+        if (ca_hex_decode(&serial, &slen, ca_col(row, "serial"), p) != APR_SUCCESS || slen == 0
+            || slen > sizeof(entries[i].serial)) {
+            ca_log(CA_LOG_ERR, "CA10622", APR_EINVAL, "CRL of %s: a revoked certificate "
+                   "with a bad serial", ca);
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        memcpy(entries[i].serial, serial, slen);
+        entries[i].serial_len = (uint8_t)slen;
+        entries[i].revoked_at = ca_col_i64(row, "revoked_at", 0);
+        entries[i].reason = (uint8_t)ca_col_int(row, "reason", 0);
+        seq = ca_col_i64(row, "revoked_seq", seq);
+    }
+    if ((rv = ca_crl_set_add(set, entries, (apr_size_t)rows->nelts)) != APR_SUCCESS
+        || (rv = ca_crl_set_merge(set)) != APR_SUCCESS) {
+        goto leave;
+    }
+    *pseq = seq;
+    *pgot = (apr_size_t)rows->nelts;
+leave:
+    return rv;
+}
+
 static void put_u64(unsigned char b[8], uint64_t v)
 {
     int i;
@@ -637,15 +689,13 @@ static apr_status_t crl_params(ca_crl_spec_t *spec, const unsigned char **psha,
 }
 
 apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *plen,
-                                  ca_db_t *db, const char *ca, uint64_t crl_number,
+                                  ca_crl_set_t *set, const char *ca, uint64_t crl_number,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, apr_pool_t *p)
 {
     apr_array_header_t *buf = apr_array_make(p, 128, 1);
     ca_crl_spec_t spec;
-    const unsigned char *tbs;
     unsigned char sha[SHA256_DIGEST_LENGTH], b8[8];
-    apr_size_t tbslen;
     apr_status_t rv;
 
     memset(&spec, 0, sizeof(spec));
@@ -654,10 +704,9 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
     spec.this_update = (int64_t)apr_time_sec(apr_time_now());
     spec.next_update = spec.this_update + (int64_t)apr_time_sec(validity);
     spec.crl_number = crl_number;
-    if ((rv = ca_issue_crl_tbs(&tbs, &tbslen, &spec, db, ca, p)) != APR_SUCCESS) {
+    if ((rv = ca_crl_set_sha256(sha, NULL, set, &spec, p)) != APR_SUCCESS) {
         return rv;
     }
-    SHA256(tbs, tbslen, sha);
     ca_tlv_add_str(buf, CA_TAG_CA, ca);
     put_u64(b8, spec.crl_number);
     ca_tlv_add(buf, CA_TAG_CRL_NUMBER, b8, 8);
@@ -673,18 +722,16 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
 }
 
 apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
-                                 const unsigned char *answer, apr_size_t len,
-                                 apr_pool_t *p)
+                                 ca_crl_set_t *set, const unsigned char *answer,
+                                 apr_size_t len, apr_pool_t *p)
 {
     apr_array_header_t *tlvs;
     const ca_tlv_t *sig, *count;
-    const unsigned char *want, *tbs, *crl, *d;
+    const unsigned char *want, *tbs, *crl;
     unsigned char sha[SHA256_DIGEST_LENGTH];
     apr_size_t tbslen, crllen;
     ca_crl_spec_t spec;
-    X509_CRL *x = NULL;
     apr_status_t rv;
-    int ok;
 
     memset(&spec, 0, sizeof(spec));
     spec.issuer = issuer;
@@ -709,9 +756,11 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
                     CA_ARGS("the signer's journal and the database disagree", q->id), p);
         return APR_EMISMATCH;
     }
-    if ((rv = ca_issue_crl_tbs(&tbs, &tbslen, &spec, db, q->ca, p)) != APR_SUCCESS) {
+    /* the set is up to date (the link synced it): a copy and a hash */
+    if ((rv = ca_crl_set_tbs(&tbs, &tbslen, set, &spec, p)) != APR_SUCCESS) {
         return rv;
     }
+    spec.nentries = ca_crl_set_count(set);
     SHA256(tbs, tbslen, sha);
     if (memcmp(sha, want, sizeof(sha))) {
         ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
@@ -721,21 +770,19 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
         ca_issue_enqueue_crl(db, q->ca, p);
         return APR_EMISMATCH;
     }
+    /* ca_crl_assemble verifies the signature over this TBS with the CA
+     * certificate's key (no parse of a million entries by OpenSSL) */
     rv = ca_crl_assemble(&crl, &crllen, tbs, tbslen, sig->value, sig->len,
                          X509_get0_pubkey(issuer), spec.md, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    d = crl;
-    x = d2i_X509_CRL(NULL, &d, (long)crllen);
-    ok = x && X509_CRL_verify(x, X509_get0_pubkey(issuer)) == 1;
-    X509_CRL_free(x);
-    if (!ok) {
+    if (rv == APR_EINVAL) {
         ca_log(CA_LOG_ERR, "CA10607", APR_EGENERAL,
                "CRL %s for %s: the signature does not verify; nothing published", q->id, q->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
                     CA_ARGS("the CRL signature does not verify", q->id), p);
-        return APR_EGENERAL;
+        return APR_EMISMATCH;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;

@@ -88,8 +88,11 @@ typedef struct {
     apr_size_t len;
 } ca_queued_t;
 
-/* the oldest open request (queued or sent); APR_NOTFOUND when idle */
-apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, apr_pool_t *p);
+/* the oldest open request (queued or sent); APR_NOTFOUND when idle.
+ * crl_later: CAs (comma-separated, or "" / NULL) whose queued CRLs wait --
+ * the link has not loaded their revocations yet -- while the rest goes on */
+apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
+                           apr_pool_t *p);
 apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p);
 /* store the payload of a CRL request, built when it is first sent */
 apr_status_t ca_issue_set_payload(ca_db_t *db, const char *id, const unsigned char *payload,
@@ -102,23 +105,32 @@ apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
 apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
                                      const unsigned char *answer, apr_size_t len,
                                      apr_pool_t *p);
-/* the TBS of the CRL for ca as the web side sees it (params in spec) */
+/* the TBS of the CRL for ca from a full SELECT (params in spec): what the
+ * incremental set must equal (tests) */
 apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
                               ca_crl_spec_t *spec, ca_db_t *db, const char *ca,
                               apr_pool_t *p);
+/* bring set up to date with ca's revocations numbered above *pseq
+ * (certificates.revoked_seq), at most limit of them: *pgot read, *pseq the
+ * last number seen.  From *pseq = 0 in steps of limit it is the first
+ * load, spread over the link's rounds. */
+apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
+                               ca_db_t *db, const char *ca, int limit, apr_pool_t *p);
 /* build the CRL request payload for ca: this CRL number (the request id,
  * so numbers only grow), now, now + validity, and the SHA-256 of the TBS
- * the web side built */
+ * over set (the revocations the web side holds, kept up to date) */
 apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *plen,
-                                  ca_db_t *db, const char *ca, uint64_t crl_number,
+                                  ca_crl_set_t *set, const char *ca, uint64_t crl_number,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, apr_pool_t *p);
-/* a CRL_SIG answer: rebuild the TBS from the request's parameters, check
+/* a CRL_SIG answer: the TBS from set and the request's parameters, check
  * it is the one signed, assemble and store the CRL.  APR_EMISMATCH if the
- * signer's journal and the database disagree (nothing is published). */
+ * signer's journal and the database disagree, the revocations changed
+ * since the request, or the signature does not verify (nothing is
+ * published; the request is refused). */
 apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
-                                 const unsigned char *answer, apr_size_t len,
-                                 apr_pool_t *p);
+                                 ca_crl_set_t *set, const unsigned char *answer,
+                                 apr_size_t len, apr_pool_t *p);
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
                                  apr_pool_t *p);

@@ -14,8 +14,27 @@
 #include "ca_serial.h"
 #include "ca_wire.h"
 
+/* what the link holds of a CA's revocations, for its CRLs: sorted and
+ * encoded (ca_crl_set_t), read once in steps of CRL_CHUNK and then brought
+ * up to date from certificates.revoked_seq before each CRL */
+typedef struct {
+    const char *ca;
+    ca_crl_set_t *set;
+    apr_int64_t seq;                /* the last revoked_seq read */
+    int loaded;                     /* the first load is done */
+    int behind;                     /* the last step read a full chunk */
+    apr_time_t last_step;
+} link_crl_t;
+
+/* revocations read in one step of the first load: a few ms between two
+ * requests, so issuance does not wait behind a million of them */
+#define CRL_CHUNK 5000
+
 struct ca_link_t {
     const ca_link_cfg_t *cfg;
+    apr_pool_t *crl_pool;           /* the CRL state's, made in the link's
+                                     * thread, gone with ca_link_forget */
+    apr_array_header_t *crls;       /* of link_crl_t, NULL until then */
     apr_pool_t *pool;
     int fd;
     ca_wire_decoder_t *dec;
@@ -44,6 +63,106 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
     l->pool = pool;
     l->fd = -1;
     return l;
+}
+
+void ca_link_forget(ca_link_t *l)
+{
+    if (l->crl_pool) {
+        apr_pool_destroy(l->crl_pool);
+    }
+    l->crl_pool = NULL;
+    l->crls = NULL;
+}
+
+/* the CRL state of ca, made when first asked */
+static link_crl_t *crl_state(ca_link_t *l, const char *ca)
+{
+    link_crl_t *c;
+    int i;
+
+    if (!l->crls) {
+        /* a pool of its own, made in the link's thread (the link's may be
+         * the parent process's): the sets' big arrays are freed with it */
+        apr_pool_create(&l->crl_pool, NULL);
+        l->crls = apr_array_make(l->crl_pool, 8, sizeof(link_crl_t));
+    }
+    for (i = 0; i < l->crls->nelts; i++) {
+        c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
+        if (!strcmp(c->ca, ca)) {
+            return c;
+        }
+    }
+    c = apr_array_push(l->crls);
+    memset(c, 0, sizeof(*c));
+    c->ca = apr_pstrdup(l->crl_pool, ca);
+    c->behind = 1;
+    ca_crl_set_make(&c->set, l->crl_pool);
+    return c;
+}
+
+/* one step of reading c's revocations: *pmore when more are there */
+static apr_status_t crl_step(int *pmore, ca_link_t *l, link_crl_t *c, ca_db_t *db,
+                             apr_pool_t *p)
+{
+    apr_size_t got = 0;
+    apr_status_t rv = ca_issue_crl_sync(&got, &c->seq, c->set, db, c->ca, CRL_CHUNK, p);
+
+    (void)l;
+    *pmore = 0;
+    if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA21119", rv, "cannot read the revocations of %s for its CRLs",
+               c->ca);
+        goto leave;
+    }
+    *pmore = c->behind = got == CRL_CHUNK;
+    c->last_step = apr_time_now();
+    if (!*pmore && !c->loaded) {
+        c->loaded = 1;
+        ca_log(CA_LOG_NOTICE, "CA21120", APR_SUCCESS, "the revocations of %s are loaded "
+               "for its CRLs: %" APR_SIZE_T_FMT, c->ca, ca_crl_set_count(c->set));
+    }
+leave:
+    return rv;
+}
+
+/* c brought up to date before a CRL (a handful of rows, usually none) */
+static apr_status_t crl_catch_up(ca_link_t *l, link_crl_t *c, ca_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int more;
+
+    do {
+        rv = crl_step(&more, l, c, db, p);
+    } while (rv == APR_SUCCESS && more);
+    return rv;
+}
+
+/* one step of reading the CAs' revocations, between two requests: the
+ * first load, or a batch of many stored at once (an import), in chunks;
+ * otherwise a look every second for what was revoked meanwhile.  1 if a
+ * chunk was read; *plater the CAs whose queued CRLs wait until the link
+ * has caught up with them. */
+static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_pool_t *p)
+{
+    const char *later = "";
+    int i, done = 0, more;
+
+    for (i = 0; l->cfg->cas && l->cfg->cas[i]; i++) {
+        crl_state(l, l->cfg->cas[i]);
+    }
+    for (i = 0; l->crls && i < l->crls->nelts; i++) {
+        link_crl_t *c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
+        if (!done && (c->behind
+                      || apr_time_now() - c->last_step > apr_time_from_sec(1))) {
+            crl_step(&more, l, c, db, p);
+            done = more;
+        }
+        if (c->behind) {
+            later = *later ? apr_pstrcat(p, later, ",", c->ca, NULL) : c->ca;
+        }
+    }
+    *plater = later;
+    return done;
 }
 
 void ca_link_close(ca_link_t *l)
@@ -303,17 +422,19 @@ static int kind_of(const char *kind)
     return 2;           /* the queue holds nothing else */
 }
 
-/* a CRL request is built when it goes out: the revocations up to now */
+/* a CRL request is built when it goes out: the revocations up to now,
+ * from the set the link keeps (brought up to date just before) */
 static int crl_payload(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint64_t id, apr_pool_t *p)
 {
     X509 *issuer = l->cfg->issuer(l->cfg->baton, q->ca, p);
+    link_crl_t *c = crl_state(l, q->ca);
     apr_status_t rv;
 
     if (!issuer) {
         ca_issue_quarantine(db, q->id, "no CAcertIssuer for this CA", p);
         return 0;
     }
-    rv = ca_issue_crl_request(&q->payload, &q->len, db, q->ca, id, issuer,
+    rv = ca_issue_crl_request(&q->payload, &q->len, c->set, q->ca, id, issuer,
                               l->cfg->crl_md ? l->cfg->crl_md : "sha256",
                               or_default(l->cfg->crl_validity, 86400), p);
     if (rv == APR_SUCCESS) {
@@ -350,7 +471,13 @@ static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint
         return rv;
     default: {
         X509 *issuer = l->cfg->issuer(l->cfg->baton, q->ca, p);
-        rv = issuer ? ca_issue_answer_crl(db, q, issuer, ans, alen, p) : APR_EGENERAL;
+        link_crl_t *c = crl_state(l, q->ca);
+        /* revocations stored since the request make it differ: refused,
+         * and a new one queued */
+        if ((rv = crl_catch_up(l, c, db, p)) == APR_SUCCESS) {
+            rv = issuer ? ca_issue_answer_crl(db, q, issuer, c->set, ans, alen, p)
+                        : APR_EGENERAL;
+        }
         /* a CRL that does not match is logged and set aside for support */
         return rv == APR_EMISMATCH ? APR_SUCCESS : rv;
     }
@@ -368,9 +495,20 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     apr_status_t rv;
     wait_t w;
 
-    if (kinds[k].type == CA_MSG_CRL && q->len == 0
-        && (built = crl_payload(l, db, q, id, p)) <= 0) {
-        return built == 0;
+    if (kinds[k].type == CA_MSG_CRL) {
+        link_crl_t *c = crl_state(l, q->ca);
+        int more;
+        if (c->behind) {
+            /* a CRL already sent (or of a CA first seen): the link reads
+             * on, a step a round, and sends it once it has them all */
+            return crl_step(&more, l, c, db, p) == APR_SUCCESS;
+        }
+        if (crl_catch_up(l, c, db, p) != APR_SUCCESS) {
+            return 0;
+        }
+        if (q->len == 0 && (built = crl_payload(l, db, q, id, p)) <= 0) {
+            return built == 0;
+        }
     }
     if (ca_issue_mark_sent(db, q->id, p) != APR_SUCCESS) {
         return 0;
@@ -453,16 +591,20 @@ void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_poo
            && !(l->cfg->stopping && l->cfg->stopping(l->cfg->baton))) {
         apr_pool_t *rp;
         ca_queued_t *q;
+        const char *later;
         apr_status_t rv;
-        int go_on = 1;
+        int go_on = 1, loading;
 
         apr_pool_create(&rp, p);
-        rv = ca_issue_next(&q, db, rp);
+        /* the first load of the revocations, one small step between two
+         * requests; queued CRLs of CAs not loaded yet wait meanwhile */
+        loading = crl_load_step(&later, l, db, rp);
+        rv = ca_issue_next(&q, db, later, rp);
         if (rv == APR_SUCCESS) {
             go_on = link_request(l, db, q, rp);
         }
         else if (rv == APR_NOTFOUND) {
-            if (!heartbeat(l, rp)) {
+            if (!heartbeat(l, rp) && !loading) {
                 apr_sleep(apr_time_from_msec(10));
             }
         }

@@ -66,6 +66,10 @@ void ca_link_keepalive(ca_link_t *l, apr_pool_t *p);
 
 void ca_link_close(ca_link_t *l);
 
+/* Drop what the link holds of the CAs' revocations for CRLs (read again
+ * from the database when next needed); when the link's thread ends. */
+void ca_link_forget(ca_link_t *l);
+
 /* One exchange on an open link (what ca_link_work does for each request,
  * the heartbeat and HELLO): the frame sent, and sent again -- same bytes,
  * same id -- on a damaged frame either way or after timeout of silence, up

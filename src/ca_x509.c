@@ -1160,13 +1160,13 @@ static apr_status_t crl_entries(crl_rec_t **psorted, apr_size_t *pn, apr_size_t 
     return APR_SUCCESS;
 }
 
-/* revokedCertificates: SEQUENCE OF { serial, time, [reason] } */
+/* revokedCertificates' entries: { serial, time, [reason] } each */
 static unsigned char *put_revoked(unsigned char *w, const crl_rec_t *sorted, apr_size_t n,
                                   apr_size_t revoked_len)
 {
     apr_size_t i;
 
-    w = der_put_hdr(w, 0x30, revoked_len);
+    (void)revoked_len;                  /* the header is in crl_frame's part */
     for (i = 0; i < n; i++) {
         const crl_rec_t *e = &sorted[i];
         unsigned char tbuf[DER_TIME_MAX], sbuf[20];
@@ -1236,27 +1236,24 @@ static unsigned char *put_crl_exts(unsigned char *w, const crl_exts_t *x)
     return der_put_uint(w, x->num, x->numlen);
 }
 
-apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
-                        const ca_crl_spec_t *spec, apr_pool_t *p)
+/* what surrounds revokedCertificates' entries in a TBSCertList: *ppre (the
+ * outer header, version, signature, issuer, thisUpdate, nextUpdate and,
+ * when n > 0, the revokedCertificates header) and *ppost (crlExtensions),
+ * both in p, for n entries whose DER takes revoked_len bytes */
+static apr_status_t crl_frame(const unsigned char **ppre, apr_size_t *pprelen,
+                              const unsigned char **ppost, apr_size_t *ppostlen,
+                              const ca_crl_spec_t *spec, apr_size_t n,
+                              apr_size_t revoked_len, apr_pool_t *p)
 {
     static const unsigned char version_v2[] = { 0x02, 0x01, 0x01 };
     apr_status_t rv = APR_SUCCESS;
-    crl_rec_t *sorted = NULL;
-    apr_size_t n = 0, alglen = 0, namelen, this_len, next_len;
-    apr_size_t revoked_len = 0, exts_len, tbs_len, total;
+    apr_size_t alglen = 0, namelen, this_len, next_len, exts_len, tbs_len, prelen;
     const unsigned char *alg, *keyid, *name_der;
-    unsigned char keybuf[SHA_DIGEST_LENGTH], *buf = NULL, *w;
+    unsigned char keybuf[SHA_DIGEST_LENGTH], *pre, *post, *w;
     unsigned char this_der[DER_TIME_MAX], next_der[DER_TIME_MAX];
     crl_exts_t exts;
     int keyid_len;
 
-    *ptbs = NULL;
-    *plen = 0;
-    if (!spec || !spec->issuer || (spec->nentries && !spec->entries)) {
-        ca_log(CA_LOG_ERR, "CA50030", APR_EINVAL, "CRL: no issuer or no entries");
-        rv = APR_EINVAL;
-        goto leave;
-    }
     alg = sig_alg(&alglen, X509_get0_pubkey(spec->issuer), spec->md);
     if (!alg) {
         ca_log(CA_LOG_ERR, "CA50031", APR_EINVAL, "CRL: issuer key must be RSA or EC and "
@@ -1279,25 +1276,66 @@ apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
         rv = APR_EGENERAL;
         goto leave;
     }
-    if ((rv = crl_entries(&sorted, &n, &revoked_len, spec)) != APR_SUCCESS) {
-        goto leave;
-    }
     exts_len = crl_exts_size(&exts, keyid, keyid_len, spec->crl_number);
     tbs_len = sizeof(version_v2) + alglen + namelen + this_len + next_len
         + (n ? der_tlv_size(revoked_len) : 0) + exts_len;
-    total = der_tlv_size(tbs_len);
+    prelen = der_tlv_size(tbs_len) - tbs_len + sizeof(version_v2) + alglen + namelen
+        + this_len + next_len + (n ? der_tlv_size(revoked_len) - revoked_len : 0);
 
-    buf = apr_palloc(p, total);
-    w = der_put_hdr(buf, 0x30, tbs_len);
+    pre = apr_palloc(p, prelen);
+    w = der_put_hdr(pre, 0x30, tbs_len);
     w = der_put(w, version_v2, sizeof(version_v2));
     w = der_put(w, alg, alglen);
     w = der_put(w, name_der, namelen);
     w = der_put(w, this_der, this_len);
     w = der_put(w, next_der, next_len);
     if (n) {
+        w = der_put_hdr(w, 0x30, revoked_len);
+    }
+    post = apr_palloc(p, exts_len);
+    if ((apr_size_t)(w - pre) != prelen
+        || (apr_size_t)(put_crl_exts(post, &exts) - post) != exts_len) {
+        ca_log(CA_LOG_ERR, "CA50038", APR_EGENERAL, "CRL: DER size mismatch (%"
+               APR_SIZE_T_FMT " != %" APR_SIZE_T_FMT ")", (apr_size_t)(w - pre), prelen);
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    *ppre = pre;
+    *pprelen = prelen;
+    *ppost = post;
+    *ppostlen = exts_len;
+leave:
+    return rv;
+}
+
+apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                        const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    crl_rec_t *sorted = NULL;
+    apr_size_t n = 0, revoked_len = 0, prelen, postlen, total;
+    const unsigned char *pre, *post;
+    unsigned char *buf, *w;
+
+    *ptbs = NULL;
+    *plen = 0;
+    if (!spec || !spec->issuer || (spec->nentries && !spec->entries)) {
+        ca_log(CA_LOG_ERR, "CA50030", APR_EINVAL, "CRL: no issuer or no entries");
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if ((rv = crl_entries(&sorted, &n, &revoked_len, spec)) != APR_SUCCESS
+        || (rv = crl_frame(&pre, &prelen, &post, &postlen, spec, n, revoked_len, p))
+           != APR_SUCCESS) {
+        goto leave;
+    }
+    total = prelen + revoked_len + postlen;
+    buf = apr_palloc(p, total);
+    w = der_put(buf, pre, prelen);
+    if (n) {
         w = put_revoked(w, sorted, n, revoked_len);
     }
-    w = put_crl_exts(w, &exts);
+    w = der_put(w, post, postlen);
     if ((apr_size_t)(w - buf) != total) {
         ca_log(CA_LOG_ERR, "CA50038", APR_EGENERAL, "CRL: DER size mismatch (%"
                APR_SIZE_T_FMT " != %" APR_SIZE_T_FMT ")", (apr_size_t)(w - buf), total);
@@ -1308,6 +1346,373 @@ apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
     *plen = total;
 leave:
     free(sorted);
+    return rv;
+}
+
+/* ---- the incremental set: revokedCertificates kept encoded ---- */
+
+struct ca_crl_set_t {
+    crl_rec_t *recs;                /* sorted by serial, one per serial */
+    apr_size_t *off;                /* entry i's DER at der + off[i]; off[n] = der_len */
+    apr_size_t n, cap;
+    unsigned char *der;             /* the entries, concatenated in order */
+    apr_size_t der_len, der_cap;
+    crl_rec_t *pend;                /* added, not merged yet */
+    apr_size_t npend, pend_cap;
+};
+
+/* the largest entry: SEQUENCE { INTEGER (21), GeneralizedTime, reason } */
+#define ENTRY_MAX (2 + 2 + 21 + DER_TIME_MAX + REASON_EXTS_SIZE)
+
+static apr_status_t crl_set_cleanup(void *data)
+{
+    ca_crl_set_t *set = data;
+
+    free(set->recs);
+    free(set->off);
+    free(set->der);
+    free(set->pend);
+    memset(set, 0, sizeof(*set));
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_crl_set_make(ca_crl_set_t **pset, apr_pool_t *p)
+{
+    ca_crl_set_t *set = apr_pcalloc(p, sizeof(*set));
+
+    apr_pool_cleanup_register(p, set, crl_set_cleanup, apr_pool_cleanup_null);
+    *pset = set;
+    return APR_SUCCESS;
+}
+
+void ca_crl_set_clear(ca_crl_set_t *set)
+{
+    crl_set_cleanup(set);
+}
+
+apr_status_t ca_crl_set_add(ca_crl_set_t *set, const ca_crl_entry_t *entries, apr_size_t n)
+{
+    apr_status_t rv = APR_SUCCESS;
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        const ca_crl_entry_t *e = &entries[i];
+        if (e->serial_len > sizeof(e->serial) || e->reason > 10 || e->reason == 7
+            || !time_size(e->revoked_at)) {
+            ca_log(CA_LOG_ERR, "CA50060", APR_EINVAL, "CRL set: an entry has a serial "
+                   "longer than 20 bytes, an invalid reason or a time out of range");
+            rv = APR_EINVAL;
+            goto leave;
+        }
+    }
+    if (set->npend + n > set->pend_cap) {
+        apr_size_t cap = set->pend_cap ? set->pend_cap : 64;
+        crl_rec_t *np;
+        while (cap < set->npend + n) {
+            cap *= 2;
+        }
+        if (!(np = realloc(set->pend, cap * sizeof(*np)))) {
+            ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
+            rv = APR_ENOMEM;
+            goto leave;
+        }
+        set->pend = np;
+        set->pend_cap = cap;
+    }
+    for (i = 0; i < n; i++) {
+        rec_from_entry(&set->pend[set->npend++], &entries[i]);
+    }
+leave:
+    return rv;
+}
+
+static int ser_cmp(const crl_rec_t *x, const crl_rec_t *y)
+{
+    if (x->k0 != y->k0) {
+        return x->k0 < y->k0 ? -1 : 1;
+    }
+    if (x->k1 != y->k1) {
+        return x->k1 < y->k1 ? -1 : 1;
+    }
+    if (x->k2 != y->k2) {
+        return x->k2 < y->k2 ? -1 : 1;
+    }
+    return 0;
+}
+
+/* one revokedCertificates entry, as put_revoked writes it */
+static unsigned char *put_entry(unsigned char *w, const crl_rec_t *e)
+{
+    unsigned char tbuf[DER_TIME_MAX], sbuf[20];
+    apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
+    const unsigned char *mag = rec_mag(&maglen, sbuf, e);
+
+    w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
+    w = der_put_uint(w, mag, maglen);
+    w = der_put(w, tbuf, tl);
+    if (e->reason) {
+        w = der_put_reason(w, e->reason);
+    }
+    return w;
+}
+
+/* the first of recs[lo, hi) whose serial is not below e's */
+static apr_size_t lower_bound(const crl_rec_t *recs, apr_size_t lo, apr_size_t hi,
+                              const crl_rec_t *e)
+{
+    while (lo < hi) {
+        apr_size_t mid = lo + (hi - lo) / 2;
+        if (ser_cmp(&recs[mid], e) < 0) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* grow *pbuf to hold at least need items of size (doubling) */
+static int set_grow(void **pbuf, apr_size_t *pcap, apr_size_t need, apr_size_t size)
+{
+    apr_size_t cap = *pcap ? *pcap : 64;
+    void *b;
+
+    if (need <= *pcap) {
+        return 1;
+    }
+    while (cap < need) {
+        cap *= 2;
+    }
+    if (!(b = realloc(*pbuf, cap * size))) {
+        return 0;
+    }
+    *pbuf = b;
+    *pcap = cap;
+    return 1;
+}
+
+/* a few new serials (pend sorted, none held yet) merged in place: the
+ * arrays grown when full, the entries after each insertion point moved
+ * once, from the back -- no new copy of a million entries */
+static apr_status_t set_merge_in_place(ca_crl_set_t *set, apr_size_t np)
+{
+    unsigned char enc[64][ENTRY_MAX];
+    apr_size_t elen[64], pos[64], add = 0, j, i, w_rec, w_der, t, *o;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (j = 0; j < np; j++) {
+        pos[j] = lower_bound(set->recs, 0, set->n, &set->pend[j]);
+        elen[j] = (apr_size_t)(put_entry(enc[j], &set->pend[j]) - enc[j]);
+        add += elen[j];
+    }
+    /* off has one more than recs: the same capacity + 1 */
+    if (!set_grow((void **)&set->recs, &set->cap, set->n + np, sizeof(*set->recs))
+        || !set_grow((void **)&set->der, &set->der_cap, set->der_len + add, 1)
+        || !(o = realloc(set->off, (set->cap + 1) * sizeof(*o)))) {
+        ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory");
+        rv = APR_ENOMEM;
+        goto leave;
+    }
+    set->off = o;
+    if (!set->n) {
+        set->off[0] = 0;
+    }
+    i = set->n;
+    w_rec = set->n + np;
+    w_der = set->der_len + add;
+    for (j = np; j-- > 0; ) {
+        apr_size_t cnt = i - pos[j], bytes = set->off[i] - set->off[pos[j]];
+        apr_size_t shift = w_der - set->off[i];
+        if (cnt) {
+            memmove(set->der + set->off[pos[j]] + shift, set->der + set->off[pos[j]], bytes);
+            memmove(set->recs + w_rec - cnt, set->recs + pos[j], cnt * sizeof(*set->recs));
+            for (t = i; t-- > pos[j]; ) {
+                set->off[t + (w_rec - i)] = set->off[t] + shift;
+            }
+        }
+        w_rec -= cnt;
+        w_der -= bytes;
+        i = pos[j];
+        w_der -= elen[j];
+        memcpy(set->der + w_der, enc[j], elen[j]);
+        set->recs[--w_rec] = set->pend[j];
+        set->off[w_rec] = w_der;
+    }
+    set->n += np;
+    set->der_len += add;
+    set->off[set->n] = set->der_len;
+    set->npend = 0;
+leave:
+    return rv;
+}
+
+apr_status_t ca_crl_set_merge(ca_crl_set_t *set)
+{
+    apr_status_t rv = APR_SUCCESS;
+    crl_rec_t *recs = NULL;
+    apr_size_t *off = NULL;
+    unsigned char *der = NULL;
+    apr_size_t i = 0, j, k, m = 0, w = 0, np = 0, cap, der_cap;
+
+    if (!set->npend) {
+        goto leave;
+    }
+    /* the new ones sorted, a serial given twice kept once (the earliest) */
+    qsort(set->pend, set->npend, sizeof(*set->pend), rec_cmp);
+    for (j = 0; j < set->npend; j++) {
+        if (np && !ser_cmp(&set->pend[np - 1], &set->pend[j])) {
+            continue;
+        }
+        set->pend[np++] = set->pend[j];
+    }
+    if (np <= 64) {
+        /* a few new serials, none held already: in place */
+        for (j = 0; j < np; j++) {
+            k = lower_bound(set->recs, 0, set->n, &set->pend[j]);
+            if (k < set->n && !ser_cmp(&set->recs[k], &set->pend[j])) {
+                break;
+            }
+        }
+        if (j == np) {
+            rv = set_merge_in_place(set, np);
+            goto leave;
+        }
+    }
+    /* room for the revocations to come, merged in place */
+    cap = set->n + np + (set->n + np) / 8 + 64;
+    der_cap = set->der_len + np * ENTRY_MAX + (set->der_len + np * ENTRY_MAX) / 8
+        + 64 * ENTRY_MAX;
+    recs = malloc(cap * sizeof(*recs));
+    off = malloc((cap + 1) * sizeof(*off));
+    der = malloc(der_cap ? der_cap : 1);
+    if (!recs || !off || !der) {
+        ca_log(CA_LOG_ERR, "CA50061", APR_ENOMEM, "CRL set: out of memory for %"
+               APR_SIZE_T_FMT " entries", cap);
+        rv = APR_ENOMEM;
+        goto leave;
+    }
+    /* runs of the old entries copied whole, the new ones encoded between */
+    for (j = 0; j <= np; j++) {
+        apr_size_t pos = j < np ? lower_bound(set->recs, i, set->n, &set->pend[j]) : set->n;
+        apr_size_t bytes = set->off ? set->off[pos] - set->off[i] : 0;
+        if (pos > i) {
+            memcpy(recs + m, set->recs + i, (pos - i) * sizeof(*recs));
+            memcpy(der + w, set->der + set->off[i], bytes);
+            for (k = i; k < pos; k++) {
+                off[m++] = set->off[k] - set->off[i] + w;
+            }
+            w += bytes;
+            i = pos;
+        }
+        if (j == np) {
+            break;
+        }
+        if (i < set->n && !ser_cmp(&set->recs[i], &set->pend[j])) {
+            if (rec_cmp(&set->pend[j], &set->recs[i]) >= 0) {
+                continue;               /* the one held is the earliest */
+            }
+            i++;                        /* replaced by the earlier one */
+        }
+        recs[m] = set->pend[j];
+        off[m++] = w;
+        w = (apr_size_t)(put_entry(der + w, &set->pend[j]) - der);
+    }
+    off[m] = w;
+    free(set->recs);
+    free(set->off);
+    free(set->der);
+    set->recs = recs;
+    set->off = off;
+    set->der = der;
+    set->n = m;
+    set->cap = cap;
+    set->der_len = w;
+    set->der_cap = der_cap;
+    set->npend = 0;
+    recs = NULL;
+    off = NULL;
+    der = NULL;
+leave:
+    free(recs);
+    free(off);
+    free(der);
+    return rv;
+}
+
+apr_size_t ca_crl_set_count(const ca_crl_set_t *set)
+{
+    return set->n;
+}
+
+/* the frame around the set's entries for spec */
+static apr_status_t set_frame(const unsigned char **ppre, apr_size_t *pprelen,
+                              const unsigned char **ppost, apr_size_t *ppostlen,
+                              ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!spec || !spec->issuer) {
+        ca_log(CA_LOG_ERR, "CA50030", APR_EINVAL, "CRL: no issuer or no entries");
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if ((rv = ca_crl_set_merge(set)) == APR_SUCCESS) {
+        rv = crl_frame(ppre, pprelen, ppost, ppostlen, spec, set->n, set->der_len, p);
+    }
+leave:
+    return rv;
+}
+
+apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                            ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    const unsigned char *pre, *post;
+    apr_size_t prelen, postlen;
+    unsigned char *buf, *w;
+    apr_status_t rv;
+
+    *ptbs = NULL;
+    *plen = 0;
+    if ((rv = set_frame(&pre, &prelen, &post, &postlen, set, spec, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    buf = apr_palloc(p, prelen + set->der_len + postlen);
+    w = der_put(buf, pre, prelen);
+    if (set->der_len) {
+        w = der_put(w, set->der, set->der_len);
+    }
+    der_put(w, post, postlen);
+    *ptbs = buf;
+    *plen = prelen + set->der_len + postlen;
+leave:
+    return rv;
+}
+
+apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_set_t *set,
+                               const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    const unsigned char *pre, *post;
+    apr_size_t prelen, postlen;
+    EVP_MD_CTX *ctx = NULL;
+    apr_status_t rv;
+
+    if ((rv = set_frame(&pre, &prelen, &post, &postlen, set, spec, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
+        || !EVP_DigestUpdate(ctx, pre, prelen)
+        || (set->der_len && !EVP_DigestUpdate(ctx, set->der, set->der_len))
+        || !EVP_DigestUpdate(ctx, post, postlen) || !EVP_DigestFinal_ex(ctx, sha, NULL)) {
+        log_ossl("CA50062", "CRL set: SHA-256 failed");
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if (plen) {
+        *plen = prelen + set->der_len + postlen;
+    }
+leave:
+    EVP_MD_CTX_free(ctx);
     return rv;
 }
 

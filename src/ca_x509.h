@@ -118,6 +118,30 @@ typedef struct {
 /* the DER TBSCertList, in p */
 apr_status_t ca_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
                         const ca_crl_spec_t *spec, apr_pool_t *p);
+/* The same TBS kept up to date incrementally: a set of revocations held
+ * sorted by serial with each revokedCertificates entry already encoded, so
+ * a TBS is the header, one copy of the entries and crlExtensions (or a
+ * SHA-256 over those three, without a copy).  Byte-identical to ca_crl_tbs
+ * over the same entries.  The big arrays are malloc'ed and freed with the
+ * pool given to ca_crl_set_make (or by ca_crl_set_clear). */
+typedef struct ca_crl_set_t ca_crl_set_t;
+apr_status_t ca_crl_set_make(ca_crl_set_t **pset, apr_pool_t *p);
+/* entries checked and queued (cheap); a serial given twice is kept once,
+ * with its earliest revocation, as ca_crl_tbs does */
+apr_status_t ca_crl_set_add(ca_crl_set_t *set, const ca_crl_entry_t *entries, apr_size_t n);
+/* merge what was added: O(k log k + n); done by _tbs/_sha256 as well */
+apr_status_t ca_crl_set_merge(ca_crl_set_t *set);
+/* the merged entries */
+apr_size_t ca_crl_set_count(const ca_crl_set_t *set);
+/* empty the set (memory freed) */
+void ca_crl_set_clear(ca_crl_set_t *set);
+/* the TBS for spec (spec->entries unused) in p */
+apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                            ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p);
+/* its SHA-256 and length (plen may be NULL) */
+apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_set_t *set,
+                               const ca_crl_spec_t *spec, apr_pool_t *p);
+
 /* sign a TBS with the issuer's key: the signature bytes, in p */
 apr_status_t ca_crl_sign_tbs(const unsigned char **psig, apr_size_t *psiglen,
                              const unsigned char *tbs, apr_size_t tbslen,

@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "tests.h"
@@ -1002,6 +1003,91 @@ START_TEST(crl_many)
 }
 END_TEST
 
+/* the incremental set gives the very bytes ca_crl_tbs builds, whatever
+ * order and batches the revocations came in, duplicates included */
+static void set_equals_full(ca_crl_set_t *set, const ca_crl_entry_t *e, apr_size_t n,
+                            X509 *issuer)
+{
+    ca_crl_spec_t spec = crl_spec(issuer, e, n);
+    const unsigned char *full, *inc;
+    apr_size_t flen, ilen, hlen = 0;
+    unsigned char sha[32], want[32];
+
+    ck_assert_int_eq(ca_crl_tbs(&full, &flen, &spec, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_tbs(&inc, &ilen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_uint_eq(flen, ilen);
+    ck_assert(!memcmp(full, inc, flen));
+    ck_assert_int_eq(ca_crl_set_sha256(sha, &hlen, set, &spec, pool), APR_SUCCESS);
+    SHA256(full, flen, want);
+    ck_assert_uint_eq(hlen, flen);
+    ck_assert(!memcmp(sha, want, 32));
+}
+
+START_TEST(crl_set_incremental)
+{
+    const apr_size_t n = 3000;
+    ca_crl_entry_t *e = apr_pcalloc(pool, n * sizeof(*e));
+    X509 *issuer = _i ? ec_issuer : rsa_issuer;
+    ca_crl_set_t *set;
+    apr_size_t i, done = 0, step = 1;
+
+    for (i = 0; i < n; i++) {
+        /* lengths 1..20, top bits set or not, some leading zero bytes */
+        int len = 1 + (int)(i % 20);
+        RAND_bytes(e[i].serial, (int)len);
+        if (i % 7 == 0) {
+            e[i].serial[0] = 0;
+        }
+        e[i].serial_len = (uint8_t)len;
+        e[i].revoked_at = i % 11 == 0 ? 2600000000LL + (int64_t)i : NOW - (int64_t)(i * 13);
+        e[i].reason = (uint8_t)((i % 5 == 0) ? 1 : (i % 5 == 1) ? 4 : 0);
+        if (i % 97 == 5) {
+            /* the same serial as an earlier one, earlier or later */
+            e[i] = e[i - 3];
+            e[i].revoked_at += i % 2 ? -100 : 100;
+        }
+    }
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    set_equals_full(set, e, 0, issuer);
+    /* one at a time first, then in growing batches, the TBS after each */
+    while (done < n) {
+        apr_size_t k = step < n - done ? step : n - done;
+        ck_assert_int_eq(ca_crl_set_add(set, e + done, k), APR_SUCCESS);
+        done += k;
+        set_equals_full(set, e, done, issuer);
+        step = done < 20 ? 1 : step * 2;
+    }
+    /* revocations given again change nothing */
+    ck_assert_int_eq(ca_crl_set_add(set, e + 100, 50), APR_SUCCESS);
+    set_equals_full(set, e, n, issuer);
+    /* all at once into a fresh set: the same */
+    ca_crl_set_clear(set);
+    ck_assert_int_eq(ca_crl_set_count(set), 0);
+    ck_assert_int_eq(ca_crl_set_add(set, e, n), APR_SUCCESS);
+    set_equals_full(set, e, n, issuer);
+    ck_assert_uint_le(ca_crl_set_count(set), n);
+}
+END_TEST
+
+START_TEST(crl_set_refusals)
+{
+    ca_crl_set_t *set;
+    ca_crl_entry_t e;
+
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    memset(&e, 0, sizeof(e));
+    put_serial(&e, "01");
+    e.revoked_at = NOW;
+    e.reason = 7;
+    ck_assert_int_eq(ca_crl_set_add(set, &e, 1), APR_EINVAL);
+    e.reason = 0;
+    e.serial_len = 21;
+    ck_assert_int_eq(ca_crl_set_add(set, &e, 1), APR_EINVAL);
+    ck_assert_int_eq(ca_crl_set_merge(set), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_count(set), 0);
+}
+END_TEST
+
 Suite *x509_suite(void)
 {
     Suite *s = suite_create("x509");
@@ -1022,6 +1108,8 @@ Suite *x509_suite(void)
     tcase_add_test(tc, crl_refusals);
     tcase_add_test(tc, crl_openssl_text);
     tcase_add_test(tc, crl_many);
+    tcase_add_loop_test(tc, crl_set_incremental, 0, 2);
+    tcase_add_test(tc, crl_set_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

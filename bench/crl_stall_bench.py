@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
+"""CRLs without stalls (issue 19): a stack of its own with N revocations in
+the member CA (default 1,000,000), then
+  - the first load: seconds from httpd's start to the first published CRL
+    with all N entries (the link reads them, signerd replayed its journal);
+  - (b) issuance latency, N requests one after another, median and p99:
+    idle, then while CRLs of the member CA are produced one after another;
+  - (a) seconds from a revocation through the real revoke path (the
+    member's page, the queue, signerd) to the published /pki/member.crl
+    that lists it.
+The revocations are filled with bench/bigdata_fill.py's set-based SQL; signerd
+learns revocations only from its journal, so the same revocations (request
+id, serial, time in whole seconds, reason) are appended to the journal as
+REVOKE records with its hash chain before signerd starts again: journal and
+database agree, and every CRL is signed.
+
+    crl_stall_bench.py [--revoked N] [--requests K] [--builddir build]
+
+Run it from a checkout of main for the figures before (it uses that
+checkout's tools/ and sql/)."""
+
+import argparse
+import base64
+import hashlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "t"))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+
+import psycopg2  # noqa: E402
+import requests  # noqa: E402
+from cryptography import x509  # noqa: E402
+
+import cacertstack  # noqa: E402
+from accounts import csrf_of  # noqa: E402
+from bigdata_fill import fill  # noqa: E402
+from issue_bench import Member, csrs  # noqa: E402
+
+ENQUEUE_CRL = ("INSERT INTO signer_requests (kind, ca, payload)"
+               " SELECT 'crl', 'member', '\\x'::bytea WHERE NOT EXISTS"
+               " (SELECT 1 FROM signer_requests WHERE kind = 'crl' AND ca = 'member'"
+               " AND state = 'queued') RETURNING id")
+
+
+def journal_append(stack, db):
+    """The database's revocations as signerd's REVOKE records, chained."""
+    path = os.path.join(stack.signer_dir, "journal")
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        last = [ln for ln in f.read().split(b"\n") if ln][-1]
+    seq = int(last.split(b" ")[0]) + 1
+    chain = bytes.fromhex(last.rsplit(b" ", 1)[1].decode())
+    now = int(time.time())
+    ans = base64.b64encode(b"\x00").decode()
+    db.autocommit = False
+    cur = db.cursor(name="journal")
+    cur.itersize = 50000
+    cur.execute("SELECT r.id, c.ca, c.serial, extract(epoch FROM c.revoked_at)::bigint,"
+                " coalesce(c.revoke_reason, 0) FROM certificates c JOIN signer_requests r"
+                " ON r.cert_id = c.id AND r.kind = 'revoke' WHERE c.revoked_at IS NOT NULL"
+                " ORDER BY r.id")
+    n = 0
+    with open(path, "a") as f:
+        out = []
+        for rid, ca, serial, t, reason in cur:
+            text = f"{seq} {now} REVOKE {rid} {ca} {'00' * 32} {serial} {t} {reason} {ans}"
+            chain = hashlib.sha256(chain + text.encode()).digest()
+            out.append(f"{text} {chain.hex()}\n")
+            seq += 1
+            n += 1
+            if len(out) >= 50000:
+                f.write("".join(out))
+                out = []
+        f.write("".join(out))
+    cur.close()
+    db.rollback()
+    db.autocommit = True
+    os.chown(path, st.st_uid, st.st_gid)
+    return n
+
+
+def latest_crl(db):
+    cur = db.cursor()
+    cur.execute("SELECT coalesce(max(crl_number), 0) FROM crls WHERE ca = 'member'")
+    return cur.fetchone()[0]
+
+
+def wait_crl(db, after, entries=None, timeout=600):
+    """The number of the first CRL of member above after (with entries)."""
+    cur = db.cursor()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cur.execute("SELECT crl_number, entries FROM crls WHERE ca = 'member'"
+                    " AND crl_number > %s ORDER BY crl_number DESC LIMIT 1", (after,))
+        row = cur.fetchone()
+        if row and (entries is None or row[1] >= entries):
+            return row[0]
+        time.sleep(0.05)
+    raise RuntimeError("no CRL in time")
+
+
+def pct(lat, q):
+    lat = sorted(lat)
+    return lat[min(len(lat) - 1, max(0, int(round(q * len(lat))) - 1))]
+
+
+def issue_series(m, pool, k):
+    return [m.issue(pool.pop()) for _ in range(k)]
+
+
+def crl_loop(stack, stop, out):
+    """CRLs of member one after another until stop: (seconds each)."""
+    db = psycopg2.connect(**stack.pg_connect_args())
+    db.autocommit = True
+    cur = db.cursor()
+    while not stop.is_set():
+        cur.execute(ENQUEUE_CRL)
+        row = cur.fetchone()
+        if not row:
+            time.sleep(0.05)
+            continue
+        t0 = time.monotonic()
+        while not stop.is_set():
+            cur.execute("SELECT state FROM signer_requests WHERE id = %s", (row[0],))
+            st = cur.fetchone()[0]
+            if st not in ("queued", "sent"):
+                out.append((time.monotonic() - t0, st))
+                break
+            time.sleep(0.02)
+    db.close()
+
+
+def revoke_to_crl(stack, m, db, serial, cid):
+    """Seconds from the revoke POST to /pki/member.crl listing serial."""
+    before = latest_crl(db)
+    t0 = time.monotonic()
+    r = m.s.post(m.url + "/certs/revoke", verify=m.v, allow_redirects=False,
+                 data={"csrf": csrf_of(m.get("/certs/").text), "id": cid})
+    assert r.status_code == 303, r.text[:300]
+    while True:
+        wait_crl(db, before, timeout=60)
+        r = requests.get(stack.url + "/pki/member.crl", verify=stack.cert_file)
+        t = time.monotonic() - t0
+        crl = x509.load_der_x509_crl(r.content)
+        if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+            return t, len(r.content)
+        before = latest_crl(db)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builddir", default=os.path.join(REPO, "build"))
+    ap.add_argument("--revoked", type=int, default=1000000)
+    ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--revocations", type=int, default=3)
+    args = ap.parse_args()
+    print(f"== CRLs without stalls: {args.revoked} revocations in CA member "
+          f"({os.path.basename(REPO.rstrip('/'))}, {args.builddir}) ==", flush=True)
+    d = tempfile.mkdtemp(prefix="cacert-bench-crlstall-", dir="/tmp")
+    os.chmod(d, 0o755)
+    stack = cacertstack.Stack(d, builddir=os.path.abspath(args.builddir), port=0,
+                              argon2="1 8192 1",
+                              extra_conf=["CAcertRegistrationsPerClient 1000"])
+    try:
+        stack.start()
+        db = psycopg2.connect(**stack.pg_connect_args())
+        db.autocommit = True
+        m = Member(stack, db, 0)
+        pool = csrs(3 * args.requests + 2 * args.revocations + 2)
+        m.issue(pool.pop())
+        t0 = time.monotonic()
+        fill(stack, members=2000, certs=args.revoked, revoked=args.revoked, assurances=1000,
+             ca_weights={"member": 1.0})
+        print(f"  filled the database in {time.monotonic() - t0:.0f} s", flush=True)
+        stack.stop_httpd()
+        stack.stop_signerd()
+        t0 = time.monotonic()
+        n = journal_append(stack, db)
+        print(f"  appended {n} REVOKE records to signerd's journal in "
+              f"{time.monotonic() - t0:.0f} s", flush=True)
+        stack.start_signerd()
+        before = latest_crl(db)
+        db.cursor().execute(ENQUEUE_CRL)
+        t0 = time.monotonic()
+        stack.start_httpd()
+        wait_crl(db, before, entries=n, timeout=900)
+        print(f"  after the restart of signerd and httpd: the first CRL with all {n} "
+              f"entries published {time.monotonic() - t0:.1f} s after httpd's start",
+              flush=True)
+        m.issue(pool.pop())
+        time.sleep(2)
+        idle = issue_series(m, pool, args.requests)
+        print(f"  (b) issuance, {args.requests} one after another, no CRL in progress: "
+              f"median {statistics.median(idle) * 1000:.0f} ms, p99 "
+              f"{pct(idle, 0.99) * 1000:.0f} ms", flush=True)
+        stop, crls = threading.Event(), []
+        th = threading.Thread(target=crl_loop, args=(stack, stop, crls))
+        th.start()
+        time.sleep(1)
+        busy = issue_series(m, pool, args.requests)
+        stop.set()
+        th.join()
+        took = [t for t, st in crls if st == "done"]
+        print(f"  (b) issuance while CRLs of {n} entries are produced one after another "
+              f"({len(took)} published, {len(crls) - len(took)} not; each "
+              f"{statistics.median(took) if took else 0:.2f} s from queued to stored): "
+              f"median {statistics.median(busy) * 1000:.0f} ms, p99 "
+              f"{pct(busy, 0.99) * 1000:.0f} ms", flush=True)
+        time.sleep(2)
+        for i in range(args.revocations):
+            m.issue(pool.pop())
+            cur = db.cursor()
+            cur.execute("SELECT id, serial FROM certificates WHERE member_id ="
+                        " (SELECT member_id FROM emails WHERE address = 'bench0@example.org')"
+                        " AND revoked_at IS NULL ORDER BY id DESC LIMIT 1")
+            cid, serial = cur.fetchone()
+            t, size = revoke_to_crl(stack, m, db, int(serial, 16), cid)
+            print(f"  (a) revocation {i + 1}: in the published CRL ({size / 1e6:.1f} MB) "
+                  f"{t:.2f} s after the revoke POST", flush=True)
+        cur = db.cursor()
+        cur.execute("SELECT state, count(*) FROM signer_requests WHERE kind = 'crl'"
+                    " GROUP BY state ORDER BY state")
+        print("  CRL requests: " + ", ".join(f"{s} {c}" for s, c in cur.fetchall()))
+        db.close()
+    finally:
+        stack.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

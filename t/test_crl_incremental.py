@@ -1,0 +1,77 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
+"""CRLs from incremental state (docs/issuance.md, "How CRLs are made"): a
+revocation is in the published CRL within 5 s, and the CRL still matches
+the database after httpd and signerd are restarted (the link loads its
+revocations again, signerd replays its journal)."""
+
+import datetime
+import time
+
+import pytest
+from cryptography import x509
+
+from accounts import csrf_of
+from issuing import issue, member, revoke, wait_for_crl
+
+
+def db_revoked(db, ca):
+    with db.cursor() as cur:
+        cur.execute("SELECT serial, extract(epoch FROM revoked_at)::bigint FROM certificates"
+                    " WHERE ca = %s AND revoked_at IS NOT NULL", (ca,))
+        return {int(s, 16): t for s, t in cur.fetchall()}
+
+
+def crl_revoked(crl):
+    return {r.serial_number: int(r.revocation_date.replace(tzinfo=datetime.timezone.utc).timestamp()) for r in crl}
+
+
+def crl_number(crl):
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def check_matches(http, db, crl):
+    issuer = x509.load_pem_x509_certificate(http.get("/pki/member.crt").content)
+    assert crl.is_signature_valid(issuer.public_key())
+    assert crl_revoked(crl) == db_revoked(db, "member")
+
+
+def test_revocation_in_the_published_crl_within_5s(http, stack, db):
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    t0 = time.monotonic()
+    r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text),
+                                         "id": cid}, allow_redirects=False)
+    assert r.status_code == 303
+    crl = wait_for_crl(http, "member", cert.serial_number, timeout=5)
+    assert time.monotonic() - t0 < 5
+    check_matches(http, db, crl)
+
+
+@pytest.mark.allow_log(r"AH00098", r"AH00016", r"CA21104", r"Unclean shutdown")
+def test_crl_matches_the_database_after_restarts(http, stack, db):
+    member(http, stack, db, points=10)
+    certs = [issue(http, profile="client", email0="yes") for _ in range(3)]
+    revoke(http, certs[0][0])
+    before = wait_for_crl(http, "member", certs[0][1].serial_number)
+    check_matches(http, db, before)
+    # httpd: the new link reads the revocations from the database again
+    stack.stop_httpd()
+    stack.start_httpd()
+    revoke(http, certs[1][0], timeout=30)
+    crl = wait_for_crl(http, "member", certs[1][1].serial_number, timeout=10)
+    check_matches(http, db, crl)
+    assert crl_number(crl) > crl_number(before)
+    # signerd: its journal replayed into its set
+    stack.start_signerd()
+    t0 = time.monotonic()
+    revoke(http, certs[2][0], timeout=30)
+    after = wait_for_crl(http, "member", certs[2][1].serial_number, timeout=10)
+    assert time.monotonic() - t0 < 30
+    check_matches(http, db, after)
+    assert crl_number(after) > crl_number(crl)
+    # nothing refused on the way
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM signer_requests WHERE kind = 'crl'"
+                    " AND state IN ('refused', 'quarantined')")
+        assert cur.fetchone()[0] == 0
