@@ -115,10 +115,6 @@ const ca_stmt_t ca_issue_stmts[] = {
       "UPDATE certificates SET revoked_at = to_timestamp(%s::float8), revoke_reason = %s::smallint,"
       " revoked_by = (SELECT member_id FROM signer_requests WHERE id = %s::bigint)"
       " WHERE id = %s::bigint AND revoked_at IS NULL" },
-    { "cacert_iss_revoked_list",
-      "SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
-      " coalesce(revoke_reason, 0) AS reason"
-      " FROM certificates WHERE ca = %s AND revoked_at IS NOT NULL" },
     { "cacert_iss_insert_crl",
       "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, der)"
       " VALUES (%s, %s::bigint, to_timestamp(%s::float8), to_timestamp(%s::float8),"
@@ -572,38 +568,6 @@ apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
     rv = ca_issue_enqueue_crl(db, q->ca, p);
 leave:
     return ca_db_end(db, rv, p);
-}
-
-apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
-                              ca_crl_spec_t *spec, ca_db_t *db, const char *ca,
-                              apr_pool_t *p)
-{
-    apr_array_header_t *rows;
-    ca_crl_entry_t *entries;
-    apr_status_t rv;
-    int i;
-
-    rv = ca_db_rows(&rows, db, "cacert_iss_revoked_list", CA_ARGS(ca), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    entries = apr_pcalloc(p, sizeof(*entries) * (apr_size_t)(rows->nelts + 1));
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        unsigned char *serial;
-        apr_size_t slen;
-        if (ca_hex_decode(&serial, &slen, ca_col(row, "serial"), p) != APR_SUCCESS || slen == 0
-            || slen > sizeof(entries[i].serial)) {
-            return APR_EINVAL;
-        }
-        memcpy(entries[i].serial, serial, slen);
-        entries[i].serial_len = (uint8_t)slen;
-        entries[i].revoked_at = ca_col_i64(row, "revoked_at", 0);
-        entries[i].reason = (uint8_t)ca_col_int(row, "reason", 0);
-    }
-    spec->entries = entries;
-    spec->nentries = (apr_size_t)rows->nelts;
-    return ca_crl_tbs(ptbs, plen, spec, p);
 }
 
 apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,

@@ -105,11 +105,6 @@ apr_status_t ca_issue_answer_cert(ca_db_t *db, const ca_queued_t *q,
 apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
                                      const unsigned char *answer, apr_size_t len,
                                      apr_pool_t *p);
-/* the TBS of the CRL for ca from a full SELECT (params in spec): what the
- * incremental set must equal (tests) */
-apr_status_t ca_issue_crl_tbs(const unsigned char **ptbs, apr_size_t *plen,
-                              ca_crl_spec_t *spec, ca_db_t *db, const char *ca,
-                              apr_pool_t *p);
 /* bring set up to date with ca's revocations numbered above *pseq
  * (certificates.revoked_seq), at most limit of them: *pgot read, *pseq the
  * last number seen.  From *pseq = 0 in steps of limit it is the first
