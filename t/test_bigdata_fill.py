@@ -8,12 +8,17 @@ pages and the OCSP responder answer right on what it wrote."""
 import hashlib
 import os
 import re
+import shutil
 import sys
+import tempfile
 
+import pytest
 import requests
 from cryptography import x509
 from cryptography.x509 import ocsp
 
+import cacertstack
+from conftest import TEST_ARGON2, TEST_REGISTRATION_LIMIT, _truthy
 from issuing import member
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +26,30 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 
 from bigdata_fill import fill  # noqa: E402
 from ocsp_bench import ocsp_request_der  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """a stack of this module's own (http and db use it): the fill writes
+    revocations that signerd's journal never saw, so the CRLs of its
+    database can no longer be signed (CA10605), rightly; the session's
+    stack must not inherit that"""
+    builddir = os.environ.get("CACERT_BUILDDIR", "build")
+    if not os.path.isabs(builddir):
+        builddir = os.path.join(cacertstack.REPO, builddir)
+    d = tempfile.mkdtemp(prefix="cacert-fill-stack-", dir="/tmp")
+    os.chmod(d, 0o755)
+    s = cacertstack.Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
+                          extra_conf=[TEST_REGISTRATION_LIMIT], argon2=TEST_ARGON2)
+    try:
+        s.start()
+    except cacertstack.StackError as e:
+        s.stop()
+        pytest.fail(f"could not start the fill's stack in {d}:\n{e}", pytrace=False)
+    yield s
+    s.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(s.shared, ignore_errors=True)
 
 
 def one(db, sql, *args):

@@ -310,7 +310,7 @@ def test_nonces_can_be_ignored(http, stack, issued):
 @pytest.mark.allow_log(r"dbd", r"CA22101", r"CA1030\d", r"AH0063\d", r"AH00629",
                        r"CA21110", r"CA21306", r"CA10303", r"no connection", r"server closed",
                        r"could not connect", r"Connection refused", r"CA21106",
-                       r"terminating connection", r"No such file", r"CA2111[67]")
+                       r"terminating connection", r"No such file", r"CA2111[679]")
 def test_try_later_when_the_database_is_gone(http, stack, issued):
     cid, cert, path = issued
     issuer = load(ca_file(stack, "member"))
