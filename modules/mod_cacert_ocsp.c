@@ -244,6 +244,27 @@ typedef struct {
     int have_db;
 } store_t;
 
+/* the record under key, into buf (*plen: its size, then the record's);
+ * APR_NOTFOUND without a cache */
+static apr_status_t cache_get(server_rec *s, const char *key, unsigned char *buf,
+                              unsigned int *plen, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!cache) {
+        return APR_NOTFOUND;
+    }
+    if (cache_mutex) {
+        apr_global_mutex_lock(cache_mutex);
+    }
+    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), buf, plen, p);
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+    return rv;
+}
+
 /* ca_ocsp_cached_fn: the record under key, copied into p */
 static apr_status_t cache_lookup(const unsigned char **prec, apr_size_t *plen, void *baton,
                                  const char *key, apr_pool_t *p)
@@ -254,17 +275,7 @@ static apr_status_t cache_lookup(const unsigned char **prec, apr_size_t *plen, v
     unsigned int len = sizeof(buf);
     apr_status_t rv;
 
-    if (!cache) {
-        return APR_NOTFOUND;
-    }
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
-    }
-    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
-                                  (unsigned int)strlen(key), buf, &len, p);
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
-    }
+    rv = cache_get(s, key, buf, &len, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -473,17 +484,7 @@ static apr_status_t notice_lookup(const char **plsn, apr_int64_t *prevoked_at, i
     char *last, *lsn, *at, *reason;
     apr_status_t rv;
 
-    if (!cache) {
-        return APR_NOTFOUND;
-    }
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
-    }
-    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
-                                  (unsigned int)strlen(key), buf, &len, p);
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
-    }
+    rv = cache_get(s, key, buf, &len, p);
     if (rv != APR_SUCCESS) {
         return APR_NOTFOUND;
     }

@@ -1160,6 +1160,22 @@ static apr_status_t crl_entries(crl_rec_t **psorted, apr_size_t *pn, apr_size_t 
     return APR_SUCCESS;
 }
 
+/* one revokedCertificates entry */
+static unsigned char *put_entry(unsigned char *w, const crl_rec_t *e)
+{
+    unsigned char tbuf[DER_TIME_MAX], sbuf[20];
+    apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
+    const unsigned char *mag = rec_mag(&maglen, sbuf, e);
+
+    w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
+    w = der_put_uint(w, mag, maglen);
+    w = der_put(w, tbuf, tl);
+    if (e->reason) {
+        w = der_put_reason(w, e->reason);
+    }
+    return w;
+}
+
 /* revokedCertificates' entries: { serial, time, [reason] } each */
 static unsigned char *put_revoked(unsigned char *w, const crl_rec_t *sorted, apr_size_t n,
                                   apr_size_t revoked_len)
@@ -1168,17 +1184,7 @@ static unsigned char *put_revoked(unsigned char *w, const crl_rec_t *sorted, apr
 
     (void)revoked_len;                  /* the header is in crl_frame's part */
     for (i = 0; i < n; i++) {
-        const crl_rec_t *e = &sorted[i];
-        unsigned char tbuf[DER_TIME_MAX], sbuf[20];
-        apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
-        const unsigned char *mag = rec_mag(&maglen, sbuf, e);
-
-        w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
-        w = der_put_uint(w, mag, maglen);
-        w = der_put(w, tbuf, tl);
-        if (e->reason) {
-            w = der_put_reason(w, e->reason);
-        }
+        w = put_entry(w, &sorted[i]);
     }
     return w;
 }
@@ -1440,21 +1446,6 @@ static int ser_cmp(const crl_rec_t *x, const crl_rec_t *y)
     return 0;
 }
 
-/* one revokedCertificates entry, as put_revoked writes it */
-static unsigned char *put_entry(unsigned char *w, const crl_rec_t *e)
-{
-    unsigned char tbuf[DER_TIME_MAX], sbuf[20];
-    apr_size_t tl = der_time(tbuf, e->revoked_at), maglen;
-    const unsigned char *mag = rec_mag(&maglen, sbuf, e);
-
-    w = der_put_hdr(w, 0x30, entry_content_size(e, tl));
-    w = der_put_uint(w, mag, maglen);
-    w = der_put(w, tbuf, tl);
-    if (e->reason) {
-        w = der_put_reason(w, e->reason);
-    }
-    return w;
-}
 
 /* the first of recs[lo, hi) whose serial is not below e's */
 static apr_size_t lower_bound(const crl_rec_t *recs, apr_size_t lo, apr_size_t hi,

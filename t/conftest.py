@@ -57,6 +57,28 @@ def _truthy(name):
     return os.environ.get(name, "").lower() not in ("", "0", "no", "false")
 
 
+def own_stack(prefix, **kw):
+    """A stack of one test module's own (a module fixture named stack
+    overrides the session's, and http and db follow it): started in a new
+    folder under /tmp, yielded, stopped and removed.  kw go to Stack."""
+    builddir = os.environ.get("CACERT_BUILDDIR", "build")
+    if not os.path.isabs(builddir):
+        builddir = os.path.join(REPO, builddir)
+    d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    os.chmod(d, 0o755)
+    s = Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
+              extra_conf=[TEST_REGISTRATION_LIMIT], argon2=TEST_ARGON2, **kw)
+    try:
+        s.start()
+    except cacertstack.StackError as e:
+        s.stop()
+        pytest.fail(f"could not start the stack in {d}:\n{e}", pytrace=False)
+    yield s
+    s.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(s.shared, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def stack(request):
     global _session_stack

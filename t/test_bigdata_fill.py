@@ -8,17 +8,14 @@ pages and the OCSP responder answer right on what it wrote."""
 import hashlib
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 import pytest
 import requests
 from cryptography import x509
 from cryptography.x509 import ocsp
 
-import cacertstack
-from conftest import TEST_ARGON2, TEST_REGISTRATION_LIMIT, _truthy
+from conftest import own_stack
 from issuing import member
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,22 +31,7 @@ def stack():
     revocations that signerd's journal never saw, so the CRLs of its
     database can no longer be signed (CA10605), rightly; the session's
     stack must not inherit that"""
-    builddir = os.environ.get("CACERT_BUILDDIR", "build")
-    if not os.path.isabs(builddir):
-        builddir = os.path.join(cacertstack.REPO, builddir)
-    d = tempfile.mkdtemp(prefix="cacert-fill-stack-", dir="/tmp")
-    os.chmod(d, 0o755)
-    s = cacertstack.Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
-                          extra_conf=[TEST_REGISTRATION_LIMIT], argon2=TEST_ARGON2)
-    try:
-        s.start()
-    except cacertstack.StackError as e:
-        s.stop()
-        pytest.fail(f"could not start the fill's stack in {d}:\n{e}", pytrace=False)
-    yield s
-    s.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    shutil.rmtree(s.shared, ignore_errors=True)
+    yield from own_stack("cacert-fill-stack-")
 
 
 def one(db, sql, *args):

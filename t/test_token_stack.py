@@ -15,8 +15,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-import cacertstack
-from conftest import TEST_ARGON2, TEST_REGISTRATION_LIMIT, _truthy
+from conftest import own_stack
 from issuing import download, issue, member, openssl_verify, revoke, wait_for_crl
 from softhsm import MODULE
 
@@ -27,23 +26,7 @@ pytestmark = pytest.mark.skipif(not (os.path.exists(MODULE) and shutil.which("so
 @pytest.fixture(scope="module")
 def stack():
     """overrides the session's stack for this module: http and db use it"""
-    builddir = os.environ.get("CACERT_BUILDDIR", "build")
-    if not os.path.isabs(builddir):
-        builddir = os.path.join(cacertstack.REPO, builddir)
-    d = tempfile.mkdtemp(prefix="cacert-token-stack-", dir="/tmp")
-    os.chmod(d, 0o755)
-    s = cacertstack.Stack(d, builddir=builddir, port=0, asan=_truthy("CACERT_ASAN"),
-                          extra_conf=[TEST_REGISTRATION_LIMIT], argon2=TEST_ARGON2,
-                          token=True)
-    try:
-        s.start()
-    except cacertstack.StackError as e:
-        s.stop()
-        pytest.fail(f"could not start the token stack in {d}:\n{e}", pytrace=False)
-    yield s
-    s.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    shutil.rmtree(s.shared, ignore_errors=True)
+    yield from own_stack("cacert-token-stack-", token=True)
 
 
 def chain_pem(http, cid):
