@@ -185,6 +185,7 @@ def test_missing_configuration_stops_startup(stack):
     ("CAcertMailFrom not-an-address", "CAcertMailFrom"),
     ("CAcertSMTPServer host:port:extra", "CAcertSMTPServer"),
     ("CAcertLoginFailuresPerAccount 0", "out of range"),
+    ('CAcertOCSPPrimary "host=/tmp nosuchparameter=1"', "not libpq's connection parameters"),
 ])
 def test_bad_directives_are_refused(stack, line, message):
     path = separate_conf(stack, "bad", stack.render_conf() + "\n" + line + "\n")
