@@ -100,13 +100,17 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
 }
 
 /* /wot/points: assurances received and given, what the points allow */
+/* the points lists this child read last (ca_listcache) */
+static ca_listcache_t *points_cache;
+
 static int page_points(assure_req_t *q)
 {
-    apr_array_header_t *received, *given;
+    const apr_array_header_t *received, *given;
     ca_standing_t next = q->standing;
     apr_status_t rv;
 
-    if ((rv = ca_wot_lines(&received, &given, q->pg->db, q->member_id, q->r->pool))
+    if ((rv = ca_wot_lines(&received, &given, points_cache, q->pg->db, q->member_id,
+                           q->r->pool))
         != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance list");
     }
@@ -410,9 +414,10 @@ static int page_stats(assure_req_t *q)
     return assure_render(q, "stats.html", HTTP_OK);
 }
 
-void assure_stats_child_init(apr_pool_t *pchild)
+void assure_wot_child_init(apr_pool_t *pchild)
 {
     apr_thread_mutex_create(&stats_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+    ca_listcache_make(&points_cache, CACERT_LIST_CACHE, pchild);
 }
 
 static const char *const contact_text[] = { "message", NULL };

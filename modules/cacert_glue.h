@@ -49,6 +49,10 @@ void cacert_log_to_(server_rec *s, int module_index);
 /* a numeric directive not given in a server's configuration */
 #define CACERT_UNSET (-1)
 
+/* how many members' long lists (points page, certificate list) a child
+ * keeps per list (ca_listcache): a few MB at 300 rows each */
+#define CACERT_LIST_CACHE 128
+
 /* merge of a server's configuration over its base: the field of add when
  * it was set there, else the base's */
 #define CACERT_MERGE_PTR(c, base, add, f) ((c)->f = (add)->f ? (add)->f : (base)->f)

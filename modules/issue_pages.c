@@ -360,13 +360,21 @@ static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
     ca_tmpl_set_static(ctx, "is_expired", !strcmp(c->status, "expired") ? "1" : NULL);
 }
 
+/* the certificate lists this child read last (ca_listcache) */
+static ca_listcache_t *certs_cache;
+
+void iss_pages_child_init(apr_pool_t *pchild)
+{
+    ca_listcache_make(&certs_cache, CACERT_LIST_CACHE, pchild);
+}
+
 static int page_list(iss_req_t *q)
 {
     apr_array_header_t *certs;
     apr_status_t rv;
     int i;
 
-    rv = ca_issue_certs(&certs, q->pg->db, q->pg->sess->member_id, q->r->pool);
+    rv = ca_issue_certs(&certs, certs_cache, q->pg->db, q->pg->sess->member_id, q->r->pool);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate list");
     }

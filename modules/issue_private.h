@@ -92,6 +92,8 @@ apr_interval_time_t iss_expiry_interval(const iss_srv_cfg *c);
 const char *iss_expiry_days(const iss_srv_cfg *c);
 const char *iss_crl_md(const iss_srv_cfg *c);
 int iss_baud(const iss_srv_cfg *c);
+/* the pages' per-child state */
+void iss_pages_child_init(apr_pool_t *pchild);
 /* the core's issuance settings (validity, Class 1, domain rules, weak keys) */
 ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s);
 

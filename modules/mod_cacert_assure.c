@@ -385,7 +385,7 @@ static int assure_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
 static void assure_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    assure_stats_child_init(pchild);
+    assure_wot_child_init(pchild);
 }
 
 /* the statements of the tables this module uses, for mod_dbd */

@@ -149,7 +149,7 @@ int assure_max_award(const assure_req_t *q);
 void assure_standing_vars(assure_req_t *q);
 
 /* the statistics cache's lock, made at a child's start (assure_wot.c) */
-void assure_stats_child_init(apr_pool_t *pchild);
+void assure_wot_child_init(apr_pool_t *pchild);
 
 /* configuration getters (assure_config.c; defaults when a directive is
  * not set) */

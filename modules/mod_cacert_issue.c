@@ -225,6 +225,7 @@ static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
     db_guard_init(pchild);
     iss_pgp_child_init(s);
+    iss_pages_child_init(pchild);
     /* the lock goes with the child, whichever way the watchdog thread ends
      * (the pre-cleanup of db_guard_init has stopped the link's work by
      * then: the line is not driven any more when another host takes it) */

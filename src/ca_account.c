@@ -196,6 +196,9 @@ const ca_stmt_t ca_account_stmts[] = {
       " (SELECT count(DISTINCT assurer_id) FROM assurances"
       "  WHERE assuree_id = m.id AND revoked_at IS NULL AND points > 0) AS assurers"
       " FROM members m WHERE m.id = %s::bigint" },
+    /* migration 021: the version of a member's long lists */
+    { "cacert_acc_lists_version",
+      "SELECT coalesce((SELECT v FROM list_versions WHERE member_id = %s::bigint), 0) AS v" },
     { "cacert_acc_cert_login",
       "SELECT c.member_id, m.locked_at IS NOT NULL AS locked,"
       " EXISTS (SELECT 1 FROM emails p WHERE p.member_id = m.id AND p.is_primary"
@@ -896,6 +899,20 @@ apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *memb
 {
     return ca_db_fill_row(s, sizeof(*s), standing_map, db, "cacert_acc_standing",
                           CA_ARGS(member_id), p);
+}
+
+apr_status_t ca_account_list(const void **pdata, ca_listcache_t *c, const char *kind,
+                             ca_db_t *db, const char *member_id, ca_listcache_fill_fn *fill,
+                             void *baton, apr_pool_t *p)
+{
+    const char *v = NULL;
+    apr_status_t rv;
+
+    if (c && (rv = ca_db_value(&v, db, "cacert_acc_lists_version", "v", CA_ARGS(member_id),
+                               p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return ca_listcache_get(pdata, c, kind, member_id, v ? apr_atoi64(v) : 0, fill, baton, p);
 }
 
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,

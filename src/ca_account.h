@@ -13,6 +13,7 @@
 
 #include "ca_db.h"
 #include "ca_crypto.h"
+#include "ca_listcache.h"
 #include "ca_policy.h"
 
 extern const ca_stmt_t ca_account_stmts[];
@@ -185,6 +186,17 @@ apr_status_t ca_account_remove_email(ca_db_t *db, const char *member_id,
 /* a member's standing from the assurance records and flags */
 apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *member_id,
                                  apr_pool_t *p);
+/* what a fill of ca_account_list gets as its baton, usually */
+typedef struct {
+    ca_db_t *db;
+    const char *member_id;
+} ca_list_ask_t;
+
+/* a member's long list `kind` (ca_listcache_get) at the version the
+ * database has for their lists now; with c NULL, fill makes it in p */
+apr_status_t ca_account_list(const void **pdata, ca_listcache_t *c, const char *kind,
+                             ca_db_t *db, const char *member_id, ca_listcache_fill_fn *fill,
+                             void *baton, apr_pool_t *p);
 /* assurance points of a member: ca_points_total of the standing */
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
                                apr_pool_t *p);

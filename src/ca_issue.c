@@ -234,22 +234,51 @@ static const ca_col_map_t cert_map[] = {
     { NULL }
 };
 
-apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
-                            const char *member_id, apr_pool_t *p)
+static apr_status_t certs_fill(const void **pdata, void *baton, apr_pool_t *p)
 {
+    const ca_list_ask_t *a = baton;
+    apr_array_header_t *certs;
     apr_status_t rv;
     int i;
 
-    rv = ca_db_fill(pcerts, sizeof(ca_cert_t), cert_map, db, "cacert_iss_certs",
-                    CA_ARGS(member_id), p);
-    for (i = 0; rv == APR_SUCCESS && i < (*pcerts)->nelts; i++) {
-        ca_cert_t *c = &APR_ARRAY_IDX(*pcerts, i, ca_cert_t);
+    rv = ca_db_fill(&certs, sizeof(ca_cert_t), cert_map, a->db, "cacert_iss_certs",
+                    CA_ARGS(a->member_id), p);
+    for (i = 0; rv == APR_SUCCESS && i < certs->nelts; i++) {
+        ca_cert_t *c = &APR_ARRAY_IDX(certs, i, ca_cert_t);
+        c->not_after_sec = c->not_after ? apr_atoi64(c->not_after) : 0;
         c->not_before = ca_ts_of_epoch(c->not_before, p);
         c->not_after = ca_ts_of_epoch(c->not_after, p);
         c->created = ca_ts_of_epoch(c->created, p);
         c->revoked_at = ca_ts_of_epoch(c->revoked_at, p);
     }
+    *pdata = certs;
     return rv;
+}
+
+apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_listcache_t *cache, ca_db_t *db,
+                            const char *member_id, apr_pool_t *p)
+{
+    ca_list_ask_t a = { db, member_id };
+    const void *data;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_status_t rv;
+    int i;
+
+    *pcerts = NULL;
+    if ((rv = ca_account_list(&data, cache, "certs", db, member_id, certs_fill, &a, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    /* a copy the caller may change; the list may have been read before a
+     * certificate in it expired */
+    *pcerts = apr_array_copy(p, data);
+    for (i = 0; i < (*pcerts)->nelts; i++) {
+        ca_cert_t *c = &APR_ARRAY_IDX(*pcerts, i, ca_cert_t);
+        if (!strcmp(c->status, "active") && c->not_after_sec <= now) {
+            c->status = "expired";
+        }
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t ca_issue_revoked_since(apr_array_header_t **prows, ca_db_t *db,

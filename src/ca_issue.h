@@ -18,6 +18,7 @@
 #include "ca_domain.h"
 #include "ca_policy.h"
 #include "ca_x509.h"
+#include "ca_listcache.h"
 
 extern const ca_stmt_t ca_issue_stmts[];
 
@@ -44,13 +45,16 @@ typedef struct {
     const char *not_before, *not_after, *created, *revoked_at, *description;
     int login_disabled;
     const char *status;             /* "active", "expired", "revoked", "revoking" */
+    apr_int64_t not_after_sec;      /* only from ca_issue_certs */
     const unsigned char *der;       /* only from ca_issue_cert */
     apr_size_t der_len;
     const unsigned char *csr_der;
     apr_size_t csr_len;
 } ca_cert_t;
 
-apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_db_t *db,
+/* a member's certificates, newest first (ca_cert_t); kept in cache (may be
+ * NULL) while the member's lists do not change */
+apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_listcache_t *cache, ca_db_t *db,
                             const char *member_id, apr_pool_t *p);
 /* the certificates revoked in the last ago (rows with "ca", "serial",
  * "revoked_at" in seconds since the epoch and "reason"): what an OCSP cache

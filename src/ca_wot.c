@@ -549,26 +549,52 @@ static const ca_col_map_t line_map[] = {
     { NULL }
 };
 
-apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
-                          ca_db_t *db, const char *member_id, apr_pool_t *p)
+typedef struct {
+    apr_array_header_t *received, *given;
+} wot_lines_t;
+
+static apr_status_t lines_fill(const void **pdata, void *baton, apr_pool_t *p)
 {
+    const ca_list_ask_t *a = baton;
+    wot_lines_t *w = apr_palloc(p, sizeof(*w));
     apr_array_header_t *rows;
     apr_status_t rv;
     int i;
 
-    *preceived = apr_array_make(p, 8, sizeof(ca_wot_line_t));
-    rv = ca_db_fill(&rows, sizeof(side_line_t), line_map, db, "cacert_wot_lines",
-                    CA_ARGS(member_id, member_id), p);
-    *pgiven = apr_array_make(p, rows->nelts > 8 ? rows->nelts : 8, sizeof(ca_wot_line_t));
+    rv = ca_db_fill(&rows, sizeof(side_line_t), line_map, a->db, "cacert_wot_lines",
+                    CA_ARGS(a->member_id, a->member_id), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    w->received = apr_array_make(p, 8, sizeof(ca_wot_line_t));
+    w->given = apr_array_make(p, rows->nelts > 8 ? rows->nelts : 8, sizeof(ca_wot_line_t));
     for (i = 0; i < rows->nelts; i++) {
         const side_line_t *s = &APR_ARRAY_IDX(rows, i, side_line_t);
-        ca_wot_line_t *l = apr_array_push(s->side[0] == 'r' ? *preceived : *pgiven);
+        ca_wot_line_t *l = apr_array_push(s->side[0] == 'r' ? w->received : w->given);
         *l = s->l;
         l->date = ca_date_of_days(l->date, p);
     }
+    *pdata = w;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_wot_lines(const apr_array_header_t **preceived,
+                          const apr_array_header_t **pgiven, ca_listcache_t *cache,
+                          ca_db_t *db, const char *member_id, apr_pool_t *p)
+{
+    ca_list_ask_t a = { db, member_id };
+    const wot_lines_t *w;
+    const void *data;
+    apr_status_t rv;
+
+    *preceived = *pgiven = NULL;
+    if ((rv = ca_account_list(&data, cache, "wot_lines", db, member_id, lines_fill, &a, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    w = data;
+    *preceived = w->received;
+    *pgiven = w->given;
     return APR_SUCCESS;
 }
 

@@ -16,6 +16,7 @@
 #include "ca_db.h"
 #include "ca_points.h"
 #include "ca_policy.h"
+#include "ca_listcache.h"
 
 extern const ca_stmt_t ca_wot_stmts[];
 
@@ -123,8 +124,11 @@ typedef struct {
     int points;
 } ca_wot_line_t;
 
-/* live assurances received by / given by a member (arrays of ca_wot_line_t) */
-apr_status_t ca_wot_lines(apr_array_header_t **preceived, apr_array_header_t **pgiven,
+/* live assurances received by / given by a member (arrays of ca_wot_line_t),
+ * kept in cache (may be NULL) while the member's lists do not change: shared,
+ * not to be changed */
+apr_status_t ca_wot_lines(const apr_array_header_t **preceived,
+                          const apr_array_header_t **pgiven, ca_listcache_t *cache,
                           ca_db_t *db, const char *member_id, apr_pool_t *p);
 
 /* ---- TTP ---- */

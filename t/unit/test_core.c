@@ -33,6 +33,7 @@ int main(void)
     srunner_add_suite(sr, domain_suite());
     srunner_add_suite(sr, jose_suite());
     srunner_add_suite(sr, p11uri_suite());
+    srunner_add_suite(sr, listcache_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

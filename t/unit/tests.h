@@ -25,5 +25,6 @@ Suite *org_suite(void);
 Suite *domain_suite(void);
 Suite *jose_suite(void);
 Suite *p11uri_suite(void);
+Suite *listcache_suite(void);
 
 #endif
