@@ -11,7 +11,8 @@ B's page is asked for in that language (its chooser cookie), A's in English.
 fills each side's database as bench/bigdata.py does at that scale, the
 member measured being one of its heavy members (hundreds of certificates
 and assurances given: the cost per row of /certs/ and /wot/points).
-With --same, A's stack is then restarted with B's build and templates and
+With --same, B's migrations are applied to A's database and A's stack is
+then restarted with B's build and templates, and
 every page measured must come out byte-identical, in English and in every
 language of B's po/.
 
@@ -56,6 +57,9 @@ def same_pages(sides, pages, langs):
     st = a["stack"]
     st.builddir = os.path.join(sides["B"]["tree"], "build")
     st.repo = sides["B"]["tree"]
+    # B's migrations first, as an upgrade does (cacert-migrate, then httpd)
+    st.sqldir = os.path.join(st.repo, "sql")
+    st.migrate()
     st.restart()
     after = fetch_pages(a, pages, langs)
     for k in before:
