@@ -11,6 +11,7 @@ around a Stack of its own (docs/scaling.md, "All of it at once").
     mh.redis            # the OCSP cache a and b share
     mh.c                # an OCSP host with a cache of its own (shmcb)
     mh.b_standby_ocsp   # b's OCSP on a virtual host that reads the standby
+    mh.b_standby_url    # that virtual host (its /pki too)
     mh.params           # DBDParams naming both servers (read-write wanted)
     mh.stop()
 
@@ -22,8 +23,8 @@ What it starts, besides the stack's primary, mail sink and signerd:
 - a and b with the same site lines: DBDParams and CAcertOCSPPrimary with
   both servers and target_session_attrs=read-write (a promotion needs no
   httpd restart), the Redis cache; b also has a plain-HTTP virtual host
-  whose DBDParams name the standby, for OCSP (its listener is on the
-  primary, through CAcertOCSPPrimary);
+  for relying parties whose DBDParams name the standby: OCSP (its listener
+  is on the primary, through CAcertOCSPPrimary) and /pki;
 - signerd with two lines, one to each member frontend;
 - c: an OCSP-only host (Stack.start_ocsp_frontend) with its own shmcb cache,
   on the failover parameters;
@@ -44,8 +45,12 @@ class MultiHost:
         self.b_standby_port = free_port()
 
     @property
+    def b_standby_url(self):
+        return f"http://127.0.0.1:{self.b_standby_port}"
+
+    @property
     def b_standby_ocsp(self):
-        return f"http://127.0.0.1:{self.b_standby_port}/ocsp"
+        return self.b_standby_url + "/ocsp"
 
     def site_lines(self):
         """The lines a and b share after the stack's site."""
@@ -55,7 +60,8 @@ class MultiHost:
                 f'CAcertOCSPPrimary "{self.params}"']
 
     def standby_vhost(self):
-        """b's OCSP virtual host on the standby (mod_dbd is per virtual host)."""
+        """b's virtual host for relying parties (OCSP, /pki) on the standby
+        (mod_dbd is per virtual host)."""
         port = self.b_standby_port
         return [f"Listen 127.0.0.1:{port} http",
                 f"<VirtualHost 127.0.0.1:{port}>",
@@ -65,6 +71,7 @@ class MultiHost:
                 f'    DBDParams "{self.standby.dbd_params}"',
                 '    <Location "/">', "        Require all denied", "    </Location>",
                 '    <Location "/ocsp">', "        Require all granted", "    </Location>",
+                '    <Location "/pki">', "        Require all granted", "    </Location>",
                 "</VirtualHost>"]
 
     def start(self):
