@@ -144,8 +144,10 @@ class MemberFrontend:
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                      env=st.httpd_env(), cwd=self.dir, start_new_session=True)
         out.close()
-        deadline = time.monotonic() + (60 if st.asan else 30)
-        while not port_in_use(self.port):
+        # answering, not only bound: the master binds the port before its
+        # configuration hooks run, which take long under ASan
+        deadline = time.monotonic() + (90 if st.asan else 30)
+        while not st._tls_answers(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise StackError(f"member frontend {self.name} did not start "
                                  f"(exit {self.proc.poll()})" + st._file_tail(self.error_log)
