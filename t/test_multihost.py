@@ -145,12 +145,18 @@ def mh(stack):
     yield m
     m.stop()
     stack.stop_httpd()
-    allow = FAILOVER + TAKEOVER + SLOW_EXIT
-    problems = [f"{name}:\n" + "\n".join(bad) for name, w in m.logs.items()
-                if (bad := bad_log_lines(w.new_lines(), allow))]
+    problems = log_problems(m, stack, FAILOVER + TAKEOVER + SLOW_EXIT)
+    assert not problems, "\n\n".join(problems)
+
+
+def log_problems(mh, stack, allow):
+    """New warn/error lines in the error log of any httpd (a, b, c) that no
+    regex in allow matches, and new ASan/UBSan reports."""
+    problems = [f"unexpected lines in {name}'s error log:\n" + "\n".join(bad)
+                for name, w in mh.logs.items() if (bad := bad_log_lines(w.new_lines(), allow))]
     if stack.asan and (reports := _new_sanitizer_reports(stack)):
         problems.append("sanitizer reports:\n" + _format_reports(reports))
-    assert not problems, "\n\n".join(problems)
+    return problems
 
 
 @pytest.fixture(autouse=True)
@@ -159,10 +165,7 @@ def _check_every_log(request, mh, stack):
     any httpd (a, b, c), no ASan/UBSan report."""
     yield
     allow = [a for m in request.node.iter_markers("allow_log") for a in m.args]
-    problems = [f"unexpected lines in {name}'s error log:\n" + "\n".join(bad)
-                for name, w in mh.logs.items() if (bad := bad_log_lines(w.new_lines(), allow))]
-    if stack.asan and (reports := _new_sanitizer_reports(stack)):
-        problems.append("sanitizer reports:\n" + _format_reports(reports))
+    problems = log_problems(mh, stack, allow)
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
 
