@@ -2,14 +2,16 @@
 # Copyright 2026 The cacert-httpd authors
 # SPDX-License-Identifier: Apache-2.0
 """Availability while the database restarts or fails over (issue 19,
-scenarios 4 and 5), on a stack of its own: the primary, a hot standby
-(pg_basebackup -R, tools/dbcluster.py), the stack's httpd and a second OCSP
-host, both with multi-host DBDParams (target_session_attrs=read-write).
+scenarios 4 and 5), on a stack of several hosts of its own
+(tools/multihost.py, the stack of t/test_multihost.py): the primary, a hot
+standby (pg_basebackup -R, tools/dbcluster.py), member frontends a and b
+behind haproxy and an OCSP host c, all with multi-host DBDParams
+(target_session_attrs=read-write).
 
-A steady, bounded load runs all along: --clients threads per host, each
-asking for a fresh OCSP answer (a nonce: never from a cache, always from the
-database) every 50 ms, and --clients threads asking for a member page on a
-logged-in session.  Then:
+A steady, bounded load runs all along: --clients threads per host (a, b,
+c), each asking for a fresh OCSP answer (a nonce: never from a cache, always
+from the database) every 50 ms, and --clients threads asking for a member
+page on a logged-in session through haproxy (a new connection each).  Then:
   * --restarts times `pg_ctl restart -m fast` of the primary (scenario 4);
   * --promotions times: stop the primary, wait for the standby to replay
     past its last checkpoint, `pg_ctl promote` (scenario 5); between two
@@ -40,9 +42,11 @@ from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.x509 import ocsp  # noqa: E402
 
 from benchstack import own_stack  # noqa: E402
-from dbcluster import (Standby, SteadyClient, fail_back, failover_params,  # noqa: E402
-                       primary_lsn_at_stop, restart_primary, stop_primary)
+from dbcluster import (SteadyClient, fail_back, primary_lsn_at_stop,  # noqa: E402
+                       restart_primary, stop_primary)
 from issue_bench import Member  # noqa: E402
+from multihost import MultiHost  # noqa: E402
+from takeover_bench import through  # noqa: E402
 
 
 def ocsp_fn(url, issuer):
@@ -111,21 +115,19 @@ def main():
     ap.add_argument("--promotions", type=int, default=2)
     args = ap.parse_args()
     with own_stack("failover", args.builddir, ["CAcertRegistrationsPerClient 1000"]) as stack:
-        sb = Standby(stack).start()
-        b = None
+        mh = MultiHost(stack).start()
+        sb = mh.standby
         clients = []
         try:
-            params = failover_params(stack, sb)
-            stack.restart(stack.extra_conf + [f'DBDParams "{params}"'])
-            b = stack.start_ocsp_frontend("b", dbd_params=params)
             with open(os.path.join(stack.ca_dir, "web", "member.crt"), "rb") as f:
                 issuer = x509.load_pem_x509_certificate(f.read())
             import psycopg2
             db = psycopg2.connect(**stack.pg_connect_args())
             db.autocommit = True
-            members = [Member(stack, db, n) for n in range(args.clients)]
+            members = [through(Member(stack, db, n), mh.lb.url) for n in range(args.clients)]
             db.close()
-            for url in (stack.http_url + "/ocsp", b.url):
+            for url in (stack.http_url + "/ocsp", f"http://127.0.0.1:{mh.b.http_port}/ocsp",
+                        mh.c.url):
                 clients += [SteadyClient(ocsp_fn(url, issuer), name=url)
                             for _ in range(args.clients)]
             clients += [SteadyClient(lambda m=m: m.get("/certs/", allow_redirects=False,
@@ -135,7 +137,8 @@ def main():
                 c.start()
             time.sleep(2)
             print(f"{len(clients)} steady clients (a request every 50 ms each): "
-                  f"{args.clients} OCSP per host on 2 hosts, {args.clients} member pages")
+                  f"{args.clients} OCSP per host on 3 hosts, {args.clients} member pages "
+                  "through haproxy")
             restarts = [measure(f"restart {i + 1}", clients, lambda: restart_primary(stack))
                         for i in range(args.restarts)]
             promotions = []
@@ -158,11 +161,9 @@ def main():
         finally:
             for c in clients:
                 c.finish()
-            if b:
-                b.stop()
             if not stack.pg_running():
                 fail_back(stack, sb)
-            sb.stop()
+            mh.stop()
 
 
 if __name__ == "__main__":

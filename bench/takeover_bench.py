@@ -2,9 +2,10 @@
 # Copyright 2026 The cacert-httpd authors
 # SPDX-License-Identifier: Apache-2.0
 """What losing the frontend that drives the signer line costs (docs/
-scaling.md, scenario 3 of issue 19): its own stack with a second member
-frontend (tools/frontends.py), signerd on two lines, haproxy round robin in
-front.  C steady clients each ask for a member page every 50 ms through
+scaling.md, scenario 3 of issue 19): its own stack of several hosts
+(tools/multihost.py, the stack of t/test_multihost.py: a second member
+frontend, signerd on two lines, haproxy round robin in front of both, a hot
+standby, Redis, an OCSP host).  C steady clients each ask for a member page every 50 ms through
 haproxy (a new connection each, so they land on both frontends), and one
 member requests certificates one after the other through haproxy.  Then,
 --rounds times, the frontend holding the link's lock is killed with
@@ -30,7 +31,7 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 import requests  # noqa: E402
 
 from benchstack import own_stack  # noqa: E402
-from frontends import Haproxy, MemberFrontend  # noqa: E402
+from multihost import MultiHost  # noqa: E402
 from issue_bench import Member, csrs  # noqa: E402
 
 
@@ -106,11 +107,9 @@ def main():
     ap.add_argument("--dead", type=float, default=5.0)
     args = ap.parse_args()
     with own_stack("takeover", args.builddir, ["CAcertRegistrationsPerClient 1000"]) as stack:
-        fe = MemberFrontend(stack, "b").start()
-        lb = None
+        mh = MultiHost(stack).start()
+        fe, lb = mh.b, mh.lb
         try:
-            stack.start_signerd(extra=[fe.signerd_device_line()])
-            lb = Haproxy(stack, [stack, fe]).start()
             import psycopg2
             db = psycopg2.connect(**stack.pg_connect_args())
             db.autocommit = True
@@ -180,9 +179,7 @@ def main():
                   f"{', '.join(f'{s:.2f} s' for s in across) or 'none'}; "
                   f"issuances lost: {lost}")
         finally:
-            if lb:
-                lb.stop()
-            fe.close()
+            mh.stop()
 
 
 if __name__ == "__main__":

@@ -1684,10 +1684,12 @@ class Stack:
         version mismatch."""
         return self.error_log_lines(start, self.MISMATCH_RE.search)
 
-    def _tls_answers(self):
+    def _tls_answers(self, port=None):
+        """A TLS handshake on port (the stack's httpd's by default) works:
+        httpd binds its port long before its children answer."""
         ctx = ssl.create_default_context(cafile=self.cert_file)
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            with socket.create_connection(("127.0.0.1", port or self.port), timeout=2) as s:
                 with ctx.wrap_socket(s, server_hostname="localhost"):
                     return True
         except (OSError, ssl.SSLError):

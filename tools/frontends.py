@@ -33,9 +33,10 @@ HAPROXY_BIN = "/usr/sbin/haproxy"
 class MemberFrontend:
     """A second full member frontend of a Stack (see the module's doc)."""
 
-    def __init__(self, stack, name="b"):
+    def __init__(self, stack, name="b", extra=()):
         self.stack = stack
         self.name = name
+        self.extra = list(extra)       # lines after the stack's own extra lines
         self.dir = os.path.join(stack.shared, f"member-{name}")
         self.rundir = os.path.join(self.dir, "run")
         self.logdir = os.path.join(self.dir, "logs")
@@ -113,11 +114,15 @@ class MemberFrontend:
     # ---- httpd ---------------------------------------------------------
 
     def render_conf(self):
-        """The stack's site with this host's directories, ports and line."""
-        return self.stack.render_conf({
-            "DIR": self.dir, "RUNDIR": self.rundir, "LOGDIR": self.logdir,
-            "PORT": str(self.port), "HTTP_PORT": str(self.http_port),
-            "LINE_DIR": self.line_dir})
+        """The stack's site with this host's directories, ports and line
+        (and this host's extra lines after the stack's)."""
+        st = self.stack
+        over = {"DIR": self.dir, "RUNDIR": self.rundir, "LOGDIR": self.logdir,
+                "PORT": str(self.port), "HTTP_PORT": str(self.http_port),
+                "LINE_DIR": self.line_dir}
+        if self.extra:
+            over["EXTRA_CONF"] = "\n".join(st.demo_conf() + st.extra_conf + self.extra)
+        return st.render_conf(over)
 
     def start(self):
         st = self.stack
@@ -139,8 +144,10 @@ class MemberFrontend:
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                      env=st.httpd_env(), cwd=self.dir, start_new_session=True)
         out.close()
-        deadline = time.monotonic() + (60 if st.asan else 30)
-        while not port_in_use(self.port):
+        # answering, not only bound: the master binds the port before its
+        # configuration hooks run, which take long under ASan
+        deadline = time.monotonic() + (90 if st.asan else 30)
+        while not st._tls_answers(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise StackError(f"member frontend {self.name} did not start "
                                  f"(exit {self.proc.poll()})" + st._file_tail(self.error_log)
