@@ -315,6 +315,7 @@ static int page_contact(assure_req_t *q)
  * a few minutes old are as good (CAcertStatsCacheTime). */
 #define STATS_MONTHS 12
 typedef struct {
+    const server_rec *server;           /* counted for this virtual host */
     apr_time_t at;                      /* 0: nothing counted yet */
     apr_int64_t for_secs;
     int members, assured, assurers, assurances, n;
@@ -322,8 +323,27 @@ typedef struct {
     int per_month[STATS_MONTHS], certs[STATS_MONTHS];
 } stats_cache_t;
 
-static stats_cache_t stats_cache;
+/* one per virtual host: a host whose DBDParams name a standby counts
+ * there, and its figures stay its own (docs/scaling.md) */
+#define STATS_HOSTS 4
+static stats_cache_t stats_cache[STATS_HOSTS];
 static apr_thread_mutex_t *stats_mutex;
+
+/* under stats_mutex: the host's slot, else the one counted longest ago */
+static stats_cache_t *stats_slot(const server_rec *s)
+{
+    int i, oldest = 0;
+
+    for (i = 0; i < STATS_HOSTS; i++) {
+        if (stats_cache[i].server == s) {
+            return &stats_cache[i];
+        }
+        if (stats_cache[i].at < stats_cache[oldest].at) {
+            oldest = i;
+        }
+    }
+    return &stats_cache[oldest];
+}
 
 static apr_status_t stats_get(stats_cache_t *out, assure_req_t *q)
 {
@@ -335,9 +355,9 @@ static apr_status_t stats_get(stats_cache_t *out, assure_req_t *q)
 
     if (secs > 0 && stats_mutex) {
         apr_thread_mutex_lock(stats_mutex);
-        *out = stats_cache;
+        *out = *stats_slot(q->r->server);
         apr_thread_mutex_unlock(stats_mutex);
-        if (out->at && out->for_secs == secs && now >= out->at
+        if (out->server == q->r->server && out->at && out->for_secs == secs && now >= out->at
             && now - out->at < apr_time_from_sec(secs)) {
             return APR_SUCCESS;
         }
@@ -346,6 +366,7 @@ static apr_status_t stats_get(stats_cache_t *out, assure_req_t *q)
         return rv;
     }
     memset(out, 0, sizeof(*out));
+    out->server = q->r->server;
     out->at = now;
     out->for_secs = secs;
     out->members = st.members;
@@ -361,7 +382,7 @@ static apr_status_t stats_get(stats_cache_t *out, assure_req_t *q)
     out->n = i;
     if (secs > 0 && stats_mutex) {
         apr_thread_mutex_lock(stats_mutex);
-        stats_cache = *out;
+        *stats_slot(q->r->server) = *out;
         apr_thread_mutex_unlock(stats_mutex);
     }
     return APR_SUCCESS;

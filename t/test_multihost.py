@@ -365,6 +365,34 @@ def test_pki_from_the_standby(mh, http, stack, db):
     assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
 
 
+def stats_figures(text):
+    """The figures of the statistics page, in order (separators dropped)."""
+    return [int(re.sub(r"\D", "", n))
+            for n in re.findall(r"<td[^>]*>([\d.,\s\u202f]+)</td>", text)]
+
+
+def test_statistics_from_the_standby(mh, http, stack, db):
+    """The statistics (full scans) from b's virtual host on the standby: its
+    figures are the primary's once replayed, and not before."""
+    standby = mh.standby
+    url = mh.b_standby_url + "/wot/stats"
+    standby.wait_replayed()
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200 and "<svg" in r.text, r.text[:300]
+    before = stats_figures(r.text)
+    assert before and before == stats_figures(http.get("/wot/stats").text)
+    standby.pause_replay()
+    try:
+        member(http, stack, db)
+        assert stats_figures(http.get("/wot/stats").text) != before
+        assert stats_figures(requests.get(url, timeout=30).text) == before
+    finally:
+        standby.resume_replay()
+    standby.wait_replayed()
+    assert stats_figures(requests.get(url, timeout=30).text) == \
+        stats_figures(http.get("/wot/stats").text)
+
+
 @pytest.mark.allow_log(*TAKEOVER, *SLOW_EXIT)
 def test_a_graceful_stop_of_the_holder_hands_over(mh, lb_http, stack, db):
     """A graceful stop of the driving frontend gives the lock up at once;

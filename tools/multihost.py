@@ -60,7 +60,8 @@ class MultiHost:
                 f'CAcertOCSPPrimary "{self.params}"']
 
     def standby_vhost(self):
-        """b's virtual host for relying parties (OCSP, /pki) on the standby
+        """b's virtual host for relying parties (OCSP, /pki) and the
+        statistics on the standby
         (mod_dbd is per virtual host)."""
         port = self.b_standby_port
         return [f"Listen 127.0.0.1:{port} http",
@@ -72,6 +73,8 @@ class MultiHost:
                 '    <Location "/">', "        Require all denied", "    </Location>",
                 '    <Location "/ocsp">', "        Require all granted", "    </Location>",
                 '    <Location "/pki">', "        Require all granted", "    </Location>",
+                '    <Location "/wot/stats">', "        Require all granted", "    </Location>",
+                '    <Location "/static">', "        Require all granted", "    </Location>",
                 "</VirtualHost>"]
 
     def start(self):
