@@ -116,6 +116,7 @@ static int store_job(ca_link_t *l, crl_job_t *j)
     apr_pool_t *p;
     ca_db_t db;
     void *handle = NULL;
+    apr_time_t t0 = apr_time_now();
     apr_status_t rv;
 
     apr_pool_create(&p, j->pool);
@@ -136,7 +137,8 @@ leave:
                "it will be asked again in a few seconds", j->id);
     }
     else {
-        ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (crl) done", j->id);
+        ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (crl) done: checked and "
+               "stored in %" APR_TIME_T_FMT " ms", j->id, apr_time_as_msec(apr_time_now() - t0));
     }
     apr_pool_destroy(p);
     return rv == APR_SUCCESS;
@@ -700,6 +702,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     const char *reason = NULL;
     int k = kind_of(q->kind), built;
     uint64_t id = (uint64_t)apr_atoi64(q->id);
+    apr_time_t t_sent, t_answer;
     apr_status_t rv;
     wait_t w;
 
@@ -721,9 +724,11 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     if (ca_issue_mark_sent(db, q->id, p) != APR_SUCCESS) {
         return 0;
     }
+    t_sent = apr_time_now();
     w = link_exchange(l, kinds[k].type, kinds[k].want, id, q->payload, q->len, &ans, &alen,
                       &reason, 3, p);
     if (w == WAIT_ANSWER) {
+        t_answer = apr_time_now();
         if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
                    "stored; it will be asked again in a few seconds", q->id);
@@ -731,8 +736,10 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
             return 0;
         }
         if (kinds[k].type == CA_MSG_CRL && l->cfg->store_db) {
-            ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) signed; the "
-                   "CRL store thread stores it", q->id);
+            ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) signed in "
+                   "%" APR_TIME_T_FMT " ms, handed to the CRL store thread in %" APR_TIME_T_FMT
+                   " ms", q->id, apr_time_as_msec(t_answer - t_sent),
+                   apr_time_as_msec(apr_time_now() - t_answer));
         }
         else {
             ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (%s) done", q->id,
