@@ -126,13 +126,13 @@ static int store_job(ca_link_t *l, crl_job_t *j)
     }
     rv = ca_issue_store_crl(&db, j->snap, j->ans, j->alen, p);
     l->cfg->store_db_close(l->cfg->baton, handle);
-    /* a CRL that does not match is logged and set aside for support */
-    if (rv == APR_EMISMATCH) {
-        rv = APR_SUCCESS;
-        goto leave;
-    }
 leave:
-    if (rv != APR_SUCCESS) {
+    if (rv == APR_EMISMATCH) {
+        /* a CRL that does not match is logged (CA10605-CA10607) and set
+         * aside for support: done with */
+        rv = APR_SUCCESS;
+    }
+    else if (rv != APR_SUCCESS) {
         ca_log(CA_LOG_ERR, "CA21121", rv, "the CRL of request %s could not be stored; "
                "it will be asked again in a few seconds", j->id);
     }
