@@ -111,7 +111,7 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
 
 /* store one CRL on a connection of the store thread's own: 1 when it is
  * done with (stored, or refused for good) */
-static int store_job(ca_link_t *l, crl_job_t *j)
+static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
 {
     apr_pool_t *p;
     ca_db_t db;
@@ -119,7 +119,7 @@ static int store_job(ca_link_t *l, crl_job_t *j)
     apr_time_t t0 = apr_time_now();
     apr_status_t rv;
 
-    apr_pool_create(&p, j->pool);
+    apr_pool_create(&p, tp);
     memset(&db, 0, sizeof(db));
     if ((rv = l->cfg->store_db(l->cfg->baton, &db, &handle, p)) != APR_SUCCESS) {
         goto leave;
@@ -148,9 +148,17 @@ static void *store_main(void *data)
 {
     ca_link_t *l = data;
     crl_store_t *st = &l->store;
+    apr_pool_t *tp = NULL;
     crl_job_t *j;
     int ok;
 
+    /* the thread's own pool: its allocator keeps the memory of one CRL
+     * (the assembled DER and its text for the INSERT, about 130 MB at a
+     * million entries) for the next, as the link's pools did, instead of
+     * mapping and faulting it in again for every CRL */
+    if (apr_pool_create_unmanaged_ex(&tp, NULL, NULL) != APR_SUCCESS) {
+        tp = NULL;
+    }
     for (;;) {
         pthread_mutex_lock(&st->mu);
         while (!st->job && !st->closed) {
@@ -170,7 +178,7 @@ static void *store_main(void *data)
         if (!j) {
             break;
         }
-        ok = store_job(l, j);
+        ok = store_job(l, j, tp ? tp : j->pool);
         pthread_mutex_lock(&st->mu);
         st->job = NULL;
         if (!ok) {
@@ -178,6 +186,9 @@ static void *store_main(void *data)
         }
         pthread_mutex_unlock(&st->mu);
         apr_pool_destroy(j->pool);
+    }
+    if (tp) {
+        apr_pool_destroy(tp);
     }
     /* the thread ends: its OpenSSL thread state goes too */
     OPENSSL_thread_stop();
