@@ -25,6 +25,7 @@ import argparse
 import base64
 import hashlib
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -157,6 +158,29 @@ def revoke_to_crl(stack, m, db, serial, cid):
         before = latest_crl(db)
 
 
+def link_times(stack):
+    """Where a CRL's time goes, from the link's log lines (info level) of
+    the code that has the CRL store thread: waiting for signerd, the link's
+    own part of the answer (catch-up and the copy of the body), and the
+    store thread's check, assembly and INSERT."""
+    signed, handed, stored = [], [], []
+    for ln in stack.error_log_lines():
+        m = re.search(r"CA21124: request \d+ \(crl\) signed in (\d+) ms, handed to the "
+                      r"CRL store thread in (\d+) ms", ln)
+        if m:
+            signed.append(int(m.group(1)))
+            handed.append(int(m.group(2)))
+        m = re.search(r"CA21107: request \d+ \(crl\) done: checked and stored in (\d+) ms",
+                      ln)
+        if m:
+            stored.append(int(m.group(1)))
+    if signed and stored:
+        print(f"  per CRL ({len(signed)} signed, {len(stored)} stored; medians): the line "
+              f"held for signerd {statistics.median(signed):.0f} ms, the link's hand-over "
+              f"{statistics.median(handed):.0f} ms, the store thread "
+              f"{statistics.median(stored):.0f} ms", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builddir", default=os.path.join(REPO, "build"))
@@ -227,6 +251,7 @@ def main():
             t, size = revoke_to_crl(stack, m, db, int(serial, 16), cid)
             print(f"  (a) revocation {i + 1}: in the published CRL ({size / 1e6:.1f} MB) "
                   f"{t:.2f} s after the revoke POST", flush=True)
+        link_times(stack)
         cur = db.cursor()
         cur.execute("SELECT state, count(*) FROM signer_requests WHERE kind = 'crl'"
                     " GROUP BY state ORDER BY state")

@@ -221,8 +221,14 @@ static apr_status_t link_lock_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+static apr_status_t link_store_cleanup(void *data);
+
 static void iss_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    /* pre-cleanups run last registered first: the link's work stops
+     * (db_guard_init's), then the CRL store thread is joined, both before
+     * mod_dbd's connections go */
+    apr_pool_pre_cleanup_register(pchild, NULL, link_store_cleanup);
     db_guard_init(pchild);
     iss_pgp_child_init(s);
     iss_pages_child_init(pchild);
@@ -367,6 +373,44 @@ static int link_stopping(void *baton)
     return child_stopping;
 }
 
+/* the CRL store thread's connection: one of mod_dbd's, held while it
+ * stores one CRL.  Not under db_work_begin (the link holds that for its
+ * rounds): the child's pre-cleanup link_store_cleanup joins the thread
+ * before mod_dbd's pool goes. */
+static apr_status_t link_store_db(void *baton, ca_db_t *db, void **phandle, apr_pool_t *p)
+{
+    link_host_t *h = baton;
+    ap_dbd_t *dbd = NULL;
+    apr_status_t rv = cacert_db_open(db, &dbd, h->s, p);
+
+    *phandle = dbd;
+    return rv;
+}
+
+static void link_store_db_close(void *baton, void *handle)
+{
+    link_host_t *h = baton;
+
+    cacert_db_close(handle, h->s);
+}
+
+/* the link of this configuration (one: the main server's) */
+static link_host_t *link_the_host;
+
+static apr_status_t link_host_gone(void *data)
+{
+    link_the_host = NULL;
+    return APR_SUCCESS;
+}
+
+static apr_status_t link_store_cleanup(void *data)
+{
+    if (link_the_host) {
+        ca_link_store_stop(link_the_host->link);
+    }
+    return APR_SUCCESS;
+}
+
 static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *pool)
 {
     link_host_t *h = apr_pcalloc(pool, sizeof(*h));
@@ -392,7 +436,11 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     h->lc.issued = link_issued;
     h->lc.revoked = link_revoked;
     h->lc.stopping = link_stopping;
+    h->lc.store_db = link_store_db;
+    h->lc.store_db_close = link_store_db_close;
     h->link = ca_link_make(&h->lc, pool);
+    link_the_host = h;
+    apr_pool_cleanup_register(pool, NULL, link_host_gone, apr_pool_cleanup_null);
     return h;
 }
 
@@ -549,6 +597,7 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
     case AP_WATCHDOG_STATE_STOPPING:
         /* the line first, then the lock */
         ca_link_close(h->link);
+        ca_link_store_stop(h->link);
         ca_link_forget(h->link);
         cacert_pglock_close(&link_lock);
         /* the watchdog thread ends: its OpenSSL thread state goes too */

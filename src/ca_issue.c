@@ -88,8 +88,13 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_next",
       "SELECT id, kind, ca, state, cert_id, payload FROM signer_requests"
       " WHERE state IN ('queued', 'sent')"
-      " AND NOT (kind = 'crl' AND state = 'queued' AND ca = ANY (string_to_array(%s, ',')))"
-      " ORDER BY id LIMIT 1" },
+      " AND NOT (kind = 'crl' AND (%s::boolean"
+      "  OR (state = 'queued' AND ca = ANY (string_to_array(%s, ',')))))"
+      /* a certificate or a revocation goes before a queued CRL, unless
+       * that CRL has waited 2 s already (a steady stream of requests must
+       * not hold CRLs back) */
+      " ORDER BY (kind = 'crl' AND state = 'queued'"
+      "  AND created_at > now() - interval '2 seconds'), id LIMIT 1" },
     { "cacert_iss_revoked_delta",
       "SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
       " coalesce(revoke_reason, 0) AS reason, revoked_seq"
@@ -392,14 +397,15 @@ apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
 }
 
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
-                           apr_pool_t *p)
+                           int crl_held, apr_pool_t *p)
 {
     const ca_row_t *row;
     ca_queued_t *q;
     apr_status_t rv;
 
     *pq = NULL;
-    rv = ca_db_row(&row, db, "cacert_iss_next", CA_ARGS(crl_later ? crl_later : ""), p);
+    rv = ca_db_row(&row, db, "cacert_iss_next", CA_ARGS(crl_held ? "true" : "false",
+                                                   crl_later ? crl_later : ""), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -714,23 +720,53 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
     return APR_SUCCESS;
 }
 
-apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
-                                 ca_crl_set_t *set, const unsigned char *answer,
-                                 apr_size_t len, apr_pool_t *p)
+struct ca_crl_snap_t {
+    const char *id, *ca;
+    ca_crl_spec_t spec;
+    const unsigned char *want;      /* the request's SHA-256 of the TBS */
+    const unsigned char *tbs;
+    apr_size_t tbslen;
+};
+
+apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
+                                   ca_crl_set_t *set, apr_pool_t *p)
+{
+    ca_crl_snap_t *sn = apr_pcalloc(p, sizeof(*sn));
+    apr_status_t rv;
+
+    *psnap = NULL;
+    sn->id = apr_pstrdup(p, q->id);
+    sn->ca = apr_pstrdup(p, q->ca);
+    sn->spec.issuer = issuer;
+    if ((rv = crl_params(&sn->spec, &sn->want, q->payload, q->len, p)) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA10623", rv, "request %s: bad CRL request", q->id);
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    sn->want = apr_pmemdup(p, sn->want, SHA256_DIGEST_LENGTH);
+    /* one copy of the set as it is now (the link synced it): the set may
+     * change once this returns */
+    if ((rv = ca_crl_set_tbs(&sn->tbs, &sn->tbslen, set, &sn->spec, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    sn->spec.nentries = ca_crl_set_count(set);
+    *psnap = sn;
+leave:
+    return rv;
+}
+
+apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
+                                const unsigned char *answer, apr_size_t len, apr_pool_t *p)
 {
     apr_array_header_t *tlvs;
     const ca_tlv_t *sig, *count;
-    const unsigned char *want, *tbs, *crl;
+    const unsigned char *crl;
     unsigned char sha[SHA256_DIGEST_LENGTH];
-    apr_size_t tbslen, crllen;
-    ca_crl_spec_t spec;
+    apr_size_t crllen;
     apr_status_t rv;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.issuer = issuer;
-    if ((rv = crl_params(&spec, &want, q->payload, q->len, p)) != APR_SUCCESS
-        || (rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS) {
-        ca_log(CA_LOG_ERR, "CA10604", rv, "request %s: bad CRL request or answer", q->id);
+    if ((rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA10604", rv, "request %s: bad CRL request or answer", sn->id);
         return APR_EINVAL;
     }
     sig = tlv_get(tlvs, CA_TAG_SIGNATURE);
@@ -740,60 +776,71 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
          * publish a CRL that could forget one; support must look */
         ca_log(CA_LOG_ERR, "CA10605", APR_EMISMATCH,
                "CRL %s for %s: the signer's journal (%u revocations) and the database "
-               "disagree; nothing published", q->id, q->ca,
+               "disagree; nothing published", sn->id, sn->ca,
                count && count->len == 4 ? (unsigned)((count->value[0] << 24)
                                                      | (count->value[1] << 16)
                                                      | (count->value[2] << 8)
                                                      | count->value[3]) : 0u);
         ca_db_query(NULL, db, "cacert_iss_refused",
-                    CA_ARGS("the signer's journal and the database disagree", q->id), p);
+                    CA_ARGS("the signer's journal and the database disagree", sn->id), p);
         return APR_EMISMATCH;
     }
-    /* the set is up to date (the link synced it): a copy and a hash */
-    if ((rv = ca_crl_set_tbs(&tbs, &tbslen, set, &spec, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    spec.nentries = ca_crl_set_count(set);
-    SHA256(tbs, tbslen, sha);
-    if (memcmp(sha, want, sizeof(sha))) {
+    SHA256(sn->tbs, sn->tbslen, sha);
+    if (memcmp(sha, sn->want, sizeof(sha))) {
         ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
-               "CRL %s for %s: revocations changed while it was signed", q->id, q->ca);
+               "CRL %s for %s: revocations changed while it was signed", sn->id, sn->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
-                    CA_ARGS("revocations changed while the CRL was signed", q->id), p);
-        ca_issue_enqueue_crl(db, q->ca, p);
+                    CA_ARGS("revocations changed while the CRL was signed", sn->id), p);
+        ca_issue_enqueue_crl(db, sn->ca, p);
         return APR_EMISMATCH;
     }
     /* ca_crl_assemble verifies the signature over this TBS with the CA
      * certificate's key (no parse of a million entries by OpenSSL) */
-    rv = ca_crl_assemble(&crl, &crllen, tbs, tbslen, sig->value, sig->len,
-                         X509_get0_pubkey(issuer), spec.md, p);
+    rv = ca_crl_assemble(&crl, &crllen, sn->tbs, sn->tbslen, sig->value, sig->len,
+                         X509_get0_pubkey(sn->spec.issuer), sn->spec.md, p);
     if (rv == APR_EINVAL) {
         ca_log(CA_LOG_ERR, "CA10607", APR_EGENERAL,
-               "CRL %s for %s: the signature does not verify; nothing published", q->id, q->ca);
+               "CRL %s for %s: the signature does not verify; nothing published", sn->id,
+               sn->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
-                    CA_ARGS("the CRL signature does not verify", q->id), p);
+                    CA_ARGS("the CRL signature does not verify", sn->id), p);
         return APR_EMISMATCH;
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    /* the CRL and the end of its request in one transaction: until it
+     * commits, the request stays open and is asked again */
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
     if ((rv = ca_db_query(NULL, db, "cacert_iss_insert_crl",
-                          CA_ARGS(q->ca,
+                          CA_ARGS(sn->ca,
                                   apr_psprintf(p, "%" APR_UINT64_T_FMT,
-                                               (apr_uint64_t)spec.crl_number),
+                                               (apr_uint64_t)sn->spec.crl_number),
                                   apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                               (apr_int64_t)spec.this_update),
+                                               (apr_int64_t)sn->spec.this_update),
                                   apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                               (apr_int64_t)spec.next_update),
-                                  apr_psprintf(p, "%" APR_SIZE_T_FMT, spec.nentries),
+                                               (apr_int64_t)sn->spec.next_update),
+                                  apr_psprintf(p, "%" APR_SIZE_T_FMT, sn->spec.nentries),
                                   ca_bytea_in(crl, crllen, p)), p)) == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_iss_done",
-                         CA_ARGS(ca_bytea_in(answer, len, p), q->id), p);
+                         CA_ARGS(ca_bytea_in(answer, len, p), sn->id), p);
     }
     return ca_db_end(db, rv, p);
+}
+
+apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
+                                 ca_crl_set_t *set, const unsigned char *answer,
+                                 apr_size_t len, apr_pool_t *p)
+{
+    ca_crl_snap_t *sn;
+    apr_status_t rv;
+
+    if ((rv = ca_issue_crl_snapshot(&sn, q, issuer, set, p)) == APR_SUCCESS) {
+        rv = ca_issue_store_crl(db, sn, answer, len, p);
+    }
+    return rv;
 }
 
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,

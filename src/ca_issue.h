@@ -94,9 +94,11 @@ typedef struct {
 
 /* the oldest open request (queued or sent); APR_NOTFOUND when idle.
  * crl_later: CAs (comma-separated, or "" / NULL) whose queued CRLs wait --
- * the link has not loaded their revocations yet -- while the rest goes on */
+ * the link has not loaded their revocations yet -- while the rest goes on;
+ * crl_held: no CRL request at all (one is being stored).  A certificate or
+ * a revocation goes before a CRL queued less than 2 s ago. */
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
-                           apr_pool_t *p);
+                           int crl_held, apr_pool_t *p);
 apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p);
 /* store the payload of a CRL request, built when it is first sent */
 apr_status_t ca_issue_set_payload(ca_db_t *db, const char *id, const unsigned char *payload,
@@ -130,6 +132,16 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
 apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
                                  ca_crl_set_t *set, const unsigned char *answer,
                                  apr_size_t len, apr_pool_t *p);
+/* ca_issue_answer_crl in two steps, for a link that stores CRLs in a
+ * thread of its own: the TBS the answer must have signed, copied from set
+ * as it is now into p (with q's id, CA and parameters; issuer must live as
+ * long as p), then the checks and the storage, in any thread, on any
+ * connection.  The request stays open until ca_issue_store_crl commits. */
+typedef struct ca_crl_snap_t ca_crl_snap_t;
+apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
+                                   ca_crl_set_t *set, apr_pool_t *p);
+apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *snap,
+                                const unsigned char *answer, apr_size_t len, apr_pool_t *p);
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
                                  apr_pool_t *p);

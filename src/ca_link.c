@@ -3,10 +3,12 @@
 /* The web side of the signer line (see ca_link.h). */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
+#include <openssl/crypto.h>
 
 #include "ca_link.h"
 #include "ca_issue.h"
@@ -30,8 +32,48 @@ typedef struct {
  * requests, so issuance does not wait behind a million of them */
 #define CRL_CHUNK 5000
 
+/* A signed CRL handed to the store thread: everything in its own pool
+ * (unmanaged: made in the link's thread, destroyed in the store's) */
+typedef struct {
+    apr_pool_t *pool;
+    const char *id;
+    ca_crl_snap_t *snap;            /* the TBS as the link's set had it */
+    const unsigned char *ans;       /* signerd's answer */
+    apr_size_t alen;
+} crl_job_t;
+
+/* The thread that stores signed CRLs (issue 19).  Assembling a CRL of a
+ * million entries and writing its 40 MB took the link about a second per
+ * CRL, and every request queued meanwhile waited.  Now the link only
+ * brings its set up to date and copies the TBS (a snapshot, so the set may
+ * move on); this thread checks the hash and the signature against the
+ * issuer, assembles the CRL and stores it, on a database connection of its
+ * own.
+ *
+ * Nothing is lost: the request stays "sent" until the transaction that
+ * inserts the CRL row also marks it done (ca_issue_store_crl).  Meanwhile
+ * the link asks for no CRL at all (ca_issue_next, crl_held), so it does
+ * not send this one again while it is stored.  If the store fails, or the
+ * process ends before the commit (a crash, a stop that drops a job not
+ * begun), the request is still open: the link (this host's after
+ * retry_after, or the next one to hold the line) sends it again with the
+ * same id and payload, signerd signs the same TBS once more, and it is
+ * stored then -- or refused and queued anew when revocations came
+ * meanwhile, as before.  One CRL at a time: a second signed CRL would
+ * only wait for the first. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t thread;
+    int started;                    /* the thread runs: to be joined */
+    int closed;                     /* ca_link_store_stop: no more jobs */
+    crl_job_t *job;                 /* waiting or being stored */
+    apr_time_t retry_after;         /* after a failure to store */
+} crl_store_t;
+
 struct ca_link_t {
     const ca_link_cfg_t *cfg;
+    crl_store_t store;
     apr_pool_t *crl_pool;           /* the CRL state's, made in the link's
                                      * thread, gone with ca_link_forget */
     apr_array_header_t *crls;       /* of link_crl_t, NULL until then */
@@ -62,7 +104,127 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
     l->cfg = cfg;
     l->pool = pool;
     l->fd = -1;
+    pthread_mutex_init(&l->store.mu, NULL);
+    pthread_cond_init(&l->store.cond, NULL);
     return l;
+}
+
+/* store one CRL on a connection of the store thread's own: 1 when it is
+ * done with (stored, or refused for good) */
+static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
+{
+    apr_pool_t *p;
+    ca_db_t db;
+    void *handle = NULL;
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv;
+
+    apr_pool_create(&p, tp);
+    memset(&db, 0, sizeof(db));
+    if ((rv = l->cfg->store_db(l->cfg->baton, &db, &handle, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = ca_issue_store_crl(&db, j->snap, j->ans, j->alen, p);
+    l->cfg->store_db_close(l->cfg->baton, handle);
+leave:
+    if (rv == APR_EMISMATCH) {
+        /* a CRL that does not match is logged (CA10605-CA10607) and set
+         * aside for support: done with */
+        rv = APR_SUCCESS;
+    }
+    else if (rv != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA21121", rv, "the CRL of request %s could not be stored; "
+               "it will be asked again in a few seconds", j->id);
+    }
+    else {
+        ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (crl) done: checked and "
+               "stored in %" APR_TIME_T_FMT " ms", j->id, apr_time_as_msec(apr_time_now() - t0));
+    }
+    apr_pool_destroy(p);
+    return rv == APR_SUCCESS;
+}
+
+static void *store_main(void *data)
+{
+    ca_link_t *l = data;
+    crl_store_t *st = &l->store;
+    apr_pool_t *tp = NULL;
+    crl_job_t *j;
+    int ok;
+
+    /* the thread's own pool: its allocator keeps the memory of one CRL
+     * (the assembled DER and its text for the INSERT, about 130 MB at a
+     * million entries) for the next, as the link's pools did, instead of
+     * mapping and faulting it in again for every CRL */
+    if (apr_pool_create_unmanaged_ex(&tp, NULL, NULL) != APR_SUCCESS) {
+        tp = NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&st->mu);
+        while (!st->job && !st->closed) {
+            pthread_cond_wait(&st->cond, &st->mu);
+        }
+        j = st->job;
+        if (st->closed && j) {
+            /* not begun: dropped, its request stays open */
+            st->job = NULL;
+            pthread_mutex_unlock(&st->mu);
+            ca_log(CA_LOG_NOTICE, "CA21122", APR_SUCCESS, "the CRL of request %s is not "
+                   "stored: the link stops; the request stays open", j->id);
+            apr_pool_destroy(j->pool);
+            break;
+        }
+        pthread_mutex_unlock(&st->mu);
+        if (!j) {
+            break;
+        }
+        ok = store_job(l, j, tp ? tp : j->pool);
+        pthread_mutex_lock(&st->mu);
+        st->job = NULL;
+        if (!ok) {
+            st->retry_after = apr_time_now() + apr_time_from_sec(5);
+        }
+        pthread_mutex_unlock(&st->mu);
+        apr_pool_destroy(j->pool);
+    }
+    if (tp) {
+        apr_pool_destroy(tp);
+    }
+    /* the thread ends: its OpenSSL thread state goes too */
+    OPENSSL_thread_stop();
+    return NULL;
+}
+
+/* 1 while a CRL is being stored or after a failure to store one: no CRL
+ * request goes out meanwhile */
+static int store_held(ca_link_t *l)
+{
+    crl_store_t *st = &l->store;
+    int held;
+
+    if (!l->cfg->store_db) {
+        return 0;
+    }
+    pthread_mutex_lock(&st->mu);
+    held = st->job != NULL || apr_time_now() < st->retry_after;
+    pthread_mutex_unlock(&st->mu);
+    return held;
+}
+
+void ca_link_store_stop(ca_link_t *l)
+{
+    crl_store_t *st = &l->store;
+    int join;
+
+    pthread_mutex_lock(&st->mu);
+    st->closed = 1;
+    join = st->started;
+    st->started = 0;
+    pthread_cond_broadcast(&st->cond);
+    pthread_mutex_unlock(&st->mu);
+    if (join) {
+        pthread_join(st->thread, NULL);
+    }
 }
 
 void ca_link_forget(ca_link_t *l)
@@ -447,6 +609,62 @@ static int crl_payload(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint64_t id, a
     return 1;
 }
 
+/* a signed CRL of q to the store thread: the set brought up to date and
+ * copied, so the link can go on at once */
+static apr_status_t crl_hand_over(ca_link_t *l, ca_db_t *db, ca_queued_t *q,
+                                  const unsigned char *ans, apr_size_t alen, apr_pool_t *p)
+{
+    crl_store_t *st = &l->store;
+    link_crl_t *c = crl_state(l, q->ca);
+    apr_pool_t *jp = NULL;
+    crl_job_t *j;
+    X509 *issuer;
+    apr_status_t rv;
+    int err;
+
+    /* revocations stored since the request make it differ: the store
+     * thread refuses it, and a new one is queued */
+    if ((rv = crl_catch_up(l, c, db, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = apr_pool_create_unmanaged_ex(&jp, NULL, NULL)) != APR_SUCCESS) {
+        jp = NULL;
+        goto leave;
+    }
+    j = apr_pcalloc(jp, sizeof(*j));
+    j->pool = jp;
+    j->id = apr_pstrdup(jp, q->id);
+    j->ans = apr_pmemdup(jp, ans, alen ? alen : 1);
+    j->alen = alen;
+    if (!(issuer = l->cfg->issuer(l->cfg->baton, q->ca, jp))) {
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if ((rv = ca_issue_crl_snapshot(&j->snap, q, issuer, c->set, jp)) != APR_SUCCESS) {
+        goto leave;
+    }
+    pthread_mutex_lock(&st->mu);
+    if (st->closed) {
+        rv = APR_EINCOMPLETE;
+    }
+    else if (!st->started && (err = pthread_create(&st->thread, NULL, store_main, l)) != 0) {
+        rv = APR_FROM_OS_ERROR(err);
+        ca_log(CA_LOG_ERR, "CA21123", rv, "cannot start the CRL store thread");
+    }
+    else {
+        st->started = 1;
+        st->job = j;
+        jp = NULL;
+        pthread_cond_broadcast(&st->cond);
+    }
+    pthread_mutex_unlock(&st->mu);
+leave:
+    if (jp) {
+        apr_pool_destroy(jp);
+    }
+    return rv;
+}
+
 /* the answer stored in the transaction that closes the request */
 static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint8_t type,
                                  const unsigned char *ans, apr_size_t alen, apr_pool_t *p)
@@ -470,6 +688,9 @@ static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint
         }
         return rv;
     default: {
+        if (l->cfg->store_db) {
+            return crl_hand_over(l, db, q, ans, alen, p);
+        }
         X509 *issuer = l->cfg->issuer(l->cfg->baton, q->ca, p);
         link_crl_t *c = crl_state(l, q->ca);
         /* revocations stored since the request make it differ: refused,
@@ -492,6 +713,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     const char *reason = NULL;
     int k = kind_of(q->kind), built;
     uint64_t id = (uint64_t)apr_atoi64(q->id);
+    apr_time_t t_sent, t_answer;
     apr_status_t rv;
     wait_t w;
 
@@ -513,16 +735,27 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     if (ca_issue_mark_sent(db, q->id, p) != APR_SUCCESS) {
         return 0;
     }
+    t_sent = apr_time_now();
     w = link_exchange(l, kinds[k].type, kinds[k].want, id, q->payload, q->len, &ans, &alen,
                       &reason, 3, p);
     if (w == WAIT_ANSWER) {
+        t_answer = apr_time_now();
         if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
                    "stored; it will be asked again in a few seconds", q->id);
             l->pause_until = apr_time_now() + apr_time_from_sec(5);
             return 0;
         }
-        ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (%s) done", q->id, q->kind);
+        if (kinds[k].type == CA_MSG_CRL && l->cfg->store_db) {
+            ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) signed in "
+                   "%" APR_TIME_T_FMT " ms, handed to the CRL store thread in %" APR_TIME_T_FMT
+                   " ms", q->id, apr_time_as_msec(t_answer - t_sent),
+                   apr_time_as_msec(apr_time_now() - t_answer));
+        }
+        else {
+            ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (%s) done", q->id,
+                   q->kind);
+        }
         return 1;
     }
     if (w == WAIT_STOP) {
@@ -599,7 +832,7 @@ void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_poo
         /* the first load of the revocations, one small step between two
          * requests; queued CRLs of CAs not loaded yet wait meanwhile */
         loading = crl_load_step(&later, l, db, rp);
-        rv = ca_issue_next(&q, db, later, rp);
+        rv = ca_issue_next(&q, db, later, store_held(l), rp);
         if (rv == APR_SUCCESS) {
             go_on = link_request(l, db, q, rp);
         }

@@ -43,6 +43,11 @@ typedef struct {
     void (*revoked)(void *baton, ca_db_t *db, const char *cert_id, apr_pool_t *p);
     /* 1 when the host is going away: the link stops between requests */
     int (*stopping)(void *baton);
+    /* a database connection for the thread that stores signed CRLs
+     * (*phandle for store_db_close), called in that thread; NULL: the link
+     * stores them itself */
+    apr_status_t (*store_db)(void *baton, ca_db_t *db, void **phandle, apr_pool_t *p);
+    void (*store_db_close)(void *baton, void *handle);
 } ca_link_cfg_t;
 
 typedef struct ca_link_t ca_link_t;
@@ -65,6 +70,13 @@ void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_poo
 void ca_link_keepalive(ca_link_t *l, apr_pool_t *p);
 
 void ca_link_close(ca_link_t *l);
+
+/* The CRL store thread (cfg->store_db): a signed CRL is checked, assembled
+ * and stored there, on a connection of its own, while the link goes on
+ * with the line.  Stops it for good: waits for the CRL under way (its
+ * request stays open if it is not committed), takes no more.  From any
+ * thread, any number of times; before the database connections go. */
+void ca_link_store_stop(ca_link_t *l);
 
 /* Drop what the link holds of the CAs' revocations for CRLs (read again
  * from the database when next needed); when the link's thread ends. */

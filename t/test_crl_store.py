@@ -1,0 +1,157 @@
+# Copyright 2026 The cacert-httpd authors
+# SPDX-License-Identifier: Apache-2.0
+"""The CRL store thread (issue 19, docs/issuance.md "How CRLs are made"): the
+link hands a signed CRL to a thread of its own, which stores it on its own
+database connection.  Issuance goes on while a CRL waits to be stored; a CRL
+whose store fails, or whose httpd process dies before the commit, is stored
+later under the same request (nothing lost).
+
+A transaction that holds uncommitted CRL rows with the numbers the next
+requests get makes the store's INSERT wait (reads of /pki go on), which is
+how a slow 40 MB INSERT looks to the link."""
+
+import os
+import signal
+import time
+
+import psycopg2
+import pytest
+
+from issuing import issue, member, revoke, wait_for_crl
+from test_crl_incremental import check_matches
+
+KILLED = (r"AH00052", r"CA21121", r"CA21104", r"CA21109", r"CA21101", r"CA21113",
+          r"CA21117", r"terminating connection", r"server closed the connection",
+          r"AH00629", r"AH00633", r"AH00632", r"CA21119", r"CA21106", r"CA10305")
+
+
+def until(what, cond, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def store_waiting(db):
+    """the pid of the session whose INSERT INTO crls waits for a lock"""
+    with db.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE '%%INSERT INTO crls%%'")
+        row = cur.fetchone()
+        return row[0] if row else None
+
+
+def open_crl_request(db):
+    """the id of the member CA's CRL request that is sent and not done"""
+    with db.cursor() as cur:
+        cur.execute("SELECT id FROM signer_requests WHERE kind = 'crl' AND ca = 'member'"
+                    " AND state = 'sent' ORDER BY id")
+        rows = cur.fetchall()
+        return rows[0][0] if len(rows) == 1 else None
+
+
+def request_state(db, rid):
+    with db.cursor() as cur:
+        cur.execute("SELECT state FROM signer_requests WHERE id = %s", (rid,))
+        return cur.fetchone()[0]
+
+
+def crl_numbers(db):
+    with db.cursor() as cur:
+        cur.execute("SELECT crl_number FROM crls WHERE ca = 'member'")
+        return {r[0] for r in cur.fetchall()}
+
+
+def locked_crls(stack, db):
+    """A transaction holding CRL rows of the member CA with the numbers the
+    next requests will get: the store's INSERT of such a number waits for it
+    (a lock on the table itself would also stop mod_dbd's new connections,
+    which prepare that INSERT)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT last_value FROM signer_requests_id_seq")
+        last = cur.fetchone()[0]
+    conn = psycopg2.connect(**stack.pg_connect_args())
+    cur = conn.cursor()
+    cur.execute("INSERT INTO crls (ca, crl_number, this_update, next_update, entries, der)"
+                " SELECT 'member', g, now(), now(), 0, '\\x00'::bytea"
+                " FROM generate_series(%s::bigint + 1, %s::bigint + 20) g", (last, last))
+    return conn
+
+
+def revoke_and_hold(http, stack, db):
+    """a revocation whose CRL is signed and waits to be stored: (lock's
+    connection, the CRL request's id, the revoked certificate)"""
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    lock = locked_crls(stack, db)
+    revoke(http, cid)
+    until("the CRL's store waits", lambda: store_waiting(db))
+    rid = until("one open CRL request", lambda: open_crl_request(db))
+    return lock, rid, cert
+
+
+def test_issuance_goes_on_while_a_crl_is_stored(http, stack, db):
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    try:
+        # the line is free: a certificate is issued meanwhile
+        cid2, cert2, _ = issue(http, profile="client", email0="yes")
+        assert cert2.serial_number != cert.serial_number
+        # the CRL is not published yet, its request still open
+        assert rid not in crl_numbers(db)
+        assert request_state(db, rid) == "sent"
+        assert store_waiting(db)
+    finally:
+        lock.rollback()
+        lock.close()
+    crl = wait_for_crl(http, "member", cert.serial_number)
+    check_matches(http, db, crl)
+    until("the request done", lambda: request_state(db, rid) == "done")
+    assert rid in crl_numbers(db)
+
+
+@pytest.mark.allow_log(*KILLED)
+def test_a_crl_whose_store_failed_is_stored_later(http, stack, db):
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    try:
+        # the store's session ends under it: its transaction fails
+        with db.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (store_waiting(db),))
+        until("the store failed", lambda: stack.error_log_lines(
+            match=lambda ln: "CA21121" in ln and f"request {rid} " in ln))
+        assert request_state(db, rid) == "sent"
+    finally:
+        lock.rollback()
+        lock.close()
+    # the same request is signed again and stored
+    crl = wait_for_crl(http, "member", cert.serial_number, timeout=30)
+    check_matches(http, db, crl)
+    until("the request done", lambda: request_state(db, rid) == "done")
+    assert rid in crl_numbers(db)
+
+
+@pytest.mark.allow_log(*KILLED)
+def test_nothing_lost_when_httpd_dies_while_a_crl_is_stored(http, stack, db):
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    try:
+        # every child of httpd dies (the link's with its store thread);
+        # the parent starts new ones
+        before = set(stack._httpd_children())
+        for pid in before:
+            if pid != stack.httpd_pid():
+                os.kill(pid, signal.SIGKILL)
+        killed = before - {stack.httpd_pid()}
+        until("the children gone", lambda: not killed & set(stack._httpd_children()))
+        http.close()        # its connections were to the children killed
+        stack.relay("release")  # the link died with its line open (exclusive)
+        assert request_state(db, rid) == "sent"
+        assert rid not in crl_numbers(db)
+    finally:
+        lock.rollback()
+        lock.close()
+    crl = wait_for_crl(http, "member", cert.serial_number, timeout=30)
+    check_matches(http, db, crl)
+    until("the request done", lambda: request_state(db, rid) == "done")
+    assert rid in crl_numbers(db)
