@@ -106,7 +106,13 @@ def test_issuance_goes_on_while_a_crl_is_stored(http, stack, db):
     finally:
         lock.rollback()
         lock.close()
-    crl = wait_for_crl(http, "member", cert.serial_number)
+    published_by(http, db, rid, cert)
+
+
+def published_by(http, db, rid, cert):
+    """The CRL listing cert is published, matches the database, and was
+    stored by request rid (done, its number among the CRLs)."""
+    crl = wait_for_crl(http, "member", cert.serial_number, timeout=30)
     check_matches(http, db, crl)
     until("the request done", lambda: request_state(db, rid) == "done")
     assert rid in crl_numbers(db)
@@ -126,10 +132,7 @@ def test_a_crl_whose_store_failed_is_stored_later(http, stack, db):
         lock.rollback()
         lock.close()
     # the same request is signed again and stored
-    crl = wait_for_crl(http, "member", cert.serial_number, timeout=30)
-    check_matches(http, db, crl)
-    until("the request done", lambda: request_state(db, rid) == "done")
-    assert rid in crl_numbers(db)
+    published_by(http, db, rid, cert)
 
 
 @pytest.mark.allow_log(*KILLED)
@@ -151,7 +154,4 @@ def test_nothing_lost_when_httpd_dies_while_a_crl_is_stored(http, stack, db):
     finally:
         lock.rollback()
         lock.close()
-    crl = wait_for_crl(http, "member", cert.serial_number, timeout=30)
-    check_matches(http, db, crl)
-    until("the request done", lambda: request_state(db, rid) == "done")
-    assert rid in crl_numbers(db)
+    published_by(http, db, rid, cert)
