@@ -79,7 +79,7 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, list);
         const char *text = NULL;
 
-        cacert_tmpl_vars(item, l, line_vars);
+        cacert_tmpl_vars_ref(item, l, line_vars);
         for (k = 0; k < nm && !text; k++) {
             if (!strcmp(methods[k], l->method)) {
                 text = texts[k];
@@ -94,7 +94,7 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
                 texts[nm++] = text;
             }
         }
-        ca_tmpl_set_static(item, "method", text);
+        ca_tmpl_set_ref(item, "method", text);
     }
     ca_tmpl_set(q->pg->ctx, "method_text", NULL);
 }
@@ -110,7 +110,7 @@ static int page_points(assure_req_t *q)
     apr_status_t rv;
 
     if ((rv = ca_wot_lines(&received, &given, points_cache, q->pg->db, q->member_id,
-                           q->r->pool))
+                           q->pg->sess->read ? q->pg->sess->lists_v : NULL, q->r->pool))
         != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance list");
     }

@@ -782,7 +782,8 @@ int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t m
     return OK;
 }
 
-void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
+static void tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars,
+                      void (*set)(ca_tmpl_ctx_t *, const char *, const char *))
 {
     const char *base = obj;
 
@@ -790,11 +791,11 @@ void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *v
         const void *f = base + vars->offset;
         switch (vars->kind) {
         case CACERT_VAR_STR:
-            ca_tmpl_set_static(ctx, vars->name, *(const char *const *)f);
+            set(ctx, vars->name, *(const char *const *)f);
             break;
         case CACERT_VAR_NONEMPTY:
             if (*(const char *const *)f && **(const char *const *)f) {
-                ca_tmpl_set_static(ctx, vars->name, *(const char *const *)f);
+                set(ctx, vars->name, *(const char *const *)f);
             }
             break;
         case CACERT_VAR_INT: {
@@ -810,6 +811,16 @@ void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *v
             break;
         }
     }
+}
+
+void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
+{
+    tmpl_vars(ctx, obj, vars, ca_tmpl_set_static);
+}
+
+void cacert_tmpl_vars_ref(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
+{
+    tmpl_vars(ctx, obj, vars, ca_tmpl_set_ref);
 }
 
 void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,

@@ -260,6 +260,9 @@ typedef struct {
 
 /* set the variables of vars (a list ending with { NULL }) from *obj */
 void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars);
+/* the same, the strings of *obj not copied (ca_tmpl_set_ref): for the rows
+ * of a list that stays as it is until the page is rendered */
+void cacert_tmpl_vars_ref(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars);
 /* an item of the list called list for each element of arr, its variables
  * from vars */
 void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,

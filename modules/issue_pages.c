@@ -351,6 +351,28 @@ static const cacert_var_t cert_fields[] = {
 };
 #undef CERT
 
+/* a row of the list (certs.html): only what it shows, the strings not
+ * copied (they are the kept list's, held by the request); every name
+ * the row's template asks for is set, so none is looked up in the page */
+#define CERT(f) CACERT_VAR(STR, ca_cert_t, f)
+static const cacert_var_t cert_row_fields[] = {
+    CERT(id), CERT(profile), CERT(subject), CERT(sans), CERT(not_after), CERT(description),
+    { NULL }
+};
+#undef CERT
+
+static void cert_row_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
+{
+    static const char *const flags[] = { "is_active", "is_revoked", "is_revoking",
+                                         "is_expired", NULL };
+    int i;
+
+    cacert_tmpl_vars_ref(ctx, c, cert_row_fields);
+    for (i = 0; flags[i]; i++) {
+        ca_tmpl_set_ref(ctx, flags[i], !strcmp(c->status, flags[i] + 3) ? "1" : "");
+    }
+}
+
 static void cert_vars(ca_tmpl_ctx_t *ctx, const ca_cert_t *c)
 {
     cacert_tmpl_vars(ctx, c, cert_fields);
@@ -374,13 +396,14 @@ static int page_list(iss_req_t *q)
     apr_status_t rv;
     int i;
 
-    rv = ca_issue_certs(&certs, certs_cache, q->pg->db, q->pg->sess->member_id, q->r->pool);
+    rv = ca_issue_certs(&certs, certs_cache, q->pg->db, q->pg->sess->member_id,
+                        q->pg->sess->read ? q->pg->sess->lists_v : NULL, q->r->pool);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate list");
     }
     for (i = 0; i < certs->nelts; i++) {
-        cert_vars(ca_tmpl_add_item(q->pg->ctx, "certlist"),
-                  &APR_ARRAY_IDX(certs, i, ca_cert_t));
+        cert_row_vars(ca_tmpl_add_item(q->pg->ctx, "certlist"),
+                      &APR_ARRAY_IDX(certs, i, ca_cert_t));
     }
     return page_render(q->pg, "certs.html", HTTP_OK);
 }

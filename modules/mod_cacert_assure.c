@@ -356,7 +356,9 @@ static int assure_handler(request_rec *r)
     }
     if (q->pg->sess) {
         q->member_id = q->pg->sess->member_id;
-        if ((rv = ca_roles_of(&q->roles, q->pg->db, q->member_id, r->pool)) != APR_SUCCESS
+        q->roles = q->pg->sess->roles;
+        if ((!q->pg->sess->read
+             && (rv = ca_roles_of(&q->roles, q->pg->db, q->member_id, r->pool)) != APR_SUCCESS)
             || (rv = ca_account_standing(&q->standing, q->pg->db, q->member_id, r->pool))
             != APR_SUCCESS) {
             return assure_internal_error(q, rv, "member standing");

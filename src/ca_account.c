@@ -8,6 +8,7 @@
 
 #include "ca_account.h"
 #include "ca_log.h"
+#include "ca_roles.h"
 #include "ca_valid.h"
 
 #define TOKEN_BYTES 32          /* session ids, reset links: 256 bits */
@@ -121,7 +122,10 @@ const ca_stmt_t ca_account_stmts[] = {
     { "cacert_acc_session_get",
       "SELECT s.member_id, s.csrf, s.last_seen < now() - interval '60 seconds' AS stale,"
       " m.given_name, m.middle_name, m.family_name, m.suffix,"
-      " to_char(m.dob, 'YYYY-MM-DD') AS dob, m.language"
+      " to_char(m.dob, 'YYYY-MM-DD') AS dob, m.language,"
+      " (SELECT string_agg(r.role, ' ') FROM member_roles r"
+      "  WHERE r.member_id = m.id AND r.removed_at IS NULL) AS roles,"
+      " coalesce((SELECT l.v FROM list_versions l WHERE l.member_id = m.id), 0) AS lists_v"
       " FROM sessions s JOIN members m ON m.id = s.member_id"
       " WHERE s.id_hash = %s AND s.ended_at IS NULL AND s.expires_at > now()"
       " AND s.last_seen > now() - make_interval(secs => %s::float8)"
@@ -657,6 +661,18 @@ apr_status_t ca_account_login_cert(ca_login_outcome_t *pout, ca_session_t **pses
     return login_of(pout, psess, db, cfg, row, ca_col(row, "member_id"), client_addr, p);
 }
 
+/* the role names of string_agg(role, ' ') as CA_ROLE_* bits */
+static unsigned roles_mask(const char *names, apr_pool_t *p)
+{
+    char *list = apr_pstrdup(p, names ? names : ""), *last = NULL, *t;
+    unsigned mask = 0;
+
+    for (t = apr_strtok(list, " ", &last); t; t = apr_strtok(NULL, " ", &last)) {
+        mask |= ca_role_bit(t);
+    }
+    return mask;
+}
+
 apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
                                const ca_account_cfg_t *cfg, const char *token,
                                apr_pool_t *p)
@@ -694,6 +710,9 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
     s->suffix = ca_col(row, "suffix");
     s->dob = ca_col(row, "dob");
     s->language = ca_col(row, "language");
+    s->roles = roles_mask(ca_col(row, "roles"), p);
+    s->lists_v = ca_col(row, "lists_v");
+    s->read = 1;
     *psess = s;
     return APR_SUCCESS;
 }
@@ -902,13 +921,13 @@ apr_status_t ca_account_standing(ca_standing_t *s, ca_db_t *db, const char *memb
 }
 
 apr_status_t ca_account_list(const void **pdata, ca_listcache_t *c, const char *kind,
-                             ca_db_t *db, const char *member_id, ca_listcache_fill_fn *fill,
-                             void *baton, apr_pool_t *p)
+                             ca_db_t *db, const char *member_id, const char *version,
+                             ca_listcache_fill_fn *fill, void *baton, apr_pool_t *p)
 {
-    const char *v = NULL;
+    const char *v = version;
     apr_status_t rv;
 
-    if (c && (rv = ca_db_value(&v, db, "cacert_acc_lists_version", "v", CA_ARGS(member_id),
+    if (c && !v && (rv = ca_db_value(&v, db, "cacert_acc_lists_version", "v", CA_ARGS(member_id),
                                p)) != APR_SUCCESS) {
         return rv;
     }

@@ -117,6 +117,13 @@ typedef struct {
     const char *member_id;
     const char *csrf;
     const char *given, *middle, *family, *suffix, *dob, *language;
+    /* read with the session by ca_session_lookup (read = 1), so that a
+     * page needs no statement of its own for them: the member's roles
+     * (CA_ROLE_* bits) and the version of their long lists
+     * (ca_account_list); a session just made by a login has read = 0 */
+    int read;
+    unsigned roles;
+    const char *lists_v;
 } ca_session_t;
 
 apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
@@ -193,10 +200,12 @@ typedef struct {
 } ca_list_ask_t;
 
 /* a member's long list `kind` (ca_listcache_get) at the version the
- * database has for their lists now; with c NULL, fill makes it in p */
+ * database has for their lists: version when the caller read it in this
+ * request already (ca_session_t.lists_v), else NULL and it is read here;
+ * with c NULL, fill makes it in p */
 apr_status_t ca_account_list(const void **pdata, ca_listcache_t *c, const char *kind,
-                             ca_db_t *db, const char *member_id, ca_listcache_fill_fn *fill,
-                             void *baton, apr_pool_t *p);
+                             ca_db_t *db, const char *member_id, const char *version,
+                             ca_listcache_fill_fn *fill, void *baton, apr_pool_t *p);
 /* assurance points of a member: ca_points_total of the standing */
 apr_status_t ca_account_points(int *ppoints, ca_db_t *db, const char *member_id,
                                apr_pool_t *p);

@@ -284,7 +284,7 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
                             "cacert_con_received", CA_ARGS(member_id), p)) != APR_SUCCESS
         || (rv = ca_db_fill(&m->given_list, sizeof(ca_con_assurance_t), assurance_map, db,
                             "cacert_con_given", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_issue_certs(&m->certs, NULL, db, member_id, p)) != APR_SUCCESS
+        || (rv = ca_issue_certs(&m->certs, NULL, db, member_id, NULL, p)) != APR_SUCCESS
         || (rv = ca_db_fill(&m->roles, sizeof(ca_con_role_t), role_map, db,
                             "cacert_con_roles", CA_ARGS(member_id), p)) != APR_SUCCESS
         || (rv = ca_db_fill(&m->history, sizeof(ca_con_event_t), event_map, db,

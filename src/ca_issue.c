@@ -261,7 +261,7 @@ static apr_status_t certs_fill(const void **pdata, void *baton, apr_pool_t *p)
 }
 
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_listcache_t *cache, ca_db_t *db,
-                            const char *member_id, apr_pool_t *p)
+                            const char *member_id, const char *version, apr_pool_t *p)
 {
     ca_list_ask_t a = { db, member_id };
     const void *data;
@@ -270,7 +270,8 @@ apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_listcache_t *cache, 
     int i;
 
     *pcerts = NULL;
-    if ((rv = ca_account_list(&data, cache, "certs", db, member_id, certs_fill, &a, p))
+    if ((rv = ca_account_list(&data, cache, "certs", db, member_id, version, certs_fill, &a,
+                               p))
         != APR_SUCCESS) {
         return rv;
     }

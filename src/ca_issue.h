@@ -53,9 +53,10 @@ typedef struct {
 } ca_cert_t;
 
 /* a member's certificates, newest first (ca_cert_t); kept in cache (may be
- * NULL) while the member's lists do not change */
+ * NULL) while the member's lists do not change; version as for
+ * ca_account_list */
 apr_status_t ca_issue_certs(apr_array_header_t **pcerts, ca_listcache_t *cache, ca_db_t *db,
-                            const char *member_id, apr_pool_t *p);
+                            const char *member_id, const char *version, apr_pool_t *p);
 /* the certificates revoked in the last ago (rows with "ca", "serial",
  * "revoked_at" in seconds since the epoch and "reason"): what an OCSP cache
  * catches up on after it may have missed notifications */

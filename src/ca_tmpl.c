@@ -150,7 +150,8 @@ static void ctx_unset(ca_tmpl_ctx_t *ctx, const char *name)
     }
 }
 
-static void tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value, int copy_name)
+static void tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value, int copy_name,
+                     int copy_value)
 {
     tmpl_val_t *v;
 
@@ -162,18 +163,23 @@ static void tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value, in
         return;
     }
     v = ctx_slot(ctx, name, copy_name);
-    v->str = apr_pstrdup(ctx->pool, value);
+    v->str = copy_value ? apr_pstrdup(ctx->pool, value) : value;
     v->items = NULL;
 }
 
 void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
 {
-    tmpl_set(ctx, name, value, 1);
+    tmpl_set(ctx, name, value, 1, 1);
 }
 
 void ca_tmpl_set_static(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
 {
-    tmpl_set(ctx, name, value, 0);
+    tmpl_set(ctx, name, value, 0, 1);
+}
+
+void ca_tmpl_set_ref(ca_tmpl_ctx_t *ctx, const char *name, const char *value)
+{
+    tmpl_set(ctx, name, value, 0, 0);
 }
 
 void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)

@@ -35,6 +35,12 @@ void ca_tmpl_set(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
 /* the same, the name kept as it is, not copied: a string literal or one
  * that lives as long as ctx (the value is copied) */
 void ca_tmpl_set_static(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
+/* the same, neither the name nor the value copied: both must stay as
+ * they are until ctx is rendered for the last time (string literals, or
+ * memory the caller holds for the request, e.g. a list kept in a
+ * ca_listcache_t that the request's pool holds).  For the rows of long
+ * lists, where copying each value was a good part of a page's time. */
+void ca_tmpl_set_ref(ca_tmpl_ctx_t *ctx, const char *name, const char *value);
 void ca_tmpl_setf(ca_tmpl_ctx_t *ctx, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* append a new item (child context) to the list called name, creating it */

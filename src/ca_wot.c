@@ -580,7 +580,8 @@ static apr_status_t lines_fill(const void **pdata, void *baton, apr_pool_t *p)
 
 apr_status_t ca_wot_lines(const apr_array_header_t **preceived,
                           const apr_array_header_t **pgiven, ca_listcache_t *cache,
-                          ca_db_t *db, const char *member_id, apr_pool_t *p)
+                          ca_db_t *db, const char *member_id, const char *version,
+                          apr_pool_t *p)
 {
     ca_list_ask_t a = { db, member_id };
     const wot_lines_t *w;
@@ -588,7 +589,8 @@ apr_status_t ca_wot_lines(const apr_array_header_t **preceived,
     apr_status_t rv;
 
     *preceived = *pgiven = NULL;
-    if ((rv = ca_account_list(&data, cache, "wot_lines", db, member_id, lines_fill, &a, p))
+    if ((rv = ca_account_list(&data, cache, "wot_lines", db, member_id, version, lines_fill,
+                               &a, p))
         != APR_SUCCESS) {
         return rv;
     }

@@ -126,10 +126,11 @@ typedef struct {
 
 /* live assurances received by / given by a member (arrays of ca_wot_line_t),
  * kept in cache (may be NULL) while the member's lists do not change: shared,
- * not to be changed */
+ * not to be changed; version as for ca_account_list */
 apr_status_t ca_wot_lines(const apr_array_header_t **preceived,
                           const apr_array_header_t **pgiven, ca_listcache_t *cache,
-                          ca_db_t *db, const char *member_id, apr_pool_t *p);
+                          ca_db_t *db, const char *member_id, const char *version,
+                          apr_pool_t *p);
 
 /* ---- TTP ---- */
 

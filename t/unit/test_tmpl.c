@@ -114,6 +114,34 @@ START_TEST(test_vars)
 }
 END_TEST
 
+/* ca_tmpl_set_ref keeps the caller's strings: the value is the caller's
+ * memory itself, escaped like any other, and NULL unsets */
+START_TEST(test_set_ref)
+{
+    ca_tmpl_ctx_t *ctx = ca_tmpl_ctx_make(NULL, pool);
+    ca_tmpl_ctx_t *item;
+    char *value = apr_pstrdup(pool, "<b>one</b>");
+
+    item = ca_tmpl_add_item(ctx, "rows");
+    ca_tmpl_set_ref(item, "v", value);
+    ck_assert_ptr_eq(ca_tmpl_get(item, "v"), value);
+    ck_assert_str_eq(render("{{#rows}}[{{v}}]{{/rows}}", ctx, 1),
+                     "[&lt;b&gt;one&lt;&#x2F;b&gt;]");
+    /* not a copy: what the caller holds is what renders */
+    value[1] = 'i';
+    value[8] = 'i';
+    ck_assert_str_eq(render("{{#rows}}{{v}}{{/rows}}", ctx, 0), "<i>one</i>");
+    /* a set value of "" stops the lookup at the item: the page's is not used */
+    ca_tmpl_set(ctx, "flag", "1");
+    ca_tmpl_set_ref(item, "flag", "");
+    ck_assert_str_eq(render("{{#rows}}{{#flag}}set{{/flag}}{{/rows}}", ctx, 1), "");
+    ca_tmpl_set_ref(item, "flag", NULL);
+    ck_assert_str_eq(render("{{#rows}}{{#flag}}set{{/flag}}{{/rows}}", ctx, 1), "set");
+    ca_tmpl_set_ref(item, "v", NULL);
+    ck_assert_ptr_null(ca_tmpl_get(item, "v"));
+}
+END_TEST
+
 START_TEST(test_escaping)
 {
     ca_tmpl_ctx_t *ctx = ca_tmpl_ctx_make(NULL, pool);
@@ -839,6 +867,7 @@ Suite *tmpl_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_vars);
+    tcase_add_test(tc, test_set_ref);
     tcase_add_test(tc, test_escaping);
     tcase_add_test(tc, test_sections);
     tcase_add_test(tc, test_lists);
