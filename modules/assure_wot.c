@@ -99,10 +99,10 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
     ca_tmpl_set(q->pg->ctx, "method_text", NULL);
 }
 
-/* /wot/points: assurances received and given, what the points allow */
 /* the points lists this child read last (ca_listcache) */
 static ca_listcache_t *points_cache;
 
+/* /wot/points: assurances received and given, what the points allow */
 static int page_points(assure_req_t *q)
 {
     const apr_array_header_t *received, *given;
