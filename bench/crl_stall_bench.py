@@ -163,20 +163,26 @@ def link_times(stack):
     the code that has the CRL store thread: waiting for signerd, the link's
     own part of the answer (catch-up and the copy of the body), and the
     store thread's check, assembly and INSERT."""
-    signed, handed, stored = [], [], []
+    prepared, signed, handed, stored = [], [], [], []
     for ln in stack.error_log_lines():
-        m = re.search(r"CA21124: request \d+ \(crl\) signed in (\d+) ms, handed to the "
-                      r"CRL store thread in (\d+) ms", ln)
+        # "prepared in" (the link's catch-up and SHA-256) since issue 19's
+        # CRL line work; older builds log only the other two
+        m = re.search(r"CA21124: request \d+ \(crl\) (?:prepared in (\d+) ms, )?signed in "
+                      r"(\d+) ms, handed to the CRL store thread in (\d+) ms", ln)
         if m:
-            signed.append(int(m.group(1)))
-            handed.append(int(m.group(2)))
+            if m.group(1) is not None:
+                prepared.append(int(m.group(1)))
+            signed.append(int(m.group(2)))
+            handed.append(int(m.group(3)))
         m = re.search(r"CA21107: request \d+ \(crl\) done: checked and stored in (\d+) ms",
                       ln)
         if m:
             stored.append(int(m.group(1)))
     if signed and stored:
+        prep = (f"the link's request (catch-up, SHA-256) {statistics.median(prepared):.0f} "
+                f"ms, " if prepared else "")
         print(f"  per CRL ({len(signed)} signed, {len(stored)} stored; medians): the line "
-              f"held for signerd {statistics.median(signed):.0f} ms, the link's hand-over "
+              f"held for {prep}signerd {statistics.median(signed):.0f} ms, the link's hand-over "
               f"{statistics.median(handed):.0f} ms, the store thread "
               f"{statistics.median(stored):.0f} ms", flush=True)
 

@@ -730,7 +730,8 @@ struct ca_crl_snap_t {
 };
 
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
-                                   ca_crl_set_t *set, apr_pool_t *p)
+                                   ca_crl_set_t *set, unsigned char **pbuf,
+                                   apr_size_t *pcap, apr_pool_t *p)
 {
     ca_crl_snap_t *sn = apr_pcalloc(p, sizeof(*sn));
     apr_status_t rv;
@@ -747,7 +748,8 @@ apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, 
     sn->want = apr_pmemdup(p, sn->want, SHA256_DIGEST_LENGTH);
     /* one copy of the set as it is now (the link synced it): the set may
      * change once this returns */
-    if ((rv = ca_crl_set_tbs(&sn->tbs, &sn->tbslen, set, &sn->spec, p)) != APR_SUCCESS) {
+    if ((rv = pbuf ? ca_crl_set_tbs_into(&sn->tbs, &sn->tbslen, pbuf, pcap, set, &sn->spec, p)
+               : ca_crl_set_tbs(&sn->tbs, &sn->tbslen, set, &sn->spec, p)) != APR_SUCCESS) {
         goto leave;
     }
     sn->spec.nentries = ca_crl_set_count(set);
@@ -838,7 +840,7 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
     ca_crl_snap_t *sn;
     apr_status_t rv;
 
-    if ((rv = ca_issue_crl_snapshot(&sn, q, issuer, set, p)) == APR_SUCCESS) {
+    if ((rv = ca_issue_crl_snapshot(&sn, q, issuer, set, NULL, NULL, p)) == APR_SUCCESS) {
         rv = ca_issue_store_crl(db, sn, answer, len, p);
     }
     return rv;

@@ -135,12 +135,16 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
                                  apr_size_t len, apr_pool_t *p);
 /* ca_issue_answer_crl in two steps, for a link that stores CRLs in a
  * thread of its own: the TBS the answer must have signed, copied from set
- * as it is now into p (with q's id, CA and parameters; issuer must live as
+ * as it is now (with q's id, CA and parameters, in p; issuer must live as
  * long as p), then the checks and the storage, in any thread, on any
- * connection.  The request stays open until ca_issue_store_crl commits. */
+ * connection.  The request stays open until ca_issue_store_crl commits.
+ * The copy goes into p, or with pbuf into a buffer the caller keeps for
+ * the next one (ca_crl_set_tbs_into): the snapshot needs it unchanged
+ * until ca_issue_store_crl returns. */
 typedef struct ca_crl_snap_t ca_crl_snap_t;
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
-                                   ca_crl_set_t *set, apr_pool_t *p);
+                                   ca_crl_set_t *set, unsigned char **pbuf,
+                                   apr_size_t *pcap, apr_pool_t *p);
 apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *snap,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
 /* signerd stopped on this request: it is set aside, the rest flows */

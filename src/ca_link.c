@@ -33,13 +33,20 @@ typedef struct {
 #define CRL_CHUNK 5000
 
 /* A signed CRL handed to the store thread: everything in its own pool
- * (unmanaged: made in the link's thread, destroyed in the store's) */
+ * (unmanaged: made in the link's thread, destroyed in the store's), but
+ * the copy of the TBS, 42 MB at a million entries: that is in buf, which
+ * the store thread gives back for the next CRL (crl_store_t.spare), so the
+ * link does not allocate and fault in 42 MB for every CRL while requests
+ * wait behind it.  buf belongs to the job (freed with its pool) until the
+ * store thread moves it to spare. */
 typedef struct {
     apr_pool_t *pool;
     const char *id;
-    ca_crl_snap_t *snap;            /* the TBS as the link's set had it */
+    ca_crl_snap_t *snap;            /* the TBS as the link's set had it, in buf */
     const unsigned char *ans;       /* signerd's answer */
     apr_size_t alen;
+    unsigned char *buf;             /* malloc'ed, cap bytes */
+    apr_size_t cap;
 } crl_job_t;
 
 /* The thread that stores signed CRLs (issue 19).  Assembling a CRL of a
@@ -69,6 +76,9 @@ typedef struct {
     int closed;                     /* ca_link_store_stop: no more jobs */
     crl_job_t *job;                 /* waiting or being stored */
     apr_time_t retry_after;         /* after a failure to store */
+    unsigned char *spare;           /* the TBS buffer of the last job, given
+                                     * back by the thread for the next one */
+    apr_size_t spare_cap;
 } crl_store_t;
 
 struct ca_link_t {
@@ -184,6 +194,14 @@ static void *store_main(void *data)
         if (!ok) {
             st->retry_after = apr_time_now() + apr_time_from_sec(5);
         }
+        /* done with the TBS: its buffer back for the next CRL, in the same
+         * step that takes the job off, so a link that sees no job (and only
+         * then sends a CRL request: store_held) finds the buffer there */
+        if (!st->spare) {
+            st->spare = j->buf;
+            st->spare_cap = j->cap;
+            j->buf = NULL;
+        }
         pthread_mutex_unlock(&st->mu);
         apr_pool_destroy(j->pool);
     }
@@ -225,6 +243,12 @@ void ca_link_store_stop(ca_link_t *l)
     if (join) {
         pthread_join(st->thread, NULL);
     }
+    /* no job comes any more (closed): the spare buffer is not needed */
+    pthread_mutex_lock(&st->mu);
+    free(st->spare);
+    st->spare = NULL;
+    st->spare_cap = 0;
+    pthread_mutex_unlock(&st->mu);
 }
 
 void ca_link_forget(ca_link_t *l)
@@ -609,6 +633,16 @@ static int crl_payload(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint64_t id, a
     return 1;
 }
 
+/* a job's TBS buffer goes with its pool unless the store thread took it */
+static apr_status_t job_cleanup(void *data)
+{
+    crl_job_t *j = data;
+
+    free(j->buf);
+    j->buf = NULL;
+    return APR_SUCCESS;
+}
+
 /* a signed CRL of q to the store thread: the set brought up to date and
  * copied, so the link can go on at once */
 static apr_status_t crl_hand_over(ca_link_t *l, ca_db_t *db, ca_queued_t *q,
@@ -633,6 +667,18 @@ static apr_status_t crl_hand_over(ca_link_t *l, ca_db_t *db, ca_queued_t *q,
     }
     j = apr_pcalloc(jp, sizeof(*j));
     j->pool = jp;
+    apr_pool_cleanup_register(jp, j, job_cleanup, apr_pool_cleanup_null);
+    /* the buffer of the CRL stored before, taken over by this job.  It is
+     * there: a CRL request goes out only when no job is held (store_held,
+     * ca_issue_next), and the store thread gives the buffer back as it
+     * takes its job off.  Were it not, the copy gets a buffer of its own:
+     * a buffer is never the link's and a job's at once. */
+    pthread_mutex_lock(&st->mu);
+    j->buf = st->spare;
+    j->cap = st->spare_cap;
+    st->spare = NULL;
+    st->spare_cap = 0;
+    pthread_mutex_unlock(&st->mu);
     j->id = apr_pstrdup(jp, q->id);
     j->ans = apr_pmemdup(jp, ans, alen ? alen : 1);
     j->alen = alen;
@@ -640,7 +686,8 @@ static apr_status_t crl_hand_over(ca_link_t *l, ca_db_t *db, ca_queued_t *q,
         rv = APR_EGENERAL;
         goto leave;
     }
-    if ((rv = ca_issue_crl_snapshot(&j->snap, q, issuer, c->set, jp)) != APR_SUCCESS) {
+    if ((rv = ca_issue_crl_snapshot(&j->snap, q, issuer, c->set, &j->buf, &j->cap, jp))
+        != APR_SUCCESS) {
         goto leave;
     }
     pthread_mutex_lock(&st->mu);
@@ -713,7 +760,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     const char *reason = NULL;
     int k = kind_of(q->kind), built;
     uint64_t id = (uint64_t)apr_atoi64(q->id);
-    apr_time_t t_sent, t_answer;
+    apr_time_t t_start = apr_time_now(), t_sent, t_answer;
     apr_status_t rv;
     wait_t w;
 
@@ -747,9 +794,10 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
             return 0;
         }
         if (kinds[k].type == CA_MSG_CRL && l->cfg->store_db) {
-            ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) signed in "
-                   "%" APR_TIME_T_FMT " ms, handed to the CRL store thread in %" APR_TIME_T_FMT
-                   " ms", q->id, apr_time_as_msec(t_answer - t_sent),
+            ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) prepared in "
+                   "%" APR_TIME_T_FMT " ms, signed in %" APR_TIME_T_FMT " ms, handed to the "
+                   "CRL store thread in %" APR_TIME_T_FMT " ms", q->id,
+                   apr_time_as_msec(t_sent - t_start), apr_time_as_msec(t_answer - t_sent),
                    apr_time_as_msec(apr_time_now() - t_answer));
         }
         else {

@@ -15,6 +15,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
@@ -1655,11 +1656,14 @@ leave:
     return rv;
 }
 
-apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
-                            ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p)
+/* the TBS into *pbuf (*pcap bytes, malloc'ed, replaced when too small)
+ * or, with pbuf NULL, into p */
+static apr_status_t set_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                            unsigned char **pbuf, apr_size_t *pcap, ca_crl_set_t *set,
+                            const ca_crl_spec_t *spec, apr_pool_t *p)
 {
     const unsigned char *pre, *post;
-    apr_size_t prelen, postlen;
+    apr_size_t prelen, postlen, total;
     unsigned char *buf, *w;
     apr_status_t rv;
 
@@ -1668,16 +1672,48 @@ apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
     if ((rv = set_frame(&pre, &prelen, &post, &postlen, set, spec, p)) != APR_SUCCESS) {
         goto leave;
     }
-    buf = apr_palloc(p, prelen + set->der_len + postlen);
+    total = prelen + set->der_len + postlen;
+    if (!pbuf) {
+        buf = apr_palloc(p, total);
+    }
+    else {
+        if (!*pbuf || *pcap < total) {
+            /* room for the revocations of a while: the buffer is kept */
+            apr_size_t cap = total + total / 16;
+            free(*pbuf);
+            *pcap = 0;
+            if (!(*pbuf = malloc(cap))) {
+                ca_log(CA_LOG_ERR, "CA50064", APR_ENOMEM, "CRL set: no memory for a TBS "
+                       "of %" APR_SIZE_T_FMT " bytes", total);
+                rv = APR_ENOMEM;
+                goto leave;
+            }
+            *pcap = cap;
+        }
+        buf = *pbuf;
+    }
     w = der_put(buf, pre, prelen);
     if (set->der_len) {
         w = der_put(w, set->der, set->der_len);
     }
     der_put(w, post, postlen);
     *ptbs = buf;
-    *plen = prelen + set->der_len + postlen;
+    *plen = total;
 leave:
     return rv;
+}
+
+apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
+                            ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    return set_tbs(ptbs, plen, NULL, NULL, set, spec, p);
+}
+
+apr_status_t ca_crl_set_tbs_into(const unsigned char **ptbs, apr_size_t *plen,
+                                 unsigned char **pbuf, apr_size_t *pcap, ca_crl_set_t *set,
+                                 const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    return set_tbs(ptbs, plen, pbuf, pcap, set, spec, p);
 }
 
 apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_set_t *set,
@@ -1704,6 +1740,112 @@ apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_s
     }
 leave:
     EVP_MD_CTX_free(ctx);
+    return rv;
+}
+
+/* the set's TBS goes through the digests in slices of this size, so that
+ * with two digests each slice is read from memory once */
+#define CRL_DIGEST_SLICE (128 * 1024)
+
+static int digest_parts(EVP_MD_CTX *a, EVP_MD_CTX *b, const unsigned char *pre,
+                        apr_size_t prelen, const unsigned char *der, apr_size_t der_len,
+                        const unsigned char *post, apr_size_t postlen)
+{
+    apr_size_t off, k;
+
+    if (!EVP_DigestUpdate(a, pre, prelen) || (b && !EVP_DigestUpdate(b, pre, prelen))) {
+        return 0;
+    }
+    for (off = 0; off < der_len; off += k) {
+        k = der_len - off < CRL_DIGEST_SLICE ? der_len - off : CRL_DIGEST_SLICE;
+        if (!EVP_DigestUpdate(a, der + off, k) || (b && !EVP_DigestUpdate(b, der + off, k))) {
+            return 0;
+        }
+    }
+    return EVP_DigestUpdate(a, post, postlen) && (!b || EVP_DigestUpdate(b, post, postlen));
+}
+
+apr_status_t ca_crl_set_digests(unsigned char sha[32], unsigned char *dgst,
+                                unsigned int *pdlen, ca_crl_set_t *set,
+                                const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    const unsigned char *pre, *post;
+    apr_size_t prelen, postlen;
+    const EVP_MD *md = spec ? md_by_name(spec->md) : NULL;
+    EVP_MD_CTX *ctx = NULL, *ctx2 = NULL;
+    int other;
+    apr_status_t rv;
+
+    *pdlen = 0;
+    if ((rv = set_frame(&pre, &prelen, &post, &postlen, set, spec, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (!md) {
+        /* set_frame refuses any other hash already */
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    other = EVP_MD_get_type(md) != NID_sha256;
+    if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
+        || (other && (!(ctx2 = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx2, md, NULL)))
+        || !digest_parts(ctx, ctx2, pre, prelen, set->der, set->der_len, post, postlen)
+        || !EVP_DigestFinal_ex(ctx, sha, NULL)
+        || (other && !EVP_DigestFinal_ex(ctx2, dgst, pdlen))) {
+        log_ossl("CA50063", "CRL set: the digests failed");
+        *pdlen = 0;
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if (!other) {
+        memcpy(dgst, sha, SHA256_DIGEST_LENGTH);
+        *pdlen = SHA256_DIGEST_LENGTH;
+    }
+leave:
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(ctx2);
+    return rv;
+}
+
+apr_status_t ca_crl_sign_digest(const unsigned char **psig, apr_size_t *psiglen,
+                                const unsigned char *dgst, apr_size_t dlen,
+                                EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    EVP_PKEY_CTX *ctx = NULL;
+    const EVP_MD *dg = md_by_name(md);
+    int kind = issuer_key ? key_kind(issuer_key) : 0;
+    unsigned char *sig;
+    size_t siglen = 0;
+
+    *psig = NULL;
+    *psiglen = 0;
+    if (!dgst || !dg || !kind || dlen != (apr_size_t)EVP_MD_get_size(dg)) {
+        ca_log(CA_LOG_ERR, "CA50043", APR_EINVAL, "CRL signing: no digest or one of the "
+               "wrong size, or the key is not RSA/EC, or the hash is not sha256/384/512");
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    /* what EVP_DigestSign does after its hash, and what sig_alg()
+     * announces: PKCS#1 v1.5 (a DigestInfo naming md) for RSA, ECDSA with
+     * a DER Ecdsa-Sig-Value for EC */
+    if (!(ctx = EVP_PKEY_CTX_new(issuer_key, NULL)) || EVP_PKEY_sign_init(ctx) != 1
+        || (kind == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)
+        || EVP_PKEY_CTX_set_signature_md(ctx, dg) != 1
+        || EVP_PKEY_sign(ctx, NULL, &siglen, dgst, dlen) != 1) {
+        log_ossl("CA50044", "CRL signing of a digest: initialisation failed");
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    sig = apr_palloc(p, siglen);
+    if (EVP_PKEY_sign(ctx, sig, &siglen, dgst, dlen) != 1) {
+        log_ossl("CA50045", "CRL signing of a digest failed");
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    *psig = sig;
+    *psiglen = siglen;
+leave:
+    EVP_PKEY_CTX_free(ctx);
     return rv;
 }
 

@@ -138,14 +138,35 @@ void ca_crl_set_clear(ca_crl_set_t *set);
 /* the TBS for spec (spec->entries unused) in p */
 apr_status_t ca_crl_set_tbs(const unsigned char **ptbs, apr_size_t *plen,
                             ca_crl_set_t *set, const ca_crl_spec_t *spec, apr_pool_t *p);
+/* the same into a buffer the caller keeps from one TBS to the next, so a
+ * big CRL is not a fresh allocation each time: *pbuf (malloc'ed, *pcap
+ * bytes; NULL and 0 at first) is replaced by a bigger one when the TBS
+ * does not fit, the old one freed; the caller frees the last one */
+apr_status_t ca_crl_set_tbs_into(const unsigned char **ptbs, apr_size_t *plen,
+                                 unsigned char **pbuf, apr_size_t *pcap, ca_crl_set_t *set,
+                                 const ca_crl_spec_t *spec, apr_pool_t *p);
 /* its SHA-256 and length (plen may be NULL) */
 apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_set_t *set,
                                const ca_crl_spec_t *spec, apr_pool_t *p);
+
+/* in one pass over the set's parts, without a copy of the TBS: its
+ * SHA-256 (to compare with the link's) and its digest with spec->md
+ * (dgst: EVP_MAX_MD_SIZE bytes, *pdlen set; the SHA-256 again for
+ * sha256), for ca_crl_sign_digest */
+apr_status_t ca_crl_set_digests(unsigned char sha[32], unsigned char *dgst,
+                                unsigned int *pdlen, ca_crl_set_t *set,
+                                const ca_crl_spec_t *spec, apr_pool_t *p);
 
 /* sign a TBS with the issuer's key: the signature bytes, in p */
 apr_status_t ca_crl_sign_tbs(const unsigned char **psig, apr_size_t *psiglen,
                              const unsigned char *tbs, apr_size_t tbslen,
                              EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
+/* the same signature from the TBS's digest with md (dlen its size):
+ * PKCS#1 v1.5 for RSA keys (byte for byte ca_crl_sign_tbs's), ECDSA for
+ * EC keys; the TBS is not hashed again */
+apr_status_t ca_crl_sign_digest(const unsigned char **psig, apr_size_t *psiglen,
+                                const unsigned char *dgst, apr_size_t dlen,
+                                EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
 /* the complete DER CRL from a TBS and its signature, in p.  issuer_key may
  * be the public key only: the signature is verified over the TBS first, and
  * APR_EINVAL is returned when it does not verify or when the TBS was built

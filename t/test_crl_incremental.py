@@ -75,3 +75,17 @@ def test_crl_matches_the_database_after_restarts(http, stack, db):
         cur.execute("SELECT count(*) FROM signer_requests WHERE kind = 'crl'"
                     " AND state IN ('refused', 'quarantined')")
         assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("md", ["sha384", "sha512"])
+def test_crl_signed_with_another_hash(http, stack, db, md):
+    """CAcertCRLHash sha384 or sha512: signerd signs its own body's digest
+    with that hash (taken in the same pass as the SHA-256 it compares with
+    the link's); the published CRL says so and verifies"""
+    with stack.configured([f"CAcertCRLHash {md}"]):
+        member(http, stack, db, points=10)
+        cid, cert, _ = issue(http, profile="client", email0="yes")
+        revoke(http, cid)
+        crl = wait_for_crl(http, "member", cert.serial_number, timeout=10)
+        assert crl.signature_hash_algorithm.name == md
+        check_matches(http, db, crl)

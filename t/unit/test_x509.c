@@ -1088,6 +1088,132 @@ START_TEST(crl_set_refusals)
 }
 END_TEST
 
+/* signerd's way: the digests in one pass over the set, then the digest
+ * signed.  RSA (PKCS#1 v1.5 is deterministic): the very bytes
+ * ca_crl_sign_tbs gives; EC: a signature that verifies over the TBS.  For
+ * each hash; _i: 0-2 RSA, 3-5 EC with sha256, sha384, sha512 */
+START_TEST(crl_sign_digest)
+{
+    static const char *const mds[] = { "sha256", "sha384", "sha512" };
+    const apr_size_t n = 10000;             /* 385 kB: slices of 128 kB and a rest */
+    ca_crl_entry_t *e = apr_pcalloc(pool, n * sizeof(*e));
+    int ec = _i >= 3;
+    X509 *issuer = ec ? ec_issuer : rsa_issuer;
+    EVP_PKEY *key = ec ? ec_issuer_key : rsa_issuer_key;
+    const char *md = mds[_i % 3];
+    ca_crl_spec_t spec;
+    ca_crl_set_t *set;
+    const unsigned char *tbs, *sig, *ref, *der;
+    apr_size_t tbslen, siglen, reflen, len, i;
+    unsigned char sha[32], want[32], dgst[EVP_MAX_MD_SIZE], mdwant[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0, mdlen = 0;
+    X509_CRL *crl;
+
+    for (i = 0; i < n; i++) {
+        RAND_bytes(e[i].serial, 16);
+        e[i].serial[0] &= 0x7F;
+        e[i].serial_len = 16;
+        e[i].revoked_at = NOW - (int64_t)(i * 7);
+        e[i].reason = (uint8_t)(i % 4 == 0 ? 1 : 0);
+    }
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_add(set, e, n), APR_SUCCESS);
+    spec = crl_spec(issuer, NULL, 0);
+    spec.md = md;
+    ck_assert_int_eq(ca_crl_set_tbs(&tbs, &tbslen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_uint_gt(tbslen, 2 * 128 * 1024);
+
+    ck_assert_int_eq(ca_crl_set_digests(sha, dgst, &dlen, set, &spec, pool), APR_SUCCESS);
+    SHA256(tbs, tbslen, want);
+    ck_assert(!memcmp(sha, want, 32));
+    ck_assert_int_eq(EVP_Digest(tbs, tbslen, mdwant, &mdlen, EVP_get_digestbyname(md), NULL),
+                     1);
+    ck_assert_uint_eq(dlen, mdlen);
+    ck_assert(!memcmp(dgst, mdwant, mdlen));
+
+    ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, dlen, key, md, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_sign_tbs(&ref, &reflen, tbs, tbslen, key, md, pool), APR_SUCCESS);
+    if (!ec) {
+        ck_assert_uint_eq(siglen, reflen);
+        ck_assert(!memcmp(sig, ref, siglen));
+    }
+    /* verified over the TBS (ca_crl_assemble does), and by OpenSSL's parser */
+    ck_assert_int_eq(ca_crl_assemble(&der, &len, tbs, tbslen, sig, siglen,
+                                     X509_get0_pubkey(issuer), md, pool), APR_SUCCESS);
+    crl = parse_crl(der, len);
+    ck_assert_int_eq(X509_CRL_verify(crl, key), 1);
+    ck_assert_int_eq(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), (int)n);
+    X509_CRL_free(crl);
+    /* the signature announced for another hash does not verify */
+    ck_assert_int_eq(ca_crl_assemble(&der, &len, tbs, tbslen, sig, siglen,
+                                     X509_get0_pubkey(issuer), _i % 3 ? "sha256" : "sha384",
+                                     pool), APR_EINVAL);
+
+    /* refusals: a digest of the wrong size, another hash, no key */
+    ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, dlen - 1, key, md, pool),
+                     APR_EINVAL);
+    ck_assert_ptr_null(sig);
+    ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, 20, key, "sha1", pool),
+                     APR_EINVAL);
+    ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, dlen, NULL, md, pool),
+                     APR_EINVAL);
+    spec.md = "md5";
+    ck_assert_int_eq(ca_crl_set_digests(sha, dgst, &dlen, set, &spec, pool), APR_EINVAL);
+    ck_assert_uint_eq(dlen, 0);
+}
+END_TEST
+
+/* the TBS into a buffer kept from one CRL to the next: the same bytes as
+ * ca_crl_set_tbs, the same buffer while it is big enough */
+START_TEST(crl_set_tbs_into)
+{
+    const apr_size_t n = 2000;
+    ca_crl_entry_t *e = apr_pcalloc(pool, n * sizeof(*e));
+    ca_crl_spec_t spec = crl_spec(rsa_issuer, NULL, 0);
+    ca_crl_set_t *set;
+    const unsigned char *tbs, *into;
+    unsigned char *buf = NULL, *first;
+    apr_size_t tbslen, intolen, cap = 0, i;
+
+    for (i = 0; i < n; i++) {
+        RAND_bytes(e[i].serial, 12);
+        e[i].serial_len = 12;
+        e[i].revoked_at = NOW - (int64_t)i;
+    }
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_add(set, e, n / 2), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_tbs_into(&into, &intolen, &buf, &cap, set, &spec, pool),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_ptr_eq(into, buf);
+    ck_assert_uint_ge(cap, intolen);
+    first = buf;
+    ck_assert_int_eq(ca_crl_set_tbs(&tbs, &tbslen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_uint_eq(tbslen, intolen);
+    ck_assert(!memcmp(tbs, into, tbslen));
+    /* a few more revocations fit in the room left; the next CRL number too */
+    ck_assert_int_eq(ca_crl_set_add(set, e + n / 2, 3), APR_SUCCESS);
+    spec.crl_number++;
+    ck_assert_int_eq(ca_crl_set_tbs_into(&into, &intolen, &buf, &cap, set, &spec, pool),
+                     APR_SUCCESS);
+    ck_assert_ptr_eq(buf, first);
+    ck_assert_int_eq(ca_crl_set_tbs(&tbs, &tbslen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_uint_eq(tbslen, intolen);
+    ck_assert(!memcmp(tbs, into, tbslen));
+    /* twice as many do not: a bigger buffer, the same bytes */
+    ck_assert_int_eq(ca_crl_set_add(set, e, n), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_tbs_into(&into, &intolen, &buf, &cap, set, &spec, pool),
+                     APR_SUCCESS);
+    ck_assert_ptr_eq(into, buf);
+    ck_assert_uint_ge(cap, intolen);
+    ck_assert_int_eq(ca_crl_set_tbs(&tbs, &tbslen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_uint_eq(tbslen, intolen);
+    ck_assert(!memcmp(tbs, into, tbslen));
+    free(buf);
+}
+END_TEST
+
 Suite *x509_suite(void)
 {
     Suite *s = suite_create("x509");
@@ -1110,6 +1236,8 @@ Suite *x509_suite(void)
     tcase_add_test(tc, crl_many);
     tcase_add_loop_test(tc, crl_set_incremental, 0, 2);
     tcase_add_test(tc, crl_set_refusals);
+    tcase_add_loop_test(tc, crl_sign_digest, 0, 6);
+    tcase_add_test(tc, crl_set_tbs_into);
     suite_add_tcase(s, tc);
     return s;
 }
