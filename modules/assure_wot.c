@@ -110,7 +110,7 @@ static int page_points(assure_req_t *q)
     apr_status_t rv;
 
     if ((rv = ca_wot_lines(&received, &given, points_cache, q->pg->db, q->member_id,
-                           q->pg->sess->read ? q->pg->sess->lists_v : NULL, q->r->pool))
+                           q->pg->sess->lists_v, q->r->pool))
         != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance list");
     }

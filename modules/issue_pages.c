@@ -397,7 +397,7 @@ static int page_list(iss_req_t *q)
     int i;
 
     rv = ca_issue_certs(&certs, certs_cache, q->pg->db, q->pg->sess->member_id,
-                        q->pg->sess->read ? q->pg->sess->lists_v : NULL, q->r->pool);
+                        q->pg->sess->lists_v, q->r->pool);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate list");
     }

@@ -120,7 +120,8 @@ typedef struct {
     /* read with the session by ca_session_lookup (read = 1), so that a
      * page needs no statement of its own for them: the member's roles
      * (CA_ROLE_* bits) and the version of their long lists
-     * (ca_account_list); a session just made by a login has read = 0 */
+     * (ca_account_list); a session just made by a login has read = 0
+     * and lists_v NULL (ca_account_list then reads the version) */
     int read;
     unsigned roles;
     const char *lists_v;
