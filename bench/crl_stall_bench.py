@@ -163,8 +163,15 @@ def link_times(stack):
     the code that has the CRL store thread: waiting for signerd, the link's
     own part of the answer (catch-up and the copy of the body), and the
     store thread's check, assembly and INSERT."""
-    prepared, signed, handed, stored = [], [], [], []
+    prepared, signed, handed, stored, copied, hashed = [], [], [], [], [], []
     for ln in stack.error_log_lines():
+        # a new request's TBS copied on the line and hashed by the store
+        # thread (CA21125), since the request's SHA-256 left the line
+        m = re.search(r"CA21125: request \d+ \(crl\): the TBS copied in (\d+) ms and hashed "
+                      r"off the line in (\d+) ms", ln)
+        if m:
+            copied.append(int(m.group(1)))
+            hashed.append(int(m.group(2)))
         # "prepared in" (the link's catch-up and SHA-256) since issue 19's
         # CRL line work; older builds log only the other two
         m = re.search(r"CA21124: request \d+ \(crl\) (?:prepared in (\d+) ms, )?signed in "
@@ -179,12 +186,17 @@ def link_times(stack):
         if m:
             stored.append(int(m.group(1)))
     if signed and stored:
-        prep = (f"the link's request (catch-up, SHA-256) {statistics.median(prepared):.0f} "
-                f"ms, " if prepared else "")
+        # the SHA-256 is in it where CA21125 is not logged
+        prep = (f"the link's request (catch-up{'' if copied else ', SHA-256'}) "
+                f"{statistics.median(prepared):.0f} ms, " if prepared else "")
         print(f"  per CRL ({len(signed)} signed, {len(stored)} stored; medians): the line "
               f"held for {prep}signerd {statistics.median(signed):.0f} ms, the link's hand-over "
               f"{statistics.median(handed):.0f} ms, the store thread "
               f"{statistics.median(stored):.0f} ms", flush=True)
+    if copied:
+        print(f"  new requests ({len(copied)}, medians): the TBS copied on the line "
+              f"{statistics.median(copied):.0f} ms, hashed by the store thread meanwhile "
+              f"{statistics.median(hashed):.0f} ms", flush=True)
 
 
 def main():

@@ -688,36 +688,54 @@ static apr_status_t crl_params(ca_crl_spec_t *spec, const unsigned char **psha,
     return APR_SUCCESS;
 }
 
+/* the parameters of a CRL made now: this CRL number (the request id, so
+ * numbers only grow), now, now + validity */
+static void crl_spec_now(ca_crl_spec_t *spec, X509 *issuer, const char *md,
+                         uint64_t crl_number, apr_interval_time_t validity)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->issuer = issuer;
+    spec->md = md;
+    spec->this_update = (int64_t)apr_time_sec(apr_time_now());
+    spec->next_update = spec->this_update + (int64_t)apr_time_sec(validity);
+    spec->crl_number = crl_number;
+}
+
+/* the request's payload: the parameters and the SHA-256 of the TBS */
+static void crl_payload_of(const unsigned char **ppayload, apr_size_t *plen, const char *ca,
+                           const ca_crl_spec_t *spec, const unsigned char sha[32],
+                           apr_pool_t *p)
+{
+    apr_array_header_t *buf = apr_array_make(p, 128, 1);
+    unsigned char b8[8];
+
+    ca_tlv_add_str(buf, CA_TAG_CA, ca);
+    put_u64(b8, spec->crl_number);
+    ca_tlv_add(buf, CA_TAG_CRL_NUMBER, b8, 8);
+    put_u64(b8, (uint64_t)spec->this_update);
+    ca_tlv_add(buf, CA_TAG_THIS_UPDATE, b8, 8);
+    put_u64(b8, (uint64_t)spec->next_update);
+    ca_tlv_add(buf, CA_TAG_NEXT_UPDATE, b8, 8);
+    ca_tlv_add_str(buf, CA_TAG_MD, spec->md);
+    ca_tlv_add(buf, CA_TAG_TBS_SHA256, sha, SHA256_DIGEST_LENGTH);
+    *ppayload = (const unsigned char *)buf->elts;
+    *plen = (apr_size_t)buf->nelts;
+}
+
 apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *plen,
                                   ca_crl_set_t *set, const char *ca, uint64_t crl_number,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, apr_pool_t *p)
 {
-    apr_array_header_t *buf = apr_array_make(p, 128, 1);
     ca_crl_spec_t spec;
-    unsigned char sha[SHA256_DIGEST_LENGTH], b8[8];
+    unsigned char sha[SHA256_DIGEST_LENGTH];
     apr_status_t rv;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.issuer = issuer;
-    spec.md = md;
-    spec.this_update = (int64_t)apr_time_sec(apr_time_now());
-    spec.next_update = spec.this_update + (int64_t)apr_time_sec(validity);
-    spec.crl_number = crl_number;
+    crl_spec_now(&spec, issuer, md, crl_number, validity);
     if ((rv = ca_crl_set_sha256(sha, NULL, set, &spec, p)) != APR_SUCCESS) {
         return rv;
     }
-    ca_tlv_add_str(buf, CA_TAG_CA, ca);
-    put_u64(b8, spec.crl_number);
-    ca_tlv_add(buf, CA_TAG_CRL_NUMBER, b8, 8);
-    put_u64(b8, (uint64_t)spec.this_update);
-    ca_tlv_add(buf, CA_TAG_THIS_UPDATE, b8, 8);
-    put_u64(b8, (uint64_t)spec.next_update);
-    ca_tlv_add(buf, CA_TAG_NEXT_UPDATE, b8, 8);
-    ca_tlv_add_str(buf, CA_TAG_MD, md);
-    ca_tlv_add(buf, CA_TAG_TBS_SHA256, sha, sizeof(sha));
-    *ppayload = (const unsigned char *)buf->elts;
-    *plen = (apr_size_t)buf->nelts;
+    crl_payload_of(ppayload, plen, ca, &spec, sha, p);
     return APR_SUCCESS;
 }
 
@@ -756,6 +774,37 @@ apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, 
     *psnap = sn;
 leave:
     return rv;
+}
+
+apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const char *ca,
+                                  X509 *issuer, const char *md,
+                                  apr_interval_time_t validity, ca_crl_set_t *set,
+                                  unsigned char **pbuf, apr_size_t *pcap, apr_pool_t *p)
+{
+    ca_crl_snap_t *sn = apr_pcalloc(p, sizeof(*sn));
+    apr_status_t rv;
+
+    *psnap = NULL;
+    sn->id = apr_pstrdup(p, id);
+    sn->ca = apr_pstrdup(p, ca);
+    crl_spec_now(&sn->spec, issuer, apr_pstrdup(p, md), (uint64_t)apr_atoi64(id), validity);
+    if ((rv = ca_crl_set_tbs_into(&sn->tbs, &sn->tbslen, pbuf, pcap, set, &sn->spec, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    sn->spec.nentries = ca_crl_set_count(set);
+    *psnap = sn;
+    return APR_SUCCESS;
+}
+
+void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen, ca_crl_snap_t *sn,
+                         apr_pool_t *p)
+{
+    unsigned char *sha = apr_palloc(p, SHA256_DIGEST_LENGTH);
+
+    SHA256(sn->tbs, sn->tbslen, sha);
+    sn->want = sha;
+    crl_payload_of(ppayload, plen, sn->ca, &sn->spec, sha, p);
 }
 
 apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,

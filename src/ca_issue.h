@@ -145,6 +145,17 @@ typedef struct ca_crl_snap_t ca_crl_snap_t;
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
                                    ca_crl_set_t *set, unsigned char **pbuf,
                                    apr_size_t *pcap, apr_pool_t *p);
+/* a new CRL request in two steps, for a link that hashes off its line:
+ * the TBS copied from set as it is now (ca_crl_set_tbs_into; CRL number
+ * id, now, now + validity), then, in any thread, its SHA-256 and the
+ * request's payload (ca_issue_crl_request's, from the copy).  The snapshot
+ * then serves ca_issue_store_crl for the answer to that payload. */
+apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const char *ca,
+                                  X509 *issuer, const char *md,
+                                  apr_interval_time_t validity, ca_crl_set_t *set,
+                                  unsigned char **pbuf, apr_size_t *pcap, apr_pool_t *p);
+void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen,
+                         ca_crl_snap_t *snap, apr_pool_t *p);
 apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *snap,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
 /* signerd stopped on this request: it is set aside, the rest flows */

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "tests.h"
+#include "ca_issue.h"
 #include "ca_x509.h"
 
 #define NOW ((time_t)1700000000)        /* 2023-11-14 */
@@ -1166,6 +1167,61 @@ END_TEST
 
 /* the TBS into a buffer kept from one CRL to the next: the same bytes as
  * ca_crl_set_tbs, the same buffer while it is big enough */
+/* a CRL request made in two steps (the copy on the link's line, the
+ * SHA-256 in the store thread) is the request made in one, and its
+ * snapshot is the TBS the answer must sign */
+START_TEST(crl_request_prepared)
+{
+    const apr_size_t n = 500;
+    ca_crl_entry_t *e = apr_pcalloc(pool, n * sizeof(*e));
+    ca_crl_set_t *set;
+    ca_crl_snap_t *snap;
+    const unsigned char *one, *two;
+    unsigned char *buf = NULL;
+    apr_size_t onelen, twolen, cap = 0, i;
+    int tries;
+
+    for (i = 0; i < n; i++) {
+        RAND_bytes(e[i].serial, 16);
+        e[i].serial[0] |= 0x01;
+        e[i].serial_len = 16;
+        e[i].revoked_at = NOW - (int64_t)i;
+        e[i].reason = (uint8_t)(i % 2);
+    }
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_add(set, e, n), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_merge(set), APR_SUCCESS);
+    /* thisUpdate is now in seconds: the two are made in the same second,
+     * or made again */
+    for (tries = 0; tries < 3; tries++) {
+        ck_assert_int_eq(ca_issue_crl_request(&one, &onelen, set, "member", 4711, rsa_issuer,
+                                              "sha384", apr_time_from_sec(86400), pool),
+                         APR_SUCCESS);
+        ck_assert_int_eq(ca_issue_crl_prepare(&snap, "4711", "member", rsa_issuer, "sha384",
+                                              apr_time_from_sec(86400), set, &buf, &cap,
+                                              pool), APR_SUCCESS);
+        ca_issue_crl_finish(&two, &twolen, snap, pool);
+        if (onelen == twolen && !memcmp(one, two, onelen)) {
+            break;
+        }
+    }
+    ck_assert_int_lt(tries, 3);
+    ck_assert_ptr_nonnull(buf);
+    /* the set moves on: the snapshot in buf does not, and a new request
+     * over the moved set hashes something else */
+    ck_assert_int_eq(ca_crl_set_add(set, e, 1), APR_SUCCESS);
+    e[0].serial[1] ^= 0xFF;
+    ck_assert_int_eq(ca_crl_set_add(set, e, 1), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_merge(set), APR_SUCCESS);
+    ck_assert_int_eq(ca_issue_crl_request(&one, &onelen, set, "member", 4711, rsa_issuer,
+                                          "sha384", apr_time_from_sec(86400), pool),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(onelen, twolen);
+    ck_assert(memcmp(one + onelen - 32, two + twolen - 32, 32) != 0);
+    free(buf);
+}
+END_TEST
+
 START_TEST(crl_set_tbs_into)
 {
     const apr_size_t n = 2000;
@@ -1238,6 +1294,7 @@ Suite *x509_suite(void)
     tcase_add_test(tc, crl_set_refusals);
     tcase_add_loop_test(tc, crl_sign_digest, 0, 6);
     tcase_add_test(tc, crl_set_tbs_into);
+    tcase_add_test(tc, crl_request_prepared);
     suite_add_tcase(s, tc);
     return s;
 }
