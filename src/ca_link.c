@@ -220,7 +220,7 @@ static void *store_main(void *data)
             /* the job's pool is the thread's until it is JOB_READY */
             ca_issue_crl_finish(&j->payload, &j->len, j->snap, j->pool);
             pthread_mutex_lock(&st->mu);
-            j->t_hash = apr_time_now();
+            j->t_hash = apr_time_now() - j->t_hash;
             j->phase = JOB_READY;
             pthread_mutex_unlock(&st->mu);
             continue;
@@ -781,6 +781,8 @@ static int crl_prepared(ca_link_t *l, ca_db_t *db, ca_queued_t *q, link_crl_t *c
     if (j && j->seq != c->seq) {
         /* revocations came since the copy: signerd holds them too */
         j = job_ready_locked(st, q->id, 1, &gone);
+        ca_log(CA_LOG_INFO, "CA21126", APR_SUCCESS, "request %s (crl): revocations came "
+               "since its TBS was copied; it is copied again", q->id);
     }
     pthread_mutex_unlock(&st->mu);
     if (gone) {

@@ -89,3 +89,31 @@ def test_crl_signed_with_another_hash(http, stack, db, md):
         crl = wait_for_crl(http, "member", cert.serial_number, timeout=10)
         assert crl.signature_hash_algorithm.name == md
         check_matches(http, db, crl)
+
+
+def test_a_burst_of_revocations_all_in_the_crl_none_refused(http, stack, db):
+    """Revocations sent one after the other while CRLs are being made: the
+    link hashes a new CRL request off its line from a copy of its set, and
+    sends it only if no revocation came since the copy (signerd would hold
+    one that the copy lacks and refuse it).  Every revocation reaches a
+    published CRL, and no CRL request is refused on the way."""
+    member(http, stack, db, points=10)
+    certs = [issue(http, profile="client", email0="yes") for _ in range(8)]
+    with db.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM signer_requests")
+        first = cur.fetchone()[0]
+    csrf = csrf_of(http.get("/certs/").text)
+    for cid, _, _ in certs:
+        r = http.post("/certs/revoke", data={"csrf": csrf, "id": cid}, allow_redirects=False)
+        assert r.status_code == 303
+    for _, cert, _ in certs:
+        crl = wait_for_crl(http, "member", cert.serial_number, timeout=10)
+    check_matches(http, db, crl)
+    assert all(crl.get_revoked_certificate_by_serial_number(c.serial_number) is not None
+               for _, c, _ in certs)
+    with db.cursor() as cur:
+        cur.execute("SELECT kind, state, count(*) FROM signer_requests WHERE id > %s"
+                    " GROUP BY kind, state", (first,))
+        states = {(k, s): n for k, s, n in cur.fetchall()}
+    assert states.get(("revoke", "done")) == 8, states
+    assert not [k for k in states if k[1] in ("refused", "quarantined")], states
