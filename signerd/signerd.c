@@ -70,7 +70,12 @@ typedef struct {
     apr_size_t outlen, outcap;
     unsigned char *last;            /* the last answer sent, for a NAK */
     apr_size_t lastlen;
+    int64_t reopen_at;              /* a failed line: when to open it again */
+    int reopen_logged;              /* CA61040 said for this failure */
 } line_t;
+
+/* how often a failed line (with the other one left) is opened again */
+#define REOPEN_MS 5000
 
 static struct {
     apr_pool_t *pool;
@@ -449,8 +454,40 @@ static void line_failed(line_t *ln, const char *tag, apr_status_t rv, const char
     ca_serial_close(ln->fd);
     ln->fd = -1;
     ln->outlen = 0;
+    ln->reopen_at = now_ms() + REOPEN_MS;
+    ln->reopen_logged = 0;
     ca_log(CA_LOG_WARN, "CA61037", APR_SUCCESS, "line %s closed; going on with the other "
-           "line", ln->device);
+           "line, and opening it again every %d s", ln->device, REOPEN_MS / 1000);
+}
+
+/* A failed line opened again by its path, as the user signerd runs as (a
+ * cable plugged back in, a USB adapter that came back under the same
+ * /dev/serial/by-id name): that user needs the device's group, e.g.
+ * dialout.  It starts afresh: no half frame, no answer kept for a NAK
+ * (a web host asks again by id, and the journal answers). */
+static void line_reopen(line_t *ln, int64_t now)
+{
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (ln->fd >= 0 || now < ln->reopen_at) {
+        return;
+    }
+    ln->reopen_at = now + REOPEN_MS;
+    if ((rv = ca_serial_open(&ln->fd, &why, ln->device, sd.conf->baud)) != APR_SUCCESS) {
+        ln->fd = -1;
+        if (!ln->reopen_logged) {
+            ca_log(CA_LOG_WARN, "CA61040", rv, "line %s cannot be opened again (%s); "
+                   "trying every %d s", ln->device, why ? why : "", REOPEN_MS / 1000);
+            ln->reopen_logged = 1;
+        }
+        return;
+    }
+    ln->dec = ca_wire_decoder_make(sd.pool);
+    ln->last_rx = now;
+    ln->outlen = 0;
+    ln->lastlen = 0;
+    ca_log(CA_LOG_NOTICE, "CA61039", APR_SUCCESS, "line %s is open again", ln->device);
 }
 
 static void flush_out(line_t *ln)
@@ -1208,6 +1245,10 @@ static void run(void)
         timeout = sd.deadman_at - now;
         for (i = 0; i < sd.nlines; i++) {
             line_t *ln = &sd.lines[i];
+            line_reopen(ln, now);
+            if (ln->fd < 0 && ln->reopen_at - now < timeout) {
+                timeout = ln->reopen_at - now;
+            }
             line_idle(ln, now, rp);
             if (ln->fd >= 0 && ca_wire_pending(ln->dec)
                 && ln->last_rx + CA_WIRE_IDLE_MS - now < timeout) {

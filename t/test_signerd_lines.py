@@ -8,7 +8,10 @@ twice; heartbeats on either line keep the dead-man switch quiet; a
 refusal on either line stops signerd."""
 
 import os
+import pwd
 import select
+import shutil
+import tempfile
 import time
 import tty
 
@@ -61,13 +64,33 @@ class TwoLines(Signer):
     def __init__(self, tmp, cas, **kw):
         self.second = Line()
         super().__init__(tmp, cas, **kw)
+        # the second device by a name of its own, as /dev/serial/by-id/...
+        # names an adapter: the cable can go and come back under it
+        # (in a folder the user signerd runs as can pass, to open it again)
+        self.linkdir = tempfile.mkdtemp(prefix="cacert-line-", dir="/tmp")
+        os.chmod(self.linkdir, 0o755)
+        self.second_path = os.path.join(self.linkdir, "line2")
+        os.symlink(os.ttyname(self.second.slave), self.second_path)
         # blanks first: Signer.start fills in every line that starts with
         # "device " with its own pty (signerd skips leading blanks)
-        self.conf_lines.insert(2, f" device {os.ttyname(self.second.slave)}")
+        self.conf_lines.insert(2, f" device {self.second_path}")
+
+    def replug_second(self):
+        """the second cable comes back: a new pty under the same name,
+        which the user signerd runs as may open (the device's group, on a
+        real host)"""
+        self.second = Line()
+        dev = os.ttyname(self.second.slave)
+        if os.geteuid() == 0:
+            os.chown(dev, pwd.getpwnam("nobody").pw_uid, -1)
+        tmp = self.second_path + ".new"
+        os.symlink(dev, tmp)
+        os.replace(tmp, self.second_path)
 
     def close(self):
         super().close()
         self.second.close()
+        shutil.rmtree(self.linkdir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -152,3 +175,33 @@ def test_the_same_device_twice(tmp_path, cas):  # noqa: F811
         assert "given twice" in s.log
     finally:
         s.close()
+
+
+def test_a_failed_line_is_opened_again(two, keys):  # noqa: F811
+    """The second cable is pulled: signerd closes that line and goes on with
+    the first; plugged back in under the same name, the line is opened
+    again (every 5 s) and answers, and an id asked on both is signed once."""
+    s = two()
+    s.start()
+    body = sign_body("member", "client", keys["rsa2048"], email="r@example.org",
+                     san_email=["r@example.org"])
+    assert s.second.request(w.HELLO, 0).type == w.HELLO_OK
+    first = s.second.request(w.SIGN, 601, body)
+    assert first.type == w.CERT
+    s.second.close()                                # the cable is pulled
+    s.wait_log("CA61037")
+    assert s.request(w.HEARTBEAT, 0).type == w.HEARTBEAT_OK
+    s.wait_log("CA61040", timeout=10)               # nothing under the name yet
+    s.replug_second()
+    s.wait_log("CA61039", timeout=10)               # open again
+    b = s.second
+    assert b.request(w.HELLO, 0).type == w.HELLO_OK
+    again = b.request(w.SIGN, 601, body)
+    assert again.type == w.CERT and again.payload == first.payload
+    assert b.request(w.SIGN, 602, sign_body("member", "client", keys["p256"],
+                                            email="q@example.org",
+                                            san_email=["q@example.org"])).type == w.CERT
+    assert journal_sign_ids(s) == ["601", "602"]
+    assert s.request(w.HEARTBEAT, 0).type == w.HEARTBEAT_OK
+    assert s.proc.poll() is None
+    s.check_sanitizers()
