@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "ca_issue.h"
 #include "ca_log.h"
 #include "ca_wire.h"
 #include "ca_x509.h"
@@ -75,43 +76,23 @@ static long peak_rss_kib(void)
     return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
-static void put_u64(unsigned char b[8], uint64_t v)
-{
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        b[i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
 /* framed size of the CRL request (CA_MSG_CRL) and of its answer
  * (CA_MSG_CRL_SIG), built as the signer link builds them */
 static apr_status_t wire_sizes(apr_size_t *preq, apr_size_t *pans, apr_size_t *preq_payload,
                                const ca_crl_spec_t *spec, const unsigned char *tbs,
                                apr_size_t tbslen, apr_size_t siglen, apr_pool_t *p)
 {
-    apr_array_header_t *req = apr_array_make(p, 128, 1);
     apr_array_header_t *ans = apr_array_make(p, 600, 1);
-    unsigned char sha[SHA256_DIGEST_LENGTH], b8[8], b4[4] = { 0, 0, 0, 0 };
+    unsigned char sha[SHA256_DIGEST_LENGTH], b4[4] = { 0, 0, 0, 0 };
     unsigned char *sig = apr_pcalloc(p, siglen);
-    const unsigned char *frame;
-    apr_size_t len;
+    const unsigned char *frame, *req;
+    apr_size_t len, reqlen;
     apr_status_t rv;
 
     SHA256(tbs, tbslen, sha);
-    ca_tlv_add_str(req, CA_TAG_CA, "assured");
-    put_u64(b8, spec->crl_number);
-    ca_tlv_add(req, CA_TAG_CRL_NUMBER, b8, 8);
-    put_u64(b8, (uint64_t)spec->this_update);
-    ca_tlv_add(req, CA_TAG_THIS_UPDATE, b8, 8);
-    put_u64(b8, (uint64_t)spec->next_update);
-    ca_tlv_add(req, CA_TAG_NEXT_UPDATE, b8, 8);
-    ca_tlv_add_str(req, CA_TAG_MD, spec->md);
-    ca_tlv_add(req, CA_TAG_TBS_SHA256, sha, sizeof(sha));
-    *preq_payload = (apr_size_t)req->nelts;
-    rv = ca_wire_encode(&frame, &len, CA_MSG_CRL, 1, (const unsigned char *)req->elts,
-                        (apr_size_t)req->nelts, p);
+    ca_issue_crl_payload(&req, &reqlen, "assured", spec, sha, p);
+    *preq_payload = reqlen;
+    rv = ca_wire_encode(&frame, &len, CA_MSG_CRL, 1, req, reqlen, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -216,21 +216,6 @@ const ca_stmt_t ca_account_stmts[] = {
     { NULL, NULL }
 };
 
-int ca_is_id(const char *s)
-{
-    int n = 0;
-
-    if (!s || !*s) {
-        return 0;
-    }
-    for (; *s; s++, n++) {
-        if (!apr_isdigit(*s) || n >= 18) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static const char *secs(apr_interval_time_t t, apr_pool_t *p)
 {
     return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(t));

@@ -243,7 +243,5 @@ apr_status_t ca_reset_apply(const char **prefusal, ca_db_t *db, const ca_account
                             const char *token, const char *newpw, const char *confirm,
                             apr_pool_t *p);
 
-/* 1 if s is a non-empty string of at most 18 decimal digits */
-int ca_is_id(const char *s);
 
 #endif

@@ -240,6 +240,16 @@ static const ca_col_map_t event_map[] = {
     { NULL }
 };
 
+static const ca_col_map_t member_map[] = {
+    CA_COLS(ca_con_member_t, id, suffix, dob, language, created, locked, deleted,
+            deletion_ticket, retain_until, blocked, challenge),
+    CA_FIELD(STR, ca_con_member_t, given, "given_name"),
+    CA_FIELD(STR, ca_con_member_t, middle, "middle_name"),
+    CA_FIELD(STR, ca_con_member_t, family, "family_name"),
+    CA_FIELD(TRUE, ca_con_member_t, codesign, "codesign_allowed"),
+    { NULL }
+};
+
 apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *member_id,
                                apr_pool_t *p)
 {
@@ -256,21 +266,7 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
         return rv;
     }
     m = apr_pcalloc(p, sizeof(*m));
-    m->id = ca_col(r, "id");
-    m->given = ca_col(r, "given_name");
-    m->middle = ca_col(r, "middle_name");
-    m->family = ca_col(r, "family_name");
-    m->suffix = ca_col(r, "suffix");
-    m->dob = ca_col(r, "dob");
-    m->language = ca_col(r, "language");
-    m->created = ca_col(r, "created");
-    m->locked = ca_col(r, "locked");
-    m->deleted = ca_col(r, "deleted");
-    m->deletion_ticket = ca_col(r, "deletion_ticket");
-    m->retain_until = ca_col(r, "retain_until");
-    m->blocked = ca_col(r, "blocked");
-    m->challenge = ca_col(r, "challenge");
-    m->codesign = ca_col_true(r, "codesign_allowed");
+    ca_row_fill(m, r, member_map);
     if ((rv = ca_account_standing(&m->standing, db, member_id, p)) != APR_SUCCESS) {
         return rv;
     }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "ca_db.h"
@@ -219,6 +220,8 @@ static void map_resolve(int *idx, const ca_row_t *row, const ca_col_map_t *map)
     }
 }
 
+/* idx: where each column of map is in row (map_index), or NULL to look
+ * each one up by name */
 static void fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map, const int *idx)
 {
     char *base = obj;
@@ -226,7 +229,7 @@ static void fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map, con
 
     for (k = 0; map[k].col; k++) {
         /* a name the query lacks: ca_col says so (CA10307) */
-        const char *v = idx[k] >= 0 ? row->vals[idx[k]] : ca_col(row, map[k].col);
+        const char *v = idx && idx[k] >= 0 ? row->vals[idx[k]] : ca_col(row, map[k].col);
         switch (map[k].kind) {
         case CA_COL_INT:
             *(int *)(base + map[k].offset) = val_int(v, 0);
@@ -255,21 +258,7 @@ static int *map_index(const ca_row_t *row, const ca_col_map_t *map, apr_pool_t *
 
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map)
 {
-    char *base = obj;
-
-    for (; map->col; map++) {
-        switch (map->kind) {
-        case CA_COL_INT:
-            *(int *)(base + map->offset) = ca_col_int(row, map->col, 0);
-            break;
-        case CA_COL_TRUE:
-            *(int *)(base + map->offset) = ca_col_true(row, map->col);
-            break;
-        default:
-            *(const char **)(base + map->offset) = ca_col(row, map->col);
-            break;
-        }
-    }
+    fill_at(obj, row, map, NULL);
 }
 
 apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
@@ -328,6 +317,37 @@ apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map,
         ca_row_fill(obj, row, map);
     }
     return rv;
+}
+
+int ca_is_id(const char *s)
+{
+    int n = 0;
+
+    if (!s || !*s) {
+        return 0;
+    }
+    for (; *s; s++, n++) {
+        if (!apr_isdigit(*s) || n >= 18) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *label,
+                             const char *id, const char *member_id, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    *prow = NULL;
+    if (!ca_is_id(id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = ca_db_row(prow, db, label, CA_ARGS(id), p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return member_id && strcmp(ca_col(*prow, "member_id"), member_id) ? APR_NOTFOUND
+                                                                      : APR_SUCCESS;
 }
 
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,

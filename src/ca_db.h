@@ -130,6 +130,13 @@ apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
 /* run a select; *prows = array of const ca_row_t * (values copied into p) */
 apr_status_t ca_db_rows(apr_array_header_t **prows, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);
+/* 1 if s is a row id: a non-empty string of at most 18 decimal digits */
+int ca_is_id(const char *s);
+/* the row of id by the statement label (its one argument), APR_NOTFOUND
+ * unless id is an id and the row's member_id is member_id's (member_id
+ * NULL: anyone's) */
+apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *label,
+                             const char *id, const char *member_id, apr_pool_t *p);
 /* the first row of a select, APR_NOTFOUND if there is none */
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p);

@@ -302,15 +302,9 @@ apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
     apr_status_t rv;
 
     *pcert = NULL;
-    if (!ca_is_id(cert_id)) {
-        return APR_NOTFOUND;
-    }
-    rv = ca_db_row(&row, db, "cacert_iss_cert", CA_ARGS(cert_id), p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = ca_db_owned_row(&row, db, "cacert_iss_cert", cert_id, member_id, p))
+        != APR_SUCCESS) {
         return rv;
-    }
-    if (member_id && strcmp(ca_col(row, "member_id"), member_id)) {
-        return APR_NOTFOUND;
     }
     c = apr_pcalloc(p, sizeof(*c));
     ca_row_fill(c, row, cert_map);
@@ -355,15 +349,12 @@ apr_status_t ca_issue_revoke_in_tx(const char **preq_id, ca_db_t *db,
     apr_status_t rv;
 
     *preq_id = NULL;
-    if (!ca_is_id(cert_id) || reason < 0 || reason > 10 || reason == 7) {
+    if (reason < 0 || reason > 10 || reason == 7) {
         return APR_NOTFOUND;
     }
-    rv = ca_db_row(&row, db, "cacert_iss_cert_lock", CA_ARGS(cert_id), p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = ca_db_owned_row(&row, db, "cacert_iss_cert_lock", cert_id, member_id, p))
+        != APR_SUCCESS) {
         return rv;
-    }
-    if (member_id && strcmp(ca_col(row, "member_id"), member_id)) {
-        return APR_NOTFOUND;
     }
     /* revoked, or its revocation asked already */
     if (ca_col_true(row, "revoked") || ca_col_true(row, "revoking")) {
@@ -397,6 +388,11 @@ apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
     return ca_db_query(NULL, db, "cacert_iss_enqueue_crl", CA_ARGS(ca, ca), p);
 }
 
+static const ca_col_map_t queued_map[] = {
+    CA_COLS(ca_queued_t, id, kind, ca, state, cert_id),
+    { NULL }
+};
+
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
                            int crl_held, apr_pool_t *p)
 {
@@ -411,11 +407,7 @@ apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
         return rv;
     }
     q = apr_pcalloc(p, sizeof(*q));
-    q->id = ca_col(row, "id");
-    q->kind = ca_col(row, "kind");
-    q->ca = ca_col(row, "ca");
-    q->state = ca_col(row, "state");
-    q->cert_id = ca_col(row, "cert_id");
+    ca_row_fill(q, row, queued_map);
     if ((rv = ca_bytea_out(&q->payload, &q->len, ca_col(row, "payload"), p)) != APR_SUCCESS) {
         return rv;
     }
@@ -701,10 +693,9 @@ static void crl_spec_now(ca_crl_spec_t *spec, X509 *issuer, const char *md,
     spec->crl_number = crl_number;
 }
 
-/* the request's payload: the parameters and the SHA-256 of the TBS */
-static void crl_payload_of(const unsigned char **ppayload, apr_size_t *plen, const char *ca,
-                           const ca_crl_spec_t *spec, const unsigned char sha[32],
-                           apr_pool_t *p)
+void ca_issue_crl_payload(const unsigned char **ppayload, apr_size_t *plen, const char *ca,
+                          const ca_crl_spec_t *spec, const unsigned char sha[32],
+                          apr_pool_t *p)
 {
     apr_array_header_t *buf = apr_array_make(p, 128, 1);
     unsigned char b8[8];
@@ -735,7 +726,7 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
     if ((rv = ca_crl_set_sha256(sha, NULL, set, &spec, p)) != APR_SUCCESS) {
         return rv;
     }
-    crl_payload_of(ppayload, plen, ca, &spec, sha, p);
+    ca_issue_crl_payload(ppayload, plen, ca, &spec, sha, p);
     return APR_SUCCESS;
 }
 
@@ -804,7 +795,7 @@ void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen, ca_cr
 
     SHA256(sn->tbs, sn->tbslen, sha);
     sn->want = sha;
-    crl_payload_of(ppayload, plen, sn->ca, &sn->spec, sha, p);
+    ca_issue_crl_payload(ppayload, plen, sn->ca, &sn->spec, sha, p);
 }
 
 apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,

@@ -125,6 +125,10 @@ apr_status_t ca_issue_crl_request(const unsigned char **ppayload, apr_size_t *pl
                                   ca_crl_set_t *set, const char *ca, uint64_t crl_number,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, apr_pool_t *p);
+/* that payload: ca, the parameters of spec and the SHA-256 of its TBS */
+void ca_issue_crl_payload(const unsigned char **ppayload, apr_size_t *plen, const char *ca,
+                          const ca_crl_spec_t *spec, const unsigned char sha[32],
+                          apr_pool_t *p);
 /* a CRL_SIG answer: the TBS from set and the request's parameters, check
  * it is the one signed, assemble and store the CRL.  APR_EMISMATCH if the
  * signer's journal and the database disagree, the revocations changed

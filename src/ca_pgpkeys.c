@@ -135,22 +135,6 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
                       CA_ARGS(member_id), p);
 }
 
-/* the row of id by the statement label, APR_NOTFOUND unless it is the
- * member's (member_id NULL: anyone's) */
-static apr_status_t owned_row(const ca_row_t **pr, ca_db_t *db, const char *label,
-                              const char *id, const char *member_id, apr_pool_t *p)
-{
-    apr_status_t rv;
-
-    if (!ca_is_id(id)) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = ca_db_row(pr, db, label, CA_ARGS(id), p)) != APR_SUCCESS) {
-        return rv;
-    }
-    return member_id && strcmp(ca_col(*pr, "member_id"), member_id) ? APR_NOTFOUND
-                                                                    : APR_SUCCESS;
-}
 
 apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
                             const char *member_id, apr_pool_t *p)
@@ -160,7 +144,7 @@ apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
     apr_status_t rv;
 
     *pkey = NULL;
-    if ((rv = owned_row(&r, db, "cacert_pgp_get", key_id, member_id, p)) != APR_SUCCESS) {
+    if ((rv = ca_db_owned_row(&r, db, "cacert_pgp_get", key_id, member_id, p)) != APR_SUCCESS) {
         return rv;
     }
     k = apr_pcalloc(p, sizeof(*k));
@@ -193,7 +177,7 @@ apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *s
     apr_status_t rv;
 
     *psig = NULL;
-    if ((rv = owned_row(&r, db, "cacert_pgp_sig", sig_id, member_id, p)) != APR_SUCCESS) {
+    if ((rv = ca_db_owned_row(&r, db, "cacert_pgp_sig", sig_id, member_id, p)) != APR_SUCCESS) {
         return rv;
     }
     s = apr_pcalloc(p, sizeof(*s));
@@ -385,26 +369,18 @@ leave:
     return ca_db_end(db, rv, p);
 }
 
+static const ca_col_map_t mail_map[] = {
+    CA_COLS(ca_pgpmail_t, address, language, fingerprint, uids, expires, sig_id, key_id),
+    { NULL }
+};
+
 apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,
                                  apr_pool_t *p)
 {
-    const ca_row_t *r;
-    ca_pgpmail_t *m;
-    apr_status_t rv;
+    ca_pgpmail_t *m = apr_palloc(p, sizeof(*m));
+    apr_status_t rv = ca_db_fill_row(m, sizeof(*m), mail_map, db, "cacert_pgp_mailinfo",
+                                     CA_ARGS(req_id), p);
 
-    *pinfo = NULL;
-    if ((rv = ca_db_row(&r, db, "cacert_pgp_mailinfo", CA_ARGS(req_id), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    m = apr_pcalloc(p, sizeof(*m));
-    m->address = ca_col(r, "address");
-    m->language = ca_col(r, "language");
-    m->fingerprint = ca_col(r, "fingerprint");
-    m->uids = ca_col(r, "uids");
-    m->expires = ca_col(r, "expires");
-    m->sig_id = ca_col(r, "sig_id");
-    m->key_id = ca_col(r, "key_id");
-    *pinfo = m;
-    return APR_SUCCESS;
+    *pinfo = rv == APR_SUCCESS ? m : NULL;
+    return rv;
 }

@@ -1853,40 +1853,23 @@ apr_status_t ca_crl_sign_tbs(const unsigned char **psig, apr_size_t *psiglen,
                              const unsigned char *tbs, apr_size_t tbslen,
                              EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
 {
-    apr_status_t rv = APR_SUCCESS;
-    EVP_MD_CTX *ctx = NULL;
-    const EVP_MD *dgst = md_by_name(md);
-    unsigned char *sig;
-    size_t siglen = 0;
+    const EVP_MD *dg = md_by_name(md);
+    unsigned char dgst[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
 
     *psig = NULL;
     *psiglen = 0;
-    if (!tbs || !tbslen || !issuer_key || !dgst || !key_kind(issuer_key)) {
+    if (!tbs || !tbslen || !issuer_key || !dg || !key_kind(issuer_key)) {
         ca_log(CA_LOG_ERR, "CA50040", APR_EINVAL, "CRL signing: no TBS, or the key is "
                "not RSA/EC, or the hash is not sha256/384/512");
-        rv = APR_EINVAL;
-        goto leave;
+        return APR_EINVAL;
     }
-    /* RSA keys sign PKCS#1 v1.5 (OpenSSL's default padding), EC keys ECDSA
-     * with a DER Ecdsa-Sig-Value: what sig_alg() announces */
-    if (!(ctx = EVP_MD_CTX_new())
-        || EVP_DigestSignInit(ctx, NULL, dgst, NULL, issuer_key) != 1
-        || EVP_DigestSign(ctx, NULL, &siglen, tbs, tbslen) != 1) {
-        log_ossl("CA50041", "CRL signing: initialisation failed");
-        rv = APR_EGENERAL;
-        goto leave;
+    /* the digest, then what EVP_DigestSign would do after it */
+    if (EVP_Digest(tbs, tbslen, dgst, &dlen, dg, NULL) != 1) {
+        log_ossl("CA50041", "CRL signing: the digest of the TBS failed");
+        return APR_EGENERAL;
     }
-    sig = apr_palloc(p, siglen);
-    if (EVP_DigestSign(ctx, sig, &siglen, tbs, tbslen) != 1) {
-        log_ossl("CA50042", "CRL signing failed");
-        rv = APR_EGENERAL;
-        goto leave;
-    }
-    *psig = sig;
-    *psiglen = siglen;
-leave:
-    EVP_MD_CTX_free(ctx);
-    return rv;
+    return ca_crl_sign_digest(psig, psiglen, dgst, dlen, issuer_key, md, p);
 }
 
 /* the AlgorithmIdentifier inside a TBSCertList we built: after the outer

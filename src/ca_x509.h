@@ -157,13 +157,14 @@ apr_status_t ca_crl_set_digests(unsigned char sha[32], unsigned char *dgst,
                                 unsigned int *pdlen, ca_crl_set_t *set,
                                 const ca_crl_spec_t *spec, apr_pool_t *p);
 
-/* sign a TBS with the issuer's key: the signature bytes, in p */
+/* sign a TBS with the issuer's key: the signature bytes, in p (its digest
+ * with md, signed by ca_crl_sign_digest) */
 apr_status_t ca_crl_sign_tbs(const unsigned char **psig, apr_size_t *psiglen,
                              const unsigned char *tbs, apr_size_t tbslen,
                              EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
 /* the same signature from the TBS's digest with md (dlen its size):
- * PKCS#1 v1.5 for RSA keys (byte for byte ca_crl_sign_tbs's), ECDSA for
- * EC keys; the TBS is not hashed again */
+ * PKCS#1 v1.5 for RSA keys (byte for byte what OpenSSL's EVP_DigestSign
+ * makes over the TBS), ECDSA for EC keys; the TBS is not hashed again */
 apr_status_t ca_crl_sign_digest(const unsigned char **psig, apr_size_t *psiglen,
                                 const unsigned char *dgst, apr_size_t dlen,
                                 EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);

@@ -1089,10 +1089,29 @@ START_TEST(crl_set_refusals)
 }
 END_TEST
 
+/* the reference: OpenSSL's own EVP_DigestSign over the whole TBS */
+static const unsigned char *ref_sign(apr_size_t *plen, const unsigned char *tbs,
+                                     apr_size_t tbslen, EVP_PKEY *key, const char *md)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char *sig;
+    size_t len = 0;
+
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_get_digestbyname(md), NULL, key), 1);
+    ck_assert_int_eq(EVP_DigestSign(ctx, NULL, &len, tbs, tbslen), 1);
+    sig = apr_palloc(pool, len);
+    ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len, tbs, tbslen), 1);
+    EVP_MD_CTX_free(ctx);
+    *plen = len;
+    return sig;
+}
+
 /* signerd's way: the digests in one pass over the set, then the digest
- * signed.  RSA (PKCS#1 v1.5 is deterministic): the very bytes
- * ca_crl_sign_tbs gives; EC: a signature that verifies over the TBS.  For
- * each hash; _i: 0-2 RSA, 3-5 EC with sha256, sha384, sha512 */
+ * signed.  RSA (PKCS#1 v1.5 is deterministic): the very bytes OpenSSL's
+ * EVP_DigestSign gives over the TBS; EC: a signature that verifies over
+ * the TBS.  For each hash; _i: 0-2 RSA, 3-5 EC with sha256, sha384,
+ * sha512 */
 START_TEST(crl_sign_digest)
 {
     static const char *const mds[] = { "sha256", "sha384", "sha512" };
@@ -1134,7 +1153,7 @@ START_TEST(crl_sign_digest)
 
     ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, dlen, key, md, pool),
                      APR_SUCCESS);
-    ck_assert_int_eq(ca_crl_sign_tbs(&ref, &reflen, tbs, tbslen, key, md, pool), APR_SUCCESS);
+    ref = ref_sign(&reflen, tbs, tbslen, key, md);
     if (!ec) {
         ck_assert_uint_eq(siglen, reflen);
         ck_assert(!memcmp(sig, ref, siglen));
