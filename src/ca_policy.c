@@ -128,16 +128,28 @@ int ca_host_in_domains(const char **pdomain, const char *host,
     return 1;
 }
 
-static int in_list(const char *s, const apr_array_header_t *list)
+/* s (case-insensitively) among the first n strings of list */
+static int in_first(const char *s, const apr_array_header_t *list, int n)
 {
     int i;
 
-    for (i = 0; list && i < list->nelts; i++) {
+    for (i = 0; list && i < n && i < list->nelts; i++) {
         if (!strcasecmp(s, APR_ARRAY_IDX(list, i, const char *))) {
             return 1;
         }
     }
     return 0;
+}
+
+static int in_list(const char *s, const apr_array_header_t *list)
+{
+    return list && in_first(s, list, list->nelts);
+}
+
+/* the i-th string of list given before it too */
+static int repeated(const apr_array_header_t *list, int i)
+{
+    return in_first(APR_ARRAY_IDX(list, i, const char *), list, i);
 }
 
 static void add_san(apr_array_header_t *sans, ca_san_type_t type, const char *value)
@@ -155,7 +167,7 @@ static const char *host_names(ca_cert_names_t *names, const apr_array_header_t *
                               const ca_grant_t *grant, const apr_array_header_t *domains,
                               const char *unverified, apr_pool_t *p)
 {
-    int i, j, n = hosts ? hosts->nelts : 0;
+    int i, n = hosts ? hosts->nelts : 0;
 
     if (n < 1) {
         return "policy.hosts.required";
@@ -177,10 +189,8 @@ static const char *host_names(ca_cert_names_t *names, const apr_array_header_t *
         if (!strncmp(h, "*.", 2) && !grant->may_wildcard) {
             return "policy.wildcard";
         }
-        for (j = 0; j < i; j++) {
-            if (!strcasecmp(h, APR_ARRAY_IDX(hosts, j, const char *))) {
-                return "policy.duplicate";
-            }
+        if (repeated(hosts, i)) {
+            return "policy.duplicate";
         }
         add_san(names->sans, CA_SAN_DNS, apr_pstrdup(p, h));
     }
@@ -188,12 +198,50 @@ static const char *host_names(ca_cert_names_t *names, const apr_array_header_t *
     return NULL;
 }
 
+/* the domain part of an address lies in one of the domains */
+static int email_in_domains(const char *email, const apr_array_header_t *domains)
+{
+    const char *at = strrchr(email, '@'), *dom;
+
+    return at && ca_host_in_domains(&dom, at + 1, domains) && dom != NULL;
+}
+
+/* the addresses of a client, code-signing or organisation certificate:
+ * each in the member's verified addresses (list), or for org valid and in
+ * one of the organisation's domains (list), none twice; every one a SAN,
+ * the first the certificate's address.  NULL or the message key. */
+static const char *email_names(ca_cert_names_t *names, const apr_array_header_t *emails,
+                               const apr_array_header_t *list, int org)
+{
+    int i;
+
+    for (i = 0; i < emails->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(emails, i, const char *);
+        if (!org && !in_list(e, list)) {
+            return "policy.email.unverified";
+        }
+        if (org && ca_valid_email(e)) {
+            return "policy.org.email";
+        }
+        if (org && !email_in_domains(e, list)) {
+            return "policy.org.email.domain";
+        }
+        if (repeated(emails, i)) {
+            return "policy.duplicate";
+        }
+        add_san(names->sans, CA_SAN_EMAIL, e);
+    }
+    names->email = APR_ARRAY_IDX(emails, 0, const char *);
+    return NULL;
+}
+
 const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
                             const ca_cert_choice_t *choice,
                             const ca_member_facts_t *facts, apr_pool_t *p)
 {
-    int i, nemails = choice->emails ? choice->emails->nelts : 0;
+    int nemails = choice->emails ? choice->emails->nelts : 0;
     int nhosts = choice->hosts ? choice->hosts->nelts : 0;
+    const char *why;
 
     memset(names, 0, sizeof(*names));
     names->sans = apr_array_make(p, 4, sizeof(ca_san_t));
@@ -215,20 +263,9 @@ const char *ca_policy_names(ca_cert_names_t *names, const ca_grant_t *grant,
         if (nemails > 1 && !grant->may_multi) {
             return "policy.emails.one";
         }
-        for (i = 0; i < nemails; i++) {
-            const char *e = APR_ARRAY_IDX(choice->emails, i, const char *);
-            int j;
-            if (!in_list(e, facts->emails)) {
-                return "policy.email.unverified";
-            }
-            for (j = 0; j < i; j++) {
-                if (!strcasecmp(e, APR_ARRAY_IDX(choice->emails, j, const char *))) {
-                    return "policy.duplicate";
-                }
-            }
-            add_san(names->sans, CA_SAN_EMAIL, e);
+        if ((why = email_names(names, choice->emails, facts->emails, 0))) {
+            return why;
         }
-        names->email = APR_ARRAY_IDX(choice->emails, 0, const char *);
         if (choice->profile == CA_PROFILE_CODESIGN || choice->use_name) {
             if (!grant->may_name) {
                 return "policy.name.notassured";
@@ -270,14 +307,6 @@ void ca_policy_org_grant(ca_grant_t *g, ca_profile_t profile, const ca_policy_cf
     g->may_multi = 1;
 }
 
-/* the domain part of an address lies in one of the domains */
-static int email_in_domains(const char *email, const apr_array_header_t *domains)
-{
-    const char *at = strrchr(email, '@'), *dom;
-
-    return at && ca_host_in_domains(&dom, at + 1, domains) && dom != NULL;
-}
-
 const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
                                 const ca_grant_t *grant, const ca_org_choice_t *choice,
                                 const ca_org_facts_t *facts, apr_pool_t *p)
@@ -312,23 +341,9 @@ const char *ca_policy_org_names(ca_cert_names_t *names, const char *org[5],
         if (nemails > 10) {
             return "policy.hosts.toomany";
         }
-        for (i = 0; i < nemails; i++) {
-            const char *e = APR_ARRAY_IDX(choice->emails, i, const char *);
-            int j;
-            if (ca_valid_email(e)) {
-                return "policy.org.email";
-            }
-            if (!email_in_domains(e, facts->domains)) {
-                return "policy.org.email.domain";
-            }
-            for (j = 0; j < i; j++) {
-                if (!strcasecmp(e, APR_ARRAY_IDX(choice->emails, j, const char *))) {
-                    return "policy.duplicate";
-                }
-            }
-            add_san(names->sans, CA_SAN_EMAIL, e);
+        if ((refusal = email_names(names, choice->emails, facts->domains, 1))) {
+            return refusal;
         }
-        names->email = APR_ARRAY_IDX(choice->emails, 0, const char *);
         if (*cn && ca_valid_name(cn, 1, 64)) {
             return "policy.org.cn";
         }
