@@ -453,16 +453,11 @@ apr_status_t ca_acme_handle(ca_acme_resp_t *resp, ca_db_t *db, const ca_acme_cfg
                             const char *method, const char *path, const char *ctype,
                             const char *body, apr_size_t len, apr_pool_t *p)
 {
-    acme_req_t q;
+    acme_req_t q = { .cfg = cfg, .db = db, .resp = resp, .p = p,
+                     .url = apr_pstrcat(p, cfg->base, path, NULL) };
     apr_status_t rv = APR_SUCCESS;
 
     memset(resp, 0, sizeof(*resp));
-    memset(&q, 0, sizeof(q));
-    q.cfg = cfg;
-    q.db = db;
-    q.resp = resp;
-    q.p = p;
-    q.url = apr_pstrcat(p, cfg->base, path, NULL);
     resp->no_store = 1;
 
     if (!strcmp(path, "/directory")) {

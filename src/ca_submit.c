@@ -362,20 +362,13 @@ apr_status_t ca_issue_submit(const char **preq_id, ca_refusal_t *refusal, ca_db_
                              const char *member_id, const ca_submit_t *ask,
                              const ca_submit_cfg_t *cfg, apr_pool_t *p)
 {
-    submit_t s;
+    submit_t s = { .db = db, .member_id = member_id, .ask = ask, .cfg = cfg,
+                   .refusal = refusal, .p = p, .choice.profile = ask->profile };
     const ca_row_t *row;
     apr_status_t rv;
 
     *preq_id = NULL;
     memset(refusal, 0, sizeof(*refusal));
-    memset(&s, 0, sizeof(s));
-    s.db = db;
-    s.member_id = member_id;
-    s.ask = ask;
-    s.cfg = cfg;
-    s.refusal = refusal;
-    s.p = p;
-    s.choice.profile = ask->profile;
     if (ask->kind != CA_SUBMIT_RENEW) {
         read_ask(&s);
         s.choice.profile = s.profile;

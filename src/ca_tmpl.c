@@ -1177,12 +1177,8 @@ apr_status_t ca_tmpl_render(const char **pout, apr_size_t *poutlen,
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    memset(&st, 0, sizeof(st));
-    st.p = p;
-    st.max = max_out;
-    st.escape = escape_html;
-    st.loader = loader;
-    st.baton = baton;
+    st = (rstate_t){ .p = p, .max = max_out, .escape = escape_html, .loader = loader,
+                     .baton = baton };
     rv = render_tree(pout, poutlen, &err, &st, nodes, srclen, ctx);
 leave:
     if (rv != APR_SUCCESS && perr) {
