@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,63 @@ static int parse_int(long *pv, const char *s, long min, long max)
     }
     *pv = v;
     return 1;
+}
+
+/* the directives that take one value, each given at most once: text, an
+ * absolute path, or a number in min..max (unit after it in messages) */
+typedef enum { SET_TEXT, SET_PATH, SET_LONG, SET_INT } set_kind_t;
+typedef struct {
+    const char *name;
+    set_kind_t kind;
+    size_t offset;
+    long min, max;
+    const char *unit;
+} setting_t;
+
+static const setting_t settings[] = {
+    { "user", SET_TEXT, offsetof(signerd_config_t, user), 0, 0, NULL },
+    { "journal", SET_PATH, offsetof(signerd_config_t, journal), 0, 0, NULL },
+    { "pkcs11-module", SET_PATH, offsetof(signerd_config_t, pkcs11_module), 0, 0, NULL },
+    { "baud", SET_LONG, offsetof(signerd_config_t, baud), 9600, 4000000, "" },
+    { "deadman", SET_INT, offsetof(signerd_config_t, deadman), 1, 86400, " seconds" },
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* value for settings[k] (seen: the settings given so far, a bit each) */
+static apr_status_t set_one(signerd_config_t *conf, unsigned *seen, const where_t *w,
+                            size_t k, const char *value, apr_pool_t *p)
+{
+    const setting_t *st = &settings[k];
+    char *field = (char *)conf + st->offset;
+    long v;
+
+    if (*seen & (1u << k)) {
+        return bad(w, apr_pstrcat(p, st->name, " given twice%s", NULL), NULL);
+    }
+    *seen |= 1u << k;
+    switch (st->kind) {
+    case SET_PATH:
+        if (value[0] != '/') {
+            return bad(w, apr_pstrcat(p, st->name, " '%s' must be an absolute path", NULL),
+                       value);
+        }
+        /* fall through */
+    case SET_TEXT:
+        *(const char **)field = value;
+        return APR_SUCCESS;
+    default:
+        if (!parse_int(&v, value, st->min, st->max)) {
+            return bad(w, apr_psprintf(p, "%s %%s: must be %ld..%ld%s", st->name, st->min,
+                                       st->max, st->unit), value);
+        }
+        if (st->kind == SET_INT) {
+            *(int *)field = (int)v;
+        }
+        else {
+            *(long *)field = v;
+        }
+        return APR_SUCCESS;
+    }
 }
 
 unsigned signerd_md_bit(const char *name)
@@ -288,7 +346,9 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
     FILE *f = NULL;
     char buf[MAX_LINE + 2];
     where_t w = { path, 0 };
-    int have_baud = 0, have_deadman = 0, i;
+    unsigned seen = 0;
+    size_t k;
+    int i;
 
     *pconf = NULL;
     conf = apr_pcalloc(p, sizeof(*conf));
@@ -305,7 +365,6 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
         char *args[64], *state = NULL, *tok, *hash;
         apr_size_t len = strlen(buf);
         int nargs = 0;
-        long v;
 
         ++w.line;
         if (len > MAX_LINE || (len && buf[len - 1] != '\n' && !feof(f))) {
@@ -363,62 +422,20 @@ apr_status_t signerd_config_read(signerd_config_t **pconf, const char *path,
             else {
                 conf->device = args[1];
             }
+            continue;
         }
-        else if (!strcmp(args[0], "baud")) {
-            if (have_baud++) {
-                rv = bad(&w, "baud given twice%s", NULL);
+        for (k = 0; k < NSETTINGS && strcmp(args[0], settings[k].name); k++) {
+        }
+        if (k < NSETTINGS) {
+            if ((rv = set_one(conf, &seen, &w, k, args[1], p)) != APR_SUCCESS) {
                 goto leave;
             }
-            if (!parse_int(&v, args[1], 9600, 4000000)) {
-                rv = bad(&w, "baud %s: must be 9600..4000000", args[1]);
-                goto leave;
-            }
-            if (!ca_serial_speed_ok(v)) {
+            /* a speed the line can be set to */
+            if (!strcmp(args[0], "baud") && !ca_serial_speed_ok(conf->baud)) {
                 rv = bad(&w, apr_pstrcat(p, "baud %s: not a standard speed (",
                                          ca_serial_speeds(), ")", NULL), args[1]);
                 goto leave;
             }
-            conf->baud = v;
-        }
-        else if (!strcmp(args[0], "user")) {
-            if (conf->user) {
-                rv = bad(&w, "user given twice%s", NULL);
-                goto leave;
-            }
-            conf->user = args[1];
-        }
-        else if (!strcmp(args[0], "journal")) {
-            if (conf->journal) {
-                rv = bad(&w, "journal given twice%s", NULL);
-                goto leave;
-            }
-            if (args[1][0] != '/') {
-                rv = bad(&w, "journal '%s' must be an absolute path", args[1]);
-                goto leave;
-            }
-            conf->journal = args[1];
-        }
-        else if (!strcmp(args[0], "pkcs11-module")) {
-            if (conf->pkcs11_module) {
-                rv = bad(&w, "pkcs11-module given twice%s", NULL);
-                goto leave;
-            }
-            if (args[1][0] != '/') {
-                rv = bad(&w, "pkcs11-module '%s' must be an absolute path", args[1]);
-                goto leave;
-            }
-            conf->pkcs11_module = args[1];
-        }
-        else if (!strcmp(args[0], "deadman")) {
-            if (have_deadman++) {
-                rv = bad(&w, "deadman given twice%s", NULL);
-                goto leave;
-            }
-            if (!parse_int(&v, args[1], 1, 86400)) {
-                rv = bad(&w, "deadman %s: must be 1..86400 seconds", args[1]);
-                goto leave;
-            }
-            conf->deadman = (int)v;
         }
         else {
             rv = bad(&w, "unknown directive '%s'", args[0]);

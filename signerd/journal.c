@@ -250,20 +250,17 @@ static int parse_u64(uint64_t *pv, const char *s)
     return 1;
 }
 
+/* a time as the journal writes it ("%" PRId64): digits as parse_u64 takes
+ * them, a '-' before them or not */
 static int parse_i64(int64_t *pv, const char *s)
 {
-    char *end;
-    long long v;
+    int neg = *s == '-';
+    uint64_t u;
 
-    if (!*s) {
+    if (!parse_u64(&u, s + neg) || u > (uint64_t)INT64_MAX) {
         return 0;
     }
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || *end) {
-        return 0;
-    }
-    *pv = (int64_t)v;
+    *pv = neg ? -(int64_t)u : (int64_t)u;
     return 1;
 }
 
