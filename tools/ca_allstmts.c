@@ -44,7 +44,8 @@ static apr_status_t close_db(void *data)
     return APR_SUCCESS;
 }
 
-int ca_tool_connect(ca_db_t *db, const char *conninfo, apr_pool_t *p)
+int ca_tool_connect(ca_db_t *db, const char *conninfo, const ca_stmt_t *const *tables,
+                    apr_pool_t *p)
 {
     const char *err = NULL;
 
@@ -60,5 +61,10 @@ int ca_tool_connect(ca_db_t *db, const char *conninfo, apr_pool_t *p)
         return 1;
     }
     apr_pool_cleanup_register(p, db, close_db, apr_pool_cleanup_null);
+    if (tables && ca_db_prepare_tables(db, tables, p) != 0) {
+        fprintf(stderr, "CA30003: the statements do not fit the database schema"
+                " (run cacert-migrate)\n");
+        return 1;
+    }
     return 0;
 }

@@ -12,8 +12,10 @@
 extern const ca_stmt_t *const ca_all_stmts[];
 
 /* the pgsql driver and a connection to conninfo, closed when p is
- * destroyed; 0, or 1 with the reason on stderr (CA30001 the driver is
- * missing, CA30002 no connection) */
-int ca_tool_connect(ca_db_t *db, const char *conninfo, apr_pool_t *p);
+ * destroyed, with the statements of tables prepared (NULL: none); 0, or 1
+ * with the reason on stderr (CA30001 the driver is missing, CA30002 no
+ * connection, CA30003 the statements do not fit the schema) */
+int ca_tool_connect(ca_db_t *db, const char *conninfo, const ca_stmt_t *const *tables,
+                    apr_pool_t *p);
 
 #endif

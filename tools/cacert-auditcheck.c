@@ -73,12 +73,7 @@ int main(int argc, char **argv)
         }
         anchor_id = idpart;
     }
-    if (ca_tool_connect(&db, conninfo, p)) {
-        goto leave;
-    }
-    if (ca_db_prepare_tables(&db, tables, p) != 0) {
-        fprintf(stderr, "CA45104: the statements do not fit the database schema"
-                " (run cacert-migrate)\n");
+    if (ca_tool_connect(&db, conninfo, tables, p)) {
         goto leave;
     }
     rv = ca_audit_verify(&w, &db, anchor_id, anchor_hash, p);

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
-    if (ca_tool_connect(&db, argv[1], p)) {
+    if (ca_tool_connect(&db, argv[1], NULL, p)) {
         return 1;
     }
     failed = ca_db_prepare_tables(&db, ca_all_stmts, p);

@@ -74,12 +74,7 @@ int main(int argc, char **argv)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
-    if (ca_tool_connect(&db, conninfo, p)) {
-        goto leave;
-    }
-    if (ca_db_prepare_tables(&db, ca_all_stmts, p) != 0) {
-        fprintf(stderr, "CA45405: the statements do not fit the database schema"
-                " (run cacert-migrate)\n");
+    if (ca_tool_connect(&db, conninfo, ca_all_stmts, p)) {
         goto leave;
     }
     rv = ca_console_member_by_email(&member_id, &db, email, p);
