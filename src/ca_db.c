@@ -221,15 +221,22 @@ static void map_resolve(int *idx, const ca_row_t *row, const ca_col_map_t *map)
 }
 
 /* idx: where each column of map is in row (map_index), or NULL to look
- * each one up by name */
-static void fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map, const int *idx)
+ * each one up by name; p: for bytea columns (none without it) */
+static apr_status_t fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map,
+                            const int *idx, apr_pool_t *p)
 {
     char *base = obj;
+    apr_status_t rv = APR_SUCCESS;
     int k;
 
-    for (k = 0; map[k].col; k++) {
+    for (k = 0; map[k].col && rv == APR_SUCCESS; k++) {
+        const char *v;
+        if (map[k].kind == CA_COL_MAP) {
+            rv = fill_at(obj, row, map[k].more, NULL, p);
+            continue;
+        }
         /* a name the query lacks: ca_col says so (CA10307) */
-        const char *v = idx && idx[k] >= 0 ? row->vals[idx[k]] : ca_col(row, map[k].col);
+        v = idx && idx[k] >= 0 ? row->vals[idx[k]] : ca_col(row, map[k].col);
         switch (map[k].kind) {
         case CA_COL_INT:
             *(int *)(base + map[k].offset) = val_int(v, 0);
@@ -237,11 +244,17 @@ static void fill_at(void *obj, const ca_row_t *row, const ca_col_map_t *map, con
         case CA_COL_TRUE:
             *(int *)(base + map[k].offset) = val_true(v);
             break;
+        case CA_COL_BYTES:
+            rv = p ? ca_bytea_out((const unsigned char **)(void *)(base + map[k].offset),
+                                  (apr_size_t *)(void *)(base + map[k].len_offset), v, p)
+                   : APR_EINVAL;
+            break;
         default:
             *(const char **)(base + map[k].offset) = v;
             break;
         }
     }
+    return rv;
 }
 
 static int *map_index(const ca_row_t *row, const ca_col_map_t *map, apr_pool_t *p)
@@ -258,7 +271,7 @@ static int *map_index(const ca_row_t *row, const ca_col_map_t *map, apr_pool_t *
 
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map)
 {
-    fill_at(obj, row, map, NULL);
+    fill_at(obj, row, map, NULL, NULL);
 }
 
 apr_status_t ca_db_collect(apr_array_header_t **parr, apr_size_t elt_size,
@@ -298,12 +311,12 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
     *parr = apr_array_make(p, rows->nelts, (int)elt_size);
     /* the columns found by name once for the whole result */
     idx = map_index(APR_ARRAY_IDX(rows, 0, const ca_row_t *), map, p);
-    for (i = 0; i < rows->nelts; i++) {
+    for (i = 0; i < rows->nelts && rv == APR_SUCCESS; i++) {
         void *e = apr_array_push(*parr);
         memset(e, 0, elt_size);
-        fill_at(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), map, idx);
+        rv = fill_at(e, APR_ARRAY_IDX(rows, i, const ca_row_t *), map, idx, p);
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
@@ -314,7 +327,7 @@ apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map,
 
     memset(obj, 0, size);
     if ((rv = ca_db_row(&row, db, label, nargs, args, p)) == APR_SUCCESS) {
-        ca_row_fill(obj, row, map);
+        rv = fill_at(obj, row, map, NULL, p);
     }
     return rv;
 }
@@ -348,6 +361,20 @@ apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *lab
     }
     return member_id && strcmp(ca_col(*prow, "member_id"), member_id) ? APR_NOTFOUND
                                                                       : APR_SUCCESS;
+}
+
+apr_status_t ca_db_owned_fill(void *obj, apr_size_t size, const ca_col_map_t *map,
+                              ca_db_t *db, const char *label, const char *id,
+                              const char *member_id, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv;
+
+    memset(obj, 0, size);
+    if ((rv = ca_db_owned_row(&row, db, label, id, member_id, p)) == APR_SUCCESS) {
+        rv = fill_at(obj, row, map, NULL, p);
+    }
+    return rv;
 }
 
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,

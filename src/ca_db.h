@@ -81,13 +81,22 @@ apr_int64_t ca_col_i64(const ca_row_t *row, const char *name, apr_int64_t def);
 int ca_col_true(const ca_row_t *row, const char *name);
 
 /* how a column goes into a field of a struct (ca_row_fill, ca_db_fill) */
-enum { CA_COL_STR, CA_COL_INT, CA_COL_TRUE };
-typedef struct {
+enum { CA_COL_STR, CA_COL_INT, CA_COL_TRUE, CA_COL_BYTES, CA_COL_MAP };
+typedef struct ca_col_map_t {
     const char *col;            /* the query's column; NULL ends a map */
-    int kind;                   /* CA_COL_STR (const char *), _INT (int), _TRUE (int 0/1) */
+    int kind;                   /* CA_COL_STR (const char *), _INT (int), _TRUE (int 0/1),
+                                 * _BYTES (a bytea: const unsigned char * and its
+                                 * apr_size_t length), _MAP (the columns of more too) */
     size_t offset;              /* offsetof the field */
+    size_t len_offset;          /* _BYTES: offsetof the length */
+    const struct ca_col_map_t *more;    /* _MAP */
 } ca_col_map_t;
-#define CA_FIELD(kind, type, field, col) { (col), CA_COL_##kind, offsetof(type, field) }
+#define CA_FIELD(kind, type, field, col) \
+    { (col), CA_COL_##kind, offsetof(type, field), 0, NULL }
+#define CA_BYTES(type, field, len, col) \
+    { (col), CA_COL_BYTES, offsetof(type, field), offsetof(type, len), NULL }
+/* every column of another map of the same struct */
+#define CA_ALSO(map) { "", CA_COL_MAP, 0, 0, (map) }
 /* string fields read from the columns of the same names:
  * CA_COLS(type, id, name, created) -- up to 12 */
 #define CA_COLS(type, ...) CA_COLS_(CA_COLS_N(__VA_ARGS__), type, __VA_ARGS__)
@@ -108,7 +117,7 @@ typedef struct {
 #define CA_COLS_11(t, f, ...) CA_COLS_1(t, f), CA_COLS_10(t, __VA_ARGS__)
 #define CA_COLS_12(t, f, ...) CA_COLS_1(t, f), CA_COLS_11(t, __VA_ARGS__)
 
-/* the fields of *obj from the row, as map says */
+/* the fields of *obj from the row, as map says (a map without _BYTES) */
 void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
 /* a select's rows as an array of structs of elt_size, each filled by map
  * (other fields zero); map's names are looked up once per result */
@@ -137,6 +146,10 @@ int ca_is_id(const char *s);
  * NULL: anyone's) */
 apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                              const char *id, const char *member_id, apr_pool_t *p);
+/* that row into the struct *obj of size bytes, zeroed first, filled by map */
+apr_status_t ca_db_owned_fill(void *obj, apr_size_t size, const ca_col_map_t *map,
+                              ca_db_t *db, const char *label, const char *id,
+                              const char *member_id, apr_pool_t *p);
 /* the first row of a select, APR_NOTFOUND if there is none */
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p);

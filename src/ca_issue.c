@@ -174,7 +174,7 @@ static const char *hex_of(const unsigned char *d, apr_size_t n, apr_pool_t *p)
 }
 
 /* a list of one column: const char * elements */
-static const ca_col_map_t address_map[] = { { "address", CA_COL_STR, 0 }, { NULL } };
+static const ca_col_map_t address_map[] = { { .col = "address", .kind = CA_COL_STR }, { NULL } };
 
 apr_status_t ca_issue_facts_for(ca_member_facts_t *f, ca_db_t *db, const char *member_id,
                                 const char *root, const ca_domain_cfg_t *dcfg, apr_pool_t *p)
@@ -294,27 +294,23 @@ apr_status_t ca_issue_revoked_since(apr_array_header_t **prows, ca_db_t *db,
                       CA_ARGS(apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_sec(ago) + 1)), p);
 }
 
+/* one certificate: with its DER and its CSR's */
+static const ca_col_map_t cert_one_map[] = {
+    CA_ALSO(cert_map),
+    CA_BYTES(ca_cert_t, der, der_len, "der"),
+    CA_BYTES(ca_cert_t, csr_der, csr_len, "csr_der"),
+    { NULL }
+};
+
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p)
 {
-    const ca_row_t *row;
-    ca_cert_t *c;
-    apr_status_t rv;
+    ca_cert_t *c = apr_palloc(p, sizeof(*c));
+    apr_status_t rv = ca_db_owned_fill(c, sizeof(*c), cert_one_map, db, "cacert_iss_cert",
+                                       cert_id, member_id, p);
 
-    *pcert = NULL;
-    if ((rv = ca_db_owned_row(&row, db, "cacert_iss_cert", cert_id, member_id, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    c = apr_pcalloc(p, sizeof(*c));
-    ca_row_fill(c, row, cert_map);
-    if ((rv = ca_bytea_out(&c->der, &c->der_len, ca_col(row, "der"), p)) != APR_SUCCESS
-        || (rv = ca_bytea_out(&c->csr_der, &c->csr_len, ca_col(row, "csr_der"), p))
-           != APR_SUCCESS) {
-        return rv;
-    }
-    *pcert = c;
-    return APR_SUCCESS;
+    *pcert = rv == APR_SUCCESS ? c : NULL;
+    return rv;
 }
 
 apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
@@ -390,29 +386,20 @@ apr_status_t ca_issue_enqueue_crl(ca_db_t *db, const char *ca, apr_pool_t *p)
 
 static const ca_col_map_t queued_map[] = {
     CA_COLS(ca_queued_t, id, kind, ca, state, cert_id),
+    CA_BYTES(ca_queued_t, payload, len, "payload"),
     { NULL }
 };
 
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
                            int crl_held, apr_pool_t *p)
 {
-    const ca_row_t *row;
-    ca_queued_t *q;
-    apr_status_t rv;
+    ca_queued_t *q = apr_palloc(p, sizeof(*q));
+    apr_status_t rv = ca_db_fill_row(q, sizeof(*q), queued_map, db, "cacert_iss_next",
+                                     CA_ARGS(crl_held ? "true" : "false",
+                                             crl_later ? crl_later : ""), p);
 
-    *pq = NULL;
-    rv = ca_db_row(&row, db, "cacert_iss_next", CA_ARGS(crl_held ? "true" : "false",
-                                                   crl_later ? crl_later : ""), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    q = apr_pcalloc(p, sizeof(*q));
-    ca_row_fill(q, row, queued_map);
-    if ((rv = ca_bytea_out(&q->payload, &q->len, ca_col(row, "payload"), p)) != APR_SUCCESS) {
-        return rv;
-    }
-    *pq = q;
-    return APR_SUCCESS;
+    *pq = rv == APR_SUCCESS ? q : NULL;
+    return rv;
 }
 
 apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p)

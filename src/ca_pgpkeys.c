@@ -118,6 +118,7 @@ apr_status_t ca_pgpkeys_store(const char **pkey_id, ca_db_t *db, const char *mem
 
 static const ca_col_map_t key_map[] = {
     CA_COLS(ca_pgpkey_t, id, fingerprint, algo, created),
+    CA_BYTES(ca_pgpkey_t, bin, len, "key"),
     { NULL }
 };
 /* a key with its newest signature */
@@ -139,21 +140,12 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
 apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
                             const char *member_id, apr_pool_t *p)
 {
-    const ca_row_t *r;
-    ca_pgpkey_t *k;
-    apr_status_t rv;
+    ca_pgpkey_t *k = apr_palloc(p, sizeof(*k));
+    apr_status_t rv = ca_db_owned_fill(k, sizeof(*k), key_map, db, "cacert_pgp_get", key_id,
+                                       member_id, p);
 
-    *pkey = NULL;
-    if ((rv = ca_db_owned_row(&r, db, "cacert_pgp_get", key_id, member_id, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    k = apr_pcalloc(p, sizeof(*k));
-    ca_row_fill(k, r, key_map);
-    if ((rv = ca_bytea_out(&k->bin, &k->len, ca_col(r, "key"), p)) != APR_SUCCESS) {
-        return rv;
-    }
-    *pkey = k;
-    return APR_SUCCESS;
+    *pkey = rv == APR_SUCCESS ? k : NULL;
+    return rv;
 }
 
 static const ca_col_map_t sig_map[] = {
@@ -169,25 +161,23 @@ apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
                       CA_ARGS(key_id), p);
 }
 
+/* one signature: with its key's fingerprint and the signed key */
+static const ca_col_map_t sig_one_map[] = {
+    CA_ALSO(sig_map),
+    CA_FIELD(STR, ca_pgpsig_t, fingerprint, "fingerprint"),
+    CA_BYTES(ca_pgpsig_t, bin, len, "signed_key"),
+    { NULL }
+};
+
 apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
                                   const char *member_id, apr_pool_t *p)
 {
-    const ca_row_t *r;
-    ca_pgpsig_t *s;
-    apr_status_t rv;
+    ca_pgpsig_t *s = apr_palloc(p, sizeof(*s));
+    apr_status_t rv = ca_db_owned_fill(s, sizeof(*s), sig_one_map, db, "cacert_pgp_sig",
+                                       sig_id, member_id, p);
 
-    *psig = NULL;
-    if ((rv = ca_db_owned_row(&r, db, "cacert_pgp_sig", sig_id, member_id, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    s = apr_pcalloc(p, sizeof(*s));
-    ca_row_fill(s, r, sig_map);
-    s->fingerprint = ca_col(r, "fingerprint");
-    if ((rv = ca_bytea_out(&s->bin, &s->len, ca_col(r, "signed_key"), p)) != APR_SUCCESS) {
-        return rv;
-    }
-    *psig = s;
-    return APR_SUCCESS;
+    *psig = rv == APR_SUCCESS ? s : NULL;
+    return rv;
 }
 
 apr_status_t ca_pgpkeys_payload(const unsigned char **ppayload, apr_size_t *plen,
