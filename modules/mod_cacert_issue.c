@@ -82,6 +82,8 @@ module AP_MODULE_DECLARE_DATA cacert_issue_module;
  * so a lost notification costs at most a second. */
 #define WAIT_RING 64
 #define WAIT_SAFETY apr_time_from_sec(1)
+/* how long one call of the listener's watchdog listens */
+#define WAIT_ROUND apr_time_from_msec(900)
 
 static cacert_listener_t wait_listener = CACERT_LISTENER_INIT;
 static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -172,8 +174,9 @@ static void wait_wake(const apr_array_header_t *ids, int all)
 static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
-    apr_array_header_t *ids = NULL;
+    apr_array_header_t *ids;
     apr_pool_t *p;
+    apr_time_t end;
     int fresh = 0;
 
     if (state == AP_WATCHDOG_STATE_STOPPING) {
@@ -188,13 +191,23 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
     if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping) {
         return APR_SUCCESS;
     }
+    /* listen again at once after each notification, for most of a second:
+     * between two calls mod_watchdog sleeps a slice (100 ms), and a
+     * request that ended then would wait for the next call */
+    end = apr_time_now() + WAIT_ROUND;
     apr_pool_create(&p, pool);
-    if (cacert_listen(&ids, &fresh, &wait_listener, s, WAIT_CHANNEL,
-                      apr_time_from_msec(250), p) == APR_SUCCESS
-        && (ids->nelts || fresh)) {
-        /* after a (re)connection, what ended meanwhile was not heard */
-        wait_wake(ids, fresh);
-    }
+    do {
+        ids = NULL;
+        if (cacert_listen(&ids, &fresh, &wait_listener, s, WAIT_CHANNEL,
+                          apr_time_from_msec(250), p) != APR_SUCCESS) {
+            break;
+        }
+        if (ids->nelts || fresh) {
+            /* after a (re)connection, what ended meanwhile was not heard */
+            wait_wake(ids, fresh);
+        }
+        apr_pool_clear(p);
+    } while (apr_time_now() < end && !child_stopping);
     apr_pool_destroy(p);
     return APR_SUCCESS;
 }
