@@ -83,7 +83,9 @@ module AP_MODULE_DECLARE_DATA cacert_issue_module;
 #define WAIT_RING 64
 #define WAIT_SAFETY apr_time_from_sec(1)
 /* how long one call of the listener's watchdog listens */
-#define WAIT_ROUND apr_time_from_msec(900)
+#define WAIT_ROUND apr_time_from_sec(30)
+/* how long one call of the link's watchdog works rounds while they work */
+#define LINK_CALL apr_time_from_sec(30)
 
 static cacert_listener_t wait_listener = CACERT_LISTENER_INIT;
 static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -191,9 +193,11 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
     if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping) {
         return APR_SUCCESS;
     }
-    /* listen again at once after each notification, for most of a second:
+    /* listen again at once after each notification, for WAIT_ROUND:
      * between two calls mod_watchdog sleeps a slice (100 ms), and a
-     * request that ended then would wait for the next call */
+     * request that ended then would wait for the next call.  The child's
+     * end closes the listener (cacert_listen fails) and sets
+     * child_stopping, so a call ends within one wait of 250 ms. */
     end = apr_time_now() + WAIT_ROUND;
     apr_pool_create(&p, pool);
     do {
@@ -457,23 +461,25 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     return h;
 }
 
-/* works off the queue for up to about a second, on a connection of its own.
+/* works off the queue for up to about a second, on a connection of its own;
+ * 1 when it worked that whole round (another may follow at once).
  * Without a database the line is kept alive by heartbeats, and the outage
  * is logged when it begins (after a grace: mod_dbd refuses while another
  * thread of the child sets its pool up) and when it ends, not on every
  * try. */
-static void link_run(link_host_t *h, apr_pool_t *p)
+static int link_run(link_host_t *h, apr_pool_t *p)
 {
+    int worked;
     apr_time_t now = apr_time_now();
     ap_dbd_t *dbd;
     ca_db_t db;
 
     if (!ca_link_ready(h->link, p)) {
-        return;
+        return 0;
     }
     if (now < h->db_next_try || !db_work_begin()) {
         ca_link_keepalive(h->link, p);
-        return;
+        return 0;
     }
     if (cacert_db_open(&db, &dbd, h->s, p) != APR_SUCCESS) {
         if (!h->db_down_since) {
@@ -490,7 +496,7 @@ static void link_run(link_host_t *h, apr_pool_t *p)
                                                   ? 5 : 1);
         db_work_end();
         ca_link_keepalive(h->link, p);
-        return;
+        return 0;
     }
     if (h->db_down_logged) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, h->s,
@@ -500,9 +506,10 @@ static void link_run(link_host_t *h, apr_pool_t *p)
     h->db_down_since = 0;
     h->db_down_logged = 0;
     h->db_next_try = 0;
-    ca_link_work(h->link, &db, apr_time_from_msec(900), p);
+    worked = ca_link_work(h->link, &db, apr_time_from_msec(900), p);
     cacert_db_close(dbd, h->s);
     db_work_end();
+    return worked;
 }
 
 /* Exactly one host drives the serial line at a time: the one whose link
@@ -585,26 +592,29 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
                      h->cfg->device);
         break;
     case AP_WATCHDOG_STATE_RUNNING: {
+        /* rounds of about a second one after another while the line
+         * works, up to LINK_CALL: between two calls mod_watchdog sleeps a
+         * slice (100 ms), and a request queued then waited for it.  Each
+         * round checks the lock first, as before. */
+        apr_time_t end = apr_time_now() + LINK_CALL;
         apr_pool_t *p;
-        if (child_stopping) {
-            break;
-        }
-        int held;
-        if (!db_work_begin()) {
-            break;
-        }
-        apr_pool_create(&p, pool);
-        /* the lock's connection is made from one of mod_dbd's: not while
-         * the child ends */
-        held = link_elect(h, p);
-        db_work_end();
-        if (held) {
-            link_run(h, p);
-        }
-        else if (h->keepalive_only) {
-            ca_link_keepalive(h->link, p);
-        }
-        apr_pool_destroy(p);
+        int go_on;
+        do {
+            int held;
+            if (child_stopping || !db_work_begin()) {
+                break;
+            }
+            apr_pool_create(&p, pool);
+            /* the lock's connection is made from one of mod_dbd's: not
+             * while the child ends */
+            held = link_elect(h, p);
+            db_work_end();
+            go_on = held && link_run(h, p);
+            if (!held && h->keepalive_only) {
+                ca_link_keepalive(h->link, p);
+            }
+            apr_pool_destroy(p);
+        } while (go_on && apr_time_now() < end);
         break;
     }
     case AP_WATCHDOG_STATE_STOPPING:

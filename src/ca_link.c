@@ -1038,7 +1038,7 @@ ca_link_outcome_t ca_link_exchange(ca_link_t *l, uint8_t type, uint8_t want, uin
     return w == WAIT_ANSWER ? CA_LINK_ANSWER : w == WAIT_STOP ? CA_LINK_STOP : CA_LINK_FAILED;
 }
 
-void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p)
+int ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p)
 {
     apr_time_t end = apr_time_now() + budget;
     int i;
@@ -1079,7 +1079,8 @@ void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_poo
         }
         apr_pool_destroy(rp);
         if (!go_on) {
-            break;
+            return 0;
         }
     }
+    return l->hello && !(l->cfg->stopping && l->cfg->stopping(l->cfg->baton));
 }

@@ -60,8 +60,11 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool);
 int ca_link_ready(ca_link_t *l, apr_pool_t *p);
 
 /* Work for up to budget: CRLs queued when due, then the open requests in
- * order, a heartbeat when the queue is empty and the line was silent. */
-void ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p);
+ * order, a heartbeat when the queue is empty and the line was silent.  1
+ * when it worked the whole budget (the caller may call again at once), 0
+ * when it stopped before: the line or the database failed, or the link
+ * stops. */
+int ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p);
 
 /* A heartbeat when the line has been silent for cfg->heartbeat, for a host
  * that cannot work off the queue (its database is away): signerd's
