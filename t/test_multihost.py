@@ -141,7 +141,9 @@ def mh(stack):
     stack.san_seen = {}
     m.logs = {"a": LogWatcher(stack.error_log, from_end=False),
               "b": LogWatcher(m.b.error_log, from_end=False),
-              "c": LogWatcher(m.c.error_log, from_end=False)}
+              "c": LogWatcher(m.c.error_log, from_end=False),
+              "d": LogWatcher(m.d.error_log, from_end=False),
+              "e": LogWatcher(m.e.error_log, from_end=False)}
     yield m
     m.stop()
     stack.stop_httpd()
@@ -150,7 +152,7 @@ def mh(stack):
 
 
 def log_problems(mh, stack, allow):
-    """New warn/error lines in the error log of any httpd (a, b, c) that no
+    """New warn/error lines in the error log of any httpd (a to e) that no
     regex in allow matches, and new ASan/UBSan reports."""
     problems = [f"unexpected lines in {name}'s error log:\n" + "\n".join(bad)
                 for name, w in mh.logs.items() if (bad := bad_log_lines(w.new_lines(), allow))]
@@ -162,7 +164,7 @@ def log_problems(mh, stack, allow):
 @pytest.fixture(autouse=True)
 def _check_every_log(request, mh, stack):
     """After each test: no unexpected warn/error lines in the error log of
-    any httpd (a, b, c), no ASan/UBSan report."""
+    any httpd (a to e), no ASan/UBSan report."""
     yield
     allow = [a for m in request.node.iter_markers("allow_log") for a in m.args]
     problems = log_problems(mh, stack, allow)
@@ -276,6 +278,32 @@ def test_scenario2_revocation_through_a_reaches_b_and_c(mh, http, stack, db):
     assert status_at(a_url, body) == ocsp.OCSPCertStatus.REVOKED
     print(f"\nrevoked through a: b (shared Redis cache) said revoked after {took_b:.3f} s,"
           f" c (its own shmcb cache) after {took_c:.3f} s")
+
+
+# ---- 2, memcache: the same promise with memcached as the shared cache ----------------------
+
+def test_scenario2_memcache_shared_cache_d_and_e(mh, http, stack, db):
+    """d and e share one memcached (mod_socache_memcache): an answer d
+    signed is e's cached "good"; a revocation through a is "revoked" on
+    both within 1 s."""
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")       # through a
+    body = der_request(cert, load(ca_file(stack, "member")))          # no nonce: cached
+    items = int(mh.memcached.stats()["curr_items"])
+    assert status_at(mh.d.url, body) == ocsp.OCSPCertStatus.GOOD     # d signs and stores
+    assert int(mh.memcached.stats()["curr_items"]) > items
+    before = mh.e.status()
+    assert status_at(mh.e.url, body) == ocsp.OCSPCertStatus.GOOD     # e: d's answer
+    after = mh.e.status()
+    assert after["cache hits"] == before["cache hits"] + 1
+    assert after["signatures"] == before["signatures"]
+    revoke(http, cid)                       # through a
+    t0 = time.monotonic()
+    took_e = revoked_within_a_second(mh.e.url, body, t0)
+    took_d = revoked_within_a_second(mh.d.url, body, t0)
+    assert mh.e.status()["forgotten on revocation"] > after["forgotten on revocation"]
+    print(f"\nrevoked through a: e (memcached shared with d, had d's good) said revoked"
+          f" after {took_e:.3f} s, d after {took_d:.3f} s")
 
 
 # ---- 6: OCSP from the standby keeps the 1 s promise --------------------------------------

@@ -14,6 +14,7 @@ and benchmarks of several hosts (docs/scaling.md).
     fail_back(stack, sb)            # the promoted data becomes the stack's
                                     # primary again (tests only)
     sb.stop()
+    Redis(stack), Memcached(stack)  # a shared cache of the OCSP responders
 
 Everything lives in the stack's shared directory, next to the primary: the
 data directory pg-NAME, the socket directory pgsock-NAME (Unix socket only,
@@ -268,6 +269,69 @@ class Redis:
         r = subprocess.run(["redis-cli", "-p", str(self.port), "--raw", "keys", pattern],
                            capture_output=True, text=True, timeout=10)
         return [k for k in r.stdout.splitlines() if k]
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+class Memcached:
+    """memcached on 127.0.0.1 (TCP only, 16 MB): a shared cache of OCSP
+    responders too (CAcertOCSPCache memcache:127.0.0.1:PORT through
+    mod_socache_memcache)."""
+
+    LOAD = ("<IfModule !socache_memcache_module>\n"
+            "    LoadModule socache_memcache_module "
+            "/usr/lib/apache2/modules/mod_socache_memcache.so\n"
+            "</IfModule>")
+
+    def __init__(self, stack, name="memcached"):
+        self.dir = os.path.join(stack.shared, name)
+        self.port = free_port()
+        self.log = os.path.join(self.dir, "memcached.log")
+        self.root = stack.root
+        self.proc = None
+
+    @property
+    def cache_spec(self):
+        return f"memcache:127.0.0.1:{self.port}"
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        argv = [shutil.which("memcached") or "/usr/bin/memcached", "-l", "127.0.0.1",
+                "-p", str(self.port), "-U", "0", "-m", "16"]
+        if self.root:
+            argv += ["-u", "nobody"]            # memcached will not run as root
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                     start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 20
+        while not port_in_use(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise StackError(f"memcached did not start; see {self.log}")
+            time.sleep(0.05)
+        _log(f"memcached on 127.0.0.1:{self.port}")
+        return self
+
+    def stats(self):
+        """memcached's "stats" as a dict of strings"""
+        import socket
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"stats\r\n")
+            buf = b""
+            while not buf.endswith(b"END\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        return {f[1]: f[2] for f in (ln.split() for ln in buf.decode().splitlines())
+                if len(f) == 3 and f[0] == "STAT"}
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -10,6 +10,7 @@ around a Stack of its own (docs/scaling.md, "All of it at once").
     mh.standby          # the hot standby (pg_basebackup -R)
     mh.redis            # the OCSP cache a and b share
     mh.c                # an OCSP host with a cache of its own (shmcb)
+    mh.d, mh.e          # two OCSP hosts sharing one memcached (mh.memcached)
     mh.b_standby_ocsp   # b's OCSP on a virtual host that reads the standby
     mh.b_standby_url    # that virtual host (its /pki too)
     mh.params           # DBDParams naming both servers (read-write wanted)
@@ -28,11 +29,13 @@ What it starts, besides the stack's primary, mail sink and signerd:
 - signerd with two lines, one to each member frontend;
 - c: an OCSP-only host (Stack.start_ocsp_frontend) with its own shmcb cache,
   on the failover parameters;
+- memcached, and d and e: two more OCSP-only hosts whose CAcertOCSPCache is
+  that memcached (mod_socache_memcache), on the failover parameters;
 - haproxy in front of a and b.
 """
 
 from cacertstack import free_port
-from dbcluster import Redis, Standby, failover_params
+from dbcluster import Memcached, Redis, Standby, failover_params
 from frontends import Haproxy, MemberFrontend
 
 
@@ -41,6 +44,7 @@ class MultiHost:
         self.stack = stack
         self.a = stack
         self.standby = self.redis = self.b = self.c = self.lb = None
+        self.memcached = self.d = self.e = None
         self.params = None
         self.b_standby_port = free_port()
 
@@ -87,18 +91,28 @@ class MultiHost:
             self.b = MemberFrontend(st, "b", extra=self.standby_vhost()).start()
             st.start_signerd(extra=[self.b.signerd_device_line()])
             self.c = st.start_ocsp_frontend("c", dbd_params=self.params)
+            self.memcached = Memcached(st).start()
+            self.d = self.memcache_host("d")
+            self.e = self.memcache_host("e")
             self.lb = Haproxy(st, [st, self.b]).start()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def memcache_host(self, name):
+        """an OCSP-only host whose cache is the shared memcached"""
+        return self.stack.start_ocsp_frontend(name, dbd_params=self.params,
+                                              cache=self.memcached.cache_spec,
+                                              extra=[Memcached.LOAD])
+
     def frontend(self, who):
         """'a' or 'b' -> the object with .url, .error_log"""
         return self.a if who == "a" else self.b
 
     def stop(self):
-        for part, step in ((self.lb, "stop"), (self.c, "stop"), (self.b, "close"),
+        for part, step in ((self.lb, "stop"), (self.e, "stop"), (self.d, "stop"),
+                           (self.memcached, "stop"), (self.c, "stop"), (self.b, "close"),
                            (self.redis, "stop"), (self.standby, "stop")):
             if part:
                 getattr(part, step)()
