@@ -815,6 +815,18 @@ const char *ca_ocsp_cache_key(const char *ca, ca_ocsp_hash_t alg, const char *se
         h = (h ^ (unsigned char)*c) * 16777619u;
     }
     h ^= h >> 16;
+    if (strlen(rest) > CA_OCSP_KEY_REST_MAX) {
+        /* a serial no certificate has, or a long CA name: the SHA-256 of
+         * it (a rest has a '|', so it never looks like this) */
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        if (EVP_Digest(rest, strlen(rest), md, &mdlen, EVP_sha256(), NULL) == 1) {
+            rest = hex_lower(md, mdlen, "#", p);
+        }
+        else {
+            ERR_clear_error();      /* out of memory: the long key, as before */
+        }
+    }
     /* 1..255: never a NUL, and every sub-cache of 2 to 256 is reached */
     return apr_psprintf(p, "%c%s", (char)(unsigned char)(1 + h % 255), rest);
 }

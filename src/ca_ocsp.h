@@ -218,7 +218,15 @@ apr_status_t ca_ocsp_answer(ca_ocsp_answer_t *ans, const ca_ocsp_answerer_t *a,
  * the rest: shmcb picks its sub-cache by the first byte masked to its
  * number of sub-caches (up to 256), so the answers spread over all of
  * them.  (A byte 0x40..0x7f reached only 64 of 256 sub-caches: a quarter
- * of a large cache, measured as 39% misses with 300,000 answers.)  A revocation forgets both algs. */
+ * of a large cache, measured as 39% misses with 300,000 answers.)  A revocation forgets both algs.
+ * A rest longer than CA_OCSP_KEY_REST_MAX bytes (a serial of a request:
+ * any length a client likes; or a long CA name) is "#" and the hex SHA-256
+ * of it, so that no key, with "|revoked" or "|notice" after it, is longer
+ * than 119 bytes: what mod_socache_memcache takes (its memcached key is
+ * "cacert-ocsp:" and the id in hex, at most 250 bytes).  A longer one made
+ * memcached refuse the command, and apr_memcache then took the server out
+ * of use: one such request turned the shared cache off. */
+#define CA_OCSP_KEY_REST_MAX 110
 const char *ca_ocsp_cache_key(const char *ca, ca_ocsp_hash_t alg, const char *serial,
                               apr_pool_t *p);
 

@@ -306,6 +306,51 @@ def test_scenario2_memcache_shared_cache_d_and_e(mh, http, stack, db):
           f" after {took_e:.3f} s, d after {took_d:.3f} s")
 
 
+def _der(tag, body):
+    n = len(body)
+    head = bytes([n]) if n < 128 else (lambda b: bytes([0x80 | len(b)]) + b)(
+        n.to_bytes((n.bit_length() + 7) // 8, "big"))
+    return bytes([tag]) + head + body
+
+
+def long_serial_request(cert, issuer, nbytes):
+    """An OCSP request (SHA-1 CertID, no nonce) for cert's issuer with a
+    serial of nbytes bytes: no certificate has one (RFC 5280: at most 20),
+    and its cache key is as long as a client likes."""
+    real = ocsp.load_der_ocsp_request(der_request(cert, issuer))
+    serial = bytes([0x7f]) + os.urandom(nbytes - 1)
+    certid = _der(0x30, _der(0x30, _der(0x06, bytes.fromhex("2b0e03021a")) + b"\x05\x00")
+                  + _der(0x04, real.issuer_name_hash) + _der(0x04, real.issuer_key_hash)
+                  + _der(0x02, serial))
+    return _der(0x30, _der(0x30, _der(0x30, _der(0x30, certid)))), int.from_bytes(serial, "big")
+
+
+def test_memcache_long_serials_change_nothing(mh, http, stack, db):
+    """Requests whose serials would make cache keys longer than memcached
+    takes (250 bytes; one of them turned the cache off for the host): each
+    is answered "unknown", d's answer is e's cached one, no log has an
+    error, and the shared cache goes on giving every certificate its own
+    answer."""
+    member(http, stack, db, points=10)
+    _, cert, _ = issue(http, profile="client", email0="yes")
+    issuer = load(ca_file(stack, "member"))
+    body = der_request(cert, issuer)
+    for n in (50, 54, 55, 56, 60, 119, 120, 121, 200, 400):
+        req, serial = long_serial_request(cert, issuer, n)
+        ans = ocsp_answer(mh.d.url, req)
+        hits = mh.e.status()["cache hits"]
+        for url in (mh.e.url, mh.d.url):
+            again = ocsp_answer(url, req)
+            assert again.serial_number == serial
+            assert again.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+            assert again.produced_at == ans.produced_at         # d's, from the cache
+        assert mh.e.status()["cache hits"] == hits + 1
+        for url in (mh.d.url, mh.e.url):
+            ans = ocsp_answer(url, body)
+            assert ans.serial_number == cert.serial_number
+            assert ans.certificate_status == ocsp.OCSPCertStatus.GOOD
+
+
 # ---- 6: OCSP from the standby keeps the 1 s promise --------------------------------------
 
 @pytest.mark.allow_log(r"CA22104", r"terminating connection")

@@ -1269,6 +1269,36 @@ START_TEST(cache_key_and_record)
                                        pool), ".member|1|4a0102030405060708");
     ck_assert_str_eq(ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA256, "4a0102030405060708",
                                        pool), "<member|2|4a0102030405060708");
+    {
+        /* a serial no certificate has: the key stays short enough for
+         * memcache (119 bytes with "|revoked") */
+        char serial[2 * 200 + 1];
+        const char *k, *k2;
+        int n;
+        memset(serial, 'a', sizeof(serial) - 1);
+        serial[sizeof(serial) - 1] = '\0';
+        for (n = 1; n < (int)sizeof(serial); n++) {
+            k = ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA1, serial + sizeof(serial) - 1 - n,
+                                  pool);
+            ck_assert_uint_le(strlen(k) + strlen("|revoked"), 119);
+            /* as it was up to 110 bytes after the first: pinned */
+            ck_assert_int_eq(k[1] == '#', 9 + n > CA_OCSP_KEY_REST_MAX);
+        }
+        memcpy(serial, "7f", 2);
+        memset(serial + 2, 'b', 100);
+        serial[102] = '\0';
+        k = ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA1, serial, pool);
+        ck_assert_str_eq(k, "\x0d#b5ea7ff1e8d582d0ce11737ad527585637c285be485ae3e417815d30a613cb4c");
+        serial[101] = 'c';
+        k2 = ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA1, serial, pool);
+        ck_assert_str_ne(k, k2);
+        ck_assert_str_ne(k, ca_ocsp_cache_key("member", CA_OCSP_HASH_SHA256, serial, pool));
+        /* a long CA name too */
+        memset(serial, 'c', 120);
+        serial[120] = '\0';
+        k = ca_ocsp_cache_key(serial, CA_OCSP_HASH_SHA1, "4a01", pool);
+        ck_assert_uint_eq(strlen(k), 66);
+    }
     memcpy(rec, &next, 8);
     rec[9] = 3;             /* a request of 3 bytes */
     ck_assert_int_eq(ca_ocsp_record_parse(&der, &len, &t, &req, &rlen, NULL, 0), APR_EINVAL);
