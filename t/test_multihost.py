@@ -4,16 +4,19 @@
 on the loopback (tools/multihost.py, docs/scaling.md): a PostgreSQL primary
 and its hot standby (pg_basebackup -R), two member frontends a and b with
 every module, haproxy round robin in front of them, Redis as the OCSP cache
-a and b share, an OCSP host c with a cache of its own, signerd with one pty
-line to each member frontend.  a and b name both database servers in
-DBDParams (target_session_attrs=read-write); b has an OCSP virtual host
+a and b share, an OCSP host c with a cache of its own, OCSP hosts d and e
+sharing one memcached, signerd with one pty line to each member frontend.
+a and b name both database servers in DBDParams
+(target_session_attrs=read-write; the primary over TCP, at an address of
+each one's own); b has an OCSP virtual host
 that reads the standby (CAcertOCSPPrimary: its listener is the primary's).
 
 The tests run in this order on the same hosts, the destructive ones last:
 
   1  a member's walk through haproxy, the requests alternating;
   2  a revocation through a: b (shared cache) and c (its own cache) answer
-     "revoked" within 1 s;
+     "revoked" within 1 s; so do d and e (memcached); serials of any
+     length leave memcached in use;
   6  the same from b's OCSP on the standby, its replay paused;
      then checks that are not scenarios of their own: one frontend drives
      the line, the other stands by; b's /pki from the standby shows a new
@@ -21,6 +24,10 @@ The tests run in this order on the same hosts, the destructive ones last:
      line over;
   3  kill -9 of the frontend that drives the line in the middle of an
      issuance: one certificate, one journal entry;
+     the driving frontend silent on the network (its database packets
+     dropped by nftables): the other takes the line within the
+     keepalives' bound and issues, nothing is signed twice, and the silent
+     one stands by once it is back;
   4  the primary restarts: both frontends recover without an httpd restart
      (seconds of failed requests printed);
   5  the primary stops and the standby is promoted (the runbook): service
@@ -574,6 +581,88 @@ def test_scenario3_kill_the_driving_frontend_during_issuance(mh, lb_http, stack,
                    "b did not stand by")
     assert len(lock_holders(db)) == 1
     print(f"\nkill -9 of {who}: certificate {cid} {took:.2f} s after the kill")
+
+
+# ---- a host that dies without a word: its database packets dropped ------------------------
+
+def journal_sign_ids(stack):
+    """the request ids of signerd's journal entries for certificates"""
+    with open(os.path.join(stack.signer_dir, "journal")) as f:
+        return [f[3] for f in (ln.split() for ln in f) if f[2:3] == ["SIGN"]]
+
+
+# the lock's session ends about 11 s after the last packet the database had
+# from its host (docs/scaling.md: keepalives after 5 s idle, 3 probes 2 s
+# apart, tcp_user_timeout 10 s); a standby tries for the lock twice a second
+SILENT_TAKEOVER = 11 + 0.5 + 1.5         # + the try, + a busy machine
+
+
+@pytest.mark.allow_log(*TAKEOVER, *FAILOVER)
+def test_a_silent_holder_loses_the_line(mh, stack, db):
+    """The frontend that drives the line goes silent (every packet to and
+    from its database connections dropped, no socket closed, its process
+    running on): the keepalives of the lock's connection end its session,
+    and the other frontend takes the line within the documented bound and
+    issues a certificate requested through it; signerd signs nothing twice.
+    Back on the network, the silent one finds the lock taken, closes its
+    line and stands by, and its pages issue again (through the other's
+    line)."""
+    if (why := mh.packet_filter_error()):
+        pytest.skip(f"packets cannot be dropped here ({why})")
+    who = wait_until(lambda: driving(stack, mh.b), 10, "no frontend drives")
+    other = "b" if who == "a" else "a"
+    survivor, victim = mh.frontend(other), mh.frontend(who)
+    holders = wait_until(lambda: lock_holders(db), 10, "nobody holds the lock")
+    assert len(holders) == 1
+    http = LBSession(survivor.url, stack.cert_file)
+    m = lb_member(http, stack, db)
+    seen = {"survivor": len(log_text(survivor.error_log)),
+            "victim": len(log_text(victim.error_log))}
+    with mh.silent(who):
+        t0 = time.monotonic()
+        moved = wait_until(lambda: (h := lock_holders(db)) and h != holders and h,
+                           SILENT_TAKEOVER + 10, "the lock did not move")
+        took = time.monotonic() - t0
+        assert len(moved) == 1
+        assert took < SILENT_TAKEOVER, f"the lock moved after {took:.1f} s"
+        wait_until(lambda: "CA21115" in log_text(survivor.error_log)[seen["survivor"]:], 10,
+                   "the other frontend does not say it drives")
+        assert driving(stack, mh.b) == other
+        # a certificate through the other frontend, on its line
+        r = request_form(http, profile="client", email0="yes",
+                         csr=make_csr(new_key()).decode())
+        assert r.status_code == 303, r.text[:500]
+        req = re.search(r"id=(\d+)", r.headers["Location"]).group(1)
+        cid = wait_for_cert(http, r, timeout=30)
+        issued = time.monotonic() - t0
+        assert len(journal_records(stack, req)) == 1
+        # the silent host says so, and keeps only heartbeats on its line
+        wait_until(lambda: "CA21117" in log_text(victim.error_log)[seen["victim"]:], 30,
+                   "the silent frontend does not say that its lock's database is away")
+        quiet = time.monotonic() - t0
+    t1 = time.monotonic()
+    # back on the network: the lock is taken, so it closes its line
+    wait_until(lambda: re.search(r"CA2111[68]", log_text(victim.error_log)[seen["victim"]:]),
+               60, "the silent frontend does not stand by once it is back")
+    back = time.monotonic() - t1
+    assert lock_holders(db) == moved
+    assert driving(stack, mh.b) == other
+    # nothing broken: its pages issue again, the other's line signs
+    sess = LBSession(victim.url, stack.cert_file)
+    assert login(sess, m["email"], PASSWORD).status_code == 303
+    cid2 = int(issue(sess, profile="client", email0="yes")[0])
+    sess.close()
+    with db.cursor() as cur:
+        cur.execute("SELECT id FROM certificates WHERE member_id = %s ORDER BY id", (m["id"],))
+        assert [r[0] for r in cur.fetchall()] == [int(cid), cid2]
+    assert lock_holders(db) == moved
+    assert driving(stack, mh.b) == other
+    ids = journal_sign_ids(stack)
+    assert len(ids) == len(set(ids)), "a request was signed twice"
+    http.close()
+    print(f"\n{who} silent: {other} held the lock after {took:.2f} s and issued"
+          f" {issued:.2f} s after the cut; {who} said CA21117 after {quiet:.2f} s;"
+          f" back on the network, {who} stood by after {back:.2f} s")
 
 
 # ---- 4 and 5: the primary restarts; the standby is promoted -------------------------------

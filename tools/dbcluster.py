@@ -97,6 +97,7 @@ class Standby:
             # the primary's settings, but a socket of its own
             with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
                 f.write(f"\n# dbcluster: the standby {self.name}\n"
+                        "listen_addresses = ''\n"
                         f"unix_socket_directories = '{self.socket_dir}'\n"
                         f"port = {self.port}\n"
                         "hot_standby = on\n"
@@ -166,11 +167,13 @@ class Standby:
             time.sleep(0.05)
 
 
-def failover_params(stack, standby, extra="connect_timeout=2"):
+def failover_params(stack, standby, extra="connect_timeout=2", primary=None):
     """DBDParams with both servers, libpq picking the one that takes writes
     (target_session_attrs=read-write): after a promotion, mod_dbd's next
-    reconnection finds the promoted standby without an httpd restart."""
-    return (f"host={stack.pg_socket_dir},{standby.socket_dir} "
+    reconnection finds the promoted standby without an httpd restart.
+    primary: the primary's host (its Unix socket directory by default, or
+    an address it listens on)."""
+    return (f"host={primary or stack.pg_socket_dir},{standby.socket_dir} "
             f"port={stack.pg_port},{standby.port} dbname=cacert user=cacert "
             f"target_session_attrs=read-write {extra}").strip()
 
