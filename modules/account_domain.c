@@ -235,7 +235,7 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
     }
     if (ca_domain_due(&due, &db, CFG_TIME(c, retest_interval),
                       CFG_INT(c, retest_batch), p) == APR_SUCCESS) {
-        for (i = 0; i < due->nelts && !child_stopping; i++) {
+        for (i = 0; i < due->nelts && !child_stopping(); i++) {
             ca_domain_t *d = &APR_ARRAY_IDX(due, i, ca_domain_t);
             unsigned m;
             int all = 1;

@@ -11,6 +11,7 @@
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <ap_mpm.h>
 #include <http_log.h>
 
 #include "ca_log.h"
@@ -38,11 +39,27 @@ const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg);
  * joined: a pre-cleanup (which runs before every cleanup) stops the
  * database work first and waits for the part under way. */
 static apr_thread_mutex_t *db_work_mutex;
-static volatile int child_stopping;
+static volatile int child_stop_flag;
+
+/* 1 when this child ends: the MPM is stopping it (a graceful or a hard
+ * stop; mod_watchdog checks the same) or its pool goes.  A watchdog
+ * callback that works for long checks it at each turn: its child's end
+ * joins the watchdog thread, and httpd's parent kills a child that does
+ * not end within seconds. */
+static int child_stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    if (child_stop_flag) {
+        return 1;
+    }
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) != APR_SUCCESS
+           || state == AP_MPMQ_STOPPING;
+}
 
 static apr_status_t child_stop(void *data)
 {
-    child_stopping = 1;
+    child_stop_flag = 1;
     if (db_work_mutex) {
         apr_thread_mutex_lock(db_work_mutex);
         apr_thread_mutex_unlock(db_work_mutex);
@@ -59,13 +76,13 @@ static void db_guard_init(apr_pool_t *pchild)
 /* 1: the database may be used until db_work_end(); 0: the child ends */
 static int db_work_begin(void)
 {
-    if (child_stopping) {
+    if (child_stopping()) {
         return 0;
     }
     if (db_work_mutex) {
         apr_thread_mutex_lock(db_work_mutex);
     }
-    if (child_stopping) {
+    if (child_stop_flag) {
         if (db_work_mutex) {
             apr_thread_mutex_unlock(db_work_mutex);
         }

@@ -190,14 +190,15 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
      * while the listener waits.  The listener's pre-cleanup closes it
      * before mod_dbd's pool goes (waiting for a call under way), and a
      * closed listener never connects again. */
-    if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || child_stopping()) {
         return APR_SUCCESS;
     }
     /* listen again at once after each notification, for WAIT_ROUND:
      * between two calls mod_watchdog sleeps a slice (100 ms), and a
-     * request that ended then would wait for the next call.  The child's
-     * end closes the listener (cacert_listen fails) and sets
-     * child_stopping, so a call ends within one wait of 250 ms. */
+     * request that ended then would wait for the next call.  When the
+     * MPM stops the child (child_stopping()) or its end closes the
+     * listener (cacert_listen fails), a call ends within one wait of
+     * 250 ms. */
     end = apr_time_now() + WAIT_ROUND;
     apr_pool_create(&p, pool);
     do {
@@ -211,7 +212,7 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
             wait_wake(ids, fresh);
         }
         apr_pool_clear(p);
-    } while (apr_time_now() < end && !child_stopping);
+    } while (apr_time_now() < end && !child_stopping());
     apr_pool_destroy(p);
     return APR_SUCCESS;
 }
@@ -344,6 +345,7 @@ typedef struct {
     int lock_down_logged;
     apr_time_t lock_down_since;     /* 0 while the lock's database answers */
     apr_time_t lock_next_try;       /* a standby tries for the lock this often */
+    apr_thread_mutex_t *call_mu;    /* held by the watchdog's call while it works */
 } link_host_t;
 
 /* the key of the advisory lock: "CAcert link", one per database */
@@ -387,7 +389,7 @@ static void link_revoked(void *baton, ca_db_t *db, const char *cert_id, apr_pool
 
 static int link_stopping(void *baton)
 {
-    return child_stopping;
+    return child_stopping();
 }
 
 /* the CRL store thread's connection: one of mod_dbd's, held while it
@@ -456,6 +458,7 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     h->lc.store_db = link_store_db;
     h->lc.store_db_close = link_store_db_close;
     h->link = ca_link_make(&h->lc, pool);
+    apr_thread_mutex_create(&h->call_mu, APR_THREAD_MUTEX_DEFAULT, pool);
     link_the_host = h;
     apr_pool_cleanup_register(pool, NULL, link_host_gone, apr_pool_cleanup_null);
     return h;
@@ -599,9 +602,10 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
         apr_time_t end = apr_time_now() + LINK_CALL;
         apr_pool_t *p;
         int go_on;
+        apr_thread_mutex_lock(h->call_mu);
         do {
             int held;
-            if (child_stopping || !db_work_begin()) {
+            if (child_stopping() || !db_work_begin()) {
                 break;
             }
             apr_pool_create(&p, pool);
@@ -614,15 +618,23 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
                 ca_link_keepalive(h->link, p);
             }
             apr_pool_destroy(p);
-        } while (go_on && apr_time_now() < end);
+        } while (go_on && apr_time_now() < end && !child_stopping());
+        apr_thread_mutex_unlock(h->call_mu);
         break;
     }
     case AP_WATCHDOG_STATE_STOPPING:
-        /* the line first, then the lock */
+        /* mod_watchdog calls this from the child's end, in the main
+         * thread, while the watchdog's thread may be in a call: that call
+         * ends within its round (each checks child_stopping()); the line
+         * is closed only after it, never under a round's feet.  Then the
+         * line, then the lock. */
+        child_stop_flag = 1;
+        apr_thread_mutex_lock(h->call_mu);
         ca_link_close(h->link);
         ca_link_store_stop(h->link);
         ca_link_forget(h->link);
         cacert_pglock_close(&link_lock);
+        apr_thread_mutex_unlock(h->call_mu);
         /* the watchdog thread ends: its OpenSSL thread state goes too */
         OPENSSL_thread_stop();
         break;

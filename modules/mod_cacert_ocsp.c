@@ -705,7 +705,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
         return APR_SUCCESS;
     }
     if (state != AP_WATCHDOG_STATE_RUNNING || !cache || !cache_provider->iterate
-        || child_stopping || !c->responders) {
+        || child_stopping() || !c->responders) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
@@ -730,7 +730,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
             st.s = s;
             st.have_db = 1;
             answerer_of(&a, c, 0, &st);
-            for (i = 0; i < cc.due->nelts && !child_stopping; i++) {
+            for (i = 0; i < cc.due->nelts && !child_stopping(); i++) {
                 due_t *d = &APR_ARRAY_IDX(cc.due, i, due_t);
                 ca_ocsp_request_t *req;
                 ca_ocsp_answer_t ans;
@@ -860,7 +860,7 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
         cacert_listener_close(&listener);
         return APR_SUCCESS;
     }
-    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || child_stopping) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || child_stopping()) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
