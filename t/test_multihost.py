@@ -473,6 +473,34 @@ def test_statistics_from_the_standby(mh, http, stack, db):
         stats_figures(http.get("/wot/stats").text)
 
 
+def test_each_virtual_host_keeps_its_own_statistics(mh, http, stack, db):
+    """b has two virtual hosts that keep their statistics for 5 minutes, one
+    on the standby and one on the primary.  While the standby lags, each
+    shows the figures of its own database however often they are asked in
+    turn: one host's cached figures are never served on the other.  (The
+    cache is per child process, and b has two; ten turns on new connections
+    meet both hosts in one child many times over.)"""
+    standby = mh.standby
+    on_standby = mh.b_cached_url("standby") + "/wot/stats"
+    on_primary = mh.b_cached_url("primary") + "/wot/stats"
+    standby.wait_replayed()
+    standby.pause_replay()
+    try:
+        member(http, stack, db)
+        fresh = stats_figures(http.get("/wot/stats").text)     # a: not cached
+        old = stats_figures(requests.get(on_standby, timeout=30).text)
+        assert old and old != fresh
+        for _ in range(10):
+            assert stats_figures(requests.get(on_primary, timeout=30).text) == fresh
+            assert stats_figures(requests.get(on_standby, timeout=30).text) == old
+    finally:
+        standby.resume_replay()
+    standby.wait_replayed()
+    assert stats_figures(requests.get(mh.b_standby_url + "/wot/stats", timeout=30).text) \
+        == fresh
+    assert stats_figures(requests.get(on_primary, timeout=30).text) == fresh
+
+
 @pytest.mark.allow_log(*TAKEOVER, *SLOW_EXIT)
 def test_a_graceful_stop_of_the_holder_hands_over(mh, lb_http, stack, db):
     """A graceful stop of the driving frontend gives the lock up at once;

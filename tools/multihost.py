@@ -71,10 +71,16 @@ class MultiHost:
         self.pg_addr = {}
         self.nft_table = None
         self.b_standby_port = free_port()
+        self.b_cached_ports = {"standby": free_port(), "primary": free_port()}
 
     @property
     def b_standby_url(self):
         return f"http://127.0.0.1:{self.b_standby_port}"
+
+    def b_cached_url(self, which):
+        """b's virtual host on which ("standby" or "primary") whose
+        statistics are kept for 5 minutes"""
+        return f"http://127.0.0.1:{self.b_cached_ports[which]}"
 
     @property
     def b_standby_ocsp(self):
@@ -164,23 +170,33 @@ class MultiHost:
                            timeout=10)
             self.nft_table = None
 
-    def standby_vhost(self):
-        """b's virtual host for relying parties (OCSP, /pki) and the
-        statistics on the standby
-        (mod_dbd is per virtual host)."""
-        port = self.b_standby_port
+    def public_vhost(self, port, params, extra=()):
+        """a virtual host of b for relying parties (OCSP, /pki) and the
+        statistics, on the database params name (mod_dbd is per virtual
+        host)"""
         return [f"Listen 127.0.0.1:{port} http",
                 f"<VirtualHost 127.0.0.1:{port}>",
                 f"    ServerName localhost:{port}",
                 "    SSLEngine off",
                 "    Header always unset Strict-Transport-Security",
-                f'    DBDParams "{self.standby.dbd_params}"',
+                f'    DBDParams "{params}"'] + [f"    {line}" for line in extra] + [
                 '    <Location "/">', "        Require all denied", "    </Location>",
                 '    <Location "/ocsp">', "        Require all granted", "    </Location>",
                 '    <Location "/pki">', "        Require all granted", "    </Location>",
                 '    <Location "/wot/stats">', "        Require all granted", "    </Location>",
                 '    <Location "/static">', "        Require all granted", "    </Location>",
                 "</VirtualHost>"]
+
+    def standby_vhost(self):
+        """b's virtual host on the standby, and two more whose statistics are
+        kept for 5 minutes: one on the standby, one on the primary (each
+        virtual host keeps its own figures)"""
+        cached = ["CAcertStatsCacheTime 300"]
+        return (self.public_vhost(self.b_standby_port, self.standby.dbd_params)
+                + self.public_vhost(self.b_cached_ports["standby"], self.standby.dbd_params,
+                                    cached)
+                + self.public_vhost(self.b_cached_ports["primary"], self.fe_params["b"],
+                                    cached))
 
     def start(self):
         st = self.stack
