@@ -163,7 +163,7 @@ def link_times(stack):
     the code that has the CRL store thread: waiting for signerd, the link's
     own part of the answer (catch-up and the copy of the body), and the
     store thread's check, assembly and INSERT."""
-    prepared, signed, handed, stored, copied, hashed = [], [], [], [], [], []
+    prepared, signed, handed, stored, copied, hashed, asks = [], [], [], [], [], [], []
     for ln in stack.error_log_lines():
         # a new request's TBS copied on the line and hashed by the store
         # thread (CA21125), since the request's SHA-256 left the line
@@ -174,13 +174,17 @@ def link_times(stack):
             hashed.append(int(m.group(2)))
         # "prepared in" (the link's catch-up and SHA-256) since issue 19's
         # CRL line work; older builds log only the other two
+        # "(asked N times" since signerd hashes a CRL between other
+        # requests (protocol revision 1.2): the line is held per ask only
         m = re.search(r"CA21124: request \d+ \(crl\) (?:prepared in (\d+) ms, )?signed in "
-                      r"(\d+) ms, handed to the CRL store thread in (\d+) ms", ln)
+                      r"(\d+) ms(?: \(asked (\d+) times[^)]*\))?, handed to the CRL store "
+                      r"thread in (\d+) ms", ln)
         if m:
             if m.group(1) is not None:
                 prepared.append(int(m.group(1)))
             signed.append(int(m.group(2)))
-            handed.append(int(m.group(3)))
+            asks.append(int(m.group(3) or 1))
+            handed.append(int(m.group(4)))
         m = re.search(r"CA21107: request \d+ \(crl\) done: checked and stored in (\d+) ms",
                       ln)
         if m:
@@ -189,8 +193,14 @@ def link_times(stack):
         # the SHA-256 is in it where CA21125 is not logged
         prep = (f"the link's request (catch-up{'' if copied else ', SHA-256'}) "
                 f"{statistics.median(prepared):.0f} ms, " if prepared else "")
+        if max(asks) > 1:
+            what = (f"signerd's answer {statistics.median(signed):.0f} ms after the first "
+                    f"ask, asked {statistics.median(asks):.0f} times (it hashes between other "
+                    f"requests; the line is held per ask only)")
+        else:
+            what = f"signerd {statistics.median(signed):.0f} ms"
         print(f"  per CRL ({len(signed)} signed, {len(stored)} stored; medians): the line "
-              f"held for {prep}signerd {statistics.median(signed):.0f} ms, the link's hand-over "
+              f"held for {prep}{what}, the link's hand-over "
               f"{statistics.median(handed):.0f} ms, the store thread "
               f"{statistics.median(stored):.0f} ms", flush=True)
     if copied:

@@ -72,6 +72,7 @@ typedef struct {
     apr_size_t lastlen;
     int64_t reopen_at;              /* a failed line: when to open it again */
     int reopen_logged;              /* CA61040 said for this failure */
+    int crl_pending;                /* its HELLO said "crl-pending" (do_crl) */
 } line_t;
 
 /* how often a failed line (with the other one left) is opened again */
@@ -487,6 +488,7 @@ static void line_reopen(line_t *ln, int64_t now)
     ln->last_rx = now;
     ln->outlen = 0;
     ln->lastlen = 0;
+    ln->crl_pending = 0;        /* until its link says HELLO again */
     ca_log(CA_LOG_NOTICE, "CA61039", APR_SUCCESS, "line %s is open again", ln->device);
 }
 
@@ -955,20 +957,139 @@ static void do_revoke(const ca_frame_t *f, const apr_array_header_t *tlvs,
 #define MAX_CRL_PERIOD (31 * 86400)
 #define MAX_CLOCK_SKEW 86400
 
-static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool_t *p)
+/* The body of a CRL of a million entries (42 MB) takes about 30 ms to
+ * hash, and the line would carry nothing else meanwhile: a certificate
+ * request behind it waited for it.  A link that says "crl-pending" in its
+ * HELLO gets CRL_SIG with PENDING at once instead (the milliseconds signerd
+ * expects to need); the loop hashes the body in slices between other
+ * requests (crl_work), and the link asks again with the same request: the
+ * answer is there then.  One CRL at a time: another CRL request drops the
+ * job.  A REVOKE finishes the job first (crl_finish), so the CRL is signed
+ * before the revocation is recorded: signerd never signs a CRL that leaves
+ * out a revocation it recorded.  A link that does not say it gets the
+ * answer at once, as before. */
+#define CRL_SLICE (1024 * 1024)     /* about 0.7 ms of hashing */
+
+static struct {
+    uint64_t id;                    /* 0: none */
+    unsigned char reqhash[32];      /* to know the request again */
+    apr_pool_t *pool;
+    signerd_ca_t *ca;
+    ca_crl_spec_t spec;
+    ca_crl_digest_t *dig;
+    unsigned char want[32];         /* the link's SHA-256 of its body */
+    apr_size_t count;               /* revocations in the body */
+    apr_time_t t0;
+    int done;                       /* answer (or failed) is set */
+    const char *failed;             /* why it could not be signed */
+    apr_array_header_t *answer;
+} crl;
+
+static void crl_drop(void)
+{
+    if (crl.pool) {
+        apr_pool_destroy(crl.pool);
+    }
+    memset(&crl, 0, sizeof(crl));
+}
+
+/* the rest of the body hashed, then signed (or not: the link's differs) */
+static void crl_finish(void)
+{
+    unsigned char digest[32], mdigest[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    const unsigned char *sig;
+    apr_size_t siglen;
+
+    if (!crl.id || crl.done) {
+        return;
+    }
+    crl.done = 1;
+    if (ca_crl_digest_step(crl.dig, (apr_size_t)-1) != 1
+        || ca_crl_digest_end(digest, mdigest, &mdlen, crl.dig) != APR_SUCCESS) {
+        crl.failed = "cannot build the CRL body";
+        return;
+    }
+    crl.answer = apr_array_make(crl.pool, 600, 1);
+    if (CRYPTO_memcmp(digest, crl.want, 32) == 0) {
+        if (ca_crl_sign_digest(&sig, &siglen, mdigest, mdlen, crl.ca->key, crl.spec.md,
+                               crl.pool) != APR_SUCCESS) {
+            crl.failed = "signing the CRL failed";
+            return;
+        }
+        ca_tlv_add(crl.answer, CA_TAG_SIGNATURE, sig, siglen);
+        ca_log(CA_LOG_NOTICE, "CA61405", APR_SUCCESS, "request %" PRIu64 ": signed CRL %"
+               PRIu64 " of CA %s with %lu revocations in %" APR_TIME_T_FMT " ms", crl.id,
+               crl.spec.crl_number, crl.ca->name, (unsigned long)crl.count,
+               apr_time_as_msec(apr_time_now() - crl.t0));
+    }
+    else {
+        ca_tlv_add(crl.answer, CA_TAG_TBS_SHA256, digest, 32);
+        ca_log(CA_LOG_WARN, "CA61406", APR_SUCCESS, "request %" PRIu64 ": CRL %" PRIu64
+               " of CA %s not signed: the link's body differs from signerd's (%lu "
+               "revocations here)", crl.id, crl.spec.crl_number, crl.ca->name,
+               (unsigned long)crl.count);
+    }
+    ca_tlv_add_uint(crl.answer, CA_TAG_COUNT, crl.count, 4);
+}
+
+/* 1 while a CRL body is being hashed: the loop polls without waiting */
+static int crl_busy(void)
+{
+    return crl.id && !crl.done;
+}
+
+/* a slice of the body, between two polls */
+static void crl_work(void)
+{
+    int r;
+
+    if (!crl_busy()) {
+        return;
+    }
+    if ((r = ca_crl_digest_step(crl.dig, CRL_SLICE)) != 0) {
+        crl_finish();           /* the rest (none), the digests, the signature */
+    }
+}
+
+/* the answer (the request's own frame id), or PENDING while hashing */
+static void crl_answer(uint64_t id, apr_pool_t *p)
+{
+    apr_array_header_t *b;
+
+    if (crl.done) {
+        if (crl.failed) {
+            refuse(id, crl.failed, p);
+        }
+        send_tlvs(CA_MSG_CRL_SIG, id, crl.answer, p);
+        crl_drop();
+        return;
+    }
+    b = apr_array_make(p, 16, 1);
+    ca_tlv_add_uint(b, CA_TAG_PENDING,
+                    (uint64_t)(ca_crl_digest_left(crl.dig) / 1000000 + 1), 4);
+    ca_tlv_add_uint(b, CA_TAG_COUNT, crl.count, 4);
+    send_tlvs(CA_MSG_CRL_SIG, id, b, p);
+}
+
+static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs,
+                   const unsigned char reqhash[32], apr_pool_t *p)
 {
     const char *caname = tlv_str(tlvs, CA_TAG_CA, p), *md = tlv_str(tlvs, CA_TAG_MD, p);
     signerd_ca_t *ca = signerd_config_ca(sd.conf, caname);
     ca_crl_spec_t spec;
-    const unsigned char *sig;
-    apr_size_t siglen;
-    unsigned char digest[32], mdigest[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    apr_array_header_t *answer;
     int64_t now = (int64_t)time(NULL);
     const ca_tlv_t *want = ca_tlv_get(tlvs, CA_TAG_TBS_SHA256);
-    apr_time_t t0 = apr_time_now();
 
+    if (crl.id == f->id && CRYPTO_memcmp(crl.reqhash, reqhash, 32) == 0) {
+        /* asked again */
+        if (!sd.cur->crl_pending) {
+            crl_finish();
+        }
+        crl_answer(f->id, p);
+        return;
+    }
+    crl_drop();
     if (!ca) {
         refuse(f->id, apr_psprintf(p, "unknown CA '%s'", printable(caname, p)), p);
     }
@@ -978,7 +1099,6 @@ static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool
     }
     memset(&spec, 0, sizeof(spec));
     spec.issuer = ca->cert;
-    spec.md = md;
     spec.crl_number = ca_tlv_uint(ca_tlv_get(tlvs, CA_TAG_CRL_NUMBER));
     spec.this_update = (int64_t)ca_tlv_uint(ca_tlv_get(tlvs, CA_TAG_THIS_UPDATE));
     spec.next_update = (int64_t)ca_tlv_uint(ca_tlv_get(tlvs, CA_TAG_NEXT_UPDATE));
@@ -997,30 +1117,23 @@ static void do_crl(const ca_frame_t *f, const apr_array_header_t *tlvs, apr_pool
      * with md in one pass over the set's parts, without a copy; what is
      * signed is that digest of the body signerd built, and only when its
      * SHA-256 is the link's */
-    if (ca_crl_set_digests(digest, mdigest, &mdlen, ca->crlset, &spec, p) != APR_SUCCESS) {
+    apr_pool_create(&crl.pool, sd.pool);
+    crl.id = f->id;
+    memcpy(crl.reqhash, reqhash, 32);
+    crl.ca = ca;
+    crl.spec = spec;
+    crl.spec.md = apr_pstrdup(crl.pool, md);
+    memcpy(crl.want, want->value, 32);
+    crl.t0 = apr_time_now();
+    if (ca_crl_digest_begin(&crl.dig, ca->crlset, &crl.spec, crl.pool) != APR_SUCCESS) {
+        crl_drop();
         refuse(f->id, "cannot build the CRL body", p);
     }
-    answer = apr_array_make(p, 600, 1);
-    if (CRYPTO_memcmp(digest, want->value, 32) == 0) {
-        if (ca_crl_sign_digest(&sig, &siglen, mdigest, mdlen, ca->key, md, p)
-            != APR_SUCCESS) {
-            refuse(f->id, "signing the CRL failed", p);
-        }
-        ca_tlv_add(answer, CA_TAG_SIGNATURE, sig, siglen);
-        ca_log(CA_LOG_NOTICE, "CA61405", APR_SUCCESS, "request %" PRIu64 ": signed CRL %"
-               PRIu64 " of CA %s with %lu revocations in %" APR_TIME_T_FMT " ms", f->id,
-               spec.crl_number, ca->name, (unsigned long)ca_crl_set_count(ca->crlset),
-               apr_time_as_msec(apr_time_now() - t0));
+    crl.count = ca_crl_set_count(ca->crlset);
+    if (!sd.cur->crl_pending) {
+        crl_finish();
     }
-    else {
-        ca_tlv_add(answer, CA_TAG_TBS_SHA256, digest, 32);
-        ca_log(CA_LOG_WARN, "CA61406", APR_SUCCESS, "request %" PRIu64 ": CRL %" PRIu64
-               " of CA %s not signed: the link's body differs from signerd's (%lu "
-               "revocations here)", f->id, spec.crl_number, ca->name,
-               (unsigned long)ca_crl_set_count(ca->crlset));
-    }
-    ca_tlv_add_uint(answer, CA_TAG_COUNT, ca_crl_set_count(ca->crlset), 4);
-    send_tlvs(CA_MSG_CRL_SIG, f->id, answer, p);
+    crl_answer(f->id, p);
 }
 
 /* certify user IDs of a member's OpenPGP key (signerd/openpgp.c) */
@@ -1084,6 +1197,9 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
     switch (f->type) {
     case CA_MSG_HELLO: {
         apr_array_header_t *b = apr_array_make(p, 32, 1);
+        const char *text = tlv_str(tlvs, CA_TAG_TEXT, p);
+        /* the link's words, e.g. "cacert-link crl-pending" */
+        sd.cur->crl_pending = text && strstr(text, "crl-pending") != NULL;
         ca_tlv_add_str(b, CA_TAG_TEXT, "signerd " SIGNERD_VERSION);
         send_tlvs(CA_MSG_HELLO_OK, 0, b, p);
         ca_log(CA_LOG_INFO, "CA61407", APR_SUCCESS, "HELLO on %s", sd.cur->device);
@@ -1140,13 +1256,14 @@ static void handle_frame(const ca_frame_t *f, apr_pool_t *p)
         do_sign(f, tlvs, reqhash, p);
         break;
     case CA_MSG_REVOKE:
+        crl_finish();           /* the CRL under way is signed first */
         do_revoke(f, tlvs, reqhash, p);
         break;
     case CA_MSG_PGPSIGN:
         do_pgpsign(f, tlvs, reqhash, p);
         break;
     default:
-        do_crl(f, tlvs, p);
+        do_crl(f, tlvs, reqhash, p);
         break;
     }
 }
@@ -1262,6 +1379,9 @@ static void run(void)
         pfd[sd.nlines].fd = sd.sigpipe[0];
         pfd[sd.nlines].events = POLLIN;
         pfd[sd.nlines].revents = 0;
+        if (crl_busy()) {
+            timeout = 0;        /* a CRL is hashed between the frames */
+        }
         n = poll(pfd, (nfds_t)sd.nlines + 1, (int)(timeout < 0 ? 0 : timeout));
         if (n < 0) {
             if (errno == EINTR) {
@@ -1283,6 +1403,7 @@ static void run(void)
         for (i = 0; i < sd.nlines; i++) {
             line_read(&sd.lines[i], pfd[i].revents, rp);
         }
+        crl_work();
     }
 }
 

@@ -125,6 +125,10 @@ struct ca_link_t {
     apr_time_t pause_until;         /* after a failure to store an answer */
     apr_int64_t hash_id;            /* the new CRL request hashed off the line, */
     int hash_tries;                 /* and how many times */
+    apr_time_t crl_ask_at;          /* signerd hashes the CRL sent: ask again then */
+    apr_int64_t crl_asked_id;       /* that CRL request, */
+    apr_time_t crl_t_start, crl_t_sent; /* and when it was first prepared and sent */
+    int crl_asks;                   /* PENDING answers to it so far */
 };
 
 /* WAIT_MORE: nothing decided yet, read on */
@@ -257,6 +261,9 @@ static int store_held(ca_link_t *l)
     crl_store_t *st = &l->store;
     int held;
 
+    if (apr_time_now() < l->crl_ask_at) {
+        return 1;           /* signerd hashes the one sent (crl_pending) */
+    }
     if (!l->cfg->store_db) {
         return 0;
     }
@@ -596,6 +603,10 @@ int ca_link_ready(ca_link_t *l, apr_pool_t *p)
     const unsigned char *ans;
     apr_size_t alen;
     const char *reason = NULL;
+    apr_array_header_t *hello_text = apr_array_make(p, 32, 1);
+
+    /* this link takes PENDING in CRL_SIG (revision 1.2, crl_pending) */
+    ca_tlv_add_str(hello_text, CA_TAG_TEXT, "cacert-link crl-pending");
 
     if (l->fd < 0 && !link_open(l)) {
         return 0;
@@ -606,8 +617,9 @@ int ca_link_ready(ca_link_t *l, apr_pool_t *p)
     if (l->hello) {
         return 1;
     }
-    if (link_exchange(l, CA_MSG_HELLO, CA_MSG_HELLO_OK, 0, NULL, 0, &ans, &alen, &reason, 1,
-                      p) == WAIT_ANSWER) {
+    if (link_exchange(l, CA_MSG_HELLO, CA_MSG_HELLO_OK, 0,
+                      (const unsigned char *)hello_text->elts, (apr_size_t)hello_text->nelts,
+                      &ans, &alen, &reason, 1, p) == WAIT_ANSWER) {
         ca_log(CA_LOG_NOTICE, "CA21103", APR_SUCCESS, "signerd answers on %s",
                l->cfg->device);
         l->hello = 1;
@@ -930,6 +942,25 @@ static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint
     }
 }
 
+/* signerd's CRL_SIG says it still hashes the CRL (PENDING): the ms it
+ * expects, else -1.  The request stays sent; the link sends others and
+ * asks again with the same one after that time (store_held keeps CRLs
+ * back until then), and the answer is there. */
+static int crl_pending(const unsigned char *ans, apr_size_t alen, apr_pool_t *p)
+{
+    apr_array_header_t *tlvs;
+    const ca_tlv_t *t;
+
+    if (ca_tlv_parse(&tlvs, ans, alen, p) != APR_SUCCESS
+        || !(t = ca_tlv_get(tlvs, CA_TAG_PENDING))) {
+        return -1;
+    }
+    return (int)ca_tlv_uint(t);
+}
+
+/* how long the link waits at most before it asks again for a CRL */
+#define CRL_ASK_MAX apr_time_from_msec(100)
+
 /* send one open request and store its answer; 0 when the link must pause */
 static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p)
 {
@@ -941,6 +972,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     apr_time_t t_start = apr_time_now(), t_sent, t_answer;
     apr_status_t rv;
     wait_t w;
+    int pending;
 
     if (kinds[k].type == CA_MSG_CRL) {
         link_crl_t *c = crl_state(l, q->ca);
@@ -967,8 +999,29 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     t_sent = apr_time_now();
     w = link_exchange(l, kinds[k].type, kinds[k].want, id, q->payload, q->len, &ans, &alen,
                       &reason, 3, p);
+    if (w == WAIT_ANSWER && kinds[k].type == CA_MSG_CRL
+        && (pending = crl_pending(ans, alen, p)) >= 0) {
+        apr_interval_time_t wait = apr_time_from_msec(pending > 0 ? pending : 1);
+        l->crl_ask_at = apr_time_now() + (wait < CRL_ASK_MAX ? wait : CRL_ASK_MAX);
+        if (!l->crl_asked_id || l->crl_asked_id != (apr_int64_t)id) {
+            l->crl_asked_id = (apr_int64_t)id;
+            l->crl_t_sent = t_sent;
+            l->crl_t_start = t_start;
+            l->crl_asks = 0;
+        }
+        l->crl_asks++;
+        return 1;
+    }
     if (w == WAIT_ANSWER) {
         t_answer = apr_time_now();
+        int asks = 0;
+        if (kinds[k].type == CA_MSG_CRL && l->crl_asked_id == (apr_int64_t)id) {
+            /* asked again: the times from the first ask */
+            t_sent = l->crl_t_sent;
+            t_start = l->crl_t_start;
+            asks = l->crl_asks;
+        }
+        l->crl_asked_id = 0;
         if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
                    "stored; it will be asked again in a few seconds", q->id);
@@ -977,9 +1030,11 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
         }
         if (kinds[k].type == CA_MSG_CRL && l->cfg->store_db) {
             ca_log(CA_LOG_INFO, "CA21124", APR_SUCCESS, "request %s (crl) prepared in "
-                   "%" APR_TIME_T_FMT " ms, signed in %" APR_TIME_T_FMT " ms, handed to the "
-                   "CRL store thread in %" APR_TIME_T_FMT " ms", q->id,
+                   "%" APR_TIME_T_FMT " ms, signed in %" APR_TIME_T_FMT " ms%s, handed to "
+                   "the CRL store thread in %" APR_TIME_T_FMT " ms", q->id,
                    apr_time_as_msec(t_sent - t_start), apr_time_as_msec(t_answer - t_sent),
+                   asks ? apr_psprintf(p, " (asked %d times: signerd hashed it between "
+                                       "other requests)", asks + 1) : "",
                    apr_time_as_msec(apr_time_now() - t_answer));
         }
         else {

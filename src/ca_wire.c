@@ -550,6 +550,7 @@ static const tag_rule_t r_revoked[] = {
 static const tag_rule_t r_crl_sig[] = {
     { CA_TAG_SIGNATURE, 0, 1, V_BYTES, 0 },
     { CA_TAG_TBS_SHA256, 0, 1, V_FIXED, 32 },
+    { CA_TAG_PENDING, 0, 1, V_FIXED, 4 },
     { CA_TAG_COUNT, 1, 1, V_FIXED, 4 },
     END
 };

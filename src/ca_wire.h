@@ -138,7 +138,9 @@ enum {
     CA_TAG_PGP_FPR = 32,    /* 20 bytes: v4 fingerprint of its primary key */
     CA_TAG_PGP_UID = 33,    /* repeated (1..32): a user ID to certify, exactly */
     CA_TAG_PGP_NAME = 34,   /* repeated (0..16): a permitted form of the assured name */
-    CA_TAG_PGP_EMAIL = 35   /* repeated: a verified address of the member */
+    CA_TAG_PGP_EMAIL = 35,  /* repeated: a verified address of the member */
+    CA_TAG_PENDING = 36     /* uint32 (CRL_SIG): signerd still hashes the CRL;
+                             * ask again in about this many ms (revision 1.2) */
 };
 
 typedef struct {

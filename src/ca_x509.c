@@ -1747,63 +1747,117 @@ leave:
  * with two digests each slice is read from memory once */
 #define CRL_DIGEST_SLICE (128 * 1024)
 
-static int digest_parts(EVP_MD_CTX *a, EVP_MD_CTX *b, const unsigned char *pre,
-                        apr_size_t prelen, const unsigned char *der, apr_size_t der_len,
-                        const unsigned char *post, apr_size_t postlen)
-{
-    apr_size_t off, k;
+struct ca_crl_digest_t {
+    EVP_MD_CTX *sha, *other;        /* other: NULL when spec->md is sha256 */
+    const unsigned char *part[3];   /* the frame before, the entries, after */
+    apr_size_t len[3];
+    int i;                          /* the part under way */
+    apr_size_t off;                 /* within it */
+    apr_size_t left;                /* bytes still to go */
+};
 
-    if (!EVP_DigestUpdate(a, pre, prelen) || (b && !EVP_DigestUpdate(b, pre, prelen))) {
-        return 0;
+static apr_status_t crl_digest_cleanup(void *data)
+{
+    ca_crl_digest_t *d = data;
+
+    EVP_MD_CTX_free(d->sha);
+    EVP_MD_CTX_free(d->other);
+    d->sha = d->other = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_crl_digest_begin(ca_crl_digest_t **pd, ca_crl_set_t *set,
+                                 const ca_crl_spec_t *spec, apr_pool_t *p)
+{
+    const EVP_MD *md = spec ? md_by_name(spec->md) : NULL;
+    ca_crl_digest_t *d;
+    apr_status_t rv;
+
+    *pd = NULL;
+    d = apr_pcalloc(p, sizeof(*d));
+    if ((rv = set_frame(&d->part[0], &d->len[0], &d->part[2], &d->len[2], set, spec, p))
+        != APR_SUCCESS) {
+        return rv;
     }
-    for (off = 0; off < der_len; off += k) {
-        k = der_len - off < CRL_DIGEST_SLICE ? der_len - off : CRL_DIGEST_SLICE;
-        if (!EVP_DigestUpdate(a, der + off, k) || (b && !EVP_DigestUpdate(b, der + off, k))) {
-            return 0;
+    if (!md) {
+        /* set_frame refuses any other hash already */
+        return APR_EINVAL;
+    }
+    d->part[1] = set->der;
+    d->len[1] = set->der_len;
+    d->left = d->len[0] + d->len[1] + d->len[2];
+    apr_pool_cleanup_register(p, d, crl_digest_cleanup, apr_pool_cleanup_null);
+    if (!(d->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL)
+        || (EVP_MD_get_type(md) != NID_sha256
+            && (!(d->other = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(d->other, md, NULL)))) {
+        log_ossl("CA50063", "CRL set: the digests failed");
+        return APR_EGENERAL;
+    }
+    *pd = d;
+    return APR_SUCCESS;
+}
+
+apr_size_t ca_crl_digest_left(const ca_crl_digest_t *d)
+{
+    return d->left;
+}
+
+int ca_crl_digest_step(ca_crl_digest_t *d, apr_size_t max)
+{
+    while (d->left && max) {
+        apr_size_t k = d->len[d->i] - d->off;
+        if (k == 0) {
+            d->i++;
+            d->off = 0;
+            continue;
         }
+        /* in slices, so that with two digests each is read from memory once */
+        k = k < CRL_DIGEST_SLICE ? k : CRL_DIGEST_SLICE;
+        k = k < max ? k : max;
+        if (!EVP_DigestUpdate(d->sha, d->part[d->i] + d->off, k)
+            || (d->other && !EVP_DigestUpdate(d->other, d->part[d->i] + d->off, k))) {
+            log_ossl("CA50063", "CRL set: the digests failed");
+            return -1;
+        }
+        d->off += k;
+        d->left -= k;
+        max -= k;
     }
-    return EVP_DigestUpdate(a, post, postlen) && (!b || EVP_DigestUpdate(b, post, postlen));
+    return d->left == 0;
+}
+
+apr_status_t ca_crl_digest_end(unsigned char sha[32], unsigned char *dgst,
+                               unsigned int *pdlen, ca_crl_digest_t *d)
+{
+    *pdlen = 0;
+    if (d->left || !EVP_DigestFinal_ex(d->sha, sha, NULL)
+        || (d->other && !EVP_DigestFinal_ex(d->other, dgst, pdlen))) {
+        log_ossl("CA50063", "CRL set: the digests failed");
+        *pdlen = 0;
+        return APR_EGENERAL;
+    }
+    if (!d->other) {
+        memcpy(dgst, sha, SHA256_DIGEST_LENGTH);
+        *pdlen = SHA256_DIGEST_LENGTH;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t ca_crl_set_digests(unsigned char sha[32], unsigned char *dgst,
                                 unsigned int *pdlen, ca_crl_set_t *set,
                                 const ca_crl_spec_t *spec, apr_pool_t *p)
 {
-    const unsigned char *pre, *post;
-    apr_size_t prelen, postlen;
-    const EVP_MD *md = spec ? md_by_name(spec->md) : NULL;
-    EVP_MD_CTX *ctx = NULL, *ctx2 = NULL;
-    int other;
+    ca_crl_digest_t *d;
     apr_status_t rv;
 
     *pdlen = 0;
-    if ((rv = set_frame(&pre, &prelen, &post, &postlen, set, spec, p)) != APR_SUCCESS) {
-        goto leave;
+    if ((rv = ca_crl_digest_begin(&d, set, spec, p)) != APR_SUCCESS) {
+        return rv;
     }
-    if (!md) {
-        /* set_frame refuses any other hash already */
-        rv = APR_EINVAL;
-        goto leave;
+    if (ca_crl_digest_step(d, (apr_size_t)-1) != 1) {
+        return APR_EGENERAL;
     }
-    other = EVP_MD_get_type(md) != NID_sha256;
-    if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
-        || (other && (!(ctx2 = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx2, md, NULL)))
-        || !digest_parts(ctx, ctx2, pre, prelen, set->der, set->der_len, post, postlen)
-        || !EVP_DigestFinal_ex(ctx, sha, NULL)
-        || (other && !EVP_DigestFinal_ex(ctx2, dgst, pdlen))) {
-        log_ossl("CA50063", "CRL set: the digests failed");
-        *pdlen = 0;
-        rv = APR_EGENERAL;
-        goto leave;
-    }
-    if (!other) {
-        memcpy(dgst, sha, SHA256_DIGEST_LENGTH);
-        *pdlen = SHA256_DIGEST_LENGTH;
-    }
-leave:
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_CTX_free(ctx2);
-    return rv;
+    return ca_crl_digest_end(sha, dgst, pdlen, d);
 }
 
 apr_status_t ca_crl_sign_digest(const unsigned char **psig, apr_size_t *psiglen,

@@ -156,6 +156,20 @@ apr_status_t ca_crl_set_sha256(unsigned char sha[32], apr_size_t *plen, ca_crl_s
 apr_status_t ca_crl_set_digests(unsigned char sha[32], unsigned char *dgst,
                                 unsigned int *pdlen, ca_crl_set_t *set,
                                 const ca_crl_spec_t *spec, apr_pool_t *p);
+/* the same in steps, so that a caller can do other work between them
+ * (signerd answers other requests while it hashes a CRL of a million
+ * entries): begin merges and frames the set for spec; each step takes up
+ * to max bytes more (1 when all are in, 0 when some are left, -1 on
+ * failure); end gives the two digests.  Between begin and end the set must
+ * not be merged (ca_crl_set_add is fine: it only queues) nor cleared.  The
+ * digest contexts go with p. */
+typedef struct ca_crl_digest_t ca_crl_digest_t;
+apr_status_t ca_crl_digest_begin(ca_crl_digest_t **pd, ca_crl_set_t *set,
+                                 const ca_crl_spec_t *spec, apr_pool_t *p);
+int ca_crl_digest_step(ca_crl_digest_t *d, apr_size_t max);
+apr_size_t ca_crl_digest_left(const ca_crl_digest_t *d);
+apr_status_t ca_crl_digest_end(unsigned char sha[32], unsigned char *dgst,
+                               unsigned int *pdlen, ca_crl_digest_t *d);
 
 /* sign a TBS with the issuer's key: the signature bytes, in p (its digest
  * with md, signed by ca_crl_sign_digest) */

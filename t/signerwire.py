@@ -36,6 +36,8 @@ T_TEXT, T_COUNT = 29, 30
 PGPSIGN, PGPKEY = 0x06, 0x86
 TYPE_NAMES.update({PGPSIGN: "PGPSIGN", PGPKEY: "PGPKEY"})
 T_PGP_KEY, T_PGP_FPR, T_PGP_UID, T_PGP_NAME, T_PGP_EMAIL = 31, 32, 33, 34, 35
+# CRL_SIG: signerd still hashes the CRL, ask again (revision 1.2)
+T_PENDING = 36
 
 
 def crc32(data):

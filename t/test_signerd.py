@@ -645,6 +645,66 @@ def test_revoke_and_crl(sd, keys, cas):
     assert f2.get(w.T_TBS_SHA256) == digest and f2.uint(w.T_COUNT) == 2
 
 
+def test_a_crl_is_hashed_between_other_requests(signer, keys, cas):
+    """A link that says "crl-pending" in its HELLO gets PENDING for a CRL at
+    once, has a certificate signed meanwhile, and the signature when it
+    asks again with the same request.  A REVOKE while a CRL is hashed
+    finishes that CRL first: it is signed without the new revocation (which
+    it never leaves out once recorded), and the next CRL has it."""
+    s = signer()
+    s.start()
+    f = s.request(w.HELLO, 0, w.tlvs((w.T_TEXT, "cacert-link crl-pending")))
+    assert f.type == w.HELLO_OK
+    now = int(time.time())
+    for i in range(3):
+        r = s.request(w.REVOKE, 800 + i, revoke_body("member", bytes([0x10 + i]) * 9))
+        assert r.type == w.REVOKED
+    # the digest signerd holds: a CRL with a wrong one, asked until answered
+    wrong = bytes(32)
+
+    def ask(mid, body, count=3):
+        for _ in range(200):
+            g = s.request(w.CRL, mid, body)
+            assert g.type == w.CRL_SIG, g
+            if g.get(w.T_PENDING) is None:
+                return g
+            assert g.uint(w.T_PENDING) >= 1 and g.uint(w.T_COUNT) == count
+            time.sleep(0.005)
+        raise AssertionError("always PENDING")
+
+    first = s.request(w.CRL, 810, crl_body("member", 1, now, now + 3600, wrong))
+    assert first.type == w.CRL_SIG and first.get(w.T_PENDING) is not None
+    assert first.get(w.T_SIGNATURE) is None and first.get(w.T_TBS_SHA256) is None
+    digest = ask(810, crl_body("member", 1, now, now + 3600, wrong)).get(w.T_TBS_SHA256)
+    assert len(digest) == 32
+    # the right digest: PENDING, a certificate meanwhile, then the signature
+    body = crl_body("member", 1, now, now + 3600, digest)
+    g = s.request(w.CRL, 811, body)
+    assert g.get(w.T_PENDING) is not None
+    c = s.request(w.SIGN, 812, sign_body("member", "client", keys["p256"],
+                                         email="ann@example.org"))
+    assert c.type == w.CERT, c.text(w.T_TEXT)
+    g = ask(811, body)
+    cas["member"][0].public_key().verify(g.get(w.T_SIGNATURE), digest, padding.PKCS1v15(),
+                                         utils.Prehashed(hashes.SHA256()))
+    assert g.uint(w.T_COUNT) == 3
+    # asked once more after the answer: a new job, the same signature's digest
+    assert ask(811, body).get(w.T_SIGNATURE) is not None
+    # a REVOKE while the CRL is hashed: the CRL is signed as it was asked
+    body = crl_body("member", 1, now, now + 3600, digest)
+    assert s.request(w.CRL, 813, body).get(w.T_PENDING) is not None
+    r = s.request(w.REVOKE, 814, revoke_body("member", b"\x77" * 9))
+    assert r.type == w.REVOKED and r.uint(w.T_COUNT) == 4
+    g = s.request(w.CRL, 813, body)
+    assert g.get(w.T_PENDING) is None and g.uint(w.T_COUNT) == 3
+    cas["member"][0].public_key().verify(g.get(w.T_SIGNATURE), digest, padding.PKCS1v15(),
+                                         utils.Prehashed(hashes.SHA256()))
+    # the next CRL has the fourth: the old digest no longer signed
+    g = ask(815, crl_body("member", 1, now, now + 3600, digest), count=4)
+    assert g.get(w.T_SIGNATURE) is None and g.uint(w.T_COUNT) == 4
+    assert "CA61402" not in s.log
+
+
 def test_crl_out_of_range_stops(sd):
     now = int(time.time())
     f = sd.request(w.CRL, 710, crl_body("assured", 1, now, now + 40 * 86400, bytes(32)))

@@ -1150,6 +1150,37 @@ START_TEST(crl_sign_digest)
                      1);
     ck_assert_uint_eq(dlen, mdlen);
     ck_assert(!memcmp(dgst, mdwant, mdlen));
+    {
+        /* the same in steps of odd sizes, with revocations queued meanwhile
+         * (as signerd hashes a CRL between other requests) */
+        ca_crl_digest_t *d;
+        unsigned char sha2[32], dgst2[EVP_MAX_MD_SIZE];
+        unsigned int dlen2 = 0;
+        apr_size_t before;
+        int steps = 0, r;
+        ca_crl_entry_t late = e[0];
+        late.serial[1] ^= 0x55;
+        ck_assert_int_eq(ca_crl_digest_begin(&d, set, &spec, pool), APR_SUCCESS);
+        ck_assert_uint_eq(ca_crl_digest_left(d), tbslen);
+        ck_assert_int_eq(ca_crl_digest_end(sha2, dgst2, &dlen2, d), APR_EGENERAL);
+        do {
+            before = ca_crl_digest_left(d);
+            r = ca_crl_digest_step(d, 77777);
+            ck_assert_uint_eq(before - ca_crl_digest_left(d), before < 77777 ? before : 77777);
+            if (steps++ == 1) {
+                ck_assert_int_eq(ca_crl_set_add(set, &late, 1), APR_SUCCESS);
+            }
+        } while (r == 0);
+        ck_assert_int_eq(r, 1);
+        ck_assert_int_eq(steps, (int)((tbslen + 77776) / 77777));
+        ck_assert_int_eq(ca_crl_digest_end(sha2, dgst2, &dlen2, d), APR_SUCCESS);
+        ck_assert(!memcmp(sha2, want, 32));
+        ck_assert_uint_eq(dlen2, mdlen);
+        ck_assert(!memcmp(dgst2, mdwant, mdlen));
+        /* the late one is in the next */
+        ck_assert_int_eq(ca_crl_set_merge(set), APR_SUCCESS);
+        ck_assert_uint_eq(ca_crl_set_count(set), n + 1);
+    }
 
     ck_assert_int_eq(ca_crl_sign_digest(&sig, &siglen, dgst, dlen, key, md, pool),
                      APR_SUCCESS);
