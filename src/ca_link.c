@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -59,6 +61,10 @@ typedef struct {
     unsigned char *buf;             /* malloc'ed, cap bytes */
     apr_size_t cap;
 } crl_job_t;
+
+/* the CRL store thread's nice value: it yields the CPU to the threads
+ * that answer members and to the link */
+#define STORE_NICE 10
 
 /* a new CRL request hashed again after revocations overtook it this many
  * times is hashed on the line instead, so a steady flow of revocations
@@ -200,6 +206,12 @@ static void *store_main(void *data)
      * mapping and faulting it in again for every CRL */
     if (apr_pool_create_unmanaged_ex(&tp, NULL, NULL) != APR_SUCCESS) {
         tp = NULL;
+    }
+    /* background work: on a busy host the threads that answer members go
+     * first (Linux: the nice value of this thread alone) */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_NICE) != 0) {
+        ca_log(CA_LOG_DEBUG, "CA21127", APR_FROM_OS_ERROR(errno), "the CRL store thread "
+               "keeps its priority");
     }
     for (;;) {
         pthread_mutex_lock(&st->mu);
@@ -1021,7 +1033,9 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
             t_start = l->crl_t_start;
             asks = l->crl_asks;
         }
-        l->crl_asked_id = 0;
+        if (kinds[k].type == CA_MSG_CRL) {
+            l->crl_asked_id = 0;
+        }
         if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
                    "stored; it will be asked again in a few seconds", q->id);

@@ -146,6 +146,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_listening(proc, port, what, timeout=20):
+    """Wait until a server started as proc answers on 127.0.0.1:port;
+    StackError(what) (a text, or a function that makes it) when it ends or
+    the time is up first."""
+    deadline = time.monotonic() + timeout
+    while not port_in_use(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise StackError(what() if callable(what) else what)
+        time.sleep(0.05)
+
+
+def end_process(proc):
+    """SIGTERM to a server started as proc, SIGKILL when it lingers."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 def _user_ids(user):
     pw = pwd.getpwnam(user)
     return pw.pw_uid, pw.pw_gid, set(g.gr_gid for g in grp.getgrall() if user in g.gr_mem) | {pw.pw_gid}

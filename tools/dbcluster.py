@@ -28,8 +28,8 @@ import subprocess
 import threading
 import time
 
-from cacertstack import (PG_USER, StackError, _log, chown_user, free_port, pid_alive,
-                         port_in_use, read_pidfile)
+from cacertstack import (PG_USER, StackError, _log, chown_user, end_process, free_port,
+                         pid_alive, read_pidfile, wait_listening)
 
 STANDBY_PORT = 5433         # names the socket file; the primary's is 5432
 
@@ -260,11 +260,7 @@ class Redis:
              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir,
              "--logfile", self.log], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while not port_in_use(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise StackError(f"redis-server did not start; see {self.log}")
-            time.sleep(0.05)
+        wait_listening(self.proc, self.port, f"redis-server did not start; see {self.log}")
         _log(f"redis on 127.0.0.1:{self.port}")
         return self
 
@@ -274,13 +270,7 @@ class Redis:
         return [k for k in r.stdout.splitlines() if k]
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        end_process(self.proc)
 
 
 class Memcached:
@@ -314,11 +304,7 @@ class Memcached:
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                      start_new_session=True)
         log.close()
-        deadline = time.monotonic() + 20
-        while not port_in_use(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise StackError(f"memcached did not start; see {self.log}")
-            time.sleep(0.05)
+        wait_listening(self.proc, self.port, f"memcached did not start; see {self.log}")
         _log(f"memcached on 127.0.0.1:{self.port}")
         return self
 
@@ -337,13 +323,7 @@ class Memcached:
                 if len(f) == 3 and f[0] == "STAT"}
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        end_process(self.proc)
 
 
 class SteadyClient(threading.Thread):

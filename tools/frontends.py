@@ -24,8 +24,8 @@ import subprocess
 import sys
 import time
 
-from cacertstack import (HTTPD_BIN, HTTPD_USER, StackError, _log, free_port, pid_alive,
-                         port_in_use, read_pidfile, wait_pid_gone)
+from cacertstack import (HTTPD_BIN, HTTPD_USER, StackError, _log, end_process, free_port,
+                         pid_alive, read_pidfile, wait_listening, wait_pid_gone)
 
 HAPROXY_BIN = "/usr/sbin/haproxy"
 
@@ -257,19 +257,10 @@ backend frontends
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                      start_new_session=True, cwd=self.dir)
         out.close()
-        deadline = time.monotonic() + 10
-        while not port_in_use(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise StackError("haproxy did not start" + self.stack._file_tail(self.log))
-            time.sleep(0.05)
+        wait_listening(self.proc, self.port,
+                       lambda: "haproxy did not start" + self.stack._file_tail(self.log), 10)
         _log(f"haproxy on {self.url}")
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end_process(self.proc)
