@@ -164,12 +164,16 @@ def link_times(stack):
     own part of the answer (catch-up and the copy of the body), and the
     store thread's check, assembly and INSERT."""
     prepared, signed, handed, stored, copied, hashed, asks = [], [], [], [], [], [], []
+    off_line = False
     for ln in stack.error_log_lines():
         # a new request's TBS copied on the line and hashed by the store
         # thread (CA21125), since the request's SHA-256 left the line
+        # (both by the store thread, "both off the line", since the copy
+        # left the line too)
         m = re.search(r"CA21125: request \d+ \(crl\): the TBS copied in (\d+) ms and hashed "
-                      r"off the line in (\d+) ms", ln)
+                      r"(?:off the line )?in (\d+) ms", ln)
         if m:
+            off_line = "both off the line" in ln
             copied.append(int(m.group(1)))
             hashed.append(int(m.group(2)))
         # "prepared in" (the link's catch-up and SHA-256) since issue 19's
@@ -204,7 +208,8 @@ def link_times(stack):
               f"{statistics.median(handed):.0f} ms, the store thread "
               f"{statistics.median(stored):.0f} ms", flush=True)
     if copied:
-        print(f"  new requests ({len(copied)}, medians): the TBS copied on the line "
+        where = "by the store thread" if off_line else "on the line"
+        print(f"  new requests ({len(copied)}, medians): the TBS copied {where} "
               f"{statistics.median(copied):.0f} ms, hashed by the store thread meanwhile "
               f"{statistics.median(hashed):.0f} ms", flush=True)
 

@@ -53,6 +53,14 @@ typedef struct {
     job_phase_t phase;
     ca_crl_snap_t *snap;            /* the TBS as the link's set had it, in buf */
     apr_int64_t seq;                /* the set's revoked_seq then (JOB_HASH) */
+    /* a new request's TBS is copied by the store thread too (JOB_HASH):
+     * the link leaves set alone until copied (store_lent) */
+    ca_crl_set_t *set;
+    const char *ca, *md;
+    X509 *issuer;
+    apr_interval_time_t validity;
+    int copied;                     /* 1: set is the link's again; under st->mu */
+    int failed;                     /* the copy failed: made on the line instead */
     const unsigned char *payload;   /* the request made from it (JOB_READY) */
     apr_size_t len;
     apr_time_t t_copy, t_hash;      /* for CA21125 */
@@ -233,10 +241,24 @@ static void *store_main(void *data)
             break;
         }
         if (j->phase == JOB_HASH) {
-            /* the job's pool is the thread's until it is JOB_READY */
-            ca_issue_crl_finish(&j->payload, &j->len, j->snap, j->pool);
+            /* the job's pool is the thread's until it is JOB_READY; the
+             * set is the thread's until copied: the link does not touch it
+             * meanwhile (store_lent) */
+            apr_time_t t0 = apr_time_now();
+            int failed = ca_issue_crl_prepare(&j->snap, j->id, j->ca, j->issuer, j->md,
+                                              j->validity, j->set, &j->buf, &j->cap, j->pool)
+                         != APR_SUCCESS;
             pthread_mutex_lock(&st->mu);
-            j->t_hash = apr_time_now() - j->t_hash;
+            j->copied = 1;
+            pthread_mutex_unlock(&st->mu);
+            j->t_copy = apr_time_now() - t0;
+            if (!failed) {
+                t0 = apr_time_now();
+                ca_issue_crl_finish(&j->payload, &j->len, j->snap, j->pool);
+                j->t_hash = apr_time_now() - t0;
+            }
+            pthread_mutex_lock(&st->mu);
+            j->failed = failed;
             j->phase = JOB_READY;
             pthread_mutex_unlock(&st->mu);
             continue;
@@ -264,6 +286,19 @@ static void *store_main(void *data)
     /* the thread ends: its OpenSSL thread state goes too */
     OPENSSL_thread_stop();
     return NULL;
+}
+
+/* 1 while the store thread copies set for a new CRL request: the link
+ * reads no revocations into it meanwhile */
+static int store_lent(ca_link_t *l, const ca_crl_set_t *set)
+{
+    crl_store_t *st = &l->store;
+    int lent;
+
+    pthread_mutex_lock(&st->mu);
+    lent = st->job && st->job->phase == JOB_HASH && !st->job->copied && st->job->set == set;
+    pthread_mutex_unlock(&st->mu);
+    return lent;
 }
 
 /* 1 while a CRL request is hashed or a CRL stored, or after a failure to
@@ -395,7 +430,8 @@ static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_poo
     for (i = 0; l->crls && i < l->crls->nelts; i++) {
         link_crl_t *c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
         if (!done && (c->behind
-                      || apr_time_now() - c->last_step > apr_time_from_sec(1))) {
+                      || apr_time_now() - c->last_step > apr_time_from_sec(1))
+            && !store_lent(l, c->set)) {
             crl_step(&more, l, c, db, p);
             done = more;
         }
@@ -797,12 +833,15 @@ static int crl_prepared(ca_link_t *l, ca_db_t *db, ca_queued_t *q, link_crl_t *c
     crl_job_t *j;
     apr_pool_t *gone;
     X509 *issuer;
-    apr_time_t t0;
     apr_status_t rv;
 
     pthread_mutex_lock(&st->mu);
     j = job_ready_locked(st, q->id, 0, &gone);
-    if (j && j->seq != c->seq) {
+    if (j && j->failed) {
+        /* the store thread could not copy it: made on the line below */
+        j = job_ready_locked(st, q->id, 1, &gone);
+    }
+    else if (j && j->seq != c->seq) {
         /* revocations came since the copy: signerd holds them too */
         j = job_ready_locked(st, q->id, 1, &gone);
         ca_log(CA_LOG_INFO, "CA21126", APR_SUCCESS, "request %s (crl): revocations came "
@@ -817,8 +856,8 @@ static int crl_prepared(ca_link_t *l, ca_db_t *db, ca_queued_t *q, link_crl_t *c
         q->payload = apr_pmemdup(p, j->payload, j->len);
         q->len = j->len;
         ca_log(CA_LOG_INFO, "CA21125", APR_SUCCESS, "request %s (crl): the TBS copied in "
-               "%" APR_TIME_T_FMT " ms and hashed off the line in %" APR_TIME_T_FMT " ms",
-               q->id, apr_time_as_msec(j->t_copy), apr_time_as_msec(j->t_hash));
+               "%" APR_TIME_T_FMT " ms and hashed in %" APR_TIME_T_FMT " ms, both off the "
+               "line", q->id, apr_time_as_msec(j->t_copy), apr_time_as_msec(j->t_hash));
         if ((rv = ca_issue_set_payload(db, q->id, q->payload, q->len, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21105", rv, "cannot build the CRL request %s", q->id);
             return -1;
@@ -835,21 +874,21 @@ static int crl_prepared(ca_link_t *l, ca_db_t *db, ca_queued_t *q, link_crl_t *c
     if ((rv = job_make(&j, l, q->id, JOB_HASH)) != APR_SUCCESS) {
         return crl_payload(l, db, q, id, p);
     }
-    t0 = apr_time_now();
     j->seq = c->seq;
-    /* the issuer lives as long as the job: the snapshot keeps it.  On any
-     * failure the request is made on the line (quarantined there when the
-     * CA has no issuer) */
-    if ((issuer = l->cfg->issuer(l->cfg->baton, q->ca, j->pool)) == NULL
-        || ca_issue_crl_prepare(&j->snap, q->id, q->ca, issuer,
-                                l->cfg->crl_md ? l->cfg->crl_md : "sha256",
-                                or_default(l->cfg->crl_validity, 86400), c->set, &j->buf,
-                                &j->cap, j->pool) != APR_SUCCESS) {
+    /* the issuer lives as long as the job: the snapshot keeps it.  Without
+     * one the request is made on the line (and quarantined there) */
+    if ((issuer = l->cfg->issuer(l->cfg->baton, q->ca, j->pool)) == NULL) {
         apr_pool_destroy(j->pool);
         return crl_payload(l, db, q, id, p);
     }
-    j->t_copy = apr_time_now() - t0;
-    j->t_hash = apr_time_now();
+    /* the store thread copies the set (a few ms at a million entries)
+     * and hashes the copy; the link leaves the set alone until it is
+     * copied (store_lent) and sends other requests meanwhile */
+    j->issuer = issuer;
+    j->set = c->set;
+    j->ca = apr_pstrdup(j->pool, q->ca);
+    j->md = apr_pstrdup(j->pool, l->cfg->crl_md ? l->cfg->crl_md : "sha256");
+    j->validity = or_default(l->cfg->crl_validity, 86400);
     if (job_post(l, j) != APR_SUCCESS) {
         apr_pool_destroy(j->pool);
         return crl_payload(l, db, q, id, p);
