@@ -38,6 +38,14 @@ typedef struct ca_db_t {
     (int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *)), \
     (const char *[]){ __VA_ARGS__ }
 #define CA_NOARGS 0, NULL
+/* A bytea parameter sent to the server as it is, not as hex text: the
+ * statement names it %pDb, and it takes four of CA_ARGS's places (the
+ * data, its length in decimal, and two that the pgsql driver ignores).
+ * For large values (a CRL of a million entries is 42 MB: as hex it would
+ * be twice that, encoded here and decoded by the server).  len must be
+ * at most INT_MAX (the driver reads it with atoi). */
+#define CA_BLOB(data, len, p) \
+    (const char *)(data), apr_psprintf((p), "%" APR_SIZE_T_FMT, (apr_size_t)(len)), "", ""
 
 /* a timestamp column as the pages show it (UTC, to the minute), in SQL */
 #define CA_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"

@@ -1,5 +1,6 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,7 +124,7 @@ const ca_stmt_t ca_issue_stmts[] = {
     { "cacert_iss_insert_crl",
       "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, der)"
       " VALUES (%s, %s::bigint, to_timestamp(%s::float8), to_timestamp(%s::float8),"
-      " %s::integer, %s::bytea)" },
+      " %s::integer, %pDb)" },
     { "cacert_iss_quarantine",
       "UPDATE signer_requests SET state = 'quarantined', reason = %s, done_at = now()"
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
@@ -839,6 +840,12 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    if (crllen > INT_MAX) { /* the binary parameter's length is an int */
+        ca_log(CA_LOG_ERR, "CA10624", APR_EINVAL,
+               "CRL %s for %s: %" APR_SIZE_T_FMT " bytes are more than the database takes",
+               sn->id, sn->ca, crllen);
+        return APR_EINVAL;
+    }
     /* the CRL and the end of its request in one transaction: until it
      * commits, the request stays open and is asked again */
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
@@ -853,7 +860,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
                                   apr_psprintf(p, "%" APR_INT64_T_FMT,
                                                (apr_int64_t)sn->spec.next_update),
                                   apr_psprintf(p, "%" APR_SIZE_T_FMT, sn->spec.nentries),
-                                  ca_bytea_in(crl, crllen, p)), p)) == APR_SUCCESS) {
+                                  CA_BLOB(crl, crllen, p)), p)) == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_iss_done",
                          CA_ARGS(ca_bytea_in(answer, len, p), sn->id), p);
     }
