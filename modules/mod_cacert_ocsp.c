@@ -38,6 +38,7 @@
 #include "mod_cacert.h"
 #include "cacert_glue.h"
 #include "ocsp_config.h"
+#include "ocsp_private.h"
 
 APLOG_USE_MODULE(cacert_ocsp);
 
@@ -46,23 +47,11 @@ APLOG_USE_MODULE(cacert_ocsp);
 module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
 #define HANDLER_OCSP    "cacert-ocsp"
-#define HANDLER_STATUS  "cacert-ocsp-status"
 #define MUTEX_TYPE      "cacert-ocsp-cache"
 #define MAX_REQUEST     8192        /* bytes of a request */
 #define MAX_IDS         20          /* CertIDs in one request */
 
-/* shared by all children: counters for the status page */
-typedef struct {
-    apr_uint32_t requests, hits, misses, signatures, errors, malformed, unauthorized;
-    apr_uint32_t try_later, forgotten, refreshed, noticed;
-    apr_uint32_t last_refresh;                 /* seconds since the epoch */
-} ocsp_stats_t;
-
-static ocsp_stats_t *stats;
 static apr_shm_t *stats_shm;
-static ap_socache_provider_t *cache_provider;
-static ap_socache_instance_t *cache;
-static apr_global_mutex_t *cache_mutex;
 static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool);
 static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool);
 static apr_status_t listener_cleanup(void *data);
@@ -74,8 +63,6 @@ static cacert_listener_t listener = CACERT_LISTENER_INIT;
 /* CAcertOCSPPrimary is set: mod_dbd may read a hot standby, the listener
  * keeps a notice of each revocation for the answers (see "reading a hot
  * standby" below) */
-static int standby_mode;
-static apr_interval_time_t notice_life;
 
 /* ---- logging of the core ---- */
 
@@ -89,9 +76,9 @@ static int ocsp_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static apr_status_t cache_cleanup(void *data)
 {
-    if (cache && cache_provider) {
-        cache_provider->destroy(cache, data);
-        cache = NULL;
+    if (ocsp_cache && ocsp_cache_provider) {
+        ocsp_cache_provider->destroy(ocsp_cache, data);
+        ocsp_cache = NULL;
     }
     return APR_SUCCESS;
 }
@@ -139,34 +126,34 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
      * mod_dbd's; its statements are those of the answers */
     listener.conninfo = ocsp_cfg_primary(main_cfg);
     listener.stmts = ocsp_stmts;
-    standby_mode = listener.conninfo != NULL;
-    notice_life = ocsp_cfg_validity(main_cfg);
+    ocsp_standby_mode = listener.conninfo != NULL;
+    ocsp_notice_life = ocsp_cfg_validity(main_cfg);
     /* the cache of signed answers, shared by every child */
     spec = ocsp_cfg_cache_spec(main_cfg);
     arg = strchr(spec, ':');
-    cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
-                                        arg ? apr_pstrmemdup(ptemp, spec,
-                                                             (apr_size_t)(arg - spec))
-                                            : spec,
-                                        AP_SOCACHE_PROVIDER_VERSION);
-    if (!cache_provider) {
+    ocsp_cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
+                                             arg ? apr_pstrmemdup(ptemp, spec,
+                                                                  (apr_size_t)(arg - spec))
+                                                 : spec,
+                                             AP_SOCACHE_PROVIDER_VERSION);
+    if (!ocsp_cache_provider) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "CA22002: no socache provider for %s (load mod_socache_shmcb)", spec);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    err = cache_provider->create(&cache, arg ? arg + 1 : NULL, ptemp, pconf);
+    err = ocsp_cache_provider->create(&ocsp_cache, arg ? arg + 1 : NULL, ptemp, pconf);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CA22003: CAcertOCSPCache: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rv = cache_provider->init(cache, "cacert-ocsp", &hints, s, pconf);
+    rv = ocsp_cache_provider->init(ocsp_cache, "cacert-ocsp", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "CA22004: cannot set up the OCSP cache");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(pconf, s, cache_cleanup, apr_pool_cleanup_null);
-    if (cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+    if (ocsp_cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&ocsp_cache_mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
         if (rv != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -177,8 +164,8 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                      "CA22005: cannot make the shared memory of the counters");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    stats = apr_shm_baseaddr_get(stats_shm);
-    memset(stats, 0, sizeof(*stats));
+    ocsp_stats = apr_shm_baseaddr_get(stats_shm);
+    memset(ocsp_stats, 0, sizeof(*ocsp_stats));
     {
         APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get =
             APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
@@ -222,138 +209,9 @@ static void ocsp_child_init(apr_pool_t *pchild, server_rec *s)
             }
         }
     }
-    if (cache_mutex) {
-        apr_global_mutex_child_init(&cache_mutex,
-                                    apr_global_mutex_lockfile(cache_mutex), pchild);
-    }
-}
-
-/* ---- the cache of signed answers ----
- * under ca_ocsp_cache_key(), the records of ca_ocsp_answer() (the core has
- * their format and lifetime); a revocation lays a tombstone "<key>|revoked" */
-
-#define MAX_RECORD 4096
-
-/* the baton of ca_ocsp_answer()'s callbacks: the store is certificates.serial
- * through mod_dbd, the connection acquired at the first question (a cached
- * answer needs none) or, for the watchdog, opened beforehand */
-typedef struct {
-    server_rec *s;
-    request_rec *r;
-    ca_db_t db;
-    int have_db;
-} store_t;
-
-/* the record under key, into buf (*plen: its size, then the record's);
- * APR_NOTFOUND without a cache */
-static apr_status_t cache_get(server_rec *s, const char *key, unsigned char *buf,
-                              unsigned int *plen, apr_pool_t *p)
-{
-    apr_status_t rv;
-
-    if (!cache) {
-        return APR_NOTFOUND;
-    }
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
-    }
-    rv = cache_provider->retrieve(cache, s, (const unsigned char *)key,
-                                  (unsigned int)strlen(key), buf, plen, p);
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
-    }
-    return rv;
-}
-
-/* ca_ocsp_cached_fn: the record under key, copied into p */
-static apr_status_t cache_lookup(const unsigned char **prec, apr_size_t *plen, void *baton,
-                                 const char *key, apr_pool_t *p)
-{
-    store_t *st = baton;
-    server_rec *s = st->s;
-    unsigned char buf[MAX_RECORD];
-    unsigned int len = sizeof(buf);
-    apr_status_t rv;
-
-    rv = cache_get(s, key, buf, &len, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *prec = apr_pmemdup(p, buf, len);
-    *plen = len;
-    return APR_SUCCESS;
-}
-
-static void cache_put(server_rec *s, const char *key, const unsigned char *rec,
-                      apr_size_t len, apr_time_t expiry, apr_pool_t *p)
-{
-    if (!cache || !key || !rec || len > MAX_RECORD) {
-        return;
-    }
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
-    }
-    /* a revocation left a tombstone: an answer signed before it is not
-     * kept (checked and stored under one lock, as the tombstone is laid) */
-    {
-        const char *tomb = apr_pstrcat(p, key, "|revoked", NULL);
-        unsigned char t[16];
-        unsigned int tl = sizeof(t);
-        if (cache_provider->retrieve(cache, s, (const unsigned char *)tomb,
-                                     (unsigned int)strlen(tomb), t, &tl, p) != APR_SUCCESS) {
-            cache_provider->store(cache, s, (const unsigned char *)key,
-                                  (unsigned int)strlen(key), expiry, (unsigned char *)rec,
-                                  (unsigned int)len, p);
-            /* a cache shared by several hosts (redis, memcache) has no lock
-             * across them: a revocation on another host may have laid its
-             * tombstone and removed the key between the look above and the
-             * store.  It lays the tombstone before it removes, so looking
-             * again after the store sees either the tombstone (and the
-             * answer goes) or nothing (and its removal comes after) */
-            tl = sizeof(t);
-            if (cache_provider->retrieve(cache, s, (const unsigned char *)tomb,
-                                         (unsigned int)strlen(tomb), t, &tl, p)
-                == APR_SUCCESS) {
-                cache_provider->remove(cache, s, (const unsigned char *)key,
-                                       (unsigned int)strlen(key), p);
-            }
-        }
-    }
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
-    }
-}
-
-/* a revocation: the cached answers for that certificate go at once
- * (called by mod_cacert_issue when signerd has recorded it) */
-static void cacert_ocsp_forget(server_rec *s, const char *ca, const char *serial,
-                               apr_pool_t *p)
-{
-    ca_ocsp_hash_t algs[] = { CA_OCSP_HASH_SHA1, CA_OCSP_HASH_SHA256 };
-    int i;
-
-    if (!cache) {
-        return;
-    }
-    for (i = 0; i < 2; i++) {
-        const char *key = ca_ocsp_cache_key(ca, algs[i], serial, p);
-        const char *tomb = apr_pstrcat(p, key, "|revoked", NULL);
-        if (cache_mutex) {
-            apr_global_mutex_lock(cache_mutex);
-        }
-        /* a tombstone, so that an answer signed just before the revocation
-         * is not stored after this */
-        cache_provider->store(cache, s, (const unsigned char *)tomb, (unsigned int)strlen(tomb),
-                              apr_time_now() + apr_time_from_sec(60),
-                              (unsigned char *)"revoked!", 8, p);
-        cache_provider->remove(cache, s, (const unsigned char *)key,
-                               (unsigned int)strlen(key), p);
-        if (cache_mutex) {
-            apr_global_mutex_unlock(cache_mutex);
-        }
-    }
-    if (stats) {
-        apr_atomic_inc32(&stats->forgotten);
+    if (ocsp_cache_mutex) {
+        apr_global_mutex_child_init(&ocsp_cache_mutex,
+                                    apr_global_mutex_lockfile(ocsp_cache_mutex), pchild);
     }
 }
 
@@ -374,11 +232,11 @@ static int send_error(request_rec *r, int status)
     const unsigned char *der;
     apr_size_t len;
 
-    if (stats) {
-        apr_atomic_inc32(status == CA_OCSP_MALFORMED_REQUEST ? &stats->malformed
-                         : status == CA_OCSP_UNAUTHORIZED ? &stats->unauthorized
-                         : status == CA_OCSP_TRY_LATER ? &stats->try_later
-                         : &stats->errors);
+    if (ocsp_stats) {
+        apr_atomic_inc32(status == CA_OCSP_MALFORMED_REQUEST ? &ocsp_stats->malformed
+                         : status == CA_OCSP_UNAUTHORIZED ? &ocsp_stats->unauthorized
+                         : status == CA_OCSP_TRY_LATER ? &ocsp_stats->try_later
+                         : &ocsp_stats->errors);
     }
     if (ca_ocsp_error_response(&der, &len, status, r->pool) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -438,68 +296,7 @@ static int read_body(const unsigned char **pder, apr_size_t *plen, request_rec *
     return rc;
 }
 
-/* ---- reading a hot standby (CAcertOCSPPrimary) ----
- * NOTIFY reaches only the primary's sessions, and a standby may not have
- * replayed a revocation when the listener drops the cached answers.  So
- * the listener, connected to the primary, keeps a notice of each revocation
- * it hears of in the cache, under "<key>|notice": the primary's WAL
- * position after it (every commit it heard of lies before), the time and
- * the reason, "<lsn> <revoked_at> <reason>", for CAcertOCSPValidity.  An
- * answer about a certificate with a notice reads the database only when it
- * has replayed the WAL up to there; while it lags behind, the notice is the
- * status. */
-
-static const char *notice_key(const char *ca, const char *serial, apr_pool_t *p)
-{
-    return apr_pstrcat(p, ca_ocsp_cache_key(ca, CA_OCSP_HASH_SHA1, serial, p), "|notice",
-                       NULL);
-}
-
-static void notice_keep(server_rec *s, const char *ca, const char *serial, const char *lsn,
-                        apr_int64_t revoked_at, int reason, apr_pool_t *p)
-{
-    const char *key = notice_key(ca, serial, p);
-    const char *val = apr_psprintf(p, "%s %" APR_INT64_T_FMT " %d", lsn, revoked_at, reason);
-
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
-    }
-    cache_provider->store(cache, s, (const unsigned char *)key, (unsigned int)strlen(key),
-                          apr_time_now() + notice_life, (unsigned char *)val,
-                          (unsigned int)strlen(val), p);
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
-    }
-}
-
-/* the notice of ca/serial: APR_SUCCESS, or APR_NOTFOUND when there is none
- * (or it cannot be read) */
-static apr_status_t notice_lookup(const char **plsn, apr_int64_t *prevoked_at, int *preason,
-                                  server_rec *s, const char *ca, const char *serial,
-                                  apr_pool_t *p)
-{
-    const char *key = notice_key(ca, serial, p);
-    unsigned char buf[128];
-    unsigned int len = sizeof(buf) - 1;
-    char *last, *lsn, *at, *reason;
-    apr_status_t rv;
-
-    rv = cache_get(s, key, buf, &len, p);
-    if (rv != APR_SUCCESS) {
-        return APR_NOTFOUND;
-    }
-    buf[len] = '\0';
-    lsn = apr_strtok(apr_pstrdup(p, (const char *)buf), " ", &last);
-    at = apr_strtok(NULL, " ", &last);
-    reason = apr_strtok(NULL, " ", &last);
-    if (!lsn || !at || !reason) {
-        return APR_NOTFOUND;
-    }
-    *plsn = lsn;
-    *prevoked_at = apr_atoi64(at);
-    *preason = atoi(reason);
-    return APR_SUCCESS;
-}
+/* ---- reading a hot standby (CAcertOCSPPrimary): see ocsp_cache.c ---- */
 
 /* ca_ocsp_status_fn */
 static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *preason,
@@ -522,8 +319,8 @@ static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *pr
         }
         st->have_db = 1;
     }
-    if (standby_mode
-        && notice_lookup(&lsn, &noticed_at, &noticed_reason, st->s, ca, serial, p)
+    if (ocsp_standby_mode
+        && ocsp_notice_lookup(&lsn, &noticed_at, &noticed_reason, st->s, ca, serial, p)
            == APR_SUCCESS) {
         if ((rv = ca_issue_replayed(&replayed, &st->db, lsn, p)) != APR_SUCCESS) {
             return rv;
@@ -533,8 +330,8 @@ static apr_status_t store_status(int *pstatus, apr_int64_t *prevoked_at, int *pr
             *pstatus = CA_CERT_REVOKED;
             *prevoked_at = noticed_at;
             *preason = noticed_reason;
-            if (stats) {
-                apr_atomic_inc32(&stats->noticed);
+            if (ocsp_stats) {
+                apr_atomic_inc32(&ocsp_stats->noticed);
             }
             return APR_SUCCESS;
         }
@@ -576,8 +373,8 @@ static int ocsp_handler(request_rec *r)
         return DECLINED;
     }
     c = ocsp_cfg_of(r->server);
-    if (stats) {
-        apr_atomic_inc32(&stats->requests);
+    if (ocsp_stats) {
+        apr_atomic_inc32(&ocsp_stats->requests);
     }
     if (r->method_number == M_POST) {
         const char *ct = apr_table_get(r->headers_in, "Content-Type");
@@ -623,10 +420,10 @@ static int ocsp_handler(request_rec *r)
     st.s = r->server;
     st.r = r;
     answerer_of(&a, c, ocsp_cfg_nonce(c), &st);
-    a.cached = cache_lookup;
+    a.cached = ocsp_cache_lookup;
     ca_ocsp_answer(&ans, &a, req, der, len, apr_time_now(), r->pool);
-    if (stats && ans.key) {
-        apr_atomic_inc32(ans.cached ? &stats->hits : &stats->misses);
+    if (ocsp_stats && ans.key) {
+        apr_atomic_inc32(ans.cached ? &ocsp_stats->hits : &ocsp_stats->misses);
     }
     if (ans.error) {
         signing_failed(&ans);
@@ -638,11 +435,11 @@ static int ocsp_handler(request_rec *r)
         }
         return send_response(r, ans.der, ans.len);
     }
-    if (stats) {
-        apr_atomic_inc32(&stats->signatures);
+    if (ocsp_stats) {
+        apr_atomic_inc32(&ocsp_stats->signatures);
     }
     /* kept until a little before nextUpdate; a revocation removes it */
-    cache_put(r->server, ans.key, ans.record, ans.record_len, ans.expiry, r->pool);
+    ocsp_cache_put(r->server, ans.key, ans.record, ans.record_len, ans.expiry, r->pool);
     if (get && !ans.nonce) {
         cache_headers(r, c, ans.der, ans.len, ans.next_update);
     }
@@ -704,7 +501,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
         OPENSSL_thread_stop();
         return APR_SUCCESS;
     }
-    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || !cache_provider->iterate
+    if (state != AP_WATCHDOG_STATE_RUNNING || !ocsp_cache || !ocsp_cache_provider->iterate
         || child_stopping() || !c->responders) {
         return APR_SUCCESS;
     }
@@ -714,12 +511,12 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
     /* answers past half their validity are signed anew, before the cache
      * lets them go at three quarters */
     cc.limit = apr_time_now() + validity / 2;
-    if (cache_mutex) {
-        apr_global_mutex_lock(cache_mutex);
+    if (ocsp_cache_mutex) {
+        apr_global_mutex_lock(ocsp_cache_mutex);
     }
-    cache_provider->iterate(cache, s, &cc, collect_due, p);
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
+    ocsp_cache_provider->iterate(ocsp_cache, s, &cc, collect_due, p);
+    if (ocsp_cache_mutex) {
+        apr_global_mutex_unlock(ocsp_cache_mutex);
     }
     if (cc.due->nelts && db_work_begin()) {
         store_t st;
@@ -742,18 +539,18 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
                     signing_failed(&ans);
                     continue;
                 }
-                cache_put(s, d->key, ans.record, ans.record_len, ans.expiry, p);
-                if (stats) {
-                    apr_atomic_inc32(&stats->refreshed);
-                    apr_atomic_inc32(&stats->signatures);
+                ocsp_cache_put(s, d->key, ans.record, ans.record_len, ans.expiry, p);
+                if (ocsp_stats) {
+                    apr_atomic_inc32(&ocsp_stats->refreshed);
+                    apr_atomic_inc32(&ocsp_stats->signatures);
                 }
             }
             cacert_db_close(dbd, s);
         }
         db_work_end();
     }
-    if (stats) {
-        apr_atomic_set32(&stats->last_refresh, (apr_uint32_t)apr_time_sec(apr_time_now()));
+    if (ocsp_stats) {
+        apr_atomic_set32(&ocsp_stats->last_refresh, (apr_uint32_t)apr_time_sec(apr_time_now()));
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;
@@ -770,74 +567,6 @@ static apr_status_t listener_cleanup(void *data)
 {
     cacert_listener_close(data);
     return APR_SUCCESS;
-}
-
-/* forget the cached answers of the revocations recorded since heard_until
- * (with a margin for clocks), or as far back as a cached answer can be;
- * read on the listener's connection (the primary: a standby may lag) */
-static apr_status_t catch_up(server_rec *s, ca_db_t *db, apr_time_t now, apr_pool_t *p)
-{
-    apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
-                                          : ocsp_cfg_validity(ocsp_cfg_of(s));
-    apr_array_header_t *rows;
-    const char *lsn = NULL;
-    apr_status_t rv;
-    int i;
-
-    if ((rv = ca_issue_revoked_since(&rows, db, ago, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    /* after the select: past every commit it saw */
-    if (standby_mode && rows->nelts && (rv = ca_issue_wal_lsn(&lsn, db, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
-        const ca_row_t *row = APR_ARRAY_IDX(rows, i, const ca_row_t *);
-        if (lsn) {
-            notice_keep(s, ca_col(row, "ca"), ca_col(row, "serial"), lsn,
-                        ca_col_i64(row, "revoked_at", 0), ca_col_int(row, "reason", 0), p);
-        }
-        cacert_ocsp_forget(s, ca_col(row, "ca"), ca_col(row, "serial"), p);
-    }
-    return APR_SUCCESS;
-}
-
-/* the revocations notified ("<ca> <serial>"): with a standby, each one's
- * notice first (from the primary, db), then its cached answers go.
- * APR_SUCCESS, or an error when a notice could not be kept (the caller
- * then catches up from the table) */
-static apr_status_t take_notices(server_rec *s, ca_db_t *db,
-                                 const apr_array_header_t *payloads, apr_pool_t *p)
-{
-    const char *lsn = NULL;
-    apr_status_t rv = APR_SUCCESS;
-    int i;
-
-    if (standby_mode && (!db || (rv = ca_issue_wal_lsn(&lsn, db, p)) != APR_SUCCESS)) {
-        lsn = NULL;
-        rv = APR_EGENERAL;
-    }
-    for (i = 0; i < payloads->nelts; i++) {
-        char *ca = apr_pstrdup(p, APR_ARRAY_IDX(payloads, i, const char *));
-        char *serial = strchr(ca, ' ');
-        if (!serial) {
-            continue;
-        }
-        *serial++ = '\0';
-        if (lsn) {
-            int status;
-            apr_int64_t at;
-            int reason;
-            if (ca_issue_status(&status, &at, &reason, db, ca, serial, p) != APR_SUCCESS) {
-                rv = APR_EGENERAL;
-            }
-            else if (status == CA_CERT_REVOKED) {
-                notice_keep(s, ca, serial, lsn, at, reason, p);
-            }
-        }
-        cacert_ocsp_forget(s, ca, serial, p);
-    }
-    return rv;
 }
 
 /* Every revocation any host records reaches this host's cache within the
@@ -860,7 +589,7 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
         cacert_listener_close(&listener);
         return APR_SUCCESS;
     }
-    if (state != AP_WATCHDOG_STATE_RUNNING || !cache || child_stopping()) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || !ocsp_cache || child_stopping()) {
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
@@ -871,10 +600,10 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
         if (payloads->nelts || behind) {
             db = cacert_listener_db(&listener);
         }
-        if (payloads->nelts && take_notices(s, db, payloads, p) != APR_SUCCESS) {
+        if (payloads->nelts && ocsp_take_notices(s, db, payloads, p) != APR_SUCCESS) {
             behind = 1;
         }
-        if (behind && db && catch_up(s, db, now, p) == APR_SUCCESS) {
+        if (behind && db && ocsp_catch_up(s, db, heard_until, now, p) == APR_SUCCESS) {
             behind = 0;
         }
         if (db) {
@@ -888,36 +617,6 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
     return APR_SUCCESS;
 }
 
-/* a small status page for operators */
-static int status_handler(request_rec *r)
-{
-    if (!r->handler || strcmp(r->handler, HANDLER_STATUS)) {
-        return DECLINED;
-    }
-    if (r->method_number != M_GET) {
-        r->allowed = AP_METHOD_BIT << M_GET;
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
-    ap_set_content_type(r, "text/plain; charset=utf-8");
-    if (!stats) {
-        ap_rputs("OCSP responder not set up\n", r);
-        return OK;
-    }
-    ap_rprintf(r, "requests: %u\ncache hits: %u\ncache misses: %u\nsignatures: %u\n"
-               "malformed requests: %u\nunauthorized: %u\ntry later: %u\n"
-               "other errors: %u\nforgotten on revocation: %u\nrefreshed: %u\n"
-               "last refresh: %u\nanswered from notices: %u\ncache: %s\n",
-               apr_atomic_read32(&stats->requests), apr_atomic_read32(&stats->hits),
-               apr_atomic_read32(&stats->misses), apr_atomic_read32(&stats->signatures),
-               apr_atomic_read32(&stats->malformed), apr_atomic_read32(&stats->unauthorized),
-               apr_atomic_read32(&stats->try_later), apr_atomic_read32(&stats->errors),
-               apr_atomic_read32(&stats->forgotten), apr_atomic_read32(&stats->refreshed),
-               apr_atomic_read32(&stats->last_refresh),
-               apr_atomic_read32(&stats->noticed),
-               cache_provider ? cache_provider->name : "none");
-    return OK;
-}
-
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(ocsp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -925,7 +624,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(ocsp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ocsp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ocsp_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ocsp_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_ocsp_forget);
 }
 
