@@ -18,8 +18,6 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
-#include <openssl/pem.h>
-#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
 #include "ca_account.h"
@@ -431,66 +429,6 @@ static int page_view(iss_req_t *q)
     return page_render(q->pg, "certs_view.html", HTTP_OK);
 }
 
-static const char *pem_of(const unsigned char *der, apr_size_t len, const char *label,
-                          apr_pool_t *p)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *mem;
-    long n;
-    const char *s;
-
-    PEM_write_bio(b, label, "", der, (long)len);
-    n = BIO_get_mem_data(b, &mem);
-    s = apr_pstrmemdup(p, mem, (apr_size_t)n);
-    BIO_free(b);
-    return s;
-}
-
-static int add_der(PKCS7 *p7, const unsigned char *der, apr_size_t len)
-{
-    X509 *x = d2i_X509(NULL, &der, (long)len);
-    int ok = x && PKCS7_add_certificate(p7, x);
-
-    X509_free(x);
-    return ok;
-}
-
-/* a certs-only PKCS#7 (.p7b): the certificate and its chain */
-static apr_status_t pkcs7_of(const unsigned char **pout, apr_size_t *plen,
-                             const ca_cert_t *c, const issuer_t *is, const issuer_t *root,
-                             apr_pool_t *p)
-{
-    PKCS7 *p7 = PKCS7_new();
-    unsigned char *der = NULL;
-    int ok, n;
-
-    ok = p7 && PKCS7_set_type(p7, NID_pkcs7_signed)
-         && PKCS7_content_new(p7, NID_pkcs7_data)
-         && add_der(p7, c->der, c->der_len)
-         && (!is || add_der(p7, is->der, is->der_len))
-         && (!root || root == is || add_der(p7, root->der, root->der_len));
-    if (ok && (n = i2d_PKCS7(p7, &der)) > 0) {
-        *pout = apr_pmemdup(p, der, (apr_size_t)n);
-        *plen = (apr_size_t)n;
-        OPENSSL_free(der);
-    }
-    else {
-        ok = 0;
-    }
-    PKCS7_free(p7);
-    return ok ? APR_SUCCESS : APR_EGENERAL;
-}
-
-static const char *chain_pem(iss_req_t *q, const ca_cert_t *c, apr_pool_t *p)
-{
-    issuer_t *is = iss_find_issuer(q->cfg, c->ca);
-
-    return apr_pstrcat(p, pem_of(c->der, c->der_len, "CERTIFICATE", p), is ? is->pem : "",
-                       q->cfg->root && (!is || is->der_len != q->cfg->root->der_len
-                                        || memcmp(is->der, q->cfg->root->der, is->der_len))
-                       ? q->cfg->root->pem : "", NULL);
-}
-
 static int page_download(iss_req_t *q)
 {
     apr_pool_t *p = q->r->pool;
@@ -509,9 +447,9 @@ static int page_download(iss_req_t *q)
         return cacert_send(q->r, "application/pkix-cert", apr_pstrcat(p, base, ".cer", NULL),
                          c->der, c->der_len);
     }
-    body = pem_of(c->der, c->der_len, "CERTIFICATE", p);
+    body = iss_pem_of(c->der, c->der_len, "CERTIFICATE", p);
     if (fmt && !strcmp(fmt, "chain")) {
-        body = chain_pem(q, c, p);
+        body = iss_chain_pem(q->cfg, c, p);
         return cacert_send(q->r, "application/x-pem-file",
                          apr_pstrcat(p, base, "-chain.pem", NULL), body, strlen(body));
     }
@@ -519,7 +457,7 @@ static int page_download(iss_req_t *q)
         const unsigned char *p7;
         apr_size_t p7len;
         is = iss_find_issuer(q->cfg, c->ca);
-        if (pkcs7_of(&p7, &p7len, c, is, q->cfg->root, p) != APR_SUCCESS) {
+        if (iss_pkcs7_of(&p7, &p7len, c, is, q->cfg->root, p) != APR_SUCCESS) {
             return internal_error(q, APR_EGENERAL, "PKCS#7");
         }
         return cacert_send(q->r, "application/x-pkcs7-certificates",
@@ -557,7 +495,7 @@ static int page_key(iss_req_t *q)
         return cert_failed(q, rv, "certificate");
     }
     cert_vars(q->pg->ctx, c);
-    ca_tmpl_set(q->pg->ctx, "chain", chain_pem(q, c, q->r->pool));
+    ca_tmpl_set(q->pg->ctx, "chain", iss_chain_pem(q->cfg, c, q->r->pool));
     return page_render(q->pg, "certs_p12.html", HTTP_OK);
 }
 

@@ -1,7 +1,8 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue's /pki: the CA certificates and CRLs, for anyone, and
- * the page that lists them. */
+ * the page that lists them; and a member's certificate with that chain
+ * (PEM, PKCS#7) for the /certs pages. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -13,6 +14,8 @@
 #include <http_protocol.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
 #include "ca_issue.h"
@@ -20,6 +23,66 @@
 #include "issue_private.h"
 
 APLOG_USE_MODULE(cacert_issue);
+
+/* ---- a member's certificate with its chain, as /certs downloads it ---- */
+
+const char *iss_pem_of(const unsigned char *der, apr_size_t len, const char *label,
+                       apr_pool_t *p)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *mem;
+    long n;
+    const char *s;
+
+    PEM_write_bio(b, label, "", der, (long)len);
+    n = BIO_get_mem_data(b, &mem);
+    s = apr_pstrmemdup(p, mem, (apr_size_t)n);
+    BIO_free(b);
+    return s;
+}
+
+static int add_der(PKCS7 *p7, const unsigned char *der, apr_size_t len)
+{
+    X509 *x = d2i_X509(NULL, &der, (long)len);
+    int ok = x && PKCS7_add_certificate(p7, x);
+
+    X509_free(x);
+    return ok;
+}
+
+apr_status_t iss_pkcs7_of(const unsigned char **pout, apr_size_t *plen, const ca_cert_t *c,
+                          const issuer_t *is, const issuer_t *root, apr_pool_t *p)
+{
+    PKCS7 *p7 = PKCS7_new();
+    unsigned char *der = NULL;
+    int ok, n;
+
+    ok = p7 && PKCS7_set_type(p7, NID_pkcs7_signed)
+         && PKCS7_content_new(p7, NID_pkcs7_data)
+         && add_der(p7, c->der, c->der_len)
+         && (!is || add_der(p7, is->der, is->der_len))
+         && (!root || root == is || add_der(p7, root->der, root->der_len));
+    if (ok && (n = i2d_PKCS7(p7, &der)) > 0) {
+        *pout = apr_pmemdup(p, der, (apr_size_t)n);
+        *plen = (apr_size_t)n;
+        OPENSSL_free(der);
+    }
+    else {
+        ok = 0;
+    }
+    PKCS7_free(p7);
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
+const char *iss_chain_pem(iss_srv_cfg *cfg, const ca_cert_t *c, apr_pool_t *p)
+{
+    issuer_t *is = iss_find_issuer(cfg, c->ca);
+
+    return apr_pstrcat(p, iss_pem_of(c->der, c->der_len, "CERTIFICATE", p), is ? is->pem : "",
+                       cfg->root && (!is || is->der_len != cfg->root->der_len
+                                        || memcmp(is->der, cfg->root->der, is->der_len))
+                       ? cfg->root->pem : "", NULL);
+}
 
 static void ca_item(ca_tmpl_ctx_t *ctx, const issuer_t *is, int crl, apr_pool_t *p)
 {

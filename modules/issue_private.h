@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "ca_csr.h"
+#include "ca_issue.h"
 #include "ca_submit.h"
 #include "cacert_glue.h"
 #include "issue_openpgp.h"
@@ -135,5 +136,14 @@ void iss_acme_cleanup(server_rec *s, ca_db_t *db, apr_pool_t *p);
 /* ---- issue_pki.c: /pki ---- */
 
 int iss_pki_handler(request_rec *r);
+/* der as PEM with the label ("CERTIFICATE") */
+const char *iss_pem_of(const unsigned char *der, apr_size_t len, const char *label,
+                       apr_pool_t *p);
+/* the certificate, its issuer and the root (unless the issuer is the root),
+ * PEM one after the other */
+const char *iss_chain_pem(iss_srv_cfg *cfg, const ca_cert_t *c, apr_pool_t *p);
+/* a certs-only PKCS#7 (.p7b): the certificate, is and root (when not is) */
+apr_status_t iss_pkcs7_of(const unsigned char **pout, apr_size_t *plen, const ca_cert_t *c,
+                          const issuer_t *is, const issuer_t *root, apr_pool_t *p);
 
 #endif
