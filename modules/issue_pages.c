@@ -386,6 +386,7 @@ static ca_listcache_t *certs_cache;
 void iss_pages_child_init(apr_pool_t *pchild)
 {
     ca_listcache_make(&certs_cache, CACERT_LIST_CACHE, pchild);
+    iss_pki_child_init(pchild);
 }
 
 static int page_list(iss_req_t *q)

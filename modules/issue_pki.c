@@ -3,10 +3,12 @@
 /* mod_cacert_issue's /pki: the CA certificates and CRLs, for anyone, and
  * the page that lists them; and a member's certificate with that chain
  * (PEM, PKCS#7) for the /certs pages. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 #include <apr_optional.h>
+#include <apr_thread_mutex.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -82,6 +84,162 @@ const char *iss_chain_pem(iss_srv_cfg *cfg, const ca_cert_t *c, apr_pool_t *p)
                        cfg->root && (!is || is->der_len != cfg->root->der_len
                                         || memcmp(is->der, cfg->root->der, is->der_len))
                        ? cfg->root->pem : "", NULL);
+}
+
+/* ---- the newest CRL of each CA, kept by each child ----
+ * A CRL of a million revocations is 42 MB.  Read from the database for each
+ * download, it costs the server and this child most of a second of work,
+ * and anyone may download it as often as they like.  So each child keeps
+ * the newest CRL it has read of each CA, and a download asks the database
+ * only for the newest number (the primary key's last entry): the body is
+ * read again only when a newer CRL has been published.  A download holds
+ * a reference to the kept copy while it is sent; a newer CRL replaces it
+ * in the list, and the old copy goes with its last reference. */
+
+typedef struct crl_kept_t {
+    struct crl_kept_t *next;
+    char *ca;
+    apr_int64_t number;
+    unsigned char *der;
+    apr_size_t len;
+    unsigned refs;                      /* the list's, and one per download */
+} crl_kept_t;
+
+static apr_thread_mutex_t *kept_mutex;
+static crl_kept_t *kept;
+
+static void kept_free(crl_kept_t *k)
+{
+    free(k->ca);
+    free(k->der);
+    free(k);
+}
+
+/* under kept_mutex: one reference less */
+static void kept_unref(crl_kept_t *k)
+{
+    if (--k->refs == 0) {
+        kept_free(k);
+    }
+}
+
+static apr_status_t kept_cleanup(void *data)
+{
+    crl_kept_t *k, *next;
+
+    (void)data;
+    for (k = kept; k; k = next) {
+        next = k->next;
+        kept_unref(k);
+    }
+    kept = NULL;
+    kept_mutex = NULL;
+    return APR_SUCCESS;
+}
+
+void iss_pki_child_init(apr_pool_t *pchild)
+{
+    if (apr_thread_mutex_create(&kept_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
+        == APR_SUCCESS) {
+        apr_pool_cleanup_register(pchild, NULL, kept_cleanup, apr_pool_cleanup_null);
+    }
+}
+
+/* the kept CRL of ca if it is number, with a reference for the caller;
+ * NULL when none is kept or it is older */
+static crl_kept_t *kept_take(const char *ca, apr_int64_t number)
+{
+    crl_kept_t *k;
+
+    if (!kept_mutex) {
+        return NULL;
+    }
+    apr_thread_mutex_lock(kept_mutex);
+    for (k = kept; k && strcmp(k->ca, ca); k = k->next) {
+    }
+    if (k && k->number == number) {
+        k->refs++;
+    }
+    else {
+        k = NULL;
+    }
+    apr_thread_mutex_unlock(kept_mutex);
+    return k;
+}
+
+/* keep a copy of the CRL just read (unless a newer one is kept meanwhile);
+ * the kept one with a reference for the caller, NULL when there is no
+ * memory for a copy (the caller sends what it read) */
+static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned char *der,
+                            apr_size_t len)
+{
+    crl_kept_t *k, **pk;
+
+    if (!kept_mutex || !(k = calloc(1, sizeof(*k)))) {
+        return NULL;
+    }
+    k->ca = strdup(ca);
+    k->der = malloc(len ? len : 1);
+    if (!k->ca || !k->der) {
+        kept_free(k);
+        return NULL;
+    }
+    memcpy(k->der, der, len);
+    k->len = len;
+    k->number = number;
+    k->refs = 2;
+    apr_thread_mutex_lock(kept_mutex);
+    for (pk = &kept; *pk && strcmp((*pk)->ca, ca); pk = &(*pk)->next) {
+    }
+    if (*pk && (*pk)->number >= number) {
+        kept_free(k);                   /* another download kept the same or newer */
+        k = *pk;
+        k->refs++;
+    }
+    else {
+        if (*pk) {
+            crl_kept_t *old = *pk;
+            k->next = old->next;
+            kept_unref(old);
+        }
+        *pk = k;
+    }
+    apr_thread_mutex_unlock(kept_mutex);
+    return k;
+}
+
+static int send_crl(request_rec *r, const char *ca)
+{
+    ca_db_t db;
+    const unsigned char *der;
+    apr_size_t len;
+    apr_int64_t number;
+    crl_kept_t *k = NULL;
+    apr_status_t rv;
+    int rc;
+
+    if (cacert_db_acquire(&db, r) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CA21204: no database connection for the CRL");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    rv = ca_issue_latest_crl_number(&number, &db, ca, r->pool);
+    if (rv == APR_SUCCESS && !(k = kept_take(ca, number))) {
+        rv = ca_issue_latest_crl(&der, &len, &number, &db, ca, r->pool);
+        if (rv == APR_SUCCESS && (k = kept_put(ca, number, der, len)) == NULL) {
+            return cacert_send(r, "application/pkix-crl", NULL, der, len);
+        }
+    }
+    if (rv == APR_NOTFOUND) {
+        return HTTP_NOT_FOUND;
+    }
+    if (rv != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rc = cacert_send(r, "application/pkix-crl", NULL, k->der, k->len);
+    apr_thread_mutex_lock(kept_mutex);
+    kept_unref(k);
+    apr_thread_mutex_unlock(kept_mutex);
+    return rc;
 }
 
 static void ca_item(ca_tmpl_ctx_t *ctx, const issuer_t *is, int crl, apr_pool_t *p)
@@ -177,23 +335,7 @@ int iss_pki_handler(request_rec *r)
             return cacert_send(r, "application/pkix-cert", NULL, is->der, is->der_len);
         }
         if (!strcmp(dot, ".crl") && is != c->root) {
-            ca_db_t db;
-            const unsigned char *der;
-            apr_size_t len;
-            apr_status_t rv;
-            if (cacert_db_acquire(&db, r) != APR_SUCCESS) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                              "CA21204: no database connection for the CRL");
-                return HTTP_SERVICE_UNAVAILABLE;
-            }
-            rv = ca_issue_latest_crl(&der, &len, &db, ca, r->pool);
-            if (rv == APR_NOTFOUND) {
-                return HTTP_NOT_FOUND;
-            }
-            if (rv != APR_SUCCESS) {
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-            return cacert_send(r, "application/pkix-crl", NULL, der, len);
+            return send_crl(r, ca);
         }
     }
     return HTTP_NOT_FOUND;

@@ -136,6 +136,8 @@ void iss_acme_cleanup(server_rec *s, ca_db_t *db, apr_pool_t *p);
 /* ---- issue_pki.c: /pki ---- */
 
 int iss_pki_handler(request_rec *r);
+/* child_init: the CRLs each child keeps */
+void iss_pki_child_init(apr_pool_t *pchild);
 /* der as PEM with the label ("CERTIFICATE") */
 const char *iss_pem_of(const unsigned char *der, apr_size_t len, const char *label,
                        apr_pool_t *p);

@@ -132,7 +132,9 @@ const ca_stmt_t ca_issue_stmts[] = {
       "UPDATE signer_requests SET state = 'refused', reason = %s, done_at = now()"
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
     { "cacert_iss_latest_crl",
-      "SELECT der FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+      "SELECT crl_number, der FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+    { "cacert_iss_latest_crl_number",
+      "SELECT crl_number FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
     { "cacert_iss_settings",
       "UPDATE certificates SET description = %s, login_disabled = %s::boolean"
       " WHERE id = %s::bigint AND member_id = %s::bigint" },
@@ -887,7 +889,8 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
 }
 
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
-                                 ca_db_t *db, const char *ca, apr_pool_t *p)
+                                 apr_int64_t *pnumber, ca_db_t *db, const char *ca,
+                                 apr_pool_t *p)
 {
     const ca_row_t *row;
     apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
@@ -895,7 +898,20 @@ apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    *pnumber = ca_col_i64(row, "crl_number", 0);
     return ca_bytea_out(pder, plen, ca_col(row, "der"), p);
+}
+
+apr_status_t ca_issue_latest_crl_number(apr_int64_t *pnumber, ca_db_t *db, const char *ca,
+                                        apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl_number", CA_ARGS(ca), p);
+
+    if (rv == APR_SUCCESS) {
+        *pnumber = ca_col_i64(row, "crl_number", 0);
+    }
+    return rv;
 }
 
 apr_status_t ca_issue_settings(ca_db_t *db, const char *cert_id, const char *member_id,

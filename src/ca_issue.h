@@ -165,9 +165,13 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *snap,
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
                                  apr_pool_t *p);
-/* the newest CRL of ca (DER); APR_NOTFOUND */
+/* the newest CRL of ca (DER) and its number; APR_NOTFOUND */
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
-                                 ca_db_t *db, const char *ca, apr_pool_t *p);
+                                 apr_int64_t *pnumber, ca_db_t *db, const char *ca,
+                                 apr_pool_t *p);
+/* only the number of the newest CRL of ca (no body is read); APR_NOTFOUND */
+apr_status_t ca_issue_latest_crl_number(apr_int64_t *pnumber, ca_db_t *db, const char *ca,
+                                        apr_pool_t *p);
 
 /* the status of a certificate for OCSP: unknown for serials the CA never
  * issued (0 for CA_CERT_UNKNOWN...) */

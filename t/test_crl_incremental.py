@@ -9,6 +9,7 @@ import datetime
 import time
 
 import pytest
+import requests
 from cryptography import x509
 
 from accounts import csrf_of
@@ -117,3 +118,25 @@ def test_a_burst_of_revocations_all_in_the_crl_none_refused(http, stack, db):
         states = {(k, s): n for k, s, n in cur.fetchall()}
     assert states.get(("revoke", "done")) == 8, states
     assert not [k for k in states if k[1] in ("refused", "quarantined")], states
+
+
+def test_each_download_is_the_newest_crl(http, stack, db):
+    """Each child keeps the newest CRL it read (modules/issue_pki.c): the
+    same bytes while no newer one is published, the newer one as soon as it
+    is, on every connection (any child), never the older one again."""
+    member(http, stack, db, points=10)
+    certs = [issue(http, profile="client", email0="yes") for _ in range(2)]
+    revoke(http, certs[0][0])
+    first = wait_for_crl(http, "member", certs[0][1].serial_number)
+    again = [requests.get(stack.url + "/pki/member.crl", verify=stack.cert_file).content
+             for _ in range(6)]
+    assert all(b == again[0] for b in again)
+    assert crl_number(x509.load_der_x509_crl(again[0])) >= crl_number(first)
+    revoke(http, certs[1][0])
+    newer = wait_for_crl(http, "member", certs[1][1].serial_number)
+    for _ in range(6):
+        crl = x509.load_der_x509_crl(
+            requests.get(stack.url + "/pki/member.crl", verify=stack.cert_file).content)
+        assert crl_number(crl) >= crl_number(newer)
+        assert crl.get_revoked_certificate_by_serial_number(certs[1][1].serial_number)
+    check_matches(http, db, crl)
