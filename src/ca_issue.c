@@ -133,6 +133,9 @@ const ca_stmt_t ca_issue_stmts[] = {
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
     { "cacert_iss_latest_crl",
       "SELECT crl_number, der FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+    { "cacert_iss_revokes_after",
+      "SELECT count(*) AS n FROM signer_requests WHERE kind = 'revoke' AND ca = %s"
+      " AND (state IN ('queued', 'sent') OR done_at >= to_timestamp(%s::float8))" },
     { "cacert_iss_latest_crl_number",
       "SELECT crl_number FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
     { "cacert_iss_settings",
@@ -788,6 +791,19 @@ void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen, ca_cr
     ca_issue_crl_payload(ppayload, plen, sn->ca, &sn->spec, sha, p);
 }
 
+/* 1 when a revocation of sn's CA is open, or was stored since sn's body
+ * was made (its thisUpdate, less a margin for the clocks) */
+static int revokes_after(ca_db_t *db, const ca_crl_snap_t *sn, apr_pool_t *p)
+{
+    const ca_row_t *row;
+
+    return ca_db_row(&row, db, "cacert_iss_revokes_after",
+                     CA_ARGS(sn->ca, apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                                  (apr_int64_t)sn->spec.this_update - 5)),
+                     p) == APR_SUCCESS
+           && ca_col_i64(row, "n", 0) > 0;
+}
+
 apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p)
 {
@@ -804,21 +820,43 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
     }
     sig = tlv_get(tlvs, CA_TAG_SIGNATURE);
     count = tlv_get(tlvs, CA_TAG_COUNT);
+    SHA256(sn->tbs, sn->tbslen, sha);
     if (!sig) {
+        const ca_tlv_t *theirs = tlv_get(tlvs, CA_TAG_TBS_SHA256);
+        unsigned signer = count && count->len == 4 ? (unsigned)((count->value[0] << 24)
+                                                                | (count->value[1] << 16)
+                                                                | (count->value[2] << 8)
+                                                                | count->value[3]) : 0u;
+        if ((theirs && theirs->len == sizeof(sha) && !memcmp(theirs->value, sha, sizeof(sha))
+             && memcmp(sha, sn->want, sizeof(sha)))
+            || (signer > sn->spec.nentries && revokes_after(db, sn, p))) {
+            /* the signer has recorded revocations this request's body
+             * lacks, and they are not lost: either the database has them
+             * now (the signer's body is the one made of the database's
+             * revocations now: a CRL asked again with its old body after a
+             * failed store), or a revocation of this CA is open or was
+             * stored since the body was made (its store enqueues a CRL).
+             * Nothing is published from the old body; a newer CRL has
+             * them all */
+            ca_log(CA_LOG_NOTICE, "CA10625", APR_SUCCESS,
+                   "CRL %s for %s: revocations were recorded since its body was made "
+                   "(%u at the signer): not published, a newer CRL follows", sn->id, sn->ca,
+                   signer);
+            ca_db_query(NULL, db, "cacert_iss_refused",
+                        CA_ARGS("revocations recorded since the CRL's body was made", sn->id),
+                        p);
+            ca_issue_enqueue_crl(db, sn->ca, p);
+            return APR_EMISMATCH;
+        }
         /* the signer holds other revocations than the database: never
          * publish a CRL that could forget one; support must look */
         ca_log(CA_LOG_ERR, "CA10605", APR_EMISMATCH,
                "CRL %s for %s: the signer's journal (%u revocations) and the database "
-               "disagree; nothing published", sn->id, sn->ca,
-               count && count->len == 4 ? (unsigned)((count->value[0] << 24)
-                                                     | (count->value[1] << 16)
-                                                     | (count->value[2] << 8)
-                                                     | count->value[3]) : 0u);
+               "disagree; nothing published", sn->id, sn->ca, signer);
         ca_db_query(NULL, db, "cacert_iss_refused",
                     CA_ARGS("the signer's journal and the database disagree", sn->id), p);
         return APR_EMISMATCH;
     }
-    SHA256(sn->tbs, sn->tbslen, sha);
     if (memcmp(sha, sn->want, sizeof(sha))) {
         ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
                "CRL %s for %s: revocations changed while it was signed", sn->id, sn->ca);

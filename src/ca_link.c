@@ -184,7 +184,7 @@ static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
     l->cfg->store_db_close(l->cfg->baton, handle);
 leave:
     if (rv == APR_EMISMATCH) {
-        /* a CRL that does not match is logged (CA10605-CA10607) and set
+        /* a CRL that does not match is logged (CA10605-CA10607, CA10625) and set
          * aside for support: done with */
         rv = APR_SUCCESS;
     }

@@ -51,6 +51,9 @@ def test_revocation_in_the_published_crl_within_5s(http, stack, db):
 
 @pytest.mark.allow_log(r"AH00098", r"AH00016", r"CA21104", r"Unclean shutdown")
 def test_crl_matches_the_database_after_restarts(http, stack, db):
+    with db.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM signer_requests")
+        first = cur.fetchone()[0]
     member(http, stack, db, points=10)
     certs = [issue(http, profile="client", email0="yes") for _ in range(3)]
     revoke(http, certs[0][0])
@@ -71,10 +74,10 @@ def test_crl_matches_the_database_after_restarts(http, stack, db):
     assert time.monotonic() - t0 < 30
     check_matches(http, db, after)
     assert crl_number(after) > crl_number(crl)
-    # nothing refused on the way
+    # nothing refused on the way (the stack's earlier tests may have)
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM signer_requests WHERE kind = 'crl'"
-                    " AND state IN ('refused', 'quarantined')")
+                    " AND state IN ('refused', 'quarantined') AND id > %s", (first,))
         assert cur.fetchone()[0] == 0
 
 

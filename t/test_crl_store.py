@@ -136,6 +136,36 @@ def test_a_crl_whose_store_failed_is_stored_later(http, stack, db):
 
 
 @pytest.mark.allow_log(*KILLED)
+def test_a_crl_asked_again_after_a_revocation_is_replaced_by_a_newer_one(http, stack, db):
+    """A CRL whose store failed is asked again with its old body.  When the
+    signer has recorded a revocation meanwhile, it refuses to sign that body:
+    nothing is published from it, and the newer CRL (enqueued by that
+    revocation) lists both.  Logged as a notice (CA10625), not as the error
+    of a real disagreement between journal and database (CA10605), which
+    the log check would refuse."""
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    try:
+        cid2, cert2, _ = issue(http, profile="client", email0="yes")
+        revoke(http, cid2)
+        with db.cursor() as cur:
+            until("the second revocation stored", lambda: (cur.execute(
+                "SELECT revoked_at IS NOT NULL FROM certificates WHERE id = %s", (cid2,))
+                or cur.fetchone()[0]))
+            cur.execute("SELECT pg_terminate_backend(%s)", (store_waiting(db),))
+        until("the store failed", lambda: stack.error_log_lines(
+            match=lambda ln: "CA21121" in ln and f"request {rid} " in ln))
+    finally:
+        lock.rollback()
+        lock.close()
+    until("the old body refused", lambda: request_state(db, rid) == "refused")
+    assert stack.error_log_lines(match=lambda ln: "CA10625" in ln and f"CRL {rid} " in ln)
+    assert rid not in crl_numbers(db)
+    crl = wait_for_crl(http, "member", cert2.serial_number, timeout=30)
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+    check_matches(http, db, crl)
+
+
+@pytest.mark.allow_log(*KILLED)
 def test_nothing_lost_when_httpd_dies_while_a_crl_is_stored(http, stack, db):
     lock, rid, cert = revoke_and_hold(http, stack, db)
     try:

@@ -27,6 +27,7 @@ DB_GONE = (r"dbd", r"DBD", r"AH0063\d", r"AH00629", r"CA1030\d", r"CA20102", r"C
            r"CA21110", r"CA21106", r"CA21204", r"CA22101", r"CA21306", r"CA2110[0-9]",
            r"CA2111[67]",   # the link loses its lock with the database, and waits for it
            r"CA21119",      # the link cannot read the revocations for its CRLs meanwhile
+           r"CA21121",      # a CRL signed meanwhile cannot be stored (asked again later)
            r"no connection", r"server closed", r"could not connect", r"Connection refused",
            r"terminating connection", r"the database system is", r"No such file")
 
