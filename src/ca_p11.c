@@ -43,7 +43,7 @@ apr_status_t ca_p11_open(ca_p11_t **pt, const char *module, apr_pool_t *p)
     *pt = NULL;
     t->module = module;
     if (!(t->ctx = PKCS11_CTX_new()) || PKCS11_CTX_load(t->ctx, module) != 0) {
-        ca_log(CA_LOG_ERR, "CA10601", APR_EGENERAL, "cannot load the PKCS#11 module %s",
+        ca_log(CA_LOG_ERR, "CA10701", APR_EGENERAL, "cannot load the PKCS#11 module %s",
                module);
         goto fail;
     }
@@ -52,11 +52,11 @@ apr_status_t ca_p11_open(ca_p11_t **pt, const char *module, apr_pool_t *p)
     if (!(t->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL))
         || !(get = (CK_C_GetFunctionList)dlsym(t->dl, "C_GetFunctionList"))
         || get(&t->f) != CKR_OK) {
-        ca_log(CA_LOG_ERR, "CA10602", APR_EGENERAL, "%s: no C_GetFunctionList", module);
+        ca_log(CA_LOG_ERR, "CA10702", APR_EGENERAL, "%s: no C_GetFunctionList", module);
         goto fail;
     }
     if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->nslots) != 0) {
-        ca_log(CA_LOG_ERR, "CA10603", APR_EGENERAL, "%s: cannot list its slots", module);
+        ca_log(CA_LOG_ERR, "CA10703", APR_EGENERAL, "%s: cannot list its slots", module);
         goto fail;
     }
     *pt = t;
@@ -86,14 +86,14 @@ static PKCS11_SLOT *find_slot(ca_p11_t *t, const ca_p11uri_t *u, const char *uri
             continue;
         }
         if (found) {
-            ca_log(CA_LOG_ERR, "CA10604", APR_SUCCESS, "%s: more than one token matches; "
+            ca_log(CA_LOG_ERR, "CA10704", APR_SUCCESS, "%s: more than one token matches; "
                    "name it by token= and serial=", uri);
             return NULL;
         }
         found = &t->slots[i];
     }
     if (!found) {
-        ca_log(CA_LOG_ERR, "CA10605", APR_SUCCESS, "%s: no such token in %s", uri,
+        ca_log(CA_LOG_ERR, "CA10705", APR_SUCCESS, "%s: no such token in %s", uri,
                t->module);
     }
     return found;
@@ -109,17 +109,17 @@ static apr_status_t login(ca_p11_t *t, PKCS11_SLOT *slot, const char *pin)
         }
     }
     if (t->nlogins == MAX_LOGINS) {
-        ca_log(CA_LOG_ERR, "CA10606", APR_SUCCESS, "more than %d tokens", MAX_LOGINS);
+        ca_log(CA_LOG_ERR, "CA10706", APR_SUCCESS, "more than %d tokens", MAX_LOGINS);
         return APR_EINVAL;
     }
     if (!pin) {
-        ca_log(CA_LOG_ERR, "CA10607", APR_SUCCESS, "token %s needs its PIN: give it with "
+        ca_log(CA_LOG_ERR, "CA10707", APR_SUCCESS, "token %s needs its PIN: give it with "
                "--passphrase-file or --passphrase-fd", slot->token->label);
         return APR_EINVAL;
     }
     if (PKCS11_is_logged_in(slot, 0, &in) != 0 || !in) {
         if (PKCS11_login(slot, 0, pin) != 0) {
-            ca_log(CA_LOG_ERR, "CA10608", APR_SUCCESS, "token %s: login failed (wrong PIN, "
+            ca_log(CA_LOG_ERR, "CA10708", APR_SUCCESS, "token %s: login failed (wrong PIN, "
                    "or the PIN is locked)", slot->token->label);
             return APR_EINVAL;
         }
@@ -158,7 +158,7 @@ static apr_status_t check_attributes(ca_p11_t *t, PKCS11_SLOT *slot,
     r = t->f->C_OpenSession(PKCS11_get_slotid_from_slot(slot), CKF_SERIAL_SESSION, NULL,
                             NULL, &h);
     if (r != CKR_OK) {
-        ca_log(CA_LOG_ERR, "CA10609", APR_SUCCESS, "%s: cannot open a session (0x%lx)", uri,
+        ca_log(CA_LOG_ERR, "CA10709", APR_SUCCESS, "%s: cannot open a session (0x%lx)", uri,
                (unsigned long)r);
         return APR_EINVAL;
     }
@@ -167,18 +167,18 @@ static apr_status_t check_attributes(ca_p11_t *t, PKCS11_SLOT *slot,
         t->f->C_FindObjectsFinal(h);
     }
     if (r != CKR_OK || n != 1) {
-        ca_log(CA_LOG_ERR, "CA10610", APR_SUCCESS, "%s: %s", uri,
+        ca_log(CA_LOG_ERR, "CA10710", APR_SUCCESS, "%s: %s", uri,
                r != CKR_OK ? "cannot search the token" : n ? "names more than one private key"
                                                            : "no such private key on the token");
         goto leave;
     }
     if ((r = t->f->C_GetAttributeValue(h, obj[0], attrs, 4)) != CKR_OK) {
-        ca_log(CA_LOG_ERR, "CA10611", APR_SUCCESS, "%s: cannot read the key's attributes "
+        ca_log(CA_LOG_ERR, "CA10711", APR_SUCCESS, "%s: cannot read the key's attributes "
                "(0x%lx)", uri, (unsigned long)r);
         goto leave;
     }
     if (extractable || !sensitive) {
-        ca_log(CA_LOG_ERR, "CA10612", APR_SUCCESS, "%s: the key is %s: it could leave the "
+        ca_log(CA_LOG_ERR, "CA10712", APR_SUCCESS, "%s: the key is %s: it could leave the "
                "token, so it is not used (make it anew on the token with "
                "CKA_EXTRACTABLE false and CKA_SENSITIVE true; docs/key-ceremony.md)", uri,
                extractable && !sensitive ? "extractable and not sensitive"
@@ -186,7 +186,7 @@ static apr_status_t check_attributes(ca_p11_t *t, PKCS11_SLOT *slot,
         goto leave;
     }
     if (!never || !always) {
-        ca_log(CA_LOG_WARN, "CA10613", APR_SUCCESS, "%s: the key was not always kept on the "
+        ca_log(CA_LOG_WARN, "CA10713", APR_SUCCESS, "%s: the key was not always kept on the "
                "token (%s): a copy may exist outside it", uri,
                !never ? "it was extractable once, or imported" : "it was not always sensitive");
     }
@@ -207,7 +207,7 @@ EVP_PKEY *ca_p11_key(ca_p11_t *t, const char *uri, const char *pin,
     EVP_PKEY *pk;
 
     if ((why = ca_p11uri_parse(&u, uri, p))) {
-        ca_log(CA_LOG_ERR, "CA10614", APR_SUCCESS, "%s: %s", uri, why);
+        ca_log(CA_LOG_ERR, "CA10714", APR_SUCCESS, "%s: %s", uri, why);
         return NULL;
     }
     if (!(slot = find_slot(t, &u, uri)) || login(t, slot, pin) != APR_SUCCESS
@@ -215,7 +215,7 @@ EVP_PKEY *ca_p11_key(ca_p11_t *t, const char *uri, const char *pin,
         return NULL;
     }
     if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) != 0) {
-        ca_log(CA_LOG_ERR, "CA10615", APR_SUCCESS, "%s: cannot list the token's keys", uri);
+        ca_log(CA_LOG_ERR, "CA10715", APR_SUCCESS, "%s: cannot list the token's keys", uri);
         return NULL;
     }
     for (i = 0; i < nkeys; i++) {
@@ -227,7 +227,7 @@ EVP_PKEY *ca_p11_key(ca_p11_t *t, const char *uri, const char *pin,
         }
     }
     if (!key || !(pk = PKCS11_get_private_key(key))) {
-        ca_log(CA_LOG_ERR, "CA10616", APR_SUCCESS, "%s: the key cannot be used", uri);
+        ca_log(CA_LOG_ERR, "CA10716", APR_SUCCESS, "%s: the key cannot be used", uri);
         return NULL;
     }
     return pk;
@@ -304,7 +304,7 @@ apr_status_t ca_p11_generate(const char **puri, ca_p11_t *t, const char *token,
         pub[npub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, f4, sizeof(f4) };
     }
     else {
-        ca_log(CA_LOG_ERR, "CA10618", APR_SUCCESS, "key type %s cannot be made on a token",
+        ca_log(CA_LOG_ERR, "CA10718", APR_SUCCESS, "key type %s cannot be made on a token",
                key_type);
         return APR_EINVAL;
     }
@@ -333,7 +333,7 @@ apr_status_t ca_p11_generate(const char **puri, ca_p11_t *t, const char *token,
     r = t->f->C_OpenSession(PKCS11_get_slotid_from_slot(slot),
                             CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h);
     if (r != CKR_OK) {
-        ca_log(CA_LOG_ERR, "CA10619", APR_SUCCESS, "token %s: cannot open a session (0x%lx)",
+        ca_log(CA_LOG_ERR, "CA10719", APR_SUCCESS, "token %s: cannot open a session (0x%lx)",
                token, (unsigned long)r);
         return APR_EGENERAL;
     }
@@ -342,7 +342,7 @@ apr_status_t ca_p11_generate(const char **puri, ca_p11_t *t, const char *token,
         t->f->C_FindObjectsFinal(h);
     }
     if (r != CKR_OK || nfound) {
-        ca_log(CA_LOG_ERR, "CA10620", APR_SUCCESS, "token %s: %s %s", token,
+        ca_log(CA_LOG_ERR, "CA10720", APR_SUCCESS, "token %s: %s %s", token,
                r != CKR_OK ? "cannot search for" : "has a private key labelled already:",
                label);
         rv = nfound ? APR_EEXIST : APR_EGENERAL;
@@ -350,7 +350,7 @@ apr_status_t ca_p11_generate(const char **puri, ca_p11_t *t, const char *token,
     }
     r = t->f->C_GenerateKeyPair(h, &mech, pub, npub, priv, 9, &hpub, &hpriv);
     if (r != CKR_OK) {
-        ca_log(CA_LOG_ERR, "CA10621", APR_SUCCESS, "token %s: cannot make the %s key %s "
+        ca_log(CA_LOG_ERR, "CA10721", APR_SUCCESS, "token %s: cannot make the %s key %s "
                "(0x%lx)", token, key_type, label, (unsigned long)r);
         goto leave;
     }
@@ -375,7 +375,7 @@ void ca_p11_close(ca_p11_t *t)
         PKCS11_logout(t->logged_in[i]);
     }
     if (t->nlogins) {
-        ca_log(CA_LOG_NOTICE, "CA10617", APR_SUCCESS, "logged out of %d token%s", t->nlogins,
+        ca_log(CA_LOG_NOTICE, "CA10717", APR_SUCCESS, "logged out of %d token%s", t->nlogins,
                t->nlogins == 1 ? "" : "s");
     }
     t->nlogins = 0;
