@@ -489,6 +489,16 @@ apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p)
     return rv;
 }
 
+apr_status_t ca_db_end_refused(ca_db_t *db, apr_status_t rv, const char *refusal,
+                               apr_pool_t *p)
+{
+    if (refusal) {
+        ca_db_rollback(db, p);
+        return APR_SUCCESS;
+    }
+    return ca_db_end(db, rv, p);
+}
+
 apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)
 {
     (void)p;

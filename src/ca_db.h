@@ -176,6 +176,10 @@ apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p);
 /* the end of a transaction: commit when rv is APR_SUCCESS, else roll back
  * and keep rv; what the transaction ended with */
 apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p);
+/* the same for a step that may refuse: with a refusal (not NULL) it is
+ * rolled back and no error, APR_SUCCESS */
+apr_status_t ca_db_end_refused(ca_db_t *db, apr_status_t rv, const char *refusal,
+                               apr_pool_t *p);
 
 /* bytea in and out of PostgreSQL's hex text form ("\\x0a1b...") */
 const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p);
