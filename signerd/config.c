@@ -110,32 +110,44 @@ static apr_status_t set_one(signerd_config_t *conf, unsigned *seen, const where_
     }
 }
 
-unsigned signerd_md_bit(const char *name)
+typedef struct {
+    const char *name;
+    unsigned bit;
+} name_bit_t;
+
+static const name_bit_t md_bits[] = {
+    { "sha256", SIGNERD_MD_SHA256 },
+    { "sha384", SIGNERD_MD_SHA384 },
+    { "sha512", SIGNERD_MD_SHA512 },
+    { NULL, 0 }
+};
+
+static const name_bit_t curve_bits[] = {
+    { "P-256", SIGNERD_EC_P256 },
+    { "P-384", SIGNERD_EC_P384 },
+    { "P-521", SIGNERD_EC_P521 },
+    { NULL, 0 }
+};
+
+/* name's bit in the table, 0 if it is not there */
+static unsigned bit_of(const name_bit_t *t, const char *name)
 {
-    if (!strcmp(name, "sha256")) {
-        return SIGNERD_MD_SHA256;
-    }
-    if (!strcmp(name, "sha384")) {
-        return SIGNERD_MD_SHA384;
-    }
-    if (!strcmp(name, "sha512")) {
-        return SIGNERD_MD_SHA512;
+    for (; t->name; t++) {
+        if (!strcmp(name, t->name)) {
+            return t->bit;
+        }
     }
     return 0;
 }
 
+unsigned signerd_md_bit(const char *name)
+{
+    return bit_of(md_bits, name);
+}
+
 static unsigned curve_bit(const char *name)
 {
-    if (!strcmp(name, "P-256")) {
-        return SIGNERD_EC_P256;
-    }
-    if (!strcmp(name, "P-384")) {
-        return SIGNERD_EC_P384;
-    }
-    if (!strcmp(name, "P-521")) {
-        return SIGNERD_EC_P521;
-    }
-    return 0;
+    return bit_of(curve_bits, name);
 }
 
 static int url_ok(const char *s)

@@ -658,6 +658,12 @@ static unsigned roles_mask(const char *names, apr_pool_t *p)
     return mask;
 }
 
+static const ca_col_map_t session_map[] = {
+    CA_COLS(ca_session_t, member_id, csrf, language, lists_v),
+    CA_MEMBER_NAME_COLS(ca_session_t),
+    { NULL }
+};
+
 apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
                                const ca_account_cfg_t *cfg, const char *token,
                                apr_pool_t *p)
@@ -686,17 +692,9 @@ apr_status_t ca_session_lookup(ca_session_t **psess, ca_db_t *db,
         }
     }
     s = apr_pcalloc(p, sizeof(*s));
+    ca_row_fill(s, row, session_map);
     s->token = token;
-    s->member_id = ca_col(row, "member_id");
-    s->csrf = ca_col(row, "csrf");
-    s->given = ca_col(row, "given_name");
-    s->middle = ca_col(row, "middle_name");
-    s->family = ca_col(row, "family_name");
-    s->suffix = ca_col(row, "suffix");
-    s->dob = ca_col(row, "dob");
-    s->language = ca_col(row, "language");
     s->roles = roles_mask(ca_col(row, "roles"), p);
-    s->lists_v = ca_col(row, "lists_v");
     s->read = 1;
     *psess = s;
     return APR_SUCCESS;

@@ -127,6 +127,13 @@ typedef struct {
     const char *lists_v;
 } ca_session_t;
 
+/* a ca_col_map_t's entries for a member's name and date of birth: the
+ * columns given_name, middle_name, family_name, suffix and dob into the
+ * string fields given, middle, family, suffix and dob of type */
+#define CA_MEMBER_NAME_COLS(type) \
+    CA_FIELD(STR, type, given, "given_name"), CA_FIELD(STR, type, middle, "middle_name"), \
+    CA_FIELD(STR, type, family, "family_name"), CA_COLS(type, suffix, dob)
+
 apr_status_t ca_account_login(ca_login_outcome_t *pout, ca_session_t **psess,
                               ca_db_t *db, const ca_account_cfg_t *cfg,
                               const char *address, const char *password,

@@ -241,11 +241,9 @@ static const ca_col_map_t event_map[] = {
 };
 
 static const ca_col_map_t member_map[] = {
-    CA_COLS(ca_con_member_t, id, suffix, dob, language, created, locked, deleted,
-            deletion_ticket, retain_until, blocked, challenge),
-    CA_FIELD(STR, ca_con_member_t, given, "given_name"),
-    CA_FIELD(STR, ca_con_member_t, middle, "middle_name"),
-    CA_FIELD(STR, ca_con_member_t, family, "family_name"),
+    CA_COLS(ca_con_member_t, id, language, created, locked, deleted, deletion_ticket,
+            retain_until, blocked, challenge),
+    CA_MEMBER_NAME_COLS(ca_con_member_t),
     CA_FIELD(TRUE, ca_con_member_t, codesign, "codesign_allowed"),
     { NULL }
 };
@@ -314,6 +312,15 @@ typedef struct {
     const char *given, *middle, *family, *suffix, *dob;
 } member_state_t;
 
+static const ca_col_map_t state_map[] = {
+    CA_FIELD(TRUE, member_state_t, locked, "locked"),
+    CA_FIELD(TRUE, member_state_t, deleted, "deleted"),
+    CA_FIELD(TRUE, member_state_t, blocked, "blocked"),
+    CA_FIELD(TRUE, member_state_t, codesign, "codesign_allowed"),
+    CA_MEMBER_NAME_COLS(member_state_t),
+    { NULL }
+};
+
 /* begin, check the ticket and the actor, lock the rows of a and b (may be
  * NULL) in id order, then the member's row */
 static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const char *actor,
@@ -346,15 +353,7 @@ static apr_status_t action_begin_locked(member_state_t *st, ca_db_t *db, const c
         ca_db_rollback(db, p);
         return rv;
     }
-    st->locked = ca_col_true(row, "locked");
-    st->deleted = ca_col_true(row, "deleted");
-    st->blocked = ca_col_true(row, "blocked");
-    st->codesign = ca_col_true(row, "codesign_allowed");
-    st->given = ca_col(row, "given_name");
-    st->middle = ca_col(row, "middle_name");
-    st->family = ca_col(row, "family_name");
-    st->suffix = ca_col(row, "suffix");
-    st->dob = ca_col(row, "dob");
+    ca_row_fill(st, row, state_map);
     return APR_SUCCESS;
 }
 

@@ -319,17 +319,43 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
     return rv;
 }
 
+/* *obj of size bytes zeroed, then filled by map from row if rv, the
+ * row's lookup, is APR_SUCCESS */
+static apr_status_t fill_found(void *obj, apr_size_t size, const ca_col_map_t *map,
+                               apr_status_t rv, const ca_row_t *row, apr_pool_t *p)
+{
+    memset(obj, 0, size);
+    return rv == APR_SUCCESS ? fill_at(obj, row, map, NULL, p) : rv;
+}
+
 apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
                             const char *label, int nargs, const char **args, apr_pool_t *p)
 {
     const ca_row_t *row;
-    apr_status_t rv;
+    apr_status_t rv = ca_db_row(&row, db, label, nargs, args, p);
 
-    memset(obj, 0, size);
-    if ((rv = ca_db_row(&row, db, label, nargs, args, p)) == APR_SUCCESS) {
-        rv = fill_at(obj, row, map, NULL, p);
-    }
+    return fill_found(obj, size, map, rv, row, p);
+}
+
+apr_status_t ca_db_new_row(void **pobj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                           const char *label, int nargs, const char **args, apr_pool_t *p)
+{
+    void *obj = apr_palloc(p, size);
+    apr_status_t rv = ca_db_fill_row(obj, size, map, db, label, nargs, args, p);
+
+    *pobj = rv == APR_SUCCESS ? obj : NULL;
     return rv;
+}
+
+apr_status_t ca_db_id_new(void **pobj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                          const char *label, const char *id, const char *member_id,
+                          apr_pool_t *p)
+{
+    *pobj = NULL;
+    if (!ca_is_id(id)) {
+        return APR_NOTFOUND;
+    }
+    return ca_db_new_row(pobj, size, map, db, label, CA_ARGS(id, member_id), p);
 }
 
 int ca_is_id(const char *s)
@@ -363,17 +389,16 @@ apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *lab
                                                                       : APR_SUCCESS;
 }
 
-apr_status_t ca_db_owned_fill(void *obj, apr_size_t size, const ca_col_map_t *map,
-                              ca_db_t *db, const char *label, const char *id,
-                              const char *member_id, apr_pool_t *p)
+apr_status_t ca_db_owned_new(void **pobj, apr_size_t size, const ca_col_map_t *map,
+                             ca_db_t *db, const char *label, const char *id,
+                             const char *member_id, apr_pool_t *p)
 {
     const ca_row_t *row;
-    apr_status_t rv;
+    void *obj = apr_palloc(p, size);
+    apr_status_t rv = ca_db_owned_row(&row, db, label, id, member_id, p);
 
-    memset(obj, 0, size);
-    if ((rv = ca_db_owned_row(&row, db, label, id, member_id, p)) == APR_SUCCESS) {
-        rv = fill_at(obj, row, map, NULL, p);
-    }
+    rv = fill_found(obj, size, map, rv, row, p);
+    *pobj = rv == APR_SUCCESS ? obj : NULL;
     return rv;
 }
 
@@ -462,6 +487,16 @@ apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p)
     }
     ca_db_rollback(db, p);
     return rv;
+}
+
+apr_status_t ca_db_end_refused(ca_db_t *db, apr_status_t rv, const char *refusal,
+                               apr_pool_t *p)
+{
+    if (refusal) {
+        ca_db_rollback(db, p);
+        return APR_SUCCESS;
+    }
+    return ca_db_end(db, rv, p);
 }
 
 apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p)

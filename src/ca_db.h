@@ -136,6 +136,15 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
  * first, filled by map; APR_NOTFOUND if there is none */
 apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
                             const char *label, int nargs, const char **args, apr_pool_t *p);
+/* the same into a new struct of size bytes from p: *pobj, NULL unless
+ * APR_SUCCESS */
+apr_status_t ca_db_new_row(void **pobj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                           const char *label, int nargs, const char **args, apr_pool_t *p);
+/* the same by the statement label with the arguments id and member_id:
+ * APR_NOTFOUND unless id is an id (ca_is_id) and there is a row */
+apr_status_t ca_db_id_new(void **pobj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,
+                          const char *label, const char *id, const char *member_id,
+                          apr_pool_t *p);
 
 /* a select's rows as an array of structs of elt_size, each zeroed then
  * given to fill with baton */
@@ -154,10 +163,11 @@ int ca_is_id(const char *s);
  * NULL: anyone's) */
 apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                              const char *id, const char *member_id, apr_pool_t *p);
-/* that row into the struct *obj of size bytes, zeroed first, filled by map */
-apr_status_t ca_db_owned_fill(void *obj, apr_size_t size, const ca_col_map_t *map,
-                              ca_db_t *db, const char *label, const char *id,
-                              const char *member_id, apr_pool_t *p);
+/* that row into a new struct of size bytes from p, zeroed first, filled by
+ * map: *pobj, NULL unless APR_SUCCESS */
+apr_status_t ca_db_owned_new(void **pobj, apr_size_t size, const ca_col_map_t *map,
+                             ca_db_t *db, const char *label, const char *id,
+                             const char *member_id, apr_pool_t *p);
 /* the first row of a select, APR_NOTFOUND if there is none */
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p);
@@ -174,6 +184,10 @@ apr_status_t ca_db_rollback(ca_db_t *db, apr_pool_t *p);
 /* the end of a transaction: commit when rv is APR_SUCCESS, else roll back
  * and keep rv; what the transaction ended with */
 apr_status_t ca_db_end(ca_db_t *db, apr_status_t rv, apr_pool_t *p);
+/* the same for a step that may refuse: with a refusal (not NULL) it is
+ * rolled back and no error, APR_SUCCESS */
+apr_status_t ca_db_end_refused(ca_db_t *db, apr_status_t rv, const char *refusal,
+                               apr_pool_t *p);
 
 /* bytea in and out of PostgreSQL's hex text form ("\\x0a1b...") */
 const char *ca_bytea_in(const unsigned char *data, apr_size_t len, apr_pool_t *p);

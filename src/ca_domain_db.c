@@ -217,11 +217,8 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
         *pid = NULL;
         goto leave;
     }
-    return ca_db_commit(db, p);
-
 leave:
-    ca_db_rollback(db, p);
-    return *prefusal ? APR_SUCCESS : rv;
+    return ca_db_end_refused(db, rv, *prefusal, p);
 }
 
 apr_status_t ca_domain_remove(ca_db_t *db, const char *member_id, const char *domain_id,

@@ -221,18 +221,11 @@ static const ca_col_map_t request_map[] = {
 apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
                               const char *member_id, apr_pool_t *p)
 {
-    ca_request_t *r = apr_palloc(p, sizeof(*r));
-    apr_status_t rv;
+    void *r;
+    apr_status_t rv = ca_db_id_new(&r, sizeof(ca_request_t), request_map, db,
+                                   "cacert_iss_request", req_id, member_id, p);
 
-    *preq = NULL;
-    if (!ca_is_id(req_id)) {
-        return APR_NOTFOUND;
-    }
-    rv = ca_db_fill_row(r, sizeof(*r), request_map, db, "cacert_iss_request",
-                        CA_ARGS(req_id, member_id), p);
-    if (rv == APR_SUCCESS) {
-        *preq = r;
-    }
+    *preq = r;
     return rv;
 }
 
@@ -311,11 +304,11 @@ static const ca_col_map_t cert_one_map[] = {
 apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
                            const char *member_id, apr_pool_t *p)
 {
-    ca_cert_t *c = apr_palloc(p, sizeof(*c));
-    apr_status_t rv = ca_db_owned_fill(c, sizeof(*c), cert_one_map, db, "cacert_iss_cert",
-                                       cert_id, member_id, p);
+    void *c;
+    apr_status_t rv = ca_db_owned_new(&c, sizeof(ca_cert_t), cert_one_map, db,
+                                      "cacert_iss_cert", cert_id, member_id, p);
 
-    *pcert = rv == APR_SUCCESS ? c : NULL;
+    *pcert = c;
     return rv;
 }
 
@@ -399,12 +392,12 @@ static const ca_col_map_t queued_map[] = {
 apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
                            int crl_held, apr_pool_t *p)
 {
-    ca_queued_t *q = apr_palloc(p, sizeof(*q));
-    apr_status_t rv = ca_db_fill_row(q, sizeof(*q), queued_map, db, "cacert_iss_next",
-                                     CA_ARGS(crl_held ? "true" : "false",
-                                             crl_later ? crl_later : ""), p);
+    void *q;
+    apr_status_t rv = ca_db_new_row(&q, sizeof(ca_queued_t), queued_map, db, "cacert_iss_next",
+                                    CA_ARGS(crl_held ? "true" : "false",
+                                            crl_later ? crl_later : ""), p);
 
-    *pq = rv == APR_SUCCESS ? q : NULL;
+    *pq = q;
     return rv;
 }
 
@@ -982,11 +975,11 @@ static const ca_col_map_t expiring_map[] = {
 apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
                                apr_pool_t *p)
 {
-    ca_mailinfo_t *m = apr_palloc(p, sizeof(*m));
-    apr_status_t rv = ca_db_fill_row(m, sizeof(*m), mailinfo_map, db, "cacert_iss_mailinfo",
-                                     CA_ARGS(req_id), p);
+    void *m;
+    apr_status_t rv = ca_db_new_row(&m, sizeof(ca_mailinfo_t), mailinfo_map, db,
+                                    "cacert_iss_mailinfo", CA_ARGS(req_id), p);
 
-    *pinfo = rv == APR_SUCCESS ? m : NULL;
+    *pinfo = m;
     return rv;
 }
 

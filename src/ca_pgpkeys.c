@@ -140,11 +140,11 @@ apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
 apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
                             const char *member_id, apr_pool_t *p)
 {
-    ca_pgpkey_t *k = apr_palloc(p, sizeof(*k));
-    apr_status_t rv = ca_db_owned_fill(k, sizeof(*k), key_map, db, "cacert_pgp_get", key_id,
-                                       member_id, p);
+    void *k;
+    apr_status_t rv = ca_db_owned_new(&k, sizeof(ca_pgpkey_t), key_map, db, "cacert_pgp_get",
+                                      key_id, member_id, p);
 
-    *pkey = rv == APR_SUCCESS ? k : NULL;
+    *pkey = k;
     return rv;
 }
 
@@ -172,11 +172,11 @@ static const ca_col_map_t sig_one_map[] = {
 apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
                                   const char *member_id, apr_pool_t *p)
 {
-    ca_pgpsig_t *s = apr_palloc(p, sizeof(*s));
-    apr_status_t rv = ca_db_owned_fill(s, sizeof(*s), sig_one_map, db, "cacert_pgp_sig",
-                                       sig_id, member_id, p);
+    void *s;
+    apr_status_t rv = ca_db_owned_new(&s, sizeof(ca_pgpsig_t), sig_one_map, db,
+                                      "cacert_pgp_sig", sig_id, member_id, p);
 
-    *psig = rv == APR_SUCCESS ? s : NULL;
+    *psig = s;
     return rv;
 }
 
@@ -264,18 +264,11 @@ static const ca_col_map_t pgpreq_map[] = {
 apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
                                 const char *member_id, apr_pool_t *p)
 {
-    ca_pgpreq_t *q = apr_palloc(p, sizeof(*q));
-    apr_status_t rv;
+    void *q;
+    apr_status_t rv = ca_db_id_new(&q, sizeof(ca_pgpreq_t), pgpreq_map, db,
+                                   "cacert_pgp_request", req_id, member_id, p);
 
-    *preq = NULL;
-    if (!req_id || !ca_is_id(req_id)) {
-        return APR_NOTFOUND;
-    }
-    rv = ca_db_fill_row(q, sizeof(*q), pgpreq_map, db, "cacert_pgp_request",
-                        CA_ARGS(req_id, member_id), p);
-    if (rv == APR_SUCCESS) {
-        *preq = q;
-    }
+    *preq = q;
     return rv;
 }
 
@@ -367,10 +360,10 @@ static const ca_col_map_t mail_map[] = {
 apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,
                                  apr_pool_t *p)
 {
-    ca_pgpmail_t *m = apr_palloc(p, sizeof(*m));
-    apr_status_t rv = ca_db_fill_row(m, sizeof(*m), mail_map, db, "cacert_pgp_mailinfo",
-                                     CA_ARGS(req_id), p);
+    void *m;
+    apr_status_t rv = ca_db_new_row(&m, sizeof(ca_pgpmail_t), mail_map, db,
+                                    "cacert_pgp_mailinfo", CA_ARGS(req_id), p);
 
-    *pinfo = rv == APR_SUCCESS ? m : NULL;
+    *pinfo = m;
     return rv;
 }

@@ -631,11 +631,8 @@ apr_status_t ca_wot_ttp_request(const char **prefusal, ca_db_t *db, const char *
                                          " in ", country, NULL), p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
 leave:
-    ca_db_rollback(db, p);
-    return *prefusal ? APR_SUCCESS : rv;
+    return ca_db_end_refused(db, rv, *prefusal, p);
 }
 
 static const ca_col_map_t ttp_req_map[] = {
@@ -696,11 +693,8 @@ apr_status_t ca_wot_challenge(const char **prefusal, ca_db_t *db, const char *em
                                 p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
 leave:
-    ca_db_rollback(db, p);
-    return *prefusal ? APR_SUCCESS : rv;
+    return ca_db_end_refused(db, rv, *prefusal, p);
 }
 
 /* ---- find an Assurer ---- */
@@ -796,11 +790,8 @@ apr_status_t ca_wot_contact(const char **prefusal, ca_db_t *db, const char *send
         || (rv = send(baton, &to, p)) != APR_SUCCESS) {
         goto leave;
     }
-    return ca_db_commit(db, p);
-
 leave:
-    ca_db_rollback(db, p);
-    return *prefusal ? APR_SUCCESS : rv;
+    return ca_db_end_refused(db, rv, *prefusal, p);
 }
 
 /* ---- statistics ---- */

@@ -1042,10 +1042,8 @@ static unsigned char *der_put_uint(unsigned char *w, const unsigned char *mag,
     return w;
 }
 
-static int rec_cmp(const void *a, const void *b)
+static int ser_cmp(const crl_rec_t *x, const crl_rec_t *y)
 {
-    const crl_rec_t *x = a, *y = b;
-
     if (x->k0 != y->k0) {
         return x->k0 < y->k0 ? -1 : 1;
     }
@@ -1055,17 +1053,23 @@ static int rec_cmp(const void *a, const void *b)
     if (x->k2 != y->k2) {
         return x->k2 < y->k2 ? -1 : 1;
     }
+    return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const crl_rec_t *x = a, *y = b;
+    int c = ser_cmp(x, y);
+
+    if (c) {
+        return c;
+    }
     /* the same serial twice: a total order, so the output does not depend
      * on the order the caller gave; the earliest revocation is kept */
     if (x->revoked_at != y->revoked_at) {
         return x->revoked_at < y->revoked_at ? -1 : 1;
     }
     return (int)x->reason - (int)y->reason;
-}
-
-static int same_serial(const crl_rec_t *x, const crl_rec_t *y)
-{
-    return x->k0 == y->k0 && x->k1 == y->k1 && x->k2 == y->k2;
 }
 
 /* reasonCode extension for one entry: SEQUENCE OF with one Extension */
@@ -1145,7 +1149,7 @@ static apr_status_t crl_entries(crl_rec_t **psorted, apr_size_t *pn, apr_size_t 
     for (i = 0; i < spec->nentries; i++) {
         apr_size_t tl;
 
-        if (n > 0 && same_serial(&sorted[n - 1], &sorted[i])) {
+        if (n > 0 && !ser_cmp(&sorted[n - 1], &sorted[i])) {
             continue;
         }
         tl = time_size(sorted[i].revoked_at);
@@ -1431,20 +1435,6 @@ apr_status_t ca_crl_set_add(ca_crl_set_t *set, const ca_crl_entry_t *entries, ap
     }
 leave:
     return rv;
-}
-
-static int ser_cmp(const crl_rec_t *x, const crl_rec_t *y)
-{
-    if (x->k0 != y->k0) {
-        return x->k0 < y->k0 ? -1 : 1;
-    }
-    if (x->k1 != y->k1) {
-        return x->k1 < y->k1 ? -1 : 1;
-    }
-    if (x->k2 != y->k2) {
-        return x->k2 < y->k2 ? -1 : 1;
-    }
-    return 0;
 }
 
 

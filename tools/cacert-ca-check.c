@@ -312,9 +312,7 @@ static void check_signerd(tally_t *t, const cca_opts_t *o, const char *web, apr_
         X509_free(wc);
     }
     ca_p11_close(p11);
-    if (pass) {
-        OPENSSL_cleanse((void *)pass, strlen(pass));
-    }
+    cca_forget_passphrase(pass);
 }
 
 apr_status_t cca_verify(const cca_opts_t *o, apr_pool_t *p)
@@ -450,8 +448,6 @@ leave:
     EVP_PKEY_free(key);
     EVP_PKEY_free(cakey);
     ca_p11_close(p11);
-    if (pass) {
-        OPENSSL_cleanse((void *)pass, strlen(pass));
-    }
+    cca_forget_passphrase(pass);
     return rv;
 }

@@ -158,6 +158,13 @@ leave:
     return rv;
 }
 
+void cca_forget_passphrase(const char *pass)
+{
+    if (pass) {
+        OPENSSL_cleanse((void *)pass, strlen(pass));
+    }
+}
+
 /* --------------------------------------------------------------- files */
 
 apr_status_t cca_make_dir(const char *path, mode_t mode)
@@ -702,9 +709,7 @@ leave:
     EVP_PKEY_free(top.key);
     ca_p11_close(p11);
     p11 = NULL;
-    if (pass) {
-        OPENSSL_cleanse((void *)pass, strlen(pass));
-    }
+    cca_forget_passphrase(pass);
     return rv;
 }
 

@@ -52,6 +52,8 @@ const EVP_MD *cca_md_for(EVP_PKEY *key);
 /* from file, or asked on the terminal; at least minlen characters */
 apr_status_t cca_read_passphrase(const char **ppass, const char *file, apr_size_t minlen,
                                  apr_pool_t *p);
+/* wipe what cca_read_passphrase gave (NULL: nothing) */
+void cca_forget_passphrase(const char *pass);
 apr_status_t cca_make_dir(const char *path, mode_t mode);
 FILE *cca_open_out(const char *path, mode_t mode);
 apr_status_t cca_close_out(FILE *f, int ok, const char *path);
