@@ -1,10 +1,11 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
-/* The httpd glue the cacert modules share, compiled once (cacert_glue.c)
- * and linked into each module with hidden symbols: directive setters and
- * the "unset" defaults, the database handle, one route type, redirects,
- * the internal-error page and sending a body.  What a module decides stays
- * in the module; what the CA decides stays in the core (src/). */
+/* The httpd glue the cacert modules share, compiled once (cacert_glue.c,
+ * cacert_glue_config.c) and linked into each module with hidden symbols:
+ * directive setters and the "unset" defaults, the database handle, one
+ * route type, redirects, the internal-error page and sending a body.  What
+ * a module decides stays in the module; what the CA decides stays in the
+ * core (src/). */
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
 
