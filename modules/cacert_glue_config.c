@@ -14,6 +14,60 @@
 
 #include "cacert_glue.h"
 
+/* whether the field f of the configuration c was set */
+static int field_set(const char *c, const cacert_field_t *f)
+{
+    const void *ptr;
+    int n;
+    apr_int64_t n64;
+
+    if (f->kind != CACERT_FIELD_NUM_) {
+        memcpy(&ptr, c + f->offset, sizeof(ptr));
+        return f->kind == CACERT_FIELD_PTR_ ? ptr != NULL
+                                            : ((const apr_array_header_t *)ptr)->nelts > 0;
+    }
+    if (f->size == sizeof(n)) {
+        memcpy(&n, c + f->offset, sizeof(n));
+        return n != CACERT_UNSET;
+    }
+    memcpy(&n64, c + f->offset, sizeof(n64));
+    return n64 != CACERT_UNSET;
+}
+
+void *cacert_cfg_create(const cacert_field_t *fields, apr_size_t size, apr_pool_t *p)
+{
+    char *c = apr_pcalloc(p, size);
+    const int unset = CACERT_UNSET;
+    const apr_int64_t unset64 = CACERT_UNSET;
+
+    apr_array_header_t *arr;
+
+    for (; fields->kind; fields++) {
+        if (fields->kind == CACERT_FIELD_NUM_) {
+            memcpy(c + fields->offset, fields->size == sizeof(unset) ? (const void *)&unset
+                                                                     : (const void *)&unset64,
+                   fields->size);
+        }
+        else if (fields->kind == CACERT_FIELD_ARR_) {
+            arr = apr_array_make(p, 4, (int)fields->elt);
+            memcpy(c + fields->offset, &arr, sizeof(arr));
+        }
+    }
+    return c;
+}
+
+void *cacert_cfg_merge(const void *base, const void *add, const cacert_field_t *fields,
+                       apr_size_t size, apr_pool_t *p)
+{
+    char *c = apr_pcalloc(p, size);
+
+    for (; fields->kind; fields++) {
+        const char *from = field_set(add, fields) ? add : base;
+        memcpy(c + fields->offset, from + fields->offset, fields->size);
+    }
+    return c;
+}
+
 int cacert_cfg_int(int v, int def)
 {
     return v != CACERT_UNSET ? v : def;
