@@ -83,52 +83,34 @@ GET_INT(argon2_m)
 GET_INT(argon2_p)
 GET_INT(pw_minlen)
 
+#define PTR(f) CACERT_FIELD_PTR(acc_srv_cfg, f)
+#define NUM(f) CACERT_FIELD_NUM(acc_srv_cfg, f)
+
+/* the fields that merge as they are: all but the domain part's */
+static const cacert_field_t fields[] = {
+    PTR(template_dir), PTR(locale_dir), PTR(default_lang), PTR(site_url), PTR(mail_from),
+    PTR(smtp_spec), NUM(smtp_timeout), NUM(ping_lifetime), NUM(ping_attempts),
+    NUM(session_idle), NUM(session_max),
+    NUM(login_fail_account), NUM(login_fail_client), NUM(login_fail_window),
+    NUM(login_delay_max), NUM(lost_fail_max), NUM(lost_fail_window), NUM(reset_lifetime),
+    NUM(register_per_client), NUM(argon2_t), NUM(argon2_m), NUM(argon2_p), NUM(pw_minlen),
+    PTR(cca_version), PTR(policy_url), PTR(static_url), PTR(account_path), PTR(certs_path),
+    { 0 }
+};
+
 void *acc_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
-    acc_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+    acc_srv_cfg *c = cacert_cfg_create(fields, sizeof(*c), p);
 
-    c->smtp_timeout = c->ping_lifetime = c->session_idle = c->session_max = CACERT_UNSET;
-    c->login_fail_window = c->lost_fail_window = c->reset_lifetime = CACERT_UNSET;
-    c->login_delay_max = CACERT_UNSET;
-    c->ping_attempts = c->login_fail_account = c->login_fail_client = CACERT_UNSET;
-    c->lost_fail_max = c->argon2_t = c->argon2_m = c->argon2_p = CACERT_UNSET;
-    c->pw_minlen = c->register_per_client = CACERT_UNSET;
     c->domain = account_domain_create_cfg(p);
     return c;
 }
 
 void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
 {
-    acc_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    acc_srv_cfg *base = basev, *add = addv;
+    acc_srv_cfg *c = cacert_cfg_merge(base, add, fields, sizeof(*c), p);
 
-    CACERT_MERGE_PTR(c, base, add, template_dir);
-    CACERT_MERGE_PTR(c, base, add, locale_dir);
-    CACERT_MERGE_PTR(c, base, add, default_lang);
-    CACERT_MERGE_PTR(c, base, add, site_url);
-    CACERT_MERGE_PTR(c, base, add, mail_from);
-    CACERT_MERGE_PTR(c, base, add, smtp_spec);
-    CACERT_MERGE_NUM(c, base, add, smtp_timeout);
-    CACERT_MERGE_NUM(c, base, add, ping_lifetime);
-    CACERT_MERGE_NUM(c, base, add, ping_attempts);
-    CACERT_MERGE_NUM(c, base, add, session_idle);
-    CACERT_MERGE_NUM(c, base, add, session_max);
-    CACERT_MERGE_NUM(c, base, add, login_fail_account);
-    CACERT_MERGE_NUM(c, base, add, login_fail_client);
-    CACERT_MERGE_NUM(c, base, add, login_fail_window);
-    CACERT_MERGE_NUM(c, base, add, login_delay_max);
-    CACERT_MERGE_NUM(c, base, add, lost_fail_max);
-    CACERT_MERGE_NUM(c, base, add, lost_fail_window);
-    CACERT_MERGE_NUM(c, base, add, reset_lifetime);
-    CACERT_MERGE_NUM(c, base, add, register_per_client);
-    CACERT_MERGE_NUM(c, base, add, argon2_t);
-    CACERT_MERGE_NUM(c, base, add, argon2_m);
-    CACERT_MERGE_NUM(c, base, add, argon2_p);
-    CACERT_MERGE_NUM(c, base, add, pw_minlen);
-    CACERT_MERGE_PTR(c, base, add, cca_version);
-    CACERT_MERGE_PTR(c, base, add, policy_url);
-    CACERT_MERGE_PTR(c, base, add, static_url);
-    CACERT_MERGE_PTR(c, base, add, account_path);
-    CACERT_MERGE_PTR(c, base, add, certs_path);
     c->domain = account_domain_merge_cfg(p, base->domain, add->domain);
     return c;
 }

@@ -20,41 +20,28 @@
 
 typedef account_domain_cfg_t dom_srv_cfg;
 
+#define PTR(f) CACERT_FIELD_PTR(dom_srv_cfg, f)
+#define NUM(f) CACERT_FIELD_NUM(dom_srv_cfg, f)
+
+static const cacert_field_t fields[] = {
+    CACERT_FIELD_ARR(dom_srv_cfg, rules, ca_domain_rule_t),
+    PTR(registrars), PTR(resolver), NUM(resolver_port), PTR(whois), NUM(whois_port),
+    NUM(timeout), NUM(max_size), PTR(http_scheme), NUM(http_port), NUM(allow_private),
+    NUM(per_account), NUM(per_domain), NUM(window), NUM(ping_lifetime),
+    NUM(retest_interval), NUM(retest_batch),
+    { 0 }
+};
+
 account_domain_cfg_t *account_domain_create_cfg(apr_pool_t *p)
 {
-    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
-
-    c->rules = apr_array_make(p, 4, sizeof(ca_domain_rule_t));
-    c->resolver_port = c->whois_port = c->max_size = c->http_port = CACERT_UNSET;
-    c->allow_private = c->per_account = c->per_domain = c->retest_batch = CACERT_UNSET;
-    c->timeout = c->window = c->ping_lifetime = c->retest_interval = CACERT_UNSET;
-    return c;
+    return cacert_cfg_create(fields, sizeof(dom_srv_cfg), p);
 }
 
 account_domain_cfg_t *account_domain_merge_cfg(apr_pool_t *p,
                                                const account_domain_cfg_t *base,
                                                const account_domain_cfg_t *add)
 {
-    dom_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
-
-    c->rules = add->rules->nelts ? add->rules : base->rules;
-    CACERT_MERGE_PTR(c, base, add, registrars);
-    CACERT_MERGE_PTR(c, base, add, resolver);
-    CACERT_MERGE_NUM(c, base, add, resolver_port);
-    CACERT_MERGE_PTR(c, base, add, whois);
-    CACERT_MERGE_NUM(c, base, add, whois_port);
-    CACERT_MERGE_NUM(c, base, add, timeout);
-    CACERT_MERGE_NUM(c, base, add, max_size);
-    CACERT_MERGE_PTR(c, base, add, http_scheme);
-    CACERT_MERGE_NUM(c, base, add, http_port);
-    CACERT_MERGE_NUM(c, base, add, allow_private);
-    CACERT_MERGE_NUM(c, base, add, per_account);
-    CACERT_MERGE_NUM(c, base, add, per_domain);
-    CACERT_MERGE_NUM(c, base, add, window);
-    CACERT_MERGE_NUM(c, base, add, ping_lifetime);
-    CACERT_MERGE_NUM(c, base, add, retest_interval);
-    CACERT_MERGE_NUM(c, base, add, retest_batch);
-    return c;
+    return cacert_cfg_merge(base, add, fields, sizeof(dom_srv_cfg), p);
 }
 
 static dom_srv_cfg *srv_cfg_of(cmd_parms *cmd)

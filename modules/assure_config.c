@@ -43,29 +43,19 @@ static const assure_cfg_t defaults = {
     .stats_cache = 300,
 };
 
-void *assure_create_srv_cfg(apr_pool_t *p, server_rec *s)
-{
-    assure_cfg_t *c = apr_pcalloc(p, sizeof(*c));
+static const cacert_field_t fields[] = {
+    CACERT_FIELD_NUM(assure_cfg_t, junior_max),
+    CACERT_FIELD_NUM(assure_cfg_t, junior_ttp),
+    CACERT_FIELD_NUM(assure_cfg_t, topup_max),
+    CACERT_FIELD_NUM(assure_cfg_t, contact_limit),
+    CACERT_FIELD_NUM(assure_cfg_t, contact_window),
+    CACERT_FIELD_NUM(assure_cfg_t, stats_cache),
+    CACERT_FIELD_PTR(assure_cfg_t, import_client),
+    CACERT_FIELD_PTR(assure_cfg_t, import_sha256),
+    { 0 }
+};
 
-    c->junior_max = c->junior_ttp = c->topup_max = c->contact_limit = CACERT_UNSET;
-    c->contact_window = c->stats_cache = CACERT_UNSET;
-    return c;
-}
-
-void *assure_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
-{
-    assure_cfg_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
-
-    CACERT_MERGE_NUM(c, base, add, junior_max);
-    CACERT_MERGE_NUM(c, base, add, junior_ttp);
-    CACERT_MERGE_NUM(c, base, add, topup_max);
-    CACERT_MERGE_NUM(c, base, add, contact_limit);
-    CACERT_MERGE_NUM(c, base, add, contact_window);
-    CACERT_MERGE_NUM(c, base, add, stats_cache);
-    CACERT_MERGE_PTR(c, base, add, import_client);
-    CACERT_MERGE_PTR(c, base, add, import_sha256);
-    return c;
-}
+CACERT_SRV_CFG_FNS(assure_, assure_cfg_t)
 
 /* ---- getters ---- */
 

@@ -55,105 +55,6 @@ void cacert_page_api(cacert_page_api_t *api)
     api->mail = APR_RETRIEVE_OPTIONAL_FN(cacert_mail);
 }
 
-int cacert_cfg_int(int v, int def)
-{
-    return v != CACERT_UNSET ? v : def;
-}
-
-apr_int64_t cacert_cfg_i64(apr_int64_t v, apr_int64_t def)
-{
-    return v != CACERT_UNSET ? v : def;
-}
-
-const char *cacert_cfg_str(const char *v, const char *def)
-{
-    return v ? v : def;
-}
-
-const char *cacert_cmd_err(cmd_parms *cmd, const char *msg)
-{
-    return msg ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL) : NULL;
-}
-
-const char *cacert_set_str(cmd_parms *cmd, void *cfg, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    if (!*arg) {
-        return cacert_cmd_err(cmd, "must not be empty");
-    }
-    *(const char **)((char *)cfg + (apr_size_t)cmd->info) = arg;
-    return NULL;
-}
-
-const char *cacert_parse_seconds(apr_int64_t *psecs, const char *arg)
-{
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-
-    if (end == arg || n < 0 || (*end && (end[1] || !strchr("smhd", *end)))) {
-        return "must be a duration such as 90s, 30m, 48h or 7d";
-    }
-    n *= *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
-    if (n > 100LL * 365 * 86400) {
-        return "is too long";
-    }
-    *psecs = n;
-    return NULL;
-}
-
-const char *cacert_parse_int(int *pv, const char *arg, int min, int max)
-{
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-
-    if (end == arg || *end || n < min || n > max) {
-        return "is out of range";
-    }
-    *pv = (int)n;
-    return NULL;
-}
-
-const char *cacert_set_int(cmd_parms *cmd, void *cfg, const char *arg, int min, int max)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    return cacert_cmd_err(cmd, cacert_parse_int((int *)((char *)cfg + (apr_size_t)cmd->info),
-                                                arg, min, max));
-}
-
-const char *cacert_set_time(cmd_parms *cmd, void *cfg, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    apr_int64_t n = 0;
-
-    if (err) {
-        return err;
-    }
-    if (cacert_parse_seconds(&n, arg) || n <= 0) {
-        return cacert_cmd_err(cmd, "must be a positive duration such as 90s, 30m, 48h or 7d");
-    }
-    *(apr_interval_time_t *)((char *)cfg + (apr_size_t)cmd->info) = apr_time_from_sec(n);
-    return NULL;
-}
-
-const char *cacert_set_flag(cmd_parms *cmd, void *cfg, int on)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return err;
-    }
-    *(int *)((char *)cfg + (apr_size_t)cmd->info) = on ? 1 : 0;
-    return NULL;
-}
-
 /* The SQL of every statement the modules hand to mod_dbd (label -> SQL),
  * shared by the modules through pconf and set by each module's post_config
  * hook (cacert_prepare_stmts), to prepare the statements again on a
@@ -726,31 +627,6 @@ apr_status_t cacert_watchdog_every(ap_watchdog_t *wd, apr_interval_time_t interv
     return wd_register ? wd_register(wd, interval, data, cb) : APR_ENOTIMPL;
 }
 
-const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path)
-{
-    const cacert_route_t *rt;
-
-    for (; *tables; tables++) {
-        for (rt = *tables; rt->path; rt++) {
-            if (!strcmp(rt->path, path)) {
-                return rt;
-            }
-        }
-    }
-    return NULL;
-}
-
-int cacert_route_method(request_rec *r, const cacert_route_t *rt)
-{
-    if ((r->method_number == M_GET && (rt->methods & CACERT_GET))
-        || (r->method_number == M_POST && (rt->methods & CACERT_POST))) {
-        return OK;
-    }
-    r->allowed = ((rt->methods & CACERT_GET) ? (AP_METHOD_BIT << M_GET) : 0)
-                 | ((rt->methods & CACERT_POST) ? (AP_METHOD_BIT << M_POST) : 0);
-    return HTTP_METHOD_NOT_ALLOWED;
-}
-
 int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t max)
 {
     char *buf;
@@ -780,58 +656,6 @@ int cacert_read_body(char **pbuf, apr_size_t *plen, request_rec *r, apr_size_t m
     *pbuf = buf;
     *plen = len;
     return OK;
-}
-
-static void tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars,
-                      void (*set)(ca_tmpl_ctx_t *, const char *, const char *))
-{
-    const char *base = obj;
-
-    for (; vars->name; vars++) {
-        const void *f = base + vars->offset;
-        switch (vars->kind) {
-        case CACERT_VAR_STR:
-            set(ctx, vars->name, *(const char *const *)f);
-            break;
-        case CACERT_VAR_NONEMPTY:
-            if (*(const char *const *)f && **(const char *const *)f) {
-                set(ctx, vars->name, *(const char *const *)f);
-            }
-            break;
-        case CACERT_VAR_INT: {
-            char num[16];
-            apr_snprintf(num, sizeof(num), "%d", *(const int *)f);
-            ca_tmpl_set_static(ctx, vars->name, num);
-            break;
-        }
-        case CACERT_VAR_FLAG:
-            if (*(const int *)f) {
-                ca_tmpl_set_static(ctx, vars->name, "1");
-            }
-            break;
-        }
-    }
-}
-
-void cacert_tmpl_vars(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
-{
-    tmpl_vars(ctx, obj, vars, ca_tmpl_set_static);
-}
-
-void cacert_tmpl_vars_ref(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_t *vars)
-{
-    tmpl_vars(ctx, obj, vars, ca_tmpl_set_ref);
-}
-
-void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
-                       const cacert_var_t *vars)
-{
-    int i;
-
-    for (i = 0; i < arr->nelts; i++) {
-        cacert_tmpl_vars(ca_tmpl_add_item(ctx, list), arr->elts + (apr_size_t)i * arr->elt_size,
-                         vars);
-    }
 }
 
 static void page_headers(request_rec *r)

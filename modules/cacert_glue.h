@@ -1,10 +1,11 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
-/* The httpd glue the cacert modules share, compiled once (cacert_glue.c)
- * and linked into each module with hidden symbols: directive setters and
- * the "unset" defaults, the database handle, one route type, redirects,
- * the internal-error page and sending a body.  What a module decides stays
- * in the module; what the CA decides stays in the core (src/). */
+/* The httpd glue the cacert modules share, compiled once (cacert_glue.c,
+ * cacert_glue_config.c) and linked into each module with hidden symbols:
+ * directive setters and the "unset" defaults, the database handle, one
+ * route type, redirects, the internal-error page and sending a body.  What
+ * a module decides stays in the module; what the CA decides stays in the
+ * core (src/). */
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
 
@@ -53,11 +54,45 @@ void cacert_log_to_(server_rec *s, int module_index);
  * keeps per list (ca_listcache): a few MB at 300 rows each */
 #define CACERT_LIST_CACHE 128
 
-/* merge of a server's configuration over its base: the field of add when
- * it was set there, else the base's */
+/* merge of a pointer of a server's configuration over its base (outside
+ * the table of fields, below): the field of add when it was set there,
+ * else the base's */
 #define CACERT_MERGE_PTR(c, base, add, f) ((c)->f = (add)->f ? (add)->f : (base)->f)
-#define CACERT_MERGE_NUM(c, base, add, f) \
-    ((c)->f = (add)->f != CACERT_UNSET ? (add)->f : (base)->f)
+
+/* A field of a server configuration that the glue makes unset and merges:
+ * a pointer (set when not NULL), a number, int or 64-bit (set when not
+ * CACERT_UNSET), or an array of elements of elt bytes (made empty, set when
+ * it has elements).  A module lists its fields in one table, which ends
+ * with { 0 }; what merges otherwise it merges itself. */
+enum { CACERT_FIELD_PTR_ = 1, CACERT_FIELD_NUM_, CACERT_FIELD_ARR_ };
+typedef struct {
+    int kind;                   /* CACERT_FIELD_*_; 0 ends a table */
+    apr_size_t offset;          /* offsetof the field in its struct */
+    apr_size_t size;            /* sizeof the field */
+    apr_size_t elt;             /* an array's sizeof its elements */
+} cacert_field_t;
+#define CACERT_FIELD_PTR(type, f) \
+    { CACERT_FIELD_PTR_, APR_OFFSETOF(type, f), sizeof(((type *)0)->f), 0 }
+#define CACERT_FIELD_NUM(type, f) \
+    { CACERT_FIELD_NUM_, APR_OFFSETOF(type, f), sizeof(((type *)0)->f), 0 }
+#define CACERT_FIELD_ARR(type, f, elt_type) \
+    { CACERT_FIELD_ARR_, APR_OFFSETOF(type, f), sizeof(((type *)0)->f), sizeof(elt_type) }
+
+/* a new configuration of size bytes, zeros but the numbers among fields,
+ * which are CACERT_UNSET, and the arrays, which are empty */
+void *cacert_cfg_create(const cacert_field_t *fields, apr_size_t size, apr_pool_t *p);
+/* a new configuration of size bytes, zeros but fields: each the one of add
+ * when it was set there, else the one of base */
+void *cacert_cfg_merge(const void *base, const void *add, const cacert_field_t *fields,
+                       apr_size_t size, apr_pool_t *p);
+/* prefix##create_srv_cfg and prefix##merge_srv_cfg of a module whose
+ * server configuration (type) is made and merged by its table `fields`
+ * alone */
+#define CACERT_SRV_CFG_FNS(prefix, type) \
+    void *prefix##create_srv_cfg(apr_pool_t *p, server_rec *s) \
+    { return cacert_cfg_create(fields, sizeof(type), p); } \
+    void *prefix##merge_srv_cfg(apr_pool_t *p, void *basev, void *addv) \
+    { return cacert_cfg_merge(basev, addv, fields, sizeof(type), p); }
 
 /* a configured value, or def when it was not configured */
 int cacert_cfg_int(int v, int def);

@@ -81,53 +81,34 @@ ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
     return sc;
 }
 
+#define PTR(f) CACERT_FIELD_PTR(iss_srv_cfg, f)
+#define NUM(f) CACERT_FIELD_NUM(iss_srv_cfg, f)
+#define ARR(f, elt) CACERT_FIELD_ARR(iss_srv_cfg, f, elt)
+
+/* the fields that merge as they are (the browser keys and OpenPGP merge
+ * in iss_merge_srv_cfg) */
+static const cacert_field_t fields[] = {
+    ARR(issuers, issuer_t), PTR(device), NUM(baud), NUM(timeout), NUM(heartbeat), NUM(wait),
+    NUM(crl_validity), NUM(crl_interval), PTR(crl_md),
+    NUM(class1), NUM(member_days), NUM(assured_days), PTR(weak_file), PTR(root_file),
+    PTR(expiry_days), NUM(expiry_interval), PTR(help_url),
+    PTR(acme_base), PTR(acme_website), NUM(acme_orders_account), NUM(acme_orders_member),
+    NUM(acme_failed_account), NUM(acme_failed_member), NUM(acme_window),
+    NUM(acme_nonce_lifetime), NUM(acme_order_lifetime), NUM(acme_eab_lifetime),
+    NUM(acme_max_body), NUM(acme_http01_port),
+    { 0 }
+};
+
 void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
-    iss_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
-
-    c->baud = c->class1 = c->member_days = c->assured_days = CACERT_UNSET;
-    c->timeout = c->heartbeat = c->crl_validity = c->crl_interval = c->wait = CACERT_UNSET;
-    c->expiry_interval = CACERT_UNSET;
-    c->acme_orders_account = c->acme_orders_member = CACERT_UNSET;
-    c->acme_failed_account = c->acme_failed_member = CACERT_UNSET;
-    c->acme_window = c->acme_nonce_lifetime = c->acme_order_lifetime = CACERT_UNSET;
-    c->acme_eab_lifetime = CACERT_UNSET;
-    c->acme_max_body = c->acme_http01_port = CACERT_UNSET;
-    c->issuers = apr_array_make(p, 4, sizeof(issuer_t));
-    return c;
+    return cacert_cfg_create(fields, sizeof(iss_srv_cfg), p);
 }
 
 void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
 {
-    iss_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    iss_srv_cfg *base = basev, *add = addv;
+    iss_srv_cfg *c = cacert_cfg_merge(base, add, fields, sizeof(*c), p);
 
-    CACERT_MERGE_PTR(c, base, add, device);
-    CACERT_MERGE_NUM(c, base, add, baud);
-    CACERT_MERGE_NUM(c, base, add, timeout);
-    CACERT_MERGE_NUM(c, base, add, heartbeat);
-    CACERT_MERGE_NUM(c, base, add, crl_validity);
-    CACERT_MERGE_NUM(c, base, add, crl_interval);
-    CACERT_MERGE_NUM(c, base, add, wait);
-    CACERT_MERGE_PTR(c, base, add, crl_md);
-    CACERT_MERGE_NUM(c, base, add, class1);
-    CACERT_MERGE_NUM(c, base, add, member_days);
-    CACERT_MERGE_NUM(c, base, add, assured_days);
-    CACERT_MERGE_PTR(c, base, add, weak_file);
-    CACERT_MERGE_PTR(c, base, add, root_file);
-    CACERT_MERGE_PTR(c, base, add, expiry_days);
-    CACERT_MERGE_NUM(c, base, add, expiry_interval);
-    CACERT_MERGE_PTR(c, base, add, acme_base);
-    CACERT_MERGE_PTR(c, base, add, acme_website);
-    CACERT_MERGE_NUM(c, base, add, acme_orders_account);
-    CACERT_MERGE_NUM(c, base, add, acme_orders_member);
-    CACERT_MERGE_NUM(c, base, add, acme_failed_account);
-    CACERT_MERGE_NUM(c, base, add, acme_failed_member);
-    CACERT_MERGE_NUM(c, base, add, acme_window);
-    CACERT_MERGE_NUM(c, base, add, acme_nonce_lifetime);
-    CACERT_MERGE_NUM(c, base, add, acme_order_lifetime);
-    CACERT_MERGE_NUM(c, base, add, acme_eab_lifetime);
-    CACERT_MERGE_NUM(c, base, add, acme_max_body);
-    CACERT_MERGE_NUM(c, base, add, acme_http01_port);
     if (add->bk_file) {
         c->bk_file = add->bk_file;
         c->bk_url = add->bk_url;
@@ -136,8 +117,6 @@ void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
         c->bk_file = base->bk_file;
         c->bk_url = base->bk_url;
     }
-    CACERT_MERGE_PTR(c, base, add, help_url);
-    c->issuers = add->issuers->nelts ? add->issuers : base->issuers;
     c->pgp = add->pgp.key_file ? add->pgp : base->pgp;
     CACERT_MERGE_PTR(c, base, add, pgp.tmpdir);
     return c;

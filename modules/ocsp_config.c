@@ -34,31 +34,19 @@ CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, path)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, cache_spec)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, primary)
 
-void *ocsp_create_srv_cfg(apr_pool_t *p, server_rec *s)
-{
-    ocsp_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+static const cacert_field_t fields[] = {
+    CACERT_FIELD_ARR(ocsp_srv_cfg, responder_confs, responder_conf_t),
+    CACERT_FIELD_NUM(ocsp_srv_cfg, validity),
+    CACERT_FIELD_NUM(ocsp_srv_cfg, max_age),
+    CACERT_FIELD_NUM(ocsp_srv_cfg, refresh),
+    CACERT_FIELD_NUM(ocsp_srv_cfg, nonce),
+    CACERT_FIELD_PTR(ocsp_srv_cfg, path),
+    CACERT_FIELD_PTR(ocsp_srv_cfg, cache_spec),
+    CACERT_FIELD_PTR(ocsp_srv_cfg, primary),
+    { 0 }
+};
 
-    c->responder_confs = apr_array_make(p, 4, sizeof(responder_conf_t));
-    c->validity = c->max_age = c->refresh = CACERT_UNSET;
-    c->nonce = CACERT_UNSET;
-    return c;
-}
-
-void *ocsp_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
-{
-    ocsp_srv_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
-
-    c->responder_confs = add->responder_confs->nelts ? add->responder_confs
-                                                     : base->responder_confs;
-    CACERT_MERGE_NUM(c, base, add, validity);
-    CACERT_MERGE_NUM(c, base, add, max_age);
-    CACERT_MERGE_NUM(c, base, add, refresh);
-    CACERT_MERGE_NUM(c, base, add, nonce);
-    CACERT_MERGE_PTR(c, base, add, path);
-    CACERT_MERGE_PTR(c, base, add, cache_spec);
-    CACERT_MERGE_PTR(c, base, add, primary);
-    return c;
-}
+CACERT_SRV_CFG_FNS(ocsp_, ocsp_srv_cfg)
 
 ocsp_srv_cfg *ocsp_cfg_of(server_rec *s)
 {
