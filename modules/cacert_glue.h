@@ -117,6 +117,20 @@ const char *cacert_cmd_err(cmd_parms *cmd, const char *msg);
  * error */
 const char *cacert_set_str(cmd_parms *cmd, void *cfg, const char *arg);
 
+/* for the directives of a file: srv_cfg_of(cmd), the server configuration
+ * (type) of module in cmd->server, and the setters set_str, set_time and
+ * set_flag (cacert_set_*) on it; static, and inline so that those a file
+ * does not use are not there */
+#define CACERT_SETTERS(type, module) \
+    static APR_INLINE type *srv_cfg_of(cmd_parms *cmd) \
+    { return ap_get_module_config(cmd->server->module_config, &(module)); } \
+    static APR_INLINE const char *set_str(cmd_parms *cmd, void *dc, const char *arg) \
+    { return cacert_set_str(cmd, srv_cfg_of(cmd), arg); } \
+    static APR_INLINE const char *set_time(cmd_parms *cmd, void *dc, const char *arg) \
+    { return cacert_set_time(cmd, srv_cfg_of(cmd), arg); } \
+    static APR_INLINE const char *set_flag(cmd_parms *cmd, void *dc, int on) \
+    { return cacert_set_flag(cmd, srv_cfg_of(cmd), on); }
+
 /* a whole number min..max into *pv: NULL, or "is out of range" */
 const char *cacert_parse_int(int *pv, const char *arg, int min, int max);
 
