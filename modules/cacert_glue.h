@@ -252,6 +252,20 @@ int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *cons
 /* from a module's register_hooks: cacert_prepare_stmts with these tables
  * as a post_config hook that runs before mod_dbd's */
 void cacert_hook_stmts(const ca_stmt_t *const *tables);
+/* from a module's register_hooks: its statement tables (cacert_hook_stmts)
+ * and its post_config, child_init and handler hooks (each NULL when it has
+ * none), in the middle of the others */
+void cacert_hook_module(const ca_stmt_t *const *tables, ap_HOOK_post_config_t *post_config,
+                        ap_HOOK_child_init_t *child_init, ap_HOOK_handler_t *handler);
+
+/* the record of a cacert module called name: a server configuration
+ * (prefix##create_srv_cfg, prefix##merge_srv_cfg), its directives
+ * (prefix##cmds) and its register_hooks; nothing per directory */
+#define CACERT_MODULE(name, prefix) \
+    module AP_MODULE_DECLARE_DATA name = { \
+        STANDARD20_MODULE_STUFF, NULL, NULL, prefix##create_srv_cfg, prefix##merge_srv_cfg, \
+        prefix##cmds, register_hooks, AP_MODULE_FLAG_NONE \
+    }
 
 /* ---- routes ---- */
 
@@ -274,6 +288,15 @@ typedef struct {
 /* the route for path in the tables (a NULL-terminated list of tables,
  * each ending with { NULL }); NULL when there is none */
 const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path);
+/* a module's handler: the one of handlers (a list ending with { NULL })
+ * named as r->handler, given the request */
+typedef struct {
+    const char *name;
+    int (*fn)(request_rec *r);
+} cacert_handler_t;
+/* what that handler answers; DECLINED when there is none */
+int cacert_handle(request_rec *r, const cacert_handler_t *handlers);
+
 /* OK when the request's method is one the route takes; else
  * HTTP_METHOD_NOT_ALLOWED with r->allowed set */
 int cacert_route_method(request_rec *r, const cacert_route_t *rt);
