@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share, compiled once (cacert_glue.c,
  * cacert_glue_config.c) and linked into each module with hidden symbols:
- * directive setters and the "unset" defaults, the database handle, one
- * route type, redirects, the internal-error page and sending a body.  What
- * a module decides stays in the module; what the CA decides stays in the
+ * the server configuration made and merged from a table of its fields,
+ * directive setters and the "unset" defaults, hook registration and the
+ * module record, the database handle, one route type and one handler
+ * type, redirects, the internal-error page and sending a body.  What a
+ * module decides stays in the module; what the CA decides stays in the
  * core (src/). */
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
