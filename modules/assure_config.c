@@ -43,6 +43,7 @@ static const assure_cfg_t defaults = {
     .stats_cache = 300,
 };
 
+/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
     CACERT_FIELD_NUM(assure_cfg_t, junior_max),
     CACERT_FIELD_NUM(assure_cfg_t, junior_ttp),

@@ -34,6 +34,7 @@ CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, path)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, cache_spec)
 CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, primary)
 
+/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
     CACERT_FIELD_ARR(ocsp_srv_cfg, responder_confs, responder_conf_t),
     CACERT_FIELD_NUM(ocsp_srv_cfg, validity),
