@@ -120,21 +120,8 @@ acc_srv_cfg *acc_cfg_of(server_rec *s)
     return ap_get_module_config(s->module_config, &cacert_account_module);
 }
 
-static acc_srv_cfg *srv_cfg_of(cmd_parms *cmd)
-{
-    return acc_cfg_of(cmd->server);
-}
-
 /* one setter per kind, the field chosen by cmd->info (an offset) */
-static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
-{
-    return cacert_set_str(cmd, srv_cfg_of(cmd), arg);
-}
-
-static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
-{
-    return cacert_set_time(cmd, srv_cfg_of(cmd), arg);
-}
+CACERT_SETTERS(acc_srv_cfg, cacert_account_module)
 
 static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
 {

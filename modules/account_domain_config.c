@@ -23,6 +23,7 @@ typedef account_domain_cfg_t dom_srv_cfg;
 #define PTR(f) CACERT_FIELD_PTR(dom_srv_cfg, f)
 #define NUM(f) CACERT_FIELD_NUM(dom_srv_cfg, f)
 
+/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
     CACERT_FIELD_ARR(dom_srv_cfg, rules, ca_domain_rule_t),
     PTR(registrars), PTR(resolver), NUM(resolver_port), PTR(whois), NUM(whois_port),

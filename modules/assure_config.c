@@ -43,6 +43,7 @@ static const assure_cfg_t defaults = {
     .stats_cache = 300,
 };
 
+/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
     CACERT_FIELD_NUM(assure_cfg_t, junior_max),
     CACERT_FIELD_NUM(assure_cfg_t, junior_ttp),
@@ -105,10 +106,7 @@ int assure_is_import_client(const assure_cfg_t *cfg, const char *pem, apr_pool_t
 
 /* ---- directives ---- */
 
-static assure_cfg_t *srv_cfg_of(cmd_parms *cmd)
-{
-    return ap_get_module_config(cmd->server->module_config, &cacert_assure_module);
-}
+CACERT_SETTERS(assure_cfg_t, cacert_assure_module)
 
 /* CAcertJuniorMaxPoints, CAcertTTPTopUpMax: 0 to CA_POINTS_AWARD_MAX */
 static const char *set_points(cmd_parms *cmd, void *dc, const char *arg)
@@ -132,11 +130,6 @@ static const char *set_points(cmd_parms *cmd, void *dc, const char *arg)
         c->topup_max = (int)n;
     }
     return NULL;
-}
-
-static const char *set_flag(cmd_parms *cmd, void *dc, int on)
-{
-    return cacert_set_flag(cmd, srv_cfg_of(cmd), on);
 }
 
 /* "5" or "5 1d": messages per sender in a window (default a day) */

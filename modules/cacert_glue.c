@@ -773,3 +773,18 @@ void cacert_hook_stmts(const ca_stmt_t *const *tables)
     hooked_tables = tables;
     ap_hook_post_config(prepare_hook, NULL, before_dbd, APR_HOOK_MIDDLE);
 }
+
+void cacert_hook_module(const ca_stmt_t *const *tables, ap_HOOK_post_config_t *post_config,
+                        ap_HOOK_child_init_t *child_init, ap_HOOK_handler_t *handler)
+{
+    cacert_hook_stmts(tables);
+    if (post_config) {
+        ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    }
+    if (child_init) {
+        ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    }
+    if (handler) {
+        ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+    }
+}

@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0 */
 /* The httpd glue the cacert modules share, compiled once (cacert_glue.c,
  * cacert_glue_config.c) and linked into each module with hidden symbols:
- * directive setters and the "unset" defaults, the database handle, one
- * route type, redirects, the internal-error page and sending a body.  What
- * a module decides stays in the module; what the CA decides stays in the
+ * the server configuration made and merged from a table of its fields,
+ * directive setters and the "unset" defaults, hook registration and the
+ * module record, the database handle, one route type and one handler
+ * type, redirects, the internal-error page and sending a body.  What a
+ * module decides stays in the module; what the CA decides stays in the
  * core (src/). */
 #ifndef CACERT_GLUE_H
 #define CACERT_GLUE_H
@@ -116,6 +118,20 @@ const char *cacert_cmd_err(cmd_parms *cmd, const char *msg);
  * cmd->info (AP_INIT_TAKE1's cmd_data), outside <Directory>: NULL or the
  * error */
 const char *cacert_set_str(cmd_parms *cmd, void *cfg, const char *arg);
+
+/* for the directives of a file: srv_cfg_of(cmd), the server configuration
+ * (type) of module in cmd->server, and the setters set_str, set_time and
+ * set_flag (cacert_set_*) on it; static, and inline so that those a file
+ * does not use are not there */
+#define CACERT_SETTERS(type, module) \
+    static APR_INLINE type *srv_cfg_of(cmd_parms *cmd) \
+    { return ap_get_module_config(cmd->server->module_config, &(module)); } \
+    static APR_INLINE const char *set_str(cmd_parms *cmd, void *dc, const char *arg) \
+    { return cacert_set_str(cmd, srv_cfg_of(cmd), arg); } \
+    static APR_INLINE const char *set_time(cmd_parms *cmd, void *dc, const char *arg) \
+    { return cacert_set_time(cmd, srv_cfg_of(cmd), arg); } \
+    static APR_INLINE const char *set_flag(cmd_parms *cmd, void *dc, int on) \
+    { return cacert_set_flag(cmd, srv_cfg_of(cmd), on); }
 
 /* a whole number min..max into *pv: NULL, or "is out of range" */
 const char *cacert_parse_int(int *pv, const char *arg, int min, int max);
@@ -238,6 +254,20 @@ int cacert_prepare_stmts(apr_pool_t *pconf, server_rec *s, const ca_stmt_t *cons
 /* from a module's register_hooks: cacert_prepare_stmts with these tables
  * as a post_config hook that runs before mod_dbd's */
 void cacert_hook_stmts(const ca_stmt_t *const *tables);
+/* from a module's register_hooks: its statement tables (cacert_hook_stmts)
+ * and its post_config, child_init and handler hooks (each NULL when it has
+ * none), in the middle of the others */
+void cacert_hook_module(const ca_stmt_t *const *tables, ap_HOOK_post_config_t *post_config,
+                        ap_HOOK_child_init_t *child_init, ap_HOOK_handler_t *handler);
+
+/* the record of a cacert module called name: a server configuration
+ * (prefix##create_srv_cfg, prefix##merge_srv_cfg), its directives
+ * (prefix##cmds) and its register_hooks; nothing per directory */
+#define CACERT_MODULE(name, prefix) \
+    module AP_MODULE_DECLARE_DATA name = { \
+        STANDARD20_MODULE_STUFF, NULL, NULL, prefix##create_srv_cfg, prefix##merge_srv_cfg, \
+        prefix##cmds, register_hooks, AP_MODULE_FLAG_NONE \
+    }
 
 /* ---- routes ---- */
 
@@ -260,6 +290,15 @@ typedef struct {
 /* the route for path in the tables (a NULL-terminated list of tables,
  * each ending with { NULL }); NULL when there is none */
 const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, const char *path);
+/* a module's handler: the one of handlers (a list ending with { NULL })
+ * named as r->handler, given the request */
+typedef struct {
+    const char *name;
+    int (*fn)(request_rec *r);
+} cacert_handler_t;
+/* what that handler answers; DECLINED when there is none */
+int cacert_handle(request_rec *r, const cacert_handler_t *handlers);
+
 /* OK when the request's method is one the route takes; else
  * HTTP_METHOD_NOT_ALLOWED with r->allowed set */
 int cacert_route_method(request_rec *r, const cacert_route_t *rt);

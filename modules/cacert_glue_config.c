@@ -181,6 +181,16 @@ const cacert_route_t *cacert_route_find(const cacert_route_t *const *tables, con
     return NULL;
 }
 
+int cacert_handle(request_rec *r, const cacert_handler_t *handlers)
+{
+    for (; r->handler && handlers->name; handlers++) {
+        if (!strcmp(r->handler, handlers->name)) {
+            return handlers->fn(r);
+        }
+    }
+    return DECLINED;
+}
+
 int cacert_route_method(request_rec *r, const cacert_route_t *rt)
 {
     if ((r->method_number == M_GET && (rt->methods & CACERT_GET))

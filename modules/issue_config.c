@@ -127,20 +127,7 @@ iss_srv_cfg *iss_cfg_of(server_rec *s)
     return ap_get_module_config(s->module_config, &cacert_issue_module);
 }
 
-static iss_srv_cfg *srv_cfg_of(cmd_parms *cmd)
-{
-    return iss_cfg_of(cmd->server);
-}
-
-static const char *set_str(cmd_parms *cmd, void *dc, const char *arg)
-{
-    return cacert_set_str(cmd, srv_cfg_of(cmd), arg);
-}
-
-static const char *set_time(cmd_parms *cmd, void *dc, const char *arg)
-{
-    return cacert_set_time(cmd, srv_cfg_of(cmd), arg);
-}
+CACERT_SETTERS(iss_srv_cfg, cacert_issue_module)
 
 /* signerd refuses CRLs valid for more than 31 days */
 static const char *set_crl_validity(cmd_parms *cmd, void *dc, const char *arg)
@@ -210,11 +197,6 @@ static const char *set_expiry_days(cmd_parms *cmd, void *dc, const char *args)
     }
     srv_cfg_of(cmd)->expiry_days = out;
     return NULL;
-}
-
-static const char *set_flag(cmd_parms *cmd, void *dc, int on)
-{
-    return cacert_set_flag(cmd, srv_cfg_of(cmd), on);
 }
 
 static const char *set_md(cmd_parms *cmd, void *dc, const char *arg)

@@ -195,16 +195,11 @@ static int domain_dispatch(request_rec *r)
 
 static int acc_handler(request_rec *r)
 {
-    if (!r->handler) {
-        return DECLINED;
-    }
-    if (!strcmp(r->handler, ACC_HANDLER)) {
-        return account_dispatch(r);
-    }
-    if (!strcmp(r->handler, DOMAIN_HANDLER)) {
-        return domain_dispatch(r);
-    }
-    return DECLINED;
+    static const cacert_handler_t handlers[] = {
+        { ACC_HANDLER, account_dispatch }, { DOMAIN_HANDLER, domain_dispatch }, { NULL }
+    };
+
+    return cacert_handle(r, handlers);
 }
 
 static const char *cacert_msg_text(server_rec *s, const char *key)
@@ -220,9 +215,8 @@ static void register_hooks(apr_pool_t *p)
 {
     static const char *const succ[] = { "mod_dbd.c", NULL };
 
-    cacert_hook_stmts(acc_stmts);
+    cacert_hook_module(acc_stmts, NULL, NULL, acc_handler);
     ap_hook_post_config(acc_post_config, NULL, succ, APR_HOOK_MIDDLE);
-    ap_hook_handler(acc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_page_start);
     APR_REGISTER_OPTIONAL_FN(cacert_page_render);
     APR_REGISTER_OPTIONAL_FN(cacert_page_message);
@@ -233,13 +227,4 @@ static void register_hooks(apr_pool_t *p)
     account_domain_register_hooks(p);
 }
 
-module AP_MODULE_DECLARE_DATA cacert_account_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    acc_create_srv_cfg,
-    acc_merge_srv_cfg,
-    acc_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
+CACERT_MODULE(cacert_account_module, acc_);

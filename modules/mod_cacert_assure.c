@@ -398,19 +398,7 @@ static const ca_stmt_t *const assure_stmts[] = {
 
 static void register_hooks(apr_pool_t *p)
 {
-    cacert_hook_stmts(assure_stmts);
-    ap_hook_post_config(assure_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(assure_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(assure_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    cacert_hook_module(assure_stmts, assure_post_config, assure_child_init, assure_handler);
 }
 
-module AP_MODULE_DECLARE_DATA cacert_assure_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    assure_create_srv_cfg,
-    assure_merge_srv_cfg,
-    assure_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
+CACERT_MODULE(cacert_assure_module, assure_);

@@ -734,19 +734,12 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static int iss_handler(request_rec *r)
 {
-    if (!r->handler) {
-        return DECLINED;
-    }
-    if (!strcmp(r->handler, HANDLER_CERTS)) {
-        return iss_certs_handler(r);
-    }
-    if (!strcmp(r->handler, HANDLER_PKI)) {
-        return iss_pki_handler(r);
-    }
-    if (!strcmp(r->handler, HANDLER_ACME)) {
-        return iss_acme_handler(r);
-    }
-    return DECLINED;
+    static const cacert_handler_t handlers[] = {
+        { HANDLER_CERTS, iss_certs_handler }, { HANDLER_PKI, iss_pki_handler },
+        { HANDLER_ACME, iss_acme_handler }, { NULL }
+    };
+
+    return cacert_handle(r, handlers);
 }
 
 /* the statements of the tables this module uses, for mod_dbd */
@@ -757,19 +750,7 @@ static const ca_stmt_t *const iss_stmts[] = {
 
 static void register_hooks(apr_pool_t *p)
 {
-    cacert_hook_stmts(iss_stmts);
-    ap_hook_post_config(iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(iss_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(iss_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    cacert_hook_module(iss_stmts, iss_post_config, iss_child_init, iss_handler);
 }
 
-module AP_MODULE_DECLARE_DATA cacert_issue_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    iss_create_srv_cfg,
-    iss_merge_srv_cfg,
-    iss_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
+CACERT_MODULE(cacert_issue_module, iss_);

@@ -620,21 +620,9 @@ static apr_status_t notify_callback(int state, void *data, apr_pool_t *pool)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(ocsp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    cacert_hook_stmts(ocsp_stmts);
-    ap_hook_post_config(ocsp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(ocsp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(ocsp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    cacert_hook_module(ocsp_stmts, ocsp_post_config, ocsp_child_init, ocsp_handler);
     ap_hook_handler(ocsp_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(cacert_ocsp_forget);
 }
 
-module AP_MODULE_DECLARE_DATA cacert_ocsp_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    ocsp_create_srv_cfg,
-    ocsp_merge_srv_cfg,
-    ocsp_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE
-};
+CACERT_MODULE(cacert_ocsp_module, ocsp_);
