@@ -185,3 +185,63 @@ def test_nothing_lost_when_httpd_dies_while_a_crl_is_stored(http, stack, db):
         lock.rollback()
         lock.close()
     published_by(http, db, rid, cert)
+
+
+
+def journal_revokes(stack):
+    with open(os.path.join(stack.signer_dir, "journal")) as f:
+        return sum(1 for line in f if line.split()[2:3] == ["REVOKE"])
+
+
+FAIL_REVOKE = """
+CREATE FUNCTION test_fail_revoke() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'test: this revocation is not stored'; END $$;
+CREATE TRIGGER test_fail_revoke BEFORE UPDATE ON certificates FOR EACH ROW
+  WHEN (NEW.id = %s AND NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION test_fail_revoke();
+"""
+
+
+@pytest.mark.allow_log(*KILLED, r"CA10302: cacert_iss_revoked: ERROR:  test: this revocation")
+def test_a_crl_asked_again_while_a_revocation_is_open_is_replaced_by_a_newer_one(
+        http, stack, db):
+    """signerd recorded a revocation whose answer the database has not
+    taken yet (its store fails: a trigger refuses it), and a CRL made before
+    it is asked again with its old body.  signerd refuses that body; the
+    database's own body lacks the revocation too, but its request is still
+    open: a notice (CA10625), nothing published from the old body, and the
+    newer CRL lists the revocation once it is stored.  Without the open
+    request this would be the error of a real disagreement (CA10605)."""
+    from accounts import csrf_of
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    cur = db.cursor()
+    try:
+        cid2, cert2, _ = issue(http, profile="client", email0="yes")
+        before = journal_revokes(stack)
+        cur.execute(FAIL_REVOKE % int(cid2))
+        r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text),
+                                             "id": cid2}, allow_redirects=False)
+        assert r.status_code == 303, r.text[:300]
+        until("signerd recorded the revocation", lambda: journal_revokes(stack) > before)
+        cur.execute("SELECT id FROM signer_requests WHERE kind = 'revoke' AND cert_id = %s",
+                    (cid2,))
+        rev2 = cur.fetchone()[0]
+        until("its answer not stored", lambda: stack.error_log_lines(
+            match=lambda ln: "CA21106" in ln and f"request {rev2} " in ln))
+        # the old CRL's store fails: it is asked again with its old body
+        cur.execute("SELECT pg_terminate_backend(%s)", (store_waiting(db),))
+        lock.rollback()
+        until("the old body refused", lambda: request_state(db, rid) == "refused", timeout=90)
+        assert request_state(db, rev2) == "sent"
+    finally:
+        lock.rollback()
+        lock.close()
+        cur.execute("DROP TRIGGER IF EXISTS test_fail_revoke ON certificates;"
+                    " DROP FUNCTION IF EXISTS test_fail_revoke()")
+    assert stack.error_log_lines(match=lambda ln: "CA10625" in ln and f"CRL {rid} " in ln)
+    assert not stack.error_log_lines(match=lambda ln: "CA10605" in ln)
+    assert rid not in crl_numbers(db)
+    until("the revocation stored", lambda: request_state(db, rev2) == "done", timeout=30)
+    assert journal_revokes(stack) == before + 1      # asked again, recorded once
+    crl = wait_for_crl(http, "member", cert2.serial_number, timeout=30)
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+    check_matches(http, db, crl)
