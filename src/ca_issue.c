@@ -722,6 +722,8 @@ struct ca_crl_snap_t {
     const unsigned char *want;      /* the request's SHA-256 of the TBS */
     const unsigned char *tbs;
     apr_size_t tbslen;
+    unsigned char tbs_sha[SHA256_DIGEST_LENGTH]; /* the SHA-256 of tbs, */
+    int has_tbs_sha;                /* once made (ca_issue_crl_finish) */
 };
 
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
@@ -777,11 +779,10 @@ apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const c
 void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen, ca_crl_snap_t *sn,
                          apr_pool_t *p)
 {
-    unsigned char *sha = apr_palloc(p, SHA256_DIGEST_LENGTH);
-
-    SHA256(sn->tbs, sn->tbslen, sha);
-    sn->want = sha;
-    ca_issue_crl_payload(ppayload, plen, sn->ca, &sn->spec, sha, p);
+    SHA256(sn->tbs, sn->tbslen, sn->tbs_sha);
+    sn->has_tbs_sha = 1;
+    sn->want = sn->tbs_sha;
+    ca_issue_crl_payload(ppayload, plen, sn->ca, &sn->spec, sn->tbs_sha, p);
 }
 
 /* 1 when a revocation of sn's CA is open, or was stored since sn's body
@@ -797,13 +798,13 @@ static int revokes_after(ca_db_t *db, const ca_crl_snap_t *sn, apr_pool_t *p)
            && ca_col_i64(row, "n", 0) > 0;
 }
 
-apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
+apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p)
 {
     apr_array_header_t *tlvs;
     const ca_tlv_t *sig, *count;
     const unsigned char *crl;
-    unsigned char sha[SHA256_DIGEST_LENGTH];
+    const unsigned char *sha;
     apr_size_t crllen;
     apr_status_t rv;
 
@@ -813,15 +814,22 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
     }
     sig = tlv_get(tlvs, CA_TAG_SIGNATURE);
     count = tlv_get(tlvs, CA_TAG_COUNT);
-    SHA256(sn->tbs, sn->tbslen, sha);
+    /* the TBS is hashed once: made when the request was (the copy of the
+     * set, ca_issue_crl_finish), or here (a request sent again) */
+    if (!sn->has_tbs_sha) {
+        SHA256(sn->tbs, sn->tbslen, sn->tbs_sha);
+        sn->has_tbs_sha = 1;
+    }
+    sha = sn->tbs_sha;
     if (!sig) {
         const ca_tlv_t *theirs = tlv_get(tlvs, CA_TAG_TBS_SHA256);
         unsigned signer = count && count->len == 4 ? (unsigned)((count->value[0] << 24)
                                                                 | (count->value[1] << 16)
                                                                 | (count->value[2] << 8)
                                                                 | count->value[3]) : 0u;
-        if ((theirs && theirs->len == sizeof(sha) && !memcmp(theirs->value, sha, sizeof(sha))
-             && memcmp(sha, sn->want, sizeof(sha)))
+        if ((theirs && theirs->len == SHA256_DIGEST_LENGTH
+             && !memcmp(theirs->value, sha, SHA256_DIGEST_LENGTH)
+             && memcmp(sha, sn->want, SHA256_DIGEST_LENGTH))
             || (signer > sn->spec.nentries && revokes_after(db, sn, p))) {
             /* the signer has recorded revocations this request's body
              * lacks, and they are not lost: either the database has them
@@ -850,7 +858,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
                     CA_ARGS("the signer's journal and the database disagree", sn->id), p);
         return APR_EMISMATCH;
     }
-    if (memcmp(sha, sn->want, sizeof(sha))) {
+    if (memcmp(sha, sn->want, SHA256_DIGEST_LENGTH)) {
         ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
                "CRL %s for %s: revocations changed while it was signed", sn->id, sn->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
@@ -859,9 +867,12 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *sn,
         return APR_EMISMATCH;
     }
     /* ca_crl_assemble verifies the signature over this TBS with the CA
-     * certificate's key (no parse of a million entries by OpenSSL) */
-    rv = ca_crl_assemble(&crl, &crllen, sn->tbs, sn->tbslen, sig->value, sig->len,
-                         X509_get0_pubkey(sn->spec.issuer), sn->spec.md, p);
+     * certificate's key (no parse of a million entries by OpenSSL), over
+     * the SHA-256 above when that is the CRL's hash */
+    rv = ca_crl_assemble_digest(&crl, &crllen, sn->tbs, sn->tbslen,
+                                sn->spec.md && !strcmp(sn->spec.md, "sha256") ? sha : NULL,
+                                SHA256_DIGEST_LENGTH, sig->value, sig->len,
+                                X509_get0_pubkey(sn->spec.issuer), sn->spec.md, p);
     if (rv == APR_EINVAL) {
         ca_log(CA_LOG_ERR, "CA10607", APR_EGENERAL,
                "CRL %s for %s: the signature does not verify; nothing published", sn->id,

@@ -160,7 +160,7 @@ apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const c
                                   unsigned char **pbuf, apr_size_t *pcap, apr_pool_t *p);
 void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen,
                          ca_crl_snap_t *snap, apr_pool_t *p);
-apr_status_t ca_issue_store_crl(ca_db_t *db, const ca_crl_snap_t *snap,
+apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *snap,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,

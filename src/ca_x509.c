@@ -1932,13 +1932,45 @@ static int tbs_alg_matches(const unsigned char *tbs, apr_size_t tbslen,
         && !memcmp(tbs + off, alg, alglen);
 }
 
+/* 1 when sig verifies over the TBS whose md hash is dgst (dlen bytes):
+ * what EVP_DigestVerify does after its hash (the padding and encoding of
+ * ca_crl_sign_digest) */
+static int verify_digest(const unsigned char *sig, apr_size_t siglen,
+                         const unsigned char *dgst, apr_size_t dlen, EVP_PKEY *key,
+                         const EVP_MD *dg, int *perr)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+    int ok = 0;
+
+    *perr = !ctx || EVP_PKEY_verify_init(ctx) != 1
+            || (key_kind(key) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)
+            || EVP_PKEY_CTX_set_signature_md(ctx, dg) != 1;
+    if (!*perr) {
+        ok = dlen == (apr_size_t)EVP_MD_get_size(dg)
+             && EVP_PKEY_verify(ctx, sig, siglen, dgst, dlen) == 1;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
+}
+
 apr_status_t ca_crl_assemble(const unsigned char **pcrl, apr_size_t *plen,
                              const unsigned char *tbs, apr_size_t tbslen,
                              const unsigned char *sig, apr_size_t siglen,
                              EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
 {
+    return ca_crl_assemble_digest(pcrl, plen, tbs, tbslen, NULL, 0, sig, siglen, issuer_key,
+                                  md, p);
+}
+
+apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen,
+                                    const unsigned char *tbs, apr_size_t tbslen,
+                                    const unsigned char *dgst, apr_size_t dlen,
+                                    const unsigned char *sig, apr_size_t siglen,
+                                    EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
+{
     apr_status_t rv = APR_SUCCESS;
     EVP_MD_CTX *ctx = NULL;
+    int err = 0;
     const unsigned char *alg;
     apr_size_t alglen = 0, content, total;
     unsigned char *buf, *w;
@@ -1954,13 +1986,26 @@ apr_status_t ca_crl_assemble(const unsigned char **pcrl, apr_size_t *plen,
     }
     /* never publish a CRL whose signature does not verify: the signature
      * came over a serial line from another host */
-    if (!(ctx = EVP_MD_CTX_new())
-        || EVP_DigestVerifyInit(ctx, NULL, md_by_name(md), NULL, issuer_key) != 1) {
+    if (dgst) {
+        /* the caller hashed this TBS already (ca_issue_store_crl): its
+         * 40 MB at a million entries are not hashed a second time */
+        if (!verify_digest(sig, siglen, dgst, dlen, issuer_key, md_by_name(md), &err) && !err) {
+            rv = APR_EINVAL;
+        }
+    }
+    else if (!(ctx = EVP_MD_CTX_new())
+             || EVP_DigestVerifyInit(ctx, NULL, md_by_name(md), NULL, issuer_key) != 1) {
+        err = 1;
+    }
+    else if (EVP_DigestVerify(ctx, sig, siglen, tbs, tbslen) != 1) {
+        rv = APR_EINVAL;
+    }
+    if (err) {
         log_ossl("CA50051", "CRL assembly: verification setup failed");
         rv = APR_EGENERAL;
         goto leave;
     }
-    if (EVP_DigestVerify(ctx, sig, siglen, tbs, tbslen) != 1) {
+    if (rv == APR_EINVAL) {
         ERR_clear_error();
         ca_log(CA_LOG_ERR, "CA50052", APR_EINVAL, "CRL assembly: the signature does not "
                "verify over this TBS with the issuer's key");

@@ -924,6 +924,41 @@ START_TEST(crl_refusals)
     ck_assert_int_eq(ca_crl_assemble(&der, &len, tbs, tbslen, sig, siglen,
                                      X509_get0_pubkey(rsa_issuer), "sha256", pool),
                      APR_SUCCESS);
+    {
+        /* with the TBS's digest made by the caller: the same CRL; a digest
+         * of another TBS, or of the wrong size, does not verify */
+        unsigned char dg[SHA256_DIGEST_LENGTH];
+        const unsigned char *der2;
+        apr_size_t len2;
+
+        SHA256(tbs, tbslen, dg);
+        ck_assert_int_eq(ca_crl_assemble_digest(&der2, &len2, tbs, tbslen, dg, sizeof(dg), sig,
+                                                siglen, X509_get0_pubkey(rsa_issuer), "sha256",
+                                                pool), APR_SUCCESS);
+        ck_assert_uint_eq(len2, len);
+        ck_assert_mem_eq(der2, der, len);
+        ck_assert_int_eq(ca_crl_assemble_digest(&der2, &len2, tbs, tbslen, dg, 20, sig, siglen,
+                                                X509_get0_pubkey(rsa_issuer), "sha256", pool),
+                         APR_EINVAL);
+        dg[0] ^= 1;
+        ck_assert_int_eq(ca_crl_assemble_digest(&der2, &len2, tbs, tbslen, dg, sizeof(dg), sig,
+                                                siglen, X509_get0_pubkey(rsa_issuer), "sha256",
+                                                pool), APR_EINVAL);
+        ck_assert_ptr_null(der2);
+        /* ECDSA over a digest too */
+        spec = crl_spec(ec_issuer, &e, 1);
+        ck_assert_int_eq(ca_crl_tbs(&tbs, &tbslen, &spec, pool), APR_SUCCESS);
+        ck_assert_int_eq(ca_crl_sign_tbs(&sig, &siglen, tbs, tbslen, ec_issuer_key, "sha256",
+                                         pool), APR_SUCCESS);
+        SHA256(tbs, tbslen, dg);
+        ck_assert_int_eq(ca_crl_assemble_digest(&der2, &len2, tbs, tbslen, dg, sizeof(dg), sig,
+                                                siglen, X509_get0_pubkey(ec_issuer), "sha256",
+                                                pool), APR_SUCCESS);
+        dg[5] ^= 1;
+        ck_assert_int_eq(ca_crl_assemble_digest(&der2, &len2, tbs, tbslen, dg, sizeof(dg), sig,
+                                                siglen, X509_get0_pubkey(ec_issuer), "sha256",
+                                                pool), APR_EINVAL);
+    }
     ck_assert_int_eq(ca_crl_sign_tbs(&sig, &siglen, tbs, tbslen, rsa_issuer_key, "sha1",
                                      pool), APR_EINVAL);
 }
