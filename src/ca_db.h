@@ -18,6 +18,7 @@
 #include <apr_tables.h>
 #include <apr_hash.h>
 #include <apr_dbd.h>
+#include <apr_strings.h>            /* CA_BLOB's apr_psprintf */
 
 typedef struct {
     const char *label;

@@ -426,15 +426,21 @@ static const ca_tlv_t *tlv_get(const apr_array_header_t *tlvs, uint8_t tag)
     return NULL;
 }
 
-static int64_t be64(const unsigned char *d)
+/* an unsigned big-endian number of n bytes (at most 8) */
+static uint64_t be_uint(const unsigned char *d, int n)
 {
     uint64_t v = 0;
     int i;
 
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < n; i++) {
         v = v << 8 | d[i];
     }
-    return (int64_t)v;
+    return v;
+}
+
+static int64_t be64(const unsigned char *d)
+{
+    return (int64_t)be_uint(d, 8);
 }
 
 static apr_status_t asn1_epoch(const char **pout, const ASN1_TIME *t, apr_pool_t *p)
@@ -823,10 +829,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     sha = sn->tbs_sha;
     if (!sig) {
         const ca_tlv_t *theirs = tlv_get(tlvs, CA_TAG_TBS_SHA256);
-        unsigned signer = count && count->len == 4 ? (unsigned)((count->value[0] << 24)
-                                                                | (count->value[1] << 16)
-                                                                | (count->value[2] << 8)
-                                                                | count->value[3]) : 0u;
+        unsigned signer = count && count->len == 4 ? (unsigned)be_uint(count->value, 4) : 0u;
         if ((theirs && theirs->len == SHA256_DIGEST_LENGTH
              && !memcmp(theirs->value, sha, SHA256_DIGEST_LENGTH)
              && memcmp(sha, sn->want, SHA256_DIGEST_LENGTH))
@@ -851,7 +854,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
         }
         /* the signer holds other revocations than the database: never
          * publish a CRL that could forget one; support must look */
-        ca_log(CA_LOG_ERR, "CA10605", APR_EMISMATCH,
+        ca_log(CA_LOG_ERR, "CA10605", APR_SUCCESS,
                "CRL %s for %s: the signer's journal (%u revocations) and the database "
                "disagree; nothing published", sn->id, sn->ca, signer);
         ca_db_query(NULL, db, "cacert_iss_refused",
@@ -859,7 +862,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
         return APR_EMISMATCH;
     }
     if (memcmp(sha, sn->want, SHA256_DIGEST_LENGTH)) {
-        ca_log(CA_LOG_ERR, "CA10606", APR_EMISMATCH,
+        ca_log(CA_LOG_ERR, "CA10606", APR_SUCCESS,
                "CRL %s for %s: revocations changed while it was signed", sn->id, sn->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
                     CA_ARGS("revocations changed while the CRL was signed", sn->id), p);
@@ -874,7 +877,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
                                 SHA256_DIGEST_LENGTH, sig->value, sig->len,
                                 X509_get0_pubkey(sn->spec.issuer), sn->spec.md, p);
     if (rv == APR_EINVAL) {
-        ca_log(CA_LOG_ERR, "CA10607", APR_EGENERAL,
+        ca_log(CA_LOG_ERR, "CA10607", APR_SUCCESS,
                "CRL %s for %s: the signature does not verify; nothing published", sn->id,
                sn->ca);
         ca_db_query(NULL, db, "cacert_iss_refused",
