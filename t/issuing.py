@@ -4,6 +4,7 @@
 the database until the web of trust exists), CSRs, and the request walk."""
 
 import html
+import os
 import re
 import subprocess
 import time
@@ -159,16 +160,24 @@ def openssl_verify(stack, cert_pem, crl_pem=None, chain=None):
         return p.returncode == 0, p.stdout + p.stderr
 
 
-def revoke(http, cert_id, timeout=20):
-    """Revoke through the page and wait until the signer has recorded it."""
+def revoke(http, cert_id, timeout=20, wait=True):
+    """Revoke through the page and (wait) wait until the signer has recorded it."""
     from accounts import csrf_of
     r = http.post("/certs/revoke", data={"csrf": csrf_of(http.get("/certs/").text),
                                          "id": cert_id}, allow_redirects=False)
     assert r.status_code == 303, r.text[:300]
+    if not wait:
+        return
     deadline = time.monotonic() + timeout
     while "revoked on" not in http.get(f"/certs/view?id={cert_id}").text:
         assert time.monotonic() < deadline, "the revocation did not reach the signer"
         time.sleep(0.1)
+
+
+def journal_revokes(stack):
+    """How many REVOKE records signerd's journal has."""
+    with open(os.path.join(stack.signer_dir, "journal")) as f:
+        return sum(1 for line in f if line.split()[2:3] == ["REVOKE"])
 
 
 def wait_for_crl(http, ca, serial, timeout=20):

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from conftest import StackSession
-from issuing import make_csr, member, new_key, request_form, wait_for_cert
+from issuing import journal_revokes, make_csr, member, new_key, request_form, wait_for_cert
 
 KEY_USED = "belongs to a certificate of another member"
 
@@ -110,11 +110,6 @@ def test_one_certificate_per_key_once_signed(http, stack, db):
     cur = db.cursor()
     cur.execute("SELECT count(*) FROM certificates WHERE spki_sha256 = %s", (spki_sha256(key),))
     assert cur.fetchone()[0] == 1
-
-
-def journal_revokes(stack):
-    with open(os.path.join(stack.signer_dir, "journal")) as f:
-        return sum(1 for line in f if line.split()[2:3] == ["REVOKE"])
 
 
 def test_concurrent_revocations_of_one_certificate(http, stack, db):
