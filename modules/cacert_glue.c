@@ -208,8 +208,9 @@ void cacert_listener_close(cacert_listener_t *l)
 }
 
 /* libpq's options as one "key='value' ..." string (quotes and backslashes
- * escaped), with our application_name */
-static const char *conninfo_string(const PQconninfoOption *opts, apr_pool_t *p)
+ * escaped), with our application_name (appname, a constant of ours) */
+static const char *conninfo_string(const PQconninfoOption *opts, const char *appname,
+                                   apr_pool_t *p)
 {
     const PQconninfoOption *o;
     char *out = "";
@@ -230,12 +231,12 @@ static const char *conninfo_string(const PQconninfoOption *opts, apr_pool_t *p)
         *e = '\0';
         out = apr_pstrcat(p, out, o->keyword, "='", q, "' ", NULL);
     }
-    return apr_pstrcat(p, out, "application_name='cacert-listen'", NULL);
+    return apr_pstrcat(p, out, "application_name='", appname, "'", NULL);
 }
 
 /* the parameters of one of mod_dbd's connections of s (PQconninfo), which
  * is given back at once; NULL when there is none */
-static const char *dbd_conninfo(server_rec *s, apr_pool_t *p)
+static const char *dbd_conninfo(server_rec *s, const char *appname, apr_pool_t *p)
 {
     PQconninfoOption *opts;
     const char *info = NULL;
@@ -249,7 +250,7 @@ static const char *dbd_conninfo(server_rec *s, apr_pool_t *p)
     if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")
         && (model = apr_dbd_native_handle(dbd->driver, dbd->handle)) != NULL
         && (opts = PQconninfo(model)) != NULL) {
-        info = conninfo_string(opts, p);
+        info = conninfo_string(opts, appname, p);
         PQconninfoFree(opts);
     }
     cacert_db_close(dbd, s);
@@ -262,6 +263,7 @@ static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_po
 {
     const apr_dbd_driver_t *driver;
     const char *info, *err = NULL;
+    const char *appname = l->appname ? l->appname : "cacert-listen";
     apr_status_t rv;
 
     if (l->conninfo) {
@@ -273,10 +275,10 @@ static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_po
             rv = APR_EINVAL;
             goto leave;
         }
-        info = conninfo_string(opts, p);
+        info = conninfo_string(opts, appname, p);
         PQconninfoFree(opts);
     }
-    else if (!(info = dbd_conninfo(s, p))) {
+    else if (!(info = dbd_conninfo(s, appname, p))) {
         rv = APR_EGENERAL;
         goto leave;
     }
@@ -316,6 +318,20 @@ ca_db_t *cacert_listener_db(cacert_listener_t *l)
 {
     pthread_mutex_lock(&l->mu);
     if (l->closed || !l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+        pthread_mutex_unlock(&l->mu);
+        return NULL;
+    }
+    return &l->db;
+}
+
+ca_db_t *cacert_listener_open(cacert_listener_t *l, server_rec *s, apr_pool_t *p)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->conn && (PQstatus(l->conn) != CONNECTION_OK
+                    || PQtransactionStatus(l->conn) != PQTRANS_IDLE)) {
+        listener_disconnect(l);     /* broken, or left inside a transaction */
+    }
+    if (l->closed || (!l->conn && listener_connect(l, s, p) != APR_SUCCESS)) {
         pthread_mutex_unlock(&l->mu);
         return NULL;
     }

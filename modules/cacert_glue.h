@@ -188,6 +188,7 @@ typedef struct {
     apr_pool_t *pool;           /* the connection's own; destroyed when it closes */
     const char *conninfo;       /* NULL: the parameters of mod_dbd's connections */
     const ca_stmt_t *const *stmts;  /* prepared on each new connection (or NULL) */
+    const char *appname;        /* its application_name (NULL: cacert-listen) */
     pthread_mutex_t mu;         /* held while conn is in use */
     int closed;                 /* cacert_listener_close: never again */
 } cacert_listener_t;
@@ -202,6 +203,11 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
  * another thread waits).  A failed statement leaves the connection to
  * cacert_listen, which notices a broken one. */
 ca_db_t *cacert_listener_db(cacert_listener_t *l);
+/* The same, from a thread that only runs statements (no LISTEN): the
+ * connection is made when there is none, and made anew when the last one
+ * broke or was left inside a transaction; NULL when the database cannot be
+ * reached or the listener is closed. */
+ca_db_t *cacert_listener_open(cacert_listener_t *l, server_rec *s, apr_pool_t *p);
 void cacert_listener_release(cacert_listener_t *l);
 /* Close the connection for good, from any thread: mod_watchdog calls its
  * STOPPING state from the thread that ends the child while the watchdog's

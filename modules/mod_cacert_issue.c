@@ -392,25 +392,44 @@ static int link_stopping(void *baton)
     return child_stopping();
 }
 
-/* the CRL store thread's connection: one of mod_dbd's, held while it
- * stores one CRL.  Not under db_work_begin (the link holds that for its
- * rounds): the child's pre-cleanup link_store_cleanup joins the thread
- * before mod_dbd's pool goes. */
+/* the statements of the tables this module uses, for mod_dbd and
+ * the CRL store thread's connection */
+static const ca_stmt_t *const iss_stmts[] = {
+    ca_account_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts, ca_pgpkeys_stmts,
+    ca_roles_stmts, ca_submit_stmts, ca_acme_stmts, NULL
+};
+
+/* the CRL store thread's connection: one of its own (libpq, the parameters
+ * of mod_dbd's connections), kept from CRL to CRL and made anew when it
+ * broke; never one of mod_dbd's pool, whose connections live in the
+ * child's pool and are shared with every other thread of the child.  Held
+ * while one CRL is stored; closed for good after the thread is joined
+ * (link_store_end), and a closed one never connects again. */
+static cacert_listener_t store_conn = CACERT_LISTENER_INIT;
+
 static apr_status_t link_store_db(void *baton, ca_db_t *db, void **phandle, apr_pool_t *p)
 {
     link_host_t *h = baton;
-    ap_dbd_t *dbd = NULL;
-    apr_status_t rv = cacert_db_open(db, &dbd, h->s, p);
+    ca_db_t *own = cacert_listener_open(&store_conn, h->s, p);
 
-    *phandle = dbd;
-    return rv;
+    *phandle = own ? &store_conn : NULL;
+    if (!own) {
+        return APR_EGENERAL;
+    }
+    *db = *own;
+    return APR_SUCCESS;
 }
 
 static void link_store_db_close(void *baton, void *handle)
 {
-    link_host_t *h = baton;
+    cacert_listener_release(handle);
+}
 
-    cacert_db_close(handle, h->s);
+/* the store thread is joined, then its connection closed */
+static void link_store_end(ca_link_t *link)
+{
+    ca_link_store_stop(link);
+    cacert_listener_close(&store_conn);
 }
 
 /* the link of this configuration (one: the main server's) */
@@ -425,7 +444,7 @@ static apr_status_t link_host_gone(void *data)
 static apr_status_t link_store_cleanup(void *data)
 {
     if (link_the_host) {
-        ca_link_store_stop(link_the_host->link);
+        link_store_end(link_the_host->link);
     }
     return APR_SUCCESS;
 }
@@ -457,6 +476,8 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     h->lc.stopping = link_stopping;
     h->lc.store_db = link_store_db;
     h->lc.store_db_close = link_store_db_close;
+    store_conn.stmts = iss_stmts;
+    store_conn.appname = "cacert-crl-store";
     h->link = ca_link_make(&h->lc, pool);
     apr_thread_mutex_create(&h->call_mu, APR_THREAD_MUTEX_DEFAULT, pool);
     link_the_host = h;
@@ -631,7 +652,7 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
         child_stop_flag = 1;
         apr_thread_mutex_lock(h->call_mu);
         ca_link_close(h->link);
-        ca_link_store_stop(h->link);
+        link_store_end(h->link);
         ca_link_forget(h->link);
         cacert_pglock_close(&link_lock);
         apr_thread_mutex_unlock(h->call_mu);
@@ -741,12 +762,6 @@ static int iss_handler(request_rec *r)
 
     return cacert_handle(r, handlers);
 }
-
-/* the statements of the tables this module uses, for mod_dbd */
-static const ca_stmt_t *const iss_stmts[] = {
-    ca_account_stmts, ca_domain_stmts, ca_issue_stmts, ca_org_stmts, ca_pgpkeys_stmts,
-    ca_roles_stmts, ca_submit_stmts, ca_acme_stmts, NULL
-};
 
 static void register_hooks(apr_pool_t *p)
 {

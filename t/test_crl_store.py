@@ -12,6 +12,7 @@ how a slow 40 MB INSERT looks to the link."""
 
 import os
 import signal
+import threading
 import time
 
 import psycopg2
@@ -184,6 +185,34 @@ def test_nothing_lost_when_httpd_dies_while_a_crl_is_stored(http, stack, db):
     finally:
         lock.rollback()
         lock.close()
+    published_by(http, db, rid, cert)
+
+
+def test_the_store_has_a_connection_of_its_own_and_a_graceful_stop_waits_for_it(
+        http, stack, db):
+    """The store runs on a connection of its own (an operator sees it as
+    cacert-crl-store in pg_stat_activity), not on one of mod_dbd's, which
+    the child's other threads share and its end closes.  A graceful stop
+    that comes while a CRL is stored waits for that store: the CRL is
+    stored and published once, with nothing logged but the stop."""
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    stopper = threading.Thread(target=stack.stop_httpd)
+    try:
+        with db.cursor() as cur:
+            cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s",
+                        (store_waiting(db),))
+            assert cur.fetchone()[0] == "cacert-crl-store"
+        stopper.start()
+        time.sleep(0.3)     # the child ends meanwhile, up to the store's join
+    finally:
+        lock.rollback()
+        lock.close()
+    stopper.join()
+    # stored by the child that was stopping, before it ended
+    assert request_state(db, rid) == "done"
+    assert rid in crl_numbers(db)
+    stack.start_httpd()
+    http.close()
     published_by(http, db, rid, cert)
 
 
