@@ -110,6 +110,39 @@ def wait_crl(db, after, entries=None, timeout=600):
     raise RuntimeError("no CRL in time")
 
 
+def cpu_seconds(pids=None):
+    """CPU seconds so far of the live processes of each kind (PostgreSQL,
+    httpd, signerd), from /proc; with pids, of those processes only"""
+    out = {"postgres": 0.0, "httpd": 0.0, "signerd": 0.0}
+    tck = os.sysconf("SC_CLK_TCK")
+    for pid in pids if pids is not None else os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except (OSError, ValueError):
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        kind = ("postgres" if comm.startswith("postgres") else
+                "httpd" if comm in ("apache2", "httpd") else
+                "signerd" if comm.startswith("signerd") else None)
+        if kind:
+            out[kind] += (int(fields[11]) + int(fields[12])) / tck
+    return out
+
+
+def store_backends(db):
+    """the pids of the CRL store thread's sessions (builds that have one)"""
+    cur = db.cursor()
+    cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'cacert-crl-store'")
+    return [str(r[0]) for r in cur.fetchall()]
+
+
+def cpu_line(what, before, after, secs):
+    return (f"  CPU {what} ({secs:.0f} s): " + ", ".join(
+        f"{k} {after[k] - before[k]:.1f} s" for k in ("postgres", "httpd", "signerd")))
+
+
 def pct(lat, q):
     lat = sorted(lat)
     return lat[min(len(lat) - 1, max(0, int(round(q * len(lat))) - 1))]
@@ -256,7 +289,9 @@ def main():
               flush=True)
         m.issue(pool.pop())
         time.sleep(2)
+        c0, t0 = cpu_seconds(), time.monotonic()
         idle = issue_series(m, pool, args.requests)
+        c1, t1 = cpu_seconds(), time.monotonic()
         print(f"  (b) issuance, {args.requests} one after another, no CRL in progress: "
               f"median {statistics.median(idle) * 1000:.0f} ms, p99 "
               f"{pct(idle, 0.99) * 1000:.0f} ms", flush=True)
@@ -264,7 +299,10 @@ def main():
         th = threading.Thread(target=crl_loop, args=(stack, stop, crls))
         th.start()
         time.sleep(1)
+        sb = store_backends(db)
+        c2, s2, t2 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
         busy = issue_series(m, pool, args.requests)
+        c3, s3, t3 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
         stop.set()
         th.join()
         took = [t for t, st in crls if st == "done"]
@@ -273,6 +311,12 @@ def main():
               f"{statistics.median(took) if took else 0:.2f} s from queued to stored): "
               f"median {statistics.median(busy) * 1000:.0f} ms, p99 "
               f"{pct(busy, 0.99) * 1000:.0f} ms", flush=True)
+        print(cpu_line("while idle", c0, c1, t1 - t0))
+        print(cpu_line("while CRLs", c2, c3, t3 - t2))
+        if sb and took:
+            used = s3["postgres"] - s2["postgres"]
+            print(f"  the CRL store's PostgreSQL session: {used:.1f} CPU-s in the busy "
+                  f"phase, {used / len(took) * 1000:.0f} ms per CRL", flush=True)
         time.sleep(2)
         for i in range(args.revocations):
             m.issue(pool.pop())

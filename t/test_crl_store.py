@@ -216,6 +216,33 @@ def test_the_store_has_a_connection_of_its_own_and_a_graceful_stop_waits_for_it(
     published_by(http, db, rid, cert)
 
 
+def test_after_a_slow_store_the_next_crl_waits(http, stack, db):
+    """CRLs are paced (docs/issuance.md "CRLs paced"): after a CRL whose
+    store took W, no CRL request goes out for 3 W, at most 2 s.  A store
+    held for 0.7 s by a lock makes the next CRL (queued by a second
+    revocation meanwhile) wait at least 2 s after it; it is then published
+    with both revocations."""
+    lock, rid, cert = revoke_and_hold(http, stack, db)
+    try:
+        cid2, cert2, _ = issue(http, profile="client", email0="yes")
+        revoke(http, cid2)
+        with db.cursor() as cur:
+            cur.execute("SELECT id FROM signer_requests WHERE kind = 'crl' AND ca = 'member'"
+                        " AND state = 'queued' AND id > %s ORDER BY id LIMIT 1", (rid,))
+            second = cur.fetchone()[0]
+        time.sleep(0.7)
+    finally:
+        lock.rollback()
+        lock.close()
+    until("the first CRL stored", lambda: request_state(db, rid) == "done", timeout=10)
+    done = time.monotonic()
+    until("the second CRL sent", lambda: request_state(db, second) != "queued", timeout=10)
+    assert time.monotonic() - done > 1.5
+    crl = wait_for_crl(http, "member", cert2.serial_number, timeout=30)
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+    check_matches(http, db, crl)
+
+
 FAIL_REVOKE = """
 CREATE FUNCTION test_fail_revoke() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN RAISE EXCEPTION 'test: this revocation is not stored'; END $$;
