@@ -73,6 +73,22 @@ void cacert_db_of(ca_db_t *db, const ap_dbd_t *dbd)
     db->prepared = dbd->prepared;
 }
 
+/* a connection at rest whose socket is readable holds the server's last
+ * words (its session ended): read, libpq then marks it bad */
+static void read_goodbye(PGconn *conn)
+{
+    if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        /* the goodbye (an error message), then the end of the stream: a
+         * read each; a few reads at most, none of them waits */
+        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+        int reads = 0;
+        while (pfd.fd >= 0 && reads++ < 4 && PQstatus(conn) == CONNECTION_OK
+               && poll(&pfd, 1, 0) > 0 && PQconsumeInput(conn)) {
+            pfd.revents = 0;
+        }
+    }
+}
+
 /* A connection mod_dbd hands out may have outlived its database session: the
  * server restarted, failed over, or ended it.  libpq learns that only when it
  * reads, and apr-util's reconnection (PQreset, on mod_dbd's next check) opens
@@ -103,16 +119,7 @@ static apr_status_t db_session_check(ca_db_t *db, const ap_dbd_t *dbd)
         *known = PQstatus(conn) == CONNECTION_OK ? PQbackendPID(conn) : 0;
         apr_hash_set(dbd->prepared, SESSION_KEY, APR_HASH_KEY_STRING, known);
     }
-    if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
-        /* the goodbye (an error message), then the end of the stream: a
-         * read each; a few reads at most, none of them waits */
-        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
-        int reads = 0;
-        while (pfd.fd >= 0 && reads++ < 4 && PQstatus(conn) == CONNECTION_OK
-               && poll(&pfd, 1, 0) > 0 && PQconsumeInput(conn)) {
-            pfd.revents = 0;
-        }
-    }
+    read_goodbye(conn);
     if (PQstatus(conn) != CONNECTION_OK
         && (apr_dbd_check_conn(dbd->driver, dbd->pool, dbd->handle) != APR_SUCCESS
             || PQstatus(conn) != CONNECTION_OK)) {
@@ -327,9 +334,14 @@ ca_db_t *cacert_listener_db(cacert_listener_t *l)
 ca_db_t *cacert_listener_open(cacert_listener_t *l, server_rec *s, apr_pool_t *p)
 {
     pthread_mutex_lock(&l->mu);
-    if (l->conn && (PQstatus(l->conn) != CONNECTION_OK
-                    || PQtransactionStatus(l->conn) != PQTRANS_IDLE)) {
-        listener_disconnect(l);     /* broken, or left inside a transaction */
+    if (l->conn) {
+        /* a session the server ended since the last use (a restart, a
+         * failover) is noticed here, not by the next statement */
+        read_goodbye(l->conn);
+        if (PQstatus(l->conn) != CONNECTION_OK
+            || PQtransactionStatus(l->conn) != PQTRANS_IDLE) {
+            listener_disconnect(l); /* broken, or left inside a transaction */
+        }
     }
     if (l->closed || (!l->conn && listener_connect(l, s, p) != APR_SUCCESS)) {
         pthread_mutex_unlock(&l->mu);

@@ -243,6 +243,28 @@ def test_after_a_slow_store_the_next_crl_waits(http, stack, db):
     check_matches(http, db, crl)
 
 
+def test_a_store_session_ended_at_rest_is_replaced_before_the_next_crl(http, stack, db):
+    """The database ends the store's session between two CRLs (a restart
+    or a failover does): the next CRL is stored on a new session, with no
+    failed store and no error logged (the log check refuses any)."""
+    member(http, stack, db, points=10)
+    cid, cert, _ = issue(http, profile="client", email0="yes")
+    revoke(http, cid)
+    wait_for_crl(http, "member", cert.serial_number)
+    with db.cursor() as cur:
+        cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = 'cacert-crl-store'")
+        assert cur.fetchone()[0] == 1
+    cid2, cert2, _ = issue(http, profile="client", email0="yes")
+    revoke(http, cid2)
+    crl = wait_for_crl(http, "member", cert2.serial_number, timeout=5)
+    check_matches(http, db, crl)
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = 'cacert-crl-store'")
+        assert cur.fetchone()[0] == 1
+
+
 FAIL_REVOKE = """
 CREATE FUNCTION test_fail_revoke() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN RAISE EXCEPTION 'test: this revocation is not stored'; END $$;
