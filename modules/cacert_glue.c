@@ -265,8 +265,10 @@ static const char *dbd_conninfo(server_rec *s, const char *appname, apr_pool_t *
 }
 
 /* a connection of its own, to l->conninfo or to the database mod_dbd uses,
- * with l->stmts prepared on it */
-static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_pool_t *p)
+ * with l->stmts prepared on it; *perr (when perr is not NULL) is libpq's
+ * message when the database refused it */
+static apr_status_t listener_connect(cacert_listener_t *l, const char **perr, server_rec *s,
+                                     apr_pool_t *p)
 {
     const apr_dbd_driver_t *driver;
     const char *info, *err = NULL;
@@ -274,11 +276,11 @@ static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_po
     apr_status_t rv;
 
     if (l->conninfo) {
-        char *perr = NULL;
-        PQconninfoOption *opts = PQconninfoParse(l->conninfo, &perr);
+        char *cerr = NULL;
+        PQconninfoOption *opts = PQconninfoParse(l->conninfo, &cerr);
         if (!opts) {
             /* checked when the directive was read: not reached */
-            PQfreemem(perr);
+            PQfreemem(cerr);
             rv = APR_EINVAL;
             goto leave;
         }
@@ -299,6 +301,9 @@ static apr_status_t listener_connect(cacert_listener_t *l, server_rec *s, apr_po
     l->db.driver = driver;
     if ((rv = apr_dbd_open_ex(driver, l->pool, info, &l->db.handle, &err)) != APR_SUCCESS) {
         l->db.handle = NULL;
+        if (perr) {
+            *perr = apr_pstrdup(p, err ? err : "");
+        }
         goto leave;
     }
     l->conn = apr_dbd_native_handle(driver, l->db.handle);
@@ -343,7 +348,22 @@ ca_db_t *cacert_listener_open(cacert_listener_t *l, server_rec *s, apr_pool_t *p
             listener_disconnect(l); /* broken, or left inside a transaction */
         }
     }
-    if (l->closed || (!l->conn && listener_connect(l, s, p) != APR_SUCCESS)) {
+    if (!l->conn && !l->closed) {
+        const char *err = NULL;
+        if (listener_connect(l, &err, s, p) != APR_SUCCESS) {
+            /* once per outage (mod_dbd logs its own when it has none) */
+            if (err && !l->down_logged) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CA22105: %s: no connection of its "
+                             "own to the database: %s", l->appname ? l->appname
+                             : "cacert-listen", err);
+                l->down_logged = 1;
+            }
+            pthread_mutex_unlock(&l->mu);
+            return NULL;
+        }
+        l->down_logged = 0;
+    }
+    if (l->closed) {
         pthread_mutex_unlock(&l->mu);
         return NULL;
     }
@@ -378,7 +398,7 @@ apr_status_t cacert_listen(apr_array_header_t **ppayloads, int *pfresh,
         listen_drop(l);         /* a statement between calls found it broken */
     }
     if (!l->conn) {
-        if ((rv = listener_connect(l, s, p)) != APR_SUCCESS) {
+        if ((rv = listener_connect(l, NULL, s, p)) != APR_SUCCESS) {
             goto leave;
         }
         /* the channel is one of the module's constants (an identifier),

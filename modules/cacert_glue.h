@@ -189,6 +189,7 @@ typedef struct {
     const char *conninfo;       /* NULL: the parameters of mod_dbd's connections */
     const ca_stmt_t *const *stmts;  /* prepared on each new connection (or NULL) */
     const char *appname;        /* its application_name (NULL: cacert-listen) */
+    int down_logged;            /* cacert_listener_open: CA22105 logged */
     pthread_mutex_t mu;         /* held while conn is in use */
     int closed;                 /* cacert_listener_close: never again */
 } cacert_listener_t;

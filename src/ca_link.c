@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -127,6 +128,8 @@ typedef struct {
     int started;                    /* the thread runs: to be joined */
     int closed;                     /* ca_link_store_stop: no more jobs */
     crl_job_t *job;                 /* waiting or being stored */
+    /* on the monotonic clock (mono_now): a step of the wall clock must
+     * not hold CRLs back */
     apr_time_t retry_after;         /* after a failure to store */
     apr_time_t pace_until;          /* after a CRL stored (CRL_PACE) */
     unsigned char *spare;           /* the TBS buffer of the last job, given
@@ -176,6 +179,15 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
     pthread_mutex_init(&l->store.mu, NULL);
     pthread_cond_init(&l->store.cond, NULL);
     return l;
+}
+
+/* microseconds on the monotonic clock */
+static apr_time_t mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 /* store one CRL on a connection of the store thread's own: 1 when it is
@@ -277,16 +289,16 @@ static void *store_main(void *data)
             pthread_mutex_unlock(&st->mu);
             continue;
         }
-        t_store = apr_time_now();
+        t_store = mono_now();
         ok = store_job(l, j, tp ? tp : j->pool);
         pthread_mutex_lock(&st->mu);
         st->job = NULL;
         if (!ok) {
-            st->retry_after = apr_time_now() + apr_time_from_sec(5);
+            st->retry_after = mono_now() + apr_time_from_sec(5);
         }
         else {
-            apr_interval_time_t pace = CRL_PACE * (apr_time_now() - t_store);
-            st->pace_until = apr_time_now() + (pace < CRL_PACE_MAX ? pace : CRL_PACE_MAX);
+            apr_interval_time_t pace = CRL_PACE * (mono_now() - t_store);
+            st->pace_until = mono_now() + (pace < CRL_PACE_MAX ? pace : CRL_PACE_MAX);
         }
         /* done with the TBS: its buffer back for the next CRL, in the same
          * step that takes the job off, so a link that sees no job (and only
@@ -335,8 +347,8 @@ static int store_held(ca_link_t *l)
         return 0;
     }
     pthread_mutex_lock(&st->mu);
-    held = (st->job && st->job->phase != JOB_READY) || apr_time_now() < st->retry_after
-           || apr_time_now() < st->pace_until;
+    held = (st->job && st->job->phase != JOB_READY) || mono_now() < st->retry_after
+           || mono_now() < st->pace_until;
     pthread_mutex_unlock(&st->mu);
     return held;
 }

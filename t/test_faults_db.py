@@ -28,6 +28,7 @@ DB_GONE = (r"dbd", r"DBD", r"AH0063\d", r"AH00629", r"CA1030\d", r"CA20102", r"C
            r"CA2111[67]",   # the link loses its lock with the database, and waits for it
            r"CA21119",      # the link cannot read the revocations for its CRLs meanwhile
            r"CA21121",      # a CRL signed meanwhile cannot be stored (asked again later)
+           r"CA22105",      # nor can the CRL store thread open its own connection
            r"no connection", r"server closed", r"could not connect", r"Connection refused",
            r"terminating connection", r"the database system is", r"No such file")
 
