@@ -23,6 +23,7 @@ checkout's tools/ and sql/)."""
 
 import argparse
 import base64
+import datetime
 import hashlib
 import os
 import re
@@ -148,8 +149,63 @@ def pct(lat, q):
     return lat[min(len(lat) - 1, max(0, int(round(q * len(lat))) - 1))]
 
 
-def issue_series(m, pool, k):
-    return [m.issue(pool.pop()) for _ in range(k)]
+def issue_series(m, pool, k, starts=None):
+    out = []
+    for _ in range(k):
+        if starts is not None:
+            starts.append(time.time())
+        out.append(m.issue(pool.pop()))
+    return out
+
+
+LOG_TIME = re.compile(r"^\[(\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2}\.\d{6} \d{4})\]")
+
+
+def crl_windows(stack):
+    """From the link's log lines: the time windows (wall clock, seconds)
+    in which signerd worked on a CRL (its first ask to its answer) and in
+    which the store thread stored one."""
+    sign, store = [], []
+    for ln in stack.error_log_lines():
+        t = LOG_TIME.match(ln)
+        if not t:
+            continue
+        t = datetime.datetime.strptime(t.group(1), "%a %b %d %H:%M:%S.%f %Y").timestamp()
+        m = re.search(r"CA21124: .*signed in (\d+) ms.*handed to the CRL store thread in "
+                      r"(\d+) ms", ln)
+        if m:
+            end = t - int(m.group(2)) / 1000
+            sign.append((end - int(m.group(1)) / 1000, end))
+        m = re.search(r"CA21107: request \d+ \(crl\) done: checked and stored in (\d+) ms", ln)
+        if m:
+            store.append((t - int(m.group(1)) / 1000, t))
+    return sign, store
+
+
+def slow_requests(stack, starts, lat, q=0.02):
+    """Where the slowest q of the requests fell: in signerd's CRL work, in
+    a store, in neither; against the share of the time each covers"""
+    sign, store = crl_windows(stack)
+    t0, t1 = starts[0], starts[-1] + lat[-1]
+    cut = sorted(lat)[-max(1, int(len(lat) * q))]
+
+    def hit(ws, a, b):
+        return any(x < b and a < y for x, y in ws)
+
+    def share(ws):
+        return sum(max(0.0, min(y, t1) - max(x, t0)) for x, y in ws) / (t1 - t0)
+    slow = [(a, a + d) for a, d in zip(starts, lat) if d >= cut]
+    n_sign = sum(1 for a, b in slow if hit(sign, a, b))
+    n_store = sum(1 for a, b in slow if hit(store, a, b))
+    n_none = sum(1 for a, b in slow if not hit(sign, a, b) and not hit(store, a, b))
+    allr = [(a, a + d) for a, d in zip(starts, lat)]
+    base_sign = sum(1 for a, b in allr if hit(sign, a, b)) / len(allr)
+    base_store = sum(1 for a, b in allr if hit(store, a, b)) / len(allr)
+    print(f"  the slowest {len(slow)} requests (>= {cut * 1000:.0f} ms): {n_sign} overlap "
+          f"signerd's work on a CRL, {n_store} a store, {n_none} neither (of all requests "
+          f"{base_sign * 100:.0f} % and {base_store * 100:.0f} % overlap them; the windows "
+          f"cover {share(sign) * 100:.0f} % and {share(store) * 100:.0f} % of the time)",
+          flush=True)
 
 
 def crl_loop(stack, stop, out):
@@ -301,7 +357,8 @@ def main():
         time.sleep(1)
         sb = store_backends(db)
         c2, s2, t2 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
-        busy = issue_series(m, pool, args.requests)
+        starts = []
+        busy = issue_series(m, pool, args.requests, starts)
         c3, s3, t3 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
         stop.set()
         th.join()
@@ -313,6 +370,7 @@ def main():
               f"{pct(busy, 0.99) * 1000:.0f} ms", flush=True)
         print(cpu_line("while idle", c0, c1, t1 - t0))
         print(cpu_line("while CRLs", c2, c3, t3 - t2))
+        slow_requests(stack, starts, busy)
         if sb and took:
             used = s3["postgres"] - s2["postgres"]
             print(f"  the CRL store's PostgreSQL session: {used:.1f} CPU-s in the busy "
