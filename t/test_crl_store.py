@@ -208,7 +208,10 @@ def test_the_store_has_a_connection_of_its_own_and_a_graceful_stop_waits_for_it(
     that comes while a CRL is stored waits for that store: the CRL is
     stored and published once, with nothing logged but the stop."""
     lock, rid, cert = revoke_and_hold(http, stack, db)
+    log_start = os.path.getsize(stack.error_log)
     stopper = threading.Thread(target=stack.stop_httpd)
+    t0 = time.monotonic()
+    steps = []      # what happened when, for the message of a failure
     try:
         with db.cursor() as cur:
             cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s",
@@ -219,16 +222,25 @@ def test_the_store_has_a_connection_of_its_own_and_a_graceful_stop_waits_for_it(
         # (the parent and its children close their listeners first); the
         # store still waits then, so the ending child waits for it
         until("httpd stops accepting", lambda: refused(stack.url), timeout=10)
-        assert store_waiting(db)
+        steps.append(f"refused after {time.monotonic() - t0:.2f} s")
+        assert store_waiting(db), steps
     finally:
         lock.rollback()
         lock.close()
-    stopper.join()
+        steps.append(f"lock released after {time.monotonic() - t0:.2f} s")
+        # whatever failed above, the stop ends and httpd runs again for the
+        # tests after this one
+        if stopper.ident:
+            stopper.join()
+        steps.append(f"httpd stopped after {time.monotonic() - t0:.2f} s")
+        state = request_state(db, rid)
+        if not stack.httpd_pid():
+            stack.start_httpd()
+            http.close()
     # stored by the child that was stopping, before it ended
-    assert request_state(db, rid) == "done"
+    log = stack.error_log_lines(log_start)
+    assert state == "done", (state, steps, log[-20:])
     assert rid in crl_numbers(db)
-    stack.start_httpd()
-    http.close()
     published_by(http, db, rid, cert)
 
 
