@@ -16,7 +16,7 @@ id, serial, time in whole seconds, reason) are appended to the journal as
 REVOKE records with its hash chain before signerd starts again: journal and
 database agree, and every CRL is signed.
 
-    crl_stall_bench.py [--revoked N] [--requests K] [--builddir build]
+    crl_stall_bench.py [--revoked N] [--requests K] [--rounds R] [--builddir build]
 
 Run it from a checkout of main for the figures before (it uses that
 checkout's tools/ and sql/)."""
@@ -182,18 +182,19 @@ def crl_windows(stack):
     return sign, store
 
 
-def slow_requests(stack, starts, lat, q=0.02):
+def slow_requests(stack, starts, lat, spans, q=0.02):
     """Where the slowest q of the requests fell: in signerd's CRL work, in
-    a store, in neither; against the share of the time each covers"""
+    a store, in neither; against the share of the time each covers within
+    spans (the busy phases: (start, end) on the wall clock)"""
     sign, store = crl_windows(stack)
-    t0, t1 = starts[0], starts[-1] + lat[-1]
     cut = sorted(lat)[-max(1, int(len(lat) * q))]
 
     def hit(ws, a, b):
         return any(x < b and a < y for x, y in ws)
 
     def share(ws):
-        return sum(max(0.0, min(y, t1) - max(x, t0)) for x, y in ws) / (t1 - t0)
+        return (sum(max(0.0, min(y, t1) - max(x, t0)) for x, y in ws for t0, t1 in spans)
+                / sum(t1 - t0 for t0, t1 in spans))
     slow = [(a, a + d) for a, d in zip(starts, lat) if d >= cut]
     n_sign = sum(1 for a, b in slow if hit(sign, a, b))
     n_store = sum(1 for a, b in slow if hit(store, a, b))
@@ -309,6 +310,8 @@ def main():
     ap.add_argument("--revoked", type=int, default=1000000)
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--revocations", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="idle and busy phases, alternated this many times")
     args = ap.parse_args()
     print(f"== CRLs without stalls: {args.revoked} revocations in CA member "
           f"({os.path.basename(REPO.rstrip('/'))}, {args.builddir}) ==", flush=True)
@@ -322,7 +325,7 @@ def main():
         db = psycopg2.connect(**stack.pg_connect_args())
         db.autocommit = True
         m = Member(stack, db, 0)
-        pool = csrs(3 * args.requests + 2 * args.revocations + 2)
+        pool = csrs(2 * args.rounds * args.requests + 2 * args.revocations + 4)
         m.issue(pool.pop())
         t0 = time.monotonic()
         fill(stack, members=2000, certs=args.revoked, revoked=args.revoked, assurances=1000,
@@ -345,36 +348,66 @@ def main():
               flush=True)
         m.issue(pool.pop())
         time.sleep(2)
-        c0, t0 = cpu_seconds(), time.monotonic()
-        idle = issue_series(m, pool, args.requests)
-        c1, t1 = cpu_seconds(), time.monotonic()
-        print(f"  (b) issuance, {args.requests} one after another, no CRL in progress: "
+        idle, busy, starts, took, cpu, spans = [], [], [], [], [], []
+        sb = store_backends(db)
+        rounds = []
+        store_cpu = 0.0
+        for r in range(args.rounds):
+            # an idle phase, then one while CRLs are made back to back; in
+            # rounds, so that the spread between rounds of the same phase
+            # tells the noise the difference between the phases is set
+            # against
+            c0, t0 = cpu_seconds(), time.monotonic()
+            i_lat = issue_series(m, pool, args.requests)
+            c1, t1 = cpu_seconds(), time.monotonic()
+            stop, crls = threading.Event(), []
+            th = threading.Thread(target=crl_loop, args=(stack, stop, crls))
+            th.start()
+            time.sleep(1)
+            c2, s2, t2 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
+            b_starts = []
+            b_lat = issue_series(m, pool, args.requests, b_starts)
+            spans.append((b_starts[0], b_starts[-1] + b_lat[-1]))
+            c3, s3, t3 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
+            stop.set()
+            th.join()
+            b_took = [t for t, st in crls if st == "done"]
+            rounds.append((i_lat, b_lat, len(b_took), len(crls) - len(b_took)))
+            idle += i_lat
+            busy += b_lat
+            starts += b_starts
+            took += b_took
+            cpu.append((c0, c1, t1 - t0, c2, c3, t3 - t2))
+            store_cpu += s3["postgres"] - s2["postgres"]
+            if args.rounds > 1:
+                print(f"  round {r + 1}: idle median {statistics.median(i_lat) * 1000:.0f} ms, "
+                      f"p99 {pct(i_lat, 0.99) * 1000:.0f} ms; while CRLs ({len(b_took)} "
+                      f"published) median {statistics.median(b_lat) * 1000:.0f} ms, p99 "
+                      f"{pct(b_lat, 0.99) * 1000:.0f} ms", flush=True)
+            time.sleep(2)
+        print(f"  (b) issuance, {len(idle)} one after another, no CRL in progress: "
               f"median {statistics.median(idle) * 1000:.0f} ms, p99 "
               f"{pct(idle, 0.99) * 1000:.0f} ms", flush=True)
-        stop, crls = threading.Event(), []
-        th = threading.Thread(target=crl_loop, args=(stack, stop, crls))
-        th.start()
-        time.sleep(1)
-        sb = store_backends(db)
-        c2, s2, t2 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
-        starts = []
-        busy = issue_series(m, pool, args.requests, starts)
-        c3, s3, t3 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
-        stop.set()
-        th.join()
-        took = [t for t, st in crls if st == "done"]
         print(f"  (b) issuance while CRLs of {n} entries are produced one after another "
-              f"({len(took)} published, {len(crls) - len(took)} not; each "
+              f"({len(took)} published, {sum(r[3] for r in rounds)} not; each "
               f"{statistics.median(took) if took else 0:.2f} s from queued to stored): "
               f"median {statistics.median(busy) * 1000:.0f} ms, p99 "
               f"{pct(busy, 0.99) * 1000:.0f} ms", flush=True)
-        print(cpu_line("while idle", c0, c1, t1 - t0))
-        print(cpu_line("while CRLs", c2, c3, t3 - t2))
-        slow_requests(stack, starts, busy)
+        if args.rounds > 1:
+            ip = [pct(r[0], 0.99) * 1000 for r in rounds]
+            bp = [pct(r[1], 0.99) * 1000 for r in rounds]
+            print(f"  p99 by round, idle: {', '.join(f'{x:.0f}' for x in ip)} ms (spread "
+                  f"{max(ip) - min(ip):.0f} ms); while CRLs: "
+                  f"{', '.join(f'{x:.0f}' for x in bp)} ms; the difference of the pooled "
+                  f"p99s: {(pct(busy, 0.99) - pct(idle, 0.99)) * 1000:+.0f} ms", flush=True)
+        for what, a, b, secs in (("while idle", 0, 1, 2), ("while CRLs", 3, 4, 5)):
+            before = {k: sum(c[a][k] for c in cpu) for k in cpu[0][a]}
+            after = {k: sum(c[b][k] for c in cpu) for k in cpu[0][b]}
+            print(cpu_line(what, before, after, sum(c[secs] for c in cpu)))
+        slow_requests(stack, starts, busy, spans)
         if sb and took:
-            used = s3["postgres"] - s2["postgres"]
-            print(f"  the CRL store's PostgreSQL session: {used:.1f} CPU-s in the busy "
-                  f"phase, {used / len(took) * 1000:.0f} ms per CRL", flush=True)
+            print(f"  the CRL store's PostgreSQL session: {store_cpu:.1f} CPU-s in the busy "
+                  f"phase, {store_cpu / len(took) * 1000:.0f} ms per CRL", flush=True)
         time.sleep(2)
         for i in range(args.revocations):
             m.issue(pool.pop())

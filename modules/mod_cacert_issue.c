@@ -138,13 +138,10 @@ void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
     if (left > WAIT_SAFETY) {
         left = WAIT_SAFETY;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)apr_time_sec(left);
-    ts.tv_nsec += (long)apr_time_usec(left) * 1000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    /* the condition waits on the monotonic clock (iss_wait_child_init) */
+    left += ca_mono_now();
+    ts.tv_sec = (time_t)apr_time_sec(left);
+    ts.tv_nsec = (long)apr_time_usec(left) * 1000;
     pthread_mutex_lock(&wait_mu);
     while (!wait_heard(id, *pgen)) {
         if (pthread_cond_timedwait(&wait_cond, &wait_mu, &ts) != 0) {

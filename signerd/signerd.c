@@ -96,10 +96,7 @@ static struct {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(ca_mono_now() / 1000);
 }
 
 /* ---- logging: stderr lines with a timestamp; syslog when detached ---- */

@@ -735,7 +735,16 @@ struct ca_crl_snap_t {
     apr_size_t tbslen;
     unsigned char tbs_sha[SHA256_DIGEST_LENGTH]; /* the SHA-256 of tbs, */
     int has_tbs_sha;                /* once made (ca_issue_crl_finish) */
+    unsigned rest;                  /* ca_issue_crl_snap_rest */
 };
+
+/* a rest after one part is at most this long, whatever the part took */
+#define CA_CRL_REST_MAX apr_time_from_msec(100)
+
+void ca_issue_crl_snap_rest(ca_crl_snap_t *sn, unsigned ratio)
+{
+    sn->rest = ratio;
+}
 
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
                                    ca_crl_set_t *set, unsigned char **pbuf,
@@ -899,7 +908,8 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     }
     if (crllen > INT_MAX) { /* about 50 million entries; /pki reads it whole */
         ca_log(CA_LOG_ERR, "CA10624", APR_EINVAL,
-               "CRL %s for %s: %" APR_SIZE_T_FMT " bytes are more than the database takes",
+               "CRL %s for %s: %" APR_SIZE_T_FMT " bytes, over the 2 GiB /pki "
+               "serves in one piece; nothing published",
                sn->id, sn->ca, crllen);
         return APR_EINVAL;
     }
@@ -921,9 +931,14 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     for (i = 0; rv == APR_SUCCESS && i < nparts; i++) {
         apr_size_t off = i * CA_CRL_PART;
         apr_size_t n = crllen - off < CA_CRL_PART ? crllen - off : CA_CRL_PART;
+        apr_time_t t0 = ca_mono_now();
         rv = ca_db_query(NULL, db, "cacert_iss_insert_crl_part",
                          CA_ARGS(sn->ca, number, apr_psprintf(p, "%" APR_SIZE_T_FMT, i),
                                  CA_BLOB(crl + off, n, p)), p);
+        if (rv == APR_SUCCESS && sn->rest && i + 1 < nparts) {
+            apr_interval_time_t rest = (apr_interval_time_t)sn->rest * (ca_mono_now() - t0);
+            apr_sleep(rest < CA_CRL_REST_MAX ? rest : CA_CRL_REST_MAX);
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_iss_done",

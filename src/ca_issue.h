@@ -162,6 +162,10 @@ void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen,
                          ca_crl_snap_t *snap, apr_pool_t *p);
 apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *snap,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
+/* ca_issue_store_crl of snap rests ratio times each part's own time after
+ * it (but the last), for a thread that stores in the background; 0 (the
+ * default) does not rest */
+void ca_issue_crl_snap_rest(ca_crl_snap_t *snap, unsigned ratio);
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
                                  apr_pool_t *p);

@@ -87,6 +87,15 @@ typedef struct {
 #define CRL_PACE 3
 #define CRL_PACE_MAX apr_time_from_sec(2)
 
+/* Within a store, after each part of the CRL (1 MiB, ca_issue.c) the
+ * thread rests STORE_REST times that part's own time: PostgreSQL's
+ * backend, which the store thread's nice value does not reach, then works
+ * in slices of a few ms with the CPU free in between, instead of one
+ * stretch of a few hundred ms that requests of members landing in it
+ * share (issue 19: issuance p99 while CRLs are made).  The pause above is
+ * counted from the store's work, without these rests. */
+#define STORE_REST 1
+
 /* a new CRL request hashed again after revocations overtook it this many
  * times is hashed on the line instead, so a steady flow of revocations
  * cannot hold a CRL back for ever */
@@ -128,7 +137,7 @@ typedef struct {
     int started;                    /* the thread runs: to be joined */
     int closed;                     /* ca_link_store_stop: no more jobs */
     crl_job_t *job;                 /* waiting or being stored */
-    /* on the monotonic clock (mono_now): a step of the wall clock must
+    /* on the monotonic clock (ca_mono_now): a step of the wall clock must
      * not hold CRLs back */
     apr_time_t retry_after;         /* after a failure to store */
     apr_time_t pace_until;          /* after a CRL stored (CRL_PACE) */
@@ -181,15 +190,6 @@ ca_link_t *ca_link_make(const ca_link_cfg_t *cfg, apr_pool_t *pool)
     return l;
 }
 
-/* microseconds on the monotonic clock */
-static apr_time_t mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /* store one CRL on a connection of the store thread's own: 1 when it is
  * done with (stored, or refused for good) */
 static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
@@ -205,6 +205,7 @@ static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
     if ((rv = l->cfg->store_db(l->cfg->baton, &db, &handle, p)) != APR_SUCCESS) {
         goto leave;
     }
+    ca_issue_crl_snap_rest(j->snap, STORE_REST);
     rv = ca_issue_store_crl(&db, j->snap, j->ans, j->alen, p);
     l->cfg->store_db_close(l->cfg->baton, handle);
 leave:
@@ -289,16 +290,16 @@ static void *store_main(void *data)
             pthread_mutex_unlock(&st->mu);
             continue;
         }
-        t_store = mono_now();
+        t_store = ca_mono_now();
         ok = store_job(l, j, tp ? tp : j->pool);
         pthread_mutex_lock(&st->mu);
         st->job = NULL;
         if (!ok) {
-            st->retry_after = mono_now() + apr_time_from_sec(5);
+            st->retry_after = ca_mono_now() + apr_time_from_sec(5);
         }
         else {
-            apr_interval_time_t pace = CRL_PACE * (mono_now() - t_store);
-            st->pace_until = mono_now() + (pace < CRL_PACE_MAX ? pace : CRL_PACE_MAX);
+            apr_interval_time_t pace = CRL_PACE * (ca_mono_now() - t_store) / (1 + STORE_REST);
+            st->pace_until = ca_mono_now() + (pace < CRL_PACE_MAX ? pace : CRL_PACE_MAX);
         }
         /* done with the TBS: its buffer back for the next CRL, in the same
          * step that takes the job off, so a link that sees no job (and only
@@ -347,8 +348,8 @@ static int store_held(ca_link_t *l)
         return 0;
     }
     pthread_mutex_lock(&st->mu);
-    held = (st->job && st->job->phase != JOB_READY) || mono_now() < st->retry_after
-           || mono_now() < st->pace_until;
+    held = (st->job && st->job->phase != JOB_READY) || ca_mono_now() < st->retry_after
+           || ca_mono_now() < st->pace_until;
     pthread_mutex_unlock(&st->mu);
     return held;
 }

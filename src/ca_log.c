@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <apr_strings.h>
 
@@ -49,4 +50,12 @@ void ca_log(ca_log_level_t level, const char *tag, apr_status_t rv,
         }
         fprintf(stderr, "%s: %s%s%s\n", tag, buf, rv ? ": " : "", err);
     }
+}
+
+apr_time_t ca_mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
 }

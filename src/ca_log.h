@@ -6,6 +6,7 @@
 #define CA_LOG_H
 
 #include <apr_errno.h>
+#include <apr_time.h>
 
 typedef enum {
     CA_LOG_ERR = 3,
@@ -25,5 +26,9 @@ int ca_log_is_level(ca_log_level_t level);
 
 void ca_log(ca_log_level_t level, const char *tag, apr_status_t rv,
             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* microseconds on the monotonic clock, for intervals and deadlines that a
+ * step of the wall clock must not move (the core's timers, signerd's) */
+apr_time_t ca_mono_now(void);
 
 #endif

@@ -200,7 +200,9 @@ def http(stack):
 @pytest.fixture
 def db(stack):
     import psycopg2
-    conn = psycopg2.connect(**stack.pg_connect_args())
+    # a statement that waits for ever (a lock nobody releases) fails after
+    # 5 minutes: pytest-timeout's alarm does not reach into libpq
+    conn = psycopg2.connect(**stack.pg_connect_args(), options="-c statement_timeout=300s")
     conn.autocommit = True
     yield conn
     conn.close()
