@@ -5,6 +5,7 @@ pty to the real signerd, the certificate checked field by field against
 CPS 7.1.2, openssl verify against the published chain and CRL, revocation."""
 
 import datetime
+import re
 import time
 
 import pytest
@@ -274,3 +275,58 @@ def test_renewal_and_pkcs7(http, stack, db):
     assert cert2.subject == cert.subject and cert2.serial_number != cert.serial_number
     assert cert2.extensions.get_extension_for_class(x509.SubjectAlternativeName) == \
         cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+
+
+COPIES = """
+WITH r AS (
+    INSERT INTO signer_requests (kind, member_id, ca, profile, csr_der, payload, state, done_at)
+    SELECT 'sign', member_id, ca, profile, csr_der, '\\x00'::bytea, 'done', now()
+    FROM certificates, generate_series(1, %(n)s) g WHERE id = %(id)s RETURNING id)
+INSERT INTO certificates (member_id, request_id, ca, profile, serial, subject, spki_sha256, md,
+                          not_before, not_after, der, csr_der)
+SELECT c.member_id, r.id, c.ca, c.profile, 'c0ffee' || lpad(to_hex(r.id), 20, '0'),
+       'CN=copy ' || r.id, c.spki_sha256, c.md, c.not_before, c.not_after, c.der, c.csr_der
+FROM certificates c, r WHERE c.id = %(id)s
+"""
+
+
+def test_a_member_with_thousands_of_certificates_gets_the_list_in_pages(http, stack, db):
+    """A member with more certificates than one page holds (renewed by ACME
+    for years, say) gets the list 500 at a time, newest first, with links
+    to the newer and older ones; 5,000 of them once made the page larger
+    than the templates' 1 MiB limit and the member got a 500.  A page that
+    does not exist is a clear 404, and a short list has no paging."""
+    member(http, stack, db, points=10)
+    cid, _, _ = issue(http, profile="client", email0="yes")
+    r = http.get("/certs/")
+    assert r.status_code == 200 and f"view?id={cid}" in r.text
+    assert "newest first" not in r.text
+    with db.cursor() as cur:
+        cur.execute(COPIES, {"n": 5200, "id": int(cid)})
+        cur.execute("SELECT id FROM certificates WHERE member_id ="
+                    " (SELECT member_id FROM certificates WHERE id = %s) ORDER BY id DESC",
+                    (int(cid),))
+        ids = [str(row[0]) for row in cur.fetchall()]
+    assert len(ids) == 5201
+    # a certificate issued now makes the list read again (the kept list
+    # of this member is older than it)
+    cid2, _, _ = issue(http, profile="client", email0="yes")
+    ids.insert(0, cid2)
+    seen = []
+    page, url = 0, "/certs/"
+    while url:
+        page += 1
+        r = http.get(url)
+        assert r.status_code == 200, r.text[:300]
+        rows = re.findall(r'view\?id=(\d+)"', r.text)
+        first = (page - 1) * 500 + 1
+        assert f"Certificates {first} to {first + len(rows) - 1} of 5202, newest first." in r.text
+        newer = re.search(r'/\?p=(\d+)">Newer', r.text)
+        assert (newer.group(1) if newer else None) == (str(page - 1) if page > 1 else None)
+        older = re.search(r'/\?p=(\d+)">Older', r.text)
+        url = f"/certs/?p={older.group(1)}" if older else None
+        seen += rows
+    assert page == 11 and seen == ids
+    for bad in ("12", "0", "-1", "x", "1x", "99999999999999999999"):
+        r = http.get(f"/certs/?p={bad}")
+        assert r.status_code == 404 and "There is no such page of your certificates." in r.text
