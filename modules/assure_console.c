@@ -98,12 +98,30 @@ static int page_search(assure_req_t *q)
 }
 
 /* /wot/console-member?id=N: what the console shows of a member */
+/* rows a page of each long list of the member page */
+#define CONSOLE_PAGE 200
+
+/* the member page's lists shown a page at a time: the list in the
+ * template, its pager, the query argument with its page */
+static const struct {
+    const char *list, *pager, *arg;
+    size_t offset;
+    const cacert_var_t *vars;
+} lists[] = {
+    { "received_list", "received_pager", "rp", offsetof(ca_con_member_t, received),
+      assurance_vars },
+    { "given_list", "given_pager", "gp", offsetof(ca_con_member_t, given_list),
+      assurance_vars },
+    { "cert_list", "cert_pager", "cp", offsetof(ca_con_member_t, certs), cert_vars },
+};
+
 static int page_member(assure_req_t *q)
 {
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     const char *done = assure_arg(q, "done");
     ca_con_member_t *m;
     apr_status_t rv;
+    int i;
 
     rv = ca_console_member(&m, q->pg->db, assure_arg(q, "id"), q->r->pool);
     if (rv == APR_NOTFOUND) {
@@ -118,9 +136,24 @@ static int page_member(assure_req_t *q)
     cacert_tmpl_vars(ctx, m, member_vars);
     cacert_tmpl_items(ctx, "emails", m->emails, email_vars);
     cacert_tmpl_items(ctx, "domains", m->domains, domain_vars);
-    cacert_tmpl_items(ctx, "received_list", m->received, assurance_vars);
-    cacert_tmpl_items(ctx, "given_list", m->given_list, assurance_vars);
-    cacert_tmpl_items(ctx, "certs", m->certs, cert_vars);
+    /* an Assurer's thousands of assurances, a member's thousands of
+     * certificates: each list a page at a time (a row with its revoke form
+     * is about 570 bytes; the templates stop at 1 MiB) */
+    for (i = 0; i < (int)(sizeof(lists) / sizeof(lists[0])); i++) {
+        const apr_array_header_t *a = *(apr_array_header_t *const *)((const char *)m
+                                                                     + lists[i].offset);
+        int first, last;
+
+        if (cacert_list_page(&first, &last, ctx, lists[i].pager,
+                             apr_pstrcat(q->r->pool, "?id=", m->id, "&", lists[i].arg, "=",
+                                         NULL),
+                             assure_arg(q, lists[i].arg), a->nelts, CONSOLE_PAGE,
+                             q->r->pool) != 0) {
+            return assure_message(q, "title.console", "err.nopage", HTTP_NOT_FOUND);
+        }
+        cacert_tmpl_items(ctx, lists[i].list, cacert_array_part(a, first, last, q->r->pool),
+                          lists[i].vars);
+    }
     cacert_tmpl_items(ctx, "roles", m->roles, role_vars);
     cacert_tmpl_items(ctx, "history", m->history, event_vars);
     return assure_render(q, "console_member.html", HTTP_OK);

@@ -4,8 +4,11 @@
  * cacert_glue.h): its server configuration, the defaults of what was not
  * configured and the directive setters; its routes; the template
  * variables of a struct. */
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -252,4 +255,50 @@ void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_hea
         cacert_tmpl_vars(ca_tmpl_add_item(ctx, list), arr->elts + (apr_size_t)i * arr->elt_size,
                          vars);
     }
+}
+
+int cacert_list_page(int *pfirst, int *plast, ca_tmpl_ctx_t *ctx, const char *pager,
+                     const char *url, const char *arg, int total, int per, apr_pool_t *p)
+{
+    apr_int64_t n = 1;
+    ca_tmpl_ctx_t *item;
+    char *end;
+
+    if (arg) {
+        errno = 0;
+        n = apr_strtoi64(arg, &end, 10);
+        if (!apr_isdigit(*arg) || errno || *end || n < 1 || n > INT_MAX / per) {
+            return -1;
+        }
+    }
+    *pfirst = (int)(n - 1) * per;
+    if (*pfirst > 0 && *pfirst >= total) {
+        return -1;
+    }
+    *plast = total - *pfirst > per ? *pfirst + per : total;
+    if (total > per) {
+        item = ca_tmpl_add_item(ctx, pager);
+        ca_tmpl_set(item, "url", url);
+        ca_tmpl_set(item, "first", apr_itoa(p, *pfirst + 1));
+        ca_tmpl_set(item, "last", apr_itoa(p, *plast));
+        ca_tmpl_set(item, "total", apr_itoa(p, total));
+        if (n > 1) {
+            ca_tmpl_set(item, "newer", apr_itoa(p, (int)n - 1));
+        }
+        if (*plast < total) {
+            ca_tmpl_set(item, "older", apr_itoa(p, (int)n + 1));
+        }
+    }
+    return 0;
+}
+
+apr_array_header_t *cacert_array_part(const apr_array_header_t *arr, int first, int last,
+                                      apr_pool_t *p)
+{
+    apr_array_header_t *part = apr_pmemdup(p, arr, sizeof(*arr));
+
+    part->elts = arr->elts + (apr_size_t)first * arr->elt_size;
+    part->nelts = last - first;
+    part->nalloc = part->nelts;
+    return part;
 }

@@ -4,8 +4,6 @@
  * the member's certificates (list, view, download, revoke, renew, edit),
  * organisation certificates; OpenPGP's are in issue_openpgp.c.  Each
  * request for a certificate is one call of the core (ca_issue_submit). */
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,44 +396,23 @@ void iss_pages_child_init(apr_pool_t *pchild)
 
 static int page_list(iss_req_t *q)
 {
-    const char *arg = cacert_query_arg(q->r, "p");
     apr_array_header_t *certs;
-    apr_int64_t pageno = 1;
     apr_status_t rv;
-    char *end;
     int i, first, last;
 
-    if (arg) {
-        errno = 0;
-        pageno = apr_strtoi64(arg, &end, 10);
-        if (!apr_isdigit(*arg) || errno || *end || pageno < 1 || pageno > INT_MAX / CERTS_PAGE) {
-            return page_message(q->pg, "title.certs", "err.certs.nopage", HTTP_NOT_FOUND);
-        }
-    }
     rv = ca_issue_certs(&certs, certs_cache, q->pg->db, q->pg->sess->member_id,
                         q->pg->sess->lists_v, q->r->pool);
     if (rv != APR_SUCCESS) {
         return internal_error(q, rv, "certificate list");
     }
-    first = (int)(pageno - 1) * CERTS_PAGE;
-    if (first > 0 && first >= certs->nelts) {
-        return page_message(q->pg, "title.certs", "err.certs.nopage", HTTP_NOT_FOUND);
+    if (cacert_list_page(&first, &last, q->pg->ctx, "certs_pager", "?p=",
+                         cacert_query_arg(q->r, "p"), certs->nelts, CERTS_PAGE,
+                         q->r->pool) != 0) {
+        return page_message(q->pg, "title.certs", "err.nopage", HTTP_NOT_FOUND);
     }
-    last = first + CERTS_PAGE < certs->nelts ? first + CERTS_PAGE : certs->nelts;
     for (i = first; i < last; i++) {
         cert_row_vars(ca_tmpl_add_item(q->pg->ctx, "certlist"),
                       &APR_ARRAY_IDX(certs, i, ca_cert_t));
-    }
-    if (certs->nelts > CERTS_PAGE) {
-        ca_tmpl_set(q->pg->ctx, "list_first", apr_itoa(q->r->pool, first + 1));
-        ca_tmpl_set(q->pg->ctx, "list_last", apr_itoa(q->r->pool, last));
-        ca_tmpl_set(q->pg->ctx, "list_total", apr_itoa(q->r->pool, certs->nelts));
-        if (pageno > 1) {
-            ca_tmpl_set(q->pg->ctx, "list_newer", apr_itoa(q->r->pool, (int)pageno - 1));
-        }
-        if (last < certs->nelts) {
-            ca_tmpl_set(q->pg->ctx, "list_older", apr_itoa(q->r->pool, (int)pageno + 1));
-        }
     }
     return page_render(q->pg, "certs.html", HTTP_OK);
 }

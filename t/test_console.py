@@ -4,6 +4,7 @@
 with its audit entry (and the chain verifier passing afterwards), and the
 bad input it must refuse without changing anything."""
 
+import re
 import time
 
 from accounts import login, registered_member
@@ -268,3 +269,50 @@ def test_bad_input_changes_nothing(stack, db):
     assert session(stack).get("/wot/console", allow_redirects=False).status_code == 303
     assert col(db, "SELECT count(*) FROM audit_log WHERE member_id = %s", m["id"]) == before
     assert not col(db, "SELECT locked_at IS NOT NULL FROM members WHERE id = %s", m["id"])
+
+
+def test_a_busy_assurers_lists_come_a_page_at_a_time(stack, db):
+    """An Assurer who gave thousands of assurances: the Arbitrator's view
+    of the member (a revoke form on every live row, about 570 bytes) once
+    went past the templates' 1 MiB limit at about 1,850 and answered 500.
+    Each long list now comes 200 rows a page with its own page argument;
+    every assurance is reachable, and the page's navigation still links
+    the member's own certificates (the list of the member's certificates
+    used to take the name of that link)."""
+    arb, _ = actor(stack, db, "arbitrator")
+    _, m = target(stack, db, points=10)
+    cur = db.cursor()
+    cur.execute("UPDATE members SET assurer_challenge_at = now() WHERE id = %s", (m["id"],))
+    cur.execute("INSERT INTO members (given_name, family_name, dob, password_hash)"
+                " SELECT 'Assuree', 'Number' || g, '1980-01-01', 'x'"
+                " FROM generate_series(1, 2500) g RETURNING id")
+    assurees = [r[0] for r in cur.fetchall()]
+    cur.execute("INSERT INTO assurances (assurer_id, assuree_id, points, location)"
+                " SELECT %s, unnest(%s::bigint[]), 10, 'Hamburg'", (m["id"], assurees))
+    db.commit()
+    cur.execute("SELECT id FROM assurances WHERE assurer_id = %s ORDER BY id", (m["id"],))
+    given = [str(r[0]) for r in cur.fetchall()]
+    seen, url, page = [], "/wot/console-member", 0
+    params = {"id": m["id"]}
+    while True:
+        page += 1
+        r = arb.get(url, params=params)
+        assert r.status_code == 200, r.text[:500]
+        part = r.text[r.text.index("Assurances given"):r.text.index("<h2>Certificates")]
+        rows = re.findall(r"<tr><td>(\d+)</td>", part)
+        assert part.count('name="assurance"') == len(rows)    # the revoke forms
+        first = (page - 1) * 200 + 1
+        assert f"Rows {first} to {first + len(rows) - 1} of 2500." in part
+        nav = r.text[r.text.index("<nav"):r.text.index("</nav>")]
+        assert nav.count('certs/">Certificates</a>') == 1, nav
+        seen += rows
+        nxt = re.search(r'href="\?id=(\d+)&amp;gp=(\d+)">Next page', part)
+        if not nxt:
+            break
+        assert nxt.group(1) == str(m["id"])
+        params = {"id": m["id"], "gp": nxt.group(2)}
+    assert page == 13 and seen == given
+    r = arb.get(url, params={"id": m["id"], "gp": "14"})
+    assert r.status_code == 404 and "This list has no such page." in r.text
+    r = arb.get(url, params={"id": m["id"], "rp": "x"})
+    assert r.status_code == 404
