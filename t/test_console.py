@@ -292,6 +292,11 @@ def test_a_busy_assurers_lists_come_a_page_at_a_time(stack, db):
     db.commit()
     cur.execute("SELECT id FROM assurances WHERE assurer_id = %s ORDER BY id", (m["id"],))
     given = [str(r[0]) for r in cur.fetchall()]
+    walk_given(arb, m, given)
+
+
+def walk_given(arb, m, given):
+    """The assurances m gave, page by page on the Arbitrator's view"""
     seen, url, page = [], "/wot/console-member", 0
     params = {"id": m["id"]}
     while True:

@@ -312,6 +312,11 @@ def test_a_member_with_thousands_of_certificates_gets_the_list_in_pages(http, st
     # of this member is older than it)
     cid2, _, _ = issue(http, profile="client", email0="yes")
     ids.insert(0, cid2)
+    walk_certs(http, ids)
+
+
+def walk_certs(http, ids):
+    """The member's certificates page by page: ids, newest first"""
     seen = []
     page, url = 0, "/certs/"
     while url:
