@@ -97,31 +97,18 @@ static int page_search(assure_req_t *q)
     return assure_render(q, "console.html", HTTP_OK);
 }
 
-/* /wot/console-member?id=N: what the console shows of a member */
 /* rows a page of each long list of the member page */
 #define CONSOLE_PAGE 200
 
-/* the member page's lists shown a page at a time: the list in the
- * template, its pager, the query argument with its page */
-static const struct {
-    const char *list, *pager, *arg;
-    size_t offset;
-    const cacert_var_t *vars;
-} lists[] = {
-    { "received_list", "received_pager", "rp", offsetof(ca_con_member_t, received),
-      assurance_vars },
-    { "given_list", "given_pager", "gp", offsetof(ca_con_member_t, given_list),
-      assurance_vars },
-    { "cert_list", "cert_pager", "cp", offsetof(ca_con_member_t, certs), cert_vars },
-};
-
+/* /wot/console-member?id=N: what the console shows of a member */
 static int page_member(assure_req_t *q)
 {
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     const char *done = assure_arg(q, "done");
     ca_con_member_t *m;
+    apr_pool_t *p = q->r->pool;
+    const char *url;
     apr_status_t rv;
-    int i;
 
     rv = ca_console_member(&m, q->pg->db, assure_arg(q, "id"), q->r->pool);
     if (rv == APR_NOTFOUND) {
@@ -137,22 +124,20 @@ static int page_member(assure_req_t *q)
     cacert_tmpl_items(ctx, "emails", m->emails, email_vars);
     cacert_tmpl_items(ctx, "domains", m->domains, domain_vars);
     /* an Assurer's thousands of assurances, a member's thousands of
-     * certificates: each list a page at a time (a row with its revoke form
-     * is about 570 bytes; the templates stop at 1 MiB) */
-    for (i = 0; i < (int)(sizeof(lists) / sizeof(lists[0])); i++) {
-        const apr_array_header_t *a = *(apr_array_header_t *const *)((const char *)m
-                                                                     + lists[i].offset);
-        int first, last;
-
-        if (cacert_list_page(&first, &last, ctx, lists[i].pager,
-                             apr_pstrcat(q->r->pool, "?id=", m->id, "&", lists[i].arg, "=",
-                                         NULL),
-                             assure_arg(q, lists[i].arg), a->nelts, CONSOLE_PAGE,
-                             q->r->pool) != 0) {
-            return assure_message(q, "title.console", "err.nopage", HTTP_NOT_FOUND);
-        }
-        cacert_tmpl_items(ctx, lists[i].list, cacert_array_part(a, first, last, q->r->pool),
-                          lists[i].vars);
+     * certificates: each list a page at a time, with its own page argument
+     * (a row with its revoke form is about 570 bytes; the templates stop
+     * at 1 MiB) */
+    url = apr_pstrcat(p, "?id=", m->id, "&", NULL);
+    if (cacert_tmpl_items_page(ctx, "received_list", m->received, assurance_vars,
+                               "received_pager", apr_pstrcat(p, url, "rp=", NULL),
+                               assure_arg(q, "rp"), CONSOLE_PAGE, p) != 0
+        || cacert_tmpl_items_page(ctx, "given_list", m->given_list, assurance_vars,
+                                  "given_pager", apr_pstrcat(p, url, "gp=", NULL),
+                                  assure_arg(q, "gp"), CONSOLE_PAGE, p) != 0
+        || cacert_tmpl_items_page(ctx, "cert_list", m->certs, cert_vars, "cert_pager",
+                                  apr_pstrcat(p, url, "cp=", NULL), assure_arg(q, "cp"),
+                                  CONSOLE_PAGE, p) != 0) {
+        return assure_message(q, "title.console", "err.nopage", HTTP_NOT_FOUND);
     }
     cacert_tmpl_items(ctx, "roles", m->roles, role_vars);
     cacert_tmpl_items(ctx, "history", m->history, event_vars);

@@ -151,17 +151,16 @@ static int page_new(assure_req_t *q)
     return org_outcome(q, rv, NULL, org_id, "organisation created");
 }
 
-/* /wot/org-view?id=N: for Organisation Assurers and the organisation's
- * O-Admins */
 /* rows a page of an organisation's domains */
 #define ORG_PAGE 200
 
+/* /wot/org-view?id=N: for Organisation Assurers and the organisation's
+ * O-Admins */
 static int page_view(assure_req_t *q)
 {
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     const char *id = assure_arg(q, "id"), *done = assure_arg(q, "done");
     int assurer = assure_has_role(q, CA_ROLE_ORG_ASSURER), admin = 0, master = 0;
-    int first, last;
     ca_org_view_t *v;
     apr_status_t rv;
 
@@ -188,14 +187,11 @@ static int page_view(assure_req_t *q)
     cacert_tmpl_vars(ctx, v, view_vars);
     /* an organisation's thousands of domains: a page at a time (a row with
      * its remove form is about 430 bytes; the templates stop at 1 MiB) */
-    if (cacert_list_page(&first, &last, ctx, "domain_pager",
-                         apr_pstrcat(q->r->pool, "?id=", v->org.id, "&dp=", NULL),
-                         assure_arg(q, "dp"),
-                         v->domains->nelts, ORG_PAGE, q->r->pool) != 0) {
+    if (cacert_tmpl_items_page(ctx, "domains", v->domains, domain_vars, "domain_pager",
+                               apr_pstrcat(q->r->pool, "?id=", v->org.id, "&dp=", NULL),
+                               assure_arg(q, "dp"), ORG_PAGE, q->r->pool) != 0) {
         return refused(q, "err.nopage", HTTP_NOT_FOUND);
     }
-    cacert_tmpl_items(ctx, "domains", cacert_array_part(v->domains, first, last, q->r->pool),
-                      domain_vars);
     cacert_tmpl_items(ctx, "admins", v->admins, admin_vars);
     cacert_tmpl_items(ctx, "documents", v->documents, document_vars);
     return assure_render(q, "org_view.html", HTTP_OK);

@@ -355,15 +355,16 @@ void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_hea
  * number (NULL: the first page); total: the list's length; per: rows a
  * page.  Sets [*pfirst, *plast), the rows to show; when the list is longer
  * than a page, adds one item to the list called pager with first, last,
- * total, and newer and older (the numbers of the neighbouring pages) and
- * url (the page's address up to the number, e.g. "?p="), for
- * pager.html.  0, or -1 when arg is no page of the list (the caller
- * answers 404). */
+ * total, prev and next (the numbers of the neighbouring pages) and url
+ * (the page's address up to the number, e.g. "?p="), for pager.html.  0,
+ * or -1 when arg is no page of the list (the caller answers 404). */
 int cacert_list_page(int *pfirst, int *plast, ca_tmpl_ctx_t *ctx, const char *pager,
                      const char *url, const char *arg, int total, int per, apr_pool_t *p);
-/* elements [first, last) of arr as an array of their own (not copied) */
-apr_array_header_t *cacert_array_part(const apr_array_header_t *arr, int first, int last,
-                                      apr_pool_t *p);
+/* cacert_list_page over arr, and the rows of that page as items of list
+ * (as cacert_tmpl_items): 0, or -1 when arg is no page of arr */
+int cacert_tmpl_items_page(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                           const cacert_var_t *vars, const char *pager, const char *url,
+                           const char *arg, int per, apr_pool_t *p);
 
 /* ---- answers ---- */
 

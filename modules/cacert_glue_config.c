@@ -246,15 +246,22 @@ void cacert_tmpl_vars_ref(ca_tmpl_ctx_t *ctx, const void *obj, const cacert_var_
     tmpl_vars(ctx, obj, vars, ca_tmpl_set_ref);
 }
 
-void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
-                       const cacert_var_t *vars)
+/* items of list for the elements [first, last) of arr */
+static void tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       int first, int last, const cacert_var_t *vars)
 {
     int i;
 
-    for (i = 0; i < arr->nelts; i++) {
+    for (i = first; i < last; i++) {
         cacert_tmpl_vars(ca_tmpl_add_item(ctx, list), arr->elts + (apr_size_t)i * arr->elt_size,
                          vars);
     }
+}
+
+void cacert_tmpl_items(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                       const cacert_var_t *vars)
+{
+    tmpl_items(ctx, list, arr, 0, arr->nelts, vars);
 }
 
 int cacert_list_page(int *pfirst, int *plast, ca_tmpl_ctx_t *ctx, const char *pager,
@@ -283,22 +290,24 @@ int cacert_list_page(int *pfirst, int *plast, ca_tmpl_ctx_t *ctx, const char *pa
         ca_tmpl_set(item, "last", apr_itoa(p, *plast));
         ca_tmpl_set(item, "total", apr_itoa(p, total));
         if (n > 1) {
-            ca_tmpl_set(item, "newer", apr_itoa(p, (int)n - 1));
+            ca_tmpl_set(item, "prev", apr_itoa(p, (int)n - 1));
         }
         if (*plast < total) {
-            ca_tmpl_set(item, "older", apr_itoa(p, (int)n + 1));
+            ca_tmpl_set(item, "next", apr_itoa(p, (int)n + 1));
         }
     }
     return 0;
 }
 
-apr_array_header_t *cacert_array_part(const apr_array_header_t *arr, int first, int last,
-                                      apr_pool_t *p)
+int cacert_tmpl_items_page(ca_tmpl_ctx_t *ctx, const char *list, const apr_array_header_t *arr,
+                           const cacert_var_t *vars, const char *pager, const char *url,
+                           const char *arg, int per, apr_pool_t *p)
 {
-    apr_array_header_t *part = apr_pmemdup(p, arr, sizeof(*arr));
+    int first, last;
 
-    part->elts = arr->elts + (apr_size_t)first * arr->elt_size;
-    part->nelts = last - first;
-    part->nalloc = part->nelts;
-    return part;
+    if (cacert_list_page(&first, &last, ctx, pager, url, arg, arr->nelts, per, p) != 0) {
+        return -1;
+    }
+    tmpl_items(ctx, list, arr, first, last, vars);
+    return 0;
 }

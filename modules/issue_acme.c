@@ -239,7 +239,6 @@ int iss_acme_page(iss_req_t *q)
     apr_array_header_t *accounts, *creds;
     ca_tmpl_ctx_t *ctx = q->pg->ctx;
     apr_status_t rv;
-    int first, last;
 
     if (!q->cfg->acme_base) {
         return page_api()->message(q->pg, "title.acme", "acme.off", HTTP_NOT_FOUND);
@@ -263,13 +262,10 @@ int iss_acme_page(iss_req_t *q)
     /* scripted set-ups that register a new account each run pile them up:
      * a page at a time (a row with its form is about 550 bytes; the
      * templates stop at 1 MiB) */
-    if (cacert_list_page(&first, &last, ctx, "account_pager", "?p=",
-                         cacert_query_arg(q->r, "p"), accounts->nelts, ACME_PAGE,
-                         q->r->pool) != 0) {
+    if (cacert_tmpl_items_page(ctx, "accounts", accounts, account_vars, "account_pager", "?p=",
+                               cacert_query_arg(q->r, "p"), ACME_PAGE, q->r->pool) != 0) {
         return page_api()->message(q->pg, "title.acme", "err.nopage", HTTP_NOT_FOUND);
     }
-    cacert_tmpl_items(ctx, "accounts", cacert_array_part(accounts, first, last, q->r->pool),
-                      account_vars);
     cacert_tmpl_items(ctx, "creds", creds, cred_vars);
     return page_api()->render(q->pg, "acme.html", HTTP_OK);
 }

@@ -130,6 +130,7 @@ void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
 {
     apr_time_t now = apr_time_now();
     apr_interval_time_t left = until - now;
+    apr_time_t deadline;
     struct timespec ts;
 
     if (left <= 0) {
@@ -139,9 +140,9 @@ void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
         left = WAIT_SAFETY;
     }
     /* the condition waits on the monotonic clock (iss_wait_child_init) */
-    left += ca_mono_now();
-    ts.tv_sec = (time_t)apr_time_sec(left);
-    ts.tv_nsec = (long)apr_time_usec(left) * 1000;
+    deadline = ca_mono_now() + left;
+    ts.tv_sec = (time_t)apr_time_sec(deadline);
+    ts.tv_nsec = (long)apr_time_usec(deadline) * 1000;
     pthread_mutex_lock(&wait_mu);
     while (!wait_heard(id, *pgen)) {
         if (pthread_cond_timedwait(&wait_cond, &wait_mu, &ts) != 0) {
