@@ -330,19 +330,31 @@ static void state_vars(req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
     }
 }
 
-static int list_vars(req_t *q)
+/* rows of the domain list on one page (a row with its remove form is about
+ * 600 bytes; the templates stop at 1 MiB) */
+#define DOMAINS_PAGE 500
+
+/* the page of the member's domains that ?p= names: APR_NOTFOUND for a page
+ * that does not exist */
+static apr_status_t list_vars(req_t *q)
 {
     apr_array_header_t *list;
-    int i;
+    apr_status_t rv;
+    int i, first, last;
 
-    if (ca_domain_list(&list, &q->db, q->sess->member_id, q->r->pool) != APR_SUCCESS) {
-        return 0;
+    if ((rv = ca_domain_list(&list, &q->db, q->sess->member_id, q->r->pool)) != APR_SUCCESS) {
+        return rv;
     }
-    for (i = 0; i < list->nelts; i++) {
+    if (cacert_list_page(&first, &last, q->ctx, "domains_pager", "?p=",
+                         cacert_query_arg(q->r, "p"), list->nelts, DOMAINS_PAGE, q->r->pool)
+        != 0) {
+        return APR_NOTFOUND;
+    }
+    for (i = first; i < last; i++) {
         state_vars(q, ca_tmpl_add_item(q->ctx, "domains"),
                    &APR_ARRAY_IDX(list, i, ca_domain_t));
     }
-    return 1;
+    return APR_SUCCESS;
 }
 
 static int page_list(req_t *q)
@@ -350,10 +362,10 @@ static int page_list(req_t *q)
     apr_pool_t *p = q->r->pool;
     ca_tmpl_ctx_t *ctx = q->ctx;
     int status = HTTP_OK;
+    apr_status_t rv;
 
     if (q->r->method_number == M_POST) {
         const char *action = acc_fval(q, "action");
-        apr_status_t rv;
         if (!strcmp(action, "add")) {
             const char *typed = apr_table_get(q->form, "domain"), *name, *e, *id, *why;
             const char *t = ca_trim(typed ? typed : "", p);
@@ -399,8 +411,11 @@ static int page_list(req_t *q)
             status = acc_unknown_action(q);
         }
     }
-    if (!list_vars(q)) {
-        return internal_error(q, APR_EGENERAL, "domain list");
+    if ((rv = list_vars(q)) == APR_NOTFOUND) {
+        return acc_message(q, "title.domains", "err.nopage", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return internal_error(q, rv, "domain list");
     }
     return acc_render(q, "domains.html", status);
 }

@@ -30,17 +30,29 @@ static void identity_vars(req_t *q)
     ca_tmpl_set(q->ctx, "dob", s->dob);
 }
 
-static int emails_vars(req_t *q)
+/* rows of the address list on one page (a row with its remove form is about
+ * 500 bytes; the templates stop at 1 MiB) */
+#define EMAILS_PAGE 500
+
+/* the page of the member's addresses that the argument arg names (page 1
+ * without it), with a pager whose links start with url: APR_NOTFOUND for a
+ * page that does not exist */
+static apr_status_t emails_vars(req_t *q, const char *url, const char *arg)
 {
     apr_array_header_t *emails;
     apr_status_t rv;
-    int i;
+    int i, first, last;
 
     rv = ca_account_emails(&emails, &q->db, q->sess->member_id, q->r->pool);
     if (rv != APR_SUCCESS) {
-        return 0;
+        return rv;
     }
-    for (i = 0; i < emails->nelts; i++) {
+    if (cacert_list_page(&first, &last, q->ctx, "emails_pager", url, arg, emails->nelts,
+                         EMAILS_PAGE, q->r->pool)
+        != 0) {
+        return APR_NOTFOUND;
+    }
+    for (i = first; i < last; i++) {
         ca_email_t *e = &APR_ARRAY_IDX(emails, i, ca_email_t);
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->ctx, "emails");
         ca_tmpl_set(item, "id", e->id);
@@ -50,7 +62,7 @@ static int emails_vars(req_t *q)
         ca_tmpl_set(item, "pending", e->pending ? "1" : NULL);
         ca_tmpl_set(item, "expired", !e->verified && !e->pending ? "1" : NULL);
     }
-    return 1;
+    return APR_SUCCESS;
 }
 
 static int page_overview(req_t *q)
@@ -60,7 +72,11 @@ static int page_overview(req_t *q)
 
     identity_vars(q);
     rv = ca_account_points(&points, &q->db, q->sess->member_id, q->r->pool);
-    if (rv != APR_SUCCESS || !emails_vars(q)) {
+    if (rv == APR_SUCCESS) {
+        /* the first page; the pager leads on to the address page */
+        rv = emails_vars(q, apr_pstrcat(q->r->pool, q->base, "/emails?p=", NULL), NULL);
+    }
+    if (rv != APR_SUCCESS) {
         return acc_internal_error(q, rv, "overview");
     }
     ca_tmpl_setf(q->ctx, "points", "%d", points);
@@ -156,8 +172,11 @@ static int page_emails(req_t *q)
             status = acc_unknown_action(q);
         }
     }
-    if (!emails_vars(q)) {
-        return acc_internal_error(q, APR_EGENERAL, "email list");
+    if ((rv = emails_vars(q, "?p=", cacert_query_arg(q->r, "p"))) == APR_NOTFOUND) {
+        return acc_message(q, "title.emails", "err.nopage", HTTP_NOT_FOUND);
+    }
+    if (rv != APR_SUCCESS) {
+        return acc_internal_error(q, rv, "email list");
     }
     return acc_render(q, "emails.html", status);
 }

@@ -300,6 +300,10 @@ static const cacert_var_t request_vars[] = {
     CACERT_VAR(STR, ca_wot_ttp_req_t, date), { NULL }
 };
 
+/* open TTP requests on one page: a backlog of hundreds, each with a note of
+ * up to 2,000 characters, would pass the templates' 1 MiB */
+#define TTP_REQUESTS_PAGE 200
+
 /* /wot/ttp-admin: open requests, and the TTP assurance form */
 static int page_ttp_admin(assure_req_t *q)
 {
@@ -309,7 +313,11 @@ static int page_ttp_admin(assure_req_t *q)
     if ((rv = ca_wot_ttp_requests(&open, q->pg->db, NULL, q->r->pool)) != APR_SUCCESS) {
         return assure_internal_error(q, rv, "TTP requests");
     }
-    cacert_tmpl_items(q->pg->ctx, "requests", open, request_vars);
+    if (cacert_tmpl_items_page(q->pg->ctx, "requests", open, request_vars, "requests_pager",
+                               "?p=", assure_arg(q, "p"), TTP_REQUESTS_PAGE, q->r->pool)
+        != 0) {
+        return assure_message(q, "title.ttp", "err.nopage", HTTP_NOT_FOUND);
+    }
     if (q->r->method_number == M_GET && assure_arg(q, "done")) {
         assure_set_msg(q, "notice", "ok.wot.assured");
     }

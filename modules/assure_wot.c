@@ -68,13 +68,15 @@ static const cacert_var_t line_vars[] = {
     CACERT_VAR(STR, ca_wot_line_t, ttp), { NULL }
 };
 
-static void line_items(assure_req_t *q, const char *list, const apr_array_header_t *lines)
+/* the rows first to last of lines as items of list */
+static void line_items(assure_req_t *q, const char *list, const apr_array_header_t *lines,
+                       int first, int last)
 {
     /* the text of each method looked up once (a list has one or two) */
     const char *methods[8], *texts[8];
     int i, k, nm = 0;
 
-    for (i = 0; i < lines->nelts; i++) {
+    for (i = first; i < last; i++) {
         const ca_wot_line_t *l = &APR_ARRAY_IDX(lines, i, ca_wot_line_t);
         ca_tmpl_ctx_t *item = ca_tmpl_add_item(q->pg->ctx, list);
         const char *text = NULL;
@@ -102,6 +104,27 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
 /* the points lists this child read last (ca_listcache) */
 static ca_listcache_t *points_cache;
 
+/* rows of a points list on one page: a busy Assurer gives thousands of
+ * assurances (a row is about 150 bytes; the templates stop at 1 MiB) */
+#define POINTS_PAGE 1000
+
+/* one page of a points list with its pager, the page's number in the
+ * argument arg; -1 for a page that does not exist */
+static int line_page(assure_req_t *q, const char *list, const char *pager,
+                     const apr_array_header_t *lines, const char *arg)
+{
+    int first, last;
+
+    if (cacert_list_page(&first, &last, q->pg->ctx, pager,
+                         apr_pstrcat(q->r->pool, "?", arg, "=", NULL), assure_arg(q, arg),
+                         lines->nelts, POINTS_PAGE, q->r->pool)
+        != 0) {
+        return -1;
+    }
+    line_items(q, list, lines, first, last);
+    return 0;
+}
+
 /* /wot/points: assurances received and given, what the points allow */
 static int page_points(assure_req_t *q)
 {
@@ -114,9 +137,11 @@ static int page_points(assure_req_t *q)
         != APR_SUCCESS) {
         return assure_internal_error(q, rv, "assurance list");
     }
+    if (line_page(q, "received_list", "received_pager", received, "rp") != 0
+        || line_page(q, "given_list", "given_pager", given, "gp") != 0) {
+        return assure_message(q, "title.points", "err.nopage", HTTP_NOT_FOUND);
+    }
     assure_standing_vars(q);
-    line_items(q, "received_list", received);
-    line_items(q, "given_list", given);
     grant_items(q, "grants", &q->standing);
     /* the next level: Assured Member, then Assurer */
     if (!ca_is_assured(&q->standing)) {
