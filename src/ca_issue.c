@@ -138,6 +138,14 @@ const ca_stmt_t ca_issue_stmts[] = {
       "SELECT crl_number, der, parts FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
     { "cacert_iss_crl_parts",
       "SELECT part FROM crl_parts WHERE ca = %s AND crl_number = %s::bigint ORDER BY seq" },
+    /* drops the bodies of a CA's CRLs but the newest few (migration 024) */
+    { "cacert_iss_prune_crls",
+      "WITH old AS (SELECT crl_number FROM crls WHERE ca = %s AND pruned_at IS NULL"
+      "  ORDER BY crl_number DESC OFFSET %s::integer),"
+      " gone AS (DELETE FROM crl_parts p USING old"
+      "  WHERE p.ca = %s AND p.crl_number = old.crl_number)"
+      " UPDATE crls c SET pruned_at = now(), der = NULL FROM old"
+      " WHERE c.ca = %s AND c.crl_number = old.crl_number" },
     { "cacert_iss_revokes_after",
       "SELECT count(*) AS n FROM signer_requests WHERE kind = 'revoke' AND ca = %s"
       " AND (state IN ('queued', 'sent') OR done_at >= to_timestamp(%s::float8))" },
@@ -822,6 +830,11 @@ static int revokes_after(ca_db_t *db, const ca_crl_snap_t *sn, apr_pool_t *p)
  * parameter cost PostgreSQL's backend 2-4 times the CPU of 1 MiB ones */
 #define CA_CRL_PART ((apr_size_t)1 << 20)
 
+/* the bodies kept of a CA's CRLs, the newest first (migration 024): /pki
+ * reads the newest number, then its parts; three stores in between take
+ * seconds */
+#define CA_CRL_KEEP "3"
+
 apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p)
 {
@@ -939,6 +952,10 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
             apr_interval_time_t rest = (apr_interval_time_t)sn->rest * (ca_mono_now() - t0);
             apr_sleep(rest < CA_CRL_REST_MAX ? rest : CA_CRL_REST_MAX);
         }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_query(NULL, db, "cacert_iss_prune_crls",
+                         CA_ARGS(sn->ca, CA_CRL_KEEP, sn->ca, sn->ca), p);
     }
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_iss_done",

@@ -95,3 +95,29 @@ def test_a_crl_stored_whole_before_023_is_still_served(http, stack, db):
             assert http.get("/pki/member.crl").content == older
         finally:
             cur.execute("DELETE FROM crls WHERE ca = 'member' AND crl_number = %s", (number,))
+
+
+def test_only_the_newest_three_crl_bodies_are_kept(http, stack, db):
+    """Migration 024: a CRL's body (its parts) is dropped once three newer
+    CRLs of its CA are stored; its row stays, with pruned_at.  At a million
+    revocations every body is 42 MB, and one is made after every revocation:
+    kept for ever they filled the database by gigabytes a day."""
+    member(http, stack, db, points=10)
+    for _ in range(4):
+        cid, cert, _ = issue(http, profile="client", email0="yes")
+        revoke(http, cid)
+        crl = wait_for_crl(http, "member", cert.serial_number, timeout=120)
+    newest = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    with db.cursor() as cur:
+        cur.execute("SELECT c.crl_number, c.pruned_at IS NOT NULL, c.der IS NULL, c.parts,"
+                    " (SELECT count(*) FROM crl_parts p"
+                    "  WHERE p.ca = c.ca AND p.crl_number = c.crl_number)"
+                    " FROM crls c WHERE c.ca = 'member' ORDER BY c.crl_number DESC")
+        rows = cur.fetchall()
+    assert rows[0][0] == newest and len(rows) >= 5
+    for number, pruned, der_null, parts, stored in rows[:3]:
+        assert not pruned and parts > 0 and stored == parts, rows[:4]
+    for number, pruned, der_null, parts, stored in rows[3:]:
+        assert pruned and der_null and stored == 0, (number, rows[:6])
+    # the newest is served whole, and is the CRL the member saw
+    assert x509.load_der_x509_crl(http.get("/pki/member.crl").content) == crl
