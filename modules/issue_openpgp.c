@@ -544,7 +544,7 @@ int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_ti
 {
     request_rec *r = pg->r;
     const char *id = cacert_query_arg(r, "id");
-    apr_time_t end = apr_time_now() + wait;
+    apr_time_t end = ca_mono_now() + wait;
     apr_uint64_t gen = iss_wait_mark();
     ca_pgpreq_t *req;
     apr_status_t rv;
@@ -565,7 +565,7 @@ int iss_pgp_page_wait(cacert_page_t *pg, const iss_pgp_cfg_t *c, apr_interval_ti
         if (!strcmp(req->state, "quarantined") || !strcmp(req->state, "refused")) {
             return message(pg, "title.certs_openpgp", "err.pgp.refused", HTTP_OK);
         }
-        if (apr_time_now() >= end || r->connection->aborted) {
+        if (ca_mono_now() >= end || r->connection->aborted) {
             break;
         }
         iss_wait_for(&gen, req->id, end);

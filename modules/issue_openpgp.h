@@ -36,7 +36,8 @@ void iss_pgp_child_init(server_rec *s);
 /* the waiting pages (mod_cacert_issue.c): the generation of ended requests
  * heard so far; then, after reading the request, sleep until the database
  * announced that request id ended (sql/019), the listener reconnected, a
- * second passed, or until -- whichever comes first; *pgen moves on */
+ * second passed, or until (on the monotonic clock, ca_mono_now) -- whichever
+ * comes first; *pgen moves on */
 apr_uint64_t iss_wait_mark(void);
 void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until);
 

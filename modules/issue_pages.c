@@ -23,6 +23,7 @@
 #include "ca_account.h"
 #include "ca_form.h"
 #include "ca_issue.h"
+#include "ca_log.h"
 #include "ca_multipart.h"
 #include "ca_org.h"
 #include "ca_policy.h"
@@ -287,7 +288,7 @@ static int page_new(iss_req_t *q)
 static int page_wait(iss_req_t *q)
 {
     const char *id = cacert_query_arg(q->r, "id");
-    apr_time_t end = apr_time_now() + iss_wait(q->cfg);
+    apr_time_t end = ca_mono_now() + iss_wait(q->cfg);
     apr_uint64_t gen = iss_wait_mark();
     ca_request_t *req;
     apr_status_t rv;
@@ -308,7 +309,7 @@ static int page_wait(iss_req_t *q)
         if (!strcmp(req->state, "quarantined") || !strcmp(req->state, "refused")) {
             return page_message(q->pg, "title.certs", "err.certs.refused", HTTP_OK);
         }
-        if (apr_time_now() >= end || q->r->connection->aborted) {
+        if (ca_mono_now() >= end || q->r->connection->aborted) {
             break;
         }
         /* woken when the database announces the end of this request (or

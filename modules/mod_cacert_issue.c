@@ -128,7 +128,7 @@ static int wait_heard(const char *id, apr_uint64_t gen)
 
 void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
 {
-    apr_time_t now = apr_time_now();
+    apr_time_t now = ca_mono_now();
     apr_interval_time_t left = until - now;
     apr_time_t deadline;
     struct timespec ts;
@@ -140,7 +140,7 @@ void iss_wait_for(apr_uint64_t *pgen, const char *id, apr_time_t until)
         left = WAIT_SAFETY;
     }
     /* the condition waits on the monotonic clock (iss_wait_child_init) */
-    deadline = ca_mono_now() + left;
+    deadline = now + left;
     ts.tv_sec = (time_t)apr_time_sec(deadline);
     ts.tv_nsec = (long)apr_time_usec(deadline) * 1000;
     pthread_mutex_lock(&wait_mu);
@@ -197,7 +197,7 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
      * MPM stops the child (child_stopping()) or its end closes the
      * listener (cacert_listen fails), a call ends within one wait of
      * 250 ms. */
-    end = apr_time_now() + WAIT_ROUND;
+    end = ca_mono_now() + WAIT_ROUND;
     apr_pool_create(&p, pool);
     do {
         ids = NULL;
@@ -210,7 +210,7 @@ static apr_status_t wait_callback(int state, void *data, apr_pool_t *pool)
             wait_wake(ids, fresh);
         }
         apr_pool_clear(p);
-    } while (apr_time_now() < end && !child_stopping());
+    } while (ca_mono_now() < end && !child_stopping());
     apr_pool_destroy(p);
     return APR_SUCCESS;
 }
@@ -492,7 +492,7 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
 static int link_run(link_host_t *h, apr_pool_t *p)
 {
     int worked;
-    apr_time_t now = apr_time_now();
+    apr_time_t now = ca_mono_now();
     ap_dbd_t *dbd;
     ca_db_t db;
 
@@ -543,7 +543,7 @@ static int link_run(link_host_t *h, apr_pool_t *p)
  * line before anything else: by then the lock may be someone else's. */
 static int link_elect(link_host_t *h, apr_pool_t *p)
 {
-    apr_time_t now = apr_time_now();
+    apr_time_t now = ca_mono_now();
     apr_status_t rv;
     int held = 0;
 
@@ -618,7 +618,7 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
          * works, up to LINK_CALL: between two calls mod_watchdog sleeps a
          * slice (100 ms), and a request queued then waited for it.  Each
          * round checks the lock first, as before. */
-        apr_time_t end = apr_time_now() + LINK_CALL;
+        apr_time_t end = ca_mono_now() + LINK_CALL;
         apr_pool_t *p;
         int go_on;
         apr_thread_mutex_lock(h->call_mu);
@@ -637,7 +637,7 @@ static apr_status_t link_callback(int state, void *data, apr_pool_t *pool)
                 ca_link_keepalive(h->link, p);
             }
             apr_pool_destroy(p);
-        } while (go_on && apr_time_now() < end && !child_stopping());
+        } while (go_on && ca_mono_now() < end && !child_stopping());
         apr_thread_mutex_unlock(h->call_mu);
         break;
     }

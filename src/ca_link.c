@@ -137,8 +137,7 @@ typedef struct {
     int started;                    /* the thread runs: to be joined */
     int closed;                     /* ca_link_store_stop: no more jobs */
     crl_job_t *job;                 /* waiting or being stored */
-    /* on the monotonic clock (ca_mono_now): a step of the wall clock must
-     * not hold CRLs back */
+    /* on the monotonic clock, as every time of the link's (ca_link_t) */
     apr_time_t retry_after;         /* after a failure to store */
     apr_time_t pace_until;          /* after a CRL stored (CRL_PACE) */
     unsigned char *spare;           /* the TBS buffer of the last job, given
@@ -146,6 +145,9 @@ typedef struct {
     apr_size_t spare_cap;
 } crl_store_t;
 
+/* every time the link keeps is on the monotonic clock (ca_mono_now): a
+ * step of the wall clock must neither hold heartbeats, resends and CRLs
+ * back nor fire them all at once */
 struct ca_link_t {
     const ca_link_cfg_t *cfg;
     crl_store_t store;
@@ -197,7 +199,7 @@ static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
     apr_pool_t *p;
     ca_db_t db;
     void *handle = NULL;
-    apr_time_t t0 = apr_time_now();
+    apr_time_t t0 = ca_mono_now();
     apr_status_t rv;
 
     apr_pool_create(&p, tp);
@@ -220,7 +222,7 @@ leave:
     }
     else {
         ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (crl) done: checked and "
-               "stored in %" APR_TIME_T_FMT " ms", j->id, apr_time_as_msec(apr_time_now() - t0));
+               "stored in %" APR_TIME_T_FMT " ms", j->id, apr_time_as_msec(ca_mono_now() - t0));
     }
     apr_pool_destroy(p);
     return rv == APR_SUCCESS;
@@ -271,18 +273,18 @@ static void *store_main(void *data)
             /* the job's pool is the thread's until it is JOB_READY; the
              * set is the thread's until copied: the link does not touch it
              * meanwhile (store_lent) */
-            apr_time_t t0 = apr_time_now();
+            apr_time_t t0 = ca_mono_now();
             int failed = ca_issue_crl_prepare(&j->snap, j->id, j->ca, j->issuer, j->md,
                                               j->validity, j->set, &j->buf, &j->cap, j->pool)
                          != APR_SUCCESS;
             pthread_mutex_lock(&st->mu);
             j->copied = 1;
             pthread_mutex_unlock(&st->mu);
-            j->t_copy = apr_time_now() - t0;
+            j->t_copy = ca_mono_now() - t0;
             if (!failed) {
-                t0 = apr_time_now();
+                t0 = ca_mono_now();
                 ca_issue_crl_finish(&j->payload, &j->len, j->snap, j->pool);
-                j->t_hash = apr_time_now() - t0;
+                j->t_hash = ca_mono_now() - t0;
             }
             pthread_mutex_lock(&st->mu);
             j->failed = failed;
@@ -341,7 +343,7 @@ static int store_held(ca_link_t *l)
     crl_store_t *st = &l->store;
     int held;
 
-    if (apr_time_now() < l->crl_ask_at) {
+    if (ca_mono_now() < l->crl_ask_at) {
         return 1;           /* signerd hashes the one sent (crl_pending) */
     }
     if (!l->cfg->store_db) {
@@ -426,7 +428,7 @@ static apr_status_t crl_step(int *pmore, ca_link_t *l, link_crl_t *c, ca_db_t *d
         goto leave;
     }
     *pmore = c->behind = got == CRL_CHUNK;
-    c->last_step = apr_time_now();
+    c->last_step = ca_mono_now();
     if (!*pmore && !c->loaded) {
         c->loaded = 1;
         ca_log(CA_LOG_NOTICE, "CA21120", APR_SUCCESS, "the revocations of %s are loaded "
@@ -464,7 +466,7 @@ static int crl_load_step(const char **plater, ca_link_t *l, ca_db_t *db, apr_poo
     for (i = 0; l->crls && i < l->crls->nelts; i++) {
         link_crl_t *c = &APR_ARRAY_IDX(l->crls, i, link_crl_t);
         if (!done && (c->behind
-                      || apr_time_now() - c->last_step > apr_time_from_sec(1))
+                      || ca_mono_now() - c->last_step > apr_time_from_sec(1))
             && !store_lent(l, c->set)) {
             crl_step(&more, l, c, db, p);
             done = more;
@@ -506,7 +508,7 @@ static apr_status_t link_send(ca_link_t *l, uint8_t type, uint64_t id,
         }
         off += (apr_size_t)w;
     }
-    l->last_sent = apr_time_now();
+    l->last_sent = ca_mono_now();
     return APR_SUCCESS;
 }
 
@@ -557,7 +559,7 @@ static int frame_event(wait_t *pw, const ca_frame_t *f, uint8_t want, uint64_t i
 static wait_t read_some(ca_link_t *l, apr_time_t end)
 {
     unsigned char buf[4096];
-    apr_time_t now = apr_time_now();
+    apr_time_t now = ca_mono_now();
     struct pollfd pfd = { l->fd, POLLIN, 0 };
     ssize_t n;
     int ms, rc;
@@ -579,7 +581,7 @@ static wait_t read_some(ca_link_t *l, apr_time_t end)
     n = read(l->fd, buf, sizeof(buf));
     if (n > 0) {
         ca_wire_feed(l->dec, buf, (apr_size_t)n);
-        l->last_rx = apr_time_now();
+        l->last_rx = ca_mono_now();
     }
     else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         return WAIT_ERROR;
@@ -596,7 +598,7 @@ static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_ti
                         const unsigned char **ppayload, apr_size_t *plen,
                         const char **preason, apr_pool_t *p)
 {
-    apr_time_t end = apr_time_now() + timeout;
+    apr_time_t end = ca_mono_now() + timeout;
     ca_frame_t f;
     wait_t w;
     int cut = 0;
@@ -622,7 +624,7 @@ static wait_t link_wait(ca_link_t *l, uint8_t want, uint64_t id, apr_interval_ti
          * hit and it would swallow every later answer -- dropped, the
          * frames inside it read, and the request sent again */
         if (ca_wire_pending(l->dec)
-            && apr_time_now() - l->last_rx >= apr_time_from_msec(CA_WIRE_IDLE_MS)
+            && ca_mono_now() - l->last_rx >= apr_time_from_msec(CA_WIRE_IDLE_MS)
             && ca_wire_idle(l->dec) == CA_WIRE_DAMAGED) {
             ca_log(CA_LOG_INFO, "CA21113", APR_SUCCESS, "an incomplete frame from signerd "
                    "after a second of silence: dropped, resending");
@@ -661,13 +663,13 @@ static int link_open(ca_link_t *l)
     const char *why;
     apr_status_t rv;
 
-    if (apr_time_now() < l->next_try) {
+    if (ca_mono_now() < l->next_try) {
         return 0;
     }
     rv = ca_serial_open(&l->fd, &why, l->cfg->device,
                         l->cfg->baud > 0 ? l->cfg->baud : 115200);
     if (rv != APR_SUCCESS) {
-        l->next_try = apr_time_now() + apr_time_from_sec(1);
+        l->next_try = ca_mono_now() + apr_time_from_sec(1);
         if (!l->down_logged) {
             ca_log(CA_LOG_NOTICE, "CA21109", rv, "cannot open the signer line %s yet: %s",
                    l->cfg->device, why);
@@ -693,7 +695,7 @@ int ca_link_ready(ca_link_t *l, apr_pool_t *p)
     if (l->fd < 0 && !link_open(l)) {
         return 0;
     }
-    if (apr_time_now() < l->pause_until) {
+    if (ca_mono_now() < l->pause_until) {
         return 0;
     }
     if (l->hello) {
@@ -1054,7 +1056,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     const char *reason = NULL;
     int k = kind_of(q->kind), built;
     uint64_t id = (uint64_t)apr_atoi64(q->id);
-    apr_time_t t_start = apr_time_now(), t_sent, t_answer;
+    apr_time_t t_start = ca_mono_now(), t_sent, t_answer;
     apr_status_t rv;
     wait_t w;
     int pending;
@@ -1081,13 +1083,13 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
     if (ca_issue_mark_sent(db, q->id, p) != APR_SUCCESS) {
         return 0;
     }
-    t_sent = apr_time_now();
+    t_sent = ca_mono_now();
     w = link_exchange(l, kinds[k].type, kinds[k].want, id, q->payload, q->len, &ans, &alen,
                       &reason, 3, p);
     if (w == WAIT_ANSWER && kinds[k].type == CA_MSG_CRL
         && (pending = crl_pending(ans, alen, p)) >= 0) {
         apr_interval_time_t wait = apr_time_from_msec(pending > 0 ? pending : 1);
-        l->crl_ask_at = apr_time_now() + (wait < CRL_ASK_MAX ? wait : CRL_ASK_MAX);
+        l->crl_ask_at = ca_mono_now() + (wait < CRL_ASK_MAX ? wait : CRL_ASK_MAX);
         if (!l->crl_asked_id || l->crl_asked_id != (apr_int64_t)id) {
             l->crl_asked_id = (apr_int64_t)id;
             l->crl_t_sent = t_sent;
@@ -1098,7 +1100,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
         return 1;
     }
     if (w == WAIT_ANSWER) {
-        t_answer = apr_time_now();
+        t_answer = ca_mono_now();
         int asks = 0;
         if (kinds[k].type == CA_MSG_CRL && l->crl_asked_id == (apr_int64_t)id) {
             /* asked again: the times from the first ask */
@@ -1112,7 +1114,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
         if ((rv = store_answer(l, db, q, kinds[k].type, ans, alen, p)) != APR_SUCCESS) {
             ca_log(CA_LOG_ERR, "CA21106", rv, "the answer to request %s could not be "
                    "stored; it will be asked again in a few seconds", q->id);
-            l->pause_until = apr_time_now() + apr_time_from_sec(5);
+            l->pause_until = ca_mono_now() + apr_time_from_sec(5);
             return 0;
         }
         if (kinds[k].type == CA_MSG_CRL && l->cfg->store_db) {
@@ -1122,7 +1124,7 @@ static int link_request(ca_link_t *l, ca_db_t *db, ca_queued_t *q, apr_pool_t *p
                    apr_time_as_msec(t_sent - t_start), apr_time_as_msec(t_answer - t_sent),
                    asks ? apr_psprintf(p, " (asked %d times: signerd hashed it between "
                                        "other requests)", asks + 1) : "",
-                   apr_time_as_msec(apr_time_now() - t_answer));
+                   apr_time_as_msec(ca_mono_now() - t_answer));
         }
         else {
             ca_log(CA_LOG_INFO, "CA21107", APR_SUCCESS, "request %s (%s) done", q->id,
@@ -1148,7 +1150,7 @@ static int heartbeat(ca_link_t *l, apr_pool_t *p)
     apr_size_t alen;
     const char *reason;
 
-    if (apr_time_now() - l->last_sent <= or_default(l->cfg->heartbeat, 10)) {
+    if (ca_mono_now() - l->last_sent <= or_default(l->cfg->heartbeat, 10)) {
         return 0;
     }
     if (link_exchange(l, CA_MSG_HEARTBEAT, CA_MSG_HEARTBEAT_OK, 0, NULL, 0, &ans, &alen,
@@ -1182,17 +1184,18 @@ ca_link_outcome_t ca_link_exchange(ca_link_t *l, uint8_t type, uint8_t want, uin
 
 int ca_link_work(ca_link_t *l, ca_db_t *db, apr_interval_time_t budget, apr_pool_t *p)
 {
-    apr_time_t end = apr_time_now() + budget;
+    apr_time_t end = ca_mono_now() + budget;
     int i;
 
-    /* CRLs at least every crl_interval, for every issuing CA */
-    if (apr_time_now() - l->last_crl > or_default(l->cfg->crl_interval, 3600)) {
+    /* CRLs at least every crl_interval, for every issuing CA (last_crl 0:
+     * none queued yet, one at start) */
+    if (!l->last_crl || ca_mono_now() - l->last_crl > or_default(l->cfg->crl_interval, 3600)) {
         for (i = 0; l->cfg->cas && l->cfg->cas[i]; i++) {
             ca_issue_enqueue_crl(db, l->cfg->cas[i], p);
         }
-        l->last_crl = apr_time_now();
+        l->last_crl = ca_mono_now();
     }
-    while (l->hello && apr_time_now() < end
+    while (l->hello && ca_mono_now() < end
            && !(l->cfg->stopping && l->cfg->stopping(l->cfg->baton))) {
         apr_pool_t *rp;
         ca_queued_t *q;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apr_pools.h>
@@ -35,7 +36,10 @@ typedef enum {
     PEER_OTHERS_FIRST,      /* a late answer to another id and a frame of
                              * another kind, then the answer */
     PEER_STOP,              /* STOP with a reason */
-    PEER_SILENT             /* never */
+    PEER_SILENT,            /* never */
+    PEER_STEP_AHEAD_FIRST,  /* the wall clock an hour ahead, the answer 0.1 s later */
+    PEER_STEP_BACK_FIRST    /* the wall clock an hour back and nothing, the
+                             * answer to the resend */
 } peer_mode_t;
 
 typedef struct {
@@ -49,6 +53,20 @@ typedef struct {
     int same_bytes;                     /* every frame repeated the first */
     apr_pool_t *pool;
 } peer_t;
+
+/* the wall clock as all code in this process sees it: APR's, stepped by
+ * wall_step (as NTP steps a clock).  The link keeps its times on the
+ * monotonic clock: a step must neither end a wait at once nor make it last
+ * the step's length */
+static volatile apr_interval_time_t wall_step;
+
+apr_time_t apr_time_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000 + wall_step;
+}
 
 static apr_pool_t *pool;
 static peer_t peer;
@@ -125,6 +143,18 @@ static void peer_frame(peer_t *pr, const ca_frame_t *f, const unsigned char *raw
     case PEER_NAK_FIRST:
         if (n == 0) {
             put(pr->master, CA_MSG_NAK, f->id, NULL, 0, 0, p);
+            return;
+        }
+        break;
+    case PEER_STEP_AHEAD_FIRST:
+        if (n == 0) {
+            wall_step = apr_time_from_sec(3600);
+            apr_sleep(apr_time_from_msec(100));
+        }
+        break;
+    case PEER_STEP_BACK_FIRST:
+        if (n == 0) {
+            wall_step = -apr_time_from_sec(3600);
             return;
         }
         break;
@@ -214,6 +244,7 @@ static void teardown(void)
 {
     apr_status_t trv;
 
+    wall_step = 0;
     if (peer_thread) {
         peer.done = 1;
         apr_thread_join(&trv, peer_thread);
@@ -330,6 +361,28 @@ START_TEST(silence_fails_after_the_tries)
 }
 END_TEST
 
+START_TEST(a_step_of_the_wall_clock_changes_no_wait)
+{
+    const unsigned char *ans;
+    const char *reason = NULL;
+    apr_size_t len;
+    apr_time_t t0;
+
+    /* an hour ahead while the answer is on its way: one try is enough */
+    up(PEER_STEP_AHEAD_FIRST);
+    ck_assert_int_eq(sign(21, &ans, &len, &reason, 1), CA_LINK_ANSWER);
+    ck_assert_int_eq(peer.seen, 1);
+    /* an hour back while signerd is silent: resent after the timeout
+     * (0.3 s), not after an hour */
+    peer.mode = PEER_STEP_BACK_FIRST;
+    peer.seen = 0;
+    t0 = ca_mono_now();
+    ck_assert_int_eq(sign(22, &ans, &len, &reason, 3), CA_LINK_ANSWER);
+    ck_assert_int_eq(peer.seen, 2);
+    ck_assert_int_lt(ca_mono_now() - t0, apr_time_from_sec(5));
+}
+END_TEST
+
 START_TEST(no_hello_no_requests)
 {
     const unsigned char *ans;
@@ -431,6 +484,7 @@ Suite *link_suite(void)
     tcase_add_test(tc, other_frames_are_passed_over);
     tcase_add_test(tc, stop_gives_the_reason);
     tcase_add_test(tc, silence_fails_after_the_tries);
+    tcase_add_test(tc, a_step_of_the_wall_clock_changes_no_wait);
     tcase_add_test(tc, no_hello_no_requests);
     tcase_add_test(tc, missing_device_is_logged_once);
     tcase_add_test(tc, serial_line_checks);
