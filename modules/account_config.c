@@ -1,8 +1,8 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
-/* mod_cacert_account's server configuration: the directives, their
- * defaults (one table) and the typed getters the other files read them
- * through. */
+/* mod_cacert_account's server configuration: the directives and their
+ * defaults (one table, which the other files read through ACC_CFG,
+ * account_private.h). */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -27,7 +27,7 @@ APLOG_USE_MODULE(cacert_account);
 /* ---- configuration ---- */
 
 /* the defaults: what a directive not given in any server means */
-static const acc_srv_cfg defaults = {
+const acc_srv_cfg acc_defaults = {
     .default_lang = "en",
     .smtp_spec = "localhost:25",
     .smtp_timeout = APR_USEC_PER_SEC * 30,
@@ -53,35 +53,6 @@ static const acc_srv_cfg defaults = {
     .account_path = "/account",
     .certs_path = "/certs",
 };
-
-#define GET_STR(f) CACERT_GET_STR(acc_, acc_srv_cfg, f)
-#define GET_TIME(f) CACERT_GET_TIME(acc_, acc_srv_cfg, f)
-#define GET_INT(f) CACERT_GET_INT(acc_, acc_srv_cfg, f)
-
-GET_STR(default_lang)
-GET_STR(smtp_spec)
-GET_STR(cca_version)
-GET_STR(policy_url)
-GET_STR(static_url)
-GET_STR(account_path)
-GET_STR(certs_path)
-GET_TIME(smtp_timeout)
-GET_TIME(ping_lifetime)
-GET_TIME(session_idle)
-GET_TIME(session_max)
-GET_TIME(login_fail_window)
-GET_TIME(login_delay_max)
-GET_TIME(lost_fail_window)
-GET_TIME(reset_lifetime)
-GET_INT(ping_attempts)
-GET_INT(login_fail_account)
-GET_INT(login_fail_client)
-GET_INT(lost_fail_max)
-GET_INT(register_per_client)
-GET_INT(argon2_t)
-GET_INT(argon2_m)
-GET_INT(argon2_p)
-GET_INT(pw_minlen)
 
 #define PTR(f) CACERT_FIELD_PTR(acc_srv_cfg, f)
 #define NUM(f) CACERT_FIELD_NUM(acc_srv_cfg, f)

@@ -67,8 +67,7 @@ static const dom_srv_cfg defaults = {
 };
 
 /* the configured value of field f of *c, or its default */
-#define CFG_INT(c, f) cacert_cfg_int((c)->f, defaults.f)
-#define CFG_TIME(c, f) cacert_cfg_i64((c)->f, defaults.f)
+#define CFG(c, f) CACERT_CFG(c, defaults, f)
 
 static const ca_domain_cfg_t *cacert_domain_cfg(server_rec *s)
 {
@@ -96,9 +95,9 @@ static void cacert_domain_limits(server_rec *s, int *pper_account, int *pper_dom
 {
     dom_srv_cfg *c = account_domain_cfg_of(s);
 
-    *pper_account = CFG_INT(c, per_account);
-    *pper_domain = CFG_INT(c, per_domain);
-    *pwindow = CFG_TIME(c, window);
+    *pper_account = CFG(c, per_account);
+    *pper_domain = CFG(c, per_domain);
+    *pwindow = CFG(c, window);
 }
 
 /* ---- start-up ---- */
@@ -124,11 +123,11 @@ static void finish_cfg(dom_srv_cfg *c)
     c->probe.resolver_port = c->resolver_port > 0 ? c->resolver_port : 0;
     c->probe.whois_server = c->whois;
     c->probe.whois_port = c->whois_port > 0 ? c->whois_port : 0;
-    c->probe.timeout = CFG_TIME(c, timeout);
-    c->probe.max_size = (apr_size_t)CFG_INT(c, max_size);
-    c->probe.http_scheme = cacert_cfg_str(c->http_scheme, defaults.http_scheme);
-    c->probe.http_port = CFG_INT(c, http_port);
-    c->probe.allow_private = CFG_INT(c, allow_private) == 1;
+    c->probe.timeout = CFG(c, timeout);
+    c->probe.max_size = (apr_size_t)CFG(c, max_size);
+    c->probe.http_scheme = CFG(c, http_scheme);
+    c->probe.http_port = CFG(c, http_port);
+    c->probe.allow_private = CFG(c, allow_private) == 1;
 }
 
 static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool);
@@ -165,7 +164,7 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     /* a round every tenth of the interval (1 s to 1 h): a domain is
      * re-tested at most that much later than its interval says */
-    every = CFG_TIME(c, retest_interval) / 10;
+    every = CFG(c, retest_interval) / 10;
     every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
             : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
     rv = cacert_watchdog_start(&wd, RETEST_WATCHDOG, pconf);
@@ -233,8 +232,8 @@ static apr_status_t retest_callback(int state, void *data, apr_pool_t *pool)
         db_work_end();
         return APR_SUCCESS;
     }
-    if (ca_domain_due(&due, &db, CFG_TIME(c, retest_interval),
-                      CFG_INT(c, retest_batch), p) == APR_SUCCESS) {
+    if (ca_domain_due(&due, &db, CFG(c, retest_interval),
+                      CFG(c, retest_batch), p) == APR_SUCCESS) {
         for (i = 0; i < due->nelts && !child_stopping(); i++) {
             ca_domain_t *d = &APR_ARRAY_IDX(due, i, ca_domain_t);
             unsigned m;
@@ -286,8 +285,8 @@ static void prune(server_rec *s, ca_db_t *db, apr_pool_t *p)
         return;
     }
     last = now;
-    keep = acc_login_fail_window(c) > keep ? acc_login_fail_window(c) : keep;
-    keep = acc_lost_fail_window(c) > keep ? acc_lost_fail_window(c) : keep;
+    keep = ACC_CFG(c, login_fail_window) > keep ? ACC_CFG(c, login_fail_window) : keep;
+    keep = ACC_CFG(c, lost_fail_window) > keep ? ACC_CFG(c, lost_fail_window) : keep;
     if ((rv = ca_account_prune(&n, db, keep, p)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                      "CA81102: pruning the failure tables failed (tried again in an hour)");
@@ -488,9 +487,9 @@ static const char *probe(req_t *q, const ca_domain_t *d, const char *action,
         return "form.malformed";
     }
     rv = ca_domain_rate_ok(&ok, &q->db, q->sess->member_id, d->name,
-                           CFG_INT(q->cfg->domain, per_account),
-                           CFG_INT(q->cfg->domain, per_domain),
-                           CFG_TIME(q->cfg->domain, window), p);
+                           CFG(q->cfg->domain, per_account),
+                           CFG(q->cfg->domain, per_domain),
+                           CFG(q->cfg->domain, window), p);
     if (rv != APR_SUCCESS) {
         *pstatus = HTTP_INTERNAL_SERVER_ERROR;
         return "err.internal";
@@ -521,7 +520,7 @@ static const char *probe(req_t *q, const ca_domain_t *d, const char *action,
             }
         }
         if ((rv = ca_domain_ping_create(&cookie, &q->db, d, q->sess->member_id, to,
-                                        CFG_TIME(q->cfg->domain, ping_lifetime), p))
+                                        CFG(q->cfg->domain, ping_lifetime), p))
             != APR_SUCCESS) {
             *pstatus = HTTP_INTERNAL_SERVER_ERROR;
             return "err.internal";

@@ -106,10 +106,10 @@ apr_status_t cacert_mail(server_rec *s, const char *lang, const char *tmpl,
     }
     ca_tmpl_set(m, "address", address);
     ca_tmpl_set(m, "site", c->site_url);
-    ca_tmpl_set(m, "account", apr_pstrcat(p, c->site_url, acc_account_path(c), NULL));
-    ca_tmpl_set(m, "certs", apr_pstrcat(p, c->site_url, acc_certs_path(c), NULL));
+    ca_tmpl_set(m, "account", apr_pstrcat(p, c->site_url, ACC_CFG(c, account_path), NULL));
+    ca_tmpl_set(m, "certs", apr_pstrcat(p, c->site_url, ACC_CFG(c, certs_path), NULL));
     if (!lang || !ca_i18n_has_lang(c->i18n, lang)) {
-        lang = acc_default_lang(c);
+        lang = ACC_CFG(c, default_lang);
     }
     return deliver(c, lang, tmpl, m, address, p);
 }

@@ -240,21 +240,21 @@ void acc_common_vars(req_t *q)
     int i;
 
     ca_tmpl_set(q->ctx, "base", q->base);
-    ca_tmpl_set(q->ctx, "account", acc_account_path(q->cfg));
+    ca_tmpl_set(q->ctx, "account", ACC_CFG(q->cfg, account_path));
     if (ap_find_linked_module("mod_cacert_issue.c")) {
-        ca_tmpl_set(q->ctx, "certs", acc_certs_path(q->cfg));
+        ca_tmpl_set(q->ctx, "certs", ACC_CFG(q->cfg, certs_path));
     }
     /* the domain pages are part of this module (account_domain.c) */
     ca_tmpl_set(q->ctx, "domains_url", "/domains");
     if (ap_find_linked_module("mod_cacert_assure.c")) {
         ca_tmpl_set(q->ctx, "wot", "/wot");     /* mod_cacert_assure sets its own base */
     }
-    ca_tmpl_set(q->ctx, "static", acc_static_url(q->cfg));
-    ca_tmpl_set(q->ctx, "policy", acc_policy_url(q->cfg));
+    ca_tmpl_set(q->ctx, "static", ACC_CFG(q->cfg, static_url));
+    ca_tmpl_set(q->ctx, "policy", ACC_CFG(q->cfg, policy_url));
     ca_tmpl_set(q->ctx, "lang", q->lang);
     ca_tmpl_set(q->ctx, "csrf", csrf);
     ca_tmpl_set(q->ctx, "here", q->path);
-    ca_tmpl_setf(q->ctx, "pw_minlen", "%d", acc_pw_minlen(q->cfg));
+    ca_tmpl_setf(q->ctx, "pw_minlen", "%d", ACC_CFG(q->cfg, pw_minlen));
     if (q->sess) {
         ca_tmpl_set(q->ctx, "member", "1");
         ca_tmpl_set(q->ctx, "member_name", apr_pstrcat(q->r->pool, q->sess->given, " ",
@@ -322,10 +322,10 @@ int acc_page_begin(req_t *q, int login, int need_database)
     }
     acc_common_vars(q);
     if (login == 1 && !q->sess) {
-        return cacert_redirect(r, acc_account_path(q->cfg), "login");
+        return cacert_redirect(r, ACC_CFG(q->cfg, account_path), "login");
     }
     if (login == 0 && q->sess) {
-        return cacert_redirect(r, acc_account_path(q->cfg), "");
+        return cacert_redirect(r, ACC_CFG(q->cfg, account_path), "");
     }
     if (r->method_number == M_POST) {
         const char *key;

@@ -163,7 +163,7 @@ static int page_register(req_t *q)
     }
     if (ok && !ca_tmpl_get(q->ctx, "has_errors")) {
         reg.language = q->lang;
-        reg.cca_version = acc_cca_version(q->cfg);
+        reg.cca_version = ACC_CFG(q->cfg, cca_version);
         reg.client_addr = acc_client_addr(q->r);
         if (!acc_need_db(q)) {
             return acc_internal_error(q, APR_EGENERAL, "database");

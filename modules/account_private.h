@@ -81,38 +81,13 @@ typedef struct {
     account_domain_cfg_t *domain;
 } acc_srv_cfg;
 
-void *acc_create_srv_cfg(apr_pool_t *p, server_rec *s);
-void *acc_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
-extern const command_rec acc_cmds[];
+CACERT_SRV_CFG_DECLS(acc_, acc_srv_cfg);
 
-acc_srv_cfg *acc_cfg_of(server_rec *s);
-
-/* the typed getters: the configured value, or the default of the one
- * table of defaults (account_config.c) */
-const char *acc_default_lang(const acc_srv_cfg *c);
-const char *acc_smtp_spec(const acc_srv_cfg *c);
-const char *acc_cca_version(const acc_srv_cfg *c);
-const char *acc_policy_url(const acc_srv_cfg *c);
-const char *acc_static_url(const acc_srv_cfg *c);
-const char *acc_account_path(const acc_srv_cfg *c);
-const char *acc_certs_path(const acc_srv_cfg *c);
-apr_interval_time_t acc_smtp_timeout(const acc_srv_cfg *c);
-apr_interval_time_t acc_ping_lifetime(const acc_srv_cfg *c);
-apr_interval_time_t acc_session_idle(const acc_srv_cfg *c);
-apr_interval_time_t acc_session_max(const acc_srv_cfg *c);
-apr_interval_time_t acc_login_fail_window(const acc_srv_cfg *c);
-apr_interval_time_t acc_login_delay_max(const acc_srv_cfg *c);
-apr_interval_time_t acc_lost_fail_window(const acc_srv_cfg *c);
-apr_interval_time_t acc_reset_lifetime(const acc_srv_cfg *c);
-int acc_ping_attempts(const acc_srv_cfg *c);
-int acc_login_fail_account(const acc_srv_cfg *c);
-int acc_login_fail_client(const acc_srv_cfg *c);
-int acc_lost_fail_max(const acc_srv_cfg *c);
-int acc_register_per_client(const acc_srv_cfg *c);
-int acc_argon2_t(const acc_srv_cfg *c);
-int acc_argon2_m(const acc_srv_cfg *c);
-int acc_argon2_p(const acc_srv_cfg *c);
-int acc_pw_minlen(const acc_srv_cfg *c);
+/* the defaults: what a directive not given in any server means
+ * (account_config.c); ACC_CFG(c, timeout): the setting of c, or its
+ * default, typed as the field */
+extern const acc_srv_cfg acc_defaults;
+#define ACC_CFG(c, f) CACERT_CFG(c, acc_defaults, f)
 
 /* ---- requests (account_page.c) ---- */
 

@@ -96,10 +96,26 @@ void *cacert_cfg_merge(const void *base, const void *add, const cacert_field_t *
     void *prefix##merge_srv_cfg(apr_pool_t *p, void *basev, void *addv) \
     { return cacert_cfg_merge(basev, addv, fields, sizeof(type), p); }
 
+/* the declarations of what CACERT_SRV_CFG_FNS and CACERT_MODULE name:
+ * prefix##create_srv_cfg, prefix##merge_srv_cfg and prefix##cmds, and
+ * prefix##cfg_of, the configuration (type) of a server */
+#define CACERT_SRV_CFG_DECLS(prefix, type) \
+    extern const command_rec prefix##cmds[]; \
+    void *prefix##create_srv_cfg(apr_pool_t *p, server_rec *s); \
+    void *prefix##merge_srv_cfg(apr_pool_t *p, void *basev, void *addv); \
+    type *prefix##cfg_of(server_rec *s)
+
 /* a configured value, or def when it was not configured */
 int cacert_cfg_int(int v, int def);
 apr_int64_t cacert_cfg_i64(apr_int64_t v, apr_int64_t def);
 const char *cacert_cfg_str(const char *v, const char *def);
+
+/* the setting f of the configuration *c, or the one in defs (a const
+ * struct of the configuration's own type) when it was not configured: an
+ * int, an apr_int64_t (apr_interval_time_t) or a string */
+#define CACERT_CFG(c, defs, f) \
+    _Generic((c)->f, int: cacert_cfg_int, apr_int64_t: cacert_cfg_i64, \
+             const char *: cacert_cfg_str)((c)->f, (defs).f)
 
 /* the getters of a module's settings: the configured value, or the one in
  * the module's `defaults` (a const struct of the configuration's own type,

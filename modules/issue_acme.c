@@ -73,7 +73,7 @@ static apr_status_t probe_of(ca_probe_result_t *res, int dns, const char *owner,
 {
     acme_host_t *h = baton;
 
-    return h->probe(h->s, res, dns, owner, path, expect, iss_acme_http01_port(h->c), p);
+    return h->probe(h->s, res, dns, owner, path, expect, ISS_CFG(h->c, acme_http01_port), p);
 }
 
 static void acme_cfg(ca_acme_cfg_t *ac, ca_submit_cfg_t *sc, acme_host_t *h, request_rec *r)
@@ -90,14 +90,14 @@ static void acme_cfg(ca_acme_cfg_t *ac, ca_submit_cfg_t *sc, acme_host_t *h, req
     *sc = iss_submit_cfg(c, r->server);
     ac->base = c->acme_base;
     ac->website = c->acme_website;
-    ac->nonce_lifetime = iss_acme_nonce_lifetime(c);
-    ac->order_lifetime = iss_acme_order_lifetime(c);
-    ac->window = iss_acme_window(c);
-    ac->orders_per_account = iss_acme_orders_account(c);
-    ac->orders_per_member = iss_acme_orders_member(c);
-    ac->failed_per_account = iss_acme_failed_account(c);
-    ac->failed_per_member = iss_acme_failed_member(c);
-    ac->max_body = (apr_size_t)iss_acme_max_body(c);
+    ac->nonce_lifetime = ISS_CFG(c, acme_nonce_lifetime);
+    ac->order_lifetime = ISS_CFG(c, acme_order_lifetime);
+    ac->window = ISS_CFG(c, acme_window);
+    ac->orders_per_account = ISS_CFG(c, acme_orders_account);
+    ac->orders_per_member = ISS_CFG(c, acme_orders_member);
+    ac->failed_per_account = ISS_CFG(c, acme_failed_account);
+    ac->failed_per_member = ISS_CFG(c, acme_failed_member);
+    ac->max_body = (apr_size_t)ISS_CFG(c, acme_max_body);
     ac->submit = sc;
     ac->chain = chain_of;
     ac->chain_baton = h;
@@ -244,7 +244,7 @@ int iss_acme_page(iss_req_t *q)
         return page_api()->message(q->pg, "title.acme", "acme.off", HTTP_NOT_FOUND);
     }
     if (q->r->method_number == M_POST) {
-        rv = ca_acme_eab_create(&kid, &hmac, q->pg->db, member, iss_acme_eab_lifetime(q->cfg),
+        rv = ca_acme_eab_create(&kid, &hmac, q->pg->db, member, ISS_CFG(q->cfg, acme_eab_lifetime),
                                 q->r->pool);
         if (rv != APR_SUCCESS) {
             return page_error(q, rv, "new credentials");

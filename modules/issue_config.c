@@ -1,7 +1,8 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
 /* mod_cacert_issue's configuration: the directives, one table of
- * defaults behind the getters, and the CAs' certificates. */
+ * defaults (read through ISS_CFG, issue_private.h), and the CAs'
+ * certificates. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ APLOG_USE_MODULE(cacert_issue);
 
 /* the defaults, in one place: what the directives' help texts and
  * docs/issuance.md promise (the validities default in the core) */
-static const iss_srv_cfg defaults = {
+const iss_srv_cfg iss_defaults = {
     .baud = 115200,
     .timeout = APR_USEC_PER_SEC * 5,
     .heartbeat = APR_USEC_PER_SEC * 10,
@@ -47,25 +48,6 @@ static const iss_srv_cfg defaults = {
     .acme_http01_port = 80,
 };
 
-CACERT_GET_TIME(iss_, iss_srv_cfg, timeout)
-CACERT_GET_TIME(iss_, iss_srv_cfg, heartbeat)
-CACERT_GET_TIME(iss_, iss_srv_cfg, crl_validity)
-CACERT_GET_TIME(iss_, iss_srv_cfg, crl_interval)
-CACERT_GET_TIME(iss_, iss_srv_cfg, wait)
-CACERT_GET_TIME(iss_, iss_srv_cfg, expiry_interval)
-CACERT_GET_STR(iss_, iss_srv_cfg, expiry_days)
-CACERT_GET_STR(iss_, iss_srv_cfg, crl_md)
-CACERT_GET_INT(iss_, iss_srv_cfg, baud)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_orders_account)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_orders_member)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_failed_account)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_failed_member)
-CACERT_GET_TIME(iss_, iss_srv_cfg, acme_window)
-CACERT_GET_TIME(iss_, iss_srv_cfg, acme_nonce_lifetime)
-CACERT_GET_TIME(iss_, iss_srv_cfg, acme_order_lifetime)
-CACERT_GET_TIME(iss_, iss_srv_cfg, acme_eab_lifetime)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_max_body)
-CACERT_GET_INT(iss_, iss_srv_cfg, acme_http01_port)
 
 ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
 {

@@ -288,7 +288,7 @@ static int page_new(iss_req_t *q)
 static int page_wait(iss_req_t *q)
 {
     const char *id = cacert_query_arg(q->r, "id");
-    apr_time_t end = ca_mono_now() + iss_wait(q->cfg);
+    apr_time_t end = ca_mono_now() + ISS_CFG(q->cfg, wait);
     apr_uint64_t gen = iss_wait_mark();
     ca_request_t *req;
     apr_status_t rv;
@@ -698,7 +698,7 @@ static int page_pgp_key(iss_req_t *q)
 }
 static int page_pgp_wait(iss_req_t *q)
 {
-    return q->cfg->pgp.loaded ? iss_pgp_page_wait(q->pg, &q->cfg->pgp, iss_wait(q->cfg))
+    return q->cfg->pgp.loaded ? iss_pgp_page_wait(q->pg, &q->cfg->pgp, ISS_CFG(q->cfg, wait))
                               : pgp_off(q);
 }
 static int page_pgp_download(iss_req_t *q)

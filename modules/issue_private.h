@@ -78,21 +78,12 @@ typedef struct cacert_req iss_req_t;
 
 /* ---- issue_config.c ---- */
 
-extern const command_rec iss_cmds[];
-void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s);
-void *iss_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
-iss_srv_cfg *iss_cfg_of(server_rec *s);
+CACERT_SRV_CFG_DECLS(iss_, iss_srv_cfg);
 
-/* each setting, or its default */
-apr_interval_time_t iss_timeout(const iss_srv_cfg *c);
-apr_interval_time_t iss_heartbeat(const iss_srv_cfg *c);
-apr_interval_time_t iss_crl_validity(const iss_srv_cfg *c);
-apr_interval_time_t iss_crl_interval(const iss_srv_cfg *c);
-apr_interval_time_t iss_wait(const iss_srv_cfg *c);
-apr_interval_time_t iss_expiry_interval(const iss_srv_cfg *c);
-const char *iss_expiry_days(const iss_srv_cfg *c);
-const char *iss_crl_md(const iss_srv_cfg *c);
-int iss_baud(const iss_srv_cfg *c);
+/* the defaults of the settings (issue_config.c); ISS_CFG(c, timeout): the
+ * setting of c, or its default, typed as the field */
+extern const iss_srv_cfg iss_defaults;
+#define ISS_CFG(c, f) CACERT_CFG(c, iss_defaults, f)
 /* the pages' per-child state */
 void iss_pages_child_init(apr_pool_t *pchild);
 /* the core's issuance settings (validity, Class 1, domain rules, weak keys) */
@@ -103,17 +94,6 @@ apr_status_t iss_load_cert(issuer_t *is, apr_pool_t *p, server_rec *s);
 issuer_t *iss_find_issuer(const iss_srv_cfg *c, const char *name);
 /* an X509, freed with p */
 X509 *iss_issuer_x509(const issuer_t *is, apr_pool_t *p);
-
-int iss_acme_orders_account(const iss_srv_cfg *c);
-int iss_acme_orders_member(const iss_srv_cfg *c);
-int iss_acme_failed_account(const iss_srv_cfg *c);
-int iss_acme_failed_member(const iss_srv_cfg *c);
-apr_interval_time_t iss_acme_window(const iss_srv_cfg *c);
-apr_interval_time_t iss_acme_nonce_lifetime(const iss_srv_cfg *c);
-apr_interval_time_t iss_acme_order_lifetime(const iss_srv_cfg *c);
-apr_interval_time_t iss_acme_eab_lifetime(const iss_srv_cfg *c);
-int iss_acme_max_body(const iss_srv_cfg *c);
-int iss_acme_http01_port(const iss_srv_cfg *c);
 
 /* post_config: the in-browser key bundle and its integrity value
  * (<file>.sri, written by js/build.mjs) checked against each other */

@@ -73,11 +73,11 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         key = apr_pstrcat(ptemp, c->template_dir, "|", c->locale_dir ? c->locale_dir : "",
-                          "|", acc_default_lang(c), NULL);
+                          "|", ACC_CFG(c, default_lang), NULL);
         c->i18n = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
         if (!c->i18n) {
             rv = ca_i18n_load(&c->i18n, c->template_dir, c->locale_dir,
-                              acc_default_lang(c), pconf);
+                              ACC_CFG(c, default_lang), pconf);
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, rv, sp,
                              "CA20003: cannot load templates from %s or the "
@@ -92,30 +92,30 @@ static int acc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             }
             apr_hash_set(loaded, key, APR_HASH_KEY_STRING, c->i18n);
         }
-        err = ca_smtp_parse_server(&c->smtp, acc_smtp_spec(c), pconf);
+        err = ca_smtp_parse_server(&c->smtp, ACC_CFG(c, smtp_spec), pconf);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, "CA20005: %s", err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        c->smtp.timeout = acc_smtp_timeout(c);
+        c->smtp.timeout = ACC_CFG(c, smtp_timeout);
         c->smtp.helo = sp->server_hostname ? sp->server_hostname : "localhost";
 
-        a->ping_lifetime = acc_ping_lifetime(c);
-        a->ping_attempts = acc_ping_attempts(c);
-        a->pw_minlen = acc_pw_minlen(c);
-        a->session_idle = acc_session_idle(c);
-        a->session_max = acc_session_max(c);
-        a->login_fail_account = acc_login_fail_account(c);
-        a->login_fail_client = acc_login_fail_client(c);
-        a->login_fail_window = acc_login_fail_window(c);
-        a->login_delay_max = acc_login_delay_max(c);
-        a->lost_fail_max = acc_lost_fail_max(c);
-        a->lost_fail_window = acc_lost_fail_window(c);
-        a->reset_lifetime = acc_reset_lifetime(c);
-        a->register_per_client = acc_register_per_client(c);
-        a->argon2.t_cost = (uint32_t)acc_argon2_t(c);
-        a->argon2.m_cost = (uint32_t)acc_argon2_m(c);
-        a->argon2.lanes = (uint32_t)acc_argon2_p(c);
+        a->ping_lifetime = ACC_CFG(c, ping_lifetime);
+        a->ping_attempts = ACC_CFG(c, ping_attempts);
+        a->pw_minlen = ACC_CFG(c, pw_minlen);
+        a->session_idle = ACC_CFG(c, session_idle);
+        a->session_max = ACC_CFG(c, session_max);
+        a->login_fail_account = ACC_CFG(c, login_fail_account);
+        a->login_fail_client = ACC_CFG(c, login_fail_client);
+        a->login_fail_window = ACC_CFG(c, login_fail_window);
+        a->login_delay_max = ACC_CFG(c, login_delay_max);
+        a->lost_fail_max = ACC_CFG(c, lost_fail_max);
+        a->lost_fail_window = ACC_CFG(c, lost_fail_window);
+        a->reset_lifetime = ACC_CFG(c, reset_lifetime);
+        a->register_per_client = ACC_CFG(c, register_per_client);
+        a->argon2.t_cost = (uint32_t)ACC_CFG(c, argon2_t);
+        a->argon2.m_cost = (uint32_t)ACC_CFG(c, argon2_m);
+        a->argon2.lanes = (uint32_t)ACC_CFG(c, argon2_p);
         a->dummy_hash = ca_pw_dummy_hash(&a->argon2, pconf);
         if (!a->dummy_hash) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp,
@@ -206,7 +206,7 @@ static const char *cacert_msg_text(server_rec *s, const char *key)
 {
     acc_srv_cfg *c = acc_cfg_of(s);
 
-    return c->i18n ? ca_i18n_msg(c->i18n, acc_default_lang(c), key) : NULL;
+    return c->i18n ? ca_i18n_msg(c->i18n, ACC_CFG(c, default_lang), key) : NULL;
 }
 
 static const ca_stmt_t *const acc_stmts[] = { ca_account_stmts, ca_domain_stmts, NULL };

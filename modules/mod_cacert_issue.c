@@ -308,7 +308,7 @@ static apr_status_t expiry_callback(int state, void *data, apr_pool_t *pool)
         db_work_end();
         return APR_SUCCESS;
     }
-    if (ca_issue_expiring(&due, &db, iss_expiry_days(e->cfg), p) == APR_SUCCESS) {
+    if (ca_issue_expiring(&due, &db, ISS_CFG(e->cfg, expiry_days), p) == APR_SUCCESS) {
         for (i = 0; i < due->nelts; i++) {
             ca_mailinfo_t *info = &APR_ARRAY_IDX(due, i, ca_mailinfo_t);
             ca_tmpl_ctx_t *m = ca_tmpl_ctx_make(NULL, p);
@@ -459,12 +459,12 @@ static link_host_t *link_host_make(server_rec *s, iss_srv_cfg *c, apr_pool_t *po
     h->s = s;
     h->cfg = c;
     h->lc.device = c->device;
-    h->lc.baud = iss_baud(c);
-    h->lc.timeout = iss_timeout(c);
-    h->lc.heartbeat = iss_heartbeat(c);
-    h->lc.crl_interval = iss_crl_interval(c);
-    h->lc.crl_validity = iss_crl_validity(c);
-    h->lc.crl_md = iss_crl_md(c);
+    h->lc.baud = ISS_CFG(c, baud);
+    h->lc.timeout = ISS_CFG(c, timeout);
+    h->lc.heartbeat = ISS_CFG(c, heartbeat);
+    h->lc.crl_interval = ISS_CFG(c, crl_interval);
+    h->lc.crl_validity = ISS_CFG(c, crl_validity);
+    h->lc.crl_md = ISS_CFG(c, crl_md);
     h->lc.cas = cas;
     h->lc.baton = h;
     h->lc.issuer = link_issuer;
@@ -729,7 +729,7 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if (rv == APR_SUCCESS) {
-            rv = cacert_watchdog_every(wd, iss_expiry_interval(c), e, expiry_callback);
+            rv = cacert_watchdog_every(wd, ISS_CFG(c, expiry_interval), e, expiry_callback);
         }
         if (rv == APR_SUCCESS && c->device) {
             rv = cacert_watchdog_every(wd, AP_WD_TM_SLICE, link_host_make(s, c, pconf),

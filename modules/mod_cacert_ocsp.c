@@ -124,12 +124,12 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     }
     /* the listener's database: the primary's when it is named, else
      * mod_dbd's; its statements are those of the answers */
-    listener.conninfo = ocsp_cfg_primary(main_cfg);
+    listener.conninfo = OCSP_CFG(main_cfg, primary);
     listener.stmts = ocsp_stmts;
     ocsp_standby_mode = listener.conninfo != NULL;
-    ocsp_notice_life = ocsp_cfg_validity(main_cfg);
+    ocsp_notice_life = OCSP_CFG(main_cfg, validity);
     /* the cache of signed answers, shared by every child */
-    spec = ocsp_cfg_cache_spec(main_cfg);
+    spec = OCSP_CFG(main_cfg, cache_spec);
     arg = strchr(spec, ':');
     ocsp_cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
                                              arg ? apr_pstrmemdup(ptemp, spec,
@@ -174,7 +174,7 @@ static int ocsp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
         ap_watchdog_t *wd;
         if (wd_get && wd_register && main_cfg->responder_confs->nelts
             && wd_get(&wd, "cacert-ocsp-refresh", 0, 1, pconf) == APR_SUCCESS) {
-            wd_register(wd, ocsp_cfg_refresh(main_cfg), s, refresh_callback);
+            wd_register(wd, OCSP_CFG(main_cfg, refresh), s, refresh_callback);
         }
         /* a watchdog of its own: a long re-signing round must not hold up
          * the revocations */
@@ -254,7 +254,7 @@ static void cache_headers(request_rec *r, ocsp_srv_cfg *c, const unsigned char *
     apr_sha1_ctx_t ctx;
     apr_time_t now = apr_time_now();
     apr_interval_time_t left = next_update - now;
-    apr_interval_time_t max_age = ocsp_cfg_max_age(c);
+    apr_interval_time_t max_age = OCSP_CFG(c, max_age);
     char etag[2 * APR_SHA1_DIGESTSIZE + 3];
     int i;
 
@@ -352,7 +352,7 @@ static void answerer_of(ca_ocsp_answerer_t *a, ocsp_srv_cfg *c, int nonce, store
 {
     memset(a, 0, sizeof(*a));
     a->responders = c->responders;
-    a->validity = ocsp_cfg_validity(c);
+    a->validity = OCSP_CFG(c, validity);
     a->nonce = nonce;
     a->status = store_status;
     a->baton = st;
@@ -387,7 +387,7 @@ static int ocsp_handler(request_rec *r)
         }
     }
     else if (r->method_number == M_GET) {
-        const char *prefix = ocsp_cfg_path(c);
+        const char *prefix = OCSP_CFG(c, path);
         const char *raw = r->unparsed_uri, *q;
         unsigned char *d;
         apr_size_t plen = strlen(prefix);
@@ -419,7 +419,7 @@ static int ocsp_handler(request_rec *r)
     memset(&st, 0, sizeof(st));
     st.s = r->server;
     st.r = r;
-    answerer_of(&a, c, ocsp_cfg_nonce(c), &st);
+    answerer_of(&a, c, OCSP_CFG(c, nonce), &st);
     a.cached = ocsp_cache_lookup;
     ca_ocsp_answer(&ans, &a, req, der, len, apr_time_now(), r->pool);
     if (ocsp_stats && ans.key) {
@@ -490,7 +490,7 @@ static apr_status_t refresh_callback(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
     ocsp_srv_cfg *c = ocsp_cfg_of(s);
-    apr_interval_time_t validity = ocsp_cfg_validity(c);
+    apr_interval_time_t validity = OCSP_CFG(c, validity);
     collect_t cc;
     ap_dbd_t *dbd;
     apr_pool_t *p;

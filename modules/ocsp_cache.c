@@ -215,7 +215,7 @@ apr_status_t ocsp_catch_up(server_rec *s, ca_db_t *db, apr_time_t heard_until, a
                            apr_pool_t *p)
 {
     apr_interval_time_t ago = heard_until ? now - heard_until + apr_time_from_sec(5)
-                                          : ocsp_cfg_validity(ocsp_cfg_of(s));
+                                          : OCSP_CFG(ocsp_cfg_of(s), validity);
     apr_array_header_t *rows;
     const char *lsn = NULL;
     apr_status_t rv;

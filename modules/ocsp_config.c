@@ -16,7 +16,7 @@ extern module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
 /* the defaults, in one place: what the directives' help texts and
  * docs/directives.md promise */
-static const ocsp_srv_cfg defaults = {
+const ocsp_srv_cfg ocsp_defaults = {
     .validity = APR_USEC_PER_SEC * 3600,
     .max_age = APR_USEC_PER_SEC * 60,
     .refresh = APR_USEC_PER_SEC * 60,
@@ -26,13 +26,6 @@ static const ocsp_srv_cfg defaults = {
     .primary = NULL,
 };
 
-CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, validity)
-CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, max_age)
-CACERT_GET_TIME(ocsp_cfg_, ocsp_srv_cfg, refresh)
-CACERT_GET_INT(ocsp_cfg_, ocsp_srv_cfg, nonce)
-CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, path)
-CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, cache_spec)
-CACERT_GET_STR(ocsp_cfg_, ocsp_srv_cfg, primary)
 
 /* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {

@@ -1,7 +1,7 @@
 /* Copyright 2026 The cacert-httpd authors
  * SPDX-License-Identifier: Apache-2.0 */
-/* mod_cacert_ocsp's configuration: the directives, and the typed getters
- * that give each setting or its default (ocsp_config.c). */
+/* mod_cacert_ocsp's configuration: the directives, and the defaults
+ * OCSP_CFG gives a setting not configured (ocsp_config.c). */
 #ifndef OCSP_CONFIG_H
 #define OCSP_CONFIG_H
 
@@ -11,6 +11,7 @@
 #include <http_config.h>
 
 #include "ca_ocsp.h"
+#include "cacert_glue.h"
 
 typedef struct {
     const char *name;
@@ -31,20 +32,13 @@ typedef struct {
     const char *primary;                    /* libpq parameters of the primary */
 } ocsp_srv_cfg;
 
-extern const command_rec ocsp_cmds[];
-void *ocsp_create_srv_cfg(apr_pool_t *p, server_rec *s);
-void *ocsp_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
-ocsp_srv_cfg *ocsp_cfg_of(server_rec *s);
+CACERT_SRV_CFG_DECLS(ocsp_, ocsp_srv_cfg);
 
-/* each setting, or its default */
-apr_interval_time_t ocsp_cfg_validity(const ocsp_srv_cfg *c);
-apr_interval_time_t ocsp_cfg_max_age(const ocsp_srv_cfg *c);
-apr_interval_time_t ocsp_cfg_refresh(const ocsp_srv_cfg *c);
-int ocsp_cfg_nonce(const ocsp_srv_cfg *c);
-const char *ocsp_cfg_path(const ocsp_srv_cfg *c);
-const char *ocsp_cfg_cache_spec(const ocsp_srv_cfg *c);
-/* CAcertOCSPPrimary: NULL when not set (the listener uses mod_dbd's
- * database, which is then the primary) */
-const char *ocsp_cfg_primary(const ocsp_srv_cfg *c);
+/* the defaults of the settings (ocsp_config.c); OCSP_CFG(c, validity): the
+ * setting of c, or its default, typed as the field (primary is NULL when
+ * CAcertOCSPPrimary is not set: the listener uses mod_dbd's database,
+ * which is then the primary) */
+extern const ocsp_srv_cfg ocsp_defaults;
+#define OCSP_CFG(c, f) CACERT_CFG(c, ocsp_defaults, f)
 
 #endif

@@ -280,6 +280,27 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     return ok;
 }
 
+/* the extensions of each kind, in their order in the certificate: the
+ * kinds (bits 1 << cca_kind_t) that carry one, its NID and its value */
+#define ROOT (1u << KIND_ROOT)
+#define SUB (1u << KIND_SUB)
+#define OCSP (1u << KIND_OCSP)
+static const struct {
+    unsigned kinds;
+    int nid;
+    const char *value;
+} exts[] = {
+    { ROOT, NID_basic_constraints, "critical,CA:TRUE" },
+    { SUB, NID_basic_constraints, "critical,CA:TRUE,pathlen:0" },
+    { OCSP, NID_basic_constraints, "critical,CA:FALSE" },
+    { ROOT | SUB, NID_key_usage, "critical,keyCertSign,cRLSign" },
+    { OCSP, NID_key_usage, "critical,digitalSignature" },
+    { OCSP, NID_ext_key_usage, "OCSPSigning" },
+    { OCSP, NID_id_pkix_OCSP_noCheck, "ignored" },
+    { ROOT | SUB | OCSP, NID_subject_key_identifier, "hash" },
+    { SUB | OCSP, NID_authority_key_identifier, "keyid:always" },
+};
+
 /* Build and sign one certificate.  issuer NULL: self-signed. */
 X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *key,
                    X509 *issuer, EVP_PKEY *issuer_key, long days, const cca_opts_t *o,
@@ -292,6 +313,7 @@ X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *
     ASN1_INTEGER *sn = NULL;
     X509V3_CTX ctx;
     time_t now = time(NULL);
+    apr_size_t i;
     int ok;
 
     ok = x && name && ca_x509_random_serial(serial) == APR_SUCCESS
@@ -315,18 +337,13 @@ X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *
         goto leave;
     }
     X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-    switch (kind) {
-    case KIND_ROOT:
-        ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE")
-            && add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")
-            && add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-        break;
-    case KIND_SUB:
-        ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")
-            && add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")
-            && add_ext(x, &ctx, NID_subject_key_identifier, "hash")
-            && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
-            && ca_x509_add_policy(x, CA_CPS_OID, NULL);
+    for (i = 0; ok && i < sizeof(exts) / sizeof(exts[0]); i++) {
+        if (exts[i].kinds & (1u << kind)) {
+            ok = add_ext(x, &ctx, exts[i].nid, exts[i].value);
+        }
+    }
+    if (ok && kind == KIND_SUB) {
+        ok = ca_x509_add_policy(x, CA_CPS_OID, NULL);
         if (ok && o->crl_base) {
             ok = add_ext(x, &ctx, NID_crl_distribution_points,
                          apr_psprintf(p, "URI:%s/root.crl", o->crl_base));
@@ -343,15 +360,6 @@ X509 *cca_make_cert(cca_kind_t kind, const char *org, const char *cn, EVP_PKEY *
             }
             ok = add_ext(x, &ctx, NID_info_access, aia);
         }
-        break;
-    case KIND_OCSP:
-        ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
-            && add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature")
-            && add_ext(x, &ctx, NID_ext_key_usage, "OCSPSigning")
-            && add_ext(x, &ctx, NID_id_pkix_OCSP_noCheck, "ignored")
-            && add_ext(x, &ctx, NID_subject_key_identifier, "hash")
-            && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
-        break;
     }
     ok = ok && X509_sign(x, issuer_key, cca_md_for(issuer_key)) > 0;
 leave:
