@@ -180,6 +180,11 @@ apr_status_t cacert_db_acquire(ca_db_t *db, request_rec *r);
 apr_status_t cacert_db_open(ca_db_t *db, ap_dbd_t **pdbd, server_rec *s, apr_pool_t *p);
 void cacert_db_close(ap_dbd_t *dbd, server_rec *s);
 
+/* a connection at rest whose socket is readable holds the server's last
+ * words (its session ended): read, libpq then marks it bad */
+struct pg_conn;
+void cacert_pg_read_goodbye(struct pg_conn *conn);
+
 /* NULL when conninfo is libpq's connection parameters ("key=value ..." or
  * a URI), else what is wrong with it */
 const char *cacert_check_conninfo(const char *conninfo, apr_pool_t *p);
