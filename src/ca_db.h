@@ -169,6 +169,31 @@ apr_status_t ca_db_owned_row(const ca_row_t **prow, ca_db_t *db, const char *lab
 apr_status_t ca_db_owned_new(void **pobj, apr_size_t size, const ca_col_map_t *map,
                              ca_db_t *db, const char *label, const char *id,
                              const char *member_id, apr_pool_t *p);
+
+/* defines apr_status_t name(type **pobj, ca_db_t *db, <params>, apr_pool_t *p),
+ * params a parenthesised parameter list: *pobj, a new type from get
+ * (ca_db_new_row, ca_db_id_new or ca_db_owned_new) with map, the statement
+ * label and the arguments after it; NULL unless APR_SUCCESS */
+#define CA_DB_GETTER(name, type, params, get, map, label, ...)                            \
+    apr_status_t name(type **pobj, ca_db_t *db, CA_DB_UNPAREN params, apr_pool_t *p)      \
+    {                                                                                     \
+        void *obj;                                                                        \
+        apr_status_t rv = get(&obj, sizeof(type), map, db, label, __VA_ARGS__, p);        \
+                                                                                          \
+        *pobj = obj;                                                                      \
+        return rv;                                                                        \
+    }
+/* defines apr_status_t name(apr_array_header_t **parr, ca_db_t *db, <params>,
+ * apr_pool_t *p): ca_db_fill of type by map with the statement label and
+ * the arguments after it */
+#define CA_DB_LISTER(name, type, params, map, label, ...)                                 \
+    apr_status_t name(apr_array_header_t **parr, ca_db_t *db, CA_DB_UNPAREN params,       \
+                      apr_pool_t *p)                                                      \
+    {                                                                                     \
+        return ca_db_fill(parr, sizeof(type), map, db, label, __VA_ARGS__, p);            \
+    }
+#define CA_DB_UNPAREN(...) __VA_ARGS__
+
 /* the first row of a select, APR_NOTFOUND if there is none */
 apr_status_t ca_db_row(const ca_row_t **prow, ca_db_t *db, const char *label,
                        int nargs, const char **args, apr_pool_t *p);

@@ -231,23 +231,15 @@ static const ca_col_map_t request_map[] = {
     { NULL }
 };
 
-apr_status_t ca_issue_request(ca_request_t **preq, ca_db_t *db, const char *req_id,
-                              const char *member_id, apr_pool_t *p)
-{
-    void *r;
-    apr_status_t rv = ca_db_id_new(&r, sizeof(ca_request_t), request_map, db,
-                                   "cacert_iss_request", req_id, member_id, p);
-
-    *preq = r;
-    return rv;
-}
+CA_DB_GETTER(ca_issue_request, ca_request_t, (const char *req_id, const char *member_id),
+             ca_db_id_new, request_map, "cacert_iss_request", req_id, member_id)
 
 /* the columns of CERT_COLUMNS */
 static const ca_col_map_t cert_map[] = {
     CA_COLS(ca_cert_t, id, ca, profile, serial, subject, sans, md, not_before, not_after,
             created, revoked_at, description),
     CA_FIELD(TRUE, ca_cert_t, login_disabled, "login_disabled"),
-    CA_FIELD(STR, ca_cert_t, status, "status"),
+    CA_COLS(ca_cert_t, status),
     { NULL }
 };
 
@@ -314,16 +306,8 @@ static const ca_col_map_t cert_one_map[] = {
     { NULL }
 };
 
-apr_status_t ca_issue_cert(ca_cert_t **pcert, ca_db_t *db, const char *cert_id,
-                           const char *member_id, apr_pool_t *p)
-{
-    void *c;
-    apr_status_t rv = ca_db_owned_new(&c, sizeof(ca_cert_t), cert_one_map, db,
-                                      "cacert_iss_cert", cert_id, member_id, p);
-
-    *pcert = c;
-    return rv;
-}
+CA_DB_GETTER(ca_issue_cert, ca_cert_t, (const char *cert_id, const char *member_id),
+             ca_db_owned_new, cert_one_map, "cacert_iss_cert", cert_id, member_id)
 
 apr_status_t ca_issue_enqueue_revoke(const char **preq_id, ca_db_t *db,
                                      const char *cert_id, const char *member_id,
@@ -402,17 +386,9 @@ static const ca_col_map_t queued_map[] = {
     { NULL }
 };
 
-apr_status_t ca_issue_next(ca_queued_t **pq, ca_db_t *db, const char *crl_later,
-                           int crl_held, apr_pool_t *p)
-{
-    void *q;
-    apr_status_t rv = ca_db_new_row(&q, sizeof(ca_queued_t), queued_map, db, "cacert_iss_next",
-                                    CA_ARGS(crl_held ? "true" : "false",
-                                            crl_later ? crl_later : ""), p);
-
-    *pq = q;
-    return rv;
-}
+CA_DB_GETTER(ca_issue_next, ca_queued_t, (const char *crl_later, int crl_held), ca_db_new_row,
+             queued_map, "cacert_iss_next",
+             CA_ARGS(crl_held ? "true" : "false", crl_later ? crl_later : ""))
 
 apr_status_t ca_issue_mark_sent(ca_db_t *db, const char *id, apr_pool_t *p)
 {
@@ -1073,23 +1049,11 @@ static const ca_col_map_t expiring_map[] = {
     CA_FIELD(STR, ca_mailinfo_t, cert_id, "id"), { NULL }
 };
 
-apr_status_t ca_issue_mailinfo(ca_mailinfo_t **pinfo, ca_db_t *db, const char *req_id,
-                               apr_pool_t *p)
-{
-    void *m;
-    apr_status_t rv = ca_db_new_row(&m, sizeof(ca_mailinfo_t), mailinfo_map, db,
-                                    "cacert_iss_mailinfo", CA_ARGS(req_id), p);
+CA_DB_GETTER(ca_issue_mailinfo, ca_mailinfo_t, (const char *req_id), ca_db_new_row,
+             mailinfo_map, "cacert_iss_mailinfo", CA_ARGS(req_id))
 
-    *pinfo = m;
-    return rv;
-}
-
-apr_status_t ca_issue_expiring(apr_array_header_t **pdue, ca_db_t *db, const char *days,
-                               apr_pool_t *p)
-{
-    return ca_db_fill(pdue, sizeof(ca_mailinfo_t), expiring_map, db, "cacert_iss_expiring",
-                      CA_ARGS(days), p);
-}
+CA_DB_LISTER(ca_issue_expiring, ca_mailinfo_t, (const char *days), expiring_map,
+             "cacert_iss_expiring", CA_ARGS(days))
 
 apr_status_t ca_issue_warned(ca_db_t *db, const ca_mailinfo_t *m, apr_pool_t *p)
 {

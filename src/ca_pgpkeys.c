@@ -129,24 +129,12 @@ static const ca_col_map_t key_list_map[] = {
     { NULL }
 };
 
-apr_status_t ca_pgpkeys_list(apr_array_header_t **pkeys, ca_db_t *db,
-                             const char *member_id, apr_pool_t *p)
-{
-    return ca_db_fill(pkeys, sizeof(ca_pgpkey_t), key_list_map, db, "cacert_pgp_list",
-                      CA_ARGS(member_id), p);
-}
+CA_DB_LISTER(ca_pgpkeys_list, ca_pgpkey_t, (const char *member_id), key_list_map,
+             "cacert_pgp_list", CA_ARGS(member_id))
 
 
-apr_status_t ca_pgpkeys_get(ca_pgpkey_t **pkey, ca_db_t *db, const char *key_id,
-                            const char *member_id, apr_pool_t *p)
-{
-    void *k;
-    apr_status_t rv = ca_db_owned_new(&k, sizeof(ca_pgpkey_t), key_map, db, "cacert_pgp_get",
-                                      key_id, member_id, p);
-
-    *pkey = k;
-    return rv;
-}
+CA_DB_GETTER(ca_pgpkeys_get, ca_pgpkey_t, (const char *key_id, const char *member_id),
+             ca_db_owned_new, key_map, "cacert_pgp_get", key_id, member_id)
 
 static const ca_col_map_t sig_map[] = {
     CA_COLS(ca_pgpsig_t, id, key_id, uids, expires, created),
@@ -154,31 +142,19 @@ static const ca_col_map_t sig_map[] = {
     { NULL }
 };
 
-apr_status_t ca_pgpkeys_signatures(apr_array_header_t **psigs, ca_db_t *db,
-                                   const char *key_id, apr_pool_t *p)
-{
-    return ca_db_fill(psigs, sizeof(ca_pgpsig_t), sig_map, db, "cacert_pgp_sigs",
-                      CA_ARGS(key_id), p);
-}
+CA_DB_LISTER(ca_pgpkeys_signatures, ca_pgpsig_t, (const char *key_id), sig_map,
+             "cacert_pgp_sigs", CA_ARGS(key_id))
 
 /* one signature: with its key's fingerprint and the signed key */
 static const ca_col_map_t sig_one_map[] = {
     CA_ALSO(sig_map),
-    CA_FIELD(STR, ca_pgpsig_t, fingerprint, "fingerprint"),
+    CA_COLS(ca_pgpsig_t, fingerprint),
     CA_BYTES(ca_pgpsig_t, bin, len, "signed_key"),
     { NULL }
 };
 
-apr_status_t ca_pgpkeys_signature(ca_pgpsig_t **psig, ca_db_t *db, const char *sig_id,
-                                  const char *member_id, apr_pool_t *p)
-{
-    void *s;
-    apr_status_t rv = ca_db_owned_new(&s, sizeof(ca_pgpsig_t), sig_one_map, db,
-                                      "cacert_pgp_sig", sig_id, member_id, p);
-
-    *psig = s;
-    return rv;
-}
+CA_DB_GETTER(ca_pgpkeys_signature, ca_pgpsig_t, (const char *sig_id, const char *member_id),
+             ca_db_owned_new, sig_one_map, "cacert_pgp_sig", sig_id, member_id)
 
 apr_status_t ca_pgpkeys_payload(const unsigned char **ppayload, apr_size_t *plen,
                                 const ca_pgp_key_t *key, const apr_array_header_t *uids,
@@ -261,16 +237,8 @@ static const ca_col_map_t pgpreq_map[] = {
     { NULL }
 };
 
-apr_status_t ca_pgpkeys_request(ca_pgpreq_t **preq, ca_db_t *db, const char *req_id,
-                                const char *member_id, apr_pool_t *p)
-{
-    void *q;
-    apr_status_t rv = ca_db_id_new(&q, sizeof(ca_pgpreq_t), pgpreq_map, db,
-                                   "cacert_pgp_request", req_id, member_id, p);
-
-    *preq = q;
-    return rv;
-}
+CA_DB_GETTER(ca_pgpkeys_request, ca_pgpreq_t, (const char *req_id, const char *member_id),
+             ca_db_id_new, pgpreq_map, "cacert_pgp_request", req_id, member_id)
 
 apr_status_t ca_pgpkeys_answer(const char **pwhy, ca_db_t *db, const char *req_id,
                                const unsigned char *ca_keyid,
@@ -357,13 +325,5 @@ static const ca_col_map_t mail_map[] = {
     { NULL }
 };
 
-apr_status_t ca_pgpkeys_mailinfo(ca_pgpmail_t **pinfo, ca_db_t *db, const char *req_id,
-                                 apr_pool_t *p)
-{
-    void *m;
-    apr_status_t rv = ca_db_new_row(&m, sizeof(ca_pgpmail_t), mail_map, db,
-                                    "cacert_pgp_mailinfo", CA_ARGS(req_id), p);
-
-    *pinfo = m;
-    return rv;
-}
+CA_DB_GETTER(ca_pgpkeys_mailinfo, ca_pgpmail_t, (const char *req_id), ca_db_new_row, mail_map,
+             "cacert_pgp_mailinfo", CA_ARGS(req_id))

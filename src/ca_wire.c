@@ -98,29 +98,19 @@ static uint32_t multmodp(uint32_t a, uint32_t b)
     return r;
 }
 
-/* x^(2^k) mod p for k = 0..31 (each the square of the one before,
- * starting at x^1 = 1 << 30) */
-static const uint32_t x2n_table[32] = {
-    0x40000000u, 0x20000000u, 0x08000000u, 0x00800000u, 0x00008000u, 0xedb88320u,
-    0xb1e6b092u, 0xa06a2517u, 0xed627daeu, 0x88d14467u, 0xd7bbfe6au, 0xec447f11u,
-    0x8e7ea170u, 0x6427800eu, 0x4d47bae0u, 0x09fe548fu, 0x83852d0fu, 0x30362f1au,
-    0x7b5a9cc3u, 0x31fec169u, 0x9fec022au, 0x6c8dedc4u, 0x15d6874du, 0x5fde7a4eu,
-    0xbad90e37u, 0x2e4e5eefu, 0x4eaba214u, 0xa8a472c0u, 0x429a969eu, 0x148d302au,
-    0xc40ba6d0u, 0xc4e22c3cu,
-};
-
-/* x^(8 * nbytes) mod p */
+/* x^(8 * nbytes) mod p: the product of x^(2^k) for the bits k of
+ * 8 * nbytes, each power the square of the one before */
 static uint32_t x8nmodp(apr_size_t nbytes)
 {
     uint32_t r = 1u << 31;      /* x^0 */
-    int k = 3;
+    uint32_t x2k = 1u << 23;    /* x^8 = x^(2^3): bit 3 of 8 * nbytes is bit 0 of nbytes */
 
     while (nbytes) {
         if (nbytes & 1) {
-            r = multmodp(x2n_table[k & 31], r);
+            r = multmodp(x2k, r);
         }
         nbytes >>= 1;
-        ++k;
+        x2k = multmodp(x2k, x2k);
     }
     return r;
 }
@@ -486,113 +476,93 @@ uint64_t ca_tlv_uint(const ca_tlv_t *t)
 enum { V_BYTES, V_TEXT, V_FIXED, V_SERIAL };
 
 typedef struct {
+    uint8_t type;
+    uint8_t id_zero;        /* 1: id must be 0, 0: must not be, 2: either */
+} msg_rule_t;
+
+typedef struct {
+    uint8_t type;           /* the message the tag may stand in */
     uint8_t tag;
     uint8_t min, max;       /* occurrences; max 255 = unbounded */
     uint8_t kind;
     uint8_t size;           /* V_FIXED */
 } tag_rule_t;
 
-typedef struct {
-    uint8_t type;
-    uint8_t id_zero;        /* 1: id must be 0, 0: must not be, 2: either */
-    const tag_rule_t *rules;
-} msg_rule_t;
-
-#define END { 0, 0, 0, 0, 0 }
-#define MANY 255
-
-static const tag_rule_t r_hello[] = { { CA_TAG_TEXT, 0, 1, V_TEXT, 0 }, END };
-static const tag_rule_t r_none[] = { END };
-static const tag_rule_t r_sign[] = {
-    { CA_TAG_CA, 1, 1, V_TEXT, 0 },
-    { CA_TAG_PROFILE, 1, 1, V_TEXT, 0 },
-    { CA_TAG_CN, 0, 1, V_TEXT, 0 },
-    { CA_TAG_EMAIL, 0, 1, V_TEXT, 0 },
-    { CA_TAG_SAN_EMAIL, 0, MANY, V_TEXT, 0 },
-    { CA_TAG_SAN_DNS, 0, MANY, V_TEXT, 0 },
-    { CA_TAG_SPKI, 1, 1, V_BYTES, 0 },
-    { CA_TAG_DAYS, 1, 1, V_FIXED, 2 },
-    { CA_TAG_MD, 1, 1, V_TEXT, 0 },
-    { CA_TAG_ORG_O, 0, 1, V_TEXT, 0 },
-    { CA_TAG_ORG_OU, 0, 1, V_TEXT, 0 },
-    { CA_TAG_ORG_L, 0, 1, V_TEXT, 0 },
-    { CA_TAG_ORG_ST, 0, 1, V_TEXT, 0 },
-    { CA_TAG_ORG_C, 0, 1, V_TEXT, 0 },
-    END
-};
-static const tag_rule_t r_revoke[] = {
-    { CA_TAG_CA, 1, 1, V_TEXT, 0 },
-    { CA_TAG_SERIAL, 1, 1, V_SERIAL, 0 },
-    { CA_TAG_REASON, 1, 1, V_FIXED, 1 },
-    END
-};
-static const tag_rule_t r_crl[] = {
-    { CA_TAG_CA, 1, 1, V_TEXT, 0 },
-    { CA_TAG_CRL_NUMBER, 1, 1, V_FIXED, 8 },
-    { CA_TAG_THIS_UPDATE, 1, 1, V_FIXED, 8 },
-    { CA_TAG_NEXT_UPDATE, 1, 1, V_FIXED, 8 },
-    { CA_TAG_MD, 1, 1, V_TEXT, 0 },
-    { CA_TAG_TBS_SHA256, 1, 1, V_FIXED, 32 },
-    END
-};
-static const tag_rule_t r_hello_ok[] = { { CA_TAG_TEXT, 1, 1, V_TEXT, 0 }, END };
-static const tag_rule_t r_cert[] = {
-    { CA_TAG_CERT, 1, 1, V_BYTES, 0 },
-    { CA_TAG_SERIAL, 1, 1, V_SERIAL, 0 },
-    END
-};
-static const tag_rule_t r_revoked[] = {
-    { CA_TAG_SERIAL, 1, 1, V_SERIAL, 0 },
-    { CA_TAG_TIME, 1, 1, V_FIXED, 8 },
-    { CA_TAG_COUNT, 1, 1, V_FIXED, 4 },
-    END
-};
-static const tag_rule_t r_crl_sig[] = {
-    { CA_TAG_SIGNATURE, 0, 1, V_BYTES, 0 },
-    { CA_TAG_TBS_SHA256, 0, 1, V_FIXED, 32 },
-    { CA_TAG_PENDING, 0, 1, V_FIXED, 4 },
-    { CA_TAG_COUNT, 1, 1, V_FIXED, 4 },
-    END
-};
-static const tag_rule_t r_stop[] = { { CA_TAG_TEXT, 1, 1, V_TEXT, 0 }, END };
-/* OpenPGP key signing (protocol revision 1.1) */
-static const tag_rule_t r_pgpsign[] = {
-    { CA_TAG_PGP_KEY, 1, 1, V_BYTES, 0 },
-    { CA_TAG_PGP_FPR, 1, 1, V_FIXED, 20 },
-    { CA_TAG_PGP_UID, 1, 32, V_TEXT, 0 },
-    { CA_TAG_PGP_NAME, 0, 16, V_TEXT, 0 },
-    { CA_TAG_PGP_EMAIL, 0, MANY, V_TEXT, 0 },
-    END
-};
-static const tag_rule_t r_pgpkey[] = {
-    { CA_TAG_PGP_KEY, 1, 1, V_BYTES, 0 },
-    { CA_TAG_TIME, 1, 1, V_FIXED, 8 },
-    { CA_TAG_COUNT, 1, 1, V_FIXED, 4 },
-    END
-};
+/* min, max: the occurrences "1", "?" and "*" of docs/signer-protocol.md */
+#define ONCE 1, 1
+#define OPT 0, 1
+#define ANY 0, 255
 
 static const msg_rule_t msg_rules[] = {
-    { CA_MSG_HELLO, 1, r_hello },
-    { CA_MSG_HEARTBEAT, 1, r_none },
-    { CA_MSG_SIGN, 0, r_sign },
-    { CA_MSG_REVOKE, 0, r_revoke },
-    { CA_MSG_CRL, 0, r_crl },
-    { CA_MSG_HELLO_OK, 1, r_hello_ok },
-    { CA_MSG_HEARTBEAT_OK, 1, r_none },
-    { CA_MSG_CERT, 0, r_cert },
-    { CA_MSG_REVOKED, 0, r_revoked },
-    { CA_MSG_CRL_SIG, 0, r_crl_sig },
-    { CA_MSG_NAK, 1, r_none },
-    { CA_MSG_STOP, 2, r_stop },
-    { CA_MSG_PGPSIGN, 0, r_pgpsign },
-    { CA_MSG_PGPKEY, 0, r_pgpkey },
+    { CA_MSG_HELLO, 1 },
+    { CA_MSG_HEARTBEAT, 1 },
+    { CA_MSG_SIGN, 0 },
+    { CA_MSG_REVOKE, 0 },
+    { CA_MSG_CRL, 0 },
+    { CA_MSG_HELLO_OK, 1 },
+    { CA_MSG_HEARTBEAT_OK, 1 },
+    { CA_MSG_CERT, 0 },
+    { CA_MSG_REVOKED, 0 },
+    { CA_MSG_CRL_SIG, 0 },
+    { CA_MSG_NAK, 1 },
+    { CA_MSG_STOP, 2 },
+    { CA_MSG_PGPSIGN, 0 },
+    { CA_MSG_PGPKEY, 0 },
+};
+
+/* the tags each message may carry; a message with none has no row */
+static const tag_rule_t tag_rules[] = {
+    { CA_MSG_HELLO, CA_TAG_TEXT, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_CA, ONCE, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_PROFILE, ONCE, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_CN, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_EMAIL, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_SAN_EMAIL, ANY, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_SAN_DNS, ANY, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_SPKI, ONCE, V_BYTES, 0 },
+    { CA_MSG_SIGN, CA_TAG_DAYS, ONCE, V_FIXED, 2 },
+    { CA_MSG_SIGN, CA_TAG_MD, ONCE, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_ORG_O, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_ORG_OU, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_ORG_L, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_ORG_ST, OPT, V_TEXT, 0 },
+    { CA_MSG_SIGN, CA_TAG_ORG_C, OPT, V_TEXT, 0 },
+    { CA_MSG_REVOKE, CA_TAG_CA, ONCE, V_TEXT, 0 },
+    { CA_MSG_REVOKE, CA_TAG_SERIAL, ONCE, V_SERIAL, 0 },
+    { CA_MSG_REVOKE, CA_TAG_REASON, ONCE, V_FIXED, 1 },
+    { CA_MSG_CRL, CA_TAG_CA, ONCE, V_TEXT, 0 },
+    { CA_MSG_CRL, CA_TAG_CRL_NUMBER, ONCE, V_FIXED, 8 },
+    { CA_MSG_CRL, CA_TAG_THIS_UPDATE, ONCE, V_FIXED, 8 },
+    { CA_MSG_CRL, CA_TAG_NEXT_UPDATE, ONCE, V_FIXED, 8 },
+    { CA_MSG_CRL, CA_TAG_MD, ONCE, V_TEXT, 0 },
+    { CA_MSG_CRL, CA_TAG_TBS_SHA256, ONCE, V_FIXED, 32 },
+    { CA_MSG_HELLO_OK, CA_TAG_TEXT, ONCE, V_TEXT, 0 },
+    { CA_MSG_CERT, CA_TAG_CERT, ONCE, V_BYTES, 0 },
+    { CA_MSG_CERT, CA_TAG_SERIAL, ONCE, V_SERIAL, 0 },
+    { CA_MSG_REVOKED, CA_TAG_SERIAL, ONCE, V_SERIAL, 0 },
+    { CA_MSG_REVOKED, CA_TAG_TIME, ONCE, V_FIXED, 8 },
+    { CA_MSG_REVOKED, CA_TAG_COUNT, ONCE, V_FIXED, 4 },
+    { CA_MSG_CRL_SIG, CA_TAG_SIGNATURE, OPT, V_BYTES, 0 },
+    { CA_MSG_CRL_SIG, CA_TAG_TBS_SHA256, OPT, V_FIXED, 32 },
+    { CA_MSG_CRL_SIG, CA_TAG_PENDING, OPT, V_FIXED, 4 },
+    { CA_MSG_CRL_SIG, CA_TAG_COUNT, ONCE, V_FIXED, 4 },
+    { CA_MSG_STOP, CA_TAG_TEXT, ONCE, V_TEXT, 0 },
+    /* OpenPGP key signing (protocol revision 1.1) */
+    { CA_MSG_PGPSIGN, CA_TAG_PGP_KEY, ONCE, V_BYTES, 0 },
+    { CA_MSG_PGPSIGN, CA_TAG_PGP_FPR, ONCE, V_FIXED, 20 },
+    { CA_MSG_PGPSIGN, CA_TAG_PGP_UID, 1, 32, V_TEXT, 0 },
+    { CA_MSG_PGPSIGN, CA_TAG_PGP_NAME, 0, 16, V_TEXT, 0 },
+    { CA_MSG_PGPSIGN, CA_TAG_PGP_EMAIL, ANY, V_TEXT, 0 },
+    { CA_MSG_PGPKEY, CA_TAG_PGP_KEY, ONCE, V_BYTES, 0 },
+    { CA_MSG_PGPKEY, CA_TAG_TIME, ONCE, V_FIXED, 8 },
+    { CA_MSG_PGPKEY, CA_TAG_COUNT, ONCE, V_FIXED, 4 },
 };
 
 apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
                            const apr_array_header_t *tlvs)
 {
     const msg_rule_t *m = NULL;
-    const tag_rule_t *r;
+    const tag_rule_t *r, *end = tag_rules + sizeof(tag_rules) / sizeof(tag_rules[0]);
     unsigned counts[256];
     apr_size_t i;
     int j;
@@ -620,12 +590,12 @@ apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
     for (j = 0; j < tlvs->nelts; ++j) {
         const ca_tlv_t *t = &APR_ARRAY_IDX(tlvs, j, ca_tlv_t);
 
-        for (r = m->rules; r->tag; ++r) {
-            if (r->tag == t->tag) {
+        for (r = tag_rules; r < end; ++r) {
+            if (r->type == m->type && r->tag == t->tag) {
                 break;
             }
         }
-        if (!r->tag) {
+        if (r == end) {
             *perr = "unexpected tag";
             return APR_EINVAL;
         }
@@ -660,8 +630,8 @@ apr_status_t ca_wire_check(const char **perr, const ca_frame_t *frame,
             break;
         }
     }
-    for (r = m->rules; r->tag; ++r) {
-        if (counts[r->tag & 255] < r->min) {
+    for (r = tag_rules; r < end; ++r) {
+        if (r->type == m->type && counts[r->tag & 255] < r->min) {
             *perr = "missing tag";
             return APR_EINVAL;
         }

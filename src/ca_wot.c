@@ -540,7 +540,7 @@ typedef struct {
 } side_line_t;
 
 static const ca_col_map_t line_map[] = {
-    CA_FIELD(STR, side_line_t, side, "side"),
+    CA_COLS(side_line_t, side),
     CA_FIELD(STR, side_line_t, l.id, "id"), CA_FIELD(STR, side_line_t, l.date, "day"),
     CA_FIELD(STR, side_line_t, l.method, "method"),
     CA_FIELD(STR, side_line_t, l.location, "location"),
@@ -640,12 +640,8 @@ static const ca_col_map_t ttp_req_map[] = {
     { NULL }
 };
 
-apr_status_t ca_wot_ttp_requests(apr_array_header_t **preqs, ca_db_t *db,
-                                 const char *member_id, apr_pool_t *p)
-{
-    return ca_db_fill(preqs, sizeof(ca_wot_ttp_req_t), ttp_req_map, db, "cacert_wot_ttp_requests",
-                      CA_ARGS(member_id, member_id), p);
-}
+CA_DB_LISTER(ca_wot_ttp_requests, ca_wot_ttp_req_t, (const char *member_id), ttp_req_map,
+             "cacert_wot_ttp_requests", CA_ARGS(member_id, member_id))
 
 /* ---- the Assurer Challenge ---- */
 
