@@ -99,6 +99,9 @@ static int page_search(assure_req_t *q)
 
 /* rows a page of each long list of the member page */
 #define CONSOLE_PAGE 200
+/* rows of the addresses and domains a member ever had (about 100 bytes,
+ * removed ones kept) on one page */
+#define CONSOLE_SHORT_PAGE 1000
 
 /* /wot/console-member?id=N: what the console shows of a member */
 static int page_member(assure_req_t *q)
@@ -121,14 +124,18 @@ static int page_member(assure_req_t *q)
         assure_set_msg(q, "done", "console.done");
     }
     cacert_tmpl_vars(ctx, m, member_vars);
-    cacert_tmpl_items(ctx, "emails", m->emails, email_vars);
-    cacert_tmpl_items(ctx, "domains", m->domains, domain_vars);
     /* an Assurer's thousands of assurances, a member's thousands of
      * certificates: each list a page at a time, with its own page argument
      * (a row with its revoke form is about 570 bytes; the templates stop
      * at 1 MiB) */
     url = apr_pstrcat(p, "?id=", m->id, "&", NULL);
-    if (cacert_tmpl_items_page(ctx, "received_list", m->received, assurance_vars,
+    if (cacert_tmpl_items_page(ctx, "emails", m->emails, email_vars, "email_pager",
+                               apr_pstrcat(p, url, "ep=", NULL), assure_arg(q, "ep"),
+                               CONSOLE_SHORT_PAGE, p) != 0
+        || cacert_tmpl_items_page(ctx, "domains", m->domains, domain_vars, "domain_pager",
+                                  apr_pstrcat(p, url, "dp=", NULL), assure_arg(q, "dp"),
+                                  CONSOLE_SHORT_PAGE, p) != 0
+        || cacert_tmpl_items_page(ctx, "received_list", m->received, assurance_vars,
                                "received_pager", apr_pstrcat(p, url, "rp=", NULL),
                                assure_arg(q, "rp"), CONSOLE_PAGE, p) != 0
         || cacert_tmpl_items_page(ctx, "given_list", m->given_list, assurance_vars,

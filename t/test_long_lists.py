@@ -49,6 +49,26 @@ def new_members(db, given, tag, n):
     return [r[0] for r in cur.fetchall()]
 
 
+def add_domains(db, mid, prefix, n):
+    """n live domains prefix-<i>-<mid>.example of member mid"""
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO domains (member_id, name) SELECT %s,"
+                    " %s || '-' || g || '-' || %s || '.example'"
+                    " FROM generate_series(1, %s) g", (mid, prefix, mid, n))
+    db.commit()
+
+
+def add_addresses(db, mid, prefix, n, removed=False):
+    """n confirmed addresses prefix-<i>-<mid>@long-list.example of member
+    mid, removed ones if removed"""
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO emails (member_id, address, verified_at, deleted_at)"
+                    " SELECT %s, %s || '-' || g || '-' || %s || '@long-list.example', now(),"
+                    " CASE WHEN %s THEN now() END FROM generate_series(1, %s) g",
+                    (mid, prefix, mid, removed, n))
+    db.commit()
+
+
 def test_an_organisations_domains_come_a_page_at_a_time(stack, db):
     oa, o = actor(stack, db, "org-assurer")
     oid = new_org(oa)
@@ -96,15 +116,10 @@ def test_a_members_domains_and_addresses_come_a_page_at_a_time(stack, db):
     addresses: 500 a page.  The overview lists the first 500 addresses and
     its pager leads on to the address page."""
     s, m = actor(stack, db)
-    cur = db.cursor()
     tag = m["id"]
-    cur.execute("INSERT INTO domains (member_id, name) SELECT %s,"
-                " 'member-page-' || g || '-' || %s || '.example'"
-                " FROM generate_series(1, 2500) g", (tag, tag))
-    cur.execute("INSERT INTO emails (member_id, address, verified_at) SELECT %s,"
-                " 'page-' || g || '-' || %s || '@long-list.example', now()"
-                " FROM generate_series(1, 2499) g", (tag, tag))
-    db.commit()
+    add_domains(db, tag, "member-page", 2500)
+    add_addresses(db, tag, "page", 2499)
+    cur = db.cursor()
     cur.execute("SELECT id FROM domains WHERE member_id = %s AND deleted_at IS NULL", (tag,))
     domains = {str(r[0]) for r in cur.fetchall()}
 
@@ -181,3 +196,26 @@ def test_the_open_ttp_requests_come_a_page_at_a_time(stack, db):
         cur.execute("UPDATE ttp_requests SET closed_at = now()"
                     " WHERE member_id = ANY(%s::bigint[])", (waiting,))
         db.commit()
+
+
+def test_the_consoles_member_page_gives_addresses_and_domains_a_page_at_a_time(stack, db):
+    """The console lists every address and domain a member ever had,
+    removed ones too: 1,000 a page each (ep, dp)."""
+    sup, _ = actor(stack, db, "support")
+    _, m = actor(stack, db)
+    add_addresses(db, m["id"], "gone", 2499, removed=True)
+    add_domains(db, m["id"], "console-page", 1200)
+
+    def addresses(text):
+        return text[text.index("<h2>Email addresses"):text.index("<h2>Domains")]
+
+    def domains(text):
+        return text[text.index("<h2>Domains"):text.index("Assurances received")]
+    pages, seen = walk(sup, "/wot/console-member", {"id": m["id"]}, "ep", addresses, 2500,
+                       1000, row=r"<li>([^<]*?long-list\.example|" + re.escape(m["email"]) + ")")
+    assert pages == 3 and len(set(seen)) == 2500
+    pages, seen = walk(sup, "/wot/console-member", {"id": m["id"]}, "dp", domains, 1200,
+                       1000, row=r"<li>(console-page-[^ <]*)")
+    assert pages == 2 and len(set(seen)) == 1200
+    r = sup.get("/wot/console-member", params={"id": m["id"], "ep": "4"})
+    assert r.status_code == 404 and NO_PAGE in r.text
