@@ -92,9 +92,13 @@ const char *iss_chain_pem(iss_srv_cfg *cfg, const ca_cert_t *c, apr_pool_t *p)
  * and anyone may download it as often as they like.  So each child keeps
  * the newest CRL it has read of each CA, and a download asks the database
  * only for the newest number (the primary key's last entry): the body is
- * read again only when a newer CRL has been published.  A download holds
- * a reference to the kept copy while it is sent; a newer CRL replaces it
- * in the list, and the old copy goes with its last reference. */
+ * read again only when the newest number changed.  A download holds a
+ * reference to the kept copy while it is sent; the CRL just read replaces
+ * it in the list, and the old copy goes with its last reference.  The
+ * database decides which is newest: a kept CRL with a higher number than
+ * the database's newest (a standby promoted without the last CRL, a row
+ * removed by hand) is replaced, not served for ever without the
+ * revocations since. */
 
 typedef struct crl_kept_t {
     struct crl_kept_t *next;
@@ -146,7 +150,7 @@ void iss_pki_child_init(apr_pool_t *pchild)
 }
 
 /* the kept CRL of ca if it is number, with a reference for the caller;
- * NULL when none is kept or it is older */
+ * NULL when none is kept or it has another number */
 static crl_kept_t *kept_take(const char *ca, apr_int64_t number)
 {
     crl_kept_t *k;
@@ -167,9 +171,9 @@ static crl_kept_t *kept_take(const char *ca, apr_int64_t number)
     return k;
 }
 
-/* keep a copy of the CRL just read (unless a newer one is kept meanwhile);
- * the kept one with a reference for the caller, NULL when there is no
- * memory for a copy (the caller sends what it read) */
+/* keep a copy of the CRL just read (unless another download kept the same
+ * number meanwhile); the kept one with a reference for the caller, NULL
+ * when there is no memory for a copy (the caller sends what it read) */
 static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned char *der,
                             apr_size_t len)
 {
@@ -191,8 +195,8 @@ static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned c
     apr_thread_mutex_lock(kept_mutex);
     for (pk = &kept; *pk && strcmp((*pk)->ca, ca); pk = &(*pk)->next) {
     }
-    if (*pk && (*pk)->number >= number) {
-        kept_free(k);                   /* another download kept the same or newer */
+    if (*pk && (*pk)->number == number) {
+        kept_free(k);                   /* another download kept the same */
         k = *pk;
         k->refs++;
     }
