@@ -51,20 +51,9 @@ APLOG_USE_MODULE(cacert_account);
 
 typedef account_domain_cfg_t dom_srv_cfg;
 
-/* the defaults: what a directive not given in any server means */
-static const dom_srv_cfg defaults = {
-    .timeout = APR_USEC_PER_SEC * 10,
-    .max_size = 65536,
-    .http_scheme = "http",
-    .http_port = 0,
-    .allow_private = 0,
-    .per_account = 30,
-    .per_domain = 10,
-    .window = APR_USEC_PER_SEC * 3600,
-    .ping_lifetime = APR_USEC_PER_SEC * 48 * 3600,
-    .retest_interval = APR_USEC_PER_SEC * 7 * 86400,
-    .retest_batch = 20,
-};
+/* the defaults (ACCOUNT_DOMAIN_SETTINGS, account_domain.h): what a
+ * directive not given in any server means */
+static const dom_srv_cfg defaults = { CACERT_SETTINGS_DEFAULTS(ACCOUNT_DOMAIN_SETTINGS) };
 
 /* the configured value of field f of *c, or its default */
 #define CFG(c, f) CACERT_CFG(c, defaults, f)

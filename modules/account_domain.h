@@ -11,7 +11,7 @@
  *  - its server configuration holds an account_domain_cfg_t *, made by
  *    account_domain_create_cfg and merged by account_domain_merge_cfg, and
  *    handed out by account_domain_cfg_of (defined in account_config.c);
- *  - its command table (account_config.c) expands ACCOUNT_DOMAIN_CMDS;
+ *  - its command table (account_config.c) expands ACCOUNT_DOMAIN_SETTINGS;
  *  - its register_hooks calls account_domain_register_hooks;
  *  - its dispatcher serves account_domain_routes (handler cacert-domain). */
 #ifndef ACCOUNT_DOMAIN_H
@@ -31,24 +31,31 @@
  * modules into one global symbol table) */
 #pragma GCC visibility push(hidden)
 
-/* the domain directives of one server ("unset": -1 or NULL) */
+/* every domain setting, a line each (cacert_glue.h): the field, its
+ * default, the directive that sets it and its help; the setters are
+ * account_domain_config.c's */
+#define ACCOUNT_DOMAIN_SETTINGS(S, t) \
+    S(t, ARR, rules, ca_domain_rule_t, TAKE_ARGV, "CAcertDomainChecks", account_domain_set_rule, "ROOT N [METHOD...]: a server certificate under ROOT needs N different passed checks among the METHODs (email, dns, http; default all)") \
+    S(t, LIST, registrars, NULL, TAKE_ARGV, "CAcertIDNRegistrars", account_domain_set_registrars, "top-level domains whose registrars prevent homographs (CPS 3.1.7; default the CPS list), or none") \
+    S(t, STR, resolver, NULL, TAKE1, "CAcertDomainResolver", account_domain_set_resolver, "IP address[:port] of the DNS resolver the probes ask (default: /etc/resolv.conf)") \
+    S(t, INT, resolver_port, 0, NONE, -, -, "the resolver's port, set by CAcertDomainResolver") \
+    S(t, STR, whois, NULL, TAKE1, "CAcertWhoisServer", account_domain_set_whois, "whois server host[:port] for the addresses of the email ping (default: none)") \
+    S(t, INT, whois_port, 0, NONE, -, -, "the whois server's port, set by CAcertWhoisServer") \
+    S(t, TIME, timeout, apr_time_from_sec(10), TAKE1, "CAcertDomainProbeTimeout", account_domain_set_time, "the whole time one probe may take (default 10s)") \
+    S(t, INT, max_size, 65536, TAKE1, "CAcertDomainProbeMaxSize", account_domain_set_int, "bytes read at most from a web server or whois server (default 65536)") \
+    S(t, STR, http_scheme, "http", TAKE1, "CAcertDomainHTTPScheme", account_domain_set_scheme, "http or https for the file check (default http)") \
+    S(t, INT, http_port, 0, TAKE1, "CAcertDomainHTTPPort", account_domain_set_port, "port of the file check (default: the scheme's)") \
+    S(t, INT, allow_private, 0, FLAG, "CAcertDomainProbePrivateAddresses", account_domain_set_flag, "let the file check connect to loopback and private addresses (test set-ups only; default off)") \
+    S(t, INT, per_account, 30, TAKE1, "CAcertDomainProbesPerAccount", account_domain_set_int, "probes one account may start per window (default 30)") \
+    S(t, INT, per_domain, 10, TAKE1, "CAcertDomainProbesPerDomain", account_domain_set_int, "probes of one domain per window, by anyone (default 10)") \
+    S(t, TIME, window, apr_time_from_sec(3600), TAKE1, "CAcertDomainProbeWindow", account_domain_set_time, "the window of the probe limits (default 1h)") \
+    S(t, TIME, ping_lifetime, apr_time_from_sec(48 * 3600), TAKE1, "CAcertDomainPingLifetime", account_domain_set_time, "how long the link of a domain's email ping works (default 48h)") \
+    S(t, TIME, retest_interval, apr_time_from_sec(7 * 86400), TAKE1, "CAcertDomainRetestInterval", account_domain_set_time, "re-test the DNS and file cookies of verified domains this often (default 7d)") \
+    S(t, INT, retest_batch, 20, TAKE1, "CAcertDomainRetestBatch", account_domain_set_int, "domains re-tested at most per round of the watchdog (default 20)")
+
+/* the domain settings of one server ("unset": -1 or NULL) */
 typedef struct {
-    apr_array_header_t *rules;          /* ca_domain_rule_t */
-    apr_array_header_t *registrars;     /* const char *; NULL: CPS list */
-    const char *resolver;
-    int resolver_port;
-    const char *whois;
-    int whois_port;
-    apr_interval_time_t timeout;
-    int max_size;
-    const char *http_scheme;
-    int http_port;
-    int allow_private;
-    int per_account, per_domain;
-    apr_interval_time_t window;
-    apr_interval_time_t ping_lifetime;
-    apr_interval_time_t retest_interval;
-    int retest_batch;
+    CACERT_SETTINGS_FIELDS(ACCOUNT_DOMAIN_SETTINGS)
 
     /* filled in post_config */
     ca_domain_cfg_t dom;
@@ -64,7 +71,7 @@ account_domain_cfg_t *account_domain_cfg_of(server_rec *s);
 
 void account_domain_register_hooks(apr_pool_t *p);
 
-/* the directives' functions, for ACCOUNT_DOMAIN_CMDS */
+/* the directives' functions, for ACCOUNT_DOMAIN_SETTINGS */
 const char *account_domain_set_rule(cmd_parms *cmd, void *dc, int argc, char *const argv[]);
 const char *account_domain_set_registrars(cmd_parms *cmd, void *dc, int argc,
                                           char *const argv[]);
@@ -77,56 +84,5 @@ const char *account_domain_set_port(cmd_parms *cmd, void *dc, const char *arg);
 const char *account_domain_set_flag(cmd_parms *cmd, void *dc, int on);
 
 #pragma GCC visibility pop
-
-#define ACCOUNT_DOMAIN_OFF(f) (void *)APR_OFFSETOF(account_domain_cfg_t, f)
-
-/* the entries of mod_cacert_account's command table for domain control */
-#define ACCOUNT_DOMAIN_CMDS \
-    AP_INIT_TAKE_ARGV("CAcertDomainChecks", account_domain_set_rule, NULL, RSRC_CONF, \
-                      "ROOT N [METHOD...]: a server certificate under ROOT needs N different " \
-                      "passed checks among the METHODs (email, dns, http; default all)"), \
-    AP_INIT_TAKE_ARGV("CAcertIDNRegistrars", account_domain_set_registrars, NULL, RSRC_CONF, \
-                      "top-level domains whose registrars prevent homographs (CPS 3.1.7; " \
-                      "default the CPS list), or none"), \
-    AP_INIT_TAKE1("CAcertDomainResolver", account_domain_set_resolver, NULL, RSRC_CONF, \
-                  "IP address[:port] of the DNS resolver the probes ask (default: " \
-                  "/etc/resolv.conf)"), \
-    AP_INIT_TAKE1("CAcertWhoisServer", account_domain_set_whois, NULL, RSRC_CONF, \
-                  "whois server host[:port] for the addresses of the email ping " \
-                  "(default: none)"), \
-    AP_INIT_TAKE1("CAcertDomainProbeTimeout", account_domain_set_time, \
-                  ACCOUNT_DOMAIN_OFF(timeout), RSRC_CONF, \
-                  "the whole time one probe may take (default 10s)"), \
-    AP_INIT_TAKE1("CAcertDomainProbeMaxSize", account_domain_set_int, \
-                  ACCOUNT_DOMAIN_OFF(max_size), RSRC_CONF, \
-                  "bytes read at most from a web server or whois server (default 65536)"), \
-    AP_INIT_TAKE1("CAcertDomainHTTPScheme", account_domain_set_scheme, NULL, RSRC_CONF, \
-                  "http or https for the file check (default http)"), \
-    AP_INIT_TAKE1("CAcertDomainHTTPPort", account_domain_set_port, \
-                  ACCOUNT_DOMAIN_OFF(http_port), RSRC_CONF, \
-                  "port of the file check (default: the scheme's)"), \
-    AP_INIT_FLAG("CAcertDomainProbePrivateAddresses", account_domain_set_flag, \
-                 ACCOUNT_DOMAIN_OFF(allow_private), RSRC_CONF, \
-                 "let the file check connect to loopback and private addresses " \
-                 "(test set-ups only; default off)"), \
-    AP_INIT_TAKE1("CAcertDomainProbesPerAccount", account_domain_set_int, \
-                  ACCOUNT_DOMAIN_OFF(per_account), RSRC_CONF, \
-                  "probes one account may start per window (default 30)"), \
-    AP_INIT_TAKE1("CAcertDomainProbesPerDomain", account_domain_set_int, \
-                  ACCOUNT_DOMAIN_OFF(per_domain), RSRC_CONF, \
-                  "probes of one domain per window, by anyone (default 10)"), \
-    AP_INIT_TAKE1("CAcertDomainProbeWindow", account_domain_set_time, \
-                  ACCOUNT_DOMAIN_OFF(window), RSRC_CONF, \
-                  "the window of the probe limits (default 1h)"), \
-    AP_INIT_TAKE1("CAcertDomainPingLifetime", account_domain_set_time, \
-                  ACCOUNT_DOMAIN_OFF(ping_lifetime), RSRC_CONF, \
-                  "how long the link of a domain's email ping works (default 48h)"), \
-    AP_INIT_TAKE1("CAcertDomainRetestInterval", account_domain_set_time, \
-                  ACCOUNT_DOMAIN_OFF(retest_interval), RSRC_CONF, \
-                  "re-test the DNS and file cookies of verified domains this often " \
-                  "(default 7d)"), \
-    AP_INIT_TAKE1("CAcertDomainRetestBatch", account_domain_set_int, \
-                  ACCOUNT_DOMAIN_OFF(retest_batch), RSRC_CONF, \
-                  "domains re-tested at most per round of the watchdog (default 20)")
 
 #endif

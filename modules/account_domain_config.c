@@ -20,17 +20,8 @@
 
 typedef account_domain_cfg_t dom_srv_cfg;
 
-#define PTR(f) CACERT_FIELD_PTR(dom_srv_cfg, f)
-#define NUM(f) CACERT_FIELD_NUM(dom_srv_cfg, f)
-
-/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
-    CACERT_FIELD_ARR(dom_srv_cfg, rules, ca_domain_rule_t),
-    PTR(registrars), PTR(resolver), NUM(resolver_port), PTR(whois), NUM(whois_port),
-    NUM(timeout), NUM(max_size), PTR(http_scheme), NUM(http_port), NUM(allow_private),
-    NUM(per_account), NUM(per_domain), NUM(window), NUM(ping_lifetime),
-    NUM(retest_interval), NUM(retest_batch),
-    { 0 }
+    CACERT_SETTINGS_MERGE(ACCOUNT_DOMAIN_SETTINGS, dom_srv_cfg) { 0 }
 };
 
 account_domain_cfg_t *account_domain_create_cfg(apr_pool_t *p)
@@ -182,4 +173,4 @@ const char *account_domain_set_registrars(cmd_parms *cmd, void *dc, int argc, ch
     return NULL;
 }
 
-/* the command table: ACCOUNT_DOMAIN_CMDS in account_domain.h */
+/* the command table: ACCOUNT_DOMAIN_SETTINGS in account_domain.h */

@@ -44,33 +44,41 @@ extern module AP_MODULE_DECLARE_DATA cacert_account_module;
 
 /* ---- configuration (account_config.c) ---- */
 
+/* every setting of mod_cacert_account but domain control's, a line each
+ * (cacert_glue.h): the field, its default, the directive that sets it and
+ * its help; the setters are account_config.c's */
+#define ACC_SETTINGS(S, t) \
+    S(t, STR, template_dir, NULL, TAKE1, "CAcertTemplateDir", set_str, "directory with the templates (required)") \
+    S(t, STR, locale_dir, NULL, TAKE1, "CAcertLocaleDir", set_str, "directory with the compiled catalogues <lang>.mo (default: none, English only)") \
+    S(t, STR, default_lang, "en", TAKE1, "CAcertDefaultLanguage", set_lang, "language used when nothing else matches (default en)") \
+    S(t, STR, site_url, NULL, TAKE1, "CAcertSiteURL", set_site_url, "public https:// base URL used in mailed links (required)") \
+    S(t, STR, mail_from, NULL, TAKE1, "CAcertMailFrom", set_mail_from, "sender of mails (required)") \
+    S(t, STR, smtp_spec, "localhost:25", TAKE1, "CAcertSMTPServer", set_smtp, "host[:port] of the SMTP relay (default localhost:25)") \
+    S(t, TIME, smtp_timeout, apr_time_from_sec(30), TAKE1, "CAcertSMTPTimeout", set_time, "timeout of each SMTP step (default 30s)") \
+    S(t, TIME, ping_lifetime, apr_time_from_sec(48 * 3600), TAKE1, "CAcertEmailPingLifetime", set_time, "how long an email ping stays valid (default 48h)") \
+    S(t, INT, ping_attempts, 20, TAKE1, "CAcertEmailPingAttempts", set_count, "wrong confirmation codes one client may enter in CAcertLoginFailureWindow (default 20)") \
+    S(t, TIME, session_idle, apr_time_from_sec(30 * 60), TAKE1, "CAcertSessionIdleTimeout", set_time, "idle time that ends a session (default 30m)") \
+    S(t, TIME, session_max, apr_time_from_sec(12 * 3600), TAKE1, "CAcertSessionMaxLifetime", set_time, "absolute session lifetime (default 12h)") \
+    S(t, INT, login_fail_account, 5, TAKE1, "CAcertLoginFailuresPerAccount", set_count, "failed logins for an address from one client before it waits (default 5)") \
+    S(t, INT, login_fail_client, 20, TAKE1, "CAcertLoginFailuresPerClient", set_count, "failed logins from one client before it waits (default 20)") \
+    S(t, TIME, login_delay_max, apr_time_from_sec(5 * 60), TAKE1, "CAcertLoginDelayMax", set_time, "the longest wait after failed logins (default 5m)") \
+    S(t, TIME, login_fail_window, apr_time_from_sec(15 * 60), TAKE1, "CAcertLoginFailureWindow", set_time, "window in which failed logins are counted (default 15m)") \
+    S(t, INT, lost_fail_max, 3, TAKE1, "CAcertLostPasswordFailures", set_count, "failed lost-password attempts per address in the window (default 3)") \
+    S(t, TIME, lost_fail_window, apr_time_from_sec(24 * 3600), TAKE1, "CAcertLostPasswordWindow", set_time, "window in which lost-password failures are counted (default 24h)") \
+    S(t, TIME, reset_lifetime, apr_time_from_sec(3600), TAKE1, "CAcertResetLinkLifetime", set_time, "validity of a mailed password reset link (default 1h)") \
+    S(t, INT, register_per_client, 10, TAKE1, "CAcertRegistrationsPerClient", set_count, "registrations per client address and hour (default 10)") \
+    S(t, INT, argon2_t, 3, TAKE23, "CAcertArgon2", set_argon2, "Argon2id iterations, memory (KiB), lanes (default 3 65536 1)") \
+    S(t, INT, argon2_m, 65536, NONE, -, -, "Argon2id memory in KiB, set by CAcertArgon2") \
+    S(t, INT, argon2_p, 1, NONE, -, -, "Argon2id lanes, set by CAcertArgon2") \
+    S(t, INT, pw_minlen, CA_PASSWORD_MINLEN, TAKE1, "CAcertPasswordMinLength", set_pw_minlen, "minimum password length, 8-128 (default 10)") \
+    S(t, STR, cca_version, "CCA 2009-04-27", TAKE1, "CAcertCCAVersion", set_str, "version of the Community Agreement members agree to (default CCA 2009-04-27)") \
+    S(t, STR, policy_url, "https://www.cacert.org/policy/", TAKE1, "CAcertPolicyURL", set_policy_url, "base URL of the policy documents linked in the footer (default https://www.cacert.org/policy/)") \
+    S(t, STR, account_path, "/account", TAKE1, "CAcertAccountPath", set_path, "URL path of the account pages, for links from other pages (default /account)") \
+    S(t, STR, certs_path, "/certs", TAKE1, "CAcertCertsPath", set_path, "URL path of the certificate pages when mod_cacert_issue is loaded (default /certs)") \
+    S(t, STR, static_url, "/static", TAKE1, "CAcertStaticURL", set_str, "URL path of the stylesheet and images (default /static)")
+
 typedef struct {
-    const char *template_dir;
-    const char *locale_dir;
-    const char *default_lang;
-    const char *site_url;
-    const char *mail_from;
-    const char *smtp_spec;
-    apr_interval_time_t smtp_timeout;
-    apr_interval_time_t ping_lifetime;
-    int ping_attempts;
-    apr_interval_time_t session_idle;
-    apr_interval_time_t session_max;
-    int login_fail_account;
-    int login_fail_client;
-    apr_interval_time_t login_fail_window;
-    apr_interval_time_t login_delay_max;
-    int lost_fail_max;
-    apr_interval_time_t lost_fail_window;
-    apr_interval_time_t reset_lifetime;
-    int register_per_client;
-    int argon2_t, argon2_m, argon2_p;
-    int pw_minlen;
-    const char *cca_version;
-    const char *policy_url;
-    const char *static_url;
-    const char *account_path;
-    const char *certs_path;
+    CACERT_SETTINGS_FIELDS(ACC_SETTINGS)
 
     /* filled in post_config */
     ca_i18n_t *i18n;

@@ -20,40 +20,28 @@
 
 extern module AP_MODULE_DECLARE_DATA cacert_assure_module;
 
+/* every setting of mod_cacert_assure, a line each (cacert_glue.h): the
+ * field, its default, the directive that sets it and its help (the
+ * setters are below; the points' defaults are the core's,
+ * ca_points_rules_default) */
+#define ASSURE_SETTINGS(S, t) \
+    S(t, I64, stats_cache, 300, TAKE1, "CAcertStatsCacheTime", set_stats_cache, "how long each process reuses the statistics it counted (default 5m; 0: count at every request)") \
+    S(t, INT, junior_max, CACERT_UNSET, TAKE1, "CAcertJuniorMaxPoints", set_points, "the most an Assurer under 18 may award, 0-35 (default 10)") \
+    S(t, INT, junior_ttp, CACERT_UNSET, FLAG, "CAcertJuniorTTP", set_flag, "the TTP programme is open to members under 18 (default off)") \
+    S(t, INT, topup_max, CACERT_UNSET, TAKE1, "CAcertTTPTopUpMax", set_points, "the most a TTP top-up may award, 0-35 (default 30)") \
+    S(t, INT, contact_limit, 5, TAKE12, "CAcertAssurerContactLimit", set_contact_limit, "messages a member may send to listed Assurers, and the window (default 5 1d)") \
+    S(t, I64, contact_window, 86400, NONE, -, -, "the window of the contact limit in seconds, set by CAcertAssurerContactLimit") \
+    S(t, STR, import_client, NULL, TAKE1, "CAcertChallengeImportClient", set_import_client, "the client certificate of the external challenge system: a PEM file or its SHA-256 fingerprint (not set: no import)") \
+    S(t, STR, import_sha256, NULL, NONE, -, -, "the import client's SHA-256 fingerprint, lowercase hex, set by CAcertChallengeImportClient")
+
 struct assure_cfg_t {
-    int junior_max;             /* CAcertJuniorMaxPoints */
-    int junior_ttp;             /* CAcertJuniorTTP */
-    int topup_max;              /* CAcertTTPTopUpMax */
-    int contact_limit;          /* CAcertAssurerContactLimit: messages ... */
-    apr_int64_t contact_window; /* ... per this many seconds */
-    apr_int64_t stats_cache;    /* CAcertStatsCacheTime, seconds */
-    const char *import_client;  /* CAcertChallengeImportClient: as configured */
-    const char *import_sha256;  /* ... its SHA-256 fingerprint, lowercase hex */
+    CACERT_SETTINGS_FIELDS(ASSURE_SETTINGS)
 };
 
-/* the defaults of the directives; the points rules' (CAcertJuniorMaxPoints,
- * CAcertJuniorTTP, CAcertTTPTopUpMax) are the core's
- * (ca_points_rules_default) */
-static const assure_cfg_t defaults = {
-    .junior_max = CACERT_UNSET,
-    .junior_ttp = CACERT_UNSET,
-    .topup_max = CACERT_UNSET,
-    .contact_limit = 5,
-    .contact_window = 86400,
-    .stats_cache = 300,
-};
+static const assure_cfg_t defaults = { CACERT_SETTINGS_DEFAULTS(ASSURE_SETTINGS) };
 
-/* the fields the glue makes and merges: all of them */
 static const cacert_field_t fields[] = {
-    CACERT_FIELD_NUM(assure_cfg_t, junior_max),
-    CACERT_FIELD_NUM(assure_cfg_t, junior_ttp),
-    CACERT_FIELD_NUM(assure_cfg_t, topup_max),
-    CACERT_FIELD_NUM(assure_cfg_t, contact_limit),
-    CACERT_FIELD_NUM(assure_cfg_t, contact_window),
-    CACERT_FIELD_NUM(assure_cfg_t, stats_cache),
-    CACERT_FIELD_PTR(assure_cfg_t, import_client),
-    CACERT_FIELD_PTR(assure_cfg_t, import_sha256),
-    { 0 }
+    CACERT_SETTINGS_MERGE(ASSURE_SETTINGS, assure_cfg_t) { 0 }
 };
 
 CACERT_SRV_CFG_FNS(assure_, assure_cfg_t)
@@ -215,20 +203,5 @@ static const char *set_stats_cache(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 const command_rec assure_cmds[] = {
-    AP_INIT_TAKE1("CAcertStatsCacheTime", set_stats_cache, NULL, RSRC_CONF,
-                  "how long each process reuses the statistics it counted (default 5m; "
-                  "0: count at every request)"),
-    AP_INIT_TAKE1("CAcertJuniorMaxPoints", set_points, NULL, RSRC_CONF,
-                  "the most an Assurer under 18 may award, 0-35 (default 10)"),
-    AP_INIT_FLAG("CAcertJuniorTTP", set_flag, (void *)APR_OFFSETOF(assure_cfg_t, junior_ttp),
-                 RSRC_CONF, "the TTP programme is open to members under 18 (default off)"),
-    AP_INIT_TAKE1("CAcertTTPTopUpMax", set_points, NULL, RSRC_CONF,
-                  "the most a TTP top-up may award, 0-35 (default 30)"),
-    AP_INIT_TAKE12("CAcertAssurerContactLimit", set_contact_limit, NULL, RSRC_CONF,
-                   "messages a member may send to listed Assurers, and the window "
-                   "(default 5 1d)"),
-    AP_INIT_TAKE1("CAcertChallengeImportClient", set_import_client, NULL, RSRC_CONF,
-                  "the client certificate of the external challenge system: a PEM "
-                  "file or its SHA-256 fingerprint (not set: no import)"),
-    { NULL }
+    CACERT_SETTINGS_CMDS(ASSURE_SETTINGS, assure_cfg_t) { NULL }
 };

@@ -80,6 +80,84 @@ typedef struct {
 #define CACERT_FIELD_ARR(type, f, elt_type) \
     { CACERT_FIELD_ARR_, APR_OFFSETOF(type, f), sizeof(((type *)0)->f), sizeof(elt_type) }
 
+/* A module's settings, each stated once: a list macro LIST(S, t) of one
+ * line per setting, S(t, kind, field, default, how, directive, setter, help),
+ * t the configuration's type (passed through).
+ *  kind       STR (const char *), INT (int), TIME (apr_interval_time_t,
+ *             microseconds), I64 (apr_int64_t, e.g. seconds):
+ *             a field the glue declares, makes unset and merges, with its
+ *             default; ARR: an apr_array_header_t * the glue makes empty and
+ *             merges, the default column naming its element type; LIST: an
+ *             apr_array_header_t * its setter makes (NULL: unset, merged as
+ *             a pointer, the default column NULL); OWN: a
+ *             field the module declares and merges itself (the directive is
+ *             given its offset, the default column is not read); CMD: no
+ *             field, the setter knows where it writes (cmd->info NULL)
+ *  how        AP_INIT_<how> (TAKE1, FLAG, TAKE2, ...), all RSRC_CONF; NONE:
+ *             no directive of its own (another directive's setter fills it;
+ *             the directive, setter and help columns are not read)
+ * From the list: CACERT_SETTINGS_FIELDS (inside the struct),
+ * CACERT_SETTINGS_DEFAULTS (the initialiser of a const struct of the
+ * defaults, read through CACERT_CFG), CACERT_SETTINGS_MERGE (the table of
+ * fields, without its end) and CACERT_SETTINGS_CMDS (the command_rec
+ * entries, without their end). */
+#define CACERT_SET_FIELD_STR(f) const char *f;
+#define CACERT_SET_FIELD_INT(f) int f;
+#define CACERT_SET_FIELD_TIME(f) apr_interval_time_t f;
+#define CACERT_SET_FIELD_I64(f) apr_int64_t f;
+#define CACERT_SET_FIELD_ARR(f) apr_array_header_t *f;
+#define CACERT_SET_FIELD_LIST(f) apr_array_header_t *f;
+#define CACERT_SET_FIELD_OWN(f)
+#define CACERT_SET_FIELD_CMD(f)
+#define CACERT_SET_FIELD(t, kind, f, def, how, name, set, help) CACERT_SET_FIELD_##kind(f)
+#define CACERT_SETTINGS_FIELDS(list) list(CACERT_SET_FIELD, -)
+
+#define CACERT_SET_DEF_STR(f, def) .f = (def),
+#define CACERT_SET_DEF_INT(f, def) .f = (def),
+#define CACERT_SET_DEF_TIME(f, def) .f = (def),
+#define CACERT_SET_DEF_I64(f, def) .f = (def),
+#define CACERT_SET_DEF_ARR(f, def)
+#define CACERT_SET_DEF_LIST(f, def) .f = (def),
+#define CACERT_SET_DEF_OWN(f, def)
+#define CACERT_SET_DEF_CMD(f, def)
+#define CACERT_SET_DEF(t, kind, f, def, how, name, set, help) CACERT_SET_DEF_##kind(f, def)
+#define CACERT_SETTINGS_DEFAULTS(list) list(CACERT_SET_DEF, -)
+
+#define CACERT_SET_MERGE_STR(t, f, def) CACERT_FIELD_PTR(t, f),
+#define CACERT_SET_MERGE_INT(t, f, def) CACERT_FIELD_NUM(t, f),
+#define CACERT_SET_MERGE_TIME(t, f, def) CACERT_FIELD_NUM(t, f),
+#define CACERT_SET_MERGE_I64(t, f, def) CACERT_FIELD_NUM(t, f),
+#define CACERT_SET_MERGE_ARR(t, f, def) CACERT_FIELD_ARR(t, f, def),
+#define CACERT_SET_MERGE_LIST(t, f, def) CACERT_FIELD_PTR(t, f),
+#define CACERT_SET_MERGE_OWN(t, f, def)
+#define CACERT_SET_MERGE_CMD(t, f, def)
+#define CACERT_SET_MERGE(t, kind, f, def, how, name, set, help) CACERT_SET_MERGE_##kind(t, f, def)
+#define CACERT_SETTINGS_MERGE(list, type) list(CACERT_SET_MERGE, type)
+
+#define CACERT_SET_INFO_STR(t, f) (void *)APR_OFFSETOF(t, f)
+#define CACERT_SET_INFO_INT CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_TIME CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_I64 CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_ARR CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_LIST CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_OWN CACERT_SET_INFO_STR
+#define CACERT_SET_INFO_CMD(t, f) NULL
+#define CACERT_SET_CMD_NONE(name, set, info, help)
+#define CACERT_SET_CMD_FLAG(name, set, info, help) AP_INIT_FLAG(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_TAKE1(name, set, info, help) AP_INIT_TAKE1(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_TAKE2(name, set, info, help) AP_INIT_TAKE2(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_TAKE12(name, set, info, help) \
+    AP_INIT_TAKE12(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_TAKE23(name, set, info, help) \
+    AP_INIT_TAKE23(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_RAW_ARGS(name, set, info, help) \
+    AP_INIT_RAW_ARGS(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD_TAKE_ARGV(name, set, info, help) \
+    AP_INIT_TAKE_ARGV(name, set, info, RSRC_CONF, help),
+#define CACERT_SET_CMD(t, kind, f, def, how, name, set, help) \
+    CACERT_SET_CMD_##how(name, set, CACERT_SET_INFO_##kind(t, f), help)
+#define CACERT_SETTINGS_CMDS(list, type) list(CACERT_SET_CMD, type)
+
 /* a new configuration of size bytes, zeros but the numbers among fields,
  * which are CACERT_UNSET, and the arrays, which are empty */
 void *cacert_cfg_create(const cacert_field_t *fields, apr_size_t size, apr_pool_t *p);

@@ -24,30 +24,10 @@
 
 APLOG_USE_MODULE(cacert_issue);
 
-/* the defaults, in one place: what the directives' help texts and
- * docs/issuance.md promise (the validities default in the core) */
-const iss_srv_cfg iss_defaults = {
-    .baud = 115200,
-    .timeout = APR_USEC_PER_SEC * 5,
-    .heartbeat = APR_USEC_PER_SEC * 10,
-    .crl_validity = APR_USEC_PER_SEC * 86400,
-    .crl_interval = APR_USEC_PER_SEC * 3600,
-    .wait = APR_USEC_PER_SEC * 10,
-    .expiry_interval = APR_USEC_PER_SEC * 3600,
-    .crl_md = "sha256",
-    .expiry_days = "45,30,15,1",
-    .acme_orders_account = 100,
-    .acme_orders_member = 300,
-    .acme_failed_account = 20,
-    .acme_failed_member = 60,
-    .acme_window = APR_USEC_PER_SEC * 3600,
-    .acme_nonce_lifetime = APR_USEC_PER_SEC * 3600,
-    .acme_order_lifetime = APR_USEC_PER_SEC * 86400,
-    .acme_eab_lifetime = APR_USEC_PER_SEC * 86400 * 7,
-    .acme_max_body = 65536,
-    .acme_http01_port = 80,
-};
-
+/* the defaults, in one place (ISS_SETTINGS, issue_private.h): what the
+ * directives' help texts and docs/issuance.md promise (the validities
+ * default in the core) */
+const iss_srv_cfg iss_defaults = { CACERT_SETTINGS_DEFAULTS(ISS_SETTINGS) };
 
 ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
 {
@@ -63,23 +43,9 @@ ca_submit_cfg_t iss_submit_cfg(const iss_srv_cfg *c, server_rec *s)
     return sc;
 }
 
-#define PTR(f) CACERT_FIELD_PTR(iss_srv_cfg, f)
-#define NUM(f) CACERT_FIELD_NUM(iss_srv_cfg, f)
-#define ARR(f, elt) CACERT_FIELD_ARR(iss_srv_cfg, f, elt)
-
 /* the fields that merge as they are (the browser keys and OpenPGP merge
  * in iss_merge_srv_cfg) */
-static const cacert_field_t fields[] = {
-    ARR(issuers, issuer_t), PTR(device), NUM(baud), NUM(timeout), NUM(heartbeat), NUM(wait),
-    NUM(crl_validity), NUM(crl_interval), PTR(crl_md),
-    NUM(class1), NUM(member_days), NUM(assured_days), PTR(weak_file), PTR(root_file),
-    PTR(expiry_days), NUM(expiry_interval), PTR(help_url),
-    PTR(acme_base), PTR(acme_website), NUM(acme_orders_account), NUM(acme_orders_member),
-    NUM(acme_failed_account), NUM(acme_failed_member), NUM(acme_window),
-    NUM(acme_nonce_lifetime), NUM(acme_order_lifetime), NUM(acme_eab_lifetime),
-    NUM(acme_max_body), NUM(acme_http01_port),
-    { 0 }
-};
+static const cacert_field_t fields[] = { CACERT_SETTINGS_MERGE(ISS_SETTINGS, iss_srv_cfg) { 0 } };
 
 void *iss_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
@@ -208,7 +174,13 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *name, const 
     return NULL;
 }
 
-/* two limits: per ACME account and per member */
+/* two limits: per ACME account and per member, the field after the
+ * account's (ISS_SETTINGS) */
+_Static_assert(APR_OFFSETOF(iss_srv_cfg, acme_orders_member)
+               == APR_OFFSETOF(iss_srv_cfg, acme_orders_account) + sizeof(int)
+               && APR_OFFSETOF(iss_srv_cfg, acme_failed_member)
+               == APR_OFFSETOF(iss_srv_cfg, acme_failed_account) + sizeof(int),
+               "a per-member limit follows its per-account limit");
 static const char *set_limits(cmd_parms *cmd, void *dc, const char *acct, const char *member)
 {
     const char *err = set_int(cmd, dc, acct);
@@ -240,76 +212,7 @@ static const char *set_port(cmd_parms *cmd, void *dc, const char *arg)
     return cacert_set_int(cmd, srv_cfg_of(cmd), arg, 1, 65535);
 }
 
-#define OFF(f) (void *)APR_OFFSETOF(iss_srv_cfg, f)
-
-const command_rec iss_cmds[] = {
-    AP_INIT_TAKE1("CAcertSignerDevice", set_str, OFF(device), RSRC_CONF,
-                  "the serial device that leads to signerd"),
-    AP_INIT_TAKE1("CAcertSignerBaud", set_baud, OFF(baud), RSRC_CONF,
-                  "line speed of the serial device (default 115200)"),
-    AP_INIT_TAKE1("CAcertSignerTimeout", set_time, OFF(timeout), RSRC_CONF,
-                  "resend a request not answered in this time (default 5s)"),
-    AP_INIT_TAKE1("CAcertSignerHeartbeat", set_time, OFF(heartbeat), RSRC_CONF,
-                  "heartbeat interval towards signerd (default 10s)"),
-    AP_INIT_TAKE2("CAcertIssuer", set_issuer, NULL, RSRC_CONF,
-                  "an issuing CA: name (member, assured, org, class1, class3) and "
-                  "its certificate file"),
-    AP_INIT_TAKE1("CAcertRootCertificate", set_str, OFF(root_file), RSRC_CONF,
-                  "the top-level root certificate, published with the chains"),
-    AP_INIT_TAKE1("CAcertCRLValidity", set_crl_validity, OFF(crl_validity), RSRC_CONF,
-                  "nextUpdate - thisUpdate of CRLs, at most 31d (default 1d)"),
-    AP_INIT_TAKE1("CAcertCRLInterval", set_time, OFF(crl_interval), RSRC_CONF,
-                  "a new CRL at least this often (default 1h)"),
-    AP_INIT_TAKE1("CAcertCRLHash", set_md, OFF(crl_md), RSRC_CONF,
-                  "hash of CRL signatures (default sha256)"),
-    AP_INIT_TAKE1("CAcertIssueWait", set_time, OFF(wait), RSRC_CONF,
-                  "how long the waiting page holds the request open (default 10s)"),
-    AP_INIT_FLAG("CAcertClass1Root", set_flag, OFF(class1), RSRC_CONF,
-                 "0-point members get Class 1 certificates (legacy layout; default off)"),
-    AP_INIT_TAKE1("CAcertMemberDays", set_days, OFF(member_days), RSRC_CONF,
-                  "validity under the Member SubRoot in days, 1-825 (default 183)"),
-    AP_INIT_TAKE1("CAcertAssuredDays", set_days, OFF(assured_days), RSRC_CONF,
-                  "validity under the Assured SubRoot in days, 1-825 (default 730)"),
-    AP_INIT_RAW_ARGS("CAcertExpiryWarnings", set_expiry_days, NULL, RSRC_CONF,
-                     "days before expiry when members are warned (default 45 30 15 1)"),
-    AP_INIT_TAKE1("CAcertExpiryCheckInterval", set_time, OFF(expiry_interval), RSRC_CONF,
-                  "how often to look for certificates to warn about (default 1h)"),
-    AP_INIT_TAKE1("CAcertWeakKeyList", set_file, OFF(weak_file), RSRC_CONF,
-                  "a list of weak RSA keys in openssl-blacklist format"),
-    AP_INIT_TAKE1("CAcertOpenPGPKey", set_file, OFF(pgp.key_file), RSRC_CONF,
-                  "the CA's OpenPGP public key (enables OpenPGP key signing)"),
-    AP_INIT_TAKE1("CAcertOpenPGPTempDir", set_file, OFF(pgp.tmpdir), RSRC_CONF,
-                  "where throwaway gpg keyrings are made (default: the system's)"),
-    AP_INIT_TAKE1("CAcertACME", set_str, OFF(acme_base), RSRC_CONF,
-                  "the ACME server's URL as clients reach it, e.g. https://ca.example/acme "
-                  "(enables ACME; the directory is that URL with /directory)"),
-    AP_INIT_TAKE1("CAcertACMEWebsite", set_str, OFF(acme_website), RSRC_CONF,
-                  "the website the ACME directory names (meta.website)"),
-    AP_INIT_TAKE2("CAcertACMEOrderLimit", set_limits, OFF(acme_orders_account), RSRC_CONF,
-                  "new orders per ACME account and per member in the window "
-                  "(default 100 300)"),
-    AP_INIT_TAKE2("CAcertACMEFailedLimit", set_limits, OFF(acme_failed_account), RSRC_CONF,
-                  "failed authorisations per ACME account and per member in the window "
-                  "(default 20 60)"),
-    AP_INIT_TAKE1("CAcertACMEWindow", set_time, OFF(acme_window), RSRC_CONF,
-                  "the window of the ACME limits (default 1h)"),
-    AP_INIT_TAKE1("CAcertACMENonceLifetime", set_time, OFF(acme_nonce_lifetime), RSRC_CONF,
-                  "how long an ACME nonce may be used (default 1h)"),
-    AP_INIT_TAKE1("CAcertACMEOrderLifetime", set_time, OFF(acme_order_lifetime), RSRC_CONF,
-                  "how long a pending ACME order and its authorisations live (default 1d)"),
-    AP_INIT_TAKE1("CAcertACMEBindingLifetime", set_time, OFF(acme_eab_lifetime), RSRC_CONF,
-                  "how long external account binding credentials may be used (default 7d)"),
-    AP_INIT_TAKE1("CAcertACMEMaxBody", set_int, OFF(acme_max_body), RSRC_CONF,
-                  "the largest ACME request in bytes (default 65536)"),
-    AP_INIT_TAKE2("CAcertBrowserKeys", set_browser_keys, NULL, RSRC_CONF,
-                  "the in-browser key page's script: its file (with FILE.sri beside it) and "
-                  "its URL; unset: no in-browser keys"),
-    AP_INIT_TAKE1("CAcertHelpURL", set_str, OFF(help_url), RSRC_CONF,
-                  "where the member help pages (docs/members/) are published"),
-    AP_INIT_TAKE1("CAcertACMEHTTP01Port", set_port, OFF(acme_http01_port), RSRC_CONF,
-                  "the port http-01 challenges are fetched from (default 80)"),
-    { NULL }
-};
+const command_rec iss_cmds[] = { CACERT_SETTINGS_CMDS(ISS_SETTINGS, iss_srv_cfg) { NULL } };
 
 /* ---- the CAs' certificates ---- */
 

@@ -32,40 +32,55 @@ typedef struct {
     apr_size_t der_len;
 } issuer_t;
 
+/* every setting of mod_cacert_issue, a line each (cacert_glue.h): the
+ * field, its default, the directive that sets it and its help; the
+ * setters are issue_config.c's (set_limits fills the field on the line
+ * after its own too) */
+#define ISS_SETTINGS(S, t) \
+    S(t, STR, device, NULL, TAKE1, "CAcertSignerDevice", set_str, "the serial device that leads to signerd") \
+    S(t, INT, baud, 115200, TAKE1, "CAcertSignerBaud", set_baud, "line speed of the serial device (default 115200)") \
+    S(t, TIME, timeout, apr_time_from_sec(5), TAKE1, "CAcertSignerTimeout", set_time, "resend a request not answered in this time (default 5s)") \
+    S(t, TIME, heartbeat, apr_time_from_sec(10), TAKE1, "CAcertSignerHeartbeat", set_time, "heartbeat interval towards signerd (default 10s)") \
+    S(t, ARR, issuers, issuer_t, TAKE2, "CAcertIssuer", set_issuer, "an issuing CA: name (member, assured, org, class1, class3) and its certificate file") \
+    S(t, STR, root_file, NULL, TAKE1, "CAcertRootCertificate", set_str, "the top-level root certificate, published with the chains") \
+    S(t, TIME, crl_validity, apr_time_from_sec(86400), TAKE1, "CAcertCRLValidity", set_crl_validity, "nextUpdate - thisUpdate of CRLs, at most 31d (default 1d)") \
+    S(t, TIME, crl_interval, apr_time_from_sec(3600), TAKE1, "CAcertCRLInterval", set_time, "a new CRL at least this often (default 1h)") \
+    S(t, STR, crl_md, "sha256", TAKE1, "CAcertCRLHash", set_md, "hash of CRL signatures (default sha256)") \
+    S(t, TIME, wait, apr_time_from_sec(10), TAKE1, "CAcertIssueWait", set_time, "how long the waiting page holds the request open (default 10s)") \
+    S(t, INT, class1, 0, FLAG, "CAcertClass1Root", set_flag, "0-point members get Class 1 certificates (legacy layout; default off)") \
+    S(t, INT, member_days, 0, TAKE1, "CAcertMemberDays", set_days, "validity under the Member SubRoot in days, 1-825 (default 183)") \
+    S(t, INT, assured_days, 0, TAKE1, "CAcertAssuredDays", set_days, "validity under the Assured SubRoot in days, 1-825 (default 730)") \
+    S(t, STR, expiry_days, "45,30,15,1", RAW_ARGS, "CAcertExpiryWarnings", set_expiry_days, "days before expiry when members are warned (default 45 30 15 1)") \
+    S(t, TIME, expiry_interval, apr_time_from_sec(3600), TAKE1, "CAcertExpiryCheckInterval", set_time, "how often to look for certificates to warn about (default 1h)") \
+    S(t, STR, weak_file, NULL, TAKE1, "CAcertWeakKeyList", set_file, "a list of weak RSA keys in openssl-blacklist format") \
+    S(t, OWN, pgp.key_file, -, TAKE1, "CAcertOpenPGPKey", set_file, "the CA's OpenPGP public key (enables OpenPGP key signing)") \
+    S(t, OWN, pgp.tmpdir, -, TAKE1, "CAcertOpenPGPTempDir", set_file, "where throwaway gpg keyrings are made (default: the system's)") \
+    S(t, STR, acme_base, NULL, TAKE1, "CAcertACME", set_str, "the ACME server's URL as clients reach it, e.g. https://ca.example/acme (enables ACME; the directory is that URL with /directory)") \
+    S(t, STR, acme_website, NULL, TAKE1, "CAcertACMEWebsite", set_str, "the website the ACME directory names (meta.website)") \
+    S(t, INT, acme_orders_account, 100, TAKE2, "CAcertACMEOrderLimit", set_limits, "new orders per ACME account and per member in the window (default 100 300)") \
+    S(t, INT, acme_orders_member, 300, NONE, -, -, "new orders per member, set by CAcertACMEOrderLimit") \
+    S(t, INT, acme_failed_account, 20, TAKE2, "CAcertACMEFailedLimit", set_limits, "failed authorisations per ACME account and per member in the window (default 20 60)") \
+    S(t, INT, acme_failed_member, 60, NONE, -, -, "failed authorisations per member, set by CAcertACMEFailedLimit") \
+    S(t, TIME, acme_window, apr_time_from_sec(3600), TAKE1, "CAcertACMEWindow", set_time, "the window of the ACME limits (default 1h)") \
+    S(t, TIME, acme_nonce_lifetime, apr_time_from_sec(3600), TAKE1, "CAcertACMENonceLifetime", set_time, "how long an ACME nonce may be used (default 1h)") \
+    S(t, TIME, acme_order_lifetime, apr_time_from_sec(86400), TAKE1, "CAcertACMEOrderLifetime", set_time, "how long a pending ACME order and its authorisations live (default 1d)") \
+    S(t, TIME, acme_eab_lifetime, apr_time_from_sec(7 * 86400), TAKE1, "CAcertACMEBindingLifetime", set_time, "how long external account binding credentials may be used (default 7d)") \
+    S(t, INT, acme_max_body, 65536, TAKE1, "CAcertACMEMaxBody", set_int, "the largest ACME request in bytes (default 65536)") \
+    S(t, CMD, -, -, TAKE2, "CAcertBrowserKeys", set_browser_keys, "the in-browser key page's script: its file (with FILE.sri beside it) and its URL; unset: no in-browser keys") \
+    S(t, STR, help_url, NULL, TAKE1, "CAcertHelpURL", set_str, "where the member help pages (docs/members/) are published") \
+    S(t, INT, acme_http01_port, 80, TAKE1, "CAcertACMEHTTP01Port", set_port, "the port http-01 challenges are fetched from (default 80)")
+
 typedef struct {
-    const char *device;
-    int baud;
-    apr_interval_time_t timeout;        /* resend after */
-    apr_interval_time_t heartbeat;
-    apr_interval_time_t crl_validity;
-    apr_interval_time_t crl_interval;
-    apr_interval_time_t wait;           /* how long the waiting page holds */
-    const char *crl_md;
-    int class1;
-    int member_days, assured_days;
-    const char *weak_file;
-    const char *expiry_days;            /* "45,30,15,1" */
-    apr_interval_time_t expiry_interval;
-    apr_array_header_t *issuers;        /* of issuer_t */
-    const char *root_file;
-    issuer_t *root;
-    ca_weakkeys_t *weak;
+    CACERT_SETTINGS_FIELDS(ISS_SETTINGS)
+    /* filled at start */
+    issuer_t *root;                     /* CAcertRootCertificate's */
+    ca_weakkeys_t *weak;                /* CAcertWeakKeyList's */
+    const char *acme_path;              /* CAcertACME's path part */
+    const char *bk_sri;                 /* "sha384-...", read at start; NULL: off */
+    /* merged by hand (issue_config.c) */
     iss_pgp_cfg_t pgp;                  /* OpenPGP key signing (issue_openpgp.c) */
-    /* ACME (issue_acme.c) */
-    const char *acme_base;              /* CAcertACME: the directory's URL without
-                                         * "/directory"; NULL: no ACME */
-    const char *acme_path;              /* its path part, filled at start */
-    const char *acme_website;
-    int acme_orders_account, acme_orders_member;
-    int acme_failed_account, acme_failed_member;
-    apr_interval_time_t acme_window, acme_nonce_lifetime, acme_order_lifetime;
-    apr_interval_time_t acme_eab_lifetime;
-    int acme_max_body, acme_http01_port;
-    /* the in-browser key page (issue_pages.c, docs/browser-keys.md) */
     const char *bk_file;                /* CAcertBrowserKeys: the bundle's file */
     const char *bk_url;                 /* ... and its URL */
-    const char *bk_sri;                 /* "sha384-...", read at start; NULL: off */
-    const char *help_url;               /* CAcertHelpURL: docs/members/ published */
 } iss_srv_cfg;
 
 /* what a page of /certs is given */

@@ -14,31 +14,12 @@
 
 extern module AP_MODULE_DECLARE_DATA cacert_ocsp_module;
 
-/* the defaults, in one place: what the directives' help texts and
- * docs/directives.md promise */
-const ocsp_srv_cfg ocsp_defaults = {
-    .validity = APR_USEC_PER_SEC * 3600,
-    .max_age = APR_USEC_PER_SEC * 60,
-    .refresh = APR_USEC_PER_SEC * 60,
-    .nonce = 1,
-    .path = "/ocsp",
-    .cache_spec = "shmcb",
-    .primary = NULL,
-};
-
+/* the defaults, in one place (OCSP_SETTINGS, ocsp_config.h): what the
+ * directives' help texts and docs/directives.md promise */
+const ocsp_srv_cfg ocsp_defaults = { CACERT_SETTINGS_DEFAULTS(OCSP_SETTINGS) };
 
 /* the fields the glue makes and merges: all of them */
-static const cacert_field_t fields[] = {
-    CACERT_FIELD_ARR(ocsp_srv_cfg, responder_confs, responder_conf_t),
-    CACERT_FIELD_NUM(ocsp_srv_cfg, validity),
-    CACERT_FIELD_NUM(ocsp_srv_cfg, max_age),
-    CACERT_FIELD_NUM(ocsp_srv_cfg, refresh),
-    CACERT_FIELD_NUM(ocsp_srv_cfg, nonce),
-    CACERT_FIELD_PTR(ocsp_srv_cfg, path),
-    CACERT_FIELD_PTR(ocsp_srv_cfg, cache_spec),
-    CACERT_FIELD_PTR(ocsp_srv_cfg, primary),
-    { 0 }
-};
+static const cacert_field_t fields[] = { CACERT_SETTINGS_MERGE(OCSP_SETTINGS, ocsp_srv_cfg) { 0 } };
 
 CACERT_SRV_CFG_FNS(ocsp_, ocsp_srv_cfg)
 
@@ -127,27 +108,4 @@ static const char *set_primary(cmd_parms *cmd, void *dc, const char *arg)
     return err;
 }
 
-#define OFF(f) (void *)APR_OFFSETOF(ocsp_srv_cfg, f)
-
-const command_rec ocsp_cmds[] = {
-    AP_INIT_TAKE_ARGV("CAcertOCSPResponder", set_responder, NULL, RSRC_CONF,
-                      "CA name, issuer certificate, responder certificate, responder key"),
-    AP_INIT_TAKE1("CAcertOCSPValidity", set_duration, OFF(validity), RSRC_CONF,
-                  "nextUpdate - thisUpdate of responses (default 1h)"),
-    AP_INIT_TAKE1("CAcertOCSPMaxAge", set_duration, OFF(max_age), RSRC_CONF,
-                  "HTTP max-age of GET answers (default 60s)"),
-    AP_INIT_TAKE1("CAcertOCSPRefresh", set_duration, OFF(refresh), RSRC_CONF,
-                  "how often cached answers near their nextUpdate are signed anew "
-                  "(default 60s)"),
-    AP_INIT_FLAG("CAcertOCSPNonce", set_flag, OFF(nonce), RSRC_CONF,
-                 "echo request nonces in freshly signed answers (default on)"),
-    AP_INIT_TAKE1("CAcertOCSPPath", set_path, NULL, RSRC_CONF,
-                  "URL path of the responder, for GET requests (default /ocsp)"),
-    AP_INIT_TAKE1("CAcertOCSPCache", set_global, OFF(cache_spec), RSRC_CONF,
-                  "mod_socache provider and its argument for signed answers "
-                  "(default shmcb)"),
-    AP_INIT_TAKE1("CAcertOCSPPrimary", set_primary, OFF(primary), RSRC_CONF,
-                  "libpq parameters of the primary database, when mod_dbd reads a hot "
-                  "standby (default: none, mod_dbd's database is the primary)"),
-    { NULL }
-};
+const command_rec ocsp_cmds[] = { CACERT_SETTINGS_CMDS(OCSP_SETTINGS, ocsp_srv_cfg) { NULL } };

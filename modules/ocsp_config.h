@@ -20,16 +20,22 @@ typedef struct {
     int read;
 } responder_conf_t;
 
+/* every setting of mod_cacert_ocsp, a line each (cacert_glue.h): the
+ * field, its default, the directive that sets it and its help; the
+ * setters are ocsp_config.c's */
+#define OCSP_SETTINGS(S, t) \
+    S(t, ARR, responder_confs, responder_conf_t, TAKE_ARGV, "CAcertOCSPResponder", set_responder, "CA name, issuer certificate, responder certificate, responder key") \
+    S(t, TIME, validity, apr_time_from_sec(3600), TAKE1, "CAcertOCSPValidity", set_duration, "nextUpdate - thisUpdate of responses (default 1h)") \
+    S(t, TIME, max_age, apr_time_from_sec(60), TAKE1, "CAcertOCSPMaxAge", set_duration, "HTTP max-age of GET answers (default 60s)") \
+    S(t, TIME, refresh, apr_time_from_sec(60), TAKE1, "CAcertOCSPRefresh", set_duration, "how often cached answers near their nextUpdate are signed anew (default 60s)") \
+    S(t, INT, nonce, 1, FLAG, "CAcertOCSPNonce", set_flag, "echo request nonces in freshly signed answers (default on)") \
+    S(t, STR, path, "/ocsp", TAKE1, "CAcertOCSPPath", set_path, "URL path of the responder, for GET requests (default /ocsp)") \
+    S(t, STR, cache_spec, "shmcb", TAKE1, "CAcertOCSPCache", set_global, "mod_socache provider and its argument for signed answers (default shmcb)") \
+    S(t, STR, primary, NULL, TAKE1, "CAcertOCSPPrimary", set_primary, "libpq parameters of the primary database, when mod_dbd reads a hot standby (default: none, mod_dbd's database is the primary)")
+
 typedef struct {
-    apr_array_header_t *responder_confs;    /* of responder_conf_t */
+    CACERT_SETTINGS_FIELDS(OCSP_SETTINGS)
     apr_array_header_t *responders;         /* of ca_ocsp_responder_t *, loaded */
-    apr_interval_time_t validity;           /* nextUpdate - thisUpdate */
-    apr_interval_time_t max_age;            /* HTTP Cache-Control for GET */
-    int nonce;                              /* echo nonces (1) or ignore them (0) */
-    const char *path;                       /* URL path of the responder, for GET */
-    const char *cache_spec;                 /* "shmcb:path(size)" */
-    apr_interval_time_t refresh;            /* how often the watchdog re-signs */
-    const char *primary;                    /* libpq parameters of the primary */
 } ocsp_srv_cfg;
 
 CACERT_SRV_CFG_DECLS(ocsp_, ocsp_srv_cfg);

@@ -193,3 +193,47 @@ def test_bad_directives_are_refused(stack, line, message):
                        text=True, timeout=60, env=stack.httpd_env())
     assert p.returncode != 0
     assert message in p.stderr, p.stderr
+
+
+def documented_defaults():
+    """(directive, default) of every directive docs/ gives a default, in
+    its section ("| Default | `X` |") or in a table row ("| `Name ...` |
+    `X` |")."""
+    docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs")
+    found = {}
+    for name in sorted(os.listdir(docs)):
+        if not name.endswith(".md"):
+            continue
+        with open(os.path.join(docs, name)) as f:
+            text = f.read()
+        for m in re.finditer(r"(?m)^### (CAcert\w+)\n(?:.*\n){0,6}?\| Default \| `([^`]*)` \|",
+                             text):
+            found[m.group(1)] = m.group(2)
+        for m in re.finditer(r"(?m)^\| `(CAcert\w+)[^`]*` \| `([^`]*)` \|", text):
+            found[m.group(1)] = m.group(2)
+    return found
+
+
+def test_a_directive_without_its_value_is_refused_naming_the_documented_default(stack):
+    # httpd answers a directive given without its value with the
+    # directive's help text; each help text states the default docs/
+    # gives (one list of settings per module states both default and
+    # help, modules/*_SETTINGS; CAcertEmailPingAttempts said 5 where the
+    # default is 20).  CAcertExpiryWarnings takes any number of values, so
+    # httpd hands it an empty list, which it refuses in its own words; an
+    # On/Off directive httpd refuses with "must be On or Off" alone.
+    defaults = documented_defaults()
+    assert len(defaults) > 50 and defaults["CAcertEmailPingAttempts"] == "20"
+    wrong = []
+    for directive, default in sorted(defaults.items()):
+        if directive == "CAcertExpiryWarnings":
+            continue
+        path = separate_conf(stack, "bare", stack.render_conf() + "\n" + directive + "\n")
+        p = subprocess.run(["/usr/sbin/apache2", "-f", path, "-t"], capture_output=True,
+                           text=True, timeout=60, env=stack.httpd_env())
+        if "must be On or Off" in p.stderr:
+            continue
+        if p.returncode == 0 or directive not in p.stderr \
+                or not re.search(f"default:? {re.escape(default)}", p.stderr):
+            wrong.append((directive, default, p.stderr.strip()[-300:]))
+    assert not wrong, "\n".join(map(repr, wrong))
