@@ -43,6 +43,7 @@
 APLOG_USE_MODULE(cacert_account);
 
 #define CACERT_DB_GUARD
+#define CACERT_WATCHDOGS
 #include "mod_cacert_glue.h"
 
 #define RETEST_WATCHDOG "cacert-domain-retest"
@@ -157,20 +158,12 @@ static int dom_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     every = every < apr_time_from_sec(1) ? apr_time_from_sec(1)
             : every > apr_time_from_sec(3600) ? apr_time_from_sec(3600) : every;
     rv = cacert_watchdog_start(&wd, RETEST_WATCHDOG, pconf);
-    if (rv == APR_ENOTIMPL) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     if (rv == APR_SUCCESS) {
         rv = cacert_watchdog_every(wd, every, s, retest_callback);
     }
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "CA81004: cannot start the domain re-test watchdog");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return OK;
+    return watchdogs_started(rv, s,
+                             "CA81003: the domain re-test of mod_cacert_account needs mod_watchdog",
+                             "CA81004: cannot start the domain re-test watchdog");
 }
 
 static void dom_child_init(apr_pool_t *pchild, server_rec *s)

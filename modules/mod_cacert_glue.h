@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: Apache-2.0 */
 /* Glue the cacert modules share, compiled into each of them: the sink that
  * sends the core's log lines to httpd's error log (APLOG_MARK names the
- * module it is compiled into), and the guard that keeps a watchdog thread's
- * database work out of a child's end.  Include after APLOG_USE_MODULE. */
+ * module it is compiled into), the guard that keeps a watchdog thread's
+ * database work out of a child's end, and the start-up's word on its
+ * watchdogs.  Include after APLOG_USE_MODULE. */
 #ifndef MOD_CACERT_GLUE_H
 #define MOD_CACERT_GLUE_H
 
@@ -99,5 +100,25 @@ static void db_work_end(void)
 }
 #endif
 
+#ifdef CACERT_WATCHDOGS
+/* The end of a post_config hook that starts its watchdogs, rv what the
+ * cacert_watchdog_* calls gave: OK for APR_SUCCESS; else, after the line
+ * missing (APR_ENOTIMPL: mod_watchdog is not loaded) or failed (with rv)
+ * in the error log of s, HTTP_INTERNAL_SERVER_ERROR. */
+static int watchdogs_started(apr_status_t rv, server_rec *s, const char *missing,
+                             const char *failed)
+{
+    if (rv == APR_SUCCESS) {
+        return OK;
+    }
+    if (rv == APR_ENOTIMPL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", missing);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "%s", failed);
+    }
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+#endif
 
 #endif

@@ -60,6 +60,7 @@
 APLOG_USE_MODULE(cacert_issue);
 
 #define CACERT_DB_GUARD
+#define CACERT_WATCHDOGS
 #include "mod_cacert_glue.h"
 module AP_MODULE_DECLARE_DATA cacert_issue_module;
 
@@ -723,11 +724,6 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         e->cfg = c;
         /* one process runs the link and the expiry warnings (singleton) */
         rv = cacert_watchdog_start(&wd, LINK_WATCHDOG, pconf);
-        if (rv == APR_ENOTIMPL) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         "CA21003: mod_cacert_issue needs mod_watchdog");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
         if (rv == APR_SUCCESS) {
             rv = cacert_watchdog_every(wd, ISS_CFG(c, expiry_interval), e, expiry_callback);
         }
@@ -742,13 +738,9 @@ static int iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         if (rv == APR_SUCCESS) {
             rv = cacert_watchdog_every(wd, AP_WD_TM_SLICE, s, wait_callback);
         }
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                         "CA21004: cannot start the mod_cacert_issue watchdog");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+        return watchdogs_started(rv, s, "CA21003: mod_cacert_issue needs mod_watchdog",
+                                 "CA21004: cannot start the mod_cacert_issue watchdog");
     }
-    return OK;
 }
 
 static int iss_handler(request_rec *r)

@@ -270,19 +270,18 @@ static apr_status_t new_ping(ca_db_t *db, const ca_account_cfg_t *cfg,
                              apr_pool_t *p)
 {
     const ca_row_t *row;
-    const char *cookie;
+    const char *cookie, *hash;
     apr_status_t rv;
 
-    if ((rv = ca_random_token(&cookie, COOKIE_BYTES, p)) != APR_SUCCESS) {
-        return rv;
+    rv = ca_random_token_hash(&cookie, &hash, COOKIE_BYTES, p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_db_row(&row, db, "cacert_acc_ping_insert",
+                       CA_ARGS(email_id, hash, secs(cfg->ping_lifetime, p)), p);
     }
-    rv = ca_db_row(&row, db, "cacert_acc_ping_insert",
-                       CA_ARGS(email_id, ca_sha256_hex(cookie, strlen(cookie), p),
-                               secs(cfg->ping_lifetime, p)), p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (rv == APR_SUCCESS) {
+        rv = mail(baton, kind, address, ca_col(row, "id"), cookie, p);
     }
-    return mail(baton, kind, address, ca_col(row, "id"), cookie, p);
+    return rv;
 }
 
 /* frees the address if only an unconfirmed, expired claim holds it;
@@ -541,16 +540,17 @@ static apr_status_t new_session(ca_session_t **psess, ca_db_t *db,
                                 const char *client_addr, apr_pool_t *p)
 {
     ca_session_t *s = apr_pcalloc(p, sizeof(*s));
+    const char *hash;
     apr_status_t rv;
 
-    if ((rv = ca_random_token(&s->token, TOKEN_BYTES, p)) != APR_SUCCESS
+    if ((rv = ca_random_token_hash(&s->token, &hash, TOKEN_BYTES, p)) != APR_SUCCESS
         || (rv = ca_random_token(&s->csrf, TOKEN_BYTES, p)) != APR_SUCCESS) {
         return rv;
     }
     s->member_id = member_id;
     rv = ca_db_query(NULL, db, "cacert_acc_session_insert",
-                     CA_ARGS(ca_sha256_hex(s->token, strlen(s->token), p), member_id,
-                             s->csrf, secs(cfg->session_max, p), client_addr), p);
+                     CA_ARGS(hash, member_id, s->csrf, secs(cfg->session_max, p), client_addr),
+                     p);
     if (rv == APR_SUCCESS) {
         *psess = s;
     }
@@ -1075,7 +1075,7 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
                             const char *client_addr, ca_mail_fn *mail,
                             void *baton, apr_pool_t *p)
 {
-    const char *member_id, *token;
+    const char *member_id, *token, *token_hash;
     apr_array_header_t *rows;
     apr_status_t rv;
     int i, right = 0;
@@ -1096,7 +1096,7 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
     if (right < 3) {
         return lost_failed(pout, db, address, client_addr, p);
     }
-    if ((rv = ca_random_token(&token, TOKEN_BYTES, p)) != APR_SUCCESS) {
+    if ((rv = ca_random_token_hash(&token, &token_hash, TOKEN_BYTES, p)) != APR_SUCCESS) {
         return rv;
     }
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
@@ -1106,8 +1106,8 @@ apr_status_t ca_lost_answer(ca_lost_outcome_t *pout, ca_db_t *db,
     if ((rv = ca_db_query(NULL, db, "cacert_acc_reset_invalidate", CA_ARGS(member_id), p))
         != APR_SUCCESS
         || (rv = ca_db_query(NULL, db, "cacert_acc_reset_insert",
-                             CA_ARGS(member_id, ca_sha256_hex(token, strlen(token), p),
-                                     secs(cfg->reset_lifetime, p)), p)) != APR_SUCCESS
+                             CA_ARGS(member_id, token_hash, secs(cfg->reset_lifetime, p)), p))
+        != APR_SUCCESS
         || (rv = audit(db, NULL, member_id, "password.reset.request", client_addr, p))
         != APR_SUCCESS
         || (rv = mail(baton, "reset", address, member_id, token, p)) != APR_SUCCESS) {

@@ -248,6 +248,20 @@ static const ca_col_map_t member_map[] = {
     { NULL }
 };
 
+/* the lists of a member's page, each by the member's id (the certificates
+ * come from ca_issue_certs) */
+static const ca_db_list_t member_lists[] = {
+    CA_DB_LIST(ca_con_member_t, emails, ca_con_email_t, email_map, "cacert_con_emails"),
+    CA_DB_LIST(ca_con_member_t, domains, ca_con_domain_t, domain_map, "cacert_con_domains"),
+    CA_DB_LIST(ca_con_member_t, received, ca_con_assurance_t, assurance_map,
+               "cacert_con_received"),
+    CA_DB_LIST(ca_con_member_t, given_list, ca_con_assurance_t, assurance_map,
+               "cacert_con_given"),
+    CA_DB_LIST(ca_con_member_t, roles, ca_con_role_t, role_map, "cacert_con_roles"),
+    CA_DB_LIST(ca_con_member_t, history, ca_con_event_t, event_map, "cacert_con_history"),
+    { 0 }
+};
+
 apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *member_id,
                                apr_pool_t *p)
 {
@@ -270,19 +284,8 @@ apr_status_t ca_console_member(ca_con_member_t **pm, ca_db_t *db, const char *me
     }
     m->points = ca_points_total(&m->standing);
     m->assurer = ca_is_assurer(&m->standing);
-    if ((rv = ca_db_fill(&m->emails, sizeof(ca_con_email_t), email_map, db,
-                         "cacert_con_emails", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&m->domains, sizeof(ca_con_domain_t), domain_map, db,
-                            "cacert_con_domains", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&m->received, sizeof(ca_con_assurance_t), assurance_map, db,
-                            "cacert_con_received", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&m->given_list, sizeof(ca_con_assurance_t), assurance_map, db,
-                            "cacert_con_given", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_issue_certs(&m->certs, NULL, db, member_id, NULL, p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&m->roles, sizeof(ca_con_role_t), role_map, db,
-                            "cacert_con_roles", CA_ARGS(member_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&m->history, sizeof(ca_con_event_t), event_map, db,
-                            "cacert_con_history", CA_ARGS(member_id), p)) != APR_SUCCESS) {
+    if ((rv = ca_db_fill_lists(m, member_lists, db, CA_ARGS(member_id), p)) != APR_SUCCESS
+        || (rv = ca_issue_certs(&m->certs, NULL, db, member_id, NULL, p)) != APR_SUCCESS) {
         return rv;
     }
     *pm = m;

@@ -61,6 +61,15 @@ apr_status_t ca_random_token(const char **ptoken, apr_size_t nbytes, apr_pool_t 
     return APR_SUCCESS;
 }
 
+apr_status_t ca_random_token_hash(const char **ptoken, const char **phash, apr_size_t nbytes,
+                                  apr_pool_t *p)
+{
+    apr_status_t rv = ca_random_token(ptoken, nbytes, p);
+
+    *phash = rv == APR_SUCCESS ? ca_sha256_hex(*ptoken, strlen(*ptoken), p) : NULL;
+    return rv;
+}
+
 const char *ca_sha256_hex(const char *s, apr_size_t len, apr_pool_t *p)
 {
     unsigned char md[32];

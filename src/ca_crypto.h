@@ -16,6 +16,10 @@ typedef struct {
 /* nbytes of CSPRNG output as unpadded base64url (>= 16 bytes asked for
  * anything that guards access) */
 apr_status_t ca_random_token(const char **ptoken, apr_size_t nbytes, apr_pool_t *p);
+/* a new secret for a cookie, a session or a link: ca_random_token of
+ * nbytes, and its ca_sha256_hex, which is all the database keeps of it */
+apr_status_t ca_random_token_hash(const char **ptoken, const char **phash, apr_size_t nbytes,
+                                  apr_pool_t *p);
 /* lowercase hex SHA-256 of s[0..len) */
 const char *ca_sha256_hex(const char *s, apr_size_t len, apr_pool_t *p);
 /* 1 if equal; time depends only on the lengths */

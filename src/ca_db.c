@@ -319,6 +319,18 @@ apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
     return rv;
 }
 
+apr_status_t ca_db_fill_lists(void *obj, const ca_db_list_t *lists, ca_db_t *db, int nargs,
+                              const char **args, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    for (; lists->label && rv == APR_SUCCESS; lists++) {
+        rv = ca_db_fill((apr_array_header_t **)(void *)((char *)obj + lists->offset),
+                        lists->elt_size, lists->map, db, lists->label, nargs, args, p);
+    }
+    return rv;
+}
+
 /* *obj of size bytes zeroed, then filled by map from row if rv, the
  * row's lookup, is APR_SUCCESS */
 static apr_status_t fill_found(void *obj, apr_size_t size, const ca_col_map_t *map,

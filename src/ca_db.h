@@ -133,6 +133,23 @@ void ca_row_fill(void *obj, const ca_row_t *row, const ca_col_map_t *map);
 apr_status_t ca_db_fill(apr_array_header_t **parr, apr_size_t elt_size,
                         const ca_col_map_t *map, ca_db_t *db, const char *label,
                         int nargs, const char **args, apr_pool_t *p);
+/* one list of a struct for ca_db_fill_lists: where its array is, the size
+ * of its elements, their map and the statement label (NULL ends a table) */
+typedef struct {
+    size_t offset;              /* offsetof the apr_array_header_t * field */
+    apr_size_t elt_size;
+    const ca_col_map_t *map;
+    const char *label;
+} ca_db_list_t;
+/* CA_DB_LIST(view_t, items, item_t, item_map, "label"): view_t's field
+ * items, an array of item_t filled by item_map */
+#define CA_DB_LIST(type, field, elt_type, map, label) \
+    { offsetof(type, field), sizeof(elt_type), (map), (label) }
+/* the arrays of *obj that the table lists names, each by ca_db_fill in
+ * turn, every statement with the same arguments; the first failure stops
+ * them */
+apr_status_t ca_db_fill_lists(void *obj, const ca_db_list_t *lists, ca_db_t *db, int nargs,
+                              const char **args, apr_pool_t *p);
 /* the first row of a select into the struct *obj of size bytes, zeroed
  * first, filled by map; APR_NOTFOUND if there is none */
 apr_status_t ca_db_fill_row(void *obj, apr_size_t size, const ca_col_map_t *map, ca_db_t *db,

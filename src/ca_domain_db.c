@@ -152,10 +152,14 @@ static apr_status_t audit(ca_db_t *db, const char *actor, const char *member,
                        CA_ARGS(actor, member, action, detail ? detail : ""), p);
 }
 
-/* a new secret for a claim or a ping, then the transaction that stores it */
-static apr_status_t begin_with_cookie(const char **pcookie, ca_db_t *db, apr_pool_t *p)
+/* a new secret for a claim or a ping, with its hash in *phash unless
+ * phash is NULL (a ping keeps only the hash; a claim's token is public),
+ * then the transaction that stores it */
+static apr_status_t begin_with_cookie(const char **pcookie, const char **phash, ca_db_t *db,
+                                      apr_pool_t *p)
 {
-    apr_status_t rv = ca_random_token(pcookie, 24, p);
+    apr_status_t rv = phash ? ca_random_token_hash(pcookie, phash, 24, p)
+                            : ca_random_token(pcookie, 24, p);
 
     return rv == APR_SUCCESS ? ca_db_begin(db, p) : rv;
 }
@@ -169,7 +173,7 @@ apr_status_t ca_domain_add(const char **pid, const char **prefusal, ca_db_t *db,
 
     *pid = NULL;
     *prefusal = NULL;
-    if ((rv = begin_with_cookie(&cookie, db, p)) != APR_SUCCESS) {
+    if ((rv = begin_with_cookie(&cookie, NULL, db, p)) != APR_SUCCESS) {
         return rv;
     }
     /* one claim at a time: the check for parents and children and the
@@ -366,18 +370,18 @@ apr_status_t ca_domain_ping_create(const char **pcookie, ca_db_t *db, const ca_d
                                    apr_interval_time_t lifetime, apr_pool_t *p)
 {
     const ca_row_t *row;
-    const char *cookie;
+    const char *cookie, *hash;
     apr_status_t rv;
 
     *pcookie = NULL;
-    if ((rv = begin_with_cookie(&cookie, db, p)) != APR_SUCCESS) {
+    if ((rv = begin_with_cookie(&cookie, &hash, db, p)) != APR_SUCCESS) {
         return rv;
     }
     rv = ca_db_row(&row, db, "cacert_dom_check_insert",
                    CA_ARGS(d->id, member_id, "email", "probe", "sent", address, ""), p);
     if (rv == APR_SUCCESS) {
         rv = ca_db_query(NULL, db, "cacert_dom_ping_insert",
-                         CA_ARGS(ca_col(row, "id"), ca_sha256_hex(cookie, strlen(cookie), p),
+                         CA_ARGS(ca_col(row, "id"), hash,
                                  apr_psprintf(p, "%" APR_INT64_T_FMT,
                                               (apr_int64_t)apr_time_sec(lifetime))), p);
     }

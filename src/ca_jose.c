@@ -232,27 +232,29 @@ static const unsigned char *member_bytes(apr_size_t *plen, json_t *o, const char
     return s ? ca_b64url_decode(plen, s, strlen(s), p) : NULL;
 }
 
+/* the public key of the given type ("RSA" or "EC") that the parameters
+ * in bld make; NULL when they make none, or an EC point off the curve */
 static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 {
     OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL), *chk = NULL;
     EVP_PKEY *pk = NULL;
+    int ok;
 
-    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0
-        || EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-        EVP_PKEY_free(pk);
-        pk = NULL;
-    }
+    ok = params && ctx && EVP_PKEY_fromdata_init(ctx) > 0
+        && EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) > 0;
     /* an EC point must lie on the curve */
-    if (pk && !strcmp(type, "EC")
-        && (!(chk = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL))
-            || EVP_PKEY_public_check(chk) != 1)) {
-        EVP_PKEY_free(pk);
-        pk = NULL;
+    if (ok && !strcmp(type, "EC")) {
+        ok = (chk = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) != NULL
+            && EVP_PKEY_public_check(chk) == 1;
     }
     EVP_PKEY_CTX_free(chk);
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
+    if (!ok) {
+        EVP_PKEY_free(pk);
+        pk = NULL;
+    }
     return pk;
 }
 

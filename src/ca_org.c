@@ -270,6 +270,14 @@ static const ca_col_map_t document_map[] = {
     { NULL }
 };
 
+/* the lists of an organisation's view, each by its id */
+static const ca_db_list_t view_lists[] = {
+    CA_DB_LIST(ca_org_view_t, domains, ca_org_domain_t, domain_map, "cacert_org_domains"),
+    CA_DB_LIST(ca_org_view_t, admins, ca_org_admin_t, admin_map, "cacert_org_admins"),
+    CA_DB_LIST(ca_org_view_t, documents, ca_org_document_t, document_map, "cacert_org_documents"),
+    { 0 }
+};
+
 apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr_pool_t *p)
 {
     const ca_row_t *r;
@@ -285,16 +293,10 @@ apr_status_t ca_org_get(ca_org_view_t **pv, ca_db_t *db, const char *org_id, apr
     }
     v = apr_pcalloc(p, sizeof(*v));
     ca_row_fill(&v->org, r, org_map);
-    if ((rv = ca_db_fill(&v->domains, sizeof(ca_org_domain_t), domain_map, db,
-                         "cacert_org_domains", CA_ARGS(org_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&v->admins, sizeof(ca_org_admin_t), admin_map, db,
-                            "cacert_org_admins", CA_ARGS(org_id), p)) != APR_SUCCESS
-        || (rv = ca_db_fill(&v->documents, sizeof(ca_org_document_t), document_map, db,
-                            "cacert_org_documents", CA_ARGS(org_id), p)) != APR_SUCCESS) {
-        return rv;
+    if ((rv = ca_db_fill_lists(v, view_lists, db, CA_ARGS(org_id), p)) == APR_SUCCESS) {
+        *pv = v;
     }
-    *pv = v;
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t ca_org_document(ca_db_t *db, const char *actor, const char *org_id,

@@ -64,7 +64,11 @@ apr_status_t ca_pgpkeys_enqueue(const char **preq_id, ca_db_t *db, const char *m
                                 const apr_array_header_t *emails, apr_pool_t *p);
 
 typedef struct {
-    const char *id, *state, *reason, *key_id, *sig_id;
+    const char *id;
+    const char *state;              /* queued, sent, done, quarantined or refused */
+    const char *reason;             /* why signerd stopped on it, or NULL */
+    const char *key_id;             /* the key to be signed */
+    const char *sig_id;             /* the signature it brought back, or NULL */
 } ca_pgpreq_t;
 
 /* a member's pgpsign request; APR_NOTFOUND */

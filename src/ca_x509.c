@@ -241,15 +241,14 @@ static int dns_name_ok(const char *s)
     return 1;
 }
 
+/* an email address: an ASCII token of at most 254 bytes with one '@',
+ * something before it and something after it */
 static int email_ok(const char *s)
 {
-    const char *at;
+    const char *at = s ? strchr(s, '@') : NULL;
 
-    if (!ascii_token(s, 254)) {
-        return 0;
-    }
-    at = strchr(s, '@');
-    return at && at != s && at[1] && !strchr(at + 1, '@');
+    return ascii_token(s, 254)
+        && at && at != s && at[1] && !strchr(at + 1, '@');
 }
 
 static int url_ok(const char *s)
@@ -558,10 +557,11 @@ int ca_x509_add_policy(X509 *x, const char *oid, const char *cps_url)
 {
     CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
     POLICYINFO *pi = POLICYINFO_new();
-    POLICYQUALINFO *qi = NULL;
     int ok = 0;
 
-    if (!pols || !pi) {
+    /* pols owns pi from here, freeing it with itself */
+    if (!pols || !pi || sk_POLICYINFO_push(pols, pi) <= 0) {
+        POLICYINFO_free(pi);
         goto leave;
     }
     ASN1_OBJECT_free(pi->policyid);
@@ -570,27 +570,22 @@ int ca_x509_add_policy(X509 *x, const char *oid, const char *cps_url)
         goto leave;
     }
     if (cps_url) {
-        qi = POLICYQUALINFO_new();
+        POLICYQUALINFO *qi = POLICYQUALINFO_new();
+
+        /* and pi owns qi */
         pi->qualifiers = sk_POLICYQUALINFO_new_null();
-        if (!qi || !pi->qualifiers) {
+        if (!qi || !pi->qualifiers || sk_POLICYQUALINFO_push(pi->qualifiers, qi) <= 0) {
+            POLICYQUALINFO_free(qi);
             goto leave;
         }
         qi->pqualid = OBJ_nid2obj(NID_id_qt_cps);
         qi->d.cpsuri = ASN1_IA5STRING_new();
-        if (!qi->d.cpsuri || !ASN1_STRING_set(qi->d.cpsuri, cps_url, -1)
-            || sk_POLICYQUALINFO_push(pi->qualifiers, qi) <= 0) {
+        if (!qi->d.cpsuri || !ASN1_STRING_set(qi->d.cpsuri, cps_url, -1)) {
             goto leave;
         }
-        qi = NULL;
     }
-    if (sk_POLICYINFO_push(pols, pi) <= 0) {
-        goto leave;
-    }
-    pi = NULL;
     ok = X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, X509V3_ADD_REPLACE) == 1;
 leave:
-    POLICYQUALINFO_free(qi);
-    POLICYINFO_free(pi);
     CERTIFICATEPOLICIES_free(pols);
     return ok;
 }

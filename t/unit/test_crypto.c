@@ -25,6 +25,12 @@ START_TEST(tokens)
     ck_assert_int_eq(ca_random_token(&a, 18, pool), APR_SUCCESS);
     ck_assert_uint_eq(strlen(a), 24);
     ck_assert_int_eq(ca_random_token(&a, 0, pool), APR_EINVAL);
+    ck_assert_int_eq(ca_random_token_hash(&a, &b, 24, pool), APR_SUCCESS);
+    ck_assert_uint_eq(strlen(a), 32);
+    ck_assert_str_eq(b, ca_sha256_hex(a, strlen(a), pool));
+    ck_assert_int_eq(ca_random_token_hash(&a, &b, 0, pool), APR_EINVAL);
+    ck_assert_ptr_null(a);
+    ck_assert_ptr_null(b);
 }
 END_TEST
 
