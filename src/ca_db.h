@@ -142,9 +142,12 @@ typedef struct {
     const char *label;
 } ca_db_list_t;
 /* CA_DB_LIST(view_t, items, item_t, item_map, "label"): view_t's field
- * items, an array of item_t filled by item_map */
+ * items, an array of item_t filled by item_map (a field that is not an
+ * apr_array_header_t * does not compile: the unevaluated comparison of
+ * distinct pointer types) */
 #define CA_DB_LIST(type, field, elt_type, map, label) \
-    { offsetof(type, field), sizeof(elt_type), (map), (label) }
+    { offsetof(type, field) + 0 * sizeof(&((type *)0)->field == (apr_array_header_t **)0), \
+      sizeof(elt_type), (map), (label) }
 /* the arrays of *obj that the table lists names, each by ca_db_fill in
  * turn, every statement with the same arguments; the first failure stops
  * them */
