@@ -312,7 +312,7 @@ static void state_vars(req_t *q, ca_tmpl_ctx_t *item, const ca_domain_t *d)
 }
 
 /* rows of the domain list on one page (a row with its remove form is about
- * 600 bytes; the templates stop at 1 MiB) */
+ * 480 bytes; the templates stop at 1 MiB) */
 #define DOMAINS_PAGE 500
 
 /* the page of the member's domains that ?p= names: APR_NOTFOUND for a page

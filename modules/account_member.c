@@ -31,7 +31,7 @@ static void identity_vars(req_t *q)
 }
 
 /* rows of the address list on one page (a row with its remove form is about
- * 500 bytes; the templates stop at 1 MiB) */
+ * 440 bytes; the templates stop at 1 MiB) */
 #define EMAILS_PAGE 500
 
 /* the page of the member's addresses that the argument arg names (page 1

@@ -105,7 +105,7 @@ static void line_items(assure_req_t *q, const char *list, const apr_array_header
 static ca_listcache_t *points_cache;
 
 /* rows of a points list on one page: a busy Assurer gives thousands of
- * assurances (a row is about 150 bytes; the templates stop at 1 MiB) */
+ * assurances (a row is about 110 bytes; the templates stop at 1 MiB) */
 #define POINTS_PAGE 1000
 
 /* one page of a points list with its pager, the page's number in the

@@ -112,7 +112,7 @@ def test_a_members_acme_accounts_come_a_page_at_a_time(http, stack, db):
 
 
 def test_a_members_domains_and_addresses_come_a_page_at_a_time(stack, db):
-    """2,500 domains (a remove form each, about 600 bytes) and 2,500 email
+    """2,500 domains (a remove form each, about 480 bytes) and 2,500 email
     addresses: 500 a page.  The overview lists the first 500 addresses and
     its pager leads on to the address page."""
     s, m = actor(stack, db)
@@ -147,7 +147,7 @@ def test_a_members_domains_and_addresses_come_a_page_at_a_time(stack, db):
 
 
 def test_an_assurers_points_page_comes_a_page_at_a_time(stack, db):
-    """The member's own points page lists every assurance given, about 150
+    """The member's own points page lists every assurance given, about 110
     bytes each: 10,000 of them pass 1 MiB.  1,000 a page."""
     s, m = actor(stack, db, points=100, assurer=True)
     assurees = new_members(db, "Pointsee", m["id"], 10000)
