@@ -198,8 +198,6 @@ const char *cacert_cfg_str(const char *v, const char *def);
 /* the getters of a module's settings: the configured value, or the one in
  * the module's `defaults` (a const struct of the configuration's own type,
  * in the file that uses these) */
-#define CACERT_GET_STR(prefix, type, f) \
-    const char *prefix##f(const type *c) { return cacert_cfg_str(c->f, defaults.f); }
 #define CACERT_GET_INT(prefix, type, f) \
     int prefix##f(const type *c) { return cacert_cfg_int(c->f, defaults.f); }
 #define CACERT_GET_TIME(prefix, type, f) \

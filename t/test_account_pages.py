@@ -237,3 +237,24 @@ def test_a_directive_without_its_value_is_refused_naming_the_documented_default(
                 or not re.search(f"default:? {re.escape(default)}", p.stderr):
             wrong.append((directive, default, p.stderr.strip()[-300:]))
     assert not wrong, "\n".join(map(repr, wrong))
+
+
+def test_the_shipped_configuration_sets_the_documented_defaults():
+    # conf/cacert_*.conf say "the values below are the defaults": each
+    # directive they set that docs/ gives a default has that default
+    # (cacert_account.conf set CAcertEmailPingAttempts 5, the old help's
+    # number, where the default is 20)
+    defaults = documented_defaults()
+    conf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conf")
+    wrong, seen = [], 0
+    for name in sorted(os.listdir(conf)):
+        if not name.startswith("cacert_") or not name.endswith(".conf"):
+            continue
+        with open(os.path.join(conf, name)) as f:
+            for line in f:
+                m = re.match(r"\s+(CAcert\w+)\s+(.*?)\s*$", line)
+                if m and m.group(1) in defaults:
+                    seen += 1
+                    if m.group(2).strip('"') != defaults[m.group(1)]:
+                        wrong.append((name, m.group(1), m.group(2)))
+    assert seen > 40 and not wrong, wrong
