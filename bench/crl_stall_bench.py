@@ -7,6 +7,8 @@ the member CA (default 1,000,000), then
     with all N entries (the link reads them, signerd replayed its journal);
   - (b) issuance latency, N requests one after another, median and p99:
     idle, then while CRLs of the member CA are produced one after another;
+  - the first downloads of /pki/member.crl (each child builds the CRL
+    from the revocations, the first time all of them);
   - (a) seconds from a revocation through the real revoke path (the
     member's page, the queue, signerd) to the published /pki/member.crl
     that lists it.
@@ -16,7 +18,7 @@ id, serial, time in whole seconds, reason) are appended to the journal as
 REVOKE records with its hash chain before signerd starts again: journal and
 database agree, and every CRL is signed.
 
-    crl_stall_bench.py [--revoked N] [--requests K] [--rounds R] [--builddir build]
+    crl_stall_bench.py [--revoked N] [--requests K] [--rounds R] [--download] [--builddir build]
 
 Run it from a checkout of main for the figures before (it uses that
 checkout's tools/ and sql/)."""
@@ -231,6 +233,17 @@ def crl_loop(stack, stop, out):
     db.close()
 
 
+def downloads(stack, stop, out):
+    """A relying party: /pki/member.crl fetched again and again, on a new
+    connection each time (so every child builds each new CRL), until stop:
+    (seconds each)."""
+    while not stop.is_set():
+        t0 = time.monotonic()
+        r = requests.get(stack.url + "/pki/member.crl", verify=stack.cert_file)
+        out.append((time.monotonic() - t0, r.status_code, len(r.content)))
+        time.sleep(0.1)
+
+
 def revoke_to_crl(stack, m, db, serial, cid):
     """Seconds from the revoke POST to /pki/member.crl listing serial."""
     before = latest_crl(db)
@@ -312,6 +325,9 @@ def main():
     ap.add_argument("--revocations", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=1,
                     help="idle and busy phases, alternated this many times")
+    ap.add_argument("--download", action="store_true",
+                    help="in the busy phases, a relying party downloads the CRL "
+                         "every 0.1 s as well")
     args = ap.parse_args()
     print(f"== CRLs without stalls: {args.revoked} revocations in CA member "
           f"({os.path.basename(REPO.rstrip('/'))}, {args.builddir}) ==", flush=True)
@@ -346,6 +362,16 @@ def main():
         print(f"  after the restart of signerd and httpd: the first CRL with all {n} "
               f"entries published {time.monotonic() - t0:.1f} s after httpd's start",
               flush=True)
+        # the first downloads: each child builds the CRL from the
+        # revocations (the first time all of them), then keeps it
+        took_dl = []
+        for _ in range(4):
+            t1 = time.monotonic()
+            r = requests.get(stack.url + "/pki/member.crl", verify=stack.cert_file)
+            took_dl.append(time.monotonic() - t1)
+            assert r.status_code == 200, r.status_code
+        print(f"  /pki/member.crl ({len(r.content) / 1e6:.1f} MB), four downloads on new "
+              f"connections: {', '.join(f'{t:.2f}' for t in took_dl)} s", flush=True)
         m.issue(pool.pop())
         time.sleep(2)
         idle, busy, starts, took, cpu, spans = [], [], [], [], [], []
@@ -363,6 +389,10 @@ def main():
             stop, crls = threading.Event(), []
             th = threading.Thread(target=crl_loop, args=(stack, stop, crls))
             th.start()
+            dls = []
+            if args.download:
+                dl = threading.Thread(target=downloads, args=(stack, stop, dls))
+                dl.start()
             time.sleep(1)
             c2, s2, t2 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
             b_starts = []
@@ -371,6 +401,13 @@ def main():
             c3, s3, t3 = cpu_seconds(), cpu_seconds(sb), time.monotonic()
             stop.set()
             th.join()
+            if args.download:
+                dl.join()
+                ok = [t for t, st, n in dls if st == 200]
+                print(f"  round {r + 1}: {len(dls)} downloads of the CRL meanwhile, "
+                      f"{len(ok)} answered 200, median {statistics.median(ok):.2f} s, "
+                      f"slowest {max(ok):.2f} s" if ok else "  no download answered 200",
+                      flush=True)
             b_took = [t for t, st in crls if st == "done"]
             rounds.append((i_lat, b_lat, len(b_took), len(crls) - len(b_took)))
             idle += i_lat

@@ -87,12 +87,16 @@ const char *iss_chain_pem(iss_srv_cfg *cfg, const ca_cert_t *c, apr_pool_t *p)
 }
 
 /* ---- the newest CRL of each CA, kept by each child ----
- * A CRL of a million revocations is 42 MB.  Read from the database for each
- * download, it costs the server and this child most of a second of work,
- * and anyone may download it as often as they like.  So each child keeps
- * the newest CRL it has read of each CA, and a download asks the database
- * only for the newest number (the primary key's last entry): the body is
- * read again only when the newest number changed.  A download holds a
+ * A CRL of a million revocations is 42 MB.  The database holds its fields
+ * and signature, not its body (migration 025): the child builds the body
+ * from its own copy of the CA's revocations (ca_crl_rebuild_t: read whole
+ * the first time, then only those revoked since), and serves it only if
+ * the signature verifies.  That costs about 0.1 s per new CRL, and anyone
+ * may download it as often as they like.  So each child keeps the newest
+ * CRL it has built of each CA, and a download asks the database only for
+ * the newest number (the primary key's last entry): the body is built
+ * again only when the newest number changed; one download builds it while
+ * others of the same CA wait for it (crl_build_t.mu).  A download holds a
  * reference to the kept copy while it is sent; the CRL just read replaces
  * it in the list, and the old copy goes with its last reference.  The
  * database decides which is newest: a kept CRL with a higher number than
@@ -111,6 +115,19 @@ typedef struct crl_kept_t {
 
 static apr_thread_mutex_t *kept_mutex;
 static crl_kept_t *kept;
+
+/* what a child keeps of a CA's revocations to build its CRLs: made at the
+ * first download of that CA's CRL, in the child's pool */
+typedef struct crl_build_t {
+    struct crl_build_t *next;
+    const char *ca;
+    apr_thread_mutex_t *mu;             /* one build at a time */
+    ca_crl_rebuild_t *rb;
+    X509 *issuer;
+} crl_build_t;
+
+static apr_pool_t *build_pool;          /* the child's; under kept_mutex */
+static crl_build_t *builds;
 
 static void kept_free(crl_kept_t *k)
 {
@@ -138,6 +155,14 @@ static apr_status_t kept_cleanup(void *data)
     }
     kept = NULL;
     kept_mutex = NULL;
+    builds = NULL;
+    build_pool = NULL;
+    return APR_SUCCESS;
+}
+
+static apr_status_t issuer_free(void *data)
+{
+    X509_free(data);
     return APR_SUCCESS;
 }
 
@@ -145,8 +170,42 @@ void iss_pki_child_init(apr_pool_t *pchild)
 {
     if (apr_thread_mutex_create(&kept_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
         == APR_SUCCESS) {
+        build_pool = pchild;
         apr_pool_cleanup_register(pchild, NULL, kept_cleanup, apr_pool_cleanup_null);
     }
+}
+
+/* the build state of the CA is (its certificate parsed once); NULL without
+ * memory or a child pool */
+static crl_build_t *build_of(const issuer_t *is)
+{
+    crl_build_t *b;
+    const unsigned char *der = is->der;
+
+    if (!kept_mutex) {
+        return NULL;
+    }
+    apr_thread_mutex_lock(kept_mutex);
+    for (b = builds; b && strcmp(b->ca, is->name); b = b->next) {
+    }
+    if (!b && build_pool) {
+        b = apr_pcalloc(build_pool, sizeof(*b));
+        b->ca = apr_pstrdup(build_pool, is->name);
+        if (apr_thread_mutex_create(&b->mu, APR_THREAD_MUTEX_DEFAULT, build_pool)
+                != APR_SUCCESS
+            || ca_crl_rebuild_make(&b->rb, build_pool) != APR_SUCCESS
+            || !(b->issuer = d2i_X509(NULL, &der, (long)is->der_len))) {
+            b = NULL;
+        }
+        else {
+            apr_pool_cleanup_register(build_pool, b->issuer, issuer_free,
+                                      apr_pool_cleanup_null);
+            b->next = builds;
+            builds = b;
+        }
+    }
+    apr_thread_mutex_unlock(kept_mutex);
+    return b;
 }
 
 /* the kept CRL of ca if it is number, with a reference for the caller;
@@ -212,13 +271,14 @@ static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned c
     return k;
 }
 
-static int send_crl(request_rec *r, const char *ca)
+static int send_crl(request_rec *r, const issuer_t *is)
 {
     ca_db_t db;
     const unsigned char *der;
     apr_size_t len;
     apr_int64_t number;
     crl_kept_t *k = NULL;
+    crl_build_t *b;
     apr_status_t rv;
     int rc;
 
@@ -226,15 +286,29 @@ static int send_crl(request_rec *r, const char *ca)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CA21204: no database connection for the CRL");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    rv = ca_issue_latest_crl_number(&number, &db, ca, r->pool);
-    if (rv == APR_SUCCESS && !(k = kept_take(ca, number))) {
-        rv = ca_issue_latest_crl(&der, &len, &number, &db, ca, r->pool);
-        if (rv == APR_SUCCESS && (k = kept_put(ca, number, der, len)) == NULL) {
-            return cacert_send(r, "application/pkix-crl", NULL, der, len);
+    rv = ca_issue_latest_crl_number(&number, &db, is->name, r->pool);
+    if (rv == APR_SUCCESS && !(k = kept_take(is->name, number))) {
+        if (!(b = build_of(is))) {
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
+        apr_thread_mutex_lock(b->mu);
+        /* built by the download this one waited for? */
+        if (!(k = kept_take(is->name, number))) {
+            rv = ca_issue_latest_crl(&der, &len, &number, b->rb, b->issuer, &db, is->name,
+                                     r->pool);
+            if (rv == APR_SUCCESS && (k = kept_put(is->name, number, der, len)) == NULL) {
+                apr_thread_mutex_unlock(b->mu);
+                return cacert_send(r, "application/pkix-crl", NULL, der, len);
+            }
+        }
+        apr_thread_mutex_unlock(b->mu);
     }
     if (rv == APR_NOTFOUND) {
         return HTTP_NOT_FOUND;
+    }
+    if (rv == APR_EMISMATCH) {
+        /* logged (CA10628): no CRL rather than one that is not the signed one */
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     if (rv != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -339,7 +413,7 @@ int iss_pki_handler(request_rec *r)
             return cacert_send(r, "application/pkix-cert", NULL, is->der, is->der_len);
         }
         if (!strcmp(dot, ".crl") && is != c->root) {
-            return send_crl(r, ca);
+            return send_crl(r, is);
         }
     }
     return HTTP_NOT_FOUND;

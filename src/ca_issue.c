@@ -100,7 +100,8 @@ const ca_stmt_t ca_issue_stmts[] = {
       "SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
       " coalesce(revoke_reason, 0) AS reason, revoked_seq"
       " FROM certificates WHERE ca = %s AND revoked_seq IS NOT NULL"
-      " AND revoked_seq > %s::bigint ORDER BY revoked_seq LIMIT %s::integer" },
+      " AND revoked_seq > %s::bigint AND revoked_seq <= %s::bigint"
+      " ORDER BY revoked_seq LIMIT %s::integer" },
     { "cacert_iss_mark_sent",
       "UPDATE signer_requests SET state = 'sent', sent_at = coalesce(sent_at, now()),"
       " attempts = attempts + 1 WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
@@ -121,13 +122,12 @@ const ca_stmt_t ca_issue_stmts[] = {
       "UPDATE certificates SET revoked_at = to_timestamp(%s::float8), revoke_reason = %s::smallint,"
       " revoked_by = (SELECT member_id FROM signer_requests WHERE id = %s::bigint)"
       " WHERE id = %s::bigint AND revoked_at IS NULL" },
+    /* a CRL's fields and signature, not its body (migration 025) */
     { "cacert_iss_insert_crl",
-      "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, parts)"
+      "INSERT INTO crls (ca, crl_number, this_update, next_update, entries, parts, md,"
+      " revoked_upto, signature)"
       " VALUES (%s, %s::bigint, to_timestamp(%s::float8), to_timestamp(%s::float8),"
-      " %s::integer, %s::integer)" },
-    { "cacert_iss_insert_crl_part",
-      "INSERT INTO crl_parts (ca, crl_number, seq, part)"
-      " VALUES (%s, %s::bigint, %s::integer, %pDb)" },
+      " %s::integer, 0, %s, %s::bigint, %pDb)" },
     { "cacert_iss_quarantine",
       "UPDATE signer_requests SET state = 'quarantined', reason = %s, done_at = now()"
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
@@ -135,7 +135,10 @@ const ca_stmt_t ca_issue_stmts[] = {
       "UPDATE signer_requests SET state = 'refused', reason = %s, done_at = now()"
       " WHERE id = %s::bigint AND state IN ('queued', 'sent')" },
     { "cacert_iss_latest_crl",
-      "SELECT crl_number, der, parts FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
+      "SELECT crl_number, der, parts, entries, md, revoked_upto, signature,"
+      " extract(epoch FROM this_update)::bigint AS this_update,"
+      " extract(epoch FROM next_update)::bigint AS next_update"
+      " FROM crls WHERE ca = %s ORDER BY crl_number DESC LIMIT 1" },
     { "cacert_iss_crl_parts",
       "SELECT part FROM crl_parts WHERE ca = %s AND crl_number = %s::bigint ORDER BY seq" },
     /* drops the bodies of a CA's CRLs but the newest few (migration 024) */
@@ -580,7 +583,8 @@ leave:
 }
 
 apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
-                               ca_db_t *db, const char *ca, int limit, apr_pool_t *p)
+                               ca_db_t *db, const char *ca, apr_int64_t upto, int limit,
+                               apr_pool_t *p)
 {
     apr_array_header_t *rows;
     ca_crl_entry_t *entries;
@@ -590,8 +594,9 @@ apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t
 
     *pgot = 0;
     rv = ca_db_rows(&rows, db, "cacert_iss_revoked_delta",
-                    CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, seq), apr_itoa(p, limit)),
-                    p);
+                    CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, seq),
+                            apr_psprintf(p, "%" APR_INT64_T_FMT, upto < 0 ? INT64_MAX : upto),
+                            apr_itoa(p, limit)), p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -719,25 +724,18 @@ struct ca_crl_snap_t {
     apr_size_t tbslen;
     unsigned char tbs_sha[SHA256_DIGEST_LENGTH]; /* the SHA-256 of tbs, */
     int has_tbs_sha;                /* once made (ca_issue_crl_finish) */
-    unsigned rest;                  /* ca_issue_crl_snap_rest */
+    apr_int64_t upto;               /* the set's last revoked_seq (migration 025) */
 };
 
-/* a rest after one part is at most this long, whatever the part took */
-#define CA_CRL_REST_MAX apr_time_from_msec(100)
-
-void ca_issue_crl_snap_rest(ca_crl_snap_t *sn, unsigned ratio)
-{
-    sn->rest = ratio;
-}
-
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
-                                   ca_crl_set_t *set, unsigned char **pbuf,
+                                   ca_crl_set_t *set, apr_int64_t upto, unsigned char **pbuf,
                                    apr_size_t *pcap, apr_pool_t *p)
 {
     ca_crl_snap_t *sn = apr_pcalloc(p, sizeof(*sn));
     apr_status_t rv;
 
     *psnap = NULL;
+    sn->upto = upto;
     sn->id = apr_pstrdup(p, q->id);
     sn->ca = apr_pstrdup(p, q->ca);
     sn->spec.issuer = issuer;
@@ -762,12 +760,14 @@ leave:
 apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const char *ca,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, ca_crl_set_t *set,
-                                  unsigned char **pbuf, apr_size_t *pcap, apr_pool_t *p)
+                                  apr_int64_t upto, unsigned char **pbuf, apr_size_t *pcap,
+                                  apr_pool_t *p)
 {
     ca_crl_snap_t *sn = apr_pcalloc(p, sizeof(*sn));
     apr_status_t rv;
 
     *psnap = NULL;
+    sn->upto = upto;
     sn->id = apr_pstrdup(p, id);
     sn->ca = apr_pstrdup(p, ca);
     crl_spec_now(&sn->spec, issuer, apr_pstrdup(p, md), (uint64_t)apr_atoi64(id), validity);
@@ -802,13 +802,9 @@ static int revokes_after(ca_db_t *db, const ca_crl_snap_t *sn, apr_pool_t *p)
            && ca_col_i64(row, "n", 0) > 0;
 }
 
-/* a CRL is stored in parts of this size (migration 023): one 42 MB
- * parameter cost PostgreSQL's backend 2-4 times the CPU of 1 MiB ones */
-#define CA_CRL_PART ((apr_size_t)1 << 20)
-
-/* the bodies kept of a CA's CRLs, the newest first (migration 024): /pki
- * reads the newest number, then its parts; three stores in between take
- * seconds */
+/* the bodies kept of a CA's CRLs stored before migration 025, the newest
+ * first (migration 024): /pki reads the newest number, then its parts;
+ * three stores in between take seconds */
 #define CA_CRL_KEEP "3"
 
 apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
@@ -818,8 +814,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     const ca_tlv_t *sig, *count;
     const unsigned char *crl;
     const unsigned char *sha;
-    const char *number;
-    apr_size_t crllen, nparts, i;
+    apr_size_t crllen;
     apr_status_t rv;
 
     if ((rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS) {
@@ -895,41 +890,34 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (crllen > INT_MAX) { /* about 50 million entries; /pki reads it whole */
+    if (crllen > INT_MAX) { /* about 50 million entries; /pki builds it whole */
         ca_log(CA_LOG_ERR, "CA10624", APR_EINVAL,
                "CRL %s for %s: %" APR_SIZE_T_FMT " bytes, over the 2 GiB /pki "
                "serves in one piece; nothing published",
                sn->id, sn->ca, crllen);
         return APR_EINVAL;
     }
-    /* the CRL and the end of its request in one transaction: until it
-     * commits, the request stays open and is asked again */
+    /* the CRL (its fields and signature: every server builds the body
+     * again from its revocations up to sn->upto, migration 025) and the end
+     * of its request in one transaction: until it commits, the request
+     * stays open and is asked again */
     if ((rv = ca_db_begin(db, p)) != APR_SUCCESS) {
         return rv;
     }
-    number = apr_psprintf(p, "%" APR_UINT64_T_FMT, (apr_uint64_t)sn->spec.crl_number);
-    nparts = (crllen + CA_CRL_PART - 1) / CA_CRL_PART;
     rv = ca_db_query(NULL, db, "cacert_iss_insert_crl",
-                     CA_ARGS(sn->ca, number,
+                     CA_ARGS(sn->ca,
+                             apr_psprintf(p, "%" APR_UINT64_T_FMT,
+                                          (apr_uint64_t)sn->spec.crl_number),
                              apr_psprintf(p, "%" APR_INT64_T_FMT,
                                           (apr_int64_t)sn->spec.this_update),
                              apr_psprintf(p, "%" APR_INT64_T_FMT,
                                           (apr_int64_t)sn->spec.next_update),
                              apr_psprintf(p, "%" APR_SIZE_T_FMT, sn->spec.nentries),
-                             apr_psprintf(p, "%" APR_SIZE_T_FMT, nparts)), p);
-    for (i = 0; rv == APR_SUCCESS && i < nparts; i++) {
-        apr_size_t off = i * CA_CRL_PART;
-        apr_size_t n = crllen - off < CA_CRL_PART ? crllen - off : CA_CRL_PART;
-        apr_time_t t0 = ca_mono_now();
-        rv = ca_db_query(NULL, db, "cacert_iss_insert_crl_part",
-                         CA_ARGS(sn->ca, number, apr_psprintf(p, "%" APR_SIZE_T_FMT, i),
-                                 CA_BLOB(crl + off, n, p)), p);
-        if (rv == APR_SUCCESS && sn->rest && i + 1 < nparts) {
-            apr_interval_time_t rest = (apr_interval_time_t)sn->rest * (ca_mono_now() - t0);
-            apr_sleep(rest < CA_CRL_REST_MAX ? rest : CA_CRL_REST_MAX);
-        }
-    }
+                             sn->spec.md,
+                             apr_psprintf(p, "%" APR_INT64_T_FMT, sn->upto),
+                             CA_BLOB(sig->value, sig->len, p)), p);
     if (rv == APR_SUCCESS) {
+        /* the bodies of CRLs stored before migration 025 */
         rv = ca_db_query(NULL, db, "cacert_iss_prune_crls",
                          CA_ARGS(sn->ca, CA_CRL_KEEP, sn->ca, sn->ca), p);
     }
@@ -941,13 +929,14 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
 }
 
 apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
-                                 ca_crl_set_t *set, const unsigned char *answer,
-                                 apr_size_t len, apr_pool_t *p)
+                                 ca_crl_set_t *set, apr_int64_t upto,
+                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p)
 {
     ca_crl_snap_t *sn;
     apr_status_t rv;
 
-    if ((rv = ca_issue_crl_snapshot(&sn, q, issuer, set, NULL, NULL, p)) == APR_SUCCESS) {
+    if ((rv = ca_issue_crl_snapshot(&sn, q, issuer, set, upto, NULL, NULL, p))
+        == APR_SUCCESS) {
         rv = ca_issue_store_crl(db, sn, answer, len, p);
     }
     return rv;
@@ -959,36 +948,32 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
     return ca_db_query(NULL, db, "cacert_iss_quarantine", CA_ARGS(reason, id), p);
 }
 
-apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
-                                 apr_int64_t *pnumber, ca_db_t *db, const char *ca,
-                                 apr_pool_t *p)
+/* a CRL stored before migration 025: its body, whole (der) or in parts */
+static apr_status_t crl_body(const unsigned char **pder, apr_size_t *plen,
+                             const ca_row_t *row, apr_int64_t number, ca_db_t *db,
+                             const char *ca, apr_pool_t *p)
 {
-    const ca_row_t *row;
     apr_array_header_t *rows;
     const unsigned char **parts;
     unsigned char *der;
     apr_size_t *lens, total = 0;
     apr_int64_t nparts;
     int i;
-    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *pnumber = ca_col_i64(row, "crl_number", 0);
     nparts = ca_col_i64(row, "parts", 0);
     if (nparts <= 0) {
         /* stored before migration 023: in one piece */
         return ca_bytea_out(pder, plen, ca_col(row, "der"), p);
     }
     if ((rv = ca_db_rows(&rows, db, "cacert_iss_crl_parts",
-                         CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, *pnumber)), p))
+                         CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, number)), p))
         != APR_SUCCESS) {
         return rv;
     }
     if (rows->nelts != nparts) {
         ca_log(CA_LOG_ERR, "CA10626", APR_SUCCESS, "CRL %" APR_INT64_T_FMT " of %s has %d "
-               "parts of %" APR_INT64_T_FMT, *pnumber, ca, rows->nelts, nparts);
+               "parts of %" APR_INT64_T_FMT, number, ca, rows->nelts, nparts);
         return APR_EGENERAL;
     }
     parts = apr_palloc(p, sizeof(*parts) * (apr_size_t)rows->nelts);
@@ -1008,6 +993,102 @@ apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
         der += lens[i];
     }
     return APR_SUCCESS;
+}
+
+struct ca_crl_rebuild_t {
+    ca_crl_set_t *set;
+    apr_int64_t seq;                /* the last revoked_seq read into set */
+};
+
+apr_status_t ca_crl_rebuild_make(ca_crl_rebuild_t **prb, apr_pool_t *p)
+{
+    ca_crl_rebuild_t *rb = apr_pcalloc(p, sizeof(*rb));
+
+    *prb = rb;
+    return ca_crl_set_make(&rb->set, p);
+}
+
+/* revocations read in one step while a CRL is built again: the first
+ * build of a server reads them all, in steps that keep the database's
+ * answer (libpq holds it whole) to a few MB */
+#define CRL_REBUILD_CHUNK 50000
+
+/* a CRL stored since migration 025: its TBS built again from rb brought
+ * up to the CRL's revoked_upto, and the signature checked over it with
+ * the CA certificate's key.  APR_EMISMATCH (logged) when it does not
+ * verify: rb is read afresh the next time. */
+static apr_status_t crl_rebuild(const unsigned char **pder, apr_size_t *plen,
+                                ca_crl_rebuild_t *rb, X509 *issuer, const ca_row_t *row,
+                                apr_int64_t number, ca_db_t *db, const char *ca,
+                                apr_pool_t *p)
+{
+    ca_crl_spec_t spec;
+    const unsigned char *sig, *tbs;
+    apr_size_t siglen, tbslen, got;
+    apr_int64_t upto = ca_col_i64(row, "revoked_upto", -1);
+    apr_int64_t entries = ca_col_i64(row, "entries", -1);
+    apr_status_t rv;
+
+    if (upto < 0 || !*ca_col(row, "md")
+        || ca_bytea_out(&sig, &siglen, ca_col(row, "signature"), p) != APR_SUCCESS) {
+        ca_log(CA_LOG_ERR, "CA10627", APR_EINVAL, "CRL %" APR_INT64_T_FMT " of %s: a row "
+               "without its signature's fields", number, ca);
+        return APR_EGENERAL;
+    }
+    if (rb->seq > upto) {
+        /* a CRL older than the last one built (a standby promoted without
+         * the newest revocations): read from the start */
+        ca_crl_set_clear(rb->set);
+        rb->seq = 0;
+    }
+    do {
+        rv = ca_issue_crl_sync(&got, &rb->seq, rb->set, db, ca, upto, CRL_REBUILD_CHUNK, p);
+    } while (rv == APR_SUCCESS && got == CRL_REBUILD_CHUNK);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    memset(&spec, 0, sizeof(spec));
+    spec.issuer = issuer;
+    spec.md = ca_col(row, "md");
+    spec.this_update = ca_col_i64(row, "this_update", 0);
+    spec.next_update = ca_col_i64(row, "next_update", 0);
+    spec.crl_number = (uint64_t)number;
+    rv = (apr_int64_t)ca_crl_set_count(rb->set) != entries ? APR_EINVAL
+         : ca_crl_set_tbs(&tbs, &tbslen, rb->set, &spec, p);
+    if (rv == APR_SUCCESS) {
+        rv = ca_crl_assemble(pder, plen, tbs, tbslen, sig, siglen, X509_get0_pubkey(issuer),
+                             spec.md, p);
+    }
+    if (rv == APR_EINVAL) {
+        /* never serve a CRL that is not the one signed: a revocation
+         * changed or gone since, another CA certificate, a damaged row */
+        ca_log(CA_LOG_ERR, "CA10628", APR_SUCCESS, "CRL %" APR_INT64_T_FMT " of %s: the "
+               "body built from %" APR_SIZE_T_FMT " revocations (the row says %"
+               APR_INT64_T_FMT ") does not match its signature; not served", number, ca,
+               ca_crl_set_count(rb->set), entries);
+        ca_crl_set_clear(rb->set);
+        rb->seq = 0;
+        rv = APR_EMISMATCH;
+    }
+    return rv;
+}
+
+apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
+                                 apr_int64_t *pnumber, ca_crl_rebuild_t *rb, X509 *issuer,
+                                 ca_db_t *db, const char *ca, apr_pool_t *p)
+{
+    const ca_row_t *row;
+    apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *pnumber = ca_col_i64(row, "crl_number", 0);
+    /* (mod_dbd's PostgreSQL driver gives a NULL as "") */
+    if (!*ca_col(row, "signature")) {
+        return crl_body(pder, plen, row, *pnumber, db, ca, p);
+    }
+    return crl_rebuild(pder, plen, rb, issuer, row, *pnumber, db, ca, p);
 }
 
 apr_status_t ca_issue_latest_crl_number(apr_int64_t *pnumber, ca_db_t *db, const char *ca,

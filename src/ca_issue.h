@@ -113,11 +113,12 @@ apr_status_t ca_issue_answer_revoked(ca_db_t *db, const ca_queued_t *q,
                                      const unsigned char *answer, apr_size_t len,
                                      apr_pool_t *p);
 /* bring set up to date with ca's revocations numbered above *pseq
- * (certificates.revoked_seq), at most limit of them: *pgot read, *pseq the
- * last number seen.  From *pseq = 0 in steps of limit it is the first
- * load, spread over the link's rounds. */
+ * (certificates.revoked_seq) and up to upto (< 0: all), at most limit of
+ * them: *pgot read, *pseq the last number seen.  From *pseq = 0 in steps
+ * of limit it is the first load, spread over the link's rounds. */
 apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
-                               ca_db_t *db, const char *ca, int limit, apr_pool_t *p);
+                               ca_db_t *db, const char *ca, apr_int64_t upto, int limit,
+                               apr_pool_t *p);
 /* build the CRL request payload for ca: this CRL number (the request id,
  * so numbers only grow), now, now + validity, and the SHA-256 of the TBS
  * over set (the revocations the web side holds, kept up to date) */
@@ -130,13 +131,15 @@ void ca_issue_crl_payload(const unsigned char **ppayload, apr_size_t *plen, cons
                           const ca_crl_spec_t *spec, const unsigned char sha[32],
                           apr_pool_t *p);
 /* a CRL_SIG answer: the TBS from set and the request's parameters, check
- * it is the one signed, assemble and store the CRL.  APR_EMISMATCH if the
+ * it is the one signed, and store the CRL: its fields, the signature and
+ * upto, the last revoked_seq read into set (migration 025: the body is
+ * built again by whoever serves it, ca_issue_latest_crl).  APR_EMISMATCH if the
  * signer's journal and the database disagree, the revocations changed
  * since the request, or the signature does not verify (nothing is
  * published; the request is refused). */
 apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer,
-                                 ca_crl_set_t *set, const unsigned char *answer,
-                                 apr_size_t len, apr_pool_t *p);
+                                 ca_crl_set_t *set, apr_int64_t upto,
+                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
 /* ca_issue_answer_crl in two steps, for a link that stores CRLs in a
  * thread of its own: the TBS the answer must have signed, copied from set
  * as it is now (with q's id, CA and parameters, in p; issuer must live as
@@ -147,7 +150,7 @@ apr_status_t ca_issue_answer_crl(ca_db_t *db, const ca_queued_t *q, X509 *issuer
  * until ca_issue_store_crl returns. */
 typedef struct ca_crl_snap_t ca_crl_snap_t;
 apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, X509 *issuer,
-                                   ca_crl_set_t *set, unsigned char **pbuf,
+                                   ca_crl_set_t *set, apr_int64_t upto, unsigned char **pbuf,
                                    apr_size_t *pcap, apr_pool_t *p);
 /* a new CRL request in two steps, for a link that hashes off its line:
  * the TBS copied from set as it is now (ca_crl_set_tbs_into; CRL number
@@ -157,22 +160,29 @@ apr_status_t ca_issue_crl_snapshot(ca_crl_snap_t **psnap, const ca_queued_t *q, 
 apr_status_t ca_issue_crl_prepare(ca_crl_snap_t **psnap, const char *id, const char *ca,
                                   X509 *issuer, const char *md,
                                   apr_interval_time_t validity, ca_crl_set_t *set,
-                                  unsigned char **pbuf, apr_size_t *pcap, apr_pool_t *p);
+                                  apr_int64_t upto, unsigned char **pbuf, apr_size_t *pcap,
+                                  apr_pool_t *p);
 void ca_issue_crl_finish(const unsigned char **ppayload, apr_size_t *plen,
                          ca_crl_snap_t *snap, apr_pool_t *p);
 apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *snap,
                                 const unsigned char *answer, apr_size_t len, apr_pool_t *p);
-/* ca_issue_store_crl of snap rests ratio times each part's own time after
- * it (but the last), for a thread that stores in the background; 0 (the
- * default) does not rest */
-void ca_issue_crl_snap_rest(ca_crl_snap_t *snap, unsigned ratio);
 /* signerd stopped on this request: it is set aside, the rest flows */
 apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason,
                                  apr_pool_t *p);
-/* the newest CRL of ca (DER) and its number; APR_NOTFOUND */
+/* What a server keeps of a CA's revocations to build its CRLs again: the
+ * database holds a CRL's fields and signature, not its 42 MB body
+ * (migration 025).  One per CA, made in a pool that lives as long as it is
+ * used (its big arrays go with it); not for two threads at once. */
+typedef struct ca_crl_rebuild_t ca_crl_rebuild_t;
+apr_status_t ca_crl_rebuild_make(ca_crl_rebuild_t **prb, apr_pool_t *p);
+/* the newest CRL of ca (DER, in p) and its number; APR_NOTFOUND.  Its body
+ * is built from rb, brought up to the revocations it lists (the first time
+ * all of them: seconds at a million), and served only if the signature
+ * verifies with issuer's key: APR_EMISMATCH (logged) if it does not.  A
+ * CRL stored before migration 025 is read whole from the database. */
 apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
-                                 apr_int64_t *pnumber, ca_db_t *db, const char *ca,
-                                 apr_pool_t *p);
+                                 apr_int64_t *pnumber, ca_crl_rebuild_t *rb, X509 *issuer,
+                                 ca_db_t *db, const char *ca, apr_pool_t *p);
 /* only the number of the newest CRL of ca (no body is read); APR_NOTFOUND */
 apr_status_t ca_issue_latest_crl_number(apr_int64_t *pnumber, ca_db_t *db, const char *ca,
                                         apr_pool_t *p);

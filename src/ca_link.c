@@ -76,25 +76,16 @@ typedef struct {
 #define STORE_NICE 10
 
 /* After a CRL is stored, no CRL request goes out for CRL_PACE times the
- * store's own time (at most CRL_PACE_MAX): CRLs of a million entries made
- * back to back would otherwise keep signerd, this thread and PostgreSQL's
- * backend busy all the time next to the members' requests (issue 19:
- * issuance p99 while CRLs are made).  So CRL work takes at most about a
- * quarter of the time; at 42 MB (a store of about 0.3 s) the next CRL
- * goes out about 0.9 s after the last one was stored, at the sizes of the
- * tests a few ms after.  A revocation still reaches the published CRL
- * within CRL_PACE_MAX plus two CRLs' time. */
+ * CPU time this host spent on it (the copy of the TBS, its SHA-256, the
+ * checks and the store; at most CRL_PACE_MAX): CRLs of a million entries
+ * made back to back would otherwise keep signerd and this thread busy all
+ * the time next to the members' requests (issue 19: issuance p99 while
+ * CRLs are made).  So CRL work takes at most about a quarter of the time;
+ * at the sizes of the tests the next CRL goes out a few ms after.  A
+ * revocation still reaches the published CRL within CRL_PACE_MAX plus two
+ * CRLs' time. */
 #define CRL_PACE 3
 #define CRL_PACE_MAX apr_time_from_sec(2)
-
-/* Within a store, after each part of the CRL (1 MiB, ca_issue.c) the
- * thread rests STORE_REST times that part's own time: PostgreSQL's
- * backend, which the store thread's nice value does not reach, then works
- * in slices of a few ms with the CPU free in between, instead of one
- * stretch of a few hundred ms that requests of members landing in it
- * share (issue 19: issuance p99 while CRLs are made).  The pause above is
- * counted from the store's work, without these rests. */
-#define STORE_REST 1
 
 /* a new CRL request hashed again after revocations overtook it this many
  * times is hashed on the line instead, so a steady flow of revocations
@@ -207,7 +198,6 @@ static int store_job(ca_link_t *l, crl_job_t *j, apr_pool_t *tp)
     if ((rv = l->cfg->store_db(l->cfg->baton, &db, &handle, p)) != APR_SUCCESS) {
         goto leave;
     }
-    ca_issue_crl_snap_rest(j->snap, STORE_REST);
     rv = ca_issue_store_crl(&db, j->snap, j->ans, j->alen, p);
     l->cfg->store_db_close(l->cfg->baton, handle);
 leave:
@@ -275,7 +265,8 @@ static void *store_main(void *data)
              * meanwhile (store_lent) */
             apr_time_t t0 = ca_mono_now();
             int failed = ca_issue_crl_prepare(&j->snap, j->id, j->ca, j->issuer, j->md,
-                                              j->validity, j->set, &j->buf, &j->cap, j->pool)
+                                              j->validity, j->set, j->seq, &j->buf, &j->cap,
+                                              j->pool)
                          != APR_SUCCESS;
             pthread_mutex_lock(&st->mu);
             j->copied = 1;
@@ -300,7 +291,8 @@ static void *store_main(void *data)
             st->retry_after = ca_mono_now() + apr_time_from_sec(5);
         }
         else {
-            apr_interval_time_t pace = CRL_PACE * (ca_mono_now() - t_store) / (1 + STORE_REST);
+            apr_interval_time_t pace = CRL_PACE * (j->t_copy + j->t_hash
+                                                   + ca_mono_now() - t_store);
             st->pace_until = ca_mono_now() + (pace < CRL_PACE_MAX ? pace : CRL_PACE_MAX);
         }
         /* done with the TBS: its buffer back for the next CRL, in the same
@@ -418,7 +410,7 @@ static apr_status_t crl_step(int *pmore, ca_link_t *l, link_crl_t *c, ca_db_t *d
                              apr_pool_t *p)
 {
     apr_size_t got = 0;
-    apr_status_t rv = ca_issue_crl_sync(&got, &c->seq, c->set, db, c->ca, CRL_CHUNK, p);
+    apr_status_t rv = ca_issue_crl_sync(&got, &c->seq, c->set, db, c->ca, -1, CRL_CHUNK, p);
 
     (void)l;
     *pmore = 0;
@@ -979,8 +971,8 @@ static apr_status_t crl_hand_over(ca_link_t *l, ca_db_t *db, ca_queued_t *q,
     if (!(issuer = l->cfg->issuer(l->cfg->baton, q->ca, j->pool))) {
         rv = APR_EGENERAL;
     }
-    else if ((rv = ca_issue_crl_snapshot(&j->snap, q, issuer, c->set, &j->buf, &j->cap,
-                                         j->pool)) == APR_SUCCESS) {
+    else if ((rv = ca_issue_crl_snapshot(&j->snap, q, issuer, c->set, c->seq, &j->buf,
+                                         &j->cap, j->pool)) == APR_SUCCESS) {
         rv = job_post(l, j);
     }
     if (rv != APR_SUCCESS) {
@@ -1020,7 +1012,7 @@ static apr_status_t store_answer(ca_link_t *l, ca_db_t *db, ca_queued_t *q, uint
         /* revocations stored since the request make it differ: refused,
          * and a new one queued */
         if ((rv = crl_catch_up(l, c, db, p)) == APR_SUCCESS) {
-            rv = issuer ? ca_issue_answer_crl(db, q, issuer, c->set, ans, alen, p)
+            rv = issuer ? ca_issue_answer_crl(db, q, issuer, c->set, c->seq, ans, alen, p)
                         : APR_EGENERAL;
         }
         /* a CRL that does not match is logged and set aside for support */

@@ -1283,7 +1283,7 @@ START_TEST(crl_request_prepared)
                                               "sha384", apr_time_from_sec(86400), pool),
                          APR_SUCCESS);
         ck_assert_int_eq(ca_issue_crl_prepare(&snap, "4711", "member", rsa_issuer, "sha384",
-                                              apr_time_from_sec(86400), set, &buf, &cap,
+                                              apr_time_from_sec(86400), set, 0, &buf, &cap,
                                               pool), APR_SUCCESS);
         ca_issue_crl_finish(&two, &twolen, snap, pool);
         if (onelen == twolen && !memcmp(one, two, onelen)) {
