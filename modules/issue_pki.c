@@ -117,10 +117,15 @@ static apr_thread_mutex_t *kept_mutex;
 static crl_kept_t *kept;
 
 /* what a child keeps of a CA's revocations to build its CRLs: made at the
- * first download of that CA's CRL, in the child's pool */
+ * first download of that CA's CRL on a virtual host, in the child's pool.
+ * One per virtual host, because each may read another database (a hot
+ * standby, docs/scaling.md): a copy brought up to the primary's newest CRL
+ * cannot go back to a lagging standby's older one, and would be read
+ * afresh at every turn between the two. */
 typedef struct crl_build_t {
     struct crl_build_t *next;
     const char *ca;
+    const server_rec *s;
     apr_thread_mutex_t *mu;             /* one build at a time */
     ca_crl_rebuild_t *rb;
     X509 *issuer;
@@ -175,9 +180,9 @@ void iss_pki_child_init(apr_pool_t *pchild)
     }
 }
 
-/* the build state of the CA is (its certificate parsed once); NULL without
- * memory or a child pool */
-static crl_build_t *build_of(const issuer_t *is)
+/* the build state of the CA is on virtual host s (its certificate parsed
+ * once); NULL without memory or a child pool */
+static crl_build_t *build_of(const issuer_t *is, const server_rec *s)
 {
     crl_build_t *b;
     const unsigned char *der = is->der;
@@ -186,11 +191,12 @@ static crl_build_t *build_of(const issuer_t *is)
         return NULL;
     }
     apr_thread_mutex_lock(kept_mutex);
-    for (b = builds; b && strcmp(b->ca, is->name); b = b->next) {
+    for (b = builds; b && (b->s != s || strcmp(b->ca, is->name)); b = b->next) {
     }
     if (!b && build_pool) {
         b = apr_pcalloc(build_pool, sizeof(*b));
         b->ca = apr_pstrdup(build_pool, is->name);
+        b->s = s;
         if (apr_thread_mutex_create(&b->mu, APR_THREAD_MUTEX_DEFAULT, build_pool)
                 != APR_SUCCESS
             || ca_crl_rebuild_make(&b->rb, build_pool) != APR_SUCCESS
@@ -288,7 +294,7 @@ static int send_crl(request_rec *r, const issuer_t *is)
     }
     rv = ca_issue_latest_crl_number(&number, &db, is->name, r->pool);
     if (rv == APR_SUCCESS && !(k = kept_take(is->name, number))) {
-        if (!(b = build_of(is))) {
+        if (!(b = build_of(is, r->server))) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_thread_mutex_lock(b->mu);

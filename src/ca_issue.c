@@ -812,9 +812,7 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
 {
     apr_array_header_t *tlvs;
     const ca_tlv_t *sig, *count;
-    const unsigned char *crl;
     const unsigned char *sha;
-    apr_size_t crllen;
     apr_status_t rv;
 
     if ((rv = ca_tlv_parse(&tlvs, answer, len, p)) != APR_SUCCESS) {
@@ -872,10 +870,11 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
         ca_issue_enqueue_crl(db, sn->ca, p);
         return APR_EMISMATCH;
     }
-    /* ca_crl_assemble verifies the signature over this TBS with the CA
-     * certificate's key (no parse of a million entries by OpenSSL), over
-     * the SHA-256 above when that is the CRL's hash */
-    rv = ca_crl_assemble_digest(&crl, &crllen, sn->tbs, sn->tbslen,
+    /* the signature checked over this TBS with the CA certificate's key
+     * (no parse of a million entries by OpenSSL), over the SHA-256 above
+     * when that is the CRL's hash; the CRL is not assembled here: /pki
+     * builds it (migration 025) */
+    rv = ca_crl_assemble_digest(NULL, NULL, sn->tbs, sn->tbslen,
                                 sn->spec.md && !strcmp(sn->spec.md, "sha256") ? sha : NULL,
                                 SHA256_DIGEST_LENGTH, sig->value, sig->len,
                                 X509_get0_pubkey(sn->spec.issuer), sn->spec.md, p);
@@ -890,11 +889,11 @@ apr_status_t ca_issue_store_crl(ca_db_t *db, ca_crl_snap_t *sn,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (crllen > INT_MAX) { /* about 50 million entries; /pki builds it whole */
+    if (sn->tbslen > INT_MAX - 4096) { /* about 50 million entries; /pki builds it whole */
         ca_log(CA_LOG_ERR, "CA10624", APR_EINVAL,
                "CRL %s for %s: %" APR_SIZE_T_FMT " bytes, over the 2 GiB /pki "
                "serves in one piece; nothing published",
-               sn->id, sn->ca, crllen);
+               sn->id, sn->ca, sn->tbslen);
         return APR_EINVAL;
     }
     /* the CRL (its fields and signature: every server builds the body

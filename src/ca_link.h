@@ -74,8 +74,8 @@ void ca_link_keepalive(ca_link_t *l, apr_pool_t *p);
 
 void ca_link_close(ca_link_t *l);
 
-/* The CRL store thread (cfg->store_db): a signed CRL is checked, assembled
- * and stored there, on a connection of its own, while the link goes on
+/* The CRL store thread (cfg->store_db): a signed CRL is checked and
+ * stored there (its fields and signature), on a connection of its own, while the link goes on
  * with the line.  Stops it for good: waits for the CRL under way (its
  * request stays open if it is not committed), takes no more.  From any
  * thread, any number of times; before the database connections go. */

@@ -1970,8 +1970,10 @@ apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen
     apr_size_t alglen = 0, content, total;
     unsigned char *buf, *w;
 
-    *pcrl = NULL;
-    *plen = 0;
+    if (pcrl) {
+        *pcrl = NULL;
+        *plen = 0;
+    }
     alg = issuer_key ? sig_alg(&alglen, issuer_key, md) : NULL;
     if (!alg || !tbs || !sig || !siglen || !tbs_alg_matches(tbs, tbslen, alg, alglen)) {
         ca_log(CA_LOG_ERR, "CA50050", APR_EINVAL, "CRL assembly: the TBS, the key type "
@@ -2006,6 +2008,9 @@ apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen
                "verify over this TBS with the issuer's key");
         rv = APR_EINVAL;
         goto leave;
+    }
+    if (!pcrl) {
+        goto leave;                     /* the check alone */
     }
     content = tbslen + alglen + der_tlv_size(siglen + 1);
     total = der_tlv_size(content);

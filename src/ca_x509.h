@@ -192,7 +192,8 @@ apr_status_t ca_crl_assemble(const unsigned char **pcrl, apr_size_t *plen,
                              EVP_PKEY *issuer_key, const char *md, apr_pool_t *p);
 /* the same, with the TBS's md hash (dgst, dlen bytes) already made by the
  * caller: the signature is verified over that digest, the TBS is not
- * hashed again.  A digest of the wrong size does not verify. */
+ * hashed again.  A digest of the wrong size does not verify.  With pcrl
+ * NULL only the signature is checked (nothing is assembled). */
 apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen,
                                     const unsigned char *tbs, apr_size_t tbslen,
                                     const unsigned char *dgst, apr_size_t dlen,
