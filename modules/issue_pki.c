@@ -237,10 +237,12 @@ static crl_kept_t *kept_take(const char *ca, apr_int64_t number)
     return k;
 }
 
-/* keep a copy of the CRL just read (unless another download kept the same
- * number meanwhile); the kept one with a reference for the caller, NULL
- * when there is no memory for a copy (the caller sends what it read) */
-static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned char *der,
+/* keep the CRL just built (der, of malloc: the kept copy takes it over),
+ * unless another download kept the same number meanwhile (then der is
+ * freed); the kept one with a reference for the caller.  NULL when there
+ * is no memory for the list's entry: der is then still the caller's, to
+ * send and free. */
+static crl_kept_t *kept_put(const char *ca, apr_int64_t number, unsigned char *der,
                             apr_size_t len)
 {
     crl_kept_t *k, **pk;
@@ -248,13 +250,11 @@ static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned c
     if (!kept_mutex || !(k = calloc(1, sizeof(*k)))) {
         return NULL;
     }
-    k->ca = strdup(ca);
-    k->der = malloc(len ? len : 1);
-    if (!k->ca || !k->der) {
-        kept_free(k);
+    if (!(k->ca = strdup(ca))) {
+        free(k);
         return NULL;
     }
-    memcpy(k->der, der, len);
+    k->der = der;
     k->len = len;
     k->number = number;
     k->refs = 2;
@@ -281,7 +281,7 @@ static crl_kept_t *kept_put(const char *ca, apr_int64_t number, const unsigned c
 static int send_crl(request_rec *r, const issuer_t *is)
 {
     ca_db_t db;
-    const unsigned char *der;
+    unsigned char *der = NULL;
     apr_size_t len;
     apr_int64_t number;
     crl_kept_t *k = NULL;
@@ -305,7 +305,9 @@ static int send_crl(request_rec *r, const issuer_t *is)
                                      r->pool);
             if (rv == APR_SUCCESS && (k = kept_put(is->name, number, der, len)) == NULL) {
                 apr_thread_mutex_unlock(b->mu);
-                return cacert_send(r, "application/pkix-crl", NULL, der, len);
+                rc = cacert_send(r, "application/pkix-crl", NULL, der, len);
+                free(der);
+                return rc;
             }
         }
         apr_thread_mutex_unlock(b->mu);

@@ -582,9 +582,11 @@ leave:
     return ca_db_end(db, rv, p);
 }
 
-apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
-                               ca_db_t *db, const char *ca, apr_int64_t upto, int limit,
-                               apr_pool_t *p)
+/* ca_issue_crl_sync; without merge the entries are only queued in set
+ * (ca_crl_set_add), for one merge after many steps */
+static apr_status_t crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
+                             ca_db_t *db, const char *ca, apr_int64_t upto, int limit,
+                             int merge, apr_pool_t *p)
 {
     apr_array_header_t *rows;
     ca_crl_entry_t *entries;
@@ -619,13 +621,20 @@ apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t
         seq = ca_col_i64(row, "revoked_seq", seq);
     }
     if ((rv = ca_crl_set_add(set, entries, (apr_size_t)rows->nelts)) != APR_SUCCESS
-        || (rv = ca_crl_set_merge(set)) != APR_SUCCESS) {
+        || (merge && (rv = ca_crl_set_merge(set)) != APR_SUCCESS)) {
         goto leave;
     }
     *pseq = seq;
     *pgot = (apr_size_t)rows->nelts;
 leave:
     return rv;
+}
+
+apr_status_t ca_issue_crl_sync(apr_size_t *pgot, apr_int64_t *pseq, ca_crl_set_t *set,
+                               ca_db_t *db, const char *ca, apr_int64_t upto, int limit,
+                               apr_pool_t *p)
+{
+    return crl_sync(pgot, pseq, set, db, ca, upto, limit, 1, p);
 }
 
 static void put_u64(unsigned char b[8], uint64_t v)
@@ -947,47 +956,55 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
     return ca_db_query(NULL, db, "cacert_iss_quarantine", CA_ARGS(reason, id), p);
 }
 
-/* a CRL stored before migration 025: its body, whole (der) or in parts */
-static apr_status_t crl_body(const unsigned char **pder, apr_size_t *plen,
-                             const ca_row_t *row, apr_int64_t number, ca_db_t *db,
-                             const char *ca, apr_pool_t *p)
+/* a CRL stored before migration 025: its body, whole (der) or in parts,
+ * copied into a buffer of malloc */
+static apr_status_t crl_body(unsigned char **pder, apr_size_t *plen, const ca_row_t *row,
+                             apr_int64_t number, ca_db_t *db, const char *ca, apr_pool_t *p)
 {
-    apr_array_header_t *rows;
+    apr_array_header_t *rows = NULL;
     const unsigned char **parts;
     unsigned char *der;
     apr_size_t *lens, total = 0;
     apr_int64_t nparts;
-    int i;
+    int i, n = 1;
     apr_status_t rv;
 
     nparts = ca_col_i64(row, "parts", 0);
+    parts = apr_palloc(p, sizeof(*parts) * (apr_size_t)(nparts > 0 ? nparts : 1));
+    lens = apr_palloc(p, sizeof(*lens) * (apr_size_t)(nparts > 0 ? nparts : 1));
     if (nparts <= 0) {
         /* stored before migration 023: in one piece */
-        return ca_bytea_out(pder, plen, ca_col(row, "der"), p);
+        if ((rv = ca_bytea_out(&parts[0], &lens[0], ca_col(row, "der"), p)) != APR_SUCCESS) {
+            return rv;
+        }
+        total = lens[0];
     }
-    if ((rv = ca_db_rows(&rows, db, "cacert_iss_crl_parts",
-                         CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, number)), p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nelts != nparts) {
-        ca_log(CA_LOG_ERR, "CA10626", APR_SUCCESS, "CRL %" APR_INT64_T_FMT " of %s has %d "
-               "parts of %" APR_INT64_T_FMT, number, ca, rows->nelts, nparts);
-        return APR_EGENERAL;
-    }
-    parts = apr_palloc(p, sizeof(*parts) * (apr_size_t)rows->nelts);
-    lens = apr_palloc(p, sizeof(*lens) * (apr_size_t)rows->nelts);
-    for (i = 0; i < rows->nelts; i++) {
-        if ((rv = ca_bytea_out(&parts[i], &lens[i],
-                               ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "part"), p))
+    else {
+        if ((rv = ca_db_rows(&rows, db, "cacert_iss_crl_parts",
+                             CA_ARGS(ca, apr_psprintf(p, "%" APR_INT64_T_FMT, number)), p))
             != APR_SUCCESS) {
             return rv;
         }
-        total += lens[i];
+        if (rows->nelts != nparts) {
+            ca_log(CA_LOG_ERR, "CA10626", APR_SUCCESS, "CRL %" APR_INT64_T_FMT " of %s has "
+                   "%d parts of %" APR_INT64_T_FMT, number, ca, rows->nelts, nparts);
+            return APR_EGENERAL;
+        }
+        n = rows->nelts;
+        for (i = 0; i < n; i++) {
+            if ((rv = ca_bytea_out(&parts[i], &lens[i],
+                                   ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "part"),
+                                   p)) != APR_SUCCESS) {
+                return rv;
+            }
+            total += lens[i];
+        }
     }
-    *pder = der = apr_palloc(p, total ? total : 1);
+    if (!(*pder = der = malloc(total ? total : 1))) {
+        return APR_ENOMEM;
+    }
     *plen = total;
-    for (i = 0; i < rows->nelts; i++) {
+    for (i = 0; i < n; i++) {
         memcpy(der, parts[i], lens[i]);
         der += lens[i];
     }
@@ -1012,20 +1029,22 @@ apr_status_t ca_crl_rebuild_make(ca_crl_rebuild_t **prb, apr_pool_t *p)
  * answer (libpq holds it whole) to a few MB */
 #define CRL_REBUILD_CHUNK 50000
 
-/* a CRL stored since migration 025: its TBS built again from rb brought
- * up to the CRL's revoked_upto, and the signature checked over it with
- * the CA certificate's key.  APR_EMISMATCH (logged) when it does not
+/* a CRL stored since migration 025: rb brought up to the CRL's
+ * revoked_upto, the signature checked over the TBS of those revocations
+ * with the CA certificate's key, and the CRL written once, into a buffer of
+ * malloc (ca_crl_set_signed).  APR_EMISMATCH (logged) when it does not
  * verify: rb is read afresh the next time. */
-static apr_status_t crl_rebuild(const unsigned char **pder, apr_size_t *plen,
+static apr_status_t crl_rebuild(unsigned char **pder, apr_size_t *plen,
                                 ca_crl_rebuild_t *rb, X509 *issuer, const ca_row_t *row,
                                 apr_int64_t number, ca_db_t *db, const char *ca,
                                 apr_pool_t *p)
 {
     ca_crl_spec_t spec;
-    const unsigned char *sig, *tbs;
-    apr_size_t siglen, tbslen, got;
+    const unsigned char *sig;
+    apr_size_t siglen, got;
     apr_int64_t upto = ca_col_i64(row, "revoked_upto", -1);
     apr_int64_t entries = ca_col_i64(row, "entries", -1);
+    apr_pool_t *step = NULL;
     apr_status_t rv;
 
     if (upto < 0 || !*ca_col(row, "md")
@@ -1040,10 +1059,18 @@ static apr_status_t crl_rebuild(const unsigned char **pder, apr_size_t *plen,
         ca_crl_set_clear(rb->set);
         rb->seq = 0;
     }
+    /* the revocations since the last build, in steps whose rows go with
+     * their own pool; merged once at the end (the first build of a server
+     * reads a million) */
+    if ((rv = apr_pool_create(&step, p)) != APR_SUCCESS) {
+        return rv;
+    }
     do {
-        rv = ca_issue_crl_sync(&got, &rb->seq, rb->set, db, ca, upto, CRL_REBUILD_CHUNK, p);
+        apr_pool_clear(step);
+        rv = crl_sync(&got, &rb->seq, rb->set, db, ca, upto, CRL_REBUILD_CHUNK, 0, step);
     } while (rv == APR_SUCCESS && got == CRL_REBUILD_CHUNK);
-    if (rv != APR_SUCCESS) {
+    apr_pool_destroy(step);
+    if (rv != APR_SUCCESS || (rv = ca_crl_set_merge(rb->set)) != APR_SUCCESS) {
         return rv;
     }
     memset(&spec, 0, sizeof(spec));
@@ -1053,11 +1080,7 @@ static apr_status_t crl_rebuild(const unsigned char **pder, apr_size_t *plen,
     spec.next_update = ca_col_i64(row, "next_update", 0);
     spec.crl_number = (uint64_t)number;
     rv = (apr_int64_t)ca_crl_set_count(rb->set) != entries ? APR_EINVAL
-         : ca_crl_set_tbs(&tbs, &tbslen, rb->set, &spec, p);
-    if (rv == APR_SUCCESS) {
-        rv = ca_crl_assemble(pder, plen, tbs, tbslen, sig, siglen, X509_get0_pubkey(issuer),
-                             spec.md, p);
-    }
+         : ca_crl_set_signed(pder, plen, rb->set, &spec, sig, siglen, p);
     if (rv == APR_EINVAL) {
         /* never serve a CRL that is not the one signed: a revocation
          * changed or gone since, another CA certificate, a damaged row */
@@ -1072,13 +1095,15 @@ static apr_status_t crl_rebuild(const unsigned char **pder, apr_size_t *plen,
     return rv;
 }
 
-apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
+apr_status_t ca_issue_latest_crl(unsigned char **pder, apr_size_t *plen,
                                  apr_int64_t *pnumber, ca_crl_rebuild_t *rb, X509 *issuer,
                                  ca_db_t *db, const char *ca, apr_pool_t *p)
 {
     const ca_row_t *row;
     apr_status_t rv = ca_db_row(&row, db, "cacert_iss_latest_crl", CA_ARGS(ca), p);
 
+    *pder = NULL;
+    *plen = 0;
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -175,12 +175,14 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
  * used (its big arrays go with it); not for two threads at once. */
 typedef struct ca_crl_rebuild_t ca_crl_rebuild_t;
 apr_status_t ca_crl_rebuild_make(ca_crl_rebuild_t **prb, apr_pool_t *p);
-/* the newest CRL of ca (DER, in p) and its number; APR_NOTFOUND.  Its body
- * is built from rb, brought up to the revocations it lists (the first time
- * all of them: seconds at a million), and served only if the signature
- * verifies with issuer's key: APR_EMISMATCH (logged) if it does not.  A
- * CRL stored before migration 025 is read whole from the database. */
-apr_status_t ca_issue_latest_crl(const unsigned char **pder, apr_size_t *plen,
+/* the newest CRL of ca (DER, in a buffer of malloc the caller frees with
+ * free(): it is 42 MB at a million entries, written once) and its number;
+ * APR_NOTFOUND.  Its body is built from rb, brought up to the revocations
+ * it lists (the first time all of them: seconds at a million), and given
+ * only if the signature verifies with issuer's key: APR_EMISMATCH (logged)
+ * if it does not.  A CRL stored before migration 025 is read whole from
+ * the database. */
+apr_status_t ca_issue_latest_crl(unsigned char **pder, apr_size_t *plen,
                                  apr_int64_t *pnumber, ca_crl_rebuild_t *rb, X509 *issuer,
                                  ca_db_t *db, const char *ca, apr_pool_t *p);
 /* only the number of the newest CRL of ca (no body is read); APR_NOTFOUND */

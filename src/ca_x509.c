@@ -1957,25 +1957,23 @@ apr_status_t ca_crl_assemble(const unsigned char **pcrl, apr_size_t *plen,
                                   md, p);
 }
 
-apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen,
-                                    const unsigned char *tbs, apr_size_t tbslen,
-                                    const unsigned char *dgst, apr_size_t dlen,
-                                    const unsigned char *sig, apr_size_t siglen,
-                                    EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
+/* the checks before a CRL is assembled: the TBS (its start: head, headlen
+ * bytes) built for this key type and hash, and the signature verified over
+ * dgst, the TBS's md hash, or when dgst is NULL over tbs (tbslen bytes).
+ * *palg is the signature's AlgorithmIdentifier. */
+static apr_status_t crl_check(const unsigned char **palg, apr_size_t *palglen,
+                              const unsigned char *head, apr_size_t headlen,
+                              const unsigned char *tbs, apr_size_t tbslen,
+                              const unsigned char *dgst, apr_size_t dlen,
+                              const unsigned char *sig, apr_size_t siglen,
+                              EVP_PKEY *issuer_key, const char *md)
 {
     apr_status_t rv = APR_SUCCESS;
     EVP_MD_CTX *ctx = NULL;
     int err = 0;
-    const unsigned char *alg;
-    apr_size_t alglen = 0, content, total;
-    unsigned char *buf, *w;
 
-    if (pcrl) {
-        *pcrl = NULL;
-        *plen = 0;
-    }
-    alg = issuer_key ? sig_alg(&alglen, issuer_key, md) : NULL;
-    if (!alg || !tbs || !sig || !siglen || !tbs_alg_matches(tbs, tbslen, alg, alglen)) {
+    *palg = issuer_key ? sig_alg(palglen, issuer_key, md) : NULL;
+    if (!*palg || !head || !sig || !siglen || !tbs_alg_matches(head, headlen, *palg, *palglen)) {
         ca_log(CA_LOG_ERR, "CA50050", APR_EINVAL, "CRL assembly: the TBS, the key type "
                "and the hash do not fit together");
         rv = APR_EINVAL;
@@ -2006,24 +2004,100 @@ apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen
         ERR_clear_error();
         ca_log(CA_LOG_ERR, "CA50052", APR_EINVAL, "CRL assembly: the signature does not "
                "verify over this TBS with the issuer's key");
-        rv = APR_EINVAL;
-        goto leave;
     }
-    if (!pcrl) {
-        goto leave;                     /* the check alone */
-    }
-    content = tbslen + alglen + der_tlv_size(siglen + 1);
-    total = der_tlv_size(content);
-    buf = apr_palloc(p, total);
-    w = der_put_hdr(buf, 0x30, content);
-    w = der_put(w, tbs, tbslen);
-    w = der_put(w, alg, alglen);
-    w = der_put_hdr(w, V_ASN1_BIT_STRING, siglen + 1);
-    *w++ = 0;                           /* no unused bits */
-    w = der_put(w, sig, siglen);
-    *pcrl = buf;
-    *plen = total;
 leave:
     EVP_MD_CTX_free(ctx);
     return rv;
+}
+
+/* the size of the CRL around a TBS of tbslen bytes */
+static apr_size_t crl_size(apr_size_t tbslen, apr_size_t alglen, apr_size_t siglen)
+{
+    return der_tlv_size(tbslen + alglen + der_tlv_size(siglen + 1));
+}
+
+/* the CRL written into buf (crl_size bytes): its TBS in n parts, tbslen
+ * bytes in all, then the algorithm and the signature */
+static void crl_write(unsigned char *buf, const unsigned char *const *part,
+                      const apr_size_t *len, int n, apr_size_t tbslen,
+                      const unsigned char *alg, apr_size_t alglen,
+                      const unsigned char *sig, apr_size_t siglen)
+{
+    unsigned char *w = der_put_hdr(buf, 0x30, tbslen + alglen + der_tlv_size(siglen + 1));
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (len[i]) {
+            w = der_put(w, part[i], len[i]);
+        }
+    }
+    w = der_put(w, alg, alglen);
+    w = der_put_hdr(w, V_ASN1_BIT_STRING, siglen + 1);
+    *w++ = 0;                           /* no unused bits */
+    der_put(w, sig, siglen);
+}
+
+apr_status_t ca_crl_assemble_digest(const unsigned char **pcrl, apr_size_t *plen,
+                                    const unsigned char *tbs, apr_size_t tbslen,
+                                    const unsigned char *dgst, apr_size_t dlen,
+                                    const unsigned char *sig, apr_size_t siglen,
+                                    EVP_PKEY *issuer_key, const char *md, apr_pool_t *p)
+{
+    const unsigned char *alg;
+    apr_size_t alglen = 0, total;
+    unsigned char *buf;
+    apr_status_t rv;
+
+    if (pcrl) {
+        *pcrl = NULL;
+        *plen = 0;
+    }
+    rv = crl_check(&alg, &alglen, tbs, tbslen, tbs, tbslen, dgst, dlen, sig, siglen,
+                   issuer_key, md);
+    if (rv != APR_SUCCESS || !pcrl) {
+        return rv;                      /* without pcrl: the check alone */
+    }
+    total = crl_size(tbslen, alglen, siglen);
+    buf = apr_palloc(p, total);
+    crl_write(buf, &tbs, &tbslen, 1, tbslen, alg, alglen, sig, siglen);
+    *pcrl = buf;
+    *plen = total;
+    return APR_SUCCESS;
+}
+
+apr_status_t ca_crl_set_signed(unsigned char **pcrl, apr_size_t *plen, ca_crl_set_t *set,
+                               const ca_crl_spec_t *spec, const unsigned char *sig,
+                               apr_size_t siglen, apr_pool_t *p)
+{
+    const unsigned char *part[3], *alg;
+    apr_size_t len[3], alglen = 0, total;
+    unsigned char sha[SHA256_DIGEST_LENGTH], dgst[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    apr_status_t rv;
+
+    *pcrl = NULL;
+    *plen = 0;
+    /* one pass over the entries for the digests (the set merged first) */
+    if ((rv = ca_crl_set_digests(sha, dgst, &dlen, set, spec, p)) != APR_SUCCESS
+        || (rv = set_frame(&part[0], &len[0], &part[2], &len[2], set, spec, p))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    part[1] = set->der;
+    len[1] = set->der_len;
+    rv = crl_check(&alg, &alglen, part[0], len[0], NULL, 0, dgst, dlen, sig, siglen,
+                   spec->issuer ? X509_get0_pubkey(spec->issuer) : NULL, spec->md);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* then the one copy: straight into the buffer the caller keeps */
+    total = crl_size(len[0] + len[1] + len[2], alglen, siglen);
+    if (!(*pcrl = malloc(total))) {
+        ca_log(CA_LOG_ERR, "CA50065", APR_ENOMEM, "CRL set: no memory for a CRL of %"
+               APR_SIZE_T_FMT " bytes", total);
+        return APR_ENOMEM;
+    }
+    crl_write(*pcrl, part, len, 3, len[0] + len[1] + len[2], alg, alglen, sig, siglen);
+    *plen = total;
+    return APR_SUCCESS;
 }

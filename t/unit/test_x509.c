@@ -1250,6 +1250,79 @@ START_TEST(crl_sign_digest)
 }
 END_TEST
 
+/* the signed CRL written once from the set (what /pki keeps): the same
+ * bytes as the TBS copied and assembled, and nothing when the signature
+ * is not the one of these entries, this hash or this key */
+START_TEST(crl_set_signed)
+{
+    static const char *const mds[] = { "sha256", "sha384" };
+    const apr_size_t n = 3000;
+    ca_crl_entry_t *e = apr_pcalloc(pool, (n + 1) * sizeof(*e));
+    int ec = _i >= 2;
+    X509 *issuer = ec ? ec_issuer : rsa_issuer;
+    EVP_PKEY *key = ec ? ec_issuer_key : rsa_issuer_key;
+    ca_crl_spec_t spec;
+    ca_crl_set_t *set;
+    const unsigned char *tbs, *sig, *ref;
+    unsigned char *der, *bad;
+    apr_size_t tbslen, siglen, reflen, len, i;
+    X509_CRL *crl;
+
+    for (i = 0; i <= n; i++) {
+        RAND_bytes(e[i].serial, 12);
+        e[i].serial[0] &= 0x7F;
+        e[i].serial_len = 12;
+        e[i].revoked_at = NOW - (int64_t)(i * 11);
+        e[i].reason = (uint8_t)(i % 3 == 0 ? 4 : 0);
+    }
+    ck_assert_int_eq(ca_crl_set_make(&set, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_add(set, e, n), APR_SUCCESS);
+    spec = crl_spec(issuer, NULL, 0);
+    spec.md = mds[_i % 2];
+    ck_assert_int_eq(ca_crl_set_tbs(&tbs, &tbslen, set, &spec, pool), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_sign_tbs(&sig, &siglen, tbs, tbslen, key, spec.md, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_assemble(&ref, &reflen, tbs, tbslen, sig, siglen,
+                                     X509_get0_pubkey(issuer), spec.md, pool), APR_SUCCESS);
+
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, sig, siglen, pool),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(len, reflen);
+    ck_assert(!memcmp(der, ref, len));
+    crl = parse_crl(der, len);
+    ck_assert_int_eq(X509_CRL_verify(crl, key), 1);
+    ck_assert_int_eq(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), (int)n);
+    X509_CRL_free(crl);
+    free(der);
+
+    /* a damaged signature, another hash, another number */
+    bad = apr_pmemdup(pool, sig, siglen);
+    bad[siglen / 2] ^= 0x01;
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, bad, siglen, pool),
+                     APR_EINVAL);
+    ck_assert_ptr_null(der);
+    ck_assert_uint_eq(len, 0);
+    spec.md = mds[(_i + 1) % 2];
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, sig, siglen, pool),
+                     APR_EINVAL);
+    spec.md = mds[_i % 2];
+    spec.crl_number++;
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, sig, siglen, pool),
+                     APR_EINVAL);
+    spec.crl_number--;
+    /* the other CA's certificate */
+    spec.issuer = ec ? rsa_issuer : ec_issuer;
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, sig, siglen, pool),
+                     APR_EINVAL);
+    spec.issuer = issuer;
+    /* one revocation more than were signed */
+    ck_assert_int_eq(ca_crl_set_add(set, &e[n], 1), APR_SUCCESS);
+    ck_assert_int_eq(ca_crl_set_signed(&der, &len, set, &spec, sig, siglen, pool),
+                     APR_EINVAL);
+    ck_assert_ptr_null(der);
+}
+END_TEST
+
 /* the TBS into a buffer kept from one CRL to the next: the same bytes as
  * ca_crl_set_tbs, the same buffer while it is big enough */
 /* a CRL request made in two steps (the copy on the link's line, the
@@ -1378,6 +1451,7 @@ Suite *x509_suite(void)
     tcase_add_loop_test(tc, crl_set_incremental, 0, 2);
     tcase_add_test(tc, crl_set_refusals);
     tcase_add_loop_test(tc, crl_sign_digest, 0, 6);
+    tcase_add_loop_test(tc, crl_set_signed, 0, 4);
     tcase_add_test(tc, crl_set_tbs_into);
     tcase_add_test(tc, crl_request_prepared);
     suite_add_tcase(s, tc);
