@@ -961,7 +961,7 @@ apr_status_t ca_issue_quarantine(ca_db_t *db, const char *id, const char *reason
 static apr_status_t crl_body(unsigned char **pder, apr_size_t *plen, const ca_row_t *row,
                              apr_int64_t number, ca_db_t *db, const char *ca, apr_pool_t *p)
 {
-    apr_array_header_t *rows = NULL;
+    apr_array_header_t *rows;
     const unsigned char **parts;
     unsigned char *der;
     apr_size_t *lens, total = 0;
@@ -970,10 +970,10 @@ static apr_status_t crl_body(unsigned char **pder, apr_size_t *plen, const ca_ro
     apr_status_t rv;
 
     nparts = ca_col_i64(row, "parts", 0);
-    parts = apr_palloc(p, sizeof(*parts) * (apr_size_t)(nparts > 0 ? nparts : 1));
-    lens = apr_palloc(p, sizeof(*lens) * (apr_size_t)(nparts > 0 ? nparts : 1));
     if (nparts <= 0) {
         /* stored before migration 023: in one piece */
+        parts = apr_palloc(p, sizeof(*parts));
+        lens = apr_palloc(p, sizeof(*lens));
         if ((rv = ca_bytea_out(&parts[0], &lens[0], ca_col(row, "der"), p)) != APR_SUCCESS) {
             return rv;
         }
@@ -991,6 +991,8 @@ static apr_status_t crl_body(unsigned char **pder, apr_size_t *plen, const ca_ro
             return APR_EGENERAL;
         }
         n = rows->nelts;
+        parts = apr_palloc(p, sizeof(*parts) * (apr_size_t)n);
+        lens = apr_palloc(p, sizeof(*lens) * (apr_size_t)n);
         for (i = 0; i < n; i++) {
             if ((rv = ca_bytea_out(&parts[i], &lens[i],
                                    ca_col(APR_ARRAY_IDX(rows, i, const ca_row_t *), "part"),

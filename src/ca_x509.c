@@ -1524,6 +1524,9 @@ leave:
     return rv;
 }
 
+/* the queue of added entries is kept after a merge up to this many */
+#define PEND_KEEP 4096
+
 apr_status_t ca_crl_set_merge(ca_crl_set_t *set)
 {
     apr_status_t rv = APR_SUCCESS;
@@ -1614,6 +1617,13 @@ leave:
     free(recs);
     free(off);
     free(der);
+    if (rv == APR_SUCCESS && set->pend_cap > PEND_KEEP) {
+        /* a first load queued them all (a million: 32 MB): not kept for
+         * the few that come later */
+        free(set->pend);
+        set->pend = NULL;
+        set->pend_cap = 0;
+    }
     return rv;
 }
 
