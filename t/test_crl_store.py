@@ -94,15 +94,36 @@ def locked_crls(stack, db):
     return conn
 
 
+def no_crl_open(db):
+    """1 when no CRL of the member CA is queued or sent"""
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM signer_requests WHERE kind = 'crl'"
+                    " AND ca = 'member' AND state IN ('queued', 'sent')")
+        return cur.fetchone()[0] == 0
+
+
 def revoke_and_hold(http, stack, db):
     """a revocation whose CRL is signed and waits to be stored: (lock's
-    connection, the CRL request's id, the revoked certificate)"""
+    connection, the CRL request's id, the revoked certificate).
+
+    A CRL still queued from before (the link queues one per CA when it
+    starts, and paces CRLs after a slow store) would take the revocation
+    in under a number below the lock's, and be stored without waiting:
+    the lock is taken only once no CRL of the CA is open.  If the store
+    is not seen waiting, the lock is let go before the failure is raised,
+    or its rows would hold up every later test's lock."""
     member(http, stack, db, points=10)
     cid, cert, _ = issue(http, profile="client", email0="yes")
+    until("no CRL queued or sent", lambda: no_crl_open(db))
     lock = locked_crls(stack, db)
-    revoke(http, cid)
-    until("the CRL's store waits", lambda: store_waiting(db))
-    rid = until("one open CRL request", lambda: open_crl_request(db))
+    try:
+        revoke(http, cid)
+        until("the CRL's store waits", lambda: store_waiting(db))
+        rid = until("one open CRL request", lambda: open_crl_request(db))
+    except BaseException:
+        lock.rollback()
+        lock.close()
+        raise
     return lock, rid, cert
 
 
