@@ -5,8 +5,9 @@
 revocations up to the CRL's revoked_upto and serves it only if the
 signature verifies.  30,000 revocations in the member CA make a CRL of
 about 1.3 MB; a CRL stored with its body before 025 (whole, or in parts of
-023) is still served as it is; a row whose signature does not match what
-the revocations give is not served at all."""
+023) is still served as it is, unless its count of parts is damaged; a row
+whose signature does not match what the revocations give is not served at
+all."""
 
 import os
 import sys
@@ -151,6 +152,41 @@ def test_a_row_whose_signature_does_not_match_is_not_served(http, stack, db):
     assert any("CA10628" in ln and "does not match its signature" in ln
                for ln in stack.error_log_lines(log))
     # nothing changed: the signed CRL is served again
+    for _ in range(4):
+        http.close()
+        assert http.get("/pki/member.crl").content == latest
+
+
+@pytest.mark.allow_log(r"CA10626")
+def test_a_row_before_025_whose_part_count_is_damaged_is_not_served(http, stack, db):
+    """A CRL stored in parts (023, 024) whose count of parts does not
+    match the parts stored: nothing is sized by that count before it is
+    checked (here the largest the column holds: two arrays of 16 GB
+    before), it is logged (CA10626) and no CRL is served from it."""
+    latest = http.get("/pki/member.crl").content
+    assert len(latest) > 100
+    number = newest_row(db)[0]
+    damaged = number + 5000
+    parts = [latest[i:i + PART // 4] for i in range(0, len(latest), PART // 4)]
+    log = os.path.getsize(stack.error_log)
+    with db.cursor() as cur:
+        try:
+            cur.execute("INSERT INTO crls (ca, crl_number, this_update, next_update, entries,"
+                        " parts) VALUES ('member', %s, now(), now() + interval '1 day', 0,"
+                        " 2147483647)", (damaged,))
+            for i, part in enumerate(parts):
+                cur.execute("INSERT INTO crl_parts (ca, crl_number, seq, part)"
+                            " VALUES ('member', %s, %s, %s)", (damaged, i, part))
+            for _ in range(3):
+                http.close()
+                r = http.get("/pki/member.crl")
+                assert r.status_code == 500 and r.content != latest, r.status_code
+        finally:
+            cur.execute("DELETE FROM crl_parts WHERE ca = 'member' AND crl_number = %s",
+                        (damaged,))
+            cur.execute("DELETE FROM crls WHERE ca = 'member' AND crl_number = %s", (damaged,))
+    assert any("CA10626" in ln and f"has {len(parts)} parts of 2147483647" in ln
+               for ln in stack.error_log_lines(log))
     for _ in range(4):
         http.close()
         assert http.get("/pki/member.crl").content == latest

@@ -268,10 +268,9 @@ def test_the_store_has_a_connection_of_its_own_and_a_graceful_stop_waits_for_it(
 def test_after_a_slow_store_the_next_crl_waits(http, stack, db):
     """CRLs are paced (docs/issuance.md "CRLs paced"): after a CRL whose
     store took W, no CRL request goes out for 30 W or more, at most 2 s.
-    A store
-    held for 0.7 s by a lock makes the next CRL (queued by a second
-    revocation meanwhile) wait at least 2 s after it; it is then published
-    with both revocations."""
+    A store held for 0.7 s by a lock makes the next CRL (queued by a
+    second revocation meanwhile) wait at least 2 s after it; it is then
+    published with both revocations."""
     lock, rid, cert = revoke_and_hold(http, stack, db)
     try:
         cid2, cert2, _ = issue(http, profile="client", email0="yes")
